@@ -1,0 +1,10 @@
+/* One file per subcommand (cli/cmd_*.c), git builtin/ style. */
+#ifndef CH_COMMANDS_H
+#define CH_COMMANDS_H
+
+#include "options.h"
+
+extern const struct ch_cli_command ch_cmd_info;
+extern const struct ch_cli_command ch_cmd_types;
+
+#endif

@@ -1,0 +1,46 @@
+/* coreheap: post-mortem heap analysis of CPython core dumps. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "exit_codes.h"
+
+static const struct ch_cli_command *const commands[] = {
+	&ch_cmd_info,
+	&ch_cmd_types,
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: coreheap [--version] [--help] COMMAND [options] CORE\n\n"
+		     "Reads an ELF core dump of a CPython 3.8-3.13 process (x86_64 Linux) with no debugger.\n\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const char *s = commands[i]->summary;
+		const char *nl = strchr(s, '\n');
+		fprintf(out, "  %-8s %.*s\n", commands[i]->name, nl ? (int)(nl - s) : (int)strlen(s), s);
+	}
+	fprintf(out, "\nRun 'coreheap COMMAND --help' for a command's options and examples.\n"
+		     "Exit codes: 0 ok, 2 usage, 3 unreadable input, 4 unsupported input, 5 partial result, 6 internal.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return CH_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return CH_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("coreheap %s\n", CH_VERSION);
+		return CH_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i]->name) == 0)
+			return commands[i]->run(commands[i], argc - 1, argv + 1);
+	fprintf(stderr, "coreheap: '%s' is not a command. See 'coreheap --help'.\n", argv[1]);
+	return CH_EXIT_USAGE;
+}

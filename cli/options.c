@@ -1,0 +1,125 @@
+#include "options.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exit_codes.h"
+
+static const char common_help[] =
+	"Common options:\n"
+	"  --json               machine-readable output (see README for the schema)\n"
+	"  -o, --output FILE    write the report to FILE instead of standard output\n"
+	"  --exe PATH           interpreter binary to use instead of the path recorded in the core\n"
+	"  --sysroot DIR        prefix every file path recorded in the core with DIR\n"
+	"  --debug-dir DIR      where separate debug files live (default /usr/lib/debug)\n"
+	"  -q, --quiet          no progress line and no warnings on standard error\n"
+	"  -h, --help           this help\n";
+
+int ch_cli_usage_error(const struct ch_cli_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "coreheap %s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'coreheap %s --help'.\n", cmd->name);
+	return CH_EXIT_USAGE;
+}
+
+static bool parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (!*s || *end || s[0] == '-' || v > (1ULL << 32))
+		return false;
+	*out = (size_t)v;
+	return true;
+}
+
+int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct ch_cli_opts *o)
+{
+	enum { OPT_JSON = 256, OPT_EXE, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_TOP, OPT_SORT, OPT_GENERATION };
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, OPT_JSON},
+		{"output", required_argument, NULL, 'o'},
+		{"exe", required_argument, NULL, OPT_EXE},
+		{"sysroot", required_argument, NULL, OPT_SYSROOT},
+		{"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{"top", required_argument, NULL, OPT_TOP},
+		{"sort", required_argument, NULL, OPT_SORT},
+		{"generation", required_argument, NULL, OPT_GENERATION},
+		{NULL, 0, NULL, 0},
+	};
+	memset(o, 0, sizeof(*o));
+	o->generation = -1;
+	o->sort = CH_SORT_COUNT;
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			printf("usage: coreheap %s\n\n%s\n%s", cmd->usage, cmd->summary, common_help);
+			return -1;
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_EXE:
+			o->process.exe = optarg;
+			break;
+		case OPT_SYSROOT:
+			o->process.sysroot = optarg;
+			break;
+		case OPT_DEBUG_DIR:
+			o->process.debug_dir = optarg;
+			break;
+		case OPT_TOP:
+			if (!(cmd->extras & CH_OPT_TOP))
+				return ch_cli_usage_error(cmd, "--top is not an option of this command");
+			if (!parse_size(optarg, &o->top))
+				return ch_cli_usage_error(cmd, "--top takes a non-negative number, not '%s'", optarg);
+			break;
+		case OPT_SORT:
+			if (!(cmd->extras & CH_OPT_SORT))
+				return ch_cli_usage_error(cmd, "--sort is not an option of this command");
+			if (strcmp(optarg, "count") == 0)
+				o->sort = CH_SORT_COUNT;
+			else if (strcmp(optarg, "bytes") == 0)
+				o->sort = CH_SORT_BYTES;
+			else
+				return ch_cli_usage_error(cmd, "--sort takes 'count' or 'bytes', not '%s'", optarg);
+			break;
+		case OPT_GENERATION:
+			if (!(cmd->extras & CH_OPT_GENERATION))
+				return ch_cli_usage_error(cmd, "--generation is not an option of this command");
+			if (strcmp(optarg, "0") == 0 || strcmp(optarg, "1") == 0 || strcmp(optarg, "2") == 0)
+				o->generation = optarg[0] - '0';
+			else if (strcmp(optarg, "permanent") == 0 || strcmp(optarg, "frozen") == 0)
+				o->generation = CH_GEN_PERMANENT;
+			else
+				return ch_cli_usage_error(cmd, "--generation takes 0, 1, 2 or permanent, not '%s'", optarg);
+			break;
+		case ':':
+			return ch_cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return ch_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return ch_cli_usage_error(cmd, "missing CORE argument");
+	o->core = argv[optind++];
+	if (optind < argc)
+		return ch_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	return 0;
+}

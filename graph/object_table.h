@@ -1,0 +1,53 @@
+/* All objects of a heap in compact parallel arrays, with address lookup by
+ * open addressing. Millions of objects: no per-object allocation, about
+ * 40 bytes per object including the hash slots.
+ *
+ * Index i names the same object in every array; indexes are stable once
+ * assigned (the table only grows), so later phases (edges, SCCs,
+ * dominators) can store uint32 indexes instead of addresses. */
+#ifndef CH_OBJECT_TABLE_H
+#define CH_OBJECT_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "readers/error.h"
+
+#define CH_NO_OBJECT UINT32_MAX
+
+/* Generation codes stored per object. */
+enum {
+	CH_GEN_PERMANENT = 3,
+	CH_GEN_UNTRACKED = 4, /* found through references, not on a GC list */
+};
+
+/* Per-object flag bits. */
+enum {
+	CH_OBJ_FINALIZED = 1 << 0, /* tp_finalize already ran */
+};
+
+struct ch_object_table {
+	uint64_t *addr;
+	uint64_t *size;   /* shallow size in bytes */
+	int64_t *refcnt;
+	uint32_t *type;   /* index into ch_py_types */
+	uint8_t *gen;     /* 0..2, CH_GEN_PERMANENT, CH_GEN_UNTRACKED */
+	uint8_t *flags;
+	size_t n, cap;
+	uint32_t *slots;  /* index+1, 0 = empty; load kept <= 1/2 */
+	size_t nslots;    /* power of two */
+};
+
+void ch_objects_init(struct ch_object_table *t);
+void ch_objects_deinit(struct ch_object_table *t);
+
+/* Add an object. If addr is already present nothing is added, *index is
+ * the existing entry and *added is false. */
+struct ch_error *ch_objects_add(struct ch_object_table *t, uint64_t addr, uint32_t type, int64_t refcnt,
+				uint64_t size, uint8_t gen, uint8_t flags, uint32_t *index, bool *added);
+
+/* Index of the object at addr, or CH_NO_OBJECT. */
+uint32_t ch_objects_find(const struct ch_object_table *t, uint64_t addr);
+
+#endif

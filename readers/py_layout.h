@@ -1,0 +1,95 @@
+/* Every CPython layout fact coreheap uses, as one table of named fields.
+ *
+ * The CPython layer never contains an offset: it asks for CH_PY_<FIELD>.
+ * A field's value comes from the interpreter's DWARF (struct/member paths
+ * below; several rows may name the same field for different versions and the
+ * first that resolves wins) or, for binaries without DWARF, from a generated
+ * table keyed by version (issue 6) that fills the same array. So adding a
+ * version or a stripped-binary table touches data, not code paths.
+ *
+ * A field that does not exist in a version (e.g. RUNTIME_GC after 3.8) is
+ * CH_PY_ABSENT; code branches on presence, not on version numbers, wherever
+ * the presence of a field is what changed. */
+#ifndef CH_PY_LAYOUT_H
+#define CH_PY_LAYOUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+
+struct ch_dwarf;
+
+#define CH_PY_ABSENT INT64_MIN
+
+enum ch_py_field_kind {
+	CH_PY_OFFSET,   /* byte offset of a member */
+	CH_PY_BITPOS,   /* bit offset of a bitfield member */
+	CH_PY_SIZEOF,   /* size of a type in bytes */
+	CH_PY_ARRAYLEN, /* element count of an array member */
+};
+
+/* X(name, required): required fields must resolve for coreheap to work. */
+#define CH_PY_FIELD_IDS(X)                                                   \
+	X(RUNTIME_INTERP_HEAD, 1) X(RUNTIME_INTERP_MAIN, 0) X(RUNTIME_GC, 0)    \
+	X(RUNTIME_GIL_CURRENT, 0) X(SIZEOF_RUNTIME, 0)                          \
+	X(INTERP_NEXT, 1) X(INTERP_ID, 0) X(INTERP_GC, 0)                       \
+	X(INTERP_THREADS_HEAD, 1) X(INTERP_MODULES, 0) X(INTERP_SYSDICT, 0)     \
+	X(INTERP_BUILTINS, 0)                                                   \
+	X(TSTATE_NEXT, 1) X(TSTATE_INTERP, 1) X(TSTATE_THREAD_ID, 1)            \
+	X(TSTATE_NATIVE_THREAD_ID, 0)                                           \
+	X(GC_ENABLED, 1) X(GC_DEBUG, 1) X(GC_GENERATIONS, 1)                    \
+	X(GC_GENERATION0, 0) X(GC_PERMANENT, 0) X(GC_STATS, 0)                  \
+	X(GC_COLLECTING, 0) X(GC_GARBAGE, 0) X(GC_CALLBACKS, 0)                 \
+	X(GC_LONG_LIVED_TOTAL, 0) X(GC_LONG_LIVED_PENDING, 0)                   \
+	X(GC_NUM_GENERATIONS, 1)                                                \
+	X(GCGEN_HEAD, 1) X(GCGEN_THRESHOLD, 1) X(GCGEN_COUNT, 1)                \
+	X(SIZEOF_GCGEN, 1)                                                      \
+	X(GCSTATS_COLLECTIONS, 0) X(GCSTATS_COLLECTED, 0)                       \
+	X(GCSTATS_UNCOLLECTABLE, 0) X(SIZEOF_GCSTATS, 0)                        \
+	X(GCHEAD_NEXT, 1) X(GCHEAD_PREV, 1) X(SIZEOF_GCHEAD, 1)                 \
+	X(OB_REFCNT, 1) X(OB_TYPE, 1) X(SIZEOF_OBJECT, 1) X(VAR_SIZE, 1)        \
+	X(TP_NAME, 1) X(TP_BASICSIZE, 1) X(TP_ITEMSIZE, 1) X(TP_FLAGS, 1)       \
+	X(TP_DICT, 1) X(TP_BASE, 1) X(TP_DICTOFFSET, 0) X(TP_MRO, 0)            \
+	X(TP_BASES, 0) X(TP_MEMBERS, 0) X(TP_WEAKLISTOFFSET, 0)                 \
+	X(HT_NAME, 1) X(HT_QUALNAME, 1) X(HT_MODULE, 0) X(HT_CACHED_KEYS, 0)    \
+	X(SIZEOF_HEAPTYPE, 0)                                                   \
+	X(STR_LENGTH, 1) X(STR_STATE, 1) X(STR_STATE_KIND, 1)                   \
+	X(STR_STATE_COMPACT, 1) X(STR_STATE_ASCII, 1) X(SIZEOF_ASCII, 1)        \
+	X(SIZEOF_COMPACT_UNICODE, 1) X(STR_DATA_ANY, 0)                         \
+	X(DICT_USED, 1) X(DICT_KEYS, 1) X(DICT_VALUES, 1)                       \
+	X(DK_SIZE, 0) X(DK_LOG2_SIZE, 0) X(DK_LOG2_INDEX_BYTES, 0) X(DK_KIND, 0)\
+	X(DK_NENTRIES, 1) X(DK_INDICES, 1)                                      \
+	X(SIZEOF_DK_ENTRY, 1) X(DK_ENTRY_KEY, 1) X(DK_ENTRY_VALUE, 1)           \
+	X(SIZEOF_DK_UENTRY, 0) X(DK_UENTRY_KEY, 0) X(DK_UENTRY_VALUE, 0)        \
+	X(DV_VALUES, 0)                                                         \
+	X(PREHEADER_FLAGS, 0) X(PREHEADER_SIZE, 0)
+
+enum ch_py_field {
+#define CH_PY_ENUM(name, req) CH_PY_##name,
+	CH_PY_FIELD_IDS(CH_PY_ENUM)
+#undef CH_PY_ENUM
+	CH_PY_NFIELDS
+};
+
+struct ch_py_layout {
+	int64_t v[CH_PY_NFIELDS];
+	const char *source; /* where the values came from, for `info` */
+};
+
+/* Fill every field from DWARF. Fails (CH_ERR_UNSUPPORTED) naming the first
+ * required field that could not be resolved. */
+struct ch_error *ch_py_layout_from_dwarf(struct ch_py_layout *layout, struct ch_dwarf *dw, const char *source);
+
+/* Fill the fields that are rules rather than struct members (which
+ * tp_flags bits reserve pre-header words, and how many bytes), keyed by
+ * minor version. Called once the version is known. */
+void ch_py_layout_set_rules(struct ch_py_layout *layout, int major, int minor);
+
+const char *ch_py_field_name(enum ch_py_field f);
+static inline bool ch_py_has(const struct ch_py_layout *l, enum ch_py_field f)
+{
+	return l->v[f] != CH_PY_ABSENT;
+}
+
+#endif

@@ -1,0 +1,247 @@
+#include "py_str.h"
+
+#include <string.h>
+
+#include "bytes.h"
+#include "python.h"
+
+#define CH_TPFLAGS_UNICODE_SUBCLASS (1UL << 28)
+#define CH_TPFLAGS_DICT_SUBCLASS (1UL << 29)
+#define CH_DICT_MAX_ENTRIES (1u << 26)
+
+static struct ch_error *check_type_flag(struct ch_python *py, uint64_t addr, unsigned long flag, const char *what)
+{
+	uint64_t type, flags;
+	struct ch_error *err = ch_py_read_u64(py, addr, CH_PY_OB_TYPE, &type);
+	if (!err)
+		err = ch_py_read_u64(py, type, CH_PY_TP_FLAGS, &flags);
+	if (err)
+		return err;
+	if (!(flags & flag)) {
+		return ch_error_new(CH_ERR_INPUT, "object at 0x%llx is not a %s", (unsigned long long)addr, what);
+	}
+	return NULL;
+}
+
+static size_t put_utf8(char *out, uint32_t c)
+{
+	if (c < 0x80) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		out[0] = (char)(0xC0 | (c >> 6));
+		out[1] = (char)(0x80 | (c & 0x3F));
+		return 2;
+	}
+	if (c < 0x10000) {
+		out[0] = (char)(0xE0 | (c >> 12));
+		out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+		out[2] = (char)(0x80 | (c & 0x3F));
+		return 3;
+	}
+	if (c > 0x10FFFF)
+		c = 0xFFFD;
+	out[0] = (char)(0xF0 | (c >> 18));
+	out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+	out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+	out[3] = (char)(0x80 | (c & 0x3F));
+	return 4;
+}
+
+struct ch_error *ch_py_str_read(struct ch_python *py, uint64_t addr, char *buf, size_t max, bool *truncated)
+{
+	if (truncated)
+		*truncated = false;
+	if (max == 0)
+		return NULL;
+	buf[0] = '\0';
+	struct ch_error *err = check_type_flag(py, addr, CH_TPFLAGS_UNICODE_SUBCLASS, "str");
+	if (err)
+		return err;
+	const struct ch_py_layout *l = &py->layout;
+	uint64_t length;
+	uint32_t state;
+	err = ch_as_read_u64(&py->proc->as, addr + (uint64_t)l->v[CH_PY_STR_LENGTH], &length);
+	if (!err)
+		err = ch_as_read_u32(&py->proc->as, addr + (uint64_t)l->v[CH_PY_STR_STATE], &state);
+	if (err)
+		return err;
+	int64_t base = l->v[CH_PY_STR_STATE] * 8;
+	unsigned kind = (state >> (l->v[CH_PY_STR_STATE_KIND] - base)) & 7;
+	bool compact = (state >> (l->v[CH_PY_STR_STATE_COMPACT] - base)) & 1;
+	bool ascii = (state >> (l->v[CH_PY_STR_STATE_ASCII] - base)) & 1;
+	if (kind != 1 && kind != 2 && kind != 4)
+		return ch_error_new(CH_ERR_INPUT, "str at 0x%llx has invalid kind %u", (unsigned long long)addr, kind);
+	uint64_t data;
+	if (compact) {
+		data = addr + (uint64_t)(ascii ? l->v[CH_PY_SIZEOF_ASCII] : l->v[CH_PY_SIZEOF_COMPACT_UNICODE]);
+	} else {
+		if (!ch_py_has(l, CH_PY_STR_DATA_ANY))
+			return ch_error_new(CH_ERR_UNSUPPORTED, "non-compact str at 0x%llx", (unsigned long long)addr);
+		err = ch_as_read_u64(&py->proc->as, addr + (uint64_t)l->v[CH_PY_STR_DATA_ANY], &data);
+		if (err)
+			return err;
+	}
+	/* Read at most what can fill buf: each char yields >= 1 byte. */
+	uint64_t n = length < max - 1 ? length : max - 1;
+	if (n < length && truncated)
+		*truncated = true;
+	uint8_t chunk[256];
+	size_t out = 0;
+	for (uint64_t i = 0; i < n;) {
+		uint64_t batch = n - i < sizeof(chunk) / kind ? n - i : sizeof(chunk) / kind;
+		err = ch_as_read(&py->proc->as, data + i * kind, chunk, (size_t)(batch * kind));
+		if (err) {
+			buf[out] = '\0';
+			return err;
+		}
+		for (uint64_t j = 0; j < batch; j++) {
+			uint32_t c = kind == 1 ? chunk[j] : kind == 2 ? ch_le16(chunk + 2 * j) : ch_le32(chunk + 4 * j);
+			char enc[4];
+			size_t k = put_utf8(enc, c);
+			if (out + k > max - 1) {
+				if (truncated)
+					*truncated = true;
+				buf[out] = '\0';
+				return NULL;
+			}
+			memcpy(buf + out, enc, k);
+			out += k;
+		}
+		i += batch;
+	}
+	buf[out] = '\0';
+	return NULL;
+}
+
+/* Where a dict's entries are and how to read them, in every version's terms. */
+struct dict_view {
+	uint64_t entries;     /* address of entry 0 */
+	uint64_t entry_size;
+	int64_t key_off, value_off;
+	uint64_t nentries;
+	uint64_t values;      /* split-table values array (address of value 0), or 0 */
+};
+
+static struct ch_error *dict_view(struct ch_python *py, uint64_t dict, struct dict_view *v)
+{
+	const struct ch_py_layout *l = &py->layout;
+	struct ch_address_space *as = &py->proc->as;
+	struct ch_error *err = check_type_flag(py, dict, CH_TPFLAGS_DICT_SUBCLASS, "dict");
+	uint64_t keys, values, size, nentries;
+	if (!err)
+		err = ch_py_read_u64(py, dict, CH_PY_DICT_KEYS, &keys);
+	if (!err)
+		err = ch_py_read_u64(py, dict, CH_PY_DICT_VALUES, &values);
+	if (!err)
+		err = ch_py_read_u64(py, keys, CH_PY_DK_NENTRIES, &nentries);
+	if (err)
+		return err;
+	uint64_t index_bytes;
+	bool general = true;
+	if (ch_py_has(l, CH_PY_DK_LOG2_SIZE)) {
+		uint8_t b[3];
+		if ((err = ch_as_read(as, keys + (uint64_t)l->v[CH_PY_DK_LOG2_SIZE], &b[0], 1)) ||
+		    (err = ch_as_read(as, keys + (uint64_t)l->v[CH_PY_DK_LOG2_INDEX_BYTES], &b[1], 1)) ||
+		    (err = ch_as_read(as, keys + (uint64_t)l->v[CH_PY_DK_KIND], &b[2], 1)))
+			return err;
+		if (b[0] > 40 || b[1] > 43)
+			return ch_error_new(CH_ERR_INPUT, "dict keys at 0x%llx are corrupt", (unsigned long long)keys);
+		size = 1ULL << b[0];
+		index_bytes = 1ULL << b[1];
+		general = b[2] == 0; /* DICT_KEYS_GENERAL; unicode and split tables use the short entry */
+	} else {
+		err = ch_py_read_u64(py, keys, CH_PY_DK_SIZE, &size);
+		if (err)
+			return err;
+		if (size == 0 || size > (1ULL << 40) || (size & (size - 1)))
+			return ch_error_new(CH_ERR_INPUT, "dict keys at 0x%llx are corrupt", (unsigned long long)keys);
+		uint64_t ix = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffULL ? 4 : 8;
+		index_bytes = size * ix;
+	}
+	if (nentries > size || nentries > CH_DICT_MAX_ENTRIES)
+		return ch_error_new(CH_ERR_INPUT, "dict keys at 0x%llx claim %llu entries", (unsigned long long)keys,
+				    (unsigned long long)nentries);
+	v->entries = keys + (uint64_t)l->v[CH_PY_DK_INDICES] + index_bytes;
+	if (general || !ch_py_has(l, CH_PY_SIZEOF_DK_UENTRY)) {
+		v->entry_size = (uint64_t)l->v[CH_PY_SIZEOF_DK_ENTRY];
+		v->key_off = l->v[CH_PY_DK_ENTRY_KEY];
+		v->value_off = l->v[CH_PY_DK_ENTRY_VALUE];
+	} else {
+		v->entry_size = (uint64_t)l->v[CH_PY_SIZEOF_DK_UENTRY];
+		v->key_off = l->v[CH_PY_DK_UENTRY_KEY];
+		v->value_off = l->v[CH_PY_DK_UENTRY_VALUE];
+	}
+	v->nentries = nentries;
+	v->values = values ? values + (uint64_t)(ch_py_has(l, CH_PY_DV_VALUES) ? l->v[CH_PY_DV_VALUES] : 0) : 0;
+	return NULL;
+}
+
+struct ch_error *ch_py_dict_foreach(struct ch_python *py, uint64_t addr, ch_py_dict_visit_fn fn, void *arg,
+				    int *stopped_with)
+{
+	struct dict_view v = {0};
+	struct ch_error *err = dict_view(py, addr, &v);
+	if (stopped_with)
+		*stopped_with = 0;
+	if (err)
+		return err;
+	struct ch_address_space *as = &py->proc->as;
+	for (uint64_t i = 0; i < v.nentries; i++) {
+		uint64_t e = v.entries + i * v.entry_size, key, value;
+		if ((err = ch_as_read_u64(as, e + (uint64_t)v.key_off, &key)))
+			return err;
+		if (v.values)
+			err = ch_as_read_u64(as, v.values + 8 * i, &value);
+		else
+			err = ch_as_read_u64(as, e + (uint64_t)v.value_off, &value);
+		if (err)
+			return err;
+		if (!key || !value)
+			continue;
+		int r = fn(arg, key, value);
+		if (r) {
+			if (stopped_with)
+				*stopped_with = r;
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+struct str_lookup {
+	struct ch_python *py;
+	const char *key;
+	uint64_t value;
+};
+
+static int match_key(void *arg, uint64_t key, uint64_t value)
+{
+	struct str_lookup *s = arg;
+	char buf[256];
+	bool trunc;
+	struct ch_error *err = ch_py_str_read(s->py, key, buf, sizeof(buf), &trunc);
+	if (err) {
+		ch_error_free(err);
+		return 0;
+	}
+	if (!trunc && strcmp(buf, s->key) == 0) {
+		s->value = value;
+		return 1;
+	}
+	return 0;
+}
+
+struct ch_error *ch_py_dict_get_str(struct ch_python *py, uint64_t dict, const char *key, uint64_t *value)
+{
+	struct str_lookup s = {py, key, 0};
+	int found;
+	struct ch_error *err = ch_py_dict_foreach(py, dict, match_key, &s, &found);
+	if (err)
+		return err;
+	if (!found)
+		return ch_error_new(CH_ERR_NOT_FOUND, "no key '%s'", key);
+	*value = s.value;
+	return NULL;
+}

@@ -1,0 +1,87 @@
+/* The CPython runtime inside a dumped process: which module holds it, its
+ * version, its layout table, and the addresses of _PyRuntime, the
+ * interpreters and their GC state. Opening it is the step that turns "an
+ * ELF core" into "a Python process"; everything CPython-specific is read
+ * through a struct ch_python. */
+#ifndef CH_PYTHON_H
+#define CH_PYTHON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "error.h"
+#include "process.h"
+#include "py_layout.h"
+#include "py_types.h"
+
+struct ch_dwarf;
+
+struct ch_py_version {
+	int major, minor, micro;
+	char text[32];      /* "3.12.1", or with a release level suffix "3.13.0rc1" */
+	const char *method; /* how it was found, for `info` */
+};
+
+#define CH_GC_MAX_GENERATIONS 3
+/* Generation index used for the permanent (gc.freeze()) list. */
+#define CH_GC_PERMANENT CH_GC_MAX_GENERATIONS
+
+struct ch_gc_state {
+	uint64_t address;   /* of struct _gc_runtime_state */
+	bool enabled;
+	int debug;
+	int ngenerations;
+	int thresholds[CH_GC_MAX_GENERATIONS];
+	int counts[CH_GC_MAX_GENERATIONS];
+	bool collecting;
+	int64_t garbage;    /* len(gc.garbage), -1 if unreadable */
+	int64_t long_lived_total, long_lived_pending; /* -1 when the version lacks them */
+	bool have_stats;
+	struct { int64_t collections, collected, uncollectable; } stats[CH_GC_MAX_GENERATIONS];
+	/* List heads: generations 0..ngenerations-1, then permanent (0 if none). */
+	uint64_t heads[CH_GC_MAX_GENERATIONS + 1];
+};
+
+struct ch_py_thread {
+	uint64_t tstate;
+	uint64_t interp;
+	uint64_t thread_id;  /* pthread_self() */
+	int64_t native_id;   /* gettid(), or -1 when the version does not record it */
+};
+
+struct ch_python {
+	struct ch_process *proc;
+	struct ch_module *module;   /* the ELF that defines _PyRuntime */
+	struct ch_dwarf *dwarf;
+	char *dwarf_path;
+	struct ch_py_layout layout;
+	struct ch_py_version version;
+	uint64_t runtime;           /* &_PyRuntime */
+	uint64_t main_interp;
+	uint64_t type_type;         /* &PyType_Type, 0 if unknown */
+	struct ch_gc_state gc;      /* of the main interpreter */
+	uint64_t frozen;            /* objects on the permanent list (gc.get_freeze_count()) */
+	struct ch_py_thread *threads;
+	size_t nthreads;
+	struct ch_py_types types;
+	struct ch_diag diag;
+};
+
+struct ch_error *ch_python_open(struct ch_process *proc, struct ch_python **out);
+void ch_python_close(struct ch_python *py);
+
+/* Upper bound on the objects any list walk may visit. */
+uint64_t ch_python_object_limit(struct ch_python *py);
+
+/* Layout value of a field; the caller has checked ch_py_has where optional. */
+static inline int64_t ch_py_off(const struct ch_python *py, enum ch_py_field f)
+{
+	return py->layout.v[f];
+}
+
+/* Read a pointer-sized / int-sized field at base + layout offset. */
+struct ch_error *ch_py_read_u64(struct ch_python *py, uint64_t base, enum ch_py_field f, uint64_t *out);
+struct ch_error *ch_py_read_i32(struct ch_python *py, uint64_t base, enum ch_py_field f, int32_t *out);
+
+#endif

@@ -1,0 +1,30 @@
+/* Rendering of analysis results as text tables and as JSON (jansson).
+ * Nothing here computes: every number comes from readers/ or graph/. The
+ * JSON shapes are the contract documented in README.md; extend, never break. */
+#ifndef CH_REPORT_H
+#define CH_REPORT_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "graph/type_histogram.h"
+#include "readers/python.h"
+
+/* {"name":"cpython","version":..., ...}: shared by every command. */
+json_t *ch_report_runtime_json(const struct ch_python *py);
+
+json_t *ch_report_info_json(const struct ch_python *py);
+void ch_report_info_text(FILE *out, const struct ch_python *py);
+
+/* generation: -1 or the CH_GEN code the histogram was filtered to. */
+json_t *ch_report_types_json(const struct ch_python *py, const struct ch_type_histogram *h);
+void ch_report_types_text(FILE *out, const struct ch_python *py, const struct ch_type_histogram *h, int generation);
+
+/* Adds "partial" and "warnings" from the diagnostics, writes the document
+ * (sorted keys are not used: key order is the documented order) and a
+ * newline. Returns 0 or -1 on a write error. */
+int ch_report_write_json(FILE *out, json_t *doc, const struct ch_diag *diag);
+/* Warnings to stderr as "coreheap: warning: ..." lines. */
+void ch_report_warnings(FILE *err, const struct ch_diag *diag);
+
+#endif

@@ -1,0 +1,116 @@
+#include <inttypes.h>
+#include <string.h>
+
+#include "report.h"
+
+/* The Python thread state running on an OS thread of the core: matched by
+ * gettid() where the runtime records it (3.11+), else by pthread_self(),
+ * which on x86_64 glibc is the thread pointer (fs_base). */
+static const struct ch_py_thread *python_thread(const struct ch_python *py, const struct ch_core_thread *t)
+{
+	for (size_t i = 0; i < py->nthreads; i++) {
+		const struct ch_py_thread *p = &py->threads[i];
+		if (p->native_id >= 0 ? p->native_id == t->tid : p->thread_id == t->fs_base)
+			return p;
+	}
+	return NULL;
+}
+
+static json_t *int_array(const int *v, int n)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(v[i]));
+	return a;
+}
+
+static json_t *gc_json(const struct ch_gc_state *g, uint64_t frozen)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "enabled", json_boolean(g->enabled));
+	json_object_set_new(o, "debug", json_integer(g->debug));
+	json_object_set_new(o, "thresholds", int_array(g->thresholds, g->ngenerations));
+	json_object_set_new(o, "counts", int_array(g->counts, g->ngenerations));
+	json_object_set_new(o, "collecting", json_boolean(g->collecting));
+	json_object_set_new(o, "garbage", g->garbage >= 0 ? json_integer(g->garbage) : json_null());
+	json_object_set_new(o, "frozen", json_integer((json_int_t)frozen));
+	json_object_set_new(o, "long_lived_total", g->long_lived_total >= 0 ? json_integer(g->long_lived_total) : json_null());
+	json_object_set_new(o, "long_lived_pending",
+			    g->long_lived_pending >= 0 ? json_integer(g->long_lived_pending) : json_null());
+	json_t *stats = json_array();
+	for (int i = 0; g->have_stats && i < g->ngenerations; i++) {
+		json_t *s = json_object();
+		json_object_set_new(s, "collections", json_integer(g->stats[i].collections));
+		json_object_set_new(s, "collected", json_integer(g->stats[i].collected));
+		json_object_set_new(s, "uncollectable", json_integer(g->stats[i].uncollectable));
+		json_array_append_new(stats, s);
+	}
+	json_object_set_new(o, "stats", stats);
+	return o;
+}
+
+json_t *ch_report_info_json(const struct ch_python *py)
+{
+	const struct ch_core_file *core = py->proc->core;
+	json_t *doc = json_object();
+	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
+	json_object_set_new(doc, "gc", gc_json(&py->gc, py->frozen));
+	json_t *threads = json_array();
+	for (size_t i = 0; i < core->nthreads; i++) {
+		const struct ch_core_thread *t = &core->threads[i];
+		const struct ch_py_thread *p = python_thread(py, t);
+		json_t *o = json_object();
+		char buf[24];
+		json_object_set_new(o, "tid", json_integer(t->tid));
+		json_object_set_new(o, "python", json_boolean(p != NULL));
+		snprintf(buf, sizeof(buf), "0x%" PRIx64, p ? p->tstate : 0);
+		json_object_set_new(o, "thread_state", p ? json_string(buf) : json_null());
+		json_object_set_new(o, "crashed", json_boolean(i == 0 && t->cursig != 0));
+		json_object_set_new(o, "signal", json_integer(t->cursig));
+		json_array_append_new(threads, o);
+	}
+	json_object_set_new(doc, "threads", threads);
+	json_object_set_new(doc, "python_threads", json_integer((json_int_t)py->nthreads));
+	return doc;
+}
+
+void ch_report_info_text(FILE *out, const struct ch_python *py)
+{
+	const struct ch_core_file *core = py->proc->core;
+	const struct ch_module *main = ch_process_main_module(py->proc);
+	const struct ch_gc_state *g = &py->gc;
+	fprintf(out, "core:         %s", core->path);
+	if (core->have_psinfo)
+		fprintf(out, " (pid %d, %s)", core->pid, core->fname);
+	if (core->signo)
+		fprintf(out, ", killed by signal %d", core->signo);
+	fprintf(out, "\nexecutable:   %s\n", main ? main->path : "(unknown)");
+	fprintf(out, "python:       CPython %s (from %s)\n", py->version.text, py->version.method);
+	fprintf(out, "runtime:      _PyRuntime at 0x%" PRIx64 " in %s\n", py->runtime, py->module->path);
+	fprintf(out, "layouts:      DWARF of %s\n", py->layout.source);
+	fprintf(out, "threads:      %zu OS threads, %zu Python thread states\n", core->nthreads, py->nthreads);
+	for (size_t i = 0; i < core->nthreads; i++) {
+		const struct ch_core_thread *t = &core->threads[i];
+		const struct ch_py_thread *p = python_thread(py, t);
+		fprintf(out, "  tid %-8d %s%s\n", t->tid, p ? "python" : "native",
+			i == 0 && t->cursig ? "  <- received the fatal signal" : "");
+	}
+	fprintf(out, "gc:           %s, debug flags %d%s\n", g->enabled ? "enabled" : "DISABLED", g->debug,
+		g->collecting ? ", COLLECTION IN PROGRESS" : "");
+	fprintf(out, "  generation  threshold  count");
+	if (g->have_stats)
+		fprintf(out, "  collections  collected  uncollectable");
+	fputc('\n', out);
+	for (int i = 0; i < g->ngenerations; i++) {
+		fprintf(out, "  %-10d  %9d  %5d", i, g->thresholds[i], g->counts[i]);
+		if (g->have_stats)
+			fprintf(out, "  %11" PRId64 "  %9" PRId64 "  %13" PRId64, g->stats[i].collections,
+				g->stats[i].collected, g->stats[i].uncollectable);
+		fputc('\n', out);
+	}
+	fprintf(out, "  frozen (permanent generation): %" PRIu64 " objects\n", py->frozen);
+	if (g->garbage >= 0)
+		fprintf(out, "  gc.garbage: %" PRId64 " objects\n", g->garbage);
+	if (g->long_lived_total >= 0)
+		fprintf(out, "  long-lived: %" PRId64 " total, %" PRId64 " pending\n", g->long_lived_total, g->long_lived_pending);
+}
