@@ -193,7 +193,11 @@ struct ch_error *ch_as_read_cstr(struct ch_address_space *as, uint64_t addr, cha
 		n += chunk;
 	}
 	buf[n] = '\0';
-	if (truncated)
-		*truncated = true;
+	/* The buffer is full; the string was cut only if it does not end
+	 * right here (a string of exactly max-1 bytes fits). */
+	if (truncated) {
+		const struct ch_as_range *r = ch_as_find(as, addr + n);
+		*truncated = !(r && r->data && r->data[addr + n - r->start] == '\0');
+	}
 	return NULL;
 }

@@ -11,6 +11,22 @@
  * Member paths are dotted and may index arrays: "interpreters.head",
  * "generations[1].count", "gc.generations". Anonymous struct/union members
  * are searched transparently (C11 anonymous members).
+ *
+ * Behaviour shared by the lookups below (implementation notes):
+ * - Lookups are lazy: a name is searched among top-level DIEs unit by unit
+ *   and the walk stops at the first hit; answers, misses included, are
+ *   cached for the life of the handle. A full walk of libpython 3.13's
+ *   15 MiB .debug_info (a type that does not exist) costs ~70 ms.
+ * - Path grammar: [name] ("[" digits "]")* ("." name ("[" digits "]")*)*.
+ *   An empty path is the type itself. A malformed path or a NULL argument
+ *   is CH_ERR_USAGE. Indexing past a constant array bound is NOT_FOUND.
+ * - type_name may also name a typedef of a non-struct type or a base type
+ *   ("Py_ssize_t", "int"). Flexible array members have size 0.
+ * - CH_ERR_INPUT: corrupt DWARF. A miss after part of the DWARF could not
+ *   be read is CH_ERR_INPUT rather than NOT_FOUND (it might have been there).
+ * - CH_ERR_UNSUPPORTED: type units (DW_FORM_ref_sig8), dwz supplementary
+ *   files (DW_FORM_GNU_ref_alt), bitfields of big-endian targets, and
+ *   compressed debug sections other than zlib (e.g. zstd).
  */
 #ifndef CH_DWARF_TYPES_H
 #define CH_DWARF_TYPES_H

@@ -99,9 +99,13 @@ struct ch_error *ch_elf_open(const char *path, struct ch_elf_file **out)
 		return ch_error_new(errno == ENOENT ? CH_ERR_NOT_FOUND : CH_ERR_INPUT, "%s: %s", path,
 				    strerror(errno));
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return ch_error_new(CH_ERR_INPUT, "%s: not a regular ELF file", path);
+		return ch_error_new(CH_ERR_INPUT, "%s: not a regular file", path);
+	}
+	if (st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+		close(fd);
+		return ch_error_new(CH_ERR_UNSUPPORTED, "%s: not an ELF file", path);
 	}
 	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
@@ -109,7 +113,7 @@ struct ch_error *ch_elf_open(const char *path, struct ch_elf_file **out)
 		return ch_error_new(CH_ERR_INPUT, "%s: cannot map: %s", path, strerror(errno));
 	if (memcmp(map, ELFMAG, SELFMAG) != 0) {
 		munmap(map, (size_t)st.st_size);
-		return ch_error_new(CH_ERR_INPUT, "%s: not an ELF file", path);
+		return ch_error_new(CH_ERR_UNSUPPORTED, "%s: not an ELF file", path);
 	}
 	struct ch_elf_file *ef = calloc(1, sizeof(*ef));
 	if (!ef) {
@@ -251,7 +255,10 @@ const uint8_t *ch_elf_vaddr_bytes(const struct ch_elf_file *ef, uint64_t vaddr, 
 		if (vaddr < s->vaddr || vaddr - s->vaddr >= s->filesz)
 			continue;
 		uint64_t off = vaddr - s->vaddr;
-		if (len > s->filesz - off || s->offset > ef->size || s->offset + off > ef->size - len)
+		/* No sum of file-supplied values may wrap: a hostile filesz would
+		 * turn offset + off into a small, in-bounds (wrong) offset. */
+		if (len > s->filesz - off || s->offset > ef->size || off > ef->size - s->offset ||
+		    len > ef->size - s->offset - off)
 			return NULL;
 		return ef->data + s->offset + off;
 	}

@@ -30,6 +30,8 @@ struct ch_elf_file {
 	uint32_t debuglink_crc;
 };
 
+/* CH_ERR_NOT_FOUND if there is no such file, CH_ERR_UNSUPPORTED if it is
+ * not an ELF file (or not x86_64), CH_ERR_INPUT if it is unreadable or malformed. */
 struct ch_error *ch_elf_open(const char *path, struct ch_elf_file **out);
 void ch_elf_close(struct ch_elf_file *ef);
 

@@ -77,7 +77,9 @@ static void open_module_file(struct ch_process *proc, struct ch_module *mod)
 {
 	struct ch_error *err = ch_elf_open(mod->disk_path, &mod->elf);
 	if (err) {
-		mod->status = err->kind == CH_ERR_NOT_FOUND ? CH_MODULE_MISSING : CH_MODULE_BAD;
+		mod->status = err->kind == CH_ERR_NOT_FOUND     ? CH_MODULE_MISSING
+			      : err->kind == CH_ERR_UNSUPPORTED ? CH_MODULE_NOT_ELF
+								: CH_MODULE_BAD;
 		mod->problem = err;
 		mod->elf = NULL;
 		return;

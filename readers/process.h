@@ -28,7 +28,8 @@ enum ch_module_status {
 	CH_MODULE_OK,
 	CH_MODULE_MISSING,  /* no file at disk_path */
 	CH_MODULE_MISMATCH, /* file's build-id differs from the dumped one */
-	CH_MODULE_BAD,      /* file exists but is not a usable ELF file */
+	CH_MODULE_BAD,      /* file exists but is a malformed ELF file */
+	CH_MODULE_NOT_ELF,  /* a data file (locale archive, ...): never a module, nothing to report */
 };
 
 struct ch_module {

@@ -378,6 +378,26 @@ uint64_t ch_python_object_limit(struct ch_python *py)
 	return bytes / 32 + 1;
 }
 
+/* Files that could not back memory are not fatal unless the runtime needs
+ * them, but what they would have provided is unreadable: say so once. */
+static void warn_about_modules(struct ch_python *py)
+{
+	size_t missing = 0;
+	const char *first = NULL;
+	for (size_t i = 0; i < py->proc->nmodules; i++) {
+		const struct ch_module *m = &py->proc->modules[i];
+		if (m->status == CH_MODULE_MISMATCH)
+			ch_diag_warn(&py->diag, "%s", m->problem->message);
+		else if (m->status == CH_MODULE_MISSING || m->status == CH_MODULE_BAD) {
+			if (!missing++)
+				first = m->path;
+		}
+	}
+	if (missing)
+		ch_diag_warn(&py->diag, "%zu mapped file(s) could not be opened (first: %s); pages the core lacks from them are unreadable",
+			     missing, first);
+}
+
 struct ch_error *ch_python_open(struct ch_process *proc, struct ch_python **out)
 {
 	*out = NULL;
@@ -388,8 +408,10 @@ struct ch_error *ch_python_open(struct ch_process *proc, struct ch_python **out)
 	ch_py_types_init(&py->types);
 	ch_diag_init(&py->diag);
 	struct ch_error *err = find_runtime(py);
-	if (!err)
+	if (!err) {
+		warn_about_modules(py);
 		err = open_dwarf(py);
+	}
 	if (!err)
 		err = ch_py_layout_from_dwarf(&py->layout, py->dwarf, py->dwarf_path);
 	if (!err)
