@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what coreheap needs to build and test on Debian bookworm.
+# Idempotent; quiet unless something is missing.
+set -euo pipefail
+pkgs=(cmake gcc make pkg-config libelf-dev libdwarf-dev libjansson-dev zlib1g-dev python3)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	echo "installing: ${missing[*]}" >&2
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
