@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# make_fixture_core.sh PYTHON SCENARIO OUTDIR NAME [SCENARIO ARGS...]
+#
+# Runs SCENARIO (fixtures/scenario_heap.py) with PYTHON -I -S under
+# `ulimit -c unlimited` in a scratch directory below OUTDIR and leaves
+#     OUTDIR/core.NAME          the core the kernel wrote when it aborted
+#     OUTDIR/truth.NAME.json    the truth its recorder child wrote
+#     OUTDIR/stamp.NAME         interpreter and arguments they were made with
+# The pair is reused when both exist, were made with the same interpreter and
+# arguments, and are newer than SCENARIO, this script, the interpreter and its
+# libpython.
+#
+# Exit status: 0 done (or reused), 77 PYTHON does not exist (the ctest case
+# is reported as skipped, with the reason printed), 1 anything else, with a
+# one-line "make_fixture_core: ..." explanation.
+set -u
+
+die() { echo "make_fixture_core: $*" >&2; exit 1; }
+
+[ $# -ge 4 ] || die "usage: make_fixture_core.sh PYTHON SCENARIO OUTDIR NAME [SCENARIO ARGS...]"
+python=$1 scenario=$2 outdir=$3 name=$4
+shift 4
+
+if [ ! -x "$python" ]; then
+    echo "make_fixture_core: SKIP: interpreter $python not found (install it, e.g. pyenv install ${name%%-*})"
+    exit 77
+fi
+[ -f "$scenario" ] || die "scenario $scenario not found"
+mkdir -p "$outdir" || die "cannot create $outdir"
+outdir=$(cd "$outdir" && pwd)
+scenario=$(cd "$(dirname "$scenario")" && pwd)/$(basename "$scenario")
+
+core="$outdir/core.$name"
+truth="$outdir/truth.$name.json"
+stamp="$outdir/stamp.$name"
+want_stamp="$python $*"
+
+# --- cache ---------------------------------------------------------------
+real_python=$(readlink -f "$python")
+deps=("$scenario" "${BASH_SOURCE[0]}" "$real_python")
+for lib in "$(dirname "$real_python")"/../lib/libpython3*.so.*; do
+    [ -e "$lib" ] && deps+=("$(readlink -f "$lib")")
+done
+fresh=1
+if [ -f "$core" ] && [ -f "$truth" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want_stamp" ]; then
+    for d in "${deps[@]}"; do
+        if ! [ "$core" -nt "$d" ] || ! [ "$truth" -nt "$d" ]; then fresh=0; fi
+    done
+else
+    fresh=0
+fi
+if [ $fresh = 1 ]; then
+    echo "make_fixture_core: reusing $core (newer than scenario and interpreter)"
+    exit 0
+fi
+rm -f "$core" "$truth" "$stamp"
+
+# --- where will the kernel put the core? ----------------------------------
+pattern=$(cat /proc/sys/kernel/core_pattern 2>/dev/null) || die "cannot read /proc/sys/kernel/core_pattern"
+case $pattern in
+    "|"*) die "kernel.core_pattern is a pipe ('$pattern'), so cores do not land in the working directory; run: sysctl -w kernel.core_pattern=core" ;;
+    */*)  die "kernel.core_pattern ('$pattern') writes cores outside the working directory; run: sysctl -w kernel.core_pattern=core" ;;
+    "")   die "kernel.core_pattern is empty; run: sysctl -w kernel.core_pattern=core" ;;
+esac
+if printf '%s' "$pattern" | sed 's/%p//g' | grep -q '%'; then
+    die "kernel.core_pattern ('$pattern') uses specifiers other than %p; run: sysctl -w kernel.core_pattern=core"
+fi
+uses_pid=$(cat /proc/sys/kernel/core_uses_pid 2>/dev/null || echo 0)
+
+# --- run ------------------------------------------------------------------
+work="$outdir/work.$name"
+rm -rf "$work" && mkdir -p "$work" || die "cannot create $work"
+# The outer { } 2>/dev/null only hides bash's own "Aborted (core dumped)".
+{
+    (
+        cd "$work" || exit 1
+        ulimit -c unlimited 2>/dev/null || { echo "make_fixture_core: cannot raise the core size limit (ulimit -c unlimited; hard limit is $(ulimit -H -c))"; exit 125; }
+        exec "$python" -I -S "$scenario" "$work/truth.json" "$@"
+    ) >"$work/scenario.log" 2>&1
+} 2>/dev/null
+status=$?
+if [ $status = 125 ]; then cat "$work/scenario.log" >&2; exit 1; fi
+if [ $status != 134 ]; then
+    sed 's/^/  | /' "$work/scenario.log" >&2
+    die "scenario $name exited with status $status, expected 134 (SIGABRT after the truth was recorded)"
+fi
+[ -f "$work/truth.json" ] || die "scenario $name aborted but wrote no truth JSON ($work/truth.json)"
+pid=$("$python" -I -S -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$work/truth.json") \
+    || die "unreadable truth JSON $work/truth.json"
+
+file=${pattern//%p/$pid}
+if [ "$uses_pid" = 1 ] && [ "$file" = "$pattern" ]; then file="$file.$pid"; fi
+if [ ! -f "$work/$file" ]; then
+    die "no core file appeared ($work/$file; core_pattern '$pattern', core_uses_pid $uses_pid, RLIMIT_CORE raised to unlimited); is the filesystem writable and the process dumpable?"
+fi
+mv "$work/$file" "$core" && mv "$work/truth.json" "$truth" || die "cannot move results to $outdir"
+printf '%s' "$want_stamp" >"$stamp"
+rm -rf "$work"
+echo "make_fixture_core: wrote $core ($(stat -c %s "$core") bytes) and $truth"

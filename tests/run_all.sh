@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls this):
+#   1. installs the build/test dependencies with apt-get (skip with
+#      CH_SKIP_DEPS=1; uses sudo when not root);
+#   2. builds with -DCH_WERROR=ON in build-ci/ and runs ctest;
+#   3. builds with -DCH_SANITIZE=ON -DCH_WERROR=ON in build-ci-asan/ and runs
+#      ctest again with ASAN_OPTIONS=detect_leaks=1.
+# Both suites include the ground-truth tests (label "truth"), which generate
+# their fixture cores into each build tree.  Truth tests whose pyenv
+# interpreter is missing are SKIPPED and listed with the reason at the end;
+# CH_REQUIRE_TRUTH=1 turns any skipped test into a failure.
+# Exits non-zero if anything failed.  Arguments are passed to both cmake
+# configure steps (e.g. -DCH_PYENV_ROOT=/opt/pyenv).  Env: CH_JOBS (default 2),
+# CH_BUILD_ROOT (default: the repository root).
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+jobs=${CH_JOBS:-2}
+build_root=${CH_BUILD_ROOT:-$root}
+start=$(date +%s)
+
+say() { echo "run_all: $*"; }
+
+if [ "${CH_SKIP_DEPS:-0}" != 1 ]; then
+    say "installing dependencies"
+    bash "$root/scripts/install_deps.sh" || { say "installing dependencies failed"; exit 1; }
+fi
+
+failed=()
+skipped_total=0
+
+suite() {   # suite NAME BUILD_DIR CMAKE_ARGS...
+    local name=$1 dir=$2
+    shift 2
+    say "== $name: configure + build in $dir"
+    if ! cmake -S "$root" -B "$dir" "$@"; then failed+=("$name: configure"); return; fi
+    if ! cmake --build "$dir" -j"$jobs"; then failed+=("$name: build"); return; fi
+    say "== $name: ctest"
+    local rc=0
+    (cd "$dir" && ctest --output-on-failure -j"$jobs") || rc=$?
+    [ $rc = 0 ] || failed+=("$name: ctest (exit $rc)")
+    # ctest shows skipped tests without their output: print why.
+    local log="$dir/Testing/Temporary/LastTest.log"
+    if [ -f "$log" ]; then
+        local reasons n
+        reasons=$(grep -h "SKIP:" "$log" | sort | uniq -c)
+        n=$(grep -c "SKIP:" "$log")
+        if [ "$n" != 0 ]; then
+            skipped_total=$((skipped_total + n))
+            say "$name: $n test(s) SKIPPED:"
+            echo "$reasons"
+        fi
+    fi
+}
+
+suite "werror" "$build_root/build-ci" -DCH_WERROR=ON -DCH_SANITIZE=OFF "$@"
+ASAN_OPTIONS=detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS} \
+UBSAN_OPTIONS=print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS} \
+    suite "asan+ubsan" "$build_root/build-ci-asan" -DCH_SANITIZE=ON -DCH_WERROR=ON "$@"
+
+if [ "${CH_REQUIRE_TRUTH:-0}" = 1 ] && [ $skipped_total != 0 ]; then
+    failed+=("$skipped_total skipped test(s) with CH_REQUIRE_TRUTH=1")
+fi
+
+say "finished in $(( $(date +%s) - start ))s"
+if [ ${#failed[@]} != 0 ]; then
+    for f in "${failed[@]}"; do say "FAILED: $f"; done
+    exit 1
+fi
+say "all suites passed"
