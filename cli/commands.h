@@ -6,5 +6,6 @@
 
 extern const struct ch_cli_command ch_cmd_info;
 extern const struct ch_cli_command ch_cmd_types;
+extern const struct ch_cli_command ch_cmd_stacks;
 
 #endif

@@ -8,6 +8,7 @@
 static const struct ch_cli_command *const commands[] = {
 	&ch_cmd_info,
 	&ch_cmd_types,
+	&ch_cmd_stacks,
 };
 
 static void usage(FILE *out)

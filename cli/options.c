@@ -41,7 +41,7 @@ static bool parse_size(const char *s, size_t *out)
 
 int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct ch_cli_opts *o)
 {
-	enum { OPT_JSON = 256, OPT_EXE, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_TOP, OPT_SORT, OPT_GENERATION };
+	enum { OPT_JSON = 256, OPT_EXE, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_TOP, OPT_SORT, OPT_GENERATION, OPT_LOCALS };
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, OPT_JSON},
 		{"output", required_argument, NULL, 'o'},
@@ -53,6 +53,7 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 		{"top", required_argument, NULL, OPT_TOP},
 		{"sort", required_argument, NULL, OPT_SORT},
 		{"generation", required_argument, NULL, OPT_GENERATION},
+		{"locals", no_argument, NULL, OPT_LOCALS},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -109,6 +110,11 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 				o->generation = CH_GEN_PERMANENT;
 			else
 				return ch_cli_usage_error(cmd, "--generation takes 0, 1, 2 or permanent, not '%s'", optarg);
+			break;
+		case OPT_LOCALS:
+			if (!(cmd->extras & CH_OPT_LOCALS))
+				return ch_cli_usage_error(cmd, "--locals is not an option of this command");
+			o->locals = true;
 			break;
 		case ':':
 			return ch_cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);

@@ -13,6 +13,7 @@ enum {
 	CH_OPT_TOP = 1 << 0,
 	CH_OPT_SORT = 1 << 1,
 	CH_OPT_GENERATION = 1 << 2,
+	CH_OPT_LOCALS = 1 << 3,
 };
 
 struct ch_cli_command {
@@ -27,6 +28,7 @@ struct ch_cli_opts {
 	const char *core;
 	const char *output;   /* -o FILE, NULL for stdout */
 	bool json, quiet;
+	bool locals;          /* --locals (stacks) */
 	struct ch_process_options process;
 	size_t top;
 	enum ch_hist_sort sort;

@@ -13,8 +13,9 @@
 #include <stdint.h>
 
 #include "readers/error.h"
+#include "readers/index_hash.h"
 
-#define CH_NO_OBJECT UINT32_MAX
+#define CH_NO_OBJECT CH_INDEX_NONE
 
 /* Generation codes stored per object. */
 enum {
@@ -35,8 +36,7 @@ struct ch_object_table {
 	uint8_t *gen;     /* 0..2, CH_GEN_PERMANENT, CH_GEN_UNTRACKED */
 	uint8_t *flags;
 	size_t n, cap;
-	uint32_t *slots;  /* index+1, 0 = empty; load kept <= 1/2 */
-	size_t nslots;    /* power of two */
+	struct ch_index_hash index; /* addr -> object index */
 };
 
 void ch_objects_init(struct ch_object_table *t);

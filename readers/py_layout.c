@@ -107,6 +107,57 @@ static const struct field_source sources[] = {
 	{CH_PY_DK_UENTRY_KEY, CH_PY_OFFSET, "PyDictUnicodeEntry", "me_key"},
 	{CH_PY_DK_UENTRY_VALUE, CH_PY_OFFSET, "PyDictUnicodeEntry", "me_value"},
 	{CH_PY_DV_VALUES, CH_PY_OFFSET, "PyDictValues", "values"}, /* 3.11+; 3.8-3.10: a bare array */
+
+	/* Frame chain of a thread (stacks). 3.8-3.10: tstate->frame, a chain of
+	 * PyFrameObject by f_back. 3.11/3.12: tstate->cframe->current_frame,
+	 * 3.13+: tstate->current_frame, a chain of _PyInterpreterFrame by
+	 * previous. Which one exists decides how frames are walked. */
+	{CH_PY_TSTATE_FRAME, CH_PY_OFFSET, "PyThreadState", "frame"},               /* ≤3.10 */
+	{CH_PY_TSTATE_CFRAME, CH_PY_OFFSET, "PyThreadState", "cframe"},             /* 3.10-3.12 */
+	{CH_PY_CFRAME_CURRENT_FRAME, CH_PY_OFFSET, "_PyCFrame", "current_frame"},   /* 3.11/3.12 */
+	{CH_PY_TSTATE_CURRENT_FRAME, CH_PY_OFFSET, "PyThreadState", "current_frame"}, /* 3.13+ */
+	{CH_PY_FRAME_BACK, CH_PY_OFFSET, "PyFrameObject", "f_back"},
+	{CH_PY_FRAME_CODE, CH_PY_OFFSET, "PyFrameObject", "f_code"},                /* ≤3.10 */
+	{CH_PY_FRAME_LASTI, CH_PY_OFFSET, "PyFrameObject", "f_lasti"},              /* ≤3.10 */
+	{CH_PY_FRAME_LINENO, CH_PY_OFFSET, "PyFrameObject", "f_lineno"},
+	{CH_PY_FRAME_TRACE, CH_PY_OFFSET, "PyFrameObject", "f_trace"},
+	{CH_PY_FRAME_LOCALSPLUS, CH_PY_OFFSET, "PyFrameObject", "f_localsplus"},    /* ≤3.10 */
+	{CH_PY_IFRAME_CODE, CH_PY_OFFSET, "_PyInterpreterFrame", "f_executable"},   /* 3.13+ */
+	{CH_PY_IFRAME_CODE, CH_PY_OFFSET, "_PyInterpreterFrame", "f_code"},         /* 3.11/3.12 */
+	{CH_PY_IFRAME_PREVIOUS, CH_PY_OFFSET, "_PyInterpreterFrame", "previous"},
+	{CH_PY_IFRAME_INSTR, CH_PY_OFFSET, "_PyInterpreterFrame", "instr_ptr"},     /* 3.13+ */
+	{CH_PY_IFRAME_INSTR, CH_PY_OFFSET, "_PyInterpreterFrame", "prev_instr"},    /* 3.11/3.12 */
+	{CH_PY_IFRAME_OWNER, CH_PY_OFFSET, "_PyInterpreterFrame", "owner"},
+	{CH_PY_IFRAME_LOCALSPLUS, CH_PY_OFFSET, "_PyInterpreterFrame", "localsplus"},
+
+	{CH_PY_CODE_NAME, CH_PY_OFFSET, "PyCodeObject", "co_name"},
+	{CH_PY_CODE_QUALNAME, CH_PY_OFFSET, "PyCodeObject", "co_qualname"},         /* 3.11+ */
+	{CH_PY_CODE_FILENAME, CH_PY_OFFSET, "PyCodeObject", "co_filename"},
+	{CH_PY_CODE_FIRSTLINENO, CH_PY_OFFSET, "PyCodeObject", "co_firstlineno"},
+	{CH_PY_CODE_LNOTAB, CH_PY_OFFSET, "PyCodeObject", "co_lnotab"},             /* 3.8/3.9 */
+	{CH_PY_CODE_LINETABLE, CH_PY_OFFSET, "PyCodeObject", "co_linetable"},       /* 3.10+ */
+	{CH_PY_CODE_CODE_ADAPTIVE, CH_PY_OFFSET, "PyCodeObject", "co_code_adaptive"}, /* 3.11+ */
+	{CH_PY_CODE_FIRSTTRACEABLE, CH_PY_OFFSET, "PyCodeObject", "_co_firsttraceable"}, /* 3.11+ */
+	{CH_PY_CODE_NLOCALS, CH_PY_OFFSET, "PyCodeObject", "co_nlocals"},
+	{CH_PY_CODE_VARNAMES, CH_PY_OFFSET, "PyCodeObject", "co_varnames"},         /* ≤3.10 */
+	{CH_PY_CODE_NLOCALSPLUS, CH_PY_OFFSET, "PyCodeObject", "co_nlocalsplus"},   /* 3.11+ */
+	{CH_PY_CODE_LOCALSPLUSNAMES, CH_PY_OFFSET, "PyCodeObject", "co_localsplusnames"},
+	{CH_PY_CODE_LOCALSPLUSKINDS, CH_PY_OFFSET, "PyCodeObject", "co_localspluskinds"},
+
+	{CH_PY_BYTES_SVAL, CH_PY_OFFSET, "PyBytesObject", "ob_sval"},
+	{CH_PY_TUPLE_ITEMS, CH_PY_OFFSET, "PyTupleObject", "ob_item"},
+	{CH_PY_LIST_ITEMS, CH_PY_OFFSET, "PyListObject", "ob_item"},
+	{CH_PY_FLOAT_VALUE, CH_PY_OFFSET, "PyFloatObject", "ob_fval"},
+	{CH_PY_LONG_TAG, CH_PY_OFFSET, "PyLongObject", "long_value.lv_tag"},        /* 3.12+ */
+	{CH_PY_LONG_DIGITS, CH_PY_OFFSET, "PyLongObject", "long_value.ob_digit"},   /* 3.12+ */
+	{CH_PY_LONG_DIGITS, CH_PY_OFFSET, "PyLongObject", "ob_digit"},              /* ≤3.11: size in ob_size */
+	{CH_PY_SIZEOF_DIGIT, CH_PY_SIZEOF, "digit", NULL},
+	{CH_PY_CELL_REF, CH_PY_OFFSET, "PyCellObject", "ob_ref"},
+
+	/* GIL holder, 3.12+ (per-interpreter GIL); ≤3.11 use RUNTIME_GIL_CURRENT. */
+	{CH_PY_INTERP_CEVAL_GIL, CH_PY_OFFSET, "PyInterpreterState", "ceval.gil"},
+	{CH_PY_GIL_LAST_HOLDER, CH_PY_OFFSET, "_gil_runtime_state", "last_holder"},
+	{CH_PY_GIL_LOCKED, CH_PY_OFFSET, "_gil_runtime_state", "locked"},
 };
 
 /* Pre-header words before the GC head (_PyType_PreHeaderSize): 3.11 for

@@ -63,7 +63,22 @@ enum ch_py_field_kind {
 	X(SIZEOF_DK_ENTRY, 1) X(DK_ENTRY_KEY, 1) X(DK_ENTRY_VALUE, 1)           \
 	X(SIZEOF_DK_UENTRY, 0) X(DK_UENTRY_KEY, 0) X(DK_UENTRY_VALUE, 0)        \
 	X(DV_VALUES, 0)                                                         \
-	X(PREHEADER_FLAGS, 0) X(PREHEADER_SIZE, 0)
+	X(PREHEADER_FLAGS, 0) X(PREHEADER_SIZE, 0)                              \
+	X(TSTATE_FRAME, 0) X(TSTATE_CFRAME, 0) X(CFRAME_CURRENT_FRAME, 0)       \
+	X(TSTATE_CURRENT_FRAME, 0)                                              \
+	X(FRAME_BACK, 0) X(FRAME_CODE, 0) X(FRAME_LASTI, 0) X(FRAME_LINENO, 0)  \
+	X(FRAME_TRACE, 0) X(FRAME_LOCALSPLUS, 0)                                \
+	X(IFRAME_CODE, 0) X(IFRAME_PREVIOUS, 0) X(IFRAME_INSTR, 0)              \
+	X(IFRAME_OWNER, 0) X(IFRAME_LOCALSPLUS, 0)                              \
+	X(CODE_NAME, 0) X(CODE_QUALNAME, 0) X(CODE_FILENAME, 0)                 \
+	X(CODE_FIRSTLINENO, 0) X(CODE_LNOTAB, 0) X(CODE_LINETABLE, 0)           \
+	X(CODE_CODE_ADAPTIVE, 0) X(CODE_FIRSTTRACEABLE, 0) X(CODE_NLOCALS, 0)   \
+	X(CODE_VARNAMES, 0) X(CODE_NLOCALSPLUS, 0) X(CODE_LOCALSPLUSNAMES, 0)   \
+	X(CODE_LOCALSPLUSKINDS, 0)                                              \
+	X(BYTES_SVAL, 0) X(TUPLE_ITEMS, 0) X(LIST_ITEMS, 0) X(FLOAT_VALUE, 0)   \
+	X(LONG_TAG, 0) X(LONG_DIGITS, 0) X(SIZEOF_DIGIT, 0)                     \
+	X(INTERP_CEVAL_GIL, 0) X(GIL_LAST_HOLDER, 0) X(GIL_LOCKED, 0)           \
+	X(CELL_REF, 0)
 
 enum ch_py_field {
 #define CH_PY_ENUM(name, req) CH_PY_##name,

@@ -1,6 +1,7 @@
 #include "py_types.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,9 @@
 
 #define CH_TYPE_NAME_MAX 512
 
+/* The index hash reads each type's key at the start of its entry. */
+_Static_assert(offsetof(struct ch_py_type, addr) == 0, "addr must lead struct ch_py_type");
+
 void ch_py_types_init(struct ch_py_types *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -18,17 +22,9 @@ void ch_py_types_init(struct ch_py_types *t)
 void ch_py_types_deinit(struct ch_py_types *t)
 {
 	free(t->v);
-	free(t->slots);
+	ch_index_hash_deinit(&t->index);
 	free(t->names);
 	memset(t, 0, sizeof(*t));
-}
-
-static inline size_t hash_addr(uint64_t a)
-{
-	a ^= a >> 33;
-	a *= 0xff51afd7ed558ccdULL;
-	a ^= a >> 33;
-	return (size_t)a;
 }
 
 static struct ch_error *add_name(struct ch_py_types *t, const char *s, uint32_t *off)
@@ -49,23 +45,6 @@ static struct ch_error *add_name(struct ch_py_types *t, const char *s, uint32_t 
 	memcpy(t->names + t->names_len, s, n);
 	*off = (uint32_t)t->names_len;
 	t->names_len += n;
-	return NULL;
-}
-
-static struct ch_error *rehash(struct ch_py_types *t, size_t nslots)
-{
-	uint32_t *slots = calloc(nslots, sizeof(*slots));
-	if (!slots)
-		return &ch_error_nomem;
-	for (size_t i = 0; i < t->n; i++) {
-		size_t h = hash_addr(t->v[i].addr) & (nslots - 1);
-		while (slots[h])
-			h = (h + 1) & (nslots - 1);
-		slots[h] = (uint32_t)(i + 1);
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->nslots = nslots;
 	return NULL;
 }
 
@@ -143,20 +122,10 @@ static void read_type(struct ch_python *py, struct ch_py_type *ty, char *name, s
 struct ch_error *ch_py_type_intern(struct ch_python *py, uint64_t addr, uint32_t *index)
 {
 	struct ch_py_types *t = &py->types;
-	if (t->nslots) {
-		size_t h = hash_addr(addr) & (t->nslots - 1);
-		while (t->slots[h]) {
-			if (t->v[t->slots[h] - 1].addr == addr) {
-				*index = t->slots[h] - 1;
-				return NULL;
-			}
-			h = (h + 1) & (t->nslots - 1);
-		}
-	}
-	if ((t->n + 1) * 2 > t->nslots) {
-		struct ch_error *err = rehash(t, t->nslots ? t->nslots * 2 : 1024);
-		if (err)
-			return err;
+	uint32_t found = ch_index_hash_find(&t->index, t->v, sizeof(*t->v), addr);
+	if (found != CH_INDEX_NONE) {
+		*index = found;
+		return NULL;
 	}
 	if (t->n == t->cap) {
 		size_t ncap = t->cap ? t->cap * 2 : 256;
@@ -177,10 +146,9 @@ struct ch_error *ch_py_type_intern(struct ch_python *py, uint64_t addr, uint32_t
 	struct ch_error *err = add_name(t, name, &ty->name);
 	if (err)
 		return err;
-	size_t h = hash_addr(addr) & (t->nslots - 1);
-	while (t->slots[h])
-		h = (h + 1) & (t->nslots - 1);
-	t->slots[h] = (uint32_t)(t->n + 1);
+	if ((err = ch_index_hash_reserve(&t->index, t->v, sizeof(*t->v), t->n + 1)))
+		return err;
+	ch_index_hash_insert(&t->index, addr, (uint32_t)t->n);
 	*index = (uint32_t)t->n++;
 	return NULL;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "index_hash.h"
 
 struct ch_python;
 
@@ -32,8 +33,7 @@ struct ch_py_type {
 struct ch_py_types {
 	struct ch_py_type *v;
 	size_t n, cap;
-	uint32_t *slots;      /* open addressing: index+1 into v, 0 = empty */
-	size_t nslots;        /* power of two */
+	struct ch_index_hash index; /* type address -> index into v */
 	char *names;
 	size_t names_len, names_cap;
 };

@@ -280,8 +280,40 @@ static struct ch_error *read_gc_state(struct ch_python *py, uint64_t gc)
 	return NULL;
 }
 
+static int cmp_thread_addr(const void *a, const void *b)
+{
+	const struct ch_py_thread *x = *(const struct ch_py_thread *const *)a, *y = *(const struct ch_py_thread *const *)b;
+	if (x->tstate != y->tstate)
+		return x->tstate < y->tstate ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* Brent's check stops a looping list only after some nodes were visited
+ * twice; keep the first visit of each thread state from index `from` on. */
+static struct ch_error *drop_repeated_threads(struct ch_python *py, size_t from)
+{
+	size_t n = py->nthreads - from;
+	struct ch_py_thread **order = malloc(n * sizeof(*order));
+	if (!order)
+		return &ch_error_nomem;
+	for (size_t i = 0; i < n; i++)
+		order[i] = &py->threads[from + i];
+	qsort(order, n, sizeof(*order), cmp_thread_addr);
+	for (size_t i = 1; i < n; i++)
+		if (order[i]->tstate == order[i - 1]->tstate)
+			order[i]->tstate = 0; /* a later visit of the same state */
+	free(order);
+	size_t w = from;
+	for (size_t i = from; i < py->nthreads; i++)
+		if (py->threads[i].tstate)
+			py->threads[w++] = py->threads[i];
+	py->nthreads = w;
+	return NULL;
+}
+
 static struct ch_error *read_threads(struct ch_python *py, uint64_t interp)
 {
+	size_t first = py->nthreads;
 	uint64_t t;
 	struct ch_error *err = ch_py_read_u64(py, interp, CH_PY_INTERP_THREADS_HEAD, &t);
 	if (err)
@@ -293,6 +325,8 @@ static struct ch_error *read_threads(struct ch_python *py, uint64_t interp)
 		if (step != CH_CHAIN_OK) {
 			ch_diag_partial(&py->diag, "thread-state list of interpreter 0x%" PRIx64 " %s", interp,
 					step == CH_CHAIN_LOOP ? "loops" : "is implausibly long");
+			if (step == CH_CHAIN_LOOP)
+				return drop_repeated_threads(py, first);
 			break;
 		}
 		struct ch_py_thread th = {.tstate = t, .interp = interp, .native_id = -1};

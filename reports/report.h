@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "graph/type_histogram.h"
+#include "readers/py_frames.h"
 #include "readers/python.h"
 
 /* {"name":"cpython","version":..., ...}: shared by every command. */
@@ -19,6 +20,10 @@ void ch_report_info_text(FILE *out, const struct ch_python *py);
 /* generation: -1 or the CH_GEN code the histogram was filtered to. */
 json_t *ch_report_types_json(const struct ch_python *py, const struct ch_type_histogram *h);
 void ch_report_types_text(FILE *out, const struct ch_python *py, const struct ch_type_histogram *h, int generation);
+
+/* stacks: threads with their frames innermost first (locals when read). */
+json_t *ch_report_stacks_json(const struct ch_python *py, const struct ch_py_stacks *st, bool with_locals);
+void ch_report_stacks_text(FILE *out, const struct ch_python *py, const struct ch_py_stacks *st, bool with_locals);
 
 /* Adds "partial" and "warnings" from the diagnostics, writes the document
  * (sorted keys are not used: key order is the documented order) and a

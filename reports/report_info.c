@@ -2,19 +2,7 @@
 #include <string.h>
 
 #include "report.h"
-
-/* The Python thread state running on an OS thread of the core: matched by
- * gettid() where the runtime records it (3.11+), else by pthread_self(),
- * which on x86_64 glibc is the thread pointer (fs_base). */
-static const struct ch_py_thread *python_thread(const struct ch_python *py, const struct ch_core_thread *t)
-{
-	for (size_t i = 0; i < py->nthreads; i++) {
-		const struct ch_py_thread *p = &py->threads[i];
-		if (p->native_id >= 0 ? p->native_id == t->tid : p->thread_id == t->fs_base)
-			return p;
-	}
-	return NULL;
-}
+#include "readers/py_threads.h"
 
 static json_t *int_array(const int *v, int n)
 {
@@ -56,16 +44,17 @@ json_t *ch_report_info_json(const struct ch_python *py)
 	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
 	json_object_set_new(doc, "gc", gc_json(&py->gc, py->frozen));
 	json_t *threads = json_array();
+	long crashed = ch_core_crashed_thread(core);
 	for (size_t i = 0; i < core->nthreads; i++) {
 		const struct ch_core_thread *t = &core->threads[i];
-		const struct ch_py_thread *p = python_thread(py, t);
+		const struct ch_py_thread *p = ch_python_thread_for(py, t);
 		json_t *o = json_object();
 		char buf[24];
 		json_object_set_new(o, "tid", json_integer(t->tid));
 		json_object_set_new(o, "python", json_boolean(p != NULL));
 		snprintf(buf, sizeof(buf), "0x%" PRIx64, p ? p->tstate : 0);
 		json_object_set_new(o, "thread_state", p ? json_string(buf) : json_null());
-		json_object_set_new(o, "crashed", json_boolean(i == 0 && t->cursig != 0));
+		json_object_set_new(o, "crashed", json_boolean((long)i == crashed));
 		json_object_set_new(o, "signal", json_integer(t->cursig));
 		json_array_append_new(threads, o);
 	}
@@ -88,12 +77,13 @@ void ch_report_info_text(FILE *out, const struct ch_python *py)
 	fprintf(out, "python:       CPython %s (from %s)\n", py->version.text, py->version.method);
 	fprintf(out, "runtime:      _PyRuntime at 0x%" PRIx64 " in %s\n", py->runtime, py->module->path);
 	fprintf(out, "layouts:      DWARF of %s\n", py->layout.source);
+	long crashed = ch_core_crashed_thread(core);
 	fprintf(out, "threads:      %zu OS threads, %zu Python thread states\n", core->nthreads, py->nthreads);
 	for (size_t i = 0; i < core->nthreads; i++) {
 		const struct ch_core_thread *t = &core->threads[i];
-		const struct ch_py_thread *p = python_thread(py, t);
+		const struct ch_py_thread *p = ch_python_thread_for(py, t);
 		fprintf(out, "  tid %-8d %s%s\n", t->tid, p ? "python" : "native",
-			i == 0 && t->cursig ? "  <- received the fatal signal" : "");
+			(long)i == crashed ? "  <- received the fatal signal" : "");
 	}
 	fprintf(out, "gc:           %s, debug flags %d%s\n", g->enabled ? "enabled" : "DISABLED", g->debug,
 		g->collecting ? ", COLLECTION IN PROGRESS" : "");

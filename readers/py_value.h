@@ -1,0 +1,37 @@
+/* Short, one-line renderings of Python objects in the dump, for showing
+ * locals (stacks --locals) and later single objects (show):
+ *   int (any size, decimal), str (repr-escaped, cut after
+ *   CH_PY_VALUE_STR_CHARS characters with "..." after the quote), float
+ *   (repr's shortest form), None/True/False, list/tuple/dict/bytes as
+ *   "<list len=3>", anything else "<type at 0x...>".
+ * Only exact builtin types are recognised (by the address of their type
+ * object), so a subclass with its own __repr__ is never shown as its base. */
+#ifndef CH_PY_VALUE_H
+#define CH_PY_VALUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ch_python;
+
+#define CH_PY_VALUE_MAX 256
+#define CH_PY_VALUE_STR_CHARS 64
+
+/* Addresses of the builtin objects and types rendering compares against
+ * (0 when the symbol is absent). Resolved once per run from the runtime
+ * module's symbol table. */
+struct ch_py_builtins {
+	uint64_t none, true_, false_;
+	uint64_t long_type, float_type, str_type, bytes_type, list_type, tuple_type, dict_type;
+	uint64_t code_type, cell_type;
+};
+
+void ch_py_builtins_init(struct ch_python *py, struct ch_py_builtins *b);
+
+/* Never fails: what cannot be read renders as "<unreadable 0x...>". */
+void ch_py_value_render(struct ch_python *py, const struct ch_py_builtins *b, uint64_t obj, char *buf, size_t max);
+
+/* repr() of a C double, as CPython writes it ("1.5", "1e+100", "inf"). */
+void ch_py_float_repr(double v, char *buf, size_t max);
+
+#endif
