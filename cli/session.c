@@ -30,6 +30,7 @@ int ch_session_begin(struct ch_session *s, const struct ch_cli_command *cmd, int
 		err = ch_python_open(s->proc, &s->py);
 	if (err) {
 		*done = true;
+		ch_session_end(s);
 		return report_error(err);
 	}
 	s->out = stdout;
@@ -39,6 +40,7 @@ int ch_session_begin(struct ch_session *s, const struct ch_cli_command *cmd, int
 			*done = true;
 			fprintf(stderr, "coreheap: error: %s: %s\n", s->opts.output, strerror(errno));
 			s->out = NULL;
+			ch_session_end(s);
 			return CH_EXIT_INPUT;
 		}
 	}

@@ -128,7 +128,7 @@ struct ch_error *ch_as_read(struct ch_address_space *as, uint64_t addr, void *bu
 			return ch_error_new(CH_ERR_FAULT, "address 0x%llx is not mapped in the core",
 					    (unsigned long long)cur);
 		if (!r->data)
-			return ch_error_new(CH_ERR_FAULT, "address 0x%llx was not dumped and no file backs it",
+			return ch_error_new(CH_ERR_FAULT, "address 0x%llx was not dumped (or the core is truncated) and no file backs it",
 					    (unsigned long long)cur);
 		uint64_t avail = r->end - cur;
 		size_t n = avail < left ? (size_t)avail : left;

@@ -163,6 +163,18 @@ static struct ch_error *build_address_space(struct ch_process *proc)
 		if (err)
 			return err;
 	}
+	/* What the kernel dumped but a truncated core lost is unreadable: the
+	 * kernel dumps a file mapping's pages because the process changed them,
+	 * so the file's bytes (initial values of .data, say) would be wrong. */
+	for (size_t i = 0; i < core->nsegments; i++) {
+		const struct ch_core_segment *s = &core->segments[i];
+		if (s->present < s->filesz) {
+			err = ch_as_add(as, s->vaddr + s->present, s->vaddr + s->filesz, NULL, CH_AS_NONE,
+					(s->flags & PF_W) != 0);
+			if (err)
+				return err;
+		}
+	}
 	for (size_t j = 0; j < proc->nmodules; j++) {
 		struct ch_module *mod = &proc->modules[j];
 		if (!is_elf_candidate(mod)) {
@@ -201,6 +213,29 @@ static struct ch_error *build_address_space(struct ch_process *proc)
 	return NULL;
 }
 
+/* A core cut before any of the memory it holds (inside the notes, which
+ * the kernel writes first) has nothing to analyse: say so rather than let
+ * later steps report a missing runtime or a missing libpython. */
+static struct ch_error *check_truncation(const struct ch_core_file *core)
+{
+	if (!core->truncated)
+		return NULL;
+	uint64_t dumped = 0, present = 0, end = 0;
+	for (size_t i = 0; i < core->nsegments; i++) {
+		const struct ch_core_segment *s = &core->segments[i];
+		dumped += s->filesz;
+		present += s->present;
+		if (s->filesz && s->offset + s->filesz > end)
+			end = s->offset + s->filesz;
+	}
+	if (present == 0 && dumped > 0)
+		return ch_error_new(CH_ERR_INPUT,
+				    "%s: core is truncated: the file has %zu of at least %llu bytes and ends before the "
+				    "process memory; was the dump interrupted or the disk full?",
+				    core->path, core->size, (unsigned long long)end);
+	return NULL;
+}
+
 struct ch_error *ch_process_open(const char *core_path, const struct ch_process_options *opts,
 				 struct ch_process **out)
 {
@@ -214,6 +249,8 @@ struct ch_error *ch_process_open(const char *core_path, const struct ch_process_
 		proc->opts.debug_dir = "/usr/lib/debug";
 	ch_as_init(&proc->as);
 	struct ch_error *err = ch_core_open(core_path, &proc->core);
+	if (!err)
+		err = check_truncation(proc->core);
 	if (!err)
 		err = collect_modules(proc);
 	if (!err)

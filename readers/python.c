@@ -427,6 +427,10 @@ static void warn_about_modules(struct ch_python *py)
 				first = m->path;
 		}
 	}
+	const struct ch_core_file *core = py->proc->core;
+	if (core->truncated)
+		ch_diag_warn(&py->diag, "core file %s is truncated (%zu bytes); memory past the cut is unreadable", core->path,
+			     core->size);
 	if (missing)
 		ch_diag_warn(&py->diag, "%zu mapped file(s) could not be opened (first: %s); pages the core lacks from them are unreadable",
 			     missing, first);
@@ -455,6 +459,8 @@ struct ch_error *ch_python_open(struct ch_process *proc, struct ch_python **out)
 	if (!err) {
 		ch_py_layout_set_rules(&py->layout, py->version.major, py->version.minor);
 		err = read_interpreters(py);
+		if (err && err->kind == CH_ERR_FAULT)
+			err = ch_error_prefix(err, "reading the interpreter state (core damaged or truncated?)");
 	}
 	if (!err && py->gc.heads[CH_GC_PERMANENT])
 		err = ch_py_gc_walk(py, CH_GC_PERMANENT, ch_python_object_limit(py), count_only, NULL, &py->frozen);
