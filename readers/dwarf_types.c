@@ -397,6 +397,63 @@ static struct ch_error *die_name(struct ch_dwarf *dw, Dwarf_Die die, const char 
 }
 
 /* *attr is NULL when the attribute is absent. Free with dwarf_dealloc_attribute. */
+/* The children of a DIE, in order. Their offsets must increase, so a
+ * corrupt sibling link cannot make a walk loop. Use:
+ *   err = children_first(dw, parent, parent_off, &it, what);
+ *   while (!err && it.child) {
+ *       if ((err = children_check(dw, &it, &tag, &off))) break;
+ *       ... it.child ...
+ *       err = children_next(dw, &it);
+ *   }
+ *   children_end(&it);                                                   */
+struct die_children {
+	Dwarf_Die child;
+	Dwarf_Off last;
+	const char *what;
+};
+
+static struct ch_error *children_first(struct ch_dwarf *dw, Dwarf_Die parent, Dwarf_Off parent_off,
+				       struct die_children *it, const char *what)
+{
+	it->child = NULL;
+	it->last = parent_off;
+	it->what = what;
+	Dwarf_Error derr = NULL;
+	if (dwarf_child(parent, &it->child, &derr) == DW_DLV_ERROR) {
+		it->child = NULL;
+		return dw_error(dw, derr, what);
+	}
+	return NULL;
+}
+
+static struct ch_error *children_check(struct ch_dwarf *dw, struct die_children *it, Dwarf_Half *tag,
+				       Dwarf_Off *off)
+{
+	struct ch_error *err;
+	if ((err = die_tag(dw, it->child, tag)) || (err = die_offset(dw, it->child, off)))
+		return err;
+	if (*off <= it->last)
+		return ch_error_new(CH_ERR_INPUT, "DIE order broken at 0x%llx", (unsigned long long)*off);
+	it->last = *off;
+	return NULL;
+}
+
+static struct ch_error *children_next(struct ch_dwarf *dw, struct die_children *it)
+{
+	Dwarf_Die next = NULL;
+	Dwarf_Error derr = NULL;
+	int res = ch_dw_sibling(dw->dbg, it->child, &next, &derr);
+	die_free(it->child);
+	it->child = res == DW_DLV_OK ? next : NULL;
+	return res == DW_DLV_ERROR ? dw_error(dw, derr, it->what) : NULL;
+}
+
+static void children_end(struct die_children *it)
+{
+	die_free(it->child);
+	it->child = NULL;
+}
+
 static struct ch_error *attr_get(struct ch_dwarf *dw, Dwarf_Die die, Dwarf_Half at,
 				 Dwarf_Attribute *attr)
 {
@@ -861,25 +918,16 @@ static struct ch_error *array_info(struct ch_dwarf *dw, Dwarf_Off off, struct ch
 	if (!err && !present)
 		err = ch_error_new(CH_ERR_INPUT, "array type at 0x%llx has no element type",
 				   (unsigned long long)off);
-	Dwarf_Die child = NULL;
-	if (!err) {
-		Dwarf_Error derr = NULL;
-		int res = dwarf_child(die, &child, &derr);
-		if (res == DW_DLV_ERROR)
-			err = dw_error(dw, derr, "reading array dimensions");
-	}
+	struct die_children it = {0};
+	if (!err)
+		err = children_first(dw, die, off, &it, "reading array dimensions");
 	die_free(die);
-	Dwarf_Off last = off;
-	while (!err && child) {
+	while (!err && it.child) {
 		Dwarf_Half tag = 0;
 		Dwarf_Off coff = 0;
-		if ((err = die_tag(dw, child, &tag)) || (err = die_offset(dw, child, &coff)))
+		if ((err = children_check(dw, &it, &tag, &coff)))
 			break;
-		if (coff <= last) {
-			err = ch_error_new(CH_ERR_INPUT, "DIE order broken at 0x%llx", (unsigned long long)coff);
-			break;
-		}
-		last = coff;
+		Dwarf_Die child = it.child;
 		if (tag == DW_TAG_subrange_type) {
 			if (arr->ndims == CH_MAX_DIMS) {
 				err = ch_error_new(CH_ERR_UNSUPPORTED, "array with more than %d dimensions",
@@ -911,17 +959,9 @@ static struct ch_error *array_info(struct ch_dwarf *dw, Dwarf_Off off, struct ch
 			if (err)
 				break;
 		}
-		Dwarf_Die next = NULL;
-		Dwarf_Error derr = NULL;
-		int res = ch_dw_sibling(dw->dbg, child, &next, &derr);
-		die_free(child);
-		child = NULL;
-		if (res == DW_DLV_ERROR)
-			err = dw_error(dw, derr, "reading array dimensions");
-		else if (res == DW_DLV_OK)
-			child = next;
+		err = children_next(dw, &it);
 	}
-	die_free(child);
+	children_end(&it);
 	if (!err && arr->ndims == 0) {
 		/* No subrange: a C array of unknown size. */
 		arr->ndims = 1;
@@ -1202,23 +1242,15 @@ static struct ch_error *find_member(struct ch_dwarf *dw, Dwarf_Off off, const ch
 	struct ch_error *err = die_at(dw, off, &die);
 	if (err)
 		return err;
-	Dwarf_Die child = NULL;
-	Dwarf_Error derr = NULL;
-	int res = dwarf_child(die, &child, &derr);
+	struct die_children it;
+	err = children_first(dw, die, off, &it, "reading struct members");
 	die_free(die);
-	if (res == DW_DLV_ERROR)
-		return dw_error(dw, derr, "reading struct members");
-	Dwarf_Off last = off;
-	while (child) {
+	while (!err && it.child) {
 		Dwarf_Half tag = 0;
 		Dwarf_Off coff = 0;
-		if ((err = die_tag(dw, child, &tag)) || (err = die_offset(dw, child, &coff)))
+		if ((err = children_check(dw, &it, &tag, &coff)))
 			break;
-		if (coff <= last) {
-			err = ch_error_new(CH_ERR_INPUT, "DIE order broken at 0x%llx", (unsigned long long)coff);
-			break;
-		}
-		last = coff;
+		Dwarf_Die child = it.child;
 		if (dw->walk_budget == 0) {
 			err = ch_error_new(CH_ERR_INPUT, "member search too large (corrupt DWARF?)");
 			break;
@@ -1269,16 +1301,9 @@ static struct ch_error *find_member(struct ch_dwarf *dw, Dwarf_Off off, const ch
 				}
 			}
 		}
-		Dwarf_Die next = NULL;
-		res = ch_dw_sibling(dw->dbg, child, &next, &derr);
-		die_free(child);
-		child = NULL;
-		if (res == DW_DLV_ERROR)
-			return dw_error(dw, derr, "reading struct members");
-		if (res == DW_DLV_OK)
-			child = next;
+		err = children_next(dw, &it);
 	}
-	die_free(child);
+	children_end(&it);
 	return err;
 }
 
@@ -1538,24 +1563,16 @@ static struct ch_error *expand_enum(struct ch_dwarf *dw, Dwarf_Off off)
 	struct ch_error *err = die_at(dw, off, &die);
 	if (err)
 		return err;
-	Dwarf_Die child = NULL;
-	Dwarf_Error derr = NULL;
-	int res = dwarf_child(die, &child, &derr);
+	struct die_children it;
+	err = children_first(dw, die, off, &it, "reading enumerators");
 	die_free(die);
-	if (res == DW_DLV_ERROR)
-		return dw_error(dw, derr, "reading enumerators");
-	Dwarf_Off last = off;
 	bool first = true;
-	while (child) {
+	while (!err && it.child) {
 		Dwarf_Half tag = 0;
 		Dwarf_Off coff = 0;
-		if ((err = die_tag(dw, child, &tag)) || (err = die_offset(dw, child, &coff)))
+		if ((err = children_check(dw, &it, &tag, &coff)))
 			break;
-		if (coff <= last) {
-			err = ch_error_new(CH_ERR_INPUT, "DIE order broken at 0x%llx", (unsigned long long)coff);
-			break;
-		}
-		last = coff;
+		Dwarf_Die child = it.child;
 		if (tag == DW_TAG_enumerator) {
 			const char *name;
 			int64_t v = 0;
@@ -1580,16 +1597,9 @@ static struct ch_error *expand_enum(struct ch_dwarf *dw, Dwarf_Off off)
 			}
 			first = false;
 		}
-		Dwarf_Die next = NULL;
-		res = ch_dw_sibling(dw->dbg, child, &next, &derr);
-		die_free(child);
-		child = NULL;
-		if (res == DW_DLV_ERROR)
-			return dw_error(dw, derr, "reading enumerators");
-		if (res == DW_DLV_OK)
-			child = next;
+		err = children_next(dw, &it);
 	}
-	die_free(child);
+	children_end(&it);
 	return err;
 }
 
