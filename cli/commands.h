@@ -6,6 +6,9 @@
 
 extern const struct ch_cli_command ch_cmd_info;
 extern const struct ch_cli_command ch_cmd_types;
+extern const struct ch_cli_command ch_cmd_cycles;
+extern const struct ch_cli_command ch_cmd_summary;
 extern const struct ch_cli_command ch_cmd_stacks;
+extern const struct ch_cli_command ch_cmd_referents;
 
 #endif

@@ -41,7 +41,7 @@ static bool parse_size(const char *s, size_t *out)
 
 int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct ch_cli_opts *o)
 {
-	enum { OPT_JSON = 256, OPT_EXE, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_TOP, OPT_SORT, OPT_GENERATION, OPT_LOCALS };
+	enum { OPT_JSON = 256, OPT_EXE, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_TOP, OPT_SORT, OPT_GENERATION, OPT_LOCALS, OPT_LIMIT };
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, OPT_JSON},
 		{"output", required_argument, NULL, 'o'},
@@ -54,10 +54,12 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 		{"sort", required_argument, NULL, OPT_SORT},
 		{"generation", required_argument, NULL, OPT_GENERATION},
 		{"locals", no_argument, NULL, OPT_LOCALS},
+		{"limit", required_argument, NULL, OPT_LIMIT},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
 	o->generation = -1;
+	o->limit = 20;
 	o->sort = CH_SORT_COUNT;
 	optind = 1;
 	opterr = 0;
@@ -85,6 +87,12 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 		case OPT_DEBUG_DIR:
 			o->process.debug_dir = optarg;
 			break;
+		case OPT_LIMIT:
+			if (!(cmd->extras & CH_OPT_LIMIT))
+				return ch_cli_usage_error(cmd, "--limit is not an option of this command");
+			if (!parse_size(optarg, &o->limit))
+				return ch_cli_usage_error(cmd, "--limit takes a non-negative number, not '%s'", optarg);
+			break;
 		case OPT_TOP:
 			if (!(cmd->extras & CH_OPT_TOP))
 				return ch_cli_usage_error(cmd, "--top is not an option of this command");
@@ -108,8 +116,10 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 				o->generation = optarg[0] - '0';
 			else if (strcmp(optarg, "permanent") == 0 || strcmp(optarg, "frozen") == 0)
 				o->generation = CH_GEN_PERMANENT;
+			else if (strcmp(optarg, "untracked") == 0)
+				o->generation = CH_GEN_UNTRACKED;
 			else
-				return ch_cli_usage_error(cmd, "--generation takes 0, 1, 2 or permanent, not '%s'", optarg);
+				return ch_cli_usage_error(cmd, "--generation takes 0, 1, 2, permanent or untracked, not '%s'", optarg);
 			break;
 		case OPT_LOCALS:
 			if (!(cmd->extras & CH_OPT_LOCALS))
@@ -125,6 +135,11 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 	if (optind >= argc)
 		return ch_cli_usage_error(cmd, "missing CORE argument");
 	o->core = argv[optind++];
+	if (cmd->extras & CH_OPT_ADDR) {
+		if (optind >= argc)
+			return ch_cli_usage_error(cmd, "missing ADDR argument");
+		o->addr = argv[optind++];
+	}
 	if (optind < argc)
 		return ch_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	return 0;

@@ -14,6 +14,8 @@ enum {
 	CH_OPT_SORT = 1 << 1,
 	CH_OPT_GENERATION = 1 << 2,
 	CH_OPT_LOCALS = 1 << 3,
+	CH_OPT_LIMIT = 1 << 4,
+	CH_OPT_ADDR = 1 << 5,   /* a second positional argument, ADDR, after CORE (referents) */
 };
 
 struct ch_cli_command {
@@ -26,11 +28,13 @@ struct ch_cli_command {
 
 struct ch_cli_opts {
 	const char *core;
+	const char *addr;     /* CH_OPT_ADDR commands: the argument after CORE */
 	const char *output;   /* -o FILE, NULL for stdout */
 	bool json, quiet;
 	bool locals;          /* --locals (stacks) */
 	struct ch_process_options process;
 	size_t top;
+	size_t limit;         /* --limit N (0: no limit) */
 	enum ch_hist_sort sort;
 	int generation;       /* -1 all, else CH_GEN_* */
 };

@@ -23,8 +23,8 @@ static int row_cmp(const void *a, const void *b)
 	return strcmp(ch_py_type_name(g_sort.types, x->type), ch_py_type_name(g_sort.types, y->type));
 }
 
-struct ch_error *ch_type_histogram_build(struct ch_type_histogram *h, const struct ch_heap *heap, int generation,
-					 enum ch_hist_sort sort, size_t top)
+static struct ch_error *build(struct ch_type_histogram *h, const struct ch_heap *heap, int generation,
+			      const uint8_t *select, uint8_t value, enum ch_hist_sort sort, size_t top)
 {
 	memset(h, 0, sizeof(*h));
 	const struct ch_py_types *types = &heap->py->types;
@@ -33,7 +33,7 @@ struct ch_error *ch_type_histogram_build(struct ch_type_histogram *h, const stru
 		return &ch_error_nomem;
 	const struct ch_object_table *o = &heap->objects;
 	for (size_t i = 0; i < o->n; i++) {
-		if (generation >= 0 && o->gen[i] != generation)
+		if ((generation >= 0 && o->gen[i] != generation) || (select && select[i] != value))
 			continue;
 		struct ch_type_row *r = &rows[o->type[i]];
 		r->count++;
@@ -58,6 +58,19 @@ struct ch_error *ch_type_histogram_build(struct ch_type_histogram *h, const stru
 	h->ntypes = n;
 	h->n = top && top < n ? top : n;
 	return NULL;
+}
+
+struct ch_error *ch_type_histogram_build(struct ch_type_histogram *h, const struct ch_heap *heap, int generation,
+					 enum ch_hist_sort sort, size_t top)
+{
+	return build(h, heap, generation, NULL, 0, sort, top);
+}
+
+struct ch_error *ch_type_histogram_build_selected(struct ch_type_histogram *h, const struct ch_heap *heap,
+						  const uint8_t *select, uint8_t value, enum ch_hist_sort sort,
+						  size_t top)
+{
+	return build(h, heap, -1, select, value, sort, top);
 }
 
 void ch_type_histogram_deinit(struct ch_type_histogram *h)

@@ -29,6 +29,10 @@ struct ch_type_histogram {
  * top: 0 for all rows. */
 struct ch_error *ch_type_histogram_build(struct ch_type_histogram *h, const struct ch_heap *heap, int generation,
 					 enum ch_hist_sort sort, size_t top);
+/* Only objects i with select[i] == value count (e.g. the replay's states). */
+struct ch_error *ch_type_histogram_build_selected(struct ch_type_histogram *h, const struct ch_heap *heap,
+						  const uint8_t *select, uint8_t value, enum ch_hist_sort sort,
+						  size_t top);
 void ch_type_histogram_deinit(struct ch_type_histogram *h);
 
 #endif

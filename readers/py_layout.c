@@ -76,6 +76,8 @@ static const struct field_source sources[] = {
 	{CH_PY_TP_BASES, CH_PY_OFFSET, "PyTypeObject", "tp_bases"},
 	{CH_PY_TP_MEMBERS, CH_PY_OFFSET, "PyTypeObject", "tp_members"},
 	{CH_PY_TP_WEAKLISTOFFSET, CH_PY_OFFSET, "PyTypeObject", "tp_weaklistoffset"},
+	{CH_PY_TP_FINALIZE, CH_PY_OFFSET, "PyTypeObject", "tp_finalize"},
+	{CH_PY_TP_DEL, CH_PY_OFFSET, "PyTypeObject", "tp_del"},
 	{CH_PY_HT_NAME, CH_PY_OFFSET, "PyHeapTypeObject", "ht_name"},
 	{CH_PY_HT_QUALNAME, CH_PY_OFFSET, "PyHeapTypeObject", "ht_qualname"},
 	{CH_PY_HT_MODULE, CH_PY_OFFSET, "PyHeapTypeObject", "ht_module"},
@@ -153,6 +155,118 @@ static const struct field_source sources[] = {
 	{CH_PY_LONG_DIGITS, CH_PY_OFFSET, "PyLongObject", "ob_digit"},              /* ≤3.11: size in ob_size */
 	{CH_PY_SIZEOF_DIGIT, CH_PY_SIZEOF, "digit", NULL},
 	{CH_PY_CELL_REF, CH_PY_OFFSET, "PyCellObject", "ob_ref"},
+
+	/* References an object holds (py_refs*.c): the members each type's
+	 * tp_traverse visits, and the owned buffers counted by full_size. */
+	{CH_PY_TP_TRAVERSE, CH_PY_OFFSET, "PyTypeObject", "tp_traverse"},
+	{CH_PY_TP_CACHE, CH_PY_OFFSET, "PyTypeObject", "tp_cache"},
+	{CH_PY_TP_SUBCLASSES, CH_PY_OFFSET, "PyTypeObject", "tp_subclasses"},
+	{CH_PY_HT_SLOTS, CH_PY_OFFSET, "PyHeapTypeObject", "ht_slots"},
+	{CH_PY_MEMBERDEF_TYPE, CH_PY_OFFSET, "PyMemberDef", "type"},
+	{CH_PY_MEMBERDEF_OFFSET, CH_PY_OFFSET, "PyMemberDef", "offset"},
+	{CH_PY_SIZEOF_MEMBERDEF, CH_PY_SIZEOF, "PyMemberDef", NULL},
+	{CH_PY_DV_CAPACITY, CH_PY_OFFSET, "PyDictValues", "capacity"},   /* 3.13+ */
+	{CH_PY_DV_VALID, CH_PY_OFFSET, "PyDictValues", "valid"},         /* 3.13+ */
+	{CH_PY_DV_EMBEDDED, CH_PY_OFFSET, "PyDictValues", "embedded"},   /* 3.13+ */
+	{CH_PY_DK_REFCNT, CH_PY_OFFSET, "PyDictKeysObject", "dk_refcnt"},
+	{CH_PY_DK_USABLE, CH_PY_OFFSET, "PyDictKeysObject", "dk_usable"},
+	{CH_PY_DK_LOOKUP, CH_PY_OFFSET, "PyDictKeysObject", "dk_lookup"}, /* ≤3.10 */
+	{CH_PY_LIST_ALLOCATED, CH_PY_OFFSET, "PyListObject", "allocated"},
+	{CH_PY_SET_MASK, CH_PY_OFFSET, "PySetObject", "mask"},
+	{CH_PY_SET_TABLE, CH_PY_OFFSET, "PySetObject", "table"},
+	{CH_PY_SET_SMALLTABLE, CH_PY_OFFSET, "PySetObject", "smalltable"},
+	{CH_PY_SIZEOF_SETENTRY, CH_PY_SIZEOF, "setentry", NULL},
+	{CH_PY_SETENTRY_KEY, CH_PY_OFFSET, "setentry", "key"},
+	{CH_PY_FUNC_CODE, CH_PY_OFFSET, "PyFunctionObject", "func_code"},
+	{CH_PY_FUNC_GLOBALS, CH_PY_OFFSET, "PyFunctionObject", "func_globals"},
+	{CH_PY_FUNC_BUILTINS, CH_PY_OFFSET, "PyFunctionObject", "func_builtins"}, /* 3.10+ */
+	{CH_PY_FUNC_MODULE, CH_PY_OFFSET, "PyFunctionObject", "func_module"},
+	{CH_PY_FUNC_DEFAULTS, CH_PY_OFFSET, "PyFunctionObject", "func_defaults"},
+	{CH_PY_FUNC_KWDEFAULTS, CH_PY_OFFSET, "PyFunctionObject", "func_kwdefaults"},
+	{CH_PY_FUNC_DOC, CH_PY_OFFSET, "PyFunctionObject", "func_doc"},
+	{CH_PY_FUNC_NAME, CH_PY_OFFSET, "PyFunctionObject", "func_name"},
+	{CH_PY_FUNC_DICT, CH_PY_OFFSET, "PyFunctionObject", "func_dict"},
+	{CH_PY_FUNC_CLOSURE, CH_PY_OFFSET, "PyFunctionObject", "func_closure"},
+	{CH_PY_FUNC_ANNOTATIONS, CH_PY_OFFSET, "PyFunctionObject", "func_annotations"},
+	{CH_PY_FUNC_QUALNAME, CH_PY_OFFSET, "PyFunctionObject", "func_qualname"},
+	{CH_PY_FUNC_TYPEPARAMS, CH_PY_OFFSET, "PyFunctionObject", "func_typeparams"}, /* 3.12+ */
+	{CH_PY_MODULE_DICT, CH_PY_OFFSET, "PyModuleObject", "md_dict"},
+	{CH_PY_METHOD_FUNC, CH_PY_OFFSET, "PyMethodObject", "im_func"},
+	{CH_PY_METHOD_SELF, CH_PY_OFFSET, "PyMethodObject", "im_self"},
+	{CH_PY_CM_CALLABLE, CH_PY_OFFSET, "classmethod", "cm_callable"},
+	{CH_PY_CM_DICT, CH_PY_OFFSET, "classmethod", "cm_dict"},
+	{CH_PY_SM_CALLABLE, CH_PY_OFFSET, "staticmethod", "sm_callable"},
+	{CH_PY_SM_DICT, CH_PY_OFFSET, "staticmethod", "sm_dict"},
+	{CH_PY_PROP_GET, CH_PY_OFFSET, "propertyobject", "prop_get"},
+	{CH_PY_PROP_SET, CH_PY_OFFSET, "propertyobject", "prop_set"},
+	{CH_PY_PROP_DEL, CH_PY_OFFSET, "propertyobject", "prop_del"},
+	{CH_PY_PROP_DOC, CH_PY_OFFSET, "propertyobject", "prop_doc"},
+	{CH_PY_PROP_NAME, CH_PY_OFFSET, "propertyobject", "prop_name"}, /* 3.10+ */
+	{CH_PY_WR_OBJECT, CH_PY_OFFSET, "PyWeakReference", "wr_object"},
+	{CH_PY_WR_CALLBACK, CH_PY_OFFSET, "PyWeakReference", "wr_callback"},
+	{CH_PY_EXC_DICT, CH_PY_OFFSET, "PyBaseExceptionObject", "dict"},
+	{CH_PY_EXC_ARGS, CH_PY_OFFSET, "PyBaseExceptionObject", "args"},
+	{CH_PY_EXC_NOTES, CH_PY_OFFSET, "PyBaseExceptionObject", "notes"}, /* 3.11+ */
+	{CH_PY_EXC_TRACEBACK, CH_PY_OFFSET, "PyBaseExceptionObject", "traceback"},
+	{CH_PY_EXC_CONTEXT, CH_PY_OFFSET, "PyBaseExceptionObject", "context"},
+	{CH_PY_EXC_CAUSE, CH_PY_OFFSET, "PyBaseExceptionObject", "cause"},
+	{CH_PY_TB_NEXT, CH_PY_OFFSET, "PyTracebackObject", "tb_next"},
+	{CH_PY_TB_FRAME, CH_PY_OFFSET, "PyTracebackObject", "tb_frame"},
+	{CH_PY_CFUNC_ML, CH_PY_OFFSET, "PyCFunctionObject", "m_ml"},
+	{CH_PY_CFUNC_SELF, CH_PY_OFFSET, "PyCFunctionObject", "m_self"},
+	{CH_PY_CFUNC_MODULE, CH_PY_OFFSET, "PyCFunctionObject", "m_module"},
+	{CH_PY_CMETH_CLASS, CH_PY_OFFSET, "PyCMethodObject", "mm_class"}, /* 3.9+ */
+	{CH_PY_METHODDEF_FLAGS, CH_PY_OFFSET, "PyMethodDef", "ml_flags"},
+	{CH_PY_BYTEARRAY_ALLOC, CH_PY_OFFSET, "PyByteArrayObject", "ob_alloc"},
+	/* _collections / _functools: present only when their DWARF is in the
+	 * same file as libpython's (built in); absent -> treated as unknown. */
+	{CH_PY_DEQUE_LEFTBLOCK, CH_PY_OFFSET, "dequeobject", "leftblock"},
+	{CH_PY_DEQUE_RIGHTBLOCK, CH_PY_OFFSET, "dequeobject", "rightblock"},
+	{CH_PY_DEQUE_LEFTINDEX, CH_PY_OFFSET, "dequeobject", "leftindex"},
+	{CH_PY_DEQUE_RIGHTINDEX, CH_PY_OFFSET, "dequeobject", "rightindex"},
+	{CH_PY_DEQUE_BLOCK_DATA, CH_PY_OFFSET, "BLOCK", "data"},
+	{CH_PY_DEQUE_BLOCK_RIGHTLINK, CH_PY_OFFSET, "BLOCK", "rightlink"},
+	{CH_PY_DEQUE_BLOCKLEN, CH_PY_ARRAYLEN, "BLOCK", "data"},
+	{CH_PY_DEFDICT_FACTORY, CH_PY_OFFSET, "defdictobject", "default_factory"},
+	{CH_PY_ODICT_INST_DICT, CH_PY_OFFSET, "_odictobject", "od_inst_dict"},
+	{CH_PY_PARTIAL_FN, CH_PY_OFFSET, "partialobject", "fn"},
+	{CH_PY_PARTIAL_ARGS, CH_PY_OFFSET, "partialobject", "args"},
+	{CH_PY_PARTIAL_KW, CH_PY_OFFSET, "partialobject", "kw"},
+	{CH_PY_PARTIAL_DICT, CH_PY_OFFSET, "partialobject", "dict"},
+	{CH_PY_SIZEOF_DICT, CH_PY_SIZEOF, "PyDictObject", NULL},
+	{CH_PY_STR_UTF8, CH_PY_OFFSET, "PyCompactUnicodeObject", "utf8"},
+	{CH_PY_STR_UTF8_LENGTH, CH_PY_OFFSET, "PyCompactUnicodeObject", "utf8_length"},
+	{CH_PY_SIZEOF_UNICODE, CH_PY_SIZEOF, "PyUnicodeObject", NULL},
+	{CH_PY_SIZEOF_TYPEOBJECT, CH_PY_SIZEOF, "PyTypeObject", NULL},
+	{CH_PY_SIZEOF_DEQUE_BLOCK, CH_PY_SIZEOF, "BLOCK", NULL},
+	{CH_PY_ODICT_FAST_NODES_SIZE, CH_PY_OFFSET, "_odictobject", "od_fast_nodes_size"},
+	{CH_PY_SIZEOF_ODICT_NODE, CH_PY_SIZEOF, "_odictnode", NULL},
+	/* frames and generators (frame_traverse, _PyFrame_Traverse, gen_traverse) */
+	{CH_PY_FRAME_BUILTINS, CH_PY_OFFSET, "PyFrameObject", "f_builtins"},     /* ≤3.10 */
+	{CH_PY_FRAME_GLOBALS, CH_PY_OFFSET, "PyFrameObject", "f_globals"},       /* ≤3.10 */
+	{CH_PY_FRAME_LOCALS, CH_PY_OFFSET, "PyFrameObject", "f_locals"},         /* ≤3.10 */
+	{CH_PY_FRAME_VALUESTACK, CH_PY_OFFSET, "PyFrameObject", "f_valuestack"}, /* ≤3.10 */
+	{CH_PY_FRAME_STACKTOP, CH_PY_OFFSET, "PyFrameObject", "f_stacktop"},     /* 3.8/3.9 */
+	{CH_PY_FRAME_STACKDEPTH, CH_PY_OFFSET, "PyFrameObject", "f_stackdepth"}, /* 3.10 */
+	{CH_PY_FRAME_FRAME, CH_PY_OFFSET, "PyFrameObject", "f_frame"},           /* 3.11+ */
+	{CH_PY_FRAME_EXTRA_LOCALS, CH_PY_OFFSET, "PyFrameObject", "f_extra_locals"}, /* 3.13+ */
+	{CH_PY_CODE_CELLVARS, CH_PY_OFFSET, "PyCodeObject", "co_cellvars"},      /* ≤3.10 */
+	{CH_PY_CODE_FREEVARS, CH_PY_OFFSET, "PyCodeObject", "co_freevars"},      /* ≤3.10 */
+	{CH_PY_IFRAME_FUNC, CH_PY_OFFSET, "_PyInterpreterFrame", "f_funcobj"},   /* 3.12+ */
+	{CH_PY_IFRAME_FUNC, CH_PY_OFFSET, "_PyInterpreterFrame", "f_func"},      /* 3.11 */
+	{CH_PY_IFRAME_LOCALS, CH_PY_OFFSET, "_PyInterpreterFrame", "f_locals"},
+	{CH_PY_IFRAME_FRAME_OBJ, CH_PY_OFFSET, "_PyInterpreterFrame", "frame_obj"},
+	{CH_PY_IFRAME_STACKTOP, CH_PY_OFFSET, "_PyInterpreterFrame", "stacktop"},
+	{CH_PY_GEN_FRAME, CH_PY_OFFSET, "PyGenObject", "gi_frame"},              /* ≤3.10 */
+	{CH_PY_GEN_CODE, CH_PY_OFFSET, "PyGenObject", "gi_code"},                /* ≤3.11 */
+	{CH_PY_GEN_NAME, CH_PY_OFFSET, "PyGenObject", "gi_name"},
+	{CH_PY_GEN_QUALNAME, CH_PY_OFFSET, "PyGenObject", "gi_qualname"},
+	{CH_PY_GEN_EXC_TYPE, CH_PY_OFFSET, "PyGenObject", "gi_exc_state.exc_type"},  /* ≤3.10 */
+	{CH_PY_GEN_EXC_VALUE, CH_PY_OFFSET, "PyGenObject", "gi_exc_state.exc_value"},
+	{CH_PY_GEN_EXC_TB, CH_PY_OFFSET, "PyGenObject", "gi_exc_state.exc_traceback"}, /* ≤3.10 */
+	{CH_PY_GEN_FRAME_STATE, CH_PY_OFFSET, "PyGenObject", "gi_frame_state"},  /* 3.11+ */
+	{CH_PY_GEN_IFRAME, CH_PY_OFFSET, "PyGenObject", "gi_iframe"},            /* 3.11+ */
+	{CH_PY_CODE_STACKSIZE, CH_PY_OFFSET, "PyCodeObject", "co_stacksize"},
 
 	/* GIL holder, 3.12+ (per-interpreter GIL); ≤3.11 use RUNTIME_GIL_CURRENT. */
 	{CH_PY_INTERP_CEVAL_GIL, CH_PY_OFFSET, "PyInterpreterState", "ceval.gil"},

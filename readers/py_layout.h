@@ -52,6 +52,7 @@ enum ch_py_field_kind {
 	X(TP_NAME, 1) X(TP_BASICSIZE, 1) X(TP_ITEMSIZE, 1) X(TP_FLAGS, 1)       \
 	X(TP_DICT, 1) X(TP_BASE, 1) X(TP_DICTOFFSET, 0) X(TP_MRO, 0)            \
 	X(TP_BASES, 0) X(TP_MEMBERS, 0) X(TP_WEAKLISTOFFSET, 0)                 \
+	X(TP_FINALIZE, 0) X(TP_DEL, 0)                 \
 	X(HT_NAME, 1) X(HT_QUALNAME, 1) X(HT_MODULE, 0) X(HT_CACHED_KEYS, 0)    \
 	X(SIZEOF_HEAPTYPE, 0)                                                   \
 	X(STR_LENGTH, 1) X(STR_STATE, 1) X(STR_STATE_KIND, 1)                   \
@@ -78,7 +79,41 @@ enum ch_py_field_kind {
 	X(BYTES_SVAL, 0) X(TUPLE_ITEMS, 0) X(LIST_ITEMS, 0) X(FLOAT_VALUE, 0)   \
 	X(LONG_TAG, 0) X(LONG_DIGITS, 0) X(SIZEOF_DIGIT, 0)                     \
 	X(INTERP_CEVAL_GIL, 0) X(GIL_LAST_HOLDER, 0) X(GIL_LOCKED, 0)           \
-	X(CELL_REF, 0)
+	X(CELL_REF, 0)                                                          \
+	/* references (py_refs*.c) */                                          \
+	X(TP_TRAVERSE, 0) X(TP_CACHE, 0) X(TP_SUBCLASSES, 0) X(HT_SLOTS, 0)     \
+	X(MEMBERDEF_TYPE, 0) X(MEMBERDEF_OFFSET, 0) X(SIZEOF_MEMBERDEF, 0)      \
+	X(DV_CAPACITY, 0) X(DV_VALID, 0) X(DK_REFCNT, 0) X(DK_USABLE, 0)        \
+	X(DK_LOOKUP, 0) X(LIST_ALLOCATED, 0)                                    \
+	X(SET_MASK, 0) X(SET_TABLE, 0) X(SET_SMALLTABLE, 0)                     \
+	X(SIZEOF_SETENTRY, 0) X(SETENTRY_KEY, 0)                                \
+	X(FUNC_CODE, 0) X(FUNC_GLOBALS, 0) X(FUNC_BUILTINS, 0)                  \
+	X(FUNC_MODULE, 0) X(FUNC_DEFAULTS, 0) X(FUNC_KWDEFAULTS, 0)             \
+	X(FUNC_DOC, 0) X(FUNC_NAME, 0) X(FUNC_DICT, 0) X(FUNC_CLOSURE, 0)       \
+	X(FUNC_ANNOTATIONS, 0) X(FUNC_QUALNAME, 0) X(FUNC_TYPEPARAMS, 0)        \
+	X(MODULE_DICT, 0) X(METHOD_FUNC, 0) X(METHOD_SELF, 0)                   \
+	X(CM_CALLABLE, 0) X(CM_DICT, 0) X(SM_CALLABLE, 0) X(SM_DICT, 0)         \
+	X(PROP_GET, 0) X(PROP_SET, 0) X(PROP_DEL, 0) X(PROP_DOC, 0)             \
+	X(PROP_NAME, 0) X(WR_OBJECT, 0) X(WR_CALLBACK, 0)                       \
+	X(EXC_DICT, 0) X(EXC_ARGS, 0) X(EXC_NOTES, 0) X(EXC_TRACEBACK, 0)       \
+	X(EXC_CONTEXT, 0) X(EXC_CAUSE, 0) X(TB_NEXT, 0) X(TB_FRAME, 0)          \
+	X(CFUNC_ML, 0) X(CFUNC_SELF, 0) X(CFUNC_MODULE, 0) X(CMETH_CLASS, 0)    \
+	X(METHODDEF_FLAGS, 0) X(BYTEARRAY_ALLOC, 0)                             \
+	X(DEQUE_LEFTBLOCK, 0) X(DEQUE_RIGHTBLOCK, 0) X(DEQUE_LEFTINDEX, 0)      \
+	X(DEQUE_RIGHTINDEX, 0) X(DEQUE_BLOCK_DATA, 0) X(DEQUE_BLOCK_RIGHTLINK, 0)\
+	X(DEQUE_BLOCKLEN, 0) X(DEFDICT_FACTORY, 0) X(ODICT_INST_DICT, 0)        \
+	X(PARTIAL_FN, 0) X(PARTIAL_ARGS, 0) X(PARTIAL_KW, 0) X(PARTIAL_DICT, 0) \
+	X(SIZEOF_DICT, 0) X(STR_UTF8, 0) X(STR_UTF8_LENGTH, 0) X(SIZEOF_UNICODE, 0) \
+	X(SIZEOF_TYPEOBJECT, 0) X(SIZEOF_DEQUE_BLOCK, 0) X(ODICT_FAST_NODES_SIZE, 0) \
+	X(SIZEOF_ODICT_NODE, 0) X(DV_EMBEDDED, 0)                               \
+	X(FRAME_BUILTINS, 0) X(FRAME_GLOBALS, 0) X(FRAME_LOCALS, 0)             \
+	X(FRAME_VALUESTACK, 0) X(FRAME_STACKTOP, 0) X(FRAME_STACKDEPTH, 0)      \
+	X(FRAME_FRAME, 0) X(FRAME_EXTRA_LOCALS, 0) X(CODE_CELLVARS, 0)          \
+	X(CODE_FREEVARS, 0) X(IFRAME_FUNC, 0) X(IFRAME_LOCALS, 0)               \
+	X(IFRAME_FRAME_OBJ, 0) X(IFRAME_STACKTOP, 0) X(GEN_FRAME, 0)            \
+	X(GEN_CODE, 0) X(GEN_NAME, 0) X(GEN_QUALNAME, 0) X(GEN_EXC_TYPE, 0)     \
+	X(GEN_EXC_VALUE, 0) X(GEN_EXC_TB, 0) X(GEN_FRAME_STATE, 0) X(GEN_IFRAME, 0) \
+	X(CODE_STACKSIZE, 0)
 
 enum ch_py_field {
 #define CH_PY_ENUM(name, req) CH_PY_##name,

@@ -115,27 +115,25 @@ struct ch_error *ch_py_str_read(struct ch_python *py, uint64_t addr, char *buf, 
 	return NULL;
 }
 
-/* Where a dict's entries are and how to read them, in every version's terms. */
-struct dict_view {
-	uint64_t entries;     /* address of entry 0 */
-	uint64_t entry_size;
-	int64_t key_off, value_off;
-	uint64_t nentries;
-	uint64_t values;      /* split-table values array (address of value 0), or 0 */
-};
-
-static struct ch_error *dict_view(struct ch_python *py, uint64_t dict, struct dict_view *v)
+struct ch_error *ch_py_dict_view(struct ch_python *py, uint64_t dict, struct ch_py_dict_view *v)
 {
-	const struct ch_py_layout *l = &py->layout;
-	struct ch_address_space *as = &py->proc->as;
 	struct ch_error *err = check_type_flag(py, dict, CH_TPFLAGS_DICT_SUBCLASS, "dict");
-	uint64_t keys, values, size, nentries;
+	uint64_t keys, values;
 	if (!err)
 		err = ch_py_read_u64(py, dict, CH_PY_DICT_KEYS, &keys);
 	if (!err)
 		err = ch_py_read_u64(py, dict, CH_PY_DICT_VALUES, &values);
 	if (!err)
-		err = ch_py_read_u64(py, keys, CH_PY_DK_NENTRIES, &nentries);
+		err = ch_py_dict_keys_view(py, keys, values, v);
+	return err;
+}
+
+struct ch_error *ch_py_dict_keys_view(struct ch_python *py, uint64_t keys, uint64_t values, struct ch_py_dict_view *v)
+{
+	const struct ch_py_layout *l = &py->layout;
+	struct ch_address_space *as = &py->proc->as;
+	uint64_t size, nentries;
+	struct ch_error *err = ch_py_read_u64(py, keys, CH_PY_DK_NENTRIES, &nentries);
 	if (err)
 		return err;
 	uint64_t index_bytes;
@@ -174,6 +172,11 @@ static struct ch_error *dict_view(struct ch_python *py, uint64_t dict, struct di
 		v->value_off = l->v[CH_PY_DK_UENTRY_VALUE];
 	}
 	v->nentries = nentries;
+	v->keys = keys;
+	v->size = size;
+	v->index_bytes = index_bytes;
+	v->general = general;
+	v->values_obj = values;
 	v->values = values ? values + (uint64_t)(ch_py_has(l, CH_PY_DV_VALUES) ? l->v[CH_PY_DV_VALUES] : 0) : 0;
 	return NULL;
 }
@@ -181,8 +184,8 @@ static struct ch_error *dict_view(struct ch_python *py, uint64_t dict, struct di
 struct ch_error *ch_py_dict_foreach(struct ch_python *py, uint64_t addr, ch_py_dict_visit_fn fn, void *arg,
 				    int *stopped_with)
 {
-	struct dict_view v = {0};
-	struct ch_error *err = dict_view(py, addr, &v);
+	struct ch_py_dict_view v = {0};
+	struct ch_error *err = ch_py_dict_view(py, addr, &v);
 	if (stopped_with)
 		*stopped_with = 0;
 	if (err)

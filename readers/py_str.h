@@ -24,6 +24,31 @@ typedef int (*ch_py_dict_visit_fn)(void *arg, uint64_t key, uint64_t value);
 struct ch_error *ch_py_dict_foreach(struct ch_python *py, uint64_t addr, ch_py_dict_visit_fn fn, void *arg,
 				    int *stopped_with);
 
+/* Where a dict's entries are and how to read them, in every version's
+ * terms (shared by the name lookups here and py_refs, so there is one dict
+ * reader). Entry i's key is at entries + i*entry_size + key_off; its value
+ * there too, or at values + 8*i for a split table. */
+struct ch_py_dict_view {
+	uint64_t keys;        /* the PyDictKeysObject */
+	uint64_t entries;     /* address of entry 0 */
+	uint64_t entry_size;
+	int64_t key_off, value_off;
+	uint64_t nentries;
+	uint64_t size;        /* slots in the hash index (dk_size / 1 << dk_log2_size) */
+	uint64_t index_bytes; /* bytes of the index array */
+	bool general;         /* 3.11+: dk_kind == DICT_KEYS_GENERAL; <=3.10: always true
+				 (the caller decides from dk_lookup) */
+	uint64_t values_obj;  /* ma_values as stored (PyDictValues *), or 0 */
+	uint64_t values;      /* split-table values array (address of value 0), or 0 */
+};
+
+/* Fills v for the dict (or dict subclass) at addr; entry counts are
+ * checked against the table size, itself bounded. */
+struct ch_error *ch_py_dict_view(struct ch_python *py, uint64_t addr, struct ch_py_dict_view *v);
+/* The same for a bare keys table (a type's ht_cached_keys) and the values
+ * array stored with it (ma_values / an instance's values, or 0). */
+struct ch_error *ch_py_dict_keys_view(struct ch_python *py, uint64_t keys, uint64_t values, struct ch_py_dict_view *v);
+
 /* Value stored under a str key equal to `key`, or CH_ERR_NOT_FOUND. */
 struct ch_error *ch_py_dict_get_str(struct ch_python *py, uint64_t dict, const char *key, uint64_t *value);
 

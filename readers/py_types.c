@@ -115,6 +115,14 @@ static void read_type(struct ch_python *py, struct ch_py_type *ty, char *name, s
 		pre += (unsigned)l->v[CH_PY_SIZEOF_GCHEAD];
 	if (flags & (uint64_t)l->v[CH_PY_PREHEADER_FLAGS])
 		pre += (unsigned)l->v[CH_PY_PREHEADER_SIZE];
+	/* tp_finalize (PEP 442, __del__ of Python classes) or the legacy tp_del:
+	 * cycles through such objects run code when collected. */
+	uint64_t fin = 0, del = 0;
+	if (ch_py_has(l, CH_PY_TP_FINALIZE))
+		ch_error_free(ch_py_read_u64(py, ty->addr, CH_PY_TP_FINALIZE, &fin));
+	if (ch_py_has(l, CH_PY_TP_DEL))
+		ch_error_free(ch_py_read_u64(py, ty->addr, CH_PY_TP_DEL, &del));
+	ty->finalizer = fin != 0 || del != 0;
 	ty->presize = (uint8_t)pre;
 	type_display_name(py, ty->addr, flags, name, max);
 }

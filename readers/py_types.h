@@ -28,6 +28,7 @@ struct ch_py_type {
 	uint32_t name;        /* offset into ch_py_types.names */
 	uint8_t presize;      /* bytes before the object: GC head + pre-header words */
 	bool valid;           /* false: the type object itself was unreadable */
+	bool finalizer;       /* tp_finalize or the legacy tp_del is set (__del__) */
 };
 
 struct ch_py_types {

@@ -481,6 +481,7 @@ void ch_python_close(struct ch_python *py)
 	free(py->dwarf_path);
 	free(py->threads);
 	ch_py_types_deinit(&py->types);
+	ch_py_refs_cache_free(py->refs);
 	ch_diag_deinit(&py->diag);
 	free(py);
 }

@@ -16,6 +16,7 @@
 #include "py_types.h"
 
 struct ch_dwarf;
+struct ch_py_refs_cache;
 
 struct ch_py_version {
 	int major, minor, micro;
@@ -66,10 +67,14 @@ struct ch_python {
 	size_t nthreads;
 	struct ch_py_types types;
 	struct ch_diag diag;
+	/* Known type addresses and per-type reference rules (py_refs*.c),
+	 * built on first use; NULL until then. */
+	struct ch_py_refs_cache *refs;
 };
 
 struct ch_error *ch_python_open(struct ch_process *proc, struct ch_python **out);
 void ch_python_close(struct ch_python *py);
+void ch_py_refs_cache_free(struct ch_py_refs_cache *c); /* py_refs.c */
 
 /* Upper bound on the objects any list walk may visit. */
 uint64_t ch_python_object_limit(struct ch_python *py);

@@ -25,6 +25,27 @@ void ch_report_types_text(FILE *out, const struct ch_python *py, const struct ch
 json_t *ch_report_stacks_json(const struct ch_python *py, const struct ch_py_stacks *st, bool with_locals);
 void ch_report_stacks_text(FILE *out, const struct ch_python *py, const struct ch_py_stacks *st, bool with_locals);
 
+/* cycles: unreachable totals by type, objects freed with them, groups. */
+struct ch_cycles;
+struct ch_gc_replay;
+json_t *ch_report_cycles_json(const struct ch_python *py, const struct ch_type_histogram *unreachable,
+			      const struct ch_gc_replay *r, const struct ch_cycles *c, size_t limit);
+void ch_report_cycles_text(FILE *out, const struct ch_python *py, const struct ch_type_histogram *unreachable,
+			   const struct ch_gc_replay *r, const struct ch_cycles *c, size_t limit);
+
+/* Pieces shared by several commands. */
+json_t *ch_report_gc_json(const struct ch_gc_state *g, uint64_t frozen);
+json_t *ch_report_type_rows_json(const struct ch_python *py, const struct ch_type_histogram *h);
+json_t *ch_report_cycle_groups_json(const struct ch_python *py, const struct ch_cycles *c, size_t limit);
+void ch_report_cycle_groups_text(FILE *out, const struct ch_python *py, const struct ch_cycles *c, size_t limit);
+
+/* summary: one screen for triage. */
+struct ch_findings;
+json_t *ch_report_summary_json(const struct ch_python *py, const struct ch_type_histogram *types,
+			       const struct ch_gc_replay *r, const struct ch_cycles *c, const struct ch_findings *f);
+void ch_report_summary_text(FILE *out, const struct ch_python *py, const struct ch_type_histogram *types,
+			    const struct ch_gc_replay *r, const struct ch_cycles *c, const struct ch_findings *f);
+
 /* Adds "partial" and "warnings" from the diagnostics, writes the document
  * (sorted keys are not used: key order is the documented order) and a
  * newline. Returns 0 or -1 on a write error. */

@@ -12,7 +12,7 @@ static json_t *int_array(const int *v, int n)
 	return a;
 }
 
-static json_t *gc_json(const struct ch_gc_state *g, uint64_t frozen)
+json_t *ch_report_gc_json(const struct ch_gc_state *g, uint64_t frozen)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "enabled", json_boolean(g->enabled));
@@ -42,7 +42,7 @@ json_t *ch_report_info_json(const struct ch_python *py)
 	const struct ch_core_file *core = py->proc->core;
 	json_t *doc = json_object();
 	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
-	json_object_set_new(doc, "gc", gc_json(&py->gc, py->frozen));
+	json_object_set_new(doc, "gc", ch_report_gc_json(&py->gc, py->frozen));
 	json_t *threads = json_array();
 	long crashed = ch_core_crashed_thread(core);
 	for (size_t i = 0; i < core->nthreads; i++) {

@@ -276,6 +276,18 @@ class Runner:
             self._commands = [l.split()[0] for l in block.splitlines() if l.strip()]
         return self._commands
 
+    def positional_extras(self, cmd):
+        """Arguments a command needs after CORE, from its usage line: an
+        ADDR gets an address that is never an object (the page at 0x1000),
+        so the command must end in a clean one-line error."""
+        if not hasattr(self, "_extras"):
+            self._extras = {}
+        if cmd not in self._extras:
+            r = self.expect_ok([cmd, "--help"])
+            usage = r.out.splitlines()[0] if r.out else ""
+            self._extras[cmd] = ["0x1000"] if "ADDR" in usage else []
+        return self._extras[cmd]
+
     def expect_sane(self, core, extra=(), skip=()):
         """Every command on this input ends in a documented way: 0, a
         one-line error with 3 or 4, or a partial result (5); never a crash,
@@ -283,7 +295,7 @@ class Runner:
         for cmd in self.commands():
             if cmd in skip:
                 continue
-            args = [cmd, "--json"] + list(extra) + [core]
+            args = [cmd, "--json"] + list(extra) + [core] + self.positional_extras(cmd)
             r = self.run(*args)
             if r.rc in (EXIT_INPUT, EXIT_UNSUPPORTED):
                 self.expect_error(args, r.rc)

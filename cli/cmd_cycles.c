@@ -1,0 +1,51 @@
+#include "commands.h"
+#include "graph/analysis.h"
+#include "graph/type_histogram.h"
+#include "reports/report.h"
+#include "session.h"
+
+static int run_cycles(const struct ch_cli_command *cmd, int argc, char **argv)
+{
+	struct ch_session s;
+	bool done;
+	int code = ch_session_begin(&s, cmd, argc, argv, &done);
+	if (done)
+		return code;
+	struct ch_analysis a;
+	struct ch_type_histogram unreachable = {0};
+	struct ch_error *err = ch_analysis_run(&a, s.py, ch_progress_update, &s.progress);
+	if (err) {
+		code = ch_session_fail(&s, err);
+		ch_session_end(&s);
+		return code;
+	}
+	err = ch_type_histogram_build_selected(&unreachable, &a.heap, a.replay.state, CH_REPLAY_UNREACHABLE,
+					       CH_SORT_BYTES, 0);
+	if (err) {
+		code = ch_session_fail(&s, err);
+	} else {
+		json_t *doc = NULL;
+		if (s.opts.json)
+			doc = ch_report_cycles_json(s.py, &unreachable, &a.replay, &a.cycles, s.opts.limit);
+		else
+			ch_report_cycles_text(s.out, s.py, &unreachable, &a.replay, &a.cycles, s.opts.limit);
+		code = ch_session_finish(&s, doc);
+	}
+	ch_type_histogram_deinit(&unreachable);
+	ch_analysis_deinit(&a);
+	ch_session_end(&s);
+	return code;
+}
+
+const struct ch_cli_command ch_cmd_cycles = {
+	.name = "cycles",
+	.summary = "The garbage a full gc.collect() would free, grouped by the shape of its reference cycles.\n\n"
+		   "Options:\n"
+		   "  --limit N            show the N largest cycle shapes (default 20, 0 for all)\n\n"
+		   "Examples:\n"
+		   "  coreheap cycles core.1234\n"
+		   "  coreheap cycles core.1234 --json --limit 0 | jq '.groups[0].edges'\n",
+	.usage = "cycles [options] CORE",
+	.extras = CH_OPT_LIMIT,
+	.run = run_cycles,
+};

@@ -1,0 +1,53 @@
+#include "commands.h"
+#include "graph/analysis.h"
+#include "graph/findings.h"
+#include "graph/type_histogram.h"
+#include "reports/report.h"
+#include "session.h"
+
+#define CH_SUMMARY_TOP_TYPES 10
+
+static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
+{
+	struct ch_session s;
+	bool done;
+	int code = ch_session_begin(&s, cmd, argc, argv, &done);
+	if (done)
+		return code;
+	struct ch_analysis a;
+	struct ch_type_histogram types = {0};
+	struct ch_findings findings;
+	struct ch_error *err = ch_analysis_run(&a, s.py, ch_progress_update, &s.progress);
+	if (err) {
+		code = ch_session_fail(&s, err);
+		ch_session_end(&s);
+		return code;
+	}
+	err = ch_type_histogram_build(&types, &a.heap, -1, CH_SORT_BYTES, CH_SUMMARY_TOP_TYPES);
+	if (err) {
+		code = ch_session_fail(&s, err);
+	} else {
+		ch_findings_collect(&findings, s.py, &a.replay);
+		json_t *doc = NULL;
+		if (s.opts.json)
+			doc = ch_report_summary_json(s.py, &types, &a.replay, &a.cycles, &findings);
+		else
+			ch_report_summary_text(s.out, s.py, &types, &a.replay, &a.cycles, &findings);
+		code = ch_session_finish(&s, doc);
+	}
+	ch_type_histogram_deinit(&types);
+	ch_analysis_deinit(&a);
+	ch_session_end(&s);
+	return code;
+}
+
+const struct ch_cli_command ch_cmd_summary = {
+	.name = "summary",
+	.summary = "One screen for triage: runtime, GC state, heap totals, top types, garbage, cycles, findings.\n\n"
+		   "Examples:\n"
+		   "  coreheap summary core.1234\n"
+		   "  coreheap summary core.1234 --json | jq .findings\n",
+	.usage = "summary [options] CORE",
+	.extras = 0,
+	.run = run_summary,
+};

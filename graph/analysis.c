@@ -1,0 +1,27 @@
+#include "analysis.h"
+
+#include <string.h>
+
+struct ch_error *ch_analysis_run(struct ch_analysis *a, struct ch_python *py, ch_progress_fn progress, void *arg)
+{
+	memset(a, 0, sizeof(*a));
+	struct ch_error *err = ch_heap_build(&a->heap, py, progress, arg);
+	if (err)
+		return err;
+	err = ch_edges_build(&a->edges, &a->heap, progress, arg);
+	if (!err)
+		err = ch_gc_replay_run(&a->replay, &a->heap, &a->edges);
+	if (!err)
+		err = ch_cycles_find(&a->cycles, &a->heap, &a->edges, &a->replay);
+	if (err)
+		ch_analysis_deinit(a);
+	return err;
+}
+
+void ch_analysis_deinit(struct ch_analysis *a)
+{
+	ch_cycles_deinit(&a->cycles);
+	ch_gc_replay_deinit(&a->replay);
+	ch_edges_deinit(&a->edges);
+	ch_heap_deinit(&a->heap);
+}

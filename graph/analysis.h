@@ -1,0 +1,22 @@
+/* The whole-heap pipeline that cycles, summary (and later path, top, diff)
+ * share: GC lists -> object table, references -> edges (discovering
+ * untracked objects), GC replay -> unreachable set, SCCs -> cycle groups. */
+#ifndef CH_ANALYSIS_H
+#define CH_ANALYSIS_H
+
+#include "graph/cycles.h"
+#include "graph/edges.h"
+#include "graph/gc_replay.h"
+#include "graph/heap.h"
+
+struct ch_analysis {
+	struct ch_heap heap;
+	struct ch_edges edges;
+	struct ch_gc_replay replay;
+	struct ch_cycles cycles;
+};
+
+struct ch_error *ch_analysis_run(struct ch_analysis *a, struct ch_python *py, ch_progress_fn progress, void *arg);
+void ch_analysis_deinit(struct ch_analysis *a);
+
+#endif

@@ -1,0 +1,344 @@
+#include "cycles.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "readers/python.h"
+
+#define CH_SHAPE_MAX_EDGES 16
+#define CH_UNVISITED UINT32_MAX
+
+struct group_index {
+	uint64_t *hashes;
+	uint32_t *slots; /* group index + 1 */
+	size_t nslots;
+};
+
+struct finder {
+	struct ch_cycles *c;
+	const struct ch_heap *heap;
+	const struct ch_edges *e;
+	const struct ch_gc_replay *r;
+	uint32_t *comp;          /* component number + 1 per object, 0 = none yet */
+	uint32_t *owner;         /* per object, valid for members of the current component: the
+				    member whose __dict__ it is, or CH_UNVISITED */
+	size_t cap_groups;
+	struct group_index gi;
+	uint32_t ncomp;
+};
+
+static inline bool garbage(const struct ch_gc_replay *r, uint32_t i)
+{
+	return r->state[i] == CH_REPLAY_UNREACHABLE;
+}
+
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ULL;
+	return h;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_shape_type(const void *a, const void *b)
+{
+	const struct ch_shape_type *x = a, *y = b;
+	return x->type < y->type ? -1 : x->type > y->type;
+}
+
+/* Appends text to a growing string; returns false on allocation failure. */
+static bool append(char **s, size_t *len, size_t *cap, const char *text)
+{
+	size_t n = strlen(text);
+	if (*len + n + 1 > *cap) {
+		size_t ncap = *cap ? *cap * 2 : 256;
+		while (ncap < *len + n + 1)
+			ncap *= 2;
+		char *p = realloc(*s, ncap);
+		if (!p)
+			return false;
+		*s = p;
+		*cap = ncap;
+	}
+	memcpy(*s + *len, text, n + 1);
+	*len += n;
+	return true;
+}
+
+static const char *tname(const struct finder *f, uint32_t i)
+{
+	return ch_py_type_name(&f->heap->py->types, f->heap->objects.type[i]);
+}
+
+static bool is_dict_field(const struct ch_edges *e, uint32_t k)
+{
+	uint32_t l = e->labels[k];
+	return ch_label_kind(l) == CH_REF_FIELD && ch_label_payload(l) < e->nnames &&
+	       strcmp(e->names[ch_label_payload(l)], "__dict__") == 0;
+}
+
+static struct ch_error *add_to_group(struct finder *f, const uint32_t *m, size_t n, char *key,
+				     struct ch_shape_type *types, size_t ntypes, char **edges, size_t nedges)
+{
+	struct ch_cycles *c = f->c;
+	const struct ch_heap *heap = f->heap;
+	uint64_t h = fnv(key);
+	if ((c->ngroups + 1) * 2 > f->gi.nslots) {
+		size_t ns = f->gi.nslots ? f->gi.nslots * 2 : 256;
+		uint32_t *slots = calloc(ns, sizeof(*slots));
+		uint64_t *hashes = calloc(ns, sizeof(*hashes));
+		if (!slots || !hashes) {
+			free(slots);
+			free(hashes);
+			return &ch_error_nomem;
+		}
+		for (size_t s = 0; s < f->gi.nslots; s++) {
+			if (!f->gi.slots[s])
+				continue;
+			size_t t = f->gi.hashes[s] & (ns - 1);
+			while (slots[t])
+				t = (t + 1) & (ns - 1);
+			slots[t] = f->gi.slots[s];
+			hashes[t] = f->gi.hashes[s];
+		}
+		free(f->gi.slots);
+		free(f->gi.hashes);
+		f->gi.slots = slots;
+		f->gi.hashes = hashes;
+		f->gi.nslots = ns;
+	}
+	size_t s = h & (f->gi.nslots - 1);
+	struct ch_cycle_group *g = NULL;
+	for (; f->gi.slots[s]; s = (s + 1) & (f->gi.nslots - 1)) {
+		struct ch_cycle_group *cand = &c->groups[f->gi.slots[s] - 1];
+		if (f->gi.hashes[s] == h && strcmp(cand->key, key) == 0) {
+			g = cand;
+			break;
+		}
+	}
+	if (g) {
+		free(key);
+		free(types);
+		for (size_t i = 0; i < nedges; i++)
+			free(edges[i]);
+		free(edges);
+	} else {
+		if (c->ngroups == f->cap_groups) {
+			size_t ncap = f->cap_groups ? f->cap_groups * 2 : 64;
+			struct ch_cycle_group *p = realloc(c->groups, ncap * sizeof(*p));
+			if (!p)
+				return &ch_error_nomem;
+			c->groups = p;
+			f->cap_groups = ncap;
+		}
+		g = &c->groups[c->ngroups];
+		memset(g, 0, sizeof(*g));
+		g->key = key;
+		g->types = types;
+		g->ntypes = ntypes;
+		g->edges = edges;
+		g->nedges = nedges;
+		f->gi.slots[s] = (uint32_t)++c->ngroups;
+		f->gi.hashes[s] = h;
+	}
+	g->count++;
+	g->objects += n;
+	for (size_t i = 0; i < n; i++) {
+		g->bytes += heap->objects.size[m[i]];
+		if (heap->py->types.v[heap->objects.type[m[i]]].finalizer)
+			g->finalizers = true;
+	}
+	if (g->nsamples < CH_CYCLE_SAMPLES)
+		g->samples[g->nsamples++] = heap->objects.addr[m[0]];
+	return NULL;
+}
+
+/* One strongly connected component of the garbage, members m[0..n). */
+static struct ch_error *shape_component(struct finder *f, const uint32_t *m, size_t n)
+{
+	const struct ch_edges *e = f->e;
+	const struct ch_heap *heap = f->heap;
+	uint32_t cid = f->comp[m[0]];
+	bool cyclic = n > 1;
+	for (uint32_t k = e->offsets[m[0]]; !cyclic && k < e->offsets[m[0] + 1]; k++)
+		cyclic = e->targets[k] == m[0] && ch_label_traversed(e->labels[k]);
+	if (!cyclic) {
+		f->c->acyclic++;
+		f->c->acyclic_bytes += heap->objects.size[m[0]];
+		return NULL;
+	}
+	f->c->components++;
+	struct ch_shape_type *types = calloc(n, sizeof(*types));
+	char **edges = calloc(CH_SHAPE_MAX_EDGES, sizeof(*edges));
+	if (!types || !edges) {
+		free(types);
+		free(edges);
+		return &ch_error_nomem;
+	}
+	for (size_t a = 0; a < n; a++) {
+		types[a].type = heap->objects.type[m[a]];
+		types[a].count = 1;
+		f->owner[m[a]] = CH_UNVISITED;
+	}
+	for (size_t a = 0; a < n; a++)
+		for (uint32_t k = e->offsets[m[a]]; k < e->offsets[m[a] + 1]; k++)
+			if (f->comp[e->targets[k]] == cid && is_dict_field(e, k))
+				f->owner[e->targets[k]] = m[a];
+	qsort(types, n, sizeof(*types), cmp_shape_type);
+	size_t ntypes = 0;
+	for (size_t a = 0; a < n; a++) {
+		if (ntypes && types[ntypes - 1].type == types[a].type)
+			types[ntypes - 1].count++;
+		else
+			types[ntypes++] = types[a];
+	}
+	size_t nedges = 0;
+	for (size_t a = 0; a < n && nedges < CH_SHAPE_MAX_EDGES; a++) {
+		uint32_t u = m[a], shown = f->owner[u] != CH_UNVISITED ? f->owner[u] : u;
+		for (uint32_t k = e->offsets[u]; k < e->offsets[u + 1] && nedges < CH_SHAPE_MAX_EDGES; k++) {
+			uint32_t w = e->targets[k];
+			if (!ch_label_traversed(e->labels[k]) || f->comp[w] != cid)
+				continue;
+			if (is_dict_field(e, k) && f->owner[w] == u)
+				continue; /* folded: the dict's entries read as the owner's attributes */
+			char label[96], text[512];
+			ch_edges_label_text(e, heap, k, label, sizeof(label));
+			if (shown != u && label[0] == '[' && label[1] == '\'') {
+				size_t l = strlen(label);
+				if (l >= 4)
+					label[l - 2] = '\0';
+				snprintf(text, sizeof(text), "%s.%s -> %s", tname(f, shown), label + 2, tname(f, w));
+			} else {
+				snprintf(text, sizeof(text), "%s%s -> %s", tname(f, shown), label, tname(f, w));
+			}
+			bool dup = false;
+			for (size_t x = 0; x < nedges && !dup; x++)
+				dup = strcmp(edges[x], text) == 0;
+			if (!dup && !(edges[nedges++] = strdup(text)))
+				return &ch_error_nomem;
+		}
+	}
+	qsort(edges, nedges, sizeof(*edges), cmp_str);
+	char *key = NULL;
+	size_t len = 0, cap = 0;
+	bool ok = true;
+	for (size_t t = 0; t < ntypes && ok; t++) {
+		char buf[600];
+		snprintf(buf, sizeof(buf), "%s*%u;", ch_py_type_name(&heap->py->types, types[t].type), types[t].count);
+		ok = append(&key, &len, &cap, buf);
+	}
+	for (size_t x = 0; x < nedges && ok; x++)
+		ok = append(&key, &len, &cap, "|") && append(&key, &len, &cap, edges[x]);
+	if (!ok) {
+		free(key);
+		return &ch_error_nomem;
+	}
+	return add_to_group(f, m, n, key, types, ntypes, edges, nedges);
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct ch_cycle_group *x = a, *y = b;
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+/* Iterative Tarjan over traversed edges between garbage objects. */
+struct ch_error *ch_cycles_find(struct ch_cycles *c, const struct ch_heap *heap, const struct ch_edges *e,
+				const struct ch_gc_replay *r)
+{
+	memset(c, 0, sizeof(*c));
+	size_t n = heap->objects.n;
+	struct finder f = {.c = c, .heap = heap, .e = e, .r = r};
+	uint32_t *index = malloc((n ? n : 1) * sizeof(*index));
+	uint32_t *low = malloc((n ? n : 1) * sizeof(*low));
+	uint32_t *stack = malloc((n ? n : 1) * sizeof(*stack));
+	uint32_t *call = malloc((n ? n : 1) * sizeof(*call));
+	uint32_t *next_edge = malloc((n ? n : 1) * sizeof(*next_edge));
+	f.comp = calloc(n ? n : 1, sizeof(*f.comp));
+	f.owner = malloc((n ? n : 1) * sizeof(*f.owner));
+	struct ch_error *err = NULL;
+	if (!index || !low || !stack || !call || !next_edge || !f.comp || !f.owner) {
+		err = &ch_error_nomem;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		index[i] = CH_UNVISITED;
+	uint32_t counter = 0;
+	size_t sp = 0, cp = 0;
+	for (size_t root = 0; root < n && !err; root++) {
+		if (!garbage(r, (uint32_t)root) || index[root] != CH_UNVISITED)
+			continue;
+		index[root] = low[root] = counter++;
+		stack[sp++] = (uint32_t)root;
+		call[cp++] = (uint32_t)root;
+		next_edge[root] = e->offsets[root];
+		while (cp && !err) {
+			uint32_t v = call[cp - 1];
+			if (next_edge[v] < e->offsets[v + 1]) {
+				uint32_t k = next_edge[v]++;
+				uint32_t w = e->targets[k];
+				if (!ch_label_traversed(e->labels[k]) || !garbage(r, w))
+					continue;
+				if (index[w] == CH_UNVISITED) {
+					index[w] = low[w] = counter++;
+					stack[sp++] = w;
+					call[cp++] = w;
+					next_edge[w] = e->offsets[w];
+				} else if (!f.comp[w] && index[w] < low[v]) {
+					low[v] = index[w]; /* w is still on the stack */
+				}
+				continue;
+			}
+			cp--;
+			if (cp && low[v] < low[call[cp - 1]])
+				low[call[cp - 1]] = low[v];
+			if (low[v] != index[v])
+				continue;
+			size_t start = sp;
+			do
+				start--;
+			while (stack[start] != v);
+			f.ncomp++;
+			for (size_t i = start; i < sp; i++)
+				f.comp[stack[i]] = f.ncomp;
+			err = shape_component(&f, stack + start, sp - start);
+			sp = start;
+		}
+	}
+	if (!err)
+		qsort(c->groups, c->ngroups, sizeof(*c->groups), cmp_group);
+out:
+	free(index);
+	free(low);
+	free(stack);
+	free(call);
+	free(next_edge);
+	free(f.comp);
+	free(f.owner);
+	free(f.gi.slots);
+	free(f.gi.hashes);
+	if (err)
+		ch_cycles_deinit(c);
+	return err;
+}
+
+void ch_cycles_deinit(struct ch_cycles *c)
+{
+	for (size_t g = 0; g < c->ngroups; g++) {
+		free(c->groups[g].key);
+		free(c->groups[g].types);
+		for (size_t x = 0; x < c->groups[g].nedges; x++)
+			free(c->groups[g].edges[x]);
+		free(c->groups[g].edges);
+	}
+	free(c->groups);
+	memset(c, 0, sizeof(*c));
+}

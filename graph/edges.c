@@ -1,0 +1,262 @@
+#include "edges.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "readers/py_str.h"
+#include "readers/python.h"
+
+#define CH_TPFLAGS_TYPE_SUBCLASS (1UL << 31)
+#define CH_MAX_NAMES 4096
+
+struct build {
+	struct ch_edges *e;
+	struct ch_heap *heap;
+	struct ch_python *py;
+	struct ch_error *err;
+};
+
+static struct ch_error *push_edge(struct ch_edges *e, uint32_t target, uint32_t label)
+{
+	if (e->nedges == e->cap) {
+		size_t ncap = e->cap ? e->cap * 2 : 1 << 16;
+		if (ncap > UINT32_MAX)
+			return ch_error_new(CH_ERR_NOMEM, "more than 4 billion references");
+		uint32_t *t = realloc(e->targets, ncap * sizeof(*t));
+		if (!t)
+			return &ch_error_nomem;
+		e->targets = t;
+		uint32_t *l = realloc(e->labels, ncap * sizeof(*l));
+		if (!l)
+			return &ch_error_nomem;
+		e->labels = l;
+		e->cap = ncap;
+	}
+	e->targets[e->nedges] = target;
+	e->labels[e->nedges] = label;
+	e->nedges++;
+	return NULL;
+}
+
+/* Static field names are few; intern them by pointer, then by text. */
+static uint32_t name_id(struct ch_edges *e, const char *name)
+{
+	for (size_t i = 0; i < e->nnames; i++)
+		if (e->names[i] == name || strcmp(e->names[i], name) == 0)
+			return (uint32_t)i;
+	if (e->nnames >= CH_MAX_NAMES)
+		return CH_MAX_NAMES - 1;
+	const char **p = realloc(e->names, (e->nnames + 1) * sizeof(*p));
+	if (!p)
+		return 0;
+	e->names = p;
+	e->names[e->nnames] = name;
+	return (uint32_t)e->nnames++;
+}
+
+/* Is there an object at addr? Its type must read as a type object (its own
+ * type has Py_TPFLAGS_TYPE_SUBCLASS), which random words rarely satisfy. */
+static bool plausible_object(struct ch_python *py, uint64_t addr, uint64_t *type)
+{
+	if (!addr || (addr & 7))
+		return false;
+	uint64_t t, meta, flags;
+	struct ch_error *err = ch_py_read_u64(py, addr, CH_PY_OB_TYPE, &t);
+	if (!err && (t & 7))
+		err = ch_error_new(CH_ERR_INPUT, "misaligned type");
+	if (!err && ch_index_hash_find(&py->types.index, py->types.v, sizeof(*py->types.v), t) != CH_INDEX_NONE) {
+		*type = t;
+		return true;
+	}
+	if (!err)
+		err = ch_py_read_u64(py, t, CH_PY_OB_TYPE, &meta);
+	if (!err)
+		err = ch_py_read_u64(py, meta, CH_PY_TP_FLAGS, &flags);
+	if (err) {
+		ch_error_free(err);
+		return false;
+	}
+	*type = t;
+	return (flags & CH_TPFLAGS_TYPE_SUBCLASS) != 0;
+}
+
+/* Index of the object at addr, adding it as untracked if it is new and
+ * plausible; CH_NO_OBJECT if it is not an object. */
+static uint32_t object_at(struct build *b, uint64_t addr)
+{
+	struct ch_object_table *o = &b->heap->objects;
+	uint32_t i = ch_objects_find(o, addr);
+	if (i != CH_NO_OBJECT)
+		return i;
+	uint64_t type;
+	if (!plausible_object(b->py, addr, &type))
+		return CH_NO_OBJECT;
+	uint32_t ti;
+	if ((b->err = ch_py_type_intern(b->py, type, &ti)))
+		return CH_NO_OBJECT;
+	if (!b->py->types.v[ti].valid)
+		return CH_NO_OBJECT;
+	uint64_t refcnt = 0;
+	struct ch_error *err = ch_py_read_u64(b->py, addr, CH_PY_OB_REFCNT, &refcnt);
+	ch_error_free(err);
+	if ((b->err = ch_objects_add(o, addr, ti, (int64_t)refcnt, 0, CH_GEN_UNTRACKED, 0, &i, NULL)))
+		return CH_NO_OBJECT;
+	return i;
+}
+
+static int visit_ref(void *arg, const struct ch_ref *r)
+{
+	struct build *b = arg;
+	struct ch_edges *e = b->e;
+	uint32_t t;
+	if (r->kind == CH_REF_CONSERVATIVE) {
+		/* Only words that point at an object found on a GC list count:
+		 * anything else in an unknown body may be stale or not a pointer. */
+		t = ch_objects_find(&b->heap->objects, r->target);
+		if (t == CH_NO_OBJECT || b->heap->objects.gen[t] == CH_GEN_UNTRACKED)
+			return 0;
+	} else {
+		t = object_at(b, r->target);
+		if (b->err)
+			return 1;
+		if (t == CH_NO_OBJECT) {
+			e->dangling++;
+			return 0;
+		}
+	}
+	uint32_t payload = 0;
+	switch (r->kind) {
+	case CH_REF_INDEX:
+	case CH_REF_CONSERVATIVE:
+		payload = r->index > CH_LABEL_PAYLOAD_MAX ? CH_LABEL_PAYLOAD_MAX : (uint32_t)r->index;
+		break;
+	case CH_REF_FIELD:
+		payload = name_id(e, r->name ? r->name : "?");
+		break;
+	case CH_REF_ATTR:
+	case CH_REF_DICT_VALUE:
+		if (r->name) {
+			payload = CH_LABEL_NAMED | name_id(e, r->name);
+		} else {
+			uint32_t k = object_at(b, r->key);
+			if (b->err)
+				return 1;
+			payload = k == CH_NO_OBJECT || k >= CH_LABEL_NAMED ? CH_LABEL_NAMED | name_id(e, "?") : k;
+		}
+		break;
+	default:
+		break;
+	}
+	if ((b->err = push_edge(e, t, ch_label_make(r->kind, r->traversed, payload))))
+		return 1;
+	return 0;
+}
+
+struct ch_error *ch_edges_build(struct ch_edges *e, struct ch_heap *heap, ch_progress_fn progress, void *arg)
+{
+	memset(e, 0, sizeof(*e));
+	struct ch_python *py = heap->py;
+	struct ch_object_table *o = &heap->objects;
+	struct build b = {e, heap, py, NULL};
+	size_t cap = 0;
+	for (size_t i = 0; i < o->n; i++) {
+		if (i + 2 > cap) {
+			size_t ncap = cap ? cap * 2 : o->n + 1024;
+			while (ncap < i + 2)
+				ncap *= 2;
+			uint32_t *p = realloc(e->offsets, ncap * sizeof(*p));
+			if (!p) {
+				ch_edges_deinit(e);
+				return &ch_error_nomem;
+			}
+			e->offsets = p;
+			cap = ncap;
+		}
+		e->offsets[i] = (uint32_t)e->nedges;
+		struct ch_error *err = ch_py_refs_visit(py, o->addr[i], o->type[i], visit_ref, &b);
+		if (b.err) {
+			ch_error_free(err);
+			err = b.err;
+			ch_edges_deinit(e);
+			return err;
+		}
+		if (err) {
+			e->unreadable++;
+			ch_error_free(err);
+		}
+		o->size[i] = ch_py_object_full_size(py, o->addr[i], o->type[i]);
+		if (progress && (i & 0xFFFF) == 0)
+			progress(arg, "following references", i);
+	}
+	if (!e->offsets && !(e->offsets = calloc(1, sizeof(*e->offsets))))
+		return &ch_error_nomem;
+	e->offsets[o->n] = (uint32_t)e->nedges;
+	if (e->dangling)
+		ch_diag_warn(&py->diag, "%" PRIu64 " references point at addresses that are not readable objects (not followed)",
+			     e->dangling);
+	if (e->unreadable)
+		ch_diag_partial(&py->diag, "%" PRIu64 " objects could not be read completely; their references are cut short",
+				e->unreadable);
+	return NULL;
+}
+
+void ch_edges_deinit(struct ch_edges *e)
+{
+	free(e->offsets);
+	free(e->targets);
+	free(e->labels);
+	free(e->names);
+	memset(e, 0, sizeof(*e));
+}
+
+static void key_text(const struct ch_heap *heap, uint32_t key, char *buf, size_t n)
+{
+	char s[48];
+	bool trunc = false;
+	struct ch_error *err = ch_py_str_read(heap->py, heap->objects.addr[key], s, sizeof(s), &trunc);
+	if (err) {
+		ch_error_free(err);
+		snprintf(buf, n, "<%s>", ch_py_type_name(&heap->py->types, heap->objects.type[key]));
+		return;
+	}
+	snprintf(buf, n, "%s%s", s, trunc ? "..." : "");
+}
+
+void ch_edges_label_text(const struct ch_edges *e, const struct ch_heap *heap, size_t k, char *buf, size_t n)
+{
+	uint32_t l = e->labels[k], p = ch_label_payload(l);
+	char key[64];
+	switch (ch_label_kind(l)) {
+	case CH_REF_FIELD:
+		snprintf(buf, n, ".%s", p < e->nnames ? e->names[p] : "?");
+		break;
+	case CH_REF_INDEX:
+		snprintf(buf, n, "[%" PRIu32 "]", p);
+		break;
+	case CH_REF_DICT_KEY:
+		snprintf(buf, n, "{key}");
+		break;
+	case CH_REF_SET_ITEM:
+		snprintf(buf, n, "{item}");
+		break;
+	case CH_REF_CONSERVATIVE:
+		snprintf(buf, n, "+0x%" PRIx32 " (conservative)", p);
+		break;
+	case CH_REF_ATTR:
+	case CH_REF_DICT_VALUE: {
+		bool attr = ch_label_kind(l) == CH_REF_ATTR;
+		if (p & CH_LABEL_NAMED) {
+			uint32_t id = p & ~CH_LABEL_NAMED;
+			snprintf(buf, n, attr ? ".%s" : "['%s']", id < e->nnames ? e->names[id] : "?");
+		} else {
+			key_text(heap, p, key, sizeof(key));
+			snprintf(buf, n, attr ? ".%s" : "['%s']", key);
+		}
+		break;
+	}
+	default:
+		snprintf(buf, n, "?");
+	}
+}

@@ -1,0 +1,39 @@
+/* What a full gc.collect() would find unreachable, computed the way the
+ * collector computes it (update_refs / subtract_refs / move_unreachable):
+ *
+ *   gc_refs = refcount, for every object in generations 0-2;
+ *   for every traversed edge between two such objects, decrement the
+ *   target's gc_refs; objects left with gc_refs > 0 are referenced from
+ *   outside the collected set; everything reachable from them through
+ *   traversed edges is alive; the rest is unreachable.
+ *
+ * Frozen (permanent) and untracked objects are outside the collected set,
+ * as in CPython, so their references are never subtracted. Edges marked
+ * not traversed (fields a tp_traverse skips, conservative scans) are not
+ * subtracted either, which keeps their targets alive exactly as CPython's
+ * blindness to them does. */
+#ifndef CH_GC_REPLAY_H
+#define CH_GC_REPLAY_H
+
+#include <stdint.h>
+
+#include "graph/edges.h"
+#include "graph/heap.h"
+
+struct ch_gc_replay {
+	uint8_t *state;        /* per object: CH_REPLAY_* */
+	uint64_t unreachable, unreachable_bytes;
+	uint64_t freed_with, freed_with_bytes;
+};
+
+enum {
+	CH_REPLAY_OUTSIDE = 0,     /* not collectable (permanent, untracked) and not freed with the garbage */
+	CH_REPLAY_ALIVE = 1,
+	CH_REPLAY_UNREACHABLE = 2, /* tracked garbage */
+	CH_REPLAY_FREED_WITH = 3,  /* untracked, held only by the garbage */
+};
+
+struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, const struct ch_heap *heap, const struct ch_edges *e);
+void ch_gc_replay_deinit(struct ch_gc_replay *r);
+
+#endif

@@ -1,0 +1,86 @@
+/* Shared by py_refs.c (dispatch, instances, unknown types),
+ * py_refs_containers.c, py_refs_objects.c and py_size.c. Not a public
+ * interface: the rest of coreheap uses py_refs.h. */
+#ifndef CH_PY_REFS_INTERNAL_H
+#define CH_PY_REFS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "py_refs.h"
+#include "python.h"
+
+/* Which tp_traverse (and size rule) applies to an object, decided once per
+ * type from the base type that is not a class-statement subtype. */
+enum ch_rk {
+	CH_RK_UNKNOWN,      /* C type we do not model: conservative scan */
+	CH_RK_LEAF,         /* int, str, bytes, float...: no references */
+	CH_RK_OBJECT,       /* object itself: nothing beyond what the subtype adds */
+	CH_RK_TUPLE, CH_RK_LIST, CH_RK_DICT, CH_RK_SET, CH_RK_TYPE,
+	CH_RK_FUNCTION, CH_RK_CELL, CH_RK_MODULE, CH_RK_METHOD,
+	CH_RK_CLASSMETHOD, CH_RK_STATICMETHOD, CH_RK_PROPERTY, CH_RK_WEAKREF,
+	CH_RK_CFUNCTION, CH_RK_EXCEPTION, CH_RK_TRACEBACK, CH_RK_FRAME, CH_RK_GEN,
+	CH_RK_DEQUE, CH_RK_DEFAULTDICT, CH_RK_ODICT, CH_RK_PARTIAL,
+	CH_RK_BYTES, CH_RK_STR, CH_RK_LONG, CH_RK_BYTEARRAY,
+	CH_RK_COUNT
+};
+
+/* What is known about one type (indexed like py->types.v). Filled lazily. */
+struct ch_refs_typeinfo {
+	bool ready;
+	uint8_t kind;        /* enum ch_rk of `base` */
+	bool subtype;        /* the type's tp_traverse is subtype_traverse */
+	uint64_t base;       /* first type on the tp_base chain not using subtype_traverse */
+};
+
+/* Known type addresses, resolved once per ch_python and hung off it
+ * (py->refs) so that millions of objects classify by table lookups. */
+#define CH_REFS_MAX_KNOWN 40
+struct ch_py_refs_cache {
+	struct { uint64_t addr, traverse; uint8_t kind; } known[CH_REFS_MAX_KNOWN];
+	size_t nknown;
+	uint64_t object_type;      /* &PyBaseObject_Type */
+	uint64_t unicode_type;     /* &PyUnicode_Type */
+	uint64_t subtype_traverse; /* static function; 0 when the symbol table lacks it */
+	uint64_t lookdict;         /* <=3.10: the general lookup function, 0 if unknown */
+	uint64_t set_dummy;        /* the object _PySet_Dummy points at */
+	struct ch_refs_typeinfo *info;
+	size_t ninfo;
+};
+
+/* One visit in progress: where refs go, and whether the visitor stopped. */
+struct ch_refs_ctx {
+	struct ch_python *py;
+	ch_ref_visit_fn fn;
+	void *arg;
+	bool stopped;
+	bool gc;             /* the object is GC-tracked-capable: without it
+				gc.get_referents reports nothing, so traversed = false */
+};
+
+struct ch_error *ch_refs_cache_get(struct ch_python *py, struct ch_py_refs_cache **out);
+struct ch_error *ch_refs_typeinfo(struct ch_python *py, uint32_t type, const struct ch_refs_typeinfo **out);
+
+/* Report one reference (target 0 is skipped). Returns false once the
+ * visitor asked to stop. */
+bool ch_refs_emit(struct ch_refs_ctx *c, uint64_t target, enum ch_ref_kind kind, bool traversed, uint64_t index,
+		  uint64_t key, const char *name);
+/* Read the pointer field f of obj (absent field: nothing) and report it. */
+struct ch_error *ch_refs_field(struct ch_refs_ctx *c, uint64_t obj, enum ch_py_field f, const char *name,
+			       bool traversed);
+struct ch_error *ch_refs_conservative(struct ch_refs_ctx *c, uint64_t start, uint64_t end, uint64_t obj);
+
+/* Per-kind visitors (the base part of an object). */
+struct ch_error *ch_refs_tuple(struct ch_refs_ctx *c, uint64_t obj);
+struct ch_error *ch_refs_list(struct ch_refs_ctx *c, uint64_t obj);
+struct ch_error *ch_refs_dict(struct ch_refs_ctx *c, uint64_t obj);
+struct ch_error *ch_refs_odict(struct ch_refs_ctx *c, uint64_t obj);
+struct ch_error *ch_refs_set(struct ch_refs_ctx *c, uint64_t obj);
+struct ch_error *ch_refs_deque(struct ch_refs_ctx *c, uint64_t obj);
+struct ch_error *ch_refs_frame(struct ch_refs_ctx *c, uint64_t obj);
+struct ch_error *ch_refs_gen(struct ch_refs_ctx *c, uint64_t obj);
+struct ch_error *ch_refs_object_kind(struct ch_refs_ctx *c, uint64_t obj, enum ch_rk kind);
+/* Instance attributes held by values arrays (3.11+), attr = key objects. */
+struct ch_error *ch_refs_values(struct ch_refs_ctx *c, uint64_t cached_keys, uint64_t values, uint64_t n);
+
+#endif

@@ -1,0 +1,114 @@
+#include <inttypes.h>
+
+#include "graph/cycles.h"
+#include "graph/gc_replay.h"
+#include "report.h"
+
+static json_t *hex(uint64_t v)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+	return json_string(buf);
+}
+
+json_t *ch_report_cycle_groups_json(const struct ch_python *py, const struct ch_cycles *c, size_t limit)
+{
+	json_t *groups = json_array();
+	for (size_t g = 0; g < c->ngroups && (!limit || g < limit); g++) {
+		const struct ch_cycle_group *gr = &c->groups[g];
+		json_t *o = json_object();
+		json_object_set_new(o, "count", json_integer((json_int_t)gr->count));
+		json_object_set_new(o, "objects", json_integer((json_int_t)gr->objects));
+		json_object_set_new(o, "bytes", json_integer((json_int_t)gr->bytes));
+		json_t *ts = json_array();
+		for (size_t t = 0; t < gr->ntypes; t++) {
+			json_t *x = json_object();
+			json_object_set_new(x, "type", json_string(ch_py_type_name(&py->types, gr->types[t].type)));
+			json_object_set_new(x, "count", json_integer(gr->types[t].count));
+			json_array_append_new(ts, x);
+		}
+		json_object_set_new(o, "types", ts);
+		json_t *es = json_array();
+		for (size_t x = 0; x < gr->nedges; x++)
+			json_array_append_new(es, json_string(gr->edges[x]));
+		json_object_set_new(o, "edges", es);
+		json_object_set_new(o, "finalizers", json_boolean(gr->finalizers));
+		json_t *ss = json_array();
+		for (size_t x = 0; x < gr->nsamples; x++)
+			json_array_append_new(ss, hex(gr->samples[x]));
+		json_object_set_new(o, "samples", ss);
+		json_array_append_new(groups, o);
+	}
+	return groups;
+}
+
+json_t *ch_report_cycles_json(const struct ch_python *py, const struct ch_type_histogram *u,
+			      const struct ch_gc_replay *r, const struct ch_cycles *c, size_t limit)
+{
+	json_t *doc = json_object();
+	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
+	json_t *unr = json_object();
+	json_object_set_new(unr, "objects", json_integer((json_int_t)r->unreachable));
+	json_object_set_new(unr, "bytes", json_integer((json_int_t)r->unreachable_bytes));
+	json_t *types = json_array();
+	for (size_t i = 0; i < u->n; i++) {
+		json_t *t = json_object();
+		json_object_set_new(t, "type", json_string(ch_py_type_name(&py->types, u->rows[i].type)));
+		json_object_set_new(t, "count", json_integer((json_int_t)u->rows[i].count));
+		json_object_set_new(t, "bytes", json_integer((json_int_t)u->rows[i].bytes));
+		json_array_append_new(types, t);
+	}
+	json_object_set_new(unr, "types", types);
+	json_object_set_new(doc, "unreachable", unr);
+	json_t *fw = json_object();
+	json_object_set_new(fw, "objects", json_integer((json_int_t)r->freed_with));
+	json_object_set_new(fw, "bytes", json_integer((json_int_t)r->freed_with_bytes));
+	json_object_set_new(doc, "freed_with", fw);
+	json_t *ac = json_object();
+	json_object_set_new(ac, "objects", json_integer((json_int_t)c->acyclic));
+	json_object_set_new(ac, "bytes", json_integer((json_int_t)c->acyclic_bytes));
+	json_object_set_new(doc, "acyclic", ac);
+	json_object_set_new(doc, "components", json_integer((json_int_t)c->components));
+	json_object_set_new(doc, "groups", ch_report_cycle_groups_json(py, c, limit));
+	json_object_set_new(doc, "groups_total", json_integer((json_int_t)c->ngroups));
+	return doc;
+}
+
+void ch_report_cycle_groups_text(FILE *out, const struct ch_python *py, const struct ch_cycles *c, size_t limit)
+{
+	for (size_t g = 0; g < c->ngroups && (!limit || g < limit); g++) {
+		const struct ch_cycle_group *gr = &c->groups[g];
+		fprintf(out, "%" PRIu64 " x  (%" PRIu64 " objects, %" PRIu64 " bytes)%s\n", gr->count, gr->objects, gr->bytes,
+			gr->finalizers ? "  [has finalizers]" : "");
+		fprintf(out, "    types:");
+		for (size_t t = 0; t < gr->ntypes; t++)
+			fprintf(out, "%s %s x%u", t ? "," : "", ch_py_type_name(&py->types, gr->types[t].type),
+				gr->types[t].count);
+		fputc('\n', out);
+		for (size_t x = 0; x < gr->nedges; x++)
+			fprintf(out, "    %s\n", gr->edges[x]);
+		fprintf(out, "    e.g.");
+		for (size_t x = 0; x < gr->nsamples; x++)
+			fprintf(out, " 0x%" PRIx64, gr->samples[x]);
+		fputc('\n', out);
+	}
+}
+
+void ch_report_cycles_text(FILE *out, const struct ch_python *py, const struct ch_type_histogram *u,
+			   const struct ch_gc_replay *r, const struct ch_cycles *c, size_t limit)
+{
+	fprintf(out, "unreachable (a full gc.collect() would free): %" PRIu64 " objects, %" PRIu64 " bytes\n",
+		r->unreachable, r->unreachable_bytes);
+	fprintf(out, "freed with them (untracked, held only by the garbage): %" PRIu64 " objects, %" PRIu64 " bytes\n",
+		r->freed_with, r->freed_with_bytes);
+	fprintf(out, "%" PRIu64 " reference cycles in %zu shapes; %" PRIu64 " garbage objects hang off cycles\n\n",
+		c->components, c->ngroups, c->acyclic);
+	for (size_t i = 0; i < u->n && i < 10; i++)
+		fprintf(out, "  %-40s %8" PRIu64 " objects %10" PRIu64 " bytes\n",
+			ch_py_type_name(&py->types, u->rows[i].type), u->rows[i].count, u->rows[i].bytes);
+	if (u->n)
+		fputc('\n', out);
+	ch_report_cycle_groups_text(out, py, c, limit);
+	if (limit && c->ngroups > limit)
+		fprintf(out, "(%zu more shapes; --limit 0 shows all)\n", c->ngroups - limit);
+}
