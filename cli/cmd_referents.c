@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "readers/py_refs.h"
+#include "readers/py_str.h"
 #include "reports/report.h"
 #include "session.h"
 
@@ -18,6 +19,7 @@ static const char *const kind_names[] = {
 };
 
 struct collect {
+	struct ch_python *py;
 	json_t *list;
 	FILE *text; /* NULL for JSON */
 };
@@ -29,8 +31,23 @@ static json_t *hexj(uint64_t v)
 	return json_string(buf);
 }
 
-static void label(const struct ch_ref *r, char *buf, size_t max)
+/* 'name' of a key object, or its address when it is not a readable str. */
+static void key_text(struct ch_python *py, uint64_t key, char *buf, size_t max)
 {
+	char s[64];
+	bool trunc = false;
+	struct ch_error *err = ch_py_str_read(py, key, s, sizeof(s), &trunc);
+	if (err) {
+		ch_error_free(err);
+		snprintf(buf, max, "key 0x%" PRIx64, key);
+	} else {
+		snprintf(buf, max, "'%s%s'", s, trunc ? "..." : "");
+	}
+}
+
+static void label(struct ch_python *py, const struct ch_ref *r, char *buf, size_t max)
+{
+	char key[96];
 	switch (r->kind) {
 	case CH_REF_INDEX:
 		snprintf(buf, max, "[%" PRIu64 "]", r->index);
@@ -39,13 +56,16 @@ static void label(const struct ch_ref *r, char *buf, size_t max)
 		snprintf(buf, max, "+%" PRIu64, r->index);
 		break;
 	case CH_REF_DICT_VALUE:
-		snprintf(buf, max, "[key 0x%" PRIx64 "]", r->key);
+		key_text(py, r->key, key, sizeof(key));
+		snprintf(buf, max, "[%s]", key);
 		break;
 	case CH_REF_ATTR:
 		if (r->name)
 			snprintf(buf, max, "%s+%" PRIu64, r->name, r->index);
-		else
-			snprintf(buf, max, "key 0x%" PRIx64, r->key);
+		else {
+			key_text(py, r->key, key, sizeof(key));
+			snprintf(buf, max, ".%s", key);
+		}
 		break;
 	default:
 		snprintf(buf, max, "%s", r->name ? r->name : "");
@@ -55,8 +75,8 @@ static void label(const struct ch_ref *r, char *buf, size_t max)
 static int collect_ref(void *arg, const struct ch_ref *r)
 {
 	struct collect *c = arg;
-	char lab[96];
-	label(r, lab, sizeof(lab));
+	char lab[160];
+	label(c->py, r, lab, sizeof(lab));
 	const char *kind = (unsigned)r->kind < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[r->kind] : "?";
 	if (c->text) {
 		fprintf(c->text, "  0x%-14" PRIx64 " %-12s %-9s %s\n", r->target, kind,
@@ -89,7 +109,9 @@ static int run_referents(const struct ch_cli_command *cmd, int argc, char **argv
 	}
 	uint64_t type_addr;
 	uint32_t type;
-	struct ch_error *err = ch_py_read_u64(s.py, addr, CH_PY_OB_TYPE, &type_addr);
+	struct ch_error *err = NULL;
+	if (!ch_py_object_plausible(s.py, addr, &type_addr))
+		err = ch_error_new(CH_ERR_INPUT, "0x%" PRIx64 " is not the address of a Python object", addr);
 	if (!err)
 		err = ch_py_type_intern(s.py, type_addr, &type);
 	if (err) {
@@ -98,7 +120,7 @@ static int run_referents(const struct ch_cli_command *cmd, int argc, char **argv
 		return code;
 	}
 	uint64_t size = ch_py_object_full_size(s.py, addr, type);
-	struct collect c = {json_array(), s.opts.json ? NULL : s.out};
+	struct collect c = {s.py, json_array(), s.opts.json ? NULL : s.out};
 	if (c.text)
 		fprintf(s.out, "object 0x%" PRIx64 " type %s size %" PRIu64 "\n", addr,
 			ch_py_type_name(&s.py->types, type), size);

@@ -313,7 +313,7 @@ struct ch_error *ch_cycles_find(struct ch_cycles *c, const struct ch_heap *heap,
 			sp = start;
 		}
 	}
-	if (!err)
+	if (!err && c->ngroups)
 		qsort(c->groups, c->ngroups, sizeof(*c->groups), cmp_group);
 out:
 	free(index);

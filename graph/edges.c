@@ -8,7 +8,6 @@
 #include "readers/py_str.h"
 #include "readers/python.h"
 
-#define CH_TPFLAGS_TYPE_SUBCLASS (1UL << 31)
 #define CH_MAX_NAMES 4096
 
 struct build {
@@ -56,32 +55,6 @@ static uint32_t name_id(struct ch_edges *e, const char *name)
 	return (uint32_t)e->nnames++;
 }
 
-/* Is there an object at addr? Its type must read as a type object (its own
- * type has Py_TPFLAGS_TYPE_SUBCLASS), which random words rarely satisfy. */
-static bool plausible_object(struct ch_python *py, uint64_t addr, uint64_t *type)
-{
-	if (!addr || (addr & 7))
-		return false;
-	uint64_t t, meta, flags;
-	struct ch_error *err = ch_py_read_u64(py, addr, CH_PY_OB_TYPE, &t);
-	if (!err && (t & 7))
-		err = ch_error_new(CH_ERR_INPUT, "misaligned type");
-	if (!err && ch_index_hash_find(&py->types.index, py->types.v, sizeof(*py->types.v), t) != CH_INDEX_NONE) {
-		*type = t;
-		return true;
-	}
-	if (!err)
-		err = ch_py_read_u64(py, t, CH_PY_OB_TYPE, &meta);
-	if (!err)
-		err = ch_py_read_u64(py, meta, CH_PY_TP_FLAGS, &flags);
-	if (err) {
-		ch_error_free(err);
-		return false;
-	}
-	*type = t;
-	return (flags & CH_TPFLAGS_TYPE_SUBCLASS) != 0;
-}
-
 /* Index of the object at addr, adding it as untracked if it is new and
  * plausible; CH_NO_OBJECT if it is not an object. */
 static uint32_t object_at(struct build *b, uint64_t addr)
@@ -91,7 +64,7 @@ static uint32_t object_at(struct build *b, uint64_t addr)
 	if (i != CH_NO_OBJECT)
 		return i;
 	uint64_t type;
-	if (!plausible_object(b->py, addr, &type))
+	if (!ch_py_object_plausible(b->py, addr, &type))
 		return CH_NO_OBJECT;
 	uint32_t ti;
 	if ((b->err = ch_py_type_intern(b->py, type, &ti)))

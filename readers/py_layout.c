@@ -267,6 +267,13 @@ static const struct field_source sources[] = {
 	{CH_PY_GEN_FRAME_STATE, CH_PY_OFFSET, "PyGenObject", "gi_frame_state"},  /* 3.11+ */
 	{CH_PY_GEN_IFRAME, CH_PY_OFFSET, "PyGenObject", "gi_iframe"},            /* 3.11+ */
 	{CH_PY_CODE_STACKSIZE, CH_PY_OFFSET, "PyCodeObject", "co_stacksize"},
+	{CH_PY_DESCR_TYPE, CH_PY_OFFSET, "PyDescrObject", "d_type"},
+	{CH_PY_DESCR_NAME, CH_PY_OFFSET, "PyDescrObject", "d_name"},
+	{CH_PY_DESCR_QUALNAME, CH_PY_OFFSET, "PyDescrObject", "d_qualname"},
+	{CH_PY_NAMESPACE_DICT, CH_PY_OFFSET, "_PyNamespaceObject", "ns_dict"},
+	{CH_PY_MODULE_DEF, CH_PY_OFFSET, "PyModuleObject", "md_def"},
+	{CH_PY_MODULE_STATE, CH_PY_OFFSET, "PyModuleObject", "md_state"},
+	{CH_PY_MODDEF_SIZE, CH_PY_OFFSET, "PyModuleDef", "m_size"},
 
 	/* GIL holder, 3.12+ (per-interpreter GIL); ≤3.11 use RUNTIME_GIL_CURRENT. */
 	{CH_PY_INTERP_CEVAL_GIL, CH_PY_OFFSET, "PyInterpreterState", "ceval.gil"},

@@ -72,6 +72,12 @@ static const struct {
 	{"PyFrame_Type", CH_RK_FRAME, false},
 	{"PyGen_Type", CH_RK_GEN, false},
 	{"PyCoro_Type", CH_RK_GEN, false},
+	{"PyWrapperDescr_Type", CH_RK_DESCR, false},
+	{"PyMethodDescr_Type", CH_RK_DESCR, false},
+	{"PyMemberDescr_Type", CH_RK_DESCR, false},
+	{"PyGetSetDescr_Type", CH_RK_DESCR, false},
+	{"PyClassMethodDescr_Type", CH_RK_DESCR, false},
+	{"_PyNamespace_Type", CH_RK_NAMESPACE, false},
 	{"PyODict_Type", CH_RK_ODICT, false},
 	{"PyBaseObject_Type", CH_RK_OBJECT, false},
 	{"PyLong_Type", CH_RK_LONG, false},
@@ -83,6 +89,8 @@ static const struct {
 	{"PyComplex_Type", CH_RK_LEAF, false},
 	{"_PyNone_Type", CH_RK_LEAF, false},
 };
+
+_Static_assert(sizeof(known_types) / sizeof(known_types[0]) <= CH_REFS_MAX_KNOWN, "grow CH_REFS_MAX_KNOWN");
 
 /* Static types of extension modules built into libpython, by tp_name. */
 static const struct {

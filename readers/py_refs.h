@@ -45,6 +45,13 @@ typedef int (*ch_ref_visit_fn)(void *arg, const struct ch_ref *ref);
  * references read so far and CH_ERR_FAULT; nothing is followed blindly. */
 struct ch_error *ch_py_refs_visit(struct ch_python *py, uint64_t addr, uint32_t type, ch_ref_visit_fn fn, void *arg);
 
+/* Implementation: py_refs.c (type classification, instances: __slots__,
+ * __dict__ / managed values per version, unknown types), py_refs_containers.c,
+ * py_refs_objects.c, py_refs_frames.c; sizes in py_size.c, whose header
+ * comment states the rule per type and how it relates to sys.getsizeof.
+ * Type facts are cached per ch_python (py->refs), so a visit costs only
+ * the reads of the object itself. */
+
 /* Full shallow size of the object at addr: the object itself (str/bytes/int
  * by their own length rules) plus buffers it owns (list item arrays, dict
  * keys and values tables, set tables, bytearray buffers, non-compact str

@@ -6,6 +6,8 @@
  *   type_traverse: tp_dict, tp_cache, tp_mro, tp_bases, tp_base, ht_module;
  *     not tp_subclasses (weak references), ht_name/ht_qualname/ht_slots;
  *   weakref gc_traverse: wr_callback only; wr_object is not a strong ref;
+ *   descr_traverse (wrapper/method/member/getset/classmethod descriptors):
+ *     d_type; not d_name/d_qualname;  SimpleNamespace: ns_dict;
  *   meth_traverse (builtin functions): mm_class (3.9+, METH_METHOD), m_self,
  *     m_module;
  *   defaultdict: default_factory, then dict_traverse; partial: fn, args, kw,
@@ -60,6 +62,12 @@ static const struct field partial_fields[] = {
 	{CH_PY_PARTIAL_FN, "func", true}, {CH_PY_PARTIAL_ARGS, "args", true},
 	{CH_PY_PARTIAL_KW, "keywords", true}, {CH_PY_PARTIAL_DICT, "__dict__", true},
 };
+/* descr_traverse (all PyDescr_COMMON descriptors): d_type only. */
+static const struct field descr_fields[] = {
+	{CH_PY_DESCR_TYPE, "__objclass__", true}, {CH_PY_DESCR_NAME, "__name__", false},
+	{CH_PY_DESCR_QUALNAME, "__qualname__", false},
+};
+static const struct field namespace_fields[] = {{CH_PY_NAMESPACE_DICT, "__dict__", true}};
 static const struct field defdict_fields[] = {{CH_PY_DEFDICT_FACTORY, "default_factory", true}};
 
 #define FIELDS(a) (a), sizeof(a) / sizeof((a)[0])
@@ -72,6 +80,32 @@ static struct ch_error *fields(struct ch_refs_ctx *c, uint64_t obj, const struct
 			return err;
 	}
 	return NULL;
+}
+
+#define CH_MODULE_STATE_MAX (1u << 16)
+
+/* module_traverse: md_dict, then the extension's m_traverse over its
+ * per-module state, which only the extension understands: the state's
+ * words are reported conservatively (not traversed; index = byte offset
+ * into md_state, not into the module object). */
+static struct ch_error *module(struct ch_refs_ctx *c, uint64_t obj)
+{
+	struct ch_python *py = c->py;
+	const struct ch_py_layout *l = &py->layout;
+	struct ch_error *err = fields(c, obj, FIELDS(module_fields));
+	if (err || c->stopped || !ch_py_has(l, CH_PY_MODULE_STATE) || !ch_py_has(l, CH_PY_MODDEF_SIZE))
+		return err;
+	uint64_t def, state;
+	int64_t size = 0;
+	if ((err = ch_py_read_u64(py, obj, CH_PY_MODULE_DEF, &def)) || !def ||
+	    (err = ch_py_read_u64(py, obj, CH_PY_MODULE_STATE, &state)) || !state ||
+	    (err = ch_py_read_u64(py, def, CH_PY_MODDEF_SIZE, (uint64_t *)&size)))
+		return err;
+	if (size <= 0)
+		return NULL;
+	if (size > CH_MODULE_STATE_MAX)
+		size = CH_MODULE_STATE_MAX;
+	return ch_refs_conservative(c, state, state + (uint64_t)size, state);
 }
 
 #define CH_METH_METHOD 0x0200 /* methodobject.h, 3.9+ */
@@ -148,7 +182,7 @@ struct ch_error *ch_refs_object_kind(struct ch_refs_ctx *c, uint64_t obj, enum c
 	case CH_RK_CELL:
 		return fields(c, obj, FIELDS(cell_fields));
 	case CH_RK_MODULE:
-		return fields(c, obj, FIELDS(module_fields));
+		return module(c, obj);
 	case CH_RK_METHOD:
 		return fields(c, obj, FIELDS(method_fields));
 	case CH_RK_CLASSMETHOD:
@@ -165,6 +199,10 @@ struct ch_error *ch_refs_object_kind(struct ch_refs_ctx *c, uint64_t obj, enum c
 		return fields(c, obj, FIELDS(exception_fields));
 	case CH_RK_TRACEBACK:
 		return fields(c, obj, FIELDS(traceback_fields));
+	case CH_RK_DESCR:
+		return fields(c, obj, FIELDS(descr_fields));
+	case CH_RK_NAMESPACE:
+		return fields(c, obj, FIELDS(namespace_fields));
 	case CH_RK_FRAME:
 		return ch_refs_frame(c, obj);
 	case CH_RK_GEN:

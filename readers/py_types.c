@@ -173,3 +173,29 @@ uint64_t ch_py_type_object_size(const struct ch_py_type *type, int64_t ob_size)
 	}
 	return size + type->presize;
 }
+
+#define CH_TPFLAGS_TYPE_SUBCLASS (1UL << 31)
+
+bool ch_py_object_plausible(struct ch_python *py, uint64_t addr, uint64_t *type)
+{
+	if (!addr || (addr & 7))
+		return false;
+	uint64_t t, meta, flags;
+	struct ch_error *err = ch_py_read_u64(py, addr, CH_PY_OB_TYPE, &t);
+	if (!err && (t & 7))
+		err = ch_error_new(CH_ERR_INPUT, "misaligned type");
+	if (!err && ch_index_hash_find(&py->types.index, py->types.v, sizeof(*py->types.v), t) != CH_INDEX_NONE) {
+		*type = t;
+		return py->types.v[ch_index_hash_find(&py->types.index, py->types.v, sizeof(*py->types.v), t)].valid;
+	}
+	if (!err)
+		err = ch_py_read_u64(py, t, CH_PY_OB_TYPE, &meta);
+	if (!err)
+		err = ch_py_read_u64(py, meta, CH_PY_TP_FLAGS, &flags);
+	if (err) {
+		ch_error_free(err);
+		return false;
+	}
+	*type = t;
+	return (flags & CH_TPFLAGS_TYPE_SUBCLASS) != 0;
+}

@@ -52,6 +52,12 @@ static inline const char *ch_py_type_name(const struct ch_py_types *t, uint32_t 
 	return t->names + t->v[index].name;
 }
 
+/* Is there an object at addr? Its ob_type must be a type already seen on
+ * a GC list, or read as a type object (its own type has
+ * Py_TPFLAGS_TYPE_SUBCLASS), which random words rarely satisfy. On success
+ * *type is the type object's address. */
+bool ch_py_object_plausible(struct ch_python *py, uint64_t addr, uint64_t *type);
+
 /* Shallow size of an object of this type (header, items, GC head and
  * pre-header), given its ob_size word (ignored for fixed-size types). */
 uint64_t ch_py_type_object_size(const struct ch_py_type *type, int64_t ob_size);

@@ -207,7 +207,7 @@ static struct ch_error *read_gc_state(struct ch_python *py, uint64_t gc)
 	const struct ch_py_layout *l = &py->layout;
 	struct ch_address_space *as = &py->proc->as;
 	struct ch_error *err;
-	int32_t v;
+	int32_t v = 0;
 	s->address = gc;
 	if ((err = ch_py_read_i32(py, gc, CH_PY_GC_ENABLED, &v)))
 		return err;
@@ -293,6 +293,8 @@ static int cmp_thread_addr(const void *a, const void *b)
 static struct ch_error *drop_repeated_threads(struct ch_python *py, size_t from)
 {
 	size_t n = py->nthreads - from;
+	if (n < 2)
+		return NULL; /* nothing can repeat */
 	struct ch_py_thread **order = malloc(n * sizeof(*order));
 	if (!order)
 		return &ch_error_nomem;
