@@ -31,16 +31,6 @@
 #define CH_TPFLAGS_INLINE_VALUES (1UL << 2)  /* 3.13 */
 #define CH_TPFLAGS_MANAGED_DICT (1UL << 4)   /* 3.11+ */
 
-static uint64_t symbol(struct ch_python *py, const char *name)
-{
-	uint64_t v;
-	struct ch_error *err = ch_elf_symbol(py->module->elf, name, &v, NULL);
-	if (err) {
-		ch_error_free(err);
-		return 0;
-	}
-	return v + py->module->bias;
-}
 
 /* Exported type objects and how their instances' references are read.
  * `deref`: the symbol is a PyObject * variable holding the type. */
@@ -107,7 +97,7 @@ static struct ch_error *cache_init(struct ch_python *py, struct ch_py_refs_cache
 {
 	struct ch_address_space *as = &py->proc->as;
 	for (size_t i = 0; i < sizeof(known_types) / sizeof(known_types[0]) && c->nknown < CH_REFS_MAX_KNOWN; i++) {
-		uint64_t a = symbol(py, known_types[i].symbol);
+		uint64_t a = ch_python_symbol(py, known_types[i].symbol);
 		if (a && known_types[i].deref) {
 			struct ch_error *err = ch_as_read_u64(as, a, &a);
 			if (err) {
@@ -129,9 +119,9 @@ static struct ch_error *cache_init(struct ch_python *py, struct ch_py_refs_cache
 		if (known_types[i].kind == CH_RK_STR)
 			c->unicode_type = a;
 	}
-	c->subtype_traverse = symbol(py, "subtype_traverse");
-	c->lookdict = symbol(py, "lookdict");
-	uint64_t dummy = symbol(py, "_PySet_Dummy");
+	c->subtype_traverse = ch_python_symbol(py, "subtype_traverse");
+	c->lookdict = ch_python_symbol(py, "lookdict");
+	uint64_t dummy = ch_python_symbol(py, "_PySet_Dummy");
 	if (dummy) {
 		struct ch_error *err = ch_as_read_u64(as, dummy, &c->set_dummy);
 		if (err) {

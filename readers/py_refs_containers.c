@@ -112,14 +112,8 @@ static struct ch_error *dict_part(struct ch_refs_ctx *c, uint64_t obj, bool keys
 		values_traversed = embedded == 0;
 	}
 	for (uint64_t i = 0; i < v.nentries && !c->stopped; i++) {
-		uint64_t e = v.entries + i * v.entry_size, key, value;
-		if ((err = ch_as_read_u64(as, e + (uint64_t)v.key_off, &key)))
-			return err;
-		if (v.values)
-			err = ch_as_read_u64(as, v.values + 8 * i, &value);
-		else
-			err = ch_as_read_u64(as, e + (uint64_t)v.value_off, &value);
-		if (err)
+		uint64_t key, value;
+		if ((err = ch_py_dict_entry(py, &v, i, &key, &value)))
 			return err;
 		if (!value)
 			continue;

@@ -181,6 +181,18 @@ struct ch_error *ch_py_dict_keys_view(struct ch_python *py, uint64_t keys, uint6
 	return NULL;
 }
 
+struct ch_error *ch_py_dict_entry(struct ch_python *py, const struct ch_py_dict_view *v, uint64_t i, uint64_t *key,
+				  uint64_t *value)
+{
+	struct ch_address_space *as = &py->proc->as;
+	uint64_t e = v->entries + i * v->entry_size;
+	struct ch_error *err = ch_as_read_u64(as, e + (uint64_t)v->key_off, key);
+	if (!err)
+		err = v->values ? ch_as_read_u64(as, v->values + 8 * i, value)
+				: ch_as_read_u64(as, e + (uint64_t)v->value_off, value);
+	return err;
+}
+
 struct ch_error *ch_py_dict_foreach(struct ch_python *py, uint64_t addr, ch_py_dict_visit_fn fn, void *arg,
 				    int *stopped_with)
 {
@@ -190,16 +202,9 @@ struct ch_error *ch_py_dict_foreach(struct ch_python *py, uint64_t addr, ch_py_d
 		*stopped_with = 0;
 	if (err)
 		return err;
-	struct ch_address_space *as = &py->proc->as;
 	for (uint64_t i = 0; i < v.nentries; i++) {
-		uint64_t e = v.entries + i * v.entry_size, key, value;
-		if ((err = ch_as_read_u64(as, e + (uint64_t)v.key_off, &key)))
-			return err;
-		if (v.values)
-			err = ch_as_read_u64(as, v.values + 8 * i, &value);
-		else
-			err = ch_as_read_u64(as, e + (uint64_t)v.value_off, &value);
-		if (err)
+		uint64_t key, value;
+		if ((err = ch_py_dict_entry(py, &v, i, &key, &value)))
 			return err;
 		if (!key || !value)
 			continue;

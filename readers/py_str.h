@@ -49,6 +49,11 @@ struct ch_error *ch_py_dict_view(struct ch_python *py, uint64_t addr, struct ch_
  * array stored with it (ma_values / an instance's values, or 0). */
 struct ch_error *ch_py_dict_keys_view(struct ch_python *py, uint64_t keys, uint64_t values, struct ch_py_dict_view *v);
 
+/* Key and value of entry i of a view (the value from the split values
+ * array when there is one). Either may be 0 (a deleted or empty entry). */
+struct ch_error *ch_py_dict_entry(struct ch_python *py, const struct ch_py_dict_view *v, uint64_t i, uint64_t *key,
+				  uint64_t *value);
+
 /* Value stored under a str key equal to `key`, or CH_ERR_NOT_FOUND. */
 struct ch_error *ch_py_dict_get_str(struct ch_python *py, uint64_t dict, const char *key, uint64_t *value);
 

@@ -21,31 +21,21 @@ static bool ok(struct ch_error *err)
 	return err == NULL;
 }
 
-static uint64_t symbol(struct ch_python *py, const char *name)
-{
-	uint64_t v;
-	struct ch_error *err = ch_elf_symbol(py->module->elf, name, &v, NULL);
-	if (err) {
-		ch_error_free(err);
-		return 0;
-	}
-	return v + py->module->bias;
-}
 
 void ch_py_builtins_init(struct ch_python *py, struct ch_py_builtins *b)
 {
-	b->none = symbol(py, "_Py_NoneStruct");
-	b->true_ = symbol(py, "_Py_TrueStruct");
-	b->false_ = symbol(py, "_Py_FalseStruct");
-	b->long_type = symbol(py, "PyLong_Type");
-	b->float_type = symbol(py, "PyFloat_Type");
-	b->str_type = symbol(py, "PyUnicode_Type");
-	b->bytes_type = symbol(py, "PyBytes_Type");
-	b->list_type = symbol(py, "PyList_Type");
-	b->tuple_type = symbol(py, "PyTuple_Type");
-	b->dict_type = symbol(py, "PyDict_Type");
-	b->code_type = symbol(py, "PyCode_Type");
-	b->cell_type = symbol(py, "PyCell_Type");
+	b->none = ch_python_symbol(py, "_Py_NoneStruct");
+	b->true_ = ch_python_symbol(py, "_Py_TrueStruct");
+	b->false_ = ch_python_symbol(py, "_Py_FalseStruct");
+	b->long_type = ch_python_symbol(py, "PyLong_Type");
+	b->float_type = ch_python_symbol(py, "PyFloat_Type");
+	b->str_type = ch_python_symbol(py, "PyUnicode_Type");
+	b->bytes_type = ch_python_symbol(py, "PyBytes_Type");
+	b->list_type = ch_python_symbol(py, "PyList_Type");
+	b->tuple_type = ch_python_symbol(py, "PyTuple_Type");
+	b->dict_type = ch_python_symbol(py, "PyDict_Type");
+	b->code_type = ch_python_symbol(py, "PyCode_Type");
+	b->cell_type = ch_python_symbol(py, "PyCell_Type");
 }
 
 void ch_py_float_repr(double v, char *buf, size_t max)

@@ -394,6 +394,17 @@ static struct ch_error *read_interpreters(struct ch_python *py)
 	return err ? ch_error_prefix(err, "reading GC state") : NULL;
 }
 
+uint64_t ch_python_symbol(struct ch_python *py, const char *name)
+{
+	uint64_t v;
+	struct ch_error *err = ch_elf_symbol(py->module->elf, name, &v, NULL);
+	if (err) {
+		ch_error_free(err);
+		return 0;
+	}
+	return v + py->module->bias;
+}
+
 static int count_only(void *arg, const struct ch_gc_object *obj, int generation)
 {
 	(void)arg;

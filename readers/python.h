@@ -76,6 +76,10 @@ struct ch_error *ch_python_open(struct ch_process *proc, struct ch_python **out)
 void ch_python_close(struct ch_python *py);
 void ch_py_refs_cache_free(struct ch_py_refs_cache *c); /* py_refs.c */
 
+/* Run-time address of a symbol of the runtime's module (libpython or the
+ * executable), or 0 when it has none. */
+uint64_t ch_python_symbol(struct ch_python *py, const char *name);
+
 /* Upper bound on the objects any list walk may visit. */
 uint64_t ch_python_object_limit(struct ch_python *py);
 
