@@ -162,9 +162,10 @@ def main():
     print("timing %d runs each (stdout to /dev/null):" % a.runs)
     types_rows = measure([coreheap, "types", core, "--json", "-o", "/dev/null"], a.runs, errfile, "types")
     info_rows = measure([coreheap, "info", core, "--json", "-o", "/dev/null"], a.runs, errfile, "info")
+    cycles_rows = measure([coreheap, "cycles", core, "--json", "-o", "/dev/null"], a.runs, errfile, "cycles")
 
     print("%-26s %10s %10s" % ("", "min", "median"))
-    for label, rows in (("types", types_rows), ("info", info_rows)):
+    for label, rows in (("types", types_rows), ("info", info_rows), ("cycles", cycles_rows)):
         for key, name, scale, unit in (("cpu", "cpu (user+sys)", 1, "s"), ("user", "user", 1, "s"),
                                        ("sys", "sys", 1, "s"), ("wall", "wall", 1, "s"),
                                        ("rss_kib", "peak rss", 1 / 1024, "MiB")):
@@ -178,9 +179,16 @@ def main():
     rate = found / max(t_cpu, 1e-9)
     print("objects/s: %.2f M (types cpu), %.2f M (types wall), %.2f M (types cpu minus info cpu = %.3f s)"
           % (rate / 1e6, found / max(t_wall, 1e-9) / 1e6, found / walk / 1e6, walk))
+    c_cpu, _ = summarize(cycles_rows, "cpu")
+    c_rss, _ = summarize(cycles_rows, "rss_kib")
     print("bench_types: %d objects, cpu %.2f s (min of %d), %.1f M objects/s, peak rss %.0f MiB; "
           "info cpu %.2f s; python %s"
           % (found, t_cpu, a.runs, rate / 1e6, rss / 1024, i_cpu, meta.get("python")))
+    # Peak RSS includes the touched pages of the mmap'd core, so bytes per
+    # object is an upper bound on what coreheap itself allocates.
+    print("bench_cycles: %d objects, cpu %.2f s (min of %d), %.2f M objects/s, peak rss %.0f MiB "
+          "(%.0f bytes per object, core pages included)"
+          % (found, c_cpu, a.runs, found / max(c_cpu, 1e-9) / 1e6, c_rss / 1024, c_rss * 1024 / max(found, 1)))
 
 
 if __name__ == "__main__":
