@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "chain.h"
+#include "py_attr.h"
 #include "py_str.h"
 #include "py_threads.h"
 #include "python.h"
@@ -170,6 +171,45 @@ static void damaged(struct ch_python *py, const struct ch_py_thread *t, uint64_t
 			t->tstate, what, frame);
 }
 
+/* Thread names live in Python, not in C: threading._active maps each
+ * thread's get_ident() (pthread_self, the thread state's thread_id) to its
+ * Thread object, whose _name is the name. Missing pieces (threading never
+ * imported, a damaged dict) just leave names unset. */
+struct name_ctx {
+	struct ch_python *py;
+	struct ch_py_stacks *s;
+};
+
+static int name_thread(void *arg, uint64_t key, uint64_t thread)
+{
+	struct name_ctx *c = arg;
+	char buf[64];
+	ch_py_value_render(c->py, &c->s->builtins, key, buf, sizeof(buf));
+	char *end;
+	uint64_t ident = strtoull(buf, &end, 10);
+	if (*end)
+		return 0;
+	for (size_t i = 0; i < c->s->nthreads; i++) {
+		struct ch_py_thread_stack *ts = &c->s->threads[i];
+		uint64_t name;
+		if (ts->has_name || ts->thread->thread_id != ident || ts->thread->interp != c->py->main_interp)
+			continue;
+		if (ok(ch_py_getattr(c->py, thread, "_name", &name)) &&
+		    ok(ch_py_str_read(c->py, name, ts->name, sizeof(ts->name), NULL)))
+			ts->has_name = true;
+	}
+	return 0;
+}
+
+static void name_threads(struct ch_python *py, struct ch_py_stacks *s)
+{
+	uint64_t threading, active;
+	if (!ok(ch_py_module(py, "threading", &threading)) || !ok(ch_py_getattr(py, threading, "_active", &active)))
+		return;
+	struct name_ctx c = {py, s};
+	(void)ok(ch_py_dict_foreach(py, active, name_thread, &c, NULL));
+}
+
 /* 3.8-3.10: PyFrameObject chain. */
 static struct ch_error *walk_legacy(struct ch_python *py, struct ch_py_stacks *s, const struct ch_py_thread *t,
 				   bool with_locals)
@@ -327,6 +367,7 @@ struct ch_error *ch_py_stacks_read(struct ch_python *py, bool with_locals, struc
 		}
 		ts->nframes = out->nframes - ts->first_frame;
 	}
+	name_threads(py, out);
 	return NULL;
 }
 

@@ -100,6 +100,8 @@ def main():
                       "thread %s (%s) frame %d %s local %s: got %r, truth %r" % (tid, role, i, f["function"], name,
                                                                                  gl.get(name), rendering))
         check(gt["crashed"] == wt["main"], "thread %s (%s) crashed=%s" % (tid, role, gt["crashed"]))
+        # The name threading.Thread gave it (read from threading._active).
+        check(gt.get("name") == wt["name"], "thread %s (%s) name %r, expected %r" % (tid, role, gt.get("name"), wt["name"]))
         if gt["gil"] is not None:
             check(gt["gil"] == wt["main"], "thread %s (%s) gil=%s" % (tid, role, gt["gil"]))
     print("check_stacks: %d passed, %d failed" % (passed, failed))
