@@ -10,11 +10,27 @@
 
 #define CH_MAX_NAMES 4096
 
+/* References are collected for a run of objects and resolved together, so
+ * that the hash slots and table entries their targets need can be
+ * prefetched: resolving them one by one is a chain of dependent cache
+ * misses, and the lookups are most of the pass's time. */
+#define CH_BATCH_REFS 1024
+
+struct pending {
+	uint32_t source;
+	struct ch_ref ref;
+};
+
 struct build {
 	struct ch_edges *e;
 	struct ch_heap *heap;
 	struct ch_python *py;
 	struct ch_error *err;
+	struct pending *batch;
+	size_t nbatch;
+	uint32_t current;      /* object whose references are being collected */
+	size_t next_offset;    /* objects below this have offsets[] set */
+	size_t offsets_cap;
 };
 
 static struct ch_error *push_edge(struct ch_edges *e, uint32_t target, uint32_t label)
@@ -79,9 +95,8 @@ static uint32_t object_at(struct build *b, uint64_t addr)
 	return i;
 }
 
-static int visit_ref(void *arg, const struct ch_ref *r)
+static int resolve_ref(struct build *b, const struct ch_ref *r)
 {
-	struct build *b = arg;
 	struct ch_edges *e = b->e;
 	uint32_t t;
 	if (r->kind == CH_REF_CONSERVATIVE) {
@@ -127,44 +142,115 @@ static int visit_ref(void *arg, const struct ch_ref *r)
 	return 0;
 }
 
+static struct ch_error *flush(struct build *b);
+
+static int collect_ref(void *arg, const struct ch_ref *r)
+{
+	struct build *b = arg;
+	/* A full batch (a big container) is resolved right here; that only
+	 * appends to the object and edge tables, never touches the object
+	 * being visited, and keeps its edges in order. */
+	if (b->nbatch == CH_BATCH_REFS && (b->err = flush(b)))
+		return 1;
+	b->batch[b->nbatch].source = b->current;
+	b->batch[b->nbatch].ref = *r;
+	b->nbatch++;
+	return 0;
+}
+
+static struct ch_error *ensure_offsets(struct build *b, size_t n)
+{
+	if (n <= b->offsets_cap)
+		return NULL;
+	size_t ncap = b->offsets_cap ? b->offsets_cap * 2 : 4096;
+	while (ncap < n)
+		ncap *= 2;
+	uint32_t *p = realloc(b->e->offsets, ncap * sizeof(*p));
+	if (!p)
+		return &ch_error_nomem;
+	b->e->offsets = p;
+	b->offsets_cap = ncap;
+	return NULL;
+}
+
+/* Objects [next_offset, upto) have had all their edges pushed before the
+ * current end, or are about to start at it: their offsets are the end. */
+static struct ch_error *close_offsets(struct build *b, size_t upto)
+{
+	struct ch_error *err = ensure_offsets(b, upto + 1);
+	if (err)
+		return err;
+	while (b->next_offset < upto)
+		b->e->offsets[b->next_offset++] = (uint32_t)b->e->nedges;
+	return NULL;
+}
+
+static struct ch_error *flush(struct build *b)
+{
+	const struct ch_object_table *o = &b->heap->objects;
+	const struct ch_index_hash *h = &o->index;
+	if (h->nslots) {
+		for (size_t k = 0; k < b->nbatch; k++)
+			__builtin_prefetch(&h->slots[ch_index_slot(b->batch[k].ref.target, h->nslots)]);
+		for (size_t k = 0; k < b->nbatch; k++) {
+			uint32_t v = h->slots[ch_index_slot(b->batch[k].ref.target, h->nslots)];
+			if (v)
+				__builtin_prefetch(&o->addr[v - 1]);
+		}
+	}
+	for (size_t k = 0; k < b->nbatch; k++) {
+		/* offsets[source] is the edge count before its first edge. */
+		struct ch_error *err = close_offsets(b, (size_t)b->batch[k].source + 1);
+		if (err)
+			return err;
+		if (resolve_ref(b, &b->batch[k].ref))
+			return b->err;
+	}
+	b->nbatch = 0;
+	return NULL;
+}
+
 struct ch_error *ch_edges_build(struct ch_edges *e, struct ch_heap *heap, ch_progress_fn progress, void *arg)
 {
 	memset(e, 0, sizeof(*e));
 	struct ch_python *py = heap->py;
 	struct ch_object_table *o = &heap->objects;
-	struct build b = {e, heap, py, NULL};
-	size_t cap = 0;
-	for (size_t i = 0; i < o->n; i++) {
-		if (i + 2 > cap) {
-			size_t ncap = cap ? cap * 2 : o->n + 1024;
-			while (ncap < i + 2)
-				ncap *= 2;
-			uint32_t *p = realloc(e->offsets, ncap * sizeof(*p));
-			if (!p) {
-				ch_edges_deinit(e);
-				return &ch_error_nomem;
+	struct build b = {e, heap, py, NULL, malloc(CH_BATCH_REFS * sizeof(struct pending)), 0, 0, 0, 0};
+	struct ch_error *err = b.batch ? ensure_offsets(&b, o->n + 1) : &ch_error_nomem;
+	size_t i = 0;
+	/* Resolving may append untracked objects; the loop reaches them too. */
+	while (!err) {
+		while (i < o->n && b.nbatch < CH_BATCH_REFS / 2) {
+			b.current = (uint32_t)i;
+			struct ch_error *rerr = ch_py_refs_visit(py, o->addr[i], o->type[i], collect_ref, &b);
+			if (b.err) {
+				ch_error_free(rerr);
+				break;
 			}
-			e->offsets = p;
-			cap = ncap;
+			if (rerr) {
+				e->unreadable++;
+				ch_error_free(rerr);
+			}
+			o->size[i] = ch_py_object_full_size(py, o->addr[i], o->type[i]);
+			if (progress && (i & 0xFFFF) == 0)
+				progress(arg, "following references", i);
+			i++;
 		}
-		e->offsets[i] = (uint32_t)e->nedges;
-		struct ch_error *err = ch_py_refs_visit(py, o->addr[i], o->type[i], visit_ref, &b);
 		if (b.err) {
-			ch_error_free(err);
 			err = b.err;
-			ch_edges_deinit(e);
-			return err;
+			break;
 		}
-		if (err) {
-			e->unreadable++;
-			ch_error_free(err);
-		}
-		o->size[i] = ch_py_object_full_size(py, o->addr[i], o->type[i]);
-		if (progress && (i & 0xFFFF) == 0)
-			progress(arg, "following references", i);
+		if (!b.nbatch && i >= o->n)
+			break;
+		err = flush(&b);
 	}
-	if (!e->offsets && !(e->offsets = calloc(1, sizeof(*e->offsets))))
-		return &ch_error_nomem;
+	if (!err)
+		err = close_offsets(&b, o->n);
+	free(b.batch);
+	if (err) {
+		ch_edges_deinit(e);
+		return err;
+	}
 	e->offsets[o->n] = (uint32_t)e->nedges;
 	if (e->dangling)
 		ch_diag_warn(&py->diag, "%" PRIu64 " references point at addresses that are not readable objects (not followed)",

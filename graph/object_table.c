@@ -51,7 +51,15 @@ uint32_t ch_objects_find(const struct ch_object_table *t, uint64_t addr)
 struct ch_error *ch_objects_add(struct ch_object_table *t, uint64_t addr, uint32_t type, int64_t refcnt,
 				uint64_t size, uint8_t gen, uint8_t flags, uint32_t *index, bool *added)
 {
-	uint32_t found = ch_objects_find(t, addr);
+	struct ch_error *err;
+	if (t->n == t->cap && (err = grow_arrays(t)))
+		return err;
+	/* Room first, so that one probe finds the object or claims its slot.
+	 * (A rehash reads keys 0..n-1 only, so the unwritten entry n is safe.) */
+	if ((err = ch_index_hash_reserve(&t->index, t->addr, sizeof(*t->addr), t->n + 1)))
+		return err;
+	size_t i = t->n;
+	uint32_t found = ch_index_hash_find_or_insert(&t->index, t->addr, sizeof(*t->addr), addr, (uint32_t)i);
 	if (found != CH_NO_OBJECT) {
 		if (index)
 			*index = found;
@@ -59,21 +67,13 @@ struct ch_error *ch_objects_add(struct ch_object_table *t, uint64_t addr, uint32
 			*added = false;
 		return NULL;
 	}
-	struct ch_error *err;
-	if (t->n == t->cap && (err = grow_arrays(t)))
-		return err;
-	size_t i = t->n++;
+	t->n++;
 	t->addr[i] = addr;
 	t->size[i] = size;
 	t->refcnt[i] = refcnt;
 	t->type[i] = type;
 	t->gen[i] = gen;
 	t->flags[i] = flags;
-	if ((err = ch_index_hash_reserve(&t->index, t->addr, sizeof(*t->addr), t->n))) {
-		t->n--;
-		return err;
-	}
-	ch_index_hash_insert(&t->index, addr, (uint32_t)i);
 	if (index)
 		*index = (uint32_t)i;
 	if (added)

@@ -79,6 +79,21 @@ static inline struct ch_error *ch_index_hash_reserve(struct ch_index_hash *h, co
 	return NULL;
 }
 
+/* One probe that either finds key (returns its index) or, when absent,
+ * claims the empty slot for new_index and returns CH_INDEX_NONE. The caller
+ * has reserved room for one more entry and must store the key at new_index
+ * (before the next lookup). */
+static inline uint32_t ch_index_hash_find_or_insert(struct ch_index_hash *h, const void *base, size_t stride,
+						    uint64_t key, uint32_t new_index)
+{
+	size_t s = ch_index_slot(key, h->nslots);
+	for (; h->slots[s]; s = (s + 1) & (h->nslots - 1))
+		if (ch_index_key(base, stride, h->slots[s] - 1) == key)
+			return h->slots[s] - 1;
+	h->slots[s] = new_index + 1;
+	return CH_INDEX_NONE;
+}
+
 /* Record that element `index` (whose key is already stored at base) has
  * `key`. The caller has checked it is absent and reserved room. */
 static inline void ch_index_hash_insert(struct ch_index_hash *h, uint64_t key, uint32_t index)
