@@ -26,9 +26,9 @@ static int run_cycles(const struct ch_cli_command *cmd, int argc, char **argv)
 	} else {
 		json_t *doc = NULL;
 		if (s.opts.json)
-			doc = ch_report_cycles_json(s.py, &unreachable, &a.replay, &a.cycles, s.opts.limit);
+			doc = ch_report_cycles_json(s.py, &unreachable, &a, s.opts.limit);
 		else
-			ch_report_cycles_text(s.out, s.py, &unreachable, &a.replay, &a.cycles, s.opts.limit);
+			ch_report_cycles_text(s.out, s.py, &unreachable, &a, s.opts.limit);
 		code = ch_session_finish(&s, doc);
 	}
 	ch_type_histogram_deinit(&unreachable);

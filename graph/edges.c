@@ -252,6 +252,18 @@ struct ch_error *ch_edges_build(struct ch_edges *e, struct ch_heap *heap, ch_pro
 		return err;
 	}
 	e->offsets[o->n] = (uint32_t)e->nedges;
+	/* The table is complete now: drop the doubling slack of both. */
+	ch_objects_trim(o);
+	if (e->nedges && e->nedges < e->cap) {
+		uint32_t *t = realloc(e->targets, e->nedges * sizeof(*t));
+		if (t)
+			e->targets = t;
+		uint32_t *l = realloc(e->labels, e->nedges * sizeof(*l));
+		if (l)
+			e->labels = l;
+		if (t && l)
+			e->cap = e->nedges;
+	}
 	if (e->dangling)
 		ch_diag_warn(&py->diag, "%" PRIu64 " references point at addresses that are not readable objects (not followed)",
 			     e->dangling);
@@ -318,4 +330,9 @@ void ch_edges_label_text(const struct ch_edges *e, const struct ch_heap *heap, s
 	default:
 		snprintf(buf, n, "?");
 	}
+}
+
+uint64_t ch_edges_memory(const struct ch_edges *e, size_t nobjects)
+{
+	return (uint64_t)e->cap * (sizeof(*e->targets) + sizeof(*e->labels)) + (uint64_t)(nobjects + 1) * sizeof(*e->offsets);
 }

@@ -47,6 +47,9 @@ struct ch_edges {
 struct ch_error *ch_edges_build(struct ch_edges *e, struct ch_heap *heap, ch_progress_fn progress, void *arg);
 void ch_edges_deinit(struct ch_edges *e);
 
+/* Bytes the edge arrays hold (targets and labels at capacity, offsets). */
+uint64_t ch_edges_memory(const struct ch_edges *e, size_t nobjects);
+
 /* Human-readable label of edge k of a source object, e.g. ".session",
  * "['key']", "[3]", "{item}", "+0x18 (conservative)". */
 void ch_edges_label_text(const struct ch_edges *e, const struct ch_heap *heap, size_t k, char *buf, size_t n);

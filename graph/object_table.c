@@ -80,3 +80,32 @@ struct ch_error *ch_objects_add(struct ch_object_table *t, uint64_t addr, uint32
 		*added = true;
 	return NULL;
 }
+
+uint64_t ch_objects_memory(const struct ch_object_table *t)
+{
+	uint64_t per = sizeof(*t->addr) + sizeof(*t->size) + sizeof(*t->refcnt) + sizeof(*t->type) + sizeof(*t->gen) +
+		       sizeof(*t->flags);
+	return (uint64_t)t->cap * per + (uint64_t)t->index.nslots * sizeof(*t->index.slots);
+}
+
+void ch_objects_trim(struct ch_object_table *t)
+{
+	if (t->n == t->cap || t->n == 0)
+		return;
+#define TRIM(field)                                                          \
+	do {                                                                 \
+		void *p = realloc(t->field, t->n * sizeof(*t->field));        \
+		if (p)                                                       \
+			t->field = p;                                        \
+	} while (0)
+	TRIM(addr);
+	TRIM(size);
+	TRIM(refcnt);
+	TRIM(type);
+	TRIM(gen);
+	TRIM(flags);
+#undef TRIM
+	/* Every array holds at least n entries whether or not it shrank, so
+	 * cap = n is true of all of them (a later add grows each again). */
+	t->cap = t->n;
+}

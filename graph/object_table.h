@@ -47,6 +47,13 @@ void ch_objects_deinit(struct ch_object_table *t);
 struct ch_error *ch_objects_add(struct ch_object_table *t, uint64_t addr, uint32_t type, int64_t refcnt,
 				uint64_t size, uint8_t gen, uint8_t flags, uint32_t *index, bool *added);
 
+/* Give back the unused capacity once no more objects will be added
+ * (failure to shrink is harmless and ignored). */
+void ch_objects_trim(struct ch_object_table *t);
+
+/* Bytes the table holds for its n objects (arrays at their capacity, hash slots). */
+uint64_t ch_objects_memory(const struct ch_object_table *t);
+
 /* Index of the object at addr, or CH_NO_OBJECT. */
 uint32_t ch_objects_find(const struct ch_object_table *t, uint64_t addr);
 

@@ -28,10 +28,11 @@ void ch_report_stacks_text(FILE *out, const struct ch_python *py, const struct c
 /* cycles: unreachable totals by type, objects freed with them, groups. */
 struct ch_cycles;
 struct ch_gc_replay;
+struct ch_analysis;
 json_t *ch_report_cycles_json(const struct ch_python *py, const struct ch_type_histogram *unreachable,
-			      const struct ch_gc_replay *r, const struct ch_cycles *c, size_t limit);
+			      const struct ch_analysis *a, size_t limit);
 void ch_report_cycles_text(FILE *out, const struct ch_python *py, const struct ch_type_histogram *unreachable,
-			   const struct ch_gc_replay *r, const struct ch_cycles *c, size_t limit);
+			   const struct ch_analysis *a, size_t limit);
 
 /* Pieces shared by several commands. */
 json_t *ch_report_gc_json(const struct ch_gc_state *g, uint64_t frozen);

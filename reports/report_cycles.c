@@ -1,5 +1,6 @@
 #include <inttypes.h>
 
+#include "graph/analysis.h"
 #include "graph/cycles.h"
 #include "graph/gc_replay.h"
 #include "report.h"
@@ -43,8 +44,10 @@ json_t *ch_report_cycle_groups_json(const struct ch_python *py, const struct ch_
 }
 
 json_t *ch_report_cycles_json(const struct ch_python *py, const struct ch_type_histogram *u,
-			      const struct ch_gc_replay *r, const struct ch_cycles *c, size_t limit)
+			      const struct ch_analysis *a, size_t limit)
 {
+	const struct ch_gc_replay *r = &a->replay;
+	const struct ch_cycles *c = &a->cycles;
 	json_t *doc = json_object();
 	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
 	json_t *unr = json_object();
@@ -71,6 +74,13 @@ json_t *ch_report_cycles_json(const struct ch_python *py, const struct ch_type_h
 	json_object_set_new(doc, "components", json_integer((json_int_t)c->components));
 	json_object_set_new(doc, "groups", ch_report_cycle_groups_json(py, c, limit));
 	json_object_set_new(doc, "groups_total", json_integer((json_int_t)c->ngroups));
+	json_t *g = json_object();
+	json_object_set_new(g, "objects", json_integer((json_int_t)a->heap.objects.n));
+	json_object_set_new(g, "edges", json_integer((json_int_t)a->edges.nedges));
+	json_object_set_new(g, "dangling", json_integer((json_int_t)a->edges.dangling));
+	json_object_set_new(g, "object_table_bytes", json_integer((json_int_t)ch_objects_memory(&a->heap.objects)));
+	json_object_set_new(g, "edge_bytes", json_integer((json_int_t)ch_edges_memory(&a->edges, a->heap.objects.n)));
+	json_object_set_new(doc, "graph", g);
 	return doc;
 }
 
@@ -95,8 +105,10 @@ void ch_report_cycle_groups_text(FILE *out, const struct ch_python *py, const st
 }
 
 void ch_report_cycles_text(FILE *out, const struct ch_python *py, const struct ch_type_histogram *u,
-			   const struct ch_gc_replay *r, const struct ch_cycles *c, size_t limit)
+			   const struct ch_analysis *a, size_t limit)
 {
+	const struct ch_gc_replay *r = &a->replay;
+	const struct ch_cycles *c = &a->cycles;
 	fprintf(out, "unreachable (a full gc.collect() would free): %" PRIu64 " objects, %" PRIu64 " bytes\n",
 		r->unreachable, r->unreachable_bytes);
 	fprintf(out, "freed with them (untracked, held only by the garbage): %" PRIu64 " objects, %" PRIu64 " bytes\n",

@@ -179,6 +179,15 @@ def main():
     rate = found / max(t_cpu, 1e-9)
     print("objects/s: %.2f M (types cpu), %.2f M (types wall), %.2f M (types cpu minus info cpu = %.3f s)"
           % (rate / 1e6, found / max(t_wall, 1e-9) / 1e6, found / walk / 1e6, walk))
+    cyc_report = os.path.join(workdir, "bench-cycles.json")
+    code, _, _ = run_once([coreheap, "cycles", core, "--json", "-o", cyc_report], errfile)
+    with open(cyc_report) as f:
+        graph = json.load(f).get("graph", {})
+    n_obj, n_edges = graph.get("objects", 0), graph.get("edges", 0)
+    print("graph: %d objects, %d edges; object table %.1f bytes/object, edges %.1f bytes/edge "
+          "(+ %.1f bytes/object of row offsets)"
+          % (n_obj, n_edges, graph.get("object_table_bytes", 0) / max(n_obj, 1),
+             (graph.get("edge_bytes", 0) - 4 * (n_obj + 1)) / max(n_edges, 1), 4.0))
     c_cpu, _ = summarize(cycles_rows, "cpu")
     c_rss, _ = summarize(cycles_rows, "rss_kib")
     print("bench_types: %d objects, cpu %.2f s (min of %d), %.1f M objects/s, peak rss %.0f MiB; "
