@@ -809,6 +809,33 @@ def case_gc_bad_type_pointer(rn, d):
     rn.expect_sane(p)
 
 
+@case
+def case_dangling_list_item(rn, d):
+    # A list item that points at unmapped memory: the reference is counted
+    # as dangling and reported, never followed; the analysis completes. The
+    # test knows PyListObject.ob_item is the word at +24 (3.8-3.13 alike, the
+    # same in every header); it only needs it to aim the damage.
+    core, ids, c = gc_fixture(rn)
+    obj = ids["objs"][4]
+    with open(core, "rb") as f:
+        data = f.read()
+    (items,) = struct.unpack_from("<Q", data, c.file_offset(obj + 24))
+    off = c.file_offset(items)
+    if off is None:
+        raise Failure("list item array 0x%x is not in the core" % items)
+    bad = 0xdead0000
+    p = patch_u64(core, os.path.join(d, "damaged.core"), off, bad)
+    r = rn.run("cycles", "--json", p)
+    if r.rc != EXIT_OK:
+        raise Failure("cycles on a dangling list item should finish with 0\n%s" % r.describe())
+    doc = r.json()
+    if doc["graph"]["dangling"] < 1:
+        raise Failure("the dangling reference was not counted: graph %r" % doc["graph"])
+    if not any("not readable objects" in w for w in doc["warnings"]):
+        raise Failure("no warning about references to unreadable objects: %r" % doc["warnings"])
+    rn.expect_sane(p)
+
+
 # h. usage --------------------------------------------------------------------
 
 @case
