@@ -20,17 +20,22 @@ struct finder {
 	const struct ch_heap *heap;
 	const struct ch_edges *e;
 	const struct ch_gc_replay *r;
-	uint32_t *comp;          /* component number + 1 per object, 0 = none yet */
-	uint32_t *owner;         /* per object, valid for members of the current component: the
-				    member whose __dict__ it is, or CH_UNVISITED */
+	/* Only garbage takes part, and garbage is usually a sliver of the
+	 * heap: per-object scratch is indexed by a dense garbage id (gid), so
+	 * the heap-sized cost is the one gid array. */
+	uint32_t *gid;           /* per object: its garbage id, or CH_UNVISITED */
+	uint32_t *comp;          /* per gid: component number + 1, 0 = none yet */
+	uint32_t *owner;         /* per gid, for members of the current component: the object
+				    whose __dict__ it is, or CH_UNVISITED */
 	size_t cap_groups;
 	struct group_index gi;
 	uint32_t ncomp;
 };
 
-static inline bool garbage(const struct ch_gc_replay *r, uint32_t i)
+/* Component of object i, 0 when it is not garbage or not yet assigned. */
+static inline uint32_t comp_of(const struct finder *f, uint32_t i)
 {
-	return r->state[i] == CH_REPLAY_UNREACHABLE;
+	return f->gid[i] == CH_UNVISITED ? 0 : f->comp[f->gid[i]];
 }
 
 static uint64_t fnv(const char *s)
@@ -164,7 +169,7 @@ static struct ch_error *shape_component(struct finder *f, const uint32_t *m, siz
 {
 	const struct ch_edges *e = f->e;
 	const struct ch_heap *heap = f->heap;
-	uint32_t cid = f->comp[m[0]];
+	uint32_t cid = comp_of(f, m[0]);
 	bool cyclic = n > 1;
 	for (uint32_t k = e->offsets[m[0]]; !cyclic && k < e->offsets[m[0] + 1]; k++)
 		cyclic = e->targets[k] == m[0] && ch_label_traversed(e->labels[k]);
@@ -184,12 +189,12 @@ static struct ch_error *shape_component(struct finder *f, const uint32_t *m, siz
 	for (size_t a = 0; a < n; a++) {
 		types[a].type = heap->objects.type[m[a]];
 		types[a].count = 1;
-		f->owner[m[a]] = CH_UNVISITED;
+		f->owner[f->gid[m[a]]] = CH_UNVISITED;
 	}
 	for (size_t a = 0; a < n; a++)
 		for (uint32_t k = e->offsets[m[a]]; k < e->offsets[m[a] + 1]; k++)
-			if (f->comp[e->targets[k]] == cid && is_dict_field(e, k))
-				f->owner[e->targets[k]] = m[a];
+			if (comp_of(f, e->targets[k]) == cid && is_dict_field(e, k))
+				f->owner[f->gid[e->targets[k]]] = m[a];
 	qsort(types, n, sizeof(*types), cmp_shape_type);
 	size_t ntypes = 0;
 	for (size_t a = 0; a < n; a++) {
@@ -200,12 +205,12 @@ static struct ch_error *shape_component(struct finder *f, const uint32_t *m, siz
 	}
 	size_t nedges = 0;
 	for (size_t a = 0; a < n && nedges < CH_SHAPE_MAX_EDGES; a++) {
-		uint32_t u = m[a], shown = f->owner[u] != CH_UNVISITED ? f->owner[u] : u;
+		uint32_t u = m[a], shown = f->owner[f->gid[u]] != CH_UNVISITED ? f->owner[f->gid[u]] : u;
 		for (uint32_t k = e->offsets[u]; k < e->offsets[u + 1] && nedges < CH_SHAPE_MAX_EDGES; k++) {
 			uint32_t w = e->targets[k];
-			if (!ch_label_traversed(e->labels[k]) || f->comp[w] != cid)
+			if (!ch_label_traversed(e->labels[k]) || comp_of(f, w) != cid)
 				continue;
-			if (is_dict_field(e, k) && f->owner[w] == u)
+			if (is_dict_field(e, k) && f->owner[f->gid[w]] == u)
 				continue; /* folded: the dict's entries read as the owner's attributes */
 			char label[96], text[512];
 			ch_edges_label_text(e, heap, k, label, sizeof(label));
@@ -250,48 +255,63 @@ static int cmp_group(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-/* Iterative Tarjan over traversed edges between garbage objects. */
+/* Iterative Tarjan over traversed edges between garbage objects, in gid
+ * space; call[] is the explicit recursion stack, next_edge[] each frame's
+ * position in its object's edge row. */
 struct ch_error *ch_cycles_find(struct ch_cycles *c, const struct ch_heap *heap, const struct ch_edges *e,
 				const struct ch_gc_replay *r)
 {
 	memset(c, 0, sizeof(*c));
-	size_t n = heap->objects.n;
+	size_t n = heap->objects.n, ng = 0;
 	struct finder f = {.c = c, .heap = heap, .e = e, .r = r};
-	uint32_t *index = malloc((n ? n : 1) * sizeof(*index));
-	uint32_t *low = malloc((n ? n : 1) * sizeof(*low));
-	uint32_t *stack = malloc((n ? n : 1) * sizeof(*stack));
-	uint32_t *call = malloc((n ? n : 1) * sizeof(*call));
-	uint32_t *next_edge = malloc((n ? n : 1) * sizeof(*next_edge));
-	f.comp = calloc(n ? n : 1, sizeof(*f.comp));
-	f.owner = malloc((n ? n : 1) * sizeof(*f.owner));
 	struct ch_error *err = NULL;
-	if (!index || !low || !stack || !call || !next_edge || !f.comp || !f.owner) {
+	uint32_t *members = NULL, *index = NULL, *low = NULL, *stack = NULL, *call = NULL, *next_edge = NULL;
+	f.gid = malloc((n ? n : 1) * sizeof(*f.gid));
+	if (!f.gid) {
 		err = &ch_error_nomem;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
-		index[i] = CH_UNVISITED;
+		f.gid[i] = r->state[i] == CH_REPLAY_UNREACHABLE ? (uint32_t)ng++ : CH_UNVISITED;
+	size_t sz = (ng ? ng : 1) * sizeof(uint32_t);
+	members = malloc(sz);
+	index = malloc(sz);
+	low = malloc(sz);
+	stack = malloc(sz);
+	call = malloc(sz);
+	next_edge = malloc(sz);
+	f.comp = calloc(ng ? ng : 1, sizeof(uint32_t));
+	f.owner = malloc(sz);
+	if (!members || !index || !low || !stack || !call || !next_edge || !f.comp || !f.owner) {
+		err = &ch_error_nomem;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (f.gid[i] != CH_UNVISITED)
+			members[f.gid[i]] = (uint32_t)i;
+	for (size_t g = 0; g < ng; g++)
+		index[g] = CH_UNVISITED;
 	uint32_t counter = 0;
 	size_t sp = 0, cp = 0;
-	for (size_t root = 0; root < n && !err; root++) {
-		if (!garbage(r, (uint32_t)root) || index[root] != CH_UNVISITED)
+	for (uint32_t root = 0; root < ng && !err; root++) {
+		if (index[root] != CH_UNVISITED)
 			continue;
 		index[root] = low[root] = counter++;
-		stack[sp++] = (uint32_t)root;
-		call[cp++] = (uint32_t)root;
-		next_edge[root] = e->offsets[root];
+		stack[sp++] = root;
+		call[cp++] = root;
+		next_edge[root] = e->offsets[members[root]];
 		while (cp && !err) {
 			uint32_t v = call[cp - 1];
-			if (next_edge[v] < e->offsets[v + 1]) {
+			if (next_edge[v] < e->offsets[members[v] + 1]) {
 				uint32_t k = next_edge[v]++;
-				uint32_t w = e->targets[k];
-				if (!ch_label_traversed(e->labels[k]) || !garbage(r, w))
+				uint32_t w = f.gid[e->targets[k]];
+				if (!ch_label_traversed(e->labels[k]) || w == CH_UNVISITED)
 					continue;
 				if (index[w] == CH_UNVISITED) {
 					index[w] = low[w] = counter++;
 					stack[sp++] = w;
 					call[cp++] = w;
-					next_edge[w] = e->offsets[w];
+					next_edge[w] = e->offsets[members[w]];
 				} else if (!f.comp[w] && index[w] < low[v]) {
 					low[v] = index[w]; /* w is still on the stack */
 				}
@@ -307,8 +327,10 @@ struct ch_error *ch_cycles_find(struct ch_cycles *c, const struct ch_heap *heap,
 				start--;
 			while (stack[start] != v);
 			f.ncomp++;
-			for (size_t i = start; i < sp; i++)
+			for (size_t i = start; i < sp; i++) {
 				f.comp[stack[i]] = f.ncomp;
+				stack[i] = members[stack[i]]; /* popped: object indexes from here on */
+			}
 			err = shape_component(&f, stack + start, sp - start);
 			sp = start;
 		}
@@ -316,11 +338,13 @@ struct ch_error *ch_cycles_find(struct ch_cycles *c, const struct ch_heap *heap,
 	if (!err && c->ngroups)
 		qsort(c->groups, c->ngroups, sizeof(*c->groups), cmp_group);
 out:
+	free(members);
 	free(index);
 	free(low);
 	free(stack);
 	free(call);
 	free(next_edge);
+	free(f.gid);
 	free(f.comp);
 	free(f.owner);
 	free(f.gi.slots);
