@@ -29,8 +29,11 @@ if [ -z "$core" ]; then
 	echo "demo: no core was written (is /proc/sys/kernel/core_pattern a pipe? it is: $(cat /proc/sys/kernel/core_pattern))" >&2
 	exit 1
 fi
-echo "== coreheap info $core"
-"$root/build/coreheap" info "$core"
+echo "== coreheap summary $core"
+"$root/build/coreheap" summary "$core"
 echo
-echo "== coreheap types $core --top 15 --sort bytes"
-"$root/build/coreheap" types "$core" --top 15 --sort bytes
+echo "== coreheap cycles $core"
+"$root/build/coreheap" cycles "$core" --limit 3
+echo
+echo "== coreheap stacks $core"
+"$root/build/coreheap" stacks "$core"
