@@ -475,6 +475,24 @@ static struct ch_error *attr_form(struct ch_dwarf *dw, Dwarf_Attribute attr, Dwa
 	return NULL;
 }
 
+/* The attribute `at` of die and its form. *present is false (and *attr
+ * NULL) when the DIE lacks it; on error the attribute is released. */
+static struct ch_error *attr_get_form(struct ch_dwarf *dw, Dwarf_Die die, Dwarf_Half at, Dwarf_Attribute *attr,
+				      Dwarf_Half *form, bool *present)
+{
+	*present = false;
+	struct ch_error *err = attr_get(dw, die, at, attr);
+	if (err || !*attr)
+		return err;
+	*present = true;
+	err = attr_form(dw, *attr, form);
+	if (err) {
+		dwarf_dealloc_attribute(*attr);
+		*attr = NULL;
+	}
+	return err;
+}
+
 /* A constant-class attribute as a signed value. DW_FORM_sdata is signed;
  * data1..8/udata are zero-extended, the convention GCC relies on (it emits
  * sdata for every negative value) and GDB/elfutils follow. */
@@ -482,15 +500,12 @@ static struct ch_error *attr_const(struct ch_dwarf *dw, Dwarf_Die die, Dwarf_Hal
 				   bool *present, bool *is_constant)
 {
 	Dwarf_Attribute attr = NULL;
-	struct ch_error *err = attr_get(dw, die, at, &attr);
-	*present = false;
+	Dwarf_Half form = 0;
 	*is_constant = false;
+	struct ch_error *err = attr_get_form(dw, die, at, &attr, &form, present);
 	if (err || !attr)
 		return err;
-	*present = true;
-	Dwarf_Half form = 0;
-	err = attr_form(dw, attr, &form);
-	if (!err) {
+	{
 		Dwarf_Error derr = NULL;
 		switch (form) {
 		case DW_FORM_sdata:
@@ -568,14 +583,11 @@ static struct ch_error *attr_ref(struct ch_dwarf *dw, Dwarf_Die die, Dwarf_Half 
 				 bool *present)
 {
 	Dwarf_Attribute attr = NULL;
-	struct ch_error *err = attr_get(dw, die, at, &attr);
-	*present = false;
+	Dwarf_Half form = 0;
+	struct ch_error *err = attr_get_form(dw, die, at, &attr, &form, present);
 	if (err || !attr)
 		return err;
-	*present = true;
-	Dwarf_Half form = 0;
-	err = attr_form(dw, attr, &form);
-	if (!err) {
+	{
 		Dwarf_Error derr = NULL;
 		switch (form) {
 		case DW_FORM_ref_sig8:
