@@ -1,7 +1,10 @@
+#include <string.h>
+
 #include "commands.h"
 #include "graph/analysis.h"
 #include "graph/findings.h"
 #include "graph/type_histogram.h"
+#include "readers/py_frames.h"
 #include "reports/report.h"
 #include "session.h"
 
@@ -17,6 +20,7 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 	struct ch_analysis a;
 	struct ch_type_histogram types = {0};
 	struct ch_findings findings;
+	struct ch_py_stacks stacks = {0};
 	struct ch_error *err = ch_analysis_run(&a, s.py, ch_progress_update, &s.progress);
 	if (err) {
 		code = ch_session_fail(&s, err);
@@ -24,17 +28,32 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 		return code;
 	}
 	err = ch_type_histogram_build(&types, &a.heap, -1, CH_SORT_BYTES, CH_SUMMARY_TOP_TYPES);
+	/* The crashed thread's stack, when the frames can be read at all;
+	 * the triage screen is still worth printing without it. */
+	const struct ch_py_thread_stack *crashed = NULL;
+	if (!err) {
+		struct ch_error *serr = ch_py_stacks_read(s.py, false, &stacks);
+		if (serr) {
+			ch_diag_warn(&s.py->diag, "no stacks: %s", serr->message);
+			ch_error_free(serr);
+			memset(&stacks, 0, sizeof(stacks));
+		}
+		for (size_t i = 0; i < stacks.nthreads; i++)
+			if (stacks.threads[i].crashed)
+				crashed = &stacks.threads[i];
+	}
 	if (err) {
 		code = ch_session_fail(&s, err);
 	} else {
 		ch_findings_collect(&findings, s.py, &a.replay);
 		json_t *doc = NULL;
 		if (s.opts.json)
-			doc = ch_report_summary_json(s.py, &types, &a.replay, &a.cycles, &findings);
+			doc = ch_report_summary_json(s.py, &types, &a.replay, &a.cycles, &findings, &stacks, crashed);
 		else
-			ch_report_summary_text(s.out, s.py, &types, &a.replay, &a.cycles, &findings);
+			ch_report_summary_text(s.out, s.py, &types, &a.replay, &a.cycles, &findings, &stacks, crashed);
 		code = ch_session_finish(&s, doc);
 	}
+	ch_py_stacks_deinit(&stacks);
 	ch_type_histogram_deinit(&types);
 	ch_analysis_deinit(&a);
 	ch_session_end(&s);

@@ -31,6 +31,7 @@ struct build {
 	uint32_t current;      /* object whose references are being collected */
 	size_t next_offset;    /* objects below this have offsets[] set */
 	size_t offsets_cap;
+	char first_unreadable[1024]; /* for the warning: which object, and why */
 };
 
 static struct ch_error *push_edge(struct ch_edges *e, uint32_t target, uint32_t label)
@@ -215,7 +216,7 @@ struct ch_error *ch_edges_build(struct ch_edges *e, struct ch_heap *heap, ch_pro
 	memset(e, 0, sizeof(*e));
 	struct ch_python *py = heap->py;
 	struct ch_object_table *o = &heap->objects;
-	struct build b = {e, heap, py, NULL, malloc(CH_BATCH_REFS * sizeof(struct pending)), 0, 0, 0, 0};
+	struct build b = {e, heap, py, NULL, malloc(CH_BATCH_REFS * sizeof(struct pending)), 0, 0, 0, 0, ""};
 	struct ch_error *err = b.batch ? ensure_offsets(&b, o->n + 1) : &ch_error_nomem;
 	size_t i = 0;
 	/* Resolving may append untracked objects; the loop reaches them too. */
@@ -228,7 +229,9 @@ struct ch_error *ch_edges_build(struct ch_edges *e, struct ch_heap *heap, ch_pro
 				break;
 			}
 			if (rerr) {
-				e->unreadable++;
+				if (!e->unreadable++)
+					snprintf(b.first_unreadable, sizeof(b.first_unreadable), "0x%" PRIx64 " (%s): %s",
+						 o->addr[i], ch_py_type_name(&py->types, o->type[i]), rerr->message);
 				ch_error_free(rerr);
 			}
 			o->size[i] = ch_py_object_full_size(py, o->addr[i], o->type[i]);
@@ -268,8 +271,9 @@ struct ch_error *ch_edges_build(struct ch_edges *e, struct ch_heap *heap, ch_pro
 		ch_diag_warn(&py->diag, "%" PRIu64 " references point at addresses that are not readable objects (not followed)",
 			     e->dangling);
 	if (e->unreadable)
-		ch_diag_partial(&py->diag, "%" PRIu64 " objects could not be read completely; their references are cut short",
-				e->unreadable);
+		ch_diag_partial(&py->diag,
+				"%" PRIu64 " objects could not be read completely; their references are cut short (first: %s)",
+				e->unreadable, b.first_unreadable);
 	return NULL;
 }
 

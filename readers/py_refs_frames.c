@@ -70,6 +70,10 @@ static struct ch_error *legacy_frame(struct ch_refs_ctx *c, uint64_t f)
 		int32_t depth;
 		if ((err = ch_py_read_i32(py, f, CH_PY_FRAME_STACKDEPTH, &depth)))
 			return err;
+		/* -1 marks an executing frame (3.10 ceval): its stack depth is
+		 * not recorded and frame_traverse visits no stack slot either. */
+		if (depth < 0)
+			return NULL;
 		return slots(c, vs, depth, "f_valuestack");
 	}
 	uint64_t top;
@@ -97,6 +101,17 @@ static struct ch_error *iframe(struct ch_refs_ctx *c, uint64_t fr)
 	int32_t top;
 	if (!ch_py_has(&py->layout, CH_PY_IFRAME_STACKTOP) || (err = ch_py_read_i32(py, fr, CH_PY_IFRAME_STACKTOP, &top)))
 		return err;
+	if (top < 0) {
+		/* An executing frame (stacktop -1): the stack depth lives in a C
+		 * local of the evaluation loop, but the locals are still exact. */
+		uint64_t code;
+		int32_t nlocalsplus;
+		if (!ch_py_has(&py->layout, CH_PY_CODE_NLOCALSPLUS) ||
+		    (err = ch_py_read_u64(py, fr, CH_PY_IFRAME_CODE, &code)) ||
+		    (err = ch_py_read_i32(py, code & ~(uint64_t)3, CH_PY_CODE_NLOCALSPLUS, &nlocalsplus)))
+			return err;
+		top = nlocalsplus;
+	}
 	return slots(c, fr + (uint64_t)ch_py_off(py, CH_PY_IFRAME_LOCALSPLUS), top, "localsplus");
 }
 

@@ -24,6 +24,11 @@ void ch_report_types_text(FILE *out, const struct ch_python *py, const struct ch
 /* stacks: threads with their frames innermost first (locals when read). */
 json_t *ch_report_stacks_json(const struct ch_python *py, const struct ch_py_stacks *st, bool with_locals);
 void ch_report_stacks_text(FILE *out, const struct ch_python *py, const struct ch_py_stacks *st, bool with_locals);
+/* One thread, its innermost max_frames frames (0: all). */
+json_t *ch_report_thread_json(const struct ch_py_stacks *st, const struct ch_py_thread_stack *ts, bool with_locals,
+			      size_t max_frames);
+void ch_report_thread_text(FILE *out, const struct ch_py_stacks *st, const struct ch_py_thread_stack *ts,
+			   bool with_locals, size_t max_frames);
 
 /* cycles: unreachable totals by type, objects freed with them, groups. */
 struct ch_cycles;
@@ -42,10 +47,13 @@ void ch_report_cycle_groups_text(FILE *out, const struct ch_python *py, const st
 
 /* summary: one screen for triage. */
 struct ch_findings;
+/* crashed: the thread that received the fatal signal, or NULL. */
 json_t *ch_report_summary_json(const struct ch_python *py, const struct ch_type_histogram *types,
-			       const struct ch_gc_replay *r, const struct ch_cycles *c, const struct ch_findings *f);
+			       const struct ch_gc_replay *r, const struct ch_cycles *c, const struct ch_findings *f,
+			       const struct ch_py_stacks *st, const struct ch_py_thread_stack *crashed);
 void ch_report_summary_text(FILE *out, const struct ch_python *py, const struct ch_type_histogram *types,
-			    const struct ch_gc_replay *r, const struct ch_cycles *c, const struct ch_findings *f);
+			    const struct ch_gc_replay *r, const struct ch_cycles *c, const struct ch_findings *f,
+			    const struct ch_py_stacks *st, const struct ch_py_thread_stack *crashed);
 
 /* Adds "partial" and "warnings" from the diagnostics, writes the document
  * (sorted keys are not used: key order is the documented order) and a

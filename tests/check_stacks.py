@@ -104,6 +104,21 @@ def main():
         check(gt.get("name") == wt["name"], "thread %s (%s) name %r, expected %r" % (tid, role, gt.get("name"), wt["name"]))
         if gt["gil"] is not None:
             check(gt["gil"] == wt["main"], "thread %s (%s) gil=%s" % (tid, role, gt["gil"]))
+    if not a.expect_partial:
+        # summary shows the crashed (aborting) thread's innermost frames.
+        mains = [t for t in truth["threads"] if t["main"]]
+        check(len(mains) == 1, "the truth names %d aborting threads" % len(mains))
+        r = subprocess.run([a.coreheap, "summary", a.core, "--json"], capture_output=True, text=True, timeout=300)
+        check(r.returncode == 0, "summary exit status %d; stderr: %s" % (r.returncode, r.stderr.strip()))
+        ct = json.loads(r.stdout).get("crashed_thread") if r.returncode == 0 else None
+        check(ct is not None, "summary has no crashed_thread")
+        if ct is not None and mains:
+            wf = mains[0]["frames"]
+            key = lambda fs: [(f["function"], f["file"], f["line"]) for f in fs]
+            check(ct["tid"] == mains[0]["tid"], "summary crashed_thread tid %s, truth %s" % (ct["tid"], mains[0]["tid"]))
+            check(len(ct["frames"]) >= 1 and key(ct["frames"]) == key(wf[:len(ct["frames"])])
+                  and len(ct["frames"]) == min(len(wf), 5),
+                  "summary crashed_thread frames %s, truth %s" % (key(ct["frames"]), key(wf[:5])))
     print("check_stacks: %d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 else 1
 
