@@ -109,3 +109,54 @@ void ch_objects_trim(struct ch_object_table *t)
 	 * cap = n is true of all of them (a later add grows each again). */
 	t->cap = t->n;
 }
+
+struct ch_error *ch_objects_append(struct ch_object_table *t, uint64_t addr, uint32_t type, int64_t refcnt,
+				   uint64_t size, uint8_t gen, uint8_t flags)
+{
+	struct ch_error *err;
+	if (t->n == t->cap && (err = grow_arrays(t)))
+		return err;
+	size_t i = t->n++;
+	t->addr[i] = addr;
+	t->size[i] = size;
+	t->refcnt[i] = refcnt;
+	t->type[i] = type;
+	t->gen[i] = gen;
+	t->flags[i] = flags;
+	return NULL;
+}
+
+#define CH_INDEX_RUN 64
+
+struct ch_error *ch_objects_index_build(struct ch_object_table *t, uint64_t *dropped)
+{
+	*dropped = 0;
+	ch_index_hash_deinit(&t->index);
+	struct ch_error *err = ch_index_hash_reserve(&t->index, t->addr, sizeof(*t->addr), t->n);
+	if (err)
+		return err;
+	size_t n = t->n, w = 0;
+	for (size_t run = 0; run < n; run += CH_INDEX_RUN) {
+		size_t end = run + CH_INDEX_RUN < n ? run + CH_INDEX_RUN : n;
+		for (size_t i = run; i < end; i++)
+			__builtin_prefetch(&t->index.slots[ch_index_slot(t->addr[i], t->index.nslots)]);
+		for (size_t i = run; i < end; i++) {
+			uint64_t a = t->addr[i];
+			/* Compact as we go: entry i moves to w unless it repeats an
+			 * address already indexed (keys below w are final). */
+			t->addr[w] = a;
+			if (ch_index_hash_find_or_insert(&t->index, t->addr, sizeof(*t->addr), a, (uint32_t)w) != CH_NO_OBJECT) {
+				(*dropped)++;
+				continue;
+			}
+			t->size[w] = t->size[i];
+			t->refcnt[w] = t->refcnt[i];
+			t->type[w] = t->type[i];
+			t->gen[w] = t->gen[i];
+			t->flags[w] = t->flags[i];
+			w++;
+		}
+	}
+	t->n = w;
+	return NULL;
+}

@@ -54,6 +54,15 @@ void ch_objects_trim(struct ch_object_table *t);
 /* Bytes the table holds for its n objects (arrays at their capacity, hash slots). */
 uint64_t ch_objects_memory(const struct ch_object_table *t);
 
+/* Bulk loading: append without touching the address index, then build the
+ * index once (pre-sized, slots prefetched in runs). Used when the source
+ * already guarantees each address once (a GC list whose back links were
+ * checked); ch_objects_index_build still drops any duplicate it meets and
+ * reports how many through *dropped. */
+struct ch_error *ch_objects_append(struct ch_object_table *t, uint64_t addr, uint32_t type, int64_t refcnt,
+				   uint64_t size, uint8_t gen, uint8_t flags);
+struct ch_error *ch_objects_index_build(struct ch_object_table *t, uint64_t *dropped);
+
 /* Index of the object at addr, or CH_NO_OBJECT. */
 uint32_t ch_objects_find(const struct ch_object_table *t, uint64_t addr);
 
