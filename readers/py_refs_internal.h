@@ -21,6 +21,9 @@ enum ch_rk {
 	CH_RK_CLASSMETHOD, CH_RK_STATICMETHOD, CH_RK_PROPERTY, CH_RK_WEAKREF,
 	CH_RK_CFUNCTION, CH_RK_EXCEPTION, CH_RK_TRACEBACK, CH_RK_FRAME, CH_RK_GEN,
 	CH_RK_DESCR, CH_RK_NAMESPACE,
+	/* exceptions whose tp_traverse adds fields to BaseException's */
+	CH_RK_EXC_OSERROR, CH_RK_EXC_IMPORT, CH_RK_EXC_STOPITER, CH_RK_EXC_SYSEXIT,
+	CH_RK_EXC_SYNTAX, CH_RK_EXC_ATTRIBUTE, CH_RK_EXC_NAME, CH_RK_EXC_UNICODE, CH_RK_EXC_GROUP,
 	CH_RK_DEQUE, CH_RK_DEFAULTDICT, CH_RK_ODICT, CH_RK_PARTIAL,
 	CH_RK_BYTES, CH_RK_STR, CH_RK_LONG, CH_RK_BYTEARRAY,
 	CH_RK_COUNT
@@ -36,7 +39,7 @@ struct ch_refs_typeinfo {
 
 /* Known type addresses, resolved once per ch_python and hung off it
  * (py->refs) so that millions of objects classify by table lookups. */
-#define CH_REFS_MAX_KNOWN 48
+#define CH_REFS_MAX_KNOWN 64
 struct ch_py_refs_cache {
 	struct { uint64_t addr, traverse; uint8_t kind; } known[CH_REFS_MAX_KNOWN];
 	size_t nknown;

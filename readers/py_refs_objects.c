@@ -56,6 +56,32 @@ static const struct field exception_fields[] = {
 	{CH_PY_EXC_NOTES, "__notes__", true}, {CH_PY_EXC_TRACEBACK, "__traceback__", true},
 	{CH_PY_EXC_CAUSE, "__cause__", true}, {CH_PY_EXC_CONTEXT, "__context__", true},
 };
+/* The subclass fields their tp_traverse visits before BaseException_traverse
+ * (Objects/exceptions.c: OSError_traverse, ImportError_traverse, ...). */
+static const struct field oserror_fields[] = {
+	{CH_PY_OSERR_ERRNO, "errno", true}, {CH_PY_OSERR_STRERROR, "strerror", true},
+	{CH_PY_OSERR_FILENAME, "filename", true}, {CH_PY_OSERR_FILENAME2, "filename2", true},
+};
+static const struct field importerror_fields[] = {
+	{CH_PY_IMPERR_MSG, "msg", true}, {CH_PY_IMPERR_NAME, "name", true},
+	{CH_PY_IMPERR_PATH, "path", true}, {CH_PY_IMPERR_NAME_FROM, "name_from", true},
+};
+static const struct field stopiter_fields[] = {{CH_PY_STOPITER_VALUE, "value", true}};
+static const struct field sysexit_fields[] = {{CH_PY_SYSEXIT_CODE, "code", true}};
+static const struct field syntaxerror_fields[] = {
+	{CH_PY_SYNERR_MSG, "msg", true},          {CH_PY_SYNERR_FILENAME, "filename", true},
+	{CH_PY_SYNERR_LINENO, "lineno", true},    {CH_PY_SYNERR_OFFSET, "offset", true},
+	{CH_PY_SYNERR_END_LINENO, "end_lineno", true}, {CH_PY_SYNERR_END_OFFSET, "end_offset", true},
+	{CH_PY_SYNERR_TEXT, "text", true},        {CH_PY_SYNERR_PRINT_FILE, "print_file_and_line", true},
+};
+static const struct field attributeerror_fields[] = {{CH_PY_ATTRERR_OBJ, "obj", true}, {CH_PY_ATTRERR_NAME, "name", true}};
+static const struct field nameerror_fields[] = {{CH_PY_NAMEERR_NAME, "name", true}};
+static const struct field unicodeerror_fields[] = {
+	{CH_PY_UNIERR_ENCODING, "encoding", true}, {CH_PY_UNIERR_OBJECT, "object", true},
+	{CH_PY_UNIERR_REASON, "reason", true},
+};
+static const struct field excgroup_fields[] = {{CH_PY_EXCGROUP_MSG, "message", true}, {CH_PY_EXCGROUP_EXCS, "exceptions", true}};
+
 static const struct field traceback_fields[] = {{CH_PY_TB_NEXT, "tb_next", true}, {CH_PY_TB_FRAME, "tb_frame", true}};
 static const struct field cfunction_fields[] = {{CH_PY_CFUNC_SELF, "__self__", true}, {CH_PY_CFUNC_MODULE, "__module__", true}};
 static const struct field partial_fields[] = {
@@ -80,6 +106,14 @@ static struct ch_error *fields(struct ch_refs_ctx *c, uint64_t obj, const struct
 			return err;
 	}
 	return NULL;
+}
+
+/* An exception subclass: its own fields (absent ones, e.g. AttributeError's
+ * before 3.10, are skipped by the layout), then BaseException's. */
+static struct ch_error *exception(struct ch_refs_ctx *c, uint64_t obj, const struct field *f, size_t n)
+{
+	struct ch_error *err = fields(c, obj, f, n);
+	return err ? err : fields(c, obj, FIELDS(exception_fields));
 }
 
 #define CH_MODULE_STATE_MAX (1u << 16)
@@ -197,6 +231,24 @@ struct ch_error *ch_refs_object_kind(struct ch_refs_ctx *c, uint64_t obj, enum c
 		return cfunction(c, obj);
 	case CH_RK_EXCEPTION:
 		return fields(c, obj, FIELDS(exception_fields));
+	case CH_RK_EXC_OSERROR:
+		return exception(c, obj, FIELDS(oserror_fields));
+	case CH_RK_EXC_IMPORT:
+		return exception(c, obj, FIELDS(importerror_fields));
+	case CH_RK_EXC_STOPITER:
+		return exception(c, obj, FIELDS(stopiter_fields));
+	case CH_RK_EXC_SYSEXIT:
+		return exception(c, obj, FIELDS(sysexit_fields));
+	case CH_RK_EXC_SYNTAX:
+		return exception(c, obj, FIELDS(syntaxerror_fields));
+	case CH_RK_EXC_ATTRIBUTE:
+		return exception(c, obj, FIELDS(attributeerror_fields));
+	case CH_RK_EXC_NAME:
+		return exception(c, obj, FIELDS(nameerror_fields));
+	case CH_RK_EXC_UNICODE:
+		return exception(c, obj, FIELDS(unicodeerror_fields));
+	case CH_RK_EXC_GROUP:
+		return exception(c, obj, FIELDS(excgroup_fields));
 	case CH_RK_TRACEBACK:
 		return fields(c, obj, FIELDS(traceback_fields));
 	case CH_RK_DESCR:
