@@ -48,6 +48,17 @@ uint32_t ch_objects_find(const struct ch_object_table *t, uint64_t addr)
 	return ch_index_hash_find(&t->index, t->addr, sizeof(*t->addr), addr);
 }
 
+static void store(struct ch_object_table *t, size_t i, uint64_t addr, uint32_t type, int64_t refcnt, uint64_t size,
+		  uint8_t gen, uint8_t flags)
+{
+	t->addr[i] = addr;
+	t->size[i] = size;
+	t->refcnt[i] = refcnt;
+	t->type[i] = type;
+	t->gen[i] = gen;
+	t->flags[i] = flags;
+}
+
 struct ch_error *ch_objects_add(struct ch_object_table *t, uint64_t addr, uint32_t type, int64_t refcnt,
 				uint64_t size, uint8_t gen, uint8_t flags, uint32_t *index, bool *added)
 {
@@ -68,12 +79,7 @@ struct ch_error *ch_objects_add(struct ch_object_table *t, uint64_t addr, uint32
 		return NULL;
 	}
 	t->n++;
-	t->addr[i] = addr;
-	t->size[i] = size;
-	t->refcnt[i] = refcnt;
-	t->type[i] = type;
-	t->gen[i] = gen;
-	t->flags[i] = flags;
+	store(t, i, addr, type, refcnt, size, gen, flags);
 	if (index)
 		*index = (uint32_t)i;
 	if (added)
@@ -116,13 +122,7 @@ struct ch_error *ch_objects_append(struct ch_object_table *t, uint64_t addr, uin
 	struct ch_error *err;
 	if (t->n == t->cap && (err = grow_arrays(t)))
 		return err;
-	size_t i = t->n++;
-	t->addr[i] = addr;
-	t->size[i] = size;
-	t->refcnt[i] = refcnt;
-	t->type[i] = type;
-	t->gen[i] = gen;
-	t->flags[i] = flags;
+	store(t, t->n++, addr, type, refcnt, size, gen, flags);
 	return NULL;
 }
 
