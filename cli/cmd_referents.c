@@ -1,7 +1,6 @@
 /* `coreheap referents CORE ADDR`: a developer command that shows what
  * ch_py_refs_visit and ch_py_object_full_size make of one object, so the
  * tests can compare them with gc.get_referents / sys.getsizeof. */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,10 +98,8 @@ static int run_referents(const struct ch_cli_command *cmd, int argc, char **argv
 	int code = ch_session_begin(&s, cmd, argc, argv, &done);
 	if (done)
 		return code;
-	char *end;
-	errno = 0;
-	uint64_t addr = strtoull(s.opts.addr, &end, 0);
-	if (errno || *end || !addr) {
+	uint64_t addr;
+	if (!ch_cli_parse_addr(s.opts.addr, &addr)) {
 		const char *bad = s.opts.addr; /* argv storage: outlives the session */
 		ch_session_end(&s);
 		return ch_cli_usage_error(cmd, "ADDR must be a non-zero address such as 0x7f12345678, not '%s'", bad);

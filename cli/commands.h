@@ -10,5 +10,7 @@ extern const struct ch_cli_command ch_cmd_cycles;
 extern const struct ch_cli_command ch_cmd_summary;
 extern const struct ch_cli_command ch_cmd_stacks;
 extern const struct ch_cli_command ch_cmd_referents;
+extern const struct ch_cli_command ch_cmd_referrers;
+extern const struct ch_cli_command ch_cmd_find;
 
 #endif

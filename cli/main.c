@@ -12,6 +12,8 @@ static const struct ch_cli_command *const commands[] = {
 	&ch_cmd_summary,
 	&ch_cmd_stacks,
 	&ch_cmd_referents,
+	&ch_cmd_referrers,
+	&ch_cmd_find,
 };
 
 static void usage(FILE *out)

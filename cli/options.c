@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,7 +42,8 @@ static bool parse_size(const char *s, size_t *out)
 
 int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct ch_cli_opts *o)
 {
-	enum { OPT_JSON = 256, OPT_EXE, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_TOP, OPT_SORT, OPT_GENERATION, OPT_LOCALS, OPT_LIMIT };
+	enum { OPT_JSON = 256, OPT_EXE, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_TOP, OPT_SORT, OPT_GENERATION, OPT_LOCALS, OPT_LIMIT,
+	       OPT_TYPE, OPT_SUBCLASSES, OPT_MIN_BYTES };
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, OPT_JSON},
 		{"output", required_argument, NULL, 'o'},
@@ -55,6 +57,9 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 		{"generation", required_argument, NULL, OPT_GENERATION},
 		{"locals", no_argument, NULL, OPT_LOCALS},
 		{"limit", required_argument, NULL, OPT_LIMIT},
+		{"type", required_argument, NULL, OPT_TYPE},
+		{"subclasses", no_argument, NULL, OPT_SUBCLASSES},
+		{"min-bytes", required_argument, NULL, OPT_MIN_BYTES},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -126,6 +131,24 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 				return ch_cli_usage_error(cmd, "--locals is not an option of this command");
 			o->locals = true;
 			break;
+		case OPT_TYPE:
+			if (!(cmd->extras & CH_OPT_TYPE))
+				return ch_cli_usage_error(cmd, "--type is not an option of this command");
+			if (!*optarg)
+				return ch_cli_usage_error(cmd, "--type takes a type name such as mymod.Node");
+			o->type_name = optarg;
+			break;
+		case OPT_SUBCLASSES:
+			if (!(cmd->extras & CH_OPT_SUBCLASSES))
+				return ch_cli_usage_error(cmd, "--subclasses is not an option of this command");
+			o->subclasses = true;
+			break;
+		case OPT_MIN_BYTES:
+			if (!(cmd->extras & CH_OPT_MIN_BYTES))
+				return ch_cli_usage_error(cmd, "--min-bytes is not an option of this command");
+			if (!parse_size(optarg, &o->min_bytes))
+				return ch_cli_usage_error(cmd, "--min-bytes takes a non-negative number, not '%s'", optarg);
+			break;
 		case ':':
 			return ch_cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -142,5 +165,15 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 	}
 	if (optind < argc)
 		return ch_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if ((cmd->extras & CH_OPT_TYPE) && !o->type_name)
+		return ch_cli_usage_error(cmd, "missing --type NAME");
 	return 0;
+}
+
+bool ch_cli_parse_addr(const char *s, uint64_t *addr)
+{
+	char *end;
+	errno = 0;
+	*addr = strtoull(s, &end, 0);
+	return !errno && !*end && *s && s[0] != '-' && *addr;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "graph/type_histogram.h"
 #include "readers/process.h"
@@ -16,6 +17,9 @@ enum {
 	CH_OPT_LOCALS = 1 << 3,
 	CH_OPT_LIMIT = 1 << 4,
 	CH_OPT_ADDR = 1 << 5,   /* a second positional argument, ADDR, after CORE (referents) */
+	CH_OPT_TYPE = 1 << 6,   /* --type NAME, required (find) */
+	CH_OPT_SUBCLASSES = 1 << 7,
+	CH_OPT_MIN_BYTES = 1 << 8,
 };
 
 struct ch_cli_command {
@@ -37,11 +41,17 @@ struct ch_cli_opts {
 	size_t limit;         /* --limit N (0: no limit) */
 	enum ch_hist_sort sort;
 	int generation;       /* -1 all, else CH_GEN_* */
+	const char *type_name; /* --type NAME (find) */
+	bool subclasses;      /* --subclasses (find) */
+	size_t min_bytes;     /* --min-bytes N (find; 0: no minimum) */
 };
 
 /* Parses argv (argv[0] is the command name). Returns -1 after printing
  * --help (exit 0), 0 on success, CH_EXIT_USAGE after printing a usage error. */
 int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct ch_cli_opts *o);
+
+/* ADDR (CH_OPT_ADDR) as a non-zero number (0x... or decimal); false when it is not. */
+bool ch_cli_parse_addr(const char *s, uint64_t *addr);
 
 /* "coreheap CMD: message" + hint, returns CH_EXIT_USAGE. */
 int ch_cli_usage_error(const struct ch_cli_command *cmd, const char *fmt, ...);

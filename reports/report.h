@@ -39,6 +39,23 @@ json_t *ch_report_cycles_json(const struct ch_python *py, const struct ch_type_h
 void ch_report_cycles_text(FILE *out, const struct ch_python *py, const struct ch_type_histogram *unreachable,
 			   const struct ch_analysis *a, size_t limit);
 
+/* referrers: the edges into the object at index target (see graph/referrers.h). */
+struct ch_referrers;
+json_t *ch_report_referrers_json(const struct ch_python *py, const struct ch_analysis *a, uint32_t target,
+				 const struct ch_referrers *r, size_t limit);
+void ch_report_referrers_text(FILE *out, const struct ch_python *py, const struct ch_analysis *a, uint32_t target,
+			      const struct ch_referrers *r, size_t limit);
+
+/* find: the objects of a type (see graph/find.h). */
+struct ch_find_result;
+struct ch_heap;
+json_t *ch_report_find_json(const struct ch_python *py, const struct ch_heap *heap, const char *name,
+			    const struct ch_find_result *r, size_t limit);
+void ch_report_find_text(FILE *out, const struct ch_python *py, const struct ch_heap *heap, const char *name,
+			 const struct ch_find_result *r, size_t limit);
+/* "0", "1", "2", "permanent", "untracked": the key of a CH_GEN code. */
+const char *ch_report_gen_key(unsigned gen);
+
 /* Pieces shared by several commands. */
 json_t *ch_report_gc_json(const struct ch_gc_state *g, uint64_t frozen);
 json_t *ch_report_type_rows_json(const struct ch_python *py, const struct ch_type_histogram *h);

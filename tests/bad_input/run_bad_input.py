@@ -279,13 +279,16 @@ class Runner:
     def positional_extras(self, cmd):
         """Arguments a command needs after CORE, from its usage line: an
         ADDR gets an address that is never an object (the page at 0x1000),
-        so the command must end in a clean one-line error."""
+        so the command must end in a clean one-line error; a required
+        --type NAME gets "dict" with --subclasses (every type's MRO is read)."""
         if not hasattr(self, "_extras"):
             self._extras = {}
         if cmd not in self._extras:
             r = self.expect_ok([cmd, "--help"])
             usage = r.out.splitlines()[0] if r.out else ""
             self._extras[cmd] = ["0x1000"] if "ADDR" in usage else []
+            if "--type NAME" in usage:
+                self._extras[cmd] += ["--type", "dict", "--subclasses"]
         return self._extras[cmd]
 
     def expect_sane(self, core, extra=(), skip=()):

@@ -1,0 +1,68 @@
+/* `coreheap referrers CORE ADDR`: who holds a reference to one object, read
+ * off the whole-heap graph. */
+#include <inttypes.h>
+
+#include "commands.h"
+#include "graph/analysis.h"
+#include "graph/referrers.h"
+#include "reports/report.h"
+#include "session.h"
+
+static int run_referrers(const struct ch_cli_command *cmd, int argc, char **argv)
+{
+	struct ch_session s;
+	bool done;
+	int code = ch_session_begin(&s, cmd, argc, argv, &done);
+	if (done)
+		return code;
+	uint64_t addr;
+	if (!ch_cli_parse_addr(s.opts.addr, &addr)) {
+		const char *bad = s.opts.addr; /* argv storage: outlives the session */
+		ch_session_end(&s);
+		return ch_cli_usage_error(cmd, "ADDR must be a non-zero address such as 0x7f12345678, not '%s'", bad);
+	}
+	struct ch_analysis a;
+	struct ch_error *err = ch_analysis_run(&a, s.py, ch_progress_update, &s.progress);
+	if (err) {
+		code = ch_session_fail(&s, err);
+		ch_session_end(&s);
+		return code;
+	}
+	struct ch_referrers r = {0};
+	uint32_t target = ch_objects_find(&a.heap.objects, addr);
+	if (target == CH_NO_OBJECT)
+		err = ch_error_new(CH_ERR_INPUT, "0x%" PRIx64 " is not the address of an object in the heap graph", addr);
+	else
+		err = ch_referrers_find(&r, &a.edges, a.heap.objects.n, target);
+	if (err) {
+		code = ch_session_fail(&s, err);
+	} else {
+		json_t *doc = NULL;
+		if (s.opts.json)
+			doc = ch_report_referrers_json(s.py, &a, target, &r, s.opts.limit);
+		else
+			ch_report_referrers_text(s.out, s.py, &a, target, &r, s.opts.limit);
+		code = ch_session_finish(&s, doc);
+	}
+	ch_referrers_deinit(&r);
+	ch_analysis_deinit(&a);
+	ch_session_end(&s);
+	return code;
+}
+
+const struct ch_cli_command ch_cmd_referrers = {
+	.name = "referrers",
+	.summary = "The objects that hold a reference to the object at ADDR (why is it alive?).\n\n"
+		   "Each line is one reference: the referrer's address and type, the reference's label\n"
+		   "(.attr, ['key'], [3], {item}, +0x18 (conservative)) and whether the referrer's\n"
+		   "tp_traverse visits it. References come from the whole-heap graph, so untracked\n"
+		   "containers (tuples, dicts the collector untracked) and frames are included.\n\n"
+		   "Options:\n"
+		   "  --limit N            show the first N references (default 20, 0 for all)\n\n"
+		   "Examples:\n"
+		   "  coreheap referrers core.1234 0x7f0123456780\n"
+		   "  coreheap referrers core.1234 0x7f0123456780 --json --limit 0 | jq '.referrers[].type'\n",
+	.usage = "referrers [options] CORE ADDR",
+	.extras = CH_OPT_ADDR | CH_OPT_LIMIT,
+	.run = run_referrers,
+};

@@ -1,0 +1,66 @@
+#include <inttypes.h>
+
+#include "graph/analysis.h"
+#include "graph/referrers.h"
+#include "report.h"
+
+#define LABEL_MAX 160
+
+static json_t *hex(uint64_t v)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+	return json_string(buf);
+}
+
+static const char *type_of(const struct ch_python *py, const struct ch_object_table *o, uint32_t i)
+{
+	return ch_py_type_name(&py->types, o->type[i]);
+}
+
+json_t *ch_report_referrers_json(const struct ch_python *py, const struct ch_analysis *a, uint32_t target,
+				 const struct ch_referrers *r, size_t limit)
+{
+	const struct ch_object_table *o = &a->heap.objects;
+	json_t *doc = json_object();
+	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
+	json_t *obj = json_object();
+	json_object_set_new(obj, "address", hex(o->addr[target]));
+	json_object_set_new(obj, "type", json_string(type_of(py, o, target)));
+	json_object_set_new(obj, "size", json_integer((json_int_t)o->size[target]));
+	json_object_set_new(obj, "refcount", json_integer((json_int_t)o->refcnt[target]));
+	json_object_set_new(doc, "object", obj);
+	json_t *list = json_array();
+	for (size_t i = 0; i < r->n && (!limit || i < limit); i++) {
+		char label[LABEL_MAX];
+		ch_edges_label_text(&a->edges, &a->heap, r->edges[i], label, sizeof(label));
+		json_t *x = json_object();
+		json_object_set_new(x, "address", hex(o->addr[r->sources[i]]));
+		json_object_set_new(x, "type", json_string(type_of(py, o, r->sources[i])));
+		json_object_set_new(x, "label", json_string(label));
+		json_object_set_new(x, "traversed", json_boolean(ch_label_traversed(a->edges.labels[r->edges[i]])));
+		json_array_append_new(list, x);
+	}
+	json_object_set_new(doc, "referrers", list);
+	json_object_set_new(doc, "total", json_integer((json_int_t)r->n));
+	return doc;
+}
+
+void ch_report_referrers_text(FILE *out, const struct ch_python *py, const struct ch_analysis *a, uint32_t target,
+			      const struct ch_referrers *r, size_t limit)
+{
+	const struct ch_object_table *o = &a->heap.objects;
+	fprintf(out, "object 0x%" PRIx64 " type %s size %" PRIu64 " refcount %" PRId64 "\n", o->addr[target],
+		type_of(py, o, target), o->size[target], o->refcnt[target]);
+	fprintf(out, "%zu reference%s into it from the heap graph%s\n", r->n, r->n == 1 ? "" : "s",
+		r->n ? ":" : "");
+	size_t i;
+	for (i = 0; i < r->n && (!limit || i < limit); i++) {
+		char label[LABEL_MAX];
+		ch_edges_label_text(&a->edges, &a->heap, r->edges[i], label, sizeof(label));
+		fprintf(out, "  0x%-14" PRIx64 " %-28s %-9s %s\n", o->addr[r->sources[i]], type_of(py, o, r->sources[i]),
+			ch_label_traversed(a->edges.labels[r->edges[i]]) ? "traversed" : "-", label);
+	}
+	if (i < r->n)
+		fprintf(out, "  ... %zu more (--limit 0 shows all)\n", r->n - i);
+}
