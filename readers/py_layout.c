@@ -309,28 +309,48 @@ static const struct field_source sources[] = {
 	{CH_PY_GIL_LOCKED, CH_PY_OFFSET, "_gil_runtime_state", "locked"},
 };
 
-/* Pre-header words before the GC head (_PyType_PreHeaderSize): 3.11 for
- * Py_TPFLAGS_MANAGED_DICT (1<<4) [3.11 internal/pycore_object.h],
- * 3.12+ for MANAGED_DICT | MANAGED_WEAKREF (1<<3) [3.12 internal/pycore_object.h]. */
+/* Rules that are not struct members, by minor version:
+ * - pre-header words before the GC head (_PyType_PreHeaderSize): 3.11 for
+ *   Py_TPFLAGS_MANAGED_DICT (1<<4) [3.11 internal/pycore_object.h], 3.12+ for
+ *   MANAGED_DICT | MANAGED_WEAKREF (1<<3) [3.12 internal/pycore_object.h];
+ * - where managed dicts and values live, relative to the object:
+ *   3.11 _PyObject_ManagedDictPointer = obj-24, _PyObject_ValuesPointer =
+ *   obj-32 [3.11 internal/pycore_object.h]; 3.12 _PyObject_DictOrValuesPointer
+ *   = obj-24, values tagged [3.12 internal/pycore_object.h]; 3.13
+ *   _PyObject_ManagedDictPointer = obj-24 and inline values
+ *   [3.13 internal/pycore_object.h];
+ * - the fewest digits int.__sizeof__ counts: 1 from 3.11 (zero has none
+ *   but is sized as one) [3.11 Objects/longobject.c int___sizeof___impl]. */
 struct version_rules {
 	int minor_first, minor_last;
 	int64_t preheader_flags, preheader_size;
+	int64_t managed_scheme, managed_dict_offset, managed_values_offset;
+	int64_t long_min_digits;
 };
 
 static const struct version_rules rules[] = {
-	{8, 10, 0, 0},
-	{11, 11, 1 << 4, 16},
-	{12, 99, (1 << 4) | (1 << 3), 16},
+	{8, 10, 0, 0, CH_MANAGED_NONE, CH_PY_ABSENT, CH_PY_ABSENT, 0},
+	{11, 11, 1 << 4, 16, CH_MANAGED_VALUES_AND_DICT, -24, -32, 1},
+	{12, 12, (1 << 4) | (1 << 3), 16, CH_MANAGED_TAGGED, -24, CH_PY_ABSENT, 1},
+	{13, 99, (1 << 4) | (1 << 3), 16, CH_MANAGED_DICT_OR_INLINE, -24, CH_PY_ABSENT, 1},
 };
 
 void ch_py_layout_set_rules(struct ch_py_layout *layout, int major, int minor)
 {
 	layout->v[CH_PY_PREHEADER_FLAGS] = 0;
 	layout->v[CH_PY_PREHEADER_SIZE] = 0;
+	layout->v[CH_PY_MANAGED_DICT_SCHEME] = CH_MANAGED_NONE;
+	layout->v[CH_PY_MANAGED_DICT_OFFSET] = CH_PY_ABSENT;
+	layout->v[CH_PY_MANAGED_VALUES_OFFSET] = CH_PY_ABSENT;
+	layout->v[CH_PY_LONG_MIN_DIGITS] = 0;
 	for (size_t i = 0; major == 3 && i < sizeof(rules) / sizeof(rules[0]); i++) {
 		if (minor >= rules[i].minor_first && minor <= rules[i].minor_last) {
 			layout->v[CH_PY_PREHEADER_FLAGS] = rules[i].preheader_flags;
 			layout->v[CH_PY_PREHEADER_SIZE] = rules[i].preheader_size;
+			layout->v[CH_PY_MANAGED_DICT_SCHEME] = rules[i].managed_scheme;
+			layout->v[CH_PY_MANAGED_DICT_OFFSET] = rules[i].managed_dict_offset;
+			layout->v[CH_PY_MANAGED_VALUES_OFFSET] = rules[i].managed_values_offset;
+			layout->v[CH_PY_LONG_MIN_DIGITS] = rules[i].long_min_digits;
 		}
 	}
 }

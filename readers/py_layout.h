@@ -64,7 +64,8 @@ enum ch_py_field_kind {
 	X(SIZEOF_DK_ENTRY, 1) X(DK_ENTRY_KEY, 1) X(DK_ENTRY_VALUE, 1)           \
 	X(SIZEOF_DK_UENTRY, 0) X(DK_UENTRY_KEY, 0) X(DK_UENTRY_VALUE, 0)        \
 	X(DV_VALUES, 0)                                                         \
-	X(PREHEADER_FLAGS, 0) X(PREHEADER_SIZE, 0)                              \
+	X(PREHEADER_FLAGS, 0) X(PREHEADER_SIZE, 0) X(MANAGED_DICT_SCHEME, 0)    \
+	X(MANAGED_DICT_OFFSET, 0) X(MANAGED_VALUES_OFFSET, 0) X(LONG_MIN_DIGITS, 0) \
 	X(TSTATE_FRAME, 0) X(TSTATE_CFRAME, 0) X(CFRAME_CURRENT_FRAME, 0)       \
 	X(TSTATE_CURRENT_FRAME, 0)                                              \
 	X(FRAME_BACK, 0) X(FRAME_CODE, 0) X(FRAME_LASTI, 0) X(FRAME_LINENO, 0)  \
@@ -140,6 +141,17 @@ struct ch_py_layout {
 /* Fill every field from DWARF. Fails (CH_ERR_UNSUPPORTED) naming the first
  * required field that could not be resolved. */
 struct ch_error *ch_py_layout_from_dwarf(struct ch_py_layout *layout, struct ch_dwarf *dw, const char *source);
+
+/* How an instance of a Py_TPFLAGS_MANAGED_DICT type keeps its attributes
+ * (the MANAGED_DICT_SCHEME rule): */
+enum ch_managed_dict_scheme {
+	CH_MANAGED_NONE = 0,          /* 3.8-3.10: no managed dicts */
+	CH_MANAGED_VALUES_AND_DICT,   /* 3.11: values pointer at MANAGED_VALUES_OFFSET, and a
+					 dict pointer at MANAGED_DICT_OFFSET found through tp_dictoffset */
+	CH_MANAGED_TAGGED,            /* 3.12: one word at MANAGED_DICT_OFFSET, odd = values - 1 */
+	CH_MANAGED_DICT_OR_INLINE,    /* 3.13: dict pointer at MANAGED_DICT_OFFSET, else inline
+					 values at tp_basicsize (Py_TPFLAGS_INLINE_VALUES) */
+};
 
 /* Fill the fields that are rules rather than struct members (which
  * tp_flags bits reserve pre-header words, and how many bytes), keyed by

@@ -421,12 +421,15 @@ static struct ch_error *visit_managed(struct ch_refs_ctx *c, uint64_t obj, uint6
 	struct ch_python *py = c->py;
 	struct ch_address_space *as = &py->proc->as;
 	const struct ch_py_layout *l = &py->layout;
+	const int64_t scheme = l->v[CH_PY_MANAGED_DICT_SCHEME];
+	const uint64_t dict_word = obj + (uint64_t)l->v[CH_PY_MANAGED_DICT_OFFSET];
 	uint64_t keys = 0, w;
 	struct ch_error *err;
 	if (ch_py_has(l, CH_PY_HT_CACHED_KEYS) && (err = ch_py_read_u64(py, type, CH_PY_HT_CACHED_KEYS, &keys)))
 		return err;
-	*dict_done = py->version.minor >= 12;
-	if (ch_py_has(l, CH_PY_DV_VALID)) { /* 3.13 */
+	/* Only 3.11 keeps the dict where tp_dictoffset says as well. */
+	*dict_done = scheme != CH_MANAGED_VALUES_AND_DICT;
+	if (scheme == CH_MANAGED_DICT_OR_INLINE) {
 		if (flags & CH_TPFLAGS_INLINE_VALUES) {
 			uint64_t basic;
 			uint8_t hdr[2];
@@ -439,7 +442,7 @@ static struct ch_error *visit_managed(struct ch_refs_ctx *c, uint64_t obj, uint6
 			if (hdr[1])
 				return ch_refs_values(c, keys, values, hdr[0]);
 		}
-		if ((err = ch_as_read_u64(as, obj - 24, &w)))
+		if ((err = ch_as_read_u64(as, dict_word, &w)))
 			return err;
 		ch_refs_emit(c, w, CH_REF_FIELD, true, 0, 0, "__dict__");
 		return NULL;
@@ -447,18 +450,18 @@ static struct ch_error *visit_managed(struct ch_refs_ctx *c, uint64_t obj, uint6
 	uint64_t nentries = 0;
 	if (keys && (err = ch_py_read_u64(py, keys, CH_PY_DK_NENTRIES, &nentries)))
 		return err;
-	if (py->version.minor >= 12) {
-		/* PyDictOrValues at obj-24: values are stored as (pointer - 1),
-		 * so an odd word means values (_PyDictOrValues_GetValues adds 1) */
-		if ((err = ch_as_read_u64(as, obj - 24, &w)))
+	if (scheme == CH_MANAGED_TAGGED) {
+		/* values are stored as (pointer - 1), so an odd word means values
+		 * (_PyDictOrValues_GetValues adds 1) */
+		if ((err = ch_as_read_u64(as, dict_word, &w)))
 			return err;
 		if (w & 1)
 			return ch_refs_values(c, keys, w + 1, nentries);
 		ch_refs_emit(c, w, CH_REF_FIELD, true, 0, 0, "__dict__");
 		return NULL;
 	}
-	/* 3.11: values pointer at obj-32; the dict (obj-24) is the tp_dictoffset dict. */
-	if ((err = ch_as_read_u64(as, obj - 32, &w)))
+	/* 3.11: the values pointer; the dict is the tp_dictoffset dict. */
+	if ((err = ch_as_read_u64(as, obj + (uint64_t)l->v[CH_PY_MANAGED_VALUES_OFFSET], &w)))
 		return err;
 	if (w)
 		return ch_refs_values(c, keys, w, nentries);
@@ -476,8 +479,9 @@ static struct ch_error *visit_instance(struct ch_refs_ctx *c, uint64_t obj, uint
 	if (err)
 		return err;
 	bool dict_done = false;
-	if ((flags & CH_TPFLAGS_MANAGED_DICT) && py->version.minor >= 11 &&
-	    (err = visit_managed(c, obj, type, flags, &dict_done)))
+	const bool managed = (flags & CH_TPFLAGS_MANAGED_DICT) &&
+			     py->layout.v[CH_PY_MANAGED_DICT_SCHEME] != CH_MANAGED_NONE;
+	if (managed && (err = visit_managed(c, obj, type, flags, &dict_done)))
 		return err;
 	if (!dict_done && ch_py_has(&py->layout, CH_PY_TP_DICTOFFSET)) {
 		uint64_t off = 0, boff = 0;
@@ -487,8 +491,8 @@ static struct ch_error *visit_instance(struct ch_refs_ctx *c, uint64_t obj, uint
 			return err;
 		if (off != boff && off) {
 			uint64_t slot = 0, d;
-			if ((flags & CH_TPFLAGS_MANAGED_DICT) && py->version.minor >= 11)
-				slot = obj - 24; /* _PyObject_ManagedDictPointer */
+			if (managed)
+				slot = obj + (uint64_t)py->layout.v[CH_PY_MANAGED_DICT_OFFSET];
 			else if ((err = dict_slot(py, obj, type, (int64_t)off, &slot)))
 				return err;
 			if ((err = ch_as_read_u64(&py->proc->as, slot, &d)))

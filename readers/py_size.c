@@ -192,8 +192,8 @@ static uint64_t long_digits(struct ch_python *py, uint64_t obj)
 		w >>= 3;
 		return w ? w : 1;
 	}
-	/* 3.11's __sizeof__ counts at least one digit (zero has ob_size 0) */
-	uint64_t least = py->version.minor >= 11 ? 1 : 0;
+	/* From 3.11 __sizeof__ counts at least one digit (zero has ob_size 0). */
+	uint64_t least = (uint64_t)py->layout.v[CH_PY_LONG_MIN_DIGITS];
 	if ((err = ch_py_read_u64(py, obj, CH_PY_VAR_SIZE, &w))) {
 		ch_error_free(err);
 		return 0;
