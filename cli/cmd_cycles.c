@@ -7,20 +7,14 @@
 static int run_cycles(const struct ch_cli_command *cmd, int argc, char **argv)
 {
 	struct ch_session s;
+	struct ch_analysis a;
 	bool done;
-	int code = ch_session_begin(&s, cmd, argc, argv, &done);
+	int code = ch_session_begin_analysis(&s, &a, cmd, argc, argv, &done);
 	if (done)
 		return code;
-	struct ch_analysis a;
 	struct ch_type_histogram unreachable = {0};
-	struct ch_error *err = ch_analysis_run(&a, s.py, ch_progress_update, &s.progress);
-	if (err) {
-		code = ch_session_fail(&s, err);
-		ch_session_end(&s);
-		return code;
-	}
-	err = ch_type_histogram_build_selected(&unreachable, &a.heap, a.replay.state, CH_REPLAY_UNREACHABLE,
-					       CH_SORT_BYTES, 0);
+	struct ch_error *err = ch_type_histogram_build_selected(&unreachable, &a.heap, a.replay.state,
+								CH_REPLAY_UNREACHABLE, CH_SORT_BYTES, 0);
 	if (err) {
 		code = ch_session_fail(&s, err);
 	} else {

@@ -8,19 +8,13 @@
 static int run_find(const struct ch_cli_command *cmd, int argc, char **argv)
 {
 	struct ch_session s;
+	struct ch_analysis a;
 	bool done;
-	int code = ch_session_begin(&s, cmd, argc, argv, &done);
+	int code = ch_session_begin_analysis(&s, &a, cmd, argc, argv, &done);
 	if (done)
 		return code;
-	struct ch_analysis a;
-	struct ch_error *err = ch_analysis_run(&a, s.py, ch_progress_update, &s.progress);
-	if (err) {
-		code = ch_session_fail(&s, err);
-		ch_session_end(&s);
-		return code;
-	}
 	struct ch_find_result r;
-	err = ch_find_by_type(&r, &a.heap, s.opts.type_name, s.opts.subclasses, s.opts.min_bytes);
+	struct ch_error *err = ch_find_by_type(&r, &a.heap, s.opts.type_name, s.opts.subclasses, s.opts.min_bytes);
 	if (err) {
 		code = ch_session_fail(&s, err);
 	} else {

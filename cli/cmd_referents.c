@@ -98,12 +98,7 @@ static int run_referents(const struct ch_cli_command *cmd, int argc, char **argv
 	int code = ch_session_begin(&s, cmd, argc, argv, &done);
 	if (done)
 		return code;
-	uint64_t addr;
-	if (!ch_cli_parse_addr(s.opts.addr, &addr)) {
-		const char *bad = s.opts.addr; /* argv storage: outlives the session */
-		ch_session_end(&s);
-		return ch_cli_usage_error(cmd, "ADDR must be a non-zero address such as 0x7f12345678, not '%s'", bad);
-	}
+	uint64_t addr = s.opts.addr;
 	uint64_t type_addr;
 	uint32_t type;
 	struct ch_error *err = NULL;

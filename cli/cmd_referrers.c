@@ -11,23 +11,13 @@
 static int run_referrers(const struct ch_cli_command *cmd, int argc, char **argv)
 {
 	struct ch_session s;
+	struct ch_analysis a;
 	bool done;
-	int code = ch_session_begin(&s, cmd, argc, argv, &done);
+	int code = ch_session_begin_analysis(&s, &a, cmd, argc, argv, &done);
 	if (done)
 		return code;
-	uint64_t addr;
-	if (!ch_cli_parse_addr(s.opts.addr, &addr)) {
-		const char *bad = s.opts.addr; /* argv storage: outlives the session */
-		ch_session_end(&s);
-		return ch_cli_usage_error(cmd, "ADDR must be a non-zero address such as 0x7f12345678, not '%s'", bad);
-	}
-	struct ch_analysis a;
-	struct ch_error *err = ch_analysis_run(&a, s.py, ch_progress_update, &s.progress);
-	if (err) {
-		code = ch_session_fail(&s, err);
-		ch_session_end(&s);
-		return code;
-	}
+	uint64_t addr = s.opts.addr;
+	struct ch_error *err;
 	struct ch_referrers r = {0};
 	uint32_t target = ch_objects_find(&a.heap.objects, addr);
 	if (target == CH_NO_OBJECT)

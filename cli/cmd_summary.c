@@ -13,21 +13,15 @@
 static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 {
 	struct ch_session s;
+	struct ch_analysis a;
 	bool done;
-	int code = ch_session_begin(&s, cmd, argc, argv, &done);
+	int code = ch_session_begin_analysis(&s, &a, cmd, argc, argv, &done);
 	if (done)
 		return code;
-	struct ch_analysis a;
 	struct ch_type_histogram types = {0};
 	struct ch_findings findings;
 	struct ch_py_stacks stacks = {0};
-	struct ch_error *err = ch_analysis_run(&a, s.py, ch_progress_update, &s.progress);
-	if (err) {
-		code = ch_session_fail(&s, err);
-		ch_session_end(&s);
-		return code;
-	}
-	err = ch_type_histogram_build(&types, &a.heap, -1, CH_SORT_BYTES, CH_SUMMARY_TOP_TYPES);
+	struct ch_error *err = ch_type_histogram_build(&types, &a.heap, -1, CH_SORT_BYTES, CH_SUMMARY_TOP_TYPES);
 	/* The crashed thread's stack, when the frames can be read at all;
 	 * the triage screen is still worth printing without it. */
 	const struct ch_py_thread_stack *crashed = NULL;

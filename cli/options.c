@@ -40,6 +40,15 @@ static bool parse_size(const char *s, size_t *out)
 	return true;
 }
 
+/* ADDR as a non-zero number (0x... or decimal). */
+static bool parse_addr(const char *s, uint64_t *addr)
+{
+	char *end;
+	errno = 0;
+	*addr = strtoull(s, &end, 0);
+	return !errno && !*end && *s && s[0] != '-' && *addr;
+}
+
 int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct ch_cli_opts *o)
 {
 	enum { OPT_JSON = 256, OPT_EXE, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_TOP, OPT_SORT, OPT_GENERATION, OPT_LOCALS, OPT_LIMIT,
@@ -161,7 +170,10 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 	if (cmd->extras & CH_OPT_ADDR) {
 		if (optind >= argc)
 			return ch_cli_usage_error(cmd, "missing ADDR argument");
-		o->addr = argv[optind++];
+		const char *a = argv[optind++];
+		/* Checked here, before the core is opened: a usage error. */
+		if (!parse_addr(a, &o->addr))
+			return ch_cli_usage_error(cmd, "ADDR must be a non-zero address such as 0x7f12345678, not '%s'", a);
 	}
 	if (optind < argc)
 		return ch_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
@@ -170,10 +182,3 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 	return 0;
 }
 
-bool ch_cli_parse_addr(const char *s, uint64_t *addr)
-{
-	char *end;
-	errno = 0;
-	*addr = strtoull(s, &end, 0);
-	return !errno && !*end && *s && s[0] != '-' && *addr;
-}

@@ -32,7 +32,7 @@ struct ch_cli_command {
 
 struct ch_cli_opts {
 	const char *core;
-	const char *addr;     /* CH_OPT_ADDR commands: the argument after CORE */
+	uint64_t addr;        /* CH_OPT_ADDR commands: the argument after CORE, parsed */
 	const char *output;   /* -o FILE, NULL for stdout */
 	bool json, quiet;
 	bool locals;          /* --locals (stacks) */
@@ -50,8 +50,6 @@ struct ch_cli_opts {
  * --help (exit 0), 0 on success, CH_EXIT_USAGE after printing a usage error. */
 int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct ch_cli_opts *o);
 
-/* ADDR (CH_OPT_ADDR) as a non-zero number (0x... or decimal); false when it is not. */
-bool ch_cli_parse_addr(const char *s, uint64_t *addr);
 
 /* "coreheap CMD: message" + hint, returns CH_EXIT_USAGE. */
 int ch_cli_usage_error(const struct ch_cli_command *cmd, const char *fmt, ...);

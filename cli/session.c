@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "exit_codes.h"
+#include "graph/analysis.h"
 #include "reports/report.h"
 
 static int report_error(struct ch_error *err)
@@ -45,6 +46,21 @@ int ch_session_begin(struct ch_session *s, const struct ch_cli_command *cmd, int
 		}
 	}
 	return 0;
+}
+
+int ch_session_begin_analysis(struct ch_session *s, struct ch_analysis *a, const struct ch_cli_command *cmd,
+			      int argc, char **argv, bool *done)
+{
+	int code = ch_session_begin(s, cmd, argc, argv, done);
+	if (*done)
+		return code;
+	struct ch_error *err = ch_analysis_run(a, s->py, ch_progress_update, &s->progress);
+	if (err) {
+		*done = true;
+		code = ch_session_fail(s, err);
+		ch_session_end(s);
+	}
+	return code;
 }
 
 int ch_session_fail(struct ch_session *s, struct ch_error *err)

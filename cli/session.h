@@ -24,6 +24,15 @@ struct ch_session {
  * (after printing the reason). --help yields CH_EXIT_OK with nothing open. */
 int ch_session_begin(struct ch_session *s, const struct ch_cli_command *cmd, int argc, char **argv, bool *done);
 
+struct ch_analysis;
+
+/* ch_session_begin, then the whole-heap pipeline (graph/analysis.h), which
+ * cycles, summary, find and referrers all start from. On any failure the
+ * error is reported, the session ended and *done set; the return value is
+ * then the exit code. */
+int ch_session_begin_analysis(struct ch_session *s, struct ch_analysis *a, const struct ch_cli_command *cmd,
+			      int argc, char **argv, bool *done);
+
 /* Report a fatal error of the command's own work; returns the exit code. */
 int ch_session_fail(struct ch_session *s, struct ch_error *err);
 

@@ -505,39 +505,37 @@ static struct ch_error *attr_const(struct ch_dwarf *dw, Dwarf_Die die, Dwarf_Hal
 	struct ch_error *err = attr_get_form(dw, die, at, &attr, &form, present);
 	if (err || !attr)
 		return err;
-	{
-		Dwarf_Error derr = NULL;
-		switch (form) {
-		case DW_FORM_sdata:
-		case DW_FORM_implicit_const: {
-			Dwarf_Signed s = 0;
-			if (dwarf_formsdata(attr, &s, &derr) != DW_DLV_OK) {
-				err = dw_error(dw, derr, "reading signed constant");
-				break;
-			}
-			*value = s;
-			*is_constant = true;
+	Dwarf_Error derr = NULL;
+	switch (form) {
+	case DW_FORM_sdata:
+	case DW_FORM_implicit_const: {
+		Dwarf_Signed s = 0;
+		if (dwarf_formsdata(attr, &s, &derr) != DW_DLV_OK) {
+			err = dw_error(dw, derr, "reading signed constant");
 			break;
 		}
-		case DW_FORM_data1:
-		case DW_FORM_data2:
-		case DW_FORM_data4:
-		case DW_FORM_data8:
-		case DW_FORM_udata: {
-			Dwarf_Unsigned u = 0;
-			if (dwarf_formudata(attr, &u, &derr) != DW_DLV_OK) {
-				err = dw_error(dw, derr, "reading constant");
-				break;
-			}
-			*value = (int64_t)u;
-			*is_constant = true;
+		*value = s;
+		*is_constant = true;
+		break;
+	}
+	case DW_FORM_data1:
+	case DW_FORM_data2:
+	case DW_FORM_data4:
+	case DW_FORM_data8:
+	case DW_FORM_udata: {
+		Dwarf_Unsigned u = 0;
+		if (dwarf_formudata(attr, &u, &derr) != DW_DLV_OK) {
+			err = dw_error(dw, derr, "reading constant");
 			break;
 		}
-		default:
-			/* exprloc, reference (VLA bounds), block...: present but
-			 * not a compile-time constant. */
-			break;
-		}
+		*value = (int64_t)u;
+		*is_constant = true;
+		break;
+	}
+	default:
+		/* exprloc, reference (VLA bounds), block...: present but
+		 * not a compile-time constant. */
+		break;
 	}
 	dwarf_dealloc_attribute(attr);
 	return err;
@@ -587,24 +585,22 @@ static struct ch_error *attr_ref(struct ch_dwarf *dw, Dwarf_Die die, Dwarf_Half 
 	struct ch_error *err = attr_get_form(dw, die, at, &attr, &form, present);
 	if (err || !attr)
 		return err;
-	{
-		Dwarf_Error derr = NULL;
-		switch (form) {
-		case DW_FORM_ref_sig8:
-			err = ch_error_new(CH_ERR_UNSUPPORTED,
-					   "type unit references (DW_FORM_ref_sig8) are not supported");
-			break;
-		case DW_FORM_GNU_ref_alt:
-		case DW_FORM_ref_sup4:
-		case DW_FORM_ref_sup8:
-			err = ch_error_new(CH_ERR_UNSUPPORTED,
-					   "references into a supplementary (dwz) file are not supported");
-			break;
-		default:
-			if (dwarf_global_formref(attr, off, &derr) != DW_DLV_OK)
-				err = dw_error(dw, derr, "reading reference");
-			break;
-		}
+	Dwarf_Error derr = NULL;
+	switch (form) {
+	case DW_FORM_ref_sig8:
+		err = ch_error_new(CH_ERR_UNSUPPORTED,
+				   "type unit references (DW_FORM_ref_sig8) are not supported");
+		break;
+	case DW_FORM_GNU_ref_alt:
+	case DW_FORM_ref_sup4:
+	case DW_FORM_ref_sup8:
+		err = ch_error_new(CH_ERR_UNSUPPORTED,
+				   "references into a supplementary (dwz) file are not supported");
+		break;
+	default:
+		if (dwarf_global_formref(attr, off, &derr) != DW_DLV_OK)
+			err = dw_error(dw, derr, "reading reference");
+		break;
 	}
 	dwarf_dealloc_attribute(attr);
 	return err;
