@@ -14,7 +14,7 @@
 static const char *const kind_names[] = {
 	[CH_REF_FIELD] = "field",         [CH_REF_INDEX] = "index",       [CH_REF_DICT_KEY] = "dict_key",
 	[CH_REF_DICT_VALUE] = "dict_value", [CH_REF_ATTR] = "attr",       [CH_REF_SET_ITEM] = "set_item",
-	[CH_REF_CONSERVATIVE] = "conservative",
+	[CH_REF_CONSERVATIVE] = "conservative", [CH_REF_WEAK] = "weak",
 };
 
 struct collect {

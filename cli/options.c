@@ -12,6 +12,8 @@
 static const char common_help[] =
 	"Common options:\n"
 	"  --json               machine-readable output (see README for the schema)\n"
+	"  --format FMT         text (default), json, or ndjson where the command lists it\n"
+	"  --redact             show str/bytes contents only as their type and length\n"
 	"  -o, --output FILE    write the report to FILE instead of standard output\n"
 	"  --exe PATH           interpreter binary to use instead of the path recorded in the core\n"
 	"  --sysroot DIR        prefix every file path recorded in the core with DIR\n"
@@ -52,7 +54,7 @@ static bool parse_addr(const char *s, uint64_t *addr)
 int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct ch_cli_opts *o)
 {
 	enum { OPT_JSON = 256, OPT_EXE, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_TOP, OPT_SORT, OPT_GENERATION, OPT_LOCALS, OPT_LIMIT,
-	       OPT_TYPE, OPT_SUBCLASSES, OPT_MIN_BYTES };
+	       OPT_TYPE, OPT_SUBCLASSES, OPT_MIN_BYTES, OPT_FORMAT, OPT_REDACT, OPT_DEPTH, OPT_ALL, OPT_BY, OPT_FAIL_IF };
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, OPT_JSON},
 		{"output", required_argument, NULL, 'o'},
@@ -69,12 +71,21 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 		{"type", required_argument, NULL, OPT_TYPE},
 		{"subclasses", no_argument, NULL, OPT_SUBCLASSES},
 		{"min-bytes", required_argument, NULL, OPT_MIN_BYTES},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"redact", no_argument, NULL, OPT_REDACT},
+		{"depth", required_argument, NULL, OPT_DEPTH},
+		{"all", required_argument, NULL, OPT_ALL},
+		{"by", required_argument, NULL, OPT_BY},
+		{"fail-if", required_argument, NULL, OPT_FAIL_IF},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
 	o->generation = -1;
 	o->limit = 20;
 	o->sort = CH_SORT_COUNT;
+	o->depth = 2;
+	o->all = 1;
+	o->by = CH_TOP_BY_OBJECT;
 	optind = 1;
 	opterr = 0;
 	int c;
@@ -90,7 +101,51 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 			o->quiet = true;
 			break;
 		case OPT_JSON:
-			o->json = true;
+			o->format = CH_FORMAT_JSON;
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				o->format = CH_FORMAT_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				o->format = CH_FORMAT_JSON;
+			else if (strcmp(optarg, "ndjson") == 0 && (cmd->extras & CH_OPT_NDJSON))
+				o->format = CH_FORMAT_NDJSON;
+			else if (strcmp(optarg, "ndjson") == 0)
+				return ch_cli_usage_error(cmd, "--format ndjson is not available for this command (text or json)");
+			else
+				return ch_cli_usage_error(cmd, "--format takes text, json or ndjson, not '%s'", optarg);
+			break;
+		case OPT_REDACT:
+			o->redact = true;
+			break;
+		case OPT_DEPTH:
+			if (!(cmd->extras & CH_OPT_DEPTH))
+				return ch_cli_usage_error(cmd, "--depth is not an option of this command");
+			if (!parse_size(optarg, &o->depth))
+				return ch_cli_usage_error(cmd, "--depth takes a non-negative number, not '%s'", optarg);
+			break;
+		case OPT_ALL:
+			if (!(cmd->extras & CH_OPT_ALL))
+				return ch_cli_usage_error(cmd, "--all is not an option of this command");
+			if (!parse_size(optarg, &o->all) || o->all == 0)
+				return ch_cli_usage_error(cmd, "--all takes a positive number, not '%s'", optarg);
+			break;
+		case OPT_BY:
+			if (!(cmd->extras & CH_OPT_BY))
+				return ch_cli_usage_error(cmd, "--by is not an option of this command");
+			if (strcmp(optarg, "object") == 0)
+				o->by = CH_TOP_BY_OBJECT;
+			else if (strcmp(optarg, "type") == 0)
+				o->by = CH_TOP_BY_TYPE;
+			else
+				return ch_cli_usage_error(cmd, "--by takes 'object' or 'type', not '%s'", optarg);
+			break;
+		case OPT_FAIL_IF:
+			if (!(cmd->extras & CH_OPT_FAIL_IF))
+				return ch_cli_usage_error(cmd, "--fail-if is not an option of this command");
+			if (o->nfail_if == CH_MAX_FAIL_IF)
+				return ch_cli_usage_error(cmd, "at most %d --fail-if conditions", CH_MAX_FAIL_IF);
+			o->fail_if[o->nfail_if++] = optarg;
 			break;
 		case OPT_EXE:
 			o->process.exe = optarg;
@@ -175,8 +230,14 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 		if (!parse_addr(a, &o->addr))
 			return ch_cli_usage_error(cmd, "ADDR must be a non-zero address such as 0x7f12345678, not '%s'", a);
 	}
+	if (cmd->extras & CH_OPT_SECOND) {
+		if (optind >= argc)
+			return ch_cli_usage_error(cmd, "missing second argument");
+		o->second = argv[optind++];
+	}
 	if (optind < argc)
 		return ch_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	o->json = o->format != CH_FORMAT_TEXT;
 	if ((cmd->extras & CH_OPT_TYPE) && !o->type_name)
 		return ch_cli_usage_error(cmd, "missing --type NAME");
 	return 0;

@@ -20,7 +20,21 @@ enum {
 	CH_OPT_TYPE = 1 << 6,   /* --type NAME, required (find) */
 	CH_OPT_SUBCLASSES = 1 << 7,
 	CH_OPT_MIN_BYTES = 1 << 8,
+	CH_OPT_DEPTH = 1 << 9,    /* --depth N (show) */
+	CH_OPT_ALL = 1 << 10,     /* --all N (path) */
+	CH_OPT_BY = 1 << 11,      /* --by type|object (top) */
+	CH_OPT_FAIL_IF = 1 << 12, /* --fail-if EXPR, repeatable (diff, summary, cycles) */
+	CH_OPT_NDJSON = 1 << 13,  /* --format ndjson is accepted (types, cycles, diff) */
+	CH_OPT_SECOND = 1 << 14,  /* a second positional path after the first (diff A B) */
 };
+
+/* Output formats: --json is --format json. */
+enum ch_format { CH_FORMAT_TEXT, CH_FORMAT_JSON, CH_FORMAT_NDJSON };
+
+/* How `top` aggregates retained sizes. */
+enum ch_top_by { CH_TOP_BY_OBJECT, CH_TOP_BY_TYPE };
+
+#define CH_MAX_FAIL_IF 16
 
 struct ch_cli_command {
 	const char *name;
@@ -44,6 +58,14 @@ struct ch_cli_opts {
 	const char *type_name; /* --type NAME (find) */
 	bool subclasses;      /* --subclasses (find) */
 	size_t min_bytes;     /* --min-bytes N (find; 0: no minimum) */
+	enum ch_format format; /* json is true exactly when format != CH_FORMAT_TEXT */
+	bool redact;          /* --redact: str/bytes contents shown as their type and length only */
+	size_t depth;         /* --depth N (show; default 2) */
+	size_t all;           /* --all N (path; default 1) */
+	enum ch_top_by by;    /* --by (top; default object) */
+	const char *fail_if[CH_MAX_FAIL_IF]; /* --fail-if EXPR, in the order given */
+	size_t nfail_if;
+	const char *second;   /* CH_OPT_SECOND: the argument after the first (diff B) */
 };
 
 /* Parses argv (argv[0] is the command name). Returns -1 after printing

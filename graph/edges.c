@@ -122,6 +122,7 @@ static int resolve_ref(struct build *b, const struct ch_ref *r)
 		payload = r->index > CH_LABEL_PAYLOAD_MAX ? CH_LABEL_PAYLOAD_MAX : (uint32_t)r->index;
 		break;
 	case CH_REF_FIELD:
+	case CH_REF_WEAK:
 		payload = name_id(e, r->name ? r->name : "?");
 		break;
 	case CH_REF_ATTR:
@@ -318,6 +319,9 @@ void ch_edges_label_text(const struct ch_edges *e, const struct ch_heap *heap, s
 		break;
 	case CH_REF_CONSERVATIVE:
 		snprintf(buf, n, "+0x%" PRIx32 " (conservative)", p);
+		break;
+	case CH_REF_WEAK:
+		snprintf(buf, n, ".%s (weak)", p < e->nnames ? e->names[p] : "?");
 		break;
 	case CH_REF_ATTR:
 	case CH_REF_DICT_VALUE: {

@@ -26,6 +26,8 @@ enum ch_ref_kind {
 				__slots__): name is static text or the key object is `key` */
 	CH_REF_SET_ITEM,     /* an element of a set/frozenset */
 	CH_REF_CONSERVATIVE, /* an aligned word of an unknown type's body that points at an object: index = byte offset */
+	CH_REF_WEAK,         /* a pointer that does not own a reference (weakref wr_object): name is static text.
+				Paths, dominators and refcount accounting ignore it. */
 };
 
 struct ch_ref {
@@ -34,7 +36,7 @@ struct ch_ref {
 	bool traversed;
 	uint64_t index;      /* CH_REF_INDEX, CH_REF_CONSERVATIVE */
 	uint64_t key;        /* CH_REF_DICT_VALUE, CH_REF_ATTR (0 when name is set) */
-	const char *name;    /* CH_REF_FIELD, CH_REF_ATTR: static string, or NULL */
+	const char *name;    /* CH_REF_FIELD, CH_REF_ATTR, CH_REF_WEAK: static string, or NULL */
 };
 
 /* Return 0 to continue, non-zero to stop (returned through *stopped). */

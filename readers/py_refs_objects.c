@@ -48,9 +48,7 @@ static const struct field property_fields[] = {
 	{CH_PY_PROP_GET, "fget", true}, {CH_PY_PROP_SET, "fset", true}, {CH_PY_PROP_DEL, "fdel", true},
 	{CH_PY_PROP_DOC, "__doc__", true}, {CH_PY_PROP_NAME, "__name__", true},
 };
-static const struct field weakref_fields[] = {
-	{CH_PY_WR_OBJECT, "wr_object", false}, {CH_PY_WR_CALLBACK, "__callback__", true},
-};
+static const struct field weakref_fields[] = {{CH_PY_WR_CALLBACK, "__callback__", true}};
 static const struct field exception_fields[] = {
 	{CH_PY_EXC_DICT, "__dict__", true},   {CH_PY_EXC_ARGS, "args", true},
 	{CH_PY_EXC_NOTES, "__notes__", true}, {CH_PY_EXC_TRACEBACK, "__traceback__", true},
@@ -225,8 +223,17 @@ struct ch_error *ch_refs_object_kind(struct ch_refs_ctx *c, uint64_t obj, enum c
 		return fields(c, obj, FIELDS(sm_fields));
 	case CH_RK_PROPERTY:
 		return fields(c, obj, FIELDS(property_fields));
-	case CH_RK_WEAKREF:
+	case CH_RK_WEAKREF: {
+		/* wr_object first (a weak, not-owned pointer), then the callback. */
+		uint64_t target;
+		if (ch_py_has(&c->py->layout, CH_PY_WR_OBJECT)) {
+			struct ch_error *err = ch_py_read_u64(c->py, obj, CH_PY_WR_OBJECT, &target);
+			if (err)
+				return err;
+			ch_refs_emit(c, target, CH_REF_WEAK, false, 0, 0, "wr_object");
+		}
 		return fields(c, obj, FIELDS(weakref_fields));
+	}
 	case CH_RK_CFUNCTION:
 		return cfunction(c, obj);
 	case CH_RK_EXCEPTION:
