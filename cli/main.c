@@ -14,6 +14,7 @@ static const struct ch_cli_command *const commands[] = {
 	&ch_cmd_referents,
 	&ch_cmd_referrers,
 	&ch_cmd_find,
+	&ch_cmd_show,
 };
 
 static void usage(FILE *out)
