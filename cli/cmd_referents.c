@@ -30,15 +30,21 @@ static json_t *hexj(uint64_t v)
 	return json_string(buf);
 }
 
-/* 'name' of a key object, or its address when it is not a readable str. */
-static void key_text(struct ch_python *py, uint64_t key, char *buf, size_t max)
+/* 'name' of a key object, or its address when it is not a readable str.
+ * `content`: a dict key, which --redact withholds (<str len N>);
+ * attribute names are identifiers and stay. */
+static void key_text(struct ch_python *py, uint64_t key, bool content, char *buf, size_t max)
 {
 	char s[64];
 	bool trunc = false;
-	struct ch_error *err = ch_py_str_read(py, key, s, sizeof(s), &trunc);
+	struct ch_py_str_info info;
+	const bool redact = content && py->redact;
+	struct ch_error *err = redact ? ch_py_str_info(py, key, &info) : ch_py_str_read(py, key, s, sizeof(s), &trunc);
 	if (err) {
 		ch_error_free(err);
 		snprintf(buf, max, "key 0x%" PRIx64, key);
+	} else if (redact) {
+		snprintf(buf, max, "<str len %" PRIu64 ">", info.length);
 	} else {
 		snprintf(buf, max, "'%s%s'", s, trunc ? "..." : "");
 	}
@@ -55,14 +61,14 @@ static void label(struct ch_python *py, const struct ch_ref *r, char *buf, size_
 		snprintf(buf, max, "+%" PRIu64, r->index);
 		break;
 	case CH_REF_DICT_VALUE:
-		key_text(py, r->key, key, sizeof(key));
+		key_text(py, r->key, true, key, sizeof(key));
 		snprintf(buf, max, "[%s]", key);
 		break;
 	case CH_REF_ATTR:
 		if (r->name)
 			snprintf(buf, max, "%s+%" PRIu64, r->name, r->index);
 		else {
-			key_text(py, r->key, key, sizeof(key));
+			key_text(py, r->key, false, key, sizeof(key));
 			snprintf(buf, max, ".%s", key);
 		}
 		break;

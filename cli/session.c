@@ -30,6 +30,8 @@ int ch_session_begin(struct ch_session *s, const struct ch_cli_command *cmd, int
 	struct ch_error *err = ch_process_open(s->opts.core, &s->opts.process, &s->proc);
 	if (!err)
 		err = ch_python_open(s->proc, &s->py);
+	if (!err)
+		s->py->redact = s->opts.redact;
 	if (err) {
 		*done = true;
 		ch_session_end(s);

@@ -177,8 +177,10 @@ struct ch_error *ch_anomalies_find(struct ch_anomalies *an, const struct ch_anal
 			an->other++;
 			an->other_bytes += t->size[i];
 		}
-	qsort(an->low_groups, an->nlow_groups, sizeof(*an->low_groups), cmp_groups);
-	qsort(an->leak_groups, an->nleak_groups, sizeof(*an->leak_groups), cmp_groups);
+	if (an->nlow_groups)
+		qsort(an->low_groups, an->nlow_groups, sizeof(*an->low_groups), cmp_groups);
+	if (an->nleak_groups)
+		qsort(an->leak_groups, an->nleak_groups, sizeof(*an->leak_groups), cmp_groups);
 out:
 	free(b.state);
 	free(b.queue);

@@ -290,17 +290,28 @@ void ch_edges_deinit(struct ch_edges *e)
 	memset(e, 0, sizeof(*e));
 }
 
-static void key_text(const struct ch_heap *heap, uint32_t key, char *buf, size_t n)
+/* Text of a key object in a label. `content`: a dict key, which --redact
+ * withholds (<str len N>); attribute names are identifiers and stay.
+ * Returns true when the text is a redaction, to be shown without quotes. */
+static bool key_text(const struct ch_heap *heap, uint32_t key, bool content, char *buf, size_t n)
 {
 	char s[48];
 	bool trunc = false;
-	struct ch_error *err = ch_py_str_read(heap->py, heap->objects.addr[key], s, sizeof(s), &trunc);
+	struct ch_py_str_info info;
+	struct ch_error *err = content && heap->py->redact
+		? ch_py_str_info(heap->py, heap->objects.addr[key], &info)
+		: ch_py_str_read(heap->py, heap->objects.addr[key], s, sizeof(s), &trunc);
 	if (err) {
 		ch_error_free(err);
 		snprintf(buf, n, "<%s>", ch_py_type_name(&heap->py->types, heap->objects.type[key]));
-		return;
+		return false;
+	}
+	if (content && heap->py->redact) {
+		snprintf(buf, n, "<str len %llu>", (unsigned long long)info.length);
+		return true;
 	}
 	snprintf(buf, n, "%s%s", s, trunc ? "..." : "");
+	return false;
 }
 
 void ch_edges_label_text(const struct ch_edges *e, const struct ch_heap *heap, size_t k, char *buf, size_t n)
@@ -333,8 +344,8 @@ void ch_edges_label_text(const struct ch_edges *e, const struct ch_heap *heap, s
 			uint32_t id = p & ~CH_LABEL_NAMED;
 			snprintf(buf, n, attr ? ".%s" : "['%s']", id < e->nnames ? e->names[id] : "?");
 		} else {
-			key_text(heap, p, key, sizeof(key));
-			snprintf(buf, n, attr ? ".%s" : "['%s']", key);
+			bool bare = key_text(heap, p, !attr, key, sizeof(key));
+			snprintf(buf, n, attr ? ".%s" : bare ? "[%s]" : "['%s']", key); /* [<str len 6>] */
 		}
 		break;
 	}

@@ -357,7 +357,8 @@ static struct ch_error *static_roots(struct ch_roots_ctx *c)
 	/* Static objects do not overlap, so hi is sorted along with lo. */
 	for (size_t k = 0; k < n; k++)
 		c->static_lo[k] = t->addr[c->r->items[first + k].object];
-	qsort(c->static_lo, n, sizeof(uint64_t), cmp_u64);
+	if (n)
+		qsort(c->static_lo, n, sizeof(uint64_t), cmp_u64);
 	for (size_t k = 0; k < n; k++) {
 		uint32_t o = ch_objects_find(t, c->static_lo[k]);
 		c->static_hi[k] = c->static_lo[k] + (t->size[o] ? t->size[o] : 8);

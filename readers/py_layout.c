@@ -165,6 +165,7 @@ static const struct field_source sources[] = {
 	{CH_PY_MEMBERDEF_TYPE, CH_PY_OFFSET, "PyMemberDef", "type"},
 	{CH_PY_MEMBERDEF_OFFSET, CH_PY_OFFSET, "PyMemberDef", "offset"},
 	{CH_PY_SIZEOF_MEMBERDEF, CH_PY_SIZEOF, "PyMemberDef", NULL},
+	{CH_PY_MEMBERDEF_NAME, CH_PY_OFFSET, "PyMemberDef", "name"},  /* show: __slots__ names */
 	{CH_PY_DV_CAPACITY, CH_PY_OFFSET, "PyDictValues", "capacity"},   /* 3.13+ */
 	{CH_PY_DV_VALID, CH_PY_OFFSET, "PyDictValues", "valid"},         /* 3.13+ */
 	{CH_PY_DV_EMBEDDED, CH_PY_OFFSET, "PyDictValues", "embedded"},   /* 3.13+ */
@@ -174,6 +175,7 @@ static const struct field_source sources[] = {
 	{CH_PY_LIST_ALLOCATED, CH_PY_OFFSET, "PyListObject", "allocated"},
 	{CH_PY_SET_MASK, CH_PY_OFFSET, "PySetObject", "mask"},
 	{CH_PY_SET_TABLE, CH_PY_OFFSET, "PySetObject", "table"},
+	{CH_PY_SET_USED, CH_PY_OFFSET, "PySetObject", "used"},
 	{CH_PY_SET_SMALLTABLE, CH_PY_OFFSET, "PySetObject", "smalltable"},
 	{CH_PY_SIZEOF_SETENTRY, CH_PY_SIZEOF, "setentry", NULL},
 	{CH_PY_SETENTRY_KEY, CH_PY_OFFSET, "setentry", "key"},

@@ -84,6 +84,7 @@ enum ch_py_field_kind {
 	/* references (py_refs*.c) */                                          \
 	X(TP_TRAVERSE, 0) X(TP_CACHE, 0) X(TP_SUBCLASSES, 0) X(HT_SLOTS, 0)     \
 	X(MEMBERDEF_TYPE, 0) X(MEMBERDEF_OFFSET, 0) X(SIZEOF_MEMBERDEF, 0)      \
+	X(MEMBERDEF_NAME, 0) X(SET_USED, 0)                                     \
 	X(DV_CAPACITY, 0) X(DV_VALID, 0) X(DK_REFCNT, 0) X(DK_USABLE, 0)        \
 	X(DK_LOOKUP, 0) X(LIST_ALLOCATED, 0)                                    \
 	X(SET_MASK, 0) X(SET_TABLE, 0) X(SET_SMALLTABLE, 0)                     \

@@ -23,7 +23,7 @@ static struct ch_error *check_type_flag(struct ch_python *py, uint64_t addr, uns
 	return NULL;
 }
 
-static size_t put_utf8(char *out, uint32_t c)
+size_t ch_utf8_put(char *out, uint32_t c)
 {
 	if (c < 0x80) {
 		out[0] = (char)c;
@@ -49,13 +49,8 @@ static size_t put_utf8(char *out, uint32_t c)
 	return 4;
 }
 
-struct ch_error *ch_py_str_read(struct ch_python *py, uint64_t addr, char *buf, size_t max, bool *truncated)
+struct ch_error *ch_py_str_info(struct ch_python *py, uint64_t addr, struct ch_py_str_info *out)
 {
-	if (truncated)
-		*truncated = false;
-	if (max == 0)
-		return NULL;
-	buf[0] = '\0';
 	struct ch_error *err = check_type_flag(py, addr, CH_TPFLAGS_UNICODE_SUBCLASS, "str");
 	if (err)
 		return err;
@@ -73,6 +68,9 @@ struct ch_error *ch_py_str_read(struct ch_python *py, uint64_t addr, char *buf, 
 	bool ascii = (state >> (l->v[CH_PY_STR_STATE_ASCII] - base)) & 1;
 	if (kind != 1 && kind != 2 && kind != 4)
 		return ch_error_new(CH_ERR_INPUT, "str at 0x%llx has invalid kind %u", (unsigned long long)addr, kind);
+	if (length > (1ULL << 48))
+		return ch_error_new(CH_ERR_INPUT, "str at 0x%llx claims %llu characters", (unsigned long long)addr,
+				    (unsigned long long)length);
 	uint64_t data;
 	if (compact) {
 		data = addr + (uint64_t)(ascii ? l->v[CH_PY_SIZEOF_ASCII] : l->v[CH_PY_SIZEOF_COMPACT_UNICODE]);
@@ -83,23 +81,56 @@ struct ch_error *ch_py_str_read(struct ch_python *py, uint64_t addr, char *buf, 
 		if (err)
 			return err;
 	}
-	/* Read at most what can fill buf: each char yields >= 1 byte. */
-	uint64_t n = length < max - 1 ? length : max - 1;
-	if (n < length && truncated)
-		*truncated = true;
+	out->length = length;
+	out->kind = kind;
+	out->data = data;
+	return NULL;
+}
+
+struct ch_error *ch_py_str_chars(struct ch_python *py, const struct ch_py_str_info *s, uint64_t start, uint32_t *out,
+				 size_t n)
+{
 	uint8_t chunk[256];
+	const unsigned kind = s->kind;
+	for (size_t i = 0; i < n;) {
+		size_t batch = n - i < sizeof(chunk) / kind ? n - i : sizeof(chunk) / kind;
+		struct ch_error *err = ch_as_read(&py->proc->as, s->data + (start + i) * kind, chunk, batch * kind);
+		if (err)
+			return err;
+		for (size_t j = 0; j < batch; j++)
+			out[i + j] = kind == 1 ? chunk[j] : kind == 2 ? ch_le16(chunk + 2 * j) : ch_le32(chunk + 4 * j);
+		i += batch;
+	}
+	return NULL;
+}
+
+struct ch_error *ch_py_str_read(struct ch_python *py, uint64_t addr, char *buf, size_t max, bool *truncated)
+{
+	if (truncated)
+		*truncated = false;
+	if (max == 0)
+		return NULL;
+	buf[0] = '\0';
+	struct ch_py_str_info s;
+	struct ch_error *err = ch_py_str_info(py, addr, &s);
+	if (err)
+		return err;
+	/* Read at most what can fill buf: each char yields >= 1 byte. */
+	uint64_t n = s.length < max - 1 ? s.length : max - 1;
+	if (n < s.length && truncated)
+		*truncated = true;
+	uint32_t chunk[64];
 	size_t out = 0;
 	for (uint64_t i = 0; i < n;) {
-		uint64_t batch = n - i < sizeof(chunk) / kind ? n - i : sizeof(chunk) / kind;
-		err = ch_as_read(&py->proc->as, data + i * kind, chunk, (size_t)(batch * kind));
+		size_t batch = n - i < 64 ? (size_t)(n - i) : 64;
+		err = ch_py_str_chars(py, &s, i, chunk, batch);
 		if (err) {
 			buf[out] = '\0';
 			return err;
 		}
-		for (uint64_t j = 0; j < batch; j++) {
-			uint32_t c = kind == 1 ? chunk[j] : kind == 2 ? ch_le16(chunk + 2 * j) : ch_le32(chunk + 4 * j);
+		for (size_t j = 0; j < batch; j++) {
 			char enc[4];
-			size_t k = put_utf8(enc, c);
+			size_t k = ch_utf8_put(enc, chunk[j]);
 			if (out + k > max - 1) {
 				if (truncated)
 					*truncated = true;

@@ -17,6 +17,21 @@ struct ch_python;
  * set). CH_ERR_FAULT/CH_ERR_INPUT if it is unreadable or not a str. */
 struct ch_error *ch_py_str_read(struct ch_python *py, uint64_t addr, char *buf, size_t max, bool *truncated);
 
+/* Where a str's characters are: length in code points, bytes per code
+ * point (1, 2, 4: PEP 393 kind) and the address of character 0. */
+struct ch_py_str_info {
+	uint64_t length;
+	unsigned kind;
+	uint64_t data;
+};
+struct ch_error *ch_py_str_info(struct ch_python *py, uint64_t addr, struct ch_py_str_info *out);
+/* Code points [start, start+n) of a str (the caller keeps start+n <= length). */
+struct ch_error *ch_py_str_chars(struct ch_python *py, const struct ch_py_str_info *s, uint64_t start, uint32_t *out,
+				 size_t n);
+/* UTF-8 of one code point into out (4 bytes room); above U+10FFFF gives
+ * U+FFFD, surrogates are encoded as they are (3 bytes). Returns the length. */
+size_t ch_utf8_put(char *out, uint32_t c);
+
 /* Calls fn for each live (key, value) entry of the dict at addr, in entry
  * order, until fn returns non-zero (which is returned). Bounded by the
  * keys table's own size, which is itself bounded. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "py_repr.h"
 #include "py_str.h"
 #include "python.h"
 
@@ -36,6 +37,20 @@ void ch_py_builtins_init(struct ch_python *py, struct ch_py_builtins *b)
 	b->dict_type = ch_python_symbol(py, "PyDict_Type");
 	b->code_type = ch_python_symbol(py, "PyCode_Type");
 	b->cell_type = ch_python_symbol(py, "PyCell_Type");
+	b->ellipsis = ch_python_symbol(py, "_Py_EllipsisObject");
+	b->notimplemented = ch_python_symbol(py, "_Py_NotImplementedStruct");
+	b->set_type = ch_python_symbol(py, "PySet_Type");
+	b->frozenset_type = ch_python_symbol(py, "PyFrozenSet_Type");
+	b->function_type = ch_python_symbol(py, "PyFunction_Type");
+	b->module_type = ch_python_symbol(py, "PyModule_Type");
+	b->type_type = ch_python_symbol(py, "PyType_Type");
+	b->method_type = ch_python_symbol(py, "PyMethod_Type");
+	b->classmethod_type = ch_python_symbol(py, "PyClassMethod_Type");
+	b->staticmethod_type = ch_python_symbol(py, "PyStaticMethod_Type");
+	b->property_type = ch_python_symbol(py, "PyProperty_Type");
+	b->weakref_type = ch_python_symbol(py, "_PyWeakref_RefType");
+	b->weakproxy_type = ch_python_symbol(py, "_PyWeakref_ProxyType");
+	b->weakcallproxy_type = ch_python_symbol(py, "_PyWeakref_CallableProxyType");
 }
 
 void ch_py_float_repr(double v, char *buf, size_t max)
@@ -102,121 +117,42 @@ void ch_py_float_repr(double v, char *buf, size_t max)
 	snprintf(buf, max, "%s", out);
 }
 
-/* Decimal of sign * sum(digit[i] << (shift*i)), by repeated division by
- * 10^9 of a copy of the digits. */
-static void long_decimal(uint32_t *d, size_t n, unsigned shift, bool neg, char *buf, size_t max)
-{
-	char tmp[CH_INT_MAX_DIGITS * 10 + 4];
-	size_t len = 0;
-	while (n > 0 && d[n - 1] == 0)
-		n--;
-	if (n == 0)
-		tmp[len++] = '0';
-	while (n > 0) {
-		uint64_t rem = 0;
-		for (size_t i = n; i-- > 0;) {
-			uint64_t cur = (rem << shift) | d[i];
-			d[i] = (uint32_t)(cur / 1000000000u);
-			rem = cur % 1000000000u;
-		}
-		while (n > 0 && d[n - 1] == 0)
-			n--;
-		for (int k = 0; k < 9 && (n > 0 || rem > 0); k++) {
-			tmp[len++] = (char)('0' + rem % 10);
-			rem /= 10;
-		}
-	}
-	if (neg)
-		tmp[len++] = '-';
-	size_t o = 0;
-	while (len > 0 && o + 1 < max)
-		buf[o++] = tmp[--len];
-	buf[o] = '\0';
-}
-
 static bool render_long(struct ch_python *py, uint64_t obj, char *buf, size_t max)
 {
-	const struct ch_py_layout *l = &py->layout;
-	if (!ch_py_has(l, CH_PY_LONG_DIGITS))
-		return false;
-	uint64_t ndigits;
-	bool neg;
-	if (ch_py_has(l, CH_PY_LONG_TAG)) {
-		/* 3.12+: lv_tag = ndigits << 3 | sign (0 positive, 1 zero, 2 negative) */
-		uint64_t tag;
-		if (!ok(ch_py_read_u64(py, obj, CH_PY_LONG_TAG, &tag)))
-			return false;
-		ndigits = tag >> 3;
-		neg = (tag & 3) == 2;
-	} else {
-		uint64_t size;
-		if (!ok(ch_py_read_u64(py, obj, CH_PY_VAR_SIZE, &size)))
-			return false;
-		int64_t s = (int64_t)size;
-		neg = s < 0;
-		ndigits = neg ? (uint64_t)(-(s + 1)) + 1 : (uint64_t)s;
-	}
-	if (ndigits > CH_INT_MAX_DIGITS)
-		return false;
-	int64_t dsize = ch_py_has(l, CH_PY_SIZEOF_DIGIT) ? l->v[CH_PY_SIZEOF_DIGIT] : 4;
-	unsigned shift = dsize == 2 ? 15 : 30;
+	struct ch_py_int h;
 	uint32_t d[CH_INT_MAX_DIGITS];
-	uint8_t raw[CH_INT_MAX_DIGITS * 4];
-	if (ndigits && !ok(ch_as_read(&py->proc->as, obj + (uint64_t)l->v[CH_PY_LONG_DIGITS], raw, (size_t)(ndigits * (uint64_t)dsize))))
+	char dec[CH_INT_MAX_DIGITS * 10 + 2];
+	if (!ok(ch_py_int_header(py, obj, &h)) || h.n > CH_INT_MAX_DIGITS || !ok(ch_py_int_limbs(py, obj, &h, d, (size_t)h.n)))
 		return false;
-	for (size_t i = 0; i < ndigits; i++) {
-		uint32_t v = 0;
-		memcpy(&v, raw + i * (size_t)dsize, (size_t)dsize); /* little-endian host and dump */
-		d[i] = v & ((1u << shift) - 1);
-	}
-	long_decimal(d, (size_t)ndigits, shift, neg, buf, max);
+	ch_int_decimal(d, (size_t)h.n, h.shift, dec);
+	snprintf(buf, max, "%s%s", h.negative ? "-" : "", dec);
 	return true;
 }
 
 static bool render_str(struct ch_python *py, uint64_t obj, char *buf, size_t max)
 {
-	/* Read a few bytes more than shown to know whether to cut. */
-	char raw[CH_PY_VALUE_STR_CHARS * 4 + 8];
-	bool trunc;
-	struct ch_error *err = ch_py_str_read(py, obj, raw, sizeof(raw), &trunc);
-	if (err) {
-		ch_error_free(err);
+	struct ch_py_str_info s;
+	if (max < 24 || !ok(ch_py_str_info(py, obj, &s)))
 		return false;
+	if (py->redact) {
+		snprintf(buf, max, "<str len %llu>", (unsigned long long)s.length);
+		return true;
 	}
-	bool has_single = strchr(raw, '\'') != NULL, has_double = strchr(raw, '"') != NULL;
-	char q = has_single && !has_double ? '"' : '\'';
-	size_t o = 0, chars = 0;
-	bool cut = trunc;
-	if (max < 16)
+	bool has_single, has_double;
+	if (!ok(ch_py_str_quotes(py, obj, &has_single, &has_double)))
 		return false;
+	const char q = ch_repr_quote(has_single, has_double);
+	uint32_t chars[CH_PY_VALUE_STR_CHARS];
+	size_t n = s.length < CH_PY_VALUE_STR_CHARS ? (size_t)s.length : CH_PY_VALUE_STR_CHARS;
+	if (!ok(ch_py_str_chars(py, &s, 0, chars, n)))
+		return false;
+	size_t o = 0;
+	bool cut = n < s.length;
 	buf[o++] = q;
-	for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
-		if ((*p & 0xC0) != 0x80 && chars++ == CH_PY_VALUE_STR_CHARS) {
-			cut = true;
-			break;
-		}
-		char esc[8];
-		size_t k;
-		if (*p == '\\' || *p == (unsigned char)q)
-			k = (size_t)snprintf(esc, sizeof(esc), "\\%c", *p);
-		else if (*p == '\n')
-			k = (size_t)snprintf(esc, sizeof(esc), "\\n");
-		else if (*p == '\r')
-			k = (size_t)snprintf(esc, sizeof(esc), "\\r");
-		else if (*p == '\t')
-			k = (size_t)snprintf(esc, sizeof(esc), "\\t");
-		else if (*p < 0x20 || *p == 0x7f)
-			k = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", *p);
-		else {
-			esc[0] = (char)*p;
-			k = 1;
-		}
+	for (size_t i = 0; i < n; i++) {
+		char esc[12];
+		size_t k = ch_repr_str_char(chars[i], q, esc);
 		if (o + k + 5 >= max) {
-			/* back off to a character boundary before cutting */
-			while (o > 1 && ((unsigned char)buf[o - 1] & 0xC0) == 0x80)
-				o--;
-			if (o > 1 && ((unsigned char)buf[o - 1] & 0x80))
-				o--;
 			cut = true;
 			break;
 		}

@@ -24,11 +24,17 @@ struct ch_py_builtins {
 	uint64_t none, true_, false_;
 	uint64_t long_type, float_type, str_type, bytes_type, list_type, tuple_type, dict_type;
 	uint64_t code_type, cell_type;
+	/* used by show (py_show.c) */
+	uint64_t ellipsis, notimplemented;
+	uint64_t set_type, frozenset_type, function_type, module_type, type_type, method_type;
+	uint64_t classmethod_type, staticmethod_type, property_type;
+	uint64_t weakref_type, weakproxy_type, weakcallproxy_type;
 };
 
 void ch_py_builtins_init(struct ch_python *py, struct ch_py_builtins *b);
 
-/* Never fails: what cannot be read renders as "<unreadable 0x...>". */
+/* Never fails: what cannot be read renders as "<unreadable 0x...>".
+ * With py->redact, a str renders as "<str len N>". */
 void ch_py_value_render(struct ch_python *py, const struct ch_py_builtins *b, uint64_t obj, char *buf, size_t max);
 
 /* repr() of a C double, as CPython writes it ("1.5", "1e+100", "inf"). */

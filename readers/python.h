@@ -70,6 +70,10 @@ struct ch_python {
 	/* Known type addresses and per-type reference rules (py_refs*.c),
 	 * built on first use; NULL until then. */
 	struct ch_py_refs_cache *refs;
+	/* --redact: every rendering of str/bytes contents (py_value.c, show,
+	 * edge and referent labels of dict keys) gives the type and length
+	 * instead. Set by the CLI right after opening. */
+	bool redact;
 };
 
 struct ch_error *ch_python_open(struct ch_process *proc, struct ch_python **out);

@@ -53,6 +53,14 @@ json_t *ch_report_find_json(const struct ch_python *py, const struct ch_heap *he
 			    const struct ch_find_result *r, size_t limit);
 void ch_report_find_text(FILE *out, const struct ch_python *py, const struct ch_heap *heap, const char *name,
 			 const struct ch_find_result *r, size_t limit);
+/* show: the object at index (its table row, referent count) and its
+ * value tree (readers/py_show.h). */
+struct ch_show_tree;
+json_t *ch_report_show_json(const struct ch_python *py, const struct ch_analysis *a, uint32_t index,
+			    const struct ch_show_tree *t);
+void ch_report_show_text(FILE *out, const struct ch_python *py, const struct ch_analysis *a, uint32_t index,
+			 const struct ch_show_tree *t);
+
 /* "0", "1", "2", "permanent", "untracked": the key of a CH_GEN code. */
 const char *ch_report_gen_key(unsigned gen);
 

@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Compare `coreheap show` (and --redact) with the truth that
+fixtures/scenario_show.py recorded.
+
+For every recorded value V (`coreheap show CORE ADDR --json`):
+  * address, type and, for str/bytes/containers/instances, the length agree;
+  * repr equals Python's repr() exactly for everything coreheap renders in
+    full: str/bytes up to 1024 characters, ints up to 4300 digits, floats,
+    bool, None, Ellipsis, NotImplemented, tuple/list/dict/set/frozenset of
+    at most 10 items within --depth (list_nested is checked at --depth 5 for
+    equality and at the default depth for the elided third level), a list
+    that contains itself, functions, code, modules, classes, classmethod,
+    staticmethod, property, weakrefs, object();
+  * structurally where coreheap's text differs from repr() by design:
+      - long str/bytes: text/hex is a prefix of the value, length is len(),
+        truncated is set;
+      - huge ints: digits, leading and trailing 20 digits, or beyond the
+        exact bound bits and trailing 19 digits;
+      - containers over 10 items: the first 10 items, length, truncated;
+      - instances: the attribute names are exactly vars() plus set
+        __slots__ (the 40-attribute one: 32 shown, length 40, truncated),
+        and each value matches its recorded summary (str text, int
+        decimal, float repr, bool/None, else type and address);
+      - cell contents, bound method function and self, function file and
+        line: addresses and facts from the truth.
+--redact: `show` of the secret str, bytes and dict, `referrers` of the
+secret value and `stacks --locals` contain none of the secret texts (and do
+without --redact, so the test can fail); a non-object address gives exit 3
+and one line on stderr.
+
+Usage: check_show.py --coreheap BIN --core CORE --truth TRUTH
+Exit 0 when everything matches, 1 otherwise (each mismatch printed).
+"""
+import argparse
+import json
+import subprocess
+import sys
+
+
+def run(args, cmd, expect_rc=0, as_json=True):
+    full = [args.coreheap] + cmd + (["--json"] if as_json else []) + ["-q"]
+    p = subprocess.run(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    if p.returncode != expect_rc:
+        raise SystemExit("check_show: %s exited %d (expected %d): %s"
+                         % (" ".join(cmd), p.returncode, expect_rc, p.stderr.strip()))
+    return (json.loads(p.stdout) if as_json else p.stdout), p.stderr
+
+
+FULL = {"str_plain", "str_single", "str_double", "str_both", "str_escapes", "str_unicode", "str_nonprint",
+        "str_surrogate", "str_empty", "bytes_plain", "bytes_quote", "bytes_escapes", "bytes_empty",
+        "int_zero", "int_small", "int_neg", "int_2_30", "int_2_62", "int_neg_2_100", "int_10_50", "int_3_5000",
+        "float_tenth", "float_big", "float_negzero", "float_inf", "float_ninf", "float_nan", "float_third",
+        "float_1e16", "float_small", "float_whole", "float_neg", "tuple_empty", "tuple_one", "tuple_mixed",
+        "list_empty", "list_recursive", "dict_small", "dict_empty", "set_small", "set_empty",
+        "frozenset_one", "frozenset_empty", "bool_true", "bool_false", "none", "ellipsis", "notimplemented",
+        "function", "function_nested", "lambda", "code", "module_json", "module_sys", "class_plain", "class_int",
+        "classmethod", "staticmethod", "property", "weakref_live", "weakref_dead", "object",
+        "secret_str", "secret_bytes", "secret_dict"}
+
+
+truth_version = "3.13"
+
+
+def matches(v, s):
+    """Does the JSON value v agree with the recorded summary s?"""
+    if s["type"] == "str":
+        return v["kind"] == "str" and v.get("text") == s["str"] and v["length"] == len(s["str"])
+    if s["type"] == "int" and "decimal" in s:
+        return v["kind"] == "int" and v.get("decimal") == s["decimal"]
+    if s["type"] == "float":
+        return v["kind"] == "float" and v["repr"] == s["repr"]
+    if s["type"] == "bool":
+        return v["kind"] == "bool" and v["value"] == (s["repr"] == "True")
+    if s["type"] == "NoneType":
+        return v["kind"] == "none"
+    return v.get("type") == s["type"] and int(v.get("address", "0x0"), 16) == s["address"]
+
+
+def check_value(args, name, t, extra, errors):
+    doc, _ = run(args, ["show", args.core, hex(t["address"])])
+    where = "%s (%s at 0x%x)" % (name, t["type"], t["address"])
+    v = doc["value"]
+    if int(doc["address"], 16) != t["address"] or doc["type"] != t["type"]:
+        errors.append("%s: object %s %s" % (where, doc["address"], doc["type"]))
+    if v.get("type", t["type"]) != t["type"]:
+        errors.append("%s: value type %s" % (where, v.get("type")))
+    for key in ("refcount", "size", "referents"):
+        if not isinstance(doc.get(key), int):
+            errors.append("%s: %s missing" % (where, key))
+    # classmethod/staticmethod render as 3.10+ repr() does, with the callable
+    # (3.8/3.9 wrote <classmethod object at 0x...>): compared structurally there.
+    old_cm = name in ("classmethod", "staticmethod") and tuple(map(int, truth_version.split(".")[:2])) < (3, 10)
+    if name in FULL and not old_cm:
+        if doc["repr"] != t["repr"]:
+            errors.append("%s: repr %r, Python %r" % (where, doc["repr"][:300], (t["repr"] or "")[:300]))
+    if t["len"] is not None and "length" in v and not name.startswith("inst_") and v["length"] != t["len"]:
+        errors.append("%s: length %s, len() %d" % (where, v["length"], t["len"]))
+    if name in ("str_long", "bytes_long"):
+        full = t["summary"].get("str") if name == "str_long" else None
+        if name == "str_long":
+            ok = v.get("truncated") and full.startswith(v["text"]) and len(v["text"]) == 1024
+        else:
+            ok = v.get("truncated") and len(v["hex"]) == 2048 and set(bytes.fromhex(v["hex"])) == {ord("y")}
+        if not ok:
+            errors.append("%s: truncated rendering wrong: %s" % (where, json.dumps(v)[:200]))
+        if not doc["repr"].endswith("... (%d %s)" % (t["len"], "characters" if name == "str_long" else "bytes")):
+            errors.append("%s: repr lacks the length marker: ...%s" % (where, doc["repr"][-40:]))
+    if name in ("int_7_40000", "int_3_5000", "int_2_400000"):
+        e = extra[name]
+        if "decimal" in e and e["digits"] <= 4300:
+            if v.get("decimal") != e["decimal"]:
+                errors.append("%s: decimal differs" % where)
+        elif "digits" in e:
+            if (v.get("digits"), v.get("leading"), v.get("trailing"), v.get("negative")) != \
+                    (e["digits"], e["leading"], e["trailing"], e["negative"]):
+                errors.append("%s: %s, want digits %d %s...%s" % (where, json.dumps(v), e["digits"], e["leading"],
+                                                                   e["trailing"]))
+        elif (v.get("bits"), v.get("trailing"), v.get("negative")) != (e["bits"], e["trailing19"].zfill(19),
+                                                                       e["negative"]):
+            errors.append("%s: %s, want bits %d trailing %s" % (where, json.dumps(v), e["bits"], e["trailing19"]))
+    if name == "list_long":
+        got = [i.get("decimal") for i in v["items"]]
+        if got != [s["decimal"] for s in t["items"]] or not v.get("truncated") or "... 15 more" not in doc["repr"]:
+            errors.append("%s: %s" % (where, doc["repr"]))
+    if "items" in t and "items" in v and name not in ("list_recursive",):
+        for i, (a, b) in enumerate(zip(v["items"], t["items"])):
+            pairs = zip(a, b) if t["type"] == "dict" else [(a, b)]
+            for x, y in pairs:
+                if not matches(x, y):
+                    errors.append("%s: item %d %s, recorded %s" % (where, i, json.dumps(x)[:150], y))
+    if name.startswith("inst_"):
+        want = t["attributes"]
+        got = v.get("attributes", {})
+        if name == "inst_many":
+            if len(got) != 32 or v["length"] != 40 or not v.get("truncated") or not set(got) <= set(want):
+                errors.append("%s: %d attributes shown of %s" % (where, len(got), v.get("length")))
+        elif set(got) != set(want) or v["length"] != len(want):
+            errors.append("%s: attributes %s, recorded %s" % (where, sorted(got), sorted(want)))
+        for a in set(got) & set(want):
+            if not matches(got[a], want[a]):
+                errors.append("%s: attribute %s = %s, recorded %s" % (where, a, json.dumps(got[a])[:150], want[a]))
+    if name == "list_nested":
+        if v["items"][1]["items"][1].get("elided") is not True or v["items"][1]["items"][1]["length"] != 2:
+            errors.append("%s: third level not elided at the default depth: %s" % (where, doc["repr"]))
+        deep, _ = run(args, ["show", args.core, hex(t["address"]), "--depth", "5"])
+        if deep["repr"] != t["repr"]:
+            errors.append("%s: --depth 5 repr %s" % (where, deep["repr"]))
+    if name == "function":
+        e = extra["function"]
+        if (v["qualname"], v["file"], v["line"]) != (e["qualname"], e["file"], e["line"]):
+            errors.append("%s: %s, want %s" % (where, json.dumps(v), e))
+    if name == "method":
+        e = extra["method"]
+        if int(v["function"]["address"], 16) != e["function"] or int(v["self"]["address"], 16) != e["self"]:
+            errors.append("%s: %s" % (where, json.dumps(v)[:300]))
+    if name == "cell" and int(v["contents"]["address"], 16) != extra["cell"]["contents"]:
+        errors.append("%s: contents %s" % (where, v["contents"]))
+    if name in ("classmethod", "staticmethod") and int(v["callable"]["address"], 16) != extra[name]["callable"]:
+        errors.append("%s: callable %s" % (where, v["callable"]))
+    if name == "property" and int(v["fget"]["address"], 16) != extra["property"]["fget"]:
+        errors.append("%s: fget %s" % (where, v["fget"]))
+    if name == "weakref_live" and int(v["target"], 16) != extra["weakref_live"]["target"]:
+        errors.append("%s: target %s" % (where, v["target"]))
+    if name == "weakref_dead" and v["target"] is not None:
+        errors.append("%s: a dead weakref has target %s" % (where, v["target"]))
+    if name == "class_plain" and [b["name"] for b in v["bases"]] != extra["class_plain"]["bases"]:
+        errors.append("%s: bases %s" % (where, v["bases"]))
+
+
+def check_redact(args, truth, errors):
+    secrets = truth["secrets"]
+    vals = truth["values"]
+    outputs = {}
+    for redact in (False, True):
+        flag = ["--redact"] if redact else []
+        texts = []
+        for name in ("secret_str", "secret_bytes", "secret_dict"):
+            for as_json in (True, False):
+                out, _ = run(args, ["show", args.core, hex(vals[name]["address"])] + flag, as_json=False)
+                texts.append(out)
+                out, _ = run(args, ["show", args.core, hex(vals[name]["address"]), "--json"] + flag, as_json=False)
+                texts.append(out)
+        out, _ = run(args, ["referrers", args.core, hex(truth["secret_value"]), "--limit", "0"] + flag, as_json=False)
+        texts.append(out)
+        out, _ = run(args, ["referents", args.core, hex(vals["secret_dict"]["address"])] + flag, as_json=False)
+        texts.append(out)
+        out, _ = run(args, ["stacks", args.core, "--locals"] + flag, as_json=False)
+        texts.append(out)
+        outputs[redact] = "\n".join(texts)
+    for s in secrets:
+        if s not in outputs[False]:
+            errors.append("without --redact the secret %r appears nowhere: the redaction test could not fail" % s)
+        if s in outputs[True]:
+            errors.append("--redact output contains the secret %r" % s)
+    for marker in ("<str len %d>" % len(secrets[1]), "<bytes len %d>" % len(secrets[2]),
+                   "[<str len %d>]" % len(secrets[0])):
+        if marker not in outputs[True]:
+            errors.append("--redact output lacks %s" % marker)
+    doc, _ = run(args, ["show", args.core, hex(vals["secret_str"]["address"]), "--redact"])
+    if doc["value"] != {"kind": "str", "address": doc["address"], "type": "str", "redacted": True,
+                        "length": len(secrets[1])}:
+        errors.append("redacted str value: %s" % doc["value"])
+
+
+def check_not_object(args, errors):
+    p = subprocess.run([args.coreheap, "show", args.core, "0x1000", "-q"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True)
+    lines = p.stderr.strip().splitlines()
+    if p.returncode != 3 or len(lines) != 1 or "is not the address of a Python object" not in lines[0] or p.stdout:
+        errors.append("show 0x1000: exit %d, stderr %r, stdout %r" % (p.returncode, p.stderr, p.stdout[:100]))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--coreheap", required=True)
+    ap.add_argument("--core", required=True)
+    ap.add_argument("--truth", required=True)
+    args = ap.parse_args()
+    with open(args.truth) as f:
+        truth = json.load(f)
+    errors = []
+    global truth_version
+    truth_version = truth["version"]
+    for name, t in sorted(truth["values"].items()):
+        check_value(args, name, t, truth["extra"], errors)
+    check_redact(args, truth, errors)
+    check_not_object(args, errors)
+    for e in errors:
+        print("check_show: " + e)
+    print("check_show: %d values of CPython %s: %s" % (len(truth["values"]), truth["version"],
+                                                       "%d mismatches" % len(errors) if errors else "all match"))
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
