@@ -37,6 +37,7 @@ import os
 import subprocess
 import sys
 
+SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error", "UndefinedBehaviorSanitizer")
 FAILED = []
 PASSED = [0]
 
@@ -52,6 +53,9 @@ def check(ok, what):
 def run(args, cmd, expect=None):
     p = subprocess.run([args.coreheap] + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        universal_newlines=True, timeout=600)
+    # An ASan report exits 1, the --fail-if code: never let one pass as a condition.
+    check(not any(m in p.stderr for m in SANITIZER_MARKS),
+          "`coreheap %s` tripped a sanitizer:\n%s" % (" ".join(cmd), p.stderr[-3000:]))
     if expect is not None and p.returncode != expect:
         raise SystemExit("check_diff: `coreheap %s` exited %d (expected %d): %s"
                          % (" ".join(cmd), p.returncode, expect, p.stderr.strip()))
