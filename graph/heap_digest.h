@@ -58,7 +58,6 @@ struct ch_heap_digest {
 	struct ch_gc_state gc;           /* addresses and list heads are zero */
 	uint64_t frozen;
 	struct ch_type_row totals;       /* .type unused */
-	uint64_t ntypes_total;           /* = ntypes */
 	uint64_t unreachable, unreachable_bytes, cycles;
 	uint64_t freed_with, freed_with_bytes, acyclic, acyclic_bytes;
 	struct ch_digest_type *types;    /* sorted by name (strcmp) */
