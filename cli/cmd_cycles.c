@@ -23,7 +23,9 @@ static int run_cycles(const struct ch_cli_command *cmd, int argc, char **argv)
 			doc = ch_report_cycles_json(s.py, &unreachable, &a, s.opts.limit);
 		else
 			ch_report_cycles_text(s.out, s.py, &unreachable, &a, s.opts.limit);
-		code = ch_session_finish(&s, doc);
+		static const struct ch_ndjson_rows rows[] = {{"groups", "group"}, {"unreachable.types", "unreachable_type"}};
+		code = ch_session_finish_rows(&s, doc, rows, 2, "cycles");
+		code = ch_session_gate_analysis(&s, &a, code);
 	}
 	ch_type_histogram_deinit(&unreachable);
 	ch_analysis_deinit(&a);
@@ -35,11 +37,15 @@ const struct ch_cli_command ch_cmd_cycles = {
 	.name = "cycles",
 	.summary = "The garbage a full gc.collect() would free, grouped by the shape of its reference cycles.\n\n"
 		   "Options:\n"
-		   "  --limit N            show the N largest cycle shapes (default 20, 0 for all)\n\n"
+		   "  --limit N            show the N largest cycle shapes (default 20, 0 for all)\n"
+		   "  --fail-if EXPR       exit 1 if EXPR holds, e.g. 'unreachable.bytes > 1MB'\n"
+		   "                       (repeatable; README, Gating, lists the figures)\n"
+		   "  --format ndjson      one record per line: each shape, each garbage type, then the rest\n\n"
 		   "Examples:\n"
 		   "  coreheap cycles core.1234\n"
-		   "  coreheap cycles core.1234 --json --limit 0 | jq '.groups[0].edges'\n",
+		   "  coreheap cycles core.1234 --json --limit 0 | jq '.groups[0].edges'\n"
+		   "  coreheap cycles core.1234 --fail-if 'unreachable.cycles > 0'\n",
 	.usage = "cycles [options] CORE",
-	.extras = CH_OPT_LIMIT,
+	.extras = CH_OPT_LIMIT | CH_OPT_FAIL_IF | CH_OPT_NDJSON,
 	.run = run_cycles,
 };

@@ -46,6 +46,7 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 		else
 			ch_report_summary_text(s.out, s.py, &types, &a.replay, &a.cycles, &findings, &stacks, crashed);
 		code = ch_session_finish(&s, doc);
+		code = ch_session_gate_analysis(&s, &a, code);
 	}
 	ch_py_stacks_deinit(&stacks);
 	ch_type_histogram_deinit(&types);
@@ -57,10 +58,14 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 const struct ch_cli_command ch_cmd_summary = {
 	.name = "summary",
 	.summary = "One screen for triage: runtime, GC state, heap totals, top types, garbage, cycles, findings.\n\n"
+		   "Options:\n"
+		   "  --fail-if EXPR       exit 1 if EXPR holds, e.g. 'unreachable.bytes > 1MB' or\n"
+		   "                       'gc.enabled == false' (repeatable; README, Gating, lists the figures)\n\n"
 		   "Examples:\n"
 		   "  coreheap summary core.1234\n"
-		   "  coreheap summary core.1234 --json | jq .findings\n",
+		   "  coreheap summary core.1234 --json | jq .findings\n"
+		   "  coreheap summary core.1234 --fail-if 'unreachable.bytes > 1MB' --fail-if 'not gc.enabled'\n",
 	.usage = "summary [options] CORE",
-	.extras = 0,
+	.extras = CH_OPT_FAIL_IF,
 	.run = run_summary,
 };

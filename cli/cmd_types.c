@@ -38,7 +38,8 @@ static int run_types(const struct ch_cli_command *cmd, int argc, char **argv)
 		doc = ch_report_types_json(s.py, &hist);
 	else
 		ch_report_types_text(s.out, s.py, &hist, s.opts.generation);
-	code = ch_session_finish(&s, doc);
+	static const struct ch_ndjson_rows rows[] = {{"types", "type"}};
+	code = ch_session_finish_rows(&s, doc, rows, 1, "types");
 	ch_type_histogram_deinit(&hist);
 	ch_edges_deinit(&edges);
 	ch_heap_deinit(&heap);
@@ -53,11 +54,12 @@ const struct ch_cli_command ch_cmd_types = {
 		   "Options:\n"
 		   "  --top N              only the first N rows (TOTAL still covers every type)\n"
 		   "  --sort count|bytes   order of the rows (default count)\n"
-		   "  --generation G       only objects in generation 0, 1, 2, permanent or untracked\n\n"
+		   "  --generation G       only objects in generation 0, 1, 2, permanent or untracked\n"
+		   "  --format ndjson      one record per line: each type, then the totals\n\n"
 		   "Examples:\n"
 		   "  coreheap types core.1234 --top 20 --sort bytes\n"
 		   "  coreheap types core.1234 --generation 2 --json -o gen2.json\n",
 	.usage = "types [options] CORE",
-	.extras = CH_OPT_TOP | CH_OPT_SORT | CH_OPT_GENERATION,
+	.extras = CH_OPT_TOP | CH_OPT_SORT | CH_OPT_GENERATION | CH_OPT_NDJSON,
 	.run = run_types,
 };

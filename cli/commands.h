@@ -15,5 +15,7 @@ extern const struct ch_cli_command ch_cmd_find;
 extern const struct ch_cli_command ch_cmd_roots;
 extern const struct ch_cli_command ch_cmd_anomalies;
 extern const struct ch_cli_command ch_cmd_show;
+extern const struct ch_cli_command ch_cmd_snapshot;
+extern const struct ch_cli_command ch_cmd_diff;
 
 #endif

@@ -17,6 +17,8 @@ static const struct ch_cli_command *const commands[] = {
 	&ch_cmd_roots,
 	&ch_cmd_anomalies,
 	&ch_cmd_show,
+	&ch_cmd_snapshot,
+	&ch_cmd_diff,
 };
 
 static void usage(FILE *out)
@@ -30,7 +32,7 @@ static void usage(FILE *out)
 		fprintf(out, "  %-8s %.*s\n", commands[i]->name, nl ? (int)(nl - s) : (int)strlen(s), s);
 	}
 	fprintf(out, "\nRun 'coreheap COMMAND --help' for a command's options and examples.\n"
-		     "Exit codes: 0 ok, 2 usage, 3 unreadable input, 4 unsupported input, 5 partial result, 6 internal.\n");
+		     "Exit codes: 0 ok, 1 a --fail-if condition held, 2 usage, 3 unreadable input, 4 unsupported input, 5 partial result, 6 internal.\n");
 }
 
 int main(int argc, char **argv)

@@ -6,6 +6,7 @@
 #include "exit_codes.h"
 #include "graph/analysis.h"
 #include "graph/roots.h"
+#include "graph/heap_digest.h"
 #include "reports/report.h"
 
 static int report_error(struct ch_error *err)
@@ -16,7 +17,8 @@ static int report_error(struct ch_error *err)
 	return code;
 }
 
-int ch_session_begin(struct ch_session *s, const struct ch_cli_command *cmd, int argc, char **argv, bool *done)
+int ch_session_parse(struct ch_session *s, const struct ch_cli_command *cmd, int argc, char **argv,
+		     enum ch_gate_scope scope, bool *done)
 {
 	memset(s, 0, sizeof(*s));
 	s->cmd = cmd;
@@ -26,7 +28,28 @@ int ch_session_begin(struct ch_session *s, const struct ch_cli_command *cmd, int
 		*done = true;
 		return r < 0 ? CH_EXIT_OK : r;
 	}
+	for (size_t i = 0; i < s->opts.nfail_if; i++) {
+		struct ch_error *err = ch_gate_parse(s->opts.fail_if[i], scope, &s->gates[s->ngates]);
+		if (err) {
+			*done = true;
+			r = err->kind == CH_ERR_USAGE
+				    ? ch_cli_usage_error(cmd, "--fail-if '%s': %s", s->opts.fail_if[i], err->message)
+				    : report_error(ch_error_new(err->kind, "%s", err->message));
+			ch_error_free(err);
+			ch_session_end(s);
+			return r;
+		}
+		s->ngates++;
+	}
 	ch_progress_init(&s->progress, s->opts.quiet);
+	return 0;
+}
+
+int ch_session_begin(struct ch_session *s, const struct ch_cli_command *cmd, int argc, char **argv, bool *done)
+{
+	int r = ch_session_parse(s, cmd, argc, argv, CH_GATE_HEAP, done);
+	if (*done)
+		return r;
 	struct ch_error *err = ch_process_open(s->opts.core, &s->opts.process, &s->proc);
 	if (!err)
 		err = ch_python_open(s->proc, &s->py);
@@ -37,6 +60,11 @@ int ch_session_begin(struct ch_session *s, const struct ch_cli_command *cmd, int
 		ch_session_end(s);
 		return report_error(err);
 	}
+	return ch_session_open_output(s, done);
+}
+
+int ch_session_open_output(struct ch_session *s, bool *done)
+{
 	s->out = stdout;
 	if (s->opts.output) {
 		s->out = fopen(s->opts.output, "w");
@@ -88,12 +116,17 @@ int ch_session_fail(struct ch_session *s, struct ch_error *err)
 	return report_error(err);
 }
 
-int ch_session_finish(struct ch_session *s, json_t *doc)
+int ch_session_finish_rows(struct ch_session *s, json_t *doc, const struct ch_ndjson_rows *rows, size_t nrows,
+			   const char *record)
 {
 	ch_progress_done(&s->progress);
+	const struct ch_diag *diag = s->diag ? s->diag : &s->py->diag;
 	int code = CH_EXIT_OK;
 	if (doc) {
-		if (ch_report_write_json(s->out, doc, &s->py->diag) != 0)
+		int w = record && s->opts.format == CH_FORMAT_NDJSON
+				? ch_report_write_ndjson(s->out, doc, rows, nrows, record, diag)
+				: ch_report_write_json(s->out, doc, diag);
+		if (w != 0)
 			code = CH_EXIT_INTERNAL;
 		json_decref(doc);
 	}
@@ -101,15 +134,52 @@ int ch_session_finish(struct ch_session *s, json_t *doc)
 		fprintf(stderr, "coreheap: error: writing the report failed\n");
 		code = CH_EXIT_INTERNAL;
 	}
-	if (!s->opts.quiet || s->py->diag.partial)
-		ch_report_warnings(stderr, &s->py->diag);
-	if (code == CH_EXIT_OK && s->py->diag.partial)
+	if (!s->opts.quiet || diag->partial)
+		ch_report_warnings(stderr, diag);
+	if (code == CH_EXIT_OK && diag->partial)
 		code = CH_EXIT_PARTIAL;
+	return code;
+}
+
+int ch_session_finish(struct ch_session *s, json_t *doc)
+{
+	return ch_session_finish_rows(s, doc, NULL, 0, NULL);
+}
+
+int ch_session_gate(struct ch_session *s, const struct ch_gate_env *env, int code)
+{
+	bool held = false;
+	for (size_t i = 0; i < s->ngates; i++) {
+		char why[1024];
+		if (ch_gate_eval(s->gates[i], env, why, sizeof(why))) {
+			fprintf(stderr, "coreheap: --fail-if held: %s%s%s%s\n", ch_gate_text(s->gates[i]), *why ? " (" : "",
+				why, *why ? ")" : "");
+			held = true;
+		}
+	}
+	if (held && (code == CH_EXIT_OK || code == CH_EXIT_PARTIAL))
+		return CH_EXIT_CONDITION;
+	return code;
+}
+
+int ch_session_gate_analysis(struct ch_session *s, const struct ch_analysis *a, int code)
+{
+	if (!s->ngates)
+		return code;
+	struct ch_heap_digest d;
+	struct ch_error *err = ch_heap_digest_build(&d, s->py, a);
+	if (err)
+		return ch_session_fail(s, err);
+	struct ch_gate_env env = {.heap = &d};
+	code = ch_session_gate(s, &env, code);
+	ch_heap_digest_deinit(&d);
 	return code;
 }
 
 void ch_session_end(struct ch_session *s)
 {
+	for (size_t i = 0; i < s->ngates; i++)
+		ch_gate_free(s->gates[i]);
 	if (s->out && s->out != stdout)
 		fclose(s->out);
 	ch_python_close(s->py);

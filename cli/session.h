@@ -7,9 +7,11 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "graph/gate.h"
 #include "options.h"
 #include "progress.h"
 #include "readers/python.h"
+#include "reports/report.h"
 
 struct ch_session {
 	const struct ch_cli_command *cmd;
@@ -18,13 +20,28 @@ struct ch_session {
 	struct ch_python *py;
 	struct ch_progress progress;
 	FILE *out;
+	/* Where warnings and the partial flag come from: NULL for py->diag.
+	 * Commands without a core of their own (diff) point it at theirs. */
+	struct ch_diag *diag;
+	/* The --fail-if expressions, parsed (and so checked) with the options,
+	 * before any core is opened. */
+	struct ch_gate *gates[CH_MAX_FAIL_IF];
+	size_t ngates;
 };
 
 /* Returns 0 when the session is ready; otherwise the exit code to return
  * (after printing the reason). --help yields CH_EXIT_OK with nothing open. */
 int ch_session_begin(struct ch_session *s, const struct ch_cli_command *cmd, int argc, char **argv, bool *done);
 
+/* The two halves of ch_session_begin for commands whose inputs are not
+ * one core (diff): parse the options and the --fail-if expressions (over
+ * scope), then, once the inputs are read, open the output. Same return
+ * convention as ch_session_begin. */
 struct ch_analysis;
+
+int ch_session_parse(struct ch_session *s, const struct ch_cli_command *cmd, int argc, char **argv,
+		     enum ch_gate_scope scope, bool *done);
+int ch_session_open_output(struct ch_session *s, bool *done);
 
 /* ch_session_begin, then the whole-heap pipeline (graph/analysis.h), which
  * cycles, summary, find and referrers all start from. On any failure the
@@ -47,6 +64,20 @@ int ch_session_fail(struct ch_session *s, struct ch_error *err);
  * report was already written to s->out. Prints warnings; returns the exit
  * code (CH_EXIT_PARTIAL when the diagnostics say so). */
 int ch_session_finish(struct ch_session *s, json_t *doc);
+/* ch_session_finish for commands with --format ndjson: then the arrays
+ * named in rows go one element per line and the rest of the document last,
+ * tagged with record (reports/report.h); otherwise as ch_session_finish. */
+int ch_session_finish_rows(struct ch_session *s, json_t *doc, const struct ch_ndjson_rows *rows, size_t nrows,
+			   const char *record);
+
+/* Evaluates the --fail-if expressions over env after the report is out.
+ * Each one that holds is named on stderr with the values it saw; then the
+ * result is CH_EXIT_CONDITION, unless code is already a failure worse than
+ * a partial result. Without --fail-if, returns code. */
+int ch_session_gate(struct ch_session *s, const struct ch_gate_env *env, int code);
+/* ch_session_gate over the digest of the session's analysed heap (built
+ * only when there are conditions): summary, cycles. */
+int ch_session_gate_analysis(struct ch_session *s, const struct ch_analysis *a, int code);
 
 void ch_session_end(struct ch_session *s);
 

@@ -92,6 +92,38 @@ json_t *ch_report_anomalies_json(const struct ch_python *py, const struct ch_ana
 				 const struct ch_anomalies *an, size_t limit);
 void ch_report_anomalies_text(FILE *out, const struct ch_python *py, const struct ch_analysis *a, const struct ch_roots *r,
 			      const struct ch_anomalies *an, size_t limit);
+/* snapshot: the digest of a heap (graph/heap_digest.h), schema in README. */
+struct ch_heap_digest;
+struct ch_digest_group;
+json_t *ch_report_snapshot_json(const struct ch_python *py, const struct ch_heap_digest *d);
+/* As ch_report_write_json, but compact (one line): snapshots are stored. */
+int ch_report_write_snapshot(FILE *out, json_t *doc, const struct ch_diag *diag);
+/* {"types": [{"type", "count"}], "edges": [...]}: a cycle shape of a digest. */
+json_t *ch_report_digest_group_json(const struct ch_heap_digest *d, const struct ch_digest_group *g);
+
+/* diff: A and B as the user named them; kind is "core" or "snapshot". */
+struct ch_diff;
+struct ch_diff_side {
+	const char *source;
+	const char *kind;
+};
+json_t *ch_report_diff_json(const struct ch_diff *d, const struct ch_diff_side *a, const struct ch_diff_side *b);
+void ch_report_diff_text(FILE *out, const struct ch_diff *d, const struct ch_diff_side *a,
+			 const struct ch_diff_side *b);
+
+/* --format ndjson: the arrays of a report, one element per line. path is a
+ * key of the document or "outer.key"; each line is {"record": record, ...}. */
+struct ch_ndjson_rows {
+	const char *path;
+	const char *record;
+};
+/* Writes each listed array of doc one element per line, removing it from
+ * doc, then the rest of doc (with "partial" and "warnings") as the last
+ * line, tagged with record. Returns 0 or -1 on a write error. */
+int ch_report_write_ndjson(FILE *out, json_t *doc, const struct ch_ndjson_rows *rows, size_t nrows,
+			   const char *record, const struct ch_diag *diag);
+/* Sets "partial" and "warnings" of doc from the diagnostics. */
+void ch_report_json_status(json_t *doc, const struct ch_diag *diag);
 
 /* Adds "partial" and "warnings" from the diagnostics, writes the document
  * (sorted keys are not used: key order is the documented order) and a

@@ -26,13 +26,18 @@ json_t *ch_report_runtime_json(const struct ch_python *py)
 	return r;
 }
 
-int ch_report_write_json(FILE *out, json_t *doc, const struct ch_diag *diag)
+void ch_report_json_status(json_t *doc, const struct ch_diag *diag)
 {
 	json_object_set_new(doc, "partial", json_boolean(diag->partial));
 	json_t *w = json_array();
 	for (size_t i = 0; i < diag->n; i++)
 		json_array_append_new(w, json_string(diag->messages[i]));
 	json_object_set_new(doc, "warnings", w);
+}
+
+int ch_report_write_json(FILE *out, json_t *doc, const struct ch_diag *diag)
+{
+	ch_report_json_status(doc, diag);
 	int r = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (r == 0 && fputc('\n', out) == EOF)
 		r = -1;

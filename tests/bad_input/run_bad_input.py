@@ -53,6 +53,9 @@ EXIT_OK, EXIT_USAGE, EXIT_INPUT, EXIT_UNSUPPORTED, EXIT_PARTIAL = 0, 2, 3, 4, 5
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error", "UndefinedBehaviorSanitizer")
 
 
+CORE_AGAIN = object()  # positional_extras: the input under test, once more
+
+
 class Failure(Exception):
     pass
 
@@ -280,13 +283,17 @@ class Runner:
         """Arguments a command needs after CORE, from its usage line: an
         ADDR gets an address that is never an object (the page at 0x1000),
         so the command must end in a clean one-line error; a required
-        --type NAME gets "dict" with --subclasses (every type's MRO is read)."""
+        --type NAME gets "dict" with --subclasses (every type's MRO is read);
+        a second input ("diff [options] A B") gets the same input again
+        (CORE_AGAIN, replaced by expect_sane)."""
         if not hasattr(self, "_extras"):
             self._extras = {}
         if cmd not in self._extras:
             r = self.expect_ok([cmd, "--help"])
             usage = r.out.splitlines()[0] if r.out else ""
             self._extras[cmd] = ["0x1000"] if "ADDR" in usage else []
+            if re.search(r" A B$", usage):
+                self._extras[cmd].append(CORE_AGAIN)
             if "--type NAME" in usage:
                 self._extras[cmd] += ["--type", "dict", "--subclasses"]
         return self._extras[cmd]
@@ -298,7 +305,8 @@ class Runner:
         for cmd in self.commands():
             if cmd in skip:
                 continue
-            args = [cmd, "--json"] + list(extra) + [core] + self.positional_extras(cmd)
+            args = [cmd, "--json"] + list(extra) + [core] + [core if a is CORE_AGAIN else a
+                                                             for a in self.positional_extras(cmd)]
             r = self.run(*args)
             if r.rc in (EXIT_INPUT, EXIT_UNSUPPORTED):
                 self.expect_error(args, r.rc)

@@ -1,0 +1,122 @@
+#include <string.h>
+
+#include "commands.h"
+#include "exit_codes.h"
+#include "graph/analysis.h"
+#include "graph/diff.h"
+#include "graph/heap_digest.h"
+#include "readers/snapshot_file.h"
+#include "reports/report.h"
+#include "session.h"
+
+/* One side of the diff as a digest: a snapshot is read; a core is opened,
+ * analysed, digested and closed again, so two large cores are never in
+ * memory at once. */
+static struct ch_error *load_side(struct ch_session *s, const char *path, struct ch_heap_digest *d,
+				  struct ch_diff_side *side)
+{
+	side->source = path;
+	if (ch_snapshot_sniff(path)) {
+		side->kind = "snapshot";
+		return ch_snapshot_read(path, d);
+	}
+	side->kind = "core";
+	struct ch_process *proc = NULL;
+	struct ch_python *py = NULL;
+	struct ch_analysis a;
+	struct ch_error *err = ch_process_open(path, &s->opts.process, &proc);
+	if (!err)
+		err = ch_python_open(proc, &py);
+	if (!err)
+		err = ch_analysis_run(&a, py, ch_progress_update, &s->progress);
+	if (!err) {
+		err = ch_heap_digest_build(d, py, &a);
+		ch_analysis_deinit(&a);
+	}
+	ch_python_close(py);
+	ch_process_close(proc);
+	return err;
+}
+
+/* The diff's warnings: each side's, named by side. */
+static void merge_diag(struct ch_diag *out, const struct ch_heap_digest *a, const struct ch_heap_digest *b)
+{
+	ch_diag_init(out);
+	const struct ch_heap_digest *sides[2] = {a, b};
+	for (int i = 0; i < 2; i++) {
+		for (size_t k = 0; k < sides[i]->diag.n; k++)
+			ch_diag_warn(out, "%c: %s", "AB"[i], sides[i]->diag.messages[k]);
+		out->dropped += sides[i]->diag.dropped;
+		out->partial |= sides[i]->diag.partial;
+	}
+}
+
+static int run_diff(const struct ch_cli_command *cmd, int argc, char **argv)
+{
+	struct ch_session s;
+	bool done;
+	int code = ch_session_parse(&s, cmd, argc, argv, CH_GATE_DIFF, &done);
+	if (done)
+		return code;
+	struct ch_heap_digest a, b;
+	struct ch_diff_side sa, sb;
+	ch_heap_digest_init(&a);
+	ch_heap_digest_init(&b);
+	struct ch_error *err = load_side(&s, s.opts.core, &a, &sa);
+	if (!err)
+		err = load_side(&s, s.opts.second, &b, &sb);
+	if (err) {
+		ch_heap_digest_deinit(&a);
+		ch_heap_digest_deinit(&b);
+		code = ch_session_fail(&s, err);
+		ch_session_end(&s);
+		return code;
+	}
+	struct ch_diag diag;
+	merge_diag(&diag, &a, &b);
+	s.diag = &diag;
+	struct ch_diff d;
+	code = ch_session_open_output(&s, &done);
+	if (!done) {
+		err = ch_diff_compute(&d, &a, &b);
+		if (err) {
+			code = ch_session_fail(&s, err);
+		} else {
+			static const struct ch_ndjson_rows rows[] = {{"types", "type"}, {"groups", "group"}};
+			json_t *doc = NULL;
+			if (s.opts.json)
+				doc = ch_report_diff_json(&d, &sa, &sb);
+			else
+				ch_report_diff_text(s.out, &d, &sa, &sb);
+			code = ch_session_finish_rows(&s, doc, rows, 2, "diff");
+			struct ch_gate_env env = {.a = &a, .b = &b, .diff = &d};
+			code = ch_session_gate(&s, &env, code);
+			ch_diff_deinit(&d);
+		}
+		ch_session_end(&s);
+	}
+	ch_diag_deinit(&diag);
+	ch_heap_digest_deinit(&a);
+	ch_heap_digest_deinit(&b);
+	return code;
+}
+
+const struct ch_cli_command ch_cmd_diff = {
+	.name = "diff",
+	.summary = "What changed between two heaps: per-type count and byte deltas, GC state, garbage.\n\n"
+		   "A and B are each a core or a snapshot (`coreheap snapshot`), told apart by their\n"
+		   "contents; A is the earlier heap. Types are listed new, grown, shrunk or gone, by\n"
+		   "growth in bytes; cycle shapes likewise. `--fail-if` gates a pipeline on the result\n"
+		   "(exit 1 when a condition holds; README, Gating, lists the figures).\n\n"
+		   "Options:\n"
+		   "  --fail-if EXPR       exit 1 if EXPR holds, e.g. \"growth('app.Session').count > 100\"\n"
+		   "                       (repeatable; unqualified figures are B's, a.X and b.X name a side)\n"
+		   "  --format ndjson      one record per line: each type, each shape, then the rest\n\n"
+		   "Examples:\n"
+		   "  coreheap diff before.json core.5678\n"
+		   "  coreheap diff before.json after.json --json | jq '.types[:5]'\n"
+		   "  coreheap diff before.json after.json --fail-if 'unreachable.bytes_delta > 1MB'\n",
+	.usage = "diff [options] A B",
+	.extras = CH_OPT_FAIL_IF | CH_OPT_NDJSON | CH_OPT_SECOND,
+	.run = run_diff,
+};

@@ -1,0 +1,206 @@
+#include <inttypes.h>
+#include <string.h>
+
+#include "graph/diff.h"
+#include "report.h"
+
+static json_t *u64(uint64_t v)
+{
+	return json_integer((json_int_t)v);
+}
+
+static json_t *side_json(const struct ch_diff_side *s, const struct ch_heap_digest *h)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "source", json_string(s->source));
+	json_object_set_new(o, "kind", json_string(s->kind));
+	json_object_set_new(o, "version", json_string(ch_digest_str(h, h->version)));
+	json_object_set_new(o, "pid", h->pid >= 0 ? json_integer(h->pid) : json_null());
+	json_object_set_new(o, "partial", json_boolean(h->diag.partial));
+	return o;
+}
+
+/* {"<name>_a": a, "<name>_b": b, "<name>_delta": b - a} into o. */
+static void triple(json_t *o, const char *name, uint64_t a, uint64_t b)
+{
+	char key[48];
+	snprintf(key, sizeof(key), "%s_a", name);
+	json_object_set_new(o, key, u64(a));
+	snprintf(key, sizeof(key), "%s_b", name);
+	json_object_set_new(o, key, u64(b));
+	snprintf(key, sizeof(key), "%s_delta", name);
+	json_object_set_new(o, key, json_integer(ch_diff_delta(a, b)));
+}
+
+static json_t *row_json(const struct ch_diff_row *r)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "count_a", u64(r->count_a));
+	json_object_set_new(o, "count_b", u64(r->count_b));
+	json_object_set_new(o, "count_delta", json_integer(r->count_delta));
+	json_object_set_new(o, "bytes_a", u64(r->bytes_a));
+	json_object_set_new(o, "bytes_b", u64(r->bytes_b));
+	json_object_set_new(o, "bytes_delta", json_integer(r->bytes_delta));
+	json_object_set_new(o, "status", json_string(ch_diff_status_name(r->status)));
+	return o;
+}
+
+json_t *ch_report_diff_json(const struct ch_diff *d, const struct ch_diff_side *a, const struct ch_diff_side *b)
+{
+	json_t *doc = json_object();
+	json_object_set_new(doc, "a", side_json(a, d->a));
+	json_object_set_new(doc, "b", side_json(b, d->b));
+	json_t *totals = json_object();
+	triple(totals, "count", d->a->totals.count, d->b->totals.count);
+	triple(totals, "bytes", d->a->totals.bytes, d->b->totals.bytes);
+	json_object_set_new(doc, "totals", totals);
+	json_t *types = json_array();
+	for (size_t i = 0; i < d->ntypes; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "type", json_string(d->types[i].name));
+		json_t *r = row_json(&d->types[i]);
+		json_object_update(o, r);
+		json_decref(r);
+		json_array_append_new(types, o);
+	}
+	json_object_set_new(doc, "types", types);
+	json_t *gc = json_object();
+	json_object_set_new(gc, "a", ch_report_gc_json(&d->a->gc, d->a->frozen));
+	json_object_set_new(gc, "b", ch_report_gc_json(&d->b->gc, d->b->frozen));
+	json_t *changed = json_array();
+	for (int f = 0; f < CH_DIFF_GC_NFIELDS; f++)
+		if (d->gc_changed & (1u << f))
+			json_array_append_new(changed, json_string(ch_diff_gc_field_name(f)));
+	json_object_set_new(gc, "changed", changed);
+	json_object_set_new(doc, "gc", gc);
+	json_t *u = json_object();
+	triple(u, "objects", d->a->unreachable, d->b->unreachable);
+	triple(u, "bytes", d->a->unreachable_bytes, d->b->unreachable_bytes);
+	triple(u, "cycles", d->a->cycles, d->b->cycles);
+	json_object_set_new(doc, "unreachable", u);
+	json_t *groups = json_array();
+	for (size_t i = 0; i < d->ngroups; i++) {
+		const struct ch_diff_row *r = &d->groups[i];
+		json_t *o = r->gb ? ch_report_digest_group_json(d->b, r->gb) : ch_report_digest_group_json(d->a, r->ga);
+		json_t *x = row_json(r);
+		json_object_update(o, x);
+		json_decref(x);
+		json_array_append_new(groups, o);
+	}
+	json_object_set_new(doc, "groups", groups);
+	return doc;
+}
+
+static void side_text(FILE *out, const char *label, const struct ch_diff_side *s, const struct ch_heap_digest *h)
+{
+	fprintf(out, "%s: %s (%s, CPython %s", label, s->source, s->kind, ch_digest_str(h, h->version));
+	if (h->pid >= 0)
+		fprintf(out, ", pid %" PRId64, h->pid);
+	fprintf(out, "%s)\n", h->diag.partial ? ", PARTIAL" : "");
+}
+
+static void change_text(FILE *out, uint64_t a, uint64_t b, const char *unit)
+{
+	fprintf(out, "%" PRIu64 " -> %" PRIu64 " %s (%+" PRId64 ")", a, b, unit, ch_diff_delta(a, b));
+}
+
+static void gens_text(FILE *out, const int *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		fprintf(out, "%s%d", i ? "/" : "", v[i]);
+}
+
+static void gc_text(FILE *out, const struct ch_diff *d)
+{
+	const struct ch_gc_state *a = &d->a->gc, *b = &d->b->gc;
+	if (!d->gc_changed) {
+		fprintf(out, "gc:          unchanged (%s)\n", b->enabled ? "enabled" : "DISABLED");
+		return;
+	}
+	const char *lead = "gc:          ";
+	for (int f = 0; f < CH_DIFF_GC_NFIELDS; f++) {
+		if (!(d->gc_changed & (1u << f)))
+			continue;
+		fprintf(out, "%s%s: ", lead, ch_diff_gc_field_name(f));
+		lead = "             ";
+		switch (f) {
+		case CH_DIFF_GC_ENABLED:
+			fprintf(out, "%s -> %s", a->enabled ? "true" : "false", b->enabled ? "true" : "false");
+			break;
+		case CH_DIFF_GC_COLLECTING:
+			fprintf(out, "%s -> %s", a->collecting ? "true" : "false", b->collecting ? "true" : "false");
+			break;
+		case CH_DIFF_GC_DEBUG:
+			fprintf(out, "%d -> %d", a->debug, b->debug);
+			break;
+		case CH_DIFF_GC_GARBAGE:
+			fprintf(out, "%" PRId64 " -> %" PRId64, a->garbage, b->garbage);
+			break;
+		case CH_DIFF_GC_FROZEN:
+			fprintf(out, "%" PRIu64 " -> %" PRIu64, d->a->frozen, d->b->frozen);
+			break;
+		case CH_DIFF_GC_THRESHOLDS:
+		case CH_DIFF_GC_COUNTS:
+			gens_text(out, f == CH_DIFF_GC_COUNTS ? a->counts : a->thresholds, a->ngenerations);
+			fprintf(out, " -> ");
+			gens_text(out, f == CH_DIFF_GC_COUNTS ? b->counts : b->thresholds, b->ngenerations);
+			break;
+		}
+		fputc('\n', out);
+	}
+}
+
+void ch_report_diff_text(FILE *out, const struct ch_diff *d, const struct ch_diff_side *a, const struct ch_diff_side *b)
+{
+	side_text(out, "A", a, d->a);
+	side_text(out, "B", b, d->b);
+	if (ch_diff_empty(d)) {
+		fprintf(out, "no differences\n");
+		return;
+	}
+	fprintf(out, "heap:        ");
+	change_text(out, d->a->totals.count, d->b->totals.count, "objects");
+	fprintf(out, ", ");
+	change_text(out, d->a->totals.bytes, d->b->totals.bytes, "bytes");
+	fprintf(out, "\nunreachable: ");
+	change_text(out, d->a->unreachable, d->b->unreachable, "objects");
+	fprintf(out, ", ");
+	change_text(out, d->a->unreachable_bytes, d->b->unreachable_bytes, "bytes");
+	fputc('\n', out);
+	gc_text(out, d);
+	fprintf(out, "types:       %zu new, %zu grown, %zu shrunk, %zu gone\n", d->nstatus[CH_DIFF_NEW],
+		d->nstatus[CH_DIFF_GROWN], d->nstatus[CH_DIFF_SHRUNK], d->nstatus[CH_DIFF_GONE]);
+	if (d->ntypes) {
+		size_t w = 4;
+		for (size_t i = 0; i < d->ntypes; i++)
+			if (strlen(d->types[i].name) > w)
+				w = strlen(d->types[i].name);
+		if (w > 60)
+			w = 60;
+		fprintf(out, "\n%-7s %-*s %10s %10s %10s %12s\n", "STATUS", (int)w, "TYPE", "COUNT A", "COUNT B", "COUNT +/-",
+			"BYTES +/-");
+		for (size_t i = 0; i < d->ntypes; i++) {
+			const struct ch_diff_row *r = &d->types[i];
+			fprintf(out, "%-7s %-*.*s %10" PRIu64 " %10" PRIu64 " %+10" PRId64 " %+12" PRId64 "\n",
+				ch_diff_status_name(r->status), (int)w, (int)w, r->name, r->count_a, r->count_b,
+				r->count_delta, r->bytes_delta);
+		}
+	}
+	if (d->ngroups) {
+		fprintf(out, "\ncycle shapes:\n");
+		for (size_t i = 0; i < d->ngroups; i++) {
+			const struct ch_diff_row *r = &d->groups[i];
+			const struct ch_heap_digest *h = r->gb ? d->b : d->a;
+			const struct ch_digest_group *g = r->gb ? r->gb : r->ga;
+			fprintf(out, "%-7s %" PRIu64 " -> %" PRIu64 " x (%+" PRId64 ", %+" PRId64 " bytes)\n    types:",
+				ch_diff_status_name(r->status), r->count_a, r->count_b, r->count_delta, r->bytes_delta);
+			for (uint32_t t = 0; t < g->ntypes; t++) {
+				const struct ch_digest_shape_type *st = &h->shape_types[g->first_type + t];
+				fprintf(out, "%s %s x%u", t ? "," : "", ch_digest_str(h, st->name), st->count);
+			}
+			fputc('\n', out);
+			for (uint32_t x = 0; x < g->nedges; x++)
+				fprintf(out, "    %s\n", ch_digest_str(h, h->edges[g->first_edge + x]));
+		}
+	}
+}

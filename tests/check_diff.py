@@ -1,0 +1,385 @@
+#!/usr/bin/env python3
+"""Compare `coreheap snapshot` / `coreheap diff` with what the dumped
+program recorded (fixtures/scenario_diff.py: one program dumped at step 1
+by a forked child and at step 2 by itself), and check gating and formats.
+
+  diff     `diff CORE1 CORE2 --json`: for each of the scenario's classes
+           whose recorded gc.get_objects() count changed, a row with
+           count_a/count_b equal to the recorded counts and the right
+           status (new, grown, shrunk, gone); no row for a class whose
+           count did not change, nor for any other __main__ type; rows
+           sorted by bytes_delta, count_delta, name. unreachable objects
+           on each side equal len(gc.garbage) after the recorder's
+           gc.collect(); the gc thresholds each side recorded, "thresholds"
+           listed as changed and "enabled" not; the LeakA <-> LeakB shape
+           new with the number of leaked cycles.
+  snapshot one line, "schema": 1, types sorted by name with the counts of
+           `types --json`, byte-identical when made twice; `diff` of two
+           snapshots (and of a core and a snapshot) equals `diff` of the
+           two cores; `diff` of a core and its own snapshot is empty.
+  gating   --fail-if on diff, summary and cycles: every comparison
+           operator both ways, and/&&, or/||, not/!, parentheses, units,
+           strings, a./b. sides, several conditions; exit 1 and the
+           condition named on stderr when one holds, 0 otherwise; malformed
+           expressions exit 2 before any core is opened.
+  ndjson   types, cycles, diff: every line is JSON, the rows are the
+           --json arrays in order and the last line is the rest.
+  schema   a snapshot with a newer schema is refused (exit 4) saying so; a
+           JSON file that is not a snapshot, invalid JSON and a malformed
+           field are input errors (exit 3) naming the problem.
+
+Usage: check_diff.py --coreheap BIN --core1 CORE --core2 CORE --truth TRUTH --workdir DIR
+Exit 0 when every check passed, 1 otherwise (each failure printed).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error", "UndefinedBehaviorSanitizer")
+FAILED = []
+PASSED = [0]
+
+
+def check(ok, what):
+    if ok:
+        PASSED[0] += 1
+    else:
+        FAILED.append(what)
+    return ok
+
+
+def run(args, cmd, expect=None):
+    p = subprocess.run([args.coreheap] + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=600)
+    # An ASan report exits 1, the --fail-if code: never let one pass as a condition.
+    check(not any(m in p.stderr for m in SANITIZER_MARKS),
+          "`coreheap %s` tripped a sanitizer:\n%s" % (" ".join(cmd), p.stderr[-3000:]))
+    if expect is not None and p.returncode != expect:
+        raise SystemExit("check_diff: `coreheap %s` exited %d (expected %d): %s"
+                         % (" ".join(cmd), p.returncode, expect, p.stderr.strip()))
+    return p
+
+
+def run_json(args, cmd):
+    return json.loads(run(args, cmd + ["--json", "-q"], 0).stdout)
+
+
+def check_diff_doc(d, truth, where):
+    s1, s2 = truth["step1"], truth["step2"]
+    rows = {r["type"]: r for r in d["types"]}
+    check(d["partial"] is False, "%s: partial %r" % (where, d["warnings"]))
+    for name in truth["classes"]:
+        c1, c2 = s1["types"][name], s2["types"][name]
+        r = rows.get(name)
+        if c1 == c2:
+            check(r is None, "%s: %s did not change (%d objects), but is listed: %r" % (where, name, c1, r))
+            continue
+        if not check(r is not None, "%s: %s changed %d -> %d, but is not listed" % (where, name, c1, c2)):
+            continue
+        status = "new" if c1 == 0 else "gone" if c2 == 0 else "grown" if c2 > c1 else "shrunk"
+        check((r["count_a"], r["count_b"], r["count_delta"], r["status"]) == (c1, c2, c2 - c1, status),
+              "%s: %s recorded %d -> %d (%s), diff says %d -> %d (%+d, %s)"
+              % (where, name, c1, c2, status, r["count_a"], r["count_b"], r["count_delta"], r["status"]))
+        check(r["bytes_delta"] == r["bytes_b"] - r["bytes_a"], "%s: %s bytes_delta" % (where, name))
+        check((r["bytes_delta"] > 0) == (c2 > c1), "%s: %s bytes_delta %d has the wrong sign"
+              % (where, name, r["bytes_delta"]))
+    for name in rows:
+        if name.startswith("__main__.") and name not in truth["classes"]:
+            check(False, "%s: unexpected row %s" % (where, name))
+    keys = [(-r["bytes_delta"], -r["count_delta"], r["type"]) for r in d["types"]]
+    check(keys == sorted(keys), "%s: types not sorted by bytes_delta, count_delta, name" % where)
+    for r in d["types"]:
+        check(r["count_delta"] or r["bytes_delta"], "%s: unchanged type %s listed" % (where, r["type"]))
+    u = d["unreachable"]
+    check((u["objects_a"], u["objects_b"], u["objects_delta"])
+          == (s1["unreachable_total"], s2["unreachable_total"], s2["unreachable_total"] - s1["unreachable_total"]),
+          "%s: unreachable %d -> %d (%+d); gc.collect() found %d then %d"
+          % (where, u["objects_a"], u["objects_b"], u["objects_delta"], s1["unreachable_total"],
+             s2["unreachable_total"]))
+    gc = d["gc"]
+    check(gc["a"]["thresholds"] == s1["thresholds"] and gc["b"]["thresholds"] == s2["thresholds"],
+          "%s: thresholds %r -> %r, recorded %r -> %r" % (where, gc["a"]["thresholds"], gc["b"]["thresholds"],
+                                                         s1["thresholds"], s2["thresholds"]))
+    check(gc["a"]["enabled"] == s1["enabled"] and gc["b"]["enabled"] == s2["enabled"], "%s: gc.enabled" % where)
+    check("thresholds" in gc["changed"] and "enabled" not in gc["changed"],
+          "%s: gc.changed %r" % (where, gc["changed"]))
+    leak = [g for g in d["groups"]
+            if {t["type"]: t["count"] for t in g["types"] if t["type"] != "dict"}
+            == {"__main__.LeakA": 1, "__main__.LeakB": 1}]
+    n = truth["n_leak"]
+    if check(len(leak) == 1, "%s: the LeakA <-> LeakB shape is listed %d times" % (where, len(leak))):
+        g = leak[0]
+        check((g["status"], g["count_a"], g["count_b"], g["count_delta"]) == ("new", 0, n, n),
+              "%s: leak shape %s %d -> %d, %d cycles were leaked" % (where, g["status"], g["count_a"],
+                                                                    g["count_b"], n))
+        check("__main__.LeakA.peer -> __main__.LeakB" in g["edges"], "%s: leak shape edges %r" % (where, g["edges"]))
+
+
+def strip_sides(d):
+    d = dict(d)
+    for k in ("a", "b"):
+        d[k] = {x: v for x, v in d[k].items() if x not in ("source", "kind")}
+    return d
+
+
+def check_empty(args, a, b):
+    d = run_json(args, ["diff", a, b])
+    where = "diff %s %s" % (os.path.basename(a), os.path.basename(b))
+    check(d["types"] == [] and d["groups"] == [] and d["gc"]["changed"] == [],
+          "%s: not empty: %d types, %d shapes, gc %r" % (where, len(d["types"]), len(d["groups"]), d["gc"]["changed"]))
+    check(d["totals"]["count_delta"] == 0 and d["unreachable"]["objects_delta"] == 0 and
+          d["unreachable"]["bytes_delta"] == 0, "%s: non-zero deltas" % where)
+    t = run(args, ["diff", a, b, "-q"], 0).stdout
+    check("no differences" in t, "%s: text does not say 'no differences':\n%s" % (where, t))
+
+
+def check_snapshot(args, core, path):
+    run(args, ["snapshot", core, "-o", path, "-q"], 0)
+    with open(path) as f:
+        text = f.read()
+    check(text.count("\n") == 1 and text.endswith("\n"), "%s: not one line" % path)
+    s = json.loads(text)
+    check(s["schema"] == 1 and s["kind"] == "coreheap-snapshot", "%s: schema/kind %r %r" % (path, s["schema"], s["kind"]))
+    check(list(s)[:2] == ["schema", "kind"], "%s: keys start %r" % (path, list(s)[:2]))
+    names = [t["type"] for t in s["types"]]
+    check(names == sorted(names, key=lambda n: n.encode()) and len(set(names)) == len(names),
+          "%s: types not sorted by name or not unique" % path)
+    types = run_json(args, ["types", core])
+    want = {}
+    for t in types["types"]:
+        w = want.setdefault(t["type"], [0, 0])
+        w[0] += t["count"]
+        w[1] += t["bytes"]
+    got = {t["type"]: [t["count"], t["bytes"]] for t in s["types"]}
+    check(got == want, "%s: per-type counts differ from `types --json` for %r"
+          % (path, sorted(k for k in set(got) | set(want) if got.get(k) != want.get(k))[:5]))
+    check(s["totals"]["count"] == types["totals"]["count"] and s["totals"]["bytes"] == types["totals"]["bytes"],
+          "%s: totals differ from `types --json`" % path)
+    again = run(args, ["snapshot", core, "-q"], 0).stdout
+    check(again == text, "%s: a second snapshot of the same core differs" % path)
+    print("check_diff: %s: %d bytes, %d types, %d objects" % (os.path.basename(path), len(text), len(s["types"]),
+                                                             s["totals"]["count"]))
+    return s
+
+
+def gate(args, cmd, exprs, expect, where):
+    argv = list(cmd)
+    for e in exprs:
+        argv += ["--fail-if", e]
+    p = run(args, argv + ["-q"])
+    ok = check(p.returncode == expect, "%s: --fail-if %r exited %d, expected %d: %s"
+               % (where, exprs, p.returncode, expect, p.stderr.strip()))
+    if ok and expect == 1:
+        held = [l for l in p.stderr.splitlines() if l.startswith("coreheap: --fail-if held: ")]
+        check(any(exprs[-1] in l for l in held) or any(e in l for e in exprs for l in held),
+              "%s: the condition that held is not named on stderr: %r" % (where, p.stderr))
+        check(p.stdout.strip() != "", "%s: no report printed when a condition held" % where)
+    if ok and expect == 0:
+        check("--fail-if held" not in p.stderr, "%s: a condition named although none held: %r" % (where, p.stderr))
+    return p
+
+
+def check_gating(args, truth, c1, c2, s1, s2):
+    t1, t2 = truth["step1"], truth["step2"]
+    ds = t2["types"]["__main__.Session"] - t1["types"]["__main__.Session"]
+    dg = t2["types"]["__main__.Gone"] - t1["types"]["__main__.Gone"]
+    du = t2["unreachable_total"] - t1["unreachable_total"]
+    th1, th2 = t1["thresholds"][0], t2["thresholds"][0]
+    S = "growth('__main__.Session').count"
+    diff = ["diff", s1, s2]
+    cases = [  # (expression, holds)
+        ("%s == %d" % (S, ds), True), ("%s == %d" % (S, ds + 1), False),
+        ("%s != %d" % (S, ds + 1), True), ("%s != %d" % (S, ds), False),
+        ("%s < %d" % (S, ds + 1), True), ("%s < %d" % (S, ds), False),
+        ("%s <= %d" % (S, ds), True), ("%s <= %d" % (S, ds - 1), False),
+        ("%s > %d" % (S, ds - 1), True), ("%s > %d" % (S, ds), False),
+        ("%s >= %d" % (S, ds), True), ("%s >= %d" % (S, ds + 1), False),
+        ("growth('__main__.Gone').count == %d and types.gone >= 1" % dg, True),
+        ("growth('__main__.Gone').count == %d && types.gone == 0" % dg, False),
+        ("%s == 0 or unreachable.objects_delta == %d" % (S, du), True),
+        ("%s == 0 || unreachable.objects_delta == %d" % (S, du + 1), False),
+        ("not gc.enabled", not t2["enabled"]), ("!gc.enabled", not t2["enabled"]),
+        ("not (a.gc.threshold0 == %d and b.gc.threshold0 == %d)" % (th1, th2), False),
+        ("a.gc.threshold0 == %d and b.gc.threshold0 == %d" % (th1, th2), True),
+        ("b.gc.threshold0 == %dK" % (th2 // 1000), th2 % 1000 == 0),
+        ("gc.threshold0 < 1KiB and gc.threshold0 >= 1KB", 1000 <= th2 < 1024),
+        ("runtime.version == '%s'" % truth["version"], True),
+        ("runtime.version != \"%s\"" % truth["version"], False),
+        ("growth('__main__.LeakA').count == %d and types.new >= 2" % truth["n_leak"], True),
+        ("growth('__main__.Stable').count != 0", False),
+    ]
+    for e, holds in cases:
+        gate(args, diff, [e], 1 if holds else 0, "diff")
+    # several conditions: each that holds is named, the others are not
+    p = gate(args, diff, ["%s > %d" % (S, ds), "%s == %d" % (S, ds)], 1, "diff, two conditions")
+    check("%s > %d" % (S, ds) not in p.stderr, "diff: a condition that did not hold is named: %r" % p.stderr)
+    p = gate(args, ["diff", c1, s2], ["%s == %d" % (S, ds), "unreachable.objects_delta == %d" % du], 1,
+             "diff core/snapshot, two conditions")
+    check(p.stderr.count("--fail-if held") == 2, "diff: both conditions held, stderr: %r" % p.stderr)
+    # --json output is unchanged by gating
+    p = gate(args, diff + ["--json"], ["%s == %d" % (S, ds)], 1, "diff --json")
+    check(json.loads(p.stdout)["types"] is not None, "diff --json with --fail-if: no JSON")
+
+    leak = truth["n_leak"]
+    for cmd in (["summary", c2], ["cycles", c2]):
+        w = cmd[0]
+        gate(args, cmd, ["type('__main__.Session').count == %d" % t2["types"]["__main__.Session"]], 1, w)
+        gate(args, cmd, ["unreachable('__main__.LeakA').count == %d" % leak], 1, w)
+        gate(args, cmd, ["unreachable.objects == %d" % t2["unreachable_total"]], 1, w)
+        gate(args, cmd, ["unreachable.objects > %d" % t2["unreachable_total"]], 0, w)
+        gate(args, cmd, ["gc.enabled == %s" % ("true" if t2["enabled"] else "false")], 1, w)
+        gate(args, cmd, ["gc.enabled != %s" % ("true" if t2["enabled"] else "false")], 0, w)
+        gate(args, cmd, ["type('__main__.Gone').count > 0"], 0, w)
+    gate(args, ["summary", c1], ["type('__main__.Gone').count == %d" % t1["types"]["__main__.Gone"]], 1, "summary 1")
+
+    malformed = ["", "unreachable.bites > 1", "gc.enabled = false", "1 > 2 > 3", "gc.enabled > true",
+                 "type(x).count > 1", "(gc.enabled", "'open", "totals.count", "10XB > 1", "not 5",
+                 "runtime.version < 'a'", "gc.enabled &"]
+    missing = os.path.join(args.workdir, "no-such-core")
+    for cmd, extra in ((["summary", missing], ["a.gc.enabled", "growth('x').count > 1"]),
+                       (["cycles", missing], ["types.new > 0"]),
+                       (["diff", missing, missing], ["c.gc.enabled", "a.growth('x').count > 0"])):
+        for e in malformed + extra:
+            p = run(args, cmd + ["--fail-if", e])
+            if check(p.returncode == 2, "%s --fail-if %r: exit %d, expected 2 (usage) before opening the core: %s"
+                     % (cmd[0], e, p.returncode, p.stderr.strip())):
+                check("--fail-if" in p.stderr and "column" in p.stderr and not p.stdout,
+                      "%s --fail-if %r: message %r" % (cmd[0], e, p.stderr))
+    p = run(args, ["types", c2, "--fail-if", "gc.enabled"])
+    check(p.returncode == 2, "types accepted --fail-if (exit %d)" % p.returncode)
+
+
+def read_ndjson(text, where):
+    recs = []
+    for i, line in enumerate(text.splitlines()):
+        try:
+            recs.append(json.loads(line))
+        except ValueError:
+            check(False, "%s: line %d is not JSON: %r" % (where, i + 1, line[:200]))
+            return []
+    return recs
+
+
+def check_ndjson(args, cmd, arrays, last):
+    where = " ".join(cmd[:1]) + " --format ndjson"
+    doc = run_json(args, cmd)
+    recs = read_ndjson(run(args, cmd + ["--format", "ndjson", "-q"], 0).stdout, where)
+    if not check(recs, "%s: no records" % where):
+        return
+    rest = recs.pop()
+    check(rest.get("record") == last, "%s: last record is %r, expected %r" % (where, rest.get("record"), last))
+    for path, record in arrays:
+        parent = doc
+        keys = path.split(".")
+        for k in keys[:-1]:
+            parent = parent[k]
+        want = parent.pop(keys[-1])
+        got = [dict((k, v) for k, v in r.items() if k != "record") for r in recs if r.get("record") == record]
+        check(got == want, "%s: %d %r records, --json has %d %s" % (where, len(got), record, len(want), path))
+        for r in recs:
+            if r.get("record") == record:
+                check(list(r)[0] == "record", "%s: 'record' is not the first key" % where)
+                break
+    del rest["record"]
+    check(rest == doc, "%s: the last record differs from the rest of --json: %r" % (where,
+          sorted(k for k in set(rest) | set(doc) if rest.get(k) != doc.get(k))))
+    check(all(r.get("record") in [rec for _, rec in arrays] for r in recs), "%s: unknown record kinds" % where)
+
+
+def check_schema(args, s1_path, c2):
+    with open(s1_path) as f:
+        s = json.load(f)
+    cases = []
+    newer = dict(s, schema=2)
+    cases.append(("newer", newer, 4, ["schema 2", "newer"]))
+    cases.append(("no kind", {k: v for k, v in s.items() if k != "kind"}, 3, ["not a coreheap snapshot"]))
+    bad = json.loads(json.dumps(s))
+    bad["types"][0]["count"] = "many"
+    cases.append(("bad count", bad, 3, ["types[0].count"]))
+    bad = json.loads(json.dumps(s))
+    del bad["gc"]["thresholds"]
+    cases.append(("no thresholds", bad, 3, ["gc.thresholds"]))
+    bad = json.loads(json.dumps(s))
+    bad["unreachable"]["types"].append({"type": "no.such.Type", "count": 1, "bytes": 8})
+    cases.append(("unknown garbage type", bad, 3, ["no.such.Type"]))
+    later = dict(s, retainers=[{"type": "x", "bytes": 1}])  # an optional key a later version may add
+    cases.append(("optional key", later, 0, []))
+    for name, doc, rc, words in cases:
+        path = os.path.join(args.workdir, "schema-%s.json" % name.replace(" ", "-"))
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        for argv in (["diff", path, c2], ["diff", c2, path]):
+            p = run(args, argv + ["-q"])
+            ok = check(p.returncode == rc, "snapshot %s: `%s` exited %d, expected %d: %s"
+                       % (name, " ".join(argv[:1]), p.returncode, rc, p.stderr.strip()))
+            if ok and rc:
+                errs = [l for l in p.stderr.splitlines() if l.startswith("coreheap: error:")]
+                check(len(errs) == 1 and all(w in errs[0] for w in words) and not p.stdout,
+                      "snapshot %s: expected one error line with %r, got %r" % (name, words, p.stderr))
+    trunc = os.path.join(args.workdir, "schema-truncated.json")
+    with open(s1_path) as f, open(trunc, "w") as g:
+        g.write(f.read()[:500])
+    p = run(args, ["diff", trunc, c2, "-q"])
+    check(p.returncode == 3 and "not valid JSON" in p.stderr, "truncated snapshot: exit %d %r" % (p.returncode, p.stderr))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--coreheap", required=True)
+    ap.add_argument("--core1", required=True)
+    ap.add_argument("--core2", required=True)
+    ap.add_argument("--truth", required=True)
+    ap.add_argument("--workdir", required=True)
+    args = ap.parse_args()
+    os.makedirs(args.workdir, exist_ok=True)
+    with open(args.truth) as f:
+        truth = json.load(f)
+    if truth.get("self_check_errors"):
+        print("check_diff: the scenario's self-check failed: %r" % truth["self_check_errors"])
+        return 1
+    c1, c2 = args.core1, args.core2
+    if not os.path.isfile(c1):
+        print("check_diff: step-1 core %s is missing; delete the fixture's stamp file to remake it" % c1)
+        return 1
+
+    d_cores = run_json(args, ["diff", c1, c2])
+    check_diff_doc(d_cores, truth, "diff cores")
+    text = run(args, ["diff", c1, c2, "-q"], 0).stdout
+    for r in d_cores["types"]:
+        if r["type"].startswith("__main__."):
+            check(any(l.split()[:2] == [r["status"], r["type"]] for l in text.splitlines()),
+                  "diff text has no line '%s %s'" % (r["status"], r["type"]))
+
+    s1 = os.path.join(args.workdir, "step1.json")
+    s2 = os.path.join(args.workdir, "step2.json")
+    check_snapshot(args, c1, s1)
+    check_snapshot(args, c2, s2)
+    want = strip_sides(d_cores)
+    for a, b in ((s1, s2), (c1, s2), (s1, c2)):
+        d = run_json(args, ["diff", a, b])
+        check(strip_sides(d) == want, "diff %s %s differs from diff of the two cores"
+              % (os.path.basename(a), os.path.basename(b)))
+        check(d["a"]["kind"] == ("snapshot" if a.endswith(".json") else "core"), "diff: a.kind %r" % d["a"]["kind"])
+    check_empty(args, c2, s2)
+    check_empty(args, s1, c1)
+    check_empty(args, s1, s1)
+
+    check_gating(args, truth, c1, c2, s1, s2)
+    check_ndjson(args, ["types", c2], [("types", "type")], "types")
+    check_ndjson(args, ["cycles", c2, "--limit", "0"], [("groups", "group"), ("unreachable.types", "unreachable_type")],
+                 "cycles")
+    check_ndjson(args, ["diff", s1, s2], [("types", "type"), ("groups", "group")], "diff")
+    p = run(args, ["info", c2, "--format", "ndjson"])
+    check(p.returncode == 2, "info --format ndjson: exit %d, expected 2" % p.returncode)
+    check_schema(args, s1, c2)
+
+    for f in FAILED:
+        print("FAIL: " + f)
+    print("check_diff: %d passed, %d failed" % (PASSED[0], len(FAILED)))
+    return 1 if FAILED else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
