@@ -6,23 +6,22 @@
 #include "commands.h"
 #include "graph/analysis.h"
 #include "graph/paths.h"
+#include "graph/root_set.h"
 #include "graph/roots.h"
 #include "reports/report.h"
 #include "session.h"
 
-static struct ch_error *compute(struct ch_session *s, struct ch_analysis *a, struct ch_roots *roots,
+static struct ch_error *compute(struct ch_session *s, struct ch_analysis *a, const struct ch_roots *roots,
 				uint32_t target, struct ch_path_set *set)
 {
-	struct ch_error *err = ch_roots_find(roots, a);
+	struct ch_root_set rs;
+	struct ch_error *err = ch_root_set_build(&rs, roots, &a->heap.objects);
 	if (err)
 		return err;
-	uint32_t *ro = ch_roots_objects_alloc(roots);
-	if (!ro)
-		return &ch_error_nomem;
 	ch_progress_update(&s->progress, "shortest paths", 0);
 	struct ch_paths p;
-	err = ch_paths_search(&p, &a->edges, a->heap.objects.n, ro, roots->n);
-	free(ro);
+	err = ch_paths_search(&p, &a->edges, a->heap.objects.n, rs.objects, rs.tiers, roots->n);
+	ch_root_set_deinit(&rs);
 	if (err)
 		return err;
 	err = ch_paths_to(set, &p, &a->edges, &a->heap, target, s->opts.all);
@@ -34,11 +33,11 @@ static int run_path(const struct ch_cli_command *cmd, int argc, char **argv)
 {
 	struct ch_session s;
 	struct ch_analysis a;
+	struct ch_roots roots;
 	bool done;
-	int code = ch_session_begin_analysis(&s, &a, cmd, argc, argv, &done);
+	int code = ch_session_begin_roots(&s, &a, &roots, cmd, argc, argv, &done);
 	if (done)
 		return code;
-	struct ch_roots roots = {0};
 	struct ch_path_set set = {0};
 	struct ch_error *err;
 	uint32_t target = ch_objects_find(&a.heap.objects, s.opts.addr);

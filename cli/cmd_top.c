@@ -6,34 +6,33 @@
 #include "graph/analysis.h"
 #include "graph/dominators.h"
 #include "graph/paths.h"
+#include "graph/root_set.h"
 #include "graph/roots.h"
 #include "graph/top.h"
 #include "reports/report.h"
 #include "session.h"
 
-static struct ch_error *compute(struct ch_session *s, struct ch_analysis *a, struct ch_roots *roots,
+static struct ch_error *compute(struct ch_session *s, struct ch_analysis *a, const struct ch_roots *roots,
 				struct ch_dominators *d, struct ch_top *t)
 {
-	struct ch_error *err = ch_roots_find(roots, a);
+	struct ch_root_set rs;
+	struct ch_error *err = ch_root_set_build(&rs, roots, &a->heap.objects);
 	if (err)
 		return err;
-	uint32_t *ro = ch_roots_objects_alloc(roots);
-	if (!ro)
-		return &ch_error_nomem;
 	ch_progress_update(&s->progress, "dominator tree", 0);
-	err = ch_dominators_build(d, &a->edges, a->heap.objects.size, a->heap.objects.n, ro, roots->n);
+	err = ch_dominators_build(d, &a->edges, a->heap.objects.size, a->heap.objects.n, rs.objects, roots->n);
 	if (!err && s->opts.by == CH_TOP_BY_TYPE) {
 		err = ch_top_types(t, d, &a->heap);
 	} else if (!err) {
 		err = ch_top_objects(t, d, &a->heap, s->opts.limit);
 		/* The root each listed object's shortest path starts from. */
 		struct ch_paths p;
-		if (!err && !(err = ch_paths_search(&p, &a->edges, a->heap.objects.n, ro, roots->n))) {
+		if (!err && !(err = ch_paths_search(&p, &a->edges, a->heap.objects.n, rs.objects, rs.tiers, roots->n))) {
 			err = ch_top_objects_roots(t, &p);
 			ch_paths_deinit(&p);
 		}
 	}
-	free(ro);
+	ch_root_set_deinit(&rs);
 	return err;
 }
 
@@ -41,11 +40,11 @@ static int run_top(const struct ch_cli_command *cmd, int argc, char **argv)
 {
 	struct ch_session s;
 	struct ch_analysis a;
+	struct ch_roots roots;
 	bool done;
-	int code = ch_session_begin_analysis(&s, &a, cmd, argc, argv, &done);
+	int code = ch_session_begin_roots(&s, &a, &roots, cmd, argc, argv, &done);
 	if (done)
 		return code;
-	struct ch_roots roots = {0};
 	struct ch_dominators d = {0};
 	struct ch_top t = {0};
 	struct ch_error *err = compute(&s, &a, &roots, &d, &t);

@@ -12,6 +12,8 @@ extern const struct ch_cli_command ch_cmd_stacks;
 extern const struct ch_cli_command ch_cmd_referents;
 extern const struct ch_cli_command ch_cmd_referrers;
 extern const struct ch_cli_command ch_cmd_find;
+extern const struct ch_cli_command ch_cmd_roots;
+extern const struct ch_cli_command ch_cmd_anomalies;
 extern const struct ch_cli_command ch_cmd_top;
 extern const struct ch_cli_command ch_cmd_path;
 

@@ -14,6 +14,8 @@ static const struct ch_cli_command *const commands[] = {
 	&ch_cmd_referents,
 	&ch_cmd_referrers,
 	&ch_cmd_find,
+	&ch_cmd_roots,
+	&ch_cmd_anomalies,
 	&ch_cmd_top,
 	&ch_cmd_path,
 };

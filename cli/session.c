@@ -5,6 +5,7 @@
 
 #include "exit_codes.h"
 #include "graph/analysis.h"
+#include "graph/roots.h"
 #include "reports/report.h"
 
 static int report_error(struct ch_error *err)
@@ -58,6 +59,22 @@ int ch_session_begin_analysis(struct ch_session *s, struct ch_analysis *a, const
 	if (err) {
 		*done = true;
 		code = ch_session_fail(s, err);
+		ch_session_end(s);
+	}
+	return code;
+}
+
+int ch_session_begin_roots(struct ch_session *s, struct ch_analysis *a, struct ch_roots *r,
+			   const struct ch_cli_command *cmd, int argc, char **argv, bool *done)
+{
+	int code = ch_session_begin_analysis(s, a, cmd, argc, argv, done);
+	if (*done)
+		return code;
+	struct ch_error *err = ch_roots_find(r, a);
+	if (err) {
+		*done = true;
+		code = ch_session_fail(s, err);
+		ch_analysis_deinit(a);
 		ch_session_end(s);
 	}
 	return code;

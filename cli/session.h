@@ -33,6 +33,13 @@ struct ch_analysis;
 int ch_session_begin_analysis(struct ch_session *s, struct ch_analysis *a, const struct ch_cli_command *cmd,
 			      int argc, char **argv, bool *done);
 
+struct ch_roots;
+
+/* ch_session_begin_analysis, then the heap's roots (graph/roots.h), which
+ * path, top, roots and anomalies start from. Same failure contract. */
+int ch_session_begin_roots(struct ch_session *s, struct ch_analysis *a, struct ch_roots *r,
+			   const struct ch_cli_command *cmd, int argc, char **argv, bool *done);
+
 /* Report a fatal error of the command's own work; returns the exit code. */
 int ch_session_fail(struct ch_session *s, struct ch_error *err);
 

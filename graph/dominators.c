@@ -6,9 +6,6 @@
 #include "graph/object_table.h"
 #include "graph/roots.h"
 
-/* TEMP until graph/roots.c lands: the rule of ch_label_owns. */
-#define ch_label_owns(l) (ch_label_kind(l) != CH_REF_WEAK)
-
 #define NONE UINT32_MAX
 
 /* Lengauer-Tarjan state. Everything is indexed by DFS preorder number k:

@@ -125,6 +125,9 @@ static int resolve_ref(struct build *b, const struct ch_ref *r)
 	case CH_REF_WEAK:
 		payload = name_id(e, r->name ? r->name : "?");
 		break;
+	case CH_REF_DICT_KEY:
+		payload = r->shared ? CH_LABEL_SHARED_KEY : 0;
+		break;
 	case CH_REF_ATTR:
 	case CH_REF_DICT_VALUE:
 		if (r->name) {

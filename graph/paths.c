@@ -9,13 +9,10 @@
 #include "graph/roots.h"
 #include "readers/python.h"
 
-/* TEMP until graph/roots.c lands: the rule of ch_label_owns. */
-#define ch_label_owns(l) (ch_label_kind(l) != CH_REF_WEAK)
-
 #define UNRANKED UINT32_MAX
 
 struct ch_error *ch_paths_search(struct ch_paths *p, const struct ch_edges *e, size_t nobjects,
-				 const uint32_t *root_objects, size_t nroots)
+				 const uint32_t *root_objects, const uint8_t *tiers, size_t nroots)
 {
 	memset(p, 0, sizeof(*p));
 	if (nobjects >= CH_PATH_ROOT)
@@ -33,26 +30,34 @@ struct ch_error *ch_paths_search(struct ch_paths *p, const struct ch_edges *e, s
 	p->nobjects = nobjects;
 	memset(p->parent, 0xFF, nobjects * sizeof(uint32_t));
 	memset(p->rank, 0xFF, nobjects * sizeof(uint32_t));
-	uint32_t qn = 0;
-	for (size_t r = 0; r < nroots; r++) {
-		uint32_t o = root_objects[r];
-		if (o >= nobjects || p->parent[o] != CH_NO_OBJECT)
-			continue;
-		p->parent[o] = CH_PATH_ROOT;
-		p->via[o] = (uint32_t)r;
-		p->rank[o] = qn;
-		queue[qn++] = o;
-	}
-	for (uint32_t q = 0; q < qn; q++) {
-		uint32_t v = queue[q];
-		for (uint32_t c = e->offsets[v]; c < e->offsets[v + 1]; c++) {
-			uint32_t w = e->targets[c];
-			if (w >= nobjects || p->parent[w] != CH_NO_OBJECT || !ch_label_owns(e->labels[c]))
+	uint32_t qn = 0, q = 0;
+	for (size_t r = 0; r < nroots;) {
+		/* Seed one tier's roots, then drain the queue. */
+		size_t end = r + 1;
+		while (tiers && end < nroots && tiers[end] == tiers[r])
+			end++;
+		if (!tiers)
+			end = nroots;
+		for (; r < end; r++) {
+			uint32_t o = root_objects[r];
+			if (o >= nobjects || p->parent[o] != CH_NO_OBJECT)
 				continue;
-			p->parent[w] = v;
-			p->via[w] = c;
-			p->rank[w] = qn;
-			queue[qn++] = w;
+			p->parent[o] = CH_PATH_ROOT;
+			p->via[o] = (uint32_t)r;
+			p->rank[o] = qn;
+			queue[qn++] = o;
+		}
+		for (; q < qn; q++) {
+			uint32_t v = queue[q];
+			for (uint32_t c = e->offsets[v]; c < e->offsets[v + 1]; c++) {
+				uint32_t w = e->targets[c];
+				if (w >= nobjects || p->parent[w] != CH_NO_OBJECT || !ch_label_owns(e->labels[c]))
+					continue;
+				p->parent[w] = v;
+				p->via[w] = c;
+				p->rank[w] = qn;
+				queue[qn++] = w;
+			}
 		}
 	}
 	p->nreached = qn;
@@ -66,15 +71,6 @@ void ch_paths_deinit(struct ch_paths *p)
 	free(p->via);
 	free(p->rank);
 	memset(p, 0, sizeof(*p));
-}
-
-uint32_t *ch_roots_objects_alloc(const struct ch_roots *r)
-{
-	uint32_t *o = malloc((r->n ? r->n : 1) * sizeof(uint32_t));
-	if (o)
-		for (size_t i = 0; i < r->n; i++)
-			o[i] = r->items[i].object;
-	return o;
 }
 
 uint32_t ch_paths_root_of(const struct ch_paths *p, uint32_t o)

@@ -4,8 +4,8 @@
  *
  * One breadth-first search from all roots at once, seeded in the roots'
  * priority order, so among equally short paths the one from the
- * higher-priority root wins (a module global over a frame local over a C
- * static). Weak references keep nothing alive and are not followed. The
+ * higher-priority root wins, and run tier by tier (graph/root_set.h), so
+ * a Python-level root wins over an internal one whatever the lengths. Weak references keep nothing alive and are not followed. The
  * search is iterative with a queue and records one parent pointer (and the
  * edge taken) per object: three uint32 arrays over the objects. */
 #ifndef CH_PATHS_H
@@ -27,16 +27,13 @@ struct ch_paths {
 	size_t nobjects, nreached;
 };
 
-/* root_objects[r] is the object of root r, in priority order. */
+/* root_objects[r] is the object of root r, in priority order
+ * (CH_NO_OBJECT: skip it); tiers[r] (nondecreasing, or NULL for one
+ * tier) splits the search: every object the roots of one tier reach is
+ * reached from them before the next tier's roots are seeded. */
 struct ch_error *ch_paths_search(struct ch_paths *p, const struct ch_edges *e, size_t nobjects,
-				 const uint32_t *root_objects, size_t nroots);
+				 const uint32_t *root_objects, const uint8_t *tiers, size_t nroots);
 void ch_paths_deinit(struct ch_paths *p);
-
-struct ch_roots;
-/* The objects of the roots in priority order: a new array of r->n
- * entries (what ch_paths_search and ch_dominators_build take), or NULL
- * when out of memory. */
-uint32_t *ch_roots_objects_alloc(const struct ch_roots *r);
 
 /* The root whose search reached object o first (its shortest path's
  * start), or UINT32_MAX when no root reaches it. Walks o's parents. */

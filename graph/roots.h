@@ -56,6 +56,7 @@ struct ch_roots {
 	 * reference, frame slots, thread states, C data); used for the external
 	 * roots and by `anomalies`. */
 	uint32_t *refs;
+	uint32_t *maybe;  /* words that may be live pointers to object i (roots.c explains both counts) */
 	struct ch_py_stacks stacks; /* the frames the FRAME_* roots point into */
 };
 
@@ -65,8 +66,23 @@ struct ch_roots {
 struct ch_error *ch_roots_find(struct ch_roots *r, struct ch_analysis *a);
 void ch_roots_deinit(struct ch_roots *r);
 
-/* True when the edge label owns a reference (all kinds but CH_REF_WEAK). */
+/* Every other dumped writable word of the process (malloc'd C structs,
+ * the live part of each thread's C stack, free memory) that holds the
+ * address of an object raises that object's `maybe` count; no root items
+ * are added. This is what a conservative collector would see: a count
+ * held by any C structure explains itself, and what remains unexplained
+ * is held by nothing in the process. Stale words (freed memory) can hide a
+ * leak but never invent one. Costs one pass over the core's writable
+ * bytes, so only `anomalies` asks for it. */
+void ch_roots_scan_memory(struct ch_roots *r, const struct ch_analysis *a);
+
+/* True when the edge keeps its target alive (all kinds but CH_REF_WEAK):
+ * what paths, dominators and reachability follow. */
 bool ch_label_owns(uint32_t label);
+
+/* True when the edge certainly accounts for one count of the target's
+ * refcount: not weak, not conservative, not a split table's shared key. */
+bool ch_label_counts(uint32_t label);
 
 /* "sys.modules['app']", "thread 4242 'MainThread' frame 0 main (app.py:12) local 'x'",
  * "C global libpython3.12.so.1.0+0x5a1230", "external (refcount 3, 1 reference found)". */

@@ -178,7 +178,25 @@ void ch_elf_close(struct ch_elf_file *ef)
 	free(ef);
 }
 
-static bool find_in_symtab(Elf *elf, Elf_Scn *scn, const char *name, uint64_t *value, uint64_t *size)
+/* A symbol search: by name (name != NULL), else the data or function
+ * symbol whose [value, value + size) holds addr. */
+struct sym_query {
+	const char *name;
+	uint64_t addr;
+	GElf_Sym found;
+	const char *found_name;
+};
+
+static bool sym_matches(const struct sym_query *q, const GElf_Sym *sym, const char *s)
+{
+	if (q->name)
+		return s && strcmp(s, q->name) == 0;
+	int type = GELF_ST_TYPE(sym->st_info);
+	return s && *s && (type == STT_OBJECT || type == STT_FUNC || type == STT_TLS) && q->addr >= sym->st_value &&
+	       q->addr - sym->st_value < (sym->st_size ? sym->st_size : 1);
+}
+
+static bool find_in_symtab(Elf *elf, Elf_Scn *scn, struct sym_query *q)
 {
 	GElf_Shdr sh;
 	if (!gelf_getshdr(scn, &sh) || sh.sh_entsize == 0)
@@ -194,17 +212,16 @@ static bool find_in_symtab(Elf *elf, Elf_Scn *scn, const char *name, uint64_t *v
 		if (sym.st_shndx == SHN_UNDEF)
 			continue;
 		const char *s = elf_strptr(elf, sh.sh_link, sym.st_name);
-		if (s && strcmp(s, name) == 0) {
-			*value = sym.st_value;
-			if (size)
-				*size = sym.st_size;
+		if (sym_matches(q, &sym, s)) {
+			q->found = sym;
+			q->found_name = s;
 			return true;
 		}
 	}
 	return false;
 }
 
-struct ch_error *ch_elf_symbol(struct ch_elf_file *ef, const char *name, uint64_t *value, uint64_t *size)
+static bool find_symbol(struct ch_elf_file *ef, struct sym_query *q)
 {
 	Elf *elf = ef->elf;
 	static const Elf64_Word kinds[] = {SHT_DYNSYM, SHT_SYMTAB};
@@ -212,12 +229,31 @@ struct ch_error *ch_elf_symbol(struct ch_elf_file *ef, const char *name, uint64_
 		Elf_Scn *scn = NULL;
 		while ((scn = elf_nextscn(elf, scn))) {
 			GElf_Shdr sh;
-			if (gelf_getshdr(scn, &sh) && sh.sh_type == kinds[k] &&
-			    find_in_symtab(elf, scn, name, value, size))
-				return NULL;
+			if (gelf_getshdr(scn, &sh) && sh.sh_type == kinds[k] && find_in_symtab(elf, scn, q))
+				return true;
 		}
 	}
-	return ch_error_new(CH_ERR_NOT_FOUND, "%s: no symbol %s", ef->path, name);
+	return false;
+}
+
+struct ch_error *ch_elf_symbol(struct ch_elf_file *ef, const char *name, uint64_t *value, uint64_t *size)
+{
+	struct sym_query q = {.name = name};
+	if (!find_symbol(ef, &q))
+		return ch_error_new(CH_ERR_NOT_FOUND, "%s: no symbol %s", ef->path, name);
+	*value = q.found.st_value;
+	if (size)
+		*size = q.found.st_size;
+	return NULL;
+}
+
+const char *ch_elf_symbol_at(struct ch_elf_file *ef, uint64_t vaddr, uint64_t *offset)
+{
+	struct sym_query q = {.addr = vaddr};
+	if (!find_symbol(ef, &q))
+		return NULL;
+	*offset = vaddr - q.found.st_value;
+	return q.found_name;
 }
 
 struct ch_error *ch_elf_section(struct ch_elf_file *ef, const char *name, uint64_t *addr, uint64_t *size,

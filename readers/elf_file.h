@@ -39,6 +39,11 @@ void ch_elf_close(struct ch_elf_file *ef);
  * The value is the link-time address (add the load bias). */
 struct ch_error *ch_elf_symbol(struct ch_elf_file *ef, const char *name, uint64_t *value, uint64_t *size);
 
+/* Name of the data or function symbol covering link-time address vaddr
+ * (its offset into it in *offset), or NULL. A linear search: for labels,
+ * not for loops over the heap. */
+const char *ch_elf_symbol_at(struct ch_elf_file *ef, uint64_t vaddr, uint64_t *offset);
+
 /* A section's link-time address, size and file bytes (bytes NULL for NOBITS). */
 struct ch_error *ch_elf_section(struct ch_elf_file *ef, const char *name, uint64_t *addr, uint64_t *size,
 				const uint8_t **bytes);

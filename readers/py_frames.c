@@ -86,6 +86,7 @@ static struct ch_error *add_local(struct ch_python *py, struct ch_py_stacks *s, 
 {
 	if (!value)
 		return NULL; /* unbound */
+	uint64_t slot = value;
 	const struct ch_py_layout *l = &py->layout;
 	if (deref && s->builtins.cell_type && ch_py_has(l, CH_PY_CELL_REF)) {
 		uint64_t type, inner;
@@ -99,11 +100,15 @@ static struct ch_error *add_local(struct ch_python *py, struct ch_py_stacks *s, 
 	if (err)
 		return err;
 	struct ch_py_local *loc = &s->locals[s->nlocals];
+	loc->object = slot;
+	loc->name_object = 0;
 	uint64_t name;
 	bool trunc;
 	if (!ok(ch_as_read_u64(&py->proc->as, names + (uint64_t)l->v[CH_PY_TUPLE_ITEMS] + 8 * i, &name)) ||
 	    !ok(ch_py_str_read(py, name, loc->name, sizeof(loc->name), &trunc)))
 		snprintf(loc->name, sizeof(loc->name), "?%zu", i);
+	else
+		loc->name_object = name;
 	ch_py_value_render(py, &s->builtins, value, loc->value, sizeof(loc->value));
 	s->nlocals++;
 	return NULL;
@@ -163,6 +168,44 @@ static struct ch_error *push_frame(struct ch_py_stacks *s, uint64_t address, siz
 	s->frames[s->nframes++] = (struct ch_py_frame){
 		.address = address, .code = code, .line = line, .locals_first = s->nlocals, .nlocals = 0};
 	return NULL;
+}
+
+/* co_stacksize slots from base, bounded like the locals. */
+static struct ch_py_frame_span stack_span(struct ch_python *py, uint64_t base, uint64_t code)
+{
+	int32_t n;
+	if (!base || !ch_py_has(&py->layout, CH_PY_CODE_STACKSIZE) || !ok(ch_py_read_i32(py, code, CH_PY_CODE_STACKSIZE, &n)) ||
+	    n < 0 || n > CH_MAX_LOCALS)
+		return (struct ch_py_frame_span){0, 0};
+	return (struct ch_py_frame_span){base, base + 8 * (uint64_t)n};
+}
+
+/* 3.8-3.10: the frame object is in the heap graph (its locals are its
+ * edges); only its value stack [f_valuestack, + co_stacksize) is extra. */
+static void legacy_spans(struct ch_python *py, struct ch_py_frame *fr, uint64_t f, uint64_t code)
+{
+	uint64_t vs = 0;
+	if (ch_py_has(&py->layout, CH_PY_FRAME_GLOBALS))
+		(void)ok(ch_py_read_u64(py, f, CH_PY_FRAME_GLOBALS, &fr->globals));
+	if (ch_py_has(&py->layout, CH_PY_FRAME_VALUESTACK) && ok(ch_py_read_u64(py, f, CH_PY_FRAME_VALUESTACK, &vs)))
+		fr->stack = stack_span(py, vs, code);
+}
+
+/* 3.11+: the header up to localsplus, and the stack after the
+ * co_nlocalsplus local slots. */
+static void iframe_spans(struct ch_python *py, struct ch_py_frame *fr, uint64_t f, uint64_t code)
+{
+	const struct ch_py_layout *l = &py->layout;
+	int32_t nlp;
+	if (ch_py_has(l, CH_PY_IFRAME_GLOBALS))
+		(void)ok(ch_py_read_u64(py, f, CH_PY_IFRAME_GLOBALS, &fr->globals));
+	if (!ch_py_has(l, CH_PY_IFRAME_LOCALSPLUS))
+		return;
+	uint64_t lp = f + (uint64_t)l->v[CH_PY_IFRAME_LOCALSPLUS];
+	fr->header = (struct ch_py_frame_span){f, lp};
+	if (ch_py_has(l, CH_PY_CODE_NLOCALSPLUS) && ok(ch_py_read_i32(py, code, CH_PY_CODE_NLOCALSPLUS, &nlp)) && nlp >= 0 &&
+	    nlp <= CH_MAX_LOCALS)
+		fr->stack = stack_span(py, lp + 8 * (uint64_t)nlp, code);
 }
 
 static void damaged(struct ch_python *py, const struct ch_py_thread *t, uint64_t frame, const char *what)
@@ -253,6 +296,7 @@ static struct ch_error *walk_legacy(struct ch_python *py, struct ch_py_stacks *s
 			line = lineno ? lineno : ch_py_code_addr2line(py, c, (int64_t)lasti * 2);
 		if ((err = push_frame(s, f, ci, line)))
 			return err;
+		legacy_spans(py, &s->frames[s->nframes - 1], f, code);
 		if (with_locals) {
 			if ((err = legacy_locals(py, s, f, code)))
 				return err;
@@ -317,6 +361,8 @@ static struct ch_error *walk_iframes(struct ch_python *py, struct ch_py_stacks *
 		int64_t lasti = ((int64_t)instr - (int64_t)c->code_units) / 2;
 		if ((err = push_frame(s, here, ci, ch_py_code_addr2line(py, c, lasti * 2))))
 			return err;
+		iframe_spans(py, &s->frames[s->nframes - 1], here, code);
+		s->frames[s->nframes - 1].generator = owner == CH_FRAME_OWNED_BY_GENERATOR;
 		if (with_locals) {
 			if ((err = iframe_locals(py, s, here, code)))
 				return err;

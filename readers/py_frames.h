@@ -35,6 +35,16 @@ struct ch_py_thread;
 struct ch_py_local {
 	char name[CH_PY_LOCAL_NAME_MAX];
 	char value[CH_PY_VALUE_MAX];
+	uint64_t object;         /* the slot's value: for a cell variable the cell, whose contents `value` renders */
+	uint64_t name_object;    /* the name (a str), 0 if unreadable */
+};
+
+/* Frame memory that may hold references besides the named locals: the
+ * value stack (and, 3.11+, the interpreter frame's header). Executing
+ * frames do not record their stack depth reliably, so it is the whole
+ * co_stacksize area, stale slots included: read it conservatively. */
+struct ch_py_frame_span {
+	uint64_t start, end;
 };
 
 struct ch_py_frame {
@@ -42,6 +52,9 @@ struct ch_py_frame {
 	size_t code;             /* index into ch_py_stacks.codes */
 	int32_t line;            /* -1: unknown / no line */
 	size_t locals_first, nlocals; /* into ch_py_stacks.locals */
+	uint64_t globals;        /* f_globals, 0 if unknown */
+	bool generator;          /* 3.11+: owned by a generator/coroutine, whose object holds the locals */
+	struct ch_py_frame_span header, stack; /* empty (start == end) when unknown */
 };
 
 struct ch_py_thread_stack {

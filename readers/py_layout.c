@@ -283,6 +283,17 @@ static const struct field_source sources[] = {
 	{CH_PY_IFRAME_FUNC, CH_PY_OFFSET, "_PyInterpreterFrame", "f_funcobj"},   /* 3.12+ */
 	{CH_PY_IFRAME_FUNC, CH_PY_OFFSET, "_PyInterpreterFrame", "f_func"},      /* 3.11 */
 	{CH_PY_IFRAME_LOCALS, CH_PY_OFFSET, "_PyInterpreterFrame", "f_locals"},
+	{CH_PY_IFRAME_GLOBALS, CH_PY_OFFSET, "_PyInterpreterFrame", "f_globals"},
+	/* Roots (graph/roots.c) scan these structures for object pointers. */
+	{CH_PY_SIZEOF_INTERP, CH_PY_SIZEOF, "PyInterpreterState", NULL},
+	{CH_PY_SIZEOF_TSTATE, CH_PY_SIZEOF, "PyThreadState", NULL},
+	{CH_PY_STR_STATE_INTERNED, CH_PY_BITPOS, "PyASCIIObject", "state.interned"},
+	{CH_PY_CODE_CONSTS, CH_PY_OFFSET, "PyCodeObject", "co_consts"},
+	{CH_PY_CODE_NAMES, CH_PY_OFFSET, "PyCodeObject", "co_names"},
+	{CH_PY_CODE_CODE, CH_PY_OFFSET, "PyCodeObject", "co_code"},                  /* ≤3.10 */
+	{CH_PY_CODE_EXCEPTIONTABLE, CH_PY_OFFSET, "PyCodeObject", "co_exceptiontable"}, /* 3.11+ */
+	{CH_PY_TSTATE_DATASTACK_TOP, CH_PY_OFFSET, "PyThreadState", "datastack_top"},     /* 3.11+ */
+	{CH_PY_TSTATE_DATASTACK_LIMIT, CH_PY_OFFSET, "PyThreadState", "datastack_limit"}, /* 3.11+ */
 	{CH_PY_IFRAME_FRAME_OBJ, CH_PY_OFFSET, "_PyInterpreterFrame", "frame_obj"},
 	{CH_PY_IFRAME_STACKTOP, CH_PY_OFFSET, "_PyInterpreterFrame", "stacktop"},
 	{CH_PY_GEN_FRAME, CH_PY_OFFSET, "PyGenObject", "gi_frame"},              /* ≤3.10 */

@@ -81,6 +81,7 @@ static const struct {
 	{"PyGetSetDescr_Type", CH_RK_DESCR, false},
 	{"PyClassMethodDescr_Type", CH_RK_DESCR, false},
 	{"_PyNamespace_Type", CH_RK_NAMESPACE, false},
+	{"PyCode_Type", CH_RK_CODE, false},
 	{"PyODict_Type", CH_RK_ODICT, false},
 	{"PyBaseObject_Type", CH_RK_OBJECT, false},
 	{"PyLong_Type", CH_RK_LONG, false},
@@ -264,17 +265,23 @@ struct ch_error *ch_refs_typeinfo(struct ch_python *py, uint32_t type, const str
 	return NULL;
 }
 
-bool ch_refs_emit(struct ch_refs_ctx *c, uint64_t target, enum ch_ref_kind kind, bool traversed, uint64_t index,
-		  uint64_t key, const char *name)
+bool ch_refs_emit_ref(struct ch_refs_ctx *c, struct ch_ref *r)
 {
 	if (c->stopped)
 		return false;
-	if (!target)
+	if (!r->target)
 		return true;
-	struct ch_ref r = {target, kind, traversed && c->gc, index, key, name};
-	if (c->fn(c->arg, &r))
+	r->traversed = r->traversed && c->gc;
+	if (c->fn(c->arg, r))
 		c->stopped = true;
 	return !c->stopped;
+}
+
+bool ch_refs_emit(struct ch_refs_ctx *c, uint64_t target, enum ch_ref_kind kind, bool traversed, uint64_t index,
+		  uint64_t key, const char *name)
+{
+	struct ch_ref r = {target, kind, traversed, index, key, name, false};
+	return ch_refs_emit_ref(c, &r);
 }
 
 struct ch_error *ch_refs_field(struct ch_refs_ctx *c, uint64_t obj, enum ch_py_field f, const char *name,
@@ -306,7 +313,7 @@ struct ch_error *ch_refs_conservative(struct ch_refs_ctx *c, uint64_t start, uin
 		const struct ch_as_range *r = ch_as_find(as, v);
 		if (!r || !r->data || !r->writable)
 			continue;
-		struct ch_ref ref = {v, CH_REF_CONSERVATIVE, false, a - obj, 0, NULL};
+		struct ch_ref ref = {v, CH_REF_CONSERVATIVE, false, a - obj, 0, NULL, false};
 		if (c->fn(c->arg, &ref))
 			c->stopped = true;
 	}

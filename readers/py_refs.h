@@ -37,6 +37,8 @@ struct ch_ref {
 	uint64_t index;      /* CH_REF_INDEX, CH_REF_CONSERVATIVE */
 	uint64_t key;        /* CH_REF_DICT_VALUE, CH_REF_ATTR (0 when name is set) */
 	const char *name;    /* CH_REF_FIELD, CH_REF_ATTR, CH_REF_WEAK: static string, or NULL */
+	bool shared;         /* CH_REF_DICT_KEY of a split table: the key's count belongs to the shared keys
+				object (one per class), not to this dict */
 };
 
 /* Return 0 to continue, non-zero to stop (returned through *stopped). */

@@ -117,7 +117,8 @@ static struct ch_error *dict_part(struct ch_refs_ctx *c, uint64_t obj, bool keys
 			return err;
 		if (!value)
 			continue;
-		ch_refs_emit(c, key, CH_REF_DICT_KEY, general || keys_visited, i, 0, NULL);
+		struct ch_ref kr = {key, CH_REF_DICT_KEY, general || keys_visited, i, 0, NULL, v.values != 0};
+		ch_refs_emit_ref(c, &kr);
 		ch_refs_emit(c, value, CH_REF_DICT_VALUE, values_traversed, i, key, NULL);
 	}
 	return NULL;

@@ -20,7 +20,7 @@ enum ch_rk {
 	CH_RK_FUNCTION, CH_RK_CELL, CH_RK_MODULE, CH_RK_METHOD,
 	CH_RK_CLASSMETHOD, CH_RK_STATICMETHOD, CH_RK_PROPERTY, CH_RK_WEAKREF,
 	CH_RK_CFUNCTION, CH_RK_EXCEPTION, CH_RK_TRACEBACK, CH_RK_FRAME, CH_RK_GEN,
-	CH_RK_DESCR, CH_RK_NAMESPACE,
+	CH_RK_DESCR, CH_RK_NAMESPACE, CH_RK_CODE,
 	/* exceptions whose tp_traverse adds fields to BaseException's */
 	CH_RK_EXC_OSERROR, CH_RK_EXC_IMPORT, CH_RK_EXC_STOPITER, CH_RK_EXC_SYSEXIT,
 	CH_RK_EXC_SYNTAX, CH_RK_EXC_ATTRIBUTE, CH_RK_EXC_NAME, CH_RK_EXC_UNICODE, CH_RK_EXC_GROUP,
@@ -69,6 +69,9 @@ struct ch_error *ch_refs_typeinfo(struct ch_python *py, uint32_t type, const str
  * visitor asked to stop. */
 bool ch_refs_emit(struct ch_refs_ctx *c, uint64_t target, enum ch_ref_kind kind, bool traversed, uint64_t index,
 		  uint64_t key, const char *name);
+/* ch_refs_emit of a reference built by the caller (r->traversed is
+ * still cleared when the object is not GC-tracked). */
+bool ch_refs_emit_ref(struct ch_refs_ctx *c, struct ch_ref *r);
 /* Read the pointer field f of obj (absent field: nothing) and report it. */
 struct ch_error *ch_refs_field(struct ch_refs_ctx *c, uint64_t obj, enum ch_py_field f, const char *name,
 			       bool traversed);

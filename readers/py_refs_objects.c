@@ -92,6 +92,19 @@ static const struct field descr_fields[] = {
 	{CH_PY_DESCR_QUALNAME, "__qualname__", false},
 };
 static const struct field namespace_fields[] = {{CH_PY_NAMESPACE_DICT, "__dict__", true}};
+/* Code objects have no tp_traverse (not GC-tracked) in 3.8-3.13: every
+ * field is reported untraversed (the edge pass clears it anyway). Fields
+ * absent from a version's layout are skipped. */
+static const struct field code_fields[] = {
+	{CH_PY_CODE_CONSTS, "co_consts", false},         {CH_PY_CODE_NAMES, "co_names", false},
+	{CH_PY_CODE_CODE, "co_code", false},             {CH_PY_CODE_VARNAMES, "co_varnames", false},
+	{CH_PY_CODE_CELLVARS, "co_cellvars", false},     {CH_PY_CODE_FREEVARS, "co_freevars", false},
+	{CH_PY_CODE_LOCALSPLUSNAMES, "co_localsplusnames", false},
+	{CH_PY_CODE_LOCALSPLUSKINDS, "co_localspluskinds", false},
+	{CH_PY_CODE_FILENAME, "co_filename", false},     {CH_PY_CODE_NAME, "co_name", false},
+	{CH_PY_CODE_QUALNAME, "co_qualname", false},     {CH_PY_CODE_LNOTAB, "co_lnotab", false},
+	{CH_PY_CODE_LINETABLE, "co_linetable", false},   {CH_PY_CODE_EXCEPTIONTABLE, "co_exceptiontable", false},
+};
 static const struct field defdict_fields[] = {{CH_PY_DEFDICT_FACTORY, "default_factory", true}};
 
 #define FIELDS(a) (a), sizeof(a) / sizeof((a)[0])
@@ -260,6 +273,8 @@ struct ch_error *ch_refs_object_kind(struct ch_refs_ctx *c, uint64_t obj, enum c
 		return fields(c, obj, FIELDS(traceback_fields));
 	case CH_RK_DESCR:
 		return fields(c, obj, FIELDS(descr_fields));
+	case CH_RK_CODE:
+		return fields(c, obj, FIELDS(code_fields));
 	case CH_RK_NAMESPACE:
 		return fields(c, obj, FIELDS(namespace_fields));
 	case CH_RK_FRAME:

@@ -19,6 +19,7 @@ struct ch_python;
  * flags live in the layout table (PREHEADER_FLAGS). */
 #define CH_TPFLAGS_HEAPTYPE (1UL << 9)
 #define CH_TPFLAGS_HAVE_GC (1UL << 14)
+#define CH_TPFLAGS_TYPE_SUBCLASS (1UL << 31) /* on a metatype: its instances are types */
 
 struct ch_py_type {
 	uint64_t addr;

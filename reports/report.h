@@ -72,6 +72,19 @@ void ch_report_summary_text(FILE *out, const struct ch_python *py, const struct 
 			    const struct ch_gc_replay *r, const struct ch_cycles *c, const struct ch_findings *f,
 			    const struct ch_py_stacks *st, const struct ch_py_thread_stack *crashed);
 
+/* roots: counts per kind and the first `limit` roots (graph/roots.h);
+ * anomalies: refcount bugs and leaks (graph/anomalies.h). */
+struct ch_roots;
+struct ch_anomalies;
+json_t *ch_report_roots_json(const struct ch_python *py, const struct ch_analysis *a, const struct ch_roots *r,
+			     size_t limit);
+void ch_report_roots_text(FILE *out, const struct ch_python *py, const struct ch_analysis *a, const struct ch_roots *r,
+			  size_t limit);
+json_t *ch_report_anomalies_json(const struct ch_python *py, const struct ch_analysis *a, const struct ch_roots *r,
+				 const struct ch_anomalies *an, size_t limit);
+void ch_report_anomalies_text(FILE *out, const struct ch_python *py, const struct ch_analysis *a, const struct ch_roots *r,
+			      const struct ch_anomalies *an, size_t limit);
+
 /* top: the biggest retainers (graph/top.h) over the dominator tree. */
 struct ch_roots;
 struct ch_dominators;
