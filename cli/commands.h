@@ -17,5 +17,7 @@ extern const struct ch_cli_command ch_cmd_anomalies;
 extern const struct ch_cli_command ch_cmd_show;
 extern const struct ch_cli_command ch_cmd_snapshot;
 extern const struct ch_cli_command ch_cmd_diff;
+extern const struct ch_cli_command ch_cmd_top;
+extern const struct ch_cli_command ch_cmd_path;
 
 #endif

@@ -7,16 +7,18 @@
 
 static const struct ch_cli_command *const commands[] = {
 	&ch_cmd_info,
+	&ch_cmd_summary,
 	&ch_cmd_types,
 	&ch_cmd_cycles,
-	&ch_cmd_summary,
 	&ch_cmd_stacks,
-	&ch_cmd_referents,
-	&ch_cmd_referrers,
-	&ch_cmd_find,
 	&ch_cmd_roots,
-	&ch_cmd_anomalies,
+	&ch_cmd_top,
+	&ch_cmd_path,
+	&ch_cmd_referrers,
+	&ch_cmd_referents,
+	&ch_cmd_find,
 	&ch_cmd_show,
+	&ch_cmd_anomalies,
 	&ch_cmd_snapshot,
 	&ch_cmd_diff,
 };

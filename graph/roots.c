@@ -650,25 +650,41 @@ static int frame_text(const struct ch_roots *r, uint32_t fi, char *buf, size_t n
 			s->nthreads ? fi - s->threads[t].first_frame : fi, code->function, slash ? slash + 1 : code->file, f->line);
 }
 
+/* The module whose image holds address at: inside its file mappings, or
+ * in a writable PT_LOAD's memory past them (.bss). */
+static struct ch_module *module_at(struct ch_process *proc, uint64_t at)
+{
+	for (size_t m = 0; m < proc->nmodules; m++) {
+		struct ch_module *mod = &proc->modules[m];
+		if (mod->status == CH_MODULE_NOT_ELF)
+			continue;
+		if (at >= mod->start && at < mod->end)
+			return mod;
+		for (size_t k = 0; mod->elf && k < mod->elf->nsegments; k++) {
+			const struct ch_elf_segment *ps = &mod->elf->segments[k];
+			if (at >= mod->bias + ps->vaddr && at < mod->bias + ps->vaddr + ps->memsz)
+				return mod;
+		}
+	}
+	return NULL;
+}
+
 /* "libpython3.12.so.1.0 _PyRuntime+0x1a8" or "libpython3.12.so.1.0+0x5a1230" */
 static void c_address_text(struct ch_python *py, uint64_t at, char *buf, size_t n)
 {
-	struct ch_process *proc = py->proc;
-	for (size_t m = 0; m < proc->nmodules; m++) {
-		struct ch_module *mod = &proc->modules[m];
-		if (at < mod->start || at >= mod->end + (1u << 24) || mod->status == CH_MODULE_NOT_ELF)
-			continue;
-		const char *base = strrchr(mod->path, '/');
-		base = base ? base + 1 : mod->path;
-		uint64_t off;
-		const char *sym = mod->elf ? ch_elf_symbol_at(mod->elf, at - mod->bias, &off) : NULL;
-		if (sym)
-			snprintf(buf, n, "%s %s+0x%" PRIx64, base, sym, off);
-		else
-			snprintf(buf, n, "%s+0x%" PRIx64, base, at - mod->start);
+	struct ch_module *mod = module_at(py->proc, at);
+	if (!mod) {
+		snprintf(buf, n, "0x%" PRIx64, at);
 		return;
 	}
-	snprintf(buf, n, "0x%" PRIx64, at);
+	const char *base = strrchr(mod->path, '/');
+	base = base ? base + 1 : mod->path;
+	uint64_t off;
+	const char *sym = mod->elf ? ch_elf_symbol_at(mod->elf, at - mod->bias, &off) : NULL;
+	if (sym)
+		snprintf(buf, n, "%s %s+0x%" PRIx64, base, sym, off);
+	else
+		snprintf(buf, n, "%s+0x%" PRIx64, base, at - mod->start);
 }
 
 void ch_root_label_text(const struct ch_roots *r, const struct ch_analysis *a, size_t i, char *buf, size_t n)

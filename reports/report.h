@@ -125,6 +125,29 @@ int ch_report_write_ndjson(FILE *out, json_t *doc, const struct ch_ndjson_rows *
 /* Sets "partial" and "warnings" of doc from the diagnostics. */
 void ch_report_json_status(json_t *doc, const struct ch_diag *diag);
 
+/* top: the biggest retainers (graph/top.h) over the dominator tree. */
+struct ch_roots;
+struct ch_dominators;
+struct ch_top;
+struct ch_report_top {
+	const struct ch_analysis *a;
+	const struct ch_roots *roots;
+	const struct ch_dominators *d;
+	const struct ch_top *t;
+	bool by_type;  /* rows are t->types (else t->objects, with t->object_roots) */
+	size_t limit;  /* rows shown (0: all) */
+};
+json_t *ch_report_top_json(const struct ch_python *py, const struct ch_report_top *r);
+void ch_report_top_text(FILE *out, const struct ch_python *py, const struct ch_report_top *r);
+
+/* path: the chains of references from roots to the object at index target
+ * (graph/paths.h); an empty set means no root reaches it. */
+struct ch_path_set;
+json_t *ch_report_path_json(const struct ch_python *py, const struct ch_analysis *a, const struct ch_roots *roots,
+			    uint32_t target, const struct ch_path_set *set);
+void ch_report_path_text(FILE *out, const struct ch_python *py, const struct ch_analysis *a,
+			 const struct ch_roots *roots, uint32_t target, const struct ch_path_set *set);
+
 /* Adds "partial" and "warnings" from the diagnostics, writes the document
  * (sorted keys are not used: key order is the documented order) and a
  * newline. Returns 0 or -1 on a write error. */

@@ -163,9 +163,10 @@ def main():
     types_rows = measure([coreheap, "types", core, "--json", "-o", "/dev/null"], a.runs, errfile, "types")
     info_rows = measure([coreheap, "info", core, "--json", "-o", "/dev/null"], a.runs, errfile, "info")
     cycles_rows = measure([coreheap, "cycles", core, "--json", "-o", "/dev/null"], a.runs, errfile, "cycles")
+    top_rows = measure([coreheap, "top", core, "--json", "-o", "/dev/null"], a.runs, errfile, "top")
 
     print("%-26s %10s %10s" % ("", "min", "median"))
-    for label, rows in (("types", types_rows), ("info", info_rows), ("cycles", cycles_rows)):
+    for label, rows in (("types", types_rows), ("info", info_rows), ("cycles", cycles_rows), ("top", top_rows)):
         for key, name, scale, unit in (("cpu", "cpu (user+sys)", 1, "s"), ("user", "user", 1, "s"),
                                        ("sys", "sys", 1, "s"), ("wall", "wall", 1, "s"),
                                        ("rss_kib", "peak rss", 1 / 1024, "MiB")):
@@ -198,6 +199,16 @@ def main():
     print("bench_cycles: %d objects, cpu %.2f s (min of %d), %.2f M objects/s, peak rss %.0f MiB "
           "(%.0f bytes per object, core pages included)"
           % (found, c_cpu, a.runs, found / max(c_cpu, 1e-9) / 1e6, c_rss / 1024, c_rss * 1024 / max(found, 1)))
+    # top = cycles' pipeline + roots + dominator tree + path search: the
+    # ratios say what retained sizes cost on top of the cycle analysis.
+    p_cpu, _ = summarize(top_rows, "cpu")
+    p_wall, _ = summarize(top_rows, "wall")
+    c_wall, _ = summarize(cycles_rows, "wall")
+    p_rss, _ = summarize(top_rows, "rss_kib")
+    print("bench_top: %d objects, cpu %.2f s, wall %.2f s (min of %d), peak rss %.0f MiB; "
+          "vs cycles: cpu x%.2f, wall x%.2f, rss x%.2f"
+          % (found, p_cpu, p_wall, a.runs, p_rss / 1024, p_cpu / max(c_cpu, 1e-9), p_wall / max(c_wall, 1e-9),
+             p_rss / max(c_rss, 1e-9)))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,290 @@
+#include "dominators.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph/object_table.h"
+#include "graph/roots.h"
+
+#define NONE UINT32_MAX
+
+/* Lengauer-Tarjan state. Everything is indexed by DFS preorder number k:
+ * 0 is the super-root, 1..nreach the reachable objects; vertex[k] is the
+ * object. Working in DFS numbers keeps the hot arrays dense (the garbage
+ * takes no room in them) and makes "k < j" mean "discovered earlier". */
+struct lt {
+	const struct ch_edges *e;
+	size_t n;         /* objects */
+	uint32_t nreach;  /* reachable objects (DFS numbers 1..nreach) */
+	uint32_t *dfn;    /* per object: DFS number, NONE when unreached (freed after the predecessors) */
+	uint32_t *vertex, *parent;
+	uint32_t *stack, *cursor; /* DFS stack; later the compression stack and the bucket links */
+	uint32_t *pred_off, *preds;
+	uint32_t *semi, *label, *ancestor, *bucket, *idom;
+};
+
+static void lt_free(struct lt *t)
+{
+	free(t->dfn);
+	free(t->vertex);
+	free(t->parent);
+	free(t->stack);
+	free(t->cursor);
+	free(t->pred_off);
+	free(t->preds);
+	free(t->semi);
+	free(t->label);
+	free(t->ancestor);
+	free(t->bucket);
+	free(t->idom);
+	memset(t, 0, sizeof(*t));
+}
+
+static inline bool edge_ok(const struct lt *t, size_t c)
+{
+	return t->e->targets[c] < t->n && ch_label_owns(t->e->labels[c]);
+}
+
+/* Iterative DFS from the super-root: the roots in the order given, then
+ * each object's owning edges in CSR order. cursor[] holds the next edge
+ * of each object on the stack, so the walk is a true DFS (the spanning
+ * tree Lengauer-Tarjan needs) with no recursion. */
+static void lt_dfs(struct lt *t, const uint32_t *roots, size_t nroots)
+{
+	const struct ch_edges *e = t->e;
+	uint32_t next = 1;
+	t->vertex[0] = NONE;
+	t->parent[0] = NONE;
+	for (size_t r = 0; r < nroots; r++) {
+		uint32_t o = roots[r];
+		if (o >= t->n || t->dfn[o] != NONE)
+			continue;
+		t->dfn[o] = next;
+		t->vertex[next] = o;
+		t->parent[next] = 0;
+		size_t sp = 0;
+		t->stack[sp] = next;
+		t->cursor[sp] = e->offsets[o];
+		sp++;
+		next++;
+		while (sp) {
+			uint32_t k = t->stack[sp - 1], c = t->cursor[sp - 1];
+			uint32_t end = e->offsets[t->vertex[k] + 1];
+			while (c < end && (!edge_ok(t, c) || t->dfn[e->targets[c]] != NONE))
+				c++;
+			if (c == end) {
+				sp--;
+				continue;
+			}
+			t->cursor[sp - 1] = c + 1;
+			uint32_t w = e->targets[c];
+			t->dfn[w] = next;
+			t->vertex[next] = w;
+			t->parent[next] = k;
+			t->stack[sp] = next;
+			t->cursor[sp] = e->offsets[w];
+			sp++;
+			next++;
+		}
+	}
+	t->nreach = next - 1;
+}
+
+/* Predecessors of every reachable object, as DFS numbers, in CSR form
+ * (the super-root is the predecessor of each root). Edges from
+ * unreachable objects cannot matter and are left out. */
+static struct ch_error *lt_preds(struct lt *t, const uint32_t *roots, size_t nroots)
+{
+	const struct ch_edges *e = t->e;
+	uint32_t N = t->nreach;
+	t->pred_off = calloc((size_t)N + 2, sizeof(uint32_t));
+	if (!t->pred_off)
+		return &ch_error_nomem;
+	uint64_t total = 0;
+	for (size_t r = 0; r < nroots; r++)
+		if (roots[r] < t->n) {
+			t->pred_off[t->dfn[roots[r]]]++;
+			total++;
+		}
+	for (uint32_t k = 1; k <= N; k++) {
+		uint32_t v = t->vertex[k];
+		for (uint32_t c = e->offsets[v]; c < e->offsets[v + 1]; c++)
+			if (edge_ok(t, c)) {
+				t->pred_off[t->dfn[e->targets[c]]]++;
+				total++;
+			}
+	}
+	if (total >= UINT32_MAX)
+		return ch_error_new(CH_ERR_NOMEM, "more than 4 billion references to compute dominators over");
+	/* Inclusive prefix sums (ends), then fill backwards: each pred_off[w]
+	 * ends at the start of w's run. */
+	for (uint32_t k = 1; k <= N; k++)
+		t->pred_off[k] += t->pred_off[k - 1];
+	t->pred_off[N + 1] = t->pred_off[N];
+	t->preds = malloc((total ? total : 1) * sizeof(uint32_t));
+	if (!t->preds)
+		return &ch_error_nomem;
+	for (size_t r = 0; r < nroots; r++)
+		if (roots[r] < t->n)
+			t->preds[--t->pred_off[t->dfn[roots[r]]]] = 0;
+	for (uint32_t k = 1; k <= N; k++) {
+		uint32_t v = t->vertex[k];
+		for (uint32_t c = e->offsets[v]; c < e->offsets[v + 1]; c++)
+			if (edge_ok(t, c))
+				t->preds[--t->pred_off[t->dfn[e->targets[c]]]] = k;
+	}
+	return NULL;
+}
+
+/* EVAL of the simple version: the vertex of least semi-dominator on the
+ * forest path above v (excluding the forest root), compressing the path.
+ * The path is walked up onto an explicit stack, then compressed top-down,
+ * which is the order the recursive COMPRESS applies its updates in. */
+static inline uint32_t lt_eval(struct lt *t, uint32_t v)
+{
+	uint32_t *anc = t->ancestor, *label = t->label, *semi = t->semi;
+	if (anc[v] == NONE)
+		return v;
+	size_t sp = 0;
+	uint32_t x = v;
+	while (anc[anc[x]] != NONE) {
+		t->stack[sp++] = x;
+		x = anc[x];
+	}
+	while (sp) {
+		x = t->stack[--sp];
+		uint32_t a = anc[x];
+		if (semi[label[a]] < semi[label[x]])
+			label[x] = label[a];
+		anc[x] = anc[a];
+	}
+	return label[v];
+}
+
+static void lt_idoms(struct lt *t)
+{
+	uint32_t N = t->nreach;
+	uint32_t *semi = t->semi, *idom = t->idom, *bucket = t->bucket, *link = t->cursor;
+	for (uint32_t k = 0; k <= N; k++) {
+		semi[k] = k;
+		t->label[k] = k;
+		t->ancestor[k] = NONE;
+		bucket[k] = NONE;
+	}
+	idom[0] = NONE;
+	for (uint32_t w = N; w >= 1; w--) {
+		for (uint32_t p = t->pred_off[w]; p < t->pred_off[w + 1]; p++) {
+			uint32_t u = lt_eval(t, t->preds[p]);
+			if (semi[u] < semi[w])
+				semi[w] = semi[u];
+		}
+		link[w] = bucket[semi[w]];
+		bucket[semi[w]] = w;
+		uint32_t pw = t->parent[w];
+		t->ancestor[w] = pw;
+		for (uint32_t v = bucket[pw]; v != NONE; v = link[v]) {
+			uint32_t u = lt_eval(t, v);
+			idom[v] = semi[u] < semi[v] ? u : pw;
+		}
+		bucket[pw] = NONE;
+	}
+	for (uint32_t w = 1; w <= N; w++)
+		if (idom[w] != semi[w])
+			idom[w] = idom[idom[w]];
+}
+
+static void *alloc_u32(size_t n)
+{
+	return malloc((n ? n : 1) * sizeof(uint32_t));
+}
+
+struct ch_error *ch_dominators_build(struct ch_dominators *d, const struct ch_edges *e, const uint64_t *sizes,
+				     size_t nobjects, const uint32_t *roots, size_t nroots)
+{
+	memset(d, 0, sizeof(*d));
+	if (nobjects >= NONE - 1)
+		return ch_error_new(CH_ERR_NOMEM, "too many objects for the dominator tree");
+	struct lt t = {.e = e, .n = nobjects};
+	size_t n1 = nobjects + 1;
+	t.dfn = alloc_u32(nobjects);
+	t.vertex = alloc_u32(n1);
+	t.parent = alloc_u32(n1);
+	t.stack = alloc_u32(n1);
+	t.cursor = alloc_u32(n1);
+	if (!t.dfn || !t.vertex || !t.parent || !t.stack || !t.cursor)
+		goto nomem;
+	memset(t.dfn, 0xFF, nobjects * sizeof(uint32_t));
+	lt_dfs(&t, roots, nroots);
+	struct ch_error *err = lt_preds(&t, roots, nroots);
+	if (err) {
+		lt_free(&t);
+		return err;
+	}
+	free(t.dfn);
+	t.dfn = NULL;
+	size_t N1 = (size_t)t.nreach + 1;
+	t.semi = alloc_u32(N1);
+	t.label = alloc_u32(N1);
+	t.ancestor = alloc_u32(N1);
+	t.bucket = alloc_u32(N1);
+	t.idom = alloc_u32(N1);
+	if (!t.semi || !t.label || !t.ancestor || !t.bucket || !t.idom)
+		goto nomem;
+	lt_idoms(&t);
+
+	/* Results per object. Retained sizes accumulate bottom-up: a
+	 * dominator precedes everything it dominates in DFS preorder, so
+	 * reverse preorder adds each object into its idom after its own sum
+	 * is complete. The super-root's slot 0 collects the reachable total. */
+	uint32_t N = t.nreach;
+	d->nobjects = nobjects;
+	d->nreachable = N;
+	d->idom = alloc_u32(nobjects);
+	d->retained = malloc((nobjects ? nobjects : 1) * sizeof(uint64_t));
+	d->retained_count = calloc(nobjects ? nobjects : 1, sizeof(uint32_t));
+	d->order = alloc_u32(N);
+	uint64_t *ret = malloc(N1 * sizeof(uint64_t));
+	if (!d->idom || !d->retained || !d->retained_count || !d->order || !ret) {
+		free(ret);
+		goto nomem;
+	}
+	uint32_t *cnt = t.semi; /* semi-dominators are no longer needed */
+	for (uint32_t k = 0; k <= N; k++) {
+		ret[k] = k ? sizes[t.vertex[k]] : 0;
+		cnt[k] = k ? 1 : 0;
+	}
+	for (uint32_t k = N; k >= 1; k--) {
+		ret[t.idom[k]] += ret[k];
+		cnt[t.idom[k]] += cnt[k];
+	}
+	memset(d->idom, 0xFF, nobjects * sizeof(uint32_t));
+	memset(d->retained, 0, nobjects * sizeof(uint64_t));
+	uint64_t all = 0;
+	for (size_t i = 0; i < nobjects; i++)
+		all += sizes[i];
+	for (uint32_t k = 1; k <= N; k++) {
+		uint32_t o = t.vertex[k];
+		d->order[k - 1] = o;
+		d->idom[o] = t.idom[k] == 0 ? CH_DOM_ROOT : t.vertex[t.idom[k]];
+		d->retained[o] = ret[k];
+		d->retained_count[o] = cnt[k];
+	}
+	d->reachable_bytes = ret[0];
+	d->unreachable_bytes = all - ret[0];
+	free(ret);
+	lt_free(&t);
+	return NULL;
+nomem:
+	lt_free(&t);
+	ch_dominators_deinit(d);
+	return &ch_error_nomem;
+}
+
+void ch_dominators_deinit(struct ch_dominators *d)
+{
+	free(d->idom);
+	free(d->retained);
+	free(d->retained_count);
+	free(d->order);
+	memset(d, 0, sizeof(*d));
+}

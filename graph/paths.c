@@ -1,0 +1,260 @@
+#include "paths.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph/heap.h"
+#include "graph/referrers.h"
+#include "graph/roots.h"
+#include "readers/python.h"
+
+#define UNRANKED UINT32_MAX
+
+struct ch_error *ch_paths_search(struct ch_paths *p, const struct ch_edges *e, size_t nobjects,
+				 const uint32_t *root_objects, const uint8_t *tiers, size_t nroots)
+{
+	memset(p, 0, sizeof(*p));
+	if (nobjects >= CH_PATH_ROOT)
+		return ch_error_new(CH_ERR_NOMEM, "too many objects for the path search");
+	size_t sz = (nobjects ? nobjects : 1) * sizeof(uint32_t);
+	p->parent = malloc(sz);
+	p->via = malloc(sz);
+	p->rank = malloc(sz);
+	uint32_t *queue = malloc(sz);
+	if (!p->parent || !p->via || !p->rank || !queue) {
+		free(queue);
+		ch_paths_deinit(p);
+		return &ch_error_nomem;
+	}
+	p->nobjects = nobjects;
+	memset(p->parent, 0xFF, nobjects * sizeof(uint32_t));
+	memset(p->rank, 0xFF, nobjects * sizeof(uint32_t));
+	uint32_t qn = 0, q = 0;
+	for (size_t r = 0; r < nroots;) {
+		/* Seed one tier's roots, then drain the queue. */
+		size_t end = r + 1;
+		while (tiers && end < nroots && tiers[end] == tiers[r])
+			end++;
+		if (!tiers)
+			end = nroots;
+		for (; r < end; r++) {
+			uint32_t o = root_objects[r];
+			if (o >= nobjects || p->parent[o] != CH_NO_OBJECT)
+				continue;
+			p->parent[o] = CH_PATH_ROOT;
+			p->via[o] = (uint32_t)r;
+			p->rank[o] = qn;
+			queue[qn++] = o;
+		}
+		for (; q < qn; q++) {
+			uint32_t v = queue[q];
+			for (uint32_t c = e->offsets[v]; c < e->offsets[v + 1]; c++) {
+				uint32_t w = e->targets[c];
+				if (w >= nobjects || p->parent[w] != CH_NO_OBJECT || !ch_label_owns(e->labels[c]))
+					continue;
+				p->parent[w] = v;
+				p->via[w] = c;
+				p->rank[w] = qn;
+				queue[qn++] = w;
+			}
+		}
+	}
+	p->nreached = qn;
+	free(queue);
+	return NULL;
+}
+
+void ch_paths_deinit(struct ch_paths *p)
+{
+	free(p->parent);
+	free(p->via);
+	free(p->rank);
+	memset(p, 0, sizeof(*p));
+}
+
+uint32_t ch_paths_root_of(const struct ch_paths *p, uint32_t o)
+{
+	/* Parents strictly decrease in rank, so nobjects steps always suffice. */
+	for (size_t steps = 0; o < p->nobjects && steps <= p->nobjects; steps++) {
+		uint32_t up = p->parent[o];
+		if (up == CH_PATH_ROOT)
+			return p->via[o];
+		o = up;
+	}
+	return UINT32_MAX;
+}
+
+static bool is_field(const struct ch_edges *e, uint32_t k, const char *name)
+{
+	uint32_t l = e->labels[k];
+	return ch_label_kind(l) == CH_REF_FIELD && ch_label_payload(l) < e->nnames &&
+	       strcmp(e->names[ch_label_payload(l)], name) == 0;
+}
+
+static const char *type_name(const struct ch_heap *heap, uint32_t o)
+{
+	return ch_py_type_name(&heap->py->types, heap->objects.type[o]);
+}
+
+/* `owner .__dict__ ['x']` -> `owner .x` when the key is a str and the
+ * owner is not a module (a module's dict stays visible, as in
+ * sys.modules['app'] .__dict__ ['CACHE']). */
+static void fold_dicts(struct ch_path *path, const struct ch_edges *e, const struct ch_heap *heap)
+{
+	size_t out = 1;
+	for (size_t i = 1; i < path->nhops; i++) {
+		struct ch_path_hop *h = &path->hops[i];
+		if (i + 1 < path->nhops && is_field(e, h->edge, "__dict__") &&
+		    strcmp(type_name(heap, path->hops[i - 1].object), "module") != 0) {
+			uint32_t next = path->hops[i + 1].edge, l = e->labels[next], key = ch_label_payload(l);
+			if (ch_label_kind(l) == CH_REF_DICT_VALUE && !(key & CH_LABEL_NAMED) && key < heap->objects.n &&
+			    strcmp(type_name(heap, key), "str") == 0) {
+				path->hops[i + 1].attr = true;
+				continue; /* drop the dict hop */
+			}
+		}
+		path->hops[out++] = *h;
+	}
+	path->nhops = out;
+}
+
+/* The shortest path to o, then (when extend) one more hop over edge
+ * last_edge to target. *ok is false when an extended path would pass
+ * through the target itself. */
+static struct ch_error *path_build(struct ch_path *out, const struct ch_paths *p, uint32_t o, uint32_t target,
+				   bool extend, uint32_t last_edge, bool *ok)
+{
+	*ok = false;
+	size_t len = 1;
+	uint32_t x = o;
+	for (;;) {
+		if (extend && x == target)
+			return NULL;
+		if (p->parent[x] == CH_PATH_ROOT)
+			break;
+		x = p->parent[x];
+		if (++len > p->nobjects || x >= p->nobjects)
+			return ch_error_new(CH_ERR_INPUT, "the path search's parent links do not end at a root");
+	}
+	size_t n = len + extend;
+	struct ch_path_hop *hops = calloc(n, sizeof(*hops));
+	if (!hops)
+		return &ch_error_nomem;
+	x = o;
+	for (size_t i = len; i-- > 0;) {
+		hops[i].object = x;
+		if (p->parent[x] == CH_PATH_ROOT) {
+			hops[i].edge = CH_PATH_NO_EDGE;
+			out->root = p->via[x];
+		} else {
+			hops[i].edge = p->via[x];
+			x = p->parent[x];
+		}
+	}
+	if (extend) {
+		hops[len].object = target;
+		hops[len].edge = last_edge;
+	}
+	out->hops = hops;
+	out->nhops = n;
+	*ok = true;
+	return NULL;
+}
+
+struct ref {
+	uint32_t rank, edge, source;
+};
+
+static int cmp_ref(const void *a, const void *b)
+{
+	const struct ref *x = a, *y = b;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return x->edge < y->edge ? -1 : x->edge > y->edge;
+}
+
+static struct ch_error *add_path(struct ch_path_set *s, const struct ch_paths *p, const struct ch_edges *e,
+				 const struct ch_heap *heap, uint32_t o, uint32_t target, uint32_t edge)
+{
+	struct ch_path path = {0};
+	bool ok;
+	struct ch_error *err = path_build(&path, p, o, target, edge != CH_PATH_NO_EDGE, edge, &ok);
+	if (err || !ok)
+		return err;
+	fold_dicts(&path, e, heap);
+	s->paths[s->n++] = path;
+	return NULL;
+}
+
+struct ch_error *ch_paths_to(struct ch_path_set *s, const struct ch_paths *p, const struct ch_edges *e,
+			     const struct ch_heap *heap, uint32_t target, size_t max)
+{
+	memset(s, 0, sizeof(*s));
+	if (target >= p->nobjects || p->parent[target] == CH_NO_OBJECT)
+		return NULL;
+	if (max < 1)
+		max = 1;
+	s->paths = calloc(max, sizeof(*s->paths));
+	if (!s->paths)
+		return &ch_error_nomem;
+	struct ch_error *err = NULL;
+	if (p->parent[target] == CH_PATH_ROOT)
+		err = add_path(s, p, e, heap, target, target, CH_PATH_NO_EDGE);
+	if (err || s->n >= max)
+		goto out;
+	/* The referrers some root reaches, in breadth-first order. */
+	struct ch_referrers r;
+	if ((err = ch_referrers_find(&r, e, p->nobjects, target)))
+		goto out;
+	struct ref *refs = malloc((r.n ? r.n : 1) * sizeof(*refs));
+	if (!refs) {
+		ch_referrers_deinit(&r);
+		err = &ch_error_nomem;
+		goto out;
+	}
+	size_t nrefs = 0;
+	for (size_t i = 0; i < r.n; i++) {
+		uint32_t src = r.sources[i], k = (uint32_t)r.edges[i];
+		if (p->rank[src] == UNRANKED || !ch_label_owns(e->labels[k]))
+			continue;
+		refs[nrefs++] = (struct ref){p->rank[src], k, src};
+	}
+	ch_referrers_deinit(&r);
+	qsort(refs, nrefs, sizeof(*refs), cmp_ref);
+	for (size_t i = 0; i < nrefs && s->n < max && !err; i++) {
+		if (i && refs[i].source == refs[i - 1].source)
+			continue;
+		err = add_path(s, p, e, heap, refs[i].source, target, refs[i].edge);
+	}
+	free(refs);
+out:
+	if (err)
+		ch_path_set_deinit(s);
+	return err;
+}
+
+void ch_path_set_deinit(struct ch_path_set *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->paths[i].hops);
+	free(s->paths);
+	memset(s, 0, sizeof(*s));
+}
+
+void ch_path_hop_label(const struct ch_edges *e, const struct ch_heap *heap, const struct ch_path_hop *h,
+		       char *buf, size_t n)
+{
+	if (h->edge == CH_PATH_NO_EDGE) {
+		snprintf(buf, n, "%s", "");
+		return;
+	}
+	ch_edges_label_text(e, heap, h->edge, buf, n);
+	size_t len = strlen(buf);
+	/* ['x'] -> .x */
+	if (h->attr && len >= 4 && buf[0] == '[' && buf[1] == '\'' && buf[len - 1] == ']' && buf[len - 2] == '\'') {
+		memmove(buf + 1, buf + 2, len - 4);
+		buf[0] = '.';
+		buf[len - 3] = '\0';
+	}
+}

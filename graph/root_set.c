@@ -1,0 +1,47 @@
+#include "root_set.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint8_t tier_of(enum ch_root_kind k)
+{
+	if (k <= CH_ROOT_FRAME_GLOBALS)
+		return 0;
+	return k == CH_ROOT_EXTERNAL ? 2 : 1;
+}
+
+static bool conservative(enum ch_root_kind k)
+{
+	return k == CH_ROOT_FRAME_OTHER || k == CH_ROOT_THREAD || k == CH_ROOT_C_GLOBAL;
+}
+
+struct ch_error *ch_root_set_build(struct ch_root_set *s, const struct ch_roots *r, const struct ch_object_table *o)
+{
+	memset(s, 0, sizeof(*s));
+	s->objects = malloc((r->n ? r->n : 1) * sizeof(*s->objects));
+	s->tiers = malloc(r->n ? r->n : 1);
+	if (!s->objects || !s->tiers) {
+		ch_root_set_deinit(s);
+		return &ch_error_nomem;
+	}
+	s->n = r->n;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct ch_root *root = &r->items[i];
+		uint32_t obj = root->object;
+		s->tiers[i] = tier_of((enum ch_root_kind)root->kind);
+		if (obj < o->n && conservative((enum ch_root_kind)root->kind) && r->refs &&
+		    o->refcnt[obj] <= (int64_t)r->refs[obj]) {
+			obj = CH_NO_OBJECT;
+			s->dropped++;
+		}
+		s->objects[i] = obj;
+	}
+	return NULL;
+}
+
+void ch_root_set_deinit(struct ch_root_set *s)
+{
+	free(s->objects);
+	free(s->tiers);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,36 @@
+/* The roots `path` and `top` start from, taken from graph/roots.h in its
+ * priority order, with two refinements that keep conservative words from
+ * passing for owners:
+ *
+ *   - a root found by a conservative scan (frame_other, thread, c_global:
+ *     any aligned word that happens to point at an object, live or stale)
+ *     is kept only when the object's refcount exceeds the references that
+ *     certainly own a count (roots.refs): a fully explained refcount leaves
+ *     no count for the word to own, so the word is stale or borrowed and
+ *     must not cut the object loose from its real owner (a list whose one
+ *     count is its Holder's stays dominated by the Holder);
+ *   - tiers: the Python-level roots (modules, sys, builtins, frame locals
+ *     and globals) are searched to exhaustion before the internal ones
+ *     (the rest of frames, thread states, static objects, C data), and
+ *     those before the external holders, so a chain from sys.modules is
+ *     preferred over a shorter one from a C pointer. */
+#ifndef CH_ROOT_SET_H
+#define CH_ROOT_SET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph/object_table.h"
+#include "graph/roots.h"
+
+struct ch_root_set {
+	uint32_t *objects; /* per root of the ch_roots (same indexes): its object, or CH_NO_OBJECT when left out */
+	uint8_t *tiers;    /* per root: 0 Python-level, 1 internal, 2 external; nondecreasing */
+	size_t n;          /* == roots->n */
+	size_t dropped;    /* conservative roots left out */
+};
+
+struct ch_error *ch_root_set_build(struct ch_root_set *s, const struct ch_roots *r, const struct ch_object_table *o);
+void ch_root_set_deinit(struct ch_root_set *s);
+
+#endif

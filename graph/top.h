@@ -1,0 +1,46 @@
+/* The biggest retainers, from the dominator tree (graph/dominators.h):
+ * single objects by retained size, and types aggregated the way Eclipse
+ * MAT's dominator view "group by class" does.
+ *
+ * A type's retained total adds up the retained sizes of only those of its
+ * objects that no other object of the same type dominates, so an object
+ * is never counted twice within one row (a linked list of 1000 nodes is
+ * the head's retained size, not 1000 overlapping sums). Rows of different
+ * types do overlap (a dict's row includes the lists it retains, and the
+ * list row counts them again), so the rows do not add up to the heap. */
+#ifndef CH_TOP_H
+#define CH_TOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph/dominators.h"
+#include "graph/heap.h"
+
+struct ch_top_type {
+	uint32_t type;             /* ch_py_types index */
+	uint64_t objects;          /* reachable objects of the type */
+	uint64_t shallow;          /* their full shallow sizes */
+	uint64_t retained;         /* retained by the objects no same-type object dominates */
+	uint64_t retained_objects; /* objects those retain, themselves included */
+};
+
+struct ch_top {
+	uint32_t *objects;         /* biggest retainers: retained size descending, then address */
+	uint32_t *object_roots;    /* per listed object: the root its shortest path starts from, UINT32_MAX if none */
+	size_t nobjects;
+	struct ch_top_type *types; /* types with reachable objects: retained descending, then name */
+	size_t ntypes;
+};
+
+/* The limit biggest retainers among the reachable objects (0: all). */
+struct ch_error *ch_top_objects(struct ch_top *t, const struct ch_dominators *d, const struct ch_heap *heap,
+				size_t limit);
+struct ch_paths;
+/* Fills object_roots from a path search (graph/paths.h). */
+struct ch_error *ch_top_objects_roots(struct ch_top *t, const struct ch_paths *p);
+/* Every type with a reachable object (the report applies its limit). */
+struct ch_error *ch_top_types(struct ch_top *t, const struct ch_dominators *d, const struct ch_heap *heap);
+void ch_top_deinit(struct ch_top *t);
+
+#endif

@@ -1,0 +1,105 @@
+#include <inttypes.h>
+#include <string.h>
+
+#include "graph/analysis.h"
+#include "graph/paths.h"
+#include "graph/roots.h"
+#include "report.h"
+
+#define LABEL_MAX 200
+
+static json_t *hex(uint64_t v)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+	return json_string(buf);
+}
+
+/* Hop 0's text is its root's label, every other hop's its edge's. */
+static void hop_label(const struct ch_analysis *a, const struct ch_roots *roots, const struct ch_path *p, size_t i,
+		      char *buf, size_t n)
+{
+	if (i == 0)
+		ch_root_label_text(roots, a, p->root, buf, n);
+	else
+		ch_path_hop_label(&a->edges, &a->heap, &p->hops[i], buf, n);
+}
+
+/* Why no root reaches it, from the GC replay's verdict. */
+static const char *unreached_reason(const struct ch_analysis *a, uint32_t target)
+{
+	uint8_t st = a->replay.state[target];
+	if (st == CH_REPLAY_UNREACHABLE || st == CH_REPLAY_FREED_WITH)
+		return "garbage: the next full collection would free it (see `coreheap cycles`)";
+	return "held only by objects that no root reaches (a leak, or a cycle the collector does not track)";
+}
+
+json_t *ch_report_path_json(const struct ch_python *py, const struct ch_analysis *a, const struct ch_roots *roots,
+			    uint32_t target, const struct ch_path_set *set)
+{
+	const struct ch_object_table *o = &a->heap.objects;
+	json_t *doc = json_object();
+	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
+	json_t *t = json_object();
+	json_object_set_new(t, "address", hex(o->addr[target]));
+	json_object_set_new(t, "type", json_string(ch_py_type_name(&py->types, o->type[target])));
+	json_object_set_new(t, "size", json_integer((json_int_t)o->size[target]));
+	json_object_set_new(t, "refcount", json_integer((json_int_t)o->refcnt[target]));
+	json_object_set_new(doc, "target", t);
+	json_object_set_new(doc, "reachable", json_boolean(set->n > 0));
+	if (!set->n)
+		json_object_set_new(doc, "reason", json_string(unreached_reason(a, target)));
+	json_t *paths = json_array();
+	for (size_t k = 0; k < set->n; k++) {
+		const struct ch_path *p = &set->paths[k];
+		char label[LABEL_MAX];
+		json_t *x = json_object(), *root = json_object(), *hops = json_array();
+		ch_root_label_text(roots, a, p->root, label, sizeof(label));
+		json_object_set_new(root, "kind", json_string(ch_root_kind_name(roots->items[p->root].kind)));
+		json_object_set_new(root, "label", json_string(label));
+		json_object_set_new(x, "root", root);
+		for (size_t i = 0; i < p->nhops; i++) {
+			uint32_t ob = p->hops[i].object;
+			json_t *h = json_object();
+			hop_label(a, roots, p, i, label, sizeof(label));
+			json_object_set_new(h, "label", json_string(label));
+			json_object_set_new(h, "address", hex(o->addr[ob]));
+			json_object_set_new(h, "type", json_string(ch_py_type_name(&py->types, o->type[ob])));
+			json_array_append_new(hops, h);
+		}
+		json_object_set_new(x, "hops", hops);
+		json_array_append_new(paths, x);
+	}
+	json_object_set_new(doc, "paths", paths);
+	return doc;
+}
+
+void ch_report_path_text(FILE *out, const struct ch_python *py, const struct ch_analysis *a,
+			 const struct ch_roots *roots, uint32_t target, const struct ch_path_set *set)
+{
+	const struct ch_object_table *o = &a->heap.objects;
+	fprintf(out, "object 0x%" PRIx64 " type %s size %" PRIu64 " refcount %" PRId64 "\n", o->addr[target],
+		ch_py_type_name(&py->types, o->type[target]), o->size[target], o->refcnt[target]);
+	if (!set->n) {
+		fprintf(out, "no root reaches it: %s\n", unreached_reason(a, target));
+		return;
+	}
+	for (size_t k = 0; k < set->n; k++) {
+		const struct ch_path *p = &set->paths[k];
+		char label[LABEL_MAX];
+		size_t w = 0;
+		for (size_t i = 0; i < p->nhops; i++) {
+			hop_label(a, roots, p, i, label, sizeof(label));
+			size_t l = strlen(label) + (i ? 2 : 0);
+			w = l > w ? l : w;
+		}
+		fprintf(out, "%spath %zu (%zu reference%s from a %s root):\n", k ? "\n" : "", k + 1, p->nhops - 1,
+			p->nhops == 2 ? "" : "s", ch_root_kind_name(roots->items[p->root].kind));
+		for (size_t i = 0; i < p->nhops; i++) {
+			uint32_t ob = p->hops[i].object;
+			hop_label(a, roots, p, i, label, sizeof(label));
+			fprintf(out, "  %s%-*s  %s 0x%" PRIx64 "\n", i ? "  " : "", (int)(w - (i ? 2 : 0)), label,
+				ch_py_type_name(&py->types, o->type[ob]), o->addr[ob]);
+		}
+	}
+}

@@ -1,0 +1,141 @@
+#include <inttypes.h>
+#include <string.h>
+
+#include "graph/analysis.h"
+#include "graph/dominators.h"
+#include "graph/roots.h"
+#include "graph/top.h"
+#include "report.h"
+
+#define ROOT_LABEL_MAX 200
+
+static json_t *hex(uint64_t v)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+	return json_string(buf);
+}
+
+static size_t rows_shown(const struct ch_report_top *r)
+{
+	size_t n = r->by_type ? r->t->ntypes : r->t->nobjects;
+	return r->limit && r->limit < n ? r->limit : n;
+}
+
+static json_t *count_bytes(uint64_t objects, uint64_t bytes)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "objects", json_integer((json_int_t)objects));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)bytes));
+	return o;
+}
+
+static json_t *totals_json(const struct ch_report_top *r)
+{
+	const struct ch_dominators *d = r->d;
+	json_t *t = json_object();
+	json_object_set_new(t, "heap", count_bytes(d->nobjects, d->reachable_bytes + d->unreachable_bytes));
+	json_object_set_new(t, "reachable", count_bytes(d->nreachable, d->reachable_bytes));
+	json_object_set_new(t, "unreachable", count_bytes(d->nobjects - d->nreachable, d->unreachable_bytes));
+	json_object_set_new(t, "roots", json_integer((json_int_t)r->roots->n));
+	return t;
+}
+
+json_t *ch_report_top_json(const struct ch_python *py, const struct ch_report_top *r)
+{
+	const struct ch_object_table *o = &r->a->heap.objects;
+	const struct ch_dominators *d = r->d;
+	json_t *doc = json_object();
+	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
+	json_object_set_new(doc, "by", json_string(r->by_type ? "type" : "object"));
+	json_object_set_new(doc, "totals", totals_json(r));
+	json_t *list = json_array();
+	size_t shown = rows_shown(r);
+	for (size_t i = 0; i < shown; i++) {
+		json_t *x = json_object();
+		if (r->by_type) {
+			const struct ch_top_type *row = &r->t->types[i];
+			json_object_set_new(x, "type", json_string(ch_py_type_name(&py->types, row->type)));
+			json_object_set_new(x, "objects", json_integer((json_int_t)row->objects));
+			json_object_set_new(x, "shallow", json_integer((json_int_t)row->shallow));
+			json_object_set_new(x, "retained", json_integer((json_int_t)row->retained));
+			json_object_set_new(x, "retained_objects", json_integer((json_int_t)row->retained_objects));
+		} else {
+			uint32_t k = r->t->objects[i], ri = r->t->object_roots[i];
+			json_object_set_new(x, "address", hex(o->addr[k]));
+			json_object_set_new(x, "type", json_string(ch_py_type_name(&py->types, o->type[k])));
+			json_object_set_new(x, "size", json_integer((json_int_t)o->size[k]));
+			json_object_set_new(x, "retained", json_integer((json_int_t)d->retained[k]));
+			json_object_set_new(x, "retained_objects", json_integer((json_int_t)d->retained_count[k]));
+			json_object_set_new(x, "dominator", d->idom[k] == CH_DOM_ROOT ? json_null() : hex(o->addr[d->idom[k]]));
+			if (ri < r->roots->n) {
+				char label[ROOT_LABEL_MAX];
+				ch_root_label_text(r->roots, r->a, ri, label, sizeof(label));
+				json_t *root = json_object();
+				json_object_set_new(root, "kind", json_string(ch_root_kind_name(r->roots->items[ri].kind)));
+				json_object_set_new(root, "label", json_string(label));
+				json_object_set_new(x, "root", root);
+			} else {
+				json_object_set_new(x, "root", json_null());
+			}
+		}
+		json_array_append_new(list, x);
+	}
+	json_object_set_new(doc, r->by_type ? "types" : "objects", list);
+	json_object_set_new(doc, "total", json_integer((json_int_t)(r->by_type ? r->t->ntypes : d->nreachable)));
+	return doc;
+}
+
+static void totals_text(FILE *out, const struct ch_report_top *r)
+{
+	const struct ch_dominators *d = r->d;
+	fprintf(out, "heap: %zu objects, %" PRIu64 " bytes; reachable from %zu roots: %zu objects, %" PRIu64
+		     " bytes; unreachable: %zu objects, %" PRIu64 " bytes\n",
+		d->nobjects, d->reachable_bytes + d->unreachable_bytes, r->roots->n, d->nreachable, d->reachable_bytes,
+		d->nobjects - d->nreachable, d->unreachable_bytes);
+}
+
+static void types_text(FILE *out, const struct ch_python *py, const struct ch_report_top *r, size_t shown)
+{
+	size_t w = 4;
+	for (size_t i = 0; i < shown; i++) {
+		size_t l = strlen(ch_py_type_name(&py->types, r->t->types[i].type));
+		w = l > w ? l : w;
+	}
+	w = w > 60 ? 60 : w;
+	fprintf(out, "%-*s %10s %14s %14s %12s\n", (int)w, "TYPE", "OBJECTS", "SHALLOW", "RETAINED", "RET.OBJECTS");
+	for (size_t i = 0; i < shown; i++) {
+		const struct ch_top_type *row = &r->t->types[i];
+		fprintf(out, "%-*.*s %10" PRIu64 " %14" PRIu64 " %14" PRIu64 " %12" PRIu64 "\n", (int)w, (int)w,
+			ch_py_type_name(&py->types, row->type), row->objects, row->shallow, row->retained,
+			row->retained_objects);
+	}
+}
+
+static void objects_text(FILE *out, const struct ch_python *py, const struct ch_report_top *r, size_t shown)
+{
+	const struct ch_object_table *o = &r->a->heap.objects;
+	fprintf(out, "%14s %10s %10s  %-16s %-28s %s\n", "RETAINED", "OBJECTS", "SIZE", "ADDRESS", "TYPE", "ROOT");
+	for (size_t i = 0; i < shown; i++) {
+		uint32_t k = r->t->objects[i], ri = r->t->object_roots[i];
+		char label[ROOT_LABEL_MAX] = "-";
+		if (ri < r->roots->n)
+			ch_root_label_text(r->roots, r->a, ri, label, sizeof(label));
+		fprintf(out, "%14" PRIu64 " %10" PRIu32 " %10" PRIu64 "  0x%-14" PRIx64 " %-28s %s\n", r->d->retained[k],
+			r->d->retained_count[k], o->size[k], o->addr[k], ch_py_type_name(&py->types, o->type[k]), label);
+	}
+}
+
+void ch_report_top_text(FILE *out, const struct ch_python *py, const struct ch_report_top *r)
+{
+	totals_text(out, r);
+	size_t shown = rows_shown(r), total = r->by_type ? r->t->ntypes : r->d->nreachable;
+	fprintf(out, "biggest retainers by %s (retained bytes; %zu of %zu):\n", r->by_type ? "type" : "object", shown,
+		total);
+	if (r->by_type)
+		types_text(out, py, r, shown);
+	else
+		objects_text(out, py, r, shown);
+	if (shown < total)
+		fprintf(out, "... %zu more (--limit 0 shows all)\n", total - shown);
+}
