@@ -102,6 +102,8 @@ static struct ch_error *open_dwarf(struct ch_python *py)
 	}
 	py->dwarf_path = df.path;
 	py->dwarf_method = df.method;
+	if (df.method != CH_DEBUG_EMBEDDED)
+		ch_error_free(ch_elf_open(df.path, &py->debug_elf)); /* symbols are a bonus */
 	return NULL;
 }
 
@@ -394,6 +396,10 @@ uint64_t ch_python_symbol(struct ch_python *py, const char *name)
 {
 	uint64_t v;
 	struct ch_error *err = ch_elf_symbol(py->module->elf, name, &v, NULL);
+	if (err && py->debug_elf) {
+		ch_error_free(err);
+		err = ch_elf_symbol(py->debug_elf, name, &v, NULL);
+	}
 	if (err) {
 		ch_error_free(err);
 		return 0;
@@ -488,6 +494,7 @@ void ch_python_close(struct ch_python *py)
 	if (py->dwarf)
 		ch_dwarf_close(py->dwarf);
 	free(py->dwarf_path);
+	ch_elf_close(py->debug_elf);
 	free(py->threads);
 	ch_py_types_deinit(&py->types);
 	ch_py_refs_cache_free(py->refs);
