@@ -62,8 +62,12 @@ static struct ch_error *scan_sections(struct ch_elf_file *ef, Elf *elf)
 		const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
 		if (!name)
 			continue;
-		if (strcmp(name, ".debug_info") == 0 && sh.sh_type != SHT_NOBITS)
+		if (strcmp(name, ".debug_info") == 0 && sh.sh_type != SHT_NOBITS) {
 			ef->has_debug_info = true;
+			/* Elf64_Chdr.ch_type, read raw: libelf may not know the newer types. */
+			if ((sh.sh_flags & SHF_COMPRESSED) && sh.sh_offset <= ef->size && ef->size - sh.sh_offset >= 4)
+				ef->debug_compression = ch_le32(ef->data + sh.sh_offset);
+		}
 		if (sh.sh_type == SHT_NOTE && ef->build_id_len == 0) {
 			Elf_Data *d = elf_getdata(scn, NULL);
 			const uint8_t *id;

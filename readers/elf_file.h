@@ -26,6 +26,7 @@ struct ch_elf_file {
 	struct ch_elf_segment *segments; /* PT_LOAD, in file order */
 	size_t nsegments;
 	bool has_debug_info;             /* has a .debug_info section */
+	uint32_t debug_compression;      /* ch_type of a SHF_COMPRESSED .debug_info (1 zlib, 2 zstd), else 0 */
 	char *debuglink;                 /* .gnu_debuglink file name, or NULL */
 	uint32_t debuglink_crc;
 };

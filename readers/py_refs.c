@@ -11,7 +11,8 @@
  *         instead of (else-if) the tp_dictoffset dict;
  *   3.13: inline values at obj+tp_basicsize (values->capacity of them) when
  *         Py_TPFLAGS_INLINE_VALUES and values->valid, else the dict at obj-24,
- *         instead of the tp_dictoffset dict;
+ *         instead of the tp_dictoffset dict; from 3.13.13 (gh-130327) the
+ *         dict at obj-24 whenever it is set, else the valid inline values;
  *   3.8-3.10: the dict at tp_dictoffset when it differs from the base's;
  *   and the heap type itself (ob_type), then the base's tp_traverse. */
 #include "py_refs.h"
@@ -437,6 +438,12 @@ static struct ch_error *visit_managed(struct ch_refs_ctx *c, uint64_t obj, uint6
 	/* Only 3.11 keeps the dict where tp_dictoffset says as well. */
 	*dict_done = scheme != CH_MANAGED_VALUES_AND_DICT;
 	if (scheme == CH_MANAGED_DICT_OR_INLINE) {
+		if ((err = ch_as_read_u64(as, dict_word, &w)))
+			return err;
+		if (w && ch_refs_materialized_dict_traversed(py)) {
+			ch_refs_emit(c, w, CH_REF_FIELD, true, 0, 0, "__dict__");
+			return NULL;
+		}
 		if (flags & CH_TPFLAGS_INLINE_VALUES) {
 			uint64_t basic;
 			uint8_t hdr[2];
@@ -449,8 +456,6 @@ static struct ch_error *visit_managed(struct ch_refs_ctx *c, uint64_t obj, uint6
 			if (hdr[1])
 				return ch_refs_values(c, keys, values, hdr[0]);
 		}
-		if ((err = ch_as_read_u64(as, dict_word, &w)))
-			return err;
 		ch_refs_emit(c, w, CH_REF_FIELD, true, 0, 0, "__dict__");
 		return NULL;
 	}

@@ -103,9 +103,9 @@ static struct ch_error *dict_part(struct ch_refs_ctx *c, uint64_t obj, bool keys
 		return err;
 	struct ch_address_space *as = &py->proc->as;
 	/* 3.13: values embedded in an instance (its inline values) are visited
-	 * by the instance's traverse, not by the dict's. */
+	 * by the instance's traverse, not by the dict's (until 3.13.13). */
 	bool values_traversed = true;
-	if (v.values_obj && ch_py_has(&py->layout, CH_PY_DV_EMBEDDED)) {
+	if (v.values_obj && ch_py_has(&py->layout, CH_PY_DV_EMBEDDED) && !ch_refs_materialized_dict_traversed(py)) {
 		uint8_t embedded;
 		if ((err = ch_as_read(as, v.values_obj + (uint64_t)ch_py_off(py, CH_PY_DV_EMBEDDED), &embedded, 1)))
 			return err;

@@ -67,6 +67,17 @@ struct ch_error *ch_refs_typeinfo(struct ch_python *py, uint32_t type, const str
 
 /* Report one reference (target 0 is skipped). Returns false once the
  * visitor asked to stop. */
+/* gh-130327 (CPython 3.13.13): a materialized managed __dict__ is traversed
+ * even while the instance's inline values are valid: subtype_traverse visits
+ * the dict instead of the values, and the dict visits its values although
+ * they are embedded in the instance. Before it, the values were visited by
+ * the instance only. (3.14 has the fix too, from a micro release not
+ * checked here; 3.14 layouts are not supported yet.) */
+static inline bool ch_refs_materialized_dict_traversed(const struct ch_python *py)
+{
+	return py->version.major == 3 && py->version.minor == 13 && py->version.micro >= 13;
+}
+
 bool ch_refs_emit(struct ch_refs_ctx *c, uint64_t target, enum ch_ref_kind kind, bool traversed, uint64_t index,
 		  uint64_t key, const char *name);
 /* ch_refs_emit of a reference built by the caller (r->traversed is

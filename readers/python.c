@@ -35,18 +35,22 @@ struct ch_error *ch_py_read_i32(struct ch_python *py, uint64_t base, enum ch_py_
 }
 
 /* The module that defines _PyRuntime: libpython when it is shared, else the
- * executable (statically linked interpreters). */
+ * executable (statically linked interpreters), else any other loaded file:
+ * an interpreter started as `ld.so --library-path ... python3.X` has the
+ * loader as its main program (AT_PHDR is the loader's), the interpreter is
+ * just one more mapping. Only usable files are tried in that last pass. */
 static struct ch_error *find_runtime(struct ch_python *py)
 {
 	struct ch_process *proc = py->proc;
 	struct ch_error *first_problem = NULL;
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < 3; pass++) {
 		for (size_t i = 0; i < proc->nmodules; i++) {
 			struct ch_module *mod = &proc->modules[i];
 			const char *base = strrchr(mod->path, '/');
 			base = base ? base + 1 : mod->path;
-			bool candidate = pass == 0 ? strncmp(base, "libpython", 9) == 0 : mod->is_main;
-			if (!candidate)
+			bool libpython = strncmp(base, "libpython", 9) == 0;
+			bool candidate = pass == 0 ? libpython : pass == 1 ? mod->is_main : !libpython && !mod->is_main;
+			if (!candidate || (pass == 2 && mod->status != CH_MODULE_OK))
 				continue;
 			struct ch_elf_file *ef;
 			struct ch_error *err = ch_process_module_elf(mod, &ef);
@@ -81,32 +85,26 @@ static struct ch_error *find_runtime(struct ch_python *py)
 			    proc->core->path);
 }
 
-/* DWARF of the runtime's module: embedded, or a separate file found by
- * build-id under the debug directory. */
+/* DWARF of the runtime's module: embedded, or a separate debug file found
+ * by build-id or .gnu_debuglink (readers/debug_file.h). */
 static struct ch_error *open_dwarf(struct ch_python *py)
 {
-	struct ch_elf_file *ef = py->module->elf;
-	char path[4096];
-	if (ef->has_debug_info) {
-		snprintf(path, sizeof(path), "%s", ef->path);
-	} else if (ef->build_id_len > 1) {
-		char hex[129];
-		ch_build_id_hex(ef->build_id, ef->build_id_len, hex);
-		snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", py->proc->opts.debug_dir, hex, hex + 2);
-	} else {
-		path[0] = '\0';
-	}
-	struct ch_error *err = path[0] ? ch_dwarf_open(path, &py->dwarf) : ch_error_new(CH_ERR_NOT_FOUND, "none");
+	struct ch_debug_file df;
+	struct ch_error *err = ch_debug_file_find(py->module->elf, py->module->path, py->proc->opts.debug_dir, &df);
+	if (err)
+		return err;
+	err = ch_dwarf_open(df.path, &py->dwarf);
 	if (err) {
-		struct ch_error *e = ch_error_new(CH_ERR_UNSUPPORTED,
-						  "%s: no DWARF debug info (looked in the file%s%s); install its debug symbols or pass --debug-dir",
-						  ef->path, path[0] && !ef->has_debug_info ? " and " : "",
-						  path[0] && !ef->has_debug_info ? path : "");
-		ch_error_free(err);
-		return e;
+		ch_debug_file_deinit(&df);
+		if (err->kind == CH_ERR_NOT_FOUND)
+			err->kind = CH_ERR_UNSUPPORTED;
+		return err;
 	}
-	py->dwarf_path = strdup(path);
-	return py->dwarf_path ? NULL : &ch_error_nomem;
+	py->dwarf_path = df.path;
+	py->dwarf_method = df.method;
+	if (df.method != CH_DEBUG_EMBEDDED)
+		ch_error_free(ch_elf_open(df.path, &py->debug_elf)); /* symbols are a bonus */
+	return NULL;
 }
 
 static bool parse_version_text(const char *s, size_t n, struct ch_py_version *v)
@@ -398,6 +396,10 @@ uint64_t ch_python_symbol(struct ch_python *py, const char *name)
 {
 	uint64_t v;
 	struct ch_error *err = ch_elf_symbol(py->module->elf, name, &v, NULL);
+	if (err && py->debug_elf) {
+		ch_error_free(err);
+		err = ch_elf_symbol(py->debug_elf, name, &v, NULL);
+	}
 	if (err) {
 		ch_error_free(err);
 		return 0;
@@ -492,6 +494,7 @@ void ch_python_close(struct ch_python *py)
 	if (py->dwarf)
 		ch_dwarf_close(py->dwarf);
 	free(py->dwarf_path);
+	ch_elf_close(py->debug_elf);
 	free(py->threads);
 	ch_py_types_deinit(&py->types);
 	ch_py_refs_cache_free(py->refs);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "debug_file.h"
 #include "diag.h"
 #include "error.h"
 #include "process.h"
@@ -55,7 +56,12 @@ struct ch_python {
 	struct ch_process *proc;
 	struct ch_module *module;   /* the ELF that defines _PyRuntime */
 	struct ch_dwarf *dwarf;
-	char *dwarf_path;
+	char *dwarf_path;           /* file the layouts were read from */
+	enum ch_debug_method dwarf_method; /* how that file was found */
+	/* The separate debug file as an ELF file, for its full .symtab: a
+	 * stripped module exports only .dynsym, which lacks the static types
+	 * (_PyNamespace_Type, ...). NULL when the DWARF is embedded. */
+	struct ch_elf_file *debug_elf;
 	struct ch_py_layout layout;
 	struct ch_py_version version;
 	uint64_t runtime;           /* &_PyRuntime */

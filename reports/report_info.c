@@ -76,7 +76,10 @@ void ch_report_info_text(FILE *out, const struct ch_python *py)
 	fprintf(out, "\nexecutable:   %s\n", main ? main->path : "(unknown)");
 	fprintf(out, "python:       CPython %s (from %s)\n", py->version.text, py->version.method);
 	fprintf(out, "runtime:      _PyRuntime at 0x%" PRIx64 " in %s\n", py->runtime, py->module->path);
-	fprintf(out, "layouts:      DWARF of %s\n", py->layout.source);
+	fprintf(out, "layouts:      DWARF of %s (%s)\n", py->layout.source,
+		py->dwarf_method == CH_DEBUG_EMBEDDED  ? "embedded in the file"
+		: py->dwarf_method == CH_DEBUG_BUILD_ID ? "separate debug file, found by build-id"
+							: "separate debug file, found by .gnu_debuglink");
 	long crashed = ch_core_crashed_thread(core);
 	fprintf(out, "threads:      %zu OS threads, %zu Python thread states\n", core->nthreads, py->nthreads);
 	for (size_t i = 0; i < core->nthreads; i++) {

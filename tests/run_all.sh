@@ -53,10 +53,13 @@ suite() {   # suite NAME BUILD_DIR CMAKE_ARGS...
     fi
 }
 
-suite "werror" "$build_root/build-ci" -DCH_WERROR=ON -DCH_SANITIZE=OFF "$@"
+# The distro interpreters (scripts/setup_interpreters.sh, run by the
+# distro.setup test) are fetched once into a directory both suites share.
+interp=(-DCH_INTERPRETERS_DIR="$build_root/build-interpreters")
+suite "werror" "$build_root/build-ci" -DCH_WERROR=ON -DCH_SANITIZE=OFF "${interp[@]}" "$@"
 ASAN_OPTIONS=detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS} \
 UBSAN_OPTIONS=print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS} \
-    suite "asan+ubsan" "$build_root/build-ci-asan" -DCH_SANITIZE=ON -DCH_WERROR=ON "$@"
+    suite "asan+ubsan" "$build_root/build-ci-asan" -DCH_SANITIZE=ON -DCH_WERROR=ON "${interp[@]}" "$@"
 
 if [ "${CH_REQUIRE_TRUTH:-0}" = 1 ] && [ $skipped_total != 0 ]; then
     failed+=("$skipped_total skipped test(s) with CH_REQUIRE_TRUTH=1")
