@@ -14,5 +14,6 @@ extern const struct ch_cli_command ch_cmd_referrers;
 extern const struct ch_cli_command ch_cmd_find;
 extern const struct ch_cli_command ch_cmd_roots;
 extern const struct ch_cli_command ch_cmd_anomalies;
+extern const struct ch_cli_command ch_cmd_layout;
 
 #endif

@@ -16,6 +16,7 @@ static const struct ch_cli_command *const commands[] = {
 	&ch_cmd_find,
 	&ch_cmd_roots,
 	&ch_cmd_anomalies,
+	&ch_cmd_layout,
 };
 
 static void usage(FILE *out)
