@@ -4,7 +4,7 @@
 # in C; the tables come from `coreheap layout --dump` (scripts/gen_layouts.sh).
 #   cmake -DDIR=<readers/layouts> -DOUT=<file.c> -P embed_layouts.cmake
 file(GLOB tables "${DIR}/*.layout")
-list(SORT tables)
+list(SORT tables COMPARE NATURAL)
 set(body "")
 set(count 0)
 foreach(path ${tables})
