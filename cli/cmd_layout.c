@@ -28,18 +28,24 @@ static const char help[] =
 	"                      .debug files); checked against Py_Version when both are known\n"
 	"  --builtin X.Y.Z     print the built-in table generated from that version instead\n"
 	"  --list              list the built-in tables\n"
-	"  --json              the layout as a JSON object instead of the table format\n"
+	"  --json              the layout as a JSON object instead of the table format (--format json)\n"
+	"  --exe, --sysroot, --debug-dir   accepted like every command's, unused: FILE is read as given\n"
 	"  -o, --output FILE   write to FILE instead of standard output\n"
 	"  -h, --help          this help\n";
 
 static int parse(const struct ch_cli_command *cmd, int argc, char **argv, struct layout_opts *o)
 {
-	enum { OPT_DUMP = 256, OPT_VERSION, OPT_BUILTIN, OPT_LIST, OPT_JSON, OPT_QUIET };
+	enum { OPT_DUMP = 256, OPT_VERSION, OPT_BUILTIN, OPT_LIST, OPT_JSON, OPT_FORMAT, OPT_IGNORED };
 	static const struct option longopts[] = {
 		{"dump", required_argument, NULL, OPT_DUMP},   {"version", required_argument, NULL, OPT_VERSION},
 		{"builtin", required_argument, NULL, OPT_BUILTIN}, {"list", no_argument, NULL, OPT_LIST},
 		{"json", no_argument, NULL, OPT_JSON},         {"output", required_argument, NULL, 'o'},
 		{"quiet", no_argument, NULL, 'q'},             {"help", no_argument, NULL, 'h'},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		/* The common core options, accepted so every command takes them;
+		 * FILE is read as given. */
+		{"exe", required_argument, NULL, OPT_IGNORED}, {"sysroot", required_argument, NULL, OPT_IGNORED},
+		{"debug-dir", required_argument, NULL, OPT_IGNORED},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -70,6 +76,13 @@ static int parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 			break;
 		case OPT_JSON:
 			o->json = true;
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
+				return ch_cli_usage_error(cmd, "--format takes text or json, not '%s'", optarg);
+			o->json = strcmp(optarg, "json") == 0;
+			break;
+		case OPT_IGNORED:
 			break;
 		case ':':
 			return ch_cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);

@@ -68,3 +68,27 @@ ch_layout_test(near-table truth.3.10.13-disabled near-table --table 3.10.13
 ch_layout_test(debug-offsets truth.3.13.0-disabled debug-offsets --version 3.13.0
                --core ${CMAKE_BINARY_DIR}/fixtures/3.13.0-disabled/core.3.13.0-disabled
                --out ${ch_layout_dir}/core.debug-offsets)
+
+# A distro interpreter with its DWARF out of reach: Debian bookworm's
+# statically linked /usr/bin/python3.11 (3.11.2). Its core is analysed from
+# the built-in 3.11.2 table (CH_LAYOUT_SOURCE=builtin stands in for a
+# machine without python3.11-dbg) by the truth and cycle checks. SKIPPED
+# (77) when /usr/bin/python3.11 is absent.
+set(ch_layout_deb_dir "${CMAKE_BINARY_DIR}/fixtures-layout/debian-3.11")
+add_test(NAME layout.fixture.debian-3.11
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/make_fixture_core.sh /usr/bin/python3.11
+                 ${PROJECT_SOURCE_DIR}/fixtures/scenario_heap.py ${ch_layout_deb_dir} debian-3.11
+                 --gc enabled --freeze)
+set_tests_properties(layout.fixture.debian-3.11 PROPERTIES
+  FIXTURES_SETUP layout.debian-3.11 SKIP_RETURN_CODE 77 LABELS layout TIMEOUT 300)
+add_test(NAME layout.truth.debian-3.11
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_truth.py
+                 --python /usr/bin/python3.11 --coreheap $<TARGET_FILE:coreheap>
+                 --core ${ch_layout_deb_dir}/core.debian-3.11 --truth ${ch_layout_deb_dir}/truth.debian-3.11.json)
+add_test(NAME layout.cycles.debian-3.11
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_cycles.py
+                 --coreheap $<TARGET_FILE:coreheap>
+                 --core ${ch_layout_deb_dir}/core.debian-3.11 --truth ${ch_layout_deb_dir}/truth.debian-3.11.json)
+set_tests_properties(layout.truth.debian-3.11 layout.cycles.debian-3.11 PROPERTIES
+  ENVIRONMENT CH_LAYOUT_SOURCE=builtin
+  FIXTURES_REQUIRED layout.debian-3.11 SKIP_RETURN_CODE 77 LABELS layout TIMEOUT 900)
