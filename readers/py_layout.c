@@ -416,11 +416,6 @@ enum ch_py_field ch_py_field_by_name(const char *name)
 	return CH_PY_NFIELDS;
 }
 
-bool ch_py_field_required(enum ch_py_field f)
-{
-	return (unsigned)f < CH_PY_NFIELDS && field_required[f];
-}
-
 struct ch_error *ch_py_layout_check_required(const struct ch_py_layout *layout)
 {
 	for (size_t i = 0; i < CH_PY_NFIELDS; i++)

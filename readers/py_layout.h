@@ -251,8 +251,6 @@ void ch_py_layout_set_rules(struct ch_py_layout *layout, int major, int minor);
 const char *ch_py_field_name(enum ch_py_field f);
 /* The field called name (as ch_py_field_name spells it), or CH_PY_NFIELDS. */
 enum ch_py_field ch_py_field_by_name(const char *name);
-/* Whether a field must be present for coreheap to work. */
-bool ch_py_field_required(enum ch_py_field f);
 /* CH_ERR_UNSUPPORTED naming the first required field that is absent. */
 struct ch_error *ch_py_layout_check_required(const struct ch_py_layout *layout);
 static inline bool ch_py_has(const struct ch_py_layout *l, enum ch_py_field f)
