@@ -21,6 +21,7 @@ static const struct ch_cli_command *const commands[] = {
 	&ch_cmd_anomalies,
 	&ch_cmd_snapshot,
 	&ch_cmd_diff,
+	&ch_cmd_layout,
 };
 
 static void usage(FILE *out)

@@ -1,6 +1,7 @@
 #include "py_layout.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #include "dwarf_types.h"
 
@@ -320,6 +321,16 @@ static const struct field_source sources[] = {
 	{CH_PY_INTERP_CEVAL_GIL, CH_PY_OFFSET, "PyInterpreterState", "ceval.gil"},
 	{CH_PY_GIL_LAST_HOLDER, CH_PY_OFFSET, "_gil_runtime_state", "last_holder"},
 	{CH_PY_GIL_LOCKED, CH_PY_OFFSET, "_gil_runtime_state", "locked"},
+
+	/* _PyRuntime.debug_offsets (3.13+) and the members coreheap checks. */
+	{CH_PY_RUNTIME_DEBUG_OFFSETS, CH_PY_OFFSET, "_PyRuntimeState", "debug_offsets"},
+	{CH_PY_SIZEOF_DEBUG_OFFSETS, CH_PY_SIZEOF, "_Py_DebugOffsets", NULL},
+	{CH_PY_DBGOFF_COOKIE, CH_PY_OFFSET, "_Py_DebugOffsets", "cookie"},
+	{CH_PY_DBGOFF_VERSION, CH_PY_OFFSET, "_Py_DebugOffsets", "version"},
+	{CH_PY_DBGOFF_FREE_THREADED, CH_PY_OFFSET, "_Py_DebugOffsets", "free_threaded"},
+#define CH_PY_DBGOFF_ROW(name, path, target) {CH_PY_DBGOFF_##name, CH_PY_OFFSET, "_Py_DebugOffsets", path},
+	CH_PY_DEBUG_OFFSET_IDS(CH_PY_DBGOFF_ROW)
+#undef CH_PY_DBGOFF_ROW
 };
 
 /* Rules that are not struct members, by minor version:
@@ -356,6 +367,9 @@ void ch_py_layout_set_rules(struct ch_py_layout *layout, int major, int minor)
 	layout->v[CH_PY_MANAGED_DICT_OFFSET] = CH_PY_ABSENT;
 	layout->v[CH_PY_MANAGED_VALUES_OFFSET] = CH_PY_ABSENT;
 	layout->v[CH_PY_LONG_MIN_DIGITS] = 0;
+	static const enum ch_py_field ruled[] = {CH_PY_PREHEADER_FLAGS, CH_PY_PREHEADER_SIZE, CH_PY_MANAGED_DICT_SCHEME,
+						 CH_PY_MANAGED_DICT_OFFSET, CH_PY_MANAGED_VALUES_OFFSET,
+						 CH_PY_LONG_MIN_DIGITS};
 	for (size_t i = 0; major == 3 && i < sizeof(rules) / sizeof(rules[0]); i++) {
 		if (minor >= rules[i].minor_first && minor <= rules[i].minor_last) {
 			layout->v[CH_PY_PREHEADER_FLAGS] = rules[i].preheader_flags;
@@ -366,23 +380,52 @@ void ch_py_layout_set_rules(struct ch_py_layout *layout, int major, int minor)
 			layout->v[CH_PY_LONG_MIN_DIGITS] = rules[i].long_min_digits;
 		}
 	}
+	for (size_t i = 0; i < sizeof(ruled) / sizeof(ruled[0]); i++)
+		layout->origin[ruled[i]] = layout->v[ruled[i]] == CH_PY_ABSENT ? CH_PY_FROM_NONE : CH_PY_FROM_RULE;
 }
 
 static const char *const field_names[] = {
 #define CH_PY_NAME(name, req) #name,
 	CH_PY_FIELD_IDS(CH_PY_NAME)
 #undef CH_PY_NAME
+#define CH_PY_DBGOFF_NAME(name, path, target) "DBGOFF_" #name,
+	CH_PY_DEBUG_OFFSET_IDS(CH_PY_DBGOFF_NAME)
+#undef CH_PY_DBGOFF_NAME
 };
 
 static const bool field_required[] = {
 #define CH_PY_REQ(name, req) req,
 	CH_PY_FIELD_IDS(CH_PY_REQ)
 #undef CH_PY_REQ
+#define CH_PY_DBGOFF_REQ(name, path, target) 0,
+	CH_PY_DEBUG_OFFSET_IDS(CH_PY_DBGOFF_REQ)
+#undef CH_PY_DBGOFF_REQ
 };
+
+_Static_assert(sizeof(field_names) / sizeof(field_names[0]) == CH_PY_NFIELDS, "one name per field");
+_Static_assert(sizeof(field_required) / sizeof(field_required[0]) == CH_PY_NFIELDS, "one flag per field");
 
 const char *ch_py_field_name(enum ch_py_field f)
 {
 	return (unsigned)f < CH_PY_NFIELDS ? field_names[f] : "?";
+}
+
+enum ch_py_field ch_py_field_by_name(const char *name)
+{
+	for (size_t i = 0; i < CH_PY_NFIELDS; i++)
+		if (strcmp(field_names[i], name) == 0)
+			return (enum ch_py_field)i;
+	return CH_PY_NFIELDS;
+}
+
+struct ch_error *ch_py_layout_check_required(const struct ch_py_layout *layout)
+{
+	for (size_t i = 0; i < CH_PY_NFIELDS; i++)
+		if (field_required[i] && layout->v[i] == CH_PY_ABSENT)
+			return ch_error_new(CH_ERR_UNSUPPORTED,
+					    "%s: %s lacks CPython layout field %s (not a CPython interpreter, or an unsupported version)",
+					    layout->source, layout->builtin ? "the table" : "debug info", field_names[i]);
+	return NULL;
 }
 
 static struct ch_error *resolve(struct ch_dwarf *dw, const struct field_source *s, int64_t *out)
@@ -413,6 +456,7 @@ static struct ch_error *resolve(struct ch_dwarf *dw, const struct field_source *
 
 struct ch_error *ch_py_layout_from_dwarf(struct ch_py_layout *layout, struct ch_dwarf *dw, const char *source)
 {
+	memset(layout, 0, sizeof(*layout));
 	for (size_t i = 0; i < CH_PY_NFIELDS; i++)
 		layout->v[i] = CH_PY_ABSENT;
 	layout->source = source;
@@ -423,12 +467,9 @@ struct ch_error *ch_py_layout_from_dwarf(struct ch_py_layout *layout, struct ch_
 		struct ch_error *err = resolve(dw, s, &layout->v[s->field]);
 		if (err && err->kind != CH_ERR_NOT_FOUND)
 			return err;
+		if (!err)
+			layout->origin[s->field] = CH_PY_FROM_DWARF;
 		ch_error_free(err);
 	}
-	for (size_t i = 0; i < CH_PY_NFIELDS; i++)
-		if (field_required[i] && layout->v[i] == CH_PY_ABSENT)
-			return ch_error_new(CH_ERR_UNSUPPORTED,
-					    "%s: debug info lacks CPython layout field %s (not a CPython interpreter, or an unsupported version)",
-					    source, field_names[i]);
-	return NULL;
+	return ch_py_layout_check_required(layout);
 }

@@ -128,18 +128,105 @@ enum ch_py_field_kind {
 	X(GEN_CODE, 0) X(GEN_NAME, 0) X(GEN_QUALNAME, 0) X(GEN_EXC_TYPE, 0)     \
 	X(GEN_EXC_VALUE, 0) X(GEN_EXC_TB, 0) X(GEN_FRAME_STATE, 0) X(GEN_IFRAME, 0) \
 	X(CODE_STACKSIZE, 0) X(DESCR_TYPE, 0) X(DESCR_NAME, 0) X(DESCR_QUALNAME, 0) \
-	X(NAMESPACE_DICT, 0) X(MODULE_DEF, 0) X(MODULE_STATE, 0) X(MODDEF_SIZE, 0)
+	X(NAMESPACE_DICT, 0) X(MODULE_DEF, 0) X(MODULE_STATE, 0) X(MODDEF_SIZE, 0) \
+	/* _PyRuntime.debug_offsets (3.13+): where it is and its header */      \
+	X(RUNTIME_DEBUG_OFFSETS, 0) X(SIZEOF_DEBUG_OFFSETS, 0)                  \
+	X(DBGOFF_COOKIE, 0) X(DBGOFF_VERSION, 0) X(DBGOFF_FREE_THREADED, 0)
+
+/* The members of _Py_DebugOffsets (3.13+, internal/pycore_runtime.h) that
+ * state a field coreheap uses: X(name, member path, field it states). The
+ * runtime fills them with offsetof()/sizeof() of its own build, so they are
+ * checked against the layout in use and win where they disagree. Their own
+ * positions inside _Py_DebugOffsets are layout fields DBGOFF_<name>,
+ * resolved from DWARF or taken from the built-in table like any other. */
+#define CH_PY_DEBUG_OFFSET_IDS(X)                                                          \
+	X(RUNTIME_SIZE, "runtime_state.size", SIZEOF_RUNTIME)                               \
+	X(RUNTIME_INTERPRETERS_HEAD, "runtime_state.interpreters_head", RUNTIME_INTERP_HEAD) \
+	X(INTERP_SIZE, "interpreter_state.size", SIZEOF_INTERP)                             \
+	X(INTERP_ID, "interpreter_state.id", INTERP_ID)                                     \
+	X(INTERP_NEXT, "interpreter_state.next", INTERP_NEXT)                               \
+	X(INTERP_THREADS_HEAD, "interpreter_state.threads_head", INTERP_THREADS_HEAD)       \
+	X(INTERP_GC, "interpreter_state.gc", INTERP_GC)                                     \
+	X(INTERP_IMPORTS_MODULES, "interpreter_state.imports_modules", INTERP_MODULES)      \
+	X(INTERP_SYSDICT, "interpreter_state.sysdict", INTERP_SYSDICT)                      \
+	X(INTERP_BUILTINS, "interpreter_state.builtins", INTERP_BUILTINS)                   \
+	X(INTERP_CEVAL_GIL, "interpreter_state.ceval_gil", INTERP_CEVAL_GIL)                \
+	X(TSTATE_SIZE, "thread_state.size", SIZEOF_TSTATE)                                  \
+	X(TSTATE_NEXT, "thread_state.next", TSTATE_NEXT)                                    \
+	X(TSTATE_INTERP, "thread_state.interp", TSTATE_INTERP)                              \
+	X(TSTATE_CURRENT_FRAME, "thread_state.current_frame", TSTATE_CURRENT_FRAME)         \
+	X(TSTATE_THREAD_ID, "thread_state.thread_id", TSTATE_THREAD_ID)                     \
+	X(TSTATE_NATIVE_THREAD_ID, "thread_state.native_thread_id", TSTATE_NATIVE_THREAD_ID) \
+	X(IFRAME_PREVIOUS, "interpreter_frame.previous", IFRAME_PREVIOUS)                   \
+	X(IFRAME_EXECUTABLE, "interpreter_frame.executable", IFRAME_CODE)                   \
+	X(IFRAME_INSTR_PTR, "interpreter_frame.instr_ptr", IFRAME_INSTR)                    \
+	X(IFRAME_LOCALSPLUS, "interpreter_frame.localsplus", IFRAME_LOCALSPLUS)             \
+	X(IFRAME_OWNER, "interpreter_frame.owner", IFRAME_OWNER)                            \
+	X(CODE_FILENAME, "code_object.filename", CODE_FILENAME)                             \
+	X(CODE_NAME, "code_object.name", CODE_NAME)                                         \
+	X(CODE_QUALNAME, "code_object.qualname", CODE_QUALNAME)                             \
+	X(CODE_LINETABLE, "code_object.linetable", CODE_LINETABLE)                          \
+	X(CODE_FIRSTLINENO, "code_object.firstlineno", CODE_FIRSTLINENO)                    \
+	X(CODE_LOCALSPLUSNAMES, "code_object.localsplusnames", CODE_LOCALSPLUSNAMES)        \
+	X(CODE_LOCALSPLUSKINDS, "code_object.localspluskinds", CODE_LOCALSPLUSKINDS)        \
+	X(CODE_CO_CODE_ADAPTIVE, "code_object.co_code_adaptive", CODE_CODE_ADAPTIVE)        \
+	X(OBJECT_SIZE, "pyobject.size", SIZEOF_OBJECT)                                      \
+	X(OBJECT_OB_TYPE, "pyobject.ob_type", OB_TYPE)                                      \
+	X(TYPE_SIZE, "type_object.size", SIZEOF_TYPEOBJECT)                                 \
+	X(TYPE_TP_NAME, "type_object.tp_name", TP_NAME)                                     \
+	X(TYPE_TP_FLAGS, "type_object.tp_flags", TP_FLAGS)                                  \
+	X(TUPLE_OB_ITEM, "tuple_object.ob_item", TUPLE_ITEMS)                               \
+	X(TUPLE_OB_SIZE, "tuple_object.ob_size", VAR_SIZE)                                  \
+	X(LIST_OB_ITEM, "list_object.ob_item", LIST_ITEMS)                                  \
+	X(LIST_OB_SIZE, "list_object.ob_size", VAR_SIZE)                                    \
+	X(DICT_SIZE, "dict_object.size", SIZEOF_DICT)                                       \
+	X(DICT_MA_KEYS, "dict_object.ma_keys", DICT_KEYS)                                   \
+	X(DICT_MA_VALUES, "dict_object.ma_values", DICT_VALUES)                             \
+	X(FLOAT_OB_FVAL, "float_object.ob_fval", FLOAT_VALUE)                               \
+	X(LONG_LV_TAG, "long_object.lv_tag", LONG_TAG)                                      \
+	X(LONG_OB_DIGIT, "long_object.ob_digit", LONG_DIGITS)                               \
+	X(BYTES_OB_SIZE, "bytes_object.ob_size", VAR_SIZE)                                  \
+	X(BYTES_OB_SVAL, "bytes_object.ob_sval", BYTES_SVAL)                                \
+	X(UNICODE_SIZE, "unicode_object.size", SIZEOF_UNICODE)                              \
+	X(UNICODE_STATE, "unicode_object.state", STR_STATE)                                 \
+	X(UNICODE_LENGTH, "unicode_object.length", STR_LENGTH)                              \
+	X(UNICODE_ASCIIOBJECT_SIZE, "unicode_object.asciiobject_size", SIZEOF_ASCII)        \
+	X(GC_COLLECTING, "gc.collecting", GC_COLLECTING)
 
 enum ch_py_field {
 #define CH_PY_ENUM(name, req) CH_PY_##name,
 	CH_PY_FIELD_IDS(CH_PY_ENUM)
 #undef CH_PY_ENUM
+#define CH_PY_DBGOFF_ENUM(name, path, target) CH_PY_DBGOFF_##name,
+	CH_PY_DEBUG_OFFSET_IDS(CH_PY_DBGOFF_ENUM)
+#undef CH_PY_DBGOFF_ENUM
 	CH_PY_NFIELDS
+};
+
+/* Where one field's value came from (`info` reports them). */
+enum ch_py_origin {
+	CH_PY_FROM_NONE = 0,  /* absent */
+	CH_PY_FROM_DWARF,     /* the interpreter's debug info */
+	CH_PY_FROM_TABLE,     /* a built-in table (readers/layouts/) */
+	CH_PY_FROM_RULE,      /* ch_py_layout_set_rules */
+	CH_PY_FROM_RUNTIME,   /* _PyRuntime.debug_offsets, overriding the others */
 };
 
 struct ch_py_layout {
 	int64_t v[CH_PY_NFIELDS];
-	const char *source; /* where the values came from, for `info` */
+	uint8_t origin[CH_PY_NFIELDS]; /* enum ch_py_origin */
+	/* Where the values came from, for `info`: the DWARF file's path, or
+	 * "built-in table 3.11.7" (static storage either way). */
+	const char *source;
+	bool builtin;             /* from a built-in table, not DWARF */
+	const char *table;        /* that table's version ("3.11.7"), NULL for DWARF */
+	bool table_exact;         /* the table was generated from this very micro version */
+	const char *dwarf_problem; /* builtin: why DWARF was not used (owned by ch_python) */
+	/* Checks against the dumped runtime (readers/py_layout_check.c). */
+	const char *runtime_offsets; /* _Py_DebugOffsets: "absent" (before 3.13), "checked", "unusable" */
+	int runtime_checked;         /* fields compared with it */
+	int runtime_disagreed;       /* of which the layout had wrong (and took the runtime's value) */
+	int self_checks;             /* self-checks passed */
 };
 
 /* Fill every field from DWARF. Fails (CH_ERR_UNSUPPORTED) naming the first
@@ -163,6 +250,10 @@ enum ch_managed_dict_scheme {
 void ch_py_layout_set_rules(struct ch_py_layout *layout, int major, int minor);
 
 const char *ch_py_field_name(enum ch_py_field f);
+/* The field called name (as ch_py_field_name spells it), or CH_PY_NFIELDS. */
+enum ch_py_field ch_py_field_by_name(const char *name);
+/* CH_ERR_UNSUPPORTED naming the first required field that is absent. */
+struct ch_error *ch_py_layout_check_required(const struct ch_py_layout *layout);
 static inline bool ch_py_has(const struct ch_py_layout *l, enum ch_py_field f)
 {
 	return l->v[f] != CH_PY_ABSENT;

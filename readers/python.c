@@ -10,6 +10,8 @@
 #include "chain.h"
 #include "dwarf_types.h"
 #include "py_gc.h"
+#include "py_layout_check.h"
+#include "py_layout_table.h"
 
 #define CH_MAX_INTERPRETERS 4096
 #define CH_MAX_THREADS 65536
@@ -107,6 +109,47 @@ static struct ch_error *open_dwarf(struct ch_python *py)
 	return NULL;
 }
 
+/* The layout: from the runtime module's DWARF, else from the built-in
+ * table for the detected version (readers/py_layout_table.h). The
+ * environment variable CH_LAYOUT_SOURCE=builtin skips DWARF (tests, and
+ * checking a table against a core). */
+static struct ch_error *load_layout(struct ch_python *py)
+{
+	const char *force = getenv("CH_LAYOUT_SOURCE");
+	bool builtin_only = force && strcmp(force, "builtin") == 0;
+	struct ch_error *why = builtin_only ? ch_error_new(CH_ERR_NOT_FOUND, "CH_LAYOUT_SOURCE=builtin") : open_dwarf(py);
+	bool unusable = false; /* found, but not readable as CPython's (e.g. dwz-compressed) */
+	/* A debug file that was found but refused (another build's: build-id
+	 * or CRC mismatch) is the user's to fix, not a reason to guess. */
+	if (why && why->kind == CH_ERR_INPUT)
+		return why;
+	if (!why) {
+		why = ch_py_layout_from_dwarf(&py->layout, py->dwarf, py->dwarf_path);
+		if (!why)
+			return NULL;
+		why = ch_error_prefix(why, "debug info unusable");
+		unusable = true;
+	}
+	struct ch_error *err = ch_py_layout_from_table(&py->layout, &py->version);
+	if (err) {
+		struct ch_error *e = ch_error_new(
+			CH_ERR_UNSUPPORTED,
+			"CPython %s in %s: no usable debug info (%s) and %s; install the interpreter's debug symbols (e.g. "
+			"apt-get install python3.%d-dbg), pass --debug-dir DIR where its .build-id/ debug files are, or use a build with -g",
+			py->version.text, py->module->path, why->message, err->message, py->version.minor);
+		ch_error_free(err);
+		ch_error_free(why);
+		return e;
+	}
+	py->layout.dwarf_problem = strdup(why->message);
+	if (!py->layout.table_exact || unusable)
+		ch_diag_warn(&py->diag, "%s: %s; using the built-in layout table %s%s", py->module->path, why->message,
+			     py->layout.table,
+			     py->layout.table_exact ? "" : " of another micro version (fields may have moved; install debug symbols to be sure)");
+	ch_error_free(why);
+	return py->layout.dwarf_problem ? NULL : &ch_error_nomem;
+}
+
 static bool parse_version_text(const char *s, size_t n, struct ch_py_version *v)
 {
 	/* "3.<minor>.<micro>[level]" followed by " (" as Py_GetVersion() writes it. */
@@ -149,18 +192,8 @@ static struct ch_error *detect_version(struct ch_python *py)
 	if (!err) {
 		const uint8_t *p = ch_elf_vaddr_bytes(ef, value, 4);
 		if (p) {
-			uint32_t hex = ch_le32(p);
-			struct ch_py_version *v = &py->version;
-			v->major = (int)(hex >> 24);
-			v->minor = (int)((hex >> 16) & 0xff);
-			v->micro = (int)((hex >> 8) & 0xff);
-			unsigned level = (hex >> 4) & 0xf, serial = hex & 0xf;
-			const char *lv = level == 0xA ? "a" : level == 0xB ? "b" : level == 0xC ? "rc" : "";
-			if (*lv)
-				snprintf(v->text, sizeof(v->text), "%d.%d.%d%s%u", v->major, v->minor, v->micro, lv, serial);
-			else
-				snprintf(v->text, sizeof(v->text), "%d.%d.%d", v->major, v->minor, v->micro);
-			v->method = "Py_Version";
+			ch_py_version_from_hex(ch_le32(p), &py->version);
+			py->version.method = "Py_Version";
 			return NULL;
 		}
 	}
@@ -235,7 +268,8 @@ static struct ch_error *read_gc_state(struct ch_python *py, uint64_t gc)
 		if (g0 != s->heads[0])
 			return ch_error_new(CH_ERR_UNSUPPORTED,
 					    "layout self-check failed: GC generation0 is 0x%" PRIx64 ", expected 0x%" PRIx64
-					    " (debug info does not describe this interpreter)", g0, s->heads[0]);
+					    " (the layout from %s does not describe this interpreter)", g0, s->heads[0], l->source);
+		py->layout.self_checks++;
 	}
 	s->collecting = false;
 	if (ch_py_has(l, CH_PY_GC_COLLECTING) && !ch_py_read_i32(py, gc, CH_PY_GC_COLLECTING, &v))
@@ -463,20 +497,21 @@ struct ch_error *ch_python_open(struct ch_process *proc, struct ch_python **out)
 	struct ch_error *err = find_runtime(py);
 	if (!err) {
 		warn_about_modules(py);
-		err = open_dwarf(py);
-	}
-	if (!err)
-		err = ch_py_layout_from_dwarf(&py->layout, py->dwarf, py->dwarf_path);
-	if (!err)
 		err = detect_version(py);
+	}
 	if (!err && (py->version.major != 3 || py->version.minor < 8))
 		err = ch_error_new(CH_ERR_UNSUPPORTED, "Python %s is not supported (3.8 or newer is)", py->version.text);
+	if (!err)
+		err = load_layout(py);
 	if (!err) {
 		ch_py_layout_set_rules(&py->layout, py->version.major, py->version.minor);
+		ch_py_layout_check_runtime(py);
 		err = read_interpreters(py);
 		if (err && err->kind == CH_ERR_FAULT)
 			err = ch_error_prefix(err, "reading the interpreter state (core damaged or truncated?)");
 	}
+	if (!err)
+		err = ch_py_layout_self_check(py);
 	if (!err && py->gc.heads[CH_GC_PERMANENT])
 		err = ch_py_gc_walk(py, CH_GC_PERMANENT, ch_python_object_limit(py), count_only, NULL, &py->frozen);
 	if (err) {
@@ -495,6 +530,7 @@ void ch_python_close(struct ch_python *py)
 		ch_dwarf_close(py->dwarf);
 	free(py->dwarf_path);
 	ch_elf_close(py->debug_elf);
+	free((char *)py->layout.dwarf_problem);
 	free(py->threads);
 	ch_py_types_deinit(&py->types);
 	ch_py_refs_cache_free(py->refs);

@@ -15,15 +15,10 @@
 #include "process.h"
 #include "py_layout.h"
 #include "py_types.h"
+#include "py_version.h"
 
 struct ch_dwarf;
 struct ch_py_refs_cache;
-
-struct ch_py_version {
-	int major, minor, micro;
-	char text[32];      /* "3.12.1", or with a release level suffix "3.13.0rc1" */
-	const char *method; /* how it was found, for `info` */
-};
 
 #define CH_GC_MAX_GENERATIONS 3
 /* Generation index used for the permanent (gc.freeze()) list. */

@@ -37,11 +37,54 @@ json_t *ch_report_gc_json(const struct ch_gc_state *g, uint64_t frozen)
 	return o;
 }
 
+/* Where the layout came from and how it was checked (README: info). */
+static json_t *layout_json(const struct ch_python *py)
+{
+	const struct ch_py_layout *l = &py->layout;
+	json_t *o = json_object(), *runtime = json_array();
+	json_object_set_new(o, "kind", json_string(l->builtin ? "builtin" : "dwarf"));
+	json_object_set_new(o, "dwarf_file", l->builtin ? json_null() : json_string(l->source));
+	json_object_set_new(o, "table", l->builtin ? json_string(l->table) : json_null());
+	json_object_set_new(o, "table_exact", l->builtin ? json_boolean(l->table_exact) : json_null());
+	json_object_set_new(o, "dwarf_problem", l->dwarf_problem ? json_string(l->dwarf_problem) : json_null());
+	json_object_set_new(o, "debug_offsets", json_string(l->runtime_offsets ? l->runtime_offsets : "absent"));
+	json_object_set_new(o, "debug_offsets_checked", json_integer(l->runtime_checked));
+	json_object_set_new(o, "debug_offsets_disagreements", json_integer(l->runtime_disagreed));
+	for (size_t i = 0; i < CH_PY_NFIELDS; i++)
+		if (l->origin[i] == CH_PY_FROM_RUNTIME)
+			json_array_append_new(runtime, json_string(ch_py_field_name((enum ch_py_field)i)));
+	json_object_set_new(o, "from_runtime", runtime);
+	json_object_set_new(o, "self_checks_passed", json_integer(l->self_checks));
+	return o;
+}
+
+static void layout_text(FILE *out, const struct ch_python *py)
+{
+	const struct ch_py_layout *l = &py->layout;
+	if (!l->builtin)
+		fprintf(out, "layouts:      DWARF of %s (%s)\n", l->source,
+			py->dwarf_method == CH_DEBUG_EMBEDDED  ? "embedded in the file"
+			: py->dwarf_method == CH_DEBUG_BUILD_ID ? "separate debug file, found by build-id"
+								: "separate debug file, found by .gnu_debuglink");
+	else if (l->table_exact)
+		fprintf(out, "layouts:      %s (%s)\n", l->source, l->dwarf_problem ? l->dwarf_problem : "no DWARF");
+	else
+		fprintf(out, "layouts:      %s, nearest to %s (%s)\n", l->source, py->version.text,
+			l->dwarf_problem ? l->dwarf_problem : "no DWARF");
+	if (l->runtime_offsets && strcmp(l->runtime_offsets, "checked") == 0)
+		fprintf(out, "              _PyRuntime.debug_offsets: %d fields compared, %d disagreed (runtime's value used)\n",
+			l->runtime_checked, l->runtime_disagreed);
+	else if (l->runtime_offsets && strcmp(l->runtime_offsets, "unusable") == 0)
+		fprintf(out, "              _PyRuntime.debug_offsets: unusable, not compared\n");
+	fprintf(out, "              self-checks: %d passed\n", l->self_checks);
+}
+
 json_t *ch_report_info_json(const struct ch_python *py)
 {
 	const struct ch_core_file *core = py->proc->core;
 	json_t *doc = json_object();
 	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
+	json_object_set_new(doc, "layout", layout_json(py));
 	json_object_set_new(doc, "gc", ch_report_gc_json(&py->gc, py->frozen));
 	json_t *threads = json_array();
 	long crashed = ch_core_crashed_thread(core);
@@ -76,10 +119,7 @@ void ch_report_info_text(FILE *out, const struct ch_python *py)
 	fprintf(out, "\nexecutable:   %s\n", main ? main->path : "(unknown)");
 	fprintf(out, "python:       CPython %s (from %s)\n", py->version.text, py->version.method);
 	fprintf(out, "runtime:      _PyRuntime at 0x%" PRIx64 " in %s\n", py->runtime, py->module->path);
-	fprintf(out, "layouts:      DWARF of %s (%s)\n", py->layout.source,
-		py->dwarf_method == CH_DEBUG_EMBEDDED  ? "embedded in the file"
-		: py->dwarf_method == CH_DEBUG_BUILD_ID ? "separate debug file, found by build-id"
-							: "separate debug file, found by .gnu_debuglink");
+	layout_text(out, py);
 	long crashed = ch_core_crashed_thread(core);
 	fprintf(out, "threads:      %zu OS threads, %zu Python thread states\n", core->nthreads, py->nthreads);
 	for (size_t i = 0; i < core->nthreads; i++) {
