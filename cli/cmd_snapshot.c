@@ -1,7 +1,12 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "graph/analysis.h"
+#include "graph/dominators.h"
 #include "graph/heap_digest.h"
+#include "graph/root_set.h"
+#include "graph/roots.h"
+#include "graph/top.h"
+#include "readers/snapshot_file.h"
 #include "reports/report.h"
 #include "session.h"
 
@@ -9,19 +14,33 @@ static int run_snapshot(const struct ch_cli_command *cmd, int argc, char **argv)
 {
 	struct ch_session s;
 	struct ch_analysis a;
+	struct ch_roots roots;
 	bool done;
-	int code = ch_session_begin_analysis(&s, &a, cmd, argc, argv, &done);
+	int code = ch_session_begin_roots(&s, &a, &roots, cmd, argc, argv, &done);
 	if (done)
 		return code;
 	struct ch_heap_digest d;
+	struct ch_dominators dom = {0};
+	struct ch_top top = {0};
 	struct ch_error *err = ch_heap_digest_build(&d, s.py, &a);
-	ch_analysis_deinit(&a);
+	/* The retainers by type: names, so they compare across dumps. */
+	if (!err && !(err = ch_root_set_dominators(&dom, &a, &roots)))
+		err = ch_top_types(&top, &dom, &a.heap);
 	if (err) {
 		code = ch_session_fail(&s, err);
+		ch_top_deinit(&top);
+		ch_dominators_deinit(&dom);
+		ch_roots_deinit(&roots);
+		ch_analysis_deinit(&a);
 		ch_session_end(&s);
 		return code;
 	}
 	json_t *doc = ch_report_snapshot_json(s.py, &d);
+	json_object_set_new(doc, "retainers", ch_report_retainers_json(s.py, &top, CH_SNAPSHOT_RETAINERS));
+	ch_top_deinit(&top);
+	ch_dominators_deinit(&dom);
+	ch_roots_deinit(&roots);
+	ch_analysis_deinit(&a);
 	/* Written compact, not through ch_session_finish's indented JSON. */
 	if (ch_report_write_snapshot(s.out, doc, &s.py->diag) != 0)
 		code = CH_EXIT_INTERNAL;
@@ -38,7 +57,8 @@ const struct ch_cli_command ch_cmd_snapshot = {
 	.name = "snapshot",
 	.summary = "A compact JSON digest of the heap for pipelines to store and `diff` to compare.\n\n"
 		   "Runtime, GC state, objects and bytes per type and generation, the unreachable garbage\n"
-		   "and its cycle shapes; no per-object data. One line of JSON with a \"schema\" version;\n"
+		   "and its cycle shapes, and the 100 biggest retainers by type (as `top --by type`); no\n"
+		   "per-object data. One line of JSON with a \"schema\" version;\n"
 		   "types sorted by name, so snapshots of the same heap are byte-identical.\n\n"
 		   "Examples:\n"
 		   "  coreheap snapshot core.1234 -o heap-1234.json\n"

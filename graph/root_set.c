@@ -1,5 +1,8 @@
 #include "root_set.h"
 
+#include "graph/analysis.h"
+#include "graph/dominators.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,4 +47,15 @@ void ch_root_set_deinit(struct ch_root_set *s)
 	free(s->objects);
 	free(s->tiers);
 	memset(s, 0, sizeof(*s));
+}
+
+struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch_analysis *a, const struct ch_roots *r)
+{
+	struct ch_root_set rs;
+	struct ch_error *err = ch_root_set_build(&rs, r, &a->heap.objects);
+	if (err)
+		return err;
+	err = ch_dominators_build(d, &a->edges, a->heap.objects.size, a->heap.objects.n, rs.objects, r->n);
+	ch_root_set_deinit(&rs);
+	return err;
 }

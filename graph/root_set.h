@@ -33,4 +33,10 @@ struct ch_root_set {
 struct ch_error *ch_root_set_build(struct ch_root_set *s, const struct ch_roots *r, const struct ch_object_table *o);
 void ch_root_set_deinit(struct ch_root_set *s);
 
+struct ch_analysis;
+struct ch_dominators;
+/* The dominator tree of a's graph under the root set of r: what `top` and
+ * the snapshot's retainers are computed from. */
+struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch_analysis *a, const struct ch_roots *r);
+
 #endif

@@ -15,6 +15,8 @@
 
 #define CH_SNAPSHOT_SCHEMA 1
 #define CH_SNAPSHOT_KIND "coreheap-snapshot"
+/* Type rows of "retainers" a snapshot keeps (biggest retained first). */
+#define CH_SNAPSHOT_RETAINERS 100
 
 /* True when the file starts (after white space) with '{': a snapshot, not
  * a core. Anything else, unreadable files included, is left to the core

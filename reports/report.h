@@ -138,6 +138,8 @@ struct ch_report_top {
 	size_t limit;  /* rows shown (0: all) */
 };
 json_t *ch_report_top_json(const struct ch_python *py, const struct ch_report_top *r);
+/* The first `limit` type rows of a ch_top_types result, as in `top --by type --json`. */
+json_t *ch_report_retainers_json(const struct ch_python *py, const struct ch_top *t, size_t limit);
 void ch_report_top_text(FILE *out, const struct ch_python *py, const struct ch_report_top *r);
 
 /* path: the chains of references from roots to the object at index target

@@ -41,6 +41,25 @@ static json_t *totals_json(const struct ch_report_top *r)
 	return t;
 }
 
+static json_t *type_row_json(const struct ch_python *py, const struct ch_top_type *row)
+{
+	json_t *x = json_object();
+	json_object_set_new(x, "type", json_string(ch_py_type_name(&py->types, row->type)));
+	json_object_set_new(x, "objects", json_integer((json_int_t)row->objects));
+	json_object_set_new(x, "shallow", json_integer((json_int_t)row->shallow));
+	json_object_set_new(x, "retained", json_integer((json_int_t)row->retained));
+	json_object_set_new(x, "retained_objects", json_integer((json_int_t)row->retained_objects));
+	return x;
+}
+
+json_t *ch_report_retainers_json(const struct ch_python *py, const struct ch_top *t, size_t limit)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; i < t->ntypes && (!limit || i < limit); i++)
+		json_array_append_new(list, type_row_json(py, &t->types[i]));
+	return list;
+}
+
 json_t *ch_report_top_json(const struct ch_python *py, const struct ch_report_top *r)
 {
 	const struct ch_object_table *o = &r->a->heap.objects;
@@ -54,12 +73,8 @@ json_t *ch_report_top_json(const struct ch_python *py, const struct ch_report_to
 	for (size_t i = 0; i < shown; i++) {
 		json_t *x = json_object();
 		if (r->by_type) {
-			const struct ch_top_type *row = &r->t->types[i];
-			json_object_set_new(x, "type", json_string(ch_py_type_name(&py->types, row->type)));
-			json_object_set_new(x, "objects", json_integer((json_int_t)row->objects));
-			json_object_set_new(x, "shallow", json_integer((json_int_t)row->shallow));
-			json_object_set_new(x, "retained", json_integer((json_int_t)row->retained));
-			json_object_set_new(x, "retained_objects", json_integer((json_int_t)row->retained_objects));
+			json_decref(x);
+			x = type_row_json(py, &r->t->types[i]);
 		} else {
 			uint32_t k = r->t->objects[i], ri = r->t->object_roots[i];
 			json_object_set_new(x, "address", hex(o->addr[k]));

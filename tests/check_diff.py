@@ -13,7 +13,8 @@ by a forked child and at step 2 by itself), and check gating and formats.
            gc.collect(); the gc thresholds each side recorded, "thresholds"
            listed as changed and "enabled" not; the LeakA <-> LeakB shape
            new with the number of leaked cycles.
-  snapshot one line, "schema": 1, types sorted by name with the counts of
+  snapshot one line, "schema": 1, "retainers" equal to `top --by type
+           --limit 100`, types sorted by name with the counts of
            `types --json`, byte-identical when made twice; `diff` of two
            snapshots (and of a core and a snapshot) equals `diff` of the
            two cores; `diff` of a core and its own snapshot is empty.
@@ -157,6 +158,8 @@ def check_snapshot(args, core, path):
           % (path, sorted(k for k in set(got) | set(want) if got.get(k) != want.get(k))[:5]))
     check(s["totals"]["count"] == types["totals"]["count"] and s["totals"]["bytes"] == types["totals"]["bytes"],
           "%s: totals differ from `types --json`" % path)
+    top = run_json(args, ["top", core, "--by", "type", "--limit", "100"])
+    check(s["retainers"] == top["types"], "%s: retainers differ from `top --by type --limit 100 --json`" % path)
     again = run(args, ["snapshot", core, "-q"], 0).stdout
     check(again == text, "%s: a second snapshot of the same core differs" % path)
     print("check_diff: %s: %d bytes, %d types, %d objects" % (os.path.basename(path), len(text), len(s["types"]),
