@@ -3,10 +3,33 @@
 #include <inttypes.h>
 
 #include "commands.h"
+#include "exit_codes.h"
 #include "graph/analysis.h"
 #include "readers/py_show.h"
 #include "reports/report.h"
 #include "session.h"
+
+/* One address: its JSON document (doc set) or its text on s->out; an
+ * address that is no object of the graph is an error value. */
+static struct ch_error *show_one(struct ch_session *s, const struct ch_analysis *a, uint64_t addr, json_t **doc)
+{
+	uint32_t index = ch_objects_find(&a->heap.objects, addr);
+	if (index == CH_NO_OBJECT)
+		return ch_error_new(CH_ERR_INPUT, "0x%" PRIx64 " is not the address of a Python object in this heap", addr);
+	struct ch_show_tree t = {0};
+	struct ch_error *err = ch_py_show_build(s->py, addr, s->opts.depth, s->py->redact, &t);
+	if (!err) {
+		if (t.nodes[0].flags & CH_SHOW_DAMAGED)
+			ch_diag_partial(&s->py->diag, "the object at 0x%" PRIx64 " is damaged: %s", addr,
+					ch_show_text(&t, t.nodes[0].err));
+		if (s->opts.json)
+			*doc = ch_report_show_json(s->py, a, index, &t);
+		else
+			ch_report_show_text(s->out, s->py, a, index, &t);
+	}
+	ch_show_tree_deinit(&t);
+	return err;
+}
 
 static int run_show(const struct ch_cli_command *cmd, int argc, char **argv)
 {
@@ -16,28 +39,54 @@ static int run_show(const struct ch_cli_command *cmd, int argc, char **argv)
 	int code = ch_session_begin_analysis(&s, &a, cmd, argc, argv, &done);
 	if (done)
 		return code;
-	uint64_t addr = s.opts.addr;
-	struct ch_show_tree t = {0};
-	struct ch_error *err = NULL;
-	uint32_t index = ch_objects_find(&a.heap.objects, addr);
-	if (index == CH_NO_OBJECT)
-		err = ch_error_new(CH_ERR_INPUT, "0x%" PRIx64 " is not the address of a Python object in this heap", addr);
-	else
-		err = ch_py_show_build(s.py, addr, s.opts.depth, s.py->redact, &t);
-	if (err) {
-		code = ch_session_fail(&s, err);
-	} else {
-		if (t.nodes[0].flags & CH_SHOW_DAMAGED)
-			ch_diag_partial(&s.py->diag, "the object at 0x%" PRIx64 " is damaged: %s", addr,
-					ch_show_text(&t, t.nodes[0].err));
+	if (s.opts.naddrs == 1) {
 		json_t *doc = NULL;
-		if (s.opts.json)
-			doc = ch_report_show_json(s.py, &a, index, &t);
-		else
-			ch_report_show_text(s.out, s.py, &a, index, &t);
-		code = ch_session_finish(&s, doc);
+		struct ch_error *err = show_one(&s, &a, s.opts.addr, &doc);
+		code = err ? ch_session_fail(&s, err) : ch_session_finish(&s, doc);
+	} else {
+		/* Several: {"runtime", "objects": [...]}, one analysis for all;
+		 * an address that fails is an entry with its error, and exit 3. */
+		json_t *list = s.opts.json ? json_array() : NULL;
+		bool failed = false;
+		for (size_t i = 0; i < s.opts.naddrs; i++) {
+			json_t *doc = NULL;
+			if (!s.opts.json && i)
+				fputc('\n', s.out);
+			struct ch_error *err = show_one(&s, &a, s.opts.addrs[i], &doc);
+			if (err && err->kind == CH_ERR_NOMEM) {
+				json_decref(list);
+				list = NULL;
+				code = ch_session_fail(&s, err);
+				break;
+			}
+			if (err) {
+				failed = true;
+				if (list) {
+					char hexaddr[24];
+					snprintf(hexaddr, sizeof(hexaddr), "0x%" PRIx64, s.opts.addrs[i]);
+					doc = json_pack("{s:s, s:s}", "address", hexaddr, "error", err->message);
+				} else {
+					fprintf(stderr, "coreheap: error: %s\n", err->message);
+				}
+				ch_error_free(err);
+			}
+			if (list && doc) {
+				json_object_del(doc, "runtime");
+				json_array_append_new(list, doc);
+			}
+		}
+		if (list || !s.opts.json) {
+			json_t *doc = NULL;
+			if (list) {
+				doc = json_object();
+				json_object_set_new(doc, "runtime", ch_report_runtime_json(s.py));
+				json_object_set_new(doc, "objects", list);
+			}
+			code = ch_session_finish(&s, doc);
+			if (failed && code == CH_EXIT_OK)
+				code = CH_EXIT_INPUT;
+		}
 	}
-	ch_show_tree_deinit(&t);
 	ch_analysis_deinit(&a);
 	ch_session_end(&s);
 	return code;
@@ -51,13 +100,16 @@ const struct ch_cli_command ch_cmd_show = {
 		   "(__dict__, 3.11+ inline values, __slots__); functions and code with file:line;\n"
 		   "modules, classes, cells, bound methods, classmethod/staticmethod, property, weakref;\n"
 		   "anything else as <type object at 0x...>. Long str/bytes/int are cut with their length.\n\n"
+		   "Several ADDRs share one analysis of the heap: --json then gives {\"runtime\", \"objects\":\n"
+		   "[...]}, and an address that is not an object is an entry with its \"error\" (exit 3).\n\n"
 		   "Options:\n"
 		   "  --depth N            container/instance levels to expand (default 2, at most 16)\n"
 		   "  --redact             str and bytes contents as <str len N>\n\n"
 		   "Examples:\n"
 		   "  coreheap show core.1234 0x7f0123456780\n"
-		   "  coreheap show core.1234 0x7f0123456780 --depth 4 --json | jq .value\n",
-	.usage = "show [options] CORE ADDR",
-	.extras = CH_OPT_ADDR | CH_OPT_DEPTH,
+		   "  coreheap show core.1234 0x7f0123456780 --depth 4 --json | jq .value\n"
+		   "  coreheap show core.1234 0x7f0123456780 0x7f0123456900 --json | jq '.objects[].repr'\n",
+	.usage = "show [options] CORE ADDR [ADDR...]",
+	.extras = CH_OPT_ADDR | CH_OPT_ADDRS | CH_OPT_DEPTH,
 	.run = run_show,
 };

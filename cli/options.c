@@ -225,10 +225,15 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 	if (cmd->extras & CH_OPT_ADDR) {
 		if (optind >= argc)
 			return ch_cli_usage_error(cmd, "missing ADDR argument");
-		const char *a = argv[optind++];
-		/* Checked here, before the core is opened: a usage error. */
-		if (!parse_addr(a, &o->addr))
-			return ch_cli_usage_error(cmd, "ADDR must be a non-zero address such as 0x7f12345678, not '%s'", a);
+		do {
+			const char *a = argv[optind++];
+			/* Checked here, before the core is opened: a usage error. */
+			if (o->naddrs == CH_MAX_ADDRS)
+				return ch_cli_usage_error(cmd, "at most %d addresses", CH_MAX_ADDRS);
+			if (!parse_addr(a, &o->addrs[o->naddrs++]))
+				return ch_cli_usage_error(cmd, "ADDR must be a non-zero address such as 0x7f12345678, not '%s'", a);
+		} while ((cmd->extras & CH_OPT_ADDRS) && optind < argc);
+		o->addr = o->addrs[0];
 	}
 	if (cmd->extras & CH_OPT_SECOND) {
 		if (optind >= argc)

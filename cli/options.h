@@ -26,7 +26,10 @@ enum {
 	CH_OPT_FAIL_IF = 1 << 12, /* --fail-if EXPR, repeatable (diff, summary, cycles) */
 	CH_OPT_NDJSON = 1 << 13,  /* --format ndjson is accepted (types, cycles, diff) */
 	CH_OPT_SECOND = 1 << 14,  /* a second positional path after the first (diff A B) */
+	CH_OPT_ADDRS = 1 << 15,   /* with CH_OPT_ADDR: more ADDRs may follow (show) */
 };
+
+#define CH_MAX_ADDRS 4096
 
 /* Output formats: --json is --format json. */
 enum ch_format { CH_FORMAT_TEXT, CH_FORMAT_JSON, CH_FORMAT_NDJSON };
@@ -47,6 +50,8 @@ struct ch_cli_command {
 struct ch_cli_opts {
 	const char *core;
 	uint64_t addr;        /* CH_OPT_ADDR commands: the argument after CORE, parsed */
+	uint64_t addrs[CH_MAX_ADDRS]; /* CH_OPT_ADDRS: every ADDR given (addrs[0] == addr) */
+	size_t naddrs;
 	const char *output;   /* -o FILE, NULL for stdout */
 	bool json, quiet;
 	bool locals;          /* --locals (stacks) */

@@ -76,8 +76,11 @@ def matches(v, s):
     return v.get("type") == s["type"] and int(v.get("address", "0x0"), 16) == s["address"]
 
 
+DOCS = {}  # address -> `show --json` document, from one call with every address
+
+
 def check_value(args, name, t, extra, errors):
-    doc, _ = run(args, ["show", args.core, hex(t["address"])])
+    doc = DOCS[t["address"]]
     where = "%s (%s at 0x%x)" % (name, t["type"], t["address"])
     v = doc["value"]
     if int(doc["address"], 16) != t["address"] or doc["type"] != t["type"]:
@@ -208,6 +211,17 @@ def check_not_object(args, errors):
     lines = p.stderr.strip().splitlines()
     if p.returncode != 3 or len(lines) != 1 or "is not the address of a Python object" not in lines[0] or p.stdout:
         errors.append("show 0x1000: exit %d, stderr %r, stdout %r" % (p.returncode, p.stderr, p.stdout[:100]))
+    # Among several addresses: an entry with its error, the others shown, exit 3.
+    good = hex(next(iter(DOCS)))
+    p = subprocess.run([args.coreheap, "show", args.core, good, "0x1000", "--json", "-q"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True)
+    try:
+        objs = json.loads(p.stdout)["objects"]
+    except (ValueError, KeyError):
+        objs = None
+    if (p.returncode != 3 or not objs or len(objs) != 2 or objs[0].get("address") != good or
+            "is not the address of a Python object" not in objs[1].get("error", "")):
+        errors.append("show %s 0x1000: exit %d, stdout %r" % (good, p.returncode, p.stdout[:200]))
 
 
 def main():
@@ -221,7 +235,19 @@ def main():
     errors = []
     global truth_version
     truth_version = truth["version"]
-    for name, t in sorted(truth["values"].items()):
+    # One `show` with every address (one analysis), then the one-address
+    # form of the first, which must be the same document plus "runtime".
+    values = sorted(truth["values"].items())
+    multi, _ = run(args, ["show", args.core] + [hex(t["address"]) for _, t in values])
+    if len(multi["objects"]) != len(values):
+        errors.append("show with %d addresses gave %d objects" % (len(values), len(multi["objects"])))
+    DOCS.update({int(d["address"], 16): d for d in multi["objects"]})
+    single, _ = run(args, ["show", args.core, hex(values[0][1]["address"])])
+    for key in ("runtime", "partial", "warnings"):
+        single.pop(key, None)
+    if single != DOCS.get(values[0][1]["address"]):
+        errors.append("show %s alone differs from its entry in the several-address form" % values[0][0])
+    for name, t in values:
         check_value(args, name, t, truth["extra"], errors)
     check_redact(args, truth, errors)
     check_not_object(args, errors)
