@@ -13,30 +13,14 @@ leak:   the refcount bug is exactly the Victim object (refcount 1, two
         process recorded for the leaks found (payload lists, payloads,
         their tags and, before 3.11, their __dict__s).
 Exit 0 pass, 1 fail, 77 skipped (missing interpreter, printed with SKIP:)."""
-import argparse
-import json
-import os
-import subprocess
 import sys
+
+from check_common import run_json, standard_args
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--python", required=True)
-    ap.add_argument("--coreheap", required=True)
-    ap.add_argument("--core", required=True)
-    ap.add_argument("--truth", required=True)
-    args = ap.parse_args()
-    if not os.path.exists(args.python):
-        print("check_anomalies: SKIP: %s not found" % args.python)
-        return 77
-    truth = json.load(open(args.truth))
-    r = subprocess.run([args.coreheap, "anomalies", "--json", "--limit", "0", "-q", args.core],
-                       capture_output=True, text=True, timeout=600)
-    if r.returncode != 0:
-        print("coreheap anomalies exited %d\n%s" % (r.returncode, r.stderr))
-        return 1
-    doc = json.loads(r.stdout)
+    args, truth = standard_args("check_anomalies")
+    doc = run_json("check_anomalies", args, ["anomalies", "--limit", "0", args.core])
     low = {int(o["address"], 16): o for o in doc["refcount_too_low"]["list"]}
     leaks = {int(o["address"], 16): o for o in doc["leaks"]["list"]}
     failures = []

@@ -34,20 +34,13 @@ Usage: check_referrers.py --python PY --coreheap BIN --core CORE --truth TRUTH
 Exit 0 when everything matches, 1 otherwise (each mismatch printed), 77 when
 the interpreter is missing.
 """
-import argparse
-import json
-import os
-import subprocess
 import sys
+
+from check_common import run_json, standard_args
 
 
 def run(args, cmd, expect_rc=0):
-    p = subprocess.run([args.coreheap] + cmd + ["--json", "-q"], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, universal_newlines=True)
-    if p.returncode != expect_rc:
-        raise SystemExit("check_referrers: %s exited %d (expected %d): %s"
-                         % (" ".join(cmd), p.returncode, expect_rc, p.stderr.strip()))
-    return json.loads(p.stdout) if p.stdout.strip() else None
+    return run_json("check_referrers", args, cmd, expect_rc)
 
 
 def check_referrers(args, t, errors):
@@ -105,17 +98,7 @@ def check_find(args, truth, name, subclasses, errors):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--python", required=True)
-    ap.add_argument("--coreheap", required=True)
-    ap.add_argument("--core", required=True)
-    ap.add_argument("--truth", required=True)
-    args = ap.parse_args()
-    if not os.path.exists(args.python):
-        print("check_referrers: SKIP: interpreter %s not found" % args.python)
-        return 77
-    with open(args.truth) as f:
-        truth = json.load(f)
+    args, truth = standard_args("check_referrers")
     errors = list(truth.get("self_check_errors", []))
     n = 0
     for t in truth["targets"]:

@@ -35,20 +35,13 @@ Usage: check_top_path.py --python PY --coreheap BIN --core CORE --truth TRUTH
 Exit 0 when everything matches, 1 otherwise (each mismatch printed), 77 when
 the interpreter is missing.
 """
-import argparse
-import json
-import os
-import subprocess
 import sys
+
+from check_common import run_json, standard_args
 
 
 def run(args, cmd, expect_rc=0):
-    p = subprocess.run([args.coreheap] + cmd + ["--json", "-q"], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, universal_newlines=True)
-    if p.returncode != expect_rc:
-        raise SystemExit("check_top_path: %s exited %d (expected %d): %s"
-                         % (" ".join(cmd), p.returncode, expect_rc, p.stderr.strip()))
-    return json.loads(p.stdout) if p.stdout.strip() else None
+    return run_json("check_top_path", args, cmd, expect_rc)
 
 
 def hops_of(path):
@@ -154,17 +147,7 @@ def check_top(args, truth, errors):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--python", required=True)
-    ap.add_argument("--coreheap", required=True)
-    ap.add_argument("--core", required=True)
-    ap.add_argument("--truth", required=True)
-    args = ap.parse_args()
-    if not os.path.exists(args.python):
-        print("check_top_path: SKIP: interpreter %s not found" % args.python)
-        return 77
-    with open(args.truth) as f:
-        truth = json.load(f)
+    args, truth = standard_args("check_top_path")
     errors = list(truth.get("self_check_errors", []))
     check_path(args, truth, errors)
     total = check_top(args, truth, errors)
