@@ -14,14 +14,9 @@
 static struct ch_error *compute(struct ch_session *s, struct ch_analysis *a, const struct ch_roots *roots,
 				uint32_t target, struct ch_path_set *set)
 {
-	struct ch_root_set rs;
-	struct ch_error *err = ch_root_set_build(&rs, roots, &a->heap.objects);
-	if (err)
-		return err;
 	ch_progress_update(&s->progress, "shortest paths", 0);
 	struct ch_paths p;
-	err = ch_paths_search(&p, &a->edges, a->heap.objects.n, rs.objects, rs.tiers, roots->n);
-	ch_root_set_deinit(&rs);
+	struct ch_error *err = ch_root_set_paths(&p, a, roots);
 	if (err)
 		return err;
 	err = ch_paths_to(set, &p, &a->edges, &a->heap, target, s->opts.all);

@@ -15,24 +15,20 @@
 static struct ch_error *compute(struct ch_session *s, struct ch_analysis *a, const struct ch_roots *roots,
 				struct ch_dominators *d, struct ch_top *t)
 {
-	struct ch_root_set rs;
-	struct ch_error *err = ch_root_set_build(&rs, roots, &a->heap.objects);
+	ch_progress_update(&s->progress, "dominator tree", 0);
+	struct ch_error *err = ch_root_set_dominators(d, a, roots);
 	if (err)
 		return err;
-	ch_progress_update(&s->progress, "dominator tree", 0);
-	err = ch_dominators_build(d, &a->edges, a->heap.objects.size, a->heap.objects.n, rs.objects, roots->n);
-	if (!err && s->opts.by == CH_TOP_BY_TYPE) {
-		err = ch_top_types(t, d, &a->heap);
-	} else if (!err) {
-		err = ch_top_objects(t, d, &a->heap, s->opts.limit);
-		/* The root each listed object's shortest path starts from. */
-		struct ch_paths p;
-		if (!err && !(err = ch_paths_search(&p, &a->edges, a->heap.objects.n, rs.objects, rs.tiers, roots->n))) {
-			err = ch_top_objects_roots(t, &p);
-			ch_paths_deinit(&p);
-		}
-	}
-	ch_root_set_deinit(&rs);
+	if (s->opts.by == CH_TOP_BY_TYPE)
+		return ch_top_types(t, d, &a->heap);
+	if ((err = ch_top_objects(t, d, &a->heap, s->opts.limit)))
+		return err;
+	/* The root each listed object's shortest path starts from. */
+	struct ch_paths p;
+	if ((err = ch_root_set_paths(&p, a, roots)))
+		return err;
+	err = ch_top_objects_roots(t, &p);
+	ch_paths_deinit(&p);
 	return err;
 }
 

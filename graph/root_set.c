@@ -2,6 +2,7 @@
 
 #include "graph/analysis.h"
 #include "graph/dominators.h"
+#include "graph/paths.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,17 @@ struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch
 	if (err)
 		return err;
 	err = ch_dominators_build(d, &a->edges, a->heap.objects.size, a->heap.objects.n, rs.objects, r->n);
+	ch_root_set_deinit(&rs);
+	return err;
+}
+
+struct ch_error *ch_root_set_paths(struct ch_paths *p, const struct ch_analysis *a, const struct ch_roots *r)
+{
+	struct ch_root_set rs;
+	struct ch_error *err = ch_root_set_build(&rs, r, &a->heap.objects);
+	if (err)
+		return err;
+	err = ch_paths_search(p, &a->edges, a->heap.objects.n, rs.objects, rs.tiers, r->n);
 	ch_root_set_deinit(&rs);
 	return err;
 }

@@ -39,4 +39,9 @@ struct ch_dominators;
  * the snapshot's retainers are computed from. */
 struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch_analysis *a, const struct ch_roots *r);
 
+struct ch_paths;
+/* The shortest-path search (graph/paths.h) of a's graph from the root set
+ * of r, tier by tier: what `path` and `top`'s root column read. */
+struct ch_error *ch_root_set_paths(struct ch_paths *p, const struct ch_analysis *a, const struct ch_roots *r);
+
 #endif
