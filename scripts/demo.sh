@@ -8,7 +8,7 @@ cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release -DCH_WERROR=OFF -DC
 cmake --build "$root/build" -j"$(nproc)" >/dev/null
 
 # A CPython with debug info: a pyenv one if present, else the system python3
-# (which then needs its -dbg package for the layouts).
+# (whose layouts then come from its -dbg package or a built-in table).
 py=""
 for v in 3.12.1 3.13.0 3.11.7 3.10.13 3.9.18 3.8.18; do
 	cand="$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")/versions/$v/bin/python${v%.*}"
@@ -34,6 +34,9 @@ echo "== coreheap summary $core"
 echo
 echo "== coreheap cycles $core"
 "$root/build/coreheap" cycles "$core" --limit 3
+echo
+echo "== coreheap top --by type $core"
+"$root/build/coreheap" top "$core" --by type --limit 5
 echo
 echo "== coreheap stacks $core"
 "$root/build/coreheap" stacks "$core"
