@@ -546,6 +546,13 @@ struct ch_error *ch_python_open(struct ch_process *proc, struct ch_python **out)
 	}
 	if (!err && (py->version.major != 3 || py->version.minor < 8))
 		err = ch_error_new(CH_ERR_UNSUPPORTED, "Python %s is not supported (3.8 or newer is)", py->version.text);
+	/* 3.14.0-3.14.4 ran the incremental collector (young + two old spaces,
+	 * an old-space bit in _gc_next); 3.14.5 restored the generational one.
+	 * Its lists are not read (no interpreter to test them against). */
+	if (!err && py->version.major == 3 && py->version.minor == 14 && py->version.micro < 5)
+		err = ch_error_new(CH_ERR_UNSUPPORTED,
+				   "Python %s is not supported: 3.14.0-3.14.4 use the incremental garbage collector, which "
+				   "coreheap does not read (3.14.5 and later are supported)", py->version.text);
 	if (!err)
 		err = load_layout(py);
 	if (!err) {
