@@ -91,7 +91,7 @@ static uint32_t object_at(struct build *b, uint64_t addr)
 	uint64_t refcnt = 0;
 	struct ch_error *err = ch_py_read_u64(b->py, addr, CH_PY_OB_REFCNT, &refcnt);
 	ch_error_free(err);
-	if ((b->err = ch_objects_add(o, addr, ti, (int64_t)refcnt, 0, CH_GEN_UNTRACKED, 0, &i, NULL)))
+	if ((b->err = ch_objects_add(o, addr, ti, ch_py_refcnt_value(&b->py->layout, refcnt), 0, CH_GEN_UNTRACKED, 0, &i, NULL)))
 		return CH_NO_OBJECT;
 	return i;
 }

@@ -172,7 +172,8 @@ static struct ch_error *interpreter_roots(struct ch_roots_ctx *c, const uint64_t
 /* Every aligned word of [start, end) that is the address of an object in
  * the graph becomes a root of `kind` and a `maybe` reference; words inside
  * static objects are skipped (their pointers are edges already). */
-static struct ch_error *scan(struct ch_roots_ctx *c, uint64_t start, uint64_t end, enum ch_root_kind kind, uint32_t frame)
+static struct ch_error *scan_words(struct ch_roots_ctx *c, uint64_t start, uint64_t end, enum ch_root_kind kind,
+				    uint32_t frame, bool stackrefs)
 {
 	const struct ch_object_table *t = &c->a->heap.objects;
 	struct ch_address_space *as = &c->py->proc->as;
@@ -200,6 +201,8 @@ static struct ch_error *scan(struct ch_roots_ctx *c, uint64_t start, uint64_t en
 			if (s < c->nstatic && c->static_lo[s] <= at)
 				continue;
 			memcpy(&w, p + off, 8);
+			if (stackrefs)
+				w = ch_py_stackref_object(&c->py->layout, w);
 			if (w < 4096 || (w & 7))
 				continue;
 			uint32_t obj = ch_objects_find(t, w);
@@ -213,6 +216,11 @@ static struct ch_error *scan(struct ch_roots_ctx *c, uint64_t start, uint64_t en
 		a += run;
 	}
 	return NULL;
+}
+
+static struct ch_error *scan(struct ch_roots_ctx *c, uint64_t start, uint64_t end, enum ch_root_kind kind, uint32_t frame)
+{
+	return scan_words(c, start, end, kind, frame, false);
 }
 
 static struct ch_error *frame_roots(struct ch_roots_ctx *c)
@@ -246,8 +254,11 @@ static struct ch_error *frame_roots(struct ch_roots_ctx *c)
 			if ((err = push(r, self, CH_ROOT_FRAME_OTHER, CH_NO_OBJECT, (uint32_t)fi, f->address)))
 				return err;
 		}
-		if ((err = scan(c, f->header.start, f->header.end, CH_ROOT_FRAME_OTHER, (uint32_t)fi)) ||
-		    (err = scan(c, f->stack.start, f->stack.end, CH_ROOT_FRAME_OTHER, (uint32_t)fi)))
+		/* 3.14+: the header's f_executable/f_funcobj and the stack are
+		 * _PyStackRef words (a tag in bit 0). */
+		const bool tagged = ch_py_has(&c->py->layout, CH_PY_STACKREF_REFCNT_TAG);
+		if ((err = scan_words(c, f->header.start, f->header.end, CH_ROOT_FRAME_OTHER, (uint32_t)fi, tagged)) ||
+		    (err = scan_words(c, f->stack.start, f->stack.end, CH_ROOT_FRAME_OTHER, (uint32_t)fi, tagged)))
 			return err;
 	}
 	return NULL;

@@ -151,6 +151,7 @@ static struct ch_error *iframe_locals(struct ch_python *py, struct ch_py_stacks 
 		uint8_t kind = 0;
 		if (!ok(ch_as_read_u64(&py->proc->as, frame + (uint64_t)l->v[CH_PY_IFRAME_LOCALSPLUS] + 8 * (uint64_t)i, &v)))
 			break;
+		v = ch_py_stackref_object(l, v);
 		if (ch_py_has(l, CH_PY_BYTES_SVAL))
 			(void)ok(ch_as_read(&py->proc->as, kinds + (uint64_t)l->v[CH_PY_BYTES_SVAL] + (uint64_t)i, &kind, 1));
 		struct ch_error *err = add_local(py, s, names, (size_t)i, v, (kind & (CH_CO_FAST_CELL | CH_CO_FAST_FREE)) != 0);
@@ -343,6 +344,7 @@ static struct ch_error *walk_iframes(struct ch_python *py, struct ch_py_stacks *
 			damaged(py, t, f, "unreadable");
 			break;
 		}
+		code = ch_py_stackref_object(l, code);
 		uint64_t here = f;
 		f = prev;
 		if (owner >= CH_FRAME_OWNED_BY_CSTACK || !is_code(py, s, code))

@@ -70,7 +70,7 @@ struct ch_error *ch_py_gc_walk(struct ch_python *py, int generation, uint64_t li
 		struct ch_gc_object obj = {
 			.addr = node + gch,
 			.type = ch_le64(p + gch + o_type),
-			.refcnt = (int64_t)ch_le64(p + gch + o_ref),
+			.refcnt = ch_py_refcnt_value(l, ch_le64(p + gch + o_ref)),
 			.ob_size = (int64_t)ch_le64(p + gch + o_size),
 			.finalized = (back & 1) != 0,
 		};

@@ -193,6 +193,7 @@ static const struct field_source sources[] = {
 	{CH_PY_FUNC_ANNOTATIONS, CH_PY_OFFSET, "PyFunctionObject", "func_annotations"},
 	{CH_PY_FUNC_QUALNAME, CH_PY_OFFSET, "PyFunctionObject", "func_qualname"},
 	{CH_PY_FUNC_TYPEPARAMS, CH_PY_OFFSET, "PyFunctionObject", "func_typeparams"}, /* 3.12+ */
+	{CH_PY_FUNC_ANNOTATE, CH_PY_OFFSET, "PyFunctionObject", "func_annotate"},       /* 3.14+ */
 	{CH_PY_MODULE_DICT, CH_PY_OFFSET, "PyModuleObject", "md_dict"},
 	{CH_PY_METHOD_FUNC, CH_PY_OFFSET, "PyMethodObject", "im_func"},
 	{CH_PY_METHOD_SELF, CH_PY_OFFSET, "PyMethodObject", "im_self"},
@@ -298,7 +299,8 @@ static const struct field_source sources[] = {
 	{CH_PY_TSTATE_DATASTACK_TOP, CH_PY_OFFSET, "PyThreadState", "datastack_top"},     /* 3.11+ */
 	{CH_PY_TSTATE_DATASTACK_LIMIT, CH_PY_OFFSET, "PyThreadState", "datastack_limit"}, /* 3.11+ */
 	{CH_PY_IFRAME_FRAME_OBJ, CH_PY_OFFSET, "_PyInterpreterFrame", "frame_obj"},
-	{CH_PY_IFRAME_STACKTOP, CH_PY_OFFSET, "_PyInterpreterFrame", "stacktop"},
+	{CH_PY_IFRAME_STACKTOP, CH_PY_OFFSET, "_PyInterpreterFrame", "stacktop"},         /* 3.11-3.13 */
+	{CH_PY_IFRAME_STACKPOINTER, CH_PY_OFFSET, "_PyInterpreterFrame", "stackpointer"}, /* 3.14+ */
 	{CH_PY_GEN_FRAME, CH_PY_OFFSET, "PyGenObject", "gi_frame"},              /* ≤3.10 */
 	{CH_PY_GEN_CODE, CH_PY_OFFSET, "PyGenObject", "gi_code"},                /* ≤3.11 */
 	{CH_PY_GEN_NAME, CH_PY_OFFSET, "PyGenObject", "gi_name"},
@@ -316,6 +318,20 @@ static const struct field_source sources[] = {
 	{CH_PY_MODULE_DEF, CH_PY_OFFSET, "PyModuleObject", "md_def"},
 	{CH_PY_MODULE_STATE, CH_PY_OFFSET, "PyModuleObject", "md_state"},
 	{CH_PY_MODDEF_SIZE, CH_PY_OFFSET, "PyModuleDef", "m_size"},
+	{CH_PY_MODULE_STATE_SIZE, CH_PY_OFFSET, "PyModuleObject", "md_state_size"}, /* 3.15+ */
+	/* 3.14+: uint32 ob_refcnt + uint16 ob_overflow + uint16 ob_flags */
+	{CH_PY_SIZEOF_OB_REFCNT, CH_PY_MEMBERSIZE, "PyObject", "ob_refcnt"},
+	/* 3.15: generation_stats points at struct gc_stats, ring buffers of
+	 * per-collection stats: young (generation 0) and old[2] (1, 2). */
+	{CH_PY_GCSTATS_YOUNG, CH_PY_OFFSET, "gc_stats", "young"},
+	{CH_PY_GCSTATS_OLD, CH_PY_OFFSET, "gc_stats", "old"},
+	{CH_PY_GCSTATS_YOUNG_ITEMS, CH_PY_OFFSET, "gc_young_stats_buffer", "items"},
+	{CH_PY_GCSTATS_OLD_ITEMS, CH_PY_OFFSET, "gc_old_stats_buffer", "items"},
+	{CH_PY_GCSTATS_YOUNG_INDEX, CH_PY_OFFSET, "gc_young_stats_buffer", "index"},
+	{CH_PY_GCSTATS_YOUNG_LEN, CH_PY_ARRAYLEN, "gc_young_stats_buffer", "items"},
+	{CH_PY_GCSTATS_OLD_INDEX, CH_PY_OFFSET, "gc_old_stats_buffer", "index"},
+	{CH_PY_GCSTATS_OLD_LEN, CH_PY_ARRAYLEN, "gc_old_stats_buffer", "items"},
+	{CH_PY_SIZEOF_GCSTATS_OLDBUF, CH_PY_SIZEOF, "gc_old_stats_buffer", NULL},
 
 	/* GIL holder, 3.12+ (per-interpreter GIL); ≤3.11 use RUNTIME_GIL_CURRENT. */
 	{CH_PY_INTERP_CEVAL_GIL, CH_PY_OFFSET, "PyInterpreterState", "ceval.gil"},
@@ -350,37 +366,55 @@ struct version_rules {
 	int64_t preheader_flags, preheader_size;
 	int64_t managed_scheme, managed_dict_offset, managed_values_offset;
 	int64_t long_min_digits;
+	/* 3.14+ _PyStackRef (internal/pycore_stackref.h, default build):
+	 * Py_TAG_REFCNT (1) marks a borrowed/deferred reference and alone is
+	 * NULL; (bits & Py_INT_TAG (3)) == 3 is a tagged small int. */
+	int64_t stackref_refcnt_tag, stackref_int_tag;
+	/* FRAME_CLEARED of enum _framestate (internal/pycore_frame.h): 4 in
+	 * 3.11-3.14, 5 in 3.15 (renumbered). */
+	int64_t frame_state_cleared;
+	/* gen_traverse visits gi_iframe.f_executable of a cleared generator
+	 * (its reference may be deferred): 3.14+ [src 3.14 Objects/genobject.c]. */
+	int64_t gen_cleared_visits_code;
 };
 
+#define NO CH_PY_ABSENT
 static const struct version_rules rules[] = {
-	{8, 10, 0, 0, CH_MANAGED_NONE, CH_PY_ABSENT, CH_PY_ABSENT, 0},
-	{11, 11, 1 << 4, 16, CH_MANAGED_VALUES_AND_DICT, -24, -32, 1},
-	{12, 12, (1 << 4) | (1 << 3), 16, CH_MANAGED_TAGGED, -24, CH_PY_ABSENT, 1},
-	{13, 99, (1 << 4) | (1 << 3), 16, CH_MANAGED_DICT_OR_INLINE, -24, CH_PY_ABSENT, 1},
+	{8, 10, 0, 0, CH_MANAGED_NONE, NO, NO, 0, NO, NO, NO, 0},
+	{11, 11, 1 << 4, 16, CH_MANAGED_VALUES_AND_DICT, -24, -32, 1, NO, NO, 4, 0},
+	{12, 12, (1 << 4) | (1 << 3), 16, CH_MANAGED_TAGGED, -24, NO, 1, NO, NO, 4, 0},
+	{13, 13, (1 << 4) | (1 << 3), 16, CH_MANAGED_DICT_OR_INLINE, -24, NO, 1, NO, NO, 4, 0},
+	{14, 14, (1 << 4) | (1 << 3), 16, CH_MANAGED_DICT_OR_INLINE, -24, NO, 1, 1, 3, 4, 1},
+	{15, 99, (1 << 4) | (1 << 3), 16, CH_MANAGED_DICT_OR_INLINE, -24, NO, 1, 1, 3, 5, 1},
 };
+#undef NO
 
 void ch_py_layout_set_rules(struct ch_py_layout *layout, int major, int minor)
 {
+	static const enum ch_py_field ruled[] = {
+		CH_PY_PREHEADER_FLAGS, CH_PY_PREHEADER_SIZE, CH_PY_MANAGED_DICT_SCHEME, CH_PY_MANAGED_DICT_OFFSET,
+		CH_PY_MANAGED_VALUES_OFFSET, CH_PY_LONG_MIN_DIGITS, CH_PY_STACKREF_REFCNT_TAG, CH_PY_STACKREF_INT_TAG,
+		CH_PY_FRAME_STATE_CLEARED, CH_PY_GEN_CLEARED_VISITS_CODE};
+	const size_t nruled = sizeof(ruled) / sizeof(ruled[0]);
+	for (size_t i = 0; i < nruled; i++)
+		layout->v[ruled[i]] = CH_PY_ABSENT;
 	layout->v[CH_PY_PREHEADER_FLAGS] = 0;
 	layout->v[CH_PY_PREHEADER_SIZE] = 0;
 	layout->v[CH_PY_MANAGED_DICT_SCHEME] = CH_MANAGED_NONE;
-	layout->v[CH_PY_MANAGED_DICT_OFFSET] = CH_PY_ABSENT;
-	layout->v[CH_PY_MANAGED_VALUES_OFFSET] = CH_PY_ABSENT;
 	layout->v[CH_PY_LONG_MIN_DIGITS] = 0;
-	static const enum ch_py_field ruled[] = {CH_PY_PREHEADER_FLAGS, CH_PY_PREHEADER_SIZE, CH_PY_MANAGED_DICT_SCHEME,
-						 CH_PY_MANAGED_DICT_OFFSET, CH_PY_MANAGED_VALUES_OFFSET,
-						 CH_PY_LONG_MIN_DIGITS};
 	for (size_t i = 0; major == 3 && i < sizeof(rules) / sizeof(rules[0]); i++) {
-		if (minor >= rules[i].minor_first && minor <= rules[i].minor_last) {
-			layout->v[CH_PY_PREHEADER_FLAGS] = rules[i].preheader_flags;
-			layout->v[CH_PY_PREHEADER_SIZE] = rules[i].preheader_size;
-			layout->v[CH_PY_MANAGED_DICT_SCHEME] = rules[i].managed_scheme;
-			layout->v[CH_PY_MANAGED_DICT_OFFSET] = rules[i].managed_dict_offset;
-			layout->v[CH_PY_MANAGED_VALUES_OFFSET] = rules[i].managed_values_offset;
-			layout->v[CH_PY_LONG_MIN_DIGITS] = rules[i].long_min_digits;
-		}
+		const struct version_rules *r = &rules[i];
+		if (minor < r->minor_first || minor > r->minor_last)
+			continue;
+		const int64_t values[] = {r->preheader_flags,     r->preheader_size,      r->managed_scheme,
+					  r->managed_dict_offset, r->managed_values_offset, r->long_min_digits,
+					  r->stackref_refcnt_tag, r->stackref_int_tag,   r->frame_state_cleared,
+					  r->gen_cleared_visits_code};
+		_Static_assert(sizeof(values) / sizeof(values[0]) == sizeof(ruled) / sizeof(ruled[0]), "one value per rule");
+		for (size_t k = 0; k < nruled; k++)
+			layout->v[ruled[k]] = values[k];
 	}
-	for (size_t i = 0; i < sizeof(ruled) / sizeof(ruled[0]); i++)
+	for (size_t i = 0; i < nruled; i++)
 		layout->origin[ruled[i]] = layout->v[ruled[i]] == CH_PY_ABSENT ? CH_PY_FROM_NONE : CH_PY_FROM_RULE;
 }
 
@@ -442,6 +476,10 @@ static struct ch_error *resolve(struct ch_dwarf *dw, const struct field_source *
 	case CH_PY_BITPOS:
 		err = ch_dwarf_member(dw, s->type, s->path, &bits, NULL);
 		v = bits;
+		break;
+	case CH_PY_MEMBERSIZE:
+		err = ch_dwarf_member(dw, s->type, s->path, NULL, &bits);
+		v = bits / 8;
 		break;
 	case CH_PY_OFFSET:
 	default:

@@ -27,6 +27,7 @@ enum ch_py_field_kind {
 	CH_PY_BITPOS,   /* bit offset of a bitfield member */
 	CH_PY_SIZEOF,   /* size of a type in bytes */
 	CH_PY_ARRAYLEN, /* element count of an array member */
+	CH_PY_MEMBERSIZE, /* size of a member in bytes */
 };
 
 /* X(name, required): required fields must resolve for coreheap to work. */
@@ -93,6 +94,7 @@ enum ch_py_field_kind {
 	X(FUNC_MODULE, 0) X(FUNC_DEFAULTS, 0) X(FUNC_KWDEFAULTS, 0)             \
 	X(FUNC_DOC, 0) X(FUNC_NAME, 0) X(FUNC_DICT, 0) X(FUNC_CLOSURE, 0)       \
 	X(FUNC_ANNOTATIONS, 0) X(FUNC_QUALNAME, 0) X(FUNC_TYPEPARAMS, 0)        \
+	X(FUNC_ANNOTATE, 0)                                                     \
 	X(MODULE_DICT, 0) X(METHOD_FUNC, 0) X(METHOD_SELF, 0)                   \
 	X(CM_CALLABLE, 0) X(CM_DICT, 0) X(SM_CALLABLE, 0) X(SM_DICT, 0)         \
 	X(PROP_GET, 0) X(PROP_SET, 0) X(PROP_DEL, 0) X(PROP_DOC, 0)             \
@@ -129,6 +131,14 @@ enum ch_py_field_kind {
 	X(GEN_EXC_VALUE, 0) X(GEN_EXC_TB, 0) X(GEN_FRAME_STATE, 0) X(GEN_IFRAME, 0) \
 	X(CODE_STACKSIZE, 0) X(DESCR_TYPE, 0) X(DESCR_NAME, 0) X(DESCR_QUALNAME, 0) \
 	X(NAMESPACE_DICT, 0) X(MODULE_DEF, 0) X(MODULE_STATE, 0) X(MODDEF_SIZE, 0) \
+	/* 3.14+: split refcount word, tagged stack references */              \
+	X(SIZEOF_OB_REFCNT, 0) X(STACKREF_REFCNT_TAG, 0) X(STACKREF_INT_TAG, 0)  \
+	X(FRAME_STATE_CLEARED, 0) X(GEN_CLEARED_VISITS_CODE, 0) X(IFRAME_STACKPOINTER, 0) \
+	/* 3.15: module state size on the module, GC stats behind a pointer */  \
+	X(MODULE_STATE_SIZE, 0) X(GCSTATS_YOUNG, 0) X(GCSTATS_OLD, 0)            \
+	X(GCSTATS_YOUNG_INDEX, 0) X(GCSTATS_YOUNG_LEN, 0) X(GCSTATS_OLD_INDEX, 0) \
+	X(GCSTATS_OLD_LEN, 0) X(SIZEOF_GCSTATS_OLDBUF, 0) X(GCSTATS_YOUNG_ITEMS, 0) \
+	X(GCSTATS_OLD_ITEMS, 0)                                                 \
 	/* _PyRuntime.debug_offsets (3.13+): where it is and its header */      \
 	X(RUNTIME_DEBUG_OFFSETS, 0) X(SIZEOF_DEBUG_OFFSETS, 0)                  \
 	X(DBGOFF_COOKIE, 0) X(DBGOFF_VERSION, 0) X(DBGOFF_FREE_THREADED, 0)
@@ -240,9 +250,28 @@ enum ch_managed_dict_scheme {
 	CH_MANAGED_VALUES_AND_DICT,   /* 3.11: values pointer at MANAGED_VALUES_OFFSET, and a
 					 dict pointer at MANAGED_DICT_OFFSET found through tp_dictoffset */
 	CH_MANAGED_TAGGED,            /* 3.12: one word at MANAGED_DICT_OFFSET, odd = values - 1 */
-	CH_MANAGED_DICT_OR_INLINE,    /* 3.13: dict pointer at MANAGED_DICT_OFFSET, else inline
+	CH_MANAGED_DICT_OR_INLINE,    /* 3.13+: dict pointer at MANAGED_DICT_OFFSET, else inline
 					 values at tp_basicsize (Py_TPFLAGS_INLINE_VALUES) */
 };
+
+/* The reference count from the 8-byte word at OB_REFCNT. From 3.14 only
+ * the low 32 bits count (ob_overflow and ob_flags share the word); an
+ * immortal object keeps bit 31 set either way. */
+static inline int64_t ch_py_refcnt_value(const struct ch_py_layout *l, uint64_t word)
+{
+	return l->v[CH_PY_SIZEOF_OB_REFCNT] == 4 ? (int64_t)(word & 0xffffffffu) : (int64_t)word;
+}
+
+/* A _PyStackRef slot (3.14+ frames: f_executable, f_funcobj, localsplus):
+ * the object it refers to, or 0 for NULL and for tagged small ints. Before
+ * 3.14 (no STACKREF_* rule) the slot is a plain PyObject*. */
+static inline uint64_t ch_py_stackref_object(const struct ch_py_layout *l, uint64_t bits)
+{
+	int64_t rc = l->v[CH_PY_STACKREF_REFCNT_TAG], it = l->v[CH_PY_STACKREF_INT_TAG];
+	if (it != CH_PY_ABSENT && it && (bits & (uint64_t)it) == (uint64_t)it)
+		return 0;
+	return rc != CH_PY_ABSENT ? bits & ~(uint64_t)rc : bits;
+}
 
 /* Fill the fields that are rules rather than struct members (which
  * tp_flags bits reserve pre-header words, and how many bytes), keyed by

@@ -43,6 +43,7 @@ static const struct {
 	{"PyTuple_Type", CH_RK_TUPLE, false},
 	{"PyList_Type", CH_RK_LIST, false},
 	{"PyDict_Type", CH_RK_DICT, false},
+	{"PyFrozenDict_Type", CH_RK_DICT, false}, /* 3.15+ */
 	{"PySet_Type", CH_RK_SET, false},
 	{"PyFrozenSet_Type", CH_RK_SET, false},
 	{"PyType_Type", CH_RK_TYPE, false},

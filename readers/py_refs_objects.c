@@ -27,7 +27,7 @@ static const struct field function_fields[] = {
 	{CH_PY_FUNC_DOC, "__doc__", true},           {CH_PY_FUNC_NAME, "__name__", true},
 	{CH_PY_FUNC_DICT, "__dict__", true},         {CH_PY_FUNC_CLOSURE, "__closure__", true},
 	{CH_PY_FUNC_ANNOTATIONS, "__annotations__", true}, {CH_PY_FUNC_QUALNAME, "__qualname__", true},
-	{CH_PY_FUNC_TYPEPARAMS, "__type_params__", true},
+	{CH_PY_FUNC_TYPEPARAMS, "__type_params__", true}, {CH_PY_FUNC_ANNOTATE, "__annotate__", true},
 };
 static const struct field type_fields[] = {
 	{CH_PY_TP_DICT, "tp_dict", true},   {CH_PY_TP_CACHE, "tp_cache", true},
@@ -138,13 +138,20 @@ static struct ch_error *module(struct ch_refs_ctx *c, uint64_t obj)
 	struct ch_python *py = c->py;
 	const struct ch_py_layout *l = &py->layout;
 	struct ch_error *err = fields(c, obj, FIELDS(module_fields));
-	if (err || c->stopped || !ch_py_has(l, CH_PY_MODULE_STATE) || !ch_py_has(l, CH_PY_MODDEF_SIZE))
+	if (err || c->stopped || !ch_py_has(l, CH_PY_MODULE_STATE))
 		return err;
+	/* The state's size: md_state_size on the module (3.15+), else the
+	 * PyModuleDef's m_size. */
 	uint64_t def, state;
 	int64_t size = 0;
-	if ((err = ch_py_read_u64(py, obj, CH_PY_MODULE_DEF, &def)) || !def ||
-	    (err = ch_py_read_u64(py, obj, CH_PY_MODULE_STATE, &state)) || !state ||
-	    (err = ch_py_read_u64(py, def, CH_PY_MODDEF_SIZE, (uint64_t *)&size)))
+	if ((err = ch_py_read_u64(py, obj, CH_PY_MODULE_STATE, &state)) || !state)
+		return err;
+	if (ch_py_has(l, CH_PY_MODULE_STATE_SIZE))
+		err = ch_py_read_u64(py, obj, CH_PY_MODULE_STATE_SIZE, (uint64_t *)&size);
+	else if (ch_py_has(l, CH_PY_MODULE_DEF) && ch_py_has(l, CH_PY_MODDEF_SIZE) &&
+		 !(err = ch_py_read_u64(py, obj, CH_PY_MODULE_DEF, &def)) && def)
+		err = ch_py_read_u64(py, def, CH_PY_MODDEF_SIZE, (uint64_t *)&size);
+	if (err)
 		return err;
 	if (size <= 0)
 		return NULL;

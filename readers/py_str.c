@@ -9,6 +9,24 @@
 #define CH_TPFLAGS_DICT_SUBCLASS (1UL << 29)
 #define CH_DICT_MAX_ENTRIES (1u << 26)
 
+/* 3.15's frozendict (PyFrozenDictObject = a PyDictObject + ma_hash) has
+ * the dict layout without Py_TPFLAGS_DICT_SUBCLASS: type or a base of it is
+ * PyFrozenDict_Type. Looked up only when the flag test fails. */
+static bool is_frozendict(struct ch_python *py, uint64_t type)
+{
+	uint64_t fd = ch_python_symbol(py, "PyFrozenDict_Type");
+	for (int depth = 0; fd && type && depth < 64; depth++) {
+		if (type == fd)
+			return true;
+		struct ch_error *err = ch_py_read_u64(py, type, CH_PY_TP_BASE, &type);
+		if (err) {
+			ch_error_free(err);
+			return false;
+		}
+	}
+	return false;
+}
+
 static struct ch_error *check_type_flag(struct ch_python *py, uint64_t addr, unsigned long flag, const char *what)
 {
 	uint64_t type, flags;
@@ -17,9 +35,8 @@ static struct ch_error *check_type_flag(struct ch_python *py, uint64_t addr, uns
 		err = ch_py_read_u64(py, type, CH_PY_TP_FLAGS, &flags);
 	if (err)
 		return err;
-	if (!(flags & flag)) {
+	if (!(flags & flag) && !(flag == CH_TPFLAGS_DICT_SUBCLASS && is_frozendict(py, type)))
 		return ch_error_new(CH_ERR_INPUT, "object at 0x%llx is not a %s", (unsigned long long)addr, what);
-	}
 	return NULL;
 }
 

@@ -232,6 +232,51 @@ static struct ch_error *detect_version(struct ch_python *py)
 			    ef->path);
 }
 
+/* Address of generation g's running totals. 3.8-3.14: the array
+ * generation_stats[] inside the GC state. 3.15: generation_stats points at
+ * struct gc_stats, whose young (generation 0) and old[0..1] (1, 2) are ring
+ * buffers of per-collection records; items[index] is the latest, and its
+ * counters are cumulative (gc.get_stats() reports that entry). */
+static bool gc_stats_entry(struct ch_python *py, uint64_t gc, int g, uint64_t *out)
+{
+	const struct ch_py_layout *l = &py->layout;
+	struct ch_address_space *as = &py->proc->as;
+	const uint64_t item = (uint64_t)l->v[CH_PY_SIZEOF_GCSTATS];
+	if (!ch_py_has(l, CH_PY_GCSTATS_YOUNG)) {
+		*out = gc + (uint64_t)l->v[CH_PY_GC_STATS] + (uint64_t)g * item;
+		return true;
+	}
+	static const enum ch_py_field need[] = {CH_PY_GCSTATS_OLD, CH_PY_GCSTATS_YOUNG_INDEX, CH_PY_GCSTATS_YOUNG_LEN,
+						CH_PY_GCSTATS_OLD_INDEX, CH_PY_GCSTATS_OLD_LEN, CH_PY_SIZEOF_GCSTATS_OLDBUF,
+						CH_PY_GCSTATS_YOUNG_ITEMS, CH_PY_GCSTATS_OLD_ITEMS};
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!ch_py_has(l, need[i]))
+			return false;
+	uint64_t stats, buf;
+	struct ch_error *err = ch_py_read_u64(py, gc, CH_PY_GC_STATS, &stats);
+	if (err || !stats) {
+		ch_error_free(err);
+		return false;
+	}
+	enum ch_py_field f_index = CH_PY_GCSTATS_OLD_INDEX, f_len = CH_PY_GCSTATS_OLD_LEN, f_items = CH_PY_GCSTATS_OLD_ITEMS;
+	if (g == 0) {
+		buf = stats + (uint64_t)l->v[CH_PY_GCSTATS_YOUNG];
+		f_index = CH_PY_GCSTATS_YOUNG_INDEX;
+		f_len = CH_PY_GCSTATS_YOUNG_LEN;
+		f_items = CH_PY_GCSTATS_YOUNG_ITEMS;
+	} else {
+		buf = stats + (uint64_t)l->v[CH_PY_GCSTATS_OLD] + (uint64_t)(g - 1) * (uint64_t)l->v[CH_PY_SIZEOF_GCSTATS_OLDBUF];
+	}
+	uint8_t index;
+	err = ch_as_read(as, buf + (uint64_t)l->v[f_index], &index, 1);
+	if (err || (int8_t)index < 0 || (int64_t)index >= l->v[f_len]) {
+		ch_error_free(err);
+		return false;
+	}
+	*out = buf + (uint64_t)l->v[f_items] + index * item;
+	return true;
+}
+
 static struct ch_error *read_gc_state(struct ch_python *py, uint64_t gc)
 {
 	struct ch_gc_state *s = &py->gc;
@@ -294,9 +339,9 @@ static struct ch_error *read_gc_state(struct ch_python *py, uint64_t gc)
 	if (ch_py_has(l, CH_PY_GC_STATS) && ch_py_has(l, CH_PY_SIZEOF_GCSTATS) && ch_py_has(l, CH_PY_GCSTATS_COLLECTIONS)) {
 		s->have_stats = true;
 		for (int g = 0; g < s->ngenerations && s->have_stats; g++) {
-			uint64_t st = gc + (uint64_t)l->v[CH_PY_GC_STATS] + (uint64_t)g * (uint64_t)l->v[CH_PY_SIZEOF_GCSTATS];
-			uint64_t a, b, c;
-			if (ch_as_read_u64(as, st + (uint64_t)l->v[CH_PY_GCSTATS_COLLECTIONS], &a) ||
+			uint64_t st, a, b, c;
+			if (!gc_stats_entry(py, gc, g, &st) ||
+			    ch_as_read_u64(as, st + (uint64_t)l->v[CH_PY_GCSTATS_COLLECTIONS], &a) ||
 			    ch_as_read_u64(as, st + (uint64_t)l->v[CH_PY_GCSTATS_COLLECTED], &b) ||
 			    ch_as_read_u64(as, st + (uint64_t)l->v[CH_PY_GCSTATS_UNCOLLECTABLE], &c)) {
 				s->have_stats = false; /* leaks the error text; stats are optional */
@@ -501,6 +546,13 @@ struct ch_error *ch_python_open(struct ch_process *proc, struct ch_python **out)
 	}
 	if (!err && (py->version.major != 3 || py->version.minor < 8))
 		err = ch_error_new(CH_ERR_UNSUPPORTED, "Python %s is not supported (3.8 or newer is)", py->version.text);
+	/* 3.14.0-3.14.4 ran the incremental collector (young + two old spaces,
+	 * an old-space bit in _gc_next); 3.14.5 restored the generational one.
+	 * Its lists are not read (no interpreter to test them against). */
+	if (!err && py->version.major == 3 && py->version.minor == 14 && py->version.micro < 5)
+		err = ch_error_new(CH_ERR_UNSUPPORTED,
+				   "Python %s is not supported: 3.14.0-3.14.4 use the incremental garbage collector, which "
+				   "coreheap does not read (3.14.5 and later are supported)", py->version.text);
 	if (!err)
 		err = load_layout(py);
 	if (!err) {

@@ -3,7 +3,11 @@
 # with `coreheap layout --dump` from interpreter builds that have DWARF:
 #  - pyenv builds (embedded DWARF): $(pyenv root)/versions/<version>/lib/libpython3.X.so.1.0
 #  - Debian bookworm's python3.11 (3.11.2), from the separate debug file of
-#    /usr/bin/python3.11 that the python3.11-dbg package installs, when present.
+#    /usr/bin/python3.11 that the python3.11-dbg package installs, when present;
+#  - Debian unstable's python3.14/python3.15 (3.14.10, 3.15.2) from their -dbg
+#    debug files, as scripts/setup_interpreters.sh unpacked them into
+#    $CH_INTERPRETERS_DIR (default build/interpreters; its status/sid-3.X.env
+#    gives the version), when present.
 # Never edit a table by hand; tests/cmake/layout.cmake checks that each
 # committed table is exactly what this script's command produces.
 #
@@ -47,3 +51,26 @@ if [ -x "$deb" ] && command -v dpkg-query >/dev/null 2>&1; then
 		echo "gen_layouts: no debug file for $deb (apt-get install python3.11-dbg), Debian table left as it is" >&2
 	fi
 fi
+
+# Debian unstable's python3.13/3.14/3.15 (statically linked too), unpacked by
+# scripts/setup_interpreters.sh: the version is the one the setup recorded.
+idir=${CH_INTERPRETERS_DIR:-$here/build/interpreters}
+for name in sid-3.13 sid-3.14 sid-3.15; do
+	env=$idir/status/$name.env
+	if [ "$(cat "$idir/status/$name" 2>/dev/null)" != ok ] || [ ! -f "$env" ]; then
+		echo "gen_layouts: $name not set up in $idir (scripts/setup_interpreters.sh --only $name $idir), its table left as it is" >&2
+		continue
+	fi
+	dv=$(sed -n 's/^VERSION=//p' "$env")
+	dbgroot=$(sed -n 's/^DEBUG_DIR=//p' "$env")
+	exe=$idir/sid/usr/bin/python${name#sid-}
+	id=$(readelf -n "$exe" 2>/dev/null | sed -n 's/.*Build ID: *//p')
+	dbg=$dbgroot/.build-id/$(echo "$id" | cut -c1-2)/$(echo "$id" | cut -c3-).debug
+	if [ -z "$id" ] || [ ! -f "$dbg" ] || [ -z "$dv" ]; then
+		echo "gen_layouts: no debug file for $exe, $name table left as it is" >&2
+		continue
+	fi
+	"$coreheap" layout --dump "$dbg" --version "$dv" -o "$out/$dv.layout.tmp"
+	mv "$out/$dv.layout.tmp" "$out/$dv.layout"
+	echo "gen_layouts: $out/$dv.layout from $dbg ($exe, Debian $dv)"
+done

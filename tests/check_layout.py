@@ -3,7 +3,7 @@
 
 check_layout.py COMMAND --coreheap BIN [options]
 
-  regen (--lib FILE | --debug-of EXE) --version V --table readers/layouts/V.layout
+  regen (--lib FILE | --debug-of EXE [--debug-root DIR]) --version V --table readers/layouts/V.layout
       `coreheap layout --dump FILE --version V` must be byte-identical to the
       committed table, and `coreheap layout --builtin V` (the table compiled
       into the binary) too: the committed data is what the command makes.
@@ -69,8 +69,8 @@ def need(path):
         skip("%s not found" % path)
 
 
-def debug_file_of(exe):
-    """The build-id debug file of exe under /usr/lib/debug, or None."""
+def debug_file_of(exe, root="/usr/lib/debug"):
+    """The build-id debug file of exe under root (/usr/lib/debug), or None."""
     if not os.path.exists(exe):
         return None
     p = subprocess.run(["readelf", "-n", exe], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -78,13 +78,13 @@ def debug_file_of(exe):
     for line in p.stdout.splitlines():
         if "Build ID:" in line:
             h = line.split(":", 1)[1].strip()
-            return "/usr/lib/debug/.build-id/%s/%s.debug" % (h[:2], h[2:])
+            return "%s/.build-id/%s/%s.debug" % (root, h[:2], h[2:])
     return None
 
 
 def cmd_regen(a):
     if a.debug_of:
-        a.lib = debug_file_of(a.debug_of)
+        a.lib = debug_file_of(a.debug_of, a.debug_root)
         if not a.lib or not os.path.exists(a.lib):
             skip("no debug file for %s (apt-get install python3.11-dbg)" % a.debug_of)
     need(a.lib)
@@ -119,6 +119,9 @@ def cmd_same(a):
     for doc in (dwarf, table):
         del doc["layout"]
         del doc["runtime"]["layout_source"]
+        # How the debug file was found (build-id for a distro's separate
+        # file): says where DWARF came from, so it differs by design.
+        doc["runtime"].pop("layout_method", None)
     if dwarf != table:
         fail("info differs between DWARF and the built-in table:\n%s\n%s" % (json.dumps(dwarf, sort_keys=True),
                                                                           json.dumps(table, sort_keys=True)))
@@ -233,6 +236,8 @@ def main():
     ap.add_argument("--coreheap", required=True)
     ap.add_argument("--lib")
     ap.add_argument("--debug-of", help="regen: use the build-id debug file of this executable as --lib")
+    ap.add_argument("--debug-root", default="/usr/lib/debug",
+                    help="regen --debug-of: where the .build-id/ debug files are (default /usr/lib/debug)")
     ap.add_argument("--version")
     ap.add_argument("--table")
     ap.add_argument("--core")

@@ -6,6 +6,7 @@
 # words of COMMAND replaced:
 #   @PYTHON@     the interpreter (or the wrapper that runs it through its loader)
 #   @DEBUG_DIR@  the root of its separate debug files
+#   @VERSION@    its version (3.X.Y), as the setup recorded it
 #   @COREHEAP@   WORKDIR/coreheap, a wrapper of COREHEAP that adds
 #                --debug-dir DEBUG_DIR to every command
 # When the setup found no usable NAME, prints "distro: SKIP: NAME: <reason>"
@@ -25,6 +26,7 @@ if [ "$(cat "$status")" != ok ]; then
 fi
 PYTHON=$(sed -n 's/^PYTHON=//p' "$status.env")
 DEBUG_DIR=$(sed -n 's/^DEBUG_DIR=//p' "$status.env")
+VERSION=$(sed -n 's/^VERSION=//p' "$status.env")
 mkdir -p "$work" || exit 1
 wrapper="$work/coreheap"
 printf '#!/bin/sh\nsub=$1; shift\nexec %q "$sub" --debug-dir %q "$@"\n' "$coreheap" "$DEBUG_DIR" >"$wrapper.tmp.$$" &&
@@ -33,6 +35,7 @@ args=()
 for a in "$@"; do
 	a=${a//@PYTHON@/$PYTHON}
 	a=${a//@DEBUG_DIR@/$DEBUG_DIR}
+	a=${a//@VERSION@/$VERSION}
 	a=${a//@COREHEAP@/$wrapper}
 	args+=("$a")
 done

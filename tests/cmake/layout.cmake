@@ -58,7 +58,7 @@ ch_layout_test(regen.3.11.2 "" regen --version 3.11.2 --debug-of /usr/bin/python
                --table ${PROJECT_SOURCE_DIR}/readers/layouts/3.11.2.layout)
 ch_layout_test(no-table truth.3.10.13-disabled no-table
                --core ${CMAKE_BINARY_DIR}/fixtures/3.10.13-disabled/core.3.10.13-disabled
-               --from "3.10.13 (" --to "3.14.13 (" --out ${ch_layout_dir}/core.no-table)
+               --from "3.10.13 (" --to "3.16.13 (" --out ${ch_layout_dir}/core.no-table)
 ch_layout_test(wrong-table truth.3.9.18-disabled wrong-table --table 3.8.18
                --core ${CMAKE_BINARY_DIR}/fixtures/3.9.18-disabled/core.3.9.18-disabled
                --from "3.9.18 (" --to "3.8.18 (" --out ${ch_layout_dir}/core.wrong-table)
