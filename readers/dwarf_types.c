@@ -36,6 +36,7 @@
  * published 0.x headers but are not compiled on bookworm.
  */
 #include "dwarf_types.h"
+#include "elf_inflate.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -289,6 +290,7 @@ struct ch_member_result {
 struct ch_dwarf {
 	Dwarf_Debug dbg;
 	bool big_endian;
+	int inflated_fd;  /* memfd of a zstd-inflated copy libdwarf reads (elf_inflate.h), or -1 */
 
 	/* Scan cursor. scan_die is the next top-level DIE to index (owned), or
 	 * NULL when the current unit is finished and the next one must be
@@ -1650,14 +1652,29 @@ struct ch_error *ch_dwarf_open(const char *path, struct ch_dwarf **out)
 	if (!dw)
 		return nomem();
 	dw->big_endian = ident[5] == 2;
+	dw->inflated_fd = -1;
+	/* zstd sections: libdwarf reads an inflated copy instead. */
+	char inflated[64];
+	const char *dwarf_path = path;
+	struct ch_error *ierr = ch_elf_inflate_zstd(path, &dw->inflated_fd);
+	if (ierr) {
+		free(dw);
+		return ierr;
+	}
+	if (dw->inflated_fd >= 0) {
+		snprintf(inflated, sizeof(inflated), "/proc/self/fd/%d", dw->inflated_fd);
+		dwarf_path = inflated;
+	}
 	Dwarf_Error derr = NULL;
-	int res = ch_dw_init(path, &dw->dbg, &derr);
+	int res = ch_dw_init(dwarf_path, &dw->dbg, &derr);
 	if (res != DW_DLV_OK) {
 		struct ch_error *err;
 		if (res == DW_DLV_NO_ENTRY)
 			err = ch_error_new(CH_ERR_NOT_FOUND, "%s has no DWARF debug information", path);
 		else
 			err = ch_error_prefix(dw_error(NULL, derr, "reading DWARF"), "%s", path);
+		if (dw->inflated_fd >= 0)
+			close(dw->inflated_fd);
 		free(dw);
 		return err;
 	}
@@ -1685,6 +1702,8 @@ void ch_dwarf_close(struct ch_dwarf *dw)
 	die_free(dw->scan_die);
 	if (dw->dbg)
 		ch_dw_finish(dw->dbg);
+	if (dw->inflated_fd >= 0)
+		close(dw->inflated_fd);
 	free(dw->types.slots);
 	free(dw->resolved.slots);
 	free(dw->members.slots);

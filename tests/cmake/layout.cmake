@@ -92,3 +92,14 @@ add_test(NAME layout.cycles.debian-3.11
 set_tests_properties(layout.truth.debian-3.11 layout.cycles.debian-3.11 PROPERTIES
   ENVIRONMENT CH_LAYOUT_SOURCE=builtin
   FIXTURES_REQUIRED layout.debian-3.11 SKIP_RETURN_CODE 77 LABELS layout TIMEOUT 900)
+
+# layout.zstd: the 3.12 libpython with its debug sections recompressed with
+# zstd (objcopy, binutils 2.40+) dumps to exactly the committed table, so a
+# zstd-compressed debug file reads as the plain one (readers/elf_inflate.c).
+set(ch_zstd_lib "${ch_pyenv_root}/versions/3.12.1/lib/libpython3.12.so.1.0")
+set(ch_zstd_dir "${ch_layout_dir}/zstd")
+add_test(NAME layout.zstd
+         COMMAND sh -c "[ -f \"$1\" ] || { echo \"check_layout: SKIP: $1 not found\"; exit 77; }; mkdir -p \"$2\" && objcopy --compress-debug-sections=zstd \"$1\" \"$2/libpython3.12.so.1.0\" || { echo 'check_layout: SKIP: objcopy cannot write zstd sections'; exit 77; }; exec \"$3\" \"$4\" regen --version 3.12.1 --lib \"$2/libpython3.12.so.1.0\" --table \"$5\" --coreheap \"$6\""
+                 sh ${ch_zstd_lib} ${ch_zstd_dir} ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_layout.py
+                 ${PROJECT_SOURCE_DIR}/readers/layouts/3.12.1.layout $<TARGET_FILE:coreheap>)
+set_tests_properties(layout.zstd PROPERTIES LABELS layout SKIP_RETURN_CODE 77 TIMEOUT 300)

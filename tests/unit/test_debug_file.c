@@ -114,11 +114,56 @@ static void test_build_id(void)
 		expect_found(ef, NULL, dir, CH_DEBUG_BUILD_ID, path);
 	}
 
-	/* zstd (binutils 2.40+): refused with a message saying so. */
-	if (sh("objcopy --compress-debug-sections=zstd '%s/full.debug' '%s' 2>/dev/null", tmp, path) == 0)
-		expect_refused(ef, NULL, dir, CH_ERR_UNSUPPORTED, "zstd", path);
-	else
+	/* zstd (binutils 2.40+): found, and its DWARF reads as the plain
+	 * file's (libdwarf is handed an inflated copy). */
+	if (sh("objcopy --compress-debug-sections=zstd '%s/full.debug' '%s' 2>/dev/null", tmp, path) == 0) {
+		struct ch_elf_file *dbg = open_elf("%s%s", path + strlen(tmp));
+		if (CHECK(dbg != NULL))
+			CHECK_EQ_U64(dbg->debug_compression, 2);
+		ch_elf_close(dbg);
+		expect_found(ef, NULL, dir, CH_DEBUG_BUILD_ID, path);
+		char plain[PATH_MAX + 8];
+		snprintf(plain, sizeof(plain), "%s/full.debug", tmp);
+		uint64_t want = 0, got = 0;
+		struct ch_dwarf *dw = NULL;
+		struct ch_error *err = ch_dwarf_open(plain, &dw);
+		if (CHECK(err == NULL))
+			CHECK(ch_dwarf_type_size(dw, "ch_elf_file", &want) == NULL && want > 0);
+		ch_dwarf_close(dw);
+		dw = NULL;
+		err = ch_dwarf_open(path, &dw);
+		if (!CHECK(err == NULL))
+			fprintf(stderr, "    %s\n", err->message);
+		else
+			CHECK(ch_dwarf_type_size(dw, "ch_elf_file", &got) == NULL && got == want);
+		ch_error_free(err);
+		ch_dwarf_close(dw);
+		/* A zstd section that does not inflate: the file is refused,
+		 * naming the section. Its frame is garbled past the header. */
+		snprintf(plain, sizeof(plain), "%s.bad", path);
+		sh("cp '%s' '%s'", path, plain);
+		struct ch_elf_file *bad = NULL;
+		uint64_t addr, size;
+		const uint8_t *bytes = NULL;
+		if (CHECK(ch_elf_open(plain, &bad) == NULL) &&
+		    CHECK(ch_elf_section(bad, ".debug_info", &addr, &size, &bytes) == NULL && bytes && size > 64)) {
+			long off = (long)(bytes - bad->data) + 40;
+			FILE *f = fopen(plain, "r+b");
+			if (CHECK(f != NULL)) {
+				CHECK(fseek(f, off, SEEK_SET) == 0 && fwrite("XXXXXXXXXXXXXXXX", 1, 16, f) == 16);
+				fclose(f);
+			}
+		}
+		ch_elf_close(bad);
+		dw = NULL;
+		err = ch_dwarf_open(plain, &dw);
+		if (CHECK(err != NULL && err->kind == CH_ERR_INPUT))
+			CHECK(strstr(err->message, "does not inflate") != NULL);
+		ch_error_free(err);
+		ch_dwarf_close(dw);
+	} else {
 		printf("note: objcopy cannot write zstd-compressed sections; zstd case not run\n");
+	}
 
 	/* Another program's debug file at this build-id's path: refused,
 	 * both ids named. */
