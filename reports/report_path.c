@@ -1,4 +1,6 @@
 #include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "graph/analysis.h"
@@ -24,6 +26,38 @@ static void hop_label(const struct ch_analysis *a, const struct ch_roots *roots,
 	else
 		ch_path_hop_label(&a->edges, &a->heap, &p->hops[i], buf, n);
 }
+
+/* The path on one line, as Python would spell the lookups: a dict key
+ * follows its dict's hop directly ("sys.modules['app'] .__dict__['CACHE']
+ * [17] .session .request"). */
+static char *chain_text(const struct ch_analysis *a, const struct ch_roots *roots, const struct ch_path *p)
+{
+	size_t cap = 256, len = 0;
+	char *buf = malloc(cap), label[LABEL_MAX];
+	if (!buf)
+		return NULL;
+	buf[0] = 0;
+	for (size_t i = 0; i < p->nhops; i++) {
+		hop_label(a, roots, p, i, label, sizeof(label));
+		size_t l = strlen(label);
+		bool glue = i && label[0] == '[' && label[1] == '\'';
+		if (len + l + 2 > cap) {
+			cap = 2 * (len + l + 2);
+			char *nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				return NULL;
+			}
+			buf = nb;
+		}
+		if (i && !glue)
+			buf[len++] = ' ';
+		memcpy(buf + len, label, l + 1);
+		len += l;
+	}
+	return buf;
+}
+
 
 /* Why no root reaches it, from the GC replay's verdict. */
 static const char *unreached_reason(const struct ch_analysis *a, uint32_t target)
@@ -68,6 +102,9 @@ json_t *ch_report_path_json(const struct ch_python *py, const struct ch_analysis
 			json_array_append_new(hops, h);
 		}
 		json_object_set_new(x, "hops", hops);
+		char *chain = chain_text(a, roots, p);
+		json_object_set_new(x, "chain", chain ? json_string(chain) : json_null());
+		free(chain);
 		json_array_append_new(paths, x);
 	}
 	json_object_set_new(doc, "paths", paths);
@@ -95,6 +132,10 @@ void ch_report_path_text(FILE *out, const struct ch_python *py, const struct ch_
 		}
 		fprintf(out, "%spath %zu (%zu reference%s from a %s root):\n", k ? "\n" : "", k + 1, p->nhops - 1,
 			p->nhops == 2 ? "" : "s", ch_root_kind_name(roots->items[p->root].kind));
+		char *chain = chain_text(a, roots, p);
+		if (chain)
+			fprintf(out, "  %s\n", chain);
+		free(chain);
 		for (size_t i = 0; i < p->nhops; i++) {
 			uint32_t ob = p->hops[i].object;
 			hop_label(a, roots, p, i, label, sizeof(label));

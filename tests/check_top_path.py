@@ -61,6 +61,10 @@ def check_path(args, truth, errors):
     got, want = hops_of(doc["paths"][0]), want_hops(truth["chain"])
     if got != want:
         errors.append("path to the Request:\n    got  %s\n    want %s" % (got, want))
+    labels = [h["label"] for h in truth["chain"]]
+    want_chain = "".join(l if i == 0 or l.startswith("['") else " " + l for i, l in enumerate(labels))
+    if doc["paths"][0].get("chain") != want_chain:
+        errors.append("path chain %r, expected %r" % (doc["paths"][0].get("chain"), want_chain))
     root = doc["paths"][0]["root"]
     if root["kind"] != "module" or root["label"] != "sys.modules['app']":
         errors.append("path root is %s" % root)
