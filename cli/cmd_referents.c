@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "commands.h"
+#include "exit_codes.h"
 #include "readers/py_refs.h"
 #include "readers/py_str.h"
 #include "reports/report.h"
@@ -97,6 +98,41 @@ static int collect_ref(void *arg, const struct ch_ref *r)
 	return 0;
 }
 
+/* One object: {"object": {...}, "referents": [...]} into *doc (JSON) or
+ * its lines on s->out. An address that is not an object is an error. */
+static struct ch_error *referents_one(struct ch_session *s, uint64_t addr, json_t **doc)
+{
+	uint64_t type_addr;
+	uint32_t type;
+	if (!ch_py_object_plausible(s->py, addr, &type_addr))
+		return ch_error_new(CH_ERR_INPUT, "0x%" PRIx64 " is not the address of a Python object", addr);
+	struct ch_error *err = ch_py_type_intern(s->py, type_addr, &type);
+	if (err)
+		return err;
+	uint64_t size = ch_py_object_full_size(s->py, addr, type);
+	struct collect c = {s->py, json_array(), s->opts.json ? NULL : s->out};
+	if (c.text)
+		fprintf(s->out, "object 0x%" PRIx64 " type %s size %" PRIu64 "\n", addr,
+			ch_py_type_name(&s->py->types, type), size);
+	err = ch_py_refs_visit(s->py, addr, type, collect_ref, &c);
+	if (err) {
+		ch_diag_partial(&s->py->diag, "references of 0x%" PRIx64 " are incomplete: %s", addr, err->message);
+		ch_error_free(err);
+	}
+	if (!s->opts.json) {
+		json_decref(c.list);
+		return NULL;
+	}
+	*doc = json_object();
+	json_t *o = json_object();
+	json_object_set_new(o, "address", hexj(addr));
+	json_object_set_new(o, "type", json_string(ch_py_type_name(&s->py->types, type)));
+	json_object_set_new(o, "size", json_integer((json_int_t)size));
+	json_object_set_new(*doc, "object", o);
+	json_object_set_new(*doc, "referents", c.list);
+	return NULL;
+}
+
 static int run_referents(const struct ch_cli_command *cmd, int argc, char **argv)
 {
 	struct ch_session s;
@@ -104,43 +140,51 @@ static int run_referents(const struct ch_cli_command *cmd, int argc, char **argv
 	int code = ch_session_begin(&s, cmd, argc, argv, &done);
 	if (done)
 		return code;
-	uint64_t addr = s.opts.addr;
-	uint64_t type_addr;
-	uint32_t type;
-	struct ch_error *err = NULL;
-	if (!ch_py_object_plausible(s.py, addr, &type_addr))
-		err = ch_error_new(CH_ERR_INPUT, "0x%" PRIx64 " is not the address of a Python object", addr);
-	if (!err)
-		err = ch_py_type_intern(s.py, type_addr, &type);
-	if (err) {
-		code = ch_session_fail(&s, err);
-		ch_session_end(&s);
-		return code;
-	}
-	uint64_t size = ch_py_object_full_size(s.py, addr, type);
-	struct collect c = {s.py, json_array(), s.opts.json ? NULL : s.out};
-	if (c.text)
-		fprintf(s.out, "object 0x%" PRIx64 " type %s size %" PRIu64 "\n", addr,
-			ch_py_type_name(&s.py->types, type), size);
-	err = ch_py_refs_visit(s.py, addr, type, collect_ref, &c);
-	if (err) {
-		ch_diag_partial(&s.py->diag, "references of 0x%" PRIx64 " are incomplete: %s", addr, err->message);
-		ch_error_free(err);
-	}
+	json_t *list = s.opts.json && s.opts.naddrs > 1 ? json_array() : NULL;
 	json_t *doc = NULL;
+	bool failed = false;
+	for (size_t i = 0; i < s.opts.naddrs; i++) {
+		json_t *one = NULL;
+		struct ch_error *err = referents_one(&s, s.opts.addrs[i], &one);
+		if (err && (s.opts.naddrs == 1 || err->kind == CH_ERR_NOMEM)) {
+			json_decref(list);
+			code = ch_session_fail(&s, err);
+			ch_session_end(&s);
+			return code;
+		}
+		if (err) {
+			/* Several addresses: the bad one is an entry (or a line on
+			 * stderr) and the exit code 3; the others are still read. */
+			failed = true;
+			if (list) {
+				char hexaddr[24];
+				snprintf(hexaddr, sizeof(hexaddr), "0x%" PRIx64, s.opts.addrs[i]);
+				one = json_pack("{s:{s:s}, s:s}", "object", "address", hexaddr, "error", err->message);
+			} else {
+				fprintf(stderr, "coreheap: error: %s\n", err->message);
+			}
+			ch_error_free(err);
+		}
+		if (list && one)
+			json_array_append_new(list, one);
+		else if (one)
+			doc = one;
+	}
 	if (s.opts.json) {
-		doc = json_object();
-		json_object_set_new(doc, "runtime", ch_report_runtime_json(s.py));
-		json_t *o = json_object();
-		json_object_set_new(o, "address", hexj(addr));
-		json_object_set_new(o, "type", json_string(ch_py_type_name(&s.py->types, type)));
-		json_object_set_new(o, "size", json_integer((json_int_t)size));
-		json_object_set_new(doc, "object", o);
-		json_object_set_new(doc, "referents", c.list);
-	} else {
-		json_decref(c.list);
+		if (list) {
+			doc = json_object();
+			json_object_set_new(doc, "objects", list);
+		}
+		/* "runtime" first, as in every document. */
+		json_t *full = json_object();
+		json_object_set_new(full, "runtime", ch_report_runtime_json(s.py));
+		json_object_update(full, doc);
+		json_decref(doc);
+		doc = full;
 	}
 	code = ch_session_finish(&s, doc);
+	if (failed && code == CH_EXIT_OK)
+		code = CH_EXIT_INPUT;
 	ch_session_end(&s);
 	return code;
 }
@@ -151,10 +195,12 @@ const struct ch_cli_command ch_cmd_referents = {
 		   "Each reference has a kind (field, index, dict_key, dict_value, attr, set_item,\n"
 		   "conservative) and whether CPython's tp_traverse visits it (what gc.get_referents\n"
 		   "returns).\n\n"
+		   "Several ADDRs: --json gives {\"runtime\", \"objects\": [{\"object\", \"referents\"}...]},\n"
+		   "an address that is not an object an entry with its \"error\" (exit 3).\n\n"
 		   "Examples:\n"
 		   "  coreheap referents core.1234 0x7f0123456780\n"
 		   "  coreheap referents core.1234 0x7f0123456780 --json\n",
-	.usage = "referents [options] CORE ADDR",
-	.extras = CH_OPT_ADDR,
+	.usage = "referents [options] CORE ADDR [ADDR...]",
+	.extras = CH_OPT_ADDR | CH_OPT_ADDRS,
 	.run = run_referents,
 };
