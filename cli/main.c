@@ -27,12 +27,12 @@ static const struct ch_cli_command *const commands[] = {
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: coreheap [--version] [--help] COMMAND [options] CORE\n\n"
-		     "Reads an ELF core dump of a CPython 3.8-3.13 process (x86_64 Linux) with no debugger.\n\n"
+		     "Reads an ELF core dump of a CPython 3.8-3.13, 3.14.5+ or 3.15 process (x86_64 Linux) with no debugger.\n\n"
 		     "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const char *s = commands[i]->summary;
 		const char *nl = strchr(s, '\n');
-		fprintf(out, "  %-8s %.*s\n", commands[i]->name, nl ? (int)(nl - s) : (int)strlen(s), s);
+		fprintf(out, "  %-10s %.*s\n", commands[i]->name, nl ? (int)(nl - s) : (int)strlen(s), s);
 	}
 	fprintf(out, "\nRun 'coreheap COMMAND --help' for a command's options and examples.\n"
 		     "Exit codes: 0 ok, 1 a --fail-if condition held, 2 usage, 3 unreadable input, 4 unsupported input, 5 partial result, 6 internal.\n");
