@@ -250,6 +250,8 @@ static const struct field_source sources[] = {
 	{CH_PY_CMETH_CLASS, CH_PY_OFFSET, "PyCMethodObject", "mm_class"}, /* 3.9+ */
 	{CH_PY_METHODDEF_FLAGS, CH_PY_OFFSET, "PyMethodDef", "ml_flags"},
 	{CH_PY_BYTEARRAY_ALLOC, CH_PY_OFFSET, "PyByteArrayObject", "ob_alloc"},
+	/* 3.15+: the buffer is a bytes object (present = size rule changes) */
+	{CH_PY_BYTEARRAY_BYTES_OBJECT, CH_PY_OFFSET, "PyByteArrayObject", "ob_bytes_object"},
 	/* _collections / _functools: present only when their DWARF is in the
 	 * same file as libpython's (built in); absent -> treated as unknown. */
 	{CH_PY_DEQUE_LEFTBLOCK, CH_PY_OFFSET, "dequeobject", "leftblock"},
