@@ -31,6 +31,9 @@ static const struct field_source sources[] = {
 	{CH_PY_INTERP_MODULES, CH_PY_OFFSET, "PyInterpreterState", "modules"},
 	{CH_PY_INTERP_SYSDICT, CH_PY_OFFSET, "PyInterpreterState", "sysdict"},
 	{CH_PY_INTERP_BUILTINS, CH_PY_OFFSET, "PyInterpreterState", "builtins"},
+	/* 3.12+: the dict of interned mortal strings (key and value: two
+	 * references each string's ob_refcnt does not count) */
+	{CH_PY_INTERP_INTERNED, CH_PY_OFFSET, "PyInterpreterState", "cached_objects.interned_strings"},
 
 	{CH_PY_TSTATE_NEXT, CH_PY_OFFSET, "PyThreadState", "next"},
 	{CH_PY_TSTATE_INTERP, CH_PY_OFFSET, "PyThreadState", "interp"},

@@ -36,7 +36,7 @@ enum ch_py_field_kind {
 	X(RUNTIME_GIL_CURRENT, 0) X(SIZEOF_RUNTIME, 0)                          \
 	X(INTERP_NEXT, 1) X(INTERP_ID, 0) X(INTERP_GC, 0)                       \
 	X(INTERP_THREADS_HEAD, 1) X(INTERP_MODULES, 0) X(INTERP_SYSDICT, 0)     \
-	X(INTERP_BUILTINS, 0)                                                   \
+	X(INTERP_BUILTINS, 0) X(INTERP_INTERNED, 0)                             \
 	X(TSTATE_NEXT, 1) X(TSTATE_INTERP, 1) X(TSTATE_THREAD_ID, 1)            \
 	X(TSTATE_NATIVE_THREAD_ID, 0)                                           \
 	X(GC_ENABLED, 1) X(GC_DEBUG, 1) X(GC_GENERATIONS, 1)                    \

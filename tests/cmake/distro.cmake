@@ -28,10 +28,6 @@ set(CH_INTERPRETERS_DIR "${CMAKE_BINARY_DIR}/interpreters" CACHE PATH
     "where scripts/setup_interpreters.sh keeps the distro interpreters (shareable between build trees)")
 set(CH_DISTRO_INTERPRETERS "bookworm-3.11;sid-3.13;sid-3.14;sid-3.15" CACHE STRING
     "distro interpreters the distro tests run against (names of scripts/setup_interpreters.sh)")
-# Interpreters whose refs/referrers tests are not registered yet (see README,
-# "Supported versions": their per-type references are not all right yet).
-set(CH_DISTRO_NO_GRAPH_TESTS "sid-3.14;sid-3.15" CACHE STRING
-    "distro interpreters that run only truth/cycles/stacks/debug-source (and layout) tests")
 # Interpreters with a built-in layout table made from their -dbg files
 # (scripts/gen_layouts.sh): distro.layout.* tests check it.
 set(CH_DISTRO_TABLES "bookworm-3.11;sid-3.13;sid-3.14;sid-3.15" CACHE STRING
@@ -93,11 +89,7 @@ foreach(name ${CH_DISTRO_INTERPRETERS})
     ${ch_distro_py} ${ch_tests}/check_debug_source.py --coreheap $<TARGET_FILE:coreheap>
     --core ${dir}/core.${fx} --debug-dir @DEBUG_DIR@ --work ${dir})
 
-  set(kinds refs referrers stacks)
-  if(name IN_LIST CH_DISTRO_NO_GRAPH_TESTS)
-    set(kinds stacks)
-  endif()
-  foreach(kind ${kinds})
+  foreach(kind refs referrers stacks)
     set(fx "${name}-${kind}")
     set(dir "${CMAKE_BINARY_DIR}/fixtures-distro/${fx}")
     if(kind STREQUAL "stacks")
