@@ -10,6 +10,12 @@
  *          may or may not be live: conservative edges, value stacks of
  *          executing frames (their depth is not recorded), thread and
  *          interpreter states, C static data.
+ * Not counted at all: the edges of an interpreter's dict of interned
+ * strings (3.12+ cached_objects.interned_strings), whose two references
+ * to each string (key and value) CPython leaves out of ob_refcnt by
+ * design (cpython/unicodeobject.h, state.interned). Up to 3.13 that dict
+ * holds only strs and stays untracked, out of the graph; 3.14 tracks
+ * every dict, so it is in the graph and its edges must be left out.
  * refcount > refs + maybe means a holder coreheap cannot see at all;
  * refcount < refs is impossible in a healthy process (a refcounting bug).
  * Stale words only ever raise `maybe`, so they can hide a leak but never
@@ -31,6 +37,9 @@
 /* Writable data scanned per module and per state: bounds a hostile core. */
 #define CH_ROOT_SCAN_MAX ((uint64_t)256 << 20)
 
+/* Interpreters whose dicts are roots (the main one, then the threads'). */
+#define CH_ROOT_MAX_INTERPS 16
+
 struct ch_roots_ctx {
 	struct ch_roots *r;
 	struct ch_analysis *a;
@@ -41,6 +50,9 @@ struct ch_roots_ctx {
 	 * C-data scan can skip their bodies: their pointers are already edges. */
 	uint64_t *static_lo, *static_hi;
 	size_t nstatic;
+	/* The interned-strings dicts of the interpreters (see the top comment). */
+	uint32_t interned[CH_ROOT_MAX_INTERPS];
+	size_t ninterned;
 };
 
 bool ch_label_owns(uint32_t label)
@@ -97,11 +109,21 @@ static bool ok(struct ch_error *err)
 
 /* Edges: counted references into refs; conservative words and shared
  * keys (counted once by the keys object, which is no object) into maybe. */
+static bool is_interned_dict(const struct ch_roots_ctx *c, size_t i)
+{
+	for (size_t k = 0; k < c->ninterned; k++)
+		if (c->interned[k] == i)
+			return true;
+	return false;
+}
+
 static void count_edges(struct ch_roots_ctx *c)
 {
 	const struct ch_edges *e = &c->a->edges;
 	size_t n = c->a->heap.objects.n;
 	for (size_t i = 0; i < n; i++) {
+		if (c->ninterned && is_interned_dict(c, i))
+			continue;
 		/* A static object's pointers were mostly written by a C
 		 * initializer, which takes no count (3.11+ deep-frozen code and
 		 * its constants, a static type's tp_base): only `maybe`. */
@@ -486,11 +508,18 @@ struct ch_error *ch_roots_find(struct ch_roots *r, struct ch_analysis *a)
 		ch_roots_deinit(r);
 		return &ch_error_nomem;
 	}
-	uint64_t interps[16];
-	size_t ninterps = collect_interps(py, interps, 16);
+	uint64_t interps[CH_ROOT_MAX_INTERPS];
+	size_t ninterps = collect_interps(py, interps, CH_ROOT_MAX_INTERPS);
 	struct ch_error *err = static_find(&c);
 	if (err)
 		goto out;
+	for (size_t i = 0; i < ninterps && ch_py_has(&py->layout, CH_PY_INTERP_INTERNED); i++) {
+		uint64_t v;
+		uint32_t obj;
+		if (ok(ch_py_read_u64(py, interps[i], CH_PY_INTERP_INTERNED, &v)) && v &&
+		    (obj = ch_objects_find(&a->heap.objects, v)) != CH_NO_OBJECT)
+			c.interned[c.ninterned++] = obj;
+	}
 	count_edges(&c);
 	err = ch_py_stacks_read(py, true, &r->stacks);
 	if (err && err->kind != CH_ERR_UNSUPPORTED)

@@ -31,6 +31,9 @@ static const struct field_source sources[] = {
 	{CH_PY_INTERP_MODULES, CH_PY_OFFSET, "PyInterpreterState", "modules"},
 	{CH_PY_INTERP_SYSDICT, CH_PY_OFFSET, "PyInterpreterState", "sysdict"},
 	{CH_PY_INTERP_BUILTINS, CH_PY_OFFSET, "PyInterpreterState", "builtins"},
+	/* 3.12+: the dict of interned mortal strings (key and value: two
+	 * references each string's ob_refcnt does not count) */
+	{CH_PY_INTERP_INTERNED, CH_PY_OFFSET, "PyInterpreterState", "cached_objects.interned_strings"},
 
 	{CH_PY_TSTATE_NEXT, CH_PY_OFFSET, "PyThreadState", "next"},
 	{CH_PY_TSTATE_INTERP, CH_PY_OFFSET, "PyThreadState", "interp"},
@@ -250,6 +253,8 @@ static const struct field_source sources[] = {
 	{CH_PY_CMETH_CLASS, CH_PY_OFFSET, "PyCMethodObject", "mm_class"}, /* 3.9+ */
 	{CH_PY_METHODDEF_FLAGS, CH_PY_OFFSET, "PyMethodDef", "ml_flags"},
 	{CH_PY_BYTEARRAY_ALLOC, CH_PY_OFFSET, "PyByteArrayObject", "ob_alloc"},
+	/* 3.15+: the buffer is a bytes object (present = size rule changes) */
+	{CH_PY_BYTEARRAY_BYTES_OBJECT, CH_PY_OFFSET, "PyByteArrayObject", "ob_bytes_object"},
 	/* _collections / _functools: present only when their DWARF is in the
 	 * same file as libpython's (built in); absent -> treated as unknown. */
 	{CH_PY_DEQUE_LEFTBLOCK, CH_PY_OFFSET, "dequeobject", "leftblock"},

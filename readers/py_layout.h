@@ -36,7 +36,7 @@ enum ch_py_field_kind {
 	X(RUNTIME_GIL_CURRENT, 0) X(SIZEOF_RUNTIME, 0)                          \
 	X(INTERP_NEXT, 1) X(INTERP_ID, 0) X(INTERP_GC, 0)                       \
 	X(INTERP_THREADS_HEAD, 1) X(INTERP_MODULES, 0) X(INTERP_SYSDICT, 0)     \
-	X(INTERP_BUILTINS, 0)                                                   \
+	X(INTERP_BUILTINS, 0) X(INTERP_INTERNED, 0)                             \
 	X(TSTATE_NEXT, 1) X(TSTATE_INTERP, 1) X(TSTATE_THREAD_ID, 1)            \
 	X(TSTATE_NATIVE_THREAD_ID, 0)                                           \
 	X(GC_ENABLED, 1) X(GC_DEBUG, 1) X(GC_GENERATIONS, 1)                    \
@@ -111,7 +111,7 @@ enum ch_py_field_kind {
 	X(UNIERR_ENCODING, 0) X(UNIERR_OBJECT, 0) X(UNIERR_REASON, 0)           \
 	X(EXCGROUP_MSG, 0) X(EXCGROUP_EXCS, 0)                                  \
 	X(CFUNC_ML, 0) X(CFUNC_SELF, 0) X(CFUNC_MODULE, 0) X(CMETH_CLASS, 0)    \
-	X(METHODDEF_FLAGS, 0) X(BYTEARRAY_ALLOC, 0)                             \
+	X(METHODDEF_FLAGS, 0) X(BYTEARRAY_ALLOC, 0) X(BYTEARRAY_BYTES_OBJECT, 0)\
 	X(DEQUE_LEFTBLOCK, 0) X(DEQUE_RIGHTBLOCK, 0) X(DEQUE_LEFTINDEX, 0)      \
 	X(DEQUE_RIGHTINDEX, 0) X(DEQUE_BLOCK_DATA, 0) X(DEQUE_BLOCK_RIGHTLINK, 0)\
 	X(DEQUE_BLOCKLEN, 0) X(DEFDICT_FACTORY, 0) X(ODICT_INST_DICT, 0)        \

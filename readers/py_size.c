@@ -1,6 +1,6 @@
 /* ch_py_object_full_size: what the object costs, as sys.getsizeof reports
  * it (the type's __sizeof__ plus GC head and pre-header), computed from the
- * dump. The rule per kind, following each __sizeof__ of 3.8-3.13:
+ * dump. The rule per kind, following each __sizeof__ of 3.8-3.15:
  *   int:    offsetof(ob_digit) + n digits; n = |ob_size| (3.8-3.10; at
  *           least 1 in 3.11) or lv_tag >> 3, at least 1 (3.12+); not rounded
  *           (__sizeof__ is not);
@@ -21,11 +21,15 @@
  *           3.8-3.10 the same with index bytes from dk_size. Values array:
  *           (dk_nentries + dk_usable) * 8 (3.11+), USABLE_FRACTION(dk_size)
  *           * 8 (3.8-3.10);
- *   bytearray: basicsize + ob_alloc;
- *   3.13 instances with inline values: + the values block that follows the
- *           object, as _PyInlineValuesSize allocates it: capacity rounded up
- *           to 8 (insertion-order bytes) + (capacity + 1) pointers (header
- *           and slots). object.__sizeof__ in 3.13.0 omits it; we count it.
+ *   bytearray: basicsize + ob_alloc (3.8-3.14); 3.15+, where the buffer is
+ *           a bytes object (ob_bytes_object), + offsetof(PyBytesObject,
+ *           ob_sval) + ob_alloc + 1 when ob_alloc > 0;
+ *   3.13+ instances with inline values (any kind above too: 3.14 gives
+ *           them to subclasses of dict, list, ...): + the values block that
+ *           follows the object, as _PyInlineValuesSize allocates it:
+ *           capacity rounded up to 8 (insertion-order bytes) + (capacity + 1)
+ *           pointers (header and slots). object.__sizeof__ (3.13, 3.14, 3.15)
+ *           and dict/list.__sizeof__ omit it; we count it.
  *   frames 3.8-3.10: basicsize + ob_size * 8, which is what PyFrame_New
  *           allocates; frame.__sizeof__ reports 8 bytes less (it subtracts
  *           the f_localsplus[1] slot that tp_basicsize already holds);
@@ -220,6 +224,26 @@ static uint64_t inline_values_size(struct ch_python *py, uint64_t obj, const str
 	return (uint64_t)l->v[CH_PY_DV_VALUES] + (uint64_t)cap * 8 + (((uint64_t)cap + 7) & ~(uint64_t)7);
 }
 
+/* bytearray.__sizeof__'s buffer: ob_alloc bytes (3.8-3.14, a malloc'd
+ * buffer); 3.15+ the buffer is the bytes object ob_bytes_object, counted
+ * as its header up to ob_sval + ob_alloc + 1 (nothing while ob_alloc is 0:
+ * the object is then the immortal empty-bytes singleton). */
+static uint64_t bytearray_extra(struct ch_python *py, uint64_t obj)
+{
+	const struct ch_py_layout *l = &py->layout;
+	uint64_t alloc;
+	if (!ch_py_has(l, CH_PY_BYTEARRAY_ALLOC))
+		return 0;
+	struct ch_error *err = ch_py_read_u64(py, obj, CH_PY_BYTEARRAY_ALLOC, &alloc);
+	if (err || alloc >= (1ULL << 40)) {
+		ch_error_free(err);
+		return 0;
+	}
+	if (ch_py_has(l, CH_PY_BYTEARRAY_BYTES_OBJECT) && alloc)
+		return (uint64_t)ch_py_off(py, CH_PY_BYTES_SVAL) + alloc + 1;
+	return alloc;
+}
+
 /* 3.11+ frame objects and generators are PyObject_HEAD structs (no
  * ob_size) allocated with co_nlocalsplus + co_stacksize trailing slots of
  * the code they run (frame: f_frame's code; generator: its embedded frame's). */
@@ -246,10 +270,9 @@ static uint64_t frame_slots(struct ch_python *py, uint64_t obj, uint8_t kind)
 	return (uint64_t)nlp + (uint64_t)ss;
 }
 
-uint64_t ch_py_object_full_size(struct ch_python *py, uint64_t addr, uint32_t type)
+/* The size by kind (see the top comment), without inline values. */
+static uint64_t object_size_by_kind(struct ch_python *py, uint64_t addr, uint32_t type)
 {
-	if (type >= py->types.n)
-		return 0;
 	const struct ch_py_type *ty = &py->types.v[type];
 	const struct ch_refs_typeinfo *ti = NULL;
 	struct ch_error *err = ch_refs_typeinfo(py, type, &ti);
@@ -296,11 +319,7 @@ uint64_t ch_py_object_full_size(struct ch_python *py, uint64_t addr, uint32_t ty
 		return basic + pre;
 	}
 	case CH_RK_BYTEARRAY:
-		if (ch_py_has(&py->layout, CH_PY_BYTEARRAY_ALLOC) &&
-		    !(err = ch_py_read_u64(py, addr, CH_PY_BYTEARRAY_ALLOC, &v)) && v < (1ULL << 40))
-			return basic + v + pre;
-		ch_error_free(err);
-		return basic + pre;
+		return basic + pre + bytearray_extra(py, addr);
 	default:
 		break;
 	}
@@ -311,5 +330,14 @@ uint64_t ch_py_object_full_size(struct ch_python *py, uint64_t addr, uint32_t ty
 		if (n < (1ULL << 40))
 			size += n * (uint64_t)ty->itemsize;
 	}
-	return size + pre + inline_values_size(py, addr, ty);
+	return size + pre;
+}
+
+uint64_t ch_py_object_full_size(struct ch_python *py, uint64_t addr, uint32_t type)
+{
+	if (type >= py->types.n)
+		return 0;
+	uint64_t size = object_size_by_kind(py, addr, type);
+	/* after classification, which may have grown the type table */
+	return size + inline_values_size(py, addr, &py->types.v[type]);
 }

@@ -8,8 +8,9 @@ referrers, for every target (`coreheap referrers CORE ADDR --json --limit 0`):
     gc.get_referrers ids except frames, U = the recorded untracked holders.
     The rule is R == T | U | F, where F are referrers of type "frame":
       - gc.get_referrers scans only GC-tracked objects, so a holder the
-        collector untracked (the scenario's (str, 1) tuple and its dict of
-        atomic values) is invisible to it, while coreheap's graph reaches
+        collector untracked (the scenario's tuples of atomic items, on
+        3.8-3.13 its dict of atomic values, on 3.15+ its frozenset of atomic
+        items) is invisible to it, while coreheap's graph reaches
         untracked objects through references: those are U, and must be
         reported;
       - frames are excluded on both sides: the recorder child's own frames

@@ -19,10 +19,11 @@ For every recorded object (but see "unknown_" below):
     keys only), so it reports getsizeof + members * sizeof(PyMemberDef) (40);
     a static type has no GC head in memory, which getsizeof adds on 3.11 and
     3.12 (_PyType_PreHeaderSize looks at PyType_Type's HAVE_GC flag), so
-    there coreheap reports getsizeof - 16. And 3.13 instances with inline
-    values: coreheap adds the values block allocated after the object
-    (_PyInlineValuesSize: capacity rounded to 8 + (capacity + 1) pointers),
-    which object.__sizeof__ omits; the scenario records the capacity byte.
+    there coreheap reports getsizeof - 16. And 3.13+ instances with inline
+    values (3.14+ also subclasses of dict and list): coreheap adds the values
+    block allocated after the object (_PyInlineValuesSize: capacity rounded
+    to 8 + (capacity + 1) pointers), which object.__sizeof__ and
+    dict/list.__sizeof__ omit; the scenario records the capacity byte.
     3.8-3.10 frame objects: coreheap reports what PyFrame_New allocates,
     tp_basicsize + ob_size * 8, which is 8 more than frame.__sizeof__ (that
     subtracts the f_localsplus[1] slot already inside sizeof(PyFrameObject)).

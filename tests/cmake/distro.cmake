@@ -13,7 +13,9 @@
 # For every interpreter NAME the ground-truth suite runs as for the pyenv
 # builds: distro.truth.NAME-<variant> and distro.cycles.NAME-<variant> over
 # fixtures/scenario_heap.py cores (the three variants of ch_truth_variants),
-# distro.refs.NAME, distro.referrers.NAME and distro.stacks.NAME, with
+# distro.refs.NAME, distro.referrers.NAME, distro.stacks.NAME,
+# distro.show.NAME, distro.top_path.NAME and
+# distro.anomalies-clean/anomalies-leak.NAME, with
 # `coreheap ... --debug-dir <the interpreter's debug root>`;
 # distro.debug-source.NAME checks that `info` reports the build-id debug file
 # and that a wrong file at that path is refused naming both build-ids
@@ -28,10 +30,6 @@ set(CH_INTERPRETERS_DIR "${CMAKE_BINARY_DIR}/interpreters" CACHE PATH
     "where scripts/setup_interpreters.sh keeps the distro interpreters (shareable between build trees)")
 set(CH_DISTRO_INTERPRETERS "bookworm-3.11;sid-3.13;sid-3.14;sid-3.15" CACHE STRING
     "distro interpreters the distro tests run against (names of scripts/setup_interpreters.sh)")
-# Interpreters whose refs/referrers tests are not registered yet (see README,
-# "Supported versions": their per-type references are not all right yet).
-set(CH_DISTRO_NO_GRAPH_TESTS "sid-3.14;sid-3.15" CACHE STRING
-    "distro interpreters that run only truth/cycles/stacks/debug-source (and layout) tests")
 # Interpreters with a built-in layout table made from their -dbg files
 # (scripts/gen_layouts.sh): distro.layout.* tests check it.
 set(CH_DISTRO_TABLES "bookworm-3.11;sid-3.13;sid-3.14;sid-3.15" CACHE STRING
@@ -93,11 +91,7 @@ foreach(name ${CH_DISTRO_INTERPRETERS})
     ${ch_distro_py} ${ch_tests}/check_debug_source.py --coreheap $<TARGET_FILE:coreheap>
     --core ${dir}/core.${fx} --debug-dir @DEBUG_DIR@ --work ${dir})
 
-  set(kinds refs referrers stacks)
-  if(name IN_LIST CH_DISTRO_NO_GRAPH_TESTS)
-    set(kinds stacks)
-  endif()
-  foreach(kind ${kinds})
+  foreach(kind refs referrers stacks)
     set(fx "${name}-${kind}")
     set(dir "${CMAKE_BINARY_DIR}/fixtures-distro/${fx}")
     if(kind STREQUAL "stacks")
@@ -108,6 +102,24 @@ foreach(name ${CH_DISTRO_INTERPRETERS})
     ch_distro_fixture(${name} ${fx} ${scenario} ${dir})
     ch_distro_test(distro.${kind}.${name} ${name} ${dir} "distro;distro.${fx}" "distro;${kind}"
       ${ch_distro_py} ${ch_tests}/check_${kind}.py --python @PYTHON@ --coreheap @COREHEAP@
+      --core ${dir}/core.${fx} --truth ${dir}/truth.${fx}.json)
+  endforeach()
+
+  # show, path/top and anomalies scenarios (as tests/cmake/show.cmake,
+  # top_path.cmake and anomalies.cmake run them for the pyenv builds).
+  foreach(kind show top_path anomalies-clean anomalies-leak)
+    set(fx "${name}-${kind}")
+    set(dir "${CMAKE_BINARY_DIR}/fixtures-distro/${fx}")
+    string(REGEX REPLACE "-.*" "" scen "${kind}")
+    string(REGEX MATCH "(clean|leak)$" mode "${kind}")
+    ch_distro_fixture(${name} ${fx} scenario_${scen}.py ${dir} ${mode})
+    if(scen STREQUAL "show")
+      set(pyarg "")
+    else()
+      set(pyarg --python @PYTHON@)
+    endif()
+    ch_distro_test(distro.${kind}.${name} ${name} ${dir} "distro;distro.${fx}" "distro;${scen}"
+      ${ch_distro_py} ${ch_tests}/check_${scen}.py ${pyarg} --coreheap @COREHEAP@
       --core ${dir}/core.${fx} --truth ${dir}/truth.${fx}.json)
   endforeach()
 endforeach()
