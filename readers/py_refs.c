@@ -98,7 +98,9 @@ static const struct {
 
 _Static_assert(sizeof(known_types) / sizeof(known_types[0]) <= CH_REFS_MAX_KNOWN, "grow CH_REFS_MAX_KNOWN");
 
-/* Static types of extension modules built into libpython, by tp_name. */
+/* Static types found by tp_name: those of extension modules built into
+ * libpython, and types whose symbol a stripped executable does not export
+ * (_PyNamespace_Type from 3.13), when no debug file gives its .symtab. */
 static const struct {
 	const char *name;
 	uint8_t kind;
@@ -107,6 +109,7 @@ static const struct {
 	{"collections.defaultdict", CH_RK_DEFAULTDICT},
 	{"collections.OrderedDict", CH_RK_ODICT},
 	{"functools.partial", CH_RK_PARTIAL},
+	{"types.SimpleNamespace", CH_RK_NAMESPACE},
 };
 
 static struct ch_error *cache_init(struct ch_python *py, struct ch_py_refs_cache *c)

@@ -159,4 +159,13 @@ foreach(name ${CH_DISTRO_TABLES})
     set_tests_properties(distro.layout.truth.${fx} distro.layout.cycles.${fx} PROPERTIES
       ENVIRONMENT CH_LAYOUT_SOURCE=builtin)
   endforeach()
+  # The graph tests without debug info too: references, referrers, stacks.
+  foreach(kind refs referrers stacks)
+    set(fx "${name}-${kind}")
+    set(dir "${CMAKE_BINARY_DIR}/fixtures-distro/${fx}")
+    ch_distro_test(distro.layout.${kind}.${name} ${name} ${dir} "distro;distro.${fx}" "distro;layout;${kind}"
+      ${ch_distro_py} ${ch_tests}/check_${kind}.py --python @PYTHON@ --coreheap @COREHEAP@
+      --core ${dir}/core.${fx} --truth ${dir}/truth.${fx}.json)
+    set_tests_properties(distro.layout.${kind}.${name} PROPERTIES ENVIRONMENT CH_LAYOUT_SOURCE=builtin)
+  endforeach()
 endforeach()

@@ -103,3 +103,19 @@ add_test(NAME layout.zstd
                  sh ${ch_zstd_lib} ${ch_zstd_dir} ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_layout.py
                  ${PROJECT_SOURCE_DIR}/readers/layouts/3.12.1.layout $<TARGET_FILE:coreheap>)
 set_tests_properties(layout.zstd PROPERTIES LABELS layout SKIP_RETURN_CODE 77 TIMEOUT 300)
+
+# The graph and stack tests from the built-in tables too (DWARF unused).
+foreach(ver ${CH_TRUTH_PYTHON_VERSIONS})
+  string(REGEX MATCH "^[0-9]+\\.[0-9]+" ver_mm "${ver}")
+  set(py "${ch_pyenv_root}/versions/${ver}/bin/python${ver_mm}")
+  foreach(kind refs referrers stacks)
+    set(dir "${CMAKE_BINARY_DIR}/fixtures-${kind}/${ver}")
+    add_test(NAME layout.${kind}.${ver}
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_${kind}.py
+                     --python ${py} --coreheap $<TARGET_FILE:coreheap>
+                     --core ${dir}/core.${ver} --truth ${dir}/truth.${ver}.json)
+    set_tests_properties(layout.${kind}.${ver} PROPERTIES
+      ENVIRONMENT CH_LAYOUT_SOURCE=builtin
+      FIXTURES_REQUIRED ${kind}.${ver} SKIP_RETURN_CODE 77 LABELS "layout;${kind}" TIMEOUT 600)
+  endforeach()
+endforeach()
