@@ -10,11 +10,6 @@
 
 enum { UNSEEN = 0, REACHED = 1, GARBAGE = 2, LEAK_HELD = 3 };
 
-static bool immortal(const struct ch_python *py, int64_t refcnt)
-{
-	return (py->version.major > 3 || py->version.minor >= 12) && ((uint64_t)refcnt & (1ull << 31));
-}
-
 /* Breadth-first from the queued objects through owning edges, into
  * objects whose state is `from`, marking them `to`. Calls back for each
  * newly marked object with the group of the object it was reached from. */
@@ -127,7 +122,7 @@ struct ch_error *ch_anomalies_find(struct ch_anomalies *an, const struct ch_anal
 			b.state[i] = GARBAGE;
 			an->garbage++;
 			an->garbage_bytes += t->size[i];
-		} else if (!immortal(py, t->refcnt[i]) && t->refcnt[i] > 0 &&
+		} else if (!ch_py_refcnt_immortal(&py->layout, t->refcnt[i]) && t->refcnt[i] > 0 &&
 			   (uint64_t)t->refcnt[i] > (uint64_t)r->refs[i] + r->maybe[i]) {
 			an->leaked[an->nleaked++] = (uint32_t)i;
 		}
@@ -136,7 +131,7 @@ struct ch_error *ch_anomalies_find(struct ch_anomalies *an, const struct ch_anal
 		 * (static subtypes, structseq types), so their refcounts do not
 		 * add up even in a healthy process. */
 		int64_t rc = t->refcnt[i];
-		if (!immortal(py, rc) && rc < (int64_t)r->refs[i] && !(py->types.v[t->type[i]].flags & CH_TPFLAGS_TYPE_SUBCLASS))
+		if (!ch_py_refcnt_immortal(&py->layout, rc) && rc < (int64_t)r->refs[i] && !(py->types.v[t->type[i]].flags & CH_TPFLAGS_TYPE_SUBCLASS))
 			an->low[an->nlow++] = (uint32_t)i;
 	}
 	if ((err = group_by_type(t, an->low, an->nlow, slot_of, &an->low_groups, &an->nlow_groups)) ||

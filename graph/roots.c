@@ -30,9 +30,6 @@
 #include "readers/py_str.h"
 #include "readers/python.h"
 
-/* 3.12+ immortal objects: the low 32 bits of ob_refcnt have bit 31 set
- * (_Py_IMMORTAL_REFCNT is UINT32_MAX in 3.12, 3 << 30 in 3.13). */
-#define CH_IMMORTAL_BIT (1ull << 31)
 
 /* Writable data scanned per module and per state: bounds a hostile core. */
 #define CH_ROOT_SCAN_MAX ((uint64_t)256 << 20)
@@ -458,11 +455,6 @@ static struct ch_error *thread_roots(struct ch_roots_ctx *c)
 	return NULL;
 }
 
-static bool immortal(const struct ch_python *py, int64_t refcnt)
-{
-	return (py->version.major > 3 || py->version.minor >= 12) && ((uint64_t)refcnt & CH_IMMORTAL_BIT);
-}
-
 static struct ch_error *external_roots(struct ch_roots_ctx *c)
 {
 	const struct ch_object_table *t = &c->a->heap.objects;
@@ -473,7 +465,7 @@ static struct ch_error *external_roots(struct ch_roots_ctx *c)
 	for (size_t i = 0; i < t->n && !err; i++) {
 		int64_t rc = t->refcnt[i];
 		uint64_t found = (uint64_t)r->refs[i] + c->maybe[i];
-		if (is_static[i] || immortal(c->py, rc) || rc <= 0 || (uint64_t)rc <= found)
+		if (is_static[i] || ch_py_refcnt_immortal(&c->py->layout, rc) || rc <= 0 || (uint64_t)rc <= found)
 			continue;
 		err = push(r, (uint32_t)i, CH_ROOT_EXTERNAL, CH_NO_OBJECT, 0, (uint64_t)rc - found);
 	}

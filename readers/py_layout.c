@@ -381,16 +381,20 @@ struct version_rules {
 	/* gen_traverse visits gi_iframe.f_executable of a cleared generator
 	 * (its reference may be deferred): 3.14+ [src 3.14 Objects/genobject.c]. */
 	int64_t gen_cleared_visits_code;
+	/* PEP 683 immortal objects (3.12+): bit 31 of the refcount is set
+	 * (_Py_IMMORTAL_REFCNT is UINT32_MAX in 3.12, 3 << 30 from 3.13, and
+	 * the low 32 bits are the count from 3.14) [internal/pycore_object.h]. */
+	int64_t immortal_bit;
 };
 
 #define NO CH_PY_ABSENT
 static const struct version_rules rules[] = {
-	{8, 10, 0, 0, CH_MANAGED_NONE, NO, NO, 0, NO, NO, NO, 0},
-	{11, 11, 1 << 4, 16, CH_MANAGED_VALUES_AND_DICT, -24, -32, 1, NO, NO, 4, 0},
-	{12, 12, (1 << 4) | (1 << 3), 16, CH_MANAGED_TAGGED, -24, NO, 1, NO, NO, 4, 0},
-	{13, 13, (1 << 4) | (1 << 3), 16, CH_MANAGED_DICT_OR_INLINE, -24, NO, 1, NO, NO, 4, 0},
-	{14, 14, (1 << 4) | (1 << 3), 16, CH_MANAGED_DICT_OR_INLINE, -24, NO, 1, 1, 3, 4, 1},
-	{15, 99, (1 << 4) | (1 << 3), 16, CH_MANAGED_DICT_OR_INLINE, -24, NO, 1, 1, 3, 5, 1},
+	{8, 10, 0, 0, CH_MANAGED_NONE, NO, NO, 0, NO, NO, NO, 0, NO},
+	{11, 11, 1 << 4, 16, CH_MANAGED_VALUES_AND_DICT, -24, -32, 1, NO, NO, 4, 0, NO},
+	{12, 12, (1 << 4) | (1 << 3), 16, CH_MANAGED_TAGGED, -24, NO, 1, NO, NO, 4, 0, 1ll << 31},
+	{13, 13, (1 << 4) | (1 << 3), 16, CH_MANAGED_DICT_OR_INLINE, -24, NO, 1, NO, NO, 4, 0, 1ll << 31},
+	{14, 14, (1 << 4) | (1 << 3), 16, CH_MANAGED_DICT_OR_INLINE, -24, NO, 1, 1, 3, 4, 1, 1ll << 31},
+	{15, 99, (1 << 4) | (1 << 3), 16, CH_MANAGED_DICT_OR_INLINE, -24, NO, 1, 1, 3, 5, 1, 1ll << 31},
 };
 #undef NO
 
@@ -399,7 +403,7 @@ void ch_py_layout_set_rules(struct ch_py_layout *layout, int major, int minor)
 	static const enum ch_py_field ruled[] = {
 		CH_PY_PREHEADER_FLAGS, CH_PY_PREHEADER_SIZE, CH_PY_MANAGED_DICT_SCHEME, CH_PY_MANAGED_DICT_OFFSET,
 		CH_PY_MANAGED_VALUES_OFFSET, CH_PY_LONG_MIN_DIGITS, CH_PY_STACKREF_REFCNT_TAG, CH_PY_STACKREF_INT_TAG,
-		CH_PY_FRAME_STATE_CLEARED, CH_PY_GEN_CLEARED_VISITS_CODE};
+		CH_PY_FRAME_STATE_CLEARED, CH_PY_GEN_CLEARED_VISITS_CODE, CH_PY_IMMORTAL_BIT};
 	const size_t nruled = sizeof(ruled) / sizeof(ruled[0]);
 	for (size_t i = 0; i < nruled; i++)
 		layout->v[ruled[i]] = CH_PY_ABSENT;
@@ -414,7 +418,7 @@ void ch_py_layout_set_rules(struct ch_py_layout *layout, int major, int minor)
 		const int64_t values[] = {r->preheader_flags,     r->preheader_size,      r->managed_scheme,
 					  r->managed_dict_offset, r->managed_values_offset, r->long_min_digits,
 					  r->stackref_refcnt_tag, r->stackref_int_tag,   r->frame_state_cleared,
-					  r->gen_cleared_visits_code};
+					  r->gen_cleared_visits_code, r->immortal_bit};
 		_Static_assert(sizeof(values) / sizeof(values[0]) == sizeof(ruled) / sizeof(ruled[0]), "one value per rule");
 		for (size_t k = 0; k < nruled; k++)
 			layout->v[ruled[k]] = values[k];

@@ -134,6 +134,7 @@ enum ch_py_field_kind {
 	/* 3.14+: split refcount word, tagged stack references */              \
 	X(SIZEOF_OB_REFCNT, 0) X(STACKREF_REFCNT_TAG, 0) X(STACKREF_INT_TAG, 0)  \
 	X(FRAME_STATE_CLEARED, 0) X(GEN_CLEARED_VISITS_CODE, 0) X(IFRAME_STACKPOINTER, 0) \
+	X(IMMORTAL_BIT, 0)                                                      \
 	/* 3.15: module state size on the module, GC stats behind a pointer */  \
 	X(MODULE_STATE_SIZE, 0) X(GCSTATS_YOUNG, 0) X(GCSTATS_OLD, 0)            \
 	X(GCSTATS_YOUNG_INDEX, 0) X(GCSTATS_YOUNG_LEN, 0) X(GCSTATS_OLD_INDEX, 0) \
@@ -260,6 +261,15 @@ enum ch_managed_dict_scheme {
 static inline int64_t ch_py_refcnt_value(const struct ch_py_layout *l, uint64_t word)
 {
 	return l->v[CH_PY_SIZEOF_OB_REFCNT] == 4 ? (int64_t)(word & 0xffffffffu) : (int64_t)word;
+}
+
+/* 3.12+ immortal objects (PEP 683): their refcount is not a count and
+ * never reaches zero; the IMMORTAL_BIT rule is the bit of the refcount
+ * (as ch_py_refcnt_value returns it) that marks them. */
+static inline bool ch_py_refcnt_immortal(const struct ch_py_layout *l, int64_t refcnt)
+{
+	int64_t bit = l->v[CH_PY_IMMORTAL_BIT];
+	return bit != CH_PY_ABSENT && bit && ((uint64_t)refcnt & (uint64_t)bit);
 }
 
 /* A _PyStackRef slot (3.14+ frames: f_executable, f_funcobj, localsplus):
