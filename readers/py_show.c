@@ -117,9 +117,12 @@ void ch_show_damage(struct ch_show_ctx *c, uint32_t node, struct ch_error *err)
 	ch_error_free(err);
 }
 
-bool ch_show_can_expand(const struct ch_show_ctx *c, size_t level)
+bool ch_show_expand(struct ch_show_ctx *c, uint32_t node, size_t level)
 {
-	return level < c->depth && c->t->n < CH_SHOW_MAX_NODES && !c->err;
+	if (level < c->depth && c->t->n < CH_SHOW_MAX_NODES && !c->err)
+		return true;
+	c->t->nodes[node].flags |= CH_SHOW_ELIDED;
+	return false;
 }
 
 uint32_t ch_show_child(struct ch_show_ctx *c, uint32_t parent, uint32_t *last, uint64_t addr, size_t level,
@@ -315,10 +318,8 @@ static void show_sequence(struct ch_show_ctx *c, uint32_t node, uint64_t addr, s
 	c->t->nodes[node].length = (uint64_t)n;
 	if (!n)
 		return;
-	if (!ch_show_can_expand(c, level)) {
-		c->t->nodes[node].flags |= CH_SHOW_ELIDED;
+	if (!ch_show_expand(c, node, level))
 		return;
-	}
 	uint32_t last = CH_SHOW_NO_NODE;
 	uint64_t shown = 0;
 	for (; shown < (uint64_t)n && shown < CH_SHOW_ITEMS && !c->err; shown++) {
@@ -345,10 +346,8 @@ static void show_dict(struct ch_show_ctx *c, uint32_t node, uint64_t addr, size_
 	c->t->nodes[node].length = used;
 	if (!used)
 		return;
-	if (!ch_show_can_expand(c, level)) {
-		c->t->nodes[node].flags |= CH_SHOW_ELIDED;
+	if (!ch_show_expand(c, node, level))
 		return;
-	}
 	uint32_t last = CH_SHOW_NO_NODE;
 	uint64_t shown = 0;
 	for (uint64_t i = 0; i < v.nentries && shown < CH_SHOW_ITEMS && !c->err; i++) {
@@ -386,10 +385,8 @@ static void show_set(struct ch_show_ctx *c, uint32_t node, uint64_t addr, size_t
 	c->t->nodes[node].length = used;
 	if (!used)
 		return;
-	if (!ch_show_can_expand(c, level)) {
-		c->t->nodes[node].flags |= CH_SHOW_ELIDED;
+	if (!ch_show_expand(c, node, level))
 		return;
-	}
 	uint64_t esz = (uint64_t)ch_py_off(py, CH_PY_SIZEOF_SETENTRY);
 	uint32_t last = CH_SHOW_NO_NODE;
 	uint64_t shown = 0;

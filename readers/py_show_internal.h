@@ -30,8 +30,9 @@ uint32_t ch_show_arena_add(struct ch_show_ctx *c, const char *s, size_t n);
 uint32_t ch_show_arena_printf(struct ch_show_ctx *c, const char *fmt, ...) CH_PRINTF(2, 3);
 /* Record err (consumed; NULL: nothing) as the node's damage. */
 void ch_show_damage(struct ch_show_ctx *c, uint32_t node, struct ch_error *err);
-/* May a node at this level read its children (depth and node budget)? */
-bool ch_show_can_expand(const struct ch_show_ctx *c, size_t level);
+/* May the node at this level read its children (depth and node budget)?
+ * When not, the node is marked CH_SHOW_ELIDED. */
+bool ch_show_expand(struct ch_show_ctx *c, uint32_t node, size_t level);
 /* The tree of the object at addr at this level. */
 uint32_t ch_show_value(struct ch_show_ctx *c, uint64_t addr, size_t level);
 /* ch_show_value, appended as the last child of parent with a label. */

@@ -148,10 +148,8 @@ static int collect_attr(void *arg, const struct ch_ref *r)
 static void show_instance(struct ch_show_ctx *c, uint32_t node, uint64_t addr, uint64_t type, size_t level)
 {
 	struct ch_python *py = c->py;
-	if (!ch_show_can_expand(c, level)) {
-		c->t->nodes[node].flags |= CH_SHOW_ELIDED;
+	if (!ch_show_expand(c, node, level))
 		return;
-	}
 	struct attr_refs a = {0};
 	struct ch_error *err = ch_py_refs_visit(py, addr, c->t->nodes[node].type, collect_attr, &a);
 	ch_show_damage(c, node, err);
@@ -203,10 +201,8 @@ static void show_instance(struct ch_show_ctx *c, uint32_t node, uint64_t addr, u
 static void field_children(struct ch_show_ctx *c, uint32_t node, uint64_t addr, size_t level,
 			   const enum ch_py_field *fields, const char *const *names, size_t n, bool skip_none)
 {
-	if (!ch_show_can_expand(c, level)) {
-		c->t->nodes[node].flags |= CH_SHOW_ELIDED;
+	if (!ch_show_expand(c, node, level))
 		return;
-	}
 	uint32_t last = CH_SHOW_NO_NODE;
 	for (size_t i = 0; i < n && !c->err; i++) {
 		uint64_t v;
@@ -334,10 +330,8 @@ static void show_type(struct ch_show_ctx *c, uint32_t node, uint64_t addr, size_
 	c->t->nodes[node].text = ch_show_arena_add(c, name, strlen(name));
 	if (!ch_py_has(&py->layout, CH_PY_TP_BASES) || !ch_py_has(&py->layout, CH_PY_TUPLE_ITEMS))
 		return;
-	if (!ch_show_can_expand(c, level)) {
-		c->t->nodes[node].flags |= CH_SHOW_ELIDED;
+	if (!ch_show_expand(c, node, level))
 		return;
-	}
 	uint64_t bases;
 	int64_t n = 0;
 	err = ch_py_read_u64(py, addr, CH_PY_TP_BASES, &bases);
