@@ -5,7 +5,7 @@
 #include "graph/analysis.h"
 #include "graph/diff.h"
 #include "graph/heap_digest.h"
-#include "readers/snapshot_file.h"
+#include "reports/snapshot_read.h"
 #include "reports/report.h"
 #include "session.h"
 

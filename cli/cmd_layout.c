@@ -9,9 +9,9 @@
 
 #include "commands.h"
 #include "exit_codes.h"
-#include "readers/dwarf_types.h"
-#include "readers/elf_file.h"
-#include "readers/py_layout_table.h"
+#include "readers/process/dwarf_types.h"
+#include "readers/process/elf_file.h"
+#include "readers/cpython/py_layout_table.h"
 
 struct layout_opts {
 	const char *file;
@@ -251,7 +251,7 @@ static int run_layout(const struct ch_cli_command *cmd, int argc, char **argv)
 const struct ch_cli_command ch_cmd_layout = {
 	.name = "layout",
 	.summary = "Developer: write the CPython layout table of an interpreter build from its DWARF.\n\n"
-		   "The output is the data format of the built-in tables (readers/layouts/), used when a\n"
+		   "The output is the data format of the built-in tables (readers/cpython/layouts/), used when a\n"
 		   "core's interpreter has no debug info; scripts/gen_layouts.sh regenerates them all.\n\n"
 		   "Examples:\n"
 		   "  coreheap layout --dump ~/.pyenv/versions/3.12.1/lib/libpython3.12.so.1.0\n"

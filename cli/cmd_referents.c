@@ -7,8 +7,8 @@
 
 #include "commands.h"
 #include "exit_codes.h"
-#include "readers/py_refs.h"
-#include "readers/py_str.h"
+#include "readers/cpython/py_refs.h"
+#include "readers/cpython/py_str.h"
 #include "reports/report.h"
 #include "session.h"
 

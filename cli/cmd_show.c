@@ -5,7 +5,7 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "graph/analysis.h"
-#include "readers/py_show.h"
+#include "readers/cpython/py_show.h"
 #include "reports/report.h"
 #include "session.h"
 

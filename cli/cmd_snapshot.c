@@ -6,7 +6,7 @@
 #include "graph/root_set.h"
 #include "graph/roots.h"
 #include "graph/top.h"
-#include "readers/snapshot_file.h"
+#include "reports/snapshot_read.h"
 #include "reports/report.h"
 #include "session.h"
 

@@ -1,5 +1,5 @@
 #include "commands.h"
-#include "readers/py_frames.h"
+#include "readers/cpython/py_frames.h"
 #include "reports/report.h"
 #include "session.h"
 

@@ -4,7 +4,7 @@
 #include "graph/analysis.h"
 #include "graph/findings.h"
 #include "graph/type_histogram.h"
-#include "readers/py_frames.h"
+#include "readers/cpython/py_frames.h"
 #include "reports/report.h"
 #include "session.h"
 

@@ -2,7 +2,7 @@
 #ifndef CH_EXIT_CODES_H
 #define CH_EXIT_CODES_H
 
-#include "readers/error.h"
+#include "readers/base/error.h"
 
 enum {
 	CH_EXIT_OK = 0,

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "graph/type_histogram.h"
-#include "readers/process.h"
+#include "readers/process/process.h"
 
 enum {
 	CH_OPT_TOP = 1 << 0,

@@ -10,7 +10,7 @@
 #include "graph/gate.h"
 #include "options.h"
 #include "progress.h"
-#include "readers/python.h"
+#include "readers/cpython/python.h"
 #include "reports/report.h"
 
 struct ch_session {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "readers/python.h"
+#include "readers/cpython/python.h"
 
 enum { UNSEEN = 0, REACHED = 1, GARBAGE = 2, LEAK_HELD = 3 };
 

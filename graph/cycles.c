@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "readers/python.h"
+#include "readers/cpython/python.h"
 
 #define CH_SHAPE_MAX_EDGES 16
 #define CH_UNVISITED UINT32_MAX

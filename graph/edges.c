@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "readers/py_str.h"
-#include "readers/python.h"
+#include "readers/cpython/py_str.h"
+#include "readers/cpython/python.h"
 
 #define CH_MAX_NAMES 4096
 

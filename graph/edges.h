@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "graph/heap.h"
-#include "readers/py_refs.h"
+#include "readers/cpython/py_refs.h"
 
 /* Label = kind (3 bits) | traversed (1 bit) | payload (28 bits). The
  * payload is an index (CH_REF_INDEX, CH_REF_CONSERVATIVE), a name id

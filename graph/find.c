@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "readers/python.h"
+#include "readers/cpython/python.h"
 
 /* Does the tp_mro tuple of type index t hold a type named name? (The MRO
  * starts with the type itself.) Returns false with *readable false when the

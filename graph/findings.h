@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "graph/gc_replay.h"
-#include "readers/python.h"
+#include "readers/cpython/python.h"
 
 #define CH_MAX_FINDINGS 8
 

@@ -28,7 +28,7 @@
 
 #include "graph/diff.h"
 #include "graph/heap_digest.h"
-#include "readers/error.h"
+#include "readers/base/error.h"
 
 enum ch_gate_scope {
 	CH_GATE_HEAP, /* one heap: summary, cycles */

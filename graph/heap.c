@@ -3,8 +3,8 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "readers/py_gc.h"
-#include "readers/python.h"
+#include "readers/cpython/py_gc.h"
+#include "readers/cpython/python.h"
 
 /* Outside a collection the walk's back-link check already guarantees that
  * no object is visited twice (a revisit would need its predecessor to

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "graph/object_table.h"
-#include "readers/error.h"
+#include "readers/base/error.h"
 
 struct ch_python;
 

@@ -2,7 +2,7 @@
  * runtime, the collector's state, objects and bytes per type (by name, per
  * generation, and how many are garbage), the unreachable totals and the
  * cycle shapes. Built from an analysed core (ch_heap_digest_build) or read
- * back from a snapshot file (readers/snapshot_file.h); `snapshot` writes
+ * back from a snapshot file (reports/snapshot_read.h); `snapshot` writes
  * exactly this, `diff` compares two of them and `--fail-if` evaluates over
  * one or two of them, so a core and its own snapshot give the same answers.
  *
@@ -19,8 +19,8 @@
 #include <stdint.h>
 
 #include "graph/type_histogram.h"
-#include "readers/diag.h"
-#include "readers/python.h"
+#include "readers/base/diag.h"
+#include "readers/cpython/python.h"
 
 /* Cycle shapes kept, largest by bytes first: the tail of a pathological heap
  * (thousands of distinct shapes) would make snapshots large and says little. */

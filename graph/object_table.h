@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "readers/error.h"
-#include "readers/index_hash.h"
+#include "readers/base/error.h"
+#include "readers/base/index_hash.h"
 
 #define CH_NO_OBJECT CH_INDEX_NONE
 

@@ -7,7 +7,7 @@
 #include "graph/heap.h"
 #include "graph/referrers.h"
 #include "graph/roots.h"
-#include "readers/python.h"
+#include "readers/cpython/python.h"
 
 #define UNRANKED UINT32_MAX
 

@@ -27,8 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "readers/py_str.h"
-#include "readers/python.h"
+#include "readers/cpython/py_str.h"
+#include "readers/cpython/python.h"
 
 
 /* Writable data scanned per module and per state: bounds a hostile core. */

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "graph/analysis.h"
-#include "readers/py_frames.h"
+#include "readers/cpython/py_frames.h"
 
 enum ch_root_kind {
 	CH_ROOT_MODULE,        /* sys.modules[name]: name = the key (str) */

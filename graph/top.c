@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "graph/paths.h"
-#include "readers/python.h"
+#include "readers/cpython/python.h"
 
 struct cand {
 	uint64_t retained, addr;

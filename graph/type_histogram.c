@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "readers/python.h"
+#include "readers/cpython/python.h"
 
 struct sort_ctx {
 	enum ch_hist_sort sort;

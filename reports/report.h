@@ -8,8 +8,8 @@
 #include <stdio.h>
 
 #include "graph/type_histogram.h"
-#include "readers/py_frames.h"
-#include "readers/python.h"
+#include "readers/cpython/py_frames.h"
+#include "readers/cpython/python.h"
 
 /* {"name":"cpython","version":..., ...}: shared by every command. */
 json_t *ch_report_runtime_json(const struct ch_python *py);
@@ -54,7 +54,7 @@ json_t *ch_report_find_json(const struct ch_python *py, const struct ch_heap *he
 void ch_report_find_text(FILE *out, const struct ch_python *py, const struct ch_heap *heap, const char *name,
 			 const struct ch_find_result *r, size_t limit);
 /* show: the object at index (its table row, referent count) and its
- * value tree (readers/py_show.h). */
+ * value tree (readers/cpython/py_show.h). */
 struct ch_show_tree;
 json_t *ch_report_show_json(const struct ch_python *py, const struct ch_analysis *a, uint32_t index,
 			    const struct ch_show_tree *t);

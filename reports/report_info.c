@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "report.h"
-#include "readers/py_threads.h"
+#include "readers/cpython/py_threads.h"
 
 static json_t *int_array(const int *v, int n)
 {

@@ -1,4 +1,4 @@
-/* `show`: one object's table row and its value tree (readers/py_show.h)
+/* `show`: one object's table row and its value tree (readers/cpython/py_show.h)
  * as Python-like text and as structured JSON. */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "graph/analysis.h"
-#include "readers/py_repr.h"
-#include "readers/py_show.h"
+#include "readers/cpython/py_repr.h"
+#include "readers/cpython/py_show.h"
 #include "report.h"
 
 /* The repr text is bounded by the tree; this caps it once more. */

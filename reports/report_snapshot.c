@@ -1,5 +1,5 @@
 #include "graph/heap_digest.h"
-#include "readers/snapshot_file.h"
+#include "reports/snapshot_read.h"
 #include "report.h"
 
 static json_t *u64(uint64_t v)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerates the built-in layout tables readers/layouts/<version>.layout
+# Regenerates the built-in layout tables readers/cpython/layouts/<version>.layout
 # with `coreheap layout --dump` from interpreter builds that have DWARF:
 #  - pyenv builds (embedded DWARF): $(pyenv root)/versions/<version>/lib/libpython3.X.so.1.0
 #  - Debian bookworm's python3.11 (3.11.2), from the separate debug file of
@@ -19,7 +19,7 @@ coreheap=${1:-$here/build/coreheap}
 [ $# -gt 0 ] && shift
 versions=${*:-"3.8.18 3.9.18 3.10.13 3.11.7 3.12.1 3.13.0"}
 root=${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}
-out=$here/readers/layouts
+out=$here/readers/cpython/layouts
 mkdir -p "$out"
 
 for v in $versions; do

@@ -3,7 +3,7 @@
 
 check_layout.py COMMAND --coreheap BIN [options]
 
-  regen (--lib FILE | --debug-of EXE [--debug-root DIR]) --version V --table readers/layouts/V.layout
+  regen (--lib FILE | --debug-of EXE [--debug-root DIR]) --version V --table readers/cpython/layouts/V.layout
       `coreheap layout --dump FILE --version V` must be byte-identical to the
       committed table, and `coreheap layout --builtin V` (the table compiled
       into the binary) too: the committed data is what the command makes.

@@ -124,7 +124,7 @@ foreach(name ${CH_DISTRO_INTERPRETERS})
   endforeach()
 endforeach()
 
-# Built-in tables of distro interpreters (readers/layouts/<version>.layout,
+# Built-in tables of distro interpreters (readers/cpython/layouts/<version>.layout,
 # made by scripts/gen_layouts.sh from the -dbg debug files):
 #  - distro.layout.regen.NAME: the committed table is what `layout --dump`
 #    of the build-id debug file makes (tests/check_layout.py regen);
@@ -139,7 +139,7 @@ foreach(name ${CH_DISTRO_TABLES})
   ch_distro_test(distro.layout.regen.${name} ${name} "${CMAKE_BINARY_DIR}/fixtures-distro/${name}-layout" distro "distro;layout"
     ${ch_distro_py} ${ch_tests}/check_layout.py regen --coreheap $<TARGET_FILE:coreheap> --version @VERSION@
     --debug-of @DEBUG_DIR@/../../bin/python${mm} --debug-root @DEBUG_DIR@
-    --table ${PROJECT_SOURCE_DIR}/readers/layouts/@VERSION@.layout)
+    --table ${PROJECT_SOURCE_DIR}/readers/cpython/layouts/@VERSION@.layout)
   set(fx "${name}-disabled")
   set(dir "${CMAKE_BINARY_DIR}/fixtures-distro/${fx}")
   ch_distro_test(distro.layout.same.${name} ${name} ${dir} "distro;distro.${fx}" "distro;layout"

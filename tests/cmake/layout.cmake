@@ -1,6 +1,6 @@
 # Layout tests (label "layout"), issue 6: built-in layout tables and the
 # layout checks. tests/check_layout.py documents each check.
-#  - layout.regen.<ver>: the committed readers/layouts/<ver>.layout is
+#  - layout.regen.<ver>: the committed readers/cpython/layouts/<ver>.layout is
 #    byte-identical to a fresh `coreheap layout --dump` of that pyenv
 #    libpython and to the table compiled into coreheap; layout.regen.3.11.2
 #    does the same from Debian's python3.11-dbg debug file (SKIPPED without it).
@@ -32,7 +32,7 @@ foreach(ver ${CH_TRUTH_PYTHON_VERSIONS})
   set(py "${ch_pyenv_root}/versions/${ver}/bin/python${ver_mm}")
   ch_layout_test(regen.${ver} "" regen --version ${ver}
                  --lib ${ch_pyenv_root}/versions/${ver}/lib/libpython${ver_mm}.so.1.0
-                 --table ${PROJECT_SOURCE_DIR}/readers/layouts/${ver}.layout)
+                 --table ${PROJECT_SOURCE_DIR}/readers/cpython/layouts/${ver}.layout)
   set(core "${CMAKE_BINARY_DIR}/fixtures/${ver}-disabled/core.${ver}-disabled")
   ch_layout_test(same.${ver} truth.${ver}-disabled same --version ${ver} --core ${core})
   foreach(variant ${ch_truth_variants})
@@ -55,7 +55,7 @@ foreach(ver ${CH_TRUTH_PYTHON_VERSIONS})
 endforeach()
 
 ch_layout_test(regen.3.11.2 "" regen --version 3.11.2 --debug-of /usr/bin/python3.11
-               --table ${PROJECT_SOURCE_DIR}/readers/layouts/3.11.2.layout)
+               --table ${PROJECT_SOURCE_DIR}/readers/cpython/layouts/3.11.2.layout)
 ch_layout_test(no-table truth.3.10.13-disabled no-table
                --core ${CMAKE_BINARY_DIR}/fixtures/3.10.13-disabled/core.3.10.13-disabled
                --from "3.10.13 (" --to "3.16.13 (" --out ${ch_layout_dir}/core.no-table)
@@ -95,13 +95,13 @@ set_tests_properties(layout.truth.debian-3.11 layout.cycles.debian-3.11 PROPERTI
 
 # layout.zstd: the 3.12 libpython with its debug sections recompressed with
 # zstd (objcopy, binutils 2.40+) dumps to exactly the committed table, so a
-# zstd-compressed debug file reads as the plain one (readers/elf_inflate.c).
+# zstd-compressed debug file reads as the plain one (readers/process/elf_inflate.c).
 set(ch_zstd_lib "${ch_pyenv_root}/versions/3.12.1/lib/libpython3.12.so.1.0")
 set(ch_zstd_dir "${ch_layout_dir}/zstd")
 add_test(NAME layout.zstd
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/layout_zstd.sh ${ch_zstd_lib} ${ch_zstd_dir}
                  ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_layout.py
-                 ${PROJECT_SOURCE_DIR}/readers/layouts/3.12.1.layout $<TARGET_FILE:coreheap> 3.12.1)
+                 ${PROJECT_SOURCE_DIR}/readers/cpython/layouts/3.12.1.layout $<TARGET_FILE:coreheap> 3.12.1)
 set_tests_properties(layout.zstd PROPERTIES LABELS layout SKIP_RETURN_CODE 77 TIMEOUT 300)
 
 # The graph and stack tests from the built-in tables too (DWARF unused).

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "readers/error.h"
+#include "readers/base/error.h"
 
 static unsigned long check_passed, check_failed;
 

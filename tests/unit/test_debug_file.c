@@ -1,4 +1,4 @@
-/* Unit tests of readers/debug_file.c: separate debug files found by
+/* Unit tests of readers/process/debug_file.c: separate debug files found by
  * build-id and by .gnu_debuglink (beside the file, in .debug/, under the
  * debug directory), build-id and CRC checks that refuse a wrong file with a
  * message naming both ids, and SHF_COMPRESSED debug sections (zlib read,
@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "readers/debug_file.h"
-#include "readers/dwarf_types.h"
-#include "readers/elf_file.h"
+#include "readers/process/debug_file.h"
+#include "readers/process/dwarf_types.h"
+#include "readers/process/elf_file.h"
 
 /* A type only this file defines, looked up in the DWARF that was found. */
 struct ch_test_debug_marker {

@@ -1,4 +1,4 @@
-/* Unit test for readers/dwarf_types.c.
+/* Unit test for readers/process/dwarf_types.c.
  *
  * The test reads its own executable's DWARF (/proc/self/exe) and checks every
  * answer against the compiler: offsetof()/sizeof() for members and types, and
@@ -47,7 +47,7 @@ void t_split_layout(size_t *size, size_t *off_b, size_t *off_c2)
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "readers/dwarf_types.h"
+#include "readers/process/dwarf_types.h"
 
 void t_split_layout(size_t *size, size_t *off_b, size_t *off_c2);
 

@@ -1,8 +1,8 @@
 /* Line-table decoders of every CPython version and float repr, on
- * hand-built inputs following the formats in readers/py_code.h. */
+ * hand-built inputs following the formats in readers/cpython/py_code.h. */
 #include "check.h"
-#include "readers/py_code.h"
-#include "readers/py_value.h"
+#include "readers/cpython/py_code.h"
+#include "readers/cpython/py_value.h"
 
 static void test_lnotab(void)
 {

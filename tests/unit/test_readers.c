@@ -19,12 +19,12 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "readers/address_space.h"
-#include "readers/chain.h"
-#include "readers/core_file.h"
-#include "readers/elf_file.h"
-#include "readers/error.h"
-#include "readers/process.h"
+#include "readers/process/address_space.h"
+#include "readers/base/chain.h"
+#include "readers/process/core_file.h"
+#include "readers/process/elf_file.h"
+#include "readers/base/error.h"
+#include "readers/process/process.h"
 
 /* ------------------------------------------------------------------ */
 /* A growable byte buffer and little-endian writers.                   */

@@ -1,0 +1,67 @@
+#include "readers/base/diag.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CH_DIAG_MAX 64
+
+void ch_diag_init(struct ch_diag *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void ch_diag_deinit(struct ch_diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->messages[i]);
+	free(d->messages);
+	memset(d, 0, sizeof(*d));
+}
+
+static void add(struct ch_diag *d, const char *fmt, va_list ap)
+{
+	char buf[512];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->messages[i], buf) == 0)
+			return;
+	if (d->n >= CH_DIAG_MAX) {
+		d->dropped++;
+		return;
+	}
+	if (d->n == d->cap) {
+		size_t ncap = d->cap ? d->cap * 2 : 8;
+		char **p = realloc(d->messages, ncap * sizeof(*p));
+		if (!p) {
+			d->dropped++;
+			return;
+		}
+		d->messages = p;
+		d->cap = ncap;
+	}
+	char *s = strdup(buf);
+	if (!s) {
+		d->dropped++;
+		return;
+	}
+	d->messages[d->n++] = s;
+}
+
+void ch_diag_warn(struct ch_diag *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	add(d, fmt, ap);
+	va_end(ap);
+}
+
+void ch_diag_partial(struct ch_diag *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	add(d, fmt, ap);
+	va_end(ap);
+	d->partial = true;
+}

@@ -1,0 +1,65 @@
+/* The references an object holds, as CPython's own tp_traverse sees them
+ * plus the ones it does not visit, each with a label a person can read.
+ *
+ * `traversed` is the contract the GC replay depends on: it is true exactly
+ * when the type's tp_traverse (in this CPython version) would visit that
+ * reference. References the collector cannot see (fields a traverse skips,
+ * conservative scans of unknown C types) are reported with traversed ==
+ * false: the replay then treats their targets as held from outside, as
+ * CPython does. */
+#ifndef CH_PY_REFS_H
+#define CH_PY_REFS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "readers/base/error.h"
+
+struct ch_python;
+
+enum ch_ref_kind {
+	CH_REF_FIELD,        /* a named C field or slot: name is static text ("__dict__", "ob_type", "im_self") */
+	CH_REF_INDEX,        /* tuple/list/deque item: index */
+	CH_REF_DICT_KEY,     /* a key of a dict: key == target */
+	CH_REF_DICT_VALUE,   /* the value stored under `key` (address of the key object) */
+	CH_REF_ATTR,         /* an instance attribute held outside a dict object (3.11+ inline/managed values,
+				__slots__): name is static text or the key object is `key` */
+	CH_REF_SET_ITEM,     /* an element of a set/frozenset */
+	CH_REF_CONSERVATIVE, /* an aligned word of an unknown type's body that points at an object: index = byte offset */
+	CH_REF_WEAK,         /* a pointer that does not own a reference (weakref wr_object): name is static text.
+				Paths, dominators and refcount accounting ignore it. */
+};
+
+struct ch_ref {
+	uint64_t target;     /* address of the referenced object (never 0) */
+	enum ch_ref_kind kind;
+	bool traversed;
+	uint64_t index;      /* CH_REF_INDEX, CH_REF_CONSERVATIVE */
+	uint64_t key;        /* CH_REF_DICT_VALUE, CH_REF_ATTR (0 when name is set) */
+	const char *name;    /* CH_REF_FIELD, CH_REF_ATTR, CH_REF_WEAK: static string, or NULL */
+	bool shared;         /* CH_REF_DICT_KEY of a split table: the key's count belongs to the shared keys
+				object (one per class), not to this dict */
+};
+
+/* Return 0 to continue, non-zero to stop (returned through *stopped). */
+typedef int (*ch_ref_visit_fn)(void *arg, const struct ch_ref *ref);
+
+/* Calls fn for every reference the object at addr holds. `type` is its
+ * ch_py_types index. An object whose body cannot be read yields the
+ * references read so far and CH_ERR_FAULT; nothing is followed blindly. */
+struct ch_error *ch_py_refs_visit(struct ch_python *py, uint64_t addr, uint32_t type, ch_ref_visit_fn fn, void *arg);
+
+/* Implementation: py_refs.c (type classification, instances: __slots__,
+ * __dict__ / managed values per version, unknown types), py_refs_containers.c,
+ * py_refs_objects.c, py_refs_frames.c; sizes in py_size.c, whose header
+ * comment states the rule per type and how it relates to sys.getsizeof.
+ * Type facts are cached per ch_python (py->refs), so a visit costs only
+ * the reads of the object itself. */
+
+/* Full shallow size of the object at addr: the object itself (str/bytes/int
+ * by their own length rules) plus buffers it owns (list item arrays, dict
+ * keys and values tables, set tables, bytearray buffers, non-compact str
+ * data), plus GC head and pre-header. Falls back to the type's size rule. */
+uint64_t ch_py_object_full_size(struct ch_python *py, uint64_t addr, uint32_t type);
+
+#endif

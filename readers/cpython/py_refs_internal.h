@@ -1,0 +1,106 @@
+/* Shared by py_refs.c (dispatch, instances, unknown types),
+ * py_refs_containers.c, py_refs_objects.c and py_size.c. Not a public
+ * interface: the rest of coreheap uses py_refs.h. */
+#ifndef CH_PY_REFS_INTERNAL_H
+#define CH_PY_REFS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "readers/cpython/py_refs.h"
+#include "readers/cpython/python.h"
+
+/* Which tp_traverse (and size rule) applies to an object, decided once per
+ * type from the base type that is not a class-statement subtype. */
+enum ch_rk {
+	CH_RK_UNKNOWN,      /* C type we do not model: conservative scan */
+	CH_RK_LEAF,         /* int, str, bytes, float...: no references */
+	CH_RK_OBJECT,       /* object itself: nothing beyond what the subtype adds */
+	CH_RK_TUPLE, CH_RK_LIST, CH_RK_DICT, CH_RK_SET, CH_RK_TYPE,
+	CH_RK_FUNCTION, CH_RK_CELL, CH_RK_MODULE, CH_RK_METHOD,
+	CH_RK_CLASSMETHOD, CH_RK_STATICMETHOD, CH_RK_PROPERTY, CH_RK_WEAKREF,
+	CH_RK_CFUNCTION, CH_RK_EXCEPTION, CH_RK_TRACEBACK, CH_RK_FRAME, CH_RK_GEN,
+	CH_RK_DESCR, CH_RK_NAMESPACE, CH_RK_CODE,
+	/* exceptions whose tp_traverse adds fields to BaseException's */
+	CH_RK_EXC_OSERROR, CH_RK_EXC_IMPORT, CH_RK_EXC_STOPITER, CH_RK_EXC_SYSEXIT,
+	CH_RK_EXC_SYNTAX, CH_RK_EXC_ATTRIBUTE, CH_RK_EXC_NAME, CH_RK_EXC_UNICODE, CH_RK_EXC_GROUP,
+	CH_RK_DEQUE, CH_RK_DEFAULTDICT, CH_RK_ODICT, CH_RK_PARTIAL,
+	CH_RK_BYTES, CH_RK_STR, CH_RK_LONG, CH_RK_BYTEARRAY,
+	CH_RK_COUNT
+};
+
+/* What is known about one type (indexed like py->types.v). Filled lazily. */
+struct ch_refs_typeinfo {
+	bool ready;
+	uint8_t kind;        /* enum ch_rk of `base` */
+	bool subtype;        /* the type's tp_traverse is subtype_traverse */
+	uint64_t base;       /* first type on the tp_base chain not using subtype_traverse */
+};
+
+/* Known type addresses, resolved once per ch_python and hung off it
+ * (py->refs) so that millions of objects classify by table lookups. */
+#define CH_REFS_MAX_KNOWN 64
+struct ch_py_refs_cache {
+	struct { uint64_t addr, traverse; uint8_t kind; } known[CH_REFS_MAX_KNOWN];
+	size_t nknown;
+	uint64_t object_type;      /* &PyBaseObject_Type */
+	uint64_t unicode_type;     /* &PyUnicode_Type */
+	uint64_t subtype_traverse; /* static function; 0 when the symbol table lacks it */
+	uint64_t lookdict;         /* <=3.10: the general lookup function, 0 if unknown */
+	uint64_t set_dummy;        /* the object _PySet_Dummy points at */
+	struct ch_refs_typeinfo *info;
+	size_t ninfo;
+};
+
+/* One visit in progress: where refs go, and whether the visitor stopped. */
+struct ch_refs_ctx {
+	struct ch_python *py;
+	ch_ref_visit_fn fn;
+	void *arg;
+	bool stopped;
+	bool gc;             /* the object is GC-tracked-capable: without it
+				gc.get_referents reports nothing, so traversed = false */
+};
+
+struct ch_error *ch_refs_cache_get(struct ch_python *py, struct ch_py_refs_cache **out);
+struct ch_error *ch_refs_typeinfo(struct ch_python *py, uint32_t type, const struct ch_refs_typeinfo **out);
+
+/* Report one reference (target 0 is skipped). Returns false once the
+ * visitor asked to stop. */
+/* gh-130327 (CPython 3.13.13): a materialized managed __dict__ is traversed
+ * even while the instance's inline values are valid: subtype_traverse visits
+ * the dict instead of the values, and the dict visits its values although
+ * they are embedded in the instance. Before it, the values were visited by
+ * the instance only. 3.14 and 3.15 have the fix too: checked on 3.14.10 and
+ * 3.15.2 (tests/check_refs.py); the 3.14 micro that received it is not
+ * known here, so 3.14.0-3.14.9 keep the old behaviour (unverified). */
+static inline bool ch_refs_materialized_dict_traversed(const struct ch_python *py)
+{
+	const struct ch_py_version *v = &py->version;
+	return v->major == 3 && ((v->minor == 13 && v->micro >= 13) || (v->minor == 14 && v->micro >= 10) || v->minor >= 15);
+}
+
+bool ch_refs_emit(struct ch_refs_ctx *c, uint64_t target, enum ch_ref_kind kind, bool traversed, uint64_t index,
+		  uint64_t key, const char *name);
+/* ch_refs_emit of a reference built by the caller (r->traversed is
+ * still cleared when the object is not GC-tracked). */
+bool ch_refs_emit_ref(struct ch_refs_ctx *c, struct ch_ref *r);
+/* Read the pointer field f of obj (absent field: nothing) and report it. */
+struct ch_error *ch_refs_field(struct ch_refs_ctx *c, uint64_t obj, enum ch_py_field f, const char *name,
+			       bool traversed);
+struct ch_error *ch_refs_conservative(struct ch_refs_ctx *c, uint64_t start, uint64_t end, uint64_t obj);
+
+/* Per-kind visitors (the base part of an object). */
+struct ch_error *ch_refs_tuple(struct ch_refs_ctx *c, uint64_t obj);
+struct ch_error *ch_refs_list(struct ch_refs_ctx *c, uint64_t obj);
+struct ch_error *ch_refs_dict(struct ch_refs_ctx *c, uint64_t obj);
+struct ch_error *ch_refs_odict(struct ch_refs_ctx *c, uint64_t obj);
+struct ch_error *ch_refs_set(struct ch_refs_ctx *c, uint64_t obj);
+struct ch_error *ch_refs_deque(struct ch_refs_ctx *c, uint64_t obj);
+struct ch_error *ch_refs_frame(struct ch_refs_ctx *c, uint64_t obj);
+struct ch_error *ch_refs_gen(struct ch_refs_ctx *c, uint64_t obj);
+struct ch_error *ch_refs_object_kind(struct ch_refs_ctx *c, uint64_t obj, enum ch_rk kind);
+/* Instance attributes held by values arrays (3.11+), attr = key objects. */
+struct ch_error *ch_refs_values(struct ch_refs_ctx *c, uint64_t cached_keys, uint64_t values, uint64_t n);
+
+#endif

@@ -1,0 +1,229 @@
+#include "readers/cpython/py_value.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "readers/cpython/py_repr.h"
+#include "readers/cpython/py_str.h"
+#include "readers/cpython/python.h"
+
+/* Ints with more digits than this (about 3000 bits) render as <int ...>. */
+#define CH_INT_MAX_DIGITS 100
+
+/* True when err is NULL; frees it otherwise (for reads whose failure only
+ * changes how a value renders). */
+static bool ok(struct ch_error *err)
+{
+	ch_error_free(err);
+	return err == NULL;
+}
+
+
+void ch_py_builtins_init(struct ch_python *py, struct ch_py_builtins *b)
+{
+	b->none = ch_python_symbol(py, "_Py_NoneStruct");
+	b->true_ = ch_python_symbol(py, "_Py_TrueStruct");
+	b->false_ = ch_python_symbol(py, "_Py_FalseStruct");
+	b->long_type = ch_python_symbol(py, "PyLong_Type");
+	b->float_type = ch_python_symbol(py, "PyFloat_Type");
+	b->str_type = ch_python_symbol(py, "PyUnicode_Type");
+	b->bytes_type = ch_python_symbol(py, "PyBytes_Type");
+	b->list_type = ch_python_symbol(py, "PyList_Type");
+	b->tuple_type = ch_python_symbol(py, "PyTuple_Type");
+	b->dict_type = ch_python_symbol(py, "PyDict_Type");
+	b->code_type = ch_python_symbol(py, "PyCode_Type");
+	b->cell_type = ch_python_symbol(py, "PyCell_Type");
+	b->ellipsis = ch_python_symbol(py, "_Py_EllipsisObject");
+	b->notimplemented = ch_python_symbol(py, "_Py_NotImplementedStruct");
+	b->set_type = ch_python_symbol(py, "PySet_Type");
+	b->frozenset_type = ch_python_symbol(py, "PyFrozenSet_Type");
+	b->function_type = ch_python_symbol(py, "PyFunction_Type");
+	b->module_type = ch_python_symbol(py, "PyModule_Type");
+	b->type_type = ch_python_symbol(py, "PyType_Type");
+	b->method_type = ch_python_symbol(py, "PyMethod_Type");
+	b->classmethod_type = ch_python_symbol(py, "PyClassMethod_Type");
+	b->staticmethod_type = ch_python_symbol(py, "PyStaticMethod_Type");
+	b->property_type = ch_python_symbol(py, "PyProperty_Type");
+	b->weakref_type = ch_python_symbol(py, "_PyWeakref_RefType");
+	b->weakproxy_type = ch_python_symbol(py, "_PyWeakref_ProxyType");
+	b->weakcallproxy_type = ch_python_symbol(py, "_PyWeakref_CallableProxyType");
+}
+
+void ch_py_float_repr(double v, char *buf, size_t max)
+{
+	if (isnan(v)) {
+		snprintf(buf, max, "nan");
+		return;
+	}
+	if (isinf(v)) {
+		snprintf(buf, max, v < 0 ? "-inf" : "inf");
+		return;
+	}
+	/* Shortest digits that round-trip, then repr's layout: positional for
+	 * decimal exponents -4..15, else d.ddde+XX [Python/pystrtod.c]. */
+	char e[40];
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(e, sizeof(e), "%.*e", prec - 1, v);
+		if (strtod(e, NULL) == v)
+			break;
+	}
+	bool neg = e[0] == '-';
+	char digits[24];
+	size_t nd = 0;
+	const char *p = e + neg;
+	for (; *p && *p != 'e' && nd < sizeof(digits) - 1; p++)
+		if (*p >= '0' && *p <= '9')
+			digits[nd++] = *p;
+	while (nd > 1 && digits[nd - 1] == '0')
+		nd--;
+	digits[nd] = '\0';
+	int exp = *p == 'e' ? atoi(p + 1) : 0;
+	char out[64];
+	size_t o = 0;
+	if (neg)
+		out[o++] = '-';
+	if (exp >= -4 && exp < 16) {
+		if (exp < 0) {
+			out[o++] = '0';
+			out[o++] = '.';
+			for (int i = 0; i < -exp - 1; i++)
+				out[o++] = '0';
+			for (size_t i = 0; i < nd; i++)
+				out[o++] = digits[i];
+		} else {
+			for (int i = 0; i <= exp; i++)
+				out[o++] = (size_t)i < nd ? digits[i] : '0';
+			out[o++] = '.';
+			if ((size_t)exp + 1 < nd)
+				for (size_t i = (size_t)exp + 1; i < nd; i++)
+					out[o++] = digits[i];
+			else
+				out[o++] = '0';
+		}
+		out[o] = '\0';
+	} else {
+		out[o++] = digits[0];
+		if (nd > 1) {
+			out[o++] = '.';
+			for (size_t i = 1; i < nd; i++)
+				out[o++] = digits[i];
+		}
+		snprintf(out + o, sizeof(out) - o, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+	}
+	snprintf(buf, max, "%s", out);
+}
+
+static bool render_long(struct ch_python *py, uint64_t obj, char *buf, size_t max)
+{
+	struct ch_py_int h;
+	uint32_t d[CH_INT_MAX_DIGITS];
+	char dec[CH_INT_MAX_DIGITS * 10 + 2];
+	if (!ok(ch_py_int_header(py, obj, &h)) || h.n > CH_INT_MAX_DIGITS || !ok(ch_py_int_limbs(py, obj, &h, d, (size_t)h.n)))
+		return false;
+	ch_int_decimal(d, (size_t)h.n, h.shift, dec);
+	snprintf(buf, max, "%s%s", h.negative ? "-" : "", dec);
+	return true;
+}
+
+static bool render_str(struct ch_python *py, uint64_t obj, char *buf, size_t max)
+{
+	struct ch_py_str_info s;
+	if (max < 24 || !ok(ch_py_str_info(py, obj, &s)))
+		return false;
+	if (py->redact) {
+		snprintf(buf, max, "<str len %llu>", (unsigned long long)s.length);
+		return true;
+	}
+	bool has_single, has_double;
+	if (!ok(ch_py_str_quotes(py, obj, &has_single, &has_double)))
+		return false;
+	const char q = ch_repr_quote(has_single, has_double);
+	uint32_t chars[CH_PY_VALUE_STR_CHARS];
+	size_t n = s.length < CH_PY_VALUE_STR_CHARS ? (size_t)s.length : CH_PY_VALUE_STR_CHARS;
+	if (!ok(ch_py_str_chars(py, &s, 0, chars, n)))
+		return false;
+	size_t o = 0;
+	bool cut = n < s.length;
+	buf[o++] = q;
+	for (size_t i = 0; i < n; i++) {
+		char esc[12];
+		size_t k = ch_repr_str_char(chars[i], q, esc);
+		if (o + k + 5 >= max) {
+			cut = true;
+			break;
+		}
+		memcpy(buf + o, esc, k);
+		o += k;
+	}
+	buf[o++] = q;
+	if (cut) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return true;
+}
+
+static void render_other(struct ch_python *py, uint64_t obj, uint64_t type, char *buf, size_t max)
+{
+	char name[80];
+	uint64_t tp_name;
+	bool trunc;
+	struct ch_error *err = ch_py_read_u64(py, type, CH_PY_TP_NAME, &tp_name);
+	if (!err)
+		err = ch_as_read_cstr(&py->proc->as, tp_name, name, sizeof(name), &trunc);
+	if (err) {
+		ch_error_free(err);
+		snprintf(name, sizeof(name), "?");
+	}
+	snprintf(buf, max, "<%s at 0x%" PRIx64 ">", name, obj);
+}
+
+void ch_py_value_render(struct ch_python *py, const struct ch_py_builtins *b, uint64_t obj, char *buf, size_t max)
+{
+	const struct ch_py_layout *l = &py->layout;
+	if (max == 0)
+		return;
+	buf[0] = '\0';
+	if (obj == 0) {
+		snprintf(buf, max, "<NULL>");
+		return;
+	}
+	if (obj == b->none || obj == b->true_ || obj == b->false_) {
+		snprintf(buf, max, "%s", obj == b->none ? "None" : obj == b->true_ ? "True" : "False");
+		return;
+	}
+	uint64_t type;
+	struct ch_error *err = ch_py_read_u64(py, obj, CH_PY_OB_TYPE, &type);
+	if (err) {
+		ch_error_free(err);
+		snprintf(buf, max, "<unreadable 0x%" PRIx64 ">", obj);
+		return;
+	}
+	uint64_t n;
+	if (type == b->long_type && render_long(py, obj, buf, max))
+		return;
+	if (type == b->str_type && render_str(py, obj, buf, max))
+		return;
+	if (type == b->float_type && ch_py_has(l, CH_PY_FLOAT_VALUE)) {
+		double v;
+		if (ok(ch_as_read(&py->proc->as, obj + (uint64_t)l->v[CH_PY_FLOAT_VALUE], &v, sizeof(v)))) {
+			ch_py_float_repr(v, buf, max);
+			return;
+		}
+	}
+	const char *sized = type == b->list_type ? "list" : type == b->tuple_type ? "tuple" : type == b->bytes_type ? "bytes" : NULL;
+	if (sized && ok(ch_py_read_u64(py, obj, CH_PY_VAR_SIZE, &n))) {
+		snprintf(buf, max, "<%s len=%" PRIu64 ">", sized, n);
+		return;
+	}
+	if (type == b->dict_type && ok(ch_py_read_u64(py, obj, CH_PY_DICT_USED, &n))) {
+		snprintf(buf, max, "<dict len=%" PRIu64 ">", n);
+		return;
+	}
+	render_other(py, obj, type, buf, max);
+}

@@ -1,0 +1,101 @@
+/* The CPython runtime inside a dumped process: which module holds it, its
+ * version, its layout table, and the addresses of _PyRuntime, the
+ * interpreters and their GC state. Opening it is the step that turns "an
+ * ELF core" into "a Python process"; everything CPython-specific is read
+ * through a struct ch_python. */
+#ifndef CH_PYTHON_H
+#define CH_PYTHON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "readers/process/debug_file.h"
+#include "readers/base/diag.h"
+#include "readers/base/error.h"
+#include "readers/process/process.h"
+#include "readers/cpython/py_layout.h"
+#include "readers/cpython/py_types.h"
+#include "readers/cpython/py_version.h"
+
+struct ch_dwarf;
+struct ch_py_refs_cache;
+
+#define CH_GC_MAX_GENERATIONS 3
+/* Generation index used for the permanent (gc.freeze()) list. */
+#define CH_GC_PERMANENT CH_GC_MAX_GENERATIONS
+
+struct ch_gc_state {
+	uint64_t address;   /* of struct _gc_runtime_state */
+	bool enabled;
+	int debug;
+	int ngenerations;
+	int thresholds[CH_GC_MAX_GENERATIONS];
+	int counts[CH_GC_MAX_GENERATIONS];
+	bool collecting;
+	int64_t garbage;    /* len(gc.garbage), -1 if unreadable */
+	int64_t long_lived_total, long_lived_pending; /* -1 when the version lacks them */
+	bool have_stats;
+	struct { int64_t collections, collected, uncollectable; } stats[CH_GC_MAX_GENERATIONS];
+	/* List heads: generations 0..ngenerations-1, then permanent (0 if none). */
+	uint64_t heads[CH_GC_MAX_GENERATIONS + 1];
+};
+
+struct ch_py_thread {
+	uint64_t tstate;
+	uint64_t interp;
+	uint64_t thread_id;  /* pthread_self() */
+	int64_t native_id;   /* gettid(), or -1 when the version does not record it */
+};
+
+struct ch_python {
+	struct ch_process *proc;
+	struct ch_module *module;   /* the ELF that defines _PyRuntime */
+	struct ch_dwarf *dwarf;
+	char *dwarf_path;           /* file the layouts were read from */
+	enum ch_debug_method dwarf_method; /* how that file was found */
+	/* The separate debug file as an ELF file, for its full .symtab: a
+	 * stripped module exports only .dynsym, which lacks the static types
+	 * (_PyNamespace_Type, ...). NULL when the DWARF is embedded. */
+	struct ch_elf_file *debug_elf;
+	struct ch_py_layout layout;
+	struct ch_py_version version;
+	uint64_t runtime;           /* &_PyRuntime */
+	uint64_t main_interp;
+	uint64_t type_type;         /* &PyType_Type, 0 if unknown */
+	struct ch_gc_state gc;      /* of the main interpreter */
+	uint64_t frozen;            /* objects on the permanent list (gc.get_freeze_count()) */
+	struct ch_py_thread *threads;
+	size_t nthreads;
+	struct ch_py_types types;
+	struct ch_diag diag;
+	/* Known type addresses and per-type reference rules (py_refs*.c),
+	 * built on first use; NULL until then. */
+	struct ch_py_refs_cache *refs;
+	/* --redact: every rendering of str/bytes contents (py_value.c, show,
+	 * edge and referent labels of dict keys) gives the type and length
+	 * instead. Set by the CLI right after opening. */
+	bool redact;
+};
+
+struct ch_error *ch_python_open(struct ch_process *proc, struct ch_python **out);
+void ch_python_close(struct ch_python *py);
+void ch_py_refs_cache_free(struct ch_py_refs_cache *c); /* py_refs.c */
+
+/* Run-time address of a symbol of the runtime's module (libpython or the
+ * executable), or 0 when it has none. */
+uint64_t ch_python_symbol(struct ch_python *py, const char *name);
+
+/* Upper bound on the objects any list walk may visit. */
+uint64_t ch_python_object_limit(struct ch_python *py);
+
+/* Layout value of a field; the caller has checked ch_py_has where optional. */
+static inline int64_t ch_py_off(const struct ch_python *py, enum ch_py_field f)
+{
+	return py->layout.v[f];
+}
+
+/* Read a pointer-sized / int-sized field at base + layout offset. */
+struct ch_error *ch_py_read_u64(struct ch_python *py, uint64_t base, enum ch_py_field f, uint64_t *out);
+struct ch_error *ch_py_read_i32(struct ch_python *py, uint64_t base, enum ch_py_field f, int32_t *out);
+
+#endif

@@ -1,0 +1,60 @@
+/* The dumped process's memory, as one bounds-checked map from addresses to
+ * bytes. Every memory read of coreheap goes through here.
+ *
+ * A range is backed either by bytes of the core file (what the kernel
+ * dumped) or by bytes of a file the process had mapped (read-only pages the
+ * kernel skipped, e.g. .rodata where type names live). Core bytes win where
+ * both exist, because they are what the process actually held. A range
+ * with data == NULL is known to the process but unreadable (not dumped,
+ * truncated core, file missing): reads of it fail with CH_ERR_FAULT. */
+#ifndef CH_ADDRESS_SPACE_H
+#define CH_ADDRESS_SPACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "readers/base/error.h"
+
+enum ch_as_source { CH_AS_CORE, CH_AS_FILE, CH_AS_NONE };
+
+struct ch_as_range {
+	uint64_t start, end;   /* [start, end) */
+	const uint8_t *data;   /* bytes for start, or NULL when unreadable */
+	enum ch_as_source source;
+	bool writable;         /* the process could write it (segment PF_W) */
+};
+
+struct ch_address_space {
+	struct ch_as_range *ranges; /* sorted by start, non-overlapping */
+	size_t nranges, cap;
+	size_t last;                /* index of the last range hit: reads cluster */
+	bool sorted;
+};
+
+void ch_as_init(struct ch_address_space *as);
+void ch_as_deinit(struct ch_address_space *as);
+
+/* Add [start, end). Parts that overlap ranges already added are dropped, so
+ * add the most authoritative sources first. */
+struct ch_error *ch_as_add(struct ch_address_space *as, uint64_t start, uint64_t end,
+			   const uint8_t *data, enum ch_as_source source, bool writable);
+
+/* Pointer to len readable bytes at addr, or NULL if any of them is not
+ * readable or they span two ranges. The fast path for hot loops. */
+const uint8_t *ch_as_peek(struct ch_address_space *as, uint64_t addr, size_t len);
+
+/* Copy len bytes at addr (may span adjacent readable ranges). */
+struct ch_error *ch_as_read(struct ch_address_space *as, uint64_t addr, void *buf, size_t len);
+struct ch_error *ch_as_read_u64(struct ch_address_space *as, uint64_t addr, uint64_t *out);
+struct ch_error *ch_as_read_u32(struct ch_address_space *as, uint64_t addr, uint32_t *out);
+
+/* NUL-terminated string of at most max-1 bytes into buf; truncated strings
+ * are NUL-terminated and reported as success with *truncated set. */
+struct ch_error *ch_as_read_cstr(struct ch_address_space *as, uint64_t addr, char *buf, size_t max,
+				 bool *truncated);
+
+/* The range containing addr, or NULL. */
+const struct ch_as_range *ch_as_find(struct ch_address_space *as, uint64_t addr);
+
+#endif

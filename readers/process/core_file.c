@@ -1,0 +1,289 @@
+#include "readers/process/core_file.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "readers/base/bytes.h"
+
+#ifndef NT_FILE
+#define NT_FILE 0x46494c45
+#endif
+#ifndef NT_SIGINFO
+#define NT_SIGINFO 0x53494749
+#endif
+
+/* Layout of the x86_64 kernel's struct elf_prstatus and elf_prpsinfo
+ * (include/uapi/linux/elfcore.h with x86_64 user_regs_struct). These are
+ * ABI, fixed since the x86_64 port, so they are constants, not DWARF. */
+enum {
+	PRSTATUS_CURSIG = 12,
+	PRSTATUS_PID = 32,
+	PRSTATUS_REGS = 112,
+	PRSTATUS_SIZE = 336,
+	REG_RBP = 4,
+	REG_RIP = 16,
+	REG_RSP = 19,
+	REG_FS_BASE = 21,
+	PRPSINFO_PID = 24,
+	PRPSINFO_FNAME = 40,
+	PRPSINFO_PSARGS = 56,
+	PRPSINFO_SIZE = 136,
+};
+
+struct core_builder {
+	struct ch_core_file *core;
+	size_t cap_threads, cap_segments;
+};
+
+static struct ch_error *grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	if (n < *cap)
+		return NULL;
+	size_t ncap = *cap ? *cap * 2 : 8;
+	void *p = realloc(*arr, ncap * elem);
+	if (!p)
+		return &ch_error_nomem;
+	*arr = p;
+	*cap = ncap;
+	return NULL;
+}
+
+static struct ch_error *parse_prstatus(struct core_builder *b, const uint8_t *d, uint64_t n)
+{
+	if (n < PRSTATUS_SIZE)
+		return ch_error_new(CH_ERR_INPUT, "%s: NT_PRSTATUS note is %llu bytes, expected %d",
+				    b->core->path, (unsigned long long)n, PRSTATUS_SIZE);
+	struct ch_core_file *c = b->core;
+	struct ch_error *err = grow((void **)&c->threads, &b->cap_threads, c->nthreads, sizeof(*c->threads));
+	if (err)
+		return err;
+	struct ch_core_thread *t = &c->threads[c->nthreads++];
+	const uint8_t *regs = d + PRSTATUS_REGS;
+	t->tid = (int32_t)ch_le32(d + PRSTATUS_PID);
+	t->cursig = (int16_t)ch_le16(d + PRSTATUS_CURSIG);
+	t->fs_base = ch_le64(regs + 8 * REG_FS_BASE);
+	t->rip = ch_le64(regs + 8 * REG_RIP);
+	t->rsp = ch_le64(regs + 8 * REG_RSP);
+	t->rbp = ch_le64(regs + 8 * REG_RBP);
+	return NULL;
+}
+
+static void parse_prpsinfo(struct ch_core_file *c, const uint8_t *d, uint64_t n)
+{
+	if (n < PRPSINFO_SIZE)
+		return;
+	c->have_psinfo = true;
+	c->pid = (int32_t)ch_le32(d + PRPSINFO_PID);
+	memcpy(c->fname, d + PRPSINFO_FNAME, 16);
+	c->fname[16] = '\0';
+	memcpy(c->psargs, d + PRPSINFO_PSARGS, 80);
+	c->psargs[80] = '\0';
+}
+
+static void parse_auxv(struct ch_core_file *c, const uint8_t *d, uint64_t n)
+{
+	for (uint64_t i = 0; i + 16 <= n; i += 16) {
+		uint64_t key = ch_le64(d + i), val = ch_le64(d + i + 8);
+		if (key == AT_NULL)
+			break;
+		if (key == AT_PHDR)
+			c->at_phdr = val;
+		else if (key == AT_ENTRY)
+			c->at_entry = val;
+		else if (key == AT_BASE)
+			c->at_base = val;
+		else if (key == AT_EXECFN)
+			c->at_execfn = val;
+	}
+}
+
+/* NT_FILE: count, page size, count x {start, end, page offset}, then count
+ * NUL-terminated names. Hostile counts are bounded by the note size. */
+static struct ch_error *parse_file_note(struct ch_core_file *c, const uint8_t *d, uint64_t n)
+{
+	if (n < 16)
+		return ch_error_new(CH_ERR_INPUT, "%s: NT_FILE note too short", c->path);
+	uint64_t count = ch_le64(d), page = ch_le64(d + 8);
+	if (count > (n - 16) / 24)
+		return ch_error_new(CH_ERR_INPUT, "%s: NT_FILE note claims %llu mappings in %llu bytes",
+				    c->path, (unsigned long long)count, (unsigned long long)n);
+	if (page == 0 || page > (1u << 30))
+		return ch_error_new(CH_ERR_INPUT, "%s: NT_FILE page size %llu is implausible", c->path,
+				    (unsigned long long)page);
+	c->mappings = calloc(count ? count : 1, sizeof(*c->mappings));
+	if (!c->mappings)
+		return &ch_error_nomem;
+	const uint8_t *names = d + 16 + count * 24, *end = d + n;
+	for (uint64_t i = 0; i < count; i++) {
+		const uint8_t *e = d + 16 + i * 24;
+		const uint8_t *nul = names < end ? memchr(names, '\0', (size_t)(end - names)) : NULL;
+		if (!nul)
+			return ch_error_new(CH_ERR_INPUT, "%s: NT_FILE names are cut short", c->path);
+		struct ch_core_mapping *m = &c->mappings[c->nmappings];
+		m->start = ch_le64(e);
+		m->end = ch_le64(e + 8);
+		uint64_t pgoff = ch_le64(e + 16);
+		if (m->end < m->start || pgoff > UINT64_MAX / page)
+			return ch_error_new(CH_ERR_INPUT, "%s: NT_FILE entry %llu is malformed", c->path,
+					    (unsigned long long)i);
+		m->file_offset = pgoff * page;
+		m->path = (const char *)names;
+		names = nul + 1;
+		c->nmappings++;
+	}
+	return NULL;
+}
+
+static struct ch_error *parse_notes(struct core_builder *b, const uint8_t *d, uint64_t n)
+{
+	struct ch_core_file *c = b->core;
+	uint64_t off = 0;
+	while (off + 12 <= n) {
+		uint64_t namesz = ch_le32(d + off), descsz = ch_le32(d + off + 4);
+		uint32_t type = ch_le32(d + off + 8);
+		uint64_t name_off = off + 12;
+		uint64_t desc_off = name_off + ch_align_up(namesz, 4);
+		uint64_t next = desc_off + ch_align_up(descsz, 4);
+		if (desc_off > n || descsz > n - desc_off) {
+			c->truncated = true; /* a cut note ends the list; earlier notes stand */
+			break;
+		}
+		const char *name = (const char *)d + name_off;
+		const uint8_t *desc = d + desc_off;
+		struct ch_error *err = NULL;
+		if (namesz == 5 && memcmp(name, "CORE", 5) == 0) {
+			if (type == NT_PRSTATUS)
+				err = parse_prstatus(b, desc, descsz);
+			else if (type == NT_PRPSINFO)
+				parse_prpsinfo(c, desc, descsz);
+			else if (type == NT_AUXV)
+				parse_auxv(c, desc, descsz);
+			else if (type == NT_FILE && !c->mappings)
+				err = parse_file_note(c, desc, descsz);
+			else if (type == NT_SIGINFO && descsz >= 4)
+				c->signo = (int32_t)ch_le32(desc);
+		}
+		if (err)
+			return err;
+		off = next;
+	}
+	return NULL;
+}
+
+struct ch_error *ch_core_parse(const uint8_t *data, size_t size, const char *name,
+			       struct ch_core_file **out)
+{
+	*out = NULL;
+	if (size < 4 || memcmp(data, ELFMAG, SELFMAG) != 0)
+		return ch_error_new(CH_ERR_INPUT, "%s: not an ELF file", name);
+	if (size < sizeof(Elf64_Ehdr))
+		return ch_error_new(CH_ERR_INPUT, "%s: truncated ELF header (%zu bytes)", name, size);
+	if (data[EI_CLASS] != ELFCLASS64 || data[EI_DATA] != ELFDATA2LSB)
+		return ch_error_new(CH_ERR_UNSUPPORTED, "%s: only 64-bit little-endian cores are supported", name);
+	uint16_t type = ch_le16(data + offsetof(Elf64_Ehdr, e_type));
+	uint16_t machine = ch_le16(data + offsetof(Elf64_Ehdr, e_machine));
+	if (type != ET_CORE)
+		return ch_error_new(CH_ERR_INPUT, "%s: ELF file is not a core dump (e_type %u)", name, type);
+	if (machine != EM_X86_64)
+		return ch_error_new(CH_ERR_UNSUPPORTED, "%s: core is for machine %u; only x86_64 is supported",
+				    name, machine);
+	uint64_t phoff = ch_le64(data + offsetof(Elf64_Ehdr, e_phoff));
+	uint64_t phentsize = ch_le16(data + offsetof(Elf64_Ehdr, e_phentsize));
+	uint64_t phnum = ch_le16(data + offsetof(Elf64_Ehdr, e_phnum));
+	if (phnum == PN_XNUM)
+		return ch_error_new(CH_ERR_UNSUPPORTED, "%s: cores with more than 65534 segments are not supported", name);
+	if (phentsize != sizeof(Elf64_Phdr) || phoff > size || phnum * phentsize > size - phoff)
+		return ch_error_new(CH_ERR_INPUT, "%s: program headers lie outside the file (truncated core?)", name);
+
+	struct ch_core_file *c = calloc(1, sizeof(*c));
+	if (!c)
+		return &ch_error_nomem;
+	c->path = name;
+	c->data = data;
+	c->size = size;
+	struct core_builder b = {.core = c};
+	struct ch_error *err = NULL;
+	for (uint64_t i = 0; i < phnum && !err; i++) {
+		const uint8_t *ph = data + phoff + i * phentsize;
+		uint32_t ptype = ch_le32(ph + offsetof(Elf64_Phdr, p_type));
+		uint64_t off = ch_le64(ph + offsetof(Elf64_Phdr, p_offset));
+		uint64_t filesz = ch_le64(ph + offsetof(Elf64_Phdr, p_filesz));
+		uint64_t present = off >= size ? 0 : (filesz < size - off ? filesz : size - off);
+		if (present < filesz)
+			c->truncated = true;
+		if (ptype == PT_NOTE) {
+			err = parse_notes(&b, data + (off < size ? off : size), present);
+		} else if (ptype == PT_LOAD) {
+			err = grow((void **)&c->segments, &b.cap_segments, c->nsegments, sizeof(*c->segments));
+			if (err)
+				break;
+			struct ch_core_segment *s = &c->segments[c->nsegments++];
+			s->vaddr = ch_le64(ph + offsetof(Elf64_Phdr, p_vaddr));
+			s->memsz = ch_le64(ph + offsetof(Elf64_Phdr, p_memsz));
+			s->offset = off;
+			s->filesz = filesz < s->memsz ? filesz : s->memsz;
+			s->present = present < s->filesz ? present : s->filesz;
+			s->flags = ch_le32(ph + offsetof(Elf64_Phdr, p_flags));
+			if (s->vaddr + s->memsz < s->vaddr)
+				err = ch_error_new(CH_ERR_INPUT, "%s: segment %llu wraps the address space", name,
+						   (unsigned long long)i);
+		}
+	}
+	if (!err && c->nsegments == 0)
+		err = ch_error_new(CH_ERR_INPUT, "%s: core has no memory segments", name);
+	if (err) {
+		ch_core_close(c);
+		return err;
+	}
+	*out = c;
+	return NULL;
+}
+
+struct ch_error *ch_core_open(const char *path, struct ch_core_file **out)
+{
+	*out = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ch_error_new(CH_ERR_INPUT, "%s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return ch_error_new(CH_ERR_INPUT, "%s: not a regular file", path);
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		return ch_error_new(CH_ERR_INPUT, "%s: empty file", path);
+	}
+	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return ch_error_new(CH_ERR_INPUT, "%s: cannot map: %s", path, strerror(errno));
+	struct ch_core_file *c;
+	struct ch_error *err = ch_core_parse(map, (size_t)st.st_size, path, &c);
+	if (err) {
+		munmap(map, (size_t)st.st_size);
+		return err;
+	}
+	c->path = path;
+	c->owns_map = true;
+	*out = c;
+	return NULL;
+}
+
+void ch_core_close(struct ch_core_file *c)
+{
+	if (!c)
+		return;
+	if (c->owns_map)
+		munmap((void *)c->data, c->size);
+	free(c->segments);
+	free(c->threads);
+	free(c->mappings);
+	free(c);
+}

@@ -1,0 +1,75 @@
+/* An ELF core dump, mmap'd and parsed: PT_LOAD segments and the notes the
+ * kernel writes (NT_PRSTATUS per thread, NT_PRPSINFO, NT_SIGINFO, NT_AUXV,
+ * NT_FILE). Only x86_64 little-endian ELF64 cores are accepted.
+ *
+ * Everything here points into the mapping and is valid until ch_core_close().
+ * A truncated core is not an error: the segments keep their declared ranges
+ * and `present` says how many bytes the file really has, so reads past that
+ * fault and the caller can report a partial result. */
+#ifndef CH_CORE_FILE_H
+#define CH_CORE_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "readers/base/error.h"
+
+struct ch_core_segment {
+	uint64_t vaddr;
+	uint64_t memsz;
+	uint64_t offset;  /* file offset of the dumped bytes */
+	uint64_t filesz;  /* bytes the kernel dumped (0 for pages it skipped) */
+	uint64_t present; /* of filesz, bytes the file actually holds (< filesz if truncated) */
+	uint32_t flags;   /* PF_R | PF_W | PF_X */
+};
+
+/* One NT_PRSTATUS: the kernel writes one per thread, the faulting one first. */
+struct ch_core_thread {
+	int32_t tid;
+	int32_t cursig;   /* signal that was being delivered to this thread (0 if none) */
+	uint64_t fs_base; /* thread pointer == pthread_self() on x86_64 glibc */
+	uint64_t rip, rsp, rbp;
+};
+
+/* One NT_FILE entry: a file-backed mapping of the dumped process. */
+struct ch_core_mapping {
+	uint64_t start, end;
+	uint64_t file_offset; /* in bytes */
+	const char *path;     /* NUL-terminated, inside the core mapping */
+};
+
+struct ch_core_file {
+	const char *path;
+	const uint8_t *data;
+	size_t size;
+	bool owns_map;        /* data was mmap'd by ch_core_open */
+	bool truncated;       /* some segment or note extends past the end of the file */
+
+	struct ch_core_segment *segments;
+	size_t nsegments;
+	struct ch_core_thread *threads;
+	size_t nthreads;
+	struct ch_core_mapping *mappings;
+	size_t nmappings;
+
+	/* NT_PRPSINFO */
+	bool have_psinfo;
+	int32_t pid;
+	char fname[17];
+	char psargs[81];
+	/* NT_SIGINFO of the signal that killed the process (0 if absent) */
+	int32_t signo;
+	/* NT_AUXV values coreheap uses (0 if absent) */
+	uint64_t at_phdr, at_entry, at_base, at_execfn;
+};
+
+struct ch_error *ch_core_open(const char *path, struct ch_core_file **out);
+void ch_core_close(struct ch_core_file *core);
+
+/* Parse an in-memory core image (used by ch_core_open and by unit tests).
+ * The buffer must outlive the result; ch_core_close will not unmap it. */
+struct ch_error *ch_core_parse(const uint8_t *data, size_t size, const char *name,
+			       struct ch_core_file **out);
+
+#endif

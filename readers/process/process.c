@@ -1,0 +1,309 @@
+#include "readers/process/process.h"
+
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "readers/base/bytes.h"
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+static char *join_path(const char *prefix, const char *path)
+{
+	size_t a = prefix ? strlen(prefix) : 0, b = strlen(path);
+	char *s = malloc(a + b + 2);
+	if (!s)
+		return NULL;
+	if (a) {
+		memcpy(s, prefix, a);
+		if (s[a - 1] == '/' && path[0] == '/')
+			a--;
+	}
+	memcpy(s + a, path, b + 1);
+	return s;
+}
+
+/* The build-id in the dumped copy of a module's first page. The kernel dumps
+ * the ELF header page of every file mapping (coredump_filter bit 4) exactly
+ * so that tools can do this. */
+static void read_core_build_id(struct ch_process *proc, struct ch_module *mod)
+{
+	struct ch_address_space *as = &proc->as;
+	const uint8_t *eh = ch_as_peek(as, mod->start, sizeof(Elf64_Ehdr));
+	if (!eh || memcmp(eh, ELFMAG, SELFMAG) != 0 || eh[EI_CLASS] != ELFCLASS64)
+		return;
+	uint64_t phoff = ch_le64(eh + offsetof(Elf64_Ehdr, e_phoff));
+	uint16_t phnum = ch_le16(eh + offsetof(Elf64_Ehdr, e_phnum));
+	uint16_t phentsize = ch_le16(eh + offsetof(Elf64_Ehdr, e_phentsize));
+	if (phentsize != sizeof(Elf64_Phdr) || phnum == 0 || phnum > 512 || phoff > 1 << 20)
+		return;
+	const uint8_t *ph = ch_as_peek(as, mod->start + phoff, (size_t)phnum * phentsize);
+	if (!ph)
+		return;
+	uint64_t lo = UINT64_MAX;
+	for (unsigned i = 0; i < phnum; i++) {
+		const uint8_t *p = ph + i * phentsize;
+		if (ch_le32(p) == PT_LOAD && ch_le64(p + offsetof(Elf64_Phdr, p_vaddr)) < lo)
+			lo = ch_le64(p + offsetof(Elf64_Phdr, p_vaddr));
+	}
+	if (lo == UINT64_MAX)
+		return;
+	uint64_t bias = mod->start - (lo & ~(uint64_t)4095);
+	for (unsigned i = 0; i < phnum; i++) {
+		const uint8_t *p = ph + i * phentsize;
+		if (ch_le32(p) != PT_NOTE)
+			continue;
+		uint64_t va = ch_le64(p + offsetof(Elf64_Phdr, p_vaddr));
+		uint64_t sz = ch_le64(p + offsetof(Elf64_Phdr, p_filesz));
+		if (sz > 1 << 16)
+			continue;
+		const uint8_t *notes = ch_as_peek(as, va + bias, (size_t)sz);
+		const uint8_t *id;
+		size_t len;
+		if (notes && ch_notes_find_build_id(notes, (size_t)sz, &id, &len)) {
+			memcpy(mod->core_build_id, id, len);
+			mod->core_build_id_len = len;
+			return;
+		}
+	}
+}
+
+static void open_module_file(struct ch_process *proc, struct ch_module *mod)
+{
+	struct ch_error *err = ch_elf_open(mod->disk_path, &mod->elf);
+	if (err) {
+		mod->status = err->kind == CH_ERR_NOT_FOUND     ? CH_MODULE_MISSING
+			      : err->kind == CH_ERR_UNSUPPORTED ? CH_MODULE_NOT_ELF
+								: CH_MODULE_BAD;
+		mod->problem = err;
+		mod->elf = NULL;
+		return;
+	}
+	(void)proc;
+	struct ch_elf_file *ef = mod->elf;
+	if (mod->core_build_id_len &&
+	    (ef->build_id_len != mod->core_build_id_len ||
+	     memcmp(ef->build_id, mod->core_build_id, ef->build_id_len) != 0)) {
+		char want[129], got[129];
+		ch_build_id_hex(mod->core_build_id, mod->core_build_id_len, want);
+		ch_build_id_hex(ef->build_id, ef->build_id_len, got);
+		mod->status = CH_MODULE_MISMATCH;
+		mod->problem = ch_error_new(CH_ERR_INPUT,
+					    "%s: build-id %s does not match the core's %s (different build of %s)",
+					    mod->disk_path, got[0] ? got : "(none)", want, base_name(mod->path));
+		ch_elf_close(ef);
+		mod->elf = NULL;
+		return;
+	}
+	mod->bias = mod->start - ch_elf_base_vaddr(ef);
+	mod->status = CH_MODULE_OK;
+}
+
+/* Group NT_FILE mappings by path into modules. Only paths whose offset-0
+ * mapping exists are modules (ELF files are always mapped from offset 0). */
+static struct ch_error *collect_modules(struct ch_process *proc)
+{
+	struct ch_core_file *core = proc->core;
+	proc->modules = calloc(core->nmappings ? core->nmappings : 1, sizeof(*proc->modules));
+	if (!proc->modules)
+		return &ch_error_nomem;
+	for (size_t i = 0; i < core->nmappings; i++) {
+		const struct ch_core_mapping *m = &core->mappings[i];
+		struct ch_module *mod = NULL;
+		for (size_t j = 0; j < proc->nmodules; j++)
+			if (strcmp(proc->modules[j].path, m->path) == 0)
+				mod = &proc->modules[j];
+		if (!mod) {
+			if (m->file_offset != 0)
+				continue;
+			mod = &proc->modules[proc->nmodules++];
+			mod->path = m->path;
+			mod->start = m->start;
+			mod->end = m->end;
+		}
+		if (m->start < mod->start)
+			mod->start = m->start;
+		if (m->end > mod->end)
+			mod->end = m->end;
+	}
+	uint64_t probe = core->at_phdr ? core->at_phdr : core->at_entry;
+	for (size_t j = 0; j < proc->nmodules; j++) {
+		struct ch_module *mod = &proc->modules[j];
+		mod->is_main = probe >= mod->start && probe < mod->end;
+		const char *path = mod->is_main && proc->opts.exe ? proc->opts.exe : mod->path;
+		mod->disk_path = mod->is_main && proc->opts.exe ? strdup(path) : join_path(proc->opts.sysroot, path);
+		if (!mod->disk_path)
+			return &ch_error_nomem;
+	}
+	return NULL;
+}
+
+static bool is_elf_candidate(const struct ch_module *mod)
+{
+	/* The kernel marks unlinked files; they cannot be opened by path anyway. */
+	return strstr(mod->path, " (deleted)") == NULL && mod->path[0] == '/';
+}
+
+static struct ch_error *build_address_space(struct ch_process *proc)
+{
+	struct ch_core_file *core = proc->core;
+	struct ch_address_space *as = &proc->as;
+	struct ch_error *err;
+	for (size_t i = 0; i < core->nsegments; i++) {
+		const struct ch_core_segment *s = &core->segments[i];
+		if (s->present == 0)
+			continue;
+		err = ch_as_add(as, s->vaddr, s->vaddr + s->present, core->data + s->offset, CH_AS_CORE,
+				(s->flags & PF_W) != 0);
+		if (err)
+			return err;
+	}
+	/* What the kernel dumped but a truncated core lost is unreadable: the
+	 * kernel dumps a file mapping's pages because the process changed them,
+	 * so the file's bytes (initial values of .data, say) would be wrong. */
+	for (size_t i = 0; i < core->nsegments; i++) {
+		const struct ch_core_segment *s = &core->segments[i];
+		if (s->present < s->filesz) {
+			err = ch_as_add(as, s->vaddr + s->present, s->vaddr + s->filesz, NULL, CH_AS_NONE,
+					(s->flags & PF_W) != 0);
+			if (err)
+				return err;
+		}
+	}
+	for (size_t j = 0; j < proc->nmodules; j++) {
+		struct ch_module *mod = &proc->modules[j];
+		if (!is_elf_candidate(mod)) {
+			mod->status = CH_MODULE_MISSING;
+			mod->problem = ch_error_new(CH_ERR_NOT_FOUND, "%s: file was deleted", mod->path);
+			continue;
+		}
+		read_core_build_id(proc, mod);
+		open_module_file(proc, mod);
+	}
+	/* File bytes fill what the kernel did not dump. */
+	for (size_t i = 0; i < core->nmappings; i++) {
+		const struct ch_core_mapping *m = &core->mappings[i];
+		for (size_t j = 0; j < proc->nmodules; j++) {
+			struct ch_module *mod = &proc->modules[j];
+			if (mod->status != CH_MODULE_OK || strcmp(mod->path, m->path) != 0)
+				continue;
+			const struct ch_elf_file *ef = mod->elf;
+			if (m->file_offset >= ef->size)
+				break;
+			uint64_t avail = ef->size - m->file_offset;
+			uint64_t end = m->end - m->start > avail ? m->start + avail : m->end;
+			err = ch_as_add(as, m->start, end, ef->data + m->file_offset, CH_AS_FILE, false);
+			if (err)
+				return err;
+			break;
+		}
+	}
+	/* What remains of the segments is known but unreadable. */
+	for (size_t i = 0; i < core->nsegments; i++) {
+		const struct ch_core_segment *s = &core->segments[i];
+		err = ch_as_add(as, s->vaddr, s->vaddr + s->memsz, NULL, CH_AS_NONE, (s->flags & PF_W) != 0);
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
+/* A core cut before any of the memory it holds (inside the notes, which
+ * the kernel writes first) has nothing to analyse: say so rather than let
+ * later steps report a missing runtime or a missing libpython. */
+static struct ch_error *check_truncation(const struct ch_core_file *core)
+{
+	if (!core->truncated)
+		return NULL;
+	uint64_t dumped = 0, present = 0, end = 0;
+	for (size_t i = 0; i < core->nsegments; i++) {
+		const struct ch_core_segment *s = &core->segments[i];
+		dumped += s->filesz;
+		present += s->present;
+		if (s->filesz && s->offset + s->filesz > end)
+			end = s->offset + s->filesz;
+	}
+	if (present == 0 && dumped > 0)
+		return ch_error_new(CH_ERR_INPUT,
+				    "%s: core is truncated: the file has %zu of at least %llu bytes and ends before the "
+				    "process memory; was the dump interrupted or the disk full?",
+				    core->path, core->size, (unsigned long long)end);
+	return NULL;
+}
+
+struct ch_error *ch_process_open(const char *core_path, const struct ch_process_options *opts,
+				 struct ch_process **out)
+{
+	*out = NULL;
+	struct ch_process *proc = calloc(1, sizeof(*proc));
+	if (!proc)
+		return &ch_error_nomem;
+	if (opts)
+		proc->opts = *opts;
+	if (!proc->opts.debug_dir)
+		proc->opts.debug_dir = "/usr/lib/debug";
+	ch_as_init(&proc->as);
+	struct ch_error *err = ch_core_open(core_path, &proc->core);
+	if (!err)
+		err = check_truncation(proc->core);
+	if (!err)
+		err = collect_modules(proc);
+	if (!err)
+		err = build_address_space(proc);
+	if (err) {
+		ch_process_close(proc);
+		return err;
+	}
+	*out = proc;
+	return NULL;
+}
+
+void ch_process_close(struct ch_process *proc)
+{
+	if (!proc)
+		return;
+	for (size_t j = 0; j < proc->nmodules; j++) {
+		ch_elf_close(proc->modules[j].elf);
+		free(proc->modules[j].disk_path);
+		ch_error_free(proc->modules[j].problem);
+	}
+	free(proc->modules);
+	ch_as_deinit(&proc->as);
+	ch_core_close(proc->core);
+	free(proc);
+}
+
+struct ch_module *ch_process_main_module(struct ch_process *proc)
+{
+	for (size_t j = 0; j < proc->nmodules; j++)
+		if (proc->modules[j].is_main)
+			return &proc->modules[j];
+	return NULL;
+}
+
+struct ch_module *ch_process_find_module(struct ch_process *proc, const char *prefix)
+{
+	for (size_t j = 0; j < proc->nmodules; j++)
+		if (strncmp(base_name(proc->modules[j].path), prefix, strlen(prefix)) == 0)
+			return &proc->modules[j];
+	return NULL;
+}
+
+struct ch_error *ch_process_module_elf(struct ch_module *mod, struct ch_elf_file **out)
+{
+	*out = NULL;
+	if (mod->status == CH_MODULE_OK) {
+		*out = mod->elf;
+		return NULL;
+	}
+	if (mod->problem)
+		return ch_error_new(mod->problem->kind == CH_ERR_NOT_FOUND ? CH_ERR_INPUT : mod->problem->kind,
+				    "%s%s", mod->problem->message,
+				    mod->status == CH_MODULE_MISSING ? " (use --exe or --sysroot to point at the files)" : "");
+	return ch_error_new(CH_ERR_INPUT, "%s: unusable", mod->path);
+}

@@ -1,0 +1,67 @@
+/* The dumped process: its core, its memory (core bytes plus the files it had
+ * mapped) and the ELF modules (executable and shared libraries) it loaded.
+ *
+ * Each module's build-id as recorded in the dumped memory is checked against
+ * the file found on disk; a file that does not match is never used to back
+ * memory, and asking for it (ch_process_module_elf) is an error naming both
+ * ids. A missing file is likewise remembered and reported only when needed,
+ * so a core whose libc is absent still opens. */
+#ifndef CH_PROCESS_H
+#define CH_PROCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "readers/process/address_space.h"
+#include "readers/process/core_file.h"
+#include "readers/process/elf_file.h"
+#include "readers/base/error.h"
+
+struct ch_process_options {
+	const char *exe;       /* interpreter binary to use instead of the recorded path */
+	const char *sysroot;   /* prefix for every recorded path */
+	const char *debug_dir; /* separate debug files (default /usr/lib/debug) */
+};
+
+enum ch_module_status {
+	CH_MODULE_OK,
+	CH_MODULE_MISSING,  /* no file at disk_path */
+	CH_MODULE_MISMATCH, /* file's build-id differs from the dumped one */
+	CH_MODULE_BAD,      /* file exists but is a malformed ELF file */
+	CH_MODULE_NOT_ELF,  /* a data file (locale archive, ...): never a module, nothing to report */
+};
+
+struct ch_module {
+	const char *path;      /* as recorded in the core (NT_FILE) */
+	char *disk_path;       /* where it was looked for */
+	uint64_t start, end;   /* span of its mappings */
+	uint64_t bias;         /* runtime address = link-time address + bias */
+	bool is_main;          /* the executable (mapping containing AT_PHDR) */
+	enum ch_module_status status;
+	struct ch_elf_file *elf; /* NULL unless status == CH_MODULE_OK */
+	uint8_t core_build_id[64];
+	size_t core_build_id_len; /* 0 when the dump lacks the ELF header page */
+	struct ch_error *problem; /* why status != OK */
+};
+
+struct ch_process {
+	struct ch_core_file *core;
+	struct ch_address_space as;
+	struct ch_module *modules;
+	size_t nmodules;
+	struct ch_process_options opts;
+};
+
+struct ch_error *ch_process_open(const char *core_path, const struct ch_process_options *opts,
+				 struct ch_process **out);
+void ch_process_close(struct ch_process *proc);
+
+/* The executable's module, or NULL when the core names none. */
+struct ch_module *ch_process_main_module(struct ch_process *proc);
+/* First module whose recorded file name (basename) starts with prefix. */
+struct ch_module *ch_process_find_module(struct ch_process *proc, const char *basename_prefix);
+/* The module's ELF file, or the reason it cannot be used. */
+struct ch_error *ch_process_module_elf(struct ch_module *mod, struct ch_elf_file **out);
+
+#endif
