@@ -9,6 +9,7 @@
 #include "exit_codes.h"
 #include "readers/cpython/py_refs.h"
 #include "readers/cpython/py_str.h"
+#include "readers/cpython/py_types.h"
 #include "reports/report.h"
 #include "session.h"
 

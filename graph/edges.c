@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "readers/cpython/py_str.h"
+#include "readers/cpython/py_types.h"
 #include "readers/cpython/python.h"
 
 #define CH_MAX_NAMES 4096

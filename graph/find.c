@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "readers/cpython/py_types.h"
 #include "readers/cpython/python.h"
 
 /* Does the tp_mro tuple of type index t hold a type named name? (The MRO

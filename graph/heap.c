@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "readers/cpython/py_gc.h"
+#include "readers/cpython/py_types.h"
 #include "readers/cpython/python.h"
 
 /* Outside a collection the walk's back-link check already guarantees that

@@ -4,6 +4,7 @@
 
 #include "readers/cpython/py_refs.h"
 #include "readers/cpython/py_str.h"
+#include "readers/cpython/py_types.h"
 #include "readers/cpython/python.h"
 
 struct attr_search {

@@ -20,9 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "readers/process/elf_file.h"
 #include "readers/cpython/py_refs_internal.h"
 #include "readers/cpython/py_str.h"
+#include "readers/cpython/py_types.h"
+#include "readers/process/elf_file.h"
 
 #define CH_TYPE_CHAIN_MAX 64      /* tp_base links followed per type */
 #define CH_SLOTS_MAX 4096         /* __slots__ members read per type */
@@ -151,6 +152,14 @@ static struct ch_error *cache_init(struct ch_python *py, struct ch_py_refs_cache
 	return NULL;
 }
 
+static void cache_free(struct ch_py_refs_cache *c)
+{
+	if (!c)
+		return;
+	free(c->info);
+	free(c);
+}
+
 struct ch_error *ch_refs_cache_get(struct ch_python *py, struct ch_py_refs_cache **out)
 {
 	if (!py->refs) {
@@ -163,18 +172,12 @@ struct ch_error *ch_refs_cache_get(struct ch_python *py, struct ch_py_refs_cache
 			return err;
 		}
 		py->refs = c;
+		py->refs_free = cache_free;
 	}
 	*out = py->refs;
 	return NULL;
 }
 
-void ch_py_refs_cache_free(struct ch_py_refs_cache *c)
-{
-	if (!c)
-		return;
-	free(c->info);
-	free(c);
-}
 
 static uint8_t kind_of(struct ch_python *py, struct ch_py_refs_cache *c, uint64_t type, uint64_t traverse)
 {

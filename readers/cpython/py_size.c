@@ -42,6 +42,7 @@
 
 #include "readers/cpython/py_refs_internal.h"
 #include "readers/cpython/py_str.h"
+#include "readers/cpython/py_types.h"
 
 #define USABLE_FRACTION(n) (((n) << 1) / 3)
 

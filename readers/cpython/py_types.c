@@ -11,22 +11,6 @@
 
 #define CH_TYPE_NAME_MAX 512
 
-/* The index hash reads each type's key at the start of its entry. */
-_Static_assert(offsetof(struct ch_py_type, addr) == 0, "addr must lead struct ch_py_type");
-
-void ch_py_types_init(struct ch_py_types *t)
-{
-	memset(t, 0, sizeof(*t));
-}
-
-void ch_py_types_deinit(struct ch_py_types *t)
-{
-	free(t->v);
-	ch_index_hash_deinit(&t->index);
-	free(t->names);
-	memset(t, 0, sizeof(*t));
-}
-
 static struct ch_error *add_name(struct ch_py_types *t, const char *s, uint32_t *off)
 {
 	size_t n = strlen(s) + 1;

@@ -585,7 +585,8 @@ void ch_python_close(struct ch_python *py)
 	free((char *)py->layout.dwarf_problem);
 	free(py->threads);
 	ch_py_types_deinit(&py->types);
-	ch_py_refs_cache_free(py->refs);
+	if (py->refs && py->refs_free)
+		py->refs_free(py->refs);
 	ch_diag_deinit(&py->diag);
 	free(py);
 }

@@ -14,7 +14,7 @@
 #include "readers/base/error.h"
 #include "readers/process/process.h"
 #include "readers/cpython/py_layout.h"
-#include "readers/cpython/py_types.h"
+#include "readers/cpython/py_type_table.h"
 #include "readers/cpython/py_version.h"
 
 struct ch_dwarf;
@@ -69,8 +69,11 @@ struct ch_python {
 	struct ch_py_types types;
 	struct ch_diag diag;
 	/* Known type addresses and per-type reference rules (py_refs*.c),
-	 * built on first use; NULL until then. */
+	 * built on first use; NULL until then. The runtime layer sits below
+	 * the reference readers, so it frees the cache through the function
+	 * they left here rather than by calling up into them. */
 	struct ch_py_refs_cache *refs;
+	void (*refs_free)(struct ch_py_refs_cache *refs);
 	/* --redact: every rendering of str/bytes contents (py_value.c, show,
 	 * edge and referent labels of dict keys) gives the type and length
 	 * instead. Set by the CLI right after opening. */
@@ -79,7 +82,6 @@ struct ch_python {
 
 struct ch_error *ch_python_open(struct ch_process *proc, struct ch_python **out);
 void ch_python_close(struct ch_python *py);
-void ch_py_refs_cache_free(struct ch_py_refs_cache *c); /* py_refs.c */
 
 /* Run-time address of a symbol of the runtime's module (libpython or the
  * executable), or 0 when it has none. */
