@@ -1,4 +1,12 @@
-/* Errors as values: every fallible function returns a struct ch_error * that is
+/* Layer readers/base: what every other layer and graph/ share. Errors as
+ * values (this file), warnings and the partial flag (diag.h), unaligned
+ * little-endian loads (bytes.h), bounded list walks (chain.h) and the
+ * address -> index hash (index_hash.h).
+ * Does not: read files or memory, or know about cores or Python.
+ * Invariant: includes nothing of the project outside readers/base, so any
+ * file may include it without an include running upward.
+ *
+ * Errors as values: every fallible function returns a struct ch_error * that is
  * NULL on success and otherwise owns a one-line message and a kind. The kind
  * decides the process exit code (cli/exit_codes.h), so callers never map
  * messages to codes by hand. */

@@ -1,4 +1,21 @@
-/* The CPython runtime inside a dumped process: which module holds it, its
+/* Layer readers/cpython: the CPython runtime inside a dumped process. The
+ * version and struct layouts (py_version.h, py_layout*.h: from DWARF or a
+ * built-in table, cross-checked), GC state and lists (py_gc.h), types
+ * (py_type_table.h, py_types.h), strings and dicts (py_str.h), each
+ * object's references and sizes (py_refs.h), threads, frames and code
+ * (py_threads.h, py_frames.h, py_code.h), and values rendered as Python
+ * shows them (py_value.h, py_repr.h, py_show.h).
+ * Does not: build the object graph or decide reachability (graph/), or
+ * format reports (reports/); it answers questions about one object or one
+ * list at a time.
+ * Invariant: every read goes through the process layer's address space and
+ * every offset comes from the layout table (ch_py_off), never a typed-in
+ * number; an object that cannot be read yields what was read and an error,
+ * never a followed wild pointer. Includes readers/process and readers/base
+ * only. Inside the layer, this file (the runtime) sits below the readers of
+ * objects and never calls up into them.
+ *
+ * The CPython runtime inside a dumped process: which module holds it, its
  * version, its layout table, and the addresses of _PyRuntime, the
  * interpreters and their GC state. Opening it is the step that turns "an
  * ELF core" into "a Python process"; everything CPython-specific is read

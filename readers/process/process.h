@@ -1,4 +1,16 @@
-/* The dumped process: its core, its memory (core bytes plus the files it had
+/* Layer readers/process: the dumped process as bytes. The core file and its
+ * notes (core_file.h), the address space every memory read goes through
+ * (address_space.h), mapped ELF files and their symbols (elf_file.h),
+ * separate debug files (debug_file.h), compressed debug sections
+ * (elf_inflate.h) and DWARF struct layouts (dwarf_types.h); this file ties
+ * them into one opened process.
+ * Does not: know that the process ran Python; interpret any object.
+ * Invariant: every byte handed upward is bounds-checked against the core or
+ * a mapped file whose identity (build-id) was checked; an address nothing
+ * backs is an error value (CH_ERR_FAULT), never a guess. Includes only
+ * readers/base.
+ *
+ * The dumped process: its core, its memory (core bytes plus the files it had
  * mapped) and the ELF modules (executable and shared libraries) it loaded.
  *
  * Each module's build-id as recorded in the dumped memory is checked against
