@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "exit_codes.h"
+#include "output_file.h"
 #include "readers/process/dwarf_types.h"
 #include "readers/process/elf_file.h"
 #include "readers/cpython/py_layout_table.h"
@@ -221,9 +222,13 @@ static int run_layout(const struct ch_cli_command *cmd, int argc, char **argv)
 		return CH_EXIT_UNSUPPORTED;
 	}
 	FILE *out = stdout;
-	if (o.output && !(out = fopen(o.output, "w"))) {
-		fprintf(stderr, "coreheap: error: %s: cannot write\n", o.output);
-		return CH_EXIT_INPUT;
+	struct ch_output_file of = {0};
+	if (o.output) {
+		const char *inputs[] = {o.file};
+		int oc = ch_output_file_open(&of, o.output, inputs, 1);
+		if (oc)
+			return oc;
+		out = of.f;
 	}
 	if (o.list) {
 		for (size_t i = 0; i < ch_py_layout_ntables; i++)
@@ -236,15 +241,14 @@ static int run_layout(const struct ch_cli_command *cmd, int argc, char **argv)
 	int code = CH_EXIT_OK;
 	if (fflush(out) != 0 || ferror(out))
 		code = CH_EXIT_INTERNAL;
-	if (out != stdout)
-		fclose(out);
 	if (err) {
 		fprintf(stderr, "coreheap: error: %s\n", err->message);
 		code = ch_exit_code_for(err);
 		ch_error_free(err);
-		if (o.output)
-			remove(o.output); /* no half-written table */
 	}
+	/* No half-written table: the file -o names changes only on success. */
+	if (o.output && !ch_output_file_close(&of, code == CH_EXIT_OK) && code == CH_EXIT_OK)
+		code = CH_EXIT_INTERNAL;
 	return code;
 }
 

@@ -67,14 +67,15 @@ int ch_session_open_output(struct ch_session *s, bool *done)
 {
 	s->out = stdout;
 	if (s->opts.output) {
-		s->out = fopen(s->opts.output, "w");
-		if (!s->out) {
+		const char *inputs[] = {s->opts.core, s->opts.second, s->opts.process.exe};
+		int code = ch_output_file_open(&s->output, s->opts.output, inputs, sizeof(inputs) / sizeof(inputs[0]));
+		if (code) {
 			*done = true;
-			fprintf(stderr, "coreheap: error: %s: %s\n", s->opts.output, strerror(errno));
 			s->out = NULL;
 			ch_session_end(s);
-			return CH_EXIT_INPUT;
+			return code;
 		}
+		s->out = s->output.f;
 	}
 	return 0;
 }
@@ -134,6 +135,13 @@ int ch_session_finish_rows(struct ch_session *s, json_t *doc, const struct ch_nd
 		fprintf(stderr, "coreheap: error: writing the report failed\n");
 		code = CH_EXIT_INTERNAL;
 	}
+	if (s->output.f) {
+		/* The report is complete: it replaces the file -o names only now. */
+		bool keep = code != CH_EXIT_INTERNAL;
+		if (!ch_output_file_close(&s->output, keep) && keep)
+			code = CH_EXIT_INTERNAL;
+		s->out = stdout;
+	}
 	if (!s->opts.quiet || diag->partial)
 		ch_report_warnings(stderr, diag);
 	if (code == CH_EXIT_OK && diag->partial)
@@ -180,8 +188,8 @@ void ch_session_end(struct ch_session *s)
 {
 	for (size_t i = 0; i < s->ngates; i++)
 		ch_gate_free(s->gates[i]);
-	if (s->out && s->out != stdout)
-		fclose(s->out);
+	if (s->output.f)
+		ch_output_file_close(&s->output, false); /* not finished: the old file stays */
 	ch_python_close(s->py);
 	ch_process_close(s->proc);
 	memset(s, 0, sizeof(*s));

@@ -9,6 +9,7 @@
 
 #include "graph/gate.h"
 #include "options.h"
+#include "output_file.h"
 #include "progress.h"
 #include "readers/cpython/python.h"
 #include "reports/report.h"
@@ -19,7 +20,8 @@ struct ch_session {
 	struct ch_process *proc;
 	struct ch_python *py;
 	struct ch_progress progress;
-	FILE *out;
+	FILE *out;                  /* stdout, or output.f with -o */
+	struct ch_output_file output;
 	/* Where warnings and the partial flag come from: NULL for py->diag.
 	 * Commands without a core of their own (diff) point it at theirs. */
 	struct ch_diag *diag;

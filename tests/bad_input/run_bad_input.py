@@ -886,6 +886,59 @@ def case_usage_missing_core(rn, d):
 
 
 @case
+def case_output_is_input(rn, d):
+    """-o naming the core itself, a symlink to it or a hard link of it is
+    refused (exit 2, one line) and leaves the core byte for byte intact."""
+    core = os.path.join(d, "core")
+    shutil.copyfile(rn.need_core("abort"), core)
+    with open(core, "rb") as f:
+        before = f.read()
+    os.symlink("core", os.path.join(d, "link"))
+    os.link(core, os.path.join(d, "hard"))
+    for target, inp in (("core", "core"), ("link", "core"), ("hard", "link")):
+        rn.expect_error(["info", inp, "-o", target], EXIT_USAGE, [r"-o %s is the input" % target], cwd=d)
+        with open(core, "rb") as f:
+            if f.read() != before:
+                raise Failure("-o %s (input %s) changed the core" % (target, inp))
+    # diff's second input is an input too
+    rn.expect_error(["diff", core, "core", "-o", "hard"], EXIT_USAGE, [r"is the input"], cwd=d)
+    lib = os.path.join(d, "lib.so")
+    shutil.copyfile(rn.other_libpython, lib)
+    with open(lib, "rb") as f:
+        lib_before = f.read()
+    rn.expect_error(["layout", "--dump", lib, "-o", lib], EXIT_USAGE, [r"is the input"])
+    with open(lib, "rb") as f:
+        if f.read() != lib_before:
+            raise Failure("layout -o over its input changed the file")
+
+
+@case
+def case_output_replaced_only_on_success(rn, d):
+    """A failed run leaves an earlier report at the -o path untouched and no
+    temporary file behind; a successful one replaces it, keeping its mode."""
+    core = rn.need_core("abort")
+    out = os.path.join(d, "report.txt")
+    write(out, b"earlier report\n")
+    os.chmod(out, 0o640)
+    rn.expect_error(["info", os.path.join(d, "no-such-core"), "-o", out], EXIT_INPUT)
+    with open(out, "rb") as f:
+        if f.read() != b"earlier report\n":
+            raise Failure("a failed run changed the earlier report at -o")
+    r = rn.expect_ok(["info", core, "-o", out], stdout_required=False)
+    if r.out.strip():
+        raise Failure("-o: the report went to stdout\n%s" % r.describe())
+    with open(out) as f:
+        if "pid" not in f.read():
+            raise Failure("-o: the report was not written to the file")
+    if os.stat(out).st_mode & 0o777 != 0o640:
+        raise Failure("-o: the replaced report lost its mode (%o)" % (os.stat(out).st_mode & 0o777))
+    left = [n for n in os.listdir(d) if n != "report.txt"]
+    if left:
+        raise Failure("-o left files behind: %s" % left)
+    rn.expect_ok(["info", core, "-o", os.devnull], stdout_required=False)
+
+
+@case
 def case_help_and_version(rn, d):
     r = rn.expect_ok(["--help"])
     if "types" not in r.out or "info" not in r.out:
