@@ -29,6 +29,16 @@ void ch_progress_update(void *arg, const char *phase, uint64_t done)
 	p->shown = true;
 }
 
+void ch_progress_update_bytes(void *arg, const char *phase, uint64_t done)
+{
+	struct ch_progress *p = arg;
+	if (!p || !p->enabled || now() - p->start < 1.0)
+		return;
+	fprintf(stderr, "\r\033[Kcoreheap: %s: %" PRIu64 " MiB", phase, done >> 20);
+	fflush(stderr);
+	p->shown = true;
+}
+
 void ch_progress_done(struct ch_progress *p)
 {
 	if (p->shown) {

@@ -15,6 +15,8 @@ struct ch_progress {
 void ch_progress_init(struct ch_progress *p, bool quiet);
 /* Matches ch_progress_fn. */
 void ch_progress_update(void *p, const char *phase, uint64_t done);
+/* The same for a count of bytes (a core being decompressed or copied). */
+void ch_progress_update_bytes(void *p, const char *phase, uint64_t done);
 void ch_progress_done(struct ch_progress *p);
 
 #endif

@@ -42,6 +42,8 @@ int ch_session_parse(struct ch_session *s, const struct ch_cli_command *cmd, int
 		s->ngates++;
 	}
 	ch_progress_init(&s->progress, s->opts.quiet);
+	s->opts.process.progress = ch_progress_update_bytes;
+	s->opts.process.progress_arg = &s->progress;
 	return 0;
 }
 

@@ -84,6 +84,11 @@ json_t *ch_report_info_json(const struct ch_python *py)
 	const struct ch_core_file *core = py->proc->core;
 	json_t *doc = json_object();
 	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
+	json_t *cf = json_object();
+	json_object_set_new(cf, "path", json_string(core->path));
+	json_object_set_new(cf, "compression", json_string(ch_core_compression_name(core->compression)));
+	json_object_set_new(cf, "size", json_integer((json_int_t)core->size));
+	json_object_set_new(doc, "core", cf);
 	json_object_set_new(doc, "layout", layout_json(py));
 	json_object_set_new(doc, "gc", ch_report_gc_json(&py->gc, py->frozen));
 	json_t *threads = json_array();
@@ -116,6 +121,9 @@ void ch_report_info_text(FILE *out, const struct ch_python *py)
 		fprintf(out, " (pid %d, %s)", core->pid, core->fname);
 	if (core->signo)
 		fprintf(out, ", killed by signal %d", core->signo);
+	if (core->compression != CH_CORE_PLAIN)
+		fprintf(out, "\n              %s-compressed; read from a %.1f MiB decompressed copy",
+			ch_core_compression_name(core->compression), core->size / 1048576.0);
 	fprintf(out, "\nexecutable:   %s\n", main ? main->path : "(unknown)");
 	fprintf(out, "python:       CPython %s (from %s)\n", py->version.text, py->version.method);
 	fprintf(out, "runtime:      _PyRuntime at 0x%" PRIx64 " in %s\n", py->runtime, py->module->path);

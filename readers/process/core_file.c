@@ -3,6 +3,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -245,33 +246,79 @@ struct ch_error *ch_core_parse(const uint8_t *data, size_t size, const char *nam
 	return NULL;
 }
 
-struct ch_error *ch_core_open(const char *path, struct ch_core_file **out)
+/* A descriptor coreheap can map as the core: fd itself for a plain regular
+ * file; otherwise (compressed, or a pipe) a temporary copy. */
+static struct ch_error *mappable_fd(int fd, const char *path, ch_core_progress_fn progress, void *progress_arg,
+				    int *out_fd, uint64_t *size, enum ch_core_compression *comp)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return ch_error_new(CH_ERR_INPUT, "%s: %s", path, strerror(errno));
+	if (S_ISDIR(st.st_mode) || (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) &&
+				    !S_ISCHR(st.st_mode)))
+		return ch_error_new(CH_ERR_INPUT, "%s: not a regular file", path);
+	uint8_t head[CH_CORE_SNIFF_BYTES];
+	size_t nhead = 0;
+	while (nhead < sizeof(head)) {
+		ssize_t r = read(fd, head + nhead, sizeof(head) - nhead);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return ch_error_new(CH_ERR_INPUT, "%s: %s", path, strerror(errno));
+		if (r == 0)
+			break;
+		nhead += (size_t)r;
+	}
+	if (nhead == 0)
+		return ch_error_new(CH_ERR_INPUT, "%s: empty file", path);
+	*comp = ch_core_sniff(head, nhead);
+	if (*comp == CH_CORE_PLAIN && S_ISREG(st.st_mode)) {
+		*out_fd = fd;
+		*size = (uint64_t)st.st_size;
+		return NULL;
+	}
+	return ch_core_inflate(fd, head, nhead, *comp, path, progress, progress_arg, out_fd, size);
+}
+
+struct ch_error *ch_core_open(const char *path, ch_core_progress_fn progress, void *progress_arg,
+			      struct ch_core_file **out)
 {
 	*out = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool stdin_core = strcmp(path, "-") == 0;
+	int fd = stdin_core ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return ch_error_new(CH_ERR_INPUT, "%s: %s", path, strerror(errno));
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	const char *name = stdin_core ? "standard input" : path;
+	int mfd = -1;
+	uint64_t size = 0;
+	enum ch_core_compression comp = CH_CORE_PLAIN;
+	struct ch_error *err = mappable_fd(fd, name, progress, progress_arg, &mfd, &size, &comp);
+	if (mfd != fd && !stdin_core)
 		close(fd);
-		return ch_error_new(CH_ERR_INPUT, "%s: not a regular file", path);
+	if (err)
+		return err;
+	if (size == 0 || size > SIZE_MAX) {
+		if (mfd != STDIN_FILENO)
+			close(mfd);
+		return ch_error_new(CH_ERR_INPUT, "%s: empty file%s", name,
+				    comp != CH_CORE_PLAIN ? " after decompressing" : "");
 	}
-	if (st.st_size == 0) {
-		close(fd);
-		return ch_error_new(CH_ERR_INPUT, "%s: empty file", path);
-	}
-	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
+	void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, mfd, 0);
+	int map_errno = errno;
+	if (mfd != STDIN_FILENO)
+		close(mfd);
 	if (map == MAP_FAILED)
-		return ch_error_new(CH_ERR_INPUT, "%s: cannot map: %s", path, strerror(errno));
+		return ch_error_new(CH_ERR_INPUT, "%s: cannot map: %s", name, strerror(map_errno));
 	struct ch_core_file *c;
-	struct ch_error *err = ch_core_parse(map, (size_t)st.st_size, path, &c);
+	err = ch_core_parse(map, (size_t)size, name, &c);
 	if (err) {
-		munmap(map, (size_t)st.st_size);
+		munmap(map, (size_t)size);
 		return err;
 	}
 	c->path = path;
 	c->owns_map = true;
+	c->compression = comp;
+	c->streamed = stdin_core || comp != CH_CORE_PLAIN || mfd != fd;
 	*out = c;
 	return NULL;
 }

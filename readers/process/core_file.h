@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "readers/base/error.h"
+#include "readers/process/core_inflate.h"
 
 struct ch_core_segment {
 	uint64_t vaddr;
@@ -44,6 +45,8 @@ struct ch_core_file {
 	const uint8_t *data;
 	size_t size;
 	bool owns_map;        /* data was mmap'd by ch_core_open */
+	enum ch_core_compression compression; /* of the file given (the data is inflated) */
+	bool streamed;        /* data is a temporary copy (compressed file or pipe), not the file itself */
 	bool truncated;       /* some segment or note extends past the end of the file */
 
 	struct ch_core_segment *segments;
@@ -64,7 +67,11 @@ struct ch_core_file {
 	uint64_t at_phdr, at_entry, at_base, at_execfn;
 };
 
-struct ch_error *ch_core_open(const char *path, struct ch_core_file **out);
+/* Opens and maps the core at path ("-": standard input). A compressed core
+ * or one on a pipe is first copied into a temporary file (core_inflate.h),
+ * reporting progress through progress (may be NULL). */
+struct ch_error *ch_core_open(const char *path, ch_core_progress_fn progress, void *progress_arg,
+			      struct ch_core_file **out);
 void ch_core_close(struct ch_core_file *core);
 
 /* Parse an in-memory core image (used by ch_core_open and by unit tests).

@@ -248,7 +248,7 @@ struct ch_error *ch_process_open(const char *core_path, const struct ch_process_
 	if (!proc->opts.debug_dir)
 		proc->opts.debug_dir = "/usr/lib/debug";
 	ch_as_init(&proc->as);
-	struct ch_error *err = ch_core_open(core_path, &proc->core);
+	struct ch_error *err = ch_core_open(core_path, proc->opts.progress, proc->opts.progress_arg, &proc->core);
 	if (!err)
 		err = check_truncation(proc->core);
 	if (!err)

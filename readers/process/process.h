@@ -34,6 +34,8 @@ struct ch_process_options {
 	const char *exe;       /* interpreter binary to use instead of the recorded path */
 	const char *sysroot;   /* prefix for every recorded path */
 	const char *debug_dir; /* separate debug files (default /usr/lib/debug) */
+	ch_core_progress_fn progress; /* while a compressed or piped core is copied; may be NULL */
+	void *progress_arg;
 };
 
 enum ch_module_status {

@@ -885,6 +885,71 @@ def case_usage_missing_core(rn, d):
     rn.expect_usage(["info", "--json"], [r"CORE"])
 
 
+COMPRESSORS = (("zstd", ["zstd", "-q", "-c"]), ("lz4", ["lz4", "-q", "-c"]), ("xz", ["xz", "-c", "-T1"]),
+               ("gzip", ["gzip", "-c"]))
+
+
+def compressed_copies(rn, d, core):
+    """The core compressed by each tool: [(format, path)]; a missing tool
+    fails the case (scripts/install_deps.sh installs them)."""
+    out = []
+    for fmt, argv in COMPRESSORS:
+        if not shutil.which(argv[0]):
+            raise Failure("%s is not installed (scripts/install_deps.sh installs it)" % argv[0])
+        path = os.path.join(d, "core." + fmt)
+        with open(core, "rb") as src, open(path, "wb") as dst:
+            subprocess.run(argv, stdin=src, stdout=dst, check=True)
+        out.append((fmt, path))
+    return out
+
+
+@case
+def case_compressed_cores(rn, d):
+    """zstd, lz4, xz and gzip cores, a core on standard input (plain and
+    compressed) and /dev/stdin read exactly as the plain core."""
+    core = rn.need_core("gc")
+    want = rn.expect_ok(["types", "--json", core]).json()
+    for fmt, path in compressed_copies(rn, d, core):
+        got = rn.expect_ok(["types", "--json", path]).json()
+        if got != want:
+            raise Failure("types of the %s-compressed core differ from the plain core's" % fmt)
+    for label, path, arg in (("plain", core, "-"), ("zstd", os.path.join(d, "core.zstd"), "-"),
+                             ("gzip", os.path.join(d, "core.gzip"), "/dev/stdin")):
+        with open(path, "rb") as f:
+            p = subprocess.run([rn.coreheap, "types", "--json", arg], stdin=f, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=TIMEOUT)
+        if p.returncode != 0 or json.loads(p.stdout) != want:
+            raise Failure("types of the %s core on standard input (%s) differ or failed (exit %d): %s"
+                          % (label, arg, p.returncode, p.stderr.decode("utf-8", "replace")[:500]))
+
+
+@case
+def case_compressed_damaged(rn, d):
+    """A compressed core cut short or corrupted is one clear error (exit 3)
+    naming the format; an empty stream on standard input likewise."""
+    core = rn.need_core("abort")
+    for fmt, path in compressed_copies(rn, d, core):
+        with open(path, "rb") as f:
+            data = f.read()
+        cut = write(path + ".cut", data[:len(data) // 2])
+        rn.expect_error(["info", cut], EXIT_INPUT, [r"the %s stream ends early" % fmt])
+        bad = bytearray(data)
+        for i in range(64, min(len(bad), 4096), 7):
+            bad[i] ^= 0x5a
+        bad_path = write(path + ".bad", bytes(bad))
+        r = rn.run("info", bad_path)
+        if r.rc == EXIT_OK:
+            continue  # the flips landed where the format does not check: the core may still read
+        errors = [l for l in r.err_lines if l.startswith("coreheap: error: ")]
+        if r.rc != EXIT_INPUT or len(errors) != 1:
+            raise Failure("a corrupted %s core: expected exit 3 and one error line\n%s" % (fmt, r.describe()))
+    p = subprocess.run([rn.coreheap, "info", "-"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=TIMEOUT)
+    if p.returncode != EXIT_INPUT or b"standard input: empty file" not in p.stderr:
+        raise Failure("an empty standard input: expected exit 3 'standard input: empty file', got %d %s"
+                      % (p.returncode, p.stderr[:300]))
+
+
 @case
 def case_output_is_input(rn, d):
     """-o naming the core itself, a symlink to it or a hard link of it is
