@@ -1,8 +1,9 @@
 /* Struct layouts from DWARF, looked up by name on demand and cached.
  *
- * This file is the only place that talks to libdwarf: its API differs between
- * the 2021 releases Debian bookworm ships (20210528) and the 0.x series, and
- * the difference is contained in dwarf_types.c.
+ * The reader behind this header (readers/process/dwarf_*.c, map in
+ * dwarf_types.c) is the only code that talks to libdwarf: its API differs
+ * between the 2021 releases Debian bookworm ships (20210528) and the 0.x
+ * series, and the difference is contained in dwarf_die.c.
  *
  * Names: a type is found by struct/union tag or by typedef name ("PyObject",
  * "_PyRuntimeState", "_is", "PyInterpreterState"); typedefs and cv-qualifiers

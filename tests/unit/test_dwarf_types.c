@@ -1,4 +1,4 @@
-/* Unit test for readers/process/dwarf_types.c.
+/* Unit test for the DWARF reader (readers/process/dwarf_types.h, dwarf_*.c).
  *
  * The test reads its own executable's DWARF (/proc/self/exe) and checks every
  * answer against the compiler: offsetof()/sizeof() for members and types, and
