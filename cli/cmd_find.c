@@ -34,12 +34,14 @@ static int run_find(const struct ch_cli_command *cmd, int argc, char **argv)
 const struct ch_cli_command ch_cmd_find = {
 	.name = "find",
 	.summary = "The objects of one type, largest first (then by address).\n\n"
-		   "NAME is the type's name as `types` prints it: module.qualname, builtins bare\n"
-		   "(dict, list, mymod.Node, mymod.Outer.Inner). A name no object's type has gives\n"
-		   "an empty result (exit 0).\n\n"
+		   "NAME is the type's name as `types` prints it: module.qualname, builtins bare (dict, list,\n"
+		   "mymod.Node, mymod.Outer.Inner). Untracked objects are included. A name no object's type has is\n"
+		   "an empty result, said so in text, exit 0. A type whose MRO cannot be read is matched by its own\n"
+		   "name only, with a warning and a partial result.\n\n"
 		   "Options:\n"
 		   "  --type NAME          the type (required)\n"
-		   "  --subclasses         also instances of types with a type named NAME on their MRO\n"
+		   "  --subclasses         also the instances of every type with a type named NAME on its MRO (read\n"
+		   "                       from tp_mro, so mixins count)\n"
 		   "  --min-bytes N        only objects of at least N bytes (shallow size)\n"
 		   "  --limit N            show the first N objects (default 20, 0 for all)\n\n"
 		   "Examples:\n"

@@ -22,6 +22,15 @@ static int run_info(const struct ch_cli_command *cmd, int argc, char **argv)
 const struct ch_cli_command ch_cmd_info = {
 	.name = "info",
 	.summary = "Executable, Python version, threads and garbage-collector state of the dumped process.\n\n"
+		   "Reports the executable and the Python version (and how it was found), where _PyRuntime is, the\n"
+		   "OS threads of the core (which ones run Python, which received the fatal signal), and the\n"
+		   "collector's state of the main interpreter: enabled, debug flags, per-generation thresholds,\n"
+		   "counts and collection statistics, whether a collection was in progress, len(gc.garbage), the\n"
+		   "permanent (frozen) generation's size, and the long-lived totals.\n\n"
+		   "It also says where the struct layouts came from (the \"layouts:\" line: the DWARF file and how it\n"
+		   "was found, or \"built-in table 3.11.7\" and why DWARF was not used), how many fields\n"
+		   "_PyRuntime.debug_offsets confirmed (3.13+) and how many self-checks passed. Where debug info is\n"
+		   "looked for and what the layout sources are: docs/debug-info.md.\n\n"
 		   "Examples:\n"
 		   "  coreheap info core.1234\n"
 		   "  coreheap info --json core.1234 | jq .gc\n"

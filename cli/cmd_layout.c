@@ -32,7 +32,12 @@ static const char help[] =
 	"  --json              the layout as a JSON object instead of the table format (--format json)\n"
 	"  --exe, --sysroot, --debug-dir   accepted like every command's, unused: FILE is read as given\n"
 	"  -o, --output FILE   write to FILE instead of standard output\n"
-	"  -h, --help          this help\n";
+	"  -h, --help          this help\n\n"
+	"Examples:\n"
+	"  coreheap layout --dump ~/.pyenv/versions/3.12.1/lib/libpython3.12.so.1.0\n"
+	"  coreheap layout --dump /usr/lib/debug/.build-id/c5/61f3...debug --version 3.11.2\n"
+	"  coreheap layout --builtin 3.11.7\n"
+	"  coreheap layout --list\n";
 
 static int parse(const struct ch_cli_command *cmd, int argc, char **argv, struct layout_opts *o)
 {
@@ -256,11 +261,12 @@ const struct ch_cli_command ch_cmd_layout = {
 	.name = "layout",
 	.summary = "Developer: write the CPython layout table of an interpreter build from its DWARF.\n\n"
 		   "The output is the data format of the built-in tables (readers/cpython/layouts/), used when a\n"
-		   "core's interpreter has no debug info; scripts/gen_layouts.sh regenerates them all.\n\n"
-		   "Examples:\n"
-		   "  coreheap layout --dump ~/.pyenv/versions/3.12.1/lib/libpython3.12.so.1.0\n"
-		   "  coreheap layout --dump /usr/lib/debug/.build-id/c5/61f3...debug --version 3.11.2\n"
-		   "  coreheap layout --builtin 3.11.7\n",
+		   "core's interpreter has no debug info; scripts/gen_layouts.sh regenerates them all. FILE is an\n"
+		   "ELF file with DWARF (a libpython .so, a python executable, or a .debug file), not a core. The\n"
+		   "version comes from Py_Version in FILE (3.11+); 3.8-3.10 and .debug files (which keep no .rodata)\n"
+		   "need --version. --json gives the same as a JSON object; --builtin X.Y.Z prints a table compiled\n"
+		   "into coreheap and --list lists them. How the tables are made, picked and checked:\n"
+		   "docs/debug-info.md.\n",
 	.usage = "layout [--dump] FILE [--version X.Y.Z] [--json] [-o OUT] | layout --builtin X.Y.Z | layout --list",
 	.extras = 0,
 	.run = run_layout,

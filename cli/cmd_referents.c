@@ -193,11 +193,15 @@ static int run_referents(const struct ch_cli_command *cmd, int argc, char **argv
 const struct ch_cli_command ch_cmd_referents = {
 	.name = "referents",
 	.summary = "Developer command: the references one object holds and its full size.\n\n"
-		   "Each reference has a kind (field, index, dict_key, dict_value, attr, set_item,\n"
-		   "conservative) and whether CPython's tp_traverse visits it (what gc.get_referents\n"
-		   "returns).\n\n"
-		   "Several ADDRs: --json gives {\"runtime\", \"objects\": [{\"object\", \"referents\"}...]},\n"
-		   "an address that is not an object an entry with its \"error\" (exit 3).\n\n"
+		   "One line per reference, with its label (.attr, ['key'], [3], {item}, +0x18 (conservative)), its\n"
+		   "kind and whether the type's tp_traverse visits it (what gc.get_referents returns, and what the\n"
+		   "cycle replay of `cycles` uses). Kinds: field, index, dict_key, dict_value, attr, set_item,\n"
+		   "conservative, weak (a weakref's referent: it owns no reference). Types coreheap does not model\n"
+		   "(C extension types, a few stdlib ones) are scanned conservatively: every aligned word that points\n"
+		   "into writable memory is listed, never as traversed.\n\n"
+		   "An address that is not an object is a one-line error (exit 3). Several ADDRs share one opening\n"
+		   "of the core; with --json the document then lists each object, and an address that is not an\n"
+		   "object is an entry with its \"error\" (exit 3). The JSON shape: docs/json.md.\n\n"
 		   "Examples:\n"
 		   "  coreheap referents core.1234 0x7f0123456780\n"
 		   "  coreheap referents core.1234 0x7f0123456780 --json\n",

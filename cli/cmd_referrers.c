@@ -43,10 +43,13 @@ static int run_referrers(const struct ch_cli_command *cmd, int argc, char **argv
 const struct ch_cli_command ch_cmd_referrers = {
 	.name = "referrers",
 	.summary = "The objects that hold a reference to the object at ADDR (why is it alive?).\n\n"
-		   "Each line is one reference: the referrer's address and type, the reference's label\n"
-		   "(.attr, ['key'], [3], {item}, +0x18 (conservative)) and whether the referrer's\n"
-		   "tp_traverse visits it. References come from the whole-heap graph, so untracked\n"
-		   "containers (tuples, dicts the collector untracked) and frames are included.\n\n"
+		   "One line per reference: the referrer's address and type, the reference's label as the referrer\n"
+		   "sees it (.attr, ['key'], [3], {item}, +0x18 (conservative)) and whether the referrer's\n"
+		   "tp_traverse visits it. The references come from the whole-heap graph that `cycles` builds, so\n"
+		   "besides what gc.get_referrers would list they include referrers the collector does not track (a\n"
+		   "tuple or a dict it untracked) and frames. A referrer that holds the object twice (a list with it\n"
+		   "at two indexes, a dict with it as key and value) has a line per reference. An address that is\n"
+		   "not an object in the graph is a one-line error (exit 3).\n\n"
 		   "Options:\n"
 		   "  --limit N            show the first N references (default 20, 0 for all)\n\n"
 		   "Examples:\n"

@@ -56,10 +56,12 @@ static int run_snapshot(const struct ch_cli_command *cmd, int argc, char **argv)
 const struct ch_cli_command ch_cmd_snapshot = {
 	.name = "snapshot",
 	.summary = "A compact JSON digest of the heap for pipelines to store and `diff` to compare.\n\n"
-		   "Runtime, GC state, objects and bytes per type and generation, the unreachable garbage\n"
-		   "and its cycle shapes, and the 100 biggest retainers by type (as `top --by type`); no\n"
-		   "per-object data. One line of JSON with a \"schema\" version;\n"
-		   "types sorted by name, so snapshots of the same heap are byte-identical.\n\n"
+		   "The runtime, the collector's state, objects and bytes per type (and per generation), the\n"
+		   "unreachable garbage by type and its cycle shapes (at most the 1000 largest), and the 100 biggest\n"
+		   "retainers by type (as `top --by type`). No per-object data, so a snapshot is kilobytes (about\n"
+		   "100 bytes per type) whatever the number of objects. It is one line of JSON with a \"schema\"\n"
+		   "version, keys in a fixed order and types sorted by name, so two snapshots of the same core are\n"
+		   "byte-identical. The schema and its versioning: docs/snapshots.md.\n\n"
 		   "Examples:\n"
 		   "  coreheap snapshot core.1234 -o heap-1234.json\n"
 		   "  coreheap diff heap-1234.json core.5678\n",

@@ -58,9 +58,14 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 const struct ch_cli_command ch_cmd_summary = {
 	.name = "summary",
 	.summary = "One screen for triage: runtime, GC state, heap totals, top types, garbage, cycles, findings.\n\n"
+		   "Shows the runtime, the collector's state, heap totals by generation, the ten types with the most\n"
+		   "bytes, the unreachable garbage and its five largest cycle shapes, and the innermost frames of\n"
+		   "the thread that received the fatal signal. Findings in plain words where the state calls for\n"
+		   "them: the collector disabled while garbage accumulates, generation 0 more than ten times past\n"
+		   "its threshold, objects left in gc.garbage, a collection in progress at the time of the dump.\n\n"
 		   "Options:\n"
 		   "  --fail-if EXPR       exit 1 if EXPR holds, e.g. 'unreachable.bytes > 1MB' or\n"
-		   "                       'gc.enabled == false' (repeatable; README, Gating, lists the figures)\n\n"
+		   "                       'gc.enabled == false' (repeatable; any figure of the heap: docs/gating.md)\n\n"
 		   "Examples:\n"
 		   "  coreheap summary core.1234\n"
 		   "  coreheap summary core.1234 --json | jq .findings\n"

@@ -1,4 +1,4 @@
-/* Process exit codes, documented in README.md ("Exit codes"). */
+/* Process exit codes, documented in docs/bad-input.md ("Exit codes") and every --help. */
 #ifndef CH_EXIT_CODES_H
 #define CH_EXIT_CODES_H
 

@@ -10,16 +10,22 @@
 #include "exit_codes.h"
 
 static const char common_help[] =
-	"Common options:\n"
-	"  --json               machine-readable output (see README for the schema)\n"
+	"Common options (before or after CORE):\n"
+	"  --json               machine-readable output (= --format json; schema in docs/json.md)\n"
 	"  --format FMT         text (default), json, or ndjson where the command lists it\n"
-	"  --redact             show str/bytes contents only as their type and length\n"
+	"                       (ndjson: docs/gating.md)\n"
+	"  --redact             show str/bytes contents only as their type and length (docs/privacy.md)\n"
 	"  -o, --output FILE    write the report to FILE instead of standard output\n"
 	"  --exe PATH           interpreter binary to use instead of the path recorded in the core\n"
-	"  --sysroot DIR        prefix every file path recorded in the core with DIR\n"
-	"  --debug-dir DIR      where separate debug files live (default /usr/lib/debug)\n"
+	"  --sysroot DIR        prefix every file path recorded in the core with DIR (cores from another\n"
+	"                       machine)\n"
+	"  --debug-dir DIR      where separate debug files live (default /usr/lib/debug; looked up as\n"
+	"                       DIR/.build-id/xx/rest.debug, then by .gnu_debuglink; docs/debug-info.md)\n"
 	"  -q, --quiet          no progress line and no warnings on standard error\n"
-	"  -h, --help           this help\n";
+	"  -h, --help           this help\n\n"
+	"A progress line appears on standard error only when it is a terminal and the work takes more\n"
+	"than a second. Exit codes: 0 ok, 1 a --fail-if condition held, 2 usage, 3 unreadable input,\n"
+	"4 unsupported input, 5 partial result, 6 internal (docs/bad-input.md).\n";
 
 int ch_cli_usage_error(const struct ch_cli_command *cmd, const char *fmt, ...)
 {

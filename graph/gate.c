@@ -394,7 +394,7 @@ static int parse_ref(struct parser *p)
 	const struct figure *f = find_figure(name);
 	size_t end = p->toks[p->at - 1].pos + p->toks[p->at - 1].len;
 	if (!f) {
-		fail(p, first->pos, "unknown figure '%s' (README, Gating, lists the figures)", name);
+		fail(p, first->pos, "unknown figure '%s' (docs/gating.md lists the figures)", name);
 		return -1;
 	}
 	if (f->diff && p->g->scope != CH_GATE_DIFF) {

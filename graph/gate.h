@@ -15,7 +15,7 @@
  * '...' or "..." without escapes. Types are checked when parsing: numbers
  * compare with every operator, booleans and strings with == and != only, and
  * the whole expression must be a boolean. The figures (the table in gate.c,
- * documented in README "Gating") are those of one heap (summary, cycles)
+ * documented in docs/gating.md) are those of one heap (summary, cycles)
  * or, for diff, of the two sides (a., b.; unqualified means b, the later
  * heap) and the changes between them (growth(...), *_delta, types.new...).
  * Everything wrong with an expression is found by ch_gate_parse, before any

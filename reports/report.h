@@ -1,6 +1,6 @@
 /* Rendering of analysis results as text tables and as JSON (jansson).
  * Nothing here computes: every number comes from readers/ or graph/. The
- * JSON shapes are the contract documented in README.md; extend, never break. */
+ * JSON shapes are the contract documented in docs/json.md; extend, never break. */
 #ifndef CH_REPORT_H
 #define CH_REPORT_H
 
@@ -92,7 +92,7 @@ json_t *ch_report_anomalies_json(const struct ch_python *py, const struct ch_ana
 				 const struct ch_anomalies *an, size_t limit);
 void ch_report_anomalies_text(FILE *out, const struct ch_python *py, const struct ch_analysis *a, const struct ch_roots *r,
 			      const struct ch_anomalies *an, size_t limit);
-/* snapshot: the digest of a heap (graph/heap_digest.h), schema in README. */
+/* snapshot: the digest of a heap (graph/heap_digest.h), schema in docs/snapshots.md. */
 struct ch_heap_digest;
 struct ch_digest_group;
 json_t *ch_report_snapshot_json(const struct ch_python *py, const struct ch_heap_digest *d);

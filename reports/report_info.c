@@ -37,7 +37,7 @@ json_t *ch_report_gc_json(const struct ch_gc_state *g, uint64_t frozen)
 	return o;
 }
 
-/* Where the layout came from and how it was checked (README: info). */
+/* Where the layout came from and how it was checked (docs/json.md, `info --json`). */
 static json_t *layout_json(const struct ch_python *py)
 {
 	const struct ch_py_layout *l = &py->layout;

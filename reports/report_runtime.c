@@ -21,7 +21,9 @@ json_t *ch_report_runtime_json(const struct ch_python *py)
 	json_object_set_new(r, "runtime_address", hex(py->runtime));
 	json_object_set_new(r, "main_interpreter", hex(py->main_interp));
 	json_object_set_new(r, "layout_source", json_string(py->layout.source ? py->layout.source : ""));
-	json_object_set_new(r, "layout_method", json_string(ch_debug_method_name(py->dwarf_method)));
+	/* How the DWARF file was found; a built-in table has none (null). */
+	json_object_set_new(r, "layout_method",
+			    py->layout.builtin ? json_null() : json_string(ch_debug_method_name(py->dwarf_method)));
 	json_object_set_new(r, "pid", py->proc->core->have_psinfo ? json_integer(py->proc->core->pid) : json_null());
 	json_object_set_new(r, "signal", json_integer(py->proc->core->signo));
 	return r;

@@ -1,5 +1,5 @@
 /* Snapshot files: the JSON document `coreheap snapshot` writes (the heap's
- * digest, graph/heap_digest.h; schema in README "Snapshots"), read back so
+ * digest, graph/heap_digest.h; schema in docs/snapshots.md), read back so
  * that `diff` can compare it with a core or another snapshot. A snapshot
  * is input like a core: every field is checked, and a malformed one is a
  * one-line error naming it. Keys a reader does not know are ignored, so
