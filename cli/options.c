@@ -15,7 +15,8 @@ static const char common_help[] =
 	"  --format FMT         text (default), json, or ndjson where the command lists it\n"
 	"                       (ndjson: docs/gating.md)\n"
 	"  --redact             show str/bytes contents only as their type and length (docs/privacy.md)\n"
-	"  -o, --output FILE    write the report to FILE instead of standard output\n"
+	"  -o, --output FILE    write the report to FILE instead of standard output (never over an input;\n"
+	"                       FILE changes only when the report is complete)\n"
 	"  --exe PATH           interpreter binary to use instead of the path recorded in the core\n"
 	"  --sysroot DIR        prefix every file path recorded in the core with DIR (cores from another\n"
 	"                       machine)\n"
@@ -23,6 +24,8 @@ static const char common_help[] =
 	"                       DIR/.build-id/xx/rest.debug, then by .gnu_debuglink; docs/debug-info.md)\n"
 	"  -q, --quiet          no progress line and no warnings on standard error\n"
 	"  -h, --help           this help\n\n"
+	"CORE may be compressed (zstd, as systemd-coredump stores it, lz4, xz or gzip) or '-' for\n"
+	"standard input; either is decompressed or copied once into a temporary file ($TMPDIR).\n"
 	"A progress line appears on standard error only when it is a terminal and the work takes more\n"
 	"than a second. Exit codes: 0 ok, 1 a --fail-if condition held, 2 usage, 3 unreadable input,\n"
 	"4 unsupported input, 5 partial result, 6 internal (docs/bad-input.md).\n";
