@@ -499,8 +499,14 @@ static struct ch_error *visit_managed(struct ch_refs_ctx *c, uint64_t obj, uint6
 			if ((err = ch_as_read(as, values + (uint64_t)l->v[CH_PY_DV_CAPACITY], &hdr[0], 1)) ||
 			    (err = ch_as_read(as, values + (uint64_t)l->v[CH_PY_DV_VALID], &hdr[1], 1)))
 				return err;
-			if (hdr[1])
+			if (hdr[1]) {
+				/* A materialized dict over valid inline values
+				 * (dict->ma_values == the values): the instance
+				 * owns it but subtype_traverse visits the values,
+				 * not the dict (before gh-130327). */
+				ch_refs_emit(c, w, CH_REF_FIELD, false, 0, 0, "__dict__");
 				return ch_refs_values(c, keys, values, hdr[0]);
+			}
 		}
 		ch_refs_emit(c, w, CH_REF_FIELD, true, 0, 0, "__dict__");
 		return NULL;
