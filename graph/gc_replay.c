@@ -1,11 +1,24 @@
 #include "gc_replay.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 static inline bool collectable(const struct ch_object_table *o, uint32_t i)
 {
 	return o->gen[i] <= 2;
+}
+
+/* gc_refs of a collected object after one more internal reference is
+ * subtracted. A refcount read from a core may be anything (a corrupted
+ * ob_refcnt near INT64_MIN, a negative one); the replay only asks whether
+ * gc_refs stays > 0, and a value already at INT64_MIN is <= 0 whatever is
+ * subtracted, so the decrement saturates there instead of overflowing.
+ * Nothing is ever added (the count starts at the refcount and only goes
+ * down, at most once per edge), so no upper bound is needed. */
+static inline int64_t refs_minus_one(int64_t v)
+{
+	return v == INT64_MIN ? v : v - 1;
 }
 
 struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, const struct ch_heap *heap, const struct ch_edges *e)
@@ -29,7 +42,7 @@ struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, const struct ch_heap *
 			continue;
 		for (uint32_t k = e->offsets[i]; k < e->offsets[i + 1]; k++)
 			if (ch_label_traversed(e->labels[k]) && collectable(o, e->targets[k]))
-				refs[e->targets[k]]--;
+				refs[e->targets[k]] = refs_minus_one(refs[e->targets[k]]);
 	}
 	/* Breadth-first from the externally referenced objects; queue holds each
 	 * object at most once (state is set when it is queued). */

@@ -83,8 +83,12 @@ static void c_address_text(struct ch_python *py, uint64_t at, char *buf, size_t 
 	const char *base = strrchr(mod->path, '/');
 	base = base ? base + 1 : mod->path;
 	uint64_t off;
-	const char *sym = mod->elf ? ch_elf_symbol_at(mod->elf, at - mod->bias, &off) : NULL;
-	if (sym)
+	char sym[256];
+	/* A stripped runtime keeps its static symbols in the debug file. */
+	bool named = (mod->elf && ch_elf_symbol_at(mod->elf, at - mod->bias, sym, sizeof(sym), &off)) ||
+		     (mod == py->module && py->debug_elf &&
+		      ch_elf_symbol_at(py->debug_elf, at - mod->bias, sym, sizeof(sym), &off));
+	if (named)
 		snprintf(buf, n, "%s %s+0x%" PRIx64, base, sym, off);
 	else
 		snprintf(buf, n, "%s+0x%" PRIx64, base, at - mod->start);

@@ -81,7 +81,8 @@ void ch_roots_scan_memory(struct ch_roots *r, const struct ch_analysis *a);
 bool ch_label_owns(uint32_t label);
 
 /* True when the edge certainly accounts for one count of the target's
- * refcount: not weak, not conservative, not a split table's shared key. */
+ * refcount: not weak, not conservative, not a split table's shared key,
+ * not a dict's view of an instance's inline value. */
 bool ch_label_counts(uint32_t label);
 
 /* "sys.modules['app']", "thread 4242 'MainThread' frame 0 main (app.py:12) local 'x'",

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "readers/cpython/py_attr.h"
 #include "readers/cpython/py_refs_internal.h"
 #include "readers/cpython/py_str.h"
 #include "readers/cpython/py_types.h"
@@ -160,6 +161,44 @@ static void cache_free(struct ch_py_refs_cache *c)
 	free(c);
 }
 
+/* Without a symbol for subtype_traverse (a stripped executable and no
+ * debug file; it is a static function, never exported): the tp_traverse
+ * type_new gave the class statements of the import system's bootstrap,
+ * which every interpreter runs (Lib/importlib/_bootstrap.py, 3.8-3.15).
+ * Taken only when two of its classes are heap types with GC that agree
+ * and the value is no known type's traverse; otherwise it stays unknown
+ * and classify() falls back as before. */
+static void learn_subtype_traverse(struct ch_python *py, struct ch_py_refs_cache *c)
+{
+	static const char *const classes[] = {"ModuleSpec", "BuiltinImporter"};
+	uint64_t mod, found = 0;
+	struct ch_error *err = ch_py_module(py, "_frozen_importlib", &mod);
+	for (size_t i = 0; !err && i < sizeof(classes) / sizeof(classes[0]); i++) {
+		uint64_t type, meta = 0, flags = 0, tr = 0;
+		err = ch_py_getattr(py, mod, classes[i], &type);
+		if (!err)
+			err = ch_as_read_u64(&py->proc->as, type + (uint64_t)ch_py_off(py, CH_PY_OB_TYPE), &meta);
+		if (!err)
+			err = ch_py_read_u64(py, type, CH_PY_TP_FLAGS, &flags);
+		if (!err)
+			err = ch_py_read_u64(py, type, CH_PY_TP_TRAVERSE, &tr);
+		if (err)
+			break;
+		const uint64_t need = CH_TPFLAGS_HEAPTYPE | CH_TPFLAGS_HAVE_GC;
+		if (meta != ch_python_symbol(py, "PyType_Type") || (flags & need) != need || !tr || (found && tr != found))
+			return;
+		found = tr;
+	}
+	if (err) {
+		ch_error_free(err);
+		return;
+	}
+	for (size_t i = 0; i < c->nknown; i++)
+		if (c->known[i].traverse == found)
+			return;
+	c->subtype_traverse = found;
+}
+
 struct ch_error *ch_refs_cache_get(struct ch_python *py, struct ch_py_refs_cache **out)
 {
 	if (!py->refs) {
@@ -173,6 +212,9 @@ struct ch_error *ch_refs_cache_get(struct ch_python *py, struct ch_py_refs_cache
 		}
 		py->refs = c;
 		py->refs_free = cache_free;
+		/* after py->refs is set: reading the module re-enters here */
+		if (!c->subtype_traverse && ch_py_has(&py->layout, CH_PY_TP_TRAVERSE))
+			learn_subtype_traverse(py, c);
 	}
 	*out = py->refs;
 	return NULL;
@@ -460,8 +502,14 @@ static struct ch_error *visit_managed(struct ch_refs_ctx *c, uint64_t obj, uint6
 			if ((err = ch_as_read(as, values + (uint64_t)l->v[CH_PY_DV_CAPACITY], &hdr[0], 1)) ||
 			    (err = ch_as_read(as, values + (uint64_t)l->v[CH_PY_DV_VALID], &hdr[1], 1)))
 				return err;
-			if (hdr[1])
+			if (hdr[1]) {
+				/* A materialized dict over valid inline values
+				 * (dict->ma_values == the values): the instance
+				 * owns it but subtype_traverse visits the values,
+				 * not the dict (before gh-130327). */
+				ch_refs_emit(c, w, CH_REF_FIELD, false, 0, 0, "__dict__");
 				return ch_refs_values(c, keys, values, hdr[0]);
+			}
 		}
 		ch_refs_emit(c, w, CH_REF_FIELD, true, 0, 0, "__dict__");
 		return NULL;
@@ -557,6 +605,15 @@ struct ch_error *ch_py_refs_visit(struct ch_python *py, uint64_t addr, uint32_t 
 			if (ty->itemsize && (err = ch_py_read_u64(py, addr, CH_PY_VAR_SIZE, (uint64_t *)&ob_size)))
 				return err;
 			size = ch_py_type_object_size(ty, ob_size) - ty->presize;
+			/* A heap type's instances hold a reference to it (3.8+),
+			 * which its tp_traverse visits from 3.9: a word of the
+			 * header, so the scan below does not see it. */
+			if (ty->flags & CH_TPFLAGS_HEAPTYPE) {
+				struct ch_ref ref = {taddr, CH_REF_CONSERVATIVE, false, (uint64_t)ch_py_off(py, CH_PY_OB_TYPE), 0, NULL,
+						      false};
+				if (fn(arg, &ref))
+					return NULL;
+			}
 		}
 		return ch_refs_conservative(&c, addr + (uint64_t)ch_py_off(py, CH_PY_SIZEOF_OBJECT), addr + size, addr);
 	}

@@ -38,7 +38,10 @@ struct ch_ref {
 	uint64_t key;        /* CH_REF_DICT_VALUE, CH_REF_ATTR (0 when name is set) */
 	const char *name;    /* CH_REF_FIELD, CH_REF_ATTR, CH_REF_WEAK: static string, or NULL */
 	bool shared;         /* CH_REF_DICT_KEY of a split table: the key's count belongs to the shared keys
-				object (one per class), not to this dict */
+				object (one per class), not to this dict. CH_REF_DICT_VALUE: the value sits in
+				an instance's inline values (3.13+, values->embedded) that the dict only points
+				at; its one count belongs to the instance, which reports it itself. Such a
+				value is shared exactly when it is not traversed (readers/cpython/py_refs_containers.c) */
 };
 
 /* Return 0 to continue, non-zero to stop (returned through *stopped). */

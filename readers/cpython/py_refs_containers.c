@@ -101,15 +101,18 @@ static struct ch_error *dict_part(struct ch_refs_ctx *c, uint64_t obj, bool keys
 	bool general = v.general;
 	if (!ch_py_has(&py->layout, CH_PY_DK_LOG2_SIZE) && (err = general_legacy(c, &v, &general)))
 		return err;
-	struct ch_address_space *as = &py->proc->as;
 	/* 3.13: values embedded in an instance (its inline values) are visited
-	 * by the instance's traverse, not by the dict's (until 3.13.13). */
+	 * by the instance's traverse, not by the dict's (until 3.13.13), and
+	 * counted by the instance (dict_dealloc releases values only when
+	 * values->embedded is 0): reported here as shared, not counted twice.
+	 * From 3.13.13 the instance reports the dict instead of its values,
+	 * so the dict's visit is their one counted reference. */
 	bool values_traversed = true;
-	if (v.values_obj && ch_py_has(&py->layout, CH_PY_DV_EMBEDDED) && !ch_refs_materialized_dict_traversed(py)) {
-		uint8_t embedded;
-		if ((err = ch_as_read(as, v.values_obj + (uint64_t)ch_py_off(py, CH_PY_DV_EMBEDDED), &embedded, 1)))
+	if (!ch_refs_materialized_dict_traversed(py)) {
+		bool embedded;
+		if ((err = ch_py_dict_values_embedded(py, &v, &embedded)))
 			return err;
-		values_traversed = embedded == 0;
+		values_traversed = !embedded;
 	}
 	for (uint64_t i = 0; i < v.nentries && !c->stopped; i++) {
 		uint64_t key, value;
@@ -119,7 +122,8 @@ static struct ch_error *dict_part(struct ch_refs_ctx *c, uint64_t obj, bool keys
 			continue;
 		struct ch_ref kr = {key, CH_REF_DICT_KEY, general || keys_visited, i, 0, NULL, v.values != 0};
 		ch_refs_emit_ref(c, &kr);
-		ch_refs_emit(c, value, CH_REF_DICT_VALUE, values_traversed, i, key, NULL);
+		struct ch_ref vr = {value, CH_REF_DICT_VALUE, values_traversed, i, key, NULL, !values_traversed};
+		ch_refs_emit_ref(c, &vr);
 	}
 	return NULL;
 }

@@ -121,6 +121,7 @@ struct attr_refs {
 	struct { uint64_t target, key, offset; bool slot; } v[CH_SHOW_ATTRS];
 	size_t n;
 	uint64_t total;   /* all attributes outside a __dict__ object */
+	uint64_t values;  /* of them, managed values (not __slots__) */
 	uint64_t dict;    /* the __dict__ object, or 0 */
 };
 
@@ -142,6 +143,7 @@ static int collect_attr(void *arg, const struct ch_ref *r)
 		a->n++;
 	}
 	a->total++;
+	a->values += !(r->name && strcmp(r->name, "__slots__") == 0);
 	return 0;
 }
 
@@ -170,9 +172,16 @@ static void show_instance(struct ch_show_ctx *c, uint32_t node, uint64_t addr, u
 	if (a.dict) {
 		uint64_t used = 0;
 		struct ch_py_dict_view v;
+		bool same = false;
 		err = ch_py_read_u64(py, a.dict, CH_PY_DICT_USED, &used);
 		if (!err)
 			err = ch_py_dict_view(py, a.dict, &v);
+		/* 3.13: a __dict__ made over the inline values already shown
+		 * holds those same values: shown once. */
+		if (!err && a.values)
+			err = ch_py_dict_values_embedded(py, &v, &same);
+		if (same)
+			used = v.nentries = 0;
 		if (!err)
 			total += used;
 		for (uint64_t i = 0; !err && i < v.nentries && shown < CH_SHOW_ATTRS && !c->err; i++) {

@@ -229,6 +229,17 @@ struct ch_error *ch_py_dict_keys_view(struct ch_python *py, uint64_t keys, uint6
 	return NULL;
 }
 
+struct ch_error *ch_py_dict_values_embedded(struct ch_python *py, const struct ch_py_dict_view *v, bool *embedded)
+{
+	*embedded = false;
+	if (!v->values_obj || !ch_py_has(&py->layout, CH_PY_DV_EMBEDDED))
+		return NULL;
+	uint8_t b;
+	struct ch_error *err = ch_as_read(&py->proc->as, v->values_obj + (uint64_t)ch_py_off(py, CH_PY_DV_EMBEDDED), &b, 1);
+	*embedded = !err && b != 0;
+	return err;
+}
+
 struct ch_error *ch_py_dict_entry(struct ch_python *py, const struct ch_py_dict_view *v, uint64_t i, uint64_t *key,
 				  uint64_t *value)
 {

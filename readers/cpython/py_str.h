@@ -64,6 +64,11 @@ struct ch_error *ch_py_dict_view(struct ch_python *py, uint64_t addr, struct ch_
  * array stored with it (ma_values / an instance's values, or 0). */
 struct ch_error *ch_py_dict_keys_view(struct ch_python *py, uint64_t keys, uint64_t values, struct ch_py_dict_view *v);
 
+/* 3.13+: whether the view's split values are an instance's inline values
+ * (PyDictValues.embedded: a __dict__ materialized over them, which the
+ * instance owns and the dict only points at). False before 3.13. */
+struct ch_error *ch_py_dict_values_embedded(struct ch_python *py, const struct ch_py_dict_view *v, bool *embedded);
+
 /* Key and value of entry i of a view (the value from the split values
  * array when there is one). Either may be 0 (a deleted or empty entry). */
 struct ch_error *ch_py_dict_entry(struct ch_python *py, const struct ch_py_dict_view *v, uint64_t i, uint64_t *key,

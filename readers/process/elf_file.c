@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "readers/base/bytes.h"
+#include "readers/process/symbol_name.h"
 
 #define PAGE_SIZE_ASSUMED 4096
 
@@ -183,24 +184,48 @@ void ch_elf_close(struct ch_elf_file *ef)
 }
 
 /* A symbol search: by name (name != NULL), else the data or function
- * symbol whose [value, value + size) holds addr. */
+ * symbols whose [value, value + size) holds addr. Candidates are ranked by
+ * the rule of readers/process/symbol_name.h: an exact name ends the
+ * search; renames (by name) and covering symbols (by address) of lower
+ * rank are remembered while it goes on. */
 struct sym_query {
 	const char *name;
+	size_t name_len;
 	uint64_t addr;
-	GElf_Sym found;
-	const char *found_name;
+	bool found;
+	GElf_Sym sym;
+	const char *sym_name;
+	enum ch_symbol_variant rank; /* of the remembered candidate */
+	size_t renames;              /* by name: renames at distinct addresses */
+	const char *other_name;      /* by name: a second one of them */
 };
 
-static bool sym_matches(const struct sym_query *q, const GElf_Sym *sym, const char *s)
+/* Whether sym (named s) answers the query, and at which rank. */
+static bool sym_candidate(const struct sym_query *q, const GElf_Sym *sym, const char *s,
+			  enum ch_symbol_variant *rank)
 {
-	if (q->name)
-		return s && strcmp(s, q->name) == 0;
+	if (!s || !*s)
+		return false;
+	if (q->name) {
+		if (strncmp(s, q->name, q->name_len) != 0)
+			return false;
+		if (!s[q->name_len]) {
+			*rank = CH_SYMBOL_EXACT;
+			return true;
+		}
+		size_t base = ch_symbol_base_len(s, rank);
+		return base == q->name_len && *rank != CH_SYMBOL_PART;
+	}
 	int type = GELF_ST_TYPE(sym->st_info);
-	return s && *s && (type == STT_OBJECT || type == STT_FUNC || type == STT_TLS) && q->addr >= sym->st_value &&
-	       q->addr - sym->st_value < (sym->st_size ? sym->st_size : 1);
+	if (!((type == STT_OBJECT || type == STT_FUNC || type == STT_TLS) && q->addr >= sym->st_value &&
+	      q->addr - sym->st_value < (sym->st_size ? sym->st_size : 1)))
+		return false;
+	ch_symbol_base_len(s, rank);
+	return true;
 }
 
-static bool find_in_symtab(Elf *elf, Elf_Scn *scn, struct sym_query *q)
+/* Returns true when the search is over (an exact match). */
+static bool scan_symtab(Elf *elf, Elf_Scn *scn, struct sym_query *q)
 {
 	GElf_Shdr sh;
 	if (!gelf_getshdr(scn, &sh) || sh.sh_entsize == 0)
@@ -216,11 +241,27 @@ static bool find_in_symtab(Elf *elf, Elf_Scn *scn, struct sym_query *q)
 		if (sym.st_shndx == SHN_UNDEF)
 			continue;
 		const char *s = elf_strptr(elf, sh.sh_link, sym.st_name);
-		if (sym_matches(q, &sym, s)) {
-			q->found = sym;
-			q->found_name = s;
-			return true;
+		enum ch_symbol_variant rank;
+		if (!sym_candidate(q, &sym, s, &rank))
+			continue;
+		if (q->name && rank == CH_SYMBOL_RENAMED && q->found) {
+			/* the same rename seen twice (.dynsym and .symtab), or
+			 * two static objects of that name */
+			if (sym.st_value != q->sym.st_value) {
+				q->renames++;
+				q->other_name = s;
+			}
+			continue;
 		}
+		if (!q->found || rank < q->rank) {
+			q->found = true;
+			q->sym = sym;
+			q->sym_name = s;
+			q->rank = rank;
+			q->renames = rank == CH_SYMBOL_RENAMED;
+		}
+		if (rank == CH_SYMBOL_EXACT)
+			return true;
 	}
 	return false;
 }
@@ -233,31 +274,35 @@ static bool find_symbol(struct ch_elf_file *ef, struct sym_query *q)
 		Elf_Scn *scn = NULL;
 		while ((scn = elf_nextscn(elf, scn))) {
 			GElf_Shdr sh;
-			if (gelf_getshdr(scn, &sh) && sh.sh_type == kinds[k] && find_in_symtab(elf, scn, q))
+			if (gelf_getshdr(scn, &sh) && sh.sh_type == kinds[k] && scan_symtab(elf, scn, q))
 				return true;
 		}
 	}
-	return false;
+	return q->found;
 }
 
 struct ch_error *ch_elf_symbol(struct ch_elf_file *ef, const char *name, uint64_t *value, uint64_t *size)
 {
-	struct sym_query q = {.name = name};
+	struct sym_query q = {.name = name, .name_len = strlen(name)};
 	if (!find_symbol(ef, &q))
 		return ch_error_new(CH_ERR_NOT_FOUND, "%s: no symbol %s", ef->path, name);
-	*value = q.found.st_value;
+	if (q.rank == CH_SYMBOL_RENAMED && q.renames > 1)
+		return ch_error_new(CH_ERR_NOT_FOUND, "%s: no symbol %s, and %zu local ones of that name (%s, %s, ...)",
+				    ef->path, name, q.renames, q.sym_name, q.other_name);
+	*value = q.sym.st_value;
 	if (size)
-		*size = q.found.st_size;
+		*size = q.sym.st_size;
 	return NULL;
 }
 
-const char *ch_elf_symbol_at(struct ch_elf_file *ef, uint64_t vaddr, uint64_t *offset)
+bool ch_elf_symbol_at(struct ch_elf_file *ef, uint64_t vaddr, char *name, size_t n, uint64_t *offset)
 {
 	struct sym_query q = {.addr = vaddr};
 	if (!find_symbol(ef, &q))
-		return NULL;
-	*offset = vaddr - q.found.st_value;
-	return q.found_name;
+		return false;
+	*offset = vaddr - q.sym.st_value;
+	ch_symbol_display_name(q.sym_name, name, n);
+	return true;
 }
 
 struct ch_error *ch_elf_section(struct ch_elf_file *ef, const char *name, uint64_t *addr, uint64_t *size,

@@ -37,13 +37,17 @@ struct ch_error *ch_elf_open(const char *path, struct ch_elf_file **out);
 void ch_elf_close(struct ch_elf_file *ef);
 
 /* Value and size of a defined symbol, searched in .dynsym then .symtab.
- * The value is the link-time address (add the load bias). */
+ * The value is the link-time address (add the load bias). Without the
+ * exact name, a compiler rename of it (name.lto_priv.0) is the symbol;
+ * never a .cold/.part/.isra/.constprop part, and not when two renames of
+ * that name are different objects (readers/process/symbol_name.h). */
 struct ch_error *ch_elf_symbol(struct ch_elf_file *ef, const char *name, uint64_t *value, uint64_t *size);
 
 /* Name of the data or function symbol covering link-time address vaddr
- * (its offset into it in *offset), or NULL. A linear search: for labels,
- * not for loops over the heap. */
-const char *ch_elf_symbol_at(struct ch_elf_file *ef, uint64_t vaddr, uint64_t *offset);
+ * into name (n bytes; renames dropped, part suffixes kept, as
+ * symbol_name.h says), its offset into it in *offset; false if none. A
+ * linear search: for labels, not for loops over the heap. */
+bool ch_elf_symbol_at(struct ch_elf_file *ef, uint64_t vaddr, char *name, size_t n, uint64_t *offset);
 
 /* A section's link-time address, size and file bytes (bytes NULL for NOBITS). */
 struct ch_error *ch_elf_section(struct ch_elf_file *ef, const char *name, uint64_t *addr, uint64_t *size,

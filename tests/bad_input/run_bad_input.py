@@ -847,6 +847,31 @@ def case_dangling_list_item(rn, d):
     rn.expect_sane(p)
 
 
+@case
+def case_corrupt_refcount(rn, d):
+    # ob_refcnt of two tracked lists (each held by the `objs` list, so the
+    # gc.collect() replay subtracts one internal reference from each) set to
+    # INT64_MIN and INT64_MAX: the replay's arithmetic must stay defined (the
+    # ASan+UBSan build turns an overflow into a failure here), and as both
+    # lists are reached from the live `objs`, nothing becomes garbage.
+    core, ids, c = gc_fixture(rn)
+    p = core
+    for k, value in ((3, 1 << 63), (5, (1 << 63) - 1)):
+        off = c.file_offset(ids["objs"][k])  # ob_refcnt, the first word
+        if off is None:
+            raise Failure("object 0x%x is not in the core file" % ids["objs"][k])
+        p = patch_u64(p, os.path.join(d, "damaged%d.core" % k), off, value)
+    want = rn.run("cycles", "--json", core)
+    got = rn.run("cycles", "--json", p)
+    for r in (want, got):
+        if r.rc != EXIT_OK:
+            raise Failure("cycles should finish with 0\n%s" % r.describe())
+    u_want, u_got = want.json()["unreachable"], got.json()["unreachable"]
+    if u_got != u_want:
+        raise Failure("corrupted refcounts of reachable lists changed the garbage: %r -> %r" % (u_want, u_got))
+    rn.expect_sane(p)
+
+
 # h. usage --------------------------------------------------------------------
 
 @case
