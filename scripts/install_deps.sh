@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Installs what coreheap needs to build and test on Debian bookworm.
 # Idempotent; quiet unless something is missing. (gdb: some tests use it as
-# an oracle to locate addresses in fixture cores; coreheap never runs it.)
+# an oracle to locate addresses in fixture cores; coreheap never runs it.
+# The package tests (ctest -L package): dpkg-dev for dpkg-shlibdeps, which
+# computes the .deb's Depends, and file, which CPack runs to find the ELF
+# files to give it; man-db and groff-base render the man page; zsh runs the
+# zsh completion.)
 set -euo pipefail
-pkgs=(cmake gcc make pkg-config libelf-dev libdwarf-dev libjansson-dev libzstd-dev zlib1g-dev python3 gdb)
+pkgs=(cmake gcc make pkg-config libelf-dev libdwarf-dev libjansson-dev libzstd-dev zlib1g-dev python3 gdb
+      dpkg-dev file man-db groff-base zsh)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
