@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ch_git_describe.h" /* generated: CH_GIT_DESCRIBE, cmake/git_describe.cmake */
 #include "commands.h"
 #include "exit_codes.h"
 
@@ -49,7 +50,11 @@ int main(int argc, char **argv)
 		return CH_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("coreheap %s\n", CH_VERSION);
+		/* "coreheap X.Y.Z" first, then the build's git description if any. */
+		if (CH_GIT_DESCRIBE[0])
+			printf("coreheap %s (git %s)\n", CH_VERSION, CH_GIT_DESCRIBE);
+		else
+			printf("coreheap %s\n", CH_VERSION);
 		return CH_EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

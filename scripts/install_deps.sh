@@ -2,9 +2,14 @@
 # Installs what coreheap needs to build and test on Debian bookworm.
 # Idempotent; quiet unless something is missing. (gdb: some tests use it as
 # an oracle to locate addresses in fixture cores; coreheap never runs it.
-# zstd, lz4, xz-utils, gzip: the bad-input tests compress cores with them.)
+# zstd, lz4, xz-utils, gzip: the bad-input tests compress cores with them.
+# The package tests (ctest -L package): dpkg-dev for dpkg-shlibdeps, which
+# computes the .deb's Depends, and file, which CPack runs to find the ELF
+# files to give it; man-db and groff-base render the man page; zsh runs the
+# zsh completion.)
 set -euo pipefail
-pkgs=(cmake gcc make pkg-config libelf-dev libdwarf-dev libjansson-dev libzstd-dev zlib1g-dev liblz4-dev liblzma-dev python3 gdb zstd lz4 xz-utils gzip)
+pkgs=(cmake gcc make pkg-config libelf-dev libdwarf-dev libjansson-dev libzstd-dev zlib1g-dev liblz4-dev liblzma-dev
+      python3 gdb zstd lz4 xz-utils gzip dpkg-dev file man-db groff-base zsh)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
