@@ -23,7 +23,7 @@ class GenError(Exception):
     pass
 
 
-SECTION_RE = re.compile(r"^([A-Z][A-Za-z /-]{0,40}):$")
+SECTION_RE = re.compile(r"^([A-Z][A-Za-z /()-]{0,60}):$")
 OPTION_RE = re.compile(r"^( +)(-\S.*?)(?: {2,}(\S.*))?$")
 OPT_PART_RE = re.compile(r"^(--?[A-Za-z0-9][\w-]*)(?:[ =](\S+))?$")
 

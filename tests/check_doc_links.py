@@ -7,10 +7,6 @@ that page as GitHub makes it (lowercase; punctuation other than - and _
 dropped; spaces become -; a repeated heading gets -1, -2, ...). Links inside
 code spans and fenced code blocks are not links.
 
-PENDING lists the files that other changes of the same issue add (the design
-notes, the generated command reference, the license and the changelog): a
-link to one of them passes while it is missing, with a note; once the file
-exists the link is checked like any other.
 
 Usage: check_doc_links.py REPO_ROOT   (exit 0: all links resolve; 1: not)
 """
@@ -18,7 +14,6 @@ import pathlib
 import re
 import sys
 
-PENDING = {"docs/design.md", "docs/commands.md", "LICENSE", "CHANGELOG.md"}
 
 FENCE = re.compile(r"^\s*(```|~~~)")
 CODE_SPAN = re.compile(r"(`+)(.+?)\1")
@@ -97,9 +92,6 @@ def main():
             except ValueError:  # outside the repository
                 rel = str(dest)
             if not dest.exists():
-                if rel in PENDING:
-                    print("note: %s: %s is added by another change of this issue" % (where, rel))
-                    continue
                 print("%s: no such file" % where)
                 bad += 1
                 continue
