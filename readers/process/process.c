@@ -169,7 +169,7 @@ static struct ch_error *build_address_space(struct ch_process *proc)
 	for (size_t i = 0; i < core->nsegments; i++) {
 		const struct ch_core_segment *s = &core->segments[i];
 		if (s->present < s->filesz) {
-			err = ch_as_add(as, s->vaddr + s->present, s->vaddr + s->filesz, NULL, CH_AS_NONE,
+			err = ch_as_add(as, s->vaddr + s->present, s->vaddr + s->filesz, NULL, CH_AS_LOST,
 					(s->flags & PF_W) != 0);
 			if (err)
 				return err;
@@ -213,29 +213,6 @@ static struct ch_error *build_address_space(struct ch_process *proc)
 	return NULL;
 }
 
-/* A core cut before any of the memory it holds (inside the notes, which
- * the kernel writes first) has nothing to analyse: say so rather than let
- * later steps report a missing runtime or a missing libpython. */
-static struct ch_error *check_truncation(const struct ch_core_file *core)
-{
-	if (!core->truncated)
-		return NULL;
-	uint64_t dumped = 0, present = 0, end = 0;
-	for (size_t i = 0; i < core->nsegments; i++) {
-		const struct ch_core_segment *s = &core->segments[i];
-		dumped += s->filesz;
-		present += s->present;
-		if (s->filesz && s->offset + s->filesz > end)
-			end = s->offset + s->filesz;
-	}
-	if (present == 0 && dumped > 0)
-		return ch_error_new(CH_ERR_INPUT,
-				    "%s: core is truncated: the file has %zu of at least %llu bytes and ends before the "
-				    "process memory; was the dump interrupted or the disk full?",
-				    core->path, core->size, (unsigned long long)end);
-	return NULL;
-}
-
 struct ch_error *ch_process_open(const char *core_path, const struct ch_process_options *opts,
 				 struct ch_process **out)
 {
@@ -249,8 +226,6 @@ struct ch_error *ch_process_open(const char *core_path, const struct ch_process_
 		proc->opts.debug_dir = "/usr/lib/debug";
 	ch_as_init(&proc->as);
 	struct ch_error *err = ch_core_open(core_path, proc->opts.progress, proc->opts.progress_arg, &proc->core);
-	if (!err)
-		err = check_truncation(proc->core);
 	if (!err)
 		err = collect_modules(proc);
 	if (!err)
@@ -306,4 +281,30 @@ struct ch_error *ch_process_module_elf(struct ch_module *mod, struct ch_elf_file
 				    "%s%s", mod->problem->message,
 				    mod->status == CH_MODULE_MISSING ? " (use --exe or --sysroot to point at the files)" : "");
 	return ch_error_new(CH_ERR_INPUT, "%s: unusable", mod->path);
+}
+
+struct ch_error *ch_process_explain(struct ch_process *proc, struct ch_error *err, bool *explained)
+{
+	*explained = false;
+	const struct ch_core_file *core = proc->core;
+	if (err->kind == CH_ERR_NOMEM || err->kind == CH_ERR_USAGE)
+		return err;
+	char cut[256];
+	if (ch_core_truncation_text(core, true, cut, sizeof(cut)) && (proc->as.lost_reads || core->notes_cut)) {
+		*explained = true;
+		struct ch_error *e = ch_error_new(CH_ERR_INPUT, "%s: %s; what was needed lies in the lost part (%s)", core->path,
+						  cut, err->message);
+		ch_error_free(err);
+		return e;
+	}
+	if (core->nmappings == 0) {
+		*explained = true;
+		struct ch_error *e = ch_error_new(
+			CH_ERR_INPUT,
+			"%s: the core records no mapped files (no NT_FILE note: damaged notes, or a core from qemu-user or an "
+			"old gcore, which coreheap cannot read yet): %s", core->path, err->message);
+		ch_error_free(err);
+		return e;
+	}
+	return err;
 }

@@ -78,4 +78,12 @@ struct ch_module *ch_process_find_module(struct ch_process *proc, const char *ba
 /* The module's ELF file, or the reason it cannot be used. */
 struct ch_error *ch_process_module_elf(struct ch_module *mod, struct ch_elf_file **out);
 
+/* An error met while reading what the core should hold, restated when the
+ * core's own damage explains it: truncated and the read needed bytes past
+ * the cut (address space lost_reads) or the note list is cut short, or no
+ * NT_FILE note at all. Then the result is a CH_ERR_INPUT naming the
+ * truncation and its size with err's text as the detail, and *explained is
+ * true; otherwise err itself. Consumes err. */
+struct ch_error *ch_process_explain(struct ch_process *proc, struct ch_error *err, bool *explained);
+
 #endif

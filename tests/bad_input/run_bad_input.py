@@ -535,7 +535,8 @@ def case_truncated_in_program_headers(rn, d):
 @case
 def case_truncated_in_notes(rn, d):
     # The notes (threads, mapped files) come before all memory in a kernel
-    # core: a core cut inside them holds nothing to analyse.
+    # core: a core cut inside them holds nothing to analyse (exit 3, naming
+    # the truncation); info reports what the notes before the cut say.
     core = rn.need_core("abort")
     c = Core(core)
     for i, frac in enumerate((0.01, 0.5, 0.99)):
@@ -570,7 +571,18 @@ def case_truncated_in_runtime_segment(rn, d):
     at = seg["offset"] + (rt - seg["vaddr"]) // 2
     p = cut(rn, d, core, at, "cut.core")
     rn.expect_error(["types", p], EXIT_INPUT, [r"_PyRuntime|runtime", r"truncated"])
-    rn.expect_error(["info", p], EXIT_INPUT, [r"truncated"])
+    # info still describes the process, from the notes: the same pid,
+    # executable, signal and threads as the whole core, "runtime": null,
+    # the truncation as a warning, exit 5.
+    whole = rn.expect_ok(["info", "--json", core]).json()
+    _, doc = rn.expect_partial(["info", "--json", p], [r"truncated", r"runtime could not be read"])
+    if doc["runtime"] is not None or doc["gc"] is not None or doc["python_threads"] is not None:
+        raise Failure("info on a core cut before _PyRuntime reports a runtime: %r" % doc["runtime"])
+    if doc["process"] != whole["process"] or [t["tid"] for t in doc["threads"]] != [t["tid"] for t in whole["threads"]]:
+        raise Failure("info's process facts differ from the whole core's: %r vs %r" % (doc["process"], whole["process"]))
+    if doc["core"]["size"] != at or doc["core"]["expected_size"] != len(c.data):
+        raise Failure("info says %d of %d bytes, the cut file has %d of %d"
+                      % (doc["core"]["size"], doc["core"]["expected_size"], at, len(c.data)))
     rn.expect_sane(p)
 
 
@@ -1015,6 +1027,13 @@ def case_help_and_version(rn, d):
     r = rn.expect_ok(["--version"])
     if not re.match(r"coreheap \d+\.\d+", r.out):
         raise Failure("--version should print 'coreheap X.Y.Z'\n%s" % r.describe())
+
+
+# cases of cores a user actually has (cut by ulimit -c, moved files, ...)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cases_cores  # noqa: E402
+
+cases_cores.add_cases(sys.modules[__name__])
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,195 @@
+"""Bad-input cases for the cores a user actually has (issue 16): cores cut by
+the core size limit. Registered into run_bad_input.py's case table by
+add_cases(); `h` is that module (Runner, Core, Failure, Skip, make_core, ...).
+"""
+
+import json
+import os
+import re
+import signal
+
+# The process records what it knows about itself (pid, thread ids, its
+# executable, where _PyRuntime is and how many objects the collector
+# tracks), builds ~60 MB of objects, lowers its own core size limit
+# (RLIMIT_CORE, what `ulimit -c` sets) and aborts: the kernel cuts the core
+# at the limit, as it does for a user whose limit is too small.
+LIMITED_SCENARIO = r'''
+import ctypes, gc, json, os, resource, sys, threading
+limit = int(sys.argv[2])
+ready, stop = threading.Barrier(3), threading.Event()
+tids = []
+def worker():
+    tids.append(threading.get_native_id())
+    ready.wait()
+    stop.wait()
+workers = [threading.Thread(target=worker, daemon=True) for _ in range(2)]
+for t in workers:
+    t.start()
+ready.wait()
+data = [[i, str(i)] for i in range(700000)]
+rt = ctypes.addressof(ctypes.c_char.in_dll(ctypes.pythonapi, "_PyRuntime"))
+truth = {"pid": os.getpid(), "main_tid": threading.get_native_id(), "tids": sorted(tids + [threading.get_native_id()]),
+         "executable": os.path.realpath(sys.executable), "runtime": rt, "gc_objects": len(gc.get_objects()),
+         "limit": limit}
+with open(sys.argv[1], "w") as f:
+    json.dump(truth, f)
+resource.setrlimit(resource.RLIMIT_CORE, (limit, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+os.abort()
+'''
+
+LIMIT = 16 << 20
+
+
+def mib_pair(size, expected):
+    """How coreheap's messages state a cut ("3.7 MiB of 5.3 MiB")."""
+    return "%.1f MiB of %.1f MiB" % (size / 1048576.0, expected / 1048576.0)
+
+
+def limited_core(h, rn, d, python, name):
+    work = os.path.join(d, name)
+    truth_path = os.path.join(work, "truth.json")
+    core = h.make_core(work, [python, "-I", "-S", "-c", LIMITED_SCENARIO, truth_path, str(LIMIT)], signal.SIGABRT)
+    with open(truth_path) as f:
+        truth = json.load(f)
+    return core, truth
+
+
+def check_process_facts(h, doc, truth, core, c, what):
+    """info's process-level figures against what the process recorded and
+    what the core's own headers declare."""
+    proc, cf = doc.get("process") or {}, doc.get("core") or {}
+    size = os.path.getsize(core)
+    expected = max(p["offset"] + p["filesz"] for p in c.phdrs if p["filesz"])
+    want = {"pid": truth["pid"], "executable": truth["executable"], "signal": signal.SIGABRT,
+            "os_threads": len(truth["tids"])}
+    got = {k: proc.get(k) for k in want}
+    if got != want:
+        raise h.Failure("%s: info's process facts %r, the process recorded %r" % (what, got, want))
+    tids = sorted(t["tid"] for t in doc.get("threads", []))
+    if tids != truth["tids"]:
+        raise h.Failure("%s: info lists threads %r, the process had %r" % (what, tids, truth["tids"]))
+    crashed = [t["tid"] for t in doc["threads"] if t.get("crashed")]
+    if crashed != [truth["main_tid"]]:
+        raise h.Failure("%s: the aborting thread is %d, info marks %r" % (what, truth["main_tid"], crashed))
+    fig = {"size": cf.get("size"), "expected_size": cf.get("expected_size"), "missing_bytes": cf.get("missing_bytes"),
+           "truncated": cf.get("truncated")}
+    want_fig = {"size": size, "expected_size": expected, "missing_bytes": expected - size, "truncated": True}
+    if fig != want_fig:
+        raise h.Failure("%s: info's core figures %r, the file and its headers say %r" % (what, fig, want_fig))
+    if not any(mib_pair(size, expected) in w for w in doc.get("warnings", [])):
+        raise h.Failure("%s: no warning states the cut as %r: %r" % (what, mib_pair(size, expected), doc.get("warnings")))
+
+
+def case_truncated_by_core_limit(h, rn, d):
+    """A real core cut by RLIMIT_CORE (ulimit -c) of a pyenv 3.12 process
+    with a shared libpython: the kernel writes memory in address order, so
+    the cut loses libpython's data (_PyRuntime). info reports the process
+    (pid, executable, signal, threads, how much is missing) with "runtime":
+    null, exit 5; the analyses fail with one line naming the truncation and
+    its size, exit 3. Where the runtime survived the cut, the analyses run
+    on what is there and say they are partial."""
+    core, truth = limited_core(h, rn, d, rn.python, "pyenv")
+    c = h.Core(core)
+    size = os.path.getsize(core)
+    # (The file may be longer than the limit: pages the kernel skips are
+    # holes that count toward the file size but not toward the limit.)
+    off = c.file_offset(truth["runtime"], 64)
+    expected = max(p["offset"] + p["filesz"] for p in c.phdrs if p["filesz"])
+    if size >= expected:
+        raise h.Failure("the core is whole (%d bytes): the limit did not cut it" % size)
+    _, doc = rn.expect_partial(["info", "--json", core], [r"truncated", re.escape(mib_pair(size, expected))])
+    check_process_facts(h, doc, truth, core, c, "pyenv 3.12")
+    r = rn.run("info", core)
+    if r.rc != h.EXIT_PARTIAL or str(truth["pid"]) not in r.out or "TRUNCATED" not in r.out:
+        raise h.Failure("text info should report the pid and the truncation, exit 5\n%s" % r.describe())
+    if off is None:
+        if doc["runtime"] is not None or doc["gc"] is not None:
+            raise h.Failure("_PyRuntime 0x%x is past the cut, yet info reports a runtime" % truth["runtime"])
+        for cmd in ("types", "summary", "stacks"):
+            rn.expect_error([cmd, core], h.EXIT_INPUT, [r"truncated", re.escape(mib_pair(size, expected))])
+    else:
+        if doc["runtime"] is None:
+            raise h.Failure("_PyRuntime 0x%x is in the core, yet info reports no runtime" % truth["runtime"])
+        _, types = rn.expect_partial(["types", "--json", core])
+        if not types["totals"]["count"] < truth["gc_objects"]:
+            raise h.Failure("a cut core yields %d objects, the whole heap had %d tracked"
+                            % (types["totals"]["count"], truth["gc_objects"]))
+    rn.expect_sane(core)
+
+
+def case_truncated_static_interpreter(h, rn, d):
+    """The same cut of Debian's python3.11, whose runtime is in the
+    executable's data at the bottom of the address space: _PyRuntime
+    survives the cut, the objects above it do not. types runs on what is
+    there: a partial result (exit 5) counting fewer objects than the
+    process tracked, never an error and never exit 0."""
+    python = "/usr/bin/python3.11"
+    if not os.access(python, os.X_OK):
+        raise h.Skip("%s is not installed (Debian's python3.11)" % python)
+    core, truth = limited_core(h, rn, d, python, "debian")
+    c = h.Core(core)
+    if c.file_offset(truth["runtime"], 64) is None:
+        raise h.Failure("_PyRuntime 0x%x of the static interpreter did not survive the cut" % truth["runtime"])
+    r = rn.run("info", "--json", core)
+    if r.rc not in (h.EXIT_OK, h.EXIT_PARTIAL):
+        raise h.Failure("info on a cut core whose runtime survived: expected exit 0 or 5\n%s" % r.describe())
+    doc = r.json()
+    if doc["runtime"] is None or doc["gc"] is None:
+        raise h.Failure("the runtime survived the cut, yet info reports none\n%s" % r.describe())
+    check_process_facts(h, doc, truth, core, c, "python3.11")
+    _, types = rn.expect_partial(["types", "--json", core], [r"truncated", r"GC generation|past the cut"])
+    if not types["totals"]["count"] < truth["gc_objects"]:
+        raise h.Failure("a cut core yields %d objects, the whole heap had %d tracked"
+                        % (types["totals"]["count"], truth["gc_objects"]))
+    rn.expect_sane(core)
+
+
+def note_offsets(c):
+    """(file offset, type) of every note in the core's PT_NOTE segments."""
+    out = []
+    for p in c.notes:
+        off, end = p["offset"], p["offset"] + p["filesz"]
+        while off + 12 <= end:
+            namesz, descsz, ntype = h_unpack("<III", c.data, off)
+            out.append((off, ntype))
+            off += 12 + ((namesz + 3) & ~3) + ((descsz + 3) & ~3)
+    return out
+
+
+def h_unpack(fmt, data, off):
+    import struct
+    return struct.unpack_from(fmt, data, off)
+
+
+def case_damaged_notes(h, rn, d):
+    """Damaged notes are reported as the damage (exit 3), never as "not a
+    Python process" or "cannot determine the Python version" (exit 4): an
+    NT_FILE note whose type was overwritten (no mapped files recorded), and
+    a note whose size field runs past its segment (the list ends there:
+    treated as a cut, with the truncation warning)."""
+    import struct
+    core = rn.need_core("abort")
+    c = h.Core(core)
+    notes = note_offsets(c)
+    nt_file = [off for off, t in notes if t == h.NT_FILE]
+    if len(nt_file) != 1:
+        raise h.Failure("expected one NT_FILE note in %s, found %d" % (core, len(nt_file)))
+    data = bytearray(c.data)
+    struct.pack_into("<I", data, nt_file[0] + 8, 0x7fff)
+    p = h.write(os.path.join(d, "no-file-note.core"), bytes(data))
+    rn.expect_error(["types", p], h.EXIT_INPUT, [r"NT_FILE", r"no mapped files"])
+    rn.expect_sane(p)
+    data = bytearray(c.data)
+    struct.pack_into("<I", data, notes[0][0] + 4, 0x7fffffff)  # descsz of the first note
+    p = h.write(os.path.join(d, "cut-notes.core"), bytes(data))
+    r = rn.expect_error(["types", p], h.EXIT_INPUT, [r"truncated|damaged|NT_FILE"])
+    if not any("truncated" in l for l in r.err_lines if l.startswith("coreheap: warning:")):
+        raise h.Failure("no warning says the core is truncated or damaged\n%s" % r.describe())
+    rn.expect_sane(p)
+
+
+def add_cases(h):
+    for fn in (case_truncated_by_core_limit, case_truncated_static_interpreter, case_damaged_notes):
+        def bound(rn, d, fn=fn):
+            return fn(h, rn, d)
+        h.CASES[fn.__name__[len("case_"):]] = bound
