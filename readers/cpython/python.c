@@ -526,8 +526,8 @@ static void warn_about_modules(struct ch_python *py)
 	if (ch_core_truncation_text(py->proc->core, false, cut, sizeof(cut)))
 		ch_diag_warn(&py->diag, "%s; memory past the cut is unreadable", cut);
 	if (missing)
-		ch_diag_warn(&py->diag, "%zu mapped file(s) could not be opened (first: %s); pages the core lacks from them are unreadable",
-			     missing, first);
+		ch_diag_warn(&py->diag, "%zu mapped file(s) could not be opened (first: %s); pages the core lacks from them are "
+			     "unreadable (--lib-search-path DIR or --sysroot DIR point at them)", missing, first);
 }
 
 struct ch_error *ch_python_open(struct ch_process *proc, struct ch_python **out)

@@ -6,7 +6,13 @@ add_cases(); `h` is that module (Runner, Core, Failure, Skip, make_core, ...).
 import json
 import os
 import re
+import shutil
 import signal
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.dirname(os.path.dirname(HERE))
 
 # The process records what it knows about itself (pid, thread ids, its
 # executable, where _PyRuntime is and how many objects the collector
@@ -188,8 +194,118 @@ def case_damaged_notes(h, rn, d):
     rn.expect_sane(p)
 
 
+# Runs the truth scenario after unlinking the interpreter's libpython (the
+# process has it mapped already): the kernel then records the mapping as
+# ".../libpython3.12.so.1.0 (deleted)", as after a package upgrade.
+DELETING_LAUNCHER = r'''
+import os, runpy, sys
+lib, scenario, truth = sys.argv[1:4]
+os.unlink(lib)
+sys.argv = [scenario, truth]
+runpy.run_path(scenario, run_name="__main__")
+'''
+
+
+def interpreter_tree(h, rn, d):
+    """A copy of the pyenv interpreter (bin/python3.12 and lib/libpython)
+    with its standard library linked in: ([python, libpython], env)."""
+    prefix = os.path.dirname(os.path.dirname(os.path.realpath(rn.python)))
+    lib = [n for n in os.listdir(os.path.join(prefix, "lib")) if re.match(r"libpython3\.\d+\.so\.1\.0$", n)]
+    if not lib:
+        raise h.Skip("%s has no shared libpython" % prefix)
+    tree = os.path.join(d, "tree")
+    for sub in ("bin", "lib"):
+        os.makedirs(os.path.join(tree, sub))
+    python = os.path.join(tree, "bin", os.path.basename(rn.python))
+    shutil.copy2(os.path.realpath(rn.python), python)
+    libpython = os.path.join(tree, "lib", lib[0])
+    shutil.copy2(os.path.join(prefix, "lib", lib[0]), libpython)
+    stdlib = "python" + re.match(r"libpython(3\.\d+)", lib[0]).group(1)
+    os.symlink(os.path.join(prefix, "lib", stdlib), os.path.join(tree, "lib", stdlib))
+    env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(tree, "lib"))  # before the original's RUNPATH
+    return python, libpython, env
+
+
+def wrapper(d, coreheap, extra):
+    """A coreheap that adds extra options to every command, for check_truth.py."""
+    path = os.path.join(d, "coreheap-" + str(len(os.listdir(d))))
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\nsub=$1; shift\nexec '%s' \"$sub\" %s \"$@\"\n" % (coreheap, " ".join("'%s'" % a for a in extra)))
+    os.chmod(path, 0o755)
+    return path
+
+
+def check_truth(h, rn, d, core, truth, extra, what):
+    p = subprocess.run([sys.executable, os.path.join(SOURCE, "tests", "check_truth.py"), "--coreheap",
+                        wrapper(d, rn.coreheap, extra), "--core", core, "--truth", truth],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+    if p.returncode != 0:
+        raise h.Failure("%s: check_truth.py failed (exit %d):\n%s" % (what, p.returncode,
+                                                                     p.stdout.decode("utf-8", "replace")[-3000:]))
+
+
+def case_deleted_libpython(h, rn, d):
+    """A process whose libpython was deleted after it mapped it (as a package
+    upgrade does): the core records ".../libpython3.12.so.1.0 (deleted)".
+    Without help: one error naming the file and --lib-search-path. With
+    --lib-search-path DIR holding the same build: types match the truth the
+    process recorded (check_truth.py). Another build put at the path is
+    refused naming both build-ids; the same build put back is used."""
+    python, libpython, env = interpreter_tree(h, rn, d)
+    saved = os.path.join(d, "saved")
+    os.makedirs(saved)
+    shutil.copy2(libpython, saved)
+    work = os.path.join(d, "run")
+    truth = os.path.join(d, "truth.json")
+    scenario = os.path.join(SOURCE, "fixtures", "scenario_heap.py")
+    core = h.make_core(work, [python, "-I", "-S", "-c", DELETING_LAUNCHER, libpython, scenario, truth],
+                       signal.SIGABRT, env=env)
+    c = h.Core(core)
+    if not any(m[3] == libpython + " (deleted)" for m in c.mappings):
+        raise h.Failure("the core does not record %s as deleted: %s" % (libpython, sorted({m[3] for m in c.mappings})))
+    name = re.escape(os.path.basename(libpython))
+    rn.expect_error(["types", core], h.EXIT_INPUT, [name, r"deleted", r"--lib-search-path"])
+    check_truth(h, rn, d, core, truth, ["--lib-search-path", os.path.join(d, "nowhere"), "--lib-search-path", saved],
+                "deleted libpython found by --lib-search-path")
+    def heap(doc):  # the answer, not where the DWARF was read (runtime.layout_source)
+        return doc["types"], doc["totals"], doc["warnings"]
+    want = heap(rn.expect_ok(["types", "--json", "--lib-search-path", saved, core]).json())
+    # another build at the recorded path: refused, naming both ids
+    shutil.copyfile(rn.other_libpython, libpython)
+    ids = [h.elf_build_id(os.path.join(saved, os.path.basename(libpython))), h.elf_build_id(rn.other_libpython)]
+    rn.expect_error(["types", core], h.EXIT_INPUT, [re.escape(ids[0]), re.escape(ids[1]), r"--lib-search-path"])
+    got = heap(rn.expect_ok(["types", "--json", "--lib-search-path", saved, core]).json())
+    if got != want:
+        raise h.Failure("with another build at the recorded path, --lib-search-path gave other types")
+    # the same build put back at the recorded path: used without options
+    shutil.copyfile(os.path.join(saved, os.path.basename(libpython)), libpython)
+    got = heap(rn.expect_ok(["types", "--json", core]).json())
+    if got != want:
+        raise h.Failure("the same build put back at the recorded path gave other types")
+
+
+def case_exe_wrong(h, rn, d):
+    """--exe naming a non-ELF file or another build is an error naming both
+    the file given and the core's executable."""
+    core = rn.need_core("abort")
+    text = h.write(os.path.join(d, "not-elf"), b"#!/bin/sh\n")
+    exe = core_exe(h, core)
+    rn.expect_error(["types", "--exe", text, core], h.EXIT_INPUT, [re.escape(text), re.escape(exe), r"not an ELF"])
+    other = os.path.join(os.path.dirname(os.path.dirname(rn.other_libpython)), "bin",
+                         "python" + re.search(r"libpython(3\.\d+)", rn.other_libpython).group(1))
+    if not os.path.isfile(other):
+        other = shutil.which("true") or "/bin/true"
+    rn.expect_error(["info", "--exe", other, core], h.EXIT_INPUT, [re.escape(other), re.escape(exe), r"build-id"])
+
+
+def core_exe(h, core):
+    """The executable the core recorded (the mapping named .../bin/python*)."""
+    return sorted(m[3] for m in h.Core(core).mappings if "/bin/python" in m[3])[0]
+
+
 def add_cases(h):
-    for fn in (case_truncated_by_core_limit, case_truncated_static_interpreter, case_damaged_notes):
+    for fn in (case_truncated_by_core_limit, case_truncated_static_interpreter, case_damaged_notes,
+               case_deleted_libpython, case_exe_wrong):
         def bound(rn, d, fn=fn):
             return fn(h, rn, d)
         h.CASES[fn.__name__[len("case_"):]] = bound

@@ -389,16 +389,16 @@ def unlimited_core():
     resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 
 
-def make_core(directory, argv, expect_signal):
-    """Run argv in directory so that it dumps core; move the core to
-    directory/core. Returns the path."""
+def make_core(directory, argv, expect_signal, env=None):
+    """Run argv in directory (with env, default ours) so that it dumps core;
+    move the core to directory/core. Returns the path."""
     shutil.rmtree(directory, ignore_errors=True)
     os.makedirs(directory)
     soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
     if hard != resource.RLIM_INFINITY:
         raise Failure("cannot raise the core size limit (hard limit %d); run with ulimit -c unlimited" % hard)
     p = subprocess.Popen(argv, cwd=directory, preexec_fn=unlimited_core, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
         out, err = p.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -686,7 +686,7 @@ def case_missing_libpython(rn, d):
     empty = os.path.join(d, "empty-sysroot")
     os.makedirs(empty)
     rn.expect_error(["types", "--sysroot", empty, core], EXIT_INPUT,
-                    [r"libpython3\.12\.so\.1\.0", r"--exe", r"--sysroot"])
+                    [r"libpython3\.12\.so\.1\.0", r"--lib-search-path", r"--sysroot"])
     rn.expect_error(["info", "--sysroot", empty, core], EXIT_INPUT, [r"libpython3\.12"])
     rn.expect_sane(core, ["--sysroot", empty])
 
