@@ -65,6 +65,7 @@ static void layout_text(FILE *out, const struct ch_python *py)
 		fprintf(out, "layouts:      DWARF of %s (%s)\n", l->source,
 			py->dwarf_method == CH_DEBUG_EMBEDDED  ? "embedded in the file"
 			: py->dwarf_method == CH_DEBUG_BUILD_ID ? "separate debug file, found by build-id"
+			: py->dwarf_method == CH_DEBUG_DEBUGINFOD ? "separate debug file, fetched from debuginfod by build-id"
 								: "separate debug file, found by .gnu_debuglink");
 	else if (l->table_exact)
 		fprintf(out, "layouts:      %s (%s)\n", l->source, l->dwarf_problem ? l->dwarf_problem : "no DWARF");

@@ -303,9 +303,109 @@ def core_exe(h, core):
     return sorted(m[3] for m in h.Core(core).mappings if "/bin/python" in m[3])[0]
 
 
+def free_port():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_served(url, server, seconds):
+    """Poll url until the server answers 200 (True), it dies or time runs out."""
+    import time
+    import urllib.request
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with opener.open(url, timeout=5) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def case_debuginfod(h, rn, d):
+    """Debian's python3.11 with its local debug file hidden (--debug-dir of an
+    empty directory): with DEBUGINFOD_URLS naming a debuginfod server on
+    127.0.0.1 that serves the python3.11-dbg file, the layouts come from the
+    fetched file ("layout_method": "debuginfod") and the answer equals the
+    one from the local debug file; after the server is stopped the file is
+    still used from the client cache; with an empty cache and no server the
+    built-in table is used and the reason names debuginfod."""
+    python = "/usr/bin/python3.11"
+    if not os.access(python, os.X_OK):
+        raise h.Skip("%s is not installed (Debian's python3.11)" % python)
+    server_bin = shutil.which("debuginfod")
+    if not server_bin:
+        raise h.Failure("debuginfod (the server) is not installed (scripts/install_deps.sh installs it)")
+    build_id = h.elf_build_id(python)
+    local = "/usr/lib/debug/.build-id/%s/%s.debug" % (build_id[:2], build_id[2:])
+    if not os.path.isfile(local):
+        raise h.Skip("%s is missing (apt-get install python3.11-dbg)" % local)
+    core = h.make_core(os.path.join(d, "run"), [python, "-I", "-S", "-c", "import os; os.abort()"], signal.SIGABRT)
+    serve, nodebug, cache = (os.path.join(d, n) for n in ("serve", "nodebug", "cache"))
+    for p in (serve, nodebug):
+        os.makedirs(p)
+    shutil.copyfile(local, os.path.join(serve, "python3.11.debug"))
+    for k in ("DEBUGINFOD_URLS", "DEBUGINFOD_CACHE_PATH", "http_proxy", "HTTP_PROXY"):
+        os.environ.pop(k, None)
+    os.environ["no_proxy"] = "127.0.0.1,localhost"
+
+    def layout(doc):
+        return doc["runtime"]["layout_method"], doc["layout"]["dwarf_file"]
+
+    def heap(doc):
+        return doc["types"], doc["totals"]
+
+    want = heap(rn.expect_ok(["types", "--json", core]).json())  # the local debug file
+    base = rn.expect_ok(["info", "--json", "--debug-dir", nodebug, core]).json()
+    if layout(base)[0] == "debuginfod":
+        raise h.Failure("layout method is debuginfod without DEBUGINFOD_URLS")
+    port = free_port()
+    url = "http://127.0.0.1:%d" % port
+    server = subprocess.Popen([server_bin, "-p", str(port), "-d", os.path.join(d, "db.sqlite"), "-F", serve],
+                              stdout=subprocess.DEVNULL, stderr=open(os.path.join(d, "server.log"), "wb"))
+    try:
+        if not wait_served("%s/buildid/%s/debuginfo" % (url, build_id), server, 60):
+            with open(os.path.join(d, "server.log"), "rb") as f:
+                log = f.read()[-1500:].decode("utf-8", "replace")
+            raise h.Failure("the local debuginfod did not serve build-id %s within 60 s\n%s" % (build_id, log))
+        os.environ["DEBUGINFOD_URLS"] = url
+        os.environ["DEBUGINFOD_CACHE_PATH"] = cache
+        doc = rn.expect_ok(["info", "--json", "--debug-dir", nodebug, core]).json()
+        method, dwarf_file = layout(doc)
+        if method != "debuginfod" or not (dwarf_file or "").startswith(cache):
+            raise h.Failure("with DEBUGINFOD_URLS the layouts should come from the fetched file in %s, got %r"
+                            % (cache, (method, dwarf_file)))
+        r = rn.expect_ok(["info", "--debug-dir", nodebug, core])
+        if "fetched from debuginfod" not in r.out:
+            raise h.Failure("text info does not say the debug file came from debuginfod\n%s" % r.describe())
+        got = heap(rn.expect_ok(["types", "--json", "--debug-dir", nodebug, core]).json())
+        if got != want:
+            raise h.Failure("types with the fetched debug file differ from types with the local one")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    doc = rn.expect_ok(["info", "--json", "--debug-dir", nodebug, core]).json()
+    if layout(doc)[0] != "debuginfod":
+        raise h.Failure("with the server stopped, the cached debug file should still be used: %r" % (layout(doc),))
+    os.environ["DEBUGINFOD_CACHE_PATH"] = os.path.join(d, "cache2")
+    doc = rn.expect_ok(["info", "--json", "--debug-dir", nodebug, core]).json()
+    if layout(doc)[0] == "debuginfod" or "debuginfod" not in (doc["layout"]["dwarf_problem"] or ""):
+        raise h.Failure("no server and an empty cache: expected the built-in table and a reason naming "
+                        "debuginfod, got %r / %r" % (layout(doc), doc["layout"]["dwarf_problem"]))
+
+
 def add_cases(h):
     for fn in (case_truncated_by_core_limit, case_truncated_static_interpreter, case_damaged_notes,
-               case_deleted_libpython, case_exe_wrong):
+               case_deleted_libpython, case_exe_wrong, case_debuginfod):
         def bound(rn, d, fn=fn):
             return fn(h, rn, d)
         h.CASES[fn.__name__[len("case_"):]] = bound
