@@ -162,6 +162,13 @@ int ch_session_fail(struct ch_session *s, struct ch_error *err)
 	return report_error(err);
 }
 
+void ch_session_note_lost(struct ch_diag *diag, const struct ch_process *proc)
+{
+	if (proc->as.lost_reads && !diag->partial)
+		ch_diag_partial(diag, "%zu read(s) needed memory past the cut of the truncated core: the result lacks what "
+				"was there", proc->as.lost_reads);
+}
+
 int ch_session_finish_rows(struct ch_session *s, json_t *doc, const struct ch_ndjson_rows *rows, size_t nrows,
 			   const char *record)
 {
@@ -169,9 +176,8 @@ int ch_session_finish_rows(struct ch_session *s, json_t *doc, const struct ch_nd
 	struct ch_diag *diag = s->diag ? s->diag : &s->py->diag;
 	/* Whatever the command read, an answer that needed bytes the core's
 	 * truncation lost is not the whole answer. */
-	if (s->proc && s->proc->as.lost_reads && !diag->partial)
-		ch_diag_partial(diag, "%zu read(s) needed memory past the cut of the truncated core: the result lacks what "
-				"was there", s->proc->as.lost_reads);
+	if (s->proc)
+		ch_session_note_lost(diag, s->proc);
 	int code = CH_EXIT_OK;
 	if (doc) {
 		int w = record && s->opts.format == CH_FORMAT_NDJSON

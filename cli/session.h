@@ -91,6 +91,10 @@ int ch_session_gate(struct ch_session *s, const struct ch_gate_env *env, int cod
  * only when there are conditions): summary, cycles. */
 int ch_session_gate_analysis(struct ch_session *s, const struct ch_analysis *a, int code);
 
+/* Marks diag partial when a read needed bytes past the cut of proc's
+ * truncated core (ch_session_finish does it for the session's core). */
+void ch_session_note_lost(struct ch_diag *diag, const struct ch_process *proc);
+
 void ch_session_end(struct ch_session *s);
 
 #endif

@@ -230,10 +230,13 @@ struct ch_error *ch_debug_file_find(const struct ch_elf_file *ef, const char *re
 				return found(&s, path, CH_DEBUG_LINK, out);
 		}
 	}
-	/* Nothing usable here: ask the debuginfod servers (debuginfod.h). The
-	 * fetched file passes the same checks as a local one. */
+	/* Nothing here: ask the debuginfod servers (debuginfod.h). The fetched
+	 * file passes the same checks as a local one. A local file that was
+	 * refused (another build's) is reported instead: a wrong debug package
+	 * is installed, and the user should hear of it rather than have it
+	 * silently bypassed. */
 	char remote[600] = "";
-	if (ch_debuginfod_enabled() && ef->build_id_len > 1) {
+	if (!s.refused && ch_debuginfod_enabled() && ef->build_id_len > 1) {
 		char *fetched;
 		struct ch_error *err = ch_debuginfod_fetch(ef->build_id, ef->build_id_len, &fetched);
 		if (!err) {

@@ -113,6 +113,7 @@ def case_truncated_by_core_limit(h, rn, d):
             raise h.Failure("_PyRuntime 0x%x is past the cut, yet info reports a runtime" % truth["runtime"])
         for cmd in ("types", "summary", "stacks"):
             rn.expect_error([cmd, core], h.EXIT_INPUT, [r"truncated", re.escape(mib_pair(size, expected))])
+        rn.expect_error(["diff", core, core], h.EXIT_INPUT, [r"truncated", re.escape(mib_pair(size, expected))])
     else:
         if doc["runtime"] is None:
             raise h.Failure("_PyRuntime 0x%x is in the core, yet info reports no runtime" % truth["runtime"])
@@ -144,6 +145,7 @@ def case_truncated_static_interpreter(h, rn, d):
         raise h.Failure("the runtime survived the cut, yet info reports none\n%s" % r.describe())
     check_process_facts(h, doc, truth, core, c, "python3.11")
     _, types = rn.expect_partial(["types", "--json", core], [r"truncated", r"GC generation|past the cut"])
+    rn.expect_partial(["diff", "--json", core, core], [r"truncated"])
     if not types["totals"]["count"] < truth["gc_objects"]:
         raise h.Failure("a cut core yields %d objects, the whole heap had %d tracked"
                         % (types["totals"]["count"], truth["gc_objects"]))
