@@ -405,9 +405,39 @@ def case_debuginfod(h, rn, d):
                         "debuginfod, got %r / %r" % (layout(doc), doc["layout"]["dwarf_problem"]))
 
 
+def case_truncated_version_text(h, rn, d):
+    """3.8-3.10 keep their version only as the text Py_GetVersion() formats
+    into libpython's data at startup. A core cut before that data loses it:
+    the answer is the cut (exit 3, naming it), not "cannot determine the
+    Python version" (exit 4); info describes the process (exit 5)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(rn.python))))
+    python = os.path.join(root, "3.10.13", "bin", "python3.10")
+    if not os.access(python, os.X_OK):
+        raise h.Skip("%s is not installed (pyenv install 3.10.13)" % python)
+    core = h.make_core(os.path.join(d, "run"), [python, "-I", "-S", "-c", "import os; os.abort()"], signal.SIGABRT)
+    c = h.Core(core)
+    lib = [m for m in c.mappings if os.path.basename(m[3]).startswith("libpython3.10")]
+    if not lib:
+        raise h.Failure("the core maps no libpython3.10")
+    data = max(lib, key=lambda m: m[2])  # its last file mapping: .data
+    seg = c.load_for(data[0])
+    if seg is None or not seg["filesz"]:
+        raise h.Failure("libpython's data 0x%x is not in a dumped PT_LOAD" % data[0])
+    at = seg["offset"]
+    with open(core, "rb") as f:
+        p = h.write(os.path.join(d, "cut.core"), f.read(at))
+    r = rn.expect_error(["types", p], h.EXIT_INPUT, [r"truncated", re.escape(mib_pair(at, len(c.data)))])
+    if not any("truncated" in l for l in r.err_lines if l.startswith("coreheap: warning:")):
+        raise h.Failure("the truncation warning is missing\n%s" % r.describe())
+    _, doc = rn.expect_partial(["info", "--json", p], [r"truncated"])
+    if doc["runtime"] is not None or doc["process"]["pid"] != rn.expect_ok(["info", "--json", core]).json()["runtime"]["pid"]:
+        raise h.Failure("info on the cut core: expected runtime null and the whole core's pid\n%r" % doc)
+    rn.expect_sane(p)
+
+
 def add_cases(h):
     for fn in (case_truncated_by_core_limit, case_truncated_static_interpreter, case_damaged_notes,
-               case_deleted_libpython, case_exe_wrong, case_debuginfod):
+               case_deleted_libpython, case_exe_wrong, case_debuginfod, case_truncated_version_text):
         def bound(rn, d, fn=fn):
             return fn(h, rn, d)
         h.CASES[fn.__name__[len("case_"):]] = bound
