@@ -33,6 +33,14 @@ static struct ch_error *load_side(struct ch_session *s, const char *path, struct
 		err = ch_heap_digest_build(d, py, &a);
 		ch_analysis_deinit(&a);
 	}
+	/* As ch_session_finish does for one core: what needed bytes past a
+	 * truncated core's cut is partial, and a failure the cut explains is
+	 * reported as the cut. */
+	if (!err)
+		ch_session_note_lost(&d->diag, proc);
+	bool explained;
+	if (err && proc)
+		err = ch_process_explain(proc, err, &explained);
 	ch_python_close(py);
 	ch_process_close(proc);
 	return err;

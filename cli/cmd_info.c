@@ -6,14 +6,18 @@ static int run_info(const struct ch_cli_command *cmd, int argc, char **argv)
 {
 	struct ch_session s;
 	bool done;
-	int code = ch_session_begin(&s, cmd, argc, argv, &done);
+	int code = ch_session_begin_process(&s, cmd, argc, argv, &done);
 	if (done)
 		return code;
 	json_t *doc = NULL;
-	if (s.opts.json)
+	if (s.py && s.opts.json)
 		doc = ch_report_info_json(s.py);
-	else
+	else if (s.py)
 		ch_report_info_text(s.out, s.py);
+	else if (s.opts.json)
+		doc = ch_report_info_process_json(s.proc);
+	else
+		ch_report_info_process_text(s.out, s.proc);
 	code = ch_session_finish(&s, doc);
 	ch_session_end(&s);
 	return code;
@@ -31,6 +35,12 @@ const struct ch_cli_command ch_cmd_info = {
 		   "was found, or \"built-in table 3.11.7\" and why DWARF was not used), how many fields\n"
 		   "_PyRuntime.debug_offsets confirmed (3.13+) and how many self-checks passed. Where debug info is\n"
 		   "looked for and what the layout sources are: docs/debug-info.md.\n\n"
+		   "A truncated core (cut by the core size limit, ulimit -c or systemd-coredump's ProcessSizeMax, or\n"
+		   "by a full disk) is reported with how much of it is there (\"TRUNCATED: 20.0 MiB of 190.3 MiB\";\n"
+		   "JSON core.size, core.expected_size, core.missing_bytes). When the cut (or damaged notes) took\n"
+		   "the Python runtime itself, info still reports the process (executable, pid, signal, OS threads;\n"
+		   "JSON \"runtime\", \"gc\", \"layout\" and \"python_threads\" are null) with the reason as a warning,\n"
+		   "and exits 5 (partial); the other commands then fail with exit 3 naming the truncation.\n\n"
 		   "Examples:\n"
 		   "  coreheap info core.1234\n"
 		   "  coreheap info --json core.1234 | jq .gc\n"

@@ -17,11 +17,18 @@ static const char common_help[] =
 	"  --redact             show str/bytes contents only as their type and length (docs/privacy.md)\n"
 	"  -o, --output FILE    write the report to FILE instead of standard output (never over an input;\n"
 	"                       FILE changes only when the report is complete)\n"
-	"  --exe PATH           interpreter binary to use instead of the path recorded in the core\n"
+	"  --exe PATH           interpreter binary to use instead of the path recorded in the core (an\n"
+	"                       error when it is not ELF or not the build the core ran)\n"
 	"  --sysroot DIR        prefix every file path recorded in the core with DIR (cores from another\n"
 	"                       machine)\n"
+	"  --lib-search-path DIR  look for any mapped file (libpython, the executable, ...) by its base name\n"
+	"                       in DIR when it is not at its recorded path, or was replaced or deleted there\n"
+	"                       (\"... (deleted)\"); repeatable, tried in order; a file is used only when its\n"
+	"                       build-id matches the core's (like gdb's solib-search-path)\n"
 	"  --debug-dir DIR      where separate debug files live (default /usr/lib/debug; looked up as\n"
-	"                       DIR/.build-id/xx/rest.debug, then by .gnu_debuglink; docs/debug-info.md)\n"
+	"                       DIR/.build-id/xx/rest.debug, then by .gnu_debuglink; when none is found and\n"
+	"                       DEBUGINFOD_URLS is set, fetched by build-id from those debuginfod servers\n"
+	"                       into the shared debuginfod client cache; docs/debug-info.md)\n"
 	"  -q, --quiet          no progress line and no warnings on standard error\n"
 	"  -h, --help           this help\n\n"
 	"CORE may be compressed (zstd, as systemd-coredump stores it, lz4, xz or gzip) or '-' for\n"
@@ -62,7 +69,7 @@ static bool parse_addr(const char *s, uint64_t *addr)
 
 int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct ch_cli_opts *o)
 {
-	enum { OPT_JSON = 256, OPT_EXE, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_TOP, OPT_SORT, OPT_GENERATION, OPT_LOCALS, OPT_LIMIT,
+	enum { OPT_JSON = 256, OPT_EXE, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_LIB_SEARCH, OPT_TOP, OPT_SORT, OPT_GENERATION, OPT_LOCALS, OPT_LIMIT,
 	       OPT_TYPE, OPT_SUBCLASSES, OPT_MIN_BYTES, OPT_FORMAT, OPT_REDACT, OPT_DEPTH, OPT_ALL, OPT_BY, OPT_FAIL_IF };
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, OPT_JSON},
@@ -70,6 +77,7 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 		{"exe", required_argument, NULL, OPT_EXE},
 		{"sysroot", required_argument, NULL, OPT_SYSROOT},
 		{"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
+		{"lib-search-path", required_argument, NULL, OPT_LIB_SEARCH},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"top", required_argument, NULL, OPT_TOP},
@@ -164,6 +172,13 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 			break;
 		case OPT_DEBUG_DIR:
 			o->process.debug_dir = optarg;
+			break;
+		case OPT_LIB_SEARCH:
+			if (o->process.nlib_search == CH_MAX_LIB_SEARCH)
+				return ch_cli_usage_error(cmd, "at most %d --lib-search-path directories", CH_MAX_LIB_SEARCH);
+			if (!*optarg)
+				return ch_cli_usage_error(cmd, "--lib-search-path takes a directory");
+			o->process.lib_search[o->process.nlib_search++] = optarg;
 			break;
 		case OPT_LIMIT:
 			if (!(cmd->extras & CH_OPT_LIMIT))

@@ -47,22 +47,62 @@ int ch_session_parse(struct ch_session *s, const struct ch_cli_command *cmd, int
 	return 0;
 }
 
-int ch_session_begin(struct ch_session *s, const struct ch_cli_command *cmd, int argc, char **argv, bool *done)
+/* Opens the core and the runtime in it. When the runtime cannot be read,
+ * the error is restated as the core's damage where that explains it
+ * (ch_process_explain), the truncation is named as a warning, and, with
+ * lenient, a failure the core's damage explains (or an unreadable address)
+ * leaves the session open without a runtime: s->py NULL, the reason in
+ * s->own_diag as a partial-result warning. */
+static int begin(struct ch_session *s, const struct ch_cli_command *cmd, int argc, char **argv, bool lenient,
+		 bool *done)
 {
 	int r = ch_session_parse(s, cmd, argc, argv, CH_GATE_HEAP, done);
 	if (*done)
 		return r;
 	struct ch_error *err = ch_process_open(s->opts.core, &s->opts.process, &s->proc);
-	if (!err)
-		err = ch_python_open(s->proc, &s->py);
-	if (!err)
-		s->py->redact = s->opts.redact;
 	if (err) {
 		*done = true;
 		ch_session_end(s);
 		return report_error(err);
 	}
-	return ch_session_open_output(s, done);
+	err = ch_python_open(s->proc, &s->py);
+	if (!err) {
+		s->py->redact = s->opts.redact;
+		return ch_session_open_output(s, done);
+	}
+	bool explained;
+	bool fault = err->kind == CH_ERR_FAULT;
+	char why[sizeof(err->message)];
+	snprintf(why, sizeof(why), "%s", err->message);
+	err = ch_process_explain(s->proc, err, &explained);
+	char cut[512];
+	bool truncated = ch_core_truncation_text(s->proc->core, false, cut, sizeof(cut));
+	if (lenient && (explained || fault)) {
+		ch_diag_init(&s->own_diag);
+		s->diag = &s->own_diag;
+		if (truncated)
+			ch_diag_warn(s->diag, "%s", cut);
+		ch_diag_partial(s->diag, "the Python runtime could not be read, so only the process is described (%s)",
+				truncated ? why : err->message);
+		ch_error_free(err);
+		return ch_session_open_output(s, done);
+	}
+	if (truncated && !s->opts.quiet)
+		fprintf(stderr, "coreheap: warning: %s\n", cut);
+	*done = true;
+	ch_session_end(s);
+	return report_error(err);
+}
+
+int ch_session_begin(struct ch_session *s, const struct ch_cli_command *cmd, int argc, char **argv, bool *done)
+{
+	return begin(s, cmd, argc, argv, false, done);
+}
+
+int ch_session_begin_process(struct ch_session *s, const struct ch_cli_command *cmd, int argc, char **argv,
+			     bool *done)
+{
+	return begin(s, cmd, argc, argv, true, done);
 }
 
 int ch_session_open_output(struct ch_session *s, bool *done)
@@ -116,14 +156,28 @@ int ch_session_begin_roots(struct ch_session *s, struct ch_analysis *a, struct c
 int ch_session_fail(struct ch_session *s, struct ch_error *err)
 {
 	ch_progress_done(&s->progress);
+	bool explained;
+	if (s->proc)
+		err = ch_process_explain(s->proc, err, &explained);
 	return report_error(err);
+}
+
+void ch_session_note_lost(struct ch_diag *diag, const struct ch_process *proc)
+{
+	if (proc->as.lost_reads && !diag->partial)
+		ch_diag_partial(diag, "%zu read(s) needed memory past the cut of the truncated core: the result lacks what "
+				"was there", proc->as.lost_reads);
 }
 
 int ch_session_finish_rows(struct ch_session *s, json_t *doc, const struct ch_ndjson_rows *rows, size_t nrows,
 			   const char *record)
 {
 	ch_progress_done(&s->progress);
-	const struct ch_diag *diag = s->diag ? s->diag : &s->py->diag;
+	struct ch_diag *diag = s->diag ? s->diag : &s->py->diag;
+	/* Whatever the command read, an answer that needed bytes the core's
+	 * truncation lost is not the whole answer. */
+	if (s->proc)
+		ch_session_note_lost(diag, s->proc);
 	int code = CH_EXIT_OK;
 	if (doc) {
 		int w = record && s->opts.format == CH_FORMAT_NDJSON
@@ -194,5 +248,7 @@ void ch_session_end(struct ch_session *s)
 		ch_output_file_close(&s->output, false); /* not finished: the old file stays */
 	ch_python_close(s->py);
 	ch_process_close(s->proc);
+	if (s->diag == &s->own_diag)
+		ch_diag_deinit(&s->own_diag);
 	memset(s, 0, sizeof(*s));
 }

@@ -25,6 +25,8 @@ struct ch_session {
 	/* Where warnings and the partial flag come from: NULL for py->diag.
 	 * Commands without a core of their own (diff) point it at theirs. */
 	struct ch_diag *diag;
+	/* The warnings of a session without a runtime (ch_session_begin_process). */
+	struct ch_diag own_diag;
 	/* The --fail-if expressions, parsed (and so checked) with the options,
 	 * before any core is opened. */
 	struct ch_gate *gates[CH_MAX_FAIL_IF];
@@ -34,6 +36,14 @@ struct ch_session {
 /* Returns 0 when the session is ready; otherwise the exit code to return
  * (after printing the reason). --help yields CH_EXIT_OK with nothing open. */
 int ch_session_begin(struct ch_session *s, const struct ch_cli_command *cmd, int argc, char **argv, bool *done);
+
+/* ch_session_begin for `info`: when the runtime cannot be read because the
+ * core is truncated or damaged (or an address it needs is unreadable), the
+ * session still opens, with s->py NULL and the reason as a partial-result
+ * warning, so the process-level facts (pid, signal, threads, executable,
+ * the truncation) can be reported. Other failures end it as there. */
+int ch_session_begin_process(struct ch_session *s, const struct ch_cli_command *cmd, int argc, char **argv,
+			     bool *done);
 
 /* The two halves of ch_session_begin for commands whose inputs are not
  * one core (diff): parse the options and the --fail-if expressions (over
@@ -80,6 +90,10 @@ int ch_session_gate(struct ch_session *s, const struct ch_gate_env *env, int cod
 /* ch_session_gate over the digest of the session's analysed heap (built
  * only when there are conditions): summary, cycles. */
 int ch_session_gate_analysis(struct ch_session *s, const struct ch_analysis *a, int code);
+
+/* Marks diag partial when a read needed bytes past the cut of proc's
+ * truncated core (ch_session_finish does it for the session's core). */
+void ch_session_note_lost(struct ch_diag *diag, const struct ch_process *proc);
 
 void ch_session_end(struct ch_session *s);
 

@@ -16,6 +16,16 @@ json_t *ch_report_runtime_json(const struct ch_python *py);
 
 json_t *ch_report_info_json(const struct ch_python *py);
 void ch_report_info_text(FILE *out, const struct ch_python *py);
+/* `info` when the runtime could not be read (report_process.c): the same
+ * document with "runtime", "layout", "gc" and "python_threads" null. */
+json_t *ch_report_info_process_json(const struct ch_process *proc);
+void ch_report_info_process_text(FILE *out, const struct ch_process *proc);
+/* Pieces both share: "process", "core", "threads" (py may be NULL), and
+ * the core/executable lines of the text. */
+json_t *ch_report_process_json(const struct ch_process *proc);
+json_t *ch_report_core_json(const struct ch_core_file *core);
+json_t *ch_report_core_threads_json(const struct ch_core_file *core, const struct ch_python *py);
+void ch_report_core_text(FILE *out, const struct ch_process *proc);
 
 /* generation: -1 or the CH_GEN code the histogram was filtered to. */
 json_t *ch_report_types_json(const struct ch_python *py, const struct ch_type_histogram *h);

@@ -65,6 +65,7 @@ static void layout_text(FILE *out, const struct ch_python *py)
 		fprintf(out, "layouts:      DWARF of %s (%s)\n", l->source,
 			py->dwarf_method == CH_DEBUG_EMBEDDED  ? "embedded in the file"
 			: py->dwarf_method == CH_DEBUG_BUILD_ID ? "separate debug file, found by build-id"
+			: py->dwarf_method == CH_DEBUG_DEBUGINFOD ? "separate debug file, fetched from debuginfod by build-id"
 								: "separate debug file, found by .gnu_debuglink");
 	else if (l->table_exact)
 		fprintf(out, "layouts:      %s (%s)\n", l->source, l->dwarf_problem ? l->dwarf_problem : "no DWARF");
@@ -81,32 +82,13 @@ static void layout_text(FILE *out, const struct ch_python *py)
 
 json_t *ch_report_info_json(const struct ch_python *py)
 {
-	const struct ch_core_file *core = py->proc->core;
 	json_t *doc = json_object();
 	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
-	json_t *cf = json_object();
-	json_object_set_new(cf, "path", json_string(core->path));
-	json_object_set_new(cf, "compression", json_string(ch_core_compression_name(core->compression)));
-	json_object_set_new(cf, "size", json_integer((json_int_t)core->size));
-	json_object_set_new(doc, "core", cf);
+	json_object_set_new(doc, "process", ch_report_process_json(py->proc));
+	json_object_set_new(doc, "core", ch_report_core_json(py->proc->core));
 	json_object_set_new(doc, "layout", layout_json(py));
 	json_object_set_new(doc, "gc", ch_report_gc_json(&py->gc, py->frozen));
-	json_t *threads = json_array();
-	long crashed = ch_core_crashed_thread(core);
-	for (size_t i = 0; i < core->nthreads; i++) {
-		const struct ch_core_thread *t = &core->threads[i];
-		const struct ch_py_thread *p = ch_python_thread_for(py, t);
-		json_t *o = json_object();
-		char buf[24];
-		json_object_set_new(o, "tid", json_integer(t->tid));
-		json_object_set_new(o, "python", json_boolean(p != NULL));
-		snprintf(buf, sizeof(buf), "0x%" PRIx64, p ? p->tstate : 0);
-		json_object_set_new(o, "thread_state", p ? json_string(buf) : json_null());
-		json_object_set_new(o, "crashed", json_boolean((long)i == crashed));
-		json_object_set_new(o, "signal", json_integer(t->cursig));
-		json_array_append_new(threads, o);
-	}
-	json_object_set_new(doc, "threads", threads);
+	json_object_set_new(doc, "threads", ch_report_core_threads_json(py->proc->core, py));
 	json_object_set_new(doc, "python_threads", json_integer((json_int_t)py->nthreads));
 	return doc;
 }
@@ -114,17 +96,8 @@ json_t *ch_report_info_json(const struct ch_python *py)
 void ch_report_info_text(FILE *out, const struct ch_python *py)
 {
 	const struct ch_core_file *core = py->proc->core;
-	const struct ch_module *main = ch_process_main_module(py->proc);
 	const struct ch_gc_state *g = &py->gc;
-	fprintf(out, "core:         %s", core->path);
-	if (core->have_psinfo)
-		fprintf(out, " (pid %d, %s)", core->pid, core->fname);
-	if (core->signo)
-		fprintf(out, ", killed by signal %d", core->signo);
-	if (core->compression != CH_CORE_PLAIN)
-		fprintf(out, "\n              %s-compressed; read from a %.1f MiB decompressed copy",
-			ch_core_compression_name(core->compression), core->size / 1048576.0);
-	fprintf(out, "\nexecutable:   %s\n", main ? main->path : "(unknown)");
+	ch_report_core_text(out, py->proc);
 	fprintf(out, "python:       CPython %s (from %s)\n", py->version.text, py->version.method);
 	fprintf(out, "runtime:      _PyRuntime at 0x%" PRIx64 " in %s\n", py->runtime, py->module->path);
 	layout_text(out, py);

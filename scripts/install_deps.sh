@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Installs what coreheap needs to build and test on Debian bookworm.
-# Idempotent; quiet unless something is missing. (gdb: some tests use it as
-# an oracle to locate addresses in fixture cores; coreheap never runs it.
-# zstd, lz4, xz-utils, gzip: the bad-input tests compress cores with them.
-# The package tests (ctest -L package): dpkg-dev for dpkg-shlibdeps, which
-# computes the .deb's Depends, and file, which CPack runs to find the ELF
-# files to give it; man-db and groff-base render the man page; zsh runs the
-# zsh completion.)
+# Idempotent; quiet unless something is missing. One package a line, with
+# what needs it.
 set -euo pipefail
-pkgs=(cmake gcc make pkg-config libelf-dev libdwarf-dev libjansson-dev libzstd-dev zlib1g-dev liblz4-dev liblzma-dev
-      python3 gdb zstd lz4 xz-utils gzip dpkg-dev file man-db groff-base zsh)
+pkgs=(
+	cmake gcc make pkg-config python3
+	libelf-dev libdwarf-dev libjansson-dev   # ELF, DWARF, JSON
+	libzstd-dev zlib1g-dev                   # compressed debug sections and cores
+	liblz4-dev liblzma-dev                   # lz4 and xz cores
+	libdebuginfod-dev                        # debug files fetched by build-id
+	gdb                                      # a test oracle locating addresses in fixture cores; coreheap never runs it
+	zstd lz4 xz-utils gzip                   # the bad-input tests compress cores with them
+	debuginfod                               # a test serves debug files from a local server on 127.0.0.1
+	dpkg-dev file                            # package tests: dpkg-shlibdeps computes the .deb's Depends, CPack runs file
+	man-db groff-base zsh                    # package tests: render the man page, run the zsh completion
+)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

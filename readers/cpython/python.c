@@ -211,6 +211,7 @@ static struct ch_error *detect_version(struct ch_python *py)
 		for (uint64_t off = 0; off < size;) {
 			const struct ch_as_range *r = ch_as_find(as, addr + off);
 			if (!r || !r->data) {
+				ch_as_count_lost(as, r); /* the text may have been there */
 				off += 4096;
 				continue;
 			}
@@ -521,13 +522,12 @@ static void warn_about_modules(struct ch_python *py)
 				first = m->path;
 		}
 	}
-	const struct ch_core_file *core = py->proc->core;
-	if (core->truncated)
-		ch_diag_warn(&py->diag, "core file %s is truncated (%zu bytes); memory past the cut is unreadable", core->path,
-			     core->size);
+	char cut[512];
+	if (ch_core_truncation_text(py->proc->core, false, cut, sizeof(cut)))
+		ch_diag_warn(&py->diag, "%s; memory past the cut is unreadable", cut);
 	if (missing)
-		ch_diag_warn(&py->diag, "%zu mapped file(s) could not be opened (first: %s); pages the core lacks from them are unreadable",
-			     missing, first);
+		ch_diag_warn(&py->diag, "%zu mapped file(s) could not be opened (first: %s); pages the core lacks from them are "
+			     "unreadable (--lib-search-path DIR or --sysroot DIR point at them)", missing, first);
 }
 
 struct ch_error *ch_python_open(struct ch_process *proc, struct ch_python **out)

@@ -93,6 +93,12 @@ struct ch_error *ch_as_add(struct ch_address_space *as, uint64_t start, uint64_t
 	return NULL;
 }
 
+void ch_as_count_lost(struct ch_address_space *as, const struct ch_as_range *r)
+{
+	if (r && !r->data && r->source == CH_AS_LOST)
+		as->lost_reads++;
+}
+
 const struct ch_as_range *ch_as_find(struct ch_address_space *as, uint64_t addr)
 {
 	ensure_sorted(as);
@@ -127,8 +133,13 @@ struct ch_error *ch_as_read(struct ch_address_space *as, uint64_t addr, void *bu
 		if (!r)
 			return ch_error_new(CH_ERR_FAULT, "address 0x%llx is not mapped in the core",
 					    (unsigned long long)cur);
+		if (!r->data && r->source == CH_AS_LOST) {
+			as->lost_reads++;
+			return ch_error_new(CH_ERR_FAULT, "address 0x%llx was dumped but lies past the end of the truncated core",
+					    (unsigned long long)cur);
+		}
 		if (!r->data)
-			return ch_error_new(CH_ERR_FAULT, "address 0x%llx was not dumped (or the core is truncated) and no file backs it",
+			return ch_error_new(CH_ERR_FAULT, "address 0x%llx was not dumped and no file backs it",
 					    (unsigned long long)cur);
 		uint64_t avail = r->end - cur;
 		size_t n = avail < left ? (size_t)avail : left;
@@ -173,6 +184,7 @@ struct ch_error *ch_as_read_cstr(struct ch_address_space *as, uint64_t addr, cha
 	while (n + 1 < max) {
 		const struct ch_as_range *r = ch_as_find(as, addr + n);
 		if (!r || !r->data) {
+			ch_as_count_lost(as, r);
 			buf[n] = '\0';
 			return ch_error_new(CH_ERR_FAULT, "string at 0x%llx runs into unreadable memory",
 					    (unsigned long long)addr);

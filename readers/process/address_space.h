@@ -16,7 +16,10 @@
 
 #include "readers/base/error.h"
 
-enum ch_as_source { CH_AS_CORE, CH_AS_FILE, CH_AS_NONE };
+/* CH_AS_LOST: bytes the kernel dumped that lie past the end of a truncated
+ * core. Kept apart from CH_AS_NONE so a read that needed them is counted
+ * (lost_reads) and the result can say it is partial because of the cut. */
+enum ch_as_source { CH_AS_CORE, CH_AS_FILE, CH_AS_NONE, CH_AS_LOST };
 
 struct ch_as_range {
 	uint64_t start, end;   /* [start, end) */
@@ -30,6 +33,9 @@ struct ch_address_space {
 	size_t nranges, cap;
 	size_t last;                /* index of the last range hit: reads cluster */
 	bool sorted;
+	/* Reads (ch_as_read*, ch_as_count_lost) that wanted CH_AS_LOST bytes:
+	 * nonzero means some answer is missing what the truncation cut off. */
+	size_t lost_reads;
 };
 
 void ch_as_init(struct ch_address_space *as);
@@ -53,6 +59,10 @@ struct ch_error *ch_as_read_u32(struct ch_address_space *as, uint64_t addr, uint
  * are NUL-terminated and reported as success with *truncated set. */
 struct ch_error *ch_as_read_cstr(struct ch_address_space *as, uint64_t addr, char *buf, size_t max,
 				 bool *truncated);
+
+/* For callers that scan ranges themselves (ch_as_find): counts r as a
+ * lost read when it holds bytes the core's truncation cut off. */
+void ch_as_count_lost(struct ch_address_space *as, const struct ch_as_range *r);
 
 /* The range containing addr, or NULL. */
 const struct ch_as_range *ch_as_find(struct ch_address_space *as, uint64_t addr);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -85,6 +86,9 @@ static void parse_prpsinfo(struct ch_core_file *c, const uint8_t *d, uint64_t n)
 	c->fname[16] = '\0';
 	memcpy(c->psargs, d + PRPSINFO_PSARGS, 80);
 	c->psargs[80] = '\0';
+	size_t len = strlen(c->psargs);
+	while (len && c->psargs[len - 1] == ' ')
+		c->psargs[--len] = '\0'; /* the kernel leaves a space after the last argument */
 }
 
 static void parse_auxv(struct ch_core_file *c, const uint8_t *d, uint64_t n)
@@ -152,7 +156,7 @@ static struct ch_error *parse_notes(struct core_builder *b, const uint8_t *d, ui
 		uint64_t desc_off = name_off + ch_align_up(namesz, 4);
 		uint64_t next = desc_off + ch_align_up(descsz, 4);
 		if (desc_off > n || descsz > n - desc_off) {
-			c->truncated = true; /* a cut note ends the list; earlier notes stand */
+			c->truncated = c->notes_cut = true; /* a cut note ends the list; earlier notes stand */
 			break;
 		}
 		const char *name = (const char *)d + name_off;
@@ -218,7 +222,11 @@ struct ch_error *ch_core_parse(const uint8_t *data, size_t size, const char *nam
 		uint64_t present = off >= size ? 0 : (filesz < size - off ? filesz : size - off);
 		if (present < filesz)
 			c->truncated = true;
+		if (filesz && off <= UINT64_MAX - filesz && off + filesz > c->expected_size)
+			c->expected_size = off + filesz;
 		if (ptype == PT_NOTE) {
+			if (present < filesz)
+				c->notes_cut = true;
 			err = parse_notes(&b, data + (off < size ? off : size), present);
 		} else if (ptype == PT_LOAD) {
 			err = grow((void **)&c->segments, &b.cap_segments, c->nsegments, sizeof(*c->segments));
@@ -244,6 +252,30 @@ struct ch_error *ch_core_parse(const uint8_t *data, size_t size, const char *nam
 	}
 	*out = c;
 	return NULL;
+}
+
+bool ch_core_truncation_text(const struct ch_core_file *c, bool brief, char *buf, size_t size)
+{
+	if (size)
+		buf[0] = '\0';
+	if (!c->truncated || !size)
+		return false;
+	const double mib = 1048576.0;
+	if (brief && c->expected_size > c->size)
+		snprintf(buf, size, "core is truncated: %.1f MiB of %.1f MiB (%llu of %llu bytes; core size limit or full disk)",
+			 c->size / mib, c->expected_size / mib, (unsigned long long)c->size,
+			 (unsigned long long)c->expected_size);
+	else if (c->expected_size > c->size)
+		snprintf(buf, size,
+			 "core %s is truncated: %.1f MiB of %.1f MiB (%llu of %llu bytes; %.1f MiB missing%s); the process's "
+			 "core size limit (ulimit -c, or systemd-coredump's ProcessSizeMax) cut it, or the disk filled",
+			 c->path, c->size / mib, c->expected_size / mib, (unsigned long long)c->size,
+			 (unsigned long long)c->expected_size, (c->expected_size - c->size) / mib,
+			 c->notes_cut ? ", including part of the notes (threads, mapped files)" : "");
+	else
+		snprintf(buf, size, "core %s is truncated or damaged: its note list ends early, so threads or mapped files "
+			 "may be missing", c->path);
+	return true;
 }
 
 /* A descriptor coreheap can map as the core: fd itself for a plain regular

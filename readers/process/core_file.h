@@ -48,6 +48,8 @@ struct ch_core_file {
 	enum ch_core_compression compression; /* of the file given (the data is inflated) */
 	bool streamed;        /* data is a temporary copy (compressed file or pipe), not the file itself */
 	bool truncated;       /* some segment or note extends past the end of the file */
+	bool notes_cut;       /* the note list itself ends early (cut or damaged): threads or files may be missing */
+	uint64_t expected_size; /* end of the last segment or note the headers declare (>= size when truncated) */
 
 	struct ch_core_segment *segments;
 	size_t nsegments;
@@ -73,6 +75,12 @@ struct ch_core_file {
 struct ch_error *ch_core_open(const char *path, ch_core_progress_fn progress, void *progress_arg,
 			      struct ch_core_file **out);
 void ch_core_close(struct ch_core_file *core);
+
+/* When the core is truncated, one phrase that says so with its figures
+ * and the likely causes ("core.1 is truncated: 20.0 MiB of 190.3 MiB ...")
+ * into buf, returning true; false (buf empty) for a whole core. brief: a
+ * shorter phrase, to fit inside an error message. */
+bool ch_core_truncation_text(const struct ch_core_file *core, bool brief, char *buf, size_t size);
 
 /* Parse an in-memory core image (used by ch_core_open and by unit tests).
  * The buffer must outlive the result; ch_core_close will not unmap it. */

@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "readers/process/debuginfod.h"
+
 const char *ch_debug_method_name(enum ch_debug_method m)
 {
 	switch (m) {
@@ -19,6 +21,8 @@ const char *ch_debug_method_name(enum ch_debug_method m)
 		return "build-id";
 	case CH_DEBUG_LINK:
 		return "debuglink";
+	case CH_DEBUG_DEBUGINFOD:
+		return "debuginfod";
 	}
 	return "?";
 }
@@ -226,9 +230,31 @@ struct ch_error *ch_debug_file_find(const struct ch_elf_file *ef, const char *re
 				return found(&s, path, CH_DEBUG_LINK, out);
 		}
 	}
+	/* Nothing here: ask the debuginfod servers (debuginfod.h). The fetched
+	 * file passes the same checks as a local one. A local file that was
+	 * refused (another build's) is reported instead: a wrong debug package
+	 * is installed, and the user should hear of it rather than have it
+	 * silently bypassed. */
+	char remote[600] = "";
+	if (!s.refused && ch_debuginfod_enabled() && ef->build_id_len > 1) {
+		char *fetched;
+		struct ch_error *err = ch_debuginfod_fetch(ef->build_id, ef->build_id_len, &fetched);
+		if (!err) {
+			bool ok = try_candidate(&s, fetched, NULL);
+			err = ok ? found(&s, fetched, CH_DEBUG_DEBUGINFOD, out) : NULL;
+			free(fetched);
+			if (ok)
+				return err;
+		} else {
+			snprintf(remote, sizeof(remote), "; %s", err->message);
+			ch_error_free(err);
+		}
+	}
 	if (s.refused)
 		return s.refused;
 	return ch_error_new(CH_ERR_UNSUPPORTED,
-			    "%s: no DWARF debug info (looked in the file%s%s%s); install its debug symbols or pass --debug-dir",
-			    ef->path, s.looked[0] ? " and " : "", s.looked, ef->build_id_len || ef->debuglink ? "" : "; it has neither build-id nor .gnu_debuglink");
+			    "%s: no DWARF debug info (looked in the file%s%s%s%s); install its debug symbols, pass --debug-dir%s",
+			    ef->path, s.looked[0] ? " and " : "", s.looked,
+			    ef->build_id_len || ef->debuglink ? "" : "; it has neither build-id nor .gnu_debuglink", remote,
+			    ch_debuginfod_enabled() ? "" : " or set DEBUGINFOD_URLS to fetch it from a debuginfod server");
 }

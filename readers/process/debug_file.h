@@ -9,7 +9,9 @@
  * module's (when both have one); a debuglink candidate must also match the
  * CRC32 the link records. A candidate that fails a check is refused with a
  * message naming both ids (or CRCs); when no candidate is usable the error
- * says what was refused, else where it looked. */
+ * says what was refused, else where it looked.
+ *   3. when none was found and DEBUGINFOD_URLS is set: fetched by build-id
+ *      from a debuginfod server into the shared client cache (debuginfod.h). */
 #ifndef CH_DEBUG_FILE_H
 #define CH_DEBUG_FILE_H
 
@@ -22,6 +24,7 @@ enum ch_debug_method {
 	CH_DEBUG_EMBEDDED,  /* .debug_info in the module's own file */
 	CH_DEBUG_BUILD_ID,  /* DEBUGDIR/.build-id/xx/rest.debug */
 	CH_DEBUG_LINK,      /* .gnu_debuglink */
+	CH_DEBUG_DEBUGINFOD, /* fetched by build-id from DEBUGINFOD_URLS (debuginfod.h), when none of the above */
 };
 
 struct ch_debug_file {
@@ -38,7 +41,7 @@ struct ch_error *ch_debug_file_find(const struct ch_elf_file *ef, const char *re
 				    struct ch_debug_file *out);
 void ch_debug_file_deinit(struct ch_debug_file *df);
 
-/* "embedded", "build-id", "debuglink". */
+/* "embedded", "build-id", "debuglink", "debuginfod". */
 const char *ch_debug_method_name(enum ch_debug_method m);
 
 /* CRC32 (the .gnu_debuglink one, zlib's polynomial) of a whole file. */

@@ -13,21 +13,6 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-static char *join_path(const char *prefix, const char *path)
-{
-	size_t a = prefix ? strlen(prefix) : 0, b = strlen(path);
-	char *s = malloc(a + b + 2);
-	if (!s)
-		return NULL;
-	if (a) {
-		memcpy(s, prefix, a);
-		if (s[a - 1] == '/' && path[0] == '/')
-			a--;
-	}
-	memcpy(s + a, path, b + 1);
-	return s;
-}
-
 /* The build-id in the dumped copy of a module's first page. The kernel dumps
  * the ELF header page of every file mapping (coredump_filter bit 4) exactly
  * so that tools can do this. */
@@ -73,37 +58,6 @@ static void read_core_build_id(struct ch_process *proc, struct ch_module *mod)
 	}
 }
 
-static void open_module_file(struct ch_process *proc, struct ch_module *mod)
-{
-	struct ch_error *err = ch_elf_open(mod->disk_path, &mod->elf);
-	if (err) {
-		mod->status = err->kind == CH_ERR_NOT_FOUND     ? CH_MODULE_MISSING
-			      : err->kind == CH_ERR_UNSUPPORTED ? CH_MODULE_NOT_ELF
-								: CH_MODULE_BAD;
-		mod->problem = err;
-		mod->elf = NULL;
-		return;
-	}
-	(void)proc;
-	struct ch_elf_file *ef = mod->elf;
-	if (mod->core_build_id_len &&
-	    (ef->build_id_len != mod->core_build_id_len ||
-	     memcmp(ef->build_id, mod->core_build_id, ef->build_id_len) != 0)) {
-		char want[129], got[129];
-		ch_build_id_hex(mod->core_build_id, mod->core_build_id_len, want);
-		ch_build_id_hex(ef->build_id, ef->build_id_len, got);
-		mod->status = CH_MODULE_MISMATCH;
-		mod->problem = ch_error_new(CH_ERR_INPUT,
-					    "%s: build-id %s does not match the core's %s (different build of %s)",
-					    mod->disk_path, got[0] ? got : "(none)", want, base_name(mod->path));
-		ch_elf_close(ef);
-		mod->elf = NULL;
-		return;
-	}
-	mod->bias = mod->start - ch_elf_base_vaddr(ef);
-	mod->status = CH_MODULE_OK;
-}
-
 /* Group NT_FILE mappings by path into modules. Only paths whose offset-0
  * mapping exists are modules (ELF files are always mapped from offset 0). */
 static struct ch_error *collect_modules(struct ch_process *proc)
@@ -135,18 +89,8 @@ static struct ch_error *collect_modules(struct ch_process *proc)
 	for (size_t j = 0; j < proc->nmodules; j++) {
 		struct ch_module *mod = &proc->modules[j];
 		mod->is_main = probe >= mod->start && probe < mod->end;
-		const char *path = mod->is_main && proc->opts.exe ? proc->opts.exe : mod->path;
-		mod->disk_path = mod->is_main && proc->opts.exe ? strdup(path) : join_path(proc->opts.sysroot, path);
-		if (!mod->disk_path)
-			return &ch_error_nomem;
 	}
 	return NULL;
-}
-
-static bool is_elf_candidate(const struct ch_module *mod)
-{
-	/* The kernel marks unlinked files; they cannot be opened by path anyway. */
-	return strstr(mod->path, " (deleted)") == NULL && mod->path[0] == '/';
 }
 
 static struct ch_error *build_address_space(struct ch_process *proc)
@@ -169,7 +113,7 @@ static struct ch_error *build_address_space(struct ch_process *proc)
 	for (size_t i = 0; i < core->nsegments; i++) {
 		const struct ch_core_segment *s = &core->segments[i];
 		if (s->present < s->filesz) {
-			err = ch_as_add(as, s->vaddr + s->present, s->vaddr + s->filesz, NULL, CH_AS_NONE,
+			err = ch_as_add(as, s->vaddr + s->present, s->vaddr + s->filesz, NULL, CH_AS_LOST,
 					(s->flags & PF_W) != 0);
 			if (err)
 				return err;
@@ -177,13 +121,13 @@ static struct ch_error *build_address_space(struct ch_process *proc)
 	}
 	for (size_t j = 0; j < proc->nmodules; j++) {
 		struct ch_module *mod = &proc->modules[j];
-		if (!is_elf_candidate(mod)) {
-			mod->status = CH_MODULE_MISSING;
-			mod->problem = ch_error_new(CH_ERR_NOT_FOUND, "%s: file was deleted", mod->path);
+		if (mod->path[0] != '/') { /* not a file name: nothing to open */
+			mod->status = CH_MODULE_NOT_ELF;
 			continue;
 		}
 		read_core_build_id(proc, mod);
-		open_module_file(proc, mod);
+		if ((err = ch_module_locate(proc, mod)))
+			return err;
 	}
 	/* File bytes fill what the kernel did not dump. */
 	for (size_t i = 0; i < core->nmappings; i++) {
@@ -213,29 +157,6 @@ static struct ch_error *build_address_space(struct ch_process *proc)
 	return NULL;
 }
 
-/* A core cut before any of the memory it holds (inside the notes, which
- * the kernel writes first) has nothing to analyse: say so rather than let
- * later steps report a missing runtime or a missing libpython. */
-static struct ch_error *check_truncation(const struct ch_core_file *core)
-{
-	if (!core->truncated)
-		return NULL;
-	uint64_t dumped = 0, present = 0, end = 0;
-	for (size_t i = 0; i < core->nsegments; i++) {
-		const struct ch_core_segment *s = &core->segments[i];
-		dumped += s->filesz;
-		present += s->present;
-		if (s->filesz && s->offset + s->filesz > end)
-			end = s->offset + s->filesz;
-	}
-	if (present == 0 && dumped > 0)
-		return ch_error_new(CH_ERR_INPUT,
-				    "%s: core is truncated: the file has %zu of at least %llu bytes and ends before the "
-				    "process memory; was the dump interrupted or the disk full?",
-				    core->path, core->size, (unsigned long long)end);
-	return NULL;
-}
-
 struct ch_error *ch_process_open(const char *core_path, const struct ch_process_options *opts,
 				 struct ch_process **out)
 {
@@ -249,8 +170,6 @@ struct ch_error *ch_process_open(const char *core_path, const struct ch_process_
 		proc->opts.debug_dir = "/usr/lib/debug";
 	ch_as_init(&proc->as);
 	struct ch_error *err = ch_core_open(core_path, proc->opts.progress, proc->opts.progress_arg, &proc->core);
-	if (!err)
-		err = check_truncation(proc->core);
 	if (!err)
 		err = collect_modules(proc);
 	if (!err)
@@ -302,8 +221,33 @@ struct ch_error *ch_process_module_elf(struct ch_module *mod, struct ch_elf_file
 		return NULL;
 	}
 	if (mod->problem)
-		return ch_error_new(mod->problem->kind == CH_ERR_NOT_FOUND ? CH_ERR_INPUT : mod->problem->kind,
-				    "%s%s", mod->problem->message,
-				    mod->status == CH_MODULE_MISSING ? " (use --exe or --sysroot to point at the files)" : "");
+		return ch_error_new(mod->problem->kind == CH_ERR_NOT_FOUND ? CH_ERR_INPUT : mod->problem->kind, "%s",
+				    mod->problem->message);
 	return ch_error_new(CH_ERR_INPUT, "%s: unusable", mod->path);
+}
+
+struct ch_error *ch_process_explain(struct ch_process *proc, struct ch_error *err, bool *explained)
+{
+	*explained = false;
+	const struct ch_core_file *core = proc->core;
+	if (err->kind == CH_ERR_NOMEM || err->kind == CH_ERR_USAGE)
+		return err;
+	char cut[256];
+	if (ch_core_truncation_text(core, true, cut, sizeof(cut)) && (proc->as.lost_reads || core->notes_cut)) {
+		*explained = true;
+		struct ch_error *e = ch_error_new(CH_ERR_INPUT, "%s: %s; what was needed lies in the lost part (%s)", core->path,
+						  cut, err->message);
+		ch_error_free(err);
+		return e;
+	}
+	if (core->nmappings == 0) {
+		*explained = true;
+		struct ch_error *e = ch_error_new(
+			CH_ERR_INPUT,
+			"%s: the core records no mapped files (no NT_FILE note: damaged notes, or a core from qemu-user or an "
+			"old gcore, which coreheap cannot read yet): %s", core->path, err->message);
+		ch_error_free(err);
+		return e;
+	}
+	return err;
 }

@@ -30,10 +30,16 @@
 #include "readers/process/elf_file.h"
 #include "readers/base/error.h"
 
+#define CH_MAX_LIB_SEARCH 32
+
 struct ch_process_options {
 	const char *exe;       /* interpreter binary to use instead of the recorded path */
 	const char *sysroot;   /* prefix for every recorded path */
 	const char *debug_dir; /* separate debug files (default /usr/lib/debug) */
+	/* --lib-search-path DIRs: any mapped file is looked up by base name in
+	 * each, in order, after its recorded path (module_lookup.c). */
+	const char *lib_search[CH_MAX_LIB_SEARCH];
+	size_t nlib_search;
 	ch_core_progress_fn progress; /* while a compressed or piped core is copied; may be NULL */
 	void *progress_arg;
 };
@@ -47,8 +53,8 @@ enum ch_module_status {
 };
 
 struct ch_module {
-	const char *path;      /* as recorded in the core (NT_FILE) */
-	char *disk_path;       /* where it was looked for */
+	const char *path;      /* as recorded in the core (NT_FILE; may end in " (deleted)") */
+	char *disk_path;       /* the file used, or where it was first looked for */
 	uint64_t start, end;   /* span of its mappings */
 	uint64_t bias;         /* runtime address = link-time address + bias */
 	bool is_main;          /* the executable (mapping containing AT_PHDR) */
@@ -77,5 +83,20 @@ struct ch_module *ch_process_main_module(struct ch_process *proc);
 struct ch_module *ch_process_find_module(struct ch_process *proc, const char *basename_prefix);
 /* The module's ELF file, or the reason it cannot be used. */
 struct ch_error *ch_process_module_elf(struct ch_module *mod, struct ch_elf_file **out);
+
+/* Finds the file for mod (module_lookup.c): sets status, elf, bias,
+ * disk_path, or problem (naming the file and the option that fixes it).
+ * mod->core_build_id must be read first. Fails only for --exe naming a file
+ * that cannot be the executable (not ELF, another build): the user's
+ * explicit choice is wrong, so nothing is analysed. */
+struct ch_error *ch_module_locate(struct ch_process *proc, struct ch_module *mod);
+
+/* An error met while reading what the core should hold, restated when the
+ * core's own damage explains it: truncated and the read needed bytes past
+ * the cut (address space lost_reads) or the note list is cut short, or no
+ * NT_FILE note at all. Then the result is a CH_ERR_INPUT naming the
+ * truncation and its size with err's text as the detail, and *explained is
+ * true; otherwise err itself. Consumes err. */
+struct ch_error *ch_process_explain(struct ch_process *proc, struct ch_error *err, bool *explained);
 
 #endif

@@ -389,16 +389,16 @@ def unlimited_core():
     resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 
 
-def make_core(directory, argv, expect_signal):
-    """Run argv in directory so that it dumps core; move the core to
-    directory/core. Returns the path."""
+def make_core(directory, argv, expect_signal, env=None):
+    """Run argv in directory (with env, default ours) so that it dumps core;
+    move the core to directory/core. Returns the path."""
     shutil.rmtree(directory, ignore_errors=True)
     os.makedirs(directory)
     soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
     if hard != resource.RLIM_INFINITY:
         raise Failure("cannot raise the core size limit (hard limit %d); run with ulimit -c unlimited" % hard)
     p = subprocess.Popen(argv, cwd=directory, preexec_fn=unlimited_core, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
         out, err = p.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -535,7 +535,8 @@ def case_truncated_in_program_headers(rn, d):
 @case
 def case_truncated_in_notes(rn, d):
     # The notes (threads, mapped files) come before all memory in a kernel
-    # core: a core cut inside them holds nothing to analyse.
+    # core: a core cut inside them holds nothing to analyse (exit 3, naming
+    # the truncation); info reports what the notes before the cut say.
     core = rn.need_core("abort")
     c = Core(core)
     for i, frac in enumerate((0.01, 0.5, 0.99)):
@@ -570,7 +571,18 @@ def case_truncated_in_runtime_segment(rn, d):
     at = seg["offset"] + (rt - seg["vaddr"]) // 2
     p = cut(rn, d, core, at, "cut.core")
     rn.expect_error(["types", p], EXIT_INPUT, [r"_PyRuntime|runtime", r"truncated"])
-    rn.expect_error(["info", p], EXIT_INPUT, [r"truncated"])
+    # info still describes the process, from the notes: the same pid,
+    # executable, signal and threads as the whole core, "runtime": null,
+    # the truncation as a warning, exit 5.
+    whole = rn.expect_ok(["info", "--json", core]).json()
+    _, doc = rn.expect_partial(["info", "--json", p], [r"truncated", r"runtime could not be read"])
+    if doc["runtime"] is not None or doc["gc"] is not None or doc["python_threads"] is not None:
+        raise Failure("info on a core cut before _PyRuntime reports a runtime: %r" % doc["runtime"])
+    if doc["process"] != whole["process"] or [t["tid"] for t in doc["threads"]] != [t["tid"] for t in whole["threads"]]:
+        raise Failure("info's process facts differ from the whole core's: %r vs %r" % (doc["process"], whole["process"]))
+    if doc["core"]["size"] != at or doc["core"]["expected_size"] != len(c.data):
+        raise Failure("info says %d of %d bytes, the cut file has %d of %d"
+                      % (doc["core"]["size"], doc["core"]["expected_size"], at, len(c.data)))
     rn.expect_sane(p)
 
 
@@ -674,7 +686,7 @@ def case_missing_libpython(rn, d):
     empty = os.path.join(d, "empty-sysroot")
     os.makedirs(empty)
     rn.expect_error(["types", "--sysroot", empty, core], EXIT_INPUT,
-                    [r"libpython3\.12\.so\.1\.0", r"--exe", r"--sysroot"])
+                    [r"libpython3\.12\.so\.1\.0", r"--lib-search-path", r"--sysroot"])
     rn.expect_error(["info", "--sysroot", empty, core], EXIT_INPUT, [r"libpython3\.12"])
     rn.expect_sane(core, ["--sysroot", empty])
 
@@ -1040,6 +1052,13 @@ def case_help_and_version(rn, d):
     r = rn.expect_ok(["--version"])
     if not re.match(r"coreheap \d+\.\d+", r.out):
         raise Failure("--version should print 'coreheap X.Y.Z'\n%s" % r.describe())
+
+
+# cases of cores a user actually has (cut by ulimit -c, moved files, ...)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cases_cores  # noqa: E402
+
+cases_cores.add_cases(sys.modules[__name__])
 
 
 # ---------------------------------------------------------------------------
