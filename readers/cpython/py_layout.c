@@ -62,6 +62,11 @@ static const struct field_source sources[] = {
 	{CH_PY_SIZEOF_GCSTATS, CH_PY_SIZEOF, "gc_generation_stats", NULL},
 	{CH_PY_GCHEAD_NEXT, CH_PY_OFFSET, "PyGC_Head", "_gc_next"},
 	{CH_PY_GCHEAD_PREV, CH_PY_OFFSET, "PyGC_Head", "_gc_prev"},
+	/* 3.6/3.7: a union of {gc_next, gc_prev, gc_refs} with a (long) double
+	 * for alignment; gc_refs holds the finalized bit (bit 0). */
+	{CH_PY_GCHEAD_NEXT, CH_PY_OFFSET, "PyGC_Head", "gc.gc_next"},
+	{CH_PY_GCHEAD_PREV, CH_PY_OFFSET, "PyGC_Head", "gc.gc_prev"},
+	{CH_PY_GCHEAD_REFS, CH_PY_OFFSET, "PyGC_Head", "gc.gc_refs"},
 	{CH_PY_SIZEOF_GCHEAD, CH_PY_SIZEOF, "PyGC_Head", NULL},
 
 	{CH_PY_OB_REFCNT, CH_PY_OFFSET, "PyObject", "ob_refcnt"},
