@@ -290,6 +290,9 @@ static const struct field_source sources[] = {
 	{CH_PY_FRAME_VALUESTACK, CH_PY_OFFSET, "PyFrameObject", "f_valuestack"}, /* ≤3.10 */
 	{CH_PY_FRAME_STACKTOP, CH_PY_OFFSET, "PyFrameObject", "f_stacktop"},     /* 3.8/3.9 */
 	{CH_PY_FRAME_STACKDEPTH, CH_PY_OFFSET, "PyFrameObject", "f_stackdepth"}, /* 3.10 */
+	{CH_PY_FRAME_EXC_TYPE, CH_PY_OFFSET, "PyFrameObject", "f_exc_type"},     /* 3.6 */
+	{CH_PY_FRAME_EXC_VALUE, CH_PY_OFFSET, "PyFrameObject", "f_exc_value"},   /* 3.6 */
+	{CH_PY_FRAME_EXC_TB, CH_PY_OFFSET, "PyFrameObject", "f_exc_traceback"},  /* 3.6 */
 	{CH_PY_FRAME_FRAME, CH_PY_OFFSET, "PyFrameObject", "f_frame"},           /* 3.11+ */
 	{CH_PY_FRAME_EXTRA_LOCALS, CH_PY_OFFSET, "PyFrameObject", "f_extra_locals"}, /* 3.13+ */
 	{CH_PY_CODE_CELLVARS, CH_PY_OFFSET, "PyCodeObject", "co_cellvars"},      /* ≤3.10 */
