@@ -8,7 +8,7 @@
 # files to give it; man-db and groff-base render the man page; zsh runs the
 # zsh completion.)
 set -euo pipefail
-pkgs=(cmake gcc make pkg-config libelf-dev libdwarf-dev libjansson-dev libzstd-dev zlib1g-dev liblz4-dev liblzma-dev
+pkgs=(cmake gcc make pkg-config libelf-dev libdw-dev libdwarf-dev libjansson-dev libzstd-dev zlib1g-dev liblz4-dev liblzma-dev
       python3 gdb zstd lz4 xz-utils gzip dpkg-dev file man-db groff-base zsh)
 missing=()
 for p in "${pkgs[@]}"; do

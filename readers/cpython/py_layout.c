@@ -139,6 +139,7 @@ static const struct field_source sources[] = {
 	{CH_PY_IFRAME_INSTR, CH_PY_OFFSET, "_PyInterpreterFrame", "instr_ptr"},     /* 3.13+ */
 	{CH_PY_IFRAME_INSTR, CH_PY_OFFSET, "_PyInterpreterFrame", "prev_instr"},    /* 3.11/3.12 */
 	{CH_PY_IFRAME_OWNER, CH_PY_OFFSET, "_PyInterpreterFrame", "owner"},
+	{CH_PY_IFRAME_IS_ENTRY, CH_PY_OFFSET, "_PyInterpreterFrame", "is_entry"}, /* 3.11 */
 	{CH_PY_IFRAME_LOCALSPLUS, CH_PY_OFFSET, "_PyInterpreterFrame", "localsplus"},
 
 	{CH_PY_CODE_NAME, CH_PY_OFFSET, "PyCodeObject", "co_name"},

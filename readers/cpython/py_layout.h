@@ -77,7 +77,7 @@ enum ch_py_field_kind {
 	X(FRAME_BACK, 0) X(FRAME_CODE, 0) X(FRAME_LASTI, 0) X(FRAME_LINENO, 0)  \
 	X(FRAME_TRACE, 0) X(FRAME_LOCALSPLUS, 0)                                \
 	X(IFRAME_CODE, 0) X(IFRAME_PREVIOUS, 0) X(IFRAME_INSTR, 0)              \
-	X(IFRAME_OWNER, 0) X(IFRAME_LOCALSPLUS, 0)                              \
+	X(IFRAME_OWNER, 0) X(IFRAME_LOCALSPLUS, 0) X(IFRAME_IS_ENTRY, 0)                              \
 	X(CODE_NAME, 0) X(CODE_QUALNAME, 0) X(CODE_FILENAME, 0)                 \
 	X(CODE_FIRSTLINENO, 0) X(CODE_LNOTAB, 0) X(CODE_LINETABLE, 0)           \
 	X(CODE_CODE_ADAPTIVE, 0) X(CODE_FIRSTTRACEABLE, 0) X(CODE_NLOCALS, 0)   \
