@@ -217,6 +217,11 @@ static struct ch_error *detect_version(struct ch_python *py)
 	ch_error_free(err);
 	struct ch_address_space *as = &py->proc->as;
 	static const char *const sections[] = {".bss", ".data"};
+	/* libpython3.X / libpython2.X names its major version: text of the
+	 * other one is some other string. */
+	const char *file = strrchr(ef->path, '/');
+	file = file ? file + 1 : ef->path;
+	char name_major = strncmp(file, "libpython", 9) == 0 && (file[9] == '2' || file[9] == '3') ? file[9] : 0;
 	for (size_t k = 0; k < 2; k++) {
 		uint64_t addr, size;
 		err = ch_elf_section(ef, sections[k], &addr, &size, NULL);
@@ -237,6 +242,7 @@ static struct ch_error *detect_version(struct ch_python *py)
 			const char *s = (const char *)r->data + (addr + off - r->start);
 			for (uint64_t i = 0; i + 6 < n; i++) {
 				if ((s[i] == '3' || s[i] == '2') && s[i + 1] == '.' && (i == 0 || s[i - 1] == '\0') &&
+				    (!name_major || s[i] == name_major) &&
 				    parse_version_text(s + i, (size_t)(n - i), &py->version)) {
 					py->version.method = "Py_GetVersion() text";
 					return NULL;
