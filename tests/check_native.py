@@ -2,8 +2,8 @@
 fixtures/scenario_threads.py core (threads blocked at known places).
 
 For every OS thread of the core, `coreheap stacks --native --json`:
-  - lists native frames unwound from the core (the outermost reached, or a
-    stated reason), each with a library and, for named ones, an offset;
+  - lists native frames unwound from the core down to the outermost one
+    (a complete core: no "stopped" reason), named ones with a library;
   - interleaves exactly the Python frames `stacks` prints for that thread,
     in the same order (the eval-loop C frames replaced by them) and, since
     the process itself recorded those frames (sys._current_frames()), the
@@ -87,6 +87,7 @@ def main():
         check(len(cframes) >= 3, "thread %s: %d native frames" % (tid, len(cframes)))
         check(all(f["library"] for f in cframes if f["function"]), "thread %s: a named native frame without library" % tid)
         check(t["note"] is None, "thread %s: stacks disagree: %s" % (tid, t["note"]))
+        check(t["stopped"] is None, "thread %s: unwinding did not reach the outermost frame: %s" % (tid, t["stopped"]))
         got_py = [key(f) for f in frames if f["kind"] == "python"]
         want_py = [key(f) for f in python[tid]["frames"]] if tid in python else []
         check(got_py == want_py, "thread %s: Python frames in the mixed stack differ from `stacks`:\n  mixed  %s\n  stacks %s"

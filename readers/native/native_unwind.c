@@ -31,6 +31,10 @@ struct ch_native {
 	Dwfl *dwfl;
 	Dwfl_Callbacks callbacks;
 	char *debuginfo_path;
+	/* The first read of the current unwind that found no memory: libdwfl
+	 * ends a stack quietly there, as if it were the outermost frame. */
+	bool read_failed;
+	uint64_t failed_addr;
 };
 
 /* x86_64 DWARF register numbers 0-16 (rax, rdx, rcx, rbx, rsi, rdi, rbp,
@@ -59,6 +63,10 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *a
 	struct ch_error *err = ch_as_read_u64(&n->proc->as, addr, &v);
 	if (err) {
 		ch_error_free(err);
+		if (!n->read_failed) {
+			n->read_failed = true;
+			n->failed_addr = addr;
+		}
 		return false;
 	}
 	*result = v;
@@ -233,6 +241,7 @@ struct ch_error *ch_native_unwind(struct ch_native *n, int32_t tid, struct ch_na
 {
 	memset(out, 0, sizeof(*out));
 	struct unwind_ctx c = {.n = n, .out = out};
+	n->read_failed = false;
 	int rc = n->f.dwfl_getthread_frames(n->dwfl, tid, on_frame, &c);
 	if (c.nomem) {
 		ch_native_stack_deinit(out);
@@ -242,6 +251,10 @@ struct ch_error *ch_native_unwind(struct ch_native *n, int32_t tid, struct ch_na
 		snprintf(out->stopped, sizeof(out->stopped), "stopped after %d frames", CH_NATIVE_MAX_FRAMES);
 	else if (rc != 0)
 		snprintf(out->stopped, sizeof(out->stopped), "unwinding stopped: %s", n->f.dwfl_errmsg(-1));
+	else if (n->read_failed)
+		snprintf(out->stopped, sizeof(out->stopped),
+			 "unwinding stopped: stack memory at 0x%" PRIx64 " is not in the core (truncated, or a damaged frame)",
+			 n->failed_addr);
 	return NULL;
 }
 
