@@ -8,31 +8,14 @@ under an unlimited core size. A missing interpreter is a SKIP (77).
 usage: check_python2.py --python PYTHON2 --coreheap COREHEAP --out OUTDIR"""
 import argparse
 import os
-import resource
-import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_common import abort_core  # noqa: E402
+
 NAME = "check_python2"
 COMMANDS = [["info"], ["types"], ["cycles"], ["stacks"], ["summary"]]
-
-
-def make_core(python, out):
-    shutil.rmtree(out, ignore_errors=True)
-    os.makedirs(out)
-
-    def unlimited():
-        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
-
-    p = subprocess.run([python, "-c", "import os; x = [1, 2]; os.abort()"], cwd=out, preexec_fn=unlimited,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    if p.returncode != -6:
-        raise SystemExit("%s: %s exited %d, expected SIGABRT" % (NAME, python, p.returncode))
-    cores = [f for f in os.listdir(out) if f.startswith("core")]
-    if len(cores) != 1:
-        raise SystemExit("%s: expected one core in %s (kernel.core_pattern is %r), found %s"
-                         % (NAME, out, open("/proc/sys/kernel/core_pattern").read().strip(), cores))
-    return os.path.join(out, cores[0])
 
 
 def main():
@@ -46,7 +29,8 @@ def main():
         sys.exit(77)
     ver = subprocess.run([args.python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                          stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout.strip()
-    core = make_core(args.python, args.out)
+    core = abort_core(NAME, args.python, args.out, "import os; x = [1, 2]; os.abort()",
+                      flags=("-S",))  # Python 2 has no -I
     failed = 0
     for cmd in COMMANDS:
         p = subprocess.run([args.coreheap] + cmd + [core], stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -502,6 +502,7 @@ static struct ch_error *read_interpreters(struct ch_python *py)
 		return err;
 	struct ch_chain chain;
 	ch_chain_init(&chain, CH_MAX_INTERPRETERS);
+	size_t ninterps = 0;
 	for (interp = head; interp;) {
 		enum ch_chain_step step = ch_chain_step(&chain, interp);
 		if (step != CH_CHAIN_OK) {
@@ -519,9 +520,17 @@ static struct ch_error *read_interpreters(struct ch_python *py)
 		if (!py->main_interp && !next)
 			py->main_interp = interp; /* the list is newest first; main is last */
 		interp = next;
+		ninterps++;
 	}
 	if (!py->main_interp)
 		py->main_interp = head;
+	/* 3.9+ give each interpreter its own collector; only the main one's
+	 * lists are read, so the heap commands do not see the others' objects. */
+	if (ninterps > 1 && ch_py_has(l, CH_PY_INTERP_GC))
+		ch_diag_warn(&py->diag,
+			     "%zu sub-interpreter%s: only the main interpreter's GC lists are read; objects of the others are "
+			     "counted only where the main interpreter's objects refer to them",
+			     ninterps - 1, ninterps == 2 ? "" : "s");
 	struct ch_gc_places at;
 	if (!py->runtime) {
 		if ((err = ch_py_globals_gc_places(py, &at)))
