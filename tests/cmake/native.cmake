@@ -15,4 +15,13 @@ foreach(ver ${CH_TRUTH_PYTHON_VERSIONS})
                    --core ${dir}/core.${ver} --truth ${dir}/truth.${ver}.json)
   set_tests_properties(native.${ver} PROPERTIES
     FIXTURES_REQUIRED stacks.${ver} SKIP_RETURN_CODE 77 LABELS "native;stacks" TIMEOUT 600)
+  # The same from the built-in layout table (the Python frames' entry flags
+  # come from the table then; libdwfl still reads the files' own DWARF).
+  add_test(NAME layout.native.${ver}
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_native.py
+                   --python ${py} --coreheap $<TARGET_FILE:coreheap>
+                   --core ${dir}/core.${ver} --truth ${dir}/truth.${ver}.json)
+  set_tests_properties(layout.native.${ver} PROPERTIES
+    ENVIRONMENT CH_LAYOUT_SOURCE=builtin
+    FIXTURES_REQUIRED stacks.${ver} SKIP_RETURN_CODE 77 LABELS "native;layout" TIMEOUT 600)
 endforeach()
