@@ -93,9 +93,15 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 	.set_initial_registers = set_initial_registers,
 };
 
+/* Loaded once per process: each dlmopen(LM_ID_NEWLM) takes one of the
+ * few link-map namespaces glibc has (16). */
+static void *libdw_handle;
+
 static struct ch_error *load_libdw(struct ch_native *n)
 {
-	n->lib = dlmopen(LM_ID_NEWLM, "libdw.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!libdw_handle)
+		libdw_handle = dlmopen(LM_ID_NEWLM, "libdw.so.1", RTLD_NOW | RTLD_LOCAL);
+	n->lib = libdw_handle;
 	if (!n->lib)
 		return ch_error_new(CH_ERR_UNSUPPORTED, "native frames need elfutils' libdw.so.1 (Debian: libdw1): %s",
 				    dlerror());
