@@ -25,7 +25,7 @@ struct layout_opts {
 static const char help[] =
 	"Options:\n"
 	"  --dump FILE         the ELF file whose DWARF describes the interpreter (same as a bare FILE)\n"
-	"  --version X.Y.Z     the CPython version of FILE; needed when FILE lacks Py_Version (3.8-3.10,\n"
+	"  --version X.Y.Z     the CPython version of FILE; needed when FILE lacks Py_Version (3.6-3.10,\n"
 	"                      .debug files); checked against Py_Version when both are known\n"
 	"  --builtin X.Y.Z     print the built-in table generated from that version instead\n"
 	"  --list              list the built-in tables\n"
@@ -136,7 +136,7 @@ static struct ch_error *file_version(struct ch_elf_file *ef, const char *given, 
 				    from_opt.text);
 	if (!have_file && !have_opt)
 		return ch_error_new(CH_ERR_UNSUPPORTED,
-				    "%s: the file does not hold Py_Version (3.8-3.10 and .debug files): pass --version X.Y.Z",
+				    "%s: the file does not hold Py_Version (3.6-3.10 and .debug files): pass --version X.Y.Z",
 				    ef->path);
 	*v = have_file ? from_file : from_opt;
 	v->method = have_file ? "Py_Version" : "--version";
@@ -263,7 +263,7 @@ const struct ch_cli_command ch_cmd_layout = {
 		   "The output is the data format of the built-in tables (readers/cpython/layouts/), used when a\n"
 		   "core's interpreter has no debug info; scripts/gen_layouts.sh regenerates them all. FILE is an\n"
 		   "ELF file with DWARF (a libpython .so, a python executable, or a .debug file), not a core. The\n"
-		   "version comes from Py_Version in FILE (3.11+); 3.8-3.10 and .debug files (which keep no .rodata)\n"
+		   "version comes from Py_Version in FILE (3.11+); 3.6-3.10 and .debug files (which keep no .rodata)\n"
 		   "need --version. --json gives the same as a JSON object; --builtin X.Y.Z prints a table compiled\n"
 		   "into coreheap and --list lists them. How the tables are made, picked and checked:\n"
 		   "docs/debug-info.md.\n",

@@ -78,7 +78,7 @@ const struct ch_cli_command ch_cmd_path = {
 		   "holders; so a chain from sys.modules is preferred over a shorter one from a C pointer. Within a\n"
 		   "tier the search is breadth first from all its roots at once, seeded in priority order, so among\n"
 		   "equally short chains the higher-priority root wins. Weak references are not followed. An\n"
-		   "instance's __dict__ hop is folded: obj .__dict__ ['x'] reads obj .x (3.8-3.10; on 3.11+ the\n"
+		   "instance's __dict__ hop is folded: obj .__dict__ ['x'] reads obj .x (3.6-3.10; on 3.11+ the\n"
 		   "attribute is already .x); a module's dict stays visible.\n\n"
 		   "--all N lists up to N chains, one per direct referrer of the object: the referrers some root\n"
 		   "reaches, in the order the search reached them (so the first chain is the shortest; ties go to\n"

@@ -37,7 +37,7 @@ const struct ch_cli_command ch_cmd_roots = {
 		   "                  of a running frame (innermost first)\n"
 		   "  frame_globals   thread 4242 frame 0 main (app.py:12) globals: the frame's globals dict\n"
 		   "  frame_other     ... stack/internals 0x7f...: a word of the frame's value stack (or, 3.11+, its\n"
-		   "                  header) that points at an object, read conservatively; 3.8-3.10: the\n"
+		   "                  header) that points at an object, read conservatively; 3.6-3.10: the\n"
 		   "                  executing frame object itself\n"
 		   "  thread          thread 4242 state +0x58: a pointer inside a thread state (current exception,\n"
 		   "                  dict, context, ...)\n"

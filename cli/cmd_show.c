@@ -113,7 +113,7 @@ const struct ch_cli_command ch_cmd_show = {
 		   "  root is level 1); deeper ones are <list len 3 at 0x...>. A container that holds itself is\n"
 		   "  [...], as in repr.\n"
 		   "- instances of class-statement types (including subclasses of builtins):\n"
-		   "  <mod.Cls object at 0x...: a=1, b='two'>, attributes from the instance __dict__ (3.8-3.10, or\n"
+		   "  <mod.Cls object at 0x...: a=1, b='two'>, attributes from the instance __dict__ (3.6-3.10, or\n"
 		   "  a materialized dict), the 3.11+ inline/managed values, and set __slots__; at most 32, then\n"
 		   "  \"... N more\". In text the top-level instance lists one attribute a line.\n"
 		   "- functions <function Outer.meth at 0x...> (and \"defined FILE:LINE\" of co_firstlineno), code\n"

@@ -3,12 +3,35 @@
 #include "commands.h"
 #include "graph/analysis.h"
 #include "graph/findings.h"
+#include "graph/native_stacks.h"
 #include "graph/type_histogram.h"
 #include "readers/cpython/py_frames.h"
+#include "readers/cpython/py_threads.h"
 #include "reports/report.h"
 #include "session.h"
 
 #define CH_SUMMARY_TOP_TYPES 10
+
+/* The native and Python frames of the thread that received the fatal
+ * signal. An unwinder that cannot start is a warning, not a failure. */
+static struct ch_error *crashed_native(struct ch_session *s, const struct ch_py_stacks *st, struct ch_mixed_stacks *out)
+{
+	long i = ch_core_crashed_thread(s->proc->core);
+	if (i < 0)
+		return NULL;
+	struct ch_native *native;
+	struct ch_error *err = ch_native_open(s->proc, &native);
+	if (err) {
+		bool nomem = err == &ch_error_nomem;
+		if (!nomem)
+			ch_diag_warn(&s->py->diag, "no native frames: %s", err->message);
+		ch_error_free(err);
+		return nomem ? &ch_error_nomem : NULL;
+	}
+	err = ch_mixed_stacks_build(native, s->proc, st, s->proc->core->threads[i].tid, out);
+	ch_native_close(native);
+	return err;
+}
 
 static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 {
@@ -36,18 +59,24 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 			if (stacks.threads[i].crashed)
 				crashed = &stacks.threads[i];
 	}
+	/* Its native frames too, when they can be unwound (a warning if not). */
+	struct ch_mixed_stacks native = {0};
+	if (!err)
+		err = crashed_native(&s, &stacks, &native);
 	if (err) {
 		code = ch_session_fail(&s, err);
 	} else {
+		const struct ch_thread_mixed *cn = native.nthreads ? &native.threads[0] : NULL;
 		ch_findings_collect(&findings, s.py, &a.replay);
 		json_t *doc = NULL;
 		if (s.opts.json)
-			doc = ch_report_summary_json(s.py, &types, &a.replay, &a.cycles, &findings, &stacks, crashed);
+			doc = ch_report_summary_json(s.py, &types, &a.replay, &a.cycles, &findings, &stacks, crashed, cn);
 		else
-			ch_report_summary_text(s.out, s.py, &types, &a.replay, &a.cycles, &findings, &stacks, crashed);
+			ch_report_summary_text(s.out, s.py, &types, &a.replay, &a.cycles, &findings, &stacks, crashed, cn);
 		code = ch_session_finish(&s, doc);
 		code = ch_session_gate_analysis(&s, &a, code);
 	}
+	ch_mixed_stacks_deinit(&native);
 	ch_py_stacks_deinit(&stacks);
 	ch_type_histogram_deinit(&types);
 	ch_analysis_deinit(&a);
@@ -60,9 +89,11 @@ const struct ch_cli_command ch_cmd_summary = {
 	.summary = "One screen for triage: runtime, GC state, heap totals, top types, garbage, cycles, findings.\n\n"
 		   "Shows the runtime, the collector's state, heap totals by generation, the ten types with the most\n"
 		   "bytes, the unreachable garbage and its five largest cycle shapes, and the innermost frames of\n"
-		   "the thread that received the fatal signal. Findings in plain words where the state calls for\n"
-		   "them: the collector disabled while garbage accumulates, generation 0 more than ten times past\n"
-		   "its threshold, objects left in gc.garbage, a collection in progress at the time of the dump.\n\n"
+		   "the thread that received the fatal signal, with its native (C) frames interleaved as\n"
+		   "`stacks --native` shows them (when libdw.so.1 is there). Findings in plain words where the\n"
+		   "state calls for them: the collector disabled while garbage accumulates, generation 0 more than\n"
+		   "ten times past its threshold, objects left in gc.garbage, a collection in progress at the time\n"
+		   "of the dump.\n\n"
 		   "Options:\n"
 		   "  --fail-if EXPR       exit 1 if EXPR holds, e.g. 'unreachable.bytes > 1MB' or\n"
 		   "                       'gc.enabled == false' (repeatable; any figure of the heap: docs/gating.md)\n\n"

@@ -51,8 +51,8 @@ const struct ch_cli_command ch_cmd_types = {
 	.name = "types",
 	.summary = "One row per type: count, bytes (full shallow size) and count per generation.\n\n"
 		   "Generations are the collector's own lists: gc.get_objects(generation=g) for 0, 1 and 2 (young\n"
-		   "to old) and the permanent generation of gc.freeze() (gc.get_freeze_count()). 3.8-3.13, 3.14.5+\n"
-		   "and 3.15 collect by generation; 3.14.0-3.14.4 (incremental collector) are refused with exit 4.\n"
+		   "to old) and the permanent generation of gc.freeze() (gc.get_freeze_count(), 3.7+). 3.6-3.13,\n"
+		   "3.14.5+ and 3.15 collect by generation; 3.14.0-3.14.4 (incremental collector) are refused with exit 4.\n"
 		   "What the columns mean in each version's terms: docs/support.md.\n\n"
 		   "Untracked objects are on no list (str, int, float, bytes, tuples and dicts the collector\n"
 		   "untracked): coreheap finds them by following the references of every object it knows, so an\n"

@@ -70,7 +70,8 @@ static bool parse_addr(const char *s, uint64_t *addr)
 int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct ch_cli_opts *o)
 {
 	enum { OPT_JSON = 256, OPT_EXE, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_LIB_SEARCH, OPT_TOP, OPT_SORT, OPT_GENERATION, OPT_LOCALS, OPT_LIMIT,
-	       OPT_TYPE, OPT_SUBCLASSES, OPT_MIN_BYTES, OPT_FORMAT, OPT_REDACT, OPT_DEPTH, OPT_ALL, OPT_BY, OPT_FAIL_IF };
+	       OPT_TYPE, OPT_SUBCLASSES, OPT_MIN_BYTES, OPT_FORMAT, OPT_REDACT, OPT_DEPTH, OPT_ALL, OPT_BY, OPT_FAIL_IF,
+	       OPT_NATIVE };
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, OPT_JSON},
 		{"output", required_argument, NULL, 'o'},
@@ -94,6 +95,7 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 		{"all", required_argument, NULL, OPT_ALL},
 		{"by", required_argument, NULL, OPT_BY},
 		{"fail-if", required_argument, NULL, OPT_FAIL_IF},
+		{"native", no_argument, NULL, OPT_NATIVE},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -213,6 +215,11 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 				o->generation = CH_GEN_UNTRACKED;
 			else
 				return ch_cli_usage_error(cmd, "--generation takes 0, 1, 2, permanent or untracked, not '%s'", optarg);
+			break;
+		case OPT_NATIVE:
+			if (!(cmd->extras & CH_OPT_NATIVE))
+				return ch_cli_usage_error(cmd, "--native is not an option of this command");
+			o->native = true;
 			break;
 		case OPT_LOCALS:
 			if (!(cmd->extras & CH_OPT_LOCALS))

@@ -38,9 +38,13 @@ set(CPACK_DEBIAN_COMPRESSION_TYPE xz)
 # dpkg-shlibdeps computes Depends from the binary's libraries (libc6,
 # libelf1, libdwarf1, libjansson4, libzstd1, zlib1g on bookworm).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# libdw.so.1 (stacks --native) is loaded with dlmopen, which
+# dpkg-shlibdeps cannot see: recommended, since everything else works
+# without it.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libdw1")
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
 "heap analysis of CPython core dumps, without a debugger
-coreheap reads the ELF core dump of a CPython 3.8-3.13, 3.14.5+ or 3.15
+coreheap reads the ELF core dump of a CPython 3.6-3.13, 3.14.5+ or 3.15
 process (x86_64 Linux) and answers heap questions: objects and bytes per
 type and garbage collector generation, unreachable reference cycles, roots
 and reference paths, retained sizes, thread stacks, refcount anomalies, and

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "graph/native_stacks.h"
 #include "graph/type_histogram.h"
 #include "readers/cpython/py_frames.h"
 #include "readers/cpython/python.h"
@@ -37,6 +38,9 @@ void ch_report_stacks_text(FILE *out, const struct ch_python *py, const struct c
 /* One thread, its innermost max_frames frames (0: all). */
 json_t *ch_report_thread_json(const struct ch_py_stacks *st, const struct ch_py_thread_stack *ts, bool with_locals,
 			      size_t max_frames);
+/* "Thread 42 "name", holds the GIL, ...": a thread's header line, without
+ * its ending. */
+void ch_report_thread_header(FILE *out, const struct ch_py_thread_stack *ts);
 void ch_report_thread_text(FILE *out, const struct ch_py_stacks *st, const struct ch_py_thread_stack *ts,
 			   bool with_locals, size_t max_frames);
 
@@ -80,15 +84,25 @@ json_t *ch_report_type_rows_json(const struct ch_python *py, const struct ch_typ
 json_t *ch_report_cycle_groups_json(const struct ch_python *py, const struct ch_cycles *c, size_t limit);
 void ch_report_cycle_groups_text(FILE *out, const struct ch_python *py, const struct ch_cycles *c, size_t limit);
 
+/* stacks --native: one OS thread's native and Python frames interleaved
+ * (graph/native_stacks.h); max_frames 0 = all. */
+json_t *ch_report_mixed_thread_json(const struct ch_py_stacks *st, const struct ch_thread_mixed *t, bool crashed,
+				    size_t max_frames);
+void ch_report_mixed_thread_text(FILE *out, const struct ch_py_stacks *st, const struct ch_thread_mixed *t,
+				 bool crashed, size_t max_frames);
+
 /* summary: one screen for triage. */
 struct ch_findings;
-/* crashed: the thread that received the fatal signal, or NULL. */
+/* crashed: the thread that received the fatal signal, or NULL; native:
+ * that thread's native and Python frames, or NULL when not unwound. */
 json_t *ch_report_summary_json(const struct ch_python *py, const struct ch_type_histogram *types,
 			       const struct ch_gc_replay *r, const struct ch_cycles *c, const struct ch_findings *f,
-			       const struct ch_py_stacks *st, const struct ch_py_thread_stack *crashed);
+			       const struct ch_py_stacks *st, const struct ch_py_thread_stack *crashed,
+			       const struct ch_thread_mixed *native);
 void ch_report_summary_text(FILE *out, const struct ch_python *py, const struct ch_type_histogram *types,
 			    const struct ch_gc_replay *r, const struct ch_cycles *c, const struct ch_findings *f,
-			    const struct ch_py_stacks *st, const struct ch_py_thread_stack *crashed);
+			    const struct ch_py_stacks *st, const struct ch_py_thread_stack *crashed,
+			    const struct ch_thread_mixed *native);
 
 /* roots: counts per kind and the first `limit` roots (graph/roots.h);
  * anomalies: refcount bugs and leaks (graph/anomalies.h). */

@@ -99,7 +99,10 @@ void ch_report_info_text(FILE *out, const struct ch_python *py)
 	const struct ch_gc_state *g = &py->gc;
 	ch_report_core_text(out, py->proc);
 	fprintf(out, "python:       CPython %s (from %s)\n", py->version.text, py->version.method);
-	fprintf(out, "runtime:      _PyRuntime at 0x%" PRIx64 " in %s\n", py->runtime, py->module->path);
+	if (py->runtime)
+		fprintf(out, "runtime:      _PyRuntime at 0x%" PRIx64 " in %s\n", py->runtime, py->module->path);
+	else
+		fprintf(out, "runtime:      no _PyRuntime (before 3.7: static variables of %s)\n", py->module->path);
 	layout_text(out, py);
 	long crashed = ch_core_crashed_thread(core);
 	fprintf(out, "threads:      %zu OS threads, %zu Python thread states\n", core->nthreads, py->nthreads);
@@ -122,7 +125,10 @@ void ch_report_info_text(FILE *out, const struct ch_python *py)
 				g->stats[i].collected, g->stats[i].uncollectable);
 		fputc('\n', out);
 	}
-	fprintf(out, "  frozen (permanent generation): %" PRIu64 " objects\n", py->frozen);
+	if (g->heads[CH_GC_PERMANENT])
+		fprintf(out, "  frozen (permanent generation): %" PRIu64 " objects\n", py->frozen);
+	else
+		fprintf(out, "  no permanent generation (gc.freeze() is 3.7+)\n");
 	if (g->garbage >= 0)
 		fprintf(out, "  gc.garbage: %" PRId64 " objects\n", g->garbage);
 	if (g->long_lived_total >= 0)

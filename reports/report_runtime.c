@@ -18,7 +18,7 @@ json_t *ch_report_runtime_json(const struct ch_python *py)
 	json_object_set_new(r, "version_source", json_string(py->version.method));
 	json_object_set_new(r, "executable", main ? json_string(main->path) : json_null());
 	json_object_set_new(r, "library", json_string(py->module->path));
-	json_object_set_new(r, "runtime_address", hex(py->runtime));
+	json_object_set_new(r, "runtime_address", py->runtime ? hex(py->runtime) : json_null());
 	json_object_set_new(r, "main_interpreter", hex(py->main_interp));
 	json_object_set_new(r, "layout_source", json_string(py->layout.source ? py->layout.source : ""));
 	/* How the DWARF file was found; a built-in table has none (null). */

@@ -35,8 +35,7 @@ json_t *ch_report_thread_json(const struct ch_py_stacks *st, const struct ch_py_
 	return o;
 }
 
-void ch_report_thread_text(FILE *out, const struct ch_py_stacks *st, const struct ch_py_thread_stack *ts,
-			   bool with_locals, size_t max_frames)
+void ch_report_thread_header(FILE *out, const struct ch_py_thread_stack *ts)
 {
 	if (ts->tid >= 0)
 		fprintf(out, "Thread %d", ts->tid);
@@ -48,6 +47,12 @@ void ch_report_thread_text(FILE *out, const struct ch_py_stacks *st, const struc
 		fprintf(out, ", holds the GIL");
 	if (ts->crashed)
 		fprintf(out, ", received the fatal signal");
+}
+
+void ch_report_thread_text(FILE *out, const struct ch_py_stacks *st, const struct ch_py_thread_stack *ts,
+			   bool with_locals, size_t max_frames)
+{
+	ch_report_thread_header(out, ts);
 	fprintf(out, "%s\n", ts->nframes ? ":" : ": no Python frames");
 	for (size_t k = 0; k < ts->nframes && (!max_frames || k < max_frames); k++) {
 		const struct ch_py_frame *f = &st->frames[ts->first_frame + k];

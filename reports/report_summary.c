@@ -7,12 +7,14 @@
 
 #define CH_SUMMARY_GROUPS 5
 #define CH_SUMMARY_FRAMES 5
+#define CH_SUMMARY_NATIVE_FRAMES 24
 
 static const char *const gen_keys[CH_HIST_GENS] = {"0", "1", "2", "permanent", "untracked"};
 
 json_t *ch_report_summary_json(const struct ch_python *py, const struct ch_type_histogram *types,
 			       const struct ch_gc_replay *r, const struct ch_cycles *c, const struct ch_findings *f,
-			       const struct ch_py_stacks *st, const struct ch_py_thread_stack *crashed)
+			       const struct ch_py_stacks *st, const struct ch_py_thread_stack *crashed,
+			       const struct ch_thread_mixed *native)
 {
 	json_t *doc = json_object();
 	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
@@ -42,12 +44,15 @@ json_t *ch_report_summary_json(const struct ch_python *py, const struct ch_type_
 	json_object_set_new(doc, "findings", fs);
 	json_object_set_new(doc, "crashed_thread",
 			    crashed ? ch_report_thread_json(st, crashed, false, CH_SUMMARY_FRAMES) : json_null());
+	json_object_set_new(doc, "crashed_thread_native",
+			    native ? ch_report_mixed_thread_json(st, native, true, CH_SUMMARY_NATIVE_FRAMES) : json_null());
 	return doc;
 }
 
 void ch_report_summary_text(FILE *out, const struct ch_python *py, const struct ch_type_histogram *types,
 			    const struct ch_gc_replay *r, const struct ch_cycles *c, const struct ch_findings *f,
-			    const struct ch_py_stacks *st, const struct ch_py_thread_stack *crashed)
+			    const struct ch_py_stacks *st, const struct ch_py_thread_stack *crashed,
+			    const struct ch_thread_mixed *native)
 {
 	const struct ch_gc_state *g = &py->gc;
 	const struct ch_type_row *t = &types->totals;
@@ -61,7 +66,11 @@ void ch_report_summary_text(FILE *out, const struct ch_python *py, const struct 
 		t->count, t->bytes, t->gen[0], t->gen[1], t->gen[2], t->gen[CH_GEN_PERMANENT], t->gen[CH_GEN_UNTRACKED]);
 	fprintf(out, "garbage: %" PRIu64 " unreachable objects, %" PRIu64 " bytes, in %" PRIu64 " cycles\n\n",
 		r->unreachable, r->unreachable_bytes, c->components);
-	if (crashed) {
+	if (native) {
+		fprintf(out, "crashed: ");
+		ch_report_mixed_thread_text(out, st, native, true, CH_SUMMARY_NATIVE_FRAMES);
+		fputc('\n', out);
+	} else if (crashed) {
 		fprintf(out, "crashed: ");
 		ch_report_thread_text(out, st, crashed, false, CH_SUMMARY_FRAMES);
 		fputc('\n', out);

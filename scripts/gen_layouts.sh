@@ -17,7 +17,7 @@ set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 coreheap=${1:-$here/build/coreheap}
 [ $# -gt 0 ] && shift
-versions=${*:-"3.8.18 3.9.18 3.10.13 3.11.7 3.12.1 3.13.0"}
+versions=${*:-"3.6.15 3.7.16 3.8.18 3.9.18 3.10.13 3.11.7 3.12.1 3.13.0"}
 root=${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}
 out=$here/readers/cpython/layouts
 mkdir -p "$out"
@@ -25,11 +25,13 @@ mkdir -p "$out"
 for v in $versions; do
 	mm=${v%.*}
 	lib=$root/versions/$v/lib/libpython$mm.so.1.0
+	# 3.6/3.7 name it with the ABI flag: libpython3.Xm.so.1.0
+	[ -f "$lib" ] || lib=$root/versions/$v/lib/libpython${mm}m.so.1.0
 	if [ ! -f "$lib" ]; then
 		echo "gen_layouts: $lib not found, $v.layout left as it is" >&2
 		continue
 	fi
-	# 3.8-3.10 have no Py_Version: the version comes from the pyenv directory.
+	# 3.6-3.10 have no Py_Version: the version comes from the pyenv directory.
 	"$coreheap" layout --dump "$lib" --version "$v" -o "$out/$v.layout.tmp"
 	mv "$out/$v.layout.tmp" "$out/$v.layout"
 	echo "gen_layouts: $out/$v.layout from $lib"

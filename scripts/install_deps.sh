@@ -6,6 +6,7 @@ set -euo pipefail
 pkgs=(
 	cmake gcc make pkg-config python3
 	libelf-dev libdwarf-dev libjansson-dev   # ELF, DWARF, JSON
+	libdw-dev                                # native frames: libdwfl unwinds (loaded with dlmopen at run time)
 	libzstd-dev zlib1g-dev                   # compressed debug sections and cores
 	liblz4-dev liblzma-dev                   # lz4 and xz cores
 	libdebuginfod-dev                        # debug files fetched by build-id

@@ -37,3 +37,25 @@ def run_json(name, args, cmd, expect_rc=0):
         raise SystemExit("%s: %s exited %d (expected %d): %s"
                          % (name, " ".join(cmd), p.returncode, expect_rc, p.stderr.strip()))
     return json.loads(p.stdout) if p.stdout.strip() else None
+
+
+def abort_core(name, python, out, code, flags=("-I", "-S")):
+    """Runs `python FLAGS -c code` (which ends in os.abort()) in a fresh
+    directory out under an unlimited core size; returns the core's path."""
+    import resource
+    import shutil
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+
+    def unlimited():
+        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+    p = subprocess.run([python] + list(flags) + ["-c", code], cwd=out, preexec_fn=unlimited,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if p.returncode != -6:
+        raise SystemExit("%s: %s exited %d, expected SIGABRT: %s" % (name, python, p.returncode, p.stderr))
+    cores = [f for f in os.listdir(out) if f.startswith("core")]
+    if len(cores) != 1:
+        raise SystemExit("%s: expected one core in %s (kernel.core_pattern is %r), found %s"
+                         % (name, out, open("/proc/sys/kernel/core_pattern").read().strip(), cores))
+    return os.path.join(out, cores[0])

@@ -16,12 +16,14 @@ ALLOWED = {
     "readers/process": ["readers/base"],
     "readers/emulator": ["readers/base", "readers/process"],
     "readers/allocators": ["readers/base", "readers/process"],
+    "readers/native": ["readers/base", "readers/process"],
     "readers/cpython": ["readers/base", "readers/process", "readers/emulator"],
-    "graph": ["readers/base", "readers/process", "readers/emulator", "readers/allocators", "readers/cpython"],
-    "reports": ["readers/base", "readers/process", "readers/emulator", "readers/allocators", "readers/cpython",
-                "graph"],
-    "cli": ["readers/base", "readers/process", "readers/emulator", "readers/allocators", "readers/cpython",
-            "graph", "reports"],
+    "graph": ["readers/base", "readers/process", "readers/emulator", "readers/allocators", "readers/native",
+              "readers/cpython"],
+    "reports": ["readers/base", "readers/process", "readers/emulator", "readers/allocators", "readers/native",
+                "readers/cpython", "graph"],
+    "cli": ["readers/base", "readers/process", "readers/emulator", "readers/allocators", "readers/native",
+            "readers/cpython", "graph", "reports"],
 }
 MAX_LINES = 850
 # Headers the build generates into the build tree (see CMakeLists.txt).

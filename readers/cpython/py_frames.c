@@ -167,7 +167,7 @@ static struct ch_error *push_frame(struct ch_py_stacks *s, uint64_t address, siz
 	if (err)
 		return err;
 	s->frames[s->nframes++] = (struct ch_py_frame){
-		.address = address, .code = code, .line = line, .locals_first = s->nlocals, .nlocals = 0};
+		.address = address, .code = code, .line = line, .locals_first = s->nlocals, .nlocals = 0, .entry = true};
 	return NULL;
 }
 
@@ -329,6 +329,7 @@ static struct ch_error *walk_iframes(struct ch_python *py, struct ch_py_stacks *
 	}
 	struct ch_chain chain;
 	ch_chain_init(&chain, CH_PY_MAX_FRAMES);
+	const size_t first = s->nframes;
 	while (f) {
 		enum ch_chain_step step = ch_chain_step(&chain, f);
 		if (step != CH_CHAIN_OK) {
@@ -347,8 +348,11 @@ static struct ch_error *walk_iframes(struct ch_python *py, struct ch_py_stacks *
 		code = ch_py_stackref_object(l, code);
 		uint64_t here = f;
 		f = prev;
-		if (owner >= CH_FRAME_OWNED_BY_CSTACK || !is_code(py, s, code))
+		if (owner >= CH_FRAME_OWNED_BY_CSTACK || !is_code(py, s, code)) {
+			if (owner == CH_FRAME_OWNED_BY_CSTACK && s->nframes > first)
+				s->frames[s->nframes - 1].entry = true; /* 3.12+: the frame inside the shim */
 			continue; /* entry/shim frame */
+		}
 		size_t ci;
 		bool bad;
 		struct ch_error *err = code_index(py, s, code, &ci, &bad);
@@ -365,12 +369,18 @@ static struct ch_error *walk_iframes(struct ch_python *py, struct ch_py_stacks *
 			return err;
 		iframe_spans(py, &s->frames[s->nframes - 1], here, code);
 		s->frames[s->nframes - 1].generator = owner == CH_FRAME_OWNED_BY_GENERATOR;
+		uint8_t is_entry = 0;
+		if (ch_py_has(l, CH_PY_IFRAME_IS_ENTRY)) /* 3.11 */
+			ch_error_free(ch_as_read(&py->proc->as, here + (uint64_t)l->v[CH_PY_IFRAME_IS_ENTRY], &is_entry, 1));
+		s->frames[s->nframes - 1].entry = is_entry != 0;
 		if (with_locals) {
 			if ((err = iframe_locals(py, s, here, code)))
 				return err;
 			s->frames[s->nframes - 1].nlocals = s->nlocals - s->frames[s->nframes - 1].locals_first;
 		}
 	}
+	if (s->nframes > first)
+		s->frames[s->nframes - 1].entry = true; /* the outermost frame began an eval loop */
 	return NULL;
 }
 

@@ -54,6 +54,12 @@ struct ch_py_frame {
 	size_t locals_first, nlocals; /* into ch_py_stacks.locals */
 	uint64_t globals;        /* f_globals, 0 if unknown */
 	bool generator;          /* 3.11+: owned by a generator/coroutine, whose object holds the locals */
+	/* The outermost frame of one call of the C eval loop
+	 * (_PyEval_EvalFrameDefault): every frame before 3.11; 3.11 its
+	 * is_entry flag; 3.12+ the frame just inside an entry (CSTACK) shim.
+	 * Native stacks replace each eval-loop C frame by the run of Python
+	 * frames up to and including such a frame. */
+	bool entry;
 	struct ch_py_frame_span header, stack; /* empty (start == end) when unknown */
 };
 

@@ -33,6 +33,12 @@ struct ch_error *ch_py_gc_walk(struct ch_python *py, int generation, uint64_t li
 	 * covers everything the walk reads per object. */
 	const uint64_t span = gch + (o_size > o_type ? o_size : o_type) + 8;
 	const bool check_prev = !py->gc.collecting;
+	/* 3.8+: the finalized bit is bit 0 of _gc_prev; 3.6/3.7: bit 0 of
+	 * gc_refs (_PyGC_REFS_MASK_FINALIZED), and _gc_prev is a plain link. */
+	const bool refs_word = ch_py_has(l, CH_PY_GCHEAD_REFS);
+	const uint64_t o_refs = refs_word ? (uint64_t)l->v[CH_PY_GCHEAD_REFS] : 0;
+	if (refs_word && o_refs + 8 > span)
+		return ch_error_new(CH_ERR_UNSUPPORTED, "GC head layout: gc_refs at %" PRIu64 " lies past the header", o_refs);
 
 	uint64_t prev = head, node;
 	if (ch_as_read_u64(as, head + o_next, &node)) {
@@ -72,7 +78,7 @@ struct ch_error *ch_py_gc_walk(struct ch_python *py, int generation, uint64_t li
 			.type = ch_le64(p + gch + o_type),
 			.refcnt = ch_py_refcnt_value(l, ch_le64(p + gch + o_ref)),
 			.ob_size = (int64_t)ch_le64(p + gch + o_size),
-			.finalized = (back & 1) != 0,
+			.finalized = ((refs_word ? ch_le64(p + o_refs) : back) & 1) != 0,
 		};
 		int r = fn(arg, &obj, generation);
 		if (r == CH_GC_VISIT_SEEN) {

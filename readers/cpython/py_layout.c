@@ -62,6 +62,11 @@ static const struct field_source sources[] = {
 	{CH_PY_SIZEOF_GCSTATS, CH_PY_SIZEOF, "gc_generation_stats", NULL},
 	{CH_PY_GCHEAD_NEXT, CH_PY_OFFSET, "PyGC_Head", "_gc_next"},
 	{CH_PY_GCHEAD_PREV, CH_PY_OFFSET, "PyGC_Head", "_gc_prev"},
+	/* 3.6/3.7: a union of {gc_next, gc_prev, gc_refs} with a (long) double
+	 * for alignment; gc_refs holds the finalized bit (bit 0). */
+	{CH_PY_GCHEAD_NEXT, CH_PY_OFFSET, "PyGC_Head", "gc.gc_next"},
+	{CH_PY_GCHEAD_PREV, CH_PY_OFFSET, "PyGC_Head", "gc.gc_prev"},
+	{CH_PY_GCHEAD_REFS, CH_PY_OFFSET, "PyGC_Head", "gc.gc_refs"},
 	{CH_PY_SIZEOF_GCHEAD, CH_PY_SIZEOF, "PyGC_Head", NULL},
 
 	{CH_PY_OB_REFCNT, CH_PY_OFFSET, "PyObject", "ob_refcnt"},
@@ -134,6 +139,7 @@ static const struct field_source sources[] = {
 	{CH_PY_IFRAME_INSTR, CH_PY_OFFSET, "_PyInterpreterFrame", "instr_ptr"},     /* 3.13+ */
 	{CH_PY_IFRAME_INSTR, CH_PY_OFFSET, "_PyInterpreterFrame", "prev_instr"},    /* 3.11/3.12 */
 	{CH_PY_IFRAME_OWNER, CH_PY_OFFSET, "_PyInterpreterFrame", "owner"},
+	{CH_PY_IFRAME_IS_ENTRY, CH_PY_OFFSET, "_PyInterpreterFrame", "is_entry"}, /* 3.11 */
 	{CH_PY_IFRAME_LOCALSPLUS, CH_PY_OFFSET, "_PyInterpreterFrame", "localsplus"},
 
 	{CH_PY_CODE_NAME, CH_PY_OFFSET, "PyCodeObject", "co_name"},
@@ -285,6 +291,9 @@ static const struct field_source sources[] = {
 	{CH_PY_FRAME_VALUESTACK, CH_PY_OFFSET, "PyFrameObject", "f_valuestack"}, /* ≤3.10 */
 	{CH_PY_FRAME_STACKTOP, CH_PY_OFFSET, "PyFrameObject", "f_stacktop"},     /* 3.8/3.9 */
 	{CH_PY_FRAME_STACKDEPTH, CH_PY_OFFSET, "PyFrameObject", "f_stackdepth"}, /* 3.10 */
+	{CH_PY_FRAME_EXC_TYPE, CH_PY_OFFSET, "PyFrameObject", "f_exc_type"},     /* 3.6 */
+	{CH_PY_FRAME_EXC_VALUE, CH_PY_OFFSET, "PyFrameObject", "f_exc_value"},   /* 3.6 */
+	{CH_PY_FRAME_EXC_TB, CH_PY_OFFSET, "PyFrameObject", "f_exc_traceback"},  /* 3.6 */
 	{CH_PY_FRAME_FRAME, CH_PY_OFFSET, "PyFrameObject", "f_frame"},           /* 3.11+ */
 	{CH_PY_FRAME_EXTRA_LOCALS, CH_PY_OFFSET, "PyFrameObject", "f_extra_locals"}, /* 3.13+ */
 	{CH_PY_CODE_CELLVARS, CH_PY_OFFSET, "PyCodeObject", "co_cellvars"},      /* ≤3.10 */

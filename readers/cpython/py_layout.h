@@ -9,7 +9,12 @@
  *
  * A field that does not exist in a version (e.g. RUNTIME_GC after 3.8) is
  * CH_PY_ABSENT; code branches on presence, not on version numbers, wherever
- * the presence of a field is what changed. */
+ * the presence of a field is what changed.
+ *
+ * 3.6 has no _PyRuntime: its interpreter list head and GC state are static
+ * variables (pystate.c, gcmodule.c), found by symbol (py_gc_globals.c), so
+ * the _PyRuntimeState and _gc_runtime_state fields are required only where
+ * those structs exist (ch_python_open checks them). */
 #ifndef CH_PY_LAYOUT_H
 #define CH_PY_LAYOUT_H
 
@@ -32,18 +37,18 @@ enum ch_py_field_kind {
 
 /* X(name, required): required fields must resolve for coreheap to work. */
 #define CH_PY_FIELD_IDS(X)                                                   \
-	X(RUNTIME_INTERP_HEAD, 1) X(RUNTIME_INTERP_MAIN, 0) X(RUNTIME_GC, 0)    \
+	X(RUNTIME_INTERP_HEAD, 0) X(RUNTIME_INTERP_MAIN, 0) X(RUNTIME_GC, 0)    \
 	X(RUNTIME_GIL_CURRENT, 0) X(SIZEOF_RUNTIME, 0)                          \
 	X(INTERP_NEXT, 1) X(INTERP_ID, 0) X(INTERP_GC, 0)                       \
 	X(INTERP_THREADS_HEAD, 1) X(INTERP_MODULES, 0) X(INTERP_SYSDICT, 0)     \
 	X(INTERP_BUILTINS, 0) X(INTERP_INTERNED, 0)                             \
 	X(TSTATE_NEXT, 1) X(TSTATE_INTERP, 1) X(TSTATE_THREAD_ID, 1)            \
 	X(TSTATE_NATIVE_THREAD_ID, 0)                                           \
-	X(GC_ENABLED, 1) X(GC_DEBUG, 1) X(GC_GENERATIONS, 1)                    \
+	X(GC_ENABLED, 0) X(GC_DEBUG, 0) X(GC_GENERATIONS, 0)                    \
 	X(GC_GENERATION0, 0) X(GC_PERMANENT, 0) X(GC_STATS, 0)                  \
 	X(GC_COLLECTING, 0) X(GC_GARBAGE, 0) X(GC_CALLBACKS, 0)                 \
 	X(GC_LONG_LIVED_TOTAL, 0) X(GC_LONG_LIVED_PENDING, 0)                   \
-	X(GC_NUM_GENERATIONS, 1)                                                \
+	X(GC_NUM_GENERATIONS, 0) X(GCHEAD_REFS, 0)                                                \
 	X(GCGEN_HEAD, 1) X(GCGEN_THRESHOLD, 1) X(GCGEN_COUNT, 1)                \
 	X(SIZEOF_GCGEN, 1)                                                      \
 	X(GCSTATS_COLLECTIONS, 0) X(GCSTATS_COLLECTED, 0)                       \
@@ -72,7 +77,7 @@ enum ch_py_field_kind {
 	X(FRAME_BACK, 0) X(FRAME_CODE, 0) X(FRAME_LASTI, 0) X(FRAME_LINENO, 0)  \
 	X(FRAME_TRACE, 0) X(FRAME_LOCALSPLUS, 0)                                \
 	X(IFRAME_CODE, 0) X(IFRAME_PREVIOUS, 0) X(IFRAME_INSTR, 0)              \
-	X(IFRAME_OWNER, 0) X(IFRAME_LOCALSPLUS, 0)                              \
+	X(IFRAME_OWNER, 0) X(IFRAME_LOCALSPLUS, 0) X(IFRAME_IS_ENTRY, 0)                              \
 	X(CODE_NAME, 0) X(CODE_QUALNAME, 0) X(CODE_FILENAME, 0)                 \
 	X(CODE_FIRSTLINENO, 0) X(CODE_LNOTAB, 0) X(CODE_LINETABLE, 0)           \
 	X(CODE_CODE_ADAPTIVE, 0) X(CODE_FIRSTTRACEABLE, 0) X(CODE_NLOCALS, 0)   \
@@ -121,7 +126,8 @@ enum ch_py_field_kind {
 	X(SIZEOF_ODICT_NODE, 0) X(DV_EMBEDDED, 0)                               \
 	X(FRAME_BUILTINS, 0) X(FRAME_GLOBALS, 0) X(FRAME_LOCALS, 0)             \
 	X(FRAME_VALUESTACK, 0) X(FRAME_STACKTOP, 0) X(FRAME_STACKDEPTH, 0)      \
-	X(FRAME_FRAME, 0) X(FRAME_EXTRA_LOCALS, 0) X(CODE_CELLVARS, 0)          \
+	X(FRAME_FRAME, 0) X(FRAME_EXTRA_LOCALS, 0) X(CODE_CELLVARS, 0)      \
+	X(FRAME_EXC_TYPE, 0) X(FRAME_EXC_VALUE, 0) X(FRAME_EXC_TB, 0)          \
 	X(CODE_FREEVARS, 0) X(IFRAME_FUNC, 0) X(IFRAME_LOCALS, 0)               \
 	X(IFRAME_GLOBALS, 0) X(SIZEOF_INTERP, 0) X(SIZEOF_TSTATE, 0)           \
 	X(STR_STATE_INTERNED, 0) X(CODE_CONSTS, 0) X(CODE_NAMES, 0) X(CODE_CODE, 0) \

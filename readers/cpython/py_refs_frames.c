@@ -67,6 +67,9 @@ static struct ch_error *legacy_frame(struct ch_refs_ctx *c, uint64_t f)
 		{CH_PY_FRAME_BACK, "f_back"},         {CH_PY_FRAME_CODE, "f_code"},
 		{CH_PY_FRAME_BUILTINS, "f_builtins"}, {CH_PY_FRAME_GLOBALS, "f_globals"},
 		{CH_PY_FRAME_LOCALS, "f_locals"},     {CH_PY_FRAME_TRACE, "f_trace"},
+		/* 3.6: the exception being handled lived in the frame */
+		{CH_PY_FRAME_EXC_TYPE, "f_exc_type"}, {CH_PY_FRAME_EXC_VALUE, "f_exc_value"},
+		{CH_PY_FRAME_EXC_TB, "f_exc_traceback"},
 	};
 	struct ch_error *err;
 	for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++)

@@ -36,6 +36,10 @@ struct ch_error *ch_python_gil_holder(struct ch_python *py, uint64_t interp, uin
 	*tstate = 0;
 	if (ch_py_has(l, CH_PY_RUNTIME_GIL_CURRENT))
 		return ch_py_read_u64(py, py->runtime, CH_PY_RUNTIME_GIL_CURRENT, tstate);
+	/* 3.6: the exported _PyThreadState_Current (no _PyRuntime.gilstate) */
+	uint64_t current = py->runtime ? 0 : ch_python_symbol(py, "_PyThreadState_Current");
+	if (current)
+		return ch_as_read_u64(&py->proc->as, current, tstate);
 	if (!ch_py_has(l, CH_PY_INTERP_CEVAL_GIL) || !ch_py_has(l, CH_PY_GIL_LAST_HOLDER) ||
 	    !ch_py_has(l, CH_PY_GIL_LOCKED))
 		return ch_error_new(CH_ERR_NOT_FOUND, "the layout names no GIL holder");

@@ -10,6 +10,7 @@
 #include "readers/base/chain.h"
 #include "readers/process/dwarf_types.h"
 #include "readers/cpython/py_gc.h"
+#include "readers/cpython/py_gc_globals.h"
 #include "readers/cpython/py_layout_check.h"
 #include "readers/cpython/py_layout_table.h"
 
@@ -41,10 +42,9 @@ struct ch_error *ch_py_read_i32(struct ch_python *py, uint64_t base, enum ch_py_
  * an interpreter started as `ld.so --library-path ... python3.X` has the
  * loader as its main program (AT_PHDR is the loader's), the interpreter is
  * just one more mapping. Only usable files are tried in that last pass. */
-static struct ch_error *find_runtime(struct ch_python *py)
+static struct ch_error *find_runtime_by(struct ch_python *py, const char *anchor, struct ch_error **first_problem)
 {
 	struct ch_process *proc = py->proc;
-	struct ch_error *first_problem = NULL;
 	for (int pass = 0; pass < 3; pass++) {
 		for (size_t i = 0; i < proc->nmodules; i++) {
 			struct ch_module *mod = &proc->modules[i];
@@ -57,28 +57,45 @@ static struct ch_error *find_runtime(struct ch_python *py)
 			struct ch_elf_file *ef;
 			struct ch_error *err = ch_process_module_elf(mod, &ef);
 			if (err) {
-				if (!first_problem)
-					first_problem = err;
+				if (!*first_problem)
+					*first_problem = err;
 				else
 					ch_error_free(err);
 				continue;
 			}
 			uint64_t value;
-			err = ch_elf_symbol(ef, "_PyRuntime", &value, NULL);
+			err = ch_elf_symbol(ef, anchor, &value, NULL);
 			if (err) {
 				ch_error_free(err);
 				continue;
 			}
 			py->module = mod;
-			py->runtime = value + mod->bias;
+			py->runtime = strcmp(anchor, "_PyRuntime") == 0 ? value + mod->bias : 0;
 			uint64_t tt;
 			err = ch_elf_symbol(ef, "PyType_Type", &tt, NULL);
 			if (!err)
 				py->type_type = tt + mod->bias;
 			ch_error_free(err);
+			return NULL;
+		}
+	}
+	return ch_error_new(CH_ERR_NOT_FOUND, "no %s", anchor);
+}
+
+/* 3.7+ define _PyRuntime; 3.6 and Python 2 do not, but every CPython
+ * defines Py_GetVersion (the version then tells them apart). */
+static struct ch_error *find_runtime(struct ch_python *py)
+{
+	struct ch_process *proc = py->proc;
+	struct ch_error *first_problem = NULL;
+	static const char *const anchors[] = {"_PyRuntime", "Py_GetVersion"};
+	for (size_t a = 0; a < 2; a++) {
+		struct ch_error *err = find_runtime_by(py, anchors[a], &first_problem);
+		if (!err) {
 			ch_error_free(first_problem);
 			return NULL;
 		}
+		ch_error_free(err);
 	}
 	if (first_problem)
 		return first_problem;
@@ -154,7 +171,7 @@ static bool parse_version_text(const char *s, size_t n, struct ch_py_version *v)
 {
 	/* "3.<minor>.<micro>[level]" followed by " (" as Py_GetVersion() writes it. */
 	size_t i = 0;
-	if (n < 6 || s[0] != '3' || s[1] != '.')
+	if (n < 6 || (s[0] != '3' && s[0] != '2') || s[1] != '.')
 		return false;
 	int minor = 0, micro = 0;
 	i = 2;
@@ -174,7 +191,7 @@ static bool parse_version_text(const char *s, size_t n, struct ch_py_version *v)
 		end++;
 	if (end + 2 > n || s[end] != ' ' || s[end + 1] != '(')
 		return false;
-	v->major = 3;
+	v->major = s[0] - '0';
 	v->minor = minor;
 	v->micro = micro;
 	snprintf(v->text, sizeof(v->text), "%.*s", (int)end, s);
@@ -200,6 +217,11 @@ static struct ch_error *detect_version(struct ch_python *py)
 	ch_error_free(err);
 	struct ch_address_space *as = &py->proc->as;
 	static const char *const sections[] = {".bss", ".data"};
+	/* libpython3.X / libpython2.X names its major version: text of the
+	 * other one is some other string. */
+	const char *file = strrchr(ef->path, '/');
+	file = file ? file + 1 : ef->path;
+	char name_major = strncmp(file, "libpython", 9) == 0 && (file[9] == '2' || file[9] == '3') ? file[9] : 0;
 	for (size_t k = 0; k < 2; k++) {
 		uint64_t addr, size;
 		err = ch_elf_section(ef, sections[k], &addr, &size, NULL);
@@ -220,7 +242,8 @@ static struct ch_error *detect_version(struct ch_python *py)
 				n = size - off;
 			const char *s = (const char *)r->data + (addr + off - r->start);
 			for (uint64_t i = 0; i + 6 < n; i++) {
-				if (s[i] == '3' && s[i + 1] == '.' && (i == 0 || s[i - 1] == '\0') &&
+				if ((s[i] == '3' || s[i] == '2') && s[i + 1] == '.' && (i == 0 || s[i - 1] == '\0') &&
+				    (!name_major || s[i] == name_major) &&
 				    parse_version_text(s + i, (size_t)(n - i), &py->version)) {
 					py->version.method = "Py_GetVersion() text";
 					return NULL;
@@ -229,6 +252,10 @@ static struct ch_error *detect_version(struct ch_python *py)
 			off += n;
 		}
 	}
+	const char *base = strrchr(ef->path, '/');
+	base = base ? base + 1 : ef->path;
+	if (strncmp(base, "libpython2.", 11) == 0 || strncmp(base, "python2", 7) == 0)
+		return ch_error_new(CH_ERR_UNSUPPORTED, "Python 2 is not supported (CPython 3.6 or newer is; %s is Python 2's)", ef->path);
 	return ch_error_new(CH_ERR_UNSUPPORTED, "%s: cannot determine the Python version (no Py_Version, no version text)",
 			    ef->path);
 }
@@ -238,13 +265,13 @@ static struct ch_error *detect_version(struct ch_python *py)
  * struct gc_stats, whose young (generation 0) and old[0..1] (1, 2) are ring
  * buffers of per-collection records; items[index] is the latest, and its
  * counters are cumulative (gc.get_stats() reports that entry). */
-static bool gc_stats_entry(struct ch_python *py, uint64_t gc, int g, uint64_t *out)
+static bool gc_stats_entry(struct ch_python *py, uint64_t stats_field, int g, uint64_t *out)
 {
 	const struct ch_py_layout *l = &py->layout;
 	struct ch_address_space *as = &py->proc->as;
 	const uint64_t item = (uint64_t)l->v[CH_PY_SIZEOF_GCSTATS];
 	if (!ch_py_has(l, CH_PY_GCSTATS_YOUNG)) {
-		*out = gc + (uint64_t)l->v[CH_PY_GC_STATS] + (uint64_t)g * item;
+		*out = stats_field + (uint64_t)g * item;
 		return true;
 	}
 	static const enum ch_py_field need[] = {CH_PY_GCSTATS_OLD, CH_PY_GCSTATS_YOUNG_INDEX, CH_PY_GCSTATS_YOUNG_LEN,
@@ -254,7 +281,7 @@ static bool gc_stats_entry(struct ch_python *py, uint64_t gc, int g, uint64_t *o
 		if (!ch_py_has(l, need[i]))
 			return false;
 	uint64_t stats, buf;
-	struct ch_error *err = ch_py_read_u64(py, gc, CH_PY_GC_STATS, &stats);
+	struct ch_error *err = ch_as_read_u64(as, stats_field, &stats);
 	if (err || !stats) {
 		ch_error_free(err);
 		return false;
@@ -278,38 +305,71 @@ static bool gc_stats_entry(struct ch_python *py, uint64_t gc, int g, uint64_t *o
 	return true;
 }
 
-static struct ch_error *read_gc_state(struct ch_python *py, uint64_t gc)
+/* The places of a struct _gc_runtime_state at gc (3.7+). */
+static struct ch_gc_places gc_places_of_struct(const struct ch_py_layout *l, uint64_t gc)
+{
+	struct ch_gc_places p = {.base = gc, .ngenerations = l->v[CH_PY_GC_NUM_GENERATIONS]};
+	const struct {
+		uint64_t *place;
+		enum ch_py_field f;
+	} at[] = {{&p.enabled, CH_PY_GC_ENABLED},       {&p.debug, CH_PY_GC_DEBUG},
+		  {&p.generations, CH_PY_GC_GENERATIONS}, {&p.generation0, CH_PY_GC_GENERATION0},
+		  {&p.permanent, CH_PY_GC_PERMANENT},     {&p.collecting, CH_PY_GC_COLLECTING},
+		  {&p.garbage, CH_PY_GC_GARBAGE},         {&p.long_lived_total, CH_PY_GC_LONG_LIVED_TOTAL},
+		  {&p.long_lived_pending, CH_PY_GC_LONG_LIVED_PENDING}, {&p.stats, CH_PY_GC_STATS}};
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++)
+		*at[i].place = ch_py_has(l, at[i].f) ? gc + (uint64_t)l->v[at[i].f] : 0;
+	return p;
+}
+
+static bool read_i32_at(struct ch_python *py, uint64_t addr, int32_t *out)
+{
+	uint32_t v;
+	struct ch_error *err = addr ? ch_as_read_u32(&py->proc->as, addr, &v) : NULL;
+	if (err || !addr) {
+		ch_error_free(err);
+		return false;
+	}
+	*out = (int32_t)v;
+	return true;
+}
+
+static struct ch_error *read_gc_state(struct ch_python *py, const struct ch_gc_places *at)
 {
 	struct ch_gc_state *s = &py->gc;
 	const struct ch_py_layout *l = &py->layout;
 	struct ch_address_space *as = &py->proc->as;
 	struct ch_error *err;
 	int32_t v = 0;
-	s->address = gc;
-	if ((err = ch_py_read_i32(py, gc, CH_PY_GC_ENABLED, &v)))
+	s->address = at->base;
+	if (!at->enabled || !at->debug || !at->generations)
+		return ch_error_new(CH_ERR_UNSUPPORTED, "the layout from %s does not say where the GC's enabled flag, debug flags and generations are",
+				    l->source);
+	uint32_t word;
+	if ((err = ch_as_read_u32(as, at->enabled, &word)))
 		return err;
-	s->enabled = v != 0;
-	if ((err = ch_py_read_i32(py, gc, CH_PY_GC_DEBUG, &v)))
+	s->enabled = word != 0;
+	if ((err = ch_as_read_u32(as, at->debug, &word)))
 		return err;
-	s->debug = v;
-	int64_t ngen = l->v[CH_PY_GC_NUM_GENERATIONS];
+	s->debug = (int32_t)word;
+	int64_t ngen = at->ngenerations;
 	if (ngen < 1 || ngen > CH_GC_MAX_GENERATIONS)
 		return ch_error_new(CH_ERR_UNSUPPORTED, "GC state has %" PRId64 " generations", ngen);
 	s->ngenerations = (int)ngen;
 	uint64_t gsz = (uint64_t)l->v[CH_PY_SIZEOF_GCGEN];
 	for (int g = 0; g < s->ngenerations; g++) {
-		uint64_t gen = gc + (uint64_t)l->v[CH_PY_GC_GENERATIONS] + (uint64_t)g * gsz;
+		uint64_t gen = at->generations + (uint64_t)g * gsz;
 		s->heads[g] = gen + (uint64_t)l->v[CH_PY_GCGEN_HEAD];
 		if ((err = ch_py_read_i32(py, gen, CH_PY_GCGEN_THRESHOLD, &s->thresholds[g])) ||
 		    (err = ch_py_read_i32(py, gen, CH_PY_GCGEN_COUNT, &s->counts[g])))
 			return err;
 	}
-	if (ch_py_has(l, CH_PY_GC_PERMANENT))
-		s->heads[CH_GC_PERMANENT] = gc + (uint64_t)l->v[CH_PY_GC_PERMANENT] + (uint64_t)l->v[CH_PY_GCGEN_HEAD];
+	if (at->permanent)
+		s->heads[CH_GC_PERMANENT] = at->permanent + (uint64_t)l->v[CH_PY_GCGEN_HEAD];
 	/* Self-check of the layout: generation0 points at generations[0].head. */
-	if (ch_py_has(l, CH_PY_GC_GENERATION0)) {
+	if (at->generation0) {
 		uint64_t g0;
-		if ((err = ch_py_read_u64(py, gc, CH_PY_GC_GENERATION0, &g0)))
+		if ((err = ch_as_read_u64(as, at->generation0, &g0)))
 			return err;
 		if (g0 != s->heads[0])
 			return ch_error_new(CH_ERR_UNSUPPORTED,
@@ -317,12 +377,10 @@ static struct ch_error *read_gc_state(struct ch_python *py, uint64_t gc)
 					    " (the layout from %s does not describe this interpreter)", g0, s->heads[0], l->source);
 		py->layout.self_checks++;
 	}
-	s->collecting = false;
-	if (ch_py_has(l, CH_PY_GC_COLLECTING) && !ch_py_read_i32(py, gc, CH_PY_GC_COLLECTING, &v))
-		s->collecting = v != 0;
+	s->collecting = read_i32_at(py, at->collecting, &v) && v != 0;
 	s->garbage = -1;
 	uint64_t garbage;
-	if (ch_py_has(l, CH_PY_GC_GARBAGE) && !(err = ch_py_read_u64(py, gc, CH_PY_GC_GARBAGE, &garbage))) {
+	if (at->garbage && !(err = ch_as_read_u64(as, at->garbage, &garbage))) {
 		uint64_t n;
 		if (garbage == 0)
 			s->garbage = 0;
@@ -333,15 +391,15 @@ static struct ch_error *read_gc_state(struct ch_python *py, uint64_t gc)
 	err = NULL;
 	s->long_lived_total = s->long_lived_pending = -1;
 	uint64_t u;
-	if (ch_py_has(l, CH_PY_GC_LONG_LIVED_TOTAL) && !ch_py_read_u64(py, gc, CH_PY_GC_LONG_LIVED_TOTAL, &u))
+	if (at->long_lived_total && !ch_as_read_u64(as, at->long_lived_total, &u))
 		s->long_lived_total = (int64_t)u;
-	if (ch_py_has(l, CH_PY_GC_LONG_LIVED_PENDING) && !ch_py_read_u64(py, gc, CH_PY_GC_LONG_LIVED_PENDING, &u))
+	if (at->long_lived_pending && !ch_as_read_u64(as, at->long_lived_pending, &u))
 		s->long_lived_pending = (int64_t)u;
-	if (ch_py_has(l, CH_PY_GC_STATS) && ch_py_has(l, CH_PY_SIZEOF_GCSTATS) && ch_py_has(l, CH_PY_GCSTATS_COLLECTIONS)) {
+	if (at->stats && ch_py_has(l, CH_PY_SIZEOF_GCSTATS) && ch_py_has(l, CH_PY_GCSTATS_COLLECTIONS)) {
 		s->have_stats = true;
 		for (int g = 0; g < s->ngenerations && s->have_stats; g++) {
 			uint64_t st, a, b, c;
-			if (!gc_stats_entry(py, gc, g, &st) ||
+			if (!gc_stats_entry(py, at->stats, g, &st) ||
 			    ch_as_read_u64(as, st + (uint64_t)l->v[CH_PY_GCSTATS_COLLECTIONS], &a) ||
 			    ch_as_read_u64(as, st + (uint64_t)l->v[CH_PY_GCSTATS_COLLECTED], &b) ||
 			    ch_as_read_u64(as, st + (uint64_t)l->v[CH_PY_GCSTATS_UNCOLLECTABLE], &c)) {
@@ -434,9 +492,10 @@ static struct ch_error *read_interpreters(struct ch_python *py)
 {
 	const struct ch_py_layout *l = &py->layout;
 	uint64_t head, interp;
-	struct ch_error *err = ch_py_read_u64(py, py->runtime, CH_PY_RUNTIME_INTERP_HEAD, &head);
+	struct ch_error *err = py->runtime ? ch_py_read_u64(py, py->runtime, CH_PY_RUNTIME_INTERP_HEAD, &head)
+					   : ch_py_globals_interp_head(py, &head);
 	if (err)
-		return ch_error_prefix(err, "reading _PyRuntime");
+		return ch_error_prefix(err, py->runtime ? "reading _PyRuntime" : "reading the interpreter list");
 	if (!head)
 		return ch_error_new(CH_ERR_UNSUPPORTED, "the Python runtime has no interpreter (dumped before startup or after shutdown)");
 	py->main_interp = 0;
@@ -444,6 +503,7 @@ static struct ch_error *read_interpreters(struct ch_python *py)
 		return err;
 	struct ch_chain chain;
 	ch_chain_init(&chain, CH_MAX_INTERPRETERS);
+	size_t ninterps = 0;
 	for (interp = head; interp;) {
 		enum ch_chain_step step = ch_chain_step(&chain, interp);
 		if (step != CH_CHAIN_OK) {
@@ -461,14 +521,28 @@ static struct ch_error *read_interpreters(struct ch_python *py)
 		if (!py->main_interp && !next)
 			py->main_interp = interp; /* the list is newest first; main is last */
 		interp = next;
+		ninterps++;
 	}
 	if (!py->main_interp)
 		py->main_interp = head;
-	uint64_t gc = ch_py_has(l, CH_PY_RUNTIME_GC) ? py->runtime + (uint64_t)l->v[CH_PY_RUNTIME_GC]
-						      : py->main_interp + (uint64_t)l->v[CH_PY_INTERP_GC];
-	if (!ch_py_has(l, CH_PY_RUNTIME_GC) && !ch_py_has(l, CH_PY_INTERP_GC))
+	/* 3.9+ give each interpreter its own collector; only the main one's
+	 * lists are read, so the heap commands do not see the others' objects. */
+	if (ninterps > 1 && ch_py_has(l, CH_PY_INTERP_GC))
+		ch_diag_warn(&py->diag,
+			     "%zu sub-interpreter%s: only the main interpreter's GC lists are read; objects of the others are "
+			     "counted only where the main interpreter's objects refer to them",
+			     ninterps - 1, ninterps == 2 ? "" : "s");
+	struct ch_gc_places at;
+	if (!py->runtime) {
+		if ((err = ch_py_globals_gc_places(py, &at)))
+			return ch_error_prefix(err, "finding the GC state");
+	} else if (ch_py_has(l, CH_PY_RUNTIME_GC) || ch_py_has(l, CH_PY_INTERP_GC)) {
+		at = gc_places_of_struct(l, ch_py_has(l, CH_PY_RUNTIME_GC) ? py->runtime + (uint64_t)l->v[CH_PY_RUNTIME_GC]
+									  : py->main_interp + (uint64_t)l->v[CH_PY_INTERP_GC]);
+	} else {
 		return ch_error_new(CH_ERR_UNSUPPORTED, "debug info places the GC state neither in _PyRuntime nor in the interpreter");
-	err = read_gc_state(py, gc);
+	}
+	err = read_gc_state(py, &at);
 	return err ? ch_error_prefix(err, "reading GC state") : NULL;
 }
 
@@ -544,8 +618,12 @@ struct ch_error *ch_python_open(struct ch_process *proc, struct ch_python **out)
 		warn_about_modules(py);
 		err = detect_version(py);
 	}
-	if (!err && (py->version.major != 3 || py->version.minor < 8))
-		err = ch_error_new(CH_ERR_UNSUPPORTED, "Python %s is not supported (3.8 or newer is)", py->version.text);
+	if (!err && (py->version.major != 3 || py->version.minor < 6))
+		err = ch_error_new(CH_ERR_UNSUPPORTED, "Python %d.%d is not supported (CPython 3.6 or newer is; this core's interpreter is %s)",
+				   py->version.major, py->version.minor, py->version.text);
+	if (!err && !py->runtime && py->version.minor >= 7)
+		err = ch_error_new(CH_ERR_UNSUPPORTED, "%s: CPython %s without a _PyRuntime symbol", py->module->path, py->version.text);
+
 	/* 3.14.0-3.14.4 ran the incremental collector (young + two old spaces,
 	 * an old-space bit in _gc_next); 3.14.5 restored the generational one.
 	 * Its lists are not read (no interpreter to test them against). */
@@ -555,6 +633,8 @@ struct ch_error *ch_python_open(struct ch_process *proc, struct ch_python **out)
 				   "coreheap does not read (3.14.5 and later are supported)", py->version.text);
 	if (!err)
 		err = load_layout(py);
+	if (!err && py->runtime && !ch_py_has(&py->layout, CH_PY_RUNTIME_INTERP_HEAD))
+		err = ch_error_new(CH_ERR_UNSUPPORTED, "%s: the layout lacks _PyRuntimeState.interpreters.head", py->layout.source);
 	if (!err) {
 		ch_py_layout_set_rules(&py->layout, py->version.major, py->version.minor);
 		ch_py_layout_check_runtime(py);

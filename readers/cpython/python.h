@@ -57,6 +57,17 @@ struct ch_gc_state {
 	uint64_t heads[CH_GC_MAX_GENERATIONS + 1];
 };
 
+/* Where each piece of the GC state lives: fields of one struct
+ * _gc_runtime_state (3.7+: in _PyRuntime or the interpreter) or separate
+ * static variables of gcmodule.c (3.6, found by symbol: py_gc_globals.c).
+ * 0 = this version has no such piece. */
+struct ch_gc_places {
+	uint64_t base;          /* the struct, or generations[] for 3.6 */
+	uint64_t enabled, debug, generations, generation0, permanent, collecting, garbage;
+	uint64_t long_lived_total, long_lived_pending, stats;
+	int64_t ngenerations;
+};
+
 struct ch_py_thread {
 	uint64_t tstate;
 	uint64_t interp;

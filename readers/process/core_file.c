@@ -73,6 +73,8 @@ static struct ch_error *parse_prstatus(struct core_builder *b, const uint8_t *d,
 	t->rip = ch_le64(regs + 8 * REG_RIP);
 	t->rsp = ch_le64(regs + 8 * REG_RSP);
 	t->rbp = ch_le64(regs + 8 * REG_RBP);
+	for (size_t i = 0; i < CH_CORE_NREGS; i++)
+		t->regs[i] = ch_le64(regs + 8 * i);
 	return NULL;
 }
 

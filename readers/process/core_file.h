@@ -26,11 +26,17 @@ struct ch_core_segment {
 };
 
 /* One NT_PRSTATUS: the kernel writes one per thread, the faulting one first. */
+/* x86_64 struct user_regs_struct: 27 general registers, in its order
+ * (r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi,
+ * orig_rax, rip, cs, eflags, rsp, ss, fs_base, gs_base, ds, es, fs, gs). */
+#define CH_CORE_NREGS 27
+
 struct ch_core_thread {
 	int32_t tid;
 	int32_t cursig;   /* signal that was being delivered to this thread (0 if none) */
 	uint64_t fs_base; /* thread pointer == pthread_self() on x86_64 glibc */
 	uint64_t rip, rsp, rbp;
+	uint64_t regs[CH_CORE_NREGS]; /* all of them, for unwinding (readers/native) */
 };
 
 /* One NT_FILE entry: a file-backed mapping of the dumped process. */

@@ -295,6 +295,43 @@ struct ch_error *ch_elf_symbol(struct ch_elf_file *ef, const char *name, uint64_
 	return NULL;
 }
 
+struct ch_error *ch_elf_file_local_symbol(struct ch_elf_file *ef, const char *file, const char *name, uint64_t *value,
+					  uint64_t *size)
+{
+	Elf *elf = ef->elf;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || sh.sh_entsize == 0)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		if (!d)
+			continue;
+		size_t n = sh.sh_size / sh.sh_entsize;
+		bool inside = false;
+		for (size_t i = 0; i < n; i++) {
+			GElf_Sym sym;
+			if (!gelf_getsym(d, (int)i, &sym))
+				break;
+			const char *s = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (GELF_ST_TYPE(sym.st_info) == STT_FILE) {
+				const char *base = s ? strrchr(s, '/') : NULL;
+				inside = s && strcmp(base ? base + 1 : s, file) == 0;
+				continue;
+			}
+			if (!inside || GELF_ST_BIND(sym.st_info) != STB_LOCAL || sym.st_shndx == SHN_UNDEF || !s)
+				continue;
+			if (strcmp(s, name) == 0) {
+				*value = sym.st_value;
+				if (size)
+					*size = sym.st_size;
+				return NULL;
+			}
+		}
+	}
+	return ch_error_new(CH_ERR_NOT_FOUND, "%s: no static symbol %s of %s", ef->path, name, file);
+}
+
 bool ch_elf_symbol_at(struct ch_elf_file *ef, uint64_t vaddr, char *name, size_t n, uint64_t *offset)
 {
 	struct sym_query q = {.addr = vaddr};

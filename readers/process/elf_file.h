@@ -43,6 +43,14 @@ void ch_elf_close(struct ch_elf_file *ef);
  * that name are different objects (readers/process/symbol_name.h). */
 struct ch_error *ch_elf_symbol(struct ch_elf_file *ef, const char *name, uint64_t *value, uint64_t *size);
 
+/* A static (STB_LOCAL) symbol of one translation unit: the .symtab
+ * symbols that follow the STT_FILE symbol named `file` (e.g. "gcmodule.c")
+ * up to the next STT_FILE. Static variables of different files may share a
+ * name (`debug`, `enabled`); this finds the one of that file. CH_ERR_NOT_FOUND
+ * without a .symtab (stripped file: look in its debug file). */
+struct ch_error *ch_elf_file_local_symbol(struct ch_elf_file *ef, const char *file, const char *name, uint64_t *value,
+					  uint64_t *size);
+
 /* Name of the data or function symbol covering link-time address vaddr
  * into name (n bytes; renames dropped, part suffixes kept, as
  * symbol_name.h says), its offset into it in *offset; false if none. A

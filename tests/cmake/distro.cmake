@@ -103,6 +103,12 @@ foreach(name ${CH_DISTRO_INTERPRETERS})
     ch_distro_test(distro.${kind}.${name} ${name} ${dir} "distro;distro.${fx}" "distro;${kind}"
       ${ch_distro_py} ${ch_tests}/check_${kind}.py --python @PYTHON@ --coreheap @COREHEAP@
       --core ${dir}/core.${fx} --truth ${dir}/truth.${fx}.json)
+    if(kind STREQUAL "stacks")
+      # native frames of the same core (tests/cmake/native.cmake)
+      ch_distro_test(distro.native.${name} ${name} ${dir} "distro;distro.${fx}" "distro;native"
+        ${ch_distro_py} ${ch_tests}/check_native.py --python @PYTHON@ --coreheap @COREHEAP@
+        --core ${dir}/core.${fx} --truth ${dir}/truth.${fx}.json)
+    endif()
   endforeach()
 
   # show, path/top and anomalies scenarios (as tests/cmake/show.cmake,

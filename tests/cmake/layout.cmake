@@ -30,12 +30,17 @@ endfunction()
 foreach(ver ${CH_TRUTH_PYTHON_VERSIONS})
   string(REGEX MATCH "^[0-9]+\\.[0-9]+" ver_mm "${ver}")
   set(py "${ch_pyenv_root}/versions/${ver}/bin/python${ver_mm}")
+  set(abi "")
+  if(ver VERSION_LESS 3.8)
+    set(abi "m") # libpython3.6m.so.1.0, libpython3.7m.so.1.0
+  endif()
   ch_layout_test(regen.${ver} "" regen --version ${ver}
-                 --lib ${ch_pyenv_root}/versions/${ver}/lib/libpython${ver_mm}.so.1.0
+                 --lib ${ch_pyenv_root}/versions/${ver}/lib/libpython${ver_mm}${abi}.so.1.0
                  --table ${PROJECT_SOURCE_DIR}/readers/cpython/layouts/${ver}.layout)
   set(core "${CMAKE_BINARY_DIR}/fixtures/${ver}-disabled/core.${ver}-disabled")
   ch_layout_test(same.${ver} truth.${ver}-disabled same --version ${ver} --core ${core})
-  foreach(variant ${ch_truth_variants})
+  ch_truth_variants_for(${ver} variants)
+  foreach(variant ${variants})
     string(REPLACE "|" ";" vlist "${variant}")
     list(GET vlist 0 vname)
     set(name "${ver}-${vname}")
