@@ -1,0 +1,75 @@
+/* Where the memory went: every byte of the dumped address space assigned to
+ * exactly one category (`coreheap memory`). The mappings (readers/process/
+ * mappings.h) give the coarse kinds; inside anonymous memory, the heaps of
+ * glibc malloc (readers/allocators/glibc_malloc.h) are split by what the
+ * chunk walk found, and what no allocator claims stays "other anonymous".
+ * The breakdown rows add up to the total virtual size by construction; a
+ * claim that falls outside the mapped memory is reported, not counted.
+ *
+ * Native references: every in-use malloc chunk is either anchored (some
+ * word of live memory points into it: writable file data, the live part of
+ * a thread stack, another in-use chunk, any other anonymous memory) or
+ * unreferenced (no such word: a native leak suspect). The scan is
+ * conservative: a stale word in memory it cannot tell is free (pymalloc's
+ * free blocks) anchors a chunk, so a leak may hide but an anchored chunk is
+ * never reported as leaked; free chunks and dead stack below the stack
+ * pointer are not scanned. */
+#ifndef CH_MEMORY_H
+#define CH_MEMORY_H
+
+#include <stdint.h>
+
+#include "readers/allocators/glibc_malloc.h"
+#include "readers/base/diag.h"
+#include "readers/process/mappings.h"
+#include "readers/process/process.h"
+
+enum ch_mem_category {
+	CH_MEM_FILE_CODE,
+	CH_MEM_FILE_DATA,
+	CH_MEM_STACKS,
+	CH_MEM_NO_ACCESS,
+	CH_MEM_GLIBC_IN_USE,
+	CH_MEM_GLIBC_TCACHE,
+	CH_MEM_GLIBC_FASTBINS,
+	CH_MEM_GLIBC_UNSORTED,
+	CH_MEM_GLIBC_SMALL,
+	CH_MEM_GLIBC_LARGE,
+	CH_MEM_GLIBC_TOP,
+	CH_MEM_GLIBC_OVERHEAD,
+	CH_MEM_GLIBC_RESERVE,
+	CH_MEM_GLIBC_MMAPPED,
+	CH_MEM_OTHER_ANON,
+	CH_MEM_CATEGORIES
+};
+
+/* The category's name as the report prints it ("glibc: in use chunks"). */
+const char *ch_mem_category_name(enum ch_mem_category c);
+
+/* Unreferenced chunks of one size. */
+struct ch_mem_leak_group {
+	uint64_t size;    /* chunk size */
+	uint64_t chunks;
+	uint64_t first;   /* address of the lowest such chunk's user data */
+};
+
+struct ch_memory {
+	struct ch_mappings maps;
+	struct ch_glibc_heapstate glibc;
+	uint64_t bytes[CH_MEM_CATEGORIES];
+	/* native references (in-use chunks, mmapped ones included) */
+	uint64_t anchored_chunks, anchored_bytes, unreferenced_chunks, unreferenced_bytes;
+	struct ch_mem_leak_group *leaks; /* by size, largest total first */
+	size_t nleaks;
+	uint64_t *leak_addrs;            /* user addresses of every unreferenced chunk, ascending */
+	size_t nleak_addrs;
+};
+
+struct ch_error *ch_memory_build(struct ch_process *proc, struct ch_diag *diag, struct ch_memory *out);
+void ch_memory_deinit(struct ch_memory *m);
+
+/* The native reference scan (graph/native_refs.c), part of ch_memory_build:
+ * sets the anchored/unreferenced figures and the leak groups. */
+struct ch_error *ch_memory_native_refs(struct ch_process *proc, struct ch_memory *m);
+
+#endif

@@ -1,0 +1,245 @@
+/* `coreheap memory` as JSON and as text. Computes nothing but percentages. */
+#include "reports/report_memory.h"
+
+#include <elf.h>
+#include <inttypes.h>
+
+static json_t *hex(uint64_t v)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+	return json_string(buf);
+}
+
+static json_t *count(uint64_t chunks, uint64_t bytes)
+{
+	return json_pack("{s:I,s:I}", "chunks", (json_int_t)chunks, "bytes", (json_int_t)bytes);
+}
+
+static void perms(uint32_t f, char out[4])
+{
+	out[0] = f & PF_R ? 'r' : '-';
+	out[1] = f & PF_W ? 'w' : '-';
+	out[2] = f & PF_X ? 'x' : '-';
+	out[3] = 0;
+}
+
+static json_t *mappings_json(const struct ch_mappings *maps)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < maps->n; i++) {
+		const struct ch_mapping *r = &maps->rows[i];
+		char p[4];
+		perms(r->flags, p);
+		json_t *o = json_object();
+		json_object_set_new(o, "start", hex(r->start));
+		json_object_set_new(o, "end", hex(r->end));
+		json_object_set_new(o, "kind", json_string(ch_mapping_kind_name(r->kind)));
+		json_object_set_new(o, "perms", json_string(p));
+		json_object_set_new(o, "path", r->path ? json_string(r->path) : json_null());
+		json_object_set_new(o, "virtual", json_integer((json_int_t)(r->end - r->start)));
+		json_object_set_new(o, "dumped", json_integer((json_int_t)r->dumped));
+		json_object_set_new(o, "touched", json_integer((json_int_t)r->touched));
+		if (r->kind == CH_MAP_STACK)
+			json_object_set_new(o, "thread", json_integer(r->stack_tid));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+static json_t *mallinfo_json(const struct ch_mallinfo2 *m)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "arena", (json_int_t)m->arena, "ordblks",
+			 (json_int_t)m->ordblks, "smblks", (json_int_t)m->smblks, "hblks", (json_int_t)m->hblks, "hblkhd",
+			 (json_int_t)m->hblkhd, "usmblks", (json_int_t)m->usmblks, "fsmblks", (json_int_t)m->fsmblks,
+			 "uordblks", (json_int_t)m->uordblks, "fordblks", (json_int_t)m->fordblks, "keepcost",
+			 (json_int_t)m->keepcost);
+}
+
+static json_t *glibc_json(const struct ch_glibc_heapstate *g)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "found", json_boolean(g->found));
+	json_object_set_new(o, "libc", *g->libc_path ? json_string(g->libc_path) : json_null());
+	json_object_set_new(o, "version", *g->version ? json_string(g->version) : json_null());
+	if (!g->found) {
+		json_object_set_new(o, "why_not", json_string(g->why_not));
+		return o;
+	}
+	json_object_set_new(o, "layout_source", json_string("dwarf"));
+	json_object_set_new(o, "debug_file", json_string(g->debug_path));
+	json_t *arenas = json_array();
+	for (size_t i = 0; i < g->narenas; i++) {
+		const struct ch_glibc_arena *a = &g->arenas[i];
+		json_t *x = json_object();
+		json_object_set_new(x, "address", hex(a->addr));
+		json_object_set_new(x, "main", json_boolean(a->main));
+		json_object_set_new(x, "system_mem", json_integer((json_int_t)a->system_mem));
+		json_t *heaps = json_array();
+		for (size_t h = 0; h < g->nheaps; h++)
+			if (g->heaps[h].arena == i)
+				json_array_append_new(heaps, json_pack("{s:o,s:I}", "start", hex(g->heaps[h].start), "bytes",
+									(json_int_t)(g->heaps[h].end - g->heaps[h].start)));
+		json_object_set_new(x, "heaps", heaps);
+		json_object_set_new(x, "top", json_pack("{s:o,s:I}", "address", hex(a->top), "bytes", (json_int_t)a->top_size));
+		json_t *kinds = json_object();
+		for (int k = 0; k < CH_CHUNK_KINDS; k++)
+			if (k != CH_CHUNK_MMAPPED)
+				json_object_set_new(kinds, ch_glibc_chunk_kind_name((enum ch_glibc_chunk_kind)k),
+						    count(a->chunks[k], a->bytes[k]));
+		json_object_set_new(x, "chunks", kinds);
+		json_object_set_new(x, "overhead", json_integer((json_int_t)a->overhead));
+		json_object_set_new(x, "walk_complete", json_boolean(a->walk_complete));
+		json_array_append_new(arenas, x);
+	}
+	json_object_set_new(o, "arenas", arenas);
+	json_t *mm = count(g->mmapped_chunks, g->mmapped_bytes);
+	json_object_set_new(mm, "glibc_chunks", json_integer((json_int_t)g->mp_n_mmaps));
+	json_object_set_new(mm, "glibc_bytes", json_integer((json_int_t)g->mp_mmapped_mem));
+	json_object_set_new(o, "mmapped", mm);
+	json_object_set_new(o, "mallinfo2", mallinfo_json(&g->mallinfo2));
+	json_t *tc = count(g->tcache_chunks, g->tcache_bytes);
+	json_object_set_new(tc, "located", json_boolean(g->tcache_located));
+	json_object_set_new(tc, "threads_read", json_integer((json_int_t)g->tcaches_found));
+	json_object_set_new(o, "tcache", tc);
+	json_object_set_new(o, "program_view", json_pack("{s:I,s:I}", "in_use", (json_int_t)g->program_in_use, "free",
+							 (json_int_t)g->program_free));
+	return o;
+}
+
+static json_t *native_json(const struct ch_memory *m, size_t limit)
+{
+	if (!m->glibc.found)
+		return json_null();
+	json_t *un = json_object();
+	json_object_set_new(un, "chunks", json_integer((json_int_t)(m->anchored_chunks + m->unreferenced_chunks)));
+	json_object_set_new(un, "bytes", json_integer((json_int_t)(m->anchored_bytes + m->unreferenced_bytes)));
+	json_object_set_new(un, "anchored_bytes", json_integer((json_int_t)m->anchored_bytes));
+	json_object_set_new(un, "unreferenced_bytes", json_integer((json_int_t)m->unreferenced_bytes));
+	json_object_set_new(un, "anchored_chunks", json_integer((json_int_t)m->anchored_chunks));
+	json_object_set_new(un, "unreferenced_chunks", json_integer((json_int_t)m->unreferenced_chunks));
+	json_t *groups = json_array();
+	for (size_t i = 0; i < m->nleaks; i++)
+		json_array_append_new(groups, json_pack("{s:I,s:I,s:I,s:o}", "size", (json_int_t)m->leaks[i].size, "chunks",
+							(json_int_t)m->leaks[i].chunks, "bytes",
+							(json_int_t)(m->leaks[i].size * m->leaks[i].chunks), "first",
+							hex(m->leaks[i].first)));
+	json_object_set_new(un, "unreferenced_by_size", groups);
+	json_t *addrs = json_array();
+	for (size_t i = 0; i < m->nleak_addrs && (!limit || i < limit); i++)
+		json_array_append_new(addrs, hex(m->leak_addrs[i]));
+	json_object_set_new(un, "unreferenced", addrs);
+	return json_pack("{s:n,s:o}", "owned", "unowned", un);
+}
+
+json_t *ch_report_memory_json(const struct ch_memory *m, size_t limit)
+{
+	json_t *doc = json_object();
+	json_object_set_new(doc, "total", json_pack("{s:I,s:I,s:I}", "virtual", (json_int_t)m->maps.virtual_total, "dumped",
+						    (json_int_t)m->maps.dumped_total, "touched",
+						    (json_int_t)m->maps.touched_total));
+	json_object_set_new(doc, "mappings", mappings_json(&m->maps));
+	json_object_set_new(doc, "glibc", glibc_json(&m->glibc));
+	json_object_set_new(doc, "pymalloc", json_null());
+	json_object_set_new(doc, "python", json_null());
+	json_object_set_new(doc, "native", native_json(m, limit));
+	json_t *rows = json_array();
+	for (int c = 0; c < CH_MEM_CATEGORIES; c++)
+		json_array_append_new(rows, json_pack("{s:s,s:I}", "category", ch_mem_category_name((enum ch_mem_category)c),
+						      "bytes", (json_int_t)m->bytes[c]));
+	json_object_set_new(doc, "breakdown", rows);
+	json_object_set_new(doc, "explained", json_null());
+	return doc;
+}
+
+static void human(uint64_t v, char *buf, size_t n)
+{
+	if (v >= 10ull << 30)
+		snprintf(buf, n, "%.1f GiB", v / 1073741824.0);
+	else if (v >= 10ull << 20)
+		snprintf(buf, n, "%.1f MiB", v / 1048576.0);
+	else if (v >= 10ull << 10)
+		snprintf(buf, n, "%.1f KiB", v / 1024.0);
+	else
+		snprintf(buf, n, "%" PRIu64 " B", v);
+}
+
+static void row(FILE *out, const char *label, uint64_t v, uint64_t total)
+{
+	char h[32];
+	human(v, h, sizeof(h));
+	fprintf(out, "  %-38s %14" PRIu64 "  %10s  %5.1f %%\n", label, v, h, total ? 100.0 * (double)v / (double)total : 0.0);
+}
+
+static void glibc_text(FILE *out, const struct ch_glibc_heapstate *g)
+{
+	if (!g->found) {
+		fprintf(out, "\nglibc malloc: not read: %s\n", g->why_not);
+		return;
+	}
+	fprintf(out, "\nglibc malloc %s (layout from %s)\n", *g->version ? g->version : "(version unknown)", g->debug_path);
+	for (size_t i = 0; i < g->narenas; i++) {
+		const struct ch_glibc_arena *a = &g->arenas[i];
+		size_t nh = 0;
+		for (size_t h = 0; h < g->nheaps; h++)
+			nh += g->heaps[h].arena == i;
+		fprintf(out, "  arena %#" PRIx64 "%s: %zu heap%s, system_mem %" PRIu64 ", top %" PRIu64 "%s\n", a->addr,
+			a->main ? " (main)" : "", nh, nh == 1 ? "" : "s", a->system_mem, a->top_size,
+			a->walk_complete ? "" : "  [walk incomplete]");
+		fprintf(out, "    in use %" PRIu64 " chunks %" PRIu64 " B; tcache %" PRIu64 " / %" PRIu64 " B; fastbins %" PRIu64
+			" / %" PRIu64 " B; unsorted %" PRIu64 " / %" PRIu64 " B; small %" PRIu64 " / %" PRIu64
+			" B; large %" PRIu64 " / %" PRIu64 " B\n",
+			a->chunks[CH_CHUNK_IN_USE], a->bytes[CH_CHUNK_IN_USE], a->chunks[CH_CHUNK_TCACHE],
+			a->bytes[CH_CHUNK_TCACHE], a->chunks[CH_CHUNK_FASTBIN], a->bytes[CH_CHUNK_FASTBIN],
+			a->chunks[CH_CHUNK_UNSORTED], a->bytes[CH_CHUNK_UNSORTED], a->chunks[CH_CHUNK_SMALL],
+			a->bytes[CH_CHUNK_SMALL], a->chunks[CH_CHUNK_LARGE], a->bytes[CH_CHUNK_LARGE]);
+	}
+	fprintf(out, "  mmapped chunks: %" PRIu64 " (%" PRIu64 " B); glibc counts %" PRIu64 " (%" PRIu64 " B)\n",
+		g->mmapped_chunks, g->mmapped_bytes, g->mp_n_mmaps, g->mp_mmapped_mem);
+	const struct ch_mallinfo2 *m = &g->mallinfo2;
+	fprintf(out, "  mallinfo2 (glibc's view, tcache chunks in use): arena %" PRIu64 " ordblks %" PRIu64 " smblks %" PRIu64
+		" hblks %" PRIu64 " hblkhd %" PRIu64 " fsmblks %" PRIu64 " uordblks %" PRIu64 " fordblks %" PRIu64
+		" keepcost %" PRIu64 "\n",
+		m->arena, m->ordblks, m->smblks, m->hblks, m->hblkhd, m->fsmblks, m->uordblks, m->fordblks, m->keepcost);
+	fprintf(out, "  program's view (tcache chunks free): in use %" PRIu64 " B, free %" PRIu64 " B; tcache %" PRIu64
+		" chunks, %" PRIu64 " B%s\n",
+		g->program_in_use, g->program_free, g->tcache_chunks, g->tcache_bytes,
+		g->tcache_located ? "" : " (tcaches not located)");
+}
+
+void ch_report_memory_text(FILE *out, const struct ch_memory *m, size_t limit)
+{
+	const uint64_t total = m->maps.virtual_total;
+	char v[32], d[32], t[32];
+	human(total, v, sizeof(v));
+	human(m->maps.dumped_total, d, sizeof(d));
+	human(m->maps.touched_total, t, sizeof(t));
+	fprintf(out, "Address space: %s virtual in %zu mappings; %s dumped, %s of it touched\n\n", v, m->maps.n, d, t);
+	fprintf(out, "  %-38s %14s  %10s  %7s\n", "category", "bytes", "", "share");
+	uint64_t sum = 0;
+	for (int c = 0; c < CH_MEM_CATEGORIES; c++) {
+		sum += m->bytes[c];
+		if (m->bytes[c])
+			row(out, ch_mem_category_name((enum ch_mem_category)c), m->bytes[c], total);
+	}
+	row(out, "total", sum, total);
+	glibc_text(out, &m->glibc);
+	if (!m->glibc.found)
+		return;
+	fprintf(out, "\nNative chunks in use: %" PRIu64 " anchored (%" PRIu64 " B); %" PRIu64
+		" unreferenced (%" PRIu64 " B), leak suspects:\n",
+		m->anchored_chunks, m->anchored_bytes, m->unreferenced_chunks, m->unreferenced_bytes);
+	for (size_t i = 0; i < m->nleaks && (!limit || i < limit); i++)
+		fprintf(out, "  %8" PRIu64 " x %10" PRIu64 " B  (first at %#" PRIx64 ")\n", m->leaks[i].chunks, m->leaks[i].size,
+			m->leaks[i].first);
+	uint64_t free_bytes = m->bytes[CH_MEM_GLIBC_TCACHE] + m->bytes[CH_MEM_GLIBC_FASTBINS] +
+			      m->bytes[CH_MEM_GLIBC_UNSORTED] + m->bytes[CH_MEM_GLIBC_SMALL] + m->bytes[CH_MEM_GLIBC_LARGE];
+	uint64_t arena_bytes = free_bytes + m->bytes[CH_MEM_GLIBC_IN_USE] + m->bytes[CH_MEM_GLIBC_TOP];
+	if (arena_bytes) {
+		char f[32];
+		human(free_bytes, f, sizeof(f));
+		fprintf(out, "\n%.0f %% of glibc's arena chunks (%s) are free chunks between live ones: fragmentation, not a leak%s\n",
+			100.0 * (double)free_bytes / (double)arena_bytes, f,
+			free_bytes * 4 > arena_bytes ? "; malloc_trim(0) or another allocator could return some of it" : "");
+	}
+}
