@@ -48,6 +48,11 @@ static bool claim(struct ch_glibc_ctx *c, uint64_t p, enum ch_glibc_chunk_kind k
 				(unsigned long long)p);
 		return false;
 	}
+	if (ch->kind == kind) {
+		ch_diag_partial(c->diag, "glibc: %s loops: chunk %#llx is reached twice; rest of the list not walked", list,
+				(unsigned long long)p);
+		return false;
+	}
 	if (ch->kind != was) {
 		ch_diag_partial(c->diag, "glibc: %s: chunk %#llx is listed but is %s", list, (unsigned long long)p,
 				ch_glibc_chunk_kind_name((enum ch_glibc_chunk_kind)ch->kind));

@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""`coreheap memory` against what the dumping process knew of itself
+(fixtures/scenario_memory.py).
+
+    check_memory.py --python PY --coreheap PATH --core CORE --truth TRUTH.json
+    check_memory.py --python PY --coreheap PATH --core CORE --truth TRUTH.json --corrupt header|bin --out COPY
+
+Checks on the core as dumped:
+  - the breakdown rows add up to total.virtual exactly, and total.virtual is
+    the sum of the mappings; the process's /proc/self/maps (read just before
+    mallinfo2) covers the same bytes ([vsyscall] included: the kernel dumps
+    the gate page too);
+  - the ten mallinfo2 fields equal the process's own mallinfo2() exactly.
+    The bound is 0 and this is why: between its mallinfo2() call and the
+    abort the recorder formats ten ints, calls os.write and
+    sys._debugmallocstats(); those make Python objects of a few dozen bytes,
+    which pymalloc serves from its own arenas without calling malloc, so no
+    chunk changes. (Were pymalloc to need a new arena it would mmap it, not
+    malloc it; only growing its table of arenas would call realloc - rare,
+    and then this check fails loudly instead of passing by tolerance.)
+  - glibc's mmapped chunks were all found (count and bytes = hblks, hblkhd),
+    the scenario's 3 MiB chunk among them; tcaches were located and the
+    program's view adds up to mallinfo2's arena;
+  - the planted leaks (malloc results dropped) are unreferenced, with the
+    chunk size glibc gives their request (those below 2**30, in a non-PIE
+    brk heap, are skipped: a one-digit Python int in the truth holds the
+    exact word; the thread's leaks, in its arena, are always checked); the chunk held by a ctypes pointer,
+    the live fragmentation chunks (held in a ctypes array) and the thread's
+    chunks are not;
+  - fragmentation shows: free bytes in the bins are at least half of the
+    freed chunks (the interpreter may have reused some of them since);
+  - the thread's chunks lie in a heap of a non-main arena;
+  - pymalloc: skipped (coreheap's `memory` does not read pymalloc yet; the
+    recorded _debugmallocstats output is only checked to exist).
+With --corrupt, a copy of the core gets a corrupted chunk header (header)
+or a free chunk whose bk points at itself (bin: its bin loops); coreheap
+must finish within the timeout, warn, and exit 5 with mallinfo2 present.
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_common import run_json, standard_args  # noqa: E402
+from check_stacks_corrupt import file_offset, load_segments  # noqa: E402
+
+NAME = "check_memory"
+FIELDS = ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")
+
+
+def chunk_size(request):
+    """glibc's chunk size for malloc(request) on x86_64: request + 8 rounded up to 16, at least 32."""
+    return max(32, (request + 8 + 15) & ~15)
+
+
+def maps_bytes(lines):
+    total = 0
+    for line in lines:
+        lo, hi = line.split()[0].split("-")
+        total += int(hi, 16) - int(lo, 16)
+    return total
+
+
+def check(args, truth, errors):
+    doc = run_json(NAME, args, ["memory", args.core, "--limit", "0"])
+    total = doc["total"]["virtual"]
+    rows = sum(r["bytes"] for r in doc["breakdown"])
+    if rows != total:
+        errors.append("breakdown adds up to %d, total.virtual is %d" % (rows, total))
+    if sum(m["virtual"] for m in doc["mappings"]) != total:
+        errors.append("mappings do not add up to total.virtual")
+    if maps_bytes(truth["maps"]) != total:
+        errors.append("/proc/self/maps covers %d bytes, the core %d" % (maps_bytes(truth["maps"]), total))
+    g = doc["glibc"]
+    if not g["found"]:
+        errors.append("glibc not read: %s" % g.get("why_not"))
+        return
+    with open(args.truth + ".mallinfo2") as f:
+        own = dict((k, int(v)) for k, v in (line.split() for line in f if line.strip()))
+    for k in FIELDS:
+        if g["mallinfo2"][k] != own[k]:
+            errors.append("mallinfo2.%s: coreheap %d, process %d" % (k, g["mallinfo2"][k], own[k]))
+    if g["mmapped"]["chunks"] != own["hblks"] or g["mmapped"]["bytes"] != own["hblkhd"]:
+        errors.append("mmapped chunks found %d (%d B), process has %d (%d B)"
+                      % (g["mmapped"]["chunks"], g["mmapped"]["bytes"], own["hblks"], own["hblkhd"]))
+    if not g["tcache"]["located"]:
+        errors.append("tcaches not located")
+    if g["program_view"]["in_use"] + g["program_view"]["free"] != own["arena"]:
+        errors.append("program view does not add up to mallinfo2.arena")
+    native = doc["native"]["unowned"]
+    unref = set(int(a, 16) for a in native["unreferenced"])
+    if len(unref) != native["unreferenced_chunks"]:
+        errors.append("--limit 0 listed %d of %d unreferenced chunks" % (len(unref), native["unreferenced_chunks"]))
+    groups = dict((gr["size"], gr["chunks"]) for gr in native["unreferenced_by_size"])
+    if not any(leak.get("thread") for leak in truth["leaks"]):
+        errors.append("the scenario planted no leak in the thread's arena")
+    for leak in truth["leaks"]:
+        if leak["address"] < 1 << 30:
+            # A one-digit Python int in the truth holds this exact word
+            # (fixtures/scenario_memory.py): anchored, conservatively.
+            continue
+        if leak["address"] not in unref:
+            errors.append("planted leak 0x%x (%d B) not reported unreferenced" % (leak["address"], leak["size"]))
+        elif chunk_size(leak["size"]) not in groups:
+            errors.append("planted leak 0x%x: no unreferenced group of chunk size %d"
+                          % (leak["address"], chunk_size(leak["size"])))
+    held = [truth["anchored"]["address"], truth["mmapped"]["address"], truth["sorter"]]
+    held += truth["frag"]["live"] + truth["thread"]["chunks"]
+    wrong = [a for a in held if a in unref]
+    if wrong:
+        errors.append("%d chunks held by raw pointers reported unreferenced, e.g. 0x%x" % (len(wrong), wrong[0]))
+    rows = dict((r["category"], r["bytes"]) for r in doc["breakdown"])
+    free_bins = sum(v for k, v in rows.items() if k.startswith("glibc: free in") and "tcache" not in k)
+    want = truth["frag"]["count"] // 2 * chunk_size(truth["frag"]["size"]) // 2
+    if free_bins < want:
+        errors.append("free bytes in bins %d < half of the freed fragmentation chunks (%d)" % (free_bins, want))
+    if rows.get("glibc: mmapped chunks") != own["hblkhd"]:
+        errors.append("breakdown's mmapped chunks %s != hblkhd %d" % (rows.get("glibc: mmapped chunks"), own["hblkhd"]))
+    heaps = [(int(h["start"], 16), h["bytes"]) for a in g["arenas"] if not a["main"] for h in a["heaps"]]
+    for c in truth["thread"]["chunks"]:
+        if not any(s <= c < s + n for s, n in heaps):
+            errors.append("thread chunk 0x%x is in no thread arena's heap" % c)
+    if not os.path.getsize(args.truth + ".mallocstats"):
+        errors.append("the recorder's _debugmallocstats output is empty")
+    print("%s: total %d B in %d mappings; mallinfo2 %s; %d unreferenced chunks (%d B), %d arenas"
+          % (NAME, total, len(doc["mappings"]), " ".join("%s=%d" % (k, g["mallinfo2"][k]) for k in FIELDS),
+             native["unreferenced_chunks"], native["unreferenced_bytes"], len(g["arenas"])))
+
+
+def u64(data, off):
+    return int.from_bytes(data[off:off + 8], "little")
+
+
+def corrupt(args, truth, errors):
+    shutil.copyfile(args.core, args.out)
+    with open(args.out, "r+b") as f:
+        data = bytearray(f.read())
+        segs = load_segments(bytes(data))
+        if args.corrupt == "header":
+            chunk = truth["frag"]["live"][len(truth["frag"]["live"]) // 2] - 16
+            off = file_offset(segs, chunk + 8, 8)
+            data[off:off + 8] = (0x7ffffffff0 | 1).to_bytes(8, "little")
+            expect = "corrupt chunk header"
+        else:
+            chunk = None
+            for u in truth["frag"]["freed"]:
+                c = u - 16
+                size = u64(data, file_offset(segs, c + 8, 8))
+                if size & ~7 != chunk_size(truth["frag"]["size"]):
+                    continue
+                nxt = u64(data, file_offset(segs, c + (size & ~7) + 8, 8))
+                if not nxt & 1:
+                    chunk = c
+                    break
+            if chunk is None:
+                errors.append("no free fragmentation chunk left to corrupt")
+                return
+            off = file_offset(segs, chunk + 24, 8)
+            data[off:off + 8] = chunk.to_bytes(8, "little")
+            expect = "loops"
+        f.seek(0)
+        f.write(data)
+    try:
+        p = subprocess.run([args.coreheap, "memory", args.out, "--json", "-q"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        errors.append("coreheap memory did not finish on the %s-corrupted core" % args.corrupt)
+        return
+    if p.returncode != 5:
+        errors.append("exit %d on the %s-corrupted core (expected 5): %s" % (p.returncode, args.corrupt, p.stderr))
+    if expect not in p.stderr:
+        errors.append("no warning containing '%s': %s" % (expect, p.stderr.strip()))
+    import json
+    doc = json.loads(p.stdout)
+    if not doc["glibc"]["found"] or "mallinfo2" not in doc["glibc"]:
+        errors.append("no partial glibc figures on the corrupted core")
+    if sum(r["bytes"] for r in doc["breakdown"]) != doc["total"]["virtual"]:
+        errors.append("breakdown does not add up on the corrupted core")
+    print("%s: %s-corrupted core: exit %d, %s" % (NAME, args.corrupt, p.returncode,
+                                                  p.stderr.strip().splitlines()[:2]))
+
+
+def main():
+    def extra(ap):
+        ap.add_argument("--corrupt", choices=("header", "bin"))
+        ap.add_argument("--out")
+    args, truth = standard_args(NAME, extra)
+    errors = []
+    if args.corrupt:
+        corrupt(args, truth, errors)
+    else:
+        check(args, truth, errors)
+    for e in errors:
+        print("%s: FAIL: %s" % (NAME, e))
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
