@@ -25,13 +25,24 @@ static int run_memory(const struct ch_cli_command *cmd, int argc, char **argv)
 		ch_session_end(&s);
 		return code;
 	}
+	/* Native figures need no Python runtime: without one, say so and go on. */
+	err = ch_python_open(s.proc, &s.py);
+	if (err) {
+		ch_diag_warn(&diag, "no Python-level figures: %s", err->message);
+		ch_error_free(err);
+		s.py = NULL;
+	}
 	code = ch_session_open_output(&s, &done);
 	if (done) {
 		ch_diag_deinit(&diag);
 		return code;
 	}
 	struct ch_memory m;
-	err = ch_memory_build(s.proc, &diag, &m);
+	err = ch_memory_build(s.proc, s.py, &diag, &m);
+	for (size_t i = 0; s.py && i < s.py->diag.n; i++)
+		ch_diag_warn(&diag, "%s", s.py->diag.messages[i]);
+	if (s.py && s.py->diag.partial)
+		diag.partial = true;
 	if (err) {
 		code = ch_session_fail(&s, err);
 		ch_diag_deinit(&diag);
@@ -66,14 +77,17 @@ const struct ch_cli_command ch_cmd_memory = {
 		"  glibc: arena headers and alignment   heap_info, malloc_state, gaps, end-of-heap headers\n"
 		"  glibc: thread heap reserve       the unused rest of each thread heap's 64 MiB mapping\n"
 		"  glibc: mmapped chunks            requests above the mmap threshold, each its own mapping\n"
-		"  other anonymous memory           everything else (pymalloc arenas, other mmaps, .bss tails)\n"
+		"  pymalloc: blocks in use, free blocks and empty pools, pool headers/quantization/alignment\n"
+		"                                   the object allocator's arenas, split by its own statistics\n"
+		"  other anonymous memory           everything else (other mmaps, other allocators, .bss tails)\n"
 		"glibc's state is read with libc's debug info (Debian: libc6-dbg, found by build-id under\n"
 		"--debug-dir); without it the glibc rows stay in 'other anonymous memory' and the report says why.\n"
 		"mallinfo2 is computed as glibc computes it (tcache chunks count as in use); the program's view\n"
 		"counts them free. Each in-use chunk is 'anchored' when some word of live memory (writable file\n"
 		"data, live stack, another in-use chunk, other anonymous memory) points into it, else\n"
 		"'unreferenced': a native leak suspect (conservative: a stale pointer may hide a leak, an\n"
-		"anchored chunk is never reported). The pymalloc, python and explained keys are null for now.\n"
+		"anchored chunk is never reported). pymalloc's figures are those sys._debugmallocstats() prints\n"
+		"(main interpreter). The python and explained keys are null for now; native.owned too.\n"
 		"docs/memory.md explains each category.\n\n"
 		"Examples:\n"
 		"  coreheap memory core.1234\n"

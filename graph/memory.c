@@ -1,6 +1,7 @@
 /* The memory breakdown: mappings, then the allocators' claims inside them. */
 #include "graph/memory.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,13 +22,17 @@ const char *ch_mem_category_name(enum ch_mem_category c)
 		[CH_MEM_GLIBC_OVERHEAD] = "glibc: arena headers and alignment",
 		[CH_MEM_GLIBC_RESERVE] = "glibc: thread heap reserve (unused)",
 		[CH_MEM_GLIBC_MMAPPED] = "glibc: mmapped chunks",
+		[CH_MEM_PYMALLOC_USED] = "pymalloc: blocks in use",
+		[CH_MEM_PYMALLOC_FREE] = "pymalloc: free blocks and empty pools",
+		[CH_MEM_PYMALLOC_OVERHEAD] = "pymalloc: pool headers, quantization, alignment",
 		[CH_MEM_OTHER_ANON] = "other anonymous memory",
 	};
 	return (unsigned)c < CH_MEM_CATEGORIES ? names[c] : "?";
 }
 
-/* A range an allocator claims; CH_MEM_GLIBC_IN_USE marks a heap, split
- * afterwards by the walk's sums. */
+/* A range an allocator claims; CH_MEM_GLIBC_IN_USE marks a glibc heap and
+ * CH_MEM_PYMALLOC_USED a pymalloc arena, each split afterwards by the
+ * allocator's own sums. */
 struct claim {
 	uint64_t start, end;
 	enum ch_mem_category cat;
@@ -39,9 +44,10 @@ static int claim_cmp(const void *x, const void *y)
 	return a->start < b->start ? -1 : a->start > b->start;
 }
 
-static struct ch_error *collect_claims(const struct ch_glibc_heapstate *g, struct claim **out, size_t *n)
+static struct ch_error *collect_claims(const struct ch_glibc_heapstate *g, const struct ch_pymalloc *pm,
+				       struct claim **out, size_t *n)
 {
-	size_t cap = 2 * g->nheaps + (size_t)g->mmapped_chunks + 1;
+	size_t cap = 2 * g->nheaps + (size_t)g->mmapped_chunks + pm->narena_addrs + 1;
 	struct claim *c = calloc(cap, sizeof(*c));
 	if (!c)
 		return ch_error_new(CH_ERR_NOMEM, "out of memory for %zu claims", cap);
@@ -54,6 +60,8 @@ static struct ch_error *collect_claims(const struct ch_glibc_heapstate *g, struc
 	for (size_t i = 0; i < g->nchunks && k < cap; i++)
 		if (g->chunks[i].kind == CH_CHUNK_MMAPPED)
 			c[k++] = (struct claim){g->chunks[i].addr, g->chunks[i].addr + g->chunks[i].size, CH_MEM_GLIBC_MMAPPED};
+	for (size_t i = 0; i < pm->narena_addrs && k < cap; i++)
+		c[k++] = (struct claim){pm->arena_addrs[i], pm->arena_addrs[i] + pm->arena_size, CH_MEM_PYMALLOC_USED};
 	qsort(c, k, sizeof(*c), claim_cmp);
 	*out = c;
 	*n = k;
@@ -110,14 +118,30 @@ static void split_heaps(struct ch_memory *m, uint64_t heap_bytes, struct ch_diag
 	*iu = *iu > excess ? *iu - excess : 0;
 }
 
+/* pymalloc's arenas split by its statistics; overhead takes the rest. */
+static void split_arenas(struct ch_memory *m, uint64_t arena_bytes, struct ch_diag *diag)
+{
+	const struct ch_pymalloc *pm = &m->pymalloc;
+	uint64_t used = pm->allocated_bytes, free_bytes = pm->available_bytes + pm->unused_pool_bytes;
+	if (used + free_bytes > arena_bytes) {
+		ch_diag_partial(diag, "memory: pymalloc's blocks (%llu bytes) exceed its mapped arenas (%llu)",
+				(unsigned long long)(used + free_bytes), (unsigned long long)arena_bytes);
+		free_bytes = used < arena_bytes ? arena_bytes - used : 0;
+		used = used < arena_bytes ? used : arena_bytes;
+	}
+	m->bytes[CH_MEM_PYMALLOC_USED] = used;
+	m->bytes[CH_MEM_PYMALLOC_FREE] = free_bytes;
+	m->bytes[CH_MEM_PYMALLOC_OVERHEAD] = arena_bytes - used - free_bytes;
+}
+
 static struct ch_error *breakdown(struct ch_memory *m, struct ch_diag *diag)
 {
 	struct claim *cl = NULL;
 	size_t ncl = 0;
-	struct ch_error *err = collect_claims(&m->glibc, &cl, &ncl);
+	struct ch_error *err = collect_claims(&m->glibc, &m->pymalloc, &cl, &ncl);
 	if (err)
 		return err;
-	uint64_t heap_bytes = 0, claimed = 0, placed = 0, overlap = 0;
+	uint64_t arena_bytes = 0, heap_bytes = 0, claimed = 0, placed = 0, overlap = 0;
 	for (size_t i = 0; i < ncl; i++) {
 		if (i && cl[i].start < cl[i - 1].end) { /* claims overlap: the first one keeps the bytes */
 			uint64_t cut = cl[i - 1].end < cl[i].end ? cl[i - 1].end : cl[i].end;
@@ -142,6 +166,8 @@ static struct ch_error *breakdown(struct ch_memory *m, struct ch_diag *diag)
 			covered += e - s;
 			if (cl[i].cat == CH_MEM_GLIBC_IN_USE)
 				heap_bytes += e - s;
+			else if (cl[i].cat == CH_MEM_PYMALLOC_USED)
+				arena_bytes += e - s;
 			else
 				m->bytes[cl[i].cat] += e - s;
 		}
@@ -149,19 +175,26 @@ static struct ch_error *breakdown(struct ch_memory *m, struct ch_diag *diag)
 		m->bytes[base_category(row->kind)] += (row->end - row->start) - covered;
 	}
 	if (placed != claimed)
-		ch_diag_partial(diag, "memory: %llu bytes that glibc's heaps or chunks claim lie outside the dumped mappings",
+		ch_diag_partial(diag, "memory: %llu bytes that glibc's heaps and chunks or pymalloc's arenas claim lie outside the mappings",
 				(unsigned long long)(claimed - placed));
 	free(cl);
 	split_heaps(m, heap_bytes, diag);
+	split_arenas(m, arena_bytes, diag);
 	return NULL;
 }
 
-struct ch_error *ch_memory_build(struct ch_process *proc, struct ch_diag *diag, struct ch_memory *out)
+struct ch_error *ch_memory_build(struct ch_process *proc, struct ch_python *py, struct ch_diag *diag,
+				 struct ch_memory *out)
 {
 	memset(out, 0, sizeof(*out));
+	out->have_python = py != NULL;
 	struct ch_error *err = ch_mappings_build(proc->core, &out->maps);
 	if (!err)
 		err = ch_glibc_read(proc, diag, &out->glibc);
+	if (!err && py)
+		err = ch_py_obmalloc_read(py, diag, &out->pymalloc);
+	else if (!err)
+		snprintf(out->pymalloc.why_not, sizeof(out->pymalloc.why_not), "no CPython runtime in the core");
 	if (!err)
 		err = breakdown(out, diag);
 	if (!err && out->glibc.found)
@@ -175,6 +208,7 @@ void ch_memory_deinit(struct ch_memory *m)
 {
 	ch_mappings_deinit(&m->maps);
 	ch_glibc_deinit(&m->glibc);
+	ch_py_obmalloc_deinit(&m->pymalloc);
 	free(m->leaks);
 	free(m->leak_addrs);
 	memset(m, 0, sizeof(*m));

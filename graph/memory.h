@@ -2,7 +2,8 @@
  * exactly one category (`coreheap memory`). The mappings (readers/process/
  * mappings.h) give the coarse kinds; inside anonymous memory, the heaps of
  * glibc malloc (readers/allocators/glibc_malloc.h) are split by what the
- * chunk walk found, and what no allocator claims stays "other anonymous".
+ * chunk walk found, pymalloc's arenas (readers/cpython/py_obmalloc.h) by
+ * its own statistics, and what no allocator claims stays "other anonymous".
  * The breakdown rows add up to the total virtual size by construction; a
  * claim that falls outside the mapped memory is reported, not counted.
  *
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 #include "readers/allocators/glibc_malloc.h"
+#include "readers/cpython/py_obmalloc.h"
 #include "readers/base/diag.h"
 #include "readers/process/mappings.h"
 #include "readers/process/process.h"
@@ -39,6 +41,9 @@ enum ch_mem_category {
 	CH_MEM_GLIBC_OVERHEAD,
 	CH_MEM_GLIBC_RESERVE,
 	CH_MEM_GLIBC_MMAPPED,
+	CH_MEM_PYMALLOC_USED,
+	CH_MEM_PYMALLOC_FREE,
+	CH_MEM_PYMALLOC_OVERHEAD,
 	CH_MEM_OTHER_ANON,
 	CH_MEM_CATEGORIES
 };
@@ -56,6 +61,8 @@ struct ch_mem_leak_group {
 struct ch_memory {
 	struct ch_mappings maps;
 	struct ch_glibc_heapstate glibc;
+	struct ch_pymalloc pymalloc;    /* found false when there is no Python runtime */
+	bool have_python;
 	uint64_t bytes[CH_MEM_CATEGORIES];
 	/* native references (in-use chunks, mmapped ones included) */
 	uint64_t anchored_chunks, anchored_bytes, unreferenced_chunks, unreferenced_bytes;
@@ -65,7 +72,9 @@ struct ch_memory {
 	size_t nleak_addrs;
 };
 
-struct ch_error *ch_memory_build(struct ch_process *proc, struct ch_diag *diag, struct ch_memory *out);
+/* py may be NULL (not a Python process): the Python-level figures are then absent. */
+struct ch_error *ch_memory_build(struct ch_process *proc, struct ch_python *py, struct ch_diag *diag,
+				 struct ch_memory *out);
 void ch_memory_deinit(struct ch_memory *m);
 
 /* The native reference scan (graph/native_refs.c), part of ch_memory_build:

@@ -107,6 +107,46 @@ static json_t *glibc_json(const struct ch_glibc_heapstate *g)
 	return o;
 }
 
+static json_t *pymalloc_json(const struct ch_pymalloc *pm)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "found", json_boolean(pm->found));
+	if (!pm->found) {
+		json_object_set_new(o, "why_not", json_string(pm->why_not));
+		return o;
+	}
+	json_object_set_new(o, "arenas", json_integer((json_int_t)pm->narenas));
+	json_object_set_new(o, "pools", json_integer((json_int_t)pm->pools));
+	json_object_set_new(o, "blocks_in_use", json_integer((json_int_t)pm->blocks));
+	json_object_set_new(o, "bytes_in_use", json_integer((json_int_t)pm->allocated_bytes));
+	json_object_set_new(o, "free_bytes", json_integer((json_int_t)(pm->available_bytes + pm->unused_pool_bytes)));
+	json_t *classes = json_array();
+	for (int c = 0; c < CH_PYMALLOC_CLASSES; c++) {
+		const struct ch_pymalloc_class *k = &pm->classes[c];
+		if (k->pools)
+			json_array_append_new(classes, json_pack("{s:I,s:I,s:I,s:I}", "size", (json_int_t)k->size, "pools",
+								 (json_int_t)k->pools, "blocks_in_use", (json_int_t)k->blocks,
+								 "free_blocks", (json_int_t)k->avail));
+	}
+	json_object_set_new(o, "size_classes", classes);
+	json_object_set_new(o, "arena_size", json_integer((json_int_t)pm->arena_size));
+	json_object_set_new(o, "pool_size", json_integer((json_int_t)pm->pool_size));
+	json_object_set_new(o, "arenas_allocated_total", json_integer((json_int_t)pm->ntimes_allocated));
+	json_object_set_new(o, "arenas_reclaimed", json_integer((json_int_t)(pm->ntimes_allocated - pm->narenas)));
+	json_object_set_new(o, "arenas_highwater", json_integer((json_int_t)pm->highwater));
+	json_object_set_new(o, "unused_pools", json_integer((json_int_t)pm->numfreepools));
+	json_object_set_new(o, "bytes_in_available_blocks", json_integer((json_int_t)pm->available_bytes));
+	json_object_set_new(o, "bytes_lost_to_pool_headers", json_integer((json_int_t)pm->pool_header_bytes));
+	json_object_set_new(o, "bytes_lost_to_quantization", json_integer((json_int_t)pm->quantization));
+	json_object_set_new(o, "bytes_lost_to_arena_alignment", json_integer((json_int_t)pm->arena_alignment));
+	json_object_set_new(o, "total", json_integer((json_int_t)pm->total));
+	if (pm->have_map) {
+		json_object_set_new(o, "arena_map_mid_nodes", json_integer((json_int_t)pm->map_mid));
+		json_object_set_new(o, "arena_map_bot_nodes", json_integer((json_int_t)pm->map_bot));
+	}
+	return o;
+}
+
 static json_t *native_json(const struct ch_memory *m, size_t limit)
 {
 	if (!m->glibc.found)
@@ -140,7 +180,7 @@ json_t *ch_report_memory_json(const struct ch_memory *m, size_t limit)
 						    (json_int_t)m->maps.touched_total));
 	json_object_set_new(doc, "mappings", mappings_json(&m->maps));
 	json_object_set_new(doc, "glibc", glibc_json(&m->glibc));
-	json_object_set_new(doc, "pymalloc", json_null());
+	json_object_set_new(doc, "pymalloc", m->have_python ? pymalloc_json(&m->pymalloc) : json_null());
 	json_object_set_new(doc, "python", json_null());
 	json_object_set_new(doc, "native", native_json(m, limit));
 	json_t *rows = json_array();
@@ -168,7 +208,7 @@ static void row(FILE *out, const char *label, uint64_t v, uint64_t total)
 {
 	char h[32];
 	human(v, h, sizeof(h));
-	fprintf(out, "  %-38s %14" PRIu64 "  %10s  %5.1f %%\n", label, v, h, total ? 100.0 * (double)v / (double)total : 0.0);
+	fprintf(out, "  %-48s %14" PRIu64 "  %10s  %5.1f %%\n", label, v, h, total ? 100.0 * (double)v / (double)total : 0.0);
 }
 
 static void glibc_text(FILE *out, const struct ch_glibc_heapstate *g)
@@ -207,6 +247,31 @@ static void glibc_text(FILE *out, const struct ch_glibc_heapstate *g)
 		g->tcache_located ? "" : " (tcaches not located)");
 }
 
+static void pymalloc_text(FILE *out, const struct ch_memory *m)
+{
+	const struct ch_pymalloc *pm = &m->pymalloc;
+	if (!m->have_python)
+		return;
+	if (!pm->found) {
+		fprintf(out, "\npymalloc: not read: %s\n", pm->why_not);
+		return;
+	}
+	fprintf(out, "\npymalloc: %" PRIu64 " arenas of %" PRIu64 " B (allocated in total %" PRIu64 ", highwater %" PRIu64
+		"), %" PRIu64 " pools of %" PRIu64 " B in use, %" PRIu64 " unused\n",
+		pm->narenas, pm->arena_size, pm->ntimes_allocated, pm->highwater, pm->pools, pm->pool_size, pm->numfreepools);
+	fprintf(out, "  %" PRIu64 " blocks in use (%" PRIu64 " B); available blocks %" PRIu64 " B; pool headers %" PRIu64
+		" B; quantization %" PRIu64 " B; arena alignment %" PRIu64 " B\n",
+		pm->blocks, pm->allocated_bytes, pm->available_bytes, pm->pool_header_bytes, pm->quantization,
+		pm->arena_alignment);
+	fprintf(out, "  class  size  pools  blocks in use  avail blocks\n");
+	for (int c = 0; c < CH_PYMALLOC_CLASSES; c++) {
+		const struct ch_pymalloc_class *k = &pm->classes[c];
+		if (k->pools)
+			fprintf(out, "  %5d  %4" PRIu64 "  %5" PRIu64 "  %13" PRIu64 "  %12" PRIu64 "\n", c, k->size, k->pools,
+				k->blocks, k->avail);
+	}
+}
+
 void ch_report_memory_text(FILE *out, const struct ch_memory *m, size_t limit)
 {
 	const uint64_t total = m->maps.virtual_total;
@@ -215,7 +280,7 @@ void ch_report_memory_text(FILE *out, const struct ch_memory *m, size_t limit)
 	human(m->maps.dumped_total, d, sizeof(d));
 	human(m->maps.touched_total, t, sizeof(t));
 	fprintf(out, "Address space: %s virtual in %zu mappings; %s dumped, %s of it touched\n\n", v, m->maps.n, d, t);
-	fprintf(out, "  %-38s %14s  %10s  %7s\n", "category", "bytes", "", "share");
+	fprintf(out, "  %-48s %14s  %10s  %7s\n", "category", "bytes", "", "share");
 	uint64_t sum = 0;
 	for (int c = 0; c < CH_MEM_CATEGORIES; c++) {
 		sum += m->bytes[c];
@@ -224,6 +289,7 @@ void ch_report_memory_text(FILE *out, const struct ch_memory *m, size_t limit)
 	}
 	row(out, "total", sum, total);
 	glibc_text(out, &m->glibc);
+	pymalloc_text(out, m);
 	if (!m->glibc.found)
 		return;
 	fprintf(out, "\nNative chunks in use: %" PRIu64 " anchored (%" PRIu64 " B); %" PRIu64

@@ -30,8 +30,11 @@ Checks on the core as dumped:
   - fragmentation shows: free bytes in the bins are at least half of the
     freed chunks (the interpreter may have reused some of them since);
   - the thread's chunks lie in a heap of a non-main arena;
-  - pymalloc: skipped (coreheap's `memory` does not read pymalloc yet; the
-    recorded _debugmallocstats output is only checked to exist).
+  - pymalloc: every row of the size-class table and every figure that
+    sys._debugmallocstats() printed (arena counters, bytes in allocated and
+    available blocks, unused pools, pool headers, quantization, arena
+    alignment, total; the arena map node counts on 3.10+) equal coreheap's
+    exactly: the recorder calls it last and allocates nothing after it.
 With --corrupt, a copy of the core gets a corrupted chunk header (header)
 or a free chunk whose bk points at itself (bin: its bin loops); coreheap
 must finish within the timeout, warn, and exit 5 with mallinfo2 present.
@@ -121,11 +124,75 @@ def check(args, truth, errors):
     for c in truth["thread"]["chunks"]:
         if not any(s <= c < s + n for s, n in heaps):
             errors.append("thread chunk 0x%x is in no thread arena's heap" % c)
-    if not os.path.getsize(args.truth + ".mallocstats"):
-        errors.append("the recorder's _debugmallocstats output is empty")
-    print("%s: total %d B in %d mappings; mallinfo2 %s; %d unreferenced chunks (%d B), %d arenas"
+    check_pymalloc(doc, args.truth + ".mallocstats", errors)
+    pm = doc["pymalloc"] or {}
+    print("%s: total %d B in %d mappings; mallinfo2 %s; %d unreferenced chunks (%d B), %d arenas; "
+          "pymalloc %s arenas, %s blocks in use (%s B)"
           % (NAME, total, len(doc["mappings"]), " ".join("%s=%d" % (k, g["mallinfo2"][k]) for k in FIELDS),
-             native["unreferenced_chunks"], native["unreferenced_bytes"], len(g["arenas"])))
+             native["unreferenced_chunks"], native["unreferenced_bytes"], len(g["arenas"]), pm.get("arenas"),
+             pm.get("blocks_in_use"), pm.get("bytes_in_use")))
+
+
+def parse_mallocstats(path):
+    """The size-class rows and the '# label = N' / 'N unused pools' figures
+    of _PyObject_DebugMallocStats' output (first Total only)."""
+    rows, figures = {}, {}
+    with open(path) as f:
+        lines = f.read().splitlines()
+    for line in lines:
+        parts = line.split()
+        if len(parts) == 5 and all(p.isdigit() for p in parts):
+            rows[int(parts[1])] = tuple(int(p) for p in parts[2:])
+        elif "=" in line:
+            label, value = line.rsplit("=", 1)
+            label = " ".join(label.split())
+            value = value.strip().replace(",", "")
+            if not value.isdigit():
+                continue  # "Small block threshold = 512, in 32 size classes."
+            value = int(value)
+            if " unused pools * " in label:
+                figures["unused pools"] = int(label.split()[0])
+            elif "arenas *" in label:
+                figures["arenas * size"] = value
+            elif label not in figures:
+                figures[label] = value
+    return rows, figures
+
+
+def check_pymalloc(doc, path, errors):
+    pm = doc["pymalloc"]
+    if not pm or not pm.get("found"):
+        errors.append("pymalloc not read: %s" % (pm or {}).get("why_not"))
+        return
+    rows, fig = parse_mallocstats(path)
+    if not rows:
+        errors.append("no size-class rows in %s" % path)
+    ours = dict((c["size"], (c["pools"], c["blocks_in_use"], c["free_blocks"])) for c in pm["size_classes"])
+    if ours != rows:
+        diff = sorted(set(ours.items()) ^ set(rows.items()))
+        errors.append("pymalloc size classes differ (size: pools, in use, avail): %s" % diff[:6])
+    want = {
+        "# arenas allocated total": pm["arenas_allocated_total"],
+        "# arenas reclaimed": pm["arenas_reclaimed"],
+        "# arenas highwater mark": pm["arenas_highwater"],
+        "# arenas allocated current": pm["arenas"],
+        "arenas * size": pm["arenas"] * pm["arena_size"],
+        "# bytes in allocated blocks": pm["bytes_in_use"],
+        "# bytes in available blocks": pm["bytes_in_available_blocks"],
+        "unused pools": pm["unused_pools"],
+        "# bytes lost to pool headers": pm["bytes_lost_to_pool_headers"],
+        "# bytes lost to quantization": pm["bytes_lost_to_quantization"],
+        "# bytes lost to arena alignment": pm["bytes_lost_to_arena_alignment"],
+        "Total": pm["total"],
+    }
+    if "# arena map mid nodes" in fig:
+        want["# arena map mid nodes"] = pm.get("arena_map_mid_nodes")
+        want["# arena map bot nodes"] = pm.get("arena_map_bot_nodes")
+    for label, v in want.items():
+        if fig.get(label) != v:
+            errors.append("pymalloc %s: coreheap %s, _debugmallocstats %s" % (label, v, fig.get(label)))
+    if pm["free_bytes"] != pm["bytes_in_available_blocks"] + pm["unused_pools"] * pm["pool_size"]:
+        errors.append("pymalloc free_bytes is not available blocks + unused pools")
 
 
 def u64(data, off):
