@@ -2,6 +2,7 @@
 
 #include "commands.h"
 #include "exit_codes.h"
+#include "graph/analysis.h"
 #include "graph/memory.h"
 #include "reports/report_memory.h"
 #include "session.h"
@@ -37,25 +38,42 @@ static int run_memory(const struct ch_cli_command *cmd, int argc, char **argv)
 		ch_diag_deinit(&diag);
 		return code;
 	}
+	/* The object graph, for the Python-level figures (objects by where they
+	 * live, the chunks they own). */
+	struct ch_analysis a;
+	bool have_analysis = false;
+	if (s.py) {
+		err = ch_analysis_run(&a, s.py, ch_progress_update, &s.progress);
+		if (err) {
+			ch_diag_partial(&diag, "no Python object figures: %s", err->message);
+			ch_error_free(err);
+		} else {
+			have_analysis = true;
+		}
+	}
 	struct ch_memory m;
-	err = ch_memory_build(s.proc, s.py, &diag, &m);
+	err = ch_memory_build(s.proc, s.py, have_analysis ? &a : NULL, &diag, &m);
 	for (size_t i = 0; s.py && i < s.py->diag.n; i++)
 		ch_diag_warn(&diag, "%s", s.py->diag.messages[i]);
 	if (s.py && s.py->diag.partial)
 		diag.partial = true;
 	if (err) {
 		code = ch_session_fail(&s, err);
+		if (have_analysis)
+			ch_analysis_deinit(&a);
 		ch_diag_deinit(&diag);
 		ch_session_end(&s);
 		return code;
 	}
 	json_t *doc = NULL;
 	if (s.opts.json)
-		doc = ch_report_memory_json(&m, s.opts.limit);
+		doc = ch_report_memory_json(&m, s.py, s.opts.limit);
 	else
-		ch_report_memory_text(s.out, &m, s.opts.limit ? s.opts.limit : 20);
+		ch_report_memory_text(s.out, &m, s.py, s.opts.limit ? s.opts.limit : 20);
 	code = ch_session_finish(&s, doc);
 	ch_memory_deinit(&m);
+	if (have_analysis)
+		ch_analysis_deinit(&a);
 	ch_diag_deinit(&diag);
 	ch_session_end(&s);
 	return code;
@@ -87,7 +105,16 @@ const struct ch_cli_command ch_cmd_memory = {
 		"data, live stack, another in-use chunk, other anonymous memory) points into it, else\n"
 		"'unreferenced': a native leak suspect (conservative: a stale pointer may hide a leak, an\n"
 		"anchored chunk is never reported). pymalloc's figures are those sys._debugmallocstats() prints\n"
-		"(main interpreter). The python and explained keys are null for now; native.owned too.\n"
+		"(main interpreter).\n\n"
+		"Python objects (every object of the heap, GC-tracked or reached from one) are split by where\n"
+		"they live: pymalloc blocks, malloc chunks, static memory of a mapped file. An in-use chunk whose\n"
+		"start is referenced from the body of exactly one object (or of several that all point at one of\n"
+		"them, as numpy views point at their base) belongs to that object: a buffer coreheap models (list\n"
+		"items, dict tables) or native memory its type does not model (numpy ndarray data), listed as\n"
+		"native.owned (inferred). The rest is native.unowned, anchored or unreferenced. `explained` is\n"
+		"the share of the allocators' in-use memory (glibc in-use and mmapped chunks, pymalloc blocks in\n"
+		"use) that holds Python objects, their buffers or memory they own; pymalloc blocks all count.\n"
+		"Findings say the main conclusions in plain words.\n\n"
 		"docs/memory.md explains each category.\n\n"
 		"Examples:\n"
 		"  coreheap memory core.1234\n"

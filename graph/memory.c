@@ -183,8 +183,8 @@ static struct ch_error *breakdown(struct ch_memory *m, struct ch_diag *diag)
 	return NULL;
 }
 
-struct ch_error *ch_memory_build(struct ch_process *proc, struct ch_python *py, struct ch_diag *diag,
-				 struct ch_memory *out)
+struct ch_error *ch_memory_build(struct ch_process *proc, struct ch_python *py, const struct ch_analysis *a,
+				 struct ch_diag *diag, struct ch_memory *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->have_python = py != NULL;
@@ -199,6 +199,10 @@ struct ch_error *ch_memory_build(struct ch_process *proc, struct ch_python *py, 
 		err = breakdown(out, diag);
 	if (!err && out->glibc.found)
 		err = ch_memory_native_refs(proc, out);
+	if (!err && py && a)
+		err = ch_memory_python(py, a, out);
+	if (!err)
+		err = ch_memory_findings(out, py);
 	if (err)
 		ch_memory_deinit(out);
 	return err;
@@ -211,5 +215,8 @@ void ch_memory_deinit(struct ch_memory *m)
 	ch_py_obmalloc_deinit(&m->pymalloc);
 	free(m->leaks);
 	free(m->leak_addrs);
+	free(m->chunk_refd);
+	free(m->python.owned_types);
+	free(m->python.owned);
 	memset(m, 0, sizeof(*m));
 }

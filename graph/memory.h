@@ -20,6 +20,7 @@
 
 #include <stdint.h>
 
+#include "graph/findings.h"
 #include "readers/allocators/glibc_malloc.h"
 #include "readers/cpython/py_obmalloc.h"
 #include "readers/base/diag.h"
@@ -58,6 +59,44 @@ struct ch_mem_leak_group {
 	uint64_t first;   /* address of the lowest such chunk's user data */
 };
 
+/* Native memory owned by Python objects of one type (inferred). */
+struct ch_mem_owned_type {
+	uint32_t type;    /* ch_py_types index */
+	uint64_t objects, chunks, bytes;
+};
+
+/* One owned chunk, for the listing. */
+struct ch_mem_owned_chunk {
+	uint64_t user;    /* chunk user address (what the object points at) */
+	uint64_t bytes;   /* chunk size */
+	uint64_t object;  /* the owning object's address */
+	uint32_t type;
+};
+
+/* Python objects by where they live, and what they own (memory_python.c).
+ * Ownership: an in-use chunk whose user start is referenced from the body
+ * of exactly one Python object (or from several, all but one of which
+ * point at that one: numpy views and their base) is that object's. When
+ * the object's full size (readers/cpython/py_size.c) already counts memory
+ * beyond its own block, the chunk is one of its modelled buffers (list
+ * item array, dict table, ...); otherwise it is native memory the type
+ * does not model (numpy ndarray data), marked inferred. */
+struct ch_mem_python {
+	bool done;
+	/* bytes: full sizes (own block, buffers, GC head and pre-header), split
+	 * by where the object's own block lives */
+	uint64_t objects, bytes, in_pymalloc, in_malloc, in_static, elsewhere;
+	uint64_t object_chunks, object_chunk_bytes; /* chunks holding objects */
+	uint64_t buffer_chunks, buffer_bytes;       /* modelled buffers in chunks */
+	uint64_t owned_chunks, owned_bytes;         /* native, unmodelled */
+	struct ch_mem_owned_type *owned_types;      /* largest first */
+	size_t nowned_types;
+	struct ch_mem_owned_chunk *owned;           /* by address */
+	size_t nowned;
+	uint64_t unowned_chunks, unowned_bytes, unowned_anchored_bytes, unowned_unreferenced_bytes;
+	double explained;                           /* see docs/memory.md */
+};
+
 struct ch_memory {
 	struct ch_mappings maps;
 	struct ch_glibc_heapstate glibc;
@@ -70,15 +109,25 @@ struct ch_memory {
 	size_t nleaks;
 	uint64_t *leak_addrs;            /* user addresses of every unreferenced chunk, ascending */
 	size_t nleak_addrs;
+	uint8_t *chunk_refd;             /* per glibc chunk: some live word points into it */
+	struct ch_mem_python python;
+	struct ch_findings findings;     /* plain-words conclusions (graph/findings.h), most important first */
 };
 
-/* py may be NULL (not a Python process): the Python-level figures are then absent. */
-struct ch_error *ch_memory_build(struct ch_process *proc, struct ch_python *py, struct ch_diag *diag,
-				 struct ch_memory *out);
+struct ch_analysis;
+
+/* py may be NULL (not a Python process): the Python-level figures are then
+ * absent; so are they when a is NULL (the object graph was not built). */
+struct ch_error *ch_memory_build(struct ch_process *proc, struct ch_python *py, const struct ch_analysis *a,
+				 struct ch_diag *diag, struct ch_memory *out);
 void ch_memory_deinit(struct ch_memory *m);
 
 /* The native reference scan (graph/native_refs.c), part of ch_memory_build:
  * sets the anchored/unreferenced figures and the leak groups. */
 struct ch_error *ch_memory_native_refs(struct ch_process *proc, struct ch_memory *m);
+/* graph/memory_python.c, part of ch_memory_build. */
+struct ch_error *ch_memory_python(struct ch_python *py, const struct ch_analysis *a, struct ch_memory *m);
+/* graph/memory_findings.c: the plain-words findings, last step of ch_memory_build. */
+struct ch_error *ch_memory_findings(struct ch_memory *m, const struct ch_python *py);
 
 #endif

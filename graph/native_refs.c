@@ -125,7 +125,6 @@ struct ch_error *ch_memory_native_refs(struct ch_process *proc, struct ch_memory
 			m->unreferenced_bytes += g->chunks[i].size;
 		}
 	}
-	struct ch_error *err = group_leaks(m, refd);
-	free(refd);
-	return err;
+	m->chunk_refd = refd;
+	return group_leaks(m, refd);
 }

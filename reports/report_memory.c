@@ -147,14 +147,56 @@ static json_t *pymalloc_json(const struct ch_pymalloc *pm)
 	return o;
 }
 
-static json_t *native_json(const struct ch_memory *m, size_t limit)
+static json_t *owned_json(const struct ch_memory *m, const struct ch_python *py, size_t limit)
+{
+	const struct ch_mem_python *p = &m->python;
+	if (!p->done || !py)
+		return json_null();
+	json_t *o = json_object();
+	json_object_set_new(o, "bytes", json_integer((json_int_t)p->owned_bytes));
+	json_object_set_new(o, "chunks", json_integer((json_int_t)p->owned_chunks));
+	json_object_set_new(o, "inferred", json_true());
+	json_t *types = json_array();
+	for (size_t i = 0; i < p->nowned_types; i++) {
+		const struct ch_mem_owned_type *t = &p->owned_types[i];
+		json_array_append_new(types, json_pack("{s:s,s:I,s:I,s:I}", "type", ch_py_type_name(&py->types, t->type),
+						       "objects", (json_int_t)t->objects, "chunks", (json_int_t)t->chunks,
+						       "bytes", (json_int_t)t->bytes));
+	}
+	json_object_set_new(o, "by_type", types);
+	json_t *list = json_array();
+	for (size_t i = 0; i < p->nowned && (!limit || i < limit); i++)
+		json_array_append_new(list, json_pack("{s:o,s:I,s:o,s:s}", "address", hex(p->owned[i].user), "bytes",
+						      (json_int_t)p->owned[i].bytes, "object", hex(p->owned[i].object),
+						      "type", ch_py_type_name(&py->types, p->owned[i].type)));
+	json_object_set_new(o, "list", list);
+	return o;
+}
+
+static json_t *python_json(const struct ch_memory *m)
+{
+	const struct ch_mem_python *p = &m->python;
+	if (!p->done)
+		return json_null();
+	json_t *o = json_pack("{s:I,s:I,s:I,s:I}", "bytes", (json_int_t)p->bytes, "in_pymalloc", (json_int_t)p->in_pymalloc,
+			      "in_malloc", (json_int_t)p->in_malloc, "static", (json_int_t)p->in_static);
+	json_object_set_new(o, "elsewhere", json_integer((json_int_t)p->elsewhere));
+	json_object_set_new(o, "objects", json_integer((json_int_t)p->objects));
+	json_object_set_new(o, "object_chunks", count(p->object_chunks, p->object_chunk_bytes));
+	json_object_set_new(o, "buffer_chunks", count(p->buffer_chunks, p->buffer_bytes));
+	return o;
+}
+
+static json_t *native_json(const struct ch_memory *m, const struct ch_python *py, size_t limit)
 {
 	if (!m->glibc.found)
 		return json_null();
 	json_t *un = json_object();
-	json_object_set_new(un, "chunks", json_integer((json_int_t)(m->anchored_chunks + m->unreferenced_chunks)));
-	json_object_set_new(un, "bytes", json_integer((json_int_t)(m->anchored_bytes + m->unreferenced_bytes)));
-	json_object_set_new(un, "anchored_bytes", json_integer((json_int_t)m->anchored_bytes));
+	const struct ch_mem_python *p = &m->python;
+	/* Without the object graph every in-use chunk is unowned. */
+	json_object_set_new(un, "chunks", json_integer((json_int_t)(p->done ? p->unowned_chunks : m->anchored_chunks + m->unreferenced_chunks)));
+	json_object_set_new(un, "bytes", json_integer((json_int_t)(p->done ? p->unowned_bytes : m->anchored_bytes + m->unreferenced_bytes)));
+	json_object_set_new(un, "anchored_bytes", json_integer((json_int_t)(p->done ? p->unowned_anchored_bytes : m->anchored_bytes)));
 	json_object_set_new(un, "unreferenced_bytes", json_integer((json_int_t)m->unreferenced_bytes));
 	json_object_set_new(un, "anchored_chunks", json_integer((json_int_t)m->anchored_chunks));
 	json_object_set_new(un, "unreferenced_chunks", json_integer((json_int_t)m->unreferenced_chunks));
@@ -169,10 +211,18 @@ static json_t *native_json(const struct ch_memory *m, size_t limit)
 	for (size_t i = 0; i < m->nleak_addrs && (!limit || i < limit); i++)
 		json_array_append_new(addrs, hex(m->leak_addrs[i]));
 	json_object_set_new(un, "unreferenced", addrs);
-	return json_pack("{s:n,s:o}", "owned", "unowned", un);
+	return json_pack("{s:o,s:o}", "owned", owned_json(m, py, limit), "unowned", un);
 }
 
-json_t *ch_report_memory_json(const struct ch_memory *m, size_t limit)
+static json_t *findings_json(const struct ch_memory *m)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < m->findings.n; i++)
+		json_array_append_new(arr, json_pack("{s:s,s:s}", "code", m->findings.v[i].code, "text", m->findings.v[i].text));
+	return arr;
+}
+
+json_t *ch_report_memory_json(const struct ch_memory *m, const struct ch_python *py, size_t limit)
 {
 	json_t *doc = json_object();
 	json_object_set_new(doc, "total", json_pack("{s:I,s:I,s:I}", "virtual", (json_int_t)m->maps.virtual_total, "dumped",
@@ -181,14 +231,15 @@ json_t *ch_report_memory_json(const struct ch_memory *m, size_t limit)
 	json_object_set_new(doc, "mappings", mappings_json(&m->maps));
 	json_object_set_new(doc, "glibc", glibc_json(&m->glibc));
 	json_object_set_new(doc, "pymalloc", m->have_python ? pymalloc_json(&m->pymalloc) : json_null());
-	json_object_set_new(doc, "python", json_null());
-	json_object_set_new(doc, "native", native_json(m, limit));
+	json_object_set_new(doc, "python", python_json(m));
+	json_object_set_new(doc, "native", native_json(m, py, limit));
 	json_t *rows = json_array();
 	for (int c = 0; c < CH_MEM_CATEGORIES; c++)
 		json_array_append_new(rows, json_pack("{s:s,s:I}", "category", ch_mem_category_name((enum ch_mem_category)c),
 						      "bytes", (json_int_t)m->bytes[c]));
 	json_object_set_new(doc, "breakdown", rows);
-	json_object_set_new(doc, "explained", json_null());
+	json_object_set_new(doc, "explained", m->python.done ? json_real(m->python.explained) : json_null());
+	json_object_set_new(doc, "findings", findings_json(m));
 	return doc;
 }
 
@@ -272,7 +323,28 @@ static void pymalloc_text(FILE *out, const struct ch_memory *m)
 	}
 }
 
-void ch_report_memory_text(FILE *out, const struct ch_memory *m, size_t limit)
+static void python_text(FILE *out, const struct ch_memory *m, const struct ch_python *py)
+{
+	const struct ch_mem_python *p = &m->python;
+	if (!p->done)
+		return;
+	fprintf(out, "\nPython objects: %" PRIu64 " (%" PRIu64 " B): %" PRIu64 " B in pymalloc blocks, %" PRIu64
+		" B in malloc chunks, %" PRIu64 " B static, %" PRIu64 " B elsewhere; buffers in %" PRIu64 " chunks (%" PRIu64
+		" B)\n",
+		p->objects, p->bytes, p->in_pymalloc, p->in_malloc, p->in_static, p->elsewhere, p->buffer_chunks,
+		p->buffer_bytes);
+	fprintf(out, "Native memory owned by objects (inferred): %" PRIu64 " chunks, %" PRIu64 " B\n", p->owned_chunks,
+		p->owned_bytes);
+	for (size_t i = 0; i < p->nowned_types && i < 10; i++)
+		fprintf(out, "  %-40s %8" PRIu64 " objects %8" PRIu64 " chunks %14" PRIu64 " B\n",
+			ch_py_type_name(&py->types, p->owned_types[i].type), p->owned_types[i].objects,
+			p->owned_types[i].chunks, p->owned_types[i].bytes);
+	fprintf(out, "Native memory not owned by objects: %" PRIu64 " chunks, %" PRIu64 " B (%" PRIu64 " B anchored, %" PRIu64
+		" B unreferenced)\n",
+		p->unowned_chunks, p->unowned_bytes, p->unowned_anchored_bytes, p->unowned_unreferenced_bytes);
+}
+
+void ch_report_memory_text(FILE *out, const struct ch_memory *m, const struct ch_python *py, size_t limit)
 {
 	const uint64_t total = m->maps.virtual_total;
 	char v[32], d[32], t[32];
@@ -290,6 +362,13 @@ void ch_report_memory_text(FILE *out, const struct ch_memory *m, size_t limit)
 	row(out, "total", sum, total);
 	glibc_text(out, &m->glibc);
 	pymalloc_text(out, m);
+	if (py)
+		python_text(out, m, py);
+	if (m->findings.n) {
+		fprintf(out, "\nFindings:\n");
+		for (size_t i = 0; i < m->findings.n; i++)
+			fprintf(out, "  - %s\n", m->findings.v[i].text);
+	}
 	if (!m->glibc.found)
 		return;
 	fprintf(out, "\nNative chunks in use: %" PRIu64 " anchored (%" PRIu64 " B); %" PRIu64
@@ -298,14 +377,4 @@ void ch_report_memory_text(FILE *out, const struct ch_memory *m, size_t limit)
 	for (size_t i = 0; i < m->nleaks && (!limit || i < limit); i++)
 		fprintf(out, "  %8" PRIu64 " x %10" PRIu64 " B  (first at %#" PRIx64 ")\n", m->leaks[i].chunks, m->leaks[i].size,
 			m->leaks[i].first);
-	uint64_t free_bytes = m->bytes[CH_MEM_GLIBC_TCACHE] + m->bytes[CH_MEM_GLIBC_FASTBINS] +
-			      m->bytes[CH_MEM_GLIBC_UNSORTED] + m->bytes[CH_MEM_GLIBC_SMALL] + m->bytes[CH_MEM_GLIBC_LARGE];
-	uint64_t arena_bytes = free_bytes + m->bytes[CH_MEM_GLIBC_IN_USE] + m->bytes[CH_MEM_GLIBC_TOP];
-	if (arena_bytes) {
-		char f[32];
-		human(free_bytes, f, sizeof(f));
-		fprintf(out, "\n%.0f %% of glibc's arena chunks (%s) are free chunks between live ones: fragmentation, not a leak%s\n",
-			100.0 * (double)free_bytes / (double)arena_bytes, f,
-			free_bytes * 4 > arena_bytes ? "; malloc_trim(0) or another allocator could return some of it" : "");
-	}
 }

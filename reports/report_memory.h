@@ -8,7 +8,8 @@
 #include "graph/memory.h"
 
 /* limit: unreferenced chunk addresses listed (0: all). */
-json_t *ch_report_memory_json(const struct ch_memory *m, size_t limit);
-void ch_report_memory_text(FILE *out, const struct ch_memory *m, size_t limit);
+/* py (may be NULL) names the types of native.owned. */
+json_t *ch_report_memory_json(const struct ch_memory *m, const struct ch_python *py, size_t limit);
+void ch_report_memory_text(FILE *out, const struct ch_memory *m, const struct ch_python *py, size_t limit);
 
 #endif

@@ -108,6 +108,8 @@ struct ch_glibc_heapstate {
 struct ch_error *ch_glibc_read(struct ch_process *proc, struct ch_diag *diag, struct ch_glibc_heapstate *out);
 void ch_glibc_deinit(struct ch_glibc_heapstate *st);
 
+/* The chunk whose header is at a, or NULL. */
+const struct ch_glibc_chunk *ch_glibc_chunk_starting_at(const struct ch_glibc_heapstate *st, uint64_t a);
 /* The chunk whose [addr, addr + size) contains a, or NULL. */
 const struct ch_glibc_chunk *ch_glibc_chunk_at(const struct ch_glibc_heapstate *st, uint64_t a);
 

@@ -278,6 +278,11 @@ struct ch_glibc_chunk *ch_glibc_chunk_exact(struct ch_glibc_heapstate *st, uint6
 	return lo < st->nchunks && st->chunks[lo].addr == addr ? &st->chunks[lo] : NULL;
 }
 
+const struct ch_glibc_chunk *ch_glibc_chunk_starting_at(const struct ch_glibc_heapstate *st, uint64_t a)
+{
+	return ch_glibc_chunk_exact((struct ch_glibc_heapstate *)st, a);
+}
+
 const struct ch_glibc_chunk *ch_glibc_chunk_at(const struct ch_glibc_heapstate *st, uint64_t a)
 {
 	size_t lo = 0, hi = st->nchunks;
