@@ -30,6 +30,11 @@ Checks on the core as dumped:
   - fragmentation shows: free bytes in the bins are at least half of the
     freed chunks (the interpreter may have reused some of them since);
   - the thread's chunks lie in a heap of a non-main arena;
+  - numpy (when the scenario could import it): each array that owns its data
+    is the owner of the chunk at its data address, of type numpy.ndarray,
+    and the chunk's size is what glibc makes of a malloc(nbytes) request
+    (request + 8 rounded up to 16; above the mmap threshold that plus 8,
+    rounded up to whole pages); views own nothing;
   - pymalloc: every row of the size-class table and every figure that
     sys._debugmallocstats() printed (arena counters, bytes in allocated and
     available blocks, unused pools, pool headers, quantization, arena
@@ -125,6 +130,7 @@ def check(args, truth, errors):
         if not any(s <= c < s + n for s, n in heaps):
             errors.append("thread chunk 0x%x is in no thread arena's heap" % c)
     check_pymalloc(doc, args.truth + ".mallocstats", errors)
+    check_numpy(doc, truth, errors)
     pm = doc["pymalloc"] or {}
     print("%s: total %d B in %d mappings; mallinfo2 %s; %d unreferenced chunks (%d B), %d arenas; "
           "pymalloc %s arenas, %s blocks in use (%s B)"
@@ -193,6 +199,43 @@ def check_pymalloc(doc, path, errors):
             errors.append("pymalloc %s: coreheap %s, _debugmallocstats %s" % (label, v, fig.get(label)))
     if pm["free_bytes"] != pm["bytes_in_available_blocks"] + pm["unused_pools"] * pm["pool_size"]:
         errors.append("pymalloc free_bytes is not available blocks + unused pools")
+
+
+def check_numpy(doc, truth, errors):
+    arrays = truth.get("numpy")
+    if not arrays:
+        print("%s: numpy not importable by the scenario: ownership of array data not checked" % NAME)
+        return
+    owned = doc["native"]["owned"]
+    if not owned:
+        errors.append("native.owned is null")
+        return
+    by_addr = dict((int(x["address"], 16), x) for x in owned["list"])
+    total = 0
+    for a in arrays:
+        if not a["owndata"]:
+            # A view owns its own small dimensions/strides buffer, never the data.
+            for x in owned["list"]:
+                start = int(x["address"], 16)
+                if int(x["object"], 16) == a["object"] and start <= a["data"] < start + x["bytes"]:
+                    errors.append("view 0x%x owns the data chunk 0x%x" % (a["object"], start))
+            continue
+        x = by_addr.get(a["data"])
+        if not x:
+            errors.append("array 0x%x: its data 0x%x (%d B) is owned by nothing" % (a["object"], a["data"], a["nbytes"]))
+            continue
+        if int(x["object"], 16) != a["object"] or x["type"] != "numpy.ndarray":
+            errors.append("array 0x%x: its data is attributed to %s %s" % (a["object"], x["type"], x["object"]))
+        nb = chunk_size(a["nbytes"])
+        if x["bytes"] != (nb + 8 + 4095) & ~4095 and not nb <= x["bytes"] <= nb + 64:
+            errors.append("array 0x%x: chunk of %d B for nbytes %d" % (a["object"], x["bytes"], a["nbytes"]))
+        total += a["nbytes"]
+    rows = [t for t in owned["by_type"] if t["type"] == "numpy.ndarray"]
+    if not rows or rows[0]["bytes"] < total:
+        errors.append("numpy.ndarray owns %s B, the arrays' nbytes add up to %d" % (rows[0]["bytes"] if rows else 0, total))
+    print("%s: numpy: %d arrays own %d B of data (nbytes); coreheap: numpy.ndarray owns %s B in %s chunks"
+          % (NAME, sum(1 for a in arrays if a["owndata"]), total, rows[0]["bytes"] if rows else 0,
+             rows[0]["chunks"] if rows else 0))
 
 
 def u64(data, off):
