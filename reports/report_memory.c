@@ -378,3 +378,56 @@ void ch_report_memory_text(FILE *out, const struct ch_memory *m, const struct ch
 		fprintf(out, "  %8" PRIu64 " x %10" PRIu64 " B  (first at %#" PRIx64 ")\n", m->leaks[i].chunks, m->leaks[i].size,
 			m->leaks[i].first);
 }
+
+/* The figures summary shows, each a sum of breakdown rows. */
+struct brief {
+	uint64_t glibc_in_use, glibc_free, pymalloc_in_use, python, owned, unreferenced;
+};
+
+static struct brief brief_of(const struct ch_memory *m)
+{
+	struct brief b = {0};
+	b.glibc_in_use = m->bytes[CH_MEM_GLIBC_IN_USE] + m->bytes[CH_MEM_GLIBC_MMAPPED];
+	b.glibc_free = m->bytes[CH_MEM_GLIBC_TCACHE] + m->bytes[CH_MEM_GLIBC_FASTBINS] + m->bytes[CH_MEM_GLIBC_UNSORTED] +
+		       m->bytes[CH_MEM_GLIBC_SMALL] + m->bytes[CH_MEM_GLIBC_LARGE] + m->bytes[CH_MEM_GLIBC_TOP];
+	b.pymalloc_in_use = m->bytes[CH_MEM_PYMALLOC_USED];
+	b.python = m->python.bytes;
+	b.owned = m->python.owned_bytes;
+	b.unreferenced = m->unreferenced_bytes;
+	return b;
+}
+
+void ch_report_memory_line(FILE *out, const struct ch_memory *m, bool partial)
+{
+	struct brief b = brief_of(m);
+	char v[32], gi[32], gf[32], pm[32], py[32], ow[32], un[32];
+	human(m->maps.virtual_total, v, sizeof(v));
+	human(b.glibc_in_use, gi, sizeof(gi));
+	human(b.glibc_free, gf, sizeof(gf));
+	human(b.pymalloc_in_use, pm, sizeof(pm));
+	human(b.python, py, sizeof(py));
+	human(b.owned, ow, sizeof(ow));
+	human(b.unreferenced, un, sizeof(un));
+	fprintf(out, "memory: %s virtual; glibc %s in use, %s free%s; pymalloc %s in use; Python objects %s; "
+		     "native owned by objects %s; unreferenced chunks %s",
+		v, gi, gf, m->glibc.found ? "" : " (not read)", pm, py, ow, un);
+	if (m->python.done)
+		fprintf(out, "; explained %.0f %%", 100.0 * m->python.explained);
+	fprintf(out, "%s (coreheap memory for the breakdown)\n", partial ? " [partial]" : "");
+}
+
+json_t *ch_report_memory_brief_json(const struct ch_memory *m, bool partial)
+{
+	struct brief b = brief_of(m);
+	json_t *o = json_object();
+	json_object_set_new(o, "virtual", json_integer((json_int_t)m->maps.virtual_total));
+	json_object_set_new(o, "glibc_in_use", json_integer((json_int_t)b.glibc_in_use));
+	json_object_set_new(o, "glibc_free", json_integer((json_int_t)b.glibc_free));
+	json_object_set_new(o, "pymalloc_in_use", json_integer((json_int_t)b.pymalloc_in_use));
+	json_object_set_new(o, "python_bytes", json_integer((json_int_t)b.python));
+	json_object_set_new(o, "native_owned", json_integer((json_int_t)b.owned));
+	json_object_set_new(o, "unreferenced", json_integer((json_int_t)b.unreferenced));
+	json_object_set_new(o, "explained", m->python.done ? json_real(m->python.explained) : json_null());
+	json_object_set_new(o, "partial", json_boolean(partial));
+	return o;
+}

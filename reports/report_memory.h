@@ -12,4 +12,8 @@
 json_t *ch_report_memory_json(const struct ch_memory *m, const struct ch_python *py, size_t limit);
 void ch_report_memory_text(FILE *out, const struct ch_memory *m, const struct ch_python *py, size_t limit);
 
+/* summary's memory line and its JSON: the breakdown condensed. */
+void ch_report_memory_line(FILE *out, const struct ch_memory *m, bool partial);
+json_t *ch_report_memory_brief_json(const struct ch_memory *m, bool partial);
+
 #endif
