@@ -40,6 +40,7 @@ Checks on the core as dumped:
     available blocks, unused pools, pool headers, quantization, arena
     alignment, total; the arena map node counts on 3.10+) equal coreheap's
     exactly: the recorder calls it last and allocates nothing after it.
+summary's memory object must condense the same figures.
 With --corrupt, a copy of the core gets a corrupted chunk header (header)
 or a free chunk whose bk points at itself (bin: its bin loops); coreheap
 must finish within the timeout, warn, and exit 5 with mallinfo2 present.
@@ -131,6 +132,7 @@ def check(args, truth, errors):
             errors.append("thread chunk 0x%x is in no thread arena's heap" % c)
     check_pymalloc(doc, args.truth + ".mallocstats", errors)
     check_numpy(doc, truth, errors)
+    check_summary(args, doc, errors)
     pm = doc["pymalloc"] or {}
     print("%s: total %d B in %d mappings; mallinfo2 %s; %d unreferenced chunks (%d B), %d arenas; "
           "pymalloc %s arenas, %s blocks in use (%s B)"
@@ -236,6 +238,26 @@ def check_numpy(doc, truth, errors):
     print("%s: numpy: %d arrays own %d B of data (nbytes); coreheap: numpy.ndarray owns %s B in %s chunks"
           % (NAME, sum(1 for a in arrays if a["owndata"]), total, rows[0]["bytes"] if rows else 0,
              rows[0]["chunks"] if rows else 0))
+
+
+def check_summary(args, doc, errors):
+    """summary's memory object condenses the same breakdown."""
+    summ = run_json(NAME, args, ["summary", args.core]).get("memory")
+    if not summ:
+        errors.append("summary has no memory object")
+        return
+    rows = dict((r["category"], r["bytes"]) for r in doc["breakdown"])
+    want = {
+        "virtual": doc["total"]["virtual"],
+        "glibc_in_use": rows["glibc: in use chunks"] + rows["glibc: mmapped chunks"],
+        "pymalloc_in_use": rows["pymalloc: blocks in use"],
+        "python_bytes": doc["python"]["bytes"],
+        "native_owned": doc["native"]["owned"]["bytes"],
+        "unreferenced": doc["native"]["unowned"]["unreferenced_bytes"],
+    }
+    for k, v in want.items():
+        if summ.get(k) != v:
+            errors.append("summary memory.%s = %s, memory says %s" % (k, summ.get(k), v))
 
 
 def u64(data, off):
