@@ -66,8 +66,8 @@ static json_t *glibc_json(const struct ch_glibc_heapstate *g)
 		json_object_set_new(o, "why_not", json_string(g->why_not));
 		return o;
 	}
-	json_object_set_new(o, "layout_source", json_string("dwarf"));
-	json_object_set_new(o, "debug_file", json_string(g->debug_path));
+	json_object_set_new(o, "layout_source", json_string(g->layout_source));
+	json_object_set_new(o, "debug_file", *g->debug_path ? json_string(g->debug_path) : json_null());
 	json_t *arenas = json_array();
 	for (size_t i = 0; i < g->narenas; i++) {
 		const struct ch_glibc_arena *a = &g->arenas[i];
@@ -268,7 +268,8 @@ static void glibc_text(FILE *out, const struct ch_glibc_heapstate *g)
 		fprintf(out, "\nglibc malloc: not read: %s\n", g->why_not);
 		return;
 	}
-	fprintf(out, "\nglibc malloc %s (layout from %s)\n", *g->version ? g->version : "(version unknown)", g->debug_path);
+	fprintf(out, "\nglibc malloc %s (layout from %s)\n", *g->version ? g->version : "(version unknown)",
+		*g->debug_path ? g->debug_path : "the built-in table for this libc's build-id");
 	for (size_t i = 0; i < g->narenas; i++) {
 		const struct ch_glibc_arena *a = &g->arenas[i];
 		size_t nh = 0;

@@ -40,7 +40,10 @@ Checks on the core as dumped:
     available blocks, unused pools, pool headers, quantization, arena
     alignment, total; the arena map node counts on 3.10+) equal coreheap's
     exactly: the recorder calls it last and allocates nothing after it.
-summary's memory object must condense the same figures.
+summary's memory object must condense the same figures. With --debug-dir
+pointing where libc's debug file is not, glibc's layout must come from the
+built-in table for the libc's build-id (--expect-layout builtin) and every
+figure above must come out the same.
 With --corrupt, a copy of the core gets a corrupted chunk header (header)
 or a free chunk whose bk points at itself (bin: its bin loops); coreheap
 must finish within the timeout, warn, and exit 5 with mallinfo2 present.
@@ -72,7 +75,7 @@ def maps_bytes(lines):
 
 
 def check(args, truth, errors):
-    doc = run_json(NAME, args, ["memory", args.core, "--limit", "0"])
+    doc = run_json(NAME, args, ["memory", args.core, "--limit", "0"] + args.extra)
     total = doc["total"]["virtual"]
     rows = sum(r["bytes"] for r in doc["breakdown"])
     if rows != total:
@@ -85,6 +88,8 @@ def check(args, truth, errors):
     if not g["found"]:
         errors.append("glibc not read: %s" % g.get("why_not"))
         return
+    if args.expect_layout and g["layout_source"] != args.expect_layout:
+        errors.append("glibc layout from %s, expected %s" % (g["layout_source"], args.expect_layout))
     with open(args.truth + ".mallinfo2") as f:
         own = dict((k, int(v)) for k, v in (line.split() for line in f if line.strip()))
     for k in FIELDS:
@@ -242,7 +247,7 @@ def check_numpy(doc, truth, errors):
 
 def check_summary(args, doc, errors):
     """summary's memory object condenses the same breakdown."""
-    summ = run_json(NAME, args, ["summary", args.core]).get("memory")
+    summ = run_json(NAME, args, ["summary", args.core] + args.extra).get("memory")
     if not summ:
         errors.append("summary has no memory object")
         return
@@ -317,7 +322,12 @@ def main():
     def extra(ap):
         ap.add_argument("--corrupt", choices=("header", "bin"))
         ap.add_argument("--out")
+        ap.add_argument("--debug-dir", help="passed to coreheap (a directory without libc's debug file "
+                        "makes it use the built-in glibc table)")
+        ap.add_argument("--expect-layout", choices=("dwarf", "builtin"),
+                        help="where glibc's layout must come from")
     args, truth = standard_args(NAME, extra)
+    args.extra = ["--debug-dir", args.debug_dir] if args.debug_dir else []
     errors = []
     if args.corrupt:
         corrupt(args, truth, errors)

@@ -19,26 +19,38 @@
 #define CH_GLIBC_HEAP_MAX (64ull << 20)
 #define CH_GLIBC_PAGE 4096u
 
-/* Offsets (bytes) and sizes from DWARF; a field glibc does not have in this
- * version is marked absent (has_fastbins, tc_counts_are_room). */
+/* Offsets (bytes) and sizes from DWARF, and the link-time addresses of the
+ * symbols the walk starts from; a field glibc does not have in this
+ * version is marked absent (has_fastbins 0, tc_counts_are_room 1). The same
+ * fields make a built-in table (glibc_table.c), for a libc whose debug file
+ * is not installed. X(name, what): every field is a uint64_t. */
+#define CH_GLIBC_FIELDS(X)                                                          \
+	X(mc_size, "malloc_chunk.mchunk_size") X(mc_fd, "malloc_chunk.fd")            \
+	X(mc_bk, "malloc_chunk.bk") X(mc_user, "user data offset (= fd)")            \
+	X(ms_sizeof, "sizeof malloc_state") X(ms_flags, "malloc_state.flags")         \
+	X(ms_top, "malloc_state.top") X(ms_bins, "malloc_state.bins")                 \
+	X(ms_next, "malloc_state.next") X(ms_system_mem, "malloc_state.system_mem")   \
+	X(nbins, "length of malloc_state.bins") X(has_fastbins, "fastbinsY exists")   \
+	X(ms_fastbins, "malloc_state.fastbinsY") X(nfastbins, "length of fastbinsY")  \
+	X(mp_n_mmaps, "malloc_par.n_mmaps") X(mp_n_mmaps_size, "sizeof n_mmaps")      \
+	X(mp_mmapped_mem, "malloc_par.mmapped_mem") X(mp_sbrk_base, "malloc_par.sbrk_base") \
+	X(mp_tcache_count, "malloc_par.tcache_count") X(hi_sizeof, "sizeof heap_info") \
+	X(hi_ar_ptr, "heap_info.ar_ptr") X(hi_prev, "heap_info.prev")                 \
+	X(hi_size, "heap_info.size") X(tc_counts, "tcache_perthread_struct.counts/num_slots") \
+	X(tc_count_size, "size of one count") X(tc_nbins, "tcache bins")              \
+	X(tc_entries, "tcache_perthread_struct.entries") X(te_next, "tcache_entry.next") \
+	X(tc_counts_are_room, "num_slots: room left (2.43)")                          \
+	X(sym_main_arena, "link-time address of main_arena") X(sym_mp, "link-time address of mp_") \
+	X(has_tls_tcache, "the TLS symbol tcache exists") X(tls_tcache, "st_value of tcache (TLS offset)")
+
 struct ch_glibc_layout {
-	/* struct malloc_chunk */
-	uint64_t mc_size, mc_fd, mc_bk, mc_user; /* mc_user: where user data starts (offset of fd) */
-	/* struct malloc_state */
-	uint64_t ms_sizeof, ms_flags, ms_top, ms_bins, ms_next, ms_system_mem;
-	uint64_t nbins;            /* length of bins[] (2 words per bin) */
-	bool has_fastbins;
-	uint64_t ms_fastbins, nfastbins;
-	/* struct malloc_par */
-	uint64_t mp_n_mmaps, mp_n_mmaps_size, mp_mmapped_mem, mp_sbrk_base, mp_tcache_count;
-	/* heap_info */
-	uint64_t hi_sizeof, hi_ar_ptr, hi_prev, hi_size;
-	/* struct tcache_perthread_struct and tcache_entry */
-	uint64_t tc_counts, tc_count_size, tc_nbins, tc_entries, te_next;
-	bool tc_counts_are_room;   /* 2.43 num_slots: room left, not entries held */
+#define CH_GLIBC_MEMBER(name, what) uint64_t name;
+	CH_GLIBC_FIELDS(CH_GLIBC_MEMBER)
+#undef CH_GLIBC_MEMBER
 };
 
-struct ch_error *ch_glibc_layout_load(struct ch_dwarf *dw, struct ch_glibc_layout *lay);
+/* From the debug file: DWARF for the structs, its .symtab for the symbols. */
+struct ch_error *ch_glibc_layout_load(struct ch_dwarf *dw, struct ch_elf_file *dbg, struct ch_glibc_layout *lay);
 
 /* Everything the walk needs, gathered once. */
 struct ch_glibc_ctx {
@@ -49,12 +61,18 @@ struct ch_glibc_ctx {
 	uint64_t main_arena, mp;       /* runtime addresses */
 	uint64_t tcache_tpoff;         /* TLS offset from the thread pointer (as a signed value) */
 	bool have_tcache_tpoff;
+	bool from_table;               /* the layout came from a built-in table, not DWARF */
 	struct ch_glibc_heapstate *st;
 	size_t chunks_cap, heaps_cap, arenas_cap;
 };
 
-/* Locating libc, its debug file and symbols (glibc_locate.c). */
-struct ch_error *ch_glibc_locate(struct ch_glibc_ctx *c, struct ch_dwarf **dw);
+/* The built-in table for a libc build-id (glibc_table.c). */
+struct ch_error *ch_glibc_table_find(const uint8_t *id, size_t len, struct ch_glibc_layout *lay, char *version,
+				     size_t vmax);
+
+/* Locating libc, its debug file (or built-in table) and symbols
+ * (glibc_locate.c). Sets st->found and st->why_not. */
+struct ch_error *ch_glibc_locate(struct ch_glibc_ctx *c);
 
 /* Walks (glibc_walk.c, glibc_bins.c, glibc_mmapped.c). */
 struct ch_error *ch_glibc_walk_arenas(struct ch_glibc_ctx *c);

@@ -1,6 +1,8 @@
 /* glibc malloc's struct layouts, read from libc's DWARF by name. */
 #include "glibc_internal.h"
 
+#include "readers/process/elf_file.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -25,7 +27,20 @@ static struct ch_error *type_size(struct ch_dwarf *dw, const char *type, uint64_
 	return err ? ch_error_prefix(err, "glibc layout: sizeof %s: ", type) : NULL;
 }
 
-struct ch_error *ch_glibc_layout_load(struct ch_dwarf *dw, struct ch_glibc_layout *lay)
+static struct ch_error *symbols(struct ch_elf_file *dbg, struct ch_glibc_layout *lay)
+{
+	struct ch_error *err = ch_elf_symbol(dbg, "main_arena", &lay->sym_main_arena, NULL);
+	if (!err)
+		err = ch_elf_symbol(dbg, "mp_", &lay->sym_mp, NULL);
+	if (err)
+		return ch_error_prefix(err, "glibc: ");
+	struct ch_error *te = ch_elf_symbol(dbg, "tcache", &lay->tls_tcache, NULL);
+	lay->has_tls_tcache = !te;
+	ch_error_free(te);
+	return NULL;
+}
+
+struct ch_error *ch_glibc_layout_load(struct ch_dwarf *dw, struct ch_elf_file *dbg, struct ch_glibc_layout *lay)
 {
 	memset(lay, 0, sizeof(*lay));
 	struct ch_error *err = NULL;
@@ -90,6 +105,8 @@ struct ch_error *ch_glibc_layout_load(struct ch_dwarf *dw, struct ch_glibc_layou
 	M("tcache_perthread_struct", "entries", &lay->tc_entries, NULL);
 	M("tcache_entry", "next", &lay->te_next, NULL);
 #undef M
+	if (!err)
+		err = symbols(dbg, lay);
 	if (!err && (lay->nbins < 4 || lay->nbins % 2 || lay->nbins > 1024 || lay->tc_nbins > 1024 ||
 		     (lay->tc_count_size != 1 && lay->tc_count_size != 2 && lay->tc_count_size != 4) ||
 		     lay->nfastbins > 64 || lay->ms_sizeof > 1 << 16 || lay->hi_sizeof > 4096))

@@ -82,10 +82,36 @@ static void version_of(struct ch_elf_file *ef, char *out, size_t max)
 	}
 }
 
-struct ch_error *ch_glibc_locate(struct ch_glibc_ctx *c, struct ch_dwarf **dw)
+/* The layout from libc's debug file. NOT_FOUND-like failures (no debug
+ * file) come back as CH_ERR_NOT_FOUND so the caller tries the tables. */
+static struct ch_error *from_debug_file(struct ch_glibc_ctx *c, struct ch_module *mod, struct ch_elf_file *ef)
+{
+	struct ch_debug_file df;
+	struct ch_error *err = ch_debug_file_find(ef, mod->path, c->proc->opts.debug_dir, &df);
+	if (err) {
+		if (err->kind == CH_ERR_UNSUPPORTED)
+			err->kind = CH_ERR_NOT_FOUND;
+		return err;
+	}
+	snprintf(c->st->debug_path, sizeof(c->st->debug_path), "%s", df.path);
+	struct ch_elf_file *dbg = NULL;
+	struct ch_dwarf *dw = NULL;
+	err = ch_elf_open(df.path, &dbg);
+	if (!err)
+		err = ch_dwarf_open(df.path, &dw);
+	if (!err)
+		err = ch_glibc_layout_load(dw, dbg, &c->lay);
+	ch_dwarf_close(dw);
+	ch_elf_close(dbg);
+	ch_debug_file_deinit(&df);
+	if (err && err->kind == CH_ERR_NOT_FOUND)
+		err->kind = CH_ERR_UNSUPPORTED; /* found, but not usable: not a reason to fall back silently */
+	return err;
+}
+
+struct ch_error *ch_glibc_locate(struct ch_glibc_ctx *c)
 {
 	struct ch_glibc_heapstate *st = c->st;
-	*dw = NULL;
 	struct ch_module *mod = find_libc(c->proc);
 	if (!mod) {
 		snprintf(st->why_not, sizeof(st->why_not), "no libc among the mapped files (a static executable?)");
@@ -100,43 +126,34 @@ struct ch_error *ch_glibc_locate(struct ch_glibc_ctx *c, struct ch_dwarf **dw)
 		return NULL;
 	}
 	version_of(ef, st->version, sizeof(st->version));
-	struct ch_debug_file df;
-	err = ch_debug_file_find(ef, mod->path, c->proc->opts.debug_dir, &df);
-	if (err) {
-		snprintf(st->why_not, sizeof(st->why_not), "no debug info for %.100s (install libc6-dbg): %.300s", mod->path,
-			 err->message);
+	err = from_debug_file(c, mod, ef);
+	if (!err) {
+		snprintf(st->layout_source, sizeof(st->layout_source), "dwarf");
+	} else if (err->kind == CH_ERR_NOT_FOUND) {
+		char tv[32];
+		struct ch_error *terr = ch_glibc_table_find(ef->build_id, ef->build_id_len, &c->lay, tv, sizeof(tv));
+		if (terr) {
+			snprintf(st->why_not, sizeof(st->why_not), "no debug info for %.100s (install libc6-dbg) and %.300s",
+				 mod->path, terr->message);
+			ch_error_free(terr);
+			ch_error_free(err);
+			return NULL;
+		}
+		ch_error_free(err);
+		err = NULL;
+		snprintf(st->layout_source, sizeof(st->layout_source), "builtin");
+		st->debug_path[0] = 0;
+		if (!st->version[0])
+			snprintf(st->version, sizeof(st->version), "%s", tv);
+	} else {
+		snprintf(st->why_not, sizeof(st->why_not), "%s", err->message);
 		ch_error_free(err);
 		return NULL;
 	}
-	snprintf(st->debug_path, sizeof(st->debug_path), "%s", df.path);
-	struct ch_elf_file *dbg = NULL;
-	err = ch_elf_open(df.path, &dbg);
-	if (!err)
-		err = ch_dwarf_open(df.path, dw);
-	ch_debug_file_deinit(&df);
-	if (!err)
-		err = ch_glibc_layout_load(*dw, &c->lay);
-	uint64_t v = 0, tls = 0;
-	if (!err)
-		err = ch_elf_symbol(dbg, "main_arena", &v, NULL);
-	if (!err) {
-		c->main_arena = v + mod->bias;
-		err = ch_elf_symbol(dbg, "mp_", &v, NULL);
-	}
-	if (!err)
-		c->mp = v + mod->bias;
-	if (!err) {
-		struct ch_error *te = ch_elf_symbol(dbg, "tcache", &tls, NULL);
-		if (!te)
-			c->have_tcache_tpoff = find_tpoff(c, mod, tls, &c->tcache_tpoff);
-		ch_error_free(te);
-	}
-	ch_elf_close(dbg);
-	if (err) {
-		snprintf(st->why_not, sizeof(st->why_not), "%s", err->message);
-		ch_error_free(err);
-		ch_dwarf_close(*dw);
-		*dw = NULL;
-	}
+	c->main_arena = c->lay.sym_main_arena + mod->bias;
+	c->mp = c->lay.sym_mp + mod->bias;
+	if (c->lay.has_tls_tcache)
+		c->have_tcache_tpoff = find_tpoff(c, mod, c->lay.tls_tcache, &c->tcache_tpoff);
+	st->found = true;
 	return NULL;
 }

@@ -81,12 +81,9 @@ struct ch_error *ch_glibc_read(struct ch_process *proc, struct ch_diag *diag, st
 	memset(out, 0, sizeof(*out));
 	struct ch_glibc_ctx c = {.proc = proc, .as = &proc->as, .diag = diag, .st = out};
 	other_allocator(proc, diag);
-	struct ch_dwarf *dw = NULL;
-	struct ch_error *err = ch_glibc_locate(&c, &dw);
-	if (err || !dw)
+	struct ch_error *err = ch_glibc_locate(&c);
+	if (err || !out->found)
 		return err;
-	ch_dwarf_close(dw);
-	out->found = true;
 	read_counters(&c);
 	err = ch_glibc_walk_arenas(&c);
 	if (!err) {

@@ -7,9 +7,11 @@
  * of them, the bins, fastbins and each thread's tcache, finds the mmapped
  * chunks, and computes mallinfo2() the way glibc does (int_mallinfo over
  * the arena ring), so the figures compare one to one with the process's own.
+ * Without the debug file, a built-in table generated from it
+ * (glibc_table.h) serves the same libc build, matched by build-id.
  * Does not: know that the process ran Python (pymalloc lives in
- * readers/cpython), decide what a chunk is for, or guess a layout: without
- * libc's debug info it says so and reports nothing of glibc.
+ * readers/cpython), decide what a chunk is for, or guess a layout: with
+ * neither debug file nor table it says so and reports nothing of glibc.
  * Invariant: every list and chunk walk is bounded and loop-checked
  * (readers/base/chain.h); damage (a chunk header that leaves its heap, a
  * bin that loops or points outside the arena) stops that walk, is recorded
@@ -81,7 +83,8 @@ struct ch_glibc_heapstate {
 	bool found;               /* glibc malloc's state was located and read */
 	char why_not[512];        /* when !found: why (no libc, no debug info, other allocator) */
 	char libc_path[256];
-	char debug_path[512];     /* where the layout came from */
+	char layout_source[16];   /* "dwarf" (libc's debug file) or "builtin" (a table for its build-id) */
+	char debug_path[512];     /* the debug file, when the layout came from it */
 	char version[32];         /* "2.36" when the file says so, else "" */
 
 	struct ch_glibc_arena *arenas;

@@ -17,7 +17,11 @@ foreach(ver ${CH_MEMORY_PYTHON_VERSIONS})
   set(py "${ch_py}")
   set(args --python ${py} --coreheap $<TARGET_FILE:coreheap> --core ${dir}/core.${ver} --truth ${dir}/truth.${ver}.json)
   if(Python3_Interpreter_FOUND)
-    add_test(NAME memory.${ver} COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_memory.py ${args})
+    add_test(NAME memory.${ver} COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_memory.py ${args}
+                                        --expect-layout dwarf)
+    # Without libc's debug file: the built-in table for its build-id.
+    add_test(NAME memory.nodebug.${ver} COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_memory.py ${args}
+                                                --debug-dir ${CMAKE_BINARY_DIR}/no-debug-files --expect-layout builtin)
     foreach(kind header bin)
       add_test(NAME memory.corrupt-${kind}.${ver}
                COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_memory.py ${args}
@@ -26,11 +30,12 @@ foreach(ver ${CH_MEMORY_PYTHON_VERSIONS})
   else()
     set(skip sh -c "echo 'check_memory: SKIP: no Python 3 found when configuring' && exit 77")
     add_test(NAME memory.${ver} COMMAND ${skip})
+    add_test(NAME memory.nodebug.${ver} COMMAND ${skip})
     foreach(kind header bin)
       add_test(NAME memory.corrupt-${kind}.${ver} COMMAND ${skip})
     endforeach()
   endif()
-  set_tests_properties(memory.${ver} memory.corrupt-header.${ver} memory.corrupt-bin.${ver} PROPERTIES
+  set_tests_properties(memory.${ver} memory.nodebug.${ver} memory.corrupt-header.${ver} memory.corrupt-bin.${ver} PROPERTIES
     FIXTURES_REQUIRED memory.${ver} SKIP_RETURN_CODE 77 LABELS memory TIMEOUT 600)
 endforeach()
 
@@ -47,3 +52,14 @@ if(COMMAND ch_distro_fixture AND "bookworm-3.11" IN_LIST CH_DISTRO_INTERPRETERS)
     ${ch_distro_py} ${CMAKE_CURRENT_SOURCE_DIR}/check_memory.py --python @PYTHON@ --coreheap @COREHEAP@
     --core ${dir}/core.${fx} --truth ${dir}/truth.${fx}.json)
 endif()
+
+# The committed glibc tables are exactly what scripts/gen_glibc_tables.sh's
+# command makes from this machine's libc6-dbg (SKIPPED without it).
+add_test(NAME memory.glibc-table.regen
+         COMMAND bash -c "libc=/lib/x86_64-linux-gnu/libc.so.6; id=$(readelf -n $libc | sed -n 's/.*Build ID: *//p'); \
+dbg=/usr/lib/debug/.build-id/\${id:0:2}/\${id:2}.debug; table=${PROJECT_SOURCE_DIR}/readers/allocators/glibc_tables/$id.glibc; \
+[ -f $dbg ] || { echo \"SKIP: no $dbg (apt-get install libc6-dbg)\"; exit 77; }; \
+[ -f $table ] || { echo \"FAIL: no table $table for this libc: run scripts/gen_glibc_tables.sh\"; exit 1; }; \
+ver=$(sed -n 's/^version //p' $table); \
+$<TARGET_FILE:coreheap> layout --glibc $dbg --version $ver | cmp - $table && echo \"glibc table $id.glibc is current\"")
+set_tests_properties(memory.glibc-table.regen PROPERTIES LABELS memory SKIP_RETURN_CODE 77 TIMEOUT 120)
