@@ -30,6 +30,15 @@ const char *ch_mem_category_name(enum ch_mem_category c)
 	return (unsigned)c < CH_MEM_CATEGORIES ? names[c] : "?";
 }
 
+const char *ch_mem_anchor_name(enum ch_mem_anchor a)
+{
+	static const char *const names[CH_ANCHOR_KINDS] = {
+		[CH_ANCHOR_FILE_DATA] = "file_data", [CH_ANCHOR_STACK] = "stacks", [CH_ANCHOR_CHUNK] = "chunks",
+		[CH_ANCHOR_PYMALLOC] = "pymalloc", [CH_ANCHOR_OTHER] = "other",
+	};
+	return (unsigned)a < CH_ANCHOR_KINDS ? names[a] : "?";
+}
+
 /* A range an allocator claims; CH_MEM_GLIBC_IN_USE marks a glibc heap and
  * CH_MEM_PYMALLOC_USED a pymalloc arena, each split afterwards by the
  * allocator's own sums. */

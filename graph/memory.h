@@ -52,6 +52,18 @@ enum ch_mem_category {
 /* The category's name as the report prints it ("glibc: in use chunks"). */
 const char *ch_mem_category_name(enum ch_mem_category c);
 
+/* Where the first word pointing into an anchored chunk lies. */
+enum ch_mem_anchor {
+	CH_ANCHOR_FILE_DATA, /* a mapped file's writable data (globals, statics) */
+	CH_ANCHOR_STACK,     /* the live part of a thread stack */
+	CH_ANCHOR_CHUNK,     /* another in-use malloc chunk */
+	CH_ANCHOR_PYMALLOC,  /* a pymalloc arena (Python objects, small buffers) */
+	CH_ANCHOR_OTHER,     /* other anonymous memory */
+	CH_ANCHOR_KINDS
+};
+
+const char *ch_mem_anchor_name(enum ch_mem_anchor a);
+
 /* Unreferenced chunks of one size. */
 struct ch_mem_leak_group {
 	uint64_t size;    /* chunk size */
@@ -94,6 +106,8 @@ struct ch_mem_python {
 	struct ch_mem_owned_chunk *owned;           /* by address */
 	size_t nowned;
 	uint64_t unowned_chunks, unowned_bytes, unowned_anchored_bytes, unowned_unreferenced_bytes;
+	uint64_t unowned_unreferenced_chunks;
+	uint64_t unowned_anchored_from[CH_ANCHOR_KINDS];
 	double explained;                           /* see docs/memory.md */
 };
 
@@ -109,7 +123,8 @@ struct ch_memory {
 	size_t nleaks;
 	uint64_t *leak_addrs;            /* user addresses of every unreferenced chunk, ascending */
 	size_t nleak_addrs;
-	uint8_t *chunk_refd;             /* per glibc chunk: some live word points into it */
+	uint64_t anchored_from[CH_ANCHOR_KINDS]; /* anchored bytes by where the first reference lies */
+	uint8_t *chunk_refd;             /* per glibc chunk: 0 unreferenced, else 1 + enum ch_mem_anchor */
 	struct ch_mem_python python;
 	struct ch_findings findings;     /* plain-words conclusions (graph/findings.h), most important first */
 };

@@ -261,10 +261,13 @@ static void unowned_and_explained(struct ctx *c)
 			continue;
 		p->unowned_chunks++;
 		p->unowned_bytes += g->chunks[k].size;
-		if (c->m->chunk_refd && c->m->chunk_refd[k])
+		if (c->m->chunk_refd && c->m->chunk_refd[k]) {
 			p->unowned_anchored_bytes += g->chunks[k].size;
-		else
+			p->unowned_anchored_from[c->m->chunk_refd[k] - 1] += g->chunks[k].size;
+		} else {
 			p->unowned_unreferenced_bytes += g->chunks[k].size;
+			p->unowned_unreferenced_chunks++;
+		}
 	}
 	uint64_t pym = c->m->pymalloc.found ? c->m->pymalloc.allocated_bytes : 0;
 	uint64_t num = p->object_chunk_bytes + p->buffer_bytes + p->owned_bytes + pym, den = live_bytes + pym;

@@ -11,6 +11,8 @@
 
 #include "readers/base/bytes.h"
 
+#define CH_GLIBC_PAGE_SIZE 4096 /* scan granularity for telling pymalloc arenas apart */
+
 #define STACK_RED_ZONE 128
 
 static bool live_kind(uint8_t k)
@@ -18,8 +20,9 @@ static bool live_kind(uint8_t k)
 	return k == CH_CHUNK_IN_USE || k == CH_CHUNK_MMAPPED;
 }
 
+/* Where the first word found pointing into a chunk lies (refd[] holds it + 1). */
 static void scan_range(const struct ch_glibc_heapstate *g, const uint8_t *data, uint64_t start, uint64_t end,
-		       uint8_t *refd)
+		       uint8_t *refd, enum ch_mem_anchor where)
 {
 	if (!g->nchunks)
 		return;
@@ -50,9 +53,9 @@ static void scan_range(const struct ch_glibc_heapstate *g, const uint8_t *data, 
 		if (w < lo || w >= hi)
 			continue;
 		const struct ch_glibc_chunk *t = ch_glibc_chunk_at(g, w);
-		if (!t || t == here || !live_kind(t->kind) || w < t->addr + 16)
+		if (!t || t == here || !live_kind(t->kind) || w < t->addr + 16 || refd[t - g->chunks])
 			continue;
-		refd[t - g->chunks] = 1;
+		refd[t - g->chunks] = (uint8_t)(1 + (here ? CH_ANCHOR_CHUNK : where));
 	}
 }
 
@@ -88,12 +91,47 @@ static struct ch_error *group_leaks(struct ch_memory *m, const uint8_t *refd)
 	return NULL;
 }
 
+static int u64_cmp(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* The anchor kind of the words of one dumped range: by its mapping, or
+ * pymalloc's when it is one of pymalloc's arenas (sorted starts). */
+static enum ch_mem_anchor anchor_of(const struct ch_mapping *row, const uint64_t *arenas, size_t n, uint64_t size,
+				    uint64_t a)
+{
+	if (row->kind == CH_MAP_FILE_DATA || row->kind == CH_MAP_FILE_CODE)
+		return CH_ANCHOR_FILE_DATA;
+	if (row->kind == CH_MAP_STACK)
+		return CH_ANCHOR_STACK;
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (arenas[mid] <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && a - arenas[lo - 1] < size ? CH_ANCHOR_PYMALLOC : CH_ANCHOR_OTHER;
+}
+
 struct ch_error *ch_memory_native_refs(struct ch_process *proc, struct ch_memory *m)
 {
 	const struct ch_glibc_heapstate *g = &m->glibc;
 	uint8_t *refd = calloc(g->nchunks ? g->nchunks : 1, 1);
-	if (!refd)
+	size_t narenas = m->pymalloc.found ? m->pymalloc.narena_addrs : 0;
+	uint64_t *arenas = malloc((narenas ? narenas : 1) * sizeof(uint64_t));
+	if (!refd || !arenas) {
+		free(refd);
+		free(arenas);
 		return ch_error_new(CH_ERR_NOMEM, "out of memory for %zu chunk marks", g->nchunks);
+	}
+	if (narenas) {
+		memcpy(arenas, m->pymalloc.arena_addrs, narenas * sizeof(uint64_t));
+		qsort(arenas, narenas, sizeof(uint64_t), u64_cmp);
+	}
 	const struct ch_core_file *core = proc->core;
 	for (size_t r = 0; r < m->maps.n; r++) {
 		const struct ch_mapping *row = &m->maps.rows[r];
@@ -109,8 +147,17 @@ struct ch_error *ch_memory_native_refs(struct ch_process *proc, struct ch_memory
 			if (!rg)
 				break;
 			uint64_t e = rg->end < end ? rg->end : end;
-			if (rg->data)
-				scan_range(g, rg->data + (a - rg->start), a, e, refd);
+			/* pymalloc arenas are whole mappings' parts: split at arena size */
+			while (rg->data && a < e) {
+				uint64_t step = e;
+				enum ch_mem_anchor where = anchor_of(row, arenas, narenas, m->pymalloc.arena_size, a);
+				if (narenas && m->pymalloc.arena_size) {
+					uint64_t next = (a / CH_GLIBC_PAGE_SIZE + 1) * CH_GLIBC_PAGE_SIZE;
+					step = next < e ? next : e;
+				}
+				scan_range(g, rg->data + (a - rg->start), a, step, refd, where);
+				a = step;
+			}
 			a = e;
 		}
 	}
@@ -120,11 +167,13 @@ struct ch_error *ch_memory_native_refs(struct ch_process *proc, struct ch_memory
 		if (refd[i]) {
 			m->anchored_chunks++;
 			m->anchored_bytes += g->chunks[i].size;
+			m->anchored_from[refd[i] - 1] += g->chunks[i].size;
 		} else {
 			m->unreferenced_chunks++;
 			m->unreferenced_bytes += g->chunks[i].size;
 		}
 	}
+	free(arenas);
 	m->chunk_refd = refd;
 	return group_leaks(m, refd);
 }

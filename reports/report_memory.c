@@ -197,9 +197,17 @@ static json_t *native_json(const struct ch_memory *m, const struct ch_python *py
 	json_object_set_new(un, "chunks", json_integer((json_int_t)(p->done ? p->unowned_chunks : m->anchored_chunks + m->unreferenced_chunks)));
 	json_object_set_new(un, "bytes", json_integer((json_int_t)(p->done ? p->unowned_bytes : m->anchored_bytes + m->unreferenced_bytes)));
 	json_object_set_new(un, "anchored_bytes", json_integer((json_int_t)(p->done ? p->unowned_anchored_bytes : m->anchored_bytes)));
-	json_object_set_new(un, "unreferenced_bytes", json_integer((json_int_t)m->unreferenced_bytes));
-	json_object_set_new(un, "anchored_chunks", json_integer((json_int_t)m->anchored_chunks));
-	json_object_set_new(un, "unreferenced_chunks", json_integer((json_int_t)m->unreferenced_chunks));
+	json_object_set_new(un, "unreferenced_bytes",
+			    json_integer((json_int_t)(p->done ? p->unowned_unreferenced_bytes : m->unreferenced_bytes)));
+	json_object_set_new(un, "anchored_chunks", json_integer((json_int_t)(p->done ? p->unowned_chunks - p->unowned_unreferenced_chunks
+										     : m->anchored_chunks)));
+	json_object_set_new(un, "unreferenced_chunks",
+			    json_integer((json_int_t)(p->done ? p->unowned_unreferenced_chunks : m->unreferenced_chunks)));
+	json_t *from = json_object();
+	for (int k = 0; k < CH_ANCHOR_KINDS; k++)
+		json_object_set_new(from, ch_mem_anchor_name((enum ch_mem_anchor)k),
+				    json_integer((json_int_t)(p->done ? p->unowned_anchored_from[k] : m->anchored_from[k])));
+	json_object_set_new(un, "anchored_from", from);
 	json_t *groups = json_array();
 	for (size_t i = 0; i < m->nleaks; i++)
 		json_array_append_new(groups, json_pack("{s:I,s:I,s:I,s:o}", "size", (json_int_t)m->leaks[i].size, "chunks",
@@ -341,8 +349,11 @@ static void python_text(FILE *out, const struct ch_memory *m, const struct ch_py
 			ch_py_type_name(&py->types, p->owned_types[i].type), p->owned_types[i].objects,
 			p->owned_types[i].chunks, p->owned_types[i].bytes);
 	fprintf(out, "Native memory not owned by objects: %" PRIu64 " chunks, %" PRIu64 " B (%" PRIu64 " B anchored, %" PRIu64
-		" B unreferenced)\n",
+		" B unreferenced)\n  anchored from:",
 		p->unowned_chunks, p->unowned_bytes, p->unowned_anchored_bytes, p->unowned_unreferenced_bytes);
+	for (int k = 0; k < CH_ANCHOR_KINDS; k++)
+		fprintf(out, " %s %" PRIu64 " B%s", ch_mem_anchor_name((enum ch_mem_anchor)k), p->unowned_anchored_from[k],
+			k + 1 < CH_ANCHOR_KINDS ? "," : "\n");
 }
 
 void ch_report_memory_text(FILE *out, const struct ch_memory *m, const struct ch_python *py, size_t limit)
@@ -394,7 +405,7 @@ static struct brief brief_of(const struct ch_memory *m)
 	b.pymalloc_in_use = m->bytes[CH_MEM_PYMALLOC_USED];
 	b.python = m->python.bytes;
 	b.owned = m->python.owned_bytes;
-	b.unreferenced = m->unreferenced_bytes;
+	b.unreferenced = m->python.done ? m->python.unowned_unreferenced_bytes : m->unreferenced_bytes;
 	return b;
 }
 
