@@ -68,25 +68,41 @@ static int group_cmp(const void *x, const void *y)
 	return a->size > b->size ? -1 : a->size < b->size;
 }
 
+static int size_addr_cmp(const void *x, const void *y)
+{
+	const struct ch_mem_leak_group *a = x, *b = y;
+	if (a->size != b->size)
+		return a->size < b->size ? -1 : 1;
+	return a->first < b->first ? -1 : a->first > b->first;
+}
+
+/* Unreferenced chunks: their addresses, and groups by size (sort, then
+ * merge runs: n log n however many sizes there are). */
 static struct ch_error *group_leaks(struct ch_memory *m, const uint8_t *refd)
 {
 	const struct ch_glibc_heapstate *g = &m->glibc;
-	m->leak_addrs = malloc((m->unreferenced_chunks ? m->unreferenced_chunks : 1) * sizeof(uint64_t));
-	m->leaks = calloc(m->unreferenced_chunks ? m->unreferenced_chunks : 1, sizeof(*m->leaks));
+	size_t n = (size_t)m->unreferenced_chunks;
+	m->leak_addrs = malloc((n ? n : 1) * sizeof(uint64_t));
+	m->leaks = calloc(n ? n : 1, sizeof(*m->leaks));
 	if (!m->leak_addrs || !m->leaks)
 		return ch_error_new(CH_ERR_NOMEM, "out of memory for leak groups");
 	for (size_t i = 0; i < g->nchunks; i++) {
 		if (!live_kind(g->chunks[i].kind) || refd[i])
 			continue;
 		uint64_t user = g->chunks[i].addr + 16;
-		m->leak_addrs[m->nleak_addrs++] = user;
-		size_t j = 0;
-		while (j < m->nleaks && m->leaks[j].size != g->chunks[i].size)
-			j++; /* few distinct sizes in practice; bounded by the chunk count */
-		if (j == m->nleaks)
-			m->leaks[m->nleaks++] = (struct ch_mem_leak_group){.size = g->chunks[i].size, .first = user};
-		m->leaks[j].chunks++;
+		m->leak_addrs[m->nleak_addrs] = user;
+		m->leaks[m->nleak_addrs] = (struct ch_mem_leak_group){.size = g->chunks[i].size, .chunks = 1, .first = user};
+		m->nleak_addrs++;
 	}
+	qsort(m->leaks, m->nleak_addrs, sizeof(*m->leaks), size_addr_cmp);
+	size_t k = 0;
+	for (size_t i = 0; i < m->nleak_addrs; i++) {
+		if (k && m->leaks[k - 1].size == m->leaks[i].size)
+			m->leaks[k - 1].chunks++;
+		else
+			m->leaks[k++] = m->leaks[i];
+	}
+	m->nleaks = k;
 	qsort(m->leaks, m->nleaks, sizeof(*m->leaks), group_cmp);
 	return NULL;
 }

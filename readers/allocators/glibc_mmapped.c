@@ -53,7 +53,9 @@ struct ch_error *ch_glibc_find_mmapped(struct ch_glibc_ctx *c)
 		uint64_t run_end = end;
 		for (size_t n = s + 1; n < core->nsegments && core->segments[n].vaddr == run_end; n++)
 			run_end += core->segments[n].memsz;
-		for (uint64_t p = ch_align_up(start, CH_GLIBC_PAGE); p + 16 <= end;) {
+		/* Headers can only be found in the dumped part (bounded by the core's size). */
+		uint64_t dumped_end = start + seg->present;
+		for (uint64_t p = ch_align_up(start, CH_GLIBC_PAGE); p + 16 <= dumped_end;) {
 			const uint8_t *b = ch_as_peek(c->as, p, 16);
 			if (!b) {
 				p += CH_GLIBC_PAGE;
