@@ -2,7 +2,8 @@
 
 #include "commands.h"
 #include "exit_codes.h"
-#include "graph/analysis.h"
+#include "graph/edges.h"
+#include "graph/heap.h"
 #include "graph/memory.h"
 #include "reports/report_memory.h"
 #include "session.h"
@@ -38,12 +39,16 @@ static int run_memory(const struct ch_cli_command *cmd, int argc, char **argv)
 		ch_diag_deinit(&diag);
 		return code;
 	}
-	/* The object graph, for the Python-level figures (objects by where they
-	 * live, the chunks they own). */
-	struct ch_analysis a;
+	/* The objects with their full sizes (GC lists, then references: the
+	 * untracked objects and the buffers each one owns), for the
+	 * Python-level figures. */
+	struct ch_heap heap;
+	struct ch_edges edges;
 	bool have_analysis = false;
 	if (s.py) {
-		err = ch_analysis_run(&a, s.py, ch_progress_update, &s.progress);
+		err = ch_heap_build(&heap, s.py, ch_progress_update, &s.progress);
+		if (!err && (err = ch_edges_build(&edges, &heap, ch_progress_update, &s.progress)))
+			ch_heap_deinit(&heap);
 		if (err) {
 			ch_diag_partial(&diag, "no Python object figures: %s", err->message);
 			ch_error_free(err);
@@ -52,15 +57,17 @@ static int run_memory(const struct ch_cli_command *cmd, int argc, char **argv)
 		}
 	}
 	struct ch_memory m;
-	err = ch_memory_build(s.proc, s.py, have_analysis ? &a : NULL, &diag, &m);
+	err = ch_memory_build(s.proc, s.py, have_analysis ? &heap : NULL, &diag, &m);
 	for (size_t i = 0; s.py && i < s.py->diag.n; i++)
 		ch_diag_warn(&diag, "%s", s.py->diag.messages[i]);
 	if (s.py && s.py->diag.partial)
 		diag.partial = true;
 	if (err) {
 		code = ch_session_fail(&s, err);
-		if (have_analysis)
-			ch_analysis_deinit(&a);
+		if (have_analysis) {
+			ch_edges_deinit(&edges);
+			ch_heap_deinit(&heap);
+		}
 		ch_diag_deinit(&diag);
 		ch_session_end(&s);
 		return code;
@@ -72,8 +79,10 @@ static int run_memory(const struct ch_cli_command *cmd, int argc, char **argv)
 		ch_report_memory_text(s.out, &m, s.py, s.opts.limit ? s.opts.limit : 20);
 	code = ch_session_finish(&s, doc);
 	ch_memory_deinit(&m);
-	if (have_analysis)
-		ch_analysis_deinit(&a);
+	if (have_analysis) {
+		ch_edges_deinit(&edges);
+		ch_heap_deinit(&heap);
+	}
 	ch_diag_deinit(&diag);
 	ch_session_end(&s);
 	return code;

@@ -47,7 +47,7 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 		struct ch_diag mdiag;
 		ch_diag_init(&mdiag);
 		struct ch_memory mem;
-		struct ch_error *merr = ch_memory_build(s.proc, s.py, &a, &mdiag, &mem);
+		struct ch_error *merr = ch_memory_build(s.proc, s.py, &a.heap, &mdiag, &mem);
 		if (merr) {
 			ch_diag_warn(&s.py->diag, "no memory line: %s", merr->message);
 			ch_error_free(merr);

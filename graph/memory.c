@@ -192,7 +192,7 @@ static struct ch_error *breakdown(struct ch_memory *m, struct ch_diag *diag)
 	return NULL;
 }
 
-struct ch_error *ch_memory_build(struct ch_process *proc, struct ch_python *py, const struct ch_analysis *a,
+struct ch_error *ch_memory_build(struct ch_process *proc, struct ch_python *py, const struct ch_heap *heap,
 				 struct ch_diag *diag, struct ch_memory *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -208,8 +208,8 @@ struct ch_error *ch_memory_build(struct ch_process *proc, struct ch_python *py, 
 		err = breakdown(out, diag);
 	if (!err && out->glibc.found)
 		err = ch_memory_native_refs(proc, out);
-	if (!err && py && a)
-		err = ch_memory_python(py, a, out);
+	if (!err && py && heap)
+		err = ch_memory_python(py, heap, out);
 	if (!err)
 		err = ch_memory_findings(out, py);
 	if (err)

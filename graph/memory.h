@@ -129,11 +129,12 @@ struct ch_memory {
 	struct ch_findings findings;     /* plain-words conclusions (graph/findings.h), most important first */
 };
 
-struct ch_analysis;
+struct ch_heap;
 
 /* py may be NULL (not a Python process): the Python-level figures are then
- * absent; so are they when a is NULL (the object graph was not built). */
-struct ch_error *ch_memory_build(struct ch_process *proc, struct ch_python *py, const struct ch_analysis *a,
+ * absent; so are they when heap is NULL. heap: the objects with their full
+ * sizes, i.e. after graph/edges.c ran over it. */
+struct ch_error *ch_memory_build(struct ch_process *proc, struct ch_python *py, const struct ch_heap *heap,
 				 struct ch_diag *diag, struct ch_memory *out);
 void ch_memory_deinit(struct ch_memory *m);
 
@@ -141,7 +142,7 @@ void ch_memory_deinit(struct ch_memory *m);
  * sets the anchored/unreferenced figures and the leak groups. */
 struct ch_error *ch_memory_native_refs(struct ch_process *proc, struct ch_memory *m);
 /* graph/memory_python.c, part of ch_memory_build. */
-struct ch_error *ch_memory_python(struct ch_python *py, const struct ch_analysis *a, struct ch_memory *m);
+struct ch_error *ch_memory_python(struct ch_python *py, const struct ch_heap *heap, struct ch_memory *m);
 /* graph/memory_findings.c: the plain-words findings, last step of ch_memory_build. */
 struct ch_error *ch_memory_findings(struct ch_memory *m, const struct ch_python *py);
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph/analysis.h"
+#include "graph/heap.h"
 #include "readers/base/bytes.h"
 #include "readers/cpython/py_refs.h"
 #include "readers/cpython/py_types.h"
@@ -274,9 +274,9 @@ static void unowned_and_explained(struct ctx *c)
 	p->explained = den ? (double)num / (double)den : 0.0;
 }
 
-struct ch_error *ch_memory_python(struct ch_python *py, const struct ch_analysis *a, struct ch_memory *m)
+struct ch_error *ch_memory_python(struct ch_python *py, const struct ch_heap *heap, struct ch_memory *m)
 {
-	const struct ch_object_table *objs = &a->heap.objects;
+	const struct ch_object_table *objs = &heap->objects;
 	size_t nch = m->glibc.nchunks;
 	struct ctx c = {.py = py, .objs = objs, .m = m};
 	c.role = calloc(nch ? nch : 1, 1);

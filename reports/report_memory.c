@@ -4,6 +4,8 @@
 #include <elf.h>
 #include <inttypes.h>
 
+#include "graph/type_histogram.h"
+
 static json_t *hex(uint64_t v)
 {
 	char buf[24];
@@ -442,4 +444,34 @@ json_t *ch_report_memory_brief_json(const struct ch_memory *m, bool partial)
 	json_object_set_new(o, "explained", m->python.done ? json_real(m->python.explained) : json_null());
 	json_object_set_new(o, "partial", json_boolean(partial));
 	return o;
+}
+
+void ch_report_types_add_native(json_t *doc, const struct ch_type_histogram *h, const uint64_t *native_by_type,
+				uint64_t total)
+{
+	json_t *rows = json_object_get(doc, "types");
+	for (size_t i = 0; i < h->n && i < json_array_size(rows); i++) {
+		uint64_t v = native_by_type[h->rows[i].type];
+		json_object_set_new(json_array_get(rows, i), "native_bytes", json_integer((json_int_t)v));
+	}
+	json_t *totals = json_object_get(doc, "totals");
+	if (totals)
+		json_object_set_new(totals, "native_bytes", json_integer((json_int_t)total));
+}
+
+void ch_report_types_native_text(FILE *out, const struct ch_python *py, const struct ch_type_histogram *h,
+				 const uint64_t *native_by_type, uint64_t total_owned)
+{
+	fprintf(out, "\nnative memory owned by objects (inferred; coreheap memory explains the rule):\n");
+	size_t shown = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		uint64_t v = native_by_type[h->rows[i].type];
+		if (!v)
+			continue;
+		fprintf(out, "  %-50s %14" PRIu64 "\n", ch_py_type_name(&py->types, h->rows[i].type), v);
+		shown++;
+	}
+	if (!shown)
+		fprintf(out, "  (none in these rows)\n");
+	fprintf(out, "  %-50s %14" PRIu64 "\n", "TOTAL (all types)", total_owned);
 }

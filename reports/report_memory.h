@@ -16,4 +16,12 @@ void ch_report_memory_text(FILE *out, const struct ch_memory *m, const struct ch
 void ch_report_memory_line(FILE *out, const struct ch_memory *m, bool partial);
 json_t *ch_report_memory_brief_json(const struct ch_memory *m, bool partial);
 
+/* types --native: native memory owned by objects, per histogram row.
+ * native_by_type is indexed by ch_py_types index. */
+struct ch_type_histogram;
+void ch_report_types_add_native(json_t *doc, const struct ch_type_histogram *h, const uint64_t *native_by_type,
+				uint64_t total_owned);
+void ch_report_types_native_text(FILE *out, const struct ch_python *py, const struct ch_type_histogram *h,
+				 const uint64_t *native_by_type, uint64_t total_owned);
+
 #endif

@@ -42,7 +42,8 @@ Checks on the core as dumped:
     exactly: the recorder calls it last and allocates nothing after it.
 With --expect-no-glibc, glibc must be reported not read (with the reason)
 and only the address-space and pymalloc checks apply.
-summary's memory object must condense the same figures. With --debug-dir
+summary's memory object must condense the same figures, and
+`types --native` give the same owned bytes per type. With --debug-dir
 pointing where libc's debug file is not, glibc's layout must come from the
 built-in table for the libc's build-id (--expect-layout builtin) and every
 figure above must come out the same.
@@ -280,6 +281,16 @@ def check_summary(args, doc, errors):
     for k, v in want.items():
         if summ.get(k) != v:
             errors.append("summary memory.%s = %s, memory says %s" % (k, summ.get(k), v))
+    # types --native: the same owned bytes per type.
+    types = run_json(NAME, args, ["types", args.core, "--native"] + args.extra)
+    owned = dict((t["type"], t["bytes"]) for t in doc["native"]["owned"]["by_type"])
+    for row in types["types"]:
+        if row.get("native_bytes", -1) != owned.get(row["type"], 0):
+            errors.append("types --native: %s native_bytes %s, memory says %s"
+                          % (row["type"], row.get("native_bytes"), owned.get(row["type"], 0)))
+    if types["totals"].get("native_bytes") != doc["native"]["owned"]["bytes"]:
+        errors.append("types --native total %s != native.owned.bytes %s"
+                      % (types["totals"].get("native_bytes"), doc["native"]["owned"]["bytes"]))
 
 
 def u64(data, off):
