@@ -18,6 +18,7 @@
 #define CH_GLIBC_ALIGN 16u
 #define CH_GLIBC_HEAP_MAX (64ull << 20)
 #define CH_GLIBC_PAGE 4096u
+#define CH_GLIBC_NONCONTIGUOUS 2u /* malloc_state.flags: NONCONTIGUOUS_BIT */
 
 /* Offsets (bytes) and sizes from DWARF, and the link-time addresses of the
  * symbols the walk starts from; a field glibc does not have in this

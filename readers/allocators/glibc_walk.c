@@ -154,7 +154,7 @@ static struct ch_error *walk_main_heap(struct ch_glibc_ctx *c, size_t ai)
 	}
 	if (sbrk_base == 0)
 		return NULL; /* malloc never extended the brk heap */
-	if (flags & 2) { /* NONCONTIGUOUS_BIT: brk failed and mmap took over */
+	if (flags & CH_GLIBC_NONCONTIGUOUS) { /* brk failed and mmap took over */
 		ch_diag_partial(c->diag, "glibc: the main arena is non-contiguous (brk failed at some point); only sbrk_base..top is walked");
 		a->walk_complete = false;
 	}
