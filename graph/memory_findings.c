@@ -67,6 +67,9 @@ struct ch_error *ch_memory_findings(struct ch_memory *m, const struct ch_python 
 		if (idle * 4 >= pm->total)
 			add(m, "pymalloc_idle", "pymalloc holds %s in free blocks and empty pools (%.0f %% of its arenas)",
 			    mib(idle, a, sizeof(a)), 100.0 * (double)idle / (double)pm->total);
+		if (pm->pools && pm->sparse_pools * 4 >= pm->pools)
+			add(m, "pymalloc_sparse_pools", "pymalloc holds %s in %llu pools less than 10 %% used",
+			    mib(pm->sparse_pools * pm->pool_size, a, sizeof(a)), (unsigned long long)pm->sparse_pools);
 	}
 	if (m->bytes[CH_MEM_GLIBC_RESERVE])
 		add(m, "thread_heap_reserve",

@@ -137,6 +137,7 @@ static json_t *pymalloc_json(const struct ch_pymalloc *pm)
 	json_object_set_new(o, "arenas_reclaimed", json_integer((json_int_t)(pm->ntimes_allocated - pm->narenas)));
 	json_object_set_new(o, "arenas_highwater", json_integer((json_int_t)pm->highwater));
 	json_object_set_new(o, "unused_pools", json_integer((json_int_t)pm->numfreepools));
+	json_object_set_new(o, "pools_under_10pct_used", json_integer((json_int_t)pm->sparse_pools));
 	json_object_set_new(o, "bytes_in_available_blocks", json_integer((json_int_t)pm->available_bytes));
 	json_object_set_new(o, "bytes_lost_to_pool_headers", json_integer((json_int_t)pm->pool_header_bytes));
 	json_object_set_new(o, "bytes_lost_to_quantization", json_integer((json_int_t)pm->quantization));

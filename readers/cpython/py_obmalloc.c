@@ -142,6 +142,8 @@ static void walk_pools(struct ch_python *py, struct ch_diag *diag, struct ch_pym
 		c->pools++;
 		c->blocks += count;
 		c->avail += nblocks - count;
+		if (count * 10 < nblocks)
+			out->sparse_pools++;
 	}
 }
 

@@ -29,6 +29,7 @@ struct ch_pymalloc {
 	struct ch_pymalloc_class classes[CH_PYMALLOC_CLASSES];
 	uint64_t pools, blocks, allocated_bytes, available_bytes, unused_pool_bytes, pool_header_bytes,
 		quantization, total;
+	uint64_t sparse_pools;         /* used pools with less than 10 % of their blocks in use */
 	bool have_map;                 /* 3.10+: the radix tree's node counts */
 	uint64_t map_mid, map_bot;
 	uint64_t *arena_addrs;         /* each arena's address (its ARENA_SIZE bytes are pymalloc's) */
