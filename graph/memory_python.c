@@ -318,3 +318,12 @@ out:
 	free(c.arenas);
 	return err;
 }
+
+void ch_memory_add_native_sizes(const struct ch_memory *m, struct ch_object_table *objs)
+{
+	for (size_t i = 0; i < m->python.nowned; i++) {
+		uint32_t k = ch_objects_find(objs, m->python.owned[i].object);
+		if (k != CH_NO_OBJECT)
+			objs->size[k] += m->python.owned[i].bytes;
+	}
+}

@@ -43,7 +43,8 @@ Checks on the core as dumped:
 With --expect-no-glibc, glibc must be reported not read (with the reason)
 and only the address-space and pymalloc checks apply.
 summary's memory object must condense the same figures, and
-`types --native` give the same owned bytes per type. With --debug-dir
+`types --native` give the same owned bytes per type, and `top --native`
+grow each type's shallow size by exactly those bytes. With --debug-dir
 pointing where libc's debug file is not, glibc's layout must come from the
 built-in table for the libc's build-id (--expect-layout builtin) and every
 figure above must come out the same.
@@ -288,6 +289,14 @@ def check_summary(args, doc, errors):
         if row.get("native_bytes", -1) != owned.get(row["type"], 0):
             errors.append("types --native: %s native_bytes %s, memory says %s"
                           % (row["type"], row.get("native_bytes"), owned.get(row["type"], 0)))
+    # top --native: each type's shallow size grows by exactly what it owns.
+    plain = run_json(NAME, args, ["top", args.core, "--by", "type", "--limit", "0"] + args.extra)
+    native = run_json(NAME, args, ["top", args.core, "--by", "type", "--limit", "0", "--native"] + args.extra)
+    before = dict((r["type"], r["shallow"]) for r in plain["types"])
+    for r in native["types"]:
+        if r["shallow"] - before.get(r["type"], 0) != owned.get(r["type"], 0):
+            errors.append("top --native: %s shallow %d, without %d, owned %d"
+                          % (r["type"], r["shallow"], before.get(r["type"], 0), owned.get(r["type"], 0)))
     if types["totals"].get("native_bytes") != doc["native"]["owned"]["bytes"]:
         errors.append("types --native total %s != native.owned.bytes %s"
                       % (types["totals"].get("native_bytes"), doc["native"]["owned"]["bytes"]))
