@@ -44,6 +44,8 @@ static json_t *mappings_json(const struct ch_mappings *maps)
 		json_object_set_new(o, "touched", json_integer((json_int_t)r->touched));
 		if (r->kind == CH_MAP_STACK)
 			json_object_set_new(o, "thread", json_integer(r->stack_tid));
+		if (r->bss)
+			json_object_set_new(o, "bss", json_true());
 		json_array_append_new(arr, o);
 	}
 	return arr;

@@ -76,6 +76,16 @@ struct ch_error *ch_mappings_build(const struct ch_core_file *core, struct ch_ma
 				m->kind = CH_MAP_STACK;
 				m->stack_tid = core->threads[t].tid;
 			}
+		/* A file's .bss beyond its last page is an anonymous mapping right
+		 * after the file's writable one: the file's data, not heap. */
+		if (m->kind == CH_MAP_ANON && (seg->flags & PF_W) && out->n >= 2) {
+			const struct ch_mapping *prev = &out->rows[out->n - 2];
+			if (prev->kind == CH_MAP_FILE_DATA && !prev->bss && prev->end == m->start) {
+				m->kind = CH_MAP_FILE_DATA;
+				m->path = prev->path;
+				m->bss = true;
+			}
+		}
 		out->virtual_total += m->end - m->start;
 		out->dumped_total += m->dumped;
 		out->touched_total += m->touched;

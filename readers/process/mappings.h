@@ -18,7 +18,8 @@
 
 enum ch_mapping_kind {
 	CH_MAP_FILE_CODE,  /* file-backed, not writable: code and read-only data */
-	CH_MAP_FILE_DATA,  /* file-backed, writable: .data, .bss, RELRO */
+	CH_MAP_FILE_DATA,  /* file-backed, writable: .data, .bss, RELRO; and the
+			    * anonymous .bss tail right after such a mapping */
 	CH_MAP_STACK,      /* anonymous, holds a thread's stack pointer */
 	CH_MAP_ANON,       /* other anonymous memory (heaps, mmaps, ...) */
 	CH_MAP_NO_ACCESS,  /* PROT_NONE: guard pages, reserved address space */
@@ -34,6 +35,7 @@ struct ch_mapping {
 	enum ch_mapping_kind kind;
 	const char *path;      /* NT_FILE path (inside the core), or NULL */
 	int32_t stack_tid;     /* CH_MAP_STACK: the thread, else 0 */
+	bool bss;              /* anonymous, right after a file's writable mapping: its .bss tail */
 };
 
 struct ch_mappings {
