@@ -18,6 +18,8 @@ Checks on the core as dumped:
     chunk changes. (Were pymalloc to need a new arena it would mmap it, not
     malloc it; only growing its table of arenas would call realloc - rare,
     and then this check fails loudly instead of passing by tolerance.)
+  - fastbins are exercised (glibc < 2.43: the scenario's last frees leave
+    chunks there; smblks > 0) and the chunk walk's fastbin kind counts them;
   - glibc's mmapped chunks were all found (count and bytes = hblks, hblkhd),
     the scenario's 3 MiB chunk among them; tcaches were located and the
     program's view adds up to mallinfo2's arena;
@@ -117,6 +119,11 @@ def check(args, truth, errors):
     if g["mmapped"]["chunks"] != own["hblks"] or g["mmapped"]["bytes"] != own["hblkhd"]:
         errors.append("mmapped chunks found %d (%d B), process has %d (%d B)"
                       % (g["mmapped"]["chunks"], g["mmapped"]["bytes"], own["hblks"], own["hblkhd"]))
+    fast = sum(a["chunks"]["fastbin"]["chunks"] for a in g["arenas"])
+    if fast != own["smblks"]:
+        errors.append("fastbin chunks by kind %d != smblks %d" % (fast, own["smblks"]))
+    if g["version"] and g["version"] < "2.43" and own["smblks"] == 0:
+        errors.append("the scenario's fastbin chunks are missing (smblks 0 on glibc %s)" % g["version"])
     if not g["tcache"]["located"]:
         errors.append("tcaches not located")
     if g["program_view"]["in_use"] + g["program_view"]["free"] != own["arena"]:
