@@ -42,8 +42,6 @@ Checks on the core as dumped:
     available blocks, unused pools, pool headers, quantization, arena
     alignment, total; the arena map node counts on 3.10+) equal coreheap's
     exactly: the recorder calls it last and allocates nothing after it.
-With --expect-no-glibc, glibc must be reported not read (with the reason)
-and only the address-space and pymalloc checks apply.
 summary's memory object must condense the same figures, and
 `types --native` give the same owned bytes per type, and `top --native`
 grow each type's shallow size by exactly those bytes. With --debug-dir
@@ -93,19 +91,6 @@ def check(args, truth, errors):
     if maps_bytes(maps) != total:
         errors.append("/proc/self/maps covers %d bytes, the core %d" % (maps_bytes(maps), total))
     g = doc["glibc"]
-    if args.expect_no_glibc:
-        # A libc with neither debug file nor built-in table (Debian unstable's
-        # own, for the sid interpreters): said plainly, the Python figures still exact.
-        if g["found"] or args.expect_no_glibc not in (g.get("why_not") or ""):
-            errors.append("glibc: expected 'not read' with a reason containing '%s', got found=%s why_not=%s"
-                          % (args.expect_no_glibc, g["found"], g.get("why_not")))
-        check_pymalloc(doc, args.truth + ".mallocstats", errors)
-        if not any(f["code"] == "glibc_unread" for f in doc["findings"]):
-            errors.append("no glibc_unread finding")
-        print("%s: glibc not read (%s); pymalloc %s arenas, %s blocks in use"
-              % (NAME, g.get("why_not"), (doc["pymalloc"] or {}).get("arenas"),
-                 (doc["pymalloc"] or {}).get("blocks_in_use")))
-        return
     if not g["found"]:
         errors.append("glibc not read: %s" % g.get("why_not"))
         return
@@ -370,8 +355,6 @@ def main():
                         "makes it use the built-in glibc table)")
         ap.add_argument("--expect-layout", choices=("dwarf", "builtin"),
                         help="where glibc's layout must come from")
-        ap.add_argument("--expect-no-glibc", metavar="TEXT",
-                        help="glibc must be reported as not read, the reason containing TEXT")
     args, truth = standard_args(NAME, extra)
     args.extra = ["--debug-dir", args.debug_dir] if args.debug_dir else []
     errors = []
