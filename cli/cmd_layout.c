@@ -12,6 +12,7 @@
 #include "output_file.h"
 #include "readers/process/dwarf_types.h"
 #include "readers/process/elf_file.h"
+#include "readers/allocators/glibc_table.h"
 #include "readers/cpython/py_layout_table.h"
 
 struct layout_opts {
@@ -19,6 +20,7 @@ struct layout_opts {
 	const char *output;
 	const char *version; /* --version X.Y.Z */
 	const char *builtin; /* --builtin X.Y.Z */
+	const char *glibc;   /* --glibc DEBUGFILE */
 	bool list, json;
 };
 
@@ -29,6 +31,8 @@ static const char help[] =
 	"                      .debug files); checked against Py_Version when both are known\n"
 	"  --builtin X.Y.Z     print the built-in table generated from that version instead\n"
 	"  --list              list the built-in tables\n"
+	"  --glibc FILE        write the glibc malloc table of the libc whose debug file (libc6-dbg) is FILE\n"
+	"                      instead (readers/allocators/glibc_tables/; --version gives glibc's version)\n"
 	"  --json              the layout as a JSON object instead of the table format (--format json)\n"
 	"  --exe, --sysroot, --debug-dir   accepted like every command's, unused: FILE is read as given\n"
 	"  -o, --output FILE   write to FILE instead of standard output\n"
@@ -37,17 +41,18 @@ static const char help[] =
 	"  coreheap layout --dump ~/.pyenv/versions/3.12.1/lib/libpython3.12.so.1.0\n"
 	"  coreheap layout --dump /usr/lib/debug/.build-id/c5/61f3...debug --version 3.11.2\n"
 	"  coreheap layout --builtin 3.11.7\n"
-	"  coreheap layout --list\n";
+	"  coreheap layout --list\n"
+	"  coreheap layout --glibc /usr/lib/debug/.build-id/93/ac61...debug --version 2.36\n";
 
 static int parse(const struct ch_cli_command *cmd, int argc, char **argv, struct layout_opts *o)
 {
-	enum { OPT_DUMP = 256, OPT_VERSION, OPT_BUILTIN, OPT_LIST, OPT_JSON, OPT_FORMAT, OPT_IGNORED };
+	enum { OPT_DUMP = 256, OPT_VERSION, OPT_BUILTIN, OPT_LIST, OPT_JSON, OPT_FORMAT, OPT_IGNORED, OPT_GLIBC };
 	static const struct option longopts[] = {
 		{"dump", required_argument, NULL, OPT_DUMP},   {"version", required_argument, NULL, OPT_VERSION},
 		{"builtin", required_argument, NULL, OPT_BUILTIN}, {"list", no_argument, NULL, OPT_LIST},
 		{"json", no_argument, NULL, OPT_JSON},         {"output", required_argument, NULL, 'o'},
 		{"quiet", no_argument, NULL, 'q'},             {"help", no_argument, NULL, 'h'},
-		{"format", required_argument, NULL, OPT_FORMAT},
+		{"format", required_argument, NULL, OPT_FORMAT}, {"glibc", required_argument, NULL, OPT_GLIBC},
 		/* The common core options, accepted so every command takes them;
 		 * FILE is read as given. */
 		{"exe", required_argument, NULL, OPT_IGNORED}, {"sysroot", required_argument, NULL, OPT_IGNORED},
@@ -80,6 +85,9 @@ static int parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 		case OPT_LIST:
 			o->list = true;
 			break;
+		case OPT_GLIBC:
+			o->glibc = optarg;
+			break;
 		case OPT_JSON:
 			o->json = true;
 			break;
@@ -100,8 +108,10 @@ static int parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 		o->file = argv[optind++];
 	if (optind < argc)
 		return ch_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!!o->file + !!o->builtin + o->list != 1)
-		return ch_cli_usage_error(cmd, "give exactly one of FILE (--dump FILE), --builtin X.Y.Z or --list");
+	if (!!o->file + !!o->builtin + o->list + !!o->glibc != 1)
+		return ch_cli_usage_error(cmd, "give exactly one of FILE (--dump FILE), --builtin X.Y.Z, --list or --glibc FILE");
+	if (o->glibc)
+		return 0; /* --version is glibc's, recorded as given */
 	struct ch_py_version v = {0};
 	if (o->version && !ch_py_version_parse(o->version, &v))
 		return ch_cli_usage_error(cmd, "--version takes a version such as 3.9.18, not '%s'", o->version);
@@ -240,6 +250,8 @@ static int run_layout(const struct ch_cli_command *cmd, int argc, char **argv)
 			fprintf(out, "%s\n", ch_py_layout_tables[i].version);
 	} else if (t) {
 		fputs(t->text, out);
+	} else if (o.glibc) {
+		err = ch_glibc_table_dump(o.glibc, o.version, out);
 	} else {
 		err = dump(&o, out);
 	}
@@ -267,7 +279,8 @@ const struct ch_cli_command ch_cmd_layout = {
 		   "need --version. --json gives the same as a JSON object; --builtin X.Y.Z prints a table compiled\n"
 		   "into coreheap and --list lists them. How the tables are made, picked and checked:\n"
 		   "docs/debug-info.md.\n",
-	.usage = "layout [--dump] FILE [--version X.Y.Z] [--json] [-o OUT] | layout --builtin X.Y.Z | layout --list",
+	.usage = "layout [--dump] FILE [--version X.Y.Z] [--json] [-o OUT] | layout --builtin X.Y.Z | layout --list |\n"
+		 "       layout --glibc FILE [--version V]",
 	.extras = 0,
 	.run = run_layout,
 };

@@ -7,7 +7,9 @@
 #include "graph/type_histogram.h"
 #include "readers/cpython/py_frames.h"
 #include "readers/cpython/py_threads.h"
+#include "graph/memory.h"
 #include "reports/report.h"
+#include "reports/report_memory.h"
 #include "session.h"
 
 #define CH_SUMMARY_TOP_TYPES 10
@@ -68,11 +70,29 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 	} else {
 		const struct ch_thread_mixed *cn = native.nthreads ? &native.threads[0] : NULL;
 		ch_findings_collect(&findings, s.py, &a.replay);
+		/* The memory line: its own warnings stay out of summary's exit
+		 * code (`coreheap memory` reports them); it says when partial. */
+		struct ch_diag mdiag;
+		ch_diag_init(&mdiag);
+		struct ch_memory mem;
+		struct ch_error *merr = ch_memory_build(s.proc, s.py, &a.heap, &mdiag, &mem);
+		if (merr) {
+			ch_diag_warn(&s.py->diag, "no memory line: %s", merr->message);
+			ch_error_free(merr);
+		}
 		json_t *doc = NULL;
-		if (s.opts.json)
+		if (s.opts.json) {
 			doc = ch_report_summary_json(s.py, &types, &a.replay, &a.cycles, &findings, &stacks, crashed, cn);
-		else
+			if (!merr && doc)
+				json_object_set_new(doc, "memory", ch_report_memory_brief_json(&mem, mdiag.partial));
+		} else {
 			ch_report_summary_text(s.out, s.py, &types, &a.replay, &a.cycles, &findings, &stacks, crashed, cn);
+			if (!merr)
+				ch_report_memory_line(s.out, &mem, mdiag.partial);
+		}
+		if (!merr)
+			ch_memory_deinit(&mem);
+		ch_diag_deinit(&mdiag);
 		code = ch_session_finish(&s, doc);
 		code = ch_session_gate_analysis(&s, &a, code);
 	}

@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "graph/analysis.h"
 #include "graph/dominators.h"
+#include "graph/memory.h"
 #include "graph/paths.h"
 #include "graph/root_set.h"
 #include "graph/roots.h"
@@ -32,6 +33,28 @@ static struct ch_error *compute(struct ch_session *s, struct ch_analysis *a, con
 	return err;
 }
 
+/* --native: each object's size grows by the native memory it owns
+ * (graph/memory.h), before the dominator tree sums sizes. */
+static struct ch_error *add_native(struct ch_session *s, struct ch_analysis *a)
+{
+	struct ch_diag mdiag;
+	ch_diag_init(&mdiag);
+	struct ch_memory mem;
+	struct ch_error *err = ch_memory_build(s->proc, s->py, &a->heap, &mdiag, &mem);
+	if (!err) {
+		if (!mem.glibc.found)
+			ch_diag_warn(&s->py->diag, "--native: glibc malloc not read (%s): no native bytes", mem.glibc.why_not);
+		for (size_t i = 0; i < mdiag.n; i++)
+			ch_diag_warn(&s->py->diag, "--native: %s", mdiag.messages[i]);
+		if (mdiag.partial)
+			s->py->diag.partial = true;
+		ch_memory_add_native_sizes(&mem, &a->heap.objects);
+		ch_memory_deinit(&mem);
+	}
+	ch_diag_deinit(&mdiag);
+	return err;
+}
+
 static int run_top(const struct ch_cli_command *cmd, int argc, char **argv)
 {
 	struct ch_session s;
@@ -43,7 +66,9 @@ static int run_top(const struct ch_cli_command *cmd, int argc, char **argv)
 		return code;
 	struct ch_dominators d = {0};
 	struct ch_top t = {0};
-	struct ch_error *err = compute(&s, &a, &roots, &d, &t);
+	struct ch_error *err = s.opts.native ? add_native(&s, &a) : NULL;
+	if (!err)
+		err = compute(&s, &a, &roots, &d, &t);
 	if (err) {
 		code = ch_session_fail(&s, err);
 	} else {
@@ -84,12 +109,16 @@ const struct ch_cli_command ch_cmd_top = {
 		   "over the whole graph.\n\n"
 		   "Options:\n"
 		   "  --by object|type     list single objects (default) or types\n"
+		   "  --native             count the native memory objects own (malloc chunks whose start only\n"
+		   "                       they point at, e.g. numpy array data; inferred, see coreheap memory\n"
+		   "                       --help) in their size and so in retained sizes. Off by default: it\n"
+		   "                       reads glibc's heap\n"
 		   "  --limit N            show the N biggest (default 20, 0 for all)\n\n"
 		   "Examples:\n"
 		   "  coreheap top core.1234\n"
 		   "  coreheap top core.1234 --by type --limit 10\n"
 		   "  coreheap top core.1234 --json | jq '.objects[0]'\n",
 	.usage = "top [options] CORE",
-	.extras = CH_OPT_BY | CH_OPT_LIMIT,
+	.extras = CH_OPT_BY | CH_OPT_LIMIT | CH_OPT_NATIVE,
 	.run = run_top,
 };

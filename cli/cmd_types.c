@@ -1,8 +1,12 @@
 #include "commands.h"
 #include "graph/edges.h"
 #include "graph/heap.h"
+#include <stdlib.h>
+
+#include "graph/memory.h"
 #include "graph/type_histogram.h"
 #include "reports/report.h"
+#include "reports/report_memory.h"
 #include "session.h"
 
 static int run_types(const struct ch_cli_command *cmd, int argc, char **argv)
@@ -33,11 +37,51 @@ static int run_types(const struct ch_cli_command *cmd, int argc, char **argv)
 		ch_session_end(&s);
 		return code;
 	}
+	/* --native: the chunks objects own, per type (graph/memory.h). */
+	uint64_t *native = NULL, native_total = 0;
+	if (s.opts.native) {
+		struct ch_diag mdiag;
+		ch_diag_init(&mdiag);
+		struct ch_memory mem;
+		err = ch_memory_build(s.proc, s.py, &heap, &mdiag, &mem);
+		native = calloc(s.py->types.n ? s.py->types.n : 1, sizeof(uint64_t));
+		if (!err && !native)
+			err = ch_error_new(CH_ERR_NOMEM, "out of memory for native bytes by type");
+		if (!err) {
+			for (size_t i = 0; i < mem.python.nowned_types; i++)
+				if (mem.python.owned_types[i].type < s.py->types.n)
+					native[mem.python.owned_types[i].type] = mem.python.owned_types[i].bytes;
+			native_total = mem.python.owned_bytes;
+			if (!mem.glibc.found)
+				ch_diag_warn(&s.py->diag, "--native: glibc malloc not read (%s): no native bytes", mem.glibc.why_not);
+			for (size_t i = 0; i < mdiag.n; i++)
+				ch_diag_warn(&s.py->diag, "--native: %s", mdiag.messages[i]);
+			if (mdiag.partial)
+				s.py->diag.partial = true;
+			ch_memory_deinit(&mem);
+		}
+		ch_diag_deinit(&mdiag);
+		if (err) {
+			free(native);
+			ch_type_histogram_deinit(&hist);
+			ch_edges_deinit(&edges);
+			ch_heap_deinit(&heap);
+			code = ch_session_fail(&s, err);
+			ch_session_end(&s);
+			return code;
+		}
+	}
 	json_t *doc = NULL;
-	if (s.opts.json)
+	if (s.opts.json) {
 		doc = ch_report_types_json(s.py, &hist);
-	else
+		if (native)
+			ch_report_types_add_native(doc, &hist, native, native_total);
+	} else {
 		ch_report_types_text(s.out, s.py, &hist, s.opts.generation);
+		if (native)
+			ch_report_types_native_text(s.out, s.py, &hist, native, native_total);
+	}
+	free(native);
 	static const struct ch_ndjson_rows rows[] = {{"types", "type"}};
 	code = ch_session_finish_rows(&s, doc, rows, 1, "types");
 	ch_type_histogram_deinit(&hist);
@@ -72,11 +116,16 @@ const struct ch_cli_command ch_cmd_types = {
 		   "                       type)\n"
 		   "  --sort count|bytes   order of the rows (default count; ties by name)\n"
 		   "  --generation G       only objects in generation 0, 1, 2, permanent (or frozen) or untracked\n"
-		   "  --format ndjson      one record per line: each type, then the totals (docs/gating.md)\n\n"
+		   "  --format ndjson      one record per line: each type, then the totals (docs/gating.md)\n"
+		   "  --native             also the native memory each type's objects own (malloc chunks whose\n"
+		   "                       start only they point at, e.g. numpy array data; inferred, see\n"
+		   "                       coreheap memory --help): a native_bytes column in JSON, a second\n"
+		   "                       table in text; counted over all objects of the type, whatever\n"
+		   "                       --generation says. Off by default: it reads glibc's heap.\n\n"
 		   "Examples:\n"
 		   "  coreheap types core.1234 --top 20 --sort bytes\n"
 		   "  coreheap types core.1234 --generation 2 --json -o gen2.json\n",
 	.usage = "types [options] CORE",
-	.extras = CH_OPT_TOP | CH_OPT_SORT | CH_OPT_GENERATION | CH_OPT_NDJSON,
+	.extras = CH_OPT_TOP | CH_OPT_SORT | CH_OPT_GENERATION | CH_OPT_NDJSON | CH_OPT_NATIVE,
 	.run = run_types,
 };

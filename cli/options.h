@@ -27,7 +27,7 @@ enum {
 	CH_OPT_NDJSON = 1 << 13,  /* --format ndjson is accepted (types, cycles, diff) */
 	CH_OPT_SECOND = 1 << 14,  /* a second positional path after the first (diff A B) */
 	CH_OPT_ADDRS = 1 << 15,   /* with CH_OPT_ADDR: more ADDRs may follow (show) */
-	CH_OPT_NATIVE = 1 << 16,  /* --native (stacks) */
+	CH_OPT_NATIVE = 1 << 16,  /* --native: stacks: C frames too; types, top: native memory objects own */
 };
 
 #define CH_MAX_ADDRS 4096
@@ -72,7 +72,7 @@ struct ch_cli_opts {
 	const char *fail_if[CH_MAX_FAIL_IF]; /* --fail-if EXPR, in the order given */
 	size_t nfail_if;
 	const char *second;   /* CH_OPT_SECOND: the argument after the first (diff B) */
-	bool native;          /* --native (stacks) */
+	bool native;          /* --native: stacks: C frames too; types, top: native memory objects own */
 };
 
 /* Parses argv (argv[0] is the command name). Returns -1 after printing

@@ -10,6 +10,7 @@ pkgs=(
 	libzstd-dev zlib1g-dev                   # compressed debug sections and cores
 	liblz4-dev liblzma-dev                   # lz4 and xz cores
 	libdebuginfod-dev                        # debug files fetched by build-id
+	libc6-dbg                                # glibc malloc layouts from DWARF (memory tests; a built-in table otherwise)
 	gdb                                      # a test oracle locating addresses in fixture cores; coreheap never runs it
 	zstd lz4 xz-utils gzip                   # the bad-input tests compress cores with them
 	debuginfod                               # a test serves debug files from a local server on 127.0.0.1

@@ -6,6 +6,8 @@
 #     OUTDIR/core.NAME          the core the kernel wrote when it aborted
 #     OUTDIR/truth.NAME.json    the truth its recorder child wrote
 #     OUTDIR/stamp.NAME         interpreter and arguments they were made with
+#     OUTDIR/truth.NAME.json.X  side files the scenario wrote as TRUTH.json.X
+#                               (figures taken after TRUTH.json was closed)
 # The pair is reused when both exist, were made with the same interpreter and
 # arguments, and are newer than SCENARIO, this script, the interpreter and its
 # libpython.
@@ -53,7 +55,7 @@ if [ $fresh = 1 ]; then
     echo "make_fixture_core: reusing $core (newer than scenario and interpreter)"
     exit 0
 fi
-rm -f "$core" "$truth" "$stamp"
+rm -f "$core" "$truth" "$stamp" "$truth".*
 
 # --- where will the kernel put the core? ----------------------------------
 pattern=$(cat /proc/sys/kernel/core_pattern 2>/dev/null) || die "cannot read /proc/sys/kernel/core_pattern"
@@ -94,6 +96,10 @@ if [ ! -f "$work/$file" ]; then
     die "no core file appeared ($work/$file; core_pattern '$pattern', core_uses_pid $uses_pid, RLIMIT_CORE raised to unlimited); is the filesystem writable and the process dumpable?"
 fi
 mv "$work/$file" "$core" && mv "$work/truth.json" "$truth" || die "cannot move results to $outdir"
+for side in "$work"/truth.json.*; do
+    [ -e "$side" ] || continue
+    mv "$side" "$truth${side#"$work"/truth.json}" || die "cannot move $side to $outdir"
+done
 printf '%s' "$want_stamp" >"$stamp"
 rm -rf "$work"
 echo "make_fixture_core: wrote $core ($(stat -c %s "$core") bytes) and $truth"

@@ -334,6 +334,28 @@ static const struct field_source sources[] = {
 	{CH_PY_MODDEF_SIZE, CH_PY_OFFSET, "PyModuleDef", "m_size"},
 	{CH_PY_MODULE_STATE_SIZE, CH_PY_OFFSET, "PyModuleObject", "md_state_size"}, /* 3.15+ */
 	/* 3.14+: uint32 ob_refcnt + uint16 ob_overflow + uint16 ob_flags */
+	/* pymalloc: pool and arena headers (all versions); the allocator state
+	 * in the interpreter from 3.12 (embedded in 3.12, a pointer from 3.13:
+	 * INTERP_OBMALLOC_SIZE tells them apart); 3.8-3.11 keep it in statics
+	 * of obmalloc.c, found by symbol (py_obmalloc.c). */
+	{CH_PY_POOL_COUNT, CH_PY_OFFSET, "pool_header", "ref.count"},
+	{CH_PY_POOL_SZIDX, CH_PY_OFFSET, "pool_header", "szidx"},
+	{CH_PY_POOL_NEXTOFFSET, CH_PY_OFFSET, "pool_header", "nextoffset"},
+	{CH_PY_POOL_MAXNEXTOFFSET, CH_PY_OFFSET, "pool_header", "maxnextoffset"},
+	{CH_PY_SIZEOF_POOL_HEADER, CH_PY_SIZEOF, "pool_header", NULL},
+	{CH_PY_ARENAOBJ_ADDRESS, CH_PY_OFFSET, "arena_object", "address"},
+	{CH_PY_ARENAOBJ_POOL_ADDRESS, CH_PY_OFFSET, "arena_object", "pool_address"},
+	{CH_PY_ARENAOBJ_NFREEPOOLS, CH_PY_OFFSET, "arena_object", "nfreepools"},
+	{CH_PY_ARENAOBJ_NTOTALPOOLS, CH_PY_OFFSET, "arena_object", "ntotalpools"},
+	{CH_PY_SIZEOF_ARENA_OBJECT, CH_PY_SIZEOF, "arena_object", NULL},
+	{CH_PY_INTERP_OBMALLOC, CH_PY_OFFSET, "PyInterpreterState", "obmalloc"},
+	{CH_PY_INTERP_OBMALLOC_SIZE, CH_PY_MEMBERSIZE, "PyInterpreterState", "obmalloc"},
+	{CH_PY_OBM_ARENAS, CH_PY_OFFSET, "_obmalloc_state", "mgmt.arenas"},
+	{CH_PY_OBM_MAXARENAS, CH_PY_OFFSET, "_obmalloc_state", "mgmt.maxarenas"},
+	{CH_PY_OBM_NTIMES_ALLOCATED, CH_PY_OFFSET, "_obmalloc_state", "mgmt.ntimes_arena_allocated"},
+	{CH_PY_OBM_HIGHWATER, CH_PY_OFFSET, "_obmalloc_state", "mgmt.narenas_highwater"},
+	{CH_PY_OBM_MAP_MID_COUNT, CH_PY_OFFSET, "_obmalloc_state", "usage.arena_map_mid_count"},
+	{CH_PY_OBM_MAP_BOT_COUNT, CH_PY_OFFSET, "_obmalloc_state", "usage.arena_map_bot_count"},
 	{CH_PY_SIZEOF_OB_REFCNT, CH_PY_MEMBERSIZE, "PyObject", "ob_refcnt"},
 	/* 3.15: generation_stats points at struct gc_stats, ring buffers of
 	 * per-collection stats: young (generation 0) and old[2] (1, 2). */

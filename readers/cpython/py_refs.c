@@ -619,3 +619,22 @@ struct ch_error *ch_py_refs_visit(struct ch_python *py, uint64_t addr, uint32_t 
 	}
 	return ch_refs_object_kind(&c, addr, (enum ch_rk)info.kind);
 }
+
+bool ch_py_type_holds_pointers(struct ch_python *py, uint32_t type)
+{
+	const struct ch_refs_typeinfo *ti = NULL;
+	struct ch_error *err = ch_refs_typeinfo(py, type, &ti);
+	if (err) {
+		ch_error_free(err);
+		return true; /* unknown: assume it may */
+	}
+	switch (ti->kind) {
+	case CH_RK_LEAF:
+	case CH_RK_BYTES:
+	case CH_RK_STR:
+	case CH_RK_LONG:
+		return false;
+	default:
+		return true;
+	}
+}

@@ -65,4 +65,9 @@ struct ch_error *ch_py_refs_visit(struct ch_python *py, uint64_t addr, uint32_t 
  * data), plus GC head and pre-header. Falls back to the type's size rule. */
 uint64_t ch_py_object_full_size(struct ch_python *py, uint64_t addr, uint32_t type);
 
+/* False for types whose body is data, not pointers (int, float, str,
+ * bytes, ...): a word there that equals an address is a value, not a
+ * reference (graph/memory_python.c). True when unsure. */
+bool ch_py_type_holds_pointers(struct ch_python *py, uint32_t type);
+
 #endif

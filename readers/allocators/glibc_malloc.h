@@ -1,0 +1,119 @@
+/* Layer readers/allocators: the C allocator's heap in a core, as glibc's
+ * malloc left it. Finds libc among the process's modules, takes the layout
+ * of malloc's own structures (malloc_state, malloc_par, heap_info,
+ * tcache_perthread_struct, malloc_chunk) from libc's DWARF (libc6-dbg,
+ * found by build-id like the interpreter's debug file), walks the main
+ * arena and every thread arena (their heaps through heap_info), every chunk
+ * of them, the bins, fastbins and each thread's tcache, finds the mmapped
+ * chunks, and computes mallinfo2() the way glibc does (int_mallinfo over
+ * the arena ring), so the figures compare one to one with the process's own.
+ * Without the debug file, a built-in table generated from it
+ * (glibc_table.h) serves the same libc build, matched by build-id.
+ * Does not: know that the process ran Python (pymalloc lives in
+ * readers/cpython), decide what a chunk is for, or guess a layout: with
+ * neither debug file nor table it says so and reports nothing of glibc.
+ * Invariant: every list and chunk walk is bounded and loop-checked
+ * (readers/base/chain.h); damage (a chunk header that leaves its heap, a
+ * bin that loops or points outside the arena) stops that walk, is recorded
+ * in the caller's struct ch_diag and marks the result partial, never hangs
+ * or guesses. Includes only readers/base and readers/process. */
+#ifndef CH_GLIBC_MALLOC_H
+#define CH_GLIBC_MALLOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "readers/base/diag.h"
+#include "readers/base/error.h"
+#include "readers/process/process.h"
+
+/* What the walk made of one chunk. A chunk glibc marks in use may still be
+ * free for the program: tcache entries and (before 2.43) fastbin chunks. */
+enum ch_glibc_chunk_kind {
+	CH_CHUNK_IN_USE,   /* allocated by the program (or by libc: its tcache struct) */
+	CH_CHUNK_TCACHE,   /* in a thread's tcache */
+	CH_CHUNK_FASTBIN,  /* in a fastbin */
+	CH_CHUNK_UNSORTED, /* in bin 1 */
+	CH_CHUNK_SMALL,    /* in bins 2-63 */
+	CH_CHUNK_LARGE,    /* in bins 64-126 */
+	CH_CHUNK_FREE_UNBINNED, /* free by its neighbour's PREV_INUSE bit but in no bin: corruption */
+	CH_CHUNK_FENCEPOST,     /* the 16-byte chunk closing an old thread heap */
+	CH_CHUNK_MMAPPED,  /* its own mapping (no arena) */
+	CH_CHUNK_KINDS
+};
+
+const char *ch_glibc_chunk_kind_name(enum ch_glibc_chunk_kind k);
+
+/* One chunk: compact, one row per chunk (no per-chunk malloc). */
+struct ch_glibc_chunk {
+	uint64_t addr;  /* chunk header; user data at addr + 16 */
+	uint64_t size;  /* chunksize (mmapped: the whole mapping) */
+	uint16_t arena; /* index into arenas[], UINT16_MAX for mmapped chunks */
+	uint8_t kind;   /* enum ch_glibc_chunk_kind */
+};
+
+/* One heap of an arena: the main arena's brk run, or a thread heap. */
+struct ch_glibc_heap {
+	uint64_t start, end; /* bytes the arena uses: [start, end) */
+	uint64_t reserve_end; /* end of the mapping reserved for it (thread heaps: start + HEAP_MAX_SIZE) */
+	uint64_t chunk_bytes; /* of [start, end): bytes in chunks (top included) */
+	uint16_t arena;
+};
+
+struct ch_glibc_arena {
+	uint64_t addr;
+	bool main;
+	uint64_t system_mem;
+	uint64_t top, top_size;
+	/* From the chunk walk, by kind (top apart). */
+	uint64_t chunks[CH_CHUNK_KINDS], bytes[CH_CHUNK_KINDS];
+	/* From the bins, the way int_mallinfo counts (the top chunk apart). */
+	uint64_t binned_chunks, binned_bytes, fast_chunks, fast_bytes;
+	uint64_t overhead; /* heap headers, malloc_state, alignment, end-of-heap headers */
+	bool walk_complete;
+};
+
+/* mallinfo2() as glibc computes it. */
+struct ch_mallinfo2 {
+	uint64_t arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
+};
+
+struct ch_glibc_heapstate {
+	bool found;               /* glibc malloc's state was located and read */
+	char why_not[512];        /* when !found: why (no libc, no debug info, other allocator) */
+	char libc_path[256];
+	char layout_source[16];   /* "dwarf" (libc's debug file) or "builtin" (a table for its build-id) */
+	char debug_path[512];     /* the debug file, when the layout came from it */
+	char version[32];         /* "2.36" when the file says so, else "" */
+
+	struct ch_glibc_arena *arenas;
+	size_t narenas;
+	struct ch_glibc_heap *heaps;
+	size_t nheaps;
+	struct ch_glibc_chunk *chunks; /* sorted by address, mmapped chunks included */
+	size_t nchunks;
+
+	uint64_t mmapped_chunks, mmapped_bytes; /* found by the page scan */
+	uint64_t mp_n_mmaps, mp_mmapped_mem;    /* glibc's own counters */
+	uint64_t tcache_chunks, tcache_bytes;
+	size_t tcaches_found, threads;          /* thread tcaches read / threads in the core */
+	bool tcache_located;                    /* the per-thread tcache pointers were found */
+
+	struct ch_mallinfo2 mallinfo2;          /* glibc's view: tcache chunks in use */
+	/* The program's view: tcache and fastbin chunks counted free. */
+	uint64_t program_in_use, program_free;
+};
+
+/* Reads glibc malloc's state. Damage is recorded in diag (partial); when
+ * glibc's state cannot be located at all, out->found is false with the
+ * reason in out->why_not and NULL is returned. Errors only for NOMEM. */
+struct ch_error *ch_glibc_read(struct ch_process *proc, struct ch_diag *diag, struct ch_glibc_heapstate *out);
+void ch_glibc_deinit(struct ch_glibc_heapstate *st);
+
+/* The chunk whose header is at a, or NULL. */
+const struct ch_glibc_chunk *ch_glibc_chunk_starting_at(const struct ch_glibc_heapstate *st, uint64_t a);
+/* The chunk whose [addr, addr + size) contains a, or NULL. */
+const struct ch_glibc_chunk *ch_glibc_chunk_at(const struct ch_glibc_heapstate *st, uint64_t a);
+
+#endif
