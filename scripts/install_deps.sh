@@ -3,7 +3,7 @@
 # Idempotent; quiet unless something is missing. (gdb: some tests use it as
 # an oracle to locate addresses in fixture cores; coreheap never runs it.)
 set -euo pipefail
-pkgs=(cmake gcc make pkg-config libelf-dev libdwarf-dev libjansson-dev libzstd-dev zlib1g-dev python3 gdb)
+pkgs=(cmake gcc make pkg-config libelf-dev libdwarf-dev libjansson-dev libzstd-dev libunicorn-dev zlib1g-dev python3 gdb)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
