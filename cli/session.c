@@ -90,7 +90,9 @@ int ch_session_begin_analysis(struct ch_session *s, struct ch_analysis *a, const
 		*done = true;
 		code = ch_session_fail(s, err);
 		ch_session_end(s);
+		return code;
 	}
+	s->exactness = &a->edges.exactness;
 	return code;
 }
 
@@ -122,6 +124,10 @@ int ch_session_finish_rows(struct ch_session *s, json_t *doc, const struct ch_nd
 	ch_progress_done(&s->progress);
 	const struct ch_diag *diag = s->diag ? s->diag : &s->py->diag;
 	int code = CH_EXIT_OK;
+	if (s->exactness && doc)
+		ch_report_exactness_add(doc, s->py, s->exactness);
+	else if (s->exactness)
+		ch_report_exactness_text(s->out, s->py, s->exactness);
 	if (doc) {
 		int w = record && s->opts.format == CH_FORMAT_NDJSON
 				? ch_report_write_ndjson(s->out, doc, rows, nrows, record, diag)

@@ -172,6 +172,7 @@ void ch_py_refs_cache_free(struct ch_py_refs_cache *c)
 {
 	if (!c)
 		return;
+	ch_refs_emulated_free(c);
 	free(c->info);
 	free(c);
 }
@@ -212,6 +213,8 @@ static struct ch_error *classify(struct ch_python *py, struct ch_py_refs_cache *
 			err = ch_py_read_u64(py, t, CH_PY_TP_BASE, &base);
 		if (err)
 			return err;
+		if (n == 0)
+			ti->traverse = tr;
 		bool sub = c->subtype_traverse ? tr == c->subtype_traverse : false;
 		uint8_t kind = CH_RK_UNKNOWN;
 		if (!sub) {
@@ -484,8 +487,7 @@ static struct ch_error *visit_managed(struct ch_refs_ctx *c, uint64_t obj, uint6
 	return NULL;
 }
 
-static struct ch_error *visit_instance(struct ch_refs_ctx *c, uint64_t obj, uint64_t type,
-				       const struct ch_refs_typeinfo *ti)
+struct ch_error *ch_refs_instance(struct ch_refs_ctx *c, uint64_t obj, uint64_t type, const struct ch_refs_typeinfo *ti)
 {
 	struct ch_python *py = c->py;
 	struct ch_error *err = visit_slots(c, obj, type, ti->base);
@@ -523,6 +525,16 @@ static struct ch_error *visit_instance(struct ch_refs_ctx *c, uint64_t obj, uint
 
 struct ch_error *ch_py_refs_visit(struct ch_python *py, uint64_t addr, uint32_t type, ch_ref_visit_fn fn, void *arg)
 {
+	return ch_py_refs_visit_ex(py, addr, type, fn, arg, NULL);
+}
+
+struct ch_error *ch_py_refs_visit_ex(struct ch_python *py, uint64_t addr, uint32_t type, ch_ref_visit_fn fn, void *arg,
+				     struct ch_refs_outcome *out)
+{
+	if (out) {
+		out->exact = true;
+		out->reason = NULL;
+	}
 	const struct ch_refs_typeinfo *ti;
 	struct ch_error *err = ch_refs_typeinfo(py, type, &ti);
 	if (err)
@@ -531,14 +543,25 @@ struct ch_error *ch_py_refs_visit(struct ch_python *py, uint64_t addr, uint32_t 
 	const struct ch_py_type *ty = &py->types.v[type];
 	struct ch_refs_ctx c = {py, fn, arg, false, (ty->flags & CH_TPFLAGS_HAVE_GC) != 0};
 	uint64_t taddr = ty->addr;
-	if (info.kind == CH_RK_TYPE && c.gc) {
-		/* type_is_gc: only heap type objects are collected */
+	if ((info.kind == CH_RK_TYPE || (ty->flags & CH_TPFLAGS_TYPE_SUBCLASS)) && c.gc) {
+		/* type_is_gc (tp_is_gc of type and of every metatype): only heap
+		 * type objects are collected; a static type's traverse never runs. */
 		uint64_t oflags;
 		if ((err = ch_py_read_u64(py, addr, CH_PY_TP_FLAGS, &oflags)))
 			return err;
 		c.gc = (oflags & CH_TPFLAGS_HEAPTYPE) != 0;
 	}
-	if (info.subtype && (err = visit_instance(&c, addr, taddr, &info)))
+	if (info.kind == CH_RK_UNKNOWN && c.gc) {
+		/* Not modelled, but the collector sees it: run its own tp_traverse. */
+		const char *why = NULL;
+		if (ch_refs_emulated(&c, addr, type, &why))
+			return NULL;
+		if (out) {
+			out->exact = false;
+			out->reason = why;
+		}
+	}
+	if (info.subtype && (err = ch_refs_instance(&c, addr, taddr, &info)))
 		return err;
 	if (c.stopped)
 		return NULL;

@@ -11,6 +11,7 @@
 #define CH_PY_REFS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "readers/base/error.h"
@@ -48,6 +49,30 @@ typedef int (*ch_ref_visit_fn)(void *arg, const struct ch_ref *ref);
  * ch_py_types index. An object whose body cannot be read yields the
  * references read so far and CH_ERR_FAULT; nothing is followed blindly. */
 struct ch_error *ch_py_refs_visit(struct ch_python *py, uint64_t addr, uint32_t type, ch_ref_visit_fn fn, void *arg);
+
+/* Whether the references just reported are the ones the collector sees.
+ * exact == false only for an object of a GC type coreheap does not model
+ * whose tp_traverse could not be emulated: its references were read by
+ * the conservative scan (traversed == false), so the GC replay counts what
+ * they point at as held from outside. `reason` says why, in words, and
+ * stays valid while py is open (one string per type). */
+struct ch_refs_outcome {
+	bool exact;
+	const char *reason;
+};
+
+/* ch_py_refs_visit, also telling whether the result is exact. The
+ * references of an unmodelled GC type come from its own tp_traverse run
+ * in readers/emulator; on failure the conservative scan, a warning per
+ * type, and out->exact == false. */
+struct ch_error *ch_py_refs_visit_ex(struct ch_python *py, uint64_t addr, uint32_t type, ch_ref_visit_fn fn, void *arg,
+				     struct ch_refs_outcome *out);
+
+/* Emulate, in one batch, the traverses the next ch_py_refs_visit calls
+ * for these objects (in this order) will need: a whole-heap pass calls it
+ * for runs of objects before visiting them. Optional; a visit of an object
+ * not prefetched runs its own call. */
+void ch_py_refs_prefetch(struct ch_python *py, const uint64_t *addrs, const uint32_t *types, size_t n);
 
 /* Implementation: py_refs.c (type classification, instances: __slots__,
  * __dict__ / managed values per version, unknown types), py_refs_containers.c,
