@@ -114,7 +114,10 @@ static struct ch_error *referents_one(struct ch_session *s, uint64_t addr, json_
 	if (c.text)
 		fprintf(s->out, "object 0x%" PRIx64 " type %s size %" PRIu64 "\n", addr,
 			ch_py_type_name(&s->py->types, type), size);
-	err = ch_py_refs_visit(s->py, addr, type, collect_ref, &c);
+	struct ch_refs_outcome outcome;
+	err = ch_py_refs_visit_ex(s->py, addr, type, collect_ref, &c, &outcome);
+	if (c.text && !outcome.exact)
+		fprintf(s->out, "  NOT EXACT: references read conservatively: %s\n", outcome.reason);
 	if (err) {
 		ch_diag_partial(&s->py->diag, "references of 0x%" PRIx64 " are incomplete: %s", addr, err->message);
 		ch_error_free(err);
@@ -128,6 +131,9 @@ static struct ch_error *referents_one(struct ch_session *s, uint64_t addr, json_
 	json_object_set_new(o, "address", hexj(addr));
 	json_object_set_new(o, "type", json_string(ch_py_type_name(&s->py->types, type)));
 	json_object_set_new(o, "size", json_integer((json_int_t)size));
+	json_object_set_new(o, "exact", json_boolean(outcome.exact));
+	if (!outcome.exact)
+		json_object_set_new(o, "conservative_reason", json_string(outcome.reason));
 	json_object_set_new(*doc, "object", o);
 	json_object_set_new(*doc, "referents", c.list);
 	return NULL;
@@ -194,7 +200,9 @@ const struct ch_cli_command ch_cmd_referents = {
 	.summary = "Developer command: the references one object holds and its full size.\n\n"
 		   "Each reference has a kind (field, index, dict_key, dict_value, attr, set_item,\n"
 		   "conservative) and whether CPython's tp_traverse visits it (what gc.get_referents\n"
-		   "returns).\n\n"
+		   "returns). A GC type coreheap does not model has its references from its own\n"
+		   "tp_traverse, run in an emulator; when that fails they are read conservatively and\n"
+		   "the object says \"exact\": false with the reason.\n\n"
 		   "Several ADDRs: --json gives {\"runtime\", \"objects\": [{\"object\", \"referents\"}...]},\n"
 		   "an address that is not an object an entry with its \"error\" (exit 3).\n\n"
 		   "Examples:\n"

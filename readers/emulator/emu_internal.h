@@ -49,7 +49,16 @@ struct ch_emu {
 	uint64_t *visits;
 	size_t nvisits, capvisits;
 	struct ch_emu_stats stats;
+	struct ch_emu_builtin *builtins;
+	size_t nbuiltins;
 };
+
+/* Stop the run: the call in progress fails with s (the first reason wins). */
+bool ch_emu_stop(struct ch_emu *emu, enum ch_emu_status s, uint64_t detail);
+
+/* emu_libc.c: the hook at a builtin's address computes its result from
+ * memory (never writing), sets rax and returns to the caller. */
+void ch_emu_on_builtin(uc_engine *uc, uint64_t addr, uint32_t size, void *ud);
 
 /* emu_memory.c */
 const struct ch_emu_region *ch_emu_region_find(const struct ch_emu *emu, uint64_t addr);

@@ -47,13 +47,23 @@ struct ch_error *ch_emu_open_process(struct ch_process *proc, struct ch_emu **ou
 		r[n].exec = vouched_code(proc, s);
 		n++;
 	}
+	struct ch_emu_builtin *b = NULL;
+	size_t nb = 0;
+	struct ch_error *err = ch_emu_find_builtins(proc, &b, &nb);
+	if (err) {
+		free(r);
+		return err;
+	}
 	struct ch_emu_config cfg = {
 		.as = &proc->as,
 		.regions = r,
 		.nregions = n,
 		.fs_base = core->nthreads ? core->threads[0].fs_base : 0,
+		.builtins = b,
+		.nbuiltins = nb,
 	};
-	struct ch_error *err = ch_emu_open(&cfg, out);
+	err = ch_emu_open(&cfg, out);
 	free(r);
+	free(b);
 	return err;
 }

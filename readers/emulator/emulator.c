@@ -20,7 +20,7 @@
 #define CH_EMU_DEFAULT_VISITS (4u << 20)
 #define CH_EMU_DEFAULT_MAP_CAP (1ull << 30)
 
-static bool stop_with(struct ch_emu *emu, enum ch_emu_status s, uint64_t detail)
+bool ch_emu_stop(struct ch_emu *emu, enum ch_emu_status s, uint64_t detail)
 {
 	if (emu->stop == CH_EMU_OK) {
 		emu->stop = (uint8_t)s;
@@ -98,14 +98,14 @@ static void on_visit(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 	if (emu->cur >= emu->ncalls)
 		return;
 	if (emu->nvisits - emu->calls[emu->cur].first >= emu->visit_cap) {
-		stop_with(emu, CH_EMU_VISITS, emu->visit_cap);
+		ch_emu_stop(emu, CH_EMU_VISITS, emu->visit_cap);
 		return;
 	}
 	if (emu->nvisits == emu->capvisits) {
 		size_t ncap = emu->capvisits * 2;
 		uint64_t *p = realloc(emu->visits, ncap * sizeof(*p));
 		if (!p) {
-			stop_with(emu, CH_EMU_VISITS, emu->nvisits);
+			ch_emu_stop(emu, CH_EMU_VISITS, emu->nvisits);
 			return;
 		}
 		emu->visits = p;
@@ -120,7 +120,7 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 	struct ch_emu *emu = ud;
 	emu->stats.blocks++;
 	if (++emu->blocks > emu->block_budget)
-		stop_with(emu, CH_EMU_BUDGET, emu->block_budget);
+		ch_emu_stop(emu, CH_EMU_BUDGET, emu->block_budget);
 }
 
 static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *ud)
@@ -164,26 +164,26 @@ static bool on_invalid(uc_engine *uc, void *ud)
 static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
 {
 	(void)uc;
-	stop_with(ud, CH_EMU_INTERRUPT, intno);
+	ch_emu_stop(ud, CH_EMU_INTERRUPT, intno);
 }
 
 static void on_syscall(uc_engine *uc, void *ud)
 {
 	(void)uc;
-	stop_with(ud, CH_EMU_SYSCALL, 0);
+	ch_emu_stop(ud, CH_EMU_SYSCALL, 0);
 }
 
 static uint32_t on_in(uc_engine *uc, uint32_t port, int size, void *ud)
 {
 	(void)uc, (void)size;
-	stop_with(ud, CH_EMU_PORT_IO, port);
+	ch_emu_stop(ud, CH_EMU_PORT_IO, port);
 	return 0;
 }
 
 static void on_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *ud)
 {
 	(void)uc, (void)size, (void)value;
-	stop_with(ud, CH_EMU_PORT_IO, port);
+	ch_emu_stop(ud, CH_EMU_PORT_IO, port);
 }
 
 /* An address for the synthetic area that no region touches. */
@@ -230,6 +230,11 @@ static struct ch_error *install(struct ch_emu *emu)
 	    (e = uc_hook_add(uc, &h, UC_HOOK_CODE, (void *)on_visit, emu, s + CH_EMU_OFF_VISIT, s + CH_EMU_OFF_VISIT)) ||
 	    (e = uc_hook_add(uc, &h, UC_HOOK_CODE, (void *)on_after, emu, s + CH_EMU_OFF_AFTER, s + CH_EMU_OFF_AFTER)))
 		return ch_error_new(CH_ERR_UNSUPPORTED, "emulator setup: %s", uc_strerror(e));
+	for (size_t i = 0; i < emu->nbuiltins; i++) {
+		uint64_t a = emu->builtins[i].addr;
+		if ((e = uc_hook_add(uc, &h, UC_HOOK_CODE, (void *)ch_emu_on_builtin, emu, a, a)))
+			return ch_error_new(CH_ERR_UNSUPPORTED, "emulator setup: %s", uc_strerror(e));
+	}
 	return NULL;
 }
 
@@ -249,6 +254,10 @@ struct ch_error *ch_emu_open(const struct ch_emu_config *cfg, struct ch_emu **ou
 	emu->capvisits = 4096;
 	emu->visits = malloc(emu->capvisits * sizeof(*emu->visits));
 	emu->chunk = malloc(CH_EMU_CHUNK);
+	if (cfg->nbuiltins && (emu->builtins = malloc(cfg->nbuiltins * sizeof(*emu->builtins)))) {
+		memcpy(emu->builtins, cfg->builtins, cfg->nbuiltins * sizeof(*emu->builtins));
+		emu->nbuiltins = cfg->nbuiltins;
+	}
 	struct ch_error *err = emu->visits && emu->chunk ? ch_emu_regions_set(emu, cfg->regions, cfg->nregions)
 							 : &ch_error_nomem;
 	if (!err && !place_synthetic(emu))
@@ -280,6 +289,7 @@ void ch_emu_close(struct ch_emu *emu)
 	free(emu->maps);
 	free(emu->visits);
 	free(emu->chunk);
+	free(emu->builtins);
 	free(emu);
 }
 

@@ -41,6 +41,21 @@ struct ch_emu_region {
 	bool exec;
 };
 
+/* Pure, read-only C library functions the sandbox answers itself instead of
+ * running their code: the C library picks AVX2/EVEX variants at load time
+ * (IFUNC), which the emulator cannot run, and CPython's traverses reach a
+ * few of them (memcmp in structseq, strcmp in capsules). Each is keyed by
+ * the address the process resolved it to (its GOT entry in the core). */
+enum ch_emu_libc_fn {
+	CH_EMU_MEMCMP, CH_EMU_STRCMP, CH_EMU_STRNCMP, CH_EMU_STRLEN, CH_EMU_STRNLEN,
+	CH_EMU_STRCHR, CH_EMU_STRCHRNUL, CH_EMU_STRRCHR, CH_EMU_MEMCHR, CH_EMU_RAWMEMCHR,
+	CH_EMU_LIBC_COUNT
+};
+struct ch_emu_builtin {
+	uint64_t addr;
+	uint8_t fn; /* enum ch_emu_libc_fn */
+};
+
 struct ch_emu_config {
 	struct ch_address_space *as;
 	const struct ch_emu_region *regions; /* copied; need not be sorted; overlapping ones are dropped */
@@ -49,6 +64,8 @@ struct ch_emu_config {
 	uint64_t block_budget; /* basic blocks per call (0: default) */
 	uint32_t visit_cap;    /* visits per call (0: default) */
 	uint64_t map_cap;      /* bytes mapped at once (0: default); beyond it mappings are dropped between runs */
+	const struct ch_emu_builtin *builtins; /* copied */
+	size_t nbuiltins;
 };
 
 enum ch_emu_status {
@@ -105,5 +122,10 @@ void ch_emu_get_stats(const struct ch_emu *emu, struct ch_emu_stats *out);
  * where the segment is PF_X and backed by a module whose file matched its
  * build-id) and its first thread's fs_base, then ch_emu_open. */
 struct ch_error *ch_emu_open_process(struct ch_process *proc, struct ch_emu **out);
+
+/* The C library functions of enum ch_emu_libc_fn as the process resolved
+ * them: every module's JUMP_SLOT / GLOB_DAT relocation naming one, read
+ * from the dumped GOT (emu_libc.c). *out is malloc'd. */
+struct ch_error *ch_emu_find_builtins(struct ch_process *proc, struct ch_emu_builtin **out, size_t *n);
 
 #endif

@@ -15,7 +15,8 @@
 #define TLS 0x700000ull
 #define PAGE 4096
 
-enum { F_TWO = 0x00, F_LOOP = 0x2d, F_WRITE = 0x2f, F_SYSCALL = 0x35, F_AVX2 = 0x3f, F_CANARY = 0x46, F_FAR = 0x58 };
+enum { F_TWO = 0x00, F_LOOP = 0x2d, F_WRITE = 0x2f, F_SYSCALL = 0x35, F_AVX2 = 0x3f, F_CANARY = 0x46, F_FAR = 0x58,
+       F_CALLB = 0x62 };
 
 static const uint8_t code_bytes[] = {
 	/* two: visit [rdi+0x10] then [rdi+0x18], skipping NULLs, as Py_VISIT does
@@ -39,6 +40,10 @@ static const uint8_t code_bytes[] = {
 	0xc0, 0xc3,
 	/* far: mov rax,[rdi+0x10000000]; xor eax,eax; ret */
 	0x48, 0x8b, 0x87, 0x00, 0x00, 0x00, 0x10, 0x31, 0xc0, 0xc3,
+	/* callb: the avx2 function, answered as a strlen builtin in one sandbox, then visit its result:
+	 *   push rbx; mov rbx,rsi; mov rax,0x40003f; call rax; mov rdi,rax; call rbx; xor eax,eax; pop rbx; ret */
+	0x53, 0x48, 0x89, 0xf3, 0x48, 0xc7, 0xc0, 0x3f, 0x00, 0x40, 0x00, 0xff, 0xd0, 0x48, 0x89, 0xc7,
+	0xff, 0xd3, 0x31, 0xc0, 0x5b, 0xc3,
 };
 
 static uint8_t code[PAGE], heap[PAGE], tls[PAGE];
@@ -48,7 +53,7 @@ static void put64(uint8_t *p, uint64_t v)
 	memcpy(p, &v, 8);
 }
 
-static struct ch_emu *open_sandbox(struct ch_address_space *as)
+static struct ch_emu *open_sandbox(struct ch_address_space *as, bool with_builtin)
 {
 	memcpy(code, code_bytes, sizeof(code_bytes));
 	memset(heap, 0, sizeof(heap));
@@ -58,6 +63,8 @@ static struct ch_emu *open_sandbox(struct ch_address_space *as)
 	/* object B: first field NULL, second points at A */
 	put64(heap + 0x218, HEAP + 0x100);
 	put64(tls + 0x28, 0x1234567812345678ull);
+	memcpy(heap + 0x400, "hello", 6);
+	heap[PAGE - 2] = heap[PAGE - 1] = (uint8_t)'z'; /* a string the core cuts short */
 	ch_as_init(as);
 	CHECK_OK(ch_as_add(as, CODE, CODE + PAGE, code, CH_AS_FILE, false));
 	CHECK_OK(ch_as_add(as, HEAP, HEAP + PAGE, heap, CH_AS_CORE, true));
@@ -67,7 +74,11 @@ static struct ch_emu *open_sandbox(struct ch_address_space *as)
 		{CODE, CODE + PAGE, true},
 		{TLS, TLS + PAGE, false},
 	};
-	struct ch_emu_config cfg = {as, regions, 3, TLS, 20000, 64, 0};
+	const struct ch_emu_builtin strlen_at_avx2 = {CODE + F_AVX2, CH_EMU_STRLEN};
+	struct ch_emu_config cfg = {
+		.as = as, .regions = regions, .nregions = 3, .fs_base = TLS, .block_budget = 20000, .visit_cap = 64,
+		.builtins = &strlen_at_avx2, .nbuiltins = with_builtin ? 1 : 0,
+	};
 	struct ch_emu *emu = NULL;
 	CHECK_OK(ch_emu_open(&cfg, &emu));
 	return emu;
@@ -172,10 +183,35 @@ static void test_many(struct ch_emu *emu)
 	free(calls);
 }
 
+/* A C library function the sandbox answers itself (the AVX2 code is never
+ * run): strlen of "hello" comes back as the visited value. Without the
+ * builtin the same call fails on the AVX2 instruction. */
+static void test_builtin(void)
+{
+	struct ch_address_space as;
+	struct ch_emu *emu = open_sandbox(&as, true);
+	struct ch_emu_call c;
+	if (emu) {
+		CHECK_EQ_U64(run_one(emu, CODE + F_CALLB, HEAP + 0x400, &c), CH_EMU_OK);
+		if (CHECK_EQ_U64(c.nvisits, 1))
+			CHECK_EQ_U64(ch_emu_visits(emu)[c.first], 5);
+		/* reading past what the core holds fails the call, not the host */
+		CHECK_EQ_U64(run_one(emu, CODE + F_CALLB, HEAP + PAGE - 2, &c), CH_EMU_UNREADABLE);
+		ch_emu_close(emu);
+	}
+	ch_as_deinit(&as);
+	emu = open_sandbox(&as, false);
+	if (emu) {
+		CHECK_EQ_U64(run_one(emu, CODE + F_CALLB, HEAP + 0x400, &c), CH_EMU_INVALID_INSN);
+		ch_emu_close(emu);
+	}
+	ch_as_deinit(&as);
+}
+
 int main(void)
 {
 	struct ch_address_space as;
-	struct ch_emu *emu = open_sandbox(&as);
+	struct ch_emu *emu = open_sandbox(&as, false);
 	if (emu) {
 		test_single_calls(emu);
 		test_batch(emu);
@@ -183,5 +219,6 @@ int main(void)
 		ch_emu_close(emu);
 	}
 	ch_as_deinit(&as);
+	test_builtin();
 	return CHECK_SUMMARY("test_emulator");
 }
