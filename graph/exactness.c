@@ -1,5 +1,7 @@
 #include "graph/exactness.h"
 
+#include "graph/edges.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,4 +69,15 @@ void ch_exactness_deinit(struct ch_exactness *x)
 	free(x->objects);
 	free(x->types);
 	memset(x, 0, sizeof(*x));
+}
+
+uint32_t ch_exactness_conservative_holder(const struct ch_exactness *x, const struct ch_edges *e, uint32_t target)
+{
+	for (size_t i = 0; i < x->nobjects; i++) {
+		uint32_t src = x->objects[i];
+		for (uint32_t k = e->offsets[src]; k < e->offsets[src + 1]; k++)
+			if (e->targets[k] == target && ch_label_kind(e->labels[k]) == CH_REF_CONSERVATIVE)
+				return src;
+	}
+	return UINT32_MAX;
 }

@@ -42,4 +42,10 @@ bool ch_exactness_object_exact(const struct ch_exactness *x, uint32_t obj);
 void ch_exactness_finish(struct ch_exactness *x);
 void ch_exactness_deinit(struct ch_exactness *x);
 
+/* An inexact object with a conservative word pointing at target (the
+ * lowest index), or UINT32_MAX: why `path` finds no root for an object the
+ * GC replay counts as reachable. Scans only the inexact objects' edges. */
+struct ch_edges;
+uint32_t ch_exactness_conservative_holder(const struct ch_exactness *x, const struct ch_edges *e, uint32_t target);
+
 #endif

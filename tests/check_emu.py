@@ -13,6 +13,16 @@ their own tp_traverse, emulated):
   - `cycles --json`: "exact": true, no conservative_types, and the
     unreachable objects by type equal gc.collect()'s garbage exactly.
 
+With --hostile (the core of `scenario_emu.py --hostile`, whose class
+Hostile has a tp_traverse pointing at heap data): everything above except
+exactness, and instead: "exact": false with exactly one conservative type,
+Hostile, all its instances, a reason naming code outside the executable
+mappings; unreachable by type never above gc.collect()'s and in total
+below it (a lower bound, said so in the text output); `referents` of a
+Hostile instance says "exact": false; `path` to a Hostile garbage
+instance is not "reachable": false (cycles counts it reachable) and its
+text never says "no root reaches it".
+
 Exit 0 pass, 1 fail, 77 skip (interpreter missing).
 """
 import collections
@@ -25,7 +35,11 @@ NAME = "check_emu"
 
 
 def main():
-    args, truth = check_common.standard_args(NAME)
+    args, truth = check_common.standard_args(NAME, lambda ap: ap.add_argument("--hostile", action="store_true"))
+    hostile = truth.get("hostile") if args.hostile else None
+    if args.hostile and not hostile:
+        print("FAIL: --hostile, but the truth has no hostile section")
+        return 1
     failures = []
 
     def check(ok, what):
@@ -76,24 +90,70 @@ def main():
     check(not any(l.startswith("+0x") or l == "(tp_traverse)" for l in labels_seen["partial"]),
           "functools.partial lost its hand-written labels: %s" % sorted(labels_seen["partial"]))
 
+    # cycles exits 0 either way: not exact is a verdict, not a partial read
     d = check_common.run_json(NAME, args, ["cycles", args.core, "--limit", "0"])
-    check(d.get("exact") is True, "cycles: not exact: %s" % d.get("conservative_types"))
-    check(d.get("conservative_types") == [], "cycles: conservative_types %s" % d.get("conservative_types"))
     got = {t["type"]: t["count"] for t in d["unreachable"]["types"]}
     want = truth["unreachable"]
-    for name in sorted(set(got) | set(want)):
-        check(got.get(name, 0) == want.get(name, 0),
-              "unreachable %s: gc.collect() found %d, coreheap %d" % (name, want.get(name, 0), got.get(name, 0)))
-    check(d["unreachable"]["objects"] == truth["unreachable_total"],
-          "unreachable total: gc.collect() found %d, coreheap %d" % (truth["unreachable_total"],
-                                                                      d["unreachable"]["objects"]))
+    if hostile:
+        check_hostile(args, truth, hostile, d, got, check)
+    else:
+        check(d.get("exact") is True, "cycles: not exact: %s" % d.get("conservative_types"))
+        check(d.get("conservative_types") == [], "cycles: conservative_types %s" % d.get("conservative_types"))
+        for name in sorted(set(got) | set(want)):
+            check(got.get(name, 0) == want.get(name, 0),
+                  "unreachable %s: gc.collect() found %d, coreheap %d" % (name, want.get(name, 0), got.get(name, 0)))
+        check(d["unreachable"]["objects"] == truth["unreachable_total"],
+              "unreachable total: gc.collect() found %d, coreheap %d" % (truth["unreachable_total"],
+                                                                          d["unreachable"]["objects"]))
     for f in failures:
         print("FAIL: " + f)
     if failures:
         return 1
-    print("%s: %d samples, %d unreachable objects of %d types: equal" % (NAME, len(samples), truth["unreachable_total"],
-                                                                          len(want)))
+    print("%s: %d samples equal; %d unreachable objects of %d types: %s" % (
+        NAME, len(samples), truth["unreachable_total"], len(want),
+        "a lower bound, said so (hostile core)" if hostile else "equal, exact"))
     return 0
+
+
+def check_hostile(args, truth, hostile, d, got, check):
+    want = truth["unreachable"]
+    ct = d.get("conservative_types")
+    check(d.get("exact") is False, "cycles: exact is %s on a hostile core" % d.get("exact"))
+    check(isinstance(ct, list) and len(ct) == 1 and ct[0]["type"] == hostile["type"]
+          and ct[0]["objects"] == hostile["objects"]
+          and "code outside the checked executable mappings" in ct[0]["reason"],
+          "cycles: conservative_types %s, expected %d objects of %s (code outside...)"
+          % (ct, hostile["objects"], hostile["type"]))
+    for name in sorted(set(got) | set(want)):
+        check(got.get(name, 0) <= want.get(name, 0),
+              "unreachable %s: coreheap %d above gc.collect()'s %d" % (name, got.get(name, 0), want.get(name, 0)))
+    check(d["unreachable"]["objects"] < truth["unreachable_total"],
+          "unreachable total %d is not below gc.collect()'s %d" % (d["unreachable"]["objects"],
+                                                                  truth["unreachable_total"]))
+    check(got.get(hostile["type"], 0) == 0, "hostile garbage found although its references are unknown")
+    p = subprocess.run([args.coreheap, "cycles", args.core], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True)
+    check(p.returncode == 0 and "NOT EXACT" in p.stdout and "lower bound" in p.stdout and hostile["type"] in p.stdout,
+          "cycles text does not say plainly that it is not exact (rc %d): %s" % (p.returncode, p.stdout[-400:]))
+    check(hostile["type"] in p.stderr and "references read conservatively" in p.stderr
+          and p.stderr.count(hostile["type"] + ":") == 1,
+          "cycles: expected one warning naming %s: %s" % (hostile["type"], p.stderr))
+    g = hex(hostile["garbage"][0])
+    r = check_common.run_json(NAME, args, ["referents", args.core, g])
+    check(r["object"].get("exact") is False and r["object"].get("conservative_reason"),
+          "referents %s: %s" % (g, r["object"]))
+    # one verdict per object: cycles counts it reachable, so path must not say no root reaches it
+    pj = check_common.run_json(NAME, args, ["path", args.core, g])
+    check(pj.get("reachable") is not False and pj.get("exact") is False,
+          "path %s: reachable %s exact %s" % (g, pj.get("reachable"), pj.get("exact")))
+    p = subprocess.run([args.coreheap, "path", args.core, g], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True)
+    check("no root reaches it" not in p.stdout and "NOT EXACT" in p.stdout,
+          "path text for %s: %s" % (g, p.stdout.strip()))
+    for cmd in (["summary"], ["top"], ["anomalies"]):
+        doc = check_common.run_json(NAME, args, cmd + [args.core])
+        check(doc.get("exact") is False and doc.get("conservative_types") == ct,
+              "%s: exact %s conservative_types %s" % (cmd[0], doc.get("exact"), doc.get("conservative_types")))
 
 
 if __name__ == "__main__":
