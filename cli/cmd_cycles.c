@@ -40,12 +40,16 @@ const struct ch_cli_command ch_cmd_cycles = {
 		   "  --limit N            show the N largest cycle shapes (default 20, 0 for all)\n"
 		   "  --fail-if EXPR       exit 1 if EXPR holds, e.g. 'unreachable.bytes > 1MB'\n"
 		   "                       (repeatable; README, Gating, lists the figures)\n"
-		   "  --format ndjson      one record per line: each shape, each garbage type, then the rest\n\n"
+		   "  --format ndjson      one record per line: each shape, each garbage type, then the rest\n"
+		   "  --verify-traverse    developer check: also run the tp_traverse of every object of a\n"
+		   "                       type coreheap models, in the emulator, and report each target\n"
+		   "                       counted differently (text lines; JSON traverse_mismatches);\n"
+		   "                       exit 1 when there is any difference\n\n"
 		   "Examples:\n"
 		   "  coreheap cycles core.1234\n"
 		   "  coreheap cycles core.1234 --json --limit 0 | jq '.groups[0].edges'\n"
 		   "  coreheap cycles core.1234 --fail-if 'unreachable.cycles > 0'\n",
 	.usage = "cycles [options] CORE",
-	.extras = CH_OPT_LIMIT | CH_OPT_FAIL_IF | CH_OPT_NDJSON,
+	.extras = CH_OPT_LIMIT | CH_OPT_FAIL_IF | CH_OPT_NDJSON | CH_OPT_VERIFY,
 	.run = run_cycles,
 };

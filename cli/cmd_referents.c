@@ -203,12 +203,15 @@ const struct ch_cli_command ch_cmd_referents = {
 		   "returns). A GC type coreheap does not model has its references from its own\n"
 		   "tp_traverse, run in an emulator; when that fails they are read conservatively and\n"
 		   "the object says \"exact\": false with the reason.\n\n"
+		   "--verify-traverse: also run the tp_traverse of objects of modelled types in the\n"
+		   "emulator and report each target counted differently (text lines; JSON\n"
+		   "traverse_mismatches); exit 1 when there is any difference.\n\n"
 		   "Several ADDRs: --json gives {\"runtime\", \"objects\": [{\"object\", \"referents\"}...]},\n"
 		   "an address that is not an object an entry with its \"error\" (exit 3).\n\n"
 		   "Examples:\n"
 		   "  coreheap referents core.1234 0x7f0123456780\n"
 		   "  coreheap referents core.1234 0x7f0123456780 --json\n",
 	.usage = "referents [options] CORE ADDR [ADDR...]",
-	.extras = CH_OPT_ADDR | CH_OPT_ADDRS,
+	.extras = CH_OPT_ADDR | CH_OPT_ADDRS | CH_OPT_VERIFY,
 	.run = run_referents,
 };

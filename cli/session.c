@@ -53,8 +53,10 @@ int ch_session_begin(struct ch_session *s, const struct ch_cli_command *cmd, int
 	struct ch_error *err = ch_process_open(s->opts.core, &s->opts.process, &s->proc);
 	if (!err)
 		err = ch_python_open(s->proc, &s->py);
-	if (!err)
+	if (!err) {
 		s->py->redact = s->opts.redact;
+		s->py->verify_traverse = s->opts.verify_traverse;
+	}
 	if (err) {
 		*done = true;
 		ch_session_end(s);
@@ -128,6 +130,14 @@ int ch_session_finish_rows(struct ch_session *s, json_t *doc, const struct ch_nd
 		ch_report_exactness_add(doc, s->py, s->exactness);
 	else if (s->exactness)
 		ch_report_exactness_text(s->out, s->py, s->exactness);
+	struct ch_traverse_verify verify = {0};
+	if (s->opts.verify_traverse && s->py) {
+		ch_py_refs_verify_result(s->py, &verify);
+		if (doc)
+			ch_report_traverse_verify_add(doc, s->py, &verify);
+		else
+			ch_report_traverse_verify_text(s->out, s->py, &verify);
+	}
 	if (doc) {
 		int w = record && s->opts.format == CH_FORMAT_NDJSON
 				? ch_report_write_ndjson(s->out, doc, rows, nrows, record, diag)
@@ -144,6 +154,9 @@ int ch_session_finish_rows(struct ch_session *s, json_t *doc, const struct ch_nd
 		ch_report_warnings(stderr, diag);
 	if (code == CH_EXIT_OK && diag->partial)
 		code = CH_EXIT_PARTIAL;
+	/* --verify-traverse: a difference is a failed check, as --fail-if */
+	if (verify.n && (code == CH_EXIT_OK || code == CH_EXIT_PARTIAL))
+		code = CH_EXIT_CONDITION;
 	return code;
 }
 

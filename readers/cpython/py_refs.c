@@ -528,7 +528,7 @@ struct ch_error *ch_py_refs_visit(struct ch_python *py, uint64_t addr, uint32_t 
 	return ch_py_refs_visit_ex(py, addr, type, fn, arg, NULL);
 }
 
-struct ch_error *ch_py_refs_visit_ex(struct ch_python *py, uint64_t addr, uint32_t type, ch_ref_visit_fn fn, void *arg,
+static struct ch_error *visit_body(struct ch_python *py, uint64_t addr, uint32_t type, ch_ref_visit_fn fn, void *arg,
 				     struct ch_refs_outcome *out)
 {
 	if (out) {
@@ -581,4 +581,34 @@ struct ch_error *ch_py_refs_visit_ex(struct ch_python *py, uint64_t addr, uint32
 		return ch_refs_conservative(&c, addr + (uint64_t)ch_py_off(py, CH_PY_SIZEOF_OBJECT), addr + size, addr);
 	}
 	return ch_refs_object_kind(&c, addr, (enum ch_rk)info.kind);
+}
+
+struct ch_error *ch_py_refs_visit_ex(struct ch_python *py, uint64_t addr, uint32_t type, ch_ref_visit_fn fn, void *arg,
+				     struct ch_refs_outcome *out)
+{
+	if (!py->verify_traverse)
+		return visit_body(py, addr, type, fn, arg, out);
+	struct ch_py_refs_cache *cache;
+	const struct ch_refs_typeinfo *ti;
+	struct ch_error *err = ch_refs_typeinfo(py, type, &ti);
+	if (!err)
+		err = ch_refs_cache_get(py, &cache);
+	if (err)
+		return err;
+	if (ti->kind == CH_RK_UNKNOWN || !(py->types.v[type].flags & CH_TPFLAGS_HAVE_GC))
+		return visit_body(py, addr, type, fn, arg, out);
+	struct ch_refs_verify_wrap w = {fn, arg, cache};
+	cache->nvtargets = 0;
+	bool gc_object = true;
+	err = visit_body(py, addr, type, ch_refs_verify_collect, &w, out);
+	if (py->types.v[type].flags & CH_TPFLAGS_TYPE_SUBCLASS) {
+		/* a static type is not a GC object: nothing to compare */
+		uint64_t oflags = 0;
+		struct ch_error *e = ch_py_read_u64(py, addr, CH_PY_TP_FLAGS, &oflags);
+		gc_object = !e && (oflags & CH_TPFLAGS_HEAPTYPE);
+		ch_error_free(e);
+	}
+	if (!err && gc_object)
+		ch_refs_verify_compare(py, addr, type);
+	return err;
 }

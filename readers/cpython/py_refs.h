@@ -68,6 +68,27 @@ struct ch_refs_outcome {
 struct ch_error *ch_py_refs_visit_ex(struct ch_python *py, uint64_t addr, uint32_t type, ch_ref_visit_fn fn, void *arg,
 				     struct ch_refs_outcome *out);
 
+/* --verify-traverse (a developer cross-check of the hand-written readers
+ * and the layout tables): with py->verify_traverse set, every object of a
+ * modelled GC type also has its own tp_traverse emulated, and each target
+ * whose count differs between the two is recorded here. Output of the
+ * visit itself is unchanged. */
+struct ch_traverse_mismatch {
+	uint64_t object;
+	uint32_t type;        /* ch_py_types index */
+	uint64_t target;
+	uint32_t target_type; /* ch_py_types index, or UINT32_MAX when target is not an object */
+	uint32_t emulated;    /* times tp_traverse visited target */
+	uint32_t modelled;    /* times coreheap's reader reported it traversed */
+};
+struct ch_traverse_verify {
+	const struct ch_traverse_mismatch *v;
+	size_t n;
+	uint64_t objects;     /* objects compared */
+	uint64_t unverified;  /* objects whose traverse could not be emulated (warned per type) */
+};
+void ch_py_refs_verify_result(struct ch_python *py, struct ch_traverse_verify *out);
+
 /* Emulate, in one batch, the traverses the next ch_py_refs_visit calls
  * for these objects (in this order) will need: a whole-heap pass calls it
  * for runs of objects before visiting them. Optional; a visit of an object

@@ -74,6 +74,8 @@ void ch_refs_emulated_free(struct ch_py_refs_cache *cache)
 	free(cache->pre_visits);
 	free(cache->hand);
 	free(cache->offset_names);
+	free(cache->mismatches);
+	free(cache->vtargets);
 	while (cache->strings) {
 		struct ch_refs_strpool *n = cache->strings->next;
 		free(cache->strings);
@@ -99,12 +101,51 @@ static struct ch_emu *sandbox(struct ch_python *py, struct ch_py_refs_cache *cac
 	return cache->emu;
 }
 
-/* Whether objects of this type are to be emulated (typeinfo is ready). */
+/* Whether objects of this type are to be emulated (typeinfo is ready):
+ * unmodelled GC types, and with --verify-traverse modelled ones too.
+ * Instances of metatypes are GC objects only when they are heap types:
+ * they are emulated one by one, when visited. */
 static bool wants_emulation(const struct ch_python *py, uint32_t type, const struct ch_refs_typeinfo *ti)
 {
 	const struct ch_py_type *ty = &py->types.v[type];
-	return ti->kind == CH_RK_UNKNOWN && (ty->flags & CH_TPFLAGS_HAVE_GC) && ti->traverse &&
-	       ti->emu_state != CH_REFS_EMU_DISABLED;
+	return (ti->kind == CH_RK_UNKNOWN || py->verify_traverse) && (ty->flags & CH_TPFLAGS_HAVE_GC) &&
+	       !(ty->flags & CH_TPFLAGS_TYPE_SUBCLASS) && ti->traverse && ti->emu_state != CH_REFS_EMU_DISABLED;
+}
+
+/* Objects a prefetch may hold that are then not visited (say, a type
+ * object that is static after all) are skipped over, this many at most. */
+#define CH_PREFETCH_LOOKAHEAD 16
+
+/* The emulated call for obj: the prefetched one, or one call now. False
+ * when there is no sandbox (*reason says why). */
+static bool run_call(struct ch_python *py, struct ch_py_refs_cache *cache, uint64_t obj, uint64_t traverse,
+		     struct ch_emu_call *one, const uint64_t **visits, uint32_t *nvisits, const char **reason)
+{
+	for (size_t k = cache->pre_cur; k < cache->npre && k < cache->pre_cur + CH_PREFETCH_LOOKAHEAD; k++) {
+		if (cache->pre[k].obj != obj)
+			continue;
+		const struct ch_refs_prefetched *r = &cache->pre[k];
+		cache->pre_cur = k + 1;
+		*one = r->call;
+		*visits = cache->pre_visits + r->first;
+		*nvisits = r->nvisits;
+		return true;
+	}
+	struct ch_emu *emu = sandbox(py, cache);
+	if (!emu) {
+		*reason = cache->emu_unavailable;
+		return false;
+	}
+	one->func = traverse;
+	one->arg0 = obj;
+	struct ch_error *err = ch_emu_run(emu, one, 1);
+	if (err) {
+		ch_error_free(err);
+		one->status = CH_EMU_ENGINE;
+	}
+	*visits = ch_emu_visits(emu) + one->first;
+	*nvisits = one->nvisits;
+	return true;
 }
 
 void ch_py_refs_prefetch(struct ch_python *py, const uint64_t *addrs, const uint32_t *types, size_t n)
@@ -171,8 +212,10 @@ out:
 	free(calls);
 }
 
+/* verifying: the type is modelled and only --verify-traverse ran it, so
+ * its references are not affected, only the cross-check. */
 static void note_failure(struct ch_python *py, struct ch_py_refs_cache *cache, uint32_t type,
-			 const struct ch_emu_call *call)
+			 const struct ch_emu_call *call, bool verifying)
 {
 	struct ch_refs_typeinfo *ti = &cache->info[type];
 	ti->emu_failures++;
@@ -181,8 +224,9 @@ static void note_failure(struct ch_python *py, struct ch_py_refs_cache *cache, u
 		ch_emu_call_describe(call, what, sizeof(what));
 		snprintf(buf, sizeof(buf), "tp_traverse could not be emulated: %s", what);
 		ti->emu_reason = pool_add(cache, buf);
-		ch_diag_warn(&py->diag, "%s: references read conservatively (object 0x%" PRIx64 " first): %s",
-			     ch_py_type_name(&py->types, type), call->arg0, buf);
+		ch_diag_warn(&py->diag, "%s: %s (object 0x%" PRIx64 " first): %s", ch_py_type_name(&py->types, type),
+			     verifying ? "--verify-traverse could not check it" : "references read conservatively",
+			     call->arg0, buf);
 	}
 	bool code_fault = call->status != CH_EMU_UNREADABLE && call->status != CH_EMU_BUDGET &&
 			  call->status != CH_EMU_VISITS && call->status != CH_EMU_MAP_BUDGET;
@@ -352,32 +396,13 @@ bool ch_refs_emulated(struct ch_refs_ctx *c, uint64_t obj, uint32_t type, const 
 		*reason = ti->emu_reason ? ti->emu_reason : "tp_traverse could not be emulated";
 		return false;
 	}
-	struct ch_emu *emu = sandbox(py, cache);
-	if (!emu) {
-		*reason = cache->emu_unavailable;
-		return false;
-	}
-	/* The prefetched result, or one call now. */
 	struct ch_emu_call one;
 	const uint64_t *visits;
 	uint32_t nvisits;
-	if (cache->pre_cur < cache->npre && cache->pre[cache->pre_cur].obj == obj) {
-		const struct ch_refs_prefetched *r = &cache->pre[cache->pre_cur++];
-		one = r->call;
-		visits = cache->pre_visits + r->first;
-		nvisits = r->nvisits;
-	} else {
-		one.func = ti->traverse;
-		one.arg0 = obj;
-		if ((err = ch_emu_run(emu, &one, 1))) {
-			ch_error_free(err);
-			one.status = CH_EMU_ENGINE;
-		}
-		visits = ch_emu_visits(emu) + one.first;
-		nvisits = one.nvisits;
-	}
+	if (!run_call(py, cache, obj, ti->traverse, &one, &visits, &nvisits, reason))
+		return false;
 	if (one.status != CH_EMU_OK) {
-		note_failure(py, cache, type, &one);
+		note_failure(py, cache, type, &one, false);
 		*reason = cache->info[type].emu_reason;
 		return false;
 	}
@@ -385,4 +410,105 @@ bool ch_refs_emulated(struct ch_refs_ctx *c, uint64_t obj, uint32_t type, const 
 	if (!cache->info[type].members_read)
 		read_members(py, cache, type);
 	return emit_visits(c, cache, obj, type, visits, nvisits);
+}
+
+int ch_refs_verify_collect(void *arg, const struct ch_ref *r)
+{
+	struct ch_refs_verify_wrap *w = arg;
+	struct ch_py_refs_cache *c = w->cache;
+	if (r->traversed) {
+		if (c->nvtargets == c->capvtargets) {
+			size_t ncap = c->capvtargets ? c->capvtargets * 2 : 256;
+			uint64_t *p = realloc(c->vtargets, ncap * sizeof(*p));
+			if (p) {
+				c->vtargets = p;
+				c->capvtargets = ncap;
+			}
+		}
+		if (c->nvtargets < c->capvtargets)
+			c->vtargets[c->nvtargets++] = r->target;
+	}
+	return w->fn(w->arg, r);
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void add_mismatch(struct ch_python *py, struct ch_py_refs_cache *c, uint64_t obj, uint32_t type,
+			 uint64_t target, uint32_t emulated, uint32_t modelled)
+{
+	uint64_t t;
+	uint32_t tt = UINT32_MAX;
+	if (ch_py_object_plausible(py, target, &t)) {
+		struct ch_error *err = ch_py_type_intern(py, t, &tt);
+		if (err) {
+			ch_error_free(err);
+			tt = UINT32_MAX;
+		}
+	}
+	if (c->nmismatches == c->capmismatches) {
+		size_t ncap = c->capmismatches ? c->capmismatches * 2 : 64;
+		struct ch_traverse_mismatch *p = realloc(c->mismatches, ncap * sizeof(*p));
+		if (!p)
+			return;
+		c->mismatches = p;
+		c->capmismatches = ncap;
+	}
+	struct ch_traverse_mismatch m = {obj, type, target, tt, emulated, modelled};
+	c->mismatches[c->nmismatches++] = m;
+}
+
+void ch_refs_verify_compare(struct ch_python *py, uint64_t obj, uint32_t type)
+{
+	struct ch_py_refs_cache *cache = py->refs;
+	const struct ch_refs_typeinfo *ti = &cache->info[type];
+	struct ch_emu_call one;
+	const uint64_t *visits;
+	uint32_t n;
+	const char *reason = NULL;
+	if (!ti->traverse || ti->emu_state == CH_REFS_EMU_DISABLED ||
+	    !run_call(py, cache, obj, ti->traverse, &one, &visits, &n, &reason) || one.status != CH_EMU_OK) {
+		if (reason == NULL && ti->traverse && ti->emu_state != CH_REFS_EMU_DISABLED)
+			note_failure(py, cache, type, &one, true);
+		cache->unverified++;
+		return;
+	}
+	/* Both sides sorted, then counted target by target. */
+	uint64_t *e = malloc((n ? n : 1) * sizeof(*e));
+	if (!e) {
+		cache->unverified++;
+		return;
+	}
+	memcpy(e, visits, n * sizeof(*e));
+	qsort(e, n, sizeof(*e), u64_cmp);
+	qsort(cache->vtargets, cache->nvtargets, sizeof(uint64_t), u64_cmp);
+	const uint64_t *m = cache->vtargets;
+	size_t i = 0, j = 0, nm = cache->nvtargets;
+	while (i < n || j < nm) {
+		uint64_t t = i < n && (j >= nm || e[i] <= m[j]) ? e[i] : m[j];
+		uint32_t ce = 0, cm = 0;
+		while (i < n && e[i] == t)
+			i++, ce++;
+		while (j < nm && m[j] == t)
+			j++, cm++;
+		if (ce != cm)
+			add_mismatch(py, cache, obj, type, t, ce, cm);
+	}
+	free(e);
+	cache->verified++;
+}
+
+void ch_py_refs_verify_result(struct ch_python *py, struct ch_traverse_verify *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct ch_py_refs_cache *c = py->refs;
+	if (!c)
+		return;
+	out->v = c->mismatches;
+	out->n = c->nmismatches;
+	out->objects = c->verified;
+	out->unverified = c->unverified;
 }

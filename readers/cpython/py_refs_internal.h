@@ -82,6 +82,12 @@ struct ch_py_refs_cache {
 	size_t npre_visits, cappre_visits;
 	struct ch_refs_strpool *strings;
 	struct hand *hand;            /* scratch for the subtype part's labels */
+	/* --verify-traverse */
+	struct ch_traverse_mismatch *mismatches;
+	size_t nmismatches, capmismatches;
+	uint64_t verified, unverified;
+	uint64_t *vtargets;           /* scratch: the reader's traversed targets of one object */
+	size_t nvtargets, capvtargets;
 	const char **offset_names;    /* "+0x30" by offset / 8 */
 };
 
@@ -132,6 +138,17 @@ struct ch_error *ch_refs_instance(struct ch_refs_ctx *c, uint64_t obj, uint64_t 
  * the conservative scan, with *reason saying why (valid while py lives). */
 bool ch_refs_emulated(struct ch_refs_ctx *c, uint64_t obj, uint32_t type, const char **reason);
 void ch_refs_emulated_free(struct ch_py_refs_cache *cache);
+/* --verify-traverse of a modelled object: its visit runs with fn/arg
+ * wrapped by ch_refs_verify_collect (keeping the reader's traversed
+ * targets), then ch_refs_verify_compare emulates its tp_traverse and
+ * records the differences (py_refs_emulated.c). */
+struct ch_refs_verify_wrap {
+	ch_ref_visit_fn fn;
+	void *arg;
+	struct ch_py_refs_cache *cache;
+};
+int ch_refs_verify_collect(void *arg, const struct ch_ref *r);
+void ch_refs_verify_compare(struct ch_python *py, uint64_t obj, uint32_t type);
 
 /* Per-kind visitors (the base part of an object). */
 struct ch_error *ch_refs_tuple(struct ch_refs_ctx *c, uint64_t obj);
