@@ -10,7 +10,9 @@ their own tp_traverse, emulated):
     labels come from tp_members names (TextIOWrapper buffer, re.Match
     string where Match is a GC type, 3.9+); the modelled
     functools.partial keeps its hand-written labels;
-  - `cycles --json`: "exact": true, no conservative_types, and the
+  - `cycles --json --verify-traverse`: no traverse_mismatches (the emulated
+    tp_traverse of every object of a modelled type agrees with coreheap's
+    reader), "exact": true, no conservative_types, and the
     unreachable objects by type equal gc.collect()'s garbage exactly.
 
 With --hostile (the core of `scenario_emu.py --hostile`, whose class
@@ -90,8 +92,11 @@ def main():
     check(not any(l.startswith("+0x") or l == "(tp_traverse)" for l in labels_seen["partial"]),
           "functools.partial lost its hand-written labels: %s" % sorted(labels_seen["partial"]))
 
-    # cycles exits 0 either way: not exact is a verdict, not a partial read
-    d = check_common.run_json(NAME, args, ["cycles", args.core, "--limit", "0"])
+    # cycles exits 0 either way: not exact is a verdict, not a partial read;
+    # --verify-traverse: every modelled object's emulated traverse agrees
+    d = check_common.run_json(NAME, args, ["cycles", args.core, "--limit", "0", "--verify-traverse"])
+    check(d.get("traverse_mismatches") == [] and d["traverse_verified"]["objects"] > 0,
+          "--verify-traverse: %s mismatches %s" % (d.get("traverse_verified"), d.get("traverse_mismatches", [])[:10]))
     got = {t["type"]: t["count"] for t in d["unreachable"]["types"]}
     want = truth["unreachable"]
     if hostile:

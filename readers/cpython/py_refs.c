@@ -551,8 +551,10 @@ static struct ch_error *visit_body(struct ch_python *py, uint64_t addr, uint32_t
 			return err;
 		c.gc = (oflags & CH_TPFLAGS_HEAPTYPE) != 0;
 	}
-	if (info.kind == CH_RK_UNKNOWN && c.gc) {
-		/* Not modelled, but the collector sees it: run its own tp_traverse. */
+	if (c.gc && (info.kind == CH_RK_UNKNOWN ||
+		     (info.kind == CH_RK_MODULE && ch_refs_module_has_state(py, addr)))) {
+		/* Not modelled (or a module's C state, which only its m_traverse
+		 * knows), but the collector sees it: run its own tp_traverse. */
 		const char *why = NULL;
 		if (ch_refs_emulated(&c, addr, type, &why))
 			return NULL;

@@ -150,6 +150,10 @@ struct ch_refs_verify_wrap {
 int ch_refs_verify_collect(void *arg, const struct ch_ref *r);
 void ch_refs_verify_compare(struct ch_python *py, uint64_t obj, uint32_t type);
 
+/* A module with a C state block (py_refs_objects.c): its references
+ * come from module_traverse (and so the module's m_traverse), emulated. */
+bool ch_refs_module_has_state(struct ch_python *py, uint64_t obj);
+
 /* Per-kind visitors (the base part of an object). */
 struct ch_error *ch_refs_tuple(struct ch_refs_ctx *c, uint64_t obj);
 struct ch_error *ch_refs_list(struct ch_refs_ctx *c, uint64_t obj);
