@@ -63,7 +63,10 @@ static struct ch_error *push_edge(struct ch_edges *e, uint32_t target, uint32_t 
 static uint32_t name_id(struct ch_edges *e, const char *name)
 {
 	for (size_t i = 0; i < e->nnames; i++)
-		if (e->names[i] == name || strcmp(e->names[i], name) == 0)
+		if (e->names[i] == name)
+			return (uint32_t)i;
+	for (size_t i = 0; i < e->nnames; i++)
+		if (strcmp(e->names[i], name) == 0)
 			return (uint32_t)i;
 	if (e->nnames >= CH_MAX_NAMES)
 		return CH_MAX_NAMES - 1;

@@ -34,6 +34,11 @@ struct ch_emu {
 	uint64_t fs_base, block_budget, map_cap;
 	uint32_t visit_cap;
 	uint64_t synth, stack_top;     /* synthetic area base; initial RSP + 8 */
+	/* The stack's bytes, mapped as MMIO (callbacks into this buffer):
+	 * Unicorn 2.0.1 keeps no dirty-page state, so every store to RAM
+	 * checks for translated code to invalidate (page_collection_lock),
+	 * which costs more than a callback. */
+	uint8_t *stack;
 	struct ch_emu_mapping *maps;
 	size_t nmaps, capmaps;
 	uint64_t mapped;               /* bytes currently mapped lazily */
@@ -52,6 +57,13 @@ struct ch_emu {
 	struct ch_emu_builtin *builtins;
 	size_t nbuiltins;
 };
+
+/* The stack's bytes at a sandbox address, or NULL outside the stack. */
+static inline uint8_t *ch_emu_stack_at(struct ch_emu *emu, uint64_t a, size_t n)
+{
+	uint64_t base = emu->synth + 2 * CH_EMU_PAGE;
+	return a >= base && a - base <= CH_EMU_STACK - n ? emu->stack + (a - base) : NULL;
+}
 
 /* Stop the run: the call in progress fails with s (the first reason wins). */
 bool ch_emu_stop(struct ch_emu *emu, enum ch_emu_status s, uint64_t detail);

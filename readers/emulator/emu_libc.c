@@ -124,9 +124,11 @@ struct ch_error *ch_emu_find_builtins(struct ch_process *proc, struct ch_emu_bui
  * engine, anything else from the address space. */
 static bool read_byte(struct ch_emu *emu, uint64_t a, uint8_t *b)
 {
-	if (a >= emu->synth && a - emu->synth < 3 * CH_EMU_PAGE + CH_EMU_STACK)
-		return uc_mem_read(emu->uc, a, b, 1) == UC_ERR_OK;
-	const uint8_t *p = ch_as_peek(emu->as, a, 1);
+	const uint8_t *p = ch_emu_stack_at(emu, a, 1);
+	if (!p && a >= emu->synth && a - emu->synth < 3 * CH_EMU_PAGE + CH_EMU_STACK)
+		return false; /* the stub page or a guard page: not data */
+	if (!p)
+		p = ch_as_peek(emu->as, a, 1);
 	if (!p)
 		return false;
 	*b = *p;
@@ -219,10 +221,12 @@ void ch_emu_on_builtin(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 		ch_emu_stop(emu, CH_EMU_UNREADABLE, bad);
 		return;
 	}
-	if (uc_mem_read(uc, rsp, &ret, 8) != UC_ERR_OK) {
+	const uint8_t *top = ch_emu_stack_at(emu, rsp, 8);
+	if (!top) {
 		ch_emu_stop(emu, CH_EMU_UNREADABLE, rsp);
 		return;
 	}
+	memcpy(&ret, top, 8);
 	rsp += 8;
 	uc_reg_write(uc, UC_X86_REG_RAX, &res);
 	uc_reg_write(uc, UC_X86_REG_RSP, &rsp);

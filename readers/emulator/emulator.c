@@ -63,8 +63,6 @@ static void begin_call(struct ch_emu *emu)
 	uc_reg_write(emu->uc, UC_X86_REG_RSI, &visit);
 	uc_reg_write(emu->uc, UC_X86_REG_RDX, &zero);
 	uc_reg_write(emu->uc, UC_X86_REG_RSP, &emu->stack_top);
-	uc_reg_write(emu->uc, UC_X86_REG_FS_BASE, &emu->fs_base);
-	uc_reg_write(emu->uc, UC_X86_REG_GS_BASE, &zero);
 	emu->blocks = 0;
 }
 
@@ -186,6 +184,24 @@ static void on_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void 
 	ch_emu_stop(ud, CH_EMU_PORT_IO, port);
 }
 
+static uint64_t stack_read(uc_engine *uc, uint64_t off, unsigned size, void *ud)
+{
+	(void)uc;
+	struct ch_emu *emu = ud;
+	uint64_t v = 0;
+	if (size <= 8 && off <= CH_EMU_STACK - size)
+		memcpy(&v, emu->stack + off, size);
+	return v;
+}
+
+static void stack_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t value, void *ud)
+{
+	(void)uc;
+	struct ch_emu *emu = ud;
+	if (size <= 8 && off <= CH_EMU_STACK - size)
+		memcpy(emu->stack + off, &value, size);
+}
+
 /* An address for the synthetic area that no region touches. */
 static bool place_synthetic(struct ch_emu *emu)
 {
@@ -217,7 +233,7 @@ static struct ch_error *install(struct ch_emu *emu)
 	uc_err e;
 	if ((e = uc_mem_map(uc, s, CH_EMU_PAGE, UC_PROT_READ | UC_PROT_EXEC)) ||
 	    (e = uc_mem_write(uc, s, stub, sizeof(stub))) ||
-	    (e = uc_mem_map(uc, stack, CH_EMU_STACK, UC_PROT_READ | UC_PROT_WRITE)) ||
+	    (e = uc_mmio_map(uc, stack, CH_EMU_STACK, stack_read, emu, stack_write, emu)) ||
 	    (e = uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED, (void *)on_unmapped, emu, 1, 0)) ||
 	    (e = uc_hook_add(uc, &h, UC_HOOK_MEM_PROT, (void *)on_prot, emu, 1, 0)) ||
 	    (e = uc_hook_add(uc, &h, UC_HOOK_INSN_INVALID, (void *)on_invalid, emu, 1, 0)) ||
@@ -254,11 +270,12 @@ struct ch_error *ch_emu_open(const struct ch_emu_config *cfg, struct ch_emu **ou
 	emu->capvisits = 4096;
 	emu->visits = malloc(emu->capvisits * sizeof(*emu->visits));
 	emu->chunk = malloc(CH_EMU_CHUNK);
+	emu->stack = calloc(1, CH_EMU_STACK);
 	if (cfg->nbuiltins && (emu->builtins = malloc(cfg->nbuiltins * sizeof(*emu->builtins)))) {
 		memcpy(emu->builtins, cfg->builtins, cfg->nbuiltins * sizeof(*emu->builtins));
 		emu->nbuiltins = cfg->nbuiltins;
 	}
-	struct ch_error *err = emu->visits && emu->chunk ? ch_emu_regions_set(emu, cfg->regions, cfg->nregions)
+	struct ch_error *err = emu->visits && emu->chunk && emu->stack ? ch_emu_regions_set(emu, cfg->regions, cfg->nregions)
 							 : &ch_error_nomem;
 	if (!err && !place_synthetic(emu))
 		err = ch_error_new(CH_ERR_UNSUPPORTED, "emulator setup: no free address range for the stack");
@@ -289,6 +306,7 @@ void ch_emu_close(struct ch_emu *emu)
 	free(emu->maps);
 	free(emu->visits);
 	free(emu->chunk);
+	free(emu->stack);
 	free(emu->builtins);
 	free(emu);
 }
@@ -333,6 +351,11 @@ struct ch_error *ch_emu_run(struct ch_emu *emu, struct ch_emu_call *calls, size_
 		ch_emu_maybe_flush(emu);
 		emu->cur = next;
 		emu->stop = CH_EMU_OK;
+		/* Segment bases once per start: writing them flushes translated
+		 * code in Unicorn, and nothing the sandbox runs can change them. */
+		uint64_t zero = 0;
+		uc_reg_write(emu->uc, UC_X86_REG_FS_BASE, &emu->fs_base);
+		uc_reg_write(emu->uc, UC_X86_REG_GS_BASE, &zero);
 		begin_call(emu);
 		if (emu->finished)
 			break;
