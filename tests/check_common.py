@@ -37,3 +37,16 @@ def run_json(name, args, cmd, expect_rc=0):
         raise SystemExit("%s: %s exited %d (expected %d): %s"
                          % (name, " ".join(cmd), p.returncode, expect_rc, p.stderr.strip()))
     return json.loads(p.stdout) if p.stdout.strip() else None
+
+
+def compare_unreachable(d, truth, check):
+    """A cycles document's unreachable objects, by type and in total, equal
+    the truth's gc.collect() garbage ("unreachable", "unreachable_total")."""
+    got = {t["type"]: t["count"] for t in d["unreachable"]["types"]}
+    want = truth["unreachable"]
+    for name in sorted(set(got) | set(want)):
+        check(got.get(name, 0) == want.get(name, 0),
+              "unreachable %s: gc.collect() found %d, coreheap %d" % (name, want.get(name, 0), got.get(name, 0)))
+    check(d["unreachable"]["objects"] == truth["unreachable_total"],
+          "unreachable total: gc.collect() found %d, coreheap %d" % (truth["unreachable_total"],
+                                                                      d["unreachable"]["objects"]))

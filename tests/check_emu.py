@@ -104,12 +104,7 @@ def main():
     else:
         check(d.get("exact") is True, "cycles: not exact: %s" % d.get("conservative_types"))
         check(d.get("conservative_types") == [], "cycles: conservative_types %s" % d.get("conservative_types"))
-        for name in sorted(set(got) | set(want)):
-            check(got.get(name, 0) == want.get(name, 0),
-                  "unreachable %s: gc.collect() found %d, coreheap %d" % (name, want.get(name, 0), got.get(name, 0)))
-        check(d["unreachable"]["objects"] == truth["unreachable_total"],
-              "unreachable total: gc.collect() found %d, coreheap %d" % (truth["unreachable_total"],
-                                                                          d["unreachable"]["objects"]))
+        check_common.compare_unreachable(d, truth, check)
     for f in failures:
         print("FAIL: " + f)
     if failures:
