@@ -24,6 +24,9 @@
 #include "readers/emulator/emulator.h"
 
 #define CH_EMU_BUDGET_STRIKES 3
+/* Budget overruns per core before emulation stops altogether: a hostile
+ * core with many looping types costs at most this many budgets. */
+#define CH_EMU_CORE_STRIKES 64
 #define CH_EMU_BODY_MAX 4096     /* bytes of a body searched for labels */
 #define CH_EMU_HAND_MAX 4096     /* subtype-part references kept for labels */
 #define CH_EMU_MEMBERS_MAX 256   /* tp_members entries read per type */
@@ -197,8 +200,11 @@ void ch_py_refs_prefetch(struct ch_python *py, const uint64_t *addrs, const uint
 		cache->cappre_visits = total;
 	}
 	const uint64_t *v = ch_emu_visits(emu);
+	size_t kept = 0;
 	for (size_t i = 0; i < ncalls; i++) {
-		struct ch_refs_prefetched *r = &cache->pre[i];
+		if (calls[i].status == CH_EMU_NOT_RUN)
+			continue; /* visited later with a call of its own */
+		struct ch_refs_prefetched *r = &cache->pre[kept++];
 		r->obj = calls[i].arg0;
 		r->status = calls[i].status;
 		r->call = calls[i];
@@ -207,7 +213,7 @@ void ch_py_refs_prefetch(struct ch_python *py, const uint64_t *addrs, const uint
 		memcpy(cache->pre_visits + cache->npre_visits, v + calls[i].first, calls[i].nvisits * sizeof(*v));
 		cache->npre_visits += calls[i].nvisits;
 	}
-	cache->npre = ncalls;
+	cache->npre = kept;
 out:
 	free(calls);
 }
@@ -227,6 +233,12 @@ static void note_failure(struct ch_python *py, struct ch_py_refs_cache *cache, u
 		ch_diag_warn(&py->diag, "%s: %s (object 0x%" PRIx64 " first): %s", ch_py_type_name(&py->types, type),
 			     verifying ? "--verify-traverse could not check it" : "references read conservatively",
 			     call->arg0, buf);
+	}
+	if (call->status == CH_EMU_BUDGET && ++cache->budget_strikes == CH_EMU_CORE_STRIKES) {
+		ch_emu_close(cache->emu);
+		cache->emu = NULL;
+		cache->emu_unavailable = "emulation stopped: too many tp_traverse calls overran their budget in this core";
+		ch_diag_warn(&py->diag, "%s; the rest is read conservatively", cache->emu_unavailable);
 	}
 	bool code_fault = call->status != CH_EMU_UNREADABLE && call->status != CH_EMU_BUDGET &&
 			  call->status != CH_EMU_VISITS && call->status != CH_EMU_MAP_BUDGET;

@@ -75,7 +75,8 @@ struct ch_py_refs_cache {
 	 * the last ch_py_refs_prefetch consumed in order, label strings. */
 	struct ch_emu *emu;
 	bool emu_opened;
-	const char *emu_unavailable;   /* why there is no sandbox (string pool), or NULL */
+	const char *emu_unavailable;   /* why there is no sandbox (string pool or static), or NULL */
+	uint32_t budget_strikes;       /* budget overruns in this core (py_refs_emulated.c) */
 	struct ch_refs_prefetched *pre;
 	size_t npre, pre_cur, cappre;
 	uint64_t *pre_visits;

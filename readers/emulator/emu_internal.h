@@ -32,7 +32,7 @@ struct ch_emu {
 	struct ch_emu_region *regions; /* sorted, non-overlapping */
 	size_t nregions;
 	uint64_t fs_base, block_budget, map_cap;
-	uint32_t visit_cap;
+	uint32_t visit_cap, batch_visits;
 	uint64_t synth, stack_top;     /* synthetic area base; initial RSP + 8 */
 	/* The stack's bytes, mapped as MMIO (callbacks into this buffer):
 	 * Unicorn 2.0.1 keeps no dirty-page state, so every store to RAM
@@ -51,6 +51,7 @@ struct ch_emu {
 	uint8_t stop;                  /* enum ch_emu_status a hook stopped the call with, or OK */
 	uint64_t stop_detail;
 	bool finished;                 /* every call returned; the sentinel is next */
+	bool batch_full;               /* visits of this batch reached batch_visits: the rest is not run */
 	uint64_t *visits;
 	size_t nvisits, capvisits;
 	struct ch_emu_stats stats;

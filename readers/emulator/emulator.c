@@ -19,6 +19,7 @@
 #define CH_EMU_DEFAULT_BLOCKS (4u << 20)
 #define CH_EMU_DEFAULT_VISITS (4u << 20)
 #define CH_EMU_DEFAULT_MAP_CAP (1ull << 30)
+#define CH_EMU_DEFAULT_BATCH_VISITS (8u << 20) /* 64 MiB of visits per run */
 
 bool ch_emu_stop(struct ch_emu *emu, enum ch_emu_status s, uint64_t detail)
 {
@@ -86,6 +87,12 @@ static void on_after(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 		c->nvisits = (uint32_t)(emu->nvisits - c->first);
 	}
 	emu->cur++;
+	if (emu->nvisits >= emu->batch_visits && emu->cur < emu->ncalls) {
+		/* bounded memory: the caller runs the rest in another batch */
+		emu->batch_full = true;
+		uc_emu_stop(emu->uc);
+		return;
+	}
 	begin_call(emu);
 }
 
@@ -265,6 +272,7 @@ struct ch_error *ch_emu_open(const struct ch_emu_config *cfg, struct ch_emu **ou
 	emu->block_budget = cfg->block_budget ? cfg->block_budget : CH_EMU_DEFAULT_BLOCKS;
 	emu->visit_cap = cfg->visit_cap ? cfg->visit_cap : CH_EMU_DEFAULT_VISITS;
 	emu->map_cap = cfg->map_cap ? cfg->map_cap : CH_EMU_DEFAULT_MAP_CAP;
+	emu->batch_visits = cfg->batch_visits ? cfg->batch_visits : CH_EMU_DEFAULT_BATCH_VISITS;
 	if (emu->map_cap < 2 * CH_EMU_CHUNK)
 		emu->map_cap = 2 * CH_EMU_CHUNK;
 	emu->capvisits = 4096;
@@ -345,6 +353,7 @@ struct ch_error *ch_emu_run(struct ch_emu *emu, struct ch_emu_call *calls, size_
 	emu->calls = calls;
 	emu->ncalls = n;
 	emu->nvisits = 0;
+	emu->batch_full = false;
 	const uint64_t sentinel = emu->synth + CH_EMU_OFF_SENTINEL;
 	size_t next = 0;
 	while (next < n) {
@@ -362,7 +371,7 @@ struct ch_error *ch_emu_run(struct ch_emu *emu, struct ch_emu_call *calls, size_
 		uc_err e = uc_emu_start(emu->uc, emu->synth + CH_EMU_OFF_DRIVER, sentinel, 0, 0);
 		emu->stats.starts++;
 		uint64_t rip = reg(emu, UC_X86_REG_RIP);
-		if (emu->finished && rip == sentinel && e == UC_ERR_OK && emu->stop == CH_EMU_OK)
+		if (emu->batch_full || (emu->finished && rip == sentinel && e == UC_ERR_OK && emu->stop == CH_EMU_OK))
 			break;
 		if (emu->cur >= n)
 			break;

@@ -64,13 +64,14 @@ struct ch_emu_config {
 	uint64_t block_budget; /* basic blocks per call (0: default) */
 	uint32_t visit_cap;    /* visits per call (0: default) */
 	uint64_t map_cap;      /* bytes mapped at once (0: default); beyond it mappings are dropped between runs */
+	uint32_t batch_visits; /* visits kept per ch_emu_run (0: default); calls after that stay CH_EMU_NOT_RUN */
 	const struct ch_emu_builtin *builtins; /* copied */
 	size_t nbuiltins;
 };
 
 enum ch_emu_status {
 	CH_EMU_OK,
-	CH_EMU_NOT_RUN,        /* the batch stopped before reaching this call (engine error) */
+	CH_EMU_NOT_RUN,        /* the batch stopped before this call (its visits filled the batch): run it again */
 	CH_EMU_UNREADABLE,     /* read of memory the core does not hold (detail: address) */
 	CH_EMU_FETCH,          /* fetch from memory that is not vouched-for code (detail: address) */
 	CH_EMU_WRITE,          /* a write outside the stack (detail: address) */

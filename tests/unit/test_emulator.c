@@ -16,7 +16,7 @@
 #define PAGE 4096
 
 enum { F_TWO = 0x00, F_LOOP = 0x2d, F_WRITE = 0x2f, F_SYSCALL = 0x35, F_AVX2 = 0x3f, F_CANARY = 0x46, F_FAR = 0x58,
-       F_CALLB = 0x62 };
+       F_CALLB = 0x62, F_JMP_STACK = 0x78 };
 
 static const uint8_t code_bytes[] = {
 	/* two: visit [rdi+0x10] then [rdi+0x18], skipping NULLs, as Py_VISIT does
@@ -44,6 +44,8 @@ static const uint8_t code_bytes[] = {
 	 *   push rbx; mov rbx,rsi; mov rax,0x40003f; call rax; mov rdi,rax; call rbx; xor eax,eax; pop rbx; ret */
 	0x53, 0x48, 0x89, 0xf3, 0x48, 0xc7, 0xc0, 0x3f, 0x00, 0x40, 0x00, 0xff, 0xd0, 0x48, 0x89, 0xc7,
 	0xff, 0xd3, 0x31, 0xc0, 0x5b, 0xc3,
+	/* jmp_stack: jmp rsp (code placed on the stack: never run) */
+	0xff, 0xe4,
 };
 
 static uint8_t code[PAGE], heap[PAGE], tls[PAGE];
@@ -53,7 +55,7 @@ static void put64(uint8_t *p, uint64_t v)
 	memcpy(p, &v, 8);
 }
 
-static struct ch_emu *open_sandbox(struct ch_address_space *as, bool with_builtin)
+static struct ch_emu *open_sandbox(struct ch_address_space *as, bool with_builtin, uint32_t batch_visits)
 {
 	memcpy(code, code_bytes, sizeof(code_bytes));
 	memset(heap, 0, sizeof(heap));
@@ -77,7 +79,7 @@ static struct ch_emu *open_sandbox(struct ch_address_space *as, bool with_builti
 	const struct ch_emu_builtin strlen_at_avx2 = {CODE + F_AVX2, CH_EMU_STRLEN};
 	struct ch_emu_config cfg = {
 		.as = as, .regions = regions, .nregions = 3, .fs_base = TLS, .block_budget = 20000, .visit_cap = 64,
-		.builtins = &strlen_at_avx2, .nbuiltins = with_builtin ? 1 : 0,
+		.builtins = &strlen_at_avx2, .nbuiltins = with_builtin ? 1 : 0, .batch_visits = batch_visits,
 	};
 	struct ch_emu *emu = NULL;
 	CHECK_OK(ch_emu_open(&cfg, &emu));
@@ -113,6 +115,7 @@ static void test_single_calls(struct ch_emu *emu)
 	CHECK_EQ_U64(c.detail, HEAP + 0x100);
 	CHECK(heap[0x100] == 0); /* the host's bytes are untouched */
 	CHECK_EQ_U64(run_one(emu, CODE + F_SYSCALL, HEAP + 0x100, &c), CH_EMU_SYSCALL);
+	CHECK_EQ_U64(run_one(emu, CODE + F_JMP_STACK, HEAP + 0x100, &c), CH_EMU_FETCH);
 	/* tp_traverse pointing at heap data: never executed */
 	CHECK_EQ_U64(run_one(emu, HEAP + 0x100, HEAP + 0x100, &c), CH_EMU_FETCH);
 	CHECK_EQ_U64(run_one(emu, 0x4, HEAP + 0x100, &c), CH_EMU_FETCH);
@@ -189,7 +192,7 @@ static void test_many(struct ch_emu *emu)
 static void test_builtin(void)
 {
 	struct ch_address_space as;
-	struct ch_emu *emu = open_sandbox(&as, true);
+	struct ch_emu *emu = open_sandbox(&as, true, 0);
 	struct ch_emu_call c;
 	if (emu) {
 		CHECK_EQ_U64(run_one(emu, CODE + F_CALLB, HEAP + 0x400, &c), CH_EMU_OK);
@@ -200,7 +203,7 @@ static void test_builtin(void)
 		ch_emu_close(emu);
 	}
 	ch_as_deinit(&as);
-	emu = open_sandbox(&as, false);
+	emu = open_sandbox(&as, false, 0);
 	if (emu) {
 		CHECK_EQ_U64(run_one(emu, CODE + F_CALLB, HEAP + 0x400, &c), CH_EMU_INVALID_INSN);
 		ch_emu_close(emu);
@@ -208,10 +211,34 @@ static void test_builtin(void)
 	ch_as_deinit(&as);
 }
 
+/* A batch whose visits reach the batch cap stops between calls: the calls
+ * after stay NOT_RUN (the caller runs them again), the ones before are whole. */
+static void test_batch_cap(void)
+{
+	struct ch_address_space as;
+	struct ch_emu *emu = open_sandbox(&as, false, 3);
+	struct ch_emu_call calls[4];
+	for (size_t i = 0; emu && i < 4; i++) {
+		calls[i].func = CODE + F_TWO;
+		calls[i].arg0 = HEAP + 0x100;
+	}
+	if (emu && CHECK_OK(ch_emu_run(emu, calls, 4))) {
+		CHECK_EQ_U64(calls[0].status, CH_EMU_OK);
+		CHECK_EQ_U64(calls[1].status, CH_EMU_OK);
+		CHECK_EQ_U64(calls[1].nvisits, 2);
+		CHECK_EQ_U64(calls[2].status, CH_EMU_NOT_RUN);
+		CHECK_EQ_U64(calls[3].status, CH_EMU_NOT_RUN);
+		CHECK_OK(ch_emu_run(emu, calls + 2, 2));
+		CHECK_EQ_U64(calls[2].status, CH_EMU_OK);
+	}
+	ch_emu_close(emu);
+	ch_as_deinit(&as);
+}
+
 int main(void)
 {
 	struct ch_address_space as;
-	struct ch_emu *emu = open_sandbox(&as, false);
+	struct ch_emu *emu = open_sandbox(&as, false, 0);
 	if (emu) {
 		test_single_calls(emu);
 		test_batch(emu);
@@ -220,5 +247,6 @@ int main(void)
 	}
 	ch_as_deinit(&as);
 	test_builtin();
+	test_batch_cap();
 	return CHECK_SUMMARY("test_emulator");
 }
