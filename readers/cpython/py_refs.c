@@ -204,6 +204,7 @@ static struct ch_error *classify(struct ch_python *py, struct ch_py_refs_cache *
 {
 	uint64_t t = type;
 	ti->subtype = false;
+	ti->emulate = false;
 	for (int n = 0; n < CH_TYPE_CHAIN_MAX && t; n++) {
 		uint64_t tr = 0, flags, base;
 		struct ch_error *err = ch_py_read_u64(py, t, CH_PY_TP_FLAGS, &flags);
@@ -223,8 +224,10 @@ static struct ch_error *classify(struct ch_python *py, struct ch_py_refs_cache *
 			 * for a class statement's type. A heap type without GC that
 			 * adds nothing (tp_traverse inherited as NULL) is a layer too. */
 			if (kind == CH_RK_UNKNOWN && (flags & CH_TPFLAGS_HEAPTYPE) && base &&
-			    (!c->subtype_traverse || tr == 0))
+			    (!c->subtype_traverse || tr == 0)) {
 				sub = true;
+				ti->emulate = ti->emulate || tr != 0;
+			}
 		}
 		if (!sub) {
 			ti->kind = kind;
@@ -551,7 +554,7 @@ static struct ch_error *visit_body(struct ch_python *py, uint64_t addr, uint32_t
 			return err;
 		c.gc = (oflags & CH_TPFLAGS_HEAPTYPE) != 0;
 	}
-	if (c.gc && (info.kind == CH_RK_UNKNOWN ||
+	if (c.gc && (info.kind == CH_RK_UNKNOWN || info.emulate ||
 		     (info.kind == CH_RK_MODULE && ch_refs_module_has_state(py, addr)))) {
 		/* Not modelled (or a module's C state, which only its m_traverse
 		 * knows), but the collector sees it: run its own tp_traverse. */
@@ -597,7 +600,7 @@ struct ch_error *ch_py_refs_visit_ex(struct ch_python *py, uint64_t addr, uint32
 		err = ch_refs_cache_get(py, &cache);
 	if (err)
 		return err;
-	if (ti->kind == CH_RK_UNKNOWN || !(py->types.v[type].flags & CH_TPFLAGS_HAVE_GC))
+	if (ti->kind == CH_RK_UNKNOWN || ti->emulate || !(py->types.v[type].flags & CH_TPFLAGS_HAVE_GC))
 		return visit_body(py, addr, type, fn, arg, out);
 	struct ch_refs_verify_wrap w = {fn, arg, cache};
 	cache->nvtargets = 0;

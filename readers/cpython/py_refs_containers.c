@@ -90,8 +90,9 @@ static struct ch_error *general_legacy(struct ch_refs_ctx *c, const struct ch_py
 	return NULL;
 }
 
-/* keys_visited: OrderedDict's traverse also visits every key (node list). */
-static struct ch_error *dict_part(struct ch_refs_ctx *c, uint64_t obj, bool keys_visited)
+/* The entries of a dict: dict_traverse visits keys only in a general
+ * (not all-str) table, values unless embedded (3.13). */
+static struct ch_error *dict_part(struct ch_refs_ctx *c, uint64_t obj)
 {
 	struct ch_python *py = c->py;
 	struct ch_py_dict_view v;
@@ -117,7 +118,7 @@ static struct ch_error *dict_part(struct ch_refs_ctx *c, uint64_t obj, bool keys
 			return err;
 		if (!value)
 			continue;
-		struct ch_ref kr = {key, CH_REF_DICT_KEY, general || keys_visited, i, 0, NULL, v.values != 0};
+		struct ch_ref kr = {key, CH_REF_DICT_KEY, general, i, 0, NULL, v.values != 0};
 		ch_refs_emit_ref(c, &kr);
 		ch_refs_emit(c, value, CH_REF_DICT_VALUE, values_traversed, i, key, NULL);
 	}
@@ -126,15 +127,16 @@ static struct ch_error *dict_part(struct ch_refs_ctx *c, uint64_t obj, bool keys
 
 struct ch_error *ch_refs_dict(struct ch_refs_ctx *c, uint64_t obj)
 {
-	return dict_part(c, obj, false);
+	return dict_part(c, obj);
 }
 
 /* odict_traverse visits od_inst_dict, then the key of every node of the
- * order list (each node owns a reference to its key), then the dict part:
- * so each key is visited twice (found by --verify-traverse). struct
+ * order list (each node owns a reference to its key), then the dict part
+ * (found by --verify-traverse). struct
  * _odictobject (3.8-3.15): od_dict, od_first, od_last, od_fast_nodes,
  * od_fast_nodes_size, ..., od_inst_dict; struct _odictnode: key, hash,
- * next, prev. The walk is checked against a slow pointer: a loop is an
+ * next, prev. So a key is visited twice in a general table, once in an
+ * all-str one. The walk is checked against a slow pointer: a loop is an
  * error, not a hang. */
 #define CH_ODICT_NODE_NEXT 16
 static struct ch_error *odict_nodes(struct ch_refs_ctx *c, uint64_t obj)
@@ -170,7 +172,7 @@ struct ch_error *ch_refs_odict(struct ch_refs_ctx *c, uint64_t obj)
 	struct ch_error *err = ch_refs_field(c, obj, CH_PY_ODICT_INST_DICT, "od_inst_dict", true);
 	if (!err)
 		err = odict_nodes(c, obj);
-	return err ? err : dict_part(c, obj, true);
+	return err ? err : dict_part(c, obj);
 }
 
 struct ch_error *ch_refs_set(struct ch_refs_ctx *c, uint64_t obj)

@@ -105,13 +105,14 @@ static struct ch_emu *sandbox(struct ch_python *py, struct ch_py_refs_cache *cac
 }
 
 /* Whether objects of this type are to be emulated (typeinfo is ready):
- * unmodelled GC types, and with --verify-traverse modelled ones too.
+ * unmodelled GC types (and guessed ones, see ch_refs_typeinfo.emulate),
+ * and with --verify-traverse modelled ones too.
  * Instances of metatypes are GC objects only when they are heap types:
  * they are emulated one by one, when visited. */
 static bool wants_emulation(const struct ch_python *py, uint32_t type, const struct ch_refs_typeinfo *ti)
 {
 	const struct ch_py_type *ty = &py->types.v[type];
-	return (ti->kind == CH_RK_UNKNOWN || py->verify_traverse) && (ty->flags & CH_TPFLAGS_HAVE_GC) &&
+	return (ti->kind == CH_RK_UNKNOWN || ti->emulate || py->verify_traverse) && (ty->flags & CH_TPFLAGS_HAVE_GC) &&
 	       !(ty->flags & CH_TPFLAGS_TYPE_SUBCLASS) && ti->traverse && ti->emu_state != CH_REFS_EMU_DISABLED;
 }
 
@@ -424,22 +425,27 @@ bool ch_refs_emulated(struct ch_refs_ctx *c, uint64_t obj, uint32_t type, const 
 	return emit_visits(c, cache, obj, type, visits, nvisits);
 }
 
+/* Keep a traversed reference's target in cache->vtargets. */
+static bool keep_target(struct ch_py_refs_cache *c, const struct ch_ref *r)
+{
+	if (!r->traversed)
+		return true;
+	if (c->nvtargets == c->capvtargets) {
+		size_t ncap = c->capvtargets ? c->capvtargets * 2 : 256;
+		uint64_t *p = realloc(c->vtargets, ncap * sizeof(*p));
+		if (!p)
+			return false;
+		c->vtargets = p;
+		c->capvtargets = ncap;
+	}
+	c->vtargets[c->nvtargets++] = r->target;
+	return true;
+}
+
 int ch_refs_verify_collect(void *arg, const struct ch_ref *r)
 {
 	struct ch_refs_verify_wrap *w = arg;
-	struct ch_py_refs_cache *c = w->cache;
-	if (r->traversed) {
-		if (c->nvtargets == c->capvtargets) {
-			size_t ncap = c->capvtargets ? c->capvtargets * 2 : 256;
-			uint64_t *p = realloc(c->vtargets, ncap * sizeof(*p));
-			if (p) {
-				c->vtargets = p;
-				c->capvtargets = ncap;
-			}
-		}
-		if (c->nvtargets < c->capvtargets)
-			c->vtargets[c->nvtargets++] = r->target;
-	}
+	keep_target(w->cache, r);
 	return w->fn(w->arg, r);
 }
 
@@ -473,7 +479,11 @@ static void add_mismatch(struct ch_python *py, struct ch_py_refs_cache *c, uint6
 	c->mismatches[c->nmismatches++] = m;
 }
 
-void ch_refs_verify_compare(struct ch_python *py, uint64_t obj, uint32_t type)
+/* Compare the emulated visits of obj with cache->vtargets as multisets;
+ * with record, add each difference to the mismatches. Returns the number
+ * of targets counted differently, or -1 when the call could not be made
+ * (counted as unverified when recording). */
+static long compare_with_emulation(struct ch_python *py, uint64_t obj, uint32_t type, bool record)
 {
 	struct ch_py_refs_cache *cache = py->refs;
 	const struct ch_refs_typeinfo *ti = &cache->info[type];
@@ -485,20 +495,17 @@ void ch_refs_verify_compare(struct ch_python *py, uint64_t obj, uint32_t type)
 	    !run_call(py, cache, obj, ti->traverse, &one, &visits, &n, &reason) || one.status != CH_EMU_OK) {
 		if (reason == NULL && ti->traverse && ti->emu_state != CH_REFS_EMU_DISABLED)
 			note_failure(py, cache, type, &one, true);
-		cache->unverified++;
-		return;
+		return -1;
 	}
-	/* Both sides sorted, then counted target by target. */
 	uint64_t *e = malloc((n ? n : 1) * sizeof(*e));
-	if (!e) {
-		cache->unverified++;
-		return;
-	}
+	if (!e)
+		return -1;
 	memcpy(e, visits, n * sizeof(*e));
 	qsort(e, n, sizeof(*e), u64_cmp);
 	qsort(cache->vtargets, cache->nvtargets, sizeof(uint64_t), u64_cmp);
 	const uint64_t *m = cache->vtargets;
 	size_t i = 0, j = 0, nm = cache->nvtargets;
+	long diffs = 0;
 	while (i < n || j < nm) {
 		uint64_t t = i < n && (j >= nm || e[i] <= m[j]) ? e[i] : m[j];
 		uint32_t ce = 0, cm = 0;
@@ -506,11 +513,22 @@ void ch_refs_verify_compare(struct ch_python *py, uint64_t obj, uint32_t type)
 			i++, ce++;
 		while (j < nm && m[j] == t)
 			j++, cm++;
-		if (ce != cm)
-			add_mismatch(py, cache, obj, type, t, ce, cm);
+		if (ce != cm) {
+			diffs++;
+			if (record)
+				add_mismatch(py, cache, obj, type, t, ce, cm);
+		}
 	}
 	free(e);
-	cache->verified++;
+	return diffs;
+}
+
+void ch_refs_verify_compare(struct ch_python *py, uint64_t obj, uint32_t type)
+{
+	if (compare_with_emulation(py, obj, type, true) < 0)
+		py->refs->unverified++;
+	else
+		py->refs->verified++;
 }
 
 void ch_py_refs_verify_result(struct ch_python *py, struct ch_traverse_verify *out)

@@ -49,6 +49,11 @@ struct ch_refs_typeinfo {
 	bool subtype;        /* the type's tp_traverse is subtype_traverse */
 	uint64_t base;       /* first type on the tp_base chain not using subtype_traverse */
 	uint64_t traverse;   /* the type's own tp_traverse (0 when absent or unreadable) */
+	/* Without the subtype_traverse symbol (stripped or LTO-renamed) a heap
+	 * type with a tp_traverse is taken for a class statement's type for
+	 * its sizes and labels, but that is a guess: its references come from
+	 * its own traverse, emulated, as for unmodelled types. */
+	bool emulate;
 	/* Emulation of unmodelled GC types; updated in c->info[type] directly. */
 	uint8_t emu_state;   /* enum ch_refs_emu_state */
 	bool members_read;
