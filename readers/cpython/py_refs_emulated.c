@@ -302,7 +302,7 @@ static void read_members(struct ch_python *py, struct ch_py_refs_cache *cache, u
 }
 
 /* The subtype part's references, for labels. */
-struct hand {
+struct ch_refs_hand {
 	struct ch_ref refs[CH_EMU_HAND_MAX];
 	bool used[CH_EMU_HAND_MAX];
 	size_t n;
@@ -310,7 +310,7 @@ struct hand {
 
 static int collect_hand(void *arg, const struct ch_ref *r)
 {
-	struct hand *h = arg;
+	struct ch_refs_hand *h = arg;
 	if (h->n < CH_EMU_HAND_MAX)
 		h->refs[h->n++] = *r;
 	return 0;
@@ -343,8 +343,8 @@ static bool emit_visits(struct ch_refs_ctx *c, struct ch_py_refs_cache *cache, u
 	struct ch_python *py = c->py;
 	const struct ch_refs_typeinfo ti = cache->info[type]; /* info may move while refs are emitted */
 	const struct ch_py_type *ty = &py->types.v[type];
-	struct hand *h = NULL;
-	if (ti.subtype && (cache->hand || (cache->hand = malloc(sizeof(struct hand))))) {
+	struct ch_refs_hand *h = NULL;
+	if (ti.subtype && (cache->hand || (cache->hand = malloc(sizeof(struct ch_refs_hand))))) {
 		h = cache->hand;
 		h->n = 0;
 		struct ch_refs_ctx hc = {py, collect_hand, h, false, true};

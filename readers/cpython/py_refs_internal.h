@@ -87,7 +87,7 @@ struct ch_py_refs_cache {
 	uint64_t *pre_visits;
 	size_t npre_visits, cappre_visits;
 	struct ch_refs_strpool *strings;
-	struct hand *hand;            /* scratch for the subtype part's labels */
+	struct ch_refs_hand *hand;    /* scratch for the subtype part's labels */
 	/* --verify-traverse */
 	struct ch_traverse_mismatch *mismatches;
 	size_t nmismatches, capmismatches;
