@@ -39,7 +39,7 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 	if (err) {
 		code = ch_session_fail(&s, err);
 	} else {
-		ch_findings_collect(&findings, s.py, &a.replay);
+		ch_findings_collect(&findings, s.py, &a.replay, &a.edges.exactness);
 		json_t *doc = NULL;
 		if (s.opts.json)
 			doc = ch_report_summary_json(s.py, &types, &a.replay, &a.cycles, &findings, &stacks, crashed);

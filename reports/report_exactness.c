@@ -23,10 +23,11 @@ void ch_report_exactness_text(FILE *out, const struct ch_python *py, const struc
 	if (ch_exactness_exact(x))
 		return;
 	fprintf(out,
-		"\nNOT EXACT: %zu objects of %zu types kept their references conservatively (their own tp_traverse\n"
+		"\nNOT EXACT: %zu object%s of %zu type%s kept %s references conservatively (their own tp_traverse\n"
 		"could not be run), so what they hold counts as referenced from outside: the unreachable figure is\n"
 		"a lower bound.\n",
-		x->nobjects, x->ntypes);
+		x->nobjects, x->nobjects == 1 ? "" : "s", x->ntypes, x->ntypes == 1 ? "" : "s",
+		x->nobjects == 1 ? "its" : "their");
 	for (size_t i = 0; i < x->ntypes; i++)
 		fprintf(out, "  %-36s %10" PRIu64 "  %s\n", ch_py_type_name(&py->types, x->types[i].type),
 			x->types[i].objects, x->types[i].reason);

@@ -431,7 +431,10 @@ void ch_emu_call_describe(const struct ch_emu_call *c, char *buf, size_t n)
 	case CH_EMU_UNREADABLE:
 	case CH_EMU_FETCH:
 	case CH_EMU_WRITE:
-		snprintf(buf, n, "%s (0x%" PRIx64 ", at 0x%" PRIx64 ")", what, c->detail, c->rip);
+		if (c->detail == c->rip) /* a fetch: the address is where it stopped */
+			snprintf(buf, n, "%s (0x%" PRIx64 ")", what, c->detail);
+		else
+			snprintf(buf, n, "%s (0x%" PRIx64 ", at 0x%" PRIx64 ")", what, c->detail, c->rip);
 		break;
 	case CH_EMU_INVALID_INSN:
 	case CH_EMU_SYSCALL:
