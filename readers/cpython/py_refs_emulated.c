@@ -6,9 +6,11 @@
  *
  * Labels, never guessed: a visited pointer that the subtype part (slots,
  * __dict__, managed values, ob_type) accounts for keeps that label; else,
- * if a word of the object's body holds it, the tp_members name at that
- * offset or "+0x30"; else "(tp_traverse)": the code reached it through
- * another block (a linked list, an array it owns).
+ * if a word of the object's body holds it (the first such word not yet
+ * used by an earlier visit), the tp_members name at that offset, "ob_type"
+ * or "+0x30"; else "(tp_traverse)": the code reached it through another
+ * block (a linked list, an array it owns). getset descriptors name no
+ * offset, so they name nothing here.
  *
  * Failure (a fault, a write, a syscall, the budget, ...) falls back to the
  * conservative scan; the first failure of a type is warned about once,
@@ -379,7 +381,7 @@ static bool emit_visits(struct ch_refs_ctx *c, struct ch_py_refs_cache *cache, u
 			continue;
 		}
 		const char *name = "(tp_traverse)";
-		for (uint32_t w = 2; w < size / 8; w++)
+		for (uint32_t w = 1; w < size / 8; w++) /* from ob_type: heap types visit their type */
 			if (body[w] == v && !(used[w / 64] >> (w % 64) & 1)) {
 				used[w / 64] |= 1ull << (w % 64);
 				name = offset_label(cache, w * 8, ti.members, ti.nmembers);
