@@ -36,6 +36,9 @@ static int run_cycles(const struct ch_cli_command *cmd, int argc, char **argv)
 const struct ch_cli_command ch_cmd_cycles = {
 	.name = "cycles",
 	.summary = "The garbage a full gc.collect() would free, grouped by the shape of its reference cycles.\n\n"
+		   "References of C types coreheap does not model come from their own tp_traverse, run in\n"
+		   "an emulator; where that fails the report says NOT EXACT (JSON \"exact\": false,\n"
+		   "\"conservative_types\") and the unreachable figure is a lower bound.\n\n"
 		   "Options:\n"
 		   "  --limit N            show the N largest cycle shapes (default 20, 0 for all)\n"
 		   "  --fail-if EXPR       exit 1 if EXPR holds, e.g. 'unreachable.bytes > 1MB'\n"
