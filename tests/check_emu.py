@@ -10,6 +10,8 @@ their own tp_traverse, emulated):
     labels come from tp_members names (TextIOWrapper buffer, re.Match
     string where Match is a GC type, 3.9+); the modelled
     functools.partial keeps its hand-written labels;
+  - discovery: a str only an itertools.repeat holds is found by
+    `referrers`, held (traversed) by that repeat object;
   - `cycles --json --verify-traverse`: no traverse_mismatches (the emulated
     tp_traverse of every object of a modelled type agrees with coreheap's
     reader), "exact": true, no conservative_types, and the
@@ -91,6 +93,17 @@ def main():
           "re.Match: no 'string' label from tp_members (labels: %s)" % sorted(labels_seen["match"]))
     check(not any(l.startswith("+0x") or l == "(tp_traverse)" for l in labels_seen["partial"]),
           "functools.partial lost its hand-written labels: %s" % sorted(labels_seen["partial"]))
+
+    # discovery: an untracked object only an emulated traverse reaches is
+    # in the object table, held by that object
+    repeat = [x for x in samples if x["name"] == "repeat"]
+    for addr in truth.get("only_held", []):
+        r = check_common.run_json(NAME, args, ["referrers", args.core, hex(addr)])
+        holders = [int(x["address"], 16) for x in r.get("referrers", []) if x.get("traversed")]
+        check(repeat and holders == [repeat[0]["address"]],
+              "0x%x (held only by itertools.repeat 0x%x): referrers %s" % (
+                  addr, repeat[0]["address"] if repeat else 0, r.get("referrers")))
+    check(truth.get("only_held"), "the scenario recorded no only_held object")
 
     # cycles exits 0 either way: not exact is a verdict, not a partial read;
     # --verify-traverse: every modelled object's emulated traverse agrees
