@@ -221,6 +221,21 @@ out:
 	free(calls);
 }
 
+/* "; the code is in libfoo.so, which is not usable here: ..." when addr
+ * lies in a module whose file could not be used (missing, another build:
+ * a core from another machine wants --sysroot), else "". */
+static void module_note(struct ch_python *py, uint64_t addr, char *out, size_t n)
+{
+	out[0] = 0;
+	for (size_t j = 0; j < py->proc->nmodules; j++) {
+		const struct ch_module *m = &py->proc->modules[j];
+		if (addr < m->start || addr >= m->end || m->status == CH_MODULE_OK || !m->problem)
+			continue;
+		snprintf(out, n, "; the code is in %.200s, which is not usable here: %.300s", m->path, m->problem->message);
+		return;
+	}
+}
+
 /* verifying: the type is modelled and only --verify-traverse ran it, so
  * its references are not affected, only the cross-check. */
 static void note_failure(struct ch_python *py, struct ch_py_refs_cache *cache, uint32_t type,
@@ -229,9 +244,12 @@ static void note_failure(struct ch_python *py, struct ch_py_refs_cache *cache, u
 	struct ch_refs_typeinfo *ti = &cache->info[type];
 	ti->emu_failures++;
 	if (!ti->emu_reason) {
-		char what[200], buf[300];
+		char what[200], note[600], buf[900];
 		ch_emu_call_describe(call, what, sizeof(what));
-		snprintf(buf, sizeof(buf), "tp_traverse could not be emulated: %s", what);
+		note[0] = 0;
+		if (call->status == CH_EMU_FETCH || call->status == CH_EMU_UNREADABLE)
+			module_note(py, call->detail, note, sizeof(note));
+		snprintf(buf, sizeof(buf), "tp_traverse could not be emulated: %s%s", what, note);
 		ti->emu_reason = pool_add(cache, buf);
 		ch_diag_warn(&py->diag, "%s: %s (object 0x%" PRIx64 " first): %s", ch_py_type_name(&py->types, type),
 			     verifying ? "--verify-traverse could not check it" : "references read conservatively",
@@ -245,7 +263,9 @@ static void note_failure(struct ch_python *py, struct ch_py_refs_cache *cache, u
 	}
 	bool code_fault = call->status != CH_EMU_UNREADABLE && call->status != CH_EMU_BUDGET &&
 			  call->status != CH_EMU_VISITS && call->status != CH_EMU_MAP_BUDGET;
-	if (code_fault || ti->emu_failures >= CH_EMU_BUDGET_STRIKES)
+	/* A module's references come from its def's m_traverse, one per
+	 * module: one that fails says nothing about the others. */
+	if (ti->kind != CH_RK_MODULE && (code_fault || ti->emu_failures >= CH_EMU_BUDGET_STRIKES))
 		ti->emu_state = CH_REFS_EMU_DISABLED;
 }
 
