@@ -42,6 +42,9 @@ const struct ch_cli_command ch_cmd_cycles = {
 		   "The rest is garbage. References the collector cannot see (fields a tp_traverse skips, words\n"
 		   "found by a conservative scan of an unknown C type) are not subtracted, so, as in CPython, they\n"
 		   "keep their targets alive. Frozen objects are outside the collection, as in CPython.\n\n"
+		   "References of C types coreheap does not model come from their own tp_traverse, run in\n"
+		   "an emulator; where that fails the report says NOT EXACT (JSON \"exact\": false,\n"
+		   "\"conservative_types\") and the unreachable figure is a lower bound.\n\n"
 		   "The garbage is split into strongly connected components and grouped by shape: the member types\n"
 		   "plus the labelled edges that close the cycle, e.g.\n"
 		   "  12 x  (24 objects, 1152 bytes)\n"
@@ -54,13 +57,17 @@ const struct ch_cli_command ch_cmd_cycles = {
 		   "  --limit N            show the N largest cycle shapes by bytes (default 20, 0 for all)\n"
 		   "  --fail-if EXPR       exit 1 if EXPR holds, e.g. 'unreachable.bytes > 1MB' (repeatable;\n"
 		   "                       docs/gating.md lists the figures)\n"
-		   "  --format ndjson      one record per line: each shape, each garbage type, then the rest\n\n"
+		   "  --format ndjson      one record per line: each shape, each garbage type, then the rest\n"
+		   "  --verify-traverse    developer check: also run the tp_traverse of every object of a\n"
+		   "                       type coreheap models, in the emulator, and report each target\n"
+		   "                       counted differently (text lines; JSON traverse_mismatches);\n"
+		   "                       exit 1 when there is any difference\n\n"
 		   "Examples:\n"
 		   "  coreheap cycles core.1234\n"
 		   "  coreheap cycles core.1234 --json --limit 0 | jq '.groups[0].edges'\n"
 		   "  coreheap cycles core.1234 --fail-if 'unreachable.cycles > 0'\n"
 		   "  coreheap cycles core.1234 --fail-if \"unreachable('app.Request').count > 0\"\n",
 	.usage = "cycles [options] CORE",
-	.extras = CH_OPT_LIMIT | CH_OPT_FAIL_IF | CH_OPT_NDJSON,
+	.extras = CH_OPT_LIMIT | CH_OPT_FAIL_IF | CH_OPT_NDJSON | CH_OPT_VERIFY,
 	.run = run_cycles,
 };

@@ -115,7 +115,10 @@ static struct ch_error *referents_one(struct ch_session *s, uint64_t addr, json_
 	if (c.text)
 		fprintf(s->out, "object 0x%" PRIx64 " type %s size %" PRIu64 "\n", addr,
 			ch_py_type_name(&s->py->types, type), size);
-	err = ch_py_refs_visit(s->py, addr, type, collect_ref, &c);
+	struct ch_refs_outcome outcome;
+	err = ch_py_refs_visit_ex(s->py, addr, type, collect_ref, &c, &outcome);
+	if (c.text && !outcome.exact)
+		fprintf(s->out, "  NOT EXACT: references read conservatively: %s\n", outcome.reason);
 	if (err) {
 		ch_diag_partial(&s->py->diag, "references of 0x%" PRIx64 " are incomplete: %s", addr, err->message);
 		ch_error_free(err);
@@ -129,6 +132,9 @@ static struct ch_error *referents_one(struct ch_session *s, uint64_t addr, json_
 	json_object_set_new(o, "address", hexj(addr));
 	json_object_set_new(o, "type", json_string(ch_py_type_name(&s->py->types, type)));
 	json_object_set_new(o, "size", json_integer((json_int_t)size));
+	json_object_set_new(o, "exact", json_boolean(outcome.exact));
+	if (!outcome.exact)
+		json_object_set_new(o, "conservative_reason", json_string(outcome.reason));
 	json_object_set_new(*doc, "object", o);
 	json_object_set_new(*doc, "referents", c.list);
 	return NULL;
@@ -196,9 +202,13 @@ const struct ch_cli_command ch_cmd_referents = {
 		   "One line per reference, with its label (.attr, ['key'], [3], {item}, +0x18 (conservative)), its\n"
 		   "kind and whether the type's tp_traverse visits it (what gc.get_referents returns, and what the\n"
 		   "cycle replay of `cycles` uses). Kinds: field, index, dict_key, dict_value, attr, set_item,\n"
-		   "conservative, weak (a weakref's referent: it owns no reference). Types coreheap does not model\n"
-		   "(C extension types, a few stdlib ones) are scanned conservatively: every aligned word that points\n"
-		   "into writable memory is listed, never as traversed.\n\n"
+		   "conservative, weak (a weakref's referent: it owns no reference). A GC type coreheap does\n"
+		   "not model has its references from its own tp_traverse, run in an emulator; when that fails\n"
+		   "they are read conservatively (every aligned word that points into writable memory, never as\n"
+		   "traversed) and the object says \"exact\": false with the reason.\n\n"
+		   "--verify-traverse: also run the tp_traverse of objects of modelled types in the emulator and\n"
+		   "report each target counted differently (text lines; JSON traverse_mismatches); exit 1 when\n"
+		   "there is any difference.\n\n"
 		   "An address that is not an object is a one-line error (exit 3). Several ADDRs share one opening\n"
 		   "of the core; with --json the document then lists each object, and an address that is not an\n"
 		   "object is an entry with its \"error\" (exit 3). The JSON shape: docs/json.md.\n\n"
@@ -206,6 +216,6 @@ const struct ch_cli_command ch_cmd_referents = {
 		   "  coreheap referents core.1234 0x7f0123456780\n"
 		   "  coreheap referents core.1234 0x7f0123456780 --json\n",
 	.usage = "referents [options] CORE ADDR [ADDR...]",
-	.extras = CH_OPT_ADDR | CH_OPT_ADDRS,
+	.extras = CH_OPT_ADDR | CH_OPT_ADDRS | CH_OPT_VERIFY,
 	.run = run_referents,
 };

@@ -40,6 +40,7 @@ static int run_snapshot(const struct ch_cli_command *cmd, int argc, char **argv)
 	ch_top_deinit(&top);
 	ch_dominators_deinit(&dom);
 	ch_roots_deinit(&roots);
+	s.exactness = NULL; /* a snapshot is a stored digest, not a report */
 	ch_analysis_deinit(&a);
 	/* Written compact, not through ch_session_finish's indented JSON. */
 	if (ch_report_write_snapshot(s.out, doc, &s.py->diag) != 0)

@@ -69,7 +69,7 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 		code = ch_session_fail(&s, err);
 	} else {
 		const struct ch_thread_mixed *cn = native.nthreads ? &native.threads[0] : NULL;
-		ch_findings_collect(&findings, s.py, &a.replay);
+		ch_findings_collect(&findings, s.py, &a.replay, &a.edges.exactness);
 		/* The memory line: its own warnings stay out of summary's exit
 		 * code (`coreheap memory` reports them); it says when partial. */
 		struct ch_diag mdiag;

@@ -71,7 +71,7 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 {
 	enum { OPT_JSON = 256, OPT_EXE, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_LIB_SEARCH, OPT_TOP, OPT_SORT, OPT_GENERATION, OPT_LOCALS, OPT_LIMIT,
 	       OPT_TYPE, OPT_SUBCLASSES, OPT_MIN_BYTES, OPT_FORMAT, OPT_REDACT, OPT_DEPTH, OPT_ALL, OPT_BY, OPT_FAIL_IF,
-	       OPT_NATIVE };
+	       OPT_NATIVE, OPT_VERIFY };
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, OPT_JSON},
 		{"output", required_argument, NULL, 'o'},
@@ -96,6 +96,7 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 		{"by", required_argument, NULL, OPT_BY},
 		{"fail-if", required_argument, NULL, OPT_FAIL_IF},
 		{"native", no_argument, NULL, OPT_NATIVE},
+		{"verify-traverse", no_argument, NULL, OPT_VERIFY},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -158,6 +159,11 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 				o->by = CH_TOP_BY_TYPE;
 			else
 				return ch_cli_usage_error(cmd, "--by takes 'object' or 'type', not '%s'", optarg);
+			break;
+		case OPT_VERIFY:
+			if (!(cmd->extras & CH_OPT_VERIFY))
+				return ch_cli_usage_error(cmd, "--verify-traverse is not an option of this command");
+			o->verify_traverse = true;
 			break;
 		case OPT_FAIL_IF:
 			if (!(cmd->extras & CH_OPT_FAIL_IF))

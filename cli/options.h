@@ -28,6 +28,7 @@ enum {
 	CH_OPT_SECOND = 1 << 14,  /* a second positional path after the first (diff A B) */
 	CH_OPT_ADDRS = 1 << 15,   /* with CH_OPT_ADDR: more ADDRs may follow (show) */
 	CH_OPT_NATIVE = 1 << 16,  /* --native: stacks: C frames too; types, top: native memory objects own */
+	CH_OPT_VERIFY = 1 << 17,  /* --verify-traverse (referents, cycles) */
 };
 
 #define CH_MAX_ADDRS 4096
@@ -66,6 +67,7 @@ struct ch_cli_opts {
 	size_t min_bytes;     /* --min-bytes N (find; 0: no minimum) */
 	enum ch_format format; /* json is true exactly when format != CH_FORMAT_TEXT */
 	bool redact;          /* --redact: str/bytes contents shown as their type and length only */
+	bool verify_traverse; /* --verify-traverse: emulate modelled types too, report differences */
 	size_t depth;         /* --depth N (show; default 2) */
 	size_t all;           /* --all N (path; default 1) */
 	enum ch_top_by by;    /* --by (top; default object) */

@@ -68,6 +68,7 @@ static int begin(struct ch_session *s, const struct ch_cli_command *cmd, int arg
 	err = ch_python_open(s->proc, &s->py);
 	if (!err) {
 		s->py->redact = s->opts.redact;
+		s->py->verify_traverse = s->opts.verify_traverse;
 		return ch_session_open_output(s, done);
 	}
 	bool explained;
@@ -133,7 +134,9 @@ int ch_session_begin_analysis(struct ch_session *s, struct ch_analysis *a, const
 		*done = true;
 		code = ch_session_fail(s, err);
 		ch_session_end(s);
+		return code;
 	}
+	s->exactness = &a->edges.exactness;
 	return code;
 }
 
@@ -179,6 +182,18 @@ int ch_session_finish_rows(struct ch_session *s, json_t *doc, const struct ch_nd
 	if (s->proc)
 		ch_session_note_lost(diag, s->proc);
 	int code = CH_EXIT_OK;
+	if (s->exactness && doc)
+		ch_report_exactness_add(doc, s->py, s->exactness);
+	else if (s->exactness)
+		ch_report_exactness_text(s->out, s->py, s->exactness);
+	struct ch_traverse_verify verify = {0};
+	if (s->opts.verify_traverse && s->py) {
+		ch_py_refs_verify_result(s->py, &verify);
+		if (doc)
+			ch_report_traverse_verify_add(doc, s->py, &verify);
+		else
+			ch_report_traverse_verify_text(s->out, s->py, &verify);
+	}
 	if (doc) {
 		int w = record && s->opts.format == CH_FORMAT_NDJSON
 				? ch_report_write_ndjson(s->out, doc, rows, nrows, record, diag)
@@ -202,6 +217,9 @@ int ch_session_finish_rows(struct ch_session *s, json_t *doc, const struct ch_nd
 		ch_report_warnings(stderr, diag);
 	if (code == CH_EXIT_OK && diag->partial)
 		code = CH_EXIT_PARTIAL;
+	/* --verify-traverse: a difference is a failed check, as --fail-if */
+	if (verify.n && (code == CH_EXIT_OK || code == CH_EXIT_PARTIAL))
+		code = CH_EXIT_CONDITION;
 	return code;
 }
 

@@ -31,6 +31,9 @@ struct ch_session {
 	 * before any core is opened. */
 	struct ch_gate *gates[CH_MAX_FAIL_IF];
 	size_t ngates;
+	/* The analysed heap's exactness verdict, set by ch_session_begin_analysis:
+	 * ch_session_finish adds it to the document or the text report. */
+	const struct ch_exactness *exactness;
 };
 
 /* Returns 0 when the session is ready; otherwise the exit code to return

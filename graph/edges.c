@@ -16,6 +16,9 @@
  * prefetched: resolving them one by one is a chain of dependent cache
  * misses, and the lookups are most of the pass's time. */
 #define CH_BATCH_REFS 1024
+/* Objects whose unmodelled traverses are emulated in one batch
+ * (ch_py_refs_prefetch): one engine start for many calls. */
+#define CH_PREFETCH_OBJECTS 4096
 
 struct pending {
 	uint32_t source;
@@ -61,7 +64,10 @@ static struct ch_error *push_edge(struct ch_edges *e, uint32_t target, uint32_t 
 static uint32_t name_id(struct ch_edges *e, const char *name)
 {
 	for (size_t i = 0; i < e->nnames; i++)
-		if (e->names[i] == name || strcmp(e->names[i], name) == 0)
+		if (e->names[i] == name)
+			return (uint32_t)i;
+	for (size_t i = 0; i < e->nnames; i++)
+		if (strcmp(e->names[i], name) == 0)
 			return (uint32_t)i;
 	if (e->nnames >= CH_MAX_NAMES)
 		return CH_MAX_NAMES - 1;
@@ -223,13 +229,23 @@ struct ch_error *ch_edges_build(struct ch_edges *e, struct ch_heap *heap, ch_pro
 	struct ch_object_table *o = &heap->objects;
 	struct build b = {e, heap, py, NULL, malloc(CH_BATCH_REFS * sizeof(struct pending)), 0, 0, 0, 0, ""};
 	struct ch_error *err = b.batch ? ensure_offsets(&b, o->n + 1) : &ch_error_nomem;
-	size_t i = 0;
+	size_t i = 0, prefetched = 0;
 	/* Resolving may append untracked objects; the loop reaches them too. */
 	while (!err) {
 		while (i < o->n && b.nbatch < CH_BATCH_REFS / 2) {
+			if (i >= prefetched) {
+				size_t n = o->n - i < CH_PREFETCH_OBJECTS ? o->n - i : CH_PREFETCH_OBJECTS;
+				ch_py_refs_prefetch(py, &o->addr[i], &o->type[i], n);
+				prefetched = i + n;
+			}
 			b.current = (uint32_t)i;
-			struct ch_error *rerr = ch_py_refs_visit(py, o->addr[i], o->type[i], collect_ref, &b);
+			struct ch_refs_outcome outcome;
+			struct ch_error *rerr = ch_py_refs_visit_ex(py, o->addr[i], o->type[i], collect_ref, &b, &outcome);
 			if (b.err) {
+				ch_error_free(rerr);
+				break;
+			}
+			if (!outcome.exact && (b.err = ch_exactness_note(&e->exactness, (uint32_t)i, o->type[i], outcome.reason))) {
 				ch_error_free(rerr);
 				break;
 			}
@@ -260,6 +276,7 @@ struct ch_error *ch_edges_build(struct ch_edges *e, struct ch_heap *heap, ch_pro
 		return err;
 	}
 	e->offsets[o->n] = (uint32_t)e->nedges;
+	ch_exactness_finish(&e->exactness);
 	/* The table is complete now: drop the doubling slack of both. */
 	ch_objects_trim(o);
 	if (e->nedges && e->nedges < e->cap) {
@@ -288,6 +305,7 @@ void ch_edges_deinit(struct ch_edges *e)
 	free(e->targets);
 	free(e->labels);
 	free(e->names);
+	ch_exactness_deinit(&e->exactness);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -320,9 +338,12 @@ void ch_edges_label_text(const struct ch_edges *e, const struct ch_heap *heap, s
 	uint32_t l = e->labels[k], p = ch_label_payload(l);
 	char key[64];
 	switch (ch_label_kind(l)) {
-	case CH_REF_FIELD:
-		snprintf(buf, n, ".%s", p < e->nnames ? e->names[p] : "?");
+	case CH_REF_FIELD: {
+		/* "+0x30" and "(tp_traverse)": emulated visits without a member name */
+		const char *name = p < e->nnames ? e->names[p] : "?";
+		snprintf(buf, n, "%s%s", name[0] == '+' || name[0] == '(' ? "" : ".", name);
 		break;
+	}
 	case CH_REF_INDEX:
 		snprintf(buf, n, "[%" PRIu32 "]", p);
 		break;

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "graph/exactness.h"
 #include "graph/heap.h"
 #include "readers/cpython/py_refs.h"
 
@@ -43,6 +44,7 @@ struct ch_edges {
 	size_t nnames;
 	uint64_t dangling;      /* references to addresses that are not readable objects */
 	uint64_t unreadable;    /* objects whose body could not be read completely */
+	struct ch_exactness exactness; /* which objects' references are conservative, and why */
 };
 
 struct ch_error *ch_edges_build(struct ch_edges *e, struct ch_heap *heap, ch_progress_fn progress, void *arg);

@@ -1,5 +1,7 @@
 #include "findings.h"
 
+#include "graph/exactness.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,15 +18,22 @@ static void add(struct ch_findings *f, const char *code, const char *fmt, ...)
 	va_end(ap);
 }
 
-void ch_findings_collect(struct ch_findings *f, const struct ch_python *py, const struct ch_gc_replay *r)
+void ch_findings_collect(struct ch_findings *f, const struct ch_python *py, const struct ch_gc_replay *r,
+			 const struct ch_exactness *x)
 {
 	const struct ch_gc_state *g = &py->gc;
+	const char *least = ch_exactness_exact(x) ? "" : "at least ";
 	f->n = 0;
+	if (!ch_exactness_exact(x))
+		add(f, "not_exact",
+		    "The references of %zu object%s of %zu type%s could not be read from their own tp_traverse and were "
+		    "read conservatively: unreachable counts are lower bounds (see conservative_types).",
+		    x->nobjects, x->nobjects == 1 ? "" : "s", x->ntypes, x->ntypes == 1 ? "" : "s");
 	if (!g->enabled && r->unreachable)
 		add(f, "gc_disabled_with_garbage",
-		    "The garbage collector is disabled and %" PRIu64 " unreachable objects (%" PRIu64
+		    "The garbage collector is disabled and %s%" PRIu64 " unreachable objects (%" PRIu64
 		    " bytes) are waiting for a collection that will not run.",
-		    r->unreachable, r->unreachable_bytes);
+		    least, r->unreachable, r->unreachable_bytes);
 	else if (!g->enabled)
 		add(f, "gc_disabled", "The garbage collector is disabled (gc.disable()); reference cycles are never freed.");
 	if (g->ngenerations > 0 && g->thresholds[0] > 0 &&
@@ -41,6 +50,6 @@ void ch_findings_collect(struct ch_findings *f, const struct ch_python *py, cons
 		    "The process died during a garbage collection; objects being collected were on lists coreheap cannot see.");
 	if (g->enabled && r->unreachable)
 		add(f, "garbage_pending",
-		    "%" PRIu64 " unreachable objects (%" PRIu64 " bytes) would be freed by the next full collection.",
-		    r->unreachable, r->unreachable_bytes);
+		    "%s%" PRIu64 " unreachable objects (%" PRIu64 " bytes) would be freed by the next full collection.",
+		    least, r->unreachable, r->unreachable_bytes);
 }

@@ -25,6 +25,10 @@ struct ch_findings {
 /* Generation 0 this many times past its threshold is worth saying. */
 #define CH_FINDING_GEN0_FACTOR 10
 
-void ch_findings_collect(struct ch_findings *f, const struct ch_python *py, const struct ch_gc_replay *r);
+/* x: the heap's exactness verdict; when not exact the unreachable counts
+ * are said to be lower bounds ("at least"), and a finding names why. */
+struct ch_exactness;
+void ch_findings_collect(struct ch_findings *f, const struct ch_python *py, const struct ch_gc_replay *r,
+			 const struct ch_exactness *x);
 
 #endif

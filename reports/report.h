@@ -75,6 +75,20 @@ json_t *ch_report_show_json(const struct ch_python *py, const struct ch_analysis
 void ch_report_show_text(FILE *out, const struct ch_python *py, const struct ch_analysis *a, uint32_t index,
 			 const struct ch_show_tree *t);
 
+/* The exactness verdict (graph/exactness.h): adds "exact" and
+ * "conservative_types" to an analysis document; the text form prints
+ * nothing when exact, else a paragraph naming the types and reasons. */
+struct ch_exactness;
+void ch_report_exactness_add(json_t *doc, const struct ch_python *py, const struct ch_exactness *x);
+void ch_report_exactness_text(FILE *out, const struct ch_python *py, const struct ch_exactness *x);
+
+/* --verify-traverse: "traverse_mismatches" [{object, type, target,
+ * target_type, emulated, modelled}] and "traverse_verified" {objects,
+ * unverified}; text: one line per difference and a closing count. */
+struct ch_traverse_verify;
+void ch_report_traverse_verify_add(json_t *doc, const struct ch_python *py, const struct ch_traverse_verify *v);
+void ch_report_traverse_verify_text(FILE *out, const struct ch_python *py, const struct ch_traverse_verify *v);
+
 /* "0", "1", "2", "permanent", "untracked": the key of a CH_GEN code. */
 const char *ch_report_gen_key(unsigned gen);
 

@@ -59,19 +59,41 @@ static char *chain_text(const struct ch_analysis *a, const struct ch_roots *root
 }
 
 
-/* Why no root reaches it, from the GC replay's verdict. */
-static const char *unreached_reason(const struct ch_analysis *a, uint32_t target)
+/* Why no root reaches it, from the GC replay's verdict and the exactness
+ * verdict (one verdict per object: an object the replay keeps only
+ * because an inexact object's conservative word points at it is said so). */
+static const char *unreached_reason(const struct ch_analysis *a, uint32_t target, char *buf, size_t n)
 {
 	uint8_t st = a->replay.state[target];
 	if (st == CH_REPLAY_UNREACHABLE || st == CH_REPLAY_FREED_WITH)
 		return "garbage: the next full collection would free it (see `coreheap cycles`)";
+	uint32_t h = ch_exactness_conservative_holder(&a->edges.exactness, &a->edges, target);
+	if (h != UINT32_MAX) {
+		snprintf(n ? buf : NULL, n,
+			 "not exact: held by 0x%" PRIx64 " (%s), whose references were read conservatively, so whether "
+			 "a root reaches it is unknown",
+			 a->heap.objects.addr[h], ch_py_type_name(&a->heap.py->types, a->heap.objects.type[h]));
+		return buf;
+	}
+	if (!ch_exactness_exact(&a->edges.exactness))
+		return "held only by objects that no root reaches, as far as known: the references of some objects were "
+		       "read conservatively (see conservative_types)";
 	return "held only by objects that no root reaches (a leak, or a cycle the collector does not track)";
+}
+
+/* No path, yet whether a root reaches it is unknown: the heap is not exact
+ * and the GC replay does not count the object as garbage. */
+static bool reach_unknown(const struct ch_analysis *a, uint32_t target)
+{
+	uint8_t st = a->replay.state[target];
+	return !ch_exactness_exact(&a->edges.exactness) && st != CH_REPLAY_UNREACHABLE && st != CH_REPLAY_FREED_WITH;
 }
 
 json_t *ch_report_path_json(const struct ch_python *py, const struct ch_analysis *a, const struct ch_roots *roots,
 			    uint32_t target, const struct ch_path_set *set)
 {
 	const struct ch_object_table *o = &a->heap.objects;
+	char why[512];
 	json_t *doc = json_object();
 	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
 	json_t *t = json_object();
@@ -80,9 +102,10 @@ json_t *ch_report_path_json(const struct ch_python *py, const struct ch_analysis
 	json_object_set_new(t, "size", json_integer((json_int_t)o->size[target]));
 	json_object_set_new(t, "refcount", json_integer((json_int_t)o->refcnt[target]));
 	json_object_set_new(doc, "target", t);
-	json_object_set_new(doc, "reachable", json_boolean(set->n > 0));
+	/* null: no path found, but the heap is not exact (see "exact") */
+	json_object_set_new(doc, "reachable", set->n || !reach_unknown(a, target) ? json_boolean(set->n > 0) : json_null());
 	if (!set->n)
-		json_object_set_new(doc, "reason", json_string(unreached_reason(a, target)));
+		json_object_set_new(doc, "reason", json_string(unreached_reason(a, target, why, sizeof(why))));
 	json_t *paths = json_array();
 	for (size_t k = 0; k < set->n; k++) {
 		const struct ch_path *p = &set->paths[k];
@@ -115,10 +138,12 @@ void ch_report_path_text(FILE *out, const struct ch_python *py, const struct ch_
 			 const struct ch_roots *roots, uint32_t target, const struct ch_path_set *set)
 {
 	const struct ch_object_table *o = &a->heap.objects;
+	char why[512];
 	fprintf(out, "object 0x%" PRIx64 " type %s size %" PRIu64 " refcount %" PRId64 "\n", o->addr[target],
 		ch_py_type_name(&py->types, o->type[target]), o->size[target], o->refcnt[target]);
 	if (!set->n) {
-		fprintf(out, "no root reaches it: %s\n", unreached_reason(a, target));
+		fprintf(out, "%s: %s\n", reach_unknown(a, target) ? "no path from a root found" : "no root reaches it",
+			unreached_reason(a, target, why, sizeof(why)));
 		return;
 	}
 	for (size_t k = 0; k < set->n; k++) {

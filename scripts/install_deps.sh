@@ -9,6 +9,7 @@ pkgs=(
 	libdw-dev                                # native frames: libdwfl unwinds (loaded with dlmopen at run time)
 	libzstd-dev zlib1g-dev                   # compressed debug sections and cores
 	liblz4-dev liblzma-dev                   # lz4 and xz cores
+	libunicorn-dev                           # readers/emulator runs a type's own tp_traverse
 	libdebuginfod-dev                        # debug files fetched by build-id
 	libc6-dbg                                # glibc malloc layouts from DWARF (memory tests; a built-in table otherwise)
 	gdb                                      # a test oracle locating addresses in fixture cores; coreheap never runs it

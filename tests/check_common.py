@@ -59,3 +59,38 @@ def abort_core(name, python, out, code, flags=("-I", "-S")):
         raise SystemExit("%s: expected one core in %s (kernel.core_pattern is %r), found %s"
                          % (name, out, open("/proc/sys/kernel/core_pattern").read().strip(), cores))
     return os.path.join(out, cores[0])
+
+
+def compare_unreachable(d, truth, check):
+    """A cycles document's unreachable objects, by type and in total, equal
+    the truth's gc.collect() garbage ("unreachable", "unreachable_total")."""
+    got = {t["type"]: t["count"] for t in d["unreachable"]["types"]}
+    want = truth["unreachable"]
+    for name in sorted(set(got) | set(want)):
+        check(got.get(name, 0) == want.get(name, 0),
+              "unreachable %s: gc.collect() found %d, coreheap %d" % (name, want.get(name, 0), got.get(name, 0)))
+    check(d["unreachable"]["objects"] == truth["unreachable_total"],
+          "unreachable total: gc.collect() found %d, coreheap %d" % (truth["unreachable_total"],
+                                                                      d["unreachable"]["objects"]))
+
+
+def core_mapped_files(core):
+    """Paths of the core's NT_FILE note (the files the process had mapped)."""
+    import struct
+    with open(core, "rb") as f:
+        d = f.read()
+    phoff = struct.unpack_from("<Q", d, 0x20)[0]
+    phnum = struct.unpack_from("<H", d, 0x38)[0]
+    paths = set()
+    for i in range(phnum):
+        ptype, _, off, _, _, fsz = struct.unpack_from("<IIQQQQ", d, phoff + i * 56)
+        p = off
+        while ptype == 4 and p + 12 <= off + fsz:
+            nsz, dsz, ntype = struct.unpack_from("<III", d, p)
+            p += 12 + ((nsz + 3) & ~3)
+            desc = d[p:p + dsz]
+            p += (dsz + 3) & ~3
+            if ntype == 0x46494c45:  # NT_FILE: count, page size, count * (start, end, offset), names
+                count = struct.unpack_from("<Q", desc, 0)[0]
+                paths.update(x.decode() for x in desc[16 + count * 24:].split(b"\0") if x)
+    return sorted(paths)

@@ -18,6 +18,8 @@ import json
 import subprocess
 import sys
 
+import check_common
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -44,14 +46,7 @@ def main():
         return 1
     d = json.loads(p.stdout)
     check(d["partial"] is False, "partial is %r: %r" % (d["partial"], d["warnings"]))
-    got = {t["type"]: t["count"] for t in d["unreachable"]["types"]}
-    want = truth["unreachable"]
-    for name in sorted(set(got) | set(want)):
-        check(got.get(name, 0) == want.get(name, 0),
-              "unreachable %s: gc.collect() found %d, coreheap %d" % (name, want.get(name, 0), got.get(name, 0)))
-    check(d["unreachable"]["objects"] == truth["unreachable_total"],
-          "unreachable total: gc.collect() found %d, coreheap %d" % (truth["unreachable_total"],
-                                                                      d["unreachable"]["objects"]))
+    check_common.compare_unreachable(d, truth, check)
     check(len(truth["known_cycles"]) >= 4, "the scenario recorded too few cycle shapes to test")
     groups = []
     for g in d["groups"]:

@@ -27,11 +27,12 @@ For every recorded object (but see "unknown_" below):
     3.8-3.10 frame objects: coreheap reports what PyFrame_New allocates,
     tp_basicsize + ob_size * 8, which is 8 more than frame.__sizeof__ (that
     subtracts the f_localsplus[1] slot already inside sizeof(PyFrameObject)).
-  * objects named unknown_*: types py_refs does not model (or class
-    statements over one); what is reported traversed must be among the
-    gc.get_referents targets (only a class statement's own layer is:
-    its slots, __dict__ and type), and every other target must be among
-    the conservative words reported (a heap type's ob_type included).
+  * --verify-traverse: the emulated tp_traverse of every object of a
+    modelled type equals the reader's traversed references (none listed
+    in traverse_mismatches), and at least one object was compared.
+  * objects named unknown_*: GC types py_refs does not model; their own
+    tp_traverse is emulated (readers/emulator), so the rule above holds for
+    them too, with "exact": true and no conservative words reported.
 
 Usage: check_refs.py --python PY --coreheap BIN --core CORE --truth TRUTH
 Exit 0 when everything matches, 1 otherwise (each mismatch printed), 77 when
@@ -77,13 +78,24 @@ def main():
     failures = 0
     checked = 0
     objects = [o for o in truth["objects"] if not args.only or o["name"] == args.only]
-    # One `referents` call with every address (the core is opened once).
-    cmd = [args.coreheap, "referents", args.core] + [hex(o["address"]) for o in objects] + ["--json", "-q"]
+    # One `referents` call with every address (the core is opened once),
+    # with --verify-traverse: every modelled object's own tp_traverse is
+    # emulated as well and must agree with the hand-written reader.
+    cmd = [args.coreheap, "referents", args.core] + [hex(o["address"]) for o in objects] + [
+        "--json", "-q", "--verify-traverse"]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
-    if p.returncode not in (0, 5):
+    out = json.loads(p.stdout) if p.stdout.strip() else {}
+    for m in out.get("traverse_mismatches", []):
+        print("FAIL --verify-traverse: %s (%s) -> %s (%s): tp_traverse visits it %d times, the reader %d" % (
+            m["object"], m["type"], m["target"], m["target_type"], m["emulated"], m["modelled"]))
+        failures += 1
+    if p.returncode not in (0, 5) and not (p.returncode == 1 and failures):
         print("FAIL: coreheap referents exited %d: %s" % (p.returncode, p.stderr.strip()))
         return 1
-    out = json.loads(p.stdout)
+    verified = out.get("traverse_verified", {})
+    if not verified.get("objects"):
+        print("FAIL --verify-traverse: nothing was compared (%s)" % verified)
+        failures += 1
     docs = {int(d["object"]["address"], 16): d for d in out["objects"]} if "objects" in out else \
         {int(out["object"]["address"], 16): out}
     for o in objects:
@@ -96,16 +108,13 @@ def main():
         got = {int(r["address"], 16) for r in refs if r["traversed"]}
         want = set(o["referents"])
         if o["name"].startswith("unknown_"):
-            # a type py_refs does not model: what is traversed is real, and
-            # every other real referent is among the conservative words
-            conservative = {int(r["address"], 16) for r in refs if r["kind"] == "conservative"}
-            if not want - got <= conservative:
-                print("FAIL %s: referents %s neither traversed nor found conservatively (%s)" % (
-                    o["name"], sorted(hex(x) for x in want - got - conservative),
-                    ["%s %s %s" % (r["address"], r["kind"], r["label"]) for r in refs]))
+            # a type py_refs does not model: emulated, so exact like the rest
+            conservative = [r["address"] for r in refs if r["kind"] == "conservative"]
+            if doc["object"].get("exact") is not True or conservative:
+                print("FAIL %s: not emulated (exact %s: %s; conservative words %s)" % (
+                    o["name"], doc["object"].get("exact"), doc["object"].get("conservative_reason"), conservative))
                 failures += 1
                 continue
-            want = got & want
         checked += 1
         problems = []
         warned = [w for w in out.get("warnings", []) if "0x%x" % o["address"] in w]

@@ -157,6 +157,7 @@ static void cache_free(struct ch_py_refs_cache *c)
 {
 	if (!c)
 		return;
+	ch_refs_emulated_free(c);
 	free(c->info);
 	free(c);
 }
@@ -248,6 +249,7 @@ static struct ch_error *classify(struct ch_python *py, struct ch_py_refs_cache *
 {
 	uint64_t t = type;
 	ti->subtype = false;
+	ti->emulate = false;
 	for (int n = 0; n < CH_TYPE_CHAIN_MAX && t; n++) {
 		uint64_t tr = 0, flags, base;
 		struct ch_error *err = ch_py_read_u64(py, t, CH_PY_TP_FLAGS, &flags);
@@ -257,6 +259,8 @@ static struct ch_error *classify(struct ch_python *py, struct ch_py_refs_cache *
 			err = ch_py_read_u64(py, t, CH_PY_TP_BASE, &base);
 		if (err)
 			return err;
+		if (n == 0)
+			ti->traverse = tr;
 		bool sub = c->subtype_traverse ? tr == c->subtype_traverse : false;
 		uint8_t kind = CH_RK_UNKNOWN;
 		if (!sub) {
@@ -265,8 +269,10 @@ static struct ch_error *classify(struct ch_python *py, struct ch_py_refs_cache *
 			 * for a class statement's type. A heap type without GC that
 			 * adds nothing (tp_traverse inherited as NULL) is a layer too. */
 			if (kind == CH_RK_UNKNOWN && (flags & CH_TPFLAGS_HEAPTYPE) && base &&
-			    (!c->subtype_traverse || tr == 0))
+			    (!c->subtype_traverse || tr == 0)) {
 				sub = true;
+				ti->emulate = ti->emulate || tr != 0;
+			}
 		}
 		if (!sub) {
 			ti->kind = kind;
@@ -535,8 +541,7 @@ static struct ch_error *visit_managed(struct ch_refs_ctx *c, uint64_t obj, uint6
 	return NULL;
 }
 
-static struct ch_error *visit_instance(struct ch_refs_ctx *c, uint64_t obj, uint64_t type,
-				       const struct ch_refs_typeinfo *ti)
+struct ch_error *ch_refs_instance(struct ch_refs_ctx *c, uint64_t obj, uint64_t type, const struct ch_refs_typeinfo *ti)
 {
 	struct ch_python *py = c->py;
 	struct ch_error *err = visit_slots(c, obj, type, ti->base);
@@ -574,6 +579,16 @@ static struct ch_error *visit_instance(struct ch_refs_ctx *c, uint64_t obj, uint
 
 struct ch_error *ch_py_refs_visit(struct ch_python *py, uint64_t addr, uint32_t type, ch_ref_visit_fn fn, void *arg)
 {
+	return ch_py_refs_visit_ex(py, addr, type, fn, arg, NULL);
+}
+
+static struct ch_error *visit_body(struct ch_python *py, uint64_t addr, uint32_t type, ch_ref_visit_fn fn, void *arg,
+				     struct ch_refs_outcome *out)
+{
+	if (out) {
+		out->exact = true;
+		out->reason = NULL;
+	}
 	const struct ch_refs_typeinfo *ti;
 	struct ch_error *err = ch_refs_typeinfo(py, type, &ti);
 	if (err)
@@ -582,14 +597,27 @@ struct ch_error *ch_py_refs_visit(struct ch_python *py, uint64_t addr, uint32_t 
 	const struct ch_py_type *ty = &py->types.v[type];
 	struct ch_refs_ctx c = {py, fn, arg, false, (ty->flags & CH_TPFLAGS_HAVE_GC) != 0};
 	uint64_t taddr = ty->addr;
-	if (info.kind == CH_RK_TYPE && c.gc) {
-		/* type_is_gc: only heap type objects are collected */
+	if ((info.kind == CH_RK_TYPE || (ty->flags & CH_TPFLAGS_TYPE_SUBCLASS)) && c.gc) {
+		/* type_is_gc (tp_is_gc of type and of every metatype): only heap
+		 * type objects are collected; a static type's traverse never runs. */
 		uint64_t oflags;
 		if ((err = ch_py_read_u64(py, addr, CH_PY_TP_FLAGS, &oflags)))
 			return err;
 		c.gc = (oflags & CH_TPFLAGS_HEAPTYPE) != 0;
 	}
-	if (info.subtype && (err = visit_instance(&c, addr, taddr, &info)))
+	if (c.gc && (info.kind == CH_RK_UNKNOWN || info.emulate ||
+		     (info.kind == CH_RK_MODULE && ch_refs_module_has_state(py, addr)))) {
+		/* Not modelled (or a module's C state, which only its m_traverse
+		 * knows), but the collector sees it: run its own tp_traverse. */
+		const char *why = NULL;
+		if (ch_refs_emulated(&c, addr, type, &why))
+			return NULL;
+		if (out) {
+			out->exact = false;
+			out->reason = why;
+		}
+	}
+	if (info.subtype && (err = ch_refs_instance(&c, addr, taddr, &info)))
 		return err;
 	if (c.stopped)
 		return NULL;
@@ -637,4 +665,34 @@ bool ch_py_type_holds_pointers(struct ch_python *py, uint32_t type)
 	default:
 		return true;
 	}
+}
+
+struct ch_error *ch_py_refs_visit_ex(struct ch_python *py, uint64_t addr, uint32_t type, ch_ref_visit_fn fn, void *arg,
+				     struct ch_refs_outcome *out)
+{
+	if (!py->verify_traverse)
+		return visit_body(py, addr, type, fn, arg, out);
+	struct ch_py_refs_cache *cache;
+	const struct ch_refs_typeinfo *ti;
+	struct ch_error *err = ch_refs_typeinfo(py, type, &ti);
+	if (!err)
+		err = ch_refs_cache_get(py, &cache);
+	if (err)
+		return err;
+	if (ti->kind == CH_RK_UNKNOWN || ti->emulate || !(py->types.v[type].flags & CH_TPFLAGS_HAVE_GC))
+		return visit_body(py, addr, type, fn, arg, out);
+	struct ch_refs_verify_wrap w = {fn, arg, cache};
+	cache->nvtargets = 0;
+	bool gc_object = true;
+	err = visit_body(py, addr, type, ch_refs_verify_collect, &w, out);
+	if (py->types.v[type].flags & CH_TPFLAGS_TYPE_SUBCLASS) {
+		/* a static type is not a GC object: nothing to compare */
+		uint64_t oflags = 0;
+		struct ch_error *e = ch_py_read_u64(py, addr, CH_PY_TP_FLAGS, &oflags);
+		gc_object = !e && (oflags & CH_TPFLAGS_HEAPTYPE);
+		ch_error_free(e);
+	}
+	if (!err && gc_object)
+		ch_refs_verify_compare(py, addr, type);
+	return err;
 }

@@ -11,6 +11,7 @@
 #define CH_PY_REFS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "readers/base/error.h"
@@ -51,6 +52,51 @@ typedef int (*ch_ref_visit_fn)(void *arg, const struct ch_ref *ref);
  * ch_py_types index. An object whose body cannot be read yields the
  * references read so far and CH_ERR_FAULT; nothing is followed blindly. */
 struct ch_error *ch_py_refs_visit(struct ch_python *py, uint64_t addr, uint32_t type, ch_ref_visit_fn fn, void *arg);
+
+/* Whether the references just reported are the ones the collector sees.
+ * exact == false only for an object of a GC type coreheap does not model
+ * whose tp_traverse could not be emulated: its references were read by
+ * the conservative scan (traversed == false), so the GC replay counts what
+ * they point at as held from outside. `reason` says why, in words, and
+ * stays valid while py is open (one string per type). */
+struct ch_refs_outcome {
+	bool exact;
+	const char *reason;
+};
+
+/* ch_py_refs_visit, also telling whether the result is exact. The
+ * references of an unmodelled GC type come from its own tp_traverse run
+ * in readers/emulator; on failure the conservative scan, a warning per
+ * type, and out->exact == false. */
+struct ch_error *ch_py_refs_visit_ex(struct ch_python *py, uint64_t addr, uint32_t type, ch_ref_visit_fn fn, void *arg,
+				     struct ch_refs_outcome *out);
+
+/* --verify-traverse (a developer cross-check of the hand-written readers
+ * and the layout tables): with py->verify_traverse set, every object of a
+ * modelled GC type also has its own tp_traverse emulated, and each target
+ * whose count differs between the two is recorded here. Output of the
+ * visit itself is unchanged. */
+struct ch_traverse_mismatch {
+	uint64_t object;
+	uint32_t type;        /* ch_py_types index */
+	uint64_t target;
+	uint32_t target_type; /* ch_py_types index, or UINT32_MAX when target is not an object */
+	uint32_t emulated;    /* times tp_traverse visited target */
+	uint32_t modelled;    /* times coreheap's reader reported it traversed */
+};
+struct ch_traverse_verify {
+	const struct ch_traverse_mismatch *v;
+	size_t n;
+	uint64_t objects;     /* objects compared */
+	uint64_t unverified;  /* objects whose traverse could not be emulated (warned per type) */
+};
+void ch_py_refs_verify_result(struct ch_python *py, struct ch_traverse_verify *out);
+
+/* Emulate, in one batch, the traverses the next ch_py_refs_visit calls
+ * for these objects (in this order) will need: a whole-heap pass calls it
+ * for runs of objects before visiting them. Optional; a visit of an object
+ * not prefetched runs its own call. */
+void ch_py_refs_prefetch(struct ch_python *py, const uint64_t *addrs, const uint32_t *types, size_t n);
 
 /* Implementation: py_refs.c (type classification, instances: __slots__,
  * __dict__ / managed values per version, unknown types), py_refs_containers.c,

@@ -90,8 +90,9 @@ static struct ch_error *general_legacy(struct ch_refs_ctx *c, const struct ch_py
 	return NULL;
 }
 
-/* keys_visited: OrderedDict's traverse also visits every key (node list). */
-static struct ch_error *dict_part(struct ch_refs_ctx *c, uint64_t obj, bool keys_visited)
+/* The entries of a dict: dict_traverse visits keys only in a general
+ * (not all-str) table, values unless embedded (3.13). */
+static struct ch_error *dict_part(struct ch_refs_ctx *c, uint64_t obj)
 {
 	struct ch_python *py = c->py;
 	struct ch_py_dict_view v;
@@ -120,7 +121,7 @@ static struct ch_error *dict_part(struct ch_refs_ctx *c, uint64_t obj, bool keys
 			return err;
 		if (!value)
 			continue;
-		struct ch_ref kr = {key, CH_REF_DICT_KEY, general || keys_visited, i, 0, NULL, v.values != 0};
+		struct ch_ref kr = {key, CH_REF_DICT_KEY, general, i, 0, NULL, v.values != 0};
 		ch_refs_emit_ref(c, &kr);
 		struct ch_ref vr = {value, CH_REF_DICT_VALUE, values_traversed, i, key, NULL, !values_traversed};
 		ch_refs_emit_ref(c, &vr);
@@ -130,13 +131,52 @@ static struct ch_error *dict_part(struct ch_refs_ctx *c, uint64_t obj, bool keys
 
 struct ch_error *ch_refs_dict(struct ch_refs_ctx *c, uint64_t obj)
 {
-	return dict_part(c, obj, false);
+	return dict_part(c, obj);
+}
+
+/* odict_traverse visits od_inst_dict, then the key of every node of the
+ * order list (each node owns a reference to its key), then the dict part
+ * (found by --verify-traverse). struct
+ * _odictobject (3.8-3.15): od_dict, od_first, od_last, od_fast_nodes,
+ * od_fast_nodes_size, ..., od_inst_dict; struct _odictnode: key, hash,
+ * next, prev. So a key is visited twice in a general table, once in an
+ * all-str one. The walk is checked against a slow pointer: a loop is an
+ * error, not a hang. */
+#define CH_ODICT_NODE_NEXT 16
+static struct ch_error *odict_nodes(struct ch_refs_ctx *c, uint64_t obj)
+{
+	struct ch_python *py = c->py;
+	const struct ch_py_layout *l = &py->layout;
+	int64_t first_off = ch_py_has(l, CH_PY_ODICT_FAST_NODES_SIZE) ? l->v[CH_PY_ODICT_FAST_NODES_SIZE] - 24
+			    : ch_py_has(l, CH_PY_ODICT_INST_DICT)     ? l->v[CH_PY_ODICT_INST_DICT] - 48
+								      : -1;
+	if (first_off <= 0)
+		return ch_error_new(CH_ERR_UNSUPPORTED, "no OrderedDict layout");
+	struct ch_address_space *as = &py->proc->as;
+	uint64_t node, slow, key;
+	struct ch_error *err = ch_as_read_u64(as, obj + (uint64_t)first_off, &node);
+	slow = node;
+	for (uint64_t n = 0; !err && node && !c->stopped; n++) {
+		if (!(err = ch_as_read_u64(as, node, &key)))
+			err = ch_as_read_u64(as, node + CH_ODICT_NODE_NEXT, &node);
+		if (!err)
+			ch_refs_emit(c, key, CH_REF_DICT_KEY, true, n, 0, NULL);
+		/* the slow pointer moves every other step: meeting it means a loop */
+		if (!err && (n & 1) && (err = ch_as_read_u64(as, slow + CH_ODICT_NODE_NEXT, &slow)))
+			break;
+		if (!err && node && node == slow)
+			return ch_error_new(CH_ERR_INPUT, "OrderedDict at 0x%llx: its node list loops",
+					    (unsigned long long)obj);
+	}
+	return err;
 }
 
 struct ch_error *ch_refs_odict(struct ch_refs_ctx *c, uint64_t obj)
 {
 	struct ch_error *err = ch_refs_field(c, obj, CH_PY_ODICT_INST_DICT, "od_inst_dict", true);
-	return err ? err : dict_part(c, obj, true);
+	if (!err)
+		err = odict_nodes(c, obj);
+	return err ? err : dict_part(c, obj);
 }
 
 struct ch_error *ch_refs_set(struct ch_refs_ctx *c, uint64_t obj)

@@ -29,12 +29,38 @@ enum ch_rk {
 	CH_RK_COUNT
 };
 
+/* Whether a type's own tp_traverse is run in the sandbox (py_refs_emulated.c). */
+enum ch_refs_emu_state {
+	CH_REFS_EMU_UNTRIED,  /* no object of the type emulated yet */
+	CH_REFS_EMU_WORKS,    /* at least one object emulated */
+	CH_REFS_EMU_DISABLED, /* the code misbehaved (or overran its budget repeatedly): conservative from now on */
+};
+
+/* A tp_members entry holding an object, for labels. */
+struct ch_refs_member {
+	uint32_t offset;
+	const char *name;    /* in the cache's string pool */
+};
+
 /* What is known about one type (indexed like py->types.v). Filled lazily. */
 struct ch_refs_typeinfo {
 	bool ready;
 	uint8_t kind;        /* enum ch_rk of `base` */
 	bool subtype;        /* the type's tp_traverse is subtype_traverse */
 	uint64_t base;       /* first type on the tp_base chain not using subtype_traverse */
+	uint64_t traverse;   /* the type's own tp_traverse (0 when absent or unreadable) */
+	/* Without the subtype_traverse symbol (stripped or LTO-renamed) a heap
+	 * type with a tp_traverse is taken for a class statement's type for
+	 * its sizes and labels, but that is a guess: its references come from
+	 * its own traverse, emulated, as for unmodelled types. */
+	bool emulate;
+	/* Emulation of unmodelled GC types; updated in c->info[type] directly. */
+	uint8_t emu_state;   /* enum ch_refs_emu_state */
+	bool members_read;
+	uint32_t emu_failures;
+	const char *emu_reason;        /* first failure, in the string pool: the warning and the verdict */
+	struct ch_refs_member *members; /* owned; nmembers entries */
+	uint32_t nmembers;
 };
 
 /* Known type addresses, resolved once per ch_python and hung off it
@@ -50,6 +76,25 @@ struct ch_py_refs_cache {
 	uint64_t set_dummy;        /* the object _PySet_Dummy points at */
 	struct ch_refs_typeinfo *info;
 	size_t ninfo;
+	/* py_refs_emulated.c: the sandbox (opened on first need), results of
+	 * the last ch_py_refs_prefetch consumed in order, label strings. */
+	struct ch_emu *emu;
+	bool emu_opened;
+	const char *emu_unavailable;   /* why there is no sandbox (string pool or static), or NULL */
+	uint32_t budget_strikes;       /* budget overruns in this core (py_refs_emulated.c) */
+	struct ch_refs_prefetched *pre;
+	size_t npre, pre_cur, cappre;
+	uint64_t *pre_visits;
+	size_t npre_visits, cappre_visits;
+	struct ch_refs_strpool *strings;
+	struct ch_refs_hand *hand;    /* scratch for the subtype part's labels */
+	/* --verify-traverse */
+	struct ch_traverse_mismatch *mismatches;
+	size_t nmismatches, capmismatches;
+	uint64_t verified, unverified;
+	uint64_t *vtargets;           /* scratch: the reader's traversed targets of one object */
+	size_t nvtargets, capvtargets;
+	const char **offset_names;    /* "+0x30" by offset / 8 */
 };
 
 /* One visit in progress: where refs go, and whether the visitor stopped. */
@@ -89,6 +134,31 @@ bool ch_refs_emit_ref(struct ch_refs_ctx *c, struct ch_ref *r);
 struct ch_error *ch_refs_field(struct ch_refs_ctx *c, uint64_t obj, enum ch_py_field f, const char *name,
 			       bool traversed);
 struct ch_error *ch_refs_conservative(struct ch_refs_ctx *c, uint64_t start, uint64_t end, uint64_t obj);
+
+/* The parts subtype_traverse adds (slots, __dict__ or values, ob_type). */
+struct ch_error *ch_refs_instance(struct ch_refs_ctx *c, uint64_t obj, uint64_t type, const struct ch_refs_typeinfo *ti);
+
+/* py_refs_emulated.c. References of an object whose GC type is not
+ * modelled, from its own tp_traverse run in the sandbox. True when they
+ * were emitted; false (nothing emitted) when the caller must fall back to
+ * the conservative scan, with *reason saying why (valid while py lives). */
+bool ch_refs_emulated(struct ch_refs_ctx *c, uint64_t obj, uint32_t type, const char **reason);
+void ch_refs_emulated_free(struct ch_py_refs_cache *cache);
+/* --verify-traverse of a modelled object: its visit runs with fn/arg
+ * wrapped by ch_refs_verify_collect (keeping the reader's traversed
+ * targets), then ch_refs_verify_compare emulates its tp_traverse and
+ * records the differences (py_refs_emulated.c). */
+struct ch_refs_verify_wrap {
+	ch_ref_visit_fn fn;
+	void *arg;
+	struct ch_py_refs_cache *cache;
+};
+int ch_refs_verify_collect(void *arg, const struct ch_ref *r);
+void ch_refs_verify_compare(struct ch_python *py, uint64_t obj, uint32_t type);
+
+/* A module with a C state block (py_refs_objects.c): its references
+ * come from module_traverse (and so the module's m_traverse), emulated. */
+bool ch_refs_module_has_state(struct ch_python *py, uint64_t obj);
 
 /* Per-kind visitors (the base part of an object). */
 struct ch_error *ch_refs_tuple(struct ch_refs_ctx *c, uint64_t obj);

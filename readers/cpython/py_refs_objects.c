@@ -133,28 +133,52 @@ static struct ch_error *exception(struct ch_refs_ctx *c, uint64_t obj, const str
  * per-module state, which only the extension understands: the state's
  * words are reported conservatively (not traversed; index = byte offset
  * into md_state, not into the module object). */
-static struct ch_error *module(struct ch_refs_ctx *c, uint64_t obj)
+/* The module's state block: its address and size (0 when it has none). */
+static struct ch_error *module_state(struct ch_python *py, uint64_t obj, uint64_t *state, int64_t *size)
 {
-	struct ch_python *py = c->py;
 	const struct ch_py_layout *l = &py->layout;
-	struct ch_error *err = fields(c, obj, FIELDS(module_fields));
-	if (err || c->stopped || !ch_py_has(l, CH_PY_MODULE_STATE))
-		return err;
+	*state = 0;
+	*size = 0;
+	if (!ch_py_has(l, CH_PY_MODULE_STATE))
+		return NULL;
 	/* The state's size: md_state_size on the module (3.15+), else the
 	 * PyModuleDef's m_size. */
-	uint64_t def, state;
-	int64_t size = 0;
-	if ((err = ch_py_read_u64(py, obj, CH_PY_MODULE_STATE, &state)) || !state)
+	uint64_t def;
+	struct ch_error *err = ch_py_read_u64(py, obj, CH_PY_MODULE_STATE, state);
+	if (err || !*state)
 		return err;
 	if (ch_py_has(l, CH_PY_MODULE_STATE_SIZE))
-		err = ch_py_read_u64(py, obj, CH_PY_MODULE_STATE_SIZE, (uint64_t *)&size);
+		err = ch_py_read_u64(py, obj, CH_PY_MODULE_STATE_SIZE, (uint64_t *)size);
 	else if (ch_py_has(l, CH_PY_MODULE_DEF) && ch_py_has(l, CH_PY_MODDEF_SIZE) &&
 		 !(err = ch_py_read_u64(py, obj, CH_PY_MODULE_DEF, &def)) && def)
-		err = ch_py_read_u64(py, def, CH_PY_MODDEF_SIZE, (uint64_t *)&size);
-	if (err)
+		err = ch_py_read_u64(py, def, CH_PY_MODDEF_SIZE, (uint64_t *)size);
+	if (*size < 0)
+		*size = 0;
+	return err;
+}
+
+bool ch_refs_module_has_state(struct ch_python *py, uint64_t obj)
+{
+	uint64_t state;
+	int64_t size;
+	struct ch_error *err = module_state(py, obj, &state, &size);
+	ch_error_free(err);
+	return !err && state && size > 0;
+}
+
+/* A module's own fields; its state (an extension module's C struct) only
+ * conservatively: py_refs.c runs module_traverse itself, which calls the
+ * module's m_traverse, for modules that have state, and comes here only
+ * when that fails. */
+static struct ch_error *module(struct ch_refs_ctx *c, uint64_t obj)
+{
+	struct ch_error *err = fields(c, obj, FIELDS(module_fields));
+	if (err || c->stopped)
 		return err;
-	if (size <= 0)
-		return NULL;
+	uint64_t state;
+	int64_t size;
+	if ((err = module_state(c->py, obj, &state, &size)) || !state || size <= 0)
+		return err;
 	if (size > CH_MODULE_STATE_MAX)
 		size = CH_MODULE_STATE_MAX;
 	return ch_refs_conservative(c, state, state + (uint64_t)size, state);

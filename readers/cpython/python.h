@@ -106,6 +106,9 @@ struct ch_python {
 	 * edge and referent labels of dict keys) gives the type and length
 	 * instead. Set by the CLI right after opening. */
 	bool redact;
+	/* --verify-traverse: emulate modelled GC types too and record every
+	 * difference (py_refs.h, ch_py_refs_verify_result). */
+	bool verify_traverse;
 };
 
 struct ch_error *ch_python_open(struct ch_process *proc, struct ch_python **out);
