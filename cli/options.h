@@ -27,6 +27,8 @@ enum {
 	CH_OPT_NDJSON = 1 << 13,  /* --format ndjson is accepted (types, cycles, diff) */
 	CH_OPT_SECOND = 1 << 14,  /* a second positional path after the first (diff A B) */
 	CH_OPT_ADDRS = 1 << 15,   /* with CH_OPT_ADDR: more ADDRs may follow (show) */
+	CH_OPT_EVERY = 1 << 16,   /* --all without a number: every object of the kind (tasks: futures too) */
+	CH_OPT_TREE = 1 << 17,    /* --tree (tasks) */
 };
 
 #define CH_MAX_ADDRS 4096
@@ -67,6 +69,8 @@ struct ch_cli_opts {
 	bool redact;          /* --redact: str/bytes contents shown as their type and length only */
 	size_t depth;         /* --depth N (show; default 2) */
 	size_t all;           /* --all N (path; default 1) */
+	bool every;           /* --all as a flag (CH_OPT_EVERY commands) */
+	bool tree;            /* --tree (tasks) */
 	enum ch_top_by by;    /* --by (top; default object) */
 	const char *fail_if[CH_MAX_FAIL_IF]; /* --fail-if EXPR, in the order given */
 	size_t nfail_if;

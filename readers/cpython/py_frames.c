@@ -288,13 +288,7 @@ static struct ch_error *walk_legacy(struct ch_python *py, struct ch_py_stacks *s
 		if (bad)
 			break;
 		const struct ch_py_code *c = &s->codes[ci];
-		int32_t line;
-		/* PyFrame_GetLineNumber: 3.8/3.9 trust f_lineno only while tracing
-		 * (f_lasti in bytes); 3.10 whenever it is set (f_lasti in code units). */
-		if (c->kind == CH_PY_LINES_LNOTAB)
-			line = trace ? lineno : ch_py_code_addr2line(py, c, lasti);
-		else
-			line = lineno ? lineno : ch_py_code_addr2line(py, c, (int64_t)lasti * 2);
+		int32_t line = ch_py_legacy_frame_line(py, c, lasti, lineno, trace != 0);
 		if ((err = push_frame(s, f, ci, line)))
 			return err;
 		legacy_spans(py, &s->frames[s->nframes - 1], f, code);
@@ -360,8 +354,7 @@ static struct ch_error *walk_iframes(struct ch_python *py, struct ch_py_stacks *
 		/* _PyFrame_IsIncomplete: not yet past RESUME's prologue. */
 		if (owner != CH_FRAME_OWNED_BY_GENERATOR && instr < c->code_units + 2 * (uint64_t)c->firsttraceable)
 			continue;
-		int64_t lasti = ((int64_t)instr - (int64_t)c->code_units) / 2;
-		if ((err = push_frame(s, here, ci, ch_py_code_addr2line(py, c, lasti * 2))))
+		if ((err = push_frame(s, here, ci, ch_py_iframe_line(py, c, instr))))
 			return err;
 		iframe_spans(py, &s->frames[s->nframes - 1], here, code);
 		s->frames[s->nframes - 1].generator = owner == CH_FRAME_OWNED_BY_GENERATOR;
