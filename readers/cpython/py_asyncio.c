@@ -1,5 +1,7 @@
 #include "readers/cpython/py_asyncio.h"
 
+#include "readers/base/chain.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +15,8 @@
 
 /* An MRO longer than this means the type object is corrupt. */
 #define CH_AIO_MAX_MRO 256
+/* More tasks than this on one 3.14+ task list means it is corrupt. */
+#define CH_PY_MAX_TASK_LIST 100000000
 
 static bool ok(struct ch_error *err)
 {
@@ -323,9 +327,51 @@ static int registry_item(void *arg, const struct ch_ref *ref)
 	return c->stopped;
 }
 
+/* A circular list of pending native tasks (3.14+): llist_node heads in the
+ * thread or interpreter state, each node embedded in its TaskObj at
+ * task_node. Bounded and loop-checked; damage ends the walk with an error. */
+static struct ch_error *task_list(struct ch_python *py, uint64_t head, const char *name, ch_py_registry_fn fn, void *arg,
+				  int *stopped)
+{
+	const struct ch_py_layout *l = &py->layout;
+	uint64_t node;
+	struct ch_error *err = ch_as_read_u64(&py->proc->as, head + (uint64_t)l->v[CH_PY_LLIST_NEXT], &node);
+	struct ch_chain chain;
+	ch_chain_init(&chain, CH_PY_MAX_TASK_LIST);
+	while (!err && node && node != head && !*stopped) {
+		enum ch_chain_step step = ch_chain_step(&chain, node);
+		if (step != CH_CHAIN_OK)
+			return ch_error_new(CH_ERR_INPUT, "the %s list at 0x%" PRIx64 " %s", name, head,
+					    step == CH_CHAIN_LOOP ? "loops" : "is implausibly long");
+		*stopped = fn(arg, node - (uint64_t)l->v[CH_PY_TASK_NODE], name);
+		err = ch_as_read_u64(&py->proc->as, node + (uint64_t)l->v[CH_PY_LLIST_NEXT], &node);
+	}
+	return err;
+}
+
+static struct ch_error *task_lists(struct ch_python *py, const struct ch_py_asyncio *a, ch_py_registry_fn fn, void *arg)
+{
+	const struct ch_py_layout *l = &py->layout;
+	if (!a->c_fields || !ch_py_has(l, CH_PY_TASK_NODE) || !ch_py_has(l, CH_PY_LLIST_NEXT) ||
+	    !ch_py_has(l, CH_PY_TSTATE_ASYNCIO_TASKS_HEAD) || !ch_py_has(l, CH_PY_INTERP_ASYNCIO_TASKS_HEAD))
+		return NULL;
+	int stopped = 0;
+	struct ch_error *err = NULL;
+	for (size_t i = 0; i < py->nthreads && !err && !stopped; i++)
+		err = task_list(py, py->threads[i].tstate + (uint64_t)l->v[CH_PY_TSTATE_ASYNCIO_TASKS_HEAD],
+				"thread asyncio_tasks_head", fn, arg, &stopped);
+	if (!err && !stopped)
+		err = task_list(py, py->main_interp + (uint64_t)l->v[CH_PY_INTERP_ASYNCIO_TASKS_HEAD],
+				"interpreter asyncio_tasks_head", fn, arg, &stopped);
+	return err;
+}
+
 struct ch_error *ch_py_asyncio_registries(struct ch_python *py, const struct ch_py_asyncio *a, ch_py_registry_fn fn,
 					  void *arg)
 {
+	struct ch_error *err = task_lists(py, a, fn, arg);
+	if (err)
+		return err;
 	static const struct {
 		const char *name;
 		bool weak;
@@ -341,7 +387,7 @@ struct ch_error *ch_py_asyncio_registries(struct ch_python *py, const struct ch_
 		if (regs[i].weak && !(set = attr_or_zero(py, reg, "data")))
 			return ch_error_new(CH_ERR_INPUT, "asyncio.tasks.%s at 0x%" PRIx64 " has no readable 'data' set",
 					    regs[i].name, reg);
-		struct ch_error *err = ch_py_read_u64(py, set, CH_PY_OB_TYPE, &type);
+		err = ch_py_read_u64(py, set, CH_PY_OB_TYPE, &type);
 		if (!err)
 			err = ch_py_type_intern(py, type, &ti);
 		struct registry_ctx c = {py, a, regs[i].weak, regs[i].name, fn, arg, 0};

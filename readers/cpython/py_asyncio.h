@@ -13,11 +13,13 @@
  *    _name, _exception, the name-mangled _Future__log_traceback).
  * Subclasses count as their base (the class's MRO is searched).
  *
- * The registries asyncio keeps of scheduled tasks (3.8-3.11
- * asyncio.tasks._all_tasks, 3.12+ _scheduled_tasks: WeakSets; 3.12+
- * _eager_tasks: a set) are read through the asyncio.tasks module. 3.14+
- * also keeps native tasks on per-thread linked lists, which are not read:
- * a task there is still found by the heap scan the caller does. */
+ * The registries asyncio keeps of scheduled tasks are read: 3.8-3.11
+ * asyncio.tasks._all_tasks, 3.12+ _scheduled_tasks (WeakSets), 3.12+
+ * _eager_tasks (a set), all through the asyncio.tasks module; and 3.14+
+ * the circular lists of pending native tasks in each thread state and in
+ * the interpreter state (tasks of threads that exited), linked through
+ * TaskObj.task_node. The _Py_AsyncioModuleDebugOffsets copy of those
+ * offsets (section .AsyncioDebug) is not cross-checked. */
 #ifndef CH_PY_ASYNCIO_H
 #define CH_PY_ASYNCIO_H
 
@@ -91,8 +93,8 @@ void ch_py_exception_text(struct ch_python *py, const struct ch_py_builtins *b, 
 			  char *msg, size_t nmsg);
 
 /* Calls fn for every task in asyncio's registries (name is the registry's
- * module-level name, e.g. "_scheduled_tasks"), dead weak references
- * skipped. Registries that are absent are skipped silently; damage is an
+ * module-level name, e.g. "_scheduled_tasks", or "thread asyncio_tasks_head"
+ * / "interpreter asyncio_tasks_head"), dead weak references skipped. Registries that are absent are skipped silently; damage is an
  * error. */
 typedef int (*ch_py_registry_fn)(void *arg, uint64_t task, const char *registry);
 struct ch_error *ch_py_asyncio_registries(struct ch_python *py, const struct ch_py_asyncio *a, ch_py_registry_fn fn,

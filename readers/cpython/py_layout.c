@@ -344,10 +344,15 @@ static const struct field_source sources[] = {
 	{CH_PY_TASK_CORO, CH_PY_OFFSET, "TaskObj", "task_coro"},
 	{CH_PY_TASK_NAME, CH_PY_OFFSET, "TaskObj", "task_name"},
 	{CH_PY_TASK_CONTEXT, CH_PY_OFFSET, "TaskObj", "task_context"},
+	{CH_PY_TASK_NODE, CH_PY_OFFSET, "TaskObj", "task_node"},                 /* 3.14+ */
 	{CH_PY_FUTITER_FUTURE, CH_PY_OFFSET, "futureiterobject", "future"},
 	{CH_PY_FUT_STATE_PENDING, CH_PY_ENUMERATOR, "STATE_PENDING", NULL},
 	{CH_PY_FUT_STATE_CANCELLED, CH_PY_ENUMERATOR, "STATE_CANCELLED", NULL},
 	{CH_PY_FUT_STATE_FINISHED, CH_PY_ENUMERATOR, "STATE_FINISHED", NULL},
+	/* 3.14+: the circular lists of pending native tasks (llist_node) */
+	{CH_PY_TSTATE_ASYNCIO_TASKS_HEAD, CH_PY_OFFSET, "_PyThreadStateImpl", "asyncio_tasks_head"},
+	{CH_PY_INTERP_ASYNCIO_TASKS_HEAD, CH_PY_OFFSET, "PyInterpreterState", "asyncio_tasks_head"},
+	{CH_PY_LLIST_NEXT, CH_PY_OFFSET, "llist_node", "next"},
 	/* 3.14+: uint32 ob_refcnt + uint16 ob_overflow + uint16 ob_flags */
 	{CH_PY_SIZEOF_OB_REFCNT, CH_PY_MEMBERSIZE, "PyObject", "ob_refcnt"},
 	/* 3.15: generation_stats points at struct gc_stats, ring buffers of

@@ -471,13 +471,29 @@ static struct ch_error *read_interpreters(struct ch_python *py)
 	return err ? ch_error_prefix(err, "reading GC state") : NULL;
 }
 
+static struct ch_error *symbol_in(struct ch_python *py, const char *name, uint64_t *v)
+{
+	struct ch_error *err = ch_elf_symbol(py->module->elf, name, v, NULL);
+	if (err && py->debug_elf) {
+		ch_error_free(err);
+		err = ch_elf_symbol(py->debug_elf, name, v, NULL);
+	}
+	return err;
+}
+
 uint64_t ch_python_symbol(struct ch_python *py, const char *name)
 {
 	uint64_t v;
-	struct ch_error *err = ch_elf_symbol(py->module->elf, name, &v, NULL);
-	if (err && py->debug_elf) {
+	struct ch_error *err = symbol_in(py, name, &v);
+	if (err) {
+		/* A link-time-optimised build (Debian's) renames the static
+		 * functions it localises: subtype_traverse is
+		 * subtype_traverse.lto_priv.0 in its symbol table. */
+		char lto[256];
 		ch_error_free(err);
-		err = ch_elf_symbol(py->debug_elf, name, &v, NULL);
+		if ((size_t)snprintf(lto, sizeof(lto), "%s.lto_priv.0", name) >= sizeof(lto))
+			return 0;
+		err = symbol_in(py, lto, &v);
 	}
 	if (err) {
 		ch_error_free(err);
