@@ -40,7 +40,9 @@ char *ch_report_path_chain_text(const struct ch_analysis *a, const struct ch_roo
 	for (size_t i = 0; i < p->nhops; i++) {
 		hop_label(a, roots, p, i, label, sizeof(label));
 		size_t l = strlen(label);
-		bool glue = i && label[0] == '[' && label[1] == '\'';
+		/* a dict key of any type reads as a subscript of its dict */
+		bool glue = i && p->hops[i].edge != CH_PATH_NO_EDGE && !p->hops[i].attr &&
+			    ch_label_kind(a->edges.labels[p->hops[i].edge]) == CH_REF_DICT_VALUE;
 		if (len + l + 2 > cap) {
 			cap = 2 * (len + l + 2);
 			char *nb = realloc(buf, cap);

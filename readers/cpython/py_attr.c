@@ -29,7 +29,7 @@ static bool key_is(struct ch_python *py, uint64_t key, const char *name)
 static int match_attr(void *arg, const struct ch_ref *r)
 {
 	struct attr_search *s = arg;
-	if (r->kind == CH_REF_ATTR && r->key && key_is(s->py, r->key, s->name)) {
+	if (r->kind == CH_REF_ATTR && r->key && r->name != CH_REF_LOCAL_NAME && key_is(s->py, r->key, s->name)) {
 		s->value = r->target;
 		s->found = true;
 		return 1;

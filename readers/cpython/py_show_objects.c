@@ -131,7 +131,7 @@ static int collect_attr(void *arg, const struct ch_ref *r)
 		a->dict = r->target;
 		return 0;
 	}
-	if (r->kind != CH_REF_ATTR)
+	if (r->kind != CH_REF_ATTR || r->name == CH_REF_LOCAL_NAME)
 		return 0;
 	if (a->n < CH_SHOW_ATTRS) {
 		bool slot = r->name && strcmp(r->name, "__slots__") == 0;

@@ -600,6 +600,7 @@ void ch_python_close(struct ch_python *py)
 	ch_elf_close(py->debug_elf);
 	free((char *)py->layout.dwarf_problem);
 	free(py->threads);
+	free(py->builtins);
 	ch_py_types_deinit(&py->types);
 	if (py->refs && py->refs_free)
 		py->refs_free(py->refs);

@@ -38,3 +38,37 @@ if(COMMAND ch_distro_fixture)
       --core ${dir}/core.${fx} --truth ${dir}/truth.${fx}.json)
   endforeach()
 endif()
+
+# Labels in Python terms (label "tasks" too, issue 13): fixtures/scenario_labels.py
+# builds dict keys of many types and a traceback that keeps a frame's
+# locals; labels.<version> / labels.distro.<name> compare `path`,
+# `referrers`, `referents` and `show` with the chains the process walked
+# (tests/check_labels.py).
+foreach(ver ${CH_TRUTH_PYTHON_VERSIONS})
+  set(dir "${CMAKE_BINARY_DIR}/fixtures-labels/${ver}")
+  ch_scenario_fixture(labels ${ver} ${ver} scenario_labels.py ${dir})
+  set(py "${ch_py}")
+  if(Python3_Interpreter_FOUND)
+    add_test(NAME labels.${ver}
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_labels.py
+                     --python ${py} --coreheap $<TARGET_FILE:coreheap>
+                     --core ${dir}/core.${ver} --truth ${dir}/truth.${ver}.json)
+  else()
+    add_test(NAME labels.${ver} COMMAND sh -c "echo 'check_labels: SKIP: no Python 3 found when configuring' && exit 77")
+  endif()
+  set_tests_properties(labels.fixture.${ver} PROPERTIES LABELS "tasks;labels")
+  set_tests_properties(labels.${ver} PROPERTIES
+    FIXTURES_REQUIRED labels.${ver} SKIP_RETURN_CODE 77 LABELS "tasks;labels" TIMEOUT 600)
+endforeach()
+
+if(COMMAND ch_distro_fixture)
+  foreach(name ${CH_DISTRO_INTERPRETERS})
+    set(fx "${name}-labels")
+    set(dir "${CMAKE_BINARY_DIR}/fixtures-distro/${fx}")
+    ch_distro_fixture(${name} ${fx} scenario_labels.py ${dir})
+    set_tests_properties(distro.fixture.${fx} PROPERTIES LABELS "distro;tasks;labels")
+    ch_distro_test(labels.distro.${name} ${name} ${dir} "distro;distro.${fx}" "distro;tasks;labels"
+      ${ch_distro_py} ${ch_tests}/check_labels.py --python @PYTHON@ --coreheap @COREHEAP@
+      --core ${dir}/core.${fx} --truth ${dir}/truth.${fx}.json)
+  endforeach()
+endif()
