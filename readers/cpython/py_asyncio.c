@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "readers/cpython/py_attr.h"
@@ -116,6 +117,22 @@ struct ch_error *ch_py_asyncio_init(struct ch_python *py, struct ch_py_asyncio *
 	if (a->c_future || a->c_task)
 		load_c_layout(py, a);
 	return NULL;
+}
+
+const struct ch_py_asyncio *ch_py_asyncio_get(struct ch_python *py)
+{
+	if (py->asyncio)
+		return py->asyncio;
+	struct ch_py_asyncio *a = malloc(sizeof(*a));
+	if (!a)
+		return NULL;
+	struct ch_error *err = ch_py_asyncio_init(py, a);
+	if (err) {
+		ch_error_free(err);
+		free(a);
+		return NULL;
+	}
+	return py->asyncio = a;
 }
 
 enum ch_py_aio_kind ch_py_asyncio_classify(struct ch_python *py, const struct ch_py_asyncio *a, uint64_t type_addr)

@@ -60,6 +60,10 @@ struct ch_py_asyncio {
  * does not use asyncio (every class 0); only out-of-memory is an error. */
 struct ch_error *ch_py_asyncio_init(struct ch_python *py, struct ch_py_asyncio *a);
 
+/* The same, done once per ch_python and kept there; NULL when out of
+ * memory. */
+const struct ch_py_asyncio *ch_py_asyncio_get(struct ch_python *py);
+
 /* Which of the four (or a subclass) the type at type_addr is. */
 enum ch_py_aio_kind ch_py_asyncio_classify(struct ch_python *py, const struct ch_py_asyncio *a, uint64_t type_addr);
 

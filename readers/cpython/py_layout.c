@@ -353,6 +353,12 @@ static const struct field_source sources[] = {
 	{CH_PY_TSTATE_ASYNCIO_TASKS_HEAD, CH_PY_OFFSET, "_PyThreadStateImpl", "asyncio_tasks_head"},
 	{CH_PY_INTERP_ASYNCIO_TASKS_HEAD, CH_PY_OFFSET, "PyInterpreterState", "asyncio_tasks_head"},
 	{CH_PY_LLIST_NEXT, CH_PY_OFFSET, "llist_node", "next"},
+	/* show (py_show_runtime.c) */
+	{CH_PY_TB_LASTI, CH_PY_OFFSET, "PyTracebackObject", "tb_lasti"},   /* bytes (3.8-3.9: as is; 3.10+: units * 2) */
+	{CH_PY_TB_LINENO, CH_PY_OFFSET, "PyTracebackObject", "tb_lineno"}, /* 3.11+: -1 until computed */
+	{CH_PY_BYTEARRAY_START, CH_PY_OFFSET, "PyByteArrayObject", "ob_start"},
+	{CH_PY_CONTEXT_VARS, CH_PY_OFFSET, "PyContext", "ctx_vars"},
+	{CH_PY_HAMT_COUNT, CH_PY_OFFSET, "PyHamtObject", "h_count"},
 	/* 3.14+: uint32 ob_refcnt + uint16 ob_overflow + uint16 ob_flags */
 	{CH_PY_SIZEOF_OB_REFCNT, CH_PY_MEMBERSIZE, "PyObject", "ob_refcnt"},
 	/* 3.15: generation_stats points at struct gc_stats, ring buffers of

@@ -158,7 +158,10 @@ enum ch_py_field_kind {
 	X(TASK_CONTEXT, 0) X(TASK_NODE, 0) X(FUTITER_FUTURE, 0) X(FUT_STATE_PENDING, 0) \
 	X(FUT_STATE_CANCELLED, 0) X(FUT_STATE_FINISHED, 0)                       \
 	/* 3.14+: pending native tasks on lists in the thread and interpreter */ \
-	X(TSTATE_ASYNCIO_TASKS_HEAD, 0) X(INTERP_ASYNCIO_TASKS_HEAD, 0) X(LLIST_NEXT, 0)
+	X(TSTATE_ASYNCIO_TASKS_HEAD, 0) X(INTERP_ASYNCIO_TASKS_HEAD, 0) X(LLIST_NEXT, 0) \
+	/* show: traceback lines, bytearray contents, Context size */         \
+	X(TB_LASTI, 0) X(TB_LINENO, 0) X(BYTEARRAY_START, 0) X(CONTEXT_VARS, 0)  \
+	X(HAMT_COUNT, 0)
 
 /* The members of _Py_DebugOffsets (3.13+, internal/pycore_runtime.h) that
  * state a field coreheap uses: X(name, member path, field it states). The

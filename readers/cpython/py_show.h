@@ -61,6 +61,18 @@ enum ch_show_kind {
 	CH_SHOW_PROPERTY,      /* children "fget", "fset", "fdel" when set */
 	CH_SHOW_WEAKREF,       /* num = target address (0: dead); text = the target type's tp_name */
 	CH_SHOW_OBJECT,        /* anything else: <type object at 0x...> */
+	/* py_show_runtime.c */
+	CH_SHOW_EXCEPTION,     /* text = type name as repr() writes it; children "args" (the tuple), "__cause__",
+				  "__context__" when set; num = traceback entries */
+	CH_SHOW_TRACEBACK,     /* num = entries; children "entry": FRAME nodes (no locals) with the entry's line */
+	CH_SHOW_FRAME,         /* text = co_name, aux = file, num = line (-1 unknown); children = locals, labelled by name */
+	CH_SHOW_GENERATOR,     /* generator, coroutine, async generator: text = qualname, aux = state, num = line
+				  (-1 unknown); child "awaiting" (what a suspended one awaits) */
+	CH_SHOW_FUTURE,        /* asyncio Task/Future: text = name (tasks), aux = state, length = callbacks;
+				  children "coro", "result", "exception", "awaiting" when set */
+	CH_SHOW_PARTIAL,       /* functools.partial: children "func", "args" (tuple), "keywords" (dict) */
+	CH_SHOW_BYTEARRAY,     /* as bytes: length, text = first bytes, num = quote */
+	CH_SHOW_CONTEXT,       /* contextvars.Context: length = variables set */
 	CH_SHOW_NKINDS
 };
 

@@ -51,6 +51,13 @@ void ch_py_builtins_init(struct ch_python *py, struct ch_py_builtins *b)
 	b->weakref_type = ch_python_symbol(py, "_PyWeakref_RefType");
 	b->weakproxy_type = ch_python_symbol(py, "_PyWeakref_ProxyType");
 	b->weakcallproxy_type = ch_python_symbol(py, "_PyWeakref_CallableProxyType");
+	b->coro_type = ch_python_symbol(py, "PyCoro_Type");
+	b->gen_type = ch_python_symbol(py, "PyGen_Type");
+	b->asyncgen_type = ch_python_symbol(py, "PyAsyncGen_Type");
+	b->traceback_type = ch_python_symbol(py, "PyTraceBack_Type");
+	b->frame_type = ch_python_symbol(py, "PyFrame_Type");
+	b->bytearray_type = ch_python_symbol(py, "PyByteArray_Type");
+	b->context_type = ch_python_symbol(py, "PyContext_Type");
 }
 
 void ch_py_float_repr(double v, char *buf, size_t max)

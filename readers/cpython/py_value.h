@@ -29,6 +29,8 @@ struct ch_py_builtins {
 	uint64_t set_type, frozenset_type, function_type, module_type, type_type, method_type;
 	uint64_t classmethod_type, staticmethod_type, property_type;
 	uint64_t weakref_type, weakproxy_type, weakcallproxy_type;
+	/* show: runtime objects (py_show_runtime.c) */
+	uint64_t coro_type, gen_type, asyncgen_type, traceback_type, frame_type, bytearray_type, context_type;
 };
 
 void ch_py_builtins_init(struct ch_python *py, struct ch_py_builtins *b);

@@ -601,6 +601,7 @@ void ch_python_close(struct ch_python *py)
 	free((char *)py->layout.dwarf_problem);
 	free(py->threads);
 	free(py->builtins);
+	free(py->asyncio);
 	ch_py_types_deinit(&py->types);
 	if (py->refs && py->refs_free)
 		py->refs_free(py->refs);
