@@ -115,16 +115,17 @@ static const char *type_name(const struct ch_python *py, const struct ch_show_no
 
 static void render(struct sbuf *s, const struct ch_python *py, const struct ch_show_tree *t, const struct ch_show_node *n);
 
-/* b'...' of a bytes or bytearray node's text. bytearray's repr() escapes a
- * single quote whichever quote it chose (Objects/bytearrayobject.c). */
-static void render_bytes(struct sbuf *s, const struct ch_show_tree *t, const struct ch_show_node *n, bool bytearray)
+/* b'...' of a bytes or bytearray node's text. escape_single: before 3.15
+ * bytearray's repr() escapes a single quote whichever quote it chose
+ * (Objects/bytearrayobject.c). */
+static void render_bytes(struct sbuf *s, const struct ch_show_tree *t, const struct ch_show_node *n, bool escape_single)
 {
 	const char *text = ch_show_text(t, n->text);
 	char q = n->num ? (char)n->num : '\'';
 	sb_printf(s, "b%c", q);
 	for (uint32_t i = 0; i < n->text_len; i++) {
 		char esc[8];
-		if (bytearray && text[i] == '\'')
+		if (escape_single && text[i] == '\'')
 			sb_str(s, "\\'");
 		else
 			sb_add(s, esc, ch_repr_bytes_char((uint8_t)text[i], q, esc));
@@ -365,7 +366,8 @@ static void render(struct sbuf *s, const struct ch_python *py, const struct ch_s
 			break;
 		}
 		sb_str(s, "bytearray(");
-		render_bytes(s, t, n, true);
+		/* 3.15 made bytearray's repr() the bytes one (checked on 3.15.2) */
+		render_bytes(s, t, n, py->version.major == 3 && py->version.minor < 15);
 		sb_str(s, ")");
 		break;
 	case CH_SHOW_TRACEBACK:
