@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "graph/dominators.h"
+#include "readers/base/grow.h"
 #include "graph/root_set.h"
 #include "graph/roots.h"
 #include "readers/cpython/py_gen.h"
@@ -24,24 +25,10 @@ static bool ok(struct ch_error *err)
 	return err == NULL;
 }
 
-static struct ch_error *grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return NULL;
-	size_t n = *cap ? *cap : 64;
-	while (n < need)
-		n *= 2;
-	void *q = realloc(*p, n * elem);
-	if (!q)
-		return &ch_error_nomem;
-	*p = q;
-	*cap = n;
-	return NULL;
-}
 
 static struct ch_error *push_link(struct ch_tasks *t, uint32_t v)
 {
-	struct ch_error *err = grow((void **)&t->links, &t->links_cap, t->nlinks + 1, sizeof(*t->links));
+	struct ch_error *err = ch_grow((void **)&t->links, &t->links_cap, t->nlinks + 1, sizeof(*t->links));
 	if (!err)
 		t->links[t->nlinks++] = v;
 	return err;
@@ -54,7 +41,7 @@ static struct ch_error *code_index(struct ch_tasks *t, const struct ch_py_code *
 		*idx = found;
 		return NULL;
 	}
-	struct ch_error *err = grow((void **)&t->codes, &t->codes_cap, t->ncodes + 1, sizeof(*t->codes));
+	struct ch_error *err = ch_grow((void **)&t->codes, &t->codes_cap, t->ncodes + 1, sizeof(*t->codes));
 	if (err || (err = ch_index_hash_reserve(&t->code_index, t->codes, sizeof(*t->codes), t->ncodes + 1)))
 		return err;
 	t->codes[t->ncodes] = *c;
@@ -84,7 +71,7 @@ static struct ch_error *chain(struct ch_tasks *t, struct ch_python *py, struct c
 		struct ch_py_gen_info g;
 		if (!ok(ch_py_gen_read(py, obj, coro, &g)) || g.state == CH_PY_GEN_FINISHED)
 			break;
-		struct ch_error *err = grow((void **)&t->frames, &t->frames_cap, t->nframes + 1, sizeof(*t->frames));
+		struct ch_error *err = ch_grow((void **)&t->frames, &t->frames_cap, t->nframes + 1, sizeof(*t->frames));
 		if (err)
 			return err;
 		struct ch_task_frame *f = &t->frames[t->nframes];
@@ -129,7 +116,7 @@ static struct ch_error *find(struct ch_tasks *t, struct ch_python *py, const str
 		}
 		if (k == CH_AIO_NONE || (!futures && !ch_aio_is_task(k)))
 			continue;
-		if ((err = grow((void **)&t->v, &t->cap, t->n + 1, sizeof(*t->v))))
+		if ((err = ch_grow((void **)&t->v, &t->cap, t->n + 1, sizeof(*t->v))))
 			break;
 		struct ch_task *task = &t->v[t->n++];
 		memset(task, 0, sizeof(*task));
@@ -223,7 +210,7 @@ static struct ch_error *await_edges(struct ch_tasks *t, struct ch_python *py, co
 			uint32_t to = task_at(t, a, kids[k]);
 			if (to == UINT32_MAX || to == i)
 				continue;
-			if (!(err = grow((void **)&e, &cap, ne + 1, sizeof(*e))))
+			if (!(err = ch_grow((void **)&e, &cap, ne + 1, sizeof(*e))))
 				e[ne++] = (struct edge){(uint32_t)i, to};
 		}
 	}
@@ -259,7 +246,7 @@ static struct ch_error *await_edges(struct ch_tasks *t, struct ch_python *py, co
 static struct ch_error *add_finding(struct ch_tasks *t, enum ch_task_finding_kind kind, uint32_t task,
 				    struct ch_task_finding **out)
 {
-	struct ch_error *err = grow((void **)&t->findings, &t->findings_cap, t->nfindings + 1, sizeof(*t->findings));
+	struct ch_error *err = ch_grow((void **)&t->findings, &t->findings_cap, t->nfindings + 1, sizeof(*t->findings));
 	if (err)
 		return err;
 	struct ch_task_finding *f = &t->findings[t->nfindings++];

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "readers/base/chain.h"
+#include "readers/base/grow.h"
 #include "readers/cpython/py_attr.h"
 #include "readers/cpython/py_str.h"
 #include "readers/cpython/py_threads.h"
@@ -30,20 +31,6 @@ static bool ok(struct ch_error *err)
 	return err == NULL;
 }
 
-static struct ch_error *grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return NULL;
-	size_t n = *cap ? *cap : 64;
-	while (n < need)
-		n *= 2;
-	void *q = realloc(*p, n * elem);
-	if (!q)
-		return &ch_error_nomem;
-	*p = q;
-	*cap = n;
-	return NULL;
-}
 
 /* Index of the code object at addr, reading it on first sight. *bad is set
  * (and no index returned) when it cannot be read. */
@@ -55,7 +42,7 @@ static struct ch_error *code_index(struct ch_python *py, struct ch_py_stacks *s,
 		*idx = found;
 		return NULL;
 	}
-	struct ch_error *err = grow((void **)&s->codes, &s->codes_cap, s->ncodes + 1, sizeof(*s->codes));
+	struct ch_error *err = ch_grow((void **)&s->codes, &s->codes_cap, s->ncodes + 1, sizeof(*s->codes));
 	if (err)
 		return err;
 	err = ch_py_code_read(py, addr, &s->codes[s->ncodes]);
@@ -96,7 +83,7 @@ static struct ch_error *add_local(struct ch_python *py, struct ch_py_stacks *s, 
 			value = inner;
 		}
 	}
-	struct ch_error *err = grow((void **)&s->locals, &s->locals_cap, s->nlocals + 1, sizeof(*s->locals));
+	struct ch_error *err = ch_grow((void **)&s->locals, &s->locals_cap, s->nlocals + 1, sizeof(*s->locals));
 	if (err)
 		return err;
 	struct ch_py_local *loc = &s->locals[s->nlocals];
@@ -163,7 +150,7 @@ static struct ch_error *iframe_locals(struct ch_python *py, struct ch_py_stacks 
 
 static struct ch_error *push_frame(struct ch_py_stacks *s, uint64_t address, size_t code, int32_t line)
 {
-	struct ch_error *err = grow((void **)&s->frames, &s->frames_cap, s->nframes + 1, sizeof(*s->frames));
+	struct ch_error *err = ch_grow((void **)&s->frames, &s->frames_cap, s->nframes + 1, sizeof(*s->frames));
 	if (err)
 		return err;
 	s->frames[s->nframes++] = (struct ch_py_frame){
