@@ -55,7 +55,7 @@ static struct ch_error *code_index(struct ch_tasks *t, const struct ch_py_code *
  * the FutureIter over one: that future is the leaf). Stored innermost first. */
 static struct ch_error *chain(struct ch_tasks *t, struct ch_python *py, struct ch_task *task)
 {
-	const struct ch_py_asyncio *a = &t->aio;
+	const struct ch_py_asyncio *a = t->aio;
 	task->frames_first = t->nframes;
 	uint64_t obj = task->f.coro;
 	for (size_t depth = 0; obj && depth < CH_TASK_MAX_CHAIN; depth++) {
@@ -110,7 +110,7 @@ static struct ch_error *find(struct ch_tasks *t, struct ch_python *py, const str
 		if (ti < ntypes && kind[ti])
 			k = (enum ch_py_aio_kind)(kind[ti] - 1);
 		else {
-			k = ch_py_asyncio_classify(py, &t->aio, py->types.v[ti].addr);
+			k = ch_py_asyncio_classify(py, t->aio, py->types.v[ti].addr);
 			if (ti < ntypes)
 				kind[ti] = (uint8_t)(k + 1);
 		}
@@ -121,7 +121,7 @@ static struct ch_error *find(struct ch_tasks *t, struct ch_python *py, const str
 		struct ch_task *task = &t->v[t->n++];
 		memset(task, 0, sizeof(*task));
 		task->object = (uint32_t)i;
-		struct ch_error *rerr = ch_py_future_read(py, &t->aio, o->addr[i], k, &task->f);
+		struct ch_error *rerr = ch_py_future_read(py, t->aio, o->addr[i], k, &task->f);
 		task->readable = rerr == NULL;
 		if (rerr) {
 			task->f.kind = k;
@@ -204,7 +204,7 @@ static struct ch_error *await_edges(struct ch_tasks *t, struct ch_python *py, co
 			kids[nk++] = task->f.waiter;
 		}
 		size_t ng = 0;
-		ch_py_gather_children(py, &t->aio, task->f.waiter, kids + nk, CH_TASK_MAX_CHILDREN - nk, &ng);
+		ch_py_gather_children(py, t->aio, task->f.waiter, kids + nk, CH_TASK_MAX_CHILDREN - nk, &ng);
 		nk += ng;
 		for (size_t k = 0; k < nk && !err; k++) {
 			uint32_t to = task_at(t, a, kids[k]);
@@ -356,8 +356,10 @@ struct ch_error *ch_tasks_collect(struct ch_tasks *t, struct ch_python *py, cons
 				  const struct ch_roots *roots, bool futures)
 {
 	memset(t, 0, sizeof(*t));
-	struct ch_error *err = ch_py_asyncio_init(py, &t->aio);
-	if (err || (err = find(t, py, a, futures)))
+	if (!(t->aio = ch_py_asyncio_get(py)))
+		return &ch_error_nomem;
+	struct ch_error *err = find(t, py, a, futures);
+	if (err)
 		return err;
 	for (size_t i = 0; i < t->n && !err; i++) {
 		struct ch_task *task = &t->v[i];
@@ -371,13 +373,13 @@ struct ch_error *ch_tasks_collect(struct ch_tasks *t, struct ch_python *py, cons
 		t->ndone += task->f.state == CH_FUT_FINISHED;
 		t->ncancelled += task->f.state == CH_FUT_CANCELLED;
 		if (task->f.exception)
-			ch_py_exception_text(py, &t->aio.b, task->f.exception, task->exc_type, sizeof(task->exc_type),
+			ch_py_exception_text(py, &t->aio->b, task->f.exception, task->exc_type, sizeof(task->exc_type),
 					     task->exc_msg, sizeof(task->exc_msg));
 		if (task->f.state == CH_FUT_PENDING && task->f.coro)
 			err = chain(t, py, task);
 	}
 	struct reg_ctx rc = {t, a};
-	if (err || (err = ch_py_asyncio_registries(py, &t->aio, registered, &rc))) {
+	if (err || (err = ch_py_asyncio_registries(py, t->aio, registered, &rc))) {
 		if (err && err != &ch_error_nomem) {
 			ch_diag_partial(&py->diag, "asyncio registry: %s", err->message);
 			ch_error_free(err);

@@ -75,7 +75,7 @@ struct ch_task_finding {
 };
 
 struct ch_tasks {
-	struct ch_py_asyncio aio;
+	const struct ch_py_asyncio *aio; /* kept by the ch_python (ch_py_asyncio_get) */
 	struct ch_task *v;
 	size_t n, cap;
 	size_t ntasks, nfutures, npending, ndone, ncancelled, nregistered, nunreadable;

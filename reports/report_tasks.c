@@ -283,7 +283,9 @@ void ch_report_tasks_text(FILE *out, const struct ch_python *py, const struct ch
 	if (t->nunreadable)
 		fprintf(out, ", %zu unreadable", t->nunreadable);
 	fprintf(out, "\n\n");
-	if (tree)
+	if (!t->n)
+		fprintf(out, "(no asyncio %s on the heap)\n", t->nfutures ? "task" : "task or future");
+	else if (tree)
 		tree_text(out, py, a, t);
 	else
 		flat_text(out, py, a, t);
