@@ -284,7 +284,7 @@ void ch_report_tasks_text(FILE *out, const struct ch_python *py, const struct ch
 		fprintf(out, ", %zu unreadable", t->nunreadable);
 	fprintf(out, "\n\n");
 	if (!t->n)
-		fprintf(out, "(no asyncio %s on the heap)\n", t->nfutures ? "task" : "task or future");
+		fprintf(out, "(none on the heap)\n");
 	else if (tree)
 		tree_text(out, py, a, t);
 	else
