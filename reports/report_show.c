@@ -370,6 +370,9 @@ static void render(struct sbuf *s, const struct ch_python *py, const struct ch_s
 		render_bytes(s, t, n, py->version.major == 3 && py->version.minor < 15);
 		sb_str(s, ")");
 		break;
+	case CH_SHOW_MEMORYVIEW:
+		sb_printf(s, "<%smemory at 0x%" PRIx64 ">", n->flags & CH_SHOW_RELEASED ? "released " : "", n->addr);
+		break;
 	case CH_SHOW_TRACEBACK:
 	case CH_SHOW_CONTEXT:
 	case CH_SHOW_PROPERTY:
@@ -620,6 +623,19 @@ static json_t *value_json(const struct ch_python *py, const struct ch_show_tree 
 		set_child(o, "keywords", py, t, labelled(t, n, "keywords"));
 		break;
 	case CH_SHOW_CONTEXT: json_object_set_new(o, "length", json_integer((json_int_t)n->length)); break;
+	case CH_SHOW_MEMORYVIEW: {
+		long long itemsize = 0;
+		int ndim = 0, readonly = 0;
+		if (sscanf(aux, "%lld %d %d", &itemsize, &ndim, &readonly) != 3)
+			itemsize = ndim = readonly = 0;
+		json_object_set_new(o, "released", json_boolean(n->flags & CH_SHOW_RELEASED));
+		json_object_set_new(o, "nbytes", json_integer((json_int_t)n->num));
+		json_object_set_new(o, "itemsize", json_integer(itemsize));
+		json_object_set_new(o, "ndim", json_integer(ndim));
+		json_object_set_new(o, "readonly", json_boolean(readonly));
+		json_object_set_new(o, "length", (int64_t)n->length >= 0 ? json_integer((json_int_t)n->length) : json_null());
+		break;
+	}
 	default: break;
 	}
 	return o;

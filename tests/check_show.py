@@ -57,7 +57,8 @@ FULL = {"str_plain", "str_single", "str_double", "str_both", "str_escapes", "str
         "classmethod", "staticmethod", "property", "weakref_live", "weakref_dead", "object",
         "secret_str", "secret_bytes", "secret_dict",
         "exc_value", "exc_chained", "exc_noargs", "traceback", "frame", "gen_created", "gen_suspended",
-        "coro_awaiting", "bytearray", "partial", "context", "future_done", "future_exc"}
+        "coro_awaiting", "bytearray", "partial", "context", "future_done", "future_exc", "memoryview",
+        "memoryview_released"}
 
 
 truth_version = "3.13"
@@ -206,6 +207,12 @@ def check_runtime(truth, errors):
                "exception": addr(v["exception"]), "name": v["name"], "coro": addr(v["coro"])}
         if got != f:
             errors.append("%s: %s, recorded %s" % (k, got, f))
+    v = DOCS[vals["memoryview"]["address"]]["value"]
+    got = {k: v.get(k) for k in facts["memoryview"]}
+    if got != facts["memoryview"]:
+        errors.append("memoryview: %s, recorded %s" % (got, facts["memoryview"]))
+    if DOCS[vals["memoryview_released"]["address"]]["value"].get("released") is not True:
+        errors.append("memoryview_released: not shown released")
     if DOCS[vals["context"]["address"]]["value"]["length"] != facts["context"]["length"]:
         errors.append("context: length %s, recorded %s" % (DOCS[vals["context"]["address"]]["value"], facts["context"]))
 

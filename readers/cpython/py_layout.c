@@ -359,6 +359,12 @@ static const struct field_source sources[] = {
 	{CH_PY_BYTEARRAY_START, CH_PY_OFFSET, "PyByteArrayObject", "ob_start"},
 	{CH_PY_CONTEXT_VARS, CH_PY_OFFSET, "PyContext", "ctx_vars"},
 	{CH_PY_HAMT_COUNT, CH_PY_OFFSET, "PyHamtObject", "h_count"},
+	{CH_PY_MV_FLAGS, CH_PY_OFFSET, "PyMemoryViewObject", "flags"},
+	{CH_PY_MV_LEN, CH_PY_OFFSET, "PyMemoryViewObject", "view.len"},
+	{CH_PY_MV_ITEMSIZE, CH_PY_OFFSET, "PyMemoryViewObject", "view.itemsize"},
+	{CH_PY_MV_NDIM, CH_PY_OFFSET, "PyMemoryViewObject", "view.ndim"},
+	{CH_PY_MV_SHAPE, CH_PY_OFFSET, "PyMemoryViewObject", "view.shape"},
+	{CH_PY_MV_READONLY, CH_PY_OFFSET, "PyMemoryViewObject", "view.readonly"},
 	/* 3.14+: uint32 ob_refcnt + uint16 ob_overflow + uint16 ob_flags */
 	{CH_PY_SIZEOF_OB_REFCNT, CH_PY_MEMBERSIZE, "PyObject", "ob_refcnt"},
 	/* 3.15: generation_stats points at struct gc_stats, ring buffers of

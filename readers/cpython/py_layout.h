@@ -161,7 +161,8 @@ enum ch_py_field_kind {
 	X(TSTATE_ASYNCIO_TASKS_HEAD, 0) X(INTERP_ASYNCIO_TASKS_HEAD, 0) X(LLIST_NEXT, 0) \
 	/* show: traceback lines, bytearray contents, Context size */         \
 	X(TB_LASTI, 0) X(TB_LINENO, 0) X(BYTEARRAY_START, 0) X(CONTEXT_VARS, 0)  \
-	X(HAMT_COUNT, 0)
+	X(HAMT_COUNT, 0) X(MV_FLAGS, 0) X(MV_LEN, 0) X(MV_ITEMSIZE, 0) X(MV_NDIM, 0)  \
+	X(MV_SHAPE, 0) X(MV_READONLY, 0)
 
 /* The members of _Py_DebugOffsets (3.13+, internal/pycore_runtime.h) that
  * state a field coreheap uses: X(name, member path, field it states). The

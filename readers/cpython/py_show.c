@@ -29,7 +29,7 @@ static const char *const kind_names[CH_SHOW_NKINDS] = {
 	[CH_SHOW_PROPERTY] = "property", [CH_SHOW_WEAKREF] = "weakref",       [CH_SHOW_OBJECT] = "object",
 	[CH_SHOW_EXCEPTION] = "exception", [CH_SHOW_TRACEBACK] = "traceback", [CH_SHOW_FRAME] = "frame",
 	[CH_SHOW_GENERATOR] = "generator", [CH_SHOW_FUTURE] = "future",       [CH_SHOW_PARTIAL] = "partial",
-	[CH_SHOW_BYTEARRAY] = "bytearray", [CH_SHOW_CONTEXT] = "context",
+	[CH_SHOW_BYTEARRAY] = "bytearray", [CH_SHOW_CONTEXT] = "context",     [CH_SHOW_MEMORYVIEW] = "memoryview",
 };
 
 const char *ch_show_kind_name(enum ch_show_kind k)

@@ -73,6 +73,8 @@ enum ch_show_kind {
 	CH_SHOW_PARTIAL,       /* functools.partial: children "func", "args" (tuple), "keywords" (dict) */
 	CH_SHOW_BYTEARRAY,     /* as bytes: length, text = first bytes, num = quote */
 	CH_SHOW_CONTEXT,       /* contextvars.Context: length = variables set */
+	CH_SHOW_MEMORYVIEW,    /* length = len() (-1: 0-dim), num = nbytes; aux = "itemsize ndim readonly"
+				  as text; flag CH_SHOW_RELEASED */
 	CH_SHOW_NKINDS
 };
 
@@ -84,6 +86,7 @@ enum {
 	CH_SHOW_REDACTED = 1 << 4,  /* str/bytes contents withheld (--redact) */
 	CH_SHOW_NEGATIVE = 1 << 5,  /* int */
 	CH_SHOW_ORIGIN = 1 << 6,    /* module: aux is the spec origin, not __file__ */
+	CH_SHOW_RELEASED = 1 << 7,  /* memoryview: released */
 };
 
 #define CH_SHOW_NO_TEXT UINT32_MAX

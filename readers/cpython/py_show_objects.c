@@ -405,7 +405,8 @@ void ch_show_object(struct ch_show_ctx *c, uint32_t node, uint64_t addr, uint64_
 	case CH_SHOW_FUTURE:
 	case CH_SHOW_PARTIAL:
 	case CH_SHOW_BYTEARRAY:
-	case CH_SHOW_CONTEXT: ch_show_runtime(c, node, addr, k, level); break;
+	case CH_SHOW_CONTEXT:
+	case CH_SHOW_MEMORYVIEW: ch_show_runtime(c, node, addr, k, level); break;
 	default: break;
 	}
 }

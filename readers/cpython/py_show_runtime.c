@@ -3,8 +3,9 @@
  * per entry), frames (code, file:line, locals by name), generators,
  * coroutines and async generators (qualname, state, line, what a suspended
  * one awaits), asyncio Tasks and Futures (state, name, result or
- * exception, callbacks), functools.partial, bytearray and
- * contextvars.Context (how many variables it sets). */
+ * exception, callbacks), functools.partial, bytearray, memoryview (its
+ * buffer's size and shape) and contextvars.Context (how many variables it
+ * sets). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 #include "readers/cpython/py_types.h"
 #include "readers/cpython/python.h"
 
+/* _Py_MEMORYVIEW_RELEASED [memoryobject.h], the same in 3.8-3.15. */
+#define CH_MEMORYVIEW_RELEASED 0x001
 /* Py_TPFLAGS_BASE_EXC_SUBCLASS [object.h], the same bit in 3.8-3.15. */
 #define CH_TPFLAGS_BASE_EXC_SUBCLASS (1UL << 30)
 #define CH_MRO_MAX 256
@@ -68,6 +71,8 @@ enum ch_show_kind ch_show_classify_runtime(const struct ch_show_ctx *c, uint64_t
 		return CH_SHOW_BYTEARRAY;
 	if (type == b->context_type && ch_py_has(&py->layout, CH_PY_CONTEXT_VARS))
 		return CH_SHOW_CONTEXT;
+	if (type == b->memoryview_type && ch_py_has(&py->layout, CH_PY_MV_LEN) && ch_py_has(&py->layout, CH_PY_MV_NDIM))
+		return CH_SHOW_MEMORYVIEW;
 	const struct ch_py_type *ty = &py->types.v[ti];
 	if (strcmp(ch_py_type_name(&py->types, ti), "functools.partial") == 0 && ch_py_has(&py->layout, CH_PY_PARTIAL_FN))
 		return CH_SHOW_PARTIAL;
@@ -367,6 +372,37 @@ static void show_context(struct ch_show_ctx *c, uint32_t node, uint64_t addr)
 	c->t->nodes[node].length = n;
 }
 
+/* A memoryview's buffer facts: nbytes, itemsize, ndim, readonly, len()
+ * (shape[0]; none for a 0-dimensional view), released. */
+static void show_memoryview(struct ch_show_ctx *c, uint32_t node, uint64_t addr)
+{
+	struct ch_python *py = c->py;
+	const struct ch_py_layout *l = &py->layout;
+	int64_t nbytes = 0, itemsize = 0, len = -1;
+	int32_t ndim = 0, readonly = 0, flags = 0;
+	uint64_t shape = 0;
+	struct ch_error *err = ch_py_read_u64(py, addr, CH_PY_MV_LEN, (uint64_t *)&nbytes);
+	if (!err)
+		err = ch_py_read_u64(py, addr, CH_PY_MV_ITEMSIZE, (uint64_t *)&itemsize);
+	if (!err)
+		err = ch_py_read_i32(py, addr, CH_PY_MV_NDIM, &ndim);
+	if (!err && ch_py_has(l, CH_PY_MV_READONLY))
+		err = ch_py_read_i32(py, addr, CH_PY_MV_READONLY, &readonly);
+	if (!err && ch_py_has(l, CH_PY_MV_FLAGS))
+		err = ch_py_read_i32(py, addr, CH_PY_MV_FLAGS, &flags);
+	if (!err && ndim > 0 && ch_py_has(l, CH_PY_MV_SHAPE) && !(err = ch_py_read_u64(py, addr, CH_PY_MV_SHAPE, &shape)) &&
+	    shape)
+		err = ch_as_read_u64(&py->proc->as, shape, (uint64_t *)&len);
+	if (err)
+		return ch_show_damage(c, node, err);
+	struct ch_show_node *n = &c->t->nodes[node];
+	n->num = nbytes;
+	n->length = (uint64_t)len;
+	if (flags & CH_MEMORYVIEW_RELEASED)
+		n->flags |= CH_SHOW_RELEASED;
+	n->aux = ch_show_arena_printf(c, "%" PRId64 " %d %d", itemsize, (int)ndim, readonly ? 1 : 0);
+}
+
 void ch_show_runtime(struct ch_show_ctx *c, uint32_t node, uint64_t addr, enum ch_show_kind k, size_t level)
 {
 	uint64_t type;
@@ -382,6 +418,7 @@ void ch_show_runtime(struct ch_show_ctx *c, uint32_t node, uint64_t addr, enum c
 	case CH_SHOW_PARTIAL: show_partial(c, node, addr, level); break;
 	case CH_SHOW_BYTEARRAY: show_bytearray(c, node, addr, level); break;
 	case CH_SHOW_CONTEXT: show_context(c, node, addr); break;
+	case CH_SHOW_MEMORYVIEW: show_memoryview(c, node, addr); break;
 	default: break;
 	}
 }

@@ -58,6 +58,7 @@ void ch_py_builtins_init(struct ch_python *py, struct ch_py_builtins *b)
 	b->frame_type = ch_python_symbol(py, "PyFrame_Type");
 	b->bytearray_type = ch_python_symbol(py, "PyByteArray_Type");
 	b->context_type = ch_python_symbol(py, "PyContext_Type");
+	b->memoryview_type = ch_python_symbol(py, "PyMemoryView_Type");
 }
 
 void ch_py_float_repr(double v, char *buf, size_t max)

@@ -31,6 +31,7 @@ struct ch_py_builtins {
 	uint64_t weakref_type, weakproxy_type, weakcallproxy_type;
 	/* show: runtime objects (py_show_runtime.c) */
 	uint64_t coro_type, gen_type, asyncgen_type, traceback_type, frame_type, bytearray_type, context_type;
+	uint64_t memoryview_type;
 };
 
 void ch_py_builtins_init(struct ch_python *py, struct ch_py_builtins *b);
