@@ -219,7 +219,8 @@ static struct ch_error *await_edges(struct ch_tasks *t, struct ch_python *py, co
 		free(e);
 		return err;
 	}
-	qsort(e, ne, sizeof(*e), edge_from);
+	if (ne)
+		qsort(e, ne, sizeof(*e), edge_from);
 	for (size_t k = 0; k < ne && !err; k++) {
 		struct ch_task *task = &t->v[e[k].from];
 		if (k > 0 && e[k].from == e[k - 1].from && e[k].to == e[k - 1].to)
@@ -229,7 +230,8 @@ static struct ch_error *await_edges(struct ch_tasks *t, struct ch_python *py, co
 		task->nawaits++;
 		err = push_link(t, e[k].to);
 	}
-	qsort(e, ne, sizeof(*e), edge_to);
+	if (ne)
+		qsort(e, ne, sizeof(*e), edge_to);
 	for (size_t k = 0; k < ne && !err; k++) {
 		struct ch_task *task = &t->v[e[k].to];
 		if (k > 0 && e[k].from == e[k - 1].from && e[k].to == e[k - 1].to)
