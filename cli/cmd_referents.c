@@ -10,6 +10,7 @@
 #include "readers/cpython/py_refs.h"
 #include "readers/cpython/py_str.h"
 #include "readers/cpython/py_types.h"
+#include "readers/cpython/py_value.h"
 #include "reports/report.h"
 #include "session.h"
 
@@ -32,21 +33,16 @@ static json_t *hexj(uint64_t v)
 	return json_string(buf);
 }
 
-/* 'name' of a key object, or its address when it is not a readable str.
- * `content`: a dict key, which --redact withholds (<str len N>);
- * attribute names are identifiers and stay. */
-static void key_text(struct ch_python *py, uint64_t key, bool content, char *buf, size_t max)
+/* 'name' of an attribute-name key object, or its address when it is not a
+ * readable str (an identifier: never redacted). */
+static void key_text(struct ch_python *py, uint64_t key, char *buf, size_t max)
 {
 	char s[64];
 	bool trunc = false;
-	struct ch_py_str_info info;
-	const bool redact = content && py->redact;
-	struct ch_error *err = redact ? ch_py_str_info(py, key, &info) : ch_py_str_read(py, key, s, sizeof(s), &trunc);
+	struct ch_error *err = ch_py_str_read(py, key, s, sizeof(s), &trunc);
 	if (err) {
 		ch_error_free(err);
 		snprintf(buf, max, "key 0x%" PRIx64, key);
-	} else if (redact) {
-		snprintf(buf, max, "<str len %" PRIu64 ">", info.length);
 	} else {
 		snprintf(buf, max, "'%s%s'", s, trunc ? "..." : "");
 	}
@@ -54,7 +50,7 @@ static void key_text(struct ch_python *py, uint64_t key, bool content, char *buf
 
 static void label(struct ch_python *py, const struct ch_ref *r, char *buf, size_t max)
 {
-	char key[96];
+	char key[CH_PY_VALUE_MAX];
 	switch (r->kind) {
 	case CH_REF_INDEX:
 		snprintf(buf, max, "[%" PRIu64 "]", r->index);
@@ -62,15 +58,23 @@ static void label(struct ch_python *py, const struct ch_ref *r, char *buf, size_
 	case CH_REF_CONSERVATIVE:
 		snprintf(buf, max, "+%" PRIu64, r->index);
 		break;
-	case CH_REF_DICT_VALUE:
-		key_text(py, r->key, true, key, sizeof(key));
+	case CH_REF_DICT_VALUE: {
+		const struct ch_py_builtins *b = ch_py_builtins_get(py);
+		if (b)
+			ch_py_key_render(py, b, r->key, key, sizeof(key));
+		else
+			snprintf(key, sizeof(key), "key 0x%" PRIx64, r->key);
 		snprintf(buf, max, "[%s]", key);
 		break;
+	}
 	case CH_REF_ATTR:
-		if (r->name)
+		if (r->name == CH_REF_LOCAL_NAME && r->key) {
+			key_text(py, r->key, key, sizeof(key));
+			snprintf(buf, max, ".f_locals[%s]", key);
+		} else if (r->name)
 			snprintf(buf, max, "%s+%" PRIu64, r->name, r->index);
 		else {
-			key_text(py, r->key, false, key, sizeof(key));
+			key_text(py, r->key, key, sizeof(key));
 			snprintf(buf, max, ".%s", key);
 		}
 		break;
@@ -82,7 +86,7 @@ static void label(struct ch_python *py, const struct ch_ref *r, char *buf, size_
 static int collect_ref(void *arg, const struct ch_ref *r)
 {
 	struct collect *c = arg;
-	char lab[160];
+	char lab[CH_PY_VALUE_MAX + 16];
 	label(c->py, r, lab, sizeof(lab));
 	const char *kind = (unsigned)r->kind < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[r->kind] : "?";
 	if (c->text) {

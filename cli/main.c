@@ -19,6 +19,7 @@ static const struct ch_cli_command *const commands[] = {
 	&ch_cmd_referents,
 	&ch_cmd_find,
 	&ch_cmd_show,
+	&ch_cmd_tasks,
 	&ch_cmd_anomalies,
 	&ch_cmd_memory,
 	&ch_cmd_snapshot,

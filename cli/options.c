@@ -71,8 +71,9 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 {
 	enum { OPT_JSON = 256, OPT_EXE, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_LIB_SEARCH, OPT_TOP, OPT_SORT, OPT_GENERATION, OPT_LOCALS, OPT_LIMIT,
 	       OPT_TYPE, OPT_SUBCLASSES, OPT_MIN_BYTES, OPT_FORMAT, OPT_REDACT, OPT_DEPTH, OPT_ALL, OPT_BY, OPT_FAIL_IF,
-	       OPT_NATIVE, OPT_VERIFY };
-	static const struct option longopts[] = {
+	       OPT_NATIVE, OPT_VERIFY, OPT_TREE };
+	/* not static: --all is a flag for the commands that take CH_OPT_EVERY */
+	struct option longopts[] = {
 		{"json", no_argument, NULL, OPT_JSON},
 		{"output", required_argument, NULL, 'o'},
 		{"exe", required_argument, NULL, OPT_EXE},
@@ -97,8 +98,12 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 		{"fail-if", required_argument, NULL, OPT_FAIL_IF},
 		{"native", no_argument, NULL, OPT_NATIVE},
 		{"verify-traverse", no_argument, NULL, OPT_VERIFY},
+		{"tree", no_argument, NULL, OPT_TREE},
 		{NULL, 0, NULL, 0},
 	};
+	for (struct option *lo = longopts; lo->name; lo++)
+		if (lo->val == OPT_ALL && (cmd->extras & CH_OPT_EVERY))
+			lo->has_arg = no_argument;
 	memset(o, 0, sizeof(*o));
 	o->generation = -1;
 	o->limit = 20;
@@ -145,10 +150,19 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 				return ch_cli_usage_error(cmd, "--depth takes a non-negative number, not '%s'", optarg);
 			break;
 		case OPT_ALL:
+			if (cmd->extras & CH_OPT_EVERY) {
+				o->every = true;
+				break;
+			}
 			if (!(cmd->extras & CH_OPT_ALL))
 				return ch_cli_usage_error(cmd, "--all is not an option of this command");
 			if (!parse_size(optarg, &o->all) || o->all == 0)
 				return ch_cli_usage_error(cmd, "--all takes a positive number, not '%s'", optarg);
+			break;
+		case OPT_TREE:
+			if (!(cmd->extras & CH_OPT_TREE))
+				return ch_cli_usage_error(cmd, "--tree is not an option of this command");
+			o->tree = true;
 			break;
 		case OPT_BY:
 			if (!(cmd->extras & CH_OPT_BY))

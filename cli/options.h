@@ -29,6 +29,8 @@ enum {
 	CH_OPT_ADDRS = 1 << 15,   /* with CH_OPT_ADDR: more ADDRs may follow (show) */
 	CH_OPT_NATIVE = 1 << 16,  /* --native: stacks: C frames too; types, top: native memory objects own */
 	CH_OPT_VERIFY = 1 << 17,  /* --verify-traverse (referents, cycles) */
+	CH_OPT_EVERY = 1 << 18,   /* --all without a number: every object of the kind (tasks: futures too) */
+	CH_OPT_TREE = 1 << 19,    /* --tree (tasks) */
 };
 
 #define CH_MAX_ADDRS 4096
@@ -70,6 +72,8 @@ struct ch_cli_opts {
 	bool verify_traverse; /* --verify-traverse: emulate modelled types too, report differences */
 	size_t depth;         /* --depth N (show; default 2) */
 	size_t all;           /* --all N (path; default 1) */
+	bool every;           /* --all as a flag (CH_OPT_EVERY commands) */
+	bool tree;            /* --tree (tasks) */
 	enum ch_top_by by;    /* --by (top; default object) */
 	const char *fail_if[CH_MAX_FAIL_IF]; /* --fail-if EXPR, in the order given */
 	size_t nfail_if;

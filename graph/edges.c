@@ -7,6 +7,7 @@
 
 #include "readers/cpython/py_str.h"
 #include "readers/cpython/py_types.h"
+#include "readers/cpython/py_value.h"
 #include "readers/cpython/python.h"
 
 #define CH_MAX_NAMES 4096
@@ -137,13 +138,17 @@ static int resolve_ref(struct build *b, const struct ch_ref *r)
 		break;
 	case CH_REF_ATTR:
 	case CH_REF_DICT_VALUE:
-		if (r->name) {
+		if (r->name && !(r->name == CH_REF_LOCAL_NAME && r->key)) {
 			payload = CH_LABEL_NAMED | name_id(e, r->name);
 		} else {
 			uint32_t k = object_at(b, r->key);
 			if (b->err)
 				return 1;
-			payload = k == CH_NO_OBJECT || k >= CH_LABEL_NAMED ? CH_LABEL_NAMED | name_id(e, "?") : k;
+			bool local = r->name == CH_REF_LOCAL_NAME;
+			if (k == CH_NO_OBJECT || k >= CH_LABEL_LOCAL)
+				payload = CH_LABEL_NAMED | name_id(e, local ? "f_localsplus" : "?");
+			else
+				payload = local ? CH_LABEL_LOCAL | k : k;
 		}
 		break;
 	default:
@@ -309,34 +314,36 @@ void ch_edges_deinit(struct ch_edges *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/* Text of a key object in a label. `content`: a dict key, which --redact
- * withholds (<str len N>); attribute names are identifiers and stay.
- * Returns true when the text is a redaction, to be shown without quotes. */
-static bool key_text(const struct ch_heap *heap, uint32_t key, bool content, char *buf, size_t n)
+/* Text of an attribute-name key object in a label (an identifier: never
+ * redacted). */
+static void name_text(const struct ch_heap *heap, uint32_t key, char *buf, size_t n)
 {
 	char s[48];
 	bool trunc = false;
-	struct ch_py_str_info info;
-	struct ch_error *err = content && heap->py->redact
-		? ch_py_str_info(heap->py, heap->objects.addr[key], &info)
-		: ch_py_str_read(heap->py, heap->objects.addr[key], s, sizeof(s), &trunc);
+	struct ch_error *err = ch_py_str_read(heap->py, heap->objects.addr[key], s, sizeof(s), &trunc);
 	if (err) {
 		ch_error_free(err);
 		snprintf(buf, n, "<%s>", ch_py_type_name(&heap->py->types, heap->objects.type[key]));
-		return false;
-	}
-	if (content && heap->py->redact) {
-		snprintf(buf, n, "<str len %llu>", (unsigned long long)info.length);
-		return true;
+		return;
 	}
 	snprintf(buf, n, "%s%s", s, trunc ? "..." : "");
-	return false;
+}
+
+/* A dict key as Python spells it (readers/cpython/py_value.h), which
+ * --redact withholds for str and bytes. */
+static void dict_key_text(const struct ch_heap *heap, uint32_t key, char *buf, size_t n)
+{
+	const struct ch_py_builtins *b = ch_py_builtins_get(heap->py);
+	if (b)
+		ch_py_key_render(heap->py, b, heap->objects.addr[key], buf, n);
+	else
+		snprintf(buf, n, "<%s>", ch_py_type_name(&heap->py->types, heap->objects.type[key]));
 }
 
 void ch_edges_label_text(const struct ch_edges *e, const struct ch_heap *heap, size_t k, char *buf, size_t n)
 {
 	uint32_t l = e->labels[k], p = ch_label_payload(l);
-	char key[64];
+	char key[CH_PY_VALUE_MAX];
 	switch (ch_label_kind(l)) {
 	case CH_REF_FIELD: {
 		/* "+0x30" and "(tp_traverse)": emulated visits without a member name */
@@ -365,9 +372,15 @@ void ch_edges_label_text(const struct ch_edges *e, const struct ch_heap *heap, s
 		if (p & CH_LABEL_NAMED) {
 			uint32_t id = p & ~CH_LABEL_NAMED;
 			snprintf(buf, n, attr ? ".%s" : "['%s']", id < e->nnames ? e->names[id] : "?");
+		} else if (attr && (p & CH_LABEL_LOCAL)) {
+			name_text(heap, p & ~CH_LABEL_LOCAL, key, sizeof(key));
+			snprintf(buf, n, ".f_locals['%s']", key);
+		} else if (attr) {
+			name_text(heap, p, key, sizeof(key));
+			snprintf(buf, n, ".%s", key);
 		} else {
-			bool bare = key_text(heap, p, !attr, key, sizeof(key));
-			snprintf(buf, n, attr ? ".%s" : bare ? "[%s]" : "['%s']", key); /* [<str len 6>] */
+			dict_key_text(heap, p, key, sizeof(key));
+			snprintf(buf, n, "[%s]", key); /* ['x'], [17], [(1, 'a')], [None], [<str len 6>] */
 		}
 		break;
 	}

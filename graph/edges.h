@@ -25,6 +25,10 @@
  * the object index of the key (CH_REF_DICT_VALUE, CH_REF_ATTR by key). */
 #define CH_LABEL_PAYLOAD_MAX ((1u << 28) - 1)
 #define CH_LABEL_NAMED (1u << 27) /* CH_REF_ATTR payload is a name id, not a key index */
+/* CH_REF_ATTR payload: a frame's local, the rest the index of its name
+ * (CH_REF_LOCAL_NAME); key indexes at or above this bit (67M objects) are
+ * labelled by name id "?" / "f_localsplus" instead. */
+#define CH_LABEL_LOCAL (1u << 26)
 #define CH_LABEL_SHARED_KEY 1u    /* CH_REF_DICT_KEY payload: the key of a split table (see ch_ref.shared) */
 
 static inline uint32_t ch_label_make(enum ch_ref_kind kind, bool traversed, uint32_t payload)

@@ -188,6 +188,18 @@ json_t *ch_report_path_json(const struct ch_python *py, const struct ch_analysis
 void ch_report_path_text(FILE *out, const struct ch_python *py, const struct ch_analysis *a,
 			 const struct ch_roots *roots, uint32_t target, const struct ch_path_set *set);
 
+/* One path on one line, as Python would spell the lookups (malloc'd, NULL
+ * when out of memory): "sys.modules['app'] .__dict__['CACHE'] [17] .session". */
+struct ch_path;
+char *ch_report_path_chain_text(const struct ch_analysis *a, const struct ch_roots *roots, const struct ch_path *p);
+
+/* tasks: asyncio tasks and futures (graph/tasks.h). */
+struct ch_tasks;
+json_t *ch_report_tasks_json(const struct ch_python *py, const struct ch_analysis *a, const struct ch_roots *roots,
+			     const struct ch_tasks *t);
+void ch_report_tasks_text(FILE *out, const struct ch_python *py, const struct ch_analysis *a,
+			  const struct ch_roots *roots, const struct ch_tasks *t, bool tree);
+
 /* Adds "partial" and "warnings" from the diagnostics, writes the document
  * (sorted keys are not used: key order is the documented order) and a
  * newline. Returns 0 or -1 on a write error. */

@@ -30,7 +30,7 @@ static void hop_label(const struct ch_analysis *a, const struct ch_roots *roots,
 /* The path on one line, as Python would spell the lookups: a dict key
  * follows its dict's hop directly ("sys.modules['app'] .__dict__['CACHE']
  * [17] .session .request"). */
-static char *chain_text(const struct ch_analysis *a, const struct ch_roots *roots, const struct ch_path *p)
+char *ch_report_path_chain_text(const struct ch_analysis *a, const struct ch_roots *roots, const struct ch_path *p)
 {
 	size_t cap = 256, len = 0;
 	char *buf = malloc(cap), label[LABEL_MAX];
@@ -40,7 +40,9 @@ static char *chain_text(const struct ch_analysis *a, const struct ch_roots *root
 	for (size_t i = 0; i < p->nhops; i++) {
 		hop_label(a, roots, p, i, label, sizeof(label));
 		size_t l = strlen(label);
-		bool glue = i && label[0] == '[' && label[1] == '\'';
+		/* a dict key of any type reads as a subscript of its dict */
+		bool glue = i && p->hops[i].edge != CH_PATH_NO_EDGE && !p->hops[i].attr &&
+			    ch_label_kind(a->edges.labels[p->hops[i].edge]) == CH_REF_DICT_VALUE;
 		if (len + l + 2 > cap) {
 			cap = 2 * (len + l + 2);
 			char *nb = realloc(buf, cap);
@@ -125,7 +127,7 @@ json_t *ch_report_path_json(const struct ch_python *py, const struct ch_analysis
 			json_array_append_new(hops, h);
 		}
 		json_object_set_new(x, "hops", hops);
-		char *chain = chain_text(a, roots, p);
+		char *chain = ch_report_path_chain_text(a, roots, p);
 		json_object_set_new(x, "chain", chain ? json_string(chain) : json_null());
 		free(chain);
 		json_array_append_new(paths, x);
@@ -157,7 +159,7 @@ void ch_report_path_text(FILE *out, const struct ch_python *py, const struct ch_
 		}
 		fprintf(out, "%spath %zu (%zu reference%s from a %s root):\n", k ? "\n" : "", k + 1, p->nhops - 1,
 			p->nhops == 2 ? "" : "s", ch_root_kind_name(roots->items[p->root].kind));
-		char *chain = chain_text(a, roots, p);
+		char *chain = ch_report_path_chain_text(a, roots, p);
 		if (chain)
 			fprintf(out, "  %s\n", chain);
 		free(chain);

@@ -115,6 +115,24 @@ static const char *type_name(const struct ch_python *py, const struct ch_show_no
 
 static void render(struct sbuf *s, const struct ch_python *py, const struct ch_show_tree *t, const struct ch_show_node *n);
 
+/* b'...' of a bytes or bytearray node's text. escape_single: before 3.15
+ * bytearray's repr() escapes a single quote whichever quote it chose
+ * (Objects/bytearrayobject.c). */
+static void render_bytes(struct sbuf *s, const struct ch_show_tree *t, const struct ch_show_node *n, bool escape_single)
+{
+	const char *text = ch_show_text(t, n->text);
+	char q = n->num ? (char)n->num : '\'';
+	sb_printf(s, "b%c", q);
+	for (uint32_t i = 0; i < n->text_len; i++) {
+		char esc[8];
+		if (escape_single && text[i] == '\'')
+			sb_str(s, "\\'");
+		else
+			sb_add(s, esc, ch_repr_bytes_char((uint8_t)text[i], q, esc));
+	}
+	sb_add(s, &q, 1);
+}
+
 /* open, items joined by ", " (dict: key: value), "... N more", close. */
 static void render_items(struct sbuf *s, const struct ch_python *py, const struct ch_show_tree *t,
 			 const struct ch_show_node *n, const char *open, const char *close, bool pairs)
@@ -184,16 +202,10 @@ static void render(struct sbuf *s, const struct ch_python *py, const struct ch_s
 			break;
 		}
 		char q = n->num ? (char)n->num : '\'';
-		if (str) {
+		if (str)
 			sb_repr_text(s, text, n->text_len, q);
-		} else {
-			sb_printf(s, "b%c", q);
-			for (uint32_t i = 0; i < n->text_len; i++) {
-				char esc[8];
-				sb_add(s, esc, ch_repr_bytes_char((uint8_t)text[i], q, esc));
-			}
-			sb_add(s, &q, 1);
-		}
+		else
+			render_bytes(s, t, n, false);
 		if (n->flags & CH_SHOW_TRUNCATED)
 			sb_printf(s, "... (%" PRIu64 " %s)", n->length, str ? "characters" : "bytes");
 		break;
@@ -284,6 +296,85 @@ static void render(struct sbuf *s, const struct ch_python *py, const struct ch_s
 		else
 			sb_printf(s, "<weakref at 0x%" PRIx64 "; dead>", n->addr);
 		break;
+	case CH_SHOW_EXCEPTION:
+		/* BaseException.__repr__: Name(arg) for one argument, else Name + repr(args) */
+		a = labelled(t, n, "args");
+		if (elided || !a || a->kind != CH_SHOW_TUPLE) {
+			sb_printf(s, "%s(...)", text);
+		} else if (a->length == 1 && child(t, a)) {
+			sb_printf(s, "%s(", text);
+			render(s, py, t, child(t, a));
+			sb_str(s, ")");
+		} else {
+			sb_str(s, text);
+			render(s, py, t, a);
+		}
+		break;
+	case CH_SHOW_FRAME:
+		sb_printf(s, "<frame at 0x%" PRIx64 ", file ", n->addr);
+		sb_repr_text(s, aux, strlen(aux), 0);
+		sb_printf(s, ", line %" PRId64 ", code %s>", n->num, text);
+		break;
+	case CH_SHOW_GENERATOR: sb_printf(s, "<%s object %s at 0x%" PRIx64 ">", tn, text, n->addr); break;
+	case CH_SHOW_FUTURE: {
+		const char *dot = strrchr(tn, '.');
+		sb_printf(s, "<%s %s", dot ? dot + 1 : tn, aux);
+		if (n->text != CH_SHOW_NO_TEXT)
+			sb_printf(s, " name='%s'", text);
+		static const char *const fields[] = {"coro", "result", "exception", "awaiting"};
+		for (size_t i = 0; i < 4; i++)
+			if ((a = labelled(t, n, fields[i]))) {
+				sb_printf(s, " %s=", fields[i]);
+				render(s, py, t, a);
+			}
+		sb_str(s, ">");
+		break;
+	}
+	case CH_SHOW_PARTIAL:
+		a = labelled(t, n, "func");
+		if (elided || !a) {
+			sb_printf(s, "<%s object at 0x%" PRIx64 ">", tn, n->addr);
+			break;
+		}
+		sb_printf(s, "%s(", tn);
+		render(s, py, t, a);
+		if ((b = labelled(t, n, "args")) && b->kind == CH_SHOW_TUPLE)
+			for (const struct ch_show_node *c = child(t, b); c; c = next(t, c)) {
+				sb_str(s, ", ");
+				render(s, py, t, c);
+			}
+		if ((b = labelled(t, n, "keywords")) && b->kind == CH_SHOW_DICT)
+			for (const struct ch_show_node *c = child(t, b); c; c = next(t, c)) {
+				const struct ch_show_node *v = next(t, c);
+				sb_str(s, ", ");
+				if (c->kind == CH_SHOW_STR && !(c->flags & CH_SHOW_REDACTED))
+					sb_str(s, ch_show_text(t, c->text));
+				else
+					render(s, py, t, c);
+				sb_str(s, "=");
+				if (v)
+					render(s, py, t, v);
+				c = v;
+				if (!c)
+					break;
+			}
+		sb_str(s, ")");
+		break;
+	case CH_SHOW_BYTEARRAY:
+		if (n->flags & CH_SHOW_REDACTED) {
+			sb_printf(s, "<bytearray len %" PRIu64 ">", n->length);
+			break;
+		}
+		sb_str(s, "bytearray(");
+		/* 3.15 made bytearray's repr() the bytes one (checked on 3.15.2) */
+		render_bytes(s, t, n, py->version.major == 3 && py->version.minor < 15);
+		sb_str(s, ")");
+		break;
+	case CH_SHOW_MEMORYVIEW:
+		sb_printf(s, "<%smemory at 0x%" PRIx64 ">", n->flags & CH_SHOW_RELEASED ? "released " : "", n->addr);
+		break;
+	case CH_SHOW_TRACEBACK:
+	case CH_SHOW_CONTEXT:
 	case CH_SHOW_PROPERTY:
 	case CH_SHOW_OBJECT:
 	default: sb_printf(s, "<%s object at 0x%" PRIx64 ">", tn, n->addr); break;
@@ -374,6 +465,7 @@ static json_t *value_json(const struct ch_python *py, const struct ch_show_tree 
 	case CH_SHOW_FLOAT: json_object_set_new(o, "repr", json_string(text)); break;
 	case CH_SHOW_STR:
 	case CH_SHOW_BYTES:
+	case CH_SHOW_BYTEARRAY:
 		json_object_set_new(o, "length", json_integer((json_int_t)n->length));
 		if (n->flags & CH_SHOW_REDACTED)
 			break;
@@ -468,6 +560,82 @@ static json_t *value_json(const struct ch_python *py, const struct ch_show_tree 
 		json_object_set_new(o, "target", n->num ? hex((uint64_t)n->num) : json_null());
 		json_object_set_new(o, "target_type", n->num && *text ? json_string(text) : json_null()); /* tp_name */
 		break;
+	case CH_SHOW_EXCEPTION: {
+		json_object_set_new(o, "name", json_string(text));
+		const struct ch_show_node *args = labelled(t, n, "args");
+		arr = json_array();
+		for (const struct ch_show_node *c = args ? child(t, args) : NULL; c; c = next(t, c))
+			json_array_append_new(arr, value_json(py, t, c));
+		json_object_set_new(o, "args", elided ? json_null() : arr);
+		if (elided)
+			json_decref(arr);
+		set_child(o, "cause", py, t, labelled(t, n, "__cause__"));
+		set_child(o, "context", py, t, labelled(t, n, "__context__"));
+		json_object_set_new(o, "traceback_depth", json_integer((json_int_t)n->num));
+		break;
+	}
+	case CH_SHOW_TRACEBACK:
+		json_object_set_new(o, "depth", json_integer((json_int_t)n->num));
+		arr = json_array();
+		for (const struct ch_show_node *c = child(t, n); c; c = next(t, c)) {
+			json_t *e = json_object();
+			json_object_set_new(e, "name", json_string(ch_show_text(t, c->text)));
+			json_object_set_new(e, "file", json_string(ch_show_text(t, c->aux)));
+			json_object_set_new(e, "line", c->num >= 0 ? json_integer((json_int_t)c->num) : json_null());
+			json_object_set_new(e, "frame", hex(c->addr));
+			json_array_append_new(arr, e);
+		}
+		json_object_set_new(o, "entries", arr);
+		break;
+	case CH_SHOW_FRAME:
+		json_object_set_new(o, "name", json_string(text));
+		json_object_set_new(o, "file", json_string(aux));
+		json_object_set_new(o, "line", n->num >= 0 ? json_integer((json_int_t)n->num) : json_null());
+		if (elided)
+			break;
+		arr = json_object();
+		for (const struct ch_show_node *c = child(t, n); c; c = next(t, c))
+			json_object_set_new(arr, ch_show_text(t, c->label), value_json(py, t, c));
+		json_object_set_new(o, "locals", arr);
+		break;
+	case CH_SHOW_GENERATOR:
+		json_object_set_new(o, "qualname", json_string(text));
+		json_object_set_new(o, "state", json_string(aux));
+		json_object_set_new(o, "line", n->num >= 0 ? json_integer((json_int_t)n->num) : json_null());
+		set_child(o, "awaiting", py, t, labelled(t, n, "awaiting"));
+		break;
+	case CH_SHOW_FUTURE:
+		json_object_set_new(o, "state", json_string(aux));
+		json_object_set_new(o, "name", n->text != CH_SHOW_NO_TEXT ? json_string(text) : json_null());
+		json_object_set_new(o, "callbacks", json_integer((json_int_t)n->length));
+		if (elided)
+			break;
+		set_child(o, "coro", py, t, labelled(t, n, "coro"));
+		set_child(o, "result", py, t, labelled(t, n, "result"));
+		set_child(o, "exception", py, t, labelled(t, n, "exception"));
+		set_child(o, "awaiting", py, t, labelled(t, n, "awaiting"));
+		break;
+	case CH_SHOW_PARTIAL:
+		if (elided)
+			break;
+		set_child(o, "func", py, t, labelled(t, n, "func"));
+		set_child(o, "args", py, t, labelled(t, n, "args"));
+		set_child(o, "keywords", py, t, labelled(t, n, "keywords"));
+		break;
+	case CH_SHOW_CONTEXT: json_object_set_new(o, "length", json_integer((json_int_t)n->length)); break;
+	case CH_SHOW_MEMORYVIEW: {
+		long long itemsize = 0;
+		int ndim = 0, readonly = 0;
+		if (sscanf(aux, "%lld %d %d", &itemsize, &ndim, &readonly) != 3)
+			itemsize = ndim = readonly = 0;
+		json_object_set_new(o, "released", json_boolean(n->flags & CH_SHOW_RELEASED));
+		json_object_set_new(o, "nbytes", json_integer((json_int_t)n->num));
+		json_object_set_new(o, "itemsize", json_integer(itemsize));
+		json_object_set_new(o, "ndim", json_integer(ndim));
+		json_object_set_new(o, "readonly", json_boolean(readonly));
+		json_object_set_new(o, "length", (int64_t)n->length >= 0 ? json_integer((json_int_t)n->length) : json_null());
+		break;
+	}
 	default: break;
 	}
 	return o;

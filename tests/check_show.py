@@ -55,7 +55,10 @@ FULL = {"str_plain", "str_single", "str_double", "str_both", "str_escapes", "str
         "frozenset_one", "frozenset_empty", "bool_true", "bool_false", "none", "ellipsis", "notimplemented",
         "function", "function_nested", "lambda", "code", "module_json", "module_sys", "class_plain", "class_int",
         "classmethod", "staticmethod", "property", "weakref_live", "weakref_dead", "object",
-        "secret_str", "secret_bytes", "secret_dict"}
+        "secret_str", "secret_bytes", "secret_dict",
+        "exc_value", "exc_chained", "exc_noargs", "traceback", "frame", "gen_created", "gen_suspended",
+        "coro_awaiting", "bytearray", "partial", "context", "future_done", "future_exc", "memoryview",
+        "memoryview_released"}
 
 
 truth_version = "3.13"
@@ -170,6 +173,50 @@ def check_value(args, name, t, extra, errors):
         errors.append("%s: bases %s" % (where, v["bases"]))
 
 
+def addr(v):
+    return int(v["address"], 16) if v else None
+
+
+def check_runtime(truth, errors):
+    """Exceptions, traceback, frame, generators, coroutine, futures, task,
+    Context: the facts the process recorded (runtime_facts)."""
+    vals, facts = truth["values"], truth["extra"]["runtime"]
+    for k in ("exc_value", "exc_chained", "exc_noargs"):
+        v, f = DOCS[vals[k]["address"]]["value"], facts[k]
+        if len(v["args"]) != len(f["args"]) or not all(matches(a, b) for a, b in zip(v["args"], f["args"])):
+            errors.append("%s: args %s, recorded %s" % (k, v["args"], f["args"]))
+        if (v["traceback_depth"], addr(v["cause"]), addr(v["context"])) != (f["traceback_depth"], f["cause"], f["context"]):
+            errors.append("%s: traceback depth %s cause %s context %s, recorded %s" % (
+                k, v["traceback_depth"], v["cause"], v["context"], f))
+    v = DOCS[vals["traceback"]["address"]]["value"]
+    if {"depth": v["depth"], "entries": v["entries"]} != facts["traceback"]:
+        errors.append("traceback: %s, recorded %s" % (v, facts["traceback"]))
+    v, f = DOCS[vals["frame"]["address"]]["value"], facts["frame"]
+    got = {"name": v["name"], "file": v["file"], "line": v["line"],
+           "locals": {n: addr(x) for n, x in v["locals"].items()}}
+    if got != f:
+        errors.append("frame: %s, recorded %s" % (got, f))
+    for k in ("gen_created", "gen_suspended", "coro_awaiting"):
+        v, f = DOCS[vals[k]["address"]]["value"], facts[k]
+        got = {"qualname": v["qualname"], "state": v["state"], "line": v["line"], "awaiting": addr(v["awaiting"])}
+        if got != f:
+            errors.append("%s: %s, recorded %s" % (k, got, f))
+    for k in ("future_done", "future_exc", "task_pending"):
+        v, f = DOCS[vals[k]["address"]]["value"], facts[k]
+        got = {"state": v["state"], "callbacks": v["callbacks"], "result": addr(v["result"]),
+               "exception": addr(v["exception"]), "name": v["name"], "coro": addr(v["coro"])}
+        if got != f:
+            errors.append("%s: %s, recorded %s" % (k, got, f))
+    v = DOCS[vals["memoryview"]["address"]]["value"]
+    got = {k: v.get(k) for k in facts["memoryview"]}
+    if got != facts["memoryview"]:
+        errors.append("memoryview: %s, recorded %s" % (got, facts["memoryview"]))
+    if DOCS[vals["memoryview_released"]["address"]]["value"].get("released") is not True:
+        errors.append("memoryview_released: not shown released")
+    if DOCS[vals["context"]["address"]]["value"]["length"] != facts["context"]["length"]:
+        errors.append("context: length %s, recorded %s" % (DOCS[vals["context"]["address"]]["value"], facts["context"]))
+
+
 def check_redact(args, truth, errors):
     secrets = truth["secrets"]
     vals = truth["values"]
@@ -250,6 +297,8 @@ def main():
         errors.append("show %s alone differs from its entry in the several-address form" % values[0][0])
     for name, t in values:
         check_value(args, name, t, truth["extra"], errors)
+    if "runtime" in truth["extra"]:
+        check_runtime(truth, errors)
     check_redact(args, truth, errors)
     check_not_object(args, errors)
     for e in errors:

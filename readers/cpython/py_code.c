@@ -190,3 +190,17 @@ int32_t ch_py_code_addr2line(struct ch_python *py, const struct ch_py_code *code
 	free(copy);
 	return line;
 }
+
+int32_t ch_py_legacy_frame_line(struct ch_python *py, const struct ch_py_code *code, int32_t lasti, int32_t lineno,
+				bool traced)
+{
+	if (code->kind == CH_PY_LINES_LNOTAB)
+		return traced ? lineno : ch_py_code_addr2line(py, code, lasti);
+	return lineno ? lineno : ch_py_code_addr2line(py, code, (int64_t)lasti * 2);
+}
+
+int32_t ch_py_iframe_line(struct ch_python *py, const struct ch_py_code *code, uint64_t instr)
+{
+	int64_t lasti = ((int64_t)instr - (int64_t)code->code_units) / 2;
+	return ch_py_code_addr2line(py, code, lasti * 2);
+}

@@ -41,6 +41,14 @@ struct ch_error *ch_py_code_read(struct ch_python *py, uint64_t addr, struct ch_
  * be read. */
 int32_t ch_py_code_addr2line(struct ch_python *py, const struct ch_py_code *code, int64_t addr);
 
+/* PyFrame_GetLineNumber of a 3.8-3.10 frame object from its f_lasti,
+ * f_lineno and f_trace: 3.8/3.9 trust f_lineno only while tracing (f_lasti
+ * in bytes); 3.10 whenever it is set (f_lasti in code units). */
+int32_t ch_py_legacy_frame_line(struct ch_python *py, const struct ch_py_code *code, int32_t lasti, int32_t lineno,
+				bool traced);
+/* The line of a 3.11+ interpreter frame whose next/last instruction is at
+ * instr (IFRAME_INSTR), as PyUnstable_InterpreterFrame_GetLine computes it. */
+int32_t ch_py_iframe_line(struct ch_python *py, const struct ch_py_code *code, uint64_t instr);
 /* Line-table decoders on bytes already copied out (unit-testable). */
 int32_t ch_py_lnotab_line(const uint8_t *t, uint64_t len, int32_t firstlineno, int64_t addr);
 int32_t ch_py_linetable310_line(const uint8_t *t, uint64_t len, int32_t firstlineno, int64_t addr);

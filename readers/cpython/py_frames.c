@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "readers/base/chain.h"
+#include "readers/base/grow.h"
 #include "readers/cpython/py_attr.h"
 #include "readers/cpython/py_str.h"
 #include "readers/cpython/py_threads.h"
@@ -30,20 +31,6 @@ static bool ok(struct ch_error *err)
 	return err == NULL;
 }
 
-static struct ch_error *grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return NULL;
-	size_t n = *cap ? *cap : 64;
-	while (n < need)
-		n *= 2;
-	void *q = realloc(*p, n * elem);
-	if (!q)
-		return &ch_error_nomem;
-	*p = q;
-	*cap = n;
-	return NULL;
-}
 
 /* Index of the code object at addr, reading it on first sight. *bad is set
  * (and no index returned) when it cannot be read. */
@@ -55,7 +42,7 @@ static struct ch_error *code_index(struct ch_python *py, struct ch_py_stacks *s,
 		*idx = found;
 		return NULL;
 	}
-	struct ch_error *err = grow((void **)&s->codes, &s->codes_cap, s->ncodes + 1, sizeof(*s->codes));
+	struct ch_error *err = ch_grow((void **)&s->codes, &s->codes_cap, s->ncodes + 1, sizeof(*s->codes));
 	if (err)
 		return err;
 	err = ch_py_code_read(py, addr, &s->codes[s->ncodes]);
@@ -96,7 +83,7 @@ static struct ch_error *add_local(struct ch_python *py, struct ch_py_stacks *s, 
 			value = inner;
 		}
 	}
-	struct ch_error *err = grow((void **)&s->locals, &s->locals_cap, s->nlocals + 1, sizeof(*s->locals));
+	struct ch_error *err = ch_grow((void **)&s->locals, &s->locals_cap, s->nlocals + 1, sizeof(*s->locals));
 	if (err)
 		return err;
 	struct ch_py_local *loc = &s->locals[s->nlocals];
@@ -163,7 +150,7 @@ static struct ch_error *iframe_locals(struct ch_python *py, struct ch_py_stacks 
 
 static struct ch_error *push_frame(struct ch_py_stacks *s, uint64_t address, size_t code, int32_t line)
 {
-	struct ch_error *err = grow((void **)&s->frames, &s->frames_cap, s->nframes + 1, sizeof(*s->frames));
+	struct ch_error *err = ch_grow((void **)&s->frames, &s->frames_cap, s->nframes + 1, sizeof(*s->frames));
 	if (err)
 		return err;
 	s->frames[s->nframes++] = (struct ch_py_frame){
@@ -288,13 +275,7 @@ static struct ch_error *walk_legacy(struct ch_python *py, struct ch_py_stacks *s
 		if (bad)
 			break;
 		const struct ch_py_code *c = &s->codes[ci];
-		int32_t line;
-		/* PyFrame_GetLineNumber: 3.8/3.9 trust f_lineno only while tracing
-		 * (f_lasti in bytes); 3.10 whenever it is set (f_lasti in code units). */
-		if (c->kind == CH_PY_LINES_LNOTAB)
-			line = trace ? lineno : ch_py_code_addr2line(py, c, lasti);
-		else
-			line = lineno ? lineno : ch_py_code_addr2line(py, c, (int64_t)lasti * 2);
+		int32_t line = ch_py_legacy_frame_line(py, c, lasti, lineno, trace != 0);
 		if ((err = push_frame(s, f, ci, line)))
 			return err;
 		legacy_spans(py, &s->frames[s->nframes - 1], f, code);
@@ -364,8 +345,7 @@ static struct ch_error *walk_iframes(struct ch_python *py, struct ch_py_stacks *
 		/* _PyFrame_IsIncomplete: not yet past RESUME's prologue. */
 		if (owner != CH_FRAME_OWNED_BY_GENERATOR && instr < c->code_units + 2 * (uint64_t)c->firsttraceable)
 			continue;
-		int64_t lasti = ((int64_t)instr - (int64_t)c->code_units) / 2;
-		if ((err = push_frame(s, here, ci, ch_py_code_addr2line(py, c, lasti * 2))))
+		if ((err = push_frame(s, here, ci, ch_py_iframe_line(py, c, instr))))
 			return err;
 		iframe_spans(py, &s->frames[s->nframes - 1], here, code);
 		s->frames[s->nframes - 1].generator = owner == CH_FRAME_OWNED_BY_GENERATOR;

@@ -333,6 +333,47 @@ static const struct field_source sources[] = {
 	{CH_PY_MODULE_STATE, CH_PY_OFFSET, "PyModuleObject", "md_state"},
 	{CH_PY_MODDEF_SIZE, CH_PY_OFFSET, "PyModuleDef", "m_size"},
 	{CH_PY_MODULE_STATE_SIZE, CH_PY_OFFSET, "PyModuleObject", "md_state_size"}, /* 3.15+ */
+	/* generator frame states: enumerators of enum _framestate (3.10+) */
+	{CH_PY_FRAME_STATE, CH_PY_OFFSET, "PyFrameObject", "f_state"},              /* 3.10 */
+	{CH_PY_FRAME_STATE_CREATED, CH_PY_ENUMERATOR, "FRAME_CREATED", NULL},
+	{CH_PY_FRAME_STATE_SUSPENDED, CH_PY_ENUMERATOR, "FRAME_SUSPENDED", NULL},
+	{CH_PY_FRAME_STATE_SUSPENDED_YF, CH_PY_ENUMERATOR, "FRAME_SUSPENDED_YIELD_FROM", NULL}, /* 3.13+ */
+	/* _asyncio (Modules/_asynciomodule.c): a Task is a FutureObj_HEAD(task)
+	 * plus task fields, so the fut_* members are read through FutureObj. */
+	{CH_PY_FUT_LOOP, CH_PY_OFFSET, "FutureObj", "fut_loop"},
+	{CH_PY_FUT_CALLBACK0, CH_PY_OFFSET, "FutureObj", "fut_callback0"},
+	{CH_PY_FUT_CALLBACKS, CH_PY_OFFSET, "FutureObj", "fut_callbacks"},
+	{CH_PY_FUT_EXCEPTION, CH_PY_OFFSET, "FutureObj", "fut_exception"},
+	{CH_PY_FUT_EXCEPTION_TB, CH_PY_OFFSET, "FutureObj", "fut_exception_tb"},  /* 3.10+ */
+	{CH_PY_FUT_RESULT, CH_PY_OFFSET, "FutureObj", "fut_result"},
+	{CH_PY_FUT_STATE, CH_PY_OFFSET, "FutureObj", "fut_state"},
+	{CH_PY_FUT_LOG_TB, CH_PY_BITPOS, "FutureObj", "fut_log_tb"},              /* int <=3.12, bit 3.13+ */
+	{CH_PY_FUT_AWAITED_BY, CH_PY_OFFSET, "FutureObj", "fut_awaited_by"},      /* 3.14+ */
+	{CH_PY_TASK_FUT_WAITER, CH_PY_OFFSET, "TaskObj", "task_fut_waiter"},
+	{CH_PY_TASK_CORO, CH_PY_OFFSET, "TaskObj", "task_coro"},
+	{CH_PY_TASK_NAME, CH_PY_OFFSET, "TaskObj", "task_name"},
+	{CH_PY_TASK_CONTEXT, CH_PY_OFFSET, "TaskObj", "task_context"},
+	{CH_PY_TASK_NODE, CH_PY_OFFSET, "TaskObj", "task_node"},                 /* 3.14+ */
+	{CH_PY_FUTITER_FUTURE, CH_PY_OFFSET, "futureiterobject", "future"},
+	{CH_PY_FUT_STATE_PENDING, CH_PY_ENUMERATOR, "STATE_PENDING", NULL},
+	{CH_PY_FUT_STATE_CANCELLED, CH_PY_ENUMERATOR, "STATE_CANCELLED", NULL},
+	{CH_PY_FUT_STATE_FINISHED, CH_PY_ENUMERATOR, "STATE_FINISHED", NULL},
+	/* 3.14+: the circular lists of pending native tasks (llist_node) */
+	{CH_PY_TSTATE_ASYNCIO_TASKS_HEAD, CH_PY_OFFSET, "_PyThreadStateImpl", "asyncio_tasks_head"},
+	{CH_PY_INTERP_ASYNCIO_TASKS_HEAD, CH_PY_OFFSET, "PyInterpreterState", "asyncio_tasks_head"},
+	{CH_PY_LLIST_NEXT, CH_PY_OFFSET, "llist_node", "next"},
+	/* show (py_show_runtime.c) */
+	{CH_PY_TB_LASTI, CH_PY_OFFSET, "PyTracebackObject", "tb_lasti"},   /* bytes (3.8-3.9: as is; 3.10+: units * 2) */
+	{CH_PY_TB_LINENO, CH_PY_OFFSET, "PyTracebackObject", "tb_lineno"}, /* 3.11+: -1 until computed */
+	{CH_PY_BYTEARRAY_START, CH_PY_OFFSET, "PyByteArrayObject", "ob_start"},
+	{CH_PY_CONTEXT_VARS, CH_PY_OFFSET, "PyContext", "ctx_vars"},
+	{CH_PY_HAMT_COUNT, CH_PY_OFFSET, "PyHamtObject", "h_count"},
+	{CH_PY_MV_FLAGS, CH_PY_OFFSET, "PyMemoryViewObject", "flags"},
+	{CH_PY_MV_LEN, CH_PY_OFFSET, "PyMemoryViewObject", "view.len"},
+	{CH_PY_MV_ITEMSIZE, CH_PY_OFFSET, "PyMemoryViewObject", "view.itemsize"},
+	{CH_PY_MV_NDIM, CH_PY_OFFSET, "PyMemoryViewObject", "view.ndim"},
+	{CH_PY_MV_SHAPE, CH_PY_OFFSET, "PyMemoryViewObject", "view.shape"},
+	{CH_PY_MV_READONLY, CH_PY_OFFSET, "PyMemoryViewObject", "view.readonly"},
 	/* 3.14+: uint32 ob_refcnt + uint16 ob_overflow + uint16 ob_flags */
 	/* pymalloc: pool and arena headers (all versions); the allocator state
 	 * in the interpreter from 3.12 (embedded in 3.12, a pointer from 3.13:
@@ -505,8 +546,13 @@ struct ch_error *ch_py_layout_check_required(const struct ch_py_layout *layout)
 static struct ch_error *resolve(struct ch_dwarf *dw, const struct field_source *s, int64_t *out)
 {
 	uint64_t v = 0, bits = 0;
+	int64_t e = 0;
 	struct ch_error *err;
 	switch (s->kind) {
+	case CH_PY_ENUMERATOR:
+		err = ch_dwarf_enumerator(dw, s->type, &e);
+		v = (uint64_t)e;
+		break;
 	case CH_PY_SIZEOF:
 		err = ch_dwarf_type_size(dw, s->type, &v);
 		break;
@@ -540,7 +586,7 @@ struct ch_error *ch_py_layout_from_dwarf(struct ch_py_layout *layout, struct ch_
 	layout->source = source;
 	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
 		const struct field_source *s = &sources[i];
-		if (layout->v[s->field] != CH_PY_ABSENT)
+		if (layout->v[s->field] != CH_PY_ABSENT || ch_py_field_is_asyncio(s->field))
 			continue;
 		struct ch_error *err = resolve(dw, s, &layout->v[s->field]);
 		if (err && err->kind != CH_ERR_NOT_FOUND)
@@ -550,4 +596,20 @@ struct ch_error *ch_py_layout_from_dwarf(struct ch_py_layout *layout, struct ch_
 		ch_error_free(err);
 	}
 	return ch_py_layout_check_required(layout);
+}
+
+struct ch_error *ch_py_layout_fill_asyncio(struct ch_py_layout *layout, struct ch_dwarf *dw)
+{
+	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+		const struct field_source *s = &sources[i];
+		if (!ch_py_field_is_asyncio(s->field) || layout->v[s->field] != CH_PY_ABSENT)
+			continue;
+		struct ch_error *err = resolve(dw, s, &layout->v[s->field]);
+		if (err && err->kind != CH_ERR_NOT_FOUND)
+			return err;
+		if (!err)
+			layout->origin[s->field] = CH_PY_FROM_DWARF;
+		ch_error_free(err);
+	}
+	return NULL;
 }

@@ -33,6 +33,7 @@ enum ch_py_field_kind {
 	CH_PY_SIZEOF,   /* size of a type in bytes */
 	CH_PY_ARRAYLEN, /* element count of an array member */
 	CH_PY_MEMBERSIZE, /* size of a member in bytes */
+	CH_PY_ENUMERATOR, /* value of an enumerator (type names it, path is NULL) */
 };
 
 /* X(name, required): required fields must resolve for coreheap to work. */
@@ -156,7 +157,26 @@ enum ch_py_field_kind {
 	X(GCSTATS_OLD_ITEMS, 0)                                                 \
 	/* _PyRuntime.debug_offsets (3.13+): where it is and its header */      \
 	X(RUNTIME_DEBUG_OFFSETS, 0) X(SIZEOF_DEBUG_OFFSETS, 0)                  \
-	X(DBGOFF_COOKIE, 0) X(DBGOFF_VERSION, 0) X(DBGOFF_FREE_THREADED, 0)
+	X(DBGOFF_COOKIE, 0) X(DBGOFF_VERSION, 0) X(DBGOFF_FREE_THREADED, 0)    \
+	/* generator/coroutine frame states (enum _framestate: 3.10 f_state, \
+	 * 3.11+ gi_frame_state), for "suspended, and where" (py_asyncio.c) */ \
+	X(FRAME_STATE, 0) X(FRAME_STATE_CREATED, 0) X(FRAME_STATE_SUSPENDED, 0) \
+	X(FRAME_STATE_SUSPENDED_YF, 0)                                          \
+	/* the C _asyncio types (FutureObj, TaskObj, futureiterobject, enum   \
+	 * fut_state). Found here only when _asyncio is built into the runtime \
+	 * module; otherwise read from the _asyncio extension's own DWARF on   \
+	 * first use (ch_py_asyncio_layout). */                               \
+	X(FUT_LOOP, 0) X(FUT_CALLBACK0, 0) X(FUT_CALLBACKS, 0) X(FUT_EXCEPTION, 0) \
+	X(FUT_EXCEPTION_TB, 0) X(FUT_RESULT, 0) X(FUT_STATE, 0) X(FUT_LOG_TB, 0) \
+	X(FUT_AWAITED_BY, 0) X(TASK_FUT_WAITER, 0) X(TASK_CORO, 0) X(TASK_NAME, 0) \
+	X(TASK_CONTEXT, 0) X(TASK_NODE, 0) X(FUTITER_FUTURE, 0) X(FUT_STATE_PENDING, 0) \
+	X(FUT_STATE_CANCELLED, 0) X(FUT_STATE_FINISHED, 0)                       \
+	/* 3.14+: pending native tasks on lists in the thread and interpreter */ \
+	X(TSTATE_ASYNCIO_TASKS_HEAD, 0) X(INTERP_ASYNCIO_TASKS_HEAD, 0) X(LLIST_NEXT, 0) \
+	/* show: traceback lines, bytearray contents, Context size */         \
+	X(TB_LASTI, 0) X(TB_LINENO, 0) X(BYTEARRAY_START, 0) X(CONTEXT_VARS, 0)  \
+	X(HAMT_COUNT, 0) X(MV_FLAGS, 0) X(MV_LEN, 0) X(MV_ITEMSIZE, 0) X(MV_NDIM, 0)  \
+	X(MV_SHAPE, 0) X(MV_READONLY, 0)
 
 /* The members of _Py_DebugOffsets (3.13+, internal/pycore_runtime.h) that
  * state a field coreheap uses: X(name, member path, field it states). The
@@ -301,6 +321,18 @@ static inline uint64_t ch_py_stackref_object(const struct ch_py_layout *l, uint6
  * tp_flags bits reserve pre-header words, and how many bytes), keyed by
  * minor version. Called once the version is known. */
 void ch_py_layout_set_rules(struct ch_py_layout *layout, int major, int minor);
+
+/* The _asyncio fields (FUT_* .. FUT_STATE_FINISHED) describe an extension
+ * module, not the runtime: ch_py_layout_from_dwarf leaves them absent (a
+ * lookup that misses walks all of libpython's DWARF, too slow for every
+ * command) and ch_py_layout_fill_asyncio fills those still absent from the
+ * DWARF of the module that defines them (the runtime's when _asyncio is
+ * built in, else the extension's). */
+static inline bool ch_py_field_is_asyncio(enum ch_py_field f)
+{
+	return f >= CH_PY_FUT_LOOP && f <= CH_PY_FUT_STATE_FINISHED;
+}
+struct ch_error *ch_py_layout_fill_asyncio(struct ch_py_layout *layout, struct ch_dwarf *dw);
 
 const char *ch_py_field_name(enum ch_py_field f);
 /* The field called name (as ch_py_field_name spells it), or CH_PY_NFIELDS. */

@@ -36,7 +36,8 @@ struct ch_ref {
 	enum ch_ref_kind kind;
 	bool traversed;
 	uint64_t index;      /* CH_REF_INDEX, CH_REF_CONSERVATIVE */
-	uint64_t key;        /* CH_REF_DICT_VALUE, CH_REF_ATTR (0 when name is set) */
+	uint64_t key;        /* CH_REF_DICT_VALUE, CH_REF_ATTR (0 when name is set, except for a frame's
+				named local: name CH_REF_LOCAL_NAME, key its name (a str), index its slot) */
 	const char *name;    /* CH_REF_FIELD, CH_REF_ATTR, CH_REF_WEAK: static string, or NULL */
 	bool shared;         /* CH_REF_DICT_KEY of a split table: the key's count belongs to the shared keys
 				object (one per class), not to this dict. CH_REF_DICT_VALUE: the value sits in
@@ -44,6 +45,11 @@ struct ch_ref {
 				at; its one count belongs to the instance, which reports it itself. Such a
 				value is shared exactly when it is not traversed (readers/cpython/py_refs_containers.c) */
 };
+
+/* The name of a CH_REF_ATTR that is a frame's local variable (fast local,
+ * cell or free variable) whose name the code object gives: `key` is that
+ * name. Labels spell it .f_locals['x'], as Python reads it. */
+extern const char CH_REF_LOCAL_NAME[];
 
 /* Return 0 to continue, non-zero to stop (returned through *stopped). */
 typedef int (*ch_ref_visit_fn)(void *arg, const struct ch_ref *ref);

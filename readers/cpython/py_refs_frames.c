@@ -23,8 +23,37 @@
 #define CH_FRAME_SLOTS_MAX (1u << 16)
 #define CH_FRAME_OWNED_BY_FRAME_OBJECT 2
 
-/* n slots from base; stackrefs: _PyStackRef slots (3.14+ interpreter frames). */
-static struct ch_error *slots(struct ch_refs_ctx *c, uint64_t base, int64_t n, const char *name, bool stackrefs)
+const char CH_REF_LOCAL_NAME[] = "f_locals";
+
+/* Names of the local slots of a frame: up to three tuples of str laid end
+ * to end (3.8-3.10: co_varnames, co_cellvars, co_freevars; 3.11+:
+ * co_localsplusnames). A slot past them, or whose name cannot be read, is
+ * labelled by the slot array's own name. */
+struct slot_names {
+	uint64_t tuple[3];
+	int64_t len[3];
+};
+
+static uint64_t slot_name(struct ch_python *py, const struct slot_names *nm, int64_t i)
+{
+	for (int k = 0; nm && k < 3; k++) {
+		if (i < nm->len[k]) {
+			uint64_t name;
+			if (!ch_py_has(&py->layout, CH_PY_TUPLE_ITEMS) ||
+			    ch_as_read_u64(&py->proc->as, nm->tuple[k] + (uint64_t)py->layout.v[CH_PY_TUPLE_ITEMS] + 8 * (uint64_t)i,
+					   &name) != NULL)
+				return 0; /* (an unreadable name: the error is not worth more than the plain label) */
+			return name;
+		}
+		i -= nm->len[k];
+	}
+	return 0;
+}
+
+/* n slots from base; stackrefs: _PyStackRef slots (3.14+ interpreter
+ * frames); names: the locals' names (NULL for the value stack). */
+static struct ch_error *slots(struct ch_refs_ctx *c, uint64_t base, int64_t n, const char *name, bool stackrefs,
+			      const struct slot_names *names)
 {
 	if (n < 0 || n > CH_FRAME_SLOTS_MAX)
 		return ch_error_new(CH_ERR_INPUT, "frame at 0x%llx claims %lld slots", (unsigned long long)base, (long long)n);
@@ -35,7 +64,8 @@ static struct ch_error *slots(struct ch_refs_ctx *c, uint64_t base, int64_t n, c
 			return err;
 		if (stackrefs)
 			v = ch_py_stackref_object(&c->py->layout, v);
-		ch_refs_emit(c, v, CH_REF_ATTR, true, (uint64_t)i, 0, name);
+		uint64_t key = v ? slot_name(c->py, names, i) : 0;
+		ch_refs_emit(c, v, CH_REF_ATTR, true, (uint64_t)i, key, key ? CH_REF_LOCAL_NAME : name);
 	}
 	return NULL;
 }
@@ -84,7 +114,14 @@ static struct ch_error *legacy_frame(struct ch_refs_ctx *c, uint64_t f)
 	    (err = ch_py_read_u64(py, code, CH_PY_CODE_FREEVARS, &free_)) || (err = tuple_len(py, cell, &ncell)) ||
 	    (err = tuple_len(py, free_, &nfree)))
 		return err;
-	if ((err = slots(c, f + (uint64_t)l->v[CH_PY_FRAME_LOCALSPLUS], (int64_t)nlocals + ncell + nfree, "f_localsplus", false)))
+	uint64_t varnames = 0;
+	int64_t nvar = 0;
+	if (ch_py_has(l, CH_PY_CODE_VARNAMES) && !(err = ch_py_read_u64(py, code, CH_PY_CODE_VARNAMES, &varnames)))
+		err = tuple_len(py, varnames, &nvar);
+	ch_error_free(err);
+	const struct slot_names names = {{varnames, cell, free_}, {nvar < nlocals ? nvar : nlocals, ncell, nfree}};
+	if ((err = slots(c, f + (uint64_t)l->v[CH_PY_FRAME_LOCALSPLUS], (int64_t)nlocals + ncell + nfree, "f_localsplus", false,
+			 &names)))
 		return err;
 	if ((err = ch_py_read_u64(py, f, CH_PY_FRAME_VALUESTACK, &vs)))
 		return err;
@@ -96,7 +133,7 @@ static struct ch_error *legacy_frame(struct ch_refs_ctx *c, uint64_t f)
 		 * not recorded and frame_traverse visits no stack slot either. */
 		if (depth < 0)
 			return NULL;
-		return slots(c, vs, depth, "f_valuestack", false);
+		return slots(c, vs, depth, "f_valuestack", false, NULL);
 	}
 	uint64_t top;
 	if ((err = ch_py_read_u64(py, f, CH_PY_FRAME_STACKTOP, &top)))
@@ -105,7 +142,7 @@ static struct ch_error *legacy_frame(struct ch_refs_ctx *c, uint64_t f)
 		return NULL;
 	if (top < vs || (top - vs) % 8)
 		return ch_error_new(CH_ERR_INPUT, "frame at 0x%llx has a corrupt value stack", (unsigned long long)f);
-	return slots(c, vs, (int64_t)((top - vs) / 8), "f_valuestack", false);
+	return slots(c, vs, (int64_t)((top - vs) / 8), "f_valuestack", false, NULL);
 }
 
 /* _PyFrame_Traverse of the interpreter frame at iframe (3.11+). */
@@ -145,7 +182,21 @@ static struct ch_error *iframe(struct ch_refs_ctx *c, uint64_t fr)
 			return err;
 		top = nlocalsplus;
 	}
-	return slots(c, lp, top, "localsplus", stackrefs);
+	/* the first co_nlocalsplus slots are named locals, the rest the stack */
+	struct slot_names names = {{0}, {0}};
+	uint64_t code, lpn;
+	int32_t nlp;
+	if (ch_py_has(l, CH_PY_CODE_LOCALSPLUSNAMES) && ch_py_has(l, CH_PY_CODE_NLOCALSPLUS) &&
+	    !(err = ch_py_read_u64(py, fr, CH_PY_IFRAME_CODE, &code)) &&
+	    !(err = ch_py_read_u64(py, ch_py_stackref_object(l, code) & ~(uint64_t)3, CH_PY_CODE_LOCALSPLUSNAMES, &lpn)) &&
+	    !(err = ch_py_read_i32(py, ch_py_stackref_object(l, code) & ~(uint64_t)3, CH_PY_CODE_NLOCALSPLUS, &nlp)) &&
+	    !(err = tuple_len(py, lpn, &names.len[0]))) {
+		names.tuple[0] = lpn;
+		if (names.len[0] > nlp)
+			names.len[0] = nlp > 0 ? nlp : 0;
+	}
+	ch_error_free(err);
+	return slots(c, lp, top, "localsplus", stackrefs, &names);
 }
 
 struct ch_error *ch_refs_frame(struct ch_refs_ctx *c, uint64_t f)

@@ -27,6 +27,9 @@ static const char *const kind_names[CH_SHOW_NKINDS] = {
 	[CH_SHOW_MODULE] = "module",     [CH_SHOW_TYPE] = "type",             [CH_SHOW_CELL] = "cell",
 	[CH_SHOW_METHOD] = "method",     [CH_SHOW_CLASSMETHOD] = "classmethod", [CH_SHOW_STATICMETHOD] = "staticmethod",
 	[CH_SHOW_PROPERTY] = "property", [CH_SHOW_WEAKREF] = "weakref",       [CH_SHOW_OBJECT] = "object",
+	[CH_SHOW_EXCEPTION] = "exception", [CH_SHOW_TRACEBACK] = "traceback", [CH_SHOW_FRAME] = "frame",
+	[CH_SHOW_GENERATOR] = "generator", [CH_SHOW_FUTURE] = "future",       [CH_SHOW_PARTIAL] = "partial",
+	[CH_SHOW_BYTEARRAY] = "bytearray", [CH_SHOW_CONTEXT] = "context",     [CH_SHOW_MEMORYVIEW] = "memoryview",
 };
 
 const char *ch_show_kind_name(enum ch_show_kind k)
@@ -191,13 +194,19 @@ static void show_bytes(struct ch_show_ctx *c, uint32_t node, uint64_t addr, size
 		err = ch_error_new(CH_ERR_INPUT, "bytes at 0x%" PRIx64 " has a negative size", addr);
 	if (err)
 		return ch_show_damage(c, node, err);
+	ch_show_bytes_data(c, node, addr + (uint64_t)ch_py_off(py, CH_PY_BYTES_SVAL), (uint64_t)len, level);
+}
+
+void ch_show_bytes_data(struct ch_show_ctx *c, uint32_t node, uint64_t data, uint64_t len, size_t level)
+{
+	struct ch_python *py = c->py;
 	c->t->nodes[node].length = (uint64_t)len;
 	if (c->redact) {
 		c->t->nodes[node].flags |= CH_SHOW_REDACTED;
 		return;
 	}
-	uint64_t data = addr + (uint64_t)ch_py_off(py, CH_PY_BYTES_SVAL);
 	bool has_single, has_double;
+	struct ch_error *err;
 	err = ch_py_bytes_quotes(py, data, (uint64_t)len, &has_single, &has_double);
 	c->t->nodes[node].num = ch_repr_quote(has_single, has_double);
 	size_t lim = text_limit(level, CH_SHOW_TOP_CHARS, CH_SHOW_NESTED_CHARS);

@@ -61,6 +61,20 @@ enum ch_show_kind {
 	CH_SHOW_PROPERTY,      /* children "fget", "fset", "fdel" when set */
 	CH_SHOW_WEAKREF,       /* num = target address (0: dead); text = the target type's tp_name */
 	CH_SHOW_OBJECT,        /* anything else: <type object at 0x...> */
+	/* py_show_runtime.c */
+	CH_SHOW_EXCEPTION,     /* text = type name as repr() writes it; children "args" (the tuple), "__cause__",
+				  "__context__" when set; num = traceback entries */
+	CH_SHOW_TRACEBACK,     /* num = entries; children "entry": FRAME nodes (no locals) with the entry's line */
+	CH_SHOW_FRAME,         /* text = co_name, aux = file, num = line (-1 unknown); children = locals, labelled by name */
+	CH_SHOW_GENERATOR,     /* generator, coroutine, async generator: text = qualname, aux = state, num = line
+				  (-1 unknown); child "awaiting" (what a suspended one awaits) */
+	CH_SHOW_FUTURE,        /* asyncio Task/Future: text = name (tasks), aux = state, length = callbacks;
+				  children "coro", "result", "exception", "awaiting" when set */
+	CH_SHOW_PARTIAL,       /* functools.partial: children "func", "args" (tuple), "keywords" (dict) */
+	CH_SHOW_BYTEARRAY,     /* as bytes: length, text = first bytes, num = quote */
+	CH_SHOW_CONTEXT,       /* contextvars.Context: length = variables set */
+	CH_SHOW_MEMORYVIEW,    /* length = len() (-1: 0-dim), num = nbytes; aux = "itemsize ndim readonly"
+				  as text; flag CH_SHOW_RELEASED */
 	CH_SHOW_NKINDS
 };
 
@@ -72,6 +86,7 @@ enum {
 	CH_SHOW_REDACTED = 1 << 4,  /* str/bytes contents withheld (--redact) */
 	CH_SHOW_NEGATIVE = 1 << 5,  /* int */
 	CH_SHOW_ORIGIN = 1 << 6,    /* module: aux is the spec origin, not __file__ */
+	CH_SHOW_RELEASED = 1 << 7,  /* memoryview: released */
 };
 
 #define CH_SHOW_NO_TEXT UINT32_MAX

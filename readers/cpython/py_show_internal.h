@@ -47,4 +47,14 @@ enum ch_show_kind ch_show_classify(const struct ch_show_ctx *c, uint64_t type, u
 void ch_show_object(struct ch_show_ctx *c, uint32_t node, uint64_t addr, uint64_t type, enum ch_show_kind k,
 		    size_t level);
 
+/* The bytes [data, data + len) as a str/bytes-like node's text (a
+ * bytes or bytearray node: length, quote, first bytes; --redact: none). */
+void ch_show_bytes_data(struct ch_show_ctx *c, uint32_t node, uint64_t data, uint64_t len, size_t level);
+
+/* py_show_runtime.c: exceptions, tracebacks, frames, generators and
+ * coroutines, asyncio futures, functools.partial, bytearray,
+ * contextvars.Context. CH_SHOW_OBJECT when the type is none of them. */
+enum ch_show_kind ch_show_classify_runtime(const struct ch_show_ctx *c, uint64_t type, uint32_t ti);
+void ch_show_runtime(struct ch_show_ctx *c, uint32_t node, uint64_t addr, enum ch_show_kind k, size_t level);
+
 #endif

@@ -52,6 +52,9 @@ enum ch_show_kind ch_show_classify(const struct ch_show_ctx *c, uint64_t type, u
 		if (a && a == type)
 			return exact[i].kind;
 	}
+	enum ch_show_kind rk = ch_show_classify_runtime(c, type, ti);
+	if (rk != CH_SHOW_OBJECT)
+		return rk;
 	const struct ch_py_type *ty = &c->py->types.v[ti];
 	if (ty->flags & CH_TPFLAGS_TYPE_SUBCLASS)
 		return CH_SHOW_TYPE;
@@ -132,7 +135,7 @@ static int collect_attr(void *arg, const struct ch_ref *r)
 		a->dict = r->target;
 		return 0;
 	}
-	if (r->kind != CH_REF_ATTR)
+	if (r->kind != CH_REF_ATTR || r->name == CH_REF_LOCAL_NAME)
 		return 0;
 	if (a->n < CH_SHOW_ATTRS) {
 		bool slot = r->name && strcmp(r->name, "__slots__") == 0;
@@ -404,6 +407,15 @@ void ch_show_object(struct ch_show_ctx *c, uint32_t node, uint64_t addr, uint64_
 	case CH_SHOW_CLASSMETHOD: field_children(c, node, addr, level, cm_f, callable_n, 1, false); break;
 	case CH_SHOW_STATICMETHOD: field_children(c, node, addr, level, sm_f, callable_n, 1, false); break;
 	case CH_SHOW_PROPERTY: field_children(c, node, addr, level, prop_f, prop_n, 3, true); break;
+	case CH_SHOW_EXCEPTION:
+	case CH_SHOW_TRACEBACK:
+	case CH_SHOW_FRAME:
+	case CH_SHOW_GENERATOR:
+	case CH_SHOW_FUTURE:
+	case CH_SHOW_PARTIAL:
+	case CH_SHOW_BYTEARRAY:
+	case CH_SHOW_CONTEXT:
+	case CH_SHOW_MEMORYVIEW: ch_show_runtime(c, node, addr, k, level); break;
 	default: break;
 	}
 }

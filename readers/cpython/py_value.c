@@ -51,6 +51,14 @@ void ch_py_builtins_init(struct ch_python *py, struct ch_py_builtins *b)
 	b->weakref_type = ch_python_symbol(py, "_PyWeakref_RefType");
 	b->weakproxy_type = ch_python_symbol(py, "_PyWeakref_ProxyType");
 	b->weakcallproxy_type = ch_python_symbol(py, "_PyWeakref_CallableProxyType");
+	b->coro_type = ch_python_symbol(py, "PyCoro_Type");
+	b->gen_type = ch_python_symbol(py, "PyGen_Type");
+	b->asyncgen_type = ch_python_symbol(py, "PyAsyncGen_Type");
+	b->traceback_type = ch_python_symbol(py, "PyTraceBack_Type");
+	b->frame_type = ch_python_symbol(py, "PyFrame_Type");
+	b->bytearray_type = ch_python_symbol(py, "PyByteArray_Type");
+	b->context_type = ch_python_symbol(py, "PyContext_Type");
+	b->memoryview_type = ch_python_symbol(py, "PyMemoryView_Type");
 }
 
 void ch_py_float_repr(double v, char *buf, size_t max)
@@ -226,4 +234,113 @@ void ch_py_value_render(struct ch_python *py, const struct ch_py_builtins *b, ui
 		return;
 	}
 	render_other(py, obj, type, buf, max);
+}
+
+const struct ch_py_builtins *ch_py_builtins_get(struct ch_python *py)
+{
+	if (!py->builtins && (py->builtins = malloc(sizeof(*py->builtins))))
+		ch_py_builtins_init(py, py->builtins);
+	return py->builtins;
+}
+
+/* Appends text at *o, keeping room for the NUL; false when it did not fit. */
+static bool put(char *buf, size_t max, size_t *o, const char *text)
+{
+	size_t k = strlen(text);
+	if (*o + k + 1 > max)
+		return false;
+	memcpy(buf + *o, text, k + 1);
+	*o += k;
+	return true;
+}
+
+static bool render_bytes_key(struct ch_python *py, uint64_t obj, char *buf, size_t max)
+{
+	const struct ch_py_layout *l = &py->layout;
+	uint64_t n;
+	if (!ch_py_has(l, CH_PY_BYTES_SVAL) || !ok(ch_py_read_u64(py, obj, CH_PY_VAR_SIZE, &n)))
+		return false;
+	if (py->redact) {
+		snprintf(buf, max, "<bytes len %" PRIu64 ">", n);
+		return true;
+	}
+	const uint64_t data = obj + (uint64_t)l->v[CH_PY_BYTES_SVAL];
+	uint8_t raw[CH_PY_VALUE_STR_CHARS];
+	size_t shown = n < sizeof(raw) ? (size_t)n : sizeof(raw);
+	bool has_single, has_double;
+	if (!ok(ch_as_read(&py->proc->as, data, raw, shown)) || !ok(ch_py_bytes_quotes(py, data, n, &has_single, &has_double)))
+		return false;
+	const char q = ch_repr_quote(has_single, has_double);
+	size_t o = 0;
+	char head[3] = {'b', q, 0}, tail[2] = {q, 0};
+	bool cut = shown < n;
+	put(buf, max, &o, head);
+	for (size_t i = 0; i < shown; i++) {
+		char esc[8];
+		size_t k = ch_repr_bytes_char(raw[i], q, esc);
+		esc[k] = 0;
+		if (o + k + 5 >= max || !put(buf, max, &o, esc)) {
+			cut = true;
+			break;
+		}
+	}
+	put(buf, max, &o, tail);
+	if (cut)
+		put(buf, max, &o, "...");
+	return true;
+}
+
+static void render_key(struct ch_python *py, const struct ch_py_builtins *b, uint64_t obj, char *buf, size_t max,
+		       int depth)
+{
+	uint64_t type, n, items;
+	const struct ch_py_layout *l = &py->layout;
+	if (!obj || !ok(ch_py_read_u64(py, obj, CH_PY_OB_TYPE, &type))) {
+		ch_py_value_render(py, b, obj, buf, max);
+		return;
+	}
+	if (type == b->bytes_type && render_bytes_key(py, obj, buf, max))
+		return;
+	if (type != b->tuple_type || depth >= 3 || !ch_py_has(l, CH_PY_TUPLE_ITEMS) ||
+	    !ok(ch_py_read_u64(py, obj, CH_PY_VAR_SIZE, &n))) {
+		ch_py_value_render(py, b, obj, buf, max);
+		return;
+	}
+	items = obj + (uint64_t)l->v[CH_PY_TUPLE_ITEMS];
+	size_t o = 0;
+	bool fits = put(buf, max, &o, "(");
+	for (uint64_t i = 0; i < n && fits; i++) {
+		uint64_t item;
+		char part[CH_PY_VALUE_MAX];
+		if (i == CH_PY_KEY_ITEMS) {
+			fits = put(buf, max, &o, ", ...");
+			break;
+		}
+		if (!ok(ch_as_read_u64(&py->proc->as, items + 8 * i, &item))) {
+			snprintf(part, sizeof(part), "<unreadable>");
+		} else {
+			render_key(py, b, item, part, sizeof(part), depth + 1);
+		}
+		fits = (!i || put(buf, max, &o, ", ")) && put(buf, max, &o, part);
+	}
+	if (fits && n == 1)
+		fits = put(buf, max, &o, ",");
+	if (fits)
+		fits = put(buf, max, &o, ")");
+	if (!fits) {
+		/* too long for the buffer: keep what fits, marked cut */
+		size_t keep = max > 5 ? max - 5 : 0;
+		if (o > keep)
+			o = keep;
+		buf[o] = 0;
+		put(buf, max, &o, "...)");
+	}
+}
+
+void ch_py_key_render(struct ch_python *py, const struct ch_py_builtins *b, uint64_t key, char *buf, size_t max)
+{
+	if (max == 0)
+		return;
+	buf[0] = 0;
+	render_key(py, b, key, buf, max, 0);
 }

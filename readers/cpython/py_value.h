@@ -29,14 +29,29 @@ struct ch_py_builtins {
 	uint64_t set_type, frozenset_type, function_type, module_type, type_type, method_type;
 	uint64_t classmethod_type, staticmethod_type, property_type;
 	uint64_t weakref_type, weakproxy_type, weakcallproxy_type;
+	/* show: runtime objects (py_show_runtime.c) */
+	uint64_t coro_type, gen_type, asyncgen_type, traceback_type, frame_type, bytearray_type, context_type;
+	uint64_t memoryview_type;
 };
 
 void ch_py_builtins_init(struct ch_python *py, struct ch_py_builtins *b);
+/* The same, resolved once per ch_python and kept there; NULL only when
+ * out of memory. */
+const struct ch_py_builtins *ch_py_builtins_get(struct ch_python *py);
 
 /* Never fails: what cannot be read renders as "<unreadable 0x...>".
  * With py->redact, a str renders as "<str len N>". */
 void ch_py_value_render(struct ch_python *py, const struct ch_py_builtins *b, uint64_t obj, char *buf, size_t max);
 
+/* A dict key as Python spells it inside [...]: repr() for str (cut after
+ * CH_PY_VALUE_STR_CHARS characters, "..." after the quote), bytes, int,
+ * float, None, True, False, and tuples of those (nested up to 3 levels,
+ * the first CH_PY_KEY_ITEMS items, then "..."); any other key
+ * "<type at 0x...>". With py->redact, str and bytes give "<str len N>" /
+ * "<bytes len N>" (also inside tuples). Never fails. The one spelling of
+ * keys in path, referrers, referents and top labels. */
+#define CH_PY_KEY_ITEMS 6
+void ch_py_key_render(struct ch_python *py, const struct ch_py_builtins *b, uint64_t key, char *buf, size_t max);
 /* repr() of a C double, as CPython writes it ("1.5", "1e+100", "inf"). */
 void ch_py_float_repr(double v, char *buf, size_t max);
 

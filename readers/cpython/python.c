@@ -546,14 +546,22 @@ static struct ch_error *read_interpreters(struct ch_python *py)
 	return err ? ch_error_prefix(err, "reading GC state") : NULL;
 }
 
+static struct ch_error *symbol_in(struct ch_python *py, const char *name, uint64_t *v)
+{
+	struct ch_error *err = ch_elf_symbol(py->module->elf, name, v, NULL);
+	if (err && py->debug_elf) {
+		ch_error_free(err);
+		err = ch_elf_symbol(py->debug_elf, name, v, NULL);
+	}
+	return err;
+}
+
 uint64_t ch_python_symbol(struct ch_python *py, const char *name)
 {
 	uint64_t v;
-	struct ch_error *err = ch_elf_symbol(py->module->elf, name, &v, NULL);
-	if (err && py->debug_elf) {
-		ch_error_free(err);
-		err = ch_elf_symbol(py->debug_elf, name, &v, NULL);
-	}
+	/* Compiler-suffixed names (subtype_traverse.lto_priv.0) resolve in
+	 * ch_elf_symbol (readers/process/symbol_name.h). */
+	struct ch_error *err = symbol_in(py, name, &v);
 	if (err) {
 		ch_error_free(err);
 		return 0;
@@ -664,6 +672,8 @@ void ch_python_close(struct ch_python *py)
 	ch_elf_close(py->debug_elf);
 	free((char *)py->layout.dwarf_problem);
 	free(py->threads);
+	free(py->builtins);
+	free(py->asyncio);
 	ch_py_types_deinit(&py->types);
 	if (py->refs && py->refs_free)
 		py->refs_free(py->refs);

@@ -36,6 +36,8 @@
 
 struct ch_dwarf;
 struct ch_py_refs_cache;
+struct ch_py_builtins;
+struct ch_py_asyncio;
 
 #define CH_GC_MAX_GENERATIONS 3
 /* Generation index used for the permanent (gc.freeze()) list. */
@@ -102,6 +104,13 @@ struct ch_python {
 	 * they left here rather than by calling up into them. */
 	struct ch_py_refs_cache *refs;
 	void (*refs_free)(struct ch_py_refs_cache *refs);
+	/* The builtin objects and types renderings compare against
+	 * (py_value.h), resolved on first use by ch_py_builtins_get; plain
+	 * data, freed with free(). */
+	struct ch_py_builtins *builtins;
+	/* asyncio's classes and the C layout state (py_asyncio.h), found on
+	 * first use by ch_py_asyncio_get; plain data, freed with free(). */
+	struct ch_py_asyncio *asyncio;
 	/* --redact: every rendering of str/bytes contents (py_value.c, show,
 	 * edge and referent labels of dict keys) gives the type and length
 	 * instead. Set by the CLI right after opening. */
