@@ -4,6 +4,11 @@
 # an oracle to locate addresses in fixture cores; coreheap never runs it.)
 set -euo pipefail
 pkgs=(cmake gcc make pkg-config libelf-dev libdwarf-dev libjansson-dev libzstd-dev zlib1g-dev python3 gdb)
+# Test dependencies only (coreheap never uses them): the realheap scenarios
+# run real programs on Debian's python3.11 with Debian's own packages (mypy
+# compiled with mypyc; lxml and PyYAML built with Cython; numpy; SQLAlchemy's
+# C extensions), tests/cmake/realheap.cmake. Without them those tests SKIP.
+pkgs+=(python3-mypy python3-lxml python3-yaml python3-numpy python3-sqlalchemy)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -40,6 +40,10 @@ want_stamp="$python $*"
 # --- cache ---------------------------------------------------------------
 real_python=$(readlink -f "$python")
 deps=("$scenario" "${BASH_SOURCE[0]}" "$real_python")
+# ... and the fixture modules the scenario imports (scenario_dump, realheap_record)
+for m in $(sed -n 's/^\(from\|import\) \([A-Za-z_][A-Za-z0-9_]*\).*/\2/p' "$scenario"); do
+    [ -f "$(dirname "$scenario")/$m.py" ] && deps+=("$(dirname "$scenario")/$m.py")
+done
 for lib in "$(dirname "$real_python")"/../lib/libpython3*.so.*; do
     [ -e "$lib" ] && deps+=("$(readlink -f "$lib")")
 done
