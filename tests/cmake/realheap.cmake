@@ -23,6 +23,15 @@
 set(CH_REALHEAP_PACKAGE_INTERPRETERS "bookworm-3.11" CACHE STRING
     "distro interpreters whose own distribution packages the mypy/packages realheap scenarios use")
 
+# The checker's own verdicts on made-up answers (exact, honest lower bound,
+# and each way of being wrong): tests/check_realheap_selftest.py.
+if(Python3_Interpreter_FOUND)
+  add_test(NAME realheap.checker COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_realheap_selftest.py)
+else()
+  add_test(NAME realheap.checker COMMAND ${ch_truth_skip_no_python})
+endif()
+set_tests_properties(realheap.checker PROPERTIES LABELS realheap SKIP_RETURN_CODE 77 TIMEOUT 120)
+
 function(ch_realheap_label test)
   set_property(TEST ${test} APPEND PROPERTY LABELS realheap)
 endfunction()
