@@ -46,6 +46,8 @@ import check_common
 NAME = "check_realheap"
 CHUNK = 3000  # addresses per `referents` call (argument length)
 EXAMPLES = 8  # mismatching types shown with an example object
+GARBAGE_PER_TYPE = 3  # garbage ids recorded per type (fixtures/realheap_record.py)
+PATH_SAMPLES = 24  # garbage objects whose `path` is checked
 
 
 def coreheap(args, cmd):
@@ -99,6 +101,31 @@ def compare_referents(samples, docs):
         examples.setdefault(s["type"], "0x%x: missing %s extra %s" % (
             s["address"], sorted(hex(a) for a in (want - got))[:4], sorted(hex(a) for a in (got - want))[:4]))
     return rows, examples
+
+
+def check_verdicts(args, truth, kinds, exact, check):
+    """Check 4: one verdict in every report. top, anomalies and path say
+    "exact" as cycles does; `path` on garbage gc.collect() found (up to
+    PATH_SAMPLES objects, extension types first) says no root reaches it,
+    unless the result is not exact (conservative references may keep
+    garbage alive: a lower bound)."""
+    for cmd in (["top", args.core, "--limit", "1"], ["anomalies", args.core, "--limit", "1"]):
+        rc, out, err = coreheap(args, cmd)
+        doc = json.loads(out) if out.strip() else {}
+        check(rc in (0, 1) and doc.get("exact") == exact,
+              '%s says "exact": %r (exit %d %s), cycles %r' % (cmd[0], doc.get("exact"), rc, err, exact))
+    order = sorted(truth["garbage_samples"], key=lambda n: (not kinds.get(n, "").startswith("extension"), n))
+    picked = [(n, a) for i in range(GARBAGE_PER_TYPE) for n in order
+              if i < len(truth["garbage_samples"][n]) for a in [truth["garbage_samples"][n][i]]][:PATH_SAMPLES]
+    for name, addr in picked:
+        rc, out, err = coreheap(args, ["path", args.core, hex(addr)])
+        doc = json.loads(out) if out.strip() else {}
+        if not check(rc == 0 and "reachable" in doc, "path 0x%x (garbage %s): exit %d %s" % (addr, name, rc, err)):
+            continue
+        check(doc.get("exact") == exact, 'path says "exact": %r, cycles %r' % (doc.get("exact"), exact))
+        check(not doc["reachable"] or exact is False,
+              "path 0x%x (%s, garbage for gc.collect()): a root reaches it: %s" % (
+                  addr, name, (doc.get("paths") or [{}])[0].get("chain", "?")))
 
 
 def main():
@@ -162,6 +189,8 @@ def main():
     unexcused = [n for n in bad if not (excused and n in cons_types and rows[n]["covered"] == rows[n]["differ"])]
     check(not unexcused, "referents differ for %d types (table above), e.g. %s" % (
         len(unexcused), "; ".join("%s %s" % (n, examples[n]) for n in sorted(unexcused)[:EXAMPLES])))
+
+    check_verdicts(args, truth, kinds, exact, check)
 
     names = sorted(set(bad) | set(gdiff), key=lambda n: (kinds.get(n, "?"), n))
     if names:

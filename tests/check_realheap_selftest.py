@@ -5,8 +5,9 @@ way per case. The checker must pass an exact answer and an honest
 "exact": false lower bound explained by allowed conservative types, and
 fail everything else: a missing "exact", a wrong reference, a type kept
 conservative that the scenario requires exact, garbage over-counted,
-summary and cycles disagreeing, a conservative object whose real
-references coreheap does not even report. Exit 0 when every case got the
+summary, top or anomalies disagreeing with cycles, a conservative object
+whose real references coreheap does not even report, `path` finding a
+root for garbage in an exact result. Exit 0 when every case got the
 expected verdict (SELFTEST_VERBOSE=1 prints every case's output)."""
 import json
 import os
@@ -27,6 +28,7 @@ TRUTH = {
               "list": {"kind": "builtin", "objects": 1, "sampled": 1},
               "ext.Opaque": {"kind": "extension", "objects": 1, "sampled": 1}},
     "unreachable": {"ext.Node": 2, "list": 3}, "unreachable_total": 5,
+    "garbage_samples": {"ext.Node": [0x5000, 0x5100], "list": [0x6000]},
     "allow_conservative": {"ext.Opaque": "a container gc cannot see into"},
     "expect_unreachable_min": {}, "expect_unreachable_max": {},
 }
@@ -52,6 +54,12 @@ if case == "no_exact":
     del doc["exact"], doc["conservative_types"]
 if cmd == "summary" and case == "summary_differs":
     doc["exact"] = False
+if cmd in ("top", "anomalies") and case == "top_differs":
+    del doc["exact"]
+if cmd == "path":
+    # garbage: no root reaches it (a root may when not exact: lower_bound)
+    doc["reachable"] = case in ("lower_bound", "path_reaches_garbage")
+    doc["paths"] = [{"chain": "sys.modules['app'] .cache"}] if doc["reachable"] else []
 if cmd == "referents":
     objs = []
     for s in truth["samples"]:
@@ -70,7 +78,7 @@ print(json.dumps(doc))
 '''
 
 CASES = {"exact": 0, "lower_bound": 0, "no_exact": 1, "wrong_ref": 1, "not_allowed": 1,
-         "overcount": 1, "not_covered": 1, "summary_differs": 1}
+         "overcount": 1, "not_covered": 1, "summary_differs": 1, "top_differs": 1, "path_reaches_garbage": 1}
 
 
 def main():
