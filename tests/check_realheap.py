@@ -117,6 +117,7 @@ def check_verdicts(args, truth, kinds, exact, check):
     order = sorted(truth["garbage_samples"], key=lambda n: (not kinds.get(n, "").startswith("extension"), n))
     picked = [(n, a) for i in range(GARBAGE_PER_TYPE) for n in order
               if i < len(truth["garbage_samples"][n]) for a in [truth["garbage_samples"][n][i]]][:PATH_SAMPLES]
+    args.path_checked = len(picked)
     for name, addr in picked:
         rc, out, err = coreheap(args, ["path", args.core, hex(addr)])
         doc = json.loads(out) if out.strip() else {}
@@ -213,7 +214,8 @@ def main():
             json.dump({"scenario": truth["scenario"], "version": truth["version"], "exact": exact,
                        "conservative_types": conservative, "unreachable": [total_w, total_g],
                        "unreachable_types": gdiff, "kinds": kinds,
-                       "referents": {n: dict(r) for n, r in rows.items()}, "failed": failed}, f, indent=1)
+                       "referents": {n: dict(r) for n, r in rows.items()},
+                       "path_checked": args.path_checked, "failed": failed}, f, indent=1)
     for f in failed:
         print("FAIL:", f)
     print("%s: %s" % (NAME, "FAILED (%d)" % len(failed) if failed else "passed"))
