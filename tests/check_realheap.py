@@ -206,11 +206,12 @@ def main():
                                                        r["missing"], r["extra"], w, g))
     n_diff = sum(rows[n]["differ"] for n in bad)
     print("%s: %s (%s): referents %d objects of %d types, %d differ in %d types (%d extension types, %d differ); "
-          "unreachable gc.collect() %d, coreheap %d; exact %r%s" % (
+          "unreachable gc.collect() %d, coreheap %d; exact %r%s; layout from %s" % (
               NAME, truth["scenario"], truth["version"], len(samples), len(rows), n_diff, len(bad),
               sum(1 for n in rows if kinds.get(n, "").startswith("extension")),
               sum(1 for n in bad if kinds.get(n, "").startswith("extension")),
-              total_w, total_g, exact, "" if not conservative else ", conservative: %s" % sorted(cons_types)))
+              total_w, total_g, exact, "" if not conservative else ", conservative: %s" % sorted(cons_types),
+              cyc.get("runtime", {}).get("layout_source", "?")))
     if args.report:
         with open(args.report, "w") as f:
             json.dump({"scenario": truth["scenario"], "version": truth["version"], "exact": exact,
