@@ -2,6 +2,12 @@
 # Installs what coreheap needs to build and test on Debian bookworm.
 # Idempotent; quiet unless something is missing. One package a line, with
 # what needs it.
+# test_pkgs: test dependencies only (coreheap never uses them): the realheap
+# scenarios run real programs on Debian's python3.11 with Debian's own
+# packages (mypy compiled with mypyc; lxml and PyYAML built with Cython;
+# numpy; SQLAlchemy's C extensions), tests/cmake/realheap.cmake. Without
+# them those tests SKIP.
+test_pkgs=(python3-mypy python3-lxml python3-yaml python3-numpy python3-sqlalchemy)
 set -euo pipefail
 pkgs=(
 	cmake gcc make pkg-config python3
@@ -19,7 +25,7 @@ pkgs=(
 	man-db groff-base zsh                    # package tests: render the man page, run the zsh completion
 )
 missing=()
-for p in "${pkgs[@]}"; do
+for p in "${pkgs[@]}" "${test_pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

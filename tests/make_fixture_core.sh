@@ -12,8 +12,10 @@
 # arguments, and are newer than SCENARIO, this script, the interpreter and its
 # libpython.
 #
-# Exit status: 0 done (or reused), 77 PYTHON does not exist (the ctest case
-# is reported as skipped, with the reason printed), 1 anything else, with a
+# Exit status: 0 done (or reused), 77 PYTHON does not exist or the scenario
+# exited 77 because it cannot run here, e.g. a package is missing (the ctest
+# case is reported as skipped, with the reason printed; the scenario's reason
+# is also left in OUTDIR/skip.NAME for the checks), 1 anything else, with a
 # one-line "make_fixture_core: ..." explanation.
 set -u
 
@@ -40,6 +42,10 @@ want_stamp="$python $*"
 # --- cache ---------------------------------------------------------------
 real_python=$(readlink -f "$python")
 deps=("$scenario" "${BASH_SOURCE[0]}" "$real_python")
+# ... and the fixture modules the scenario imports (scenario_dump, realheap_record)
+for m in $(sed -n 's/^\(from\|import\) \([A-Za-z_][A-Za-z0-9_]*\).*/\2/p' "$scenario"); do
+    [ -f "$(dirname "$scenario")/$m.py" ] && deps+=("$(dirname "$scenario")/$m.py")
+done
 for lib in "$(dirname "$real_python")"/../lib/libpython3*.so.*; do
     [ -e "$lib" ] && deps+=("$(readlink -f "$lib")")
 done
@@ -55,7 +61,7 @@ if [ $fresh = 1 ]; then
     echo "make_fixture_core: reusing $core (newer than scenario and interpreter)"
     exit 0
 fi
-rm -f "$core" "$truth" "$stamp" "$truth".*
+rm -f "$core" "$truth" "$stamp" "$truth".* "$outdir/skip.$name"
 
 # --- where will the kernel put the core? ----------------------------------
 pattern=$(cat /proc/sys/kernel/core_pattern 2>/dev/null) || die "cannot read /proc/sys/kernel/core_pattern"
@@ -82,6 +88,14 @@ rm -rf "$work" && mkdir -p "$work" || die "cannot create $work"
 } 2>/dev/null
 status=$?
 if [ $status = 125 ]; then cat "$work/scenario.log" >&2; exit 1; fi
+if [ $status = 77 ]; then
+    # The scenario cannot run here (a package it needs is missing): its
+    # reason goes to OUTDIR/skip.NAME for the checks (check_common.py).
+    grep -m1 'SKIP' "$work/scenario.log" | tee "$outdir/skip.$name"
+    [ -s "$outdir/skip.$name" ] || echo "scenario $name exited 77 without a reason" | tee "$outdir/skip.$name"
+    rm -rf "$work"
+    exit 77
+fi
 if [ $status != 134 ]; then
     sed 's/^/  | /' "$work/scenario.log" >&2
     die "scenario $name exited with status $status, expected 134 (SIGABRT after the truth was recorded)"
