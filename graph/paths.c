@@ -12,7 +12,8 @@
 #define UNRANKED UINT32_MAX
 
 struct ch_error *ch_paths_search(struct ch_paths *p, const struct ch_edges *e, size_t nobjects,
-				 const uint32_t *root_objects, const uint8_t *tiers, size_t nroots)
+				 const uint32_t *root_objects, const uint8_t *tiers, size_t nroots,
+				 const bool *blocked)
 {
 	memset(p, 0, sizeof(*p));
 	if (nobjects >= CH_PATH_ROOT)
@@ -40,7 +41,7 @@ struct ch_error *ch_paths_search(struct ch_paths *p, const struct ch_edges *e, s
 			end = nroots;
 		for (; r < end; r++) {
 			uint32_t o = root_objects[r];
-			if (o >= nobjects || p->parent[o] != CH_NO_OBJECT)
+			if (o >= nobjects || p->parent[o] != CH_NO_OBJECT || (blocked && blocked[o]))
 				continue;
 			p->parent[o] = CH_PATH_ROOT;
 			p->via[o] = (uint32_t)r;
@@ -51,7 +52,8 @@ struct ch_error *ch_paths_search(struct ch_paths *p, const struct ch_edges *e, s
 			uint32_t v = queue[q];
 			for (uint32_t c = e->offsets[v]; c < e->offsets[v + 1]; c++) {
 				uint32_t w = e->targets[c];
-				if (w >= nobjects || p->parent[w] != CH_NO_OBJECT || !ch_label_owns(e->labels[c]))
+				if (w >= nobjects || p->parent[w] != CH_NO_OBJECT || !ch_label_owns(e->labels[c]) ||
+				    (blocked && blocked[w]))
 					continue;
 				p->parent[w] = v;
 				p->via[w] = c;

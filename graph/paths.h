@@ -30,9 +30,14 @@ struct ch_paths {
 /* root_objects[r] is the object of root r, in priority order
  * (CH_NO_OBJECT: skip it); tiers[r] (nondecreasing, or NULL for one
  * tier) splits the search: every object the roots of one tier reach is
- * reached from them before the next tier's roots are seeded. */
+ * reached from them before the next tier's roots are seeded. blocked
+ * (NULL: none) marks objects the search never enters: the garbage of an
+ * exact GC replay, which no root can truly hold (a conservative word or an
+ * external root that reaches it is the garbage's own reference, read from
+ * a container the collector cannot see). */
 struct ch_error *ch_paths_search(struct ch_paths *p, const struct ch_edges *e, size_t nobjects,
-				 const uint32_t *root_objects, const uint8_t *tiers, size_t nroots);
+				 const uint32_t *root_objects, const uint8_t *tiers, size_t nroots,
+				 const bool *blocked);
 void ch_paths_deinit(struct ch_paths *p);
 
 /* The root whose search reached object o first (its shortest path's

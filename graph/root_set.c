@@ -2,6 +2,7 @@
 
 #include "graph/analysis.h"
 #include "graph/dominators.h"
+#include "graph/exactness.h"
 #include "graph/paths.h"
 
 #include <stdlib.h>
@@ -67,7 +68,20 @@ struct ch_error *ch_root_set_paths(struct ch_paths *p, const struct ch_analysis 
 	struct ch_error *err = ch_root_set_build(&rs, r, &a->heap.objects);
 	if (err)
 		return err;
-	err = ch_paths_search(p, &a->edges, a->heap.objects.n, rs.objects, rs.tiers, r->n);
+	/* One verdict per object: on an exact heap, what the GC replay calls
+	 * garbage is reached by no root in `path` either. */
+	bool *garbage = NULL;
+	if (ch_exactness_exact(&a->edges.exactness) && a->replay.state) {
+		garbage = malloc(a->heap.objects.n ? a->heap.objects.n : 1);
+		if (!garbage) {
+			ch_root_set_deinit(&rs);
+			return &ch_error_nomem;
+		}
+		for (size_t i = 0; i < a->heap.objects.n; i++)
+			garbage[i] = a->replay.state[i] == CH_REPLAY_UNREACHABLE || a->replay.state[i] == CH_REPLAY_FREED_WITH;
+	}
+	err = ch_paths_search(p, &a->edges, a->heap.objects.n, rs.objects, rs.tiers, r->n, garbage);
+	free(garbage);
 	ch_root_set_deinit(&rs);
 	return err;
 }
