@@ -150,6 +150,28 @@ json_t *ch_report_path_json(const struct ch_python *py, const struct ch_analysis
 void ch_report_path_text(FILE *out, const struct ch_python *py, const struct ch_analysis *a,
 			 const struct ch_roots *roots, uint32_t target, const struct ch_path_set *set);
 
+/* suspects: what is most likely wrong (graph/suspects.h), each with a
+ * one-line title, its evidence, its path from a root and the command to
+ * run next on it; core is the core's name as the user gave it. */
+struct ch_suspects;
+struct ch_report_suspects {
+	const struct ch_analysis *a;
+	const struct ch_roots *roots;
+	const struct ch_dominators *d;
+	const struct ch_suspects *s;
+	const struct ch_findings *f;
+	const char *core;
+	size_t limit;  /* suspects shown (0: all) */
+};
+/* The "suspects" array alone, as `suspects --json` and `summary --json` carry it. */
+json_t *ch_report_suspects_array(const struct ch_python *py, const struct ch_report_suspects *r);
+json_t *ch_report_suspects_json(const struct ch_python *py, const struct ch_report_suspects *r);
+void ch_report_suspects_text(FILE *out, const struct ch_python *py, const struct ch_report_suspects *r);
+
+/* "9.9 KiB"-style sizes (B below 10 KiB), and counts with thousands separators. */
+void ch_report_human_bytes(uint64_t b, char *buf, size_t n);
+void ch_report_count(uint64_t v, char *buf, size_t n);
+
 /* Adds "partial" and "warnings" from the diagnostics, writes the document
  * (sorted keys are not used: key order is the documented order) and a
  * newline. Returns 0 or -1 on a write error. */

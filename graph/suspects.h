@@ -1,0 +1,104 @@
+/* Leak suspects: the few things in a heap most likely wrong, each with
+ * the numbers that make it a suspect and the path that keeps it alive
+ * (`coreheap suspects`, the head of `summary`, the HTML report).
+ *
+ *   accumulation  a container (dict, list, set, deque, any object with
+ *                 many direct references) that alone keeps many objects
+ *                 of one type alive: at least CH_SUSPECT_ACCUM_MIN_COUNT
+ *                 of them, which it dominates directly, together at least
+ *                 CH_SUSPECT_ACCUM_SHARE of the heap. Module and class
+ *                 namespaces (a module's or a type's __dict__) and
+ *                 sys.modules are left out: holding many functions is
+ *                 their job. The elements' own plumbing (function ->
+ *                 __closure__ -> cell) is followed down to the object it
+ *                 keeps, and merged over the elements when they agree:
+ *                 `[*].__closure__[0].cell_contents -> 3,000 x Request`.
+ *   retainer      Eclipse MAT's rule: an object retaining at least
+ *                 CH_SUSPECT_RETAINER_SHARE of the heap, taken at the
+ *                 deepest point of the dominator tree where that holds
+ *                 (its parent retains more only because of it); modules,
+ *                 namespaces, types and what an accumulation already
+ *                 names are left out.
+ *   cycle         a shape of garbage cycles (graph/cycles.h) whose
+ *                 members plus the garbage they keep alive reach
+ *                 CH_SUSPECT_CYCLE_SHARE of the heap.
+ *   traceback     exceptions kept alive (stored in a list, an attribute)
+ *                 with a traceback, grouped by their holder and type,
+ *                 together retaining CH_SUSPECT_TRACEBACK_SHARE; the
+ *                 biggest local a kept frame names is given.
+ *   gc            the collector findings of graph/findings.h.
+ *
+ * Shares are of the whole heap (reachable and unreachable bytes). The
+ * list is ordered by bytes, descending (a gc finding without a size comes
+ * last), then by kind. */
+#ifndef CH_SUSPECTS_H
+#define CH_SUSPECTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph/analysis.h"
+#include "graph/dominators.h"
+#include "graph/findings.h"
+#include "graph/paths.h"
+
+#define CH_SUSPECT_ACCUM_MIN_COUNT 100
+#define CH_SUSPECT_ACCUM_SHARE 0.02
+#define CH_SUSPECT_RETAINER_SHARE 0.10
+#define CH_SUSPECT_CYCLE_SHARE 0.01
+#define CH_SUSPECT_TRACEBACK_SHARE 0.01
+#define CH_SUSPECT_MAX 32
+#define CH_SUSPECT_VIA_MAX 128
+#define CH_SUSPECT_NAME_MAX 64
+
+enum ch_suspect_kind {
+	CH_SUSPECT_ACCUMULATION,
+	CH_SUSPECT_RETAINER,
+	CH_SUSPECT_CYCLE,
+	CH_SUSPECT_TRACEBACK,
+	CH_SUSPECT_GC,
+};
+
+struct ch_suspect {
+	enum ch_suspect_kind kind;
+	uint64_t bytes;          /* retained bytes; CYCLE: members + the garbage they keep alive; GC: 0 or the garbage */
+	uint64_t count;          /* elements, exceptions, cycles; 1 for a retainer */
+	uint32_t object;         /* container, retainer, the exceptions' holder (or the one exception); CH_NO_OBJECT */
+	uint32_t sample;         /* one element, the biggest exception, a cycle member; CH_NO_OBJECT */
+	uint32_t type;           /* ch_py_types index: the elements' (after `via`), the retainer's, the exceptions'; UINT32_MAX */
+	uint32_t index;          /* CYCLE: index into a->cycles.groups; GC: into the findings */
+	char via[CH_SUSPECT_VIA_MAX];    /* ACCUMULATION: container -> element -> kept object, "[*]" when merged */
+	char local[CH_SUSPECT_NAME_MAX]; /* TRACEBACK, RETAINER: the name of the biggest local a kept frame holds, or "" */
+	uint32_t local_object;   /* that local's object, CH_NO_OBJECT */
+	struct ch_path path;     /* shortest path from a root to object (nhops 0: none) */
+};
+
+struct ch_suspects {
+	struct ch_suspect *v;
+	size_t n;
+	uint64_t heap_bytes;     /* the denominator of every share */
+};
+
+struct ch_roots;
+/* Finds the suspects of a's heap; d and p are the dominator tree and the
+ * path search over the root set of roots (graph/root_set.h), f the
+ * collector findings. */
+struct ch_error *ch_suspects_find(struct ch_suspects *s, struct ch_analysis *a, const struct ch_dominators *d,
+				  const struct ch_paths *p, const struct ch_findings *f);
+void ch_suspects_deinit(struct ch_suspects *s);
+
+/* Everything the suspects are computed from, over the root set of roots
+ * (graph/root_set.h): what `suspects`, `summary` and `report` share. */
+struct ch_suspects_run {
+	struct ch_dominators d;
+	struct ch_paths p;
+	struct ch_findings f;
+	struct ch_suspects s;
+};
+struct ch_error *ch_suspects_run(struct ch_suspects_run *r, struct ch_analysis *a, const struct ch_roots *roots);
+void ch_suspects_run_deinit(struct ch_suspects_run *r);
+
+/* "accumulation", "retainer", "cycle", "traceback", "gc": the JSON kind. */
+const char *ch_suspect_kind_name(enum ch_suspect_kind k);
+
+#endif
