@@ -13,7 +13,11 @@
  *     and globals) are searched to exhaustion before the internal ones
  *     (the rest of frames, thread states, static objects, C data), and
  *     those before the external holders, so a chain from sys.modules is
- *     preferred over a shorter one from a C pointer. */
+ *     preferred over a shorter one from a C pointer;
+ *   - a frame's globals that are the __dict__ of a module sys.modules
+ *     holds are that module's, not the frame's: the frame_globals root is
+ *     left out, so paths read sys.modules['__main__'] .__dict__ ['CACHE']
+ *     and the module, not an idle thread's frame, retains its globals. */
 #ifndef CH_ROOT_SET_H
 #define CH_ROOT_SET_H
 
@@ -28,9 +32,12 @@ struct ch_root_set {
 	uint8_t *tiers;    /* per root: 0 Python-level, 1 internal, 2 external; nondecreasing */
 	size_t n;          /* == roots->n */
 	size_t dropped;    /* conservative roots left out */
+	size_t module_globals; /* frame_globals roots left out for their module */
 };
 
-struct ch_error *ch_root_set_build(struct ch_root_set *s, const struct ch_roots *r, const struct ch_object_table *o);
+/* e: the edges, to find each module's __dict__ (NULL: keep every frame_globals root). */
+struct ch_error *ch_root_set_build(struct ch_root_set *s, const struct ch_roots *r, const struct ch_object_table *o,
+				   const struct ch_edges *e);
 void ch_root_set_deinit(struct ch_root_set *s);
 
 struct ch_analysis;
