@@ -290,10 +290,14 @@ static bool frame_like(const struct ch_analysis *a, uint32_t o, bool *gen)
 	return *gen || type_is(a, o, "frame");
 }
 
-static bool accumulation_covers(const struct finder *f, size_t naccum, uint32_t o)
+/* True when a suspect found so far (an accumulation, stored tracebacks)
+ * lies below o and makes up at least half of it, or o lies below one. */
+static bool suspect_covers(const struct finder *f, uint32_t o)
 {
-	for (size_t i = 0; i < naccum; i++) {
+	for (size_t i = 0; i < f->s->n; i++) {
 		uint32_t c = f->s->v[i].object;
+		if (c == CH_NO_OBJECT)
+			continue;
 		if (dominated_by(f->d, o, c) ||
 		    (dominated_by(f->d, c, o) && 2 * f->d->retained[c] >= f->d->retained[o]))
 			return true;
@@ -303,7 +307,7 @@ static bool accumulation_covers(const struct finder *f, size_t naccum, uint32_t 
 
 /* MAT's rule at the deepest point: objects retaining the threshold share
  * none of whose dominator-tree children does. */
-static struct ch_error *find_retainers(struct finder *f, size_t naccum)
+static struct ch_error *find_retainers(struct finder *f)
 {
 	struct ch_analysis *a = f->a;
 	const struct ch_dominators *d = f->d;
@@ -320,7 +324,7 @@ static struct ch_error *find_retainers(struct finder *f, size_t naccum)
 	for (size_t i = 0; i < d->nreachable && !err; i++) {
 		uint32_t o = d->order[i];
 		if (d->retained[o] < min_bytes || big_child[o] || f->namespace_dict[o] || type_is(a, o, "module") ||
-		    is_type_object(a, o) || accumulation_covers(f, naccum, o))
+		    is_type_object(a, o) || suspect_covers(f, o))
 			continue;
 		struct ch_suspect *x = add(f, CH_SUSPECT_RETAINER, d->retained[o], 1);
 		if (!x) {
@@ -441,7 +445,13 @@ static struct ch_error *find_cycles(struct finder *f)
 		if (!x)
 			return &ch_error_nomem;
 		x->index = (uint32_t)g;
+		/* The type a person wrote (a class) names the cycle better than its dicts. */
 		x->type = gr->ntypes ? gr->types[0].type : UINT32_MAX;
+		for (size_t t = 0; t < gr->ntypes; t++)
+			if (f->a->heap.py->types.v[gr->types[t].type].flags & CH_TPFLAGS_HEAPTYPE) {
+				x->type = gr->types[t].type;
+				break;
+			}
 		x->sample = gr->nsamples ? ch_objects_find(&f->a->heap.objects, gr->samples[0]) : CH_NO_OBJECT;
 	}
 	return NULL;
@@ -466,6 +476,8 @@ static struct ch_error *add_findings(struct finder *f, const struct ch_findings 
 static int cmp_suspect(const void *a, const void *b)
 {
 	const struct ch_suspect *x = a, *y = b;
+	if ((x->kind == CH_SUSPECT_GC) != (y->kind == CH_SUSPECT_GC))
+		return x->kind == CH_SUSPECT_GC ? 1 : -1; /* the collector's state after the things it explains */
 	if (x->bytes != y->bytes)
 		return x->bytes > y->bytes ? -1 : 1;
 	if (x->kind != y->kind)
@@ -486,11 +498,10 @@ struct ch_error *ch_suspects_find(struct ch_suspects *s, struct ch_analysis *a, 
 		return &ch_error_nomem;
 	mark_namespaces(&f);
 	struct ch_error *err = find_accumulations(&f);
-	size_t naccum = s->n;
-	if (!err)
-		err = find_retainers(&f, naccum);
 	if (!err)
 		err = find_tracebacks(&f);
+	if (!err)
+		err = find_retainers(&f);
 	if (!err)
 		err = find_cycles(&f);
 	if (!err)

@@ -29,8 +29,9 @@
  *   gc            the collector findings of graph/findings.h.
  *
  * Shares are of the whole heap (reachable and unreachable bytes). The
- * list is ordered by bytes, descending (a gc finding without a size comes
- * last), then by kind. */
+ * list is ordered by bytes, descending, then by kind; the gc findings
+ * come after every suspect with a place in the heap (they describe the
+ * collector, which the cycle suspects already locate). */
 #ifndef CH_SUSPECTS_H
 #define CH_SUSPECTS_H
 

@@ -37,3 +37,14 @@ def run_json(name, args, cmd, expect_rc=0):
         raise SystemExit("%s: %s exited %d (expected %d): %s"
                          % (name, " ".join(cmd), p.returncode, expect_rc, p.stderr.strip()))
     return json.loads(p.stdout) if p.stdout.strip() else None
+
+
+def sizes_of(name, args, types):
+    """Address -> coreheap's full shallow size, for every object of these
+    types (`coreheap find --type T --limit 0` for each)."""
+    sizes = {}
+    for t in sorted(types):
+        doc = run_json(name, args, ["find", args.core, "--type", t, "--limit", "0"])
+        for o in doc["objects"]:
+            sizes[int(o["address"], 16)] = o["size"]
+    return sizes

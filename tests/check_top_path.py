@@ -37,7 +37,7 @@ the interpreter is missing.
 """
 import sys
 
-from check_common import run_json, standard_args
+from check_common import run_json, sizes_of, standard_args
 
 
 def run(args, cmd, expect_rc=0):
@@ -86,19 +86,9 @@ def check_path(args, truth, errors):
     run(args, ["path", args.core, "0x10"], expect_rc=3)
 
 
-def sizes_of(args, types):
-    """Address -> coreheap's full shallow size, for every object of these types."""
-    sizes = {}
-    for t in sorted(types):
-        doc = run(args, ["find", args.core, "--type", t, "--limit", "0"])
-        for o in doc["objects"]:
-            sizes[int(o["address"], 16)] = o["size"]
-    return sizes
-
-
 def check_top(args, truth, errors):
     sub = truth["subtree"]
-    sizes = sizes_of(args, {o["type"] for o in sub})
+    sizes = sizes_of("check_top_path", args, {o["type"] for o in sub})
     missing = [o for o in sub if o["address"] not in sizes]
     if missing:
         errors.append("%d subtree objects not found by coreheap find (first %s)" % (len(missing), missing[0]))
