@@ -3,6 +3,8 @@
 #include "commands.h"
 #include "graph/analysis.h"
 #include "graph/findings.h"
+#include "graph/roots.h"
+#include "graph/suspects.h"
 #include "graph/type_histogram.h"
 #include "readers/cpython/py_frames.h"
 #include "reports/report.h"
@@ -14,8 +16,9 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 {
 	struct ch_session s;
 	struct ch_analysis a;
+	struct ch_roots roots;
 	bool done;
-	int code = ch_session_begin_analysis(&s, &a, cmd, argc, argv, &done);
+	int code = ch_session_begin_roots(&s, &a, &roots, cmd, argc, argv, &done);
 	if (done)
 		return code;
 	struct ch_type_histogram types = {0};
@@ -36,20 +39,32 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 			if (stacks.threads[i].crashed)
 				crashed = &stacks.threads[i];
 	}
+	/* The suspects head the screen (graph/suspects.h). */
+	struct ch_suspects_run run;
+	bool have_suspects = false;
+	if (!err) {
+		ch_progress_update(&s.progress, "suspects", 0);
+		err = ch_suspects_run(&run, &a, &roots);
+		have_suspects = !err;
+	}
 	if (err) {
 		code = ch_session_fail(&s, err);
 	} else {
 		ch_findings_collect(&findings, s.py, &a.replay);
+		struct ch_report_suspects sus = {&a, &roots, &run.d, &run.s, &run.f, s.opts.core, 0};
 		json_t *doc = NULL;
 		if (s.opts.json)
-			doc = ch_report_summary_json(s.py, &types, &a.replay, &a.cycles, &findings, &stacks, crashed);
+			doc = ch_report_summary_json(s.py, &types, &a.replay, &a.cycles, &findings, &stacks, crashed, &sus);
 		else
-			ch_report_summary_text(s.out, s.py, &types, &a.replay, &a.cycles, &findings, &stacks, crashed);
+			ch_report_summary_text(s.out, s.py, &types, &a.replay, &a.cycles, &findings, &stacks, crashed, &sus);
 		code = ch_session_finish(&s, doc);
 		code = ch_session_gate_analysis(&s, &a, code);
 	}
+	if (have_suspects)
+		ch_suspects_run_deinit(&run);
 	ch_py_stacks_deinit(&stacks);
 	ch_type_histogram_deinit(&types);
+	ch_roots_deinit(&roots);
 	ch_analysis_deinit(&a);
 	ch_session_end(&s);
 	return code;
@@ -57,12 +72,15 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 
 const struct ch_cli_command ch_cmd_summary = {
 	.name = "summary",
-	.summary = "One screen for triage: runtime, GC state, heap totals, top types, garbage, cycles, findings.\n\n"
-		   "Shows the runtime, the collector's state, heap totals by generation, the ten types with the most\n"
-		   "bytes, the unreachable garbage and its five largest cycle shapes, and the innermost frames of\n"
-		   "the thread that received the fatal signal. Findings in plain words where the state calls for\n"
-		   "them: the collector disabled while garbage accumulates, generation 0 more than ten times past\n"
-		   "its threshold, objects left in gc.garbage, a collection in progress at the time of the dump.\n\n"
+	.summary = "One screen for triage: suspects, runtime, GC state, heap totals, top types, garbage, cycles.\n\n"
+		   "Shows the runtime, the collector's state, heap totals by generation, the garbage (the unreachable\n"
+		   "objects a full collection frees, and separately the untracked objects freed with them), the five\n"
+		   "first leak suspects (as `coreheap suspects` ranks them), the ten types with the most bytes, the\n"
+		   "five largest cycle shapes, the innermost frames of the thread that received the fatal signal, and\n"
+		   "last the commands to run next on the biggest suspects. Findings in plain words where the state\n"
+		   "calls for them: the collector disabled while garbage accumulates, generation 0 more than ten\n"
+		   "times past its threshold, objects left in gc.garbage, a collection in progress at the time of\n"
+		   "the dump.\n\n"
 		   "Options:\n"
 		   "  --fail-if EXPR       exit 1 if EXPR holds, e.g. 'unreachable.bytes > 1MB' or\n"
 		   "                       'gc.enabled == false' (repeatable; any figure of the heap: docs/gating.md)\n\n"

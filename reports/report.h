@@ -70,15 +70,18 @@ json_t *ch_report_type_rows_json(const struct ch_python *py, const struct ch_typ
 json_t *ch_report_cycle_groups_json(const struct ch_python *py, const struct ch_cycles *c, size_t limit);
 void ch_report_cycle_groups_text(FILE *out, const struct ch_python *py, const struct ch_cycles *c, size_t limit);
 
-/* summary: one screen for triage. */
+/* summary: one screen for triage; sus (NULL: none computed) heads it. */
 struct ch_findings;
+struct ch_report_suspects;
 /* crashed: the thread that received the fatal signal, or NULL. */
 json_t *ch_report_summary_json(const struct ch_python *py, const struct ch_type_histogram *types,
 			       const struct ch_gc_replay *r, const struct ch_cycles *c, const struct ch_findings *f,
-			       const struct ch_py_stacks *st, const struct ch_py_thread_stack *crashed);
+			       const struct ch_py_stacks *st, const struct ch_py_thread_stack *crashed,
+			       const struct ch_report_suspects *sus);
 void ch_report_summary_text(FILE *out, const struct ch_python *py, const struct ch_type_histogram *types,
 			    const struct ch_gc_replay *r, const struct ch_cycles *c, const struct ch_findings *f,
-			    const struct ch_py_stacks *st, const struct ch_py_thread_stack *crashed);
+			    const struct ch_py_stacks *st, const struct ch_py_thread_stack *crashed,
+			    const struct ch_report_suspects *sus);
 
 /* roots: counts per kind and the first `limit` roots (graph/roots.h);
  * anomalies: refcount bugs and leaks (graph/anomalies.h). */
@@ -167,6 +170,9 @@ struct ch_report_suspects {
 json_t *ch_report_suspects_array(const struct ch_python *py, const struct ch_report_suspects *r);
 json_t *ch_report_suspects_json(const struct ch_python *py, const struct ch_report_suspects *r);
 void ch_report_suspects_text(FILE *out, const struct ch_python *py, const struct ch_report_suspects *r);
+/* Just the numbered titles, and just the `next` commands, one a line (summary). */
+void ch_report_suspects_titles(FILE *out, const struct ch_python *py, const struct ch_report_suspects *r);
+void ch_report_suspects_next(FILE *out, const struct ch_report_suspects *r);
 
 /* "9.9 KiB"-style sizes (B below 10 KiB), and counts with thousands separators. */
 void ch_report_human_bytes(uint64_t b, char *buf, size_t n);

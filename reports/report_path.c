@@ -63,8 +63,10 @@ static char *chain_text(const struct ch_analysis *a, const struct ch_roots *root
 static const char *unreached_reason(const struct ch_analysis *a, uint32_t target)
 {
 	uint8_t st = a->replay.state[target];
-	if (st == CH_REPLAY_UNREACHABLE || st == CH_REPLAY_FREED_WITH)
-		return "garbage: the next full collection would free it (see `coreheap cycles`)";
+	if (st == CH_REPLAY_UNREACHABLE)
+		return "unreachable: the next full collection would free it (see `coreheap cycles`)";
+	if (st == CH_REPLAY_FREED_WITH)
+		return "freed with the unreachable garbage: only garbage holds it (see `coreheap cycles`)";
 	return "held only by objects that no root reaches (a leak, or a cycle the collector does not track)";
 }
 

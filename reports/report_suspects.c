@@ -254,3 +254,23 @@ void ch_report_suspects_text(FILE *out, const struct ch_python *py, const struct
 	if (shown < r->s->n)
 		fprintf(out, "... %zu more (--limit 0 shows all)\n", r->s->n - shown);
 }
+
+void ch_report_suspects_titles(FILE *out, const struct ch_python *py, const struct ch_report_suspects *r)
+{
+	char text[TEXT_MAX];
+	if (!r->s->n)
+		fprintf(out, "  none above the thresholds\n");
+	for (size_t i = 0; i < r->s->n && (!r->limit || i < r->limit); i++) {
+		title(py, r, &r->s->v[i], text, sizeof(text));
+		fprintf(out, "  %zu. [%s] %s\n", i + 1, ch_suspect_kind_name(r->s->v[i].kind), text);
+	}
+}
+
+void ch_report_suspects_next(FILE *out, const struct ch_report_suspects *r)
+{
+	char text[TEXT_MAX];
+	for (size_t i = 0; i < r->s->n && (!r->limit || i < r->limit); i++) {
+		next_command(r, &r->s->v[i], text, sizeof(text));
+		fprintf(out, "  %s\n", text);
+	}
+}

@@ -111,8 +111,16 @@ def check_top(args, truth, errors):
         errors.append("top --by object not sorted by retained size")
     tot = doc["totals"]
     for key in ("objects", "bytes"):
-        if tot["heap"][key] != tot["reachable"][key] + tot["unreachable"][key]:
-            errors.append("totals: heap %s != reachable + unreachable (%s)" % (key, tot))
+        if tot["heap"][key] != tot["reachable"][key] + tot["not_reached"][key]:
+            errors.append("totals: heap %s != reachable + not reached (%s)" % (key, tot))
+        parts = tot["unreachable"][key] + tot["freed_with"][key] + tot["other_unreached"][key]
+        if tot["not_reached"][key] != parts:
+            errors.append("totals: not reached %s != unreachable + freed with + other (%s)" % (key, tot))
+    cyc = run(args, ["cycles", args.core])
+    if (tot["unreachable"]["objects"], tot["freed_with"]["objects"]) != (cyc["unreachable"]["objects"],
+                                                                         cyc["freed_with"]["objects"]):
+        errors.append("top's unreachable / freed with %s / %s, cycles says %s / %s"
+                      % (tot["unreachable"], tot["freed_with"], cyc["unreachable"], cyc["freed_with"]))
     if tot["unreachable"]["objects"] < 2:
         errors.append("totals: the garbage cycle is not unreachable (%s)" % tot)
 
