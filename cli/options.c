@@ -12,7 +12,7 @@
 static const char common_help[] =
 	"Common options (before or after CORE):\n"
 	"  --json               machine-readable output (= --format json; schema in docs/json.md)\n"
-	"  --format FMT         text (default), json, or ndjson where the command lists it\n"
+	"  --format FMT         text (default), json, or ndjson / folded where the command lists it\n"
 	"                       (ndjson: docs/gating.md)\n"
 	"  --redact             show str/bytes contents only as their type and length (docs/privacy.md)\n"
 	"  -o, --output FILE    write the report to FILE instead of standard output (never over an input;\n"
@@ -119,10 +119,12 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 				o->format = CH_FORMAT_JSON;
 			else if (strcmp(optarg, "ndjson") == 0 && (cmd->extras & CH_OPT_NDJSON))
 				o->format = CH_FORMAT_NDJSON;
-			else if (strcmp(optarg, "ndjson") == 0)
-				return ch_cli_usage_error(cmd, "--format ndjson is not available for this command (text or json)");
+			else if (strcmp(optarg, "folded") == 0 && (cmd->extras & CH_OPT_FOLDED))
+				o->format = CH_FORMAT_FOLDED;
+			else if (strcmp(optarg, "ndjson") == 0 || strcmp(optarg, "folded") == 0)
+				return ch_cli_usage_error(cmd, "--format %s is not available for this command (text or json)", optarg);
 			else
-				return ch_cli_usage_error(cmd, "--format takes text, json or ndjson, not '%s'", optarg);
+				return ch_cli_usage_error(cmd, "--format takes text, json, ndjson or folded, not '%s'", optarg);
 			break;
 		case OPT_REDACT:
 			o->redact = true;
@@ -251,7 +253,7 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 	}
 	if (optind < argc)
 		return ch_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	o->json = o->format != CH_FORMAT_TEXT;
+	o->json = o->format == CH_FORMAT_JSON || o->format == CH_FORMAT_NDJSON;
 	if ((cmd->extras & CH_OPT_TYPE) && !o->type_name)
 		return ch_cli_usage_error(cmd, "missing --type NAME");
 	return 0;

@@ -27,12 +27,13 @@ enum {
 	CH_OPT_NDJSON = 1 << 13,  /* --format ndjson is accepted (types, cycles, diff) */
 	CH_OPT_SECOND = 1 << 14,  /* a second positional path after the first (diff A B) */
 	CH_OPT_ADDRS = 1 << 15,   /* with CH_OPT_ADDR: more ADDRs may follow (show) */
+	CH_OPT_FOLDED = 1 << 16,  /* --format folded is accepted (top) */
 };
 
 #define CH_MAX_ADDRS 4096
 
 /* Output formats: --json is --format json. */
-enum ch_format { CH_FORMAT_TEXT, CH_FORMAT_JSON, CH_FORMAT_NDJSON };
+enum ch_format { CH_FORMAT_TEXT, CH_FORMAT_JSON, CH_FORMAT_NDJSON, CH_FORMAT_FOLDED };
 
 /* How `top` aggregates retained sizes. */
 enum ch_top_by { CH_TOP_BY_OBJECT, CH_TOP_BY_TYPE };
@@ -63,7 +64,7 @@ struct ch_cli_opts {
 	const char *type_name; /* --type NAME (find) */
 	bool subclasses;      /* --subclasses (find) */
 	size_t min_bytes;     /* --min-bytes N (find; 0: no minimum) */
-	enum ch_format format; /* json is true exactly when format != CH_FORMAT_TEXT */
+	enum ch_format format; /* json is true exactly when format is json or ndjson */
 	bool redact;          /* --redact: str/bytes contents shown as their type and length only */
 	size_t depth;         /* --depth N (show; default 2) */
 	size_t all;           /* --all N (path; default 1) */

@@ -174,6 +174,13 @@ void ch_report_suspects_text(FILE *out, const struct ch_python *py, const struct
 void ch_report_suspects_titles(FILE *out, const struct ch_python *py, const struct ch_report_suspects *r);
 void ch_report_suspects_next(FILE *out, const struct ch_report_suspects *r);
 
+/* top --format folded: every frame of the flame graph (graph/flame.h)
+ * with a weight of its own, as "frame;frame BYTES" lines; the weights add
+ * up to the reachable bytes. Returns 0 or -1 on a write error. */
+struct ch_flame;
+int ch_report_flame_folded(FILE *out, const struct ch_flame *f, const struct ch_analysis *a,
+			   const struct ch_roots *roots);
+
 /* "9.9 KiB"-style sizes (B below 10 KiB), and counts with thousands separators. */
 void ch_report_human_bytes(uint64_t b, char *buf, size_t n);
 void ch_report_count(uint64_t v, char *buf, size_t n);

@@ -24,6 +24,10 @@ those with a place in the heap come first, by bytes, descending.
 For the clean heap (--clean: the same containers, 20 elements each),
 there is no accumulation suspect at all.
 
+`top --format folded`: every line "stack WEIGHT", the weights adding up to
+the reachable bytes of `top --json`, and (leaking heap) the lines under the
+CACHE dict's frame adding up to the cache's recorded objects.
+
 Also checks `cycles --json`: every group's total_bytes == bytes +
 held_bytes, groups sorted by total, and the groups' held objects plus
 their members plus the acyclic count add up to the unreachable objects
@@ -32,6 +36,7 @@ plus those freed with them.
 Usage: check_suspects.py --python PY --coreheap BIN --core CORE --truth TRUTH
 Exit 0 when everything matches, 1 otherwise, 77 when the interpreter is missing.
 """
+import subprocess
 import sys
 
 from check_common import run_json, sizes_of, standard_args
@@ -115,6 +120,7 @@ def check_leaks(args, truth, errors):
             errors.append("%s: %d bytes, the %d objects only it keeps add up to %d"
                           % (name, s["bytes"], len(leak["objects"]), total))
         found[name] = (i + 1, s["bytes"])
+    found["folded"] = check_folded(args, errors, found.get("cache", (0, None))[1])
     return found
 
 
@@ -123,7 +129,34 @@ def check_clean(args, truth, errors):
     acc = [s["title"] for s in doc["suspects"] if s["kind"] == "accumulation"]
     if acc:
         errors.append("clean heap has accumulation suspects: %s" % acc)
-    return {"suspects": len(doc["suspects"])}
+    return {"suspects": len(doc["suspects"]), "folded": check_folded(args, errors)}
+
+
+def check_folded(args, errors, cache_total=None):
+    """`top --format folded`: well-formed lines whose weights add up to the
+    reachable bytes of `top --json`; with cache_total, the lines under the
+    CACHE dict's frame add up to what the process recorded for it."""
+    p = subprocess.run([args.coreheap, "top", args.core, "--format", "folded", "-q"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True)
+    if p.returncode != 0:
+        errors.append("top --format folded exited %d: %s" % (p.returncode, p.stderr.strip()))
+        return None
+    total, cache = 0, 0
+    prefix = "sys.modules['app'] (module);.__dict__ (dict);['CACHE'] (dict)"
+    for line in p.stdout.splitlines():
+        stack, _, weight = line.rpartition(" ")
+        if not stack or not weight.isdigit() or int(weight) <= 0:
+            errors.append("folded: malformed line %r" % line[:200])
+            return None
+        total += int(weight)
+        if stack == prefix or stack.startswith(prefix + ";"):
+            cache += int(weight)
+    reach = run(args, ["top", args.core, "--limit", "1"])["totals"]["reachable"]["bytes"]
+    if total != reach:
+        errors.append("folded: weights add up to %d, reachable bytes %d" % (total, reach))
+    if cache_total is not None and cache != cache_total:
+        errors.append("folded: the CACHE frames weigh %d, the cache's objects %d" % (cache, cache_total))
+    return total
 
 
 def check_cycles(args, errors):
