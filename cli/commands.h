@@ -21,5 +21,6 @@ extern const struct ch_cli_command ch_cmd_top;
 extern const struct ch_cli_command ch_cmd_path;
 extern const struct ch_cli_command ch_cmd_layout;
 extern const struct ch_cli_command ch_cmd_suspects;
+extern const struct ch_cli_command ch_cmd_report;
 
 #endif

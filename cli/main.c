@@ -10,6 +10,7 @@ static const struct ch_cli_command *const commands[] = {
 	&ch_cmd_info,
 	&ch_cmd_summary,
 	&ch_cmd_suspects,
+	&ch_cmd_report,
 	&ch_cmd_types,
 	&ch_cmd_cycles,
 	&ch_cmd_stacks,

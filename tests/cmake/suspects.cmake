@@ -8,7 +8,9 @@
 # alive; tests/check_suspects.py checks that each leak is among the first
 # five suspects with the right path and kind, and a retained size equal to
 # coreheap's own sizes of exactly those objects, and that the clean heap
-# has no accumulation suspect. A missing interpreter skips (77).
+# has no accumulation suspect, and that `top --format folded` adds up to
+# the reachable bytes; suspects.report.<version> opens `coreheap report`'s
+# page in headless chromium. A missing interpreter or browser skips (77).
 foreach(ver ${CH_TRUTH_PYTHON_VERSIONS})
   foreach(variant leak clean)
     set(name "${ver}-${variant}")
@@ -30,4 +32,19 @@ foreach(ver ${CH_TRUTH_PYTHON_VERSIONS})
     set_tests_properties(suspects.${name} PROPERTIES
       FIXTURES_REQUIRED suspects.${name} SKIP_RETURN_CODE 77 LABELS suspects TIMEOUT 600)
   endforeach()
+  # The HTML report of the leaking core in headless chromium
+  # (tests/check_report_html.py; SKIPPED with the reason when chromium is
+  # not installed: scripts/install_deps.sh installs it).
+  set(name "${ver}-leak")
+  set(dir "${CMAKE_BINARY_DIR}/fixtures-suspects/${name}")
+  if(Python3_Interpreter_FOUND)
+    add_test(NAME suspects.report.${ver}
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_report_html.py
+                     --python ${py} --coreheap $<TARGET_FILE:coreheap>
+                     --core ${dir}/core.${name} --truth ${dir}/truth.${name}.json)
+  else()
+    add_test(NAME suspects.report.${ver} COMMAND sh -c "echo 'check_report_html: SKIP: no Python 3 found when configuring' && exit 77")
+  endif()
+  set_tests_properties(suspects.report.${ver} PROPERTIES
+    FIXTURES_REQUIRED suspects.${name} SKIP_RETURN_CODE 77 LABELS "suspects;report" TIMEOUT 600)
 endforeach()
