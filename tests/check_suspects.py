@@ -33,6 +33,9 @@ held_bytes, groups sorted by total, and the groups' held objects plus
 their members plus the acyclic count add up to the unreachable objects
 plus those freed with them.
 
+`find --type request` offers __main__.Request; `coreheap suspect` offers
+`suspects`.
+
 Usage: check_suspects.py --python PY --coreheap BIN --core CORE --truth TRUTH
 Exit 0 when everything matches, 1 otherwise, 77 when the interpreter is missing.
 """
@@ -159,6 +162,18 @@ def check_folded(args, errors, cache_total=None):
     return total
 
 
+def check_did_you_mean(args, errors):
+    """`find --type request` (no such type) offers __main__.Request; an
+    unknown command close to one names it."""
+    doc = run(args, ["find", args.core, "--type", "request"])
+    if doc["total"] != 0 or doc["did_you_mean"] != ["__main__.Request"]:
+        errors.append("find --type request: total %d, did_you_mean %s" % (doc["total"], doc["did_you_mean"]))
+    p = subprocess.run([args.coreheap, "suspect", args.core], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True)
+    if p.returncode != 2 or "did you mean 'suspects'" not in p.stderr:
+        errors.append("coreheap suspect: exit %d, %r" % (p.returncode, p.stderr.strip()))
+
+
 def check_cycles(args, errors):
     doc = run(args, ["cycles", args.core, "--limit", "0"])
     totals = [g["total_bytes"] for g in doc["groups"]]
@@ -181,6 +196,7 @@ def main():
     else:
         found = check_leaks(args, truth, errors)
     check_cycles(args, errors)
+    check_did_you_mean(args, errors)
     for e in errors:
         print("check_suspects: MISMATCH: %s" % e)
     if errors:
