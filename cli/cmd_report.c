@@ -69,8 +69,12 @@ static int run_report(const struct ch_cli_command *cmd, int argc, char **argv)
 				crashed = &pg.stacks.threads[i];
 		struct ch_report_suspects sus = {&a, &roots, &run.d, &run.s, &run.f, s.opts.core, 0};
 		struct ch_report_html r = {&sus, &pg.flame, &pg.types, &pg.retained, &pg.stacks, crashed, &pg.top_types};
-		(void)ch_report_html(s.out, s.py, &r); /* a write error: ch_session_finish reports it */
-		code = ch_session_finish(&s, NULL);
+		json_t *doc = NULL;
+		if (s.opts.json)
+			doc = ch_report_html_data(s.py, &r);
+		else
+			(void)ch_report_html(s.out, s.py, &r); /* a write error: ch_session_finish reports it */
+		code = ch_session_finish(&s, doc);
 	}
 	ch_py_stacks_deinit(&pg.stacks);
 	ch_top_deinit(&pg.retained);
@@ -97,7 +101,8 @@ const struct ch_cli_command ch_cmd_report = {
 		   "heap.html#filter=Request); the garbage cycles with what they keep alive; the thread stacks\n"
 		   "(without locals). The page's data is one JSON document inside it. Names from the heap are shown\n"
 		   "as text, never interpreted as HTML. With --redact, str and bytes contents (dict keys in labels)\n"
-		   "are left out as everywhere else (docs/privacy.md); thread names are not redacted.\n\n"
+		   "are left out as everywhere else (docs/privacy.md); thread names are not redacted. --json writes\n"
+		   "the page's data instead of the page (docs/json.md).\n\n"
 		   "Options:\n"
 		   "  -o FILE              write the page to FILE (default: standard output)\n\n"
 		   "Examples:\n"

@@ -98,7 +98,7 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			printf("usage: coreheap %s\n\n%s\n%s", cmd->usage, cmd->summary, common_help);
@@ -168,6 +168,12 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 			o->process.debug_dir = optarg;
 			break;
 		case OPT_LIMIT:
+			if (!(cmd->extras & CH_OPT_LIMIT) && (cmd->extras & CH_OPT_TOP)) {
+				/* types: --limit is --top, the one name every listing takes */
+				if (!parse_size(optarg, &o->top))
+					return ch_cli_usage_error(cmd, "--limit takes a non-negative number, not '%s'", optarg);
+				break;
+			}
 			if (!(cmd->extras & CH_OPT_LIMIT))
 				return ch_cli_usage_error(cmd, "--limit is not an option of this command");
 			if (!parse_size(optarg, &o->limit))

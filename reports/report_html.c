@@ -66,11 +66,12 @@ static json_t *types_json(const struct ch_python *py, const struct ch_report_htm
 	return rows;
 }
 
-static json_t *page_data(const struct ch_python *py, const struct ch_report_html *r)
+json_t *ch_report_html_data(const struct ch_python *py, const struct ch_report_html *r)
 {
 	const struct ch_report_suspects *s = r->sus;
 	const struct ch_analysis *a = s->a;
 	json_t *doc = json_object();
+	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
 	json_object_set_new(doc, "core", json_string(s->core));
 	json_object_set_new(doc, "summary", ch_report_summary_json(py, r->top_types, &a->replay, &a->cycles, s->f, r->stacks,
 								   r->crashed, s));
@@ -84,7 +85,7 @@ static json_t *page_data(const struct ch_python *py, const struct ch_report_html
 
 int ch_report_html(FILE *out, const struct ch_python *py, const struct ch_report_html *r)
 {
-	json_t *doc = page_data(py, r);
+	json_t *doc = ch_report_html_data(py, r);
 	/* JSON_ESCAPE_SLASH: no "</script>" can close the data element early. */
 	char *data = doc ? json_dumps(doc, JSON_COMPACT | JSON_ESCAPE_SLASH) : NULL;
 	json_decref(doc);

@@ -25,6 +25,12 @@ struct ch_report_html {
 	const struct ch_type_histogram *top_types; /* the summary's ten */
 };
 
+/* The page's data: {"runtime", "core", "summary" (as `summary --json`),
+ * "suspects" (all, as `suspects --json`), "flame" {"total", "frames":
+ * [[parent, name, total, self, objects]]}, "types" [{"type", "count",
+ * "bytes", "retained"}], "cycles" (groups as `cycles --json`), "stacks"}:
+ * what `report --json` writes. */
+json_t *ch_report_html_data(const struct ch_python *py, const struct ch_report_html *r);
 /* Writes the page; returns 0 or -1 on a write error. */
 int ch_report_html(FILE *out, const struct ch_python *py, const struct ch_report_html *r);
 

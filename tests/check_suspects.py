@@ -34,7 +34,7 @@ their members plus the acyclic count add up to the unreachable objects
 plus those freed with them.
 
 `find --type request` offers __main__.Request; `coreheap suspect` offers
-`suspects`.
+`suspects`; `--limit` without its value says so.
 
 Usage: check_suspects.py --python PY --coreheap BIN --core CORE --truth TRUTH
 Exit 0 when everything matches, 1 otherwise, 77 when the interpreter is missing.
@@ -172,6 +172,10 @@ def check_did_you_mean(args, errors):
                        universal_newlines=True)
     if p.returncode != 2 or "did you mean 'suspects'" not in p.stderr:
         errors.append("coreheap suspect: exit %d, %r" % (p.returncode, p.stderr.strip()))
+    p = subprocess.run([args.coreheap, "suspects", args.core, "--limit"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True)
+    if p.returncode != 2 or "option '--limit' needs a value" not in p.stderr:
+        errors.append("suspects --limit (no value): exit %d, %r" % (p.returncode, p.stderr.strip()))
 
 
 def check_cycles(args, errors):
