@@ -99,6 +99,32 @@ struct ch_suspects_run {
 struct ch_error *ch_suspects_run(struct ch_suspects_run *r, struct ch_analysis *a, const struct ch_roots *roots);
 void ch_suspects_run_deinit(struct ch_suspects_run *r);
 
+/* The path to a suspect in Python terms on one line: the root's label,
+ * then each hop's, with `.__dict__['NAME']` read as `.NAME`:
+ * sys.modules['app'].CACHE[17].session. "" when the path is empty. */
+struct ch_roots;
+void ch_suspect_path_text(const struct ch_analysis *a, const struct ch_roots *roots, const struct ch_path *path,
+			  char *buf, size_t n);
+/* The same for object o along the search's parent chain (its shortest
+ * path, at most CH_PATH_TEXT_HOPS hops; "" when no root reaches it). */
+#define CH_PATH_TEXT_HOPS 64
+void ch_object_path_text(const struct ch_analysis *a, const struct ch_roots *roots, const struct ch_paths *p,
+			 uint32_t o, char *buf, size_t n);
+
+/* Containers for `diff`'s growth suspects: every reachable object that
+ * directly dominates at least CH_CONTAINER_MIN_ELEMENTS elements (list
+ * items, dict values, set items, attributes), namespaces, modules and
+ * types left out as for accumulations; the CH_CONTAINERS_MAX retaining
+ * the most, by retained bytes descending. */
+#define CH_CONTAINER_MIN_ELEMENTS 16
+#define CH_CONTAINERS_MAX 200
+struct ch_container {
+	uint32_t object;
+	uint64_t elements, retained;
+};
+struct ch_error *ch_containers_find(struct ch_container **out, size_t *n, const struct ch_analysis *a,
+				    const struct ch_dominators *d);
+
 /* "accumulation", "retainer", "cycle", "traceback", "gc": the JSON kind. */
 const char *ch_suspect_kind_name(enum ch_suspect_kind k);
 

@@ -1,4 +1,3 @@
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <string.h>
@@ -12,7 +11,6 @@
 #include "report.h"
 
 #define TEXT_MAX 1024
-#define LABEL_MAX 200
 
 static void cat(char *buf, size_t n, const char *text)
 {
@@ -21,43 +19,9 @@ static void cat(char *buf, size_t n, const char *text)
 		snprintf(buf + l, n - l, "%s", text);
 }
 
-static bool identifier(const char *s, size_t n)
-{
-	if (!n || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
-			return false;
-	return true;
-}
-
-/* The path in Python terms on one line: the root's label, then each hop's,
- * with a module's `.__dict__['NAME']` read as `.NAME`:
- * sys.modules['app'].CACHE['k'].session. "" when no root reaches it. */
 static void path_text(const struct ch_report_suspects *r, const struct ch_path *p, char *buf, size_t n)
 {
-	buf[0] = 0;
-	if (!p->nhops)
-		return;
-	char label[LABEL_MAX];
-	ch_root_label_text(r->roots, r->a, p->root, label, sizeof(label));
-	cat(buf, n, label);
-	for (size_t i = 1; i < p->nhops; i++) {
-		ch_path_hop_label(&r->a->edges, &r->a->heap, &p->hops[i], label, sizeof(label));
-		if (!strcmp(label, ".__dict__") && i + 1 < p->nhops) {
-			char key[LABEL_MAX];
-			ch_path_hop_label(&r->a->edges, &r->a->heap, &p->hops[i + 1], key, sizeof(key));
-			size_t kl = strlen(key);
-			if (kl > 4 && key[0] == '[' && key[1] == '\'' && identifier(key + 2, kl - 4)) {
-				key[kl - 2] = 0;
-				cat(buf, n, ".");
-				cat(buf, n, key + 2);
-				i++;
-				continue;
-			}
-		}
-		cat(buf, n, label);
-	}
+	ch_suspect_path_text(r->a, r->roots, p, buf, n);
 }
 
 static const char *tname(const struct ch_python *py, uint32_t type)

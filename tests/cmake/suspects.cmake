@@ -10,8 +10,13 @@
 # coreheap's own sizes of exactly those objects, and that the clean heap
 # has no accumulation suspect, and that `top --format folded` adds up to
 # the reachable bytes; suspects.report.<version> opens `coreheap report`'s
-# page in headless chromium. A missing interpreter or browser skips (77).
+# page in headless chromium; suspects.growth.<version> diffs the leaking
+# core against a "grow" one (the cache twice as big) and wants the cache
+# named first. A missing interpreter or browser skips (77).
 foreach(ver ${CH_TRUTH_PYTHON_VERSIONS})
+  # The later dump of a growing program (cache twice as big), for diff.
+  ch_scenario_fixture(suspects ${ver}-grow ${ver} scenario_suspects.py
+                      "${CMAKE_BINARY_DIR}/fixtures-suspects/${ver}-grow" --grow)
   foreach(variant leak clean)
     set(name "${ver}-${variant}")
     set(dir "${CMAKE_BINARY_DIR}/fixtures-suspects/${name}")
@@ -47,4 +52,17 @@ foreach(ver ${CH_TRUTH_PYTHON_VERSIONS})
   endif()
   set_tests_properties(suspects.report.${ver} PROPERTIES
     FIXTURES_REQUIRED suspects.${name} SKIP_RETURN_CODE 77 LABELS "suspects;report" TIMEOUT 600)
+  # diff's growth suspects: leak (A) against grow (B), cores and a snapshot.
+  set(gdir "${CMAKE_BINARY_DIR}/fixtures-suspects/${ver}-grow")
+  if(Python3_Interpreter_FOUND)
+    add_test(NAME suspects.growth.${ver}
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_growth.py
+                     --python ${py} --coreheap $<TARGET_FILE:coreheap>
+                     --core ${dir}/core.${name} --truth ${dir}/truth.${name}.json
+                     --core-b ${gdir}/core.${ver}-grow --truth-b ${gdir}/truth.${ver}-grow.json)
+  else()
+    add_test(NAME suspects.growth.${ver} COMMAND sh -c "echo 'check_growth: SKIP: no Python 3 found when configuring' && exit 77")
+  endif()
+  set_tests_properties(suspects.growth.${ver} PROPERTIES
+    FIXTURES_REQUIRED "suspects.${name};suspects.${ver}-grow" SKIP_RETURN_CODE 77 LABELS "suspects;diff" TIMEOUT 600)
 endforeach()
