@@ -19,8 +19,7 @@ static bool conservative(enum ch_root_kind k)
 	return k == CH_ROOT_FRAME_OTHER || k == CH_ROOT_THREAD || k == CH_ROOT_C_GLOBAL;
 }
 
-/* True when dict is the __dict__ of the object of a module root. */
-static bool module_dict(const struct ch_roots *r, const struct ch_edges *e, uint32_t dict)
+uint32_t ch_roots_module_of_dict(const struct ch_roots *r, const struct ch_edges *e, uint32_t dict)
 {
 	for (size_t i = 0; i < r->n && r->items[i].kind == CH_ROOT_MODULE; i++) {
 		uint32_t m = r->items[i].object;
@@ -30,10 +29,10 @@ static bool module_dict(const struct ch_roots *r, const struct ch_edges *e, uint
 			uint32_t l = e->labels[k], p = ch_label_payload(l);
 			if (e->targets[k] == dict && ch_label_kind(l) == CH_REF_FIELD && p < e->nnames &&
 			    strcmp(e->names[p], "__dict__") == 0)
-				return true;
+				return (uint32_t)i;
 		}
 	}
-	return false;
+	return UINT32_MAX;
 }
 
 struct ch_error *ch_root_set_build(struct ch_root_set *s, const struct ch_roots *r, const struct ch_object_table *o,
@@ -56,7 +55,8 @@ struct ch_error *ch_root_set_build(struct ch_root_set *s, const struct ch_roots 
 			obj = CH_NO_OBJECT;
 			s->dropped++;
 		}
-		if (e && obj < o->n && root->kind == CH_ROOT_FRAME_GLOBALS && module_dict(r, e, obj)) {
+		if (e && obj < o->n && root->kind == CH_ROOT_FRAME_GLOBALS &&
+		    ch_roots_module_of_dict(r, e, obj) != UINT32_MAX) {
 			obj = CH_NO_OBJECT;
 			s->module_globals++;
 		}

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "graph/edges.h"
 #include "graph/object_table.h"
 #include "graph/roots.h"
 
@@ -39,6 +40,10 @@ struct ch_root_set {
 struct ch_error *ch_root_set_build(struct ch_root_set *s, const struct ch_roots *r, const struct ch_object_table *o,
 				   const struct ch_edges *e);
 void ch_root_set_deinit(struct ch_root_set *s);
+
+/* The index of the module root whose module's __dict__ is dict, or
+ * UINT32_MAX (the module roots come first, in sys.modules order). */
+uint32_t ch_roots_module_of_dict(const struct ch_roots *r, const struct ch_edges *e, uint32_t dict);
 
 struct ch_analysis;
 struct ch_dominators;

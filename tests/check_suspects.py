@@ -34,7 +34,8 @@ their members plus the acyclic count add up to the unreachable objects
 plus those freed with them.
 
 `find --type request` offers __main__.Request; `coreheap suspect` offers
-`suspects`; `--limit` without its value says so.
+`suspects`; `--limit` without its value says so. The frame_globals roots
+are labelled as their module's __dict__ (sys.modules['__main__'].__dict__ ...).
 
 Usage: check_suspects.py --python PY --coreheap BIN --core CORE --truth TRUTH
 Exit 0 when everything matches, 1 otherwise, 77 when the interpreter is missing.
@@ -178,6 +179,17 @@ def check_did_you_mean(args, errors):
         errors.append("suspects --limit (no value): exit %d, %r" % (p.returncode, p.stderr.strip()))
 
 
+def check_main_globals(args, errors):
+    """Every frame here runs in a module's namespace (__main__ or
+    scenario_dump): each frame_globals root is labelled as that module's
+    __dict__, and one is __main__'s."""
+    doc = run(args, ["roots", args.core, "--limit", "0"])
+    labels = [r["label"] for r in doc["roots"] if r["kind"] == "frame_globals"]
+    if (not any(l.startswith("sys.modules['__main__'].__dict__ (globals of thread ") for l in labels) or
+            any(not (l.startswith("sys.modules['") and "'].__dict__ (globals of thread " in l) for l in labels)):
+        errors.append("frame_globals roots: %s" % labels)
+
+
 def check_cycles(args, errors):
     doc = run(args, ["cycles", args.core, "--limit", "0"])
     totals = [g["total_bytes"] for g in doc["groups"]]
@@ -201,6 +213,7 @@ def main():
         found = check_leaks(args, truth, errors)
     check_cycles(args, errors)
     check_did_you_mean(args, errors)
+    check_main_globals(args, errors)
     for e in errors:
         print("check_suspects: MISMATCH: %s" % e)
     if errors:
