@@ -5,6 +5,7 @@
 #include "graph/analysis.h"
 #include "graph/diff.h"
 #include "graph/heap_digest.h"
+#include "graph/roots.h"
 #include "reports/snapshot_read.h"
 #include "reports/report.h"
 #include "session.h"
@@ -31,6 +32,12 @@ static struct ch_error *load_side(struct ch_session *s, const char *path, struct
 		err = ch_analysis_run(&a, py, ch_progress_update, &s->progress);
 	if (!err) {
 		err = ch_heap_digest_build(d, py, &a);
+		/* The containers by path, for the growth suspects. */
+		struct ch_roots roots;
+		if (!err && !(err = ch_roots_find(&roots, &a))) {
+			err = ch_heap_digest_add_containers(d, &a, &roots);
+			ch_roots_deinit(&roots);
+		}
 		ch_analysis_deinit(&a);
 	}
 	/* As ch_session_finish does for one core: what needed bytes past a
@@ -121,6 +128,11 @@ const struct ch_cli_command ch_cmd_diff = {
 		   "bytes (then count, then name); cycle shapes likewise. Types are matched by name\n"
 		   "(module.qualname), so two dumps of the same program line up although every address differs. A\n"
 		   "core diffed with its own snapshot has no differences.\n\n"
+		   "Growth suspects: the containers (any object directly holding at least 16 elements it alone\n"
+		   "keeps, as `suspects` counts them; the 200 retaining the most on each side) are matched by their\n"
+		   "path from the roots (sys.modules['app'].CACHE), not by address, as Eclipse MAT's comparison\n"
+		   "does; those whose element count or retained bytes grew are listed first, by retained growth.\n"
+		   "A snapshot made before coreheap recorded containers has none: no growth is then listed.\n\n"
 		   "Options:\n"
 		   "  --fail-if EXPR       exit 1 if EXPR holds, e.g. \"growth('app.Session').count > 100\"\n"
 		   "                       (repeatable; unqualified figures are B's, a.X and b.X name a side;\n"

@@ -23,6 +23,8 @@ static int run_snapshot(const struct ch_cli_command *cmd, int argc, char **argv)
 	struct ch_dominators dom = {0};
 	struct ch_top top = {0};
 	struct ch_error *err = ch_heap_digest_build(&d, s.py, &a);
+	if (!err) /* the containers, by path: what diff's growth suspects match */
+		err = ch_heap_digest_add_containers(&d, &a, &roots);
 	/* The retainers by type: names, so they compare across dumps. */
 	if (!err && !(err = ch_root_set_dominators(&dom, &a, &roots)))
 		err = ch_top_types(&top, &dom, &a.heap);
@@ -58,8 +60,9 @@ const struct ch_cli_command ch_cmd_snapshot = {
 	.name = "snapshot",
 	.summary = "A compact JSON digest of the heap for pipelines to store and `diff` to compare.\n\n"
 		   "The runtime, the collector's state, objects and bytes per type (and per generation), the\n"
-		   "unreachable garbage by type and its cycle shapes (at most the 1000 largest), and the 100 biggest\n"
-		   "retainers by type (as `top --by type`). No per-object data, so a snapshot is kilobytes (about\n"
+		   "unreachable garbage by type and its cycle shapes (at most the 1000 largest), the 100 biggest\n"
+		   "retainers by type (as `top --by type`), and the 200 biggest containers by their path from the\n"
+		   "roots (what `diff` matches for its growth suspects). No per-object data, so a snapshot is kilobytes (about\n"
 		   "100 bytes per type) whatever the number of objects. It is one line of JSON with a \"schema\"\n"
 		   "version, keys in a fixed order and types sorted by name, so two snapshots of the same core are\n"
 		   "byte-identical. The schema and its versioning: docs/snapshots.md.\n\n"

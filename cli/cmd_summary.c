@@ -4,6 +4,8 @@
 #include "graph/analysis.h"
 #include "graph/findings.h"
 #include "graph/native_stacks.h"
+#include "graph/roots.h"
+#include "graph/suspects.h"
 #include "graph/type_histogram.h"
 #include "readers/cpython/py_frames.h"
 #include "readers/cpython/py_threads.h"
@@ -39,8 +41,9 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 {
 	struct ch_session s;
 	struct ch_analysis a;
+	struct ch_roots roots;
 	bool done;
-	int code = ch_session_begin_analysis(&s, &a, cmd, argc, argv, &done);
+	int code = ch_session_begin_roots(&s, &a, &roots, cmd, argc, argv, &done);
 	if (done)
 		return code;
 	struct ch_type_histogram types = {0};
@@ -65,6 +68,14 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 	struct ch_mixed_stacks native = {0};
 	if (!err)
 		err = crashed_native(&s, &stacks, &native);
+	/* The suspects head the screen (graph/suspects.h). */
+	struct ch_suspects_run run;
+	bool have_suspects = false;
+	if (!err) {
+		ch_progress_update(&s.progress, "suspects", 0);
+		err = ch_suspects_run(&run, &a, &roots);
+		have_suspects = !err;
+	}
 	if (err) {
 		code = ch_session_fail(&s, err);
 	} else {
@@ -80,13 +91,14 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 			ch_diag_warn(&s.py->diag, "no memory line: %s", merr->message);
 			ch_error_free(merr);
 		}
+		struct ch_report_suspects sus = {&a, &roots, &run.d, &run.s, &run.f, s.opts.core, 0};
 		json_t *doc = NULL;
 		if (s.opts.json) {
-			doc = ch_report_summary_json(s.py, &types, &a.replay, &a.cycles, &findings, &stacks, crashed, cn);
+			doc = ch_report_summary_json(s.py, &types, &a.replay, &a.cycles, &findings, &stacks, crashed, cn, &sus);
 			if (!merr && doc)
 				json_object_set_new(doc, "memory", ch_report_memory_brief_json(&mem, mdiag.partial));
 		} else {
-			ch_report_summary_text(s.out, s.py, &types, &a.replay, &a.cycles, &findings, &stacks, crashed, cn);
+			ch_report_summary_text(s.out, s.py, &types, &a.replay, &a.cycles, &findings, &stacks, crashed, cn, &sus);
 			if (!merr)
 				ch_report_memory_line(s.out, &mem, mdiag.partial);
 		}
@@ -97,8 +109,11 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 		code = ch_session_gate_analysis(&s, &a, code);
 	}
 	ch_mixed_stacks_deinit(&native);
+	if (have_suspects)
+		ch_suspects_run_deinit(&run);
 	ch_py_stacks_deinit(&stacks);
 	ch_type_histogram_deinit(&types);
+	ch_roots_deinit(&roots);
 	ch_analysis_deinit(&a);
 	ch_session_end(&s);
 	return code;
@@ -106,14 +121,15 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 
 const struct ch_cli_command ch_cmd_summary = {
 	.name = "summary",
-	.summary = "One screen for triage: runtime, GC state, heap totals, top types, garbage, cycles, findings.\n\n"
-		   "Shows the runtime, the collector's state, heap totals by generation, the ten types with the most\n"
-		   "bytes, the unreachable garbage and its five largest cycle shapes, and the innermost frames of\n"
-		   "the thread that received the fatal signal, with its native (C) frames interleaved as\n"
-		   "`stacks --native` shows them (when libdw.so.1 is there). Findings in plain words where the\n"
-		   "state calls for them: the collector disabled while garbage accumulates, generation 0 more than\n"
-		   "ten times past its threshold, objects left in gc.garbage, a collection in progress at the time\n"
-		   "of the dump.\n\n"
+	.summary = "One screen for triage: suspects, runtime, GC state, heap totals, top types, garbage, cycles.\n\n"
+		   "Shows the runtime, the collector's state, heap totals by generation, the garbage (the unreachable\n"
+		   "objects a full collection frees, and separately the untracked objects freed with them), the five\n"
+		   "first leak suspects (as `coreheap suspects` ranks them), the ten types with the most bytes, the\n"
+		   "five largest cycle shapes, the innermost frames of the thread that received the fatal signal, and\n"
+		   "last the commands to run next on the biggest suspects. Findings in plain words where the state\n"
+		   "calls for them: the collector disabled while garbage accumulates, generation 0 more than ten\n"
+		   "times past its threshold, objects left in gc.garbage, a collection in progress at the time of\n"
+		   "the dump.\n\n"
 		   "Options:\n"
 		   "  --fail-if EXPR       exit 1 if EXPR holds, e.g. 'unreachable.bytes > 1MB' or\n"
 		   "                       'gc.enabled == false' (repeatable; any figure of the heap: docs/gating.md)\n\n"

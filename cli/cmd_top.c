@@ -6,6 +6,7 @@
 #include "graph/analysis.h"
 #include "graph/dominators.h"
 #include "graph/memory.h"
+#include "graph/flame.h"
 #include "graph/paths.h"
 #include "graph/root_set.h"
 #include "graph/roots.h"
@@ -55,6 +56,31 @@ static struct ch_error *add_native(struct ch_session *s, struct ch_analysis *a)
 	return err;
 }
 
+/* --format folded: the dominator tree as a flame graph. */
+static int folded(struct ch_session *s, struct ch_analysis *a, const struct ch_roots *roots)
+{
+	struct ch_dominators d = {0};
+	struct ch_paths p = {0};
+	struct ch_flame f = {0};
+	ch_progress_update(&s->progress, "dominator tree", 0);
+	struct ch_error *err = ch_root_set_dominators(&d, a, roots);
+	if (!err)
+		err = ch_root_set_paths(&p, a, roots);
+	if (!err)
+		err = ch_flame_build(&f, a, &d, &p);
+	int code;
+	if (err) {
+		code = ch_session_fail(s, err);
+	} else {
+		(void)ch_report_flame_folded(s->out, &f, a, roots); /* a write error: ch_session_finish reports it */
+		code = ch_session_finish(s, NULL);
+	}
+	ch_flame_deinit(&f);
+	ch_paths_deinit(&p);
+	ch_dominators_deinit(&d);
+	return code;
+}
+
 static int run_top(const struct ch_cli_command *cmd, int argc, char **argv)
 {
 	struct ch_session s;
@@ -64,6 +90,13 @@ static int run_top(const struct ch_cli_command *cmd, int argc, char **argv)
 	int code = ch_session_begin_roots(&s, &a, &roots, cmd, argc, argv, &done);
 	if (done)
 		return code;
+	if (s.opts.format == CH_FORMAT_FOLDED) {
+		code = folded(&s, &a, &roots);
+		ch_roots_deinit(&roots);
+		ch_analysis_deinit(&a);
+		ch_session_end(&s);
+		return code;
+	}
 	struct ch_dominators d = {0};
 	struct ch_top t = {0};
 	struct ch_error *err = s.opts.native ? add_native(&s, &a) : NULL;
@@ -107,18 +140,28 @@ const struct ch_cli_command ch_cmd_top = {
 		   "The totals line gives the heap, the part the roots reach and the unreachable rest (garbage,\n"
 		   "which retains nothing). Computed with the Lengauer-Tarjan algorithm (iterative, no recursion)\n"
 		   "over the whole graph.\n\n"
+		   "--format folded writes the dominator tree as folded stacks, the input of flamegraph.pl,\n"
+		   "inferno and speedscope: one line \"frame;frame;frame BYTES\" per frame. A frame is how an object\n"
+		   "is held by its immediate dominator plus its type, \"['CACHE'] (dict)\"; list indexes, set items\n"
+		   "and the keys of dicts with more than 256 entries read as [*], so the elements of a container\n"
+		   "merge into one frame. BYTES is the full size of the objects in that frame itself, so the lines\n"
+		   "add up to the reachable bytes (the retained total of the roots) and each frame's width in a\n"
+		   "flame graph is its retained size. Stacks deeper than 64 frames are cut there (the rest is\n"
+		   "weighed in the 64th). --by and --limit do not apply.\n\n"
 		   "Options:\n"
 		   "  --by object|type     list single objects (default) or types\n"
 		   "  --native             count the native memory objects own (malloc chunks whose start only\n"
 		   "                       they point at, e.g. numpy array data; inferred, see `coreheap memory`)\n"
 		   "                       in their size and so in retained sizes. Off by default: it reads\n"
 		   "                       glibc's heap\n"
-		   "  --limit N            show the N biggest (default 20, 0 for all)\n\n"
+		   "  --limit N            show the N biggest (default 20, 0 for all)\n"
+		   "  --format folded      folded stacks for flame graphs (see above)\n\n"
 		   "Examples:\n"
 		   "  coreheap top core.1234\n"
 		   "  coreheap top core.1234 --by type --limit 10\n"
-		   "  coreheap top core.1234 --json | jq '.objects[0]'\n",
+		   "  coreheap top core.1234 --json | jq '.objects[0]'\n"
+		   "  coreheap top core.1234 --format folded | flamegraph.pl > heap.svg\n",
 	.usage = "top [options] CORE",
-	.extras = CH_OPT_BY | CH_OPT_LIMIT | CH_OPT_NATIVE,
+	.extras = CH_OPT_BY | CH_OPT_LIMIT | CH_OPT_NATIVE | CH_OPT_FOLDED,
 	.run = run_top,
 };

@@ -112,7 +112,7 @@ const struct ch_cli_command ch_cmd_types = {
 		   "values block allocated after an instance (3.14+ also after an instance of a dict or list\n"
 		   "subclass), which sys.getsizeof leaves out.\n\n"
 		   "Options:\n"
-		   "  --top N              keep the first N rows (the TOTAL line and JSON totals still cover every\n"
+		   "  --top N, --limit N   keep the first N rows (the TOTAL line and JSON totals still cover every\n"
 		   "                       type)\n"
 		   "  --sort count|bytes   order of the rows (default count; ties by name)\n"
 		   "  --generation G       only objects in generation 0, 1, 2, permanent (or frozen) or untracked\n"

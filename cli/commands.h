@@ -22,5 +22,7 @@ extern const struct ch_cli_command ch_cmd_path;
 extern const struct ch_cli_command ch_cmd_layout;
 extern const struct ch_cli_command ch_cmd_memory;
 extern const struct ch_cli_command ch_cmd_tasks;
+extern const struct ch_cli_command ch_cmd_suspects;
+extern const struct ch_cli_command ch_cmd_report;
 
 #endif

@@ -12,7 +12,7 @@
 static const char common_help[] =
 	"Common options (before or after CORE):\n"
 	"  --json               machine-readable output (= --format json; schema in docs/json.md)\n"
-	"  --format FMT         text (default), json, or ndjson where the command lists it\n"
+	"  --format FMT         text (default), json, or ndjson / folded where the command lists it\n"
 	"                       (ndjson: docs/gating.md)\n"
 	"  --redact             show str/bytes contents only as their type and length (docs/privacy.md)\n"
 	"  -o, --output FILE    write the report to FILE instead of standard output (never over an input;\n"
@@ -114,7 +114,7 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			printf("usage: coreheap %s\n\n%s\n%s", cmd->usage, cmd->summary, common_help);
@@ -135,10 +135,12 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 				o->format = CH_FORMAT_JSON;
 			else if (strcmp(optarg, "ndjson") == 0 && (cmd->extras & CH_OPT_NDJSON))
 				o->format = CH_FORMAT_NDJSON;
-			else if (strcmp(optarg, "ndjson") == 0)
-				return ch_cli_usage_error(cmd, "--format ndjson is not available for this command (text or json)");
+			else if (strcmp(optarg, "folded") == 0 && (cmd->extras & CH_OPT_FOLDED))
+				o->format = CH_FORMAT_FOLDED;
+			else if (strcmp(optarg, "ndjson") == 0 || strcmp(optarg, "folded") == 0)
+				return ch_cli_usage_error(cmd, "--format %s is not available for this command (text or json)", optarg);
 			else
-				return ch_cli_usage_error(cmd, "--format takes text, json or ndjson, not '%s'", optarg);
+				return ch_cli_usage_error(cmd, "--format takes text, json, ndjson or folded, not '%s'", optarg);
 			break;
 		case OPT_REDACT:
 			o->redact = true;
@@ -203,6 +205,12 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 			o->process.lib_search[o->process.nlib_search++] = optarg;
 			break;
 		case OPT_LIMIT:
+			if (!(cmd->extras & CH_OPT_LIMIT) && (cmd->extras & CH_OPT_TOP)) {
+				/* types: --limit is --top, the one name every listing takes */
+				if (!parse_size(optarg, &o->top))
+					return ch_cli_usage_error(cmd, "--limit takes a non-negative number, not '%s'", optarg);
+				break;
+			}
 			if (!(cmd->extras & CH_OPT_LIMIT))
 				return ch_cli_usage_error(cmd, "--limit is not an option of this command");
 			if (!parse_size(optarg, &o->limit))
@@ -293,7 +301,7 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 	}
 	if (optind < argc)
 		return ch_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	o->json = o->format != CH_FORMAT_TEXT;
+	o->json = o->format == CH_FORMAT_JSON || o->format == CH_FORMAT_NDJSON;
 	if ((cmd->extras & CH_OPT_TYPE) && !o->type_name)
 		return ch_cli_usage_error(cmd, "missing --type NAME");
 	return 0;

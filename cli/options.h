@@ -31,12 +31,13 @@ enum {
 	CH_OPT_VERIFY = 1 << 17,  /* --verify-traverse (referents, cycles) */
 	CH_OPT_EVERY = 1 << 18,   /* --all without a number: every object of the kind (tasks: futures too) */
 	CH_OPT_TREE = 1 << 19,    /* --tree (tasks) */
+	CH_OPT_FOLDED = 1 << 20,  /* --format folded is accepted (top) */
 };
 
 #define CH_MAX_ADDRS 4096
 
 /* Output formats: --json is --format json. */
-enum ch_format { CH_FORMAT_TEXT, CH_FORMAT_JSON, CH_FORMAT_NDJSON };
+enum ch_format { CH_FORMAT_TEXT, CH_FORMAT_JSON, CH_FORMAT_NDJSON, CH_FORMAT_FOLDED };
 
 /* How `top` aggregates retained sizes. */
 enum ch_top_by { CH_TOP_BY_OBJECT, CH_TOP_BY_TYPE };
@@ -67,7 +68,7 @@ struct ch_cli_opts {
 	const char *type_name; /* --type NAME (find) */
 	bool subclasses;      /* --subclasses (find) */
 	size_t min_bytes;     /* --min-bytes N (find; 0: no minimum) */
-	enum ch_format format; /* json is true exactly when format != CH_FORMAT_TEXT */
+	enum ch_format format; /* json is true exactly when format is json or ndjson */
 	bool redact;          /* --redact: str/bytes contents shown as their type and length only */
 	bool verify_traverse; /* --verify-traverse: emulate modelled types too, report differences */
 	size_t depth;         /* --depth N (show; default 2) */

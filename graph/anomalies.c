@@ -122,6 +122,10 @@ struct ch_error *ch_anomalies_find(struct ch_anomalies *an, const struct ch_anal
 			b.state[i] = GARBAGE;
 			an->garbage++;
 			an->garbage_bytes += t->size[i];
+			if (a->replay.state[i] == CH_REPLAY_UNREACHABLE) {
+				an->unreachable++;
+				an->unreachable_bytes += t->size[i];
+			}
 		} else if (!ch_py_refcnt_immortal(&py->layout, t->refcnt[i]) && t->refcnt[i] > 0 &&
 			   (uint64_t)t->refcnt[i] > (uint64_t)r->refs[i] + r->maybe[i]) {
 			an->leaked[an->nleaked++] = (uint32_t)i;

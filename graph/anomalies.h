@@ -38,6 +38,7 @@ struct ch_anomalies {
 	size_t nlow_groups, nleak_groups;
 	uint64_t reachable, reachable_bytes;     /* from the non-external roots */
 	uint64_t garbage, garbage_bytes;         /* GC garbage: unreachable and freed with it */
+	uint64_t unreachable, unreachable_bytes; /* the part of it a full collection finds (as `cycles` counts) */
 	uint64_t leaked_kept, leaked_kept_bytes; /* leak roots and what they alone keep */
 	uint64_t other, other_bytes;             /* unreached, neither garbage nor leak-held (the remainder) */
 };

@@ -30,6 +30,8 @@ struct finder {
 	size_t cap_groups;
 	struct group_index gi;
 	uint32_t ncomp;
+	uint32_t *comp_group;    /* per component number - 1: its group's index, CH_UNVISITED if acyclic */
+	size_t cap_comp;
 };
 
 /* Component of object i, 0 when it is not garbage or not yet assigned. */
@@ -161,6 +163,7 @@ static struct ch_error *add_to_group(struct finder *f, const uint32_t *m, size_t
 	}
 	if (g->nsamples < CH_CYCLE_SAMPLES)
 		g->samples[g->nsamples++] = heap->objects.addr[m[0]];
+	f->comp_group[comp_of(f, m[0]) - 1] = (uint32_t)(g - c->groups);
 	return NULL;
 }
 
@@ -170,6 +173,15 @@ static struct ch_error *shape_component(struct finder *f, const uint32_t *m, siz
 	const struct ch_edges *e = f->e;
 	const struct ch_heap *heap = f->heap;
 	uint32_t cid = comp_of(f, m[0]);
+	if (cid > f->cap_comp) {
+		size_t ncap = f->cap_comp ? f->cap_comp * 2 : 1024;
+		uint32_t *p = realloc(f->comp_group, ncap * sizeof(*p));
+		if (!p)
+			return &ch_error_nomem;
+		f->comp_group = p;
+		f->cap_comp = ncap;
+	}
+	f->comp_group[cid - 1] = CH_UNVISITED;
 	bool cyclic = n > 1;
 	for (uint32_t k = e->offsets[m[0]]; !cyclic && k < e->offsets[m[0] + 1]; k++)
 		cyclic = e->targets[k] == m[0] && ch_label_traversed(e->labels[k]);
@@ -250,9 +262,56 @@ static struct ch_error *shape_component(struct finder *f, const uint32_t *m, siz
 static int cmp_group(const void *a, const void *b)
 {
 	const struct ch_cycle_group *x = a, *y = b;
-	if (x->bytes != y->bytes)
-		return x->bytes > y->bytes ? -1 : 1;
+	uint64_t tx = x->bytes + x->held_bytes, ty = y->bytes + y->held_bytes;
+	if (tx != ty)
+		return tx > ty ? -1 : 1;
 	return strcmp(x->key, y->key);
+}
+
+static bool is_garbage(const struct ch_gc_replay *r, uint32_t i)
+{
+	return r->state[i] == CH_REPLAY_UNREACHABLE || r->state[i] == CH_REPLAY_FREED_WITH;
+}
+
+/* The garbage off the cycles, each object given to the group of the
+ * nearest cycle member reaching it (ch_cycle_group.held_*): a
+ * breadth-first search from every cycle member at once, in object order,
+ * along references that keep their target alive (all but weak ones).
+ * claim[i] is the group index + 1 of object i, 0 while unclaimed. */
+static struct ch_error *attribute_held(struct finder *f)
+{
+	const struct ch_heap *heap = f->heap;
+	const struct ch_edges *e = f->e;
+	size_t n = heap->objects.n, head = 0, tail = 0;
+	uint32_t *claim = calloc(n ? n : 1, sizeof(*claim)), *queue = malloc((n ? n : 1) * sizeof(*queue));
+	if (!claim || !queue) {
+		free(claim);
+		free(queue);
+		return &ch_error_nomem;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t cid = comp_of(f, (uint32_t)i);
+		if (cid && f->comp_group[cid - 1] != CH_UNVISITED) {
+			claim[i] = f->comp_group[cid - 1] + 1;
+			queue[tail++] = (uint32_t)i;
+		}
+	}
+	while (head < tail) {
+		uint32_t u = queue[head++];
+		for (uint32_t k = e->offsets[u]; k < e->offsets[u + 1]; k++) {
+			uint32_t w = e->targets[k];
+			if (claim[w] || ch_label_kind(e->labels[k]) == CH_REF_WEAK || !is_garbage(f->r, w))
+				continue;
+			claim[w] = claim[u];
+			queue[tail++] = w;
+			struct ch_cycle_group *g = &f->c->groups[claim[u] - 1];
+			g->held_objects++;
+			g->held_bytes += heap->objects.size[w];
+		}
+	}
+	free(claim);
+	free(queue);
+	return NULL;
 }
 
 /* Iterative Tarjan over traversed edges between garbage objects, in gid
@@ -336,6 +395,8 @@ struct ch_error *ch_cycles_find(struct ch_cycles *c, const struct ch_heap *heap,
 		}
 	}
 	if (!err && c->ngroups)
+		err = attribute_held(&f);
+	if (!err && c->ngroups)
 		qsort(c->groups, c->ngroups, sizeof(*c->groups), cmp_group);
 out:
 	free(members);
@@ -347,6 +408,7 @@ out:
 	free(f.gid);
 	free(f.comp);
 	free(f.owner);
+	free(f.comp_group);
 	free(f.gi.slots);
 	free(f.gi.hashes);
 	if (err)

@@ -35,10 +35,16 @@ struct ch_cycle_group {
 	uint64_t samples[CH_CYCLE_SAMPLES];
 	size_t nsamples;
 	char *key;           /* the shape, as one string: what groups components */
+	/* Garbage on no cycle that these cycles keep alive: every garbage
+	 * object (tracked or freed with it) off the cycles is given to the
+	 * nearest cycle member that reaches it (one breadth-first search from
+	 * all members at once, ties to the lower object index), so each is
+	 * counted in exactly one group and the groups' totals add up. */
+	uint64_t held_objects, held_bytes;
 };
 
 struct ch_cycles {
-	struct ch_cycle_group *groups; /* sorted by bytes, descending */
+	struct ch_cycle_group *groups; /* sorted by bytes + held_bytes, descending */
 	size_t ngroups;
 	uint64_t components;           /* cyclic components among the garbage */
 	uint64_t acyclic, acyclic_bytes; /* garbage not on a cycle (held by one) */

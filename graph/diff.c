@@ -172,6 +172,48 @@ static unsigned diff_gc(const struct ch_heap_digest *A, const struct ch_heap_dig
 	return m;
 }
 
+static int cmp_growth(const void *x_, const void *y_)
+{
+	const struct ch_diff_growth *x = x_, *y = y_;
+	if (x->retained_delta != y->retained_delta)
+		return x->retained_delta > y->retained_delta ? -1 : 1;
+	if (x->elements_delta != y->elements_delta)
+		return x->elements_delta > y->elements_delta ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+/* Containers matched by path: at most CH_CONTAINERS_MAX a side, so the
+ * quadratic match is a few ten thousand comparisons. */
+static struct ch_error *diff_growth(struct ch_diff *d)
+{
+	const struct ch_heap_digest *a = d->a, *b = d->b;
+	d->growth_known = a->has_containers && b->has_containers;
+	if (!d->growth_known || !b->ncontainers)
+		return NULL;
+	d->growth = calloc(b->ncontainers, sizeof(*d->growth));
+	if (!d->growth)
+		return &ch_error_nomem;
+	for (size_t i = 0; i < b->ncontainers; i++) {
+		const struct ch_digest_container *cb = &b->containers[i], *ca = NULL;
+		const char *path = ch_digest_str(b, cb->path);
+		for (size_t k = 0; k < a->ncontainers && !ca; k++)
+			if (!strcmp(ch_digest_str(a, a->containers[k].path), path))
+				ca = &a->containers[k];
+		struct ch_diff_growth g = {
+			.path = path, .type = ch_digest_str(b, cb->type), .elements_b = cb->elements,
+			.retained_b = cb->retained, .elements_a = ca ? ca->elements : 0, .retained_a = ca ? ca->retained : 0,
+			.new_in_b = !ca,
+		};
+		g.elements_delta = ch_diff_delta(g.elements_a, g.elements_b);
+		g.retained_delta = ch_diff_delta(g.retained_a, g.retained_b);
+		if (g.elements_delta > 0 || g.retained_delta > 0)
+			d->growth[d->ngrowth++] = g;
+	}
+	if (d->ngrowth)
+		qsort(d->growth, d->ngrowth, sizeof(*d->growth), cmp_growth);
+	return NULL;
+}
+
 struct ch_error *ch_diff_compute(struct ch_diff *d, const struct ch_heap_digest *a, const struct ch_heap_digest *b)
 {
 	memset(d, 0, sizeof(*d));
@@ -180,6 +222,8 @@ struct ch_error *ch_diff_compute(struct ch_diff *d, const struct ch_heap_digest 
 	struct ch_error *err = diff_types(d);
 	if (!err)
 		err = diff_groups(d);
+	if (!err)
+		err = diff_growth(d);
 	if (err) {
 		ch_diff_deinit(d);
 		return err;
@@ -196,6 +240,7 @@ void ch_diff_deinit(struct ch_diff *d)
 {
 	free(d->types);
 	free(d->groups);
+	free(d->growth);
 	memset(d, 0, sizeof(*d));
 }
 

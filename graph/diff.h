@@ -39,6 +39,16 @@ enum ch_diff_gc_field {
 	CH_DIFF_GC_NFIELDS,
 };
 
+/* A container that grew from A to B, matched by its path from the roots
+ * (ch_digest_container), as Eclipse MAT's comparison does: the growth
+ * suspects. */
+struct ch_diff_growth {
+	const char *path, *type;  /* borrowed from B's digest */
+	uint64_t elements_a, elements_b, retained_a, retained_b; /* _a 0 when A has no container there */
+	int64_t elements_delta, retained_delta;
+	bool new_in_b;            /* no container at that path in A */
+};
+
 struct ch_diff {
 	const struct ch_heap_digest *a, *b;
 	struct ch_diff_row *types;  /* by bytes_delta descending, then count_delta descending, then name */
@@ -49,6 +59,12 @@ struct ch_diff {
 	unsigned gc_changed;        /* bit per ch_diff_gc_field */
 	int64_t count_delta, bytes_delta;          /* heap totals */
 	int64_t unreachable_delta, unreachable_bytes_delta;
+	/* Containers of B whose elements or retained bytes grew, by retained
+	 * delta descending, then elements delta, then path; only when both
+	 * digests recorded containers (growth_known). */
+	struct ch_diff_growth *growth;
+	size_t ngrowth;
+	bool growth_known;
 };
 
 /* Borrows a and b: they must outlive d. */

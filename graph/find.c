@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "readers/cpython/py_types.h"
 #include "readers/cpython/python.h"
@@ -85,6 +86,14 @@ struct ch_error *ch_find_by_type(struct ch_find_result *r, struct ch_heap *heap,
 		if (match[t]) {
 			r->types_matched++;
 			total += count[t];
+		}
+	}
+	if (!r->types_matched) {
+		const char *want = strrchr(name, '.') ? strrchr(name, '.') + 1 : name;
+		for (uint32_t t = 0; t < ntypes && r->nsimilar < CH_FIND_SIMILAR_MAX; t++) {
+			const char *tn = ch_py_type_name(&py->types, t), *last = strrchr(tn, '.') ? strrchr(tn, '.') + 1 : tn;
+			if (count[t] && strcasecmp(last, want) == 0)
+				r->similar[r->nsimilar++] = t;
 		}
 	}
 	r->objects = malloc((total ? total : 1) * sizeof(*r->objects));

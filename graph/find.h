@@ -14,10 +14,16 @@
 /* objects: indexes into heap->objects, largest size first, ties by address.
  * types_matched: how many interned types matched the name (0: the name is
  * not the name of any type with objects on the heap). */
+#define CH_FIND_SIMILAR_MAX 5
+
 struct ch_find_result {
 	uint32_t *objects;
 	size_t n;
 	size_t types_matched;
+	/* When no type matched: types with objects whose last name component
+	 * is the name's, ignoring case (`Request` -> `__main__.Request`). */
+	uint32_t similar[CH_FIND_SIMILAR_MAX];
+	size_t nsimilar;
 };
 
 /* Types whose tp_mro cannot be read match on their own name only; each such

@@ -1,5 +1,7 @@
 #include "gc_replay.h"
 
+#include "graph/roots.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,8 +83,10 @@ struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, const struct ch_heap *
 		uint32_t i = queue[head++];
 		for (uint32_t k = e->offsets[i]; k < e->offsets[i + 1]; k++) {
 			uint32_t t = e->targets[k];
+			/* Only references that own a count: a split table's shared key
+			 * belongs to the class's keys object, not to each dict. */
 			if (o->gen[t] != CH_GEN_UNTRACKED || r->state[t] == CH_REPLAY_FREED_WITH ||
-			    ch_label_kind(e->labels[k]) == CH_REF_CONSERVATIVE)
+			    !ch_label_counts(e->labels[k]))
 				continue;
 			if (++refs[t] == o->refcnt[t]) {
 				r->state[t] = CH_REPLAY_FREED_WITH;

@@ -1,5 +1,10 @@
 #include "heap_digest.h"
 
+#include "graph/dominators.h"
+#include "graph/paths.h"
+#include "graph/root_set.h"
+#include "graph/suspects.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +25,7 @@ void ch_heap_digest_deinit(struct ch_heap_digest *d)
 	free(d->groups);
 	free(d->shape_types);
 	free(d->edges);
+	free(d->containers);
 	ch_diag_deinit(&d->diag);
 	memset(d, 0, sizeof(*d));
 }
@@ -99,6 +105,41 @@ struct ch_error *ch_digest_edge_add(struct ch_heap_digest *d, uint32_t edge)
 {
 	DIGEST_APPEND(d->edges, d->nedges, edge);
 	return NULL;
+}
+
+struct ch_error *ch_digest_container_add(struct ch_heap_digest *d, const struct ch_digest_container *c)
+{
+	DIGEST_APPEND(d->containers, d->ncontainers, *c);
+	d->has_containers = true;
+	return NULL;
+}
+
+struct ch_error *ch_heap_digest_add_containers(struct ch_heap_digest *d, const struct ch_analysis *a,
+					       const struct ch_roots *roots)
+{
+	struct ch_dominators dom = {0};
+	struct ch_paths p = {0};
+	struct ch_container *v = NULL;
+	size_t n = 0;
+	struct ch_error *err = ch_root_set_dominators(&dom, a, roots);
+	if (!err)
+		err = ch_root_set_paths(&p, a, roots);
+	if (!err)
+		err = ch_containers_find(&v, &n, a, &dom);
+	d->has_containers = true;
+	char path[1024];
+	for (size_t i = 0; i < n && !err; i++) {
+		struct ch_digest_container c = {.elements = v[i].elements, .retained = v[i].retained};
+		ch_object_path_text(a, roots, &p, v[i].object, path, sizeof(path));
+		if (!(err = ch_digest_str_add(d, path, &c.path)) &&
+		    !(err = ch_digest_str_add(d, ch_py_type_name(&a->heap.py->types, a->heap.objects.type[v[i].object]),
+					      &c.type)))
+			err = ch_digest_container_add(d, &c);
+	}
+	free(v);
+	ch_paths_deinit(&p);
+	ch_dominators_deinit(&dom);
+	return err;
 }
 
 /* Sorting: qsort has no context argument, so rows are sorted through

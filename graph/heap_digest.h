@@ -48,6 +48,14 @@ struct ch_digest_group {
 	uint32_t first_edge, nedges;     /* into edges (pool offsets), sorted */
 };
 
+/* A container and how much it holds, keyed by its path from the roots
+ * (graph/suspects.h): what `diff` matches across dumps for its growth
+ * suspects. Addresses differ from one process to the next; paths do not. */
+struct ch_digest_container {
+	uint32_t path, type;             /* pool offsets */
+	uint64_t elements, retained;
+};
+
 struct ch_heap_digest {
 	char *pool;                      /* NUL-terminated strings, addressed by offset */
 	size_t pool_len, pool_cap;
@@ -69,6 +77,9 @@ struct ch_heap_digest {
 	size_t nshape_types;
 	uint32_t *edges;
 	size_t nedges;
+	struct ch_digest_container *containers; /* by retained descending, at most CH_CONTAINERS_MAX */
+	size_t ncontainers;
+	bool has_containers;             /* false: the source did not record them (an older snapshot) */
 	struct ch_diag diag;             /* partial flag and warnings of the source */
 };
 
@@ -93,6 +104,13 @@ struct ch_error *ch_digest_type_add(struct ch_heap_digest *d, const struct ch_di
 struct ch_error *ch_digest_group_add(struct ch_heap_digest *d, const struct ch_digest_group *g);
 struct ch_error *ch_digest_shape_type_add(struct ch_heap_digest *d, uint32_t name, uint32_t count);
 struct ch_error *ch_digest_edge_add(struct ch_heap_digest *d, uint32_t edge);
+struct ch_error *ch_digest_container_add(struct ch_heap_digest *d, const struct ch_digest_container *c);
+
+struct ch_roots;
+/* Records the containers of a's heap (ch_containers_find over the root
+ * set of roots) with their paths; sets has_containers. */
+struct ch_error *ch_heap_digest_add_containers(struct ch_heap_digest *d, const struct ch_analysis *a,
+					       const struct ch_roots *roots);
 struct ch_error *ch_digest_finish(struct ch_heap_digest *d);
 
 /* The row of a type name, or NULL (binary search). */

@@ -4,6 +4,8 @@
  * "C data libpython3.12.so.1.0 _PyRuntime+0x1a8"). */
 #include "graph/roots.h"
 
+#include "graph/root_set.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -119,10 +121,19 @@ void ch_root_label_text(const struct ch_roots *r, const struct ch_analysis *a, s
 		str_text(a, root->name, name, sizeof(name));
 		snprintf(buf, n, "%s local '%s'", where, name);
 		break;
-	case CH_ROOT_FRAME_GLOBALS:
+	case CH_ROOT_FRAME_GLOBALS: {
 		frame_text(r, root->frame, where, sizeof(where));
-		snprintf(buf, n, "%s globals", where);
+		/* A module's namespace is named as the module, whichever frame runs in it. */
+		uint32_t m = ch_roots_module_of_dict(r, &a->edges, root->object);
+		if (m != UINT32_MAX && r->items[m].kind == CH_ROOT_MODULE) {
+			char module[160];
+			ch_root_label_text(r, a, m, module, sizeof(module));
+			snprintf(buf, n, "%s.__dict__ (globals of %s)", module, where);
+		} else {
+			snprintf(buf, n, "%s globals", where);
+		}
 		break;
+	}
 	case CH_ROOT_FRAME_OTHER:
 		frame_text(r, root->frame, where, sizeof(where));
 		if (root->where == t->addr[root->object])

@@ -20,7 +20,24 @@ static bool conservative(enum ch_root_kind k)
 	return k == CH_ROOT_FRAME_OTHER || k == CH_ROOT_THREAD || k == CH_ROOT_C_GLOBAL;
 }
 
-struct ch_error *ch_root_set_build(struct ch_root_set *s, const struct ch_roots *r, const struct ch_object_table *o)
+uint32_t ch_roots_module_of_dict(const struct ch_roots *r, const struct ch_edges *e, uint32_t dict)
+{
+	for (size_t i = 0; i < r->n && r->items[i].kind == CH_ROOT_MODULE; i++) {
+		uint32_t m = r->items[i].object;
+		if (m == CH_NO_OBJECT)
+			continue;
+		for (uint32_t k = e->offsets[m]; k < e->offsets[m + 1]; k++) {
+			uint32_t l = e->labels[k], p = ch_label_payload(l);
+			if (e->targets[k] == dict && ch_label_kind(l) == CH_REF_FIELD && p < e->nnames &&
+			    strcmp(e->names[p], "__dict__") == 0)
+				return (uint32_t)i;
+		}
+	}
+	return UINT32_MAX;
+}
+
+struct ch_error *ch_root_set_build(struct ch_root_set *s, const struct ch_roots *r, const struct ch_object_table *o,
+				   const struct ch_edges *e)
 {
 	memset(s, 0, sizeof(*s));
 	s->objects = malloc((r->n ? r->n : 1) * sizeof(*s->objects));
@@ -39,6 +56,11 @@ struct ch_error *ch_root_set_build(struct ch_root_set *s, const struct ch_roots 
 			obj = CH_NO_OBJECT;
 			s->dropped++;
 		}
+		if (e && obj < o->n && root->kind == CH_ROOT_FRAME_GLOBALS &&
+		    ch_roots_module_of_dict(r, e, obj) != UINT32_MAX) {
+			obj = CH_NO_OBJECT;
+			s->module_globals++;
+		}
 		s->objects[i] = obj;
 	}
 	return NULL;
@@ -54,7 +76,7 @@ void ch_root_set_deinit(struct ch_root_set *s)
 struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch_analysis *a, const struct ch_roots *r)
 {
 	struct ch_root_set rs;
-	struct ch_error *err = ch_root_set_build(&rs, r, &a->heap.objects);
+	struct ch_error *err = ch_root_set_build(&rs, r, &a->heap.objects, &a->edges);
 	if (err)
 		return err;
 	err = ch_dominators_build(d, &a->edges, a->heap.objects.size, a->heap.objects.n, rs.objects, r->n);
@@ -65,7 +87,7 @@ struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch
 struct ch_error *ch_root_set_paths(struct ch_paths *p, const struct ch_analysis *a, const struct ch_roots *r)
 {
 	struct ch_root_set rs;
-	struct ch_error *err = ch_root_set_build(&rs, r, &a->heap.objects);
+	struct ch_error *err = ch_root_set_build(&rs, r, &a->heap.objects, &a->edges);
 	if (err)
 		return err;
 	/* One verdict per object: on an exact heap, what the GC replay calls

@@ -13,13 +13,18 @@
  *     and globals) are searched to exhaustion before the internal ones
  *     (the rest of frames, thread states, static objects, C data), and
  *     those before the external holders, so a chain from sys.modules is
- *     preferred over a shorter one from a C pointer. */
+ *     preferred over a shorter one from a C pointer;
+ *   - a frame's globals that are the __dict__ of a module sys.modules
+ *     holds are that module's, not the frame's: the frame_globals root is
+ *     left out, so paths read sys.modules['__main__'] .__dict__ ['CACHE']
+ *     and the module, not an idle thread's frame, retains its globals. */
 #ifndef CH_ROOT_SET_H
 #define CH_ROOT_SET_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "graph/edges.h"
 #include "graph/object_table.h"
 #include "graph/roots.h"
 
@@ -28,10 +33,17 @@ struct ch_root_set {
 	uint8_t *tiers;    /* per root: 0 Python-level, 1 internal, 2 external; nondecreasing */
 	size_t n;          /* == roots->n */
 	size_t dropped;    /* conservative roots left out */
+	size_t module_globals; /* frame_globals roots left out for their module */
 };
 
-struct ch_error *ch_root_set_build(struct ch_root_set *s, const struct ch_roots *r, const struct ch_object_table *o);
+/* e: the edges, to find each module's __dict__ (NULL: keep every frame_globals root). */
+struct ch_error *ch_root_set_build(struct ch_root_set *s, const struct ch_roots *r, const struct ch_object_table *o,
+				   const struct ch_edges *e);
 void ch_root_set_deinit(struct ch_root_set *s);
+
+/* The index of the module root whose module's __dict__ is dict, or
+ * UINT32_MAX (the module roots come first, in sys.modules order). */
+uint32_t ch_roots_module_of_dict(const struct ch_roots *r, const struct ch_edges *e, uint32_t dict);
 
 struct ch_analysis;
 struct ch_dominators;

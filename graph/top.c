@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph/gc_replay.h"
 #include "graph/paths.h"
 #include "readers/cpython/python.h"
 
@@ -204,4 +205,28 @@ void ch_top_deinit(struct ch_top *t)
 	free(t->object_roots);
 	free(t->types);
 	memset(t, 0, sizeof(*t));
+}
+
+void ch_unreached_split(struct ch_unreached *u, const struct ch_dominators *d, const struct ch_heap *heap,
+			const struct ch_gc_replay *r)
+{
+	memset(u, 0, sizeof(*u));
+	for (size_t i = 0; i < d->nobjects; i++) {
+		if (d->idom[i] != CH_NO_OBJECT)
+			continue;
+		uint64_t b = heap->objects.size[i];
+		u->objects++;
+		u->bytes += b;
+		uint8_t st = r->state ? r->state[i] : CH_REPLAY_OUTSIDE;
+		if (st == CH_REPLAY_UNREACHABLE) {
+			u->unreachable++;
+			u->unreachable_bytes += b;
+		} else if (st == CH_REPLAY_FREED_WITH) {
+			u->freed_with++;
+			u->freed_with_bytes += b;
+		} else {
+			u->other++;
+			u->other_bytes += b;
+		}
+	}
 }

@@ -43,4 +43,19 @@ struct ch_error *ch_top_objects_roots(struct ch_top *t, const struct ch_paths *p
 struct ch_error *ch_top_types(struct ch_top *t, const struct ch_dominators *d, const struct ch_heap *heap);
 void ch_top_deinit(struct ch_top *t);
 
+/* The objects no root reaches, split the one way every command names
+ * them: unreachable (tracked garbage a full gc.collect() frees, as
+ * `cycles` counts it), freed with it (untracked objects only the garbage
+ * holds), and other (held by something no root reaches: a leaked
+ * reference, a cycle the collector does not track). */
+struct ch_gc_replay;
+struct ch_unreached {
+	uint64_t objects, bytes;                 /* all of them */
+	uint64_t unreachable, unreachable_bytes;
+	uint64_t freed_with, freed_with_bytes;
+	uint64_t other, other_bytes;
+};
+void ch_unreached_split(struct ch_unreached *u, const struct ch_dominators *d, const struct ch_heap *heap,
+			const struct ch_gc_replay *r);
+
 #endif

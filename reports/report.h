@@ -105,18 +105,19 @@ json_t *ch_report_mixed_thread_json(const struct ch_py_stacks *st, const struct 
 void ch_report_mixed_thread_text(FILE *out, const struct ch_py_stacks *st, const struct ch_thread_mixed *t,
 				 bool crashed, size_t max_frames);
 
-/* summary: one screen for triage. */
+/* summary: one screen for triage; sus (NULL: none computed) heads it. */
 struct ch_findings;
+struct ch_report_suspects;
 /* crashed: the thread that received the fatal signal, or NULL; native:
  * that thread's native and Python frames, or NULL when not unwound. */
 json_t *ch_report_summary_json(const struct ch_python *py, const struct ch_type_histogram *types,
 			       const struct ch_gc_replay *r, const struct ch_cycles *c, const struct ch_findings *f,
 			       const struct ch_py_stacks *st, const struct ch_py_thread_stack *crashed,
-			       const struct ch_thread_mixed *native);
+			       const struct ch_thread_mixed *native, const struct ch_report_suspects *sus);
 void ch_report_summary_text(FILE *out, const struct ch_python *py, const struct ch_type_histogram *types,
 			    const struct ch_gc_replay *r, const struct ch_cycles *c, const struct ch_findings *f,
 			    const struct ch_py_stacks *st, const struct ch_py_thread_stack *crashed,
-			    const struct ch_thread_mixed *native);
+			    const struct ch_thread_mixed *native, const struct ch_report_suspects *sus);
 
 /* roots: counts per kind and the first `limit` roots (graph/roots.h);
  * anomalies: refcount bugs and leaks (graph/anomalies.h). */
@@ -199,6 +200,38 @@ json_t *ch_report_tasks_json(const struct ch_python *py, const struct ch_analysi
 			     const struct ch_tasks *t);
 void ch_report_tasks_text(FILE *out, const struct ch_python *py, const struct ch_analysis *a,
 			  const struct ch_roots *roots, const struct ch_tasks *t, bool tree);
+
+/* suspects: what is most likely wrong (graph/suspects.h), each with a
+ * one-line title, its evidence, its path from a root and the command to
+ * run next on it; core is the core's name as the user gave it. */
+struct ch_suspects;
+struct ch_report_suspects {
+	const struct ch_analysis *a;
+	const struct ch_roots *roots;
+	const struct ch_dominators *d;
+	const struct ch_suspects *s;
+	const struct ch_findings *f;
+	const char *core;
+	size_t limit;  /* suspects shown (0: all) */
+};
+/* The "suspects" array alone, as `suspects --json` and `summary --json` carry it. */
+json_t *ch_report_suspects_array(const struct ch_python *py, const struct ch_report_suspects *r);
+json_t *ch_report_suspects_json(const struct ch_python *py, const struct ch_report_suspects *r);
+void ch_report_suspects_text(FILE *out, const struct ch_python *py, const struct ch_report_suspects *r);
+/* Just the numbered titles, and just the `next` commands, one a line (summary). */
+void ch_report_suspects_titles(FILE *out, const struct ch_python *py, const struct ch_report_suspects *r);
+void ch_report_suspects_next(FILE *out, const struct ch_report_suspects *r);
+
+/* top --format folded: every frame of the flame graph (graph/flame.h)
+ * with a weight of its own, as "frame;frame BYTES" lines; the weights add
+ * up to the reachable bytes. Returns 0 or -1 on a write error. */
+struct ch_flame;
+int ch_report_flame_folded(FILE *out, const struct ch_flame *f, const struct ch_analysis *a,
+			   const struct ch_roots *roots);
+
+/* "9.9 KiB"-style sizes (B below 10 KiB), and counts with thousands separators. */
+void ch_report_human_bytes(uint64_t b, char *buf, size_t n);
+void ch_report_count(uint64_t v, char *buf, size_t n);
 
 /* Adds "partial" and "warnings" from the diagnostics, writes the document
  * (sorted keys are not used: key order is the documented order) and a

@@ -21,6 +21,9 @@ json_t *ch_report_cycle_groups_json(const struct ch_python *py, const struct ch_
 		json_object_set_new(o, "count", json_integer((json_int_t)gr->count));
 		json_object_set_new(o, "objects", json_integer((json_int_t)gr->objects));
 		json_object_set_new(o, "bytes", json_integer((json_int_t)gr->bytes));
+		json_object_set_new(o, "held_objects", json_integer((json_int_t)gr->held_objects));
+		json_object_set_new(o, "held_bytes", json_integer((json_int_t)gr->held_bytes));
+		json_object_set_new(o, "total_bytes", json_integer((json_int_t)(gr->bytes + gr->held_bytes)));
 		json_t *ts = json_array();
 		for (size_t t = 0; t < gr->ntypes; t++) {
 			json_t *x = json_object();
@@ -88,8 +91,9 @@ void ch_report_cycle_groups_text(FILE *out, const struct ch_python *py, const st
 {
 	for (size_t g = 0; g < c->ngroups && (!limit || g < limit); g++) {
 		const struct ch_cycle_group *gr = &c->groups[g];
-		fprintf(out, "%" PRIu64 " x  (%" PRIu64 " objects, %" PRIu64 " bytes)%s\n", gr->count, gr->objects, gr->bytes,
-			gr->finalizers ? "  [has finalizers]" : "");
+		fprintf(out, "%" PRIu64 " x  (%" PRIu64 " objects, %" PRIu64 " bytes; %" PRIu64 " bytes with the %" PRIu64
+			" garbage objects they keep alive)%s\n", gr->count, gr->objects, gr->bytes, gr->bytes + gr->held_bytes,
+			gr->held_objects, gr->finalizers ? "  [has finalizers]" : "");
 		fprintf(out, "    types:");
 		for (size_t t = 0; t < gr->ntypes; t++)
 			fprintf(out, "%s %s x%u", t ? "," : "", ch_py_type_name(&py->types, gr->types[t].type),

@@ -88,8 +88,30 @@ json_t *ch_report_diff_json(const struct ch_diff *d, const struct ch_diff_side *
 		json_array_append_new(groups, o);
 	}
 	json_object_set_new(doc, "groups", groups);
+	if (d->growth_known) {
+		json_t *gs = json_array();
+		for (size_t i = 0; i < d->ngrowth; i++) {
+			const struct ch_diff_growth *g = &d->growth[i];
+			json_t *x = json_object();
+			json_object_set_new(x, "path", json_string(g->path));
+			json_object_set_new(x, "type", json_string(g->type));
+			json_object_set_new(x, "new", json_boolean(g->new_in_b));
+			json_object_set_new(x, "elements_a", json_integer((json_int_t)g->elements_a));
+			json_object_set_new(x, "elements_b", json_integer((json_int_t)g->elements_b));
+			json_object_set_new(x, "elements_delta", json_integer(g->elements_delta));
+			json_object_set_new(x, "retained_a", json_integer((json_int_t)g->retained_a));
+			json_object_set_new(x, "retained_b", json_integer((json_int_t)g->retained_b));
+			json_object_set_new(x, "retained_delta", json_integer(g->retained_delta));
+			json_array_append_new(gs, x);
+		}
+		json_object_set_new(doc, "growth", gs);
+	} else {
+		json_object_set_new(doc, "growth", json_null());
+	}
 	return doc;
 }
+
+#define CH_DIFF_GROWTH_SHOWN 10
 
 static void side_text(FILE *out, const char *label, const struct ch_diff_side *s, const struct ch_heap_digest *h)
 {
@@ -167,6 +189,20 @@ void ch_report_diff_text(FILE *out, const struct ch_diff *d, const struct ch_dif
 	fprintf(out, ", ");
 	change_text(out, d->a->unreachable_bytes, d->b->unreachable_bytes, "bytes");
 	fputc('\n', out);
+	if (d->ngrowth) {
+		fprintf(out, "growing containers (matched by their path from the roots):\n");
+		for (size_t i = 0; i < d->ngrowth && i < CH_DIFF_GROWTH_SHOWN; i++) {
+			const struct ch_diff_growth *g = &d->growth[i];
+			char ea[32], eb[32], hb[32];
+			ch_report_count(g->elements_a, ea, sizeof(ea));
+			ch_report_count(g->elements_b, eb, sizeof(eb));
+			ch_report_human_bytes(g->retained_b, hb, sizeof(hb));
+			fprintf(out, "  %s (%s): %s%s -> %s elements, retaining %s (%+" PRId64 " bytes)\n", g->path, g->type,
+				g->new_in_b ? "new, " : "", ea, eb, hb, g->retained_delta);
+		}
+		if (d->ngrowth > CH_DIFF_GROWTH_SHOWN)
+			fprintf(out, "  ... %zu more (--json lists all)\n", d->ngrowth - CH_DIFF_GROWTH_SHOWN);
+	}
 	gc_text(out, d);
 	fprintf(out, "types:       %zu new, %zu grown, %zu shrunk, %zu gone\n", d->nstatus[CH_DIFF_NEW],
 		d->nstatus[CH_DIFF_GROWN], d->nstatus[CH_DIFF_SHRUNK], d->nstatus[CH_DIFF_GONE]);

@@ -37,6 +37,10 @@ json_t *ch_report_find_json(const struct ch_python *py, const struct ch_heap *he
 	}
 	json_object_set_new(doc, "objects", list);
 	json_object_set_new(doc, "total", json_integer((json_int_t)r->n));
+	json_t *similar = json_array();
+	for (size_t i = 0; i < r->nsimilar; i++)
+		json_array_append_new(similar, json_string(ch_py_type_name(&py->types, r->similar[i])));
+	json_object_set_new(doc, "did_you_mean", similar);
 	return doc;
 }
 
@@ -45,7 +49,10 @@ void ch_report_find_text(FILE *out, const struct ch_python *py, const struct ch_
 {
 	const struct ch_object_table *o = &heap->objects;
 	if (!r->types_matched) {
-		fprintf(out, "no type named %s has objects on the heap\n", name);
+		fprintf(out, "no type named %s has objects on the heap", name);
+		for (size_t i = 0; i < r->nsimilar; i++)
+			fprintf(out, "%s%s", i ? " or " : "; did you mean ", ch_py_type_name(&py->types, r->similar[i]));
+		fprintf(out, "%s\n", r->nsimilar ? "?" : "");
 		return;
 	}
 	fprintf(out, "%zu object%s of %s%s\n", r->n, r->n == 1 ? "" : "s", name, r->n ? ":" : "");

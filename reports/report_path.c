@@ -67,8 +67,10 @@ char *ch_report_path_chain_text(const struct ch_analysis *a, const struct ch_roo
 static const char *unreached_reason(const struct ch_analysis *a, uint32_t target, char *buf, size_t n)
 {
 	uint8_t st = a->replay.state[target];
-	if (st == CH_REPLAY_UNREACHABLE || st == CH_REPLAY_FREED_WITH)
-		return "garbage: the next full collection would free it (see `coreheap cycles`)";
+	if (st == CH_REPLAY_UNREACHABLE)
+		return "unreachable: the next full collection would free it (see `coreheap cycles`)";
+	if (st == CH_REPLAY_FREED_WITH)
+		return "freed with the unreachable garbage: only garbage holds it (see `coreheap cycles`)";
 	uint32_t h = ch_exactness_conservative_holder(&a->edges.exactness, &a->edges, target);
 	if (h != UINT32_MAX) {
 		snprintf(n ? buf : NULL, n,

@@ -113,6 +113,10 @@ json_t *ch_report_anomalies_json(const struct ch_python *py, const struct ch_ana
 	json_object_set_new(heap, "reachable_bytes", json_integer((json_int_t)an->reachable_bytes));
 	json_object_set_new(heap, "garbage", json_integer((json_int_t)an->garbage));
 	json_object_set_new(heap, "garbage_bytes", json_integer((json_int_t)an->garbage_bytes));
+	json_object_set_new(heap, "unreachable", json_integer((json_int_t)an->unreachable));
+	json_object_set_new(heap, "unreachable_bytes", json_integer((json_int_t)an->unreachable_bytes));
+	json_object_set_new(heap, "freed_with", json_integer((json_int_t)(an->garbage - an->unreachable)));
+	json_object_set_new(heap, "freed_with_bytes", json_integer((json_int_t)(an->garbage_bytes - an->unreachable_bytes)));
 	json_object_set_new(heap, "leaked", json_integer((json_int_t)an->leaked_kept));
 	json_object_set_new(heap, "leaked_bytes", json_integer((json_int_t)an->leaked_kept_bytes));
 	json_object_set_new(heap, "other_unreached", json_integer((json_int_t)an->other));
@@ -135,9 +139,9 @@ void ch_report_anomalies_text(FILE *out, const struct ch_python *py, const struc
 			      const struct ch_anomalies *an, size_t limit)
 {
 	const struct ch_object_table *t = &a->heap.objects;
-	fprintf(out, "%zu objects: %" PRIu64 " reachable from roots, %" PRIu64 " GC garbage, %" PRIu64
-		     " held only by leaked references, %" PRIu64 " other unreached\n",
-		t->n, an->reachable, an->garbage, an->leaked_kept, an->other);
+	fprintf(out, "%zu objects: %" PRIu64 " reachable from roots, %" PRIu64 " unreachable (GC garbage) and %" PRIu64
+		     " freed with them, %" PRIu64 " held only by leaked references, %" PRIu64 " other unreached\n",
+		t->n, an->reachable, an->unreachable, an->garbage - an->unreachable, an->leaked_kept, an->other);
 	fprintf(out, "\nrefcount lower than the references found (a refcounting bug; freeing will corrupt the heap): %zu\n",
 		an->nlow);
 	size_t i;

@@ -95,6 +95,19 @@ json_t *ch_report_snapshot_json(const struct ch_python *py, const struct ch_heap
 	}
 	json_object_set_new(doc, "groups", groups);
 	json_object_set_new(doc, "groups_total", u64(d->groups_total));
+	if (d->has_containers) {
+		json_t *cs = json_array();
+		for (size_t i = 0; i < d->ncontainers; i++) {
+			const struct ch_digest_container *c = &d->containers[i];
+			json_t *x = json_object();
+			json_object_set_new(x, "path", json_string(ch_digest_str(d, c->path)));
+			json_object_set_new(x, "type", json_string(ch_digest_str(d, c->type)));
+			json_object_set_new(x, "elements", u64(c->elements));
+			json_object_set_new(x, "retained", u64(c->retained));
+			json_array_append_new(cs, x);
+		}
+		json_object_set_new(doc, "containers", cs);
+	}
 	return doc;
 }
 

@@ -3,18 +3,21 @@
 #include "graph/cycles.h"
 #include "graph/findings.h"
 #include "graph/gc_replay.h"
+#include "graph/suspects.h"
 #include "report.h"
 
 #define CH_SUMMARY_GROUPS 5
 #define CH_SUMMARY_FRAMES 5
 #define CH_SUMMARY_NATIVE_FRAMES 24
+#define CH_SUMMARY_SUSPECTS 5
+#define CH_SUMMARY_NEXT 3
 
 static const char *const gen_keys[CH_HIST_GENS] = {"0", "1", "2", "permanent", "untracked"};
 
 json_t *ch_report_summary_json(const struct ch_python *py, const struct ch_type_histogram *types,
 			       const struct ch_gc_replay *r, const struct ch_cycles *c, const struct ch_findings *f,
 			       const struct ch_py_stacks *st, const struct ch_py_thread_stack *crashed,
-			       const struct ch_thread_mixed *native)
+			       const struct ch_thread_mixed *native, const struct ch_report_suspects *sus)
 {
 	json_t *doc = json_object();
 	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
@@ -33,6 +36,17 @@ json_t *ch_report_summary_json(const struct ch_python *py, const struct ch_type_
 	json_object_set_new(u, "bytes", json_integer((json_int_t)r->unreachable_bytes));
 	json_object_set_new(u, "cycles", json_integer((json_int_t)c->components));
 	json_object_set_new(doc, "unreachable", u);
+	json_t *fw = json_object();
+	json_object_set_new(fw, "objects", json_integer((json_int_t)r->freed_with));
+	json_object_set_new(fw, "bytes", json_integer((json_int_t)r->freed_with_bytes));
+	json_object_set_new(doc, "freed_with", fw);
+	if (sus) {
+		struct ch_report_suspects head = *sus;
+		head.limit = CH_SUMMARY_SUSPECTS;
+		json_object_set_new(doc, "suspects", ch_report_suspects_array(py, &head));
+	} else {
+		json_object_set_new(doc, "suspects", json_null());
+	}
 	json_object_set_new(doc, "groups", ch_report_cycle_groups_json(py, c, CH_SUMMARY_GROUPS));
 	json_t *fs = json_array();
 	for (size_t i = 0; i < f->n; i++) {
@@ -52,7 +66,7 @@ json_t *ch_report_summary_json(const struct ch_python *py, const struct ch_type_
 void ch_report_summary_text(FILE *out, const struct ch_python *py, const struct ch_type_histogram *types,
 			    const struct ch_gc_replay *r, const struct ch_cycles *c, const struct ch_findings *f,
 			    const struct ch_py_stacks *st, const struct ch_py_thread_stack *crashed,
-			    const struct ch_thread_mixed *native)
+			    const struct ch_thread_mixed *native, const struct ch_report_suspects *sus)
 {
 	const struct ch_gc_state *g = &py->gc;
 	const struct ch_type_row *t = &types->totals;
@@ -64,8 +78,16 @@ void ch_report_summary_text(FILE *out, const struct ch_python *py, const struct 
 	fprintf(out, "heap: %" PRIu64 " objects, %" PRIu64 " bytes: gen0 %" PRIu64 ", gen1 %" PRIu64 ", gen2 %" PRIu64
 		     ", permanent %" PRIu64 ", untracked %" PRIu64 "\n",
 		t->count, t->bytes, t->gen[0], t->gen[1], t->gen[2], t->gen[CH_GEN_PERMANENT], t->gen[CH_GEN_UNTRACKED]);
-	fprintf(out, "garbage: %" PRIu64 " unreachable objects, %" PRIu64 " bytes, in %" PRIu64 " cycles\n\n",
-		r->unreachable, r->unreachable_bytes, c->components);
+	fprintf(out, "garbage: %" PRIu64 " unreachable objects, %" PRIu64 " bytes, in %" PRIu64 " cycles; %" PRIu64
+		     " more objects (%" PRIu64 " bytes) freed with them\n\n",
+		r->unreachable, r->unreachable_bytes, c->components, r->freed_with, r->freed_with_bytes);
+	if (sus) {
+		struct ch_report_suspects head = *sus;
+		head.limit = CH_SUMMARY_SUSPECTS;
+		fprintf(out, "suspects (coreheap suspects lists all, with evidence and paths):\n");
+		ch_report_suspects_titles(out, py, &head);
+		fputc('\n', out);
+	}
 	if (native) {
 		fprintf(out, "crashed: ");
 		ch_report_mixed_thread_text(out, st, native, true, CH_SUMMARY_NATIVE_FRAMES);
@@ -87,5 +109,11 @@ void ch_report_summary_text(FILE *out, const struct ch_python *py, const struct 
 		fprintf(out, "\nfindings:\n");
 		for (size_t i = 0; i < f->n; i++)
 			fprintf(out, "  - %s\n", f->v[i].text);
+	}
+	if (sus && sus->s->n) {
+		struct ch_report_suspects head = *sus;
+		head.limit = CH_SUMMARY_NEXT;
+		fprintf(out, "\nnext:\n");
+		ch_report_suspects_next(out, &head);
 	}
 }

@@ -36,7 +36,12 @@ static json_t *totals_json(const struct ch_report_top *r)
 	json_t *t = json_object();
 	json_object_set_new(t, "heap", count_bytes(d->nobjects, d->reachable_bytes + d->unreachable_bytes));
 	json_object_set_new(t, "reachable", count_bytes(d->nreachable, d->reachable_bytes));
-	json_object_set_new(t, "unreachable", count_bytes(d->nobjects - d->nreachable, d->unreachable_bytes));
+	struct ch_unreached u;
+	ch_unreached_split(&u, d, &r->a->heap, &r->a->replay);
+	json_object_set_new(t, "not_reached", count_bytes(u.objects, u.bytes));
+	json_object_set_new(t, "unreachable", count_bytes(u.unreachable, u.unreachable_bytes));
+	json_object_set_new(t, "freed_with", count_bytes(u.freed_with, u.freed_with_bytes));
+	json_object_set_new(t, "other_unreached", count_bytes(u.other, u.other_bytes));
 	json_object_set_new(t, "roots", json_integer((json_int_t)r->roots->n));
 	return t;
 }
@@ -104,10 +109,13 @@ json_t *ch_report_top_json(const struct ch_python *py, const struct ch_report_to
 static void totals_text(FILE *out, const struct ch_report_top *r)
 {
 	const struct ch_dominators *d = r->d;
+	struct ch_unreached u;
+	ch_unreached_split(&u, d, &r->a->heap, &r->a->replay);
 	fprintf(out, "heap: %zu objects, %" PRIu64 " bytes; reachable from %zu roots: %zu objects, %" PRIu64
-		     " bytes; unreachable: %zu objects, %" PRIu64 " bytes\n",
+		     " bytes; not reached: %" PRIu64 " objects, %" PRIu64 " bytes (unreachable garbage %" PRIu64
+		     ", freed with it %" PRIu64 ", other %" PRIu64 ")\n",
 		d->nobjects, d->reachable_bytes + d->unreachable_bytes, r->roots->n, d->nreachable, d->reachable_bytes,
-		d->nobjects - d->nreachable, d->unreachable_bytes);
+		u.objects, u.bytes, u.unreachable, u.freed_with, u.other);
 }
 
 static void types_text(FILE *out, const struct ch_python *py, const struct ch_report_top *r, size_t shown)

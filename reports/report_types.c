@@ -38,18 +38,6 @@ json_t *ch_report_types_json(const struct ch_python *py, const struct ch_type_hi
 	return doc;
 }
 
-static void human_bytes(uint64_t b, char *buf, size_t n)
-{
-	if (b < 10 * 1024)
-		snprintf(buf, n, "%" PRIu64 " B", b);
-	else if (b < 10ULL * 1024 * 1024)
-		snprintf(buf, n, "%.1f KiB", b / 1024.0);
-	else if (b < 10ULL * 1024 * 1024 * 1024)
-		snprintf(buf, n, "%.1f MiB", b / (1024.0 * 1024));
-	else
-		snprintf(buf, n, "%.1f GiB", b / (1024.0 * 1024 * 1024));
-}
-
 void ch_report_types_text(FILE *out, const struct ch_python *py, const struct ch_type_histogram *h, int generation)
 {
 	size_t w = 4;
@@ -70,7 +58,7 @@ void ch_report_types_text(FILE *out, const struct ch_python *py, const struct ch
 	}
 	const struct ch_type_row *t = &h->totals;
 	char hb[32];
-	human_bytes(t->bytes, hb, sizeof(hb));
+	ch_report_human_bytes(t->bytes, hb, sizeof(hb));
 	fprintf(out, "%-*s %10" PRIu64 " %12" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n",
 		(int)w, "TOTAL", t->count, t->bytes, t->gen[0], t->gen[1], t->gen[2], t->gen[CH_GEN_PERMANENT],
 		t->gen[CH_GEN_UNTRACKED]);

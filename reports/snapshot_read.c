@@ -254,6 +254,33 @@ static void read_groups(struct reader *r, json_t *doc)
 	r->d->groups_total = get_u64(r, doc, "", "groups_total");
 }
 
+/* Optional (snapshots before growth suspects have none). */
+static void read_containers(struct reader *r, json_t *doc)
+{
+	if (!json_object_get(doc, "containers"))
+		return;
+	json_t *cs = get(r, doc, "", "containers", JSON_ARRAY);
+	size_t i;
+	json_t *x;
+	char where[48];
+	r->d->has_containers = true;
+	json_array_foreach(cs, i, x) {
+		if (r->err)
+			return;
+		snprintf(where, sizeof(where), "containers[%zu]", i);
+		struct ch_digest_container c = {0};
+		const char *path = get_str(r, x, where, "path", false), *type = get_str(r, x, where, "type", false);
+		c.elements = get_u64(r, x, where, "elements");
+		c.retained = get_u64(r, x, where, "retained");
+		if (r->err)
+			return;
+		pool(r, path, &c.path);
+		pool(r, type, &c.type);
+		if (!r->err)
+			r->err = ch_digest_container_add(r->d, &c);
+	}
+}
+
 static void read_rest(struct reader *r, json_t *doc)
 {
 	struct ch_heap_digest *d = r->d;
@@ -348,6 +375,8 @@ struct ch_error *ch_snapshot_read(const char *path, struct ch_heap_digest *d)
 		read_types(&r, doc);
 	if (!r.err)
 		read_groups(&r, doc);
+	if (!r.err)
+		read_containers(&r, doc);
 	json_decref(doc);
 	if (!r.err)
 		r.err = ch_digest_finish(d);

@@ -107,3 +107,14 @@ def core_mapped_files(core):
                 count = struct.unpack_from("<Q", desc, 0)[0]
                 paths.update(x.decode() for x in desc[16 + count * 24:].split(b"\0") if x)
     return sorted(paths)
+
+
+def sizes_of(name, args, types):
+    """Address -> coreheap's full shallow size, for every object of these
+    types (`coreheap find --type T --limit 0` for each)."""
+    sizes = {}
+    for t in sorted(types):
+        doc = run_json(name, args, ["find", args.core, "--type", t, "--limit", "0"])
+        for o in doc["objects"]:
+            sizes[int(o["address"], 16)] = o["size"]
+    return sizes

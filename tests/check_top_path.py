@@ -37,7 +37,7 @@ the interpreter is missing.
 """
 import sys
 
-from check_common import run_json, standard_args
+from check_common import run_json, sizes_of, standard_args
 
 
 def run(args, cmd, expect_rc=0):
@@ -86,19 +86,9 @@ def check_path(args, truth, errors):
     run(args, ["path", args.core, "0x10"], expect_rc=3)
 
 
-def sizes_of(args, types):
-    """Address -> coreheap's full shallow size, for every object of these types."""
-    sizes = {}
-    for t in sorted(types):
-        doc = run(args, ["find", args.core, "--type", t, "--limit", "0"])
-        for o in doc["objects"]:
-            sizes[int(o["address"], 16)] = o["size"]
-    return sizes
-
-
 def check_top(args, truth, errors):
     sub = truth["subtree"]
-    sizes = sizes_of(args, {o["type"] for o in sub})
+    sizes = sizes_of("check_top_path", args, {o["type"] for o in sub})
     missing = [o for o in sub if o["address"] not in sizes]
     if missing:
         errors.append("%d subtree objects not found by coreheap find (first %s)" % (len(missing), missing[0]))
@@ -121,8 +111,16 @@ def check_top(args, truth, errors):
         errors.append("top --by object not sorted by retained size")
     tot = doc["totals"]
     for key in ("objects", "bytes"):
-        if tot["heap"][key] != tot["reachable"][key] + tot["unreachable"][key]:
-            errors.append("totals: heap %s != reachable + unreachable (%s)" % (key, tot))
+        if tot["heap"][key] != tot["reachable"][key] + tot["not_reached"][key]:
+            errors.append("totals: heap %s != reachable + not reached (%s)" % (key, tot))
+        parts = tot["unreachable"][key] + tot["freed_with"][key] + tot["other_unreached"][key]
+        if tot["not_reached"][key] != parts:
+            errors.append("totals: not reached %s != unreachable + freed with + other (%s)" % (key, tot))
+    cyc = run(args, ["cycles", args.core])
+    if (tot["unreachable"]["objects"], tot["freed_with"]["objects"]) != (cyc["unreachable"]["objects"],
+                                                                         cyc["freed_with"]["objects"]):
+        errors.append("top's unreachable / freed with %s / %s, cycles says %s / %s"
+                      % (tot["unreachable"], tot["freed_with"], cyc["unreachable"], cyc["freed_with"]))
     if tot["unreachable"]["objects"] < 2:
         errors.append("totals: the garbage cycle is not unreachable (%s)" % tot)
 

@@ -418,3 +418,29 @@ void ch_py_stacks_deinit(struct ch_py_stacks *s)
 	ch_index_hash_deinit(&s->code_index);
 	memset(s, 0, sizeof(*s));
 }
+
+struct ch_error *ch_py_frame_object_locals(struct ch_python *py, uint64_t obj, bool generator, struct ch_py_stacks *s)
+{
+	const struct ch_py_layout *l = &py->layout;
+	memset(s, 0, sizeof(*s));
+	ch_py_builtins_init(py, &s->builtins);
+	uint64_t code, fr;
+	if (ch_py_has(l, CH_PY_FRAME_CODE)) {
+		/* 3.8-3.10: a generator's locals live in its gi_frame, a frame object of its own. */
+		if (generator || !ok(ch_py_read_u64(py, obj, CH_PY_FRAME_CODE, &code)))
+			return NULL;
+		return legacy_locals(py, s, obj, code);
+	}
+	if (!ch_py_has(l, CH_PY_IFRAME_CODE))
+		return NULL;
+	if (generator) {
+		if (!ch_py_has(l, CH_PY_GEN_IFRAME))
+			return NULL;
+		fr = obj + (uint64_t)l->v[CH_PY_GEN_IFRAME];
+	} else if (!ch_py_has(l, CH_PY_FRAME_FRAME) || !ok(ch_py_read_u64(py, obj, CH_PY_FRAME_FRAME, &fr))) {
+		return NULL;
+	}
+	if (!ok(ch_py_read_u64(py, fr, CH_PY_IFRAME_CODE, &code)))
+		return NULL;
+	return iframe_locals(py, s, fr, ch_py_stackref_object(l, code));
+}

@@ -95,4 +95,13 @@ struct ch_py_stacks {
 struct ch_error *ch_py_stacks_read(struct ch_python *py, bool with_locals, struct ch_py_stacks *out);
 void ch_py_stacks_deinit(struct ch_py_stacks *s);
 
+/* The named locals of one frame object (a PyFrameObject; 3.11+ read
+ * through its f_frame) or, with generator, of a generator or coroutine's
+ * embedded frame (3.11+; before, its gi_frame is a frame object), into
+ * s->locals (s is initialised here; free it with ch_py_stacks_deinit).
+ * Used for frames no thread runs: those a traceback or a suspended
+ * generator keeps. Unreadable parts leave the list short; only
+ * out-of-memory is an error. */
+struct ch_error *ch_py_frame_object_locals(struct ch_python *py, uint64_t obj, bool generator, struct ch_py_stacks *s);
+
 #endif

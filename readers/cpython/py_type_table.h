@@ -20,6 +20,7 @@
 #define CH_TPFLAGS_HEAPTYPE (1UL << 9)
 #define CH_TPFLAGS_HAVE_GC (1UL << 14)
 #define CH_TPFLAGS_TYPE_SUBCLASS (1UL << 31) /* on a metatype: its instances are types */
+#define CH_TPFLAGS_BASE_EXC_SUBCLASS (1UL << 30) /* instances are exceptions (BaseException and subclasses) */
 
 struct ch_py_type {
 	uint64_t addr;

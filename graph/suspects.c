@@ -1,0 +1,707 @@
+#include "suspects.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph/root_set.h"
+#include "graph/roots.h"
+#include "readers/cpython/py_frames.h"
+#include "readers/cpython/python.h"
+
+#define UP_STEPS 4096   /* bound on a walk up the dominator tree */
+#define PLUMBING_HOPS 8 /* bound on following an element's plumbing down */
+#define VIA_SAMPLES 16  /* elements whose plumbing is compared */
+#define TB_CHAIN_MAX 1000
+
+struct finder {
+	struct ch_suspects *s;
+	struct ch_analysis *a;
+	const struct ch_dominators *d;
+	const struct ch_paths *p;
+	uint8_t *namespace_dict; /* per object: 1 when it is a module's or a type's __dict__ */
+	size_t cap;
+};
+
+struct child {
+	uint32_t type, object;
+	uint64_t retained;
+};
+
+static const char *tname(const struct ch_analysis *a, uint32_t o)
+{
+	return ch_py_type_name(&a->heap.py->types, a->heap.objects.type[o]);
+}
+
+static bool type_is(const struct ch_analysis *a, uint32_t o, const char *name)
+{
+	return strcmp(tname(a, o), name) == 0;
+}
+
+static bool is_type_object(const struct ch_analysis *a, uint32_t o)
+{
+	return (a->heap.py->types.v[a->heap.objects.type[o]].flags & CH_TPFLAGS_TYPE_SUBCLASS) != 0;
+}
+
+static bool is_exception(const struct ch_analysis *a, uint32_t o)
+{
+	return (a->heap.py->types.v[a->heap.objects.type[o]].flags & CH_TPFLAGS_BASE_EXC_SUBCLASS) != 0;
+}
+
+static bool field_named(const struct ch_edges *e, uint32_t k, const char *name)
+{
+	uint32_t l = e->labels[k], p = ch_label_payload(l);
+	return ch_label_kind(l) == CH_REF_FIELD && p < e->nnames && strcmp(e->names[p], name) == 0;
+}
+
+/* The first owning edge of o named `name` whose target it dominates, or CH_NO_OBJECT. */
+static uint32_t dominated_field(const struct finder *f, uint32_t o, const char *name)
+{
+	const struct ch_edges *e = &f->a->edges;
+	for (uint32_t k = e->offsets[o]; k < e->offsets[o + 1]; k++)
+		if (field_named(e, k, name) && ch_label_owns(e->labels[k]))
+			return e->targets[k];
+	return CH_NO_OBJECT;
+}
+
+/* True when anc dominates o (o itself included), looking UP_STEPS up. */
+static bool dominated_by(const struct ch_dominators *d, uint32_t o, uint32_t anc)
+{
+	for (size_t i = 0; i < UP_STEPS && o < d->nobjects; i++) {
+		if (o == anc)
+			return true;
+		o = d->idom[o];
+	}
+	return false;
+}
+
+static struct ch_suspect *add(struct finder *f, enum ch_suspect_kind kind, uint64_t bytes, uint64_t count)
+{
+	struct ch_suspects *s = f->s;
+	if (s->n == f->cap) {
+		size_t ncap = f->cap ? f->cap * 2 : 16;
+		struct ch_suspect *v = realloc(s->v, ncap * sizeof(*v));
+		if (!v)
+			return NULL;
+		s->v = v;
+		f->cap = ncap;
+	}
+	struct ch_suspect *x = &s->v[s->n++];
+	memset(x, 0, sizeof(*x));
+	x->kind = kind;
+	x->bytes = bytes;
+	x->count = count;
+	x->object = x->sample = x->local_object = CH_NO_OBJECT;
+	x->type = UINT32_MAX;
+	return x;
+}
+
+/* Marks the __dict__ of every module and type object. */
+static void mark_namespaces(struct finder *f)
+{
+	const struct ch_analysis *a = f->a;
+	const struct ch_edges *e = &a->edges;
+	for (size_t o = 0; o < a->heap.objects.n; o++) {
+		if (!type_is(a, (uint32_t)o, "module") && !is_type_object(a, (uint32_t)o))
+			continue;
+		for (uint32_t k = e->offsets[o]; k < e->offsets[o + 1]; k++)
+			if (field_named(e, k, "__dict__"))
+				f->namespace_dict[e->targets[k]] = 1;
+	}
+}
+
+/* Kinds of reference by which a container holds an element (not dict
+ * keys, named C fields, weak or conservative words). */
+static bool element_edge(uint32_t label)
+{
+	switch (ch_label_kind(label)) {
+	case CH_REF_INDEX:
+	case CH_REF_DICT_VALUE:
+	case CH_REF_SET_ITEM:
+	case CH_REF_ATTR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Types an element is wrapped in on its way to what it keeps: a callback
+ * is a function whose closure cell holds the object. */
+static bool plumbing(const struct ch_analysis *a, uint32_t o)
+{
+	static const char *const names[] = {"function", "cell", "tuple", "method", "functools.partial"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (type_is(a, o, names[i]))
+			return true;
+	return false;
+}
+
+/* Follows element x down its plumbing (the dominated child retaining the
+ * most, while x is plumbing); appends the labels to via and returns the
+ * object reached. */
+static uint32_t follow_plumbing(const struct finder *f, uint32_t x, char *via, size_t n)
+{
+	const struct ch_analysis *a = f->a;
+	const struct ch_edges *e = &a->edges;
+	for (int hop = 0; hop < PLUMBING_HOPS && plumbing(a, x); hop++) {
+		uint32_t best = CH_NO_OBJECT, bk = 0;
+		for (uint32_t k = e->offsets[x]; k < e->offsets[x + 1]; k++) {
+			uint32_t t = e->targets[k];
+			if (t == x || f->d->idom[t] != x || !ch_label_owns(e->labels[k]))
+				continue;
+			if (best == CH_NO_OBJECT || f->d->retained[t] > f->d->retained[best])
+				best = t, bk = k;
+		}
+		if (best == CH_NO_OBJECT)
+			break;
+		char label[96];
+		ch_edges_label_text(e, &a->heap, bk, label, sizeof(label));
+		size_t l = strlen(via);
+		snprintf(via + l, n - l, "%s", label);
+		x = best;
+	}
+	return x;
+}
+
+static int cmp_child(const void *a, const void *b)
+{
+	const struct child *x = a, *y = b;
+	if (x->type != y->type)
+		return x->type < y->type ? -1 : 1;
+	return x->object < y->object ? -1 : x->object > y->object;
+}
+
+/* The merged path from container to what its elements keep: "[*]" plus
+ * the plumbing labels when the sampled elements agree on them and on the
+ * type reached; else "[*]" and the elements' own type. */
+static void merge_via(const struct finder *f, struct ch_suspect *x, const struct child *run, size_t n)
+{
+	char first[CH_SUSPECT_VIA_MAX] = "", via[CH_SUSPECT_VIA_MAX];
+	uint32_t leaf_type = UINT32_MAX;
+	bool agree = true;
+	for (size_t i = 0; i < n && i < VIA_SAMPLES && agree; i++) {
+		via[0] = 0;
+		uint32_t leaf = follow_plumbing(f, run[i].object, via, sizeof(via));
+		uint32_t ty = f->a->heap.objects.type[leaf];
+		if (i == 0) {
+			memcpy(first, via, sizeof(first));
+			leaf_type = ty;
+		} else {
+			agree = ty == leaf_type && strcmp(via, first) == 0;
+		}
+	}
+	x->type = agree ? leaf_type : run[0].type;
+	snprintf(x->via, sizeof(x->via), "[*]%s", agree ? first : "");
+}
+
+static struct ch_error *find_accumulations(struct finder *f)
+{
+	const struct ch_analysis *a = f->a;
+	const struct ch_edges *e = &a->edges;
+	const struct ch_dominators *d = f->d;
+	uint64_t min_bytes = (uint64_t)(CH_SUSPECT_ACCUM_SHARE * (double)f->s->heap_bytes);
+	size_t cap = 0;
+	struct child *kids = NULL;
+	for (size_t i = 0; i < d->nreachable; i++) {
+		uint32_t o = d->order[i];
+		size_t deg = e->offsets[o + 1] - e->offsets[o];
+		if (deg < CH_SUSPECT_ACCUM_MIN_COUNT || d->retained[o] < min_bytes || f->namespace_dict[o] ||
+		    type_is(a, o, "module") || is_type_object(a, o))
+			continue;
+		if (deg > cap) {
+			struct child *nk = realloc(kids, deg * sizeof(*nk));
+			if (!nk) {
+				free(kids);
+				return &ch_error_nomem;
+			}
+			kids = nk;
+			cap = deg;
+		}
+		size_t m = 0;
+		for (uint32_t k = e->offsets[o]; k < e->offsets[o + 1]; k++) {
+			uint32_t t = e->targets[k];
+			if (t != o && d->idom[t] == o && element_edge(e->labels[k]) && ch_label_owns(e->labels[k]))
+				kids[m++] = (struct child){a->heap.objects.type[t], t, d->retained[t]};
+		}
+		if (m < CH_SUSPECT_ACCUM_MIN_COUNT)
+			continue;
+		qsort(kids, m, sizeof(*kids), cmp_child);
+		size_t best = 0, best_n = 0;
+		uint64_t best_bytes = 0;
+		for (size_t r = 0; r < m;) {
+			size_t q = r;
+			uint64_t sum = 0;
+			for (; q < m && kids[q].type == kids[r].type; q++)
+				sum += kids[q].retained;
+			if (q - r >= CH_SUSPECT_ACCUM_MIN_COUNT && sum > best_bytes)
+				best = r, best_n = q - r, best_bytes = sum;
+			r = q;
+		}
+		if (!best_n || best_bytes < min_bytes || type_is(a, kids[best].object, "module"))
+			continue;
+		struct ch_suspect *x = add(f, CH_SUSPECT_ACCUMULATION, d->retained[o], best_n);
+		if (!x) {
+			free(kids);
+			return &ch_error_nomem;
+		}
+		x->object = o;
+		x->sample = kids[best].object;
+		merge_via(f, x, kids + best, best_n);
+	}
+	free(kids);
+	return NULL;
+}
+
+/* The local of frame (or generator, gen) whose object is target, or,
+ * with target CH_NO_OBJECT, the one retaining the most among those
+ * owner dominates. Writes its name into x->local. */
+static struct ch_error *name_local(struct finder *f, struct ch_suspect *x, uint32_t frame, bool gen, uint32_t target,
+				   uint32_t owner)
+{
+	struct ch_analysis *a = f->a;
+	struct ch_py_stacks st;
+	struct ch_error *err = ch_py_frame_object_locals(a->heap.py, a->heap.objects.addr[frame], gen, &st);
+	if (err) {
+		ch_py_stacks_deinit(&st);
+		return err;
+	}
+	for (size_t i = 0; i < st.nlocals; i++) {
+		uint32_t o = ch_objects_find(&a->heap.objects, st.locals[i].object);
+		if (o == CH_NO_OBJECT)
+			continue;
+		if (target != CH_NO_OBJECT ? o != target
+					   : !dominated_by(f->d, o, owner) ||
+						     (x->local_object != CH_NO_OBJECT &&
+						      f->d->retained[o] <= f->d->retained[x->local_object]))
+			continue;
+		x->local_object = o;
+		snprintf(x->local, sizeof(x->local), "%s", st.locals[i].name);
+		if (target != CH_NO_OBJECT)
+			break;
+	}
+	ch_py_stacks_deinit(&st);
+	return NULL;
+}
+
+static bool frame_like(const struct ch_analysis *a, uint32_t o, bool *gen)
+{
+	*gen = type_is(a, o, "generator") || type_is(a, o, "coroutine") || type_is(a, o, "async_generator");
+	return *gen || type_is(a, o, "frame");
+}
+
+/* True when a suspect found so far (an accumulation, stored tracebacks)
+ * lies below o and makes up at least half of it, or o lies below one. */
+static bool suspect_covers(const struct finder *f, uint32_t o)
+{
+	for (size_t i = 0; i < f->s->n; i++) {
+		uint32_t c = f->s->v[i].object;
+		if (c == CH_NO_OBJECT)
+			continue;
+		if (dominated_by(f->d, o, c) ||
+		    (dominated_by(f->d, c, o) && 2 * f->d->retained[c] >= f->d->retained[o]))
+			return true;
+	}
+	return false;
+}
+
+/* MAT's rule at the deepest point: objects retaining the threshold share
+ * none of whose dominator-tree children does. */
+static struct ch_error *find_retainers(struct finder *f)
+{
+	struct ch_analysis *a = f->a;
+	const struct ch_dominators *d = f->d;
+	uint64_t min_bytes = (uint64_t)(CH_SUSPECT_RETAINER_SHARE * (double)f->s->heap_bytes);
+	uint8_t *big_child = calloc(d->nobjects ? d->nobjects : 1, 1);
+	if (!big_child)
+		return &ch_error_nomem;
+	for (size_t i = 0; i < d->nreachable; i++) {
+		uint32_t o = d->order[i];
+		if (d->retained[o] >= min_bytes && d->idom[o] < d->nobjects)
+			big_child[d->idom[o]] = 1;
+	}
+	struct ch_error *err = NULL;
+	for (size_t i = 0; i < d->nreachable && !err; i++) {
+		uint32_t o = d->order[i];
+		if (d->retained[o] < min_bytes || big_child[o] || f->namespace_dict[o] || type_is(a, o, "module") ||
+		    is_type_object(a, o) || suspect_covers(f, o))
+			continue;
+		struct ch_suspect *x = add(f, CH_SUSPECT_RETAINER, d->retained[o], 1);
+		if (!x) {
+			err = &ch_error_nomem;
+			break;
+		}
+		x->object = x->sample = o;
+		x->type = a->heap.objects.type[o];
+		/* A local of a suspended generator or a kept frame: name it. */
+		uint32_t up = d->idom[o];
+		bool gen;
+		if (up < d->nobjects && frame_like(a, up, &gen))
+			err = name_local(f, x, up, gen, o, CH_NO_OBJECT);
+	}
+	free(big_child);
+	return err;
+}
+
+struct held_exc {
+	uint32_t holder, type, object;
+};
+
+static int cmp_held_exc(const void *a, const void *b)
+{
+	const struct held_exc *x = a, *y = b;
+	if (x->holder != y->holder)
+		return x->holder < y->holder ? -1 : 1;
+	if (x->type != y->type)
+		return x->type < y->type ? -1 : 1;
+	return x->object < y->object ? -1 : x->object > y->object;
+}
+
+/* The biggest local that the frames of exception x's traceback keep and x dominates. */
+static struct ch_error *name_traceback_local(struct finder *f, struct ch_suspect *s, uint32_t x)
+{
+	uint32_t tb = dominated_field(f, x, "__traceback__");
+	for (int i = 0; i < TB_CHAIN_MAX && tb != CH_NO_OBJECT; i++) {
+		uint32_t frame = dominated_field(f, tb, "tb_frame");
+		if (frame != CH_NO_OBJECT) {
+			struct ch_error *err = name_local(f, s, frame, false, CH_NO_OBJECT, x);
+			if (err)
+				return err;
+		}
+		tb = dominated_field(f, tb, "tb_next");
+	}
+	return NULL;
+}
+
+/* Exceptions with a traceback that no other exception dominates, grouped
+ * by (immediate dominator, type). */
+static struct ch_error *find_tracebacks(struct finder *f)
+{
+	struct ch_analysis *a = f->a;
+	const struct ch_dominators *d = f->d;
+	uint64_t min_bytes = (uint64_t)(CH_SUSPECT_TRACEBACK_SHARE * (double)f->s->heap_bytes);
+	size_t n = 0, cap = 0;
+	struct held_exc *v = NULL;
+	for (size_t i = 0; i < d->nreachable; i++) {
+		uint32_t o = d->order[i];
+		if (!is_exception(a, o) || dominated_field(f, o, "__traceback__") == CH_NO_OBJECT)
+			continue;
+		bool nested = false;
+		uint32_t up = d->idom[o];
+		for (size_t s = 0; s < UP_STEPS && up < d->nobjects && !nested; s++, up = d->idom[up])
+			nested = is_exception(a, up);
+		if (nested)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct held_exc *nv = realloc(v, ncap * sizeof(*nv));
+			if (!nv) {
+				free(v);
+				return &ch_error_nomem;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		v[n++] = (struct held_exc){d->idom[o], a->heap.objects.type[o], o};
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_held_exc);
+	struct ch_error *err = NULL;
+	for (size_t r = 0; r < n && !err;) {
+		size_t q = r;
+		uint64_t sum = 0;
+		uint32_t biggest = v[r].object;
+		for (; q < n && v[q].holder == v[r].holder && v[q].type == v[r].type; q++) {
+			sum += d->retained[v[q].object];
+			if (d->retained[v[q].object] > d->retained[biggest])
+				biggest = v[q].object;
+		}
+		if (sum >= min_bytes) {
+			struct ch_suspect *x = add(f, CH_SUSPECT_TRACEBACK, sum, q - r);
+			if (!x) {
+				err = &ch_error_nomem;
+				break;
+			}
+			x->object = v[r].holder < d->nobjects && q - r > 1 ? v[r].holder : biggest;
+			x->sample = biggest;
+			x->type = v[r].type;
+			err = name_traceback_local(f, x, biggest);
+		}
+		r = q;
+	}
+	free(v);
+	return err;
+}
+
+static struct ch_error *find_cycles(struct finder *f)
+{
+	const struct ch_cycles *c = &f->a->cycles;
+	uint64_t min_bytes = (uint64_t)(CH_SUSPECT_CYCLE_SHARE * (double)f->s->heap_bytes);
+	for (size_t g = 0; g < c->ngroups; g++) {
+		const struct ch_cycle_group *gr = &c->groups[g];
+		if (gr->bytes + gr->held_bytes < min_bytes)
+			continue;
+		struct ch_suspect *x = add(f, CH_SUSPECT_CYCLE, gr->bytes + gr->held_bytes, gr->count);
+		if (!x)
+			return &ch_error_nomem;
+		x->index = (uint32_t)g;
+		/* The type a person wrote (a class) names the cycle better than its dicts. */
+		x->type = gr->ntypes ? gr->types[0].type : UINT32_MAX;
+		for (size_t t = 0; t < gr->ntypes; t++)
+			if (f->a->heap.py->types.v[gr->types[t].type].flags & CH_TPFLAGS_HEAPTYPE) {
+				x->type = gr->types[t].type;
+				break;
+			}
+		x->sample = gr->nsamples ? ch_objects_find(&f->a->heap.objects, gr->samples[0]) : CH_NO_OBJECT;
+	}
+	return NULL;
+}
+
+static struct ch_error *add_findings(struct finder *f, const struct ch_findings *fs)
+{
+	const struct ch_gc_replay *r = &f->a->replay;
+	for (size_t i = 0; i < fs->n; i++) {
+		const char *code = fs->v[i].code;
+		bool garbage = !strcmp(code, "gc_disabled_with_garbage") || !strcmp(code, "garbage_pending");
+		struct ch_suspect *x = add(f, CH_SUSPECT_GC, garbage ? r->unreachable_bytes + r->freed_with_bytes : 0, 0);
+		if (!x)
+			return &ch_error_nomem;
+		x->index = (uint32_t)i;
+		if (garbage)
+			x->count = r->unreachable;
+	}
+	return NULL;
+}
+
+static int cmp_suspect(const void *a, const void *b)
+{
+	const struct ch_suspect *x = a, *y = b;
+	if ((x->kind == CH_SUSPECT_GC) != (y->kind == CH_SUSPECT_GC))
+		return x->kind == CH_SUSPECT_GC ? 1 : -1; /* the collector's state after the things it explains */
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->object != y->object)
+		return x->object < y->object ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+struct ch_error *ch_suspects_find(struct ch_suspects *s, struct ch_analysis *a, const struct ch_dominators *d,
+				  const struct ch_paths *p, const struct ch_findings *fs)
+{
+	memset(s, 0, sizeof(*s));
+	s->heap_bytes = d->reachable_bytes + d->unreachable_bytes;
+	struct finder f = {.s = s, .a = a, .d = d, .p = p};
+	f.namespace_dict = calloc(a->heap.objects.n ? a->heap.objects.n : 1, 1);
+	if (!f.namespace_dict)
+		return &ch_error_nomem;
+	mark_namespaces(&f);
+	struct ch_error *err = find_accumulations(&f);
+	if (!err)
+		err = find_tracebacks(&f);
+	if (!err)
+		err = find_retainers(&f);
+	if (!err)
+		err = find_cycles(&f);
+	if (!err)
+		err = add_findings(&f, fs);
+	free(f.namespace_dict);
+	if (!err && s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_suspect);
+	if (!err && s->n > CH_SUSPECT_MAX)
+		s->n = CH_SUSPECT_MAX;
+	for (size_t i = 0; i < s->n && !err; i++) {
+		struct ch_suspect *x = &s->v[i];
+		if (x->object == CH_NO_OBJECT)
+			continue;
+		struct ch_path_set ps;
+		if ((err = ch_paths_to(&ps, p, &a->edges, &a->heap, x->object, 1)))
+			break;
+		if (ps.n) {
+			x->path = ps.paths[0];
+			ps.paths[0].hops = NULL;
+		}
+		ch_path_set_deinit(&ps);
+	}
+	if (err)
+		ch_suspects_deinit(s);
+	return err;
+}
+
+void ch_suspects_deinit(struct ch_suspects *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i].path.hops);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+const char *ch_suspect_kind_name(enum ch_suspect_kind k)
+{
+	static const char *const names[] = {"accumulation", "retainer", "cycle", "traceback", "gc"};
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
+}
+
+struct ch_error *ch_suspects_run(struct ch_suspects_run *r, struct ch_analysis *a, const struct ch_roots *roots)
+{
+	memset(r, 0, sizeof(*r));
+	struct ch_error *err = ch_root_set_dominators(&r->d, a, roots);
+	if (!err)
+		err = ch_root_set_paths(&r->p, a, roots);
+	if (!err) {
+		ch_findings_collect(&r->f, a->heap.py, &a->replay, &a->edges.exactness);
+		err = ch_suspects_find(&r->s, a, &r->d, &r->p, &r->f);
+	}
+	if (err)
+		ch_suspects_run_deinit(r);
+	return err;
+}
+
+void ch_suspects_run_deinit(struct ch_suspects_run *r)
+{
+	ch_suspects_deinit(&r->s);
+	ch_paths_deinit(&r->p);
+	ch_dominators_deinit(&r->d);
+}
+
+#define PATH_LABEL_MAX 200
+
+static bool identifier(const char *s, size_t n)
+{
+	if (!n || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
+			return false;
+	return true;
+}
+
+static void cat(char *buf, size_t n, const char *text)
+{
+	size_t l = strlen(buf);
+	if (l + 1 < n)
+		snprintf(buf + l, n - l, "%s", text);
+}
+
+/* Appends hop label `label`, given the next one (NULL at the end):
+ * returns true when it folded the next into this one (.__dict__['x'] -> .x). */
+static bool append_hop(char *buf, size_t n, const char *label, const char *next)
+{
+	size_t kl = next ? strlen(next) : 0;
+	if (next && !strcmp(label, ".__dict__") && kl > 4 && next[0] == '[' && next[1] == '\'' &&
+	    identifier(next + 2, kl - 4)) {
+		cat(buf, n, ".");
+		size_t l = strlen(buf);
+		if (l + kl - 4 < n) {
+			memcpy(buf + l, next + 2, kl - 4);
+			buf[l + kl - 4] = 0;
+		}
+		return true;
+	}
+	cat(buf, n, label);
+	return false;
+}
+
+void ch_suspect_path_text(const struct ch_analysis *a, const struct ch_roots *roots, const struct ch_path *path,
+			  char *buf, size_t n)
+{
+	buf[0] = 0;
+	if (!path->nhops)
+		return;
+	char label[PATH_LABEL_MAX], next[PATH_LABEL_MAX];
+	ch_root_label_text(roots, a, path->root, label, sizeof(label));
+	cat(buf, n, label);
+	for (size_t i = 1; i < path->nhops; i++) {
+		ch_path_hop_label(&a->edges, &a->heap, &path->hops[i], label, sizeof(label));
+		if (i + 1 < path->nhops)
+			ch_path_hop_label(&a->edges, &a->heap, &path->hops[i + 1], next, sizeof(next));
+		if (append_hop(buf, n, label, i + 1 < path->nhops ? next : NULL))
+			i++;
+	}
+}
+
+void ch_object_path_text(const struct ch_analysis *a, const struct ch_roots *roots, const struct ch_paths *p,
+			 uint32_t o, char *buf, size_t n)
+{
+	uint32_t chain[CH_PATH_TEXT_HOPS];
+	size_t len = 0;
+	buf[0] = 0;
+	if (o >= p->nobjects || p->parent[o] == CH_NO_OBJECT)
+		return;
+	for (uint32_t x = o; len < CH_PATH_TEXT_HOPS; x = p->parent[x]) {
+		chain[len++] = x;
+		if (p->parent[x] == CH_PATH_ROOT)
+			break;
+	}
+	uint32_t top = chain[len - 1];
+	if (p->parent[top] != CH_PATH_ROOT) {
+		snprintf(buf, n, "(a path longer than %d hops)", CH_PATH_TEXT_HOPS);
+		return;
+	}
+	char label[PATH_LABEL_MAX], next[PATH_LABEL_MAX];
+	ch_root_label_text(roots, a, p->via[top], label, sizeof(label));
+	cat(buf, n, label);
+	for (size_t i = len - 1; i-- > 0;) {
+		ch_edges_label_text(&a->edges, &a->heap, p->via[chain[i]], label, sizeof(label));
+		if (i > 0)
+			ch_edges_label_text(&a->edges, &a->heap, p->via[chain[i - 1]], next, sizeof(next));
+		if (append_hop(buf, n, label, i > 0 ? next : NULL))
+			i--;
+	}
+}
+
+static int cmp_container(const void *a, const void *b)
+{
+	const struct ch_container *x = a, *y = b;
+	if (x->retained != y->retained)
+		return x->retained > y->retained ? -1 : 1;
+	return x->object < y->object ? -1 : x->object > y->object;
+}
+
+struct ch_error *ch_containers_find(struct ch_container **out, size_t *nout, const struct ch_analysis *a,
+				    const struct ch_dominators *d)
+{
+	const struct ch_edges *e = &a->edges;
+	struct finder f = {.a = (struct ch_analysis *)a, .d = d};
+	*out = NULL;
+	*nout = 0;
+	f.namespace_dict = calloc(a->heap.objects.n ? a->heap.objects.n : 1, 1);
+	if (!f.namespace_dict)
+		return &ch_error_nomem;
+	mark_namespaces(&f);
+	size_t n = 0, cap = 0;
+	struct ch_container *v = NULL;
+	for (size_t i = 0; i < d->nreachable; i++) {
+		uint32_t o = d->order[i];
+		if (e->offsets[o + 1] - e->offsets[o] < CH_CONTAINER_MIN_ELEMENTS || f.namespace_dict[o] ||
+		    type_is(a, o, "module") || is_type_object(a, o))
+			continue;
+		uint64_t m = 0;
+		for (uint32_t k = e->offsets[o]; k < e->offsets[o + 1]; k++) {
+			uint32_t t = e->targets[k];
+			m += t != o && d->idom[t] == o && element_edge(e->labels[k]) && ch_label_owns(e->labels[k]);
+		}
+		if (m < CH_CONTAINER_MIN_ELEMENTS)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			struct ch_container *nv = realloc(v, ncap * sizeof(*nv));
+			if (!nv) {
+				free(v);
+				free(f.namespace_dict);
+				return &ch_error_nomem;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		v[n++] = (struct ch_container){o, m, d->retained[o]};
+	}
+	free(f.namespace_dict);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_container);
+	*out = v;
+	*nout = n < CH_CONTAINERS_MAX ? n : CH_CONTAINERS_MAX;
+	return NULL;
+}
