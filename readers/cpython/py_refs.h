@@ -105,8 +105,9 @@ void ch_py_refs_verify_result(struct ch_python *py, struct ch_traverse_verify *o
 void ch_py_refs_prefetch(struct ch_python *py, const uint64_t *addrs, const uint32_t *types, size_t n);
 
 /* Implementation: py_refs.c (type classification, instances: __slots__,
- * __dict__ / managed values per version, unknown types), py_refs_containers.c,
- * py_refs_objects.c, py_refs_frames.c; sizes in py_size.c, whose header
+ * __dict__ / managed values per version, unknown types), py_refs_emit.c (how
+ * every reader reports a reference), py_refs_containers.c, py_refs_objects.c,
+ * py_refs_frames.c, py_refs_emulated.c (unmodelled GC types); sizes in py_size.c, whose header
  * comment states the rule per type and how it relates to sys.getsizeof.
  * Type facts are cached per ch_python (py->refs), so a visit costs only
  * the reads of the object itself. */
