@@ -28,7 +28,9 @@ struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, const struct ch_heap *
 		if (!collectable(o, (uint32_t)i))
 			continue;
 		for (uint32_t k = e->offsets[i]; k < e->offsets[i + 1]; k++)
-			if (ch_label_traversed(e->labels[k]) && collectable(o, e->targets[k]))
+			/* Saturating: a damaged core's refcount may already be INT64_MIN. */
+			if (ch_label_traversed(e->labels[k]) && collectable(o, e->targets[k]) &&
+			    refs[e->targets[k]] > INT64_MIN)
 				refs[e->targets[k]]--;
 	}
 	/* Breadth-first from the externally referenced objects; queue holds each

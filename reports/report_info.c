@@ -42,17 +42,17 @@ static json_t *layout_json(const struct ch_python *py)
 {
 	const struct ch_py_layout *l = &py->layout;
 	json_t *o = json_object(), *runtime = json_array();
-	json_object_set_new(o, "kind", json_string(l->builtin ? "builtin" : "dwarf"));
-	json_object_set_new(o, "dwarf_file", l->builtin ? json_null() : json_string(l->source));
-	json_object_set_new(o, "table", l->builtin ? json_string(l->table) : json_null());
+	json_object_set_new(o, "kind", ch_json_text(l->builtin ? "builtin" : "dwarf"));
+	json_object_set_new(o, "dwarf_file", l->builtin ? json_null() : ch_json_text(l->source));
+	json_object_set_new(o, "table", l->builtin ? ch_json_text(l->table) : json_null());
 	json_object_set_new(o, "table_exact", l->builtin ? json_boolean(l->table_exact) : json_null());
-	json_object_set_new(o, "dwarf_problem", l->dwarf_problem ? json_string(l->dwarf_problem) : json_null());
-	json_object_set_new(o, "debug_offsets", json_string(l->runtime_offsets ? l->runtime_offsets : "absent"));
+	json_object_set_new(o, "dwarf_problem", l->dwarf_problem ? ch_json_text(l->dwarf_problem) : json_null());
+	json_object_set_new(o, "debug_offsets", ch_json_text(l->runtime_offsets ? l->runtime_offsets : "absent"));
 	json_object_set_new(o, "debug_offsets_checked", json_integer(l->runtime_checked));
 	json_object_set_new(o, "debug_offsets_disagreements", json_integer(l->runtime_disagreed));
 	for (size_t i = 0; i < CH_PY_NFIELDS; i++)
 		if (l->origin[i] == CH_PY_FROM_RUNTIME)
-			json_array_append_new(runtime, json_string(ch_py_field_name((enum ch_py_field)i)));
+			json_array_append_new(runtime, ch_json_text(ch_py_field_name((enum ch_py_field)i)));
 	json_object_set_new(o, "from_runtime", runtime);
 	json_object_set_new(o, "self_checks_passed", json_integer(l->self_checks));
 	return o;
@@ -85,8 +85,8 @@ json_t *ch_report_info_json(const struct ch_python *py)
 	json_t *doc = json_object();
 	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
 	json_t *cf = json_object();
-	json_object_set_new(cf, "path", json_string(core->path));
-	json_object_set_new(cf, "compression", json_string(ch_core_compression_name(core->compression)));
+	json_object_set_new(cf, "path", ch_json_text(core->path));
+	json_object_set_new(cf, "compression", ch_json_text(ch_core_compression_name(core->compression)));
 	json_object_set_new(cf, "size", json_integer((json_int_t)core->size));
 	json_object_set_new(doc, "core", cf);
 	json_object_set_new(doc, "layout", layout_json(py));
@@ -101,7 +101,7 @@ json_t *ch_report_info_json(const struct ch_python *py)
 		json_object_set_new(o, "tid", json_integer(t->tid));
 		json_object_set_new(o, "python", json_boolean(p != NULL));
 		snprintf(buf, sizeof(buf), "0x%" PRIx64, p ? p->tstate : 0);
-		json_object_set_new(o, "thread_state", p ? json_string(buf) : json_null());
+		json_object_set_new(o, "thread_state", p ? ch_json_text(buf) : json_null());
 		json_object_set_new(o, "crashed", json_boolean((long)i == crashed));
 		json_object_set_new(o, "signal", json_integer(t->cursig));
 		json_array_append_new(threads, o);
