@@ -2,9 +2,10 @@
 # Installs what coreheap needs to build and test on Debian bookworm.
 # Idempotent; quiet unless something is missing. (gdb: some tests use it as
 # an oracle to locate addresses in fixture cores; coreheap never runs it.
-# zstd, lz4, xz-utils, gzip: the bad-input tests compress cores with them.)
+# zstd, lz4, xz-utils, gzip: the bad-input tests compress cores with them.
+# clang, libclang-rt-14-dev: the fuzz suite, libFuzzer and its sanitizers.)
 set -euo pipefail
-pkgs=(cmake gcc make pkg-config libelf-dev libdwarf-dev libjansson-dev libzstd-dev zlib1g-dev liblz4-dev liblzma-dev python3 gdb zstd lz4 xz-utils gzip)
+pkgs=(cmake gcc make pkg-config libelf-dev libdwarf-dev libjansson-dev libzstd-dev zlib1g-dev liblz4-dev liblzma-dev python3 gdb zstd lz4 xz-utils gzip clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -33,6 +33,13 @@ foreach(t ${CH_FUZZ_TARGETS})
   target_link_options(fuzz_${t} PRIVATE -fsanitize=fuzzer)
 endforeach()
 
+# What the fuzz suite of tests/run_all.sh builds: the targets and coreheap.
+add_custom_target(fuzz_all)
+foreach(t ${CH_FUZZ_TARGETS})
+  add_dependencies(fuzz_all fuzz_${t})
+endforeach()
+add_dependencies(fuzz_all coreheap)
+
 # The seed core: the smallest truth fixture of the middle version.
 list(GET CH_FUZZ_VERSIONS 1 ch_fuzz_seed_ver)
 set(ch_fuzz_seed_fixture truth.${ch_fuzz_seed_ver}-disabled)

@@ -9,7 +9,8 @@ of a real input:
   elf       the fixture interpreter's executable (small: the code is in
             libpython), a stripped copy, and the compiled seed object
   dwarf     tests/fuzz/seed_types.c compiled with -g into a shared object,
-            as DWARF 2, 4 and 5 and with zlib-compressed debug sections
+            as DWARF 2, 4 and 5 and with zlib-compressed debug sections, and
+            the interpreter's executable (its own small DWARF, when built -g)
   inflate   the cut core compressed by zstd, lz4, xz and gzip, each with
             the format selector byte the target reads first
   snapshot  coreheap's own snapshot of the fixture core, with its lists cut
@@ -134,7 +135,11 @@ def main():
 
         exe = os.path.realpath(args.python)
         with open(exe, "rb") as f:
-            write(os.path.join(args.out, "elf"), "python", f.read())
+            exe_bytes = f.read()
+        write(os.path.join(args.out, "elf"), "python", exe_bytes)
+        if len(exe_bytes) < (1 << 20):
+            # A real debug file, small: the executable holds one compile unit (main).
+            write(os.path.join(args.out, "dwarf"), "python", exe_bytes)
         stripped = os.path.join(tmp, "python.stripped")
         subprocess.run(["strip", "-o", stripped, exe], check=True, capture_output=True)
         with open(stripped, "rb") as f:

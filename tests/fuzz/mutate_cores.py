@@ -72,7 +72,7 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime e
                    "UndefinedBehaviorSanitizer", "SUMMARY: AddressSanitizer")
 FAIL_KINDS = ("crash", "sanitizer", "hang", "exit", "json", "utf8", "message", "partial", "files")
 WHOLE_HEAP = {"types", "types-text", "cycles", "summary", "summary-text", "top", "roots", "anomalies",
-              "snapshot"}
+              "snapshot", "diff"}
 
 
 class Core:
@@ -458,7 +458,7 @@ def regression_name_not_utf8(c, objs, names):
 
     def expect(cmd, rc, doc, out, err):
         f = []
-        if cmd in ("info", "stacks", "stacks-text"):
+        if cmd in ("info", "stacks", "stacks-text", "diff"):
             return f
         if rc != 5:
             f.append(("regression", "type name not UTF-8: %s exit %d, want 5 (partial)" % (cmd, rc)))
@@ -520,10 +520,12 @@ def main():
             chosen = [cmds[(n * k + i) % len(cmds)] for i in range(k)]
             if m.segment and not any(c[0] == "types" for c in chosen):
                 chosen.append(next(c for c in cmds if c[0] == "types"))
-        for name, argv, is_json in chosen:
+
+        def one(name, argv, is_json, fresh=True):
             scratch = os.path.join(d, "out")
-            shutil.rmtree(scratch, ignore_errors=True)
-            os.makedirs(scratch)
+            if fresh:
+                shutil.rmtree(scratch, ignore_errors=True)
+                os.makedirs(scratch)
             rc, out, err, hung = run(args.coreheap, argv, args.timeout, scratch)
             fails, notes = judge(m, name, argv, is_json, rc, out, err, hung, scratch, out_json)
             with lock:
@@ -547,6 +549,13 @@ def main():
                             f.write(out)
                         with open(os.path.join(r, "stderr"), "wb") as f:
                             f.write(err)
+            return rc
+
+        for name, argv, is_json in chosen:
+            rc = one(name, argv, is_json)
+            if name == "snapshot" and rc in (0, 5):
+                # coreheap must read back its own snapshot of the damaged heap.
+                one("diff", ["diff", out_json, core_path, "--json"], True, fresh=False)
         shutil.rmtree(d, ignore_errors=True)
 
     def make(i):
