@@ -61,7 +61,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-PT_LOAD, PT_NOTE = 1, 4
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bad_input"))
+import run_bad_input as bad_input  # noqa: E402  (its Core reads program headers and notes)
+
+PT_LOAD = 1
 NT_PRSTATUS, NT_AUXV, NT_FILE, NT_SIGINFO = 1, 6, 0x46494C45, 0x53494749
 EHDR, PHDR = 64, 56
 INTERESTING64 = [0, 1, 0x7F, 0x1000, 0x7FFFFFFFFFFFFFFF, 0x8000000000000000, 0xFFFFFFFFFFFFFFFF,
@@ -76,39 +79,28 @@ WHOLE_HEAP = {"types", "types-text", "cycles", "summary", "summary-text", "top",
               "snapshot", "diff"}
 
 
-class Core:
-    """The layout of one ELF core: program headers, notes, vaddr -> offset."""
+class Core(bad_input.Core):
+    """A fixture core as tests/bad_input reads it, plus what the mutators
+    need: each program header's file offset, the notes one by one, and
+    reads of the dumped memory."""
 
     def __init__(self, path):
-        self.path = path
-        with open(path, "rb") as f:
-            self.data = f.read()
+        super().__init__(path)
         d = self.data
-        self.phoff, = struct.unpack_from("<Q", d, 0x20)
-        self.phnum, = struct.unpack_from("<H", d, 0x38)
-        self.phdrs = []
-        for i in range(self.phnum):
-            at = self.phoff + PHDR * i
-            t, fl, off, va, pa, fs, ms, al = struct.unpack_from("<IIQQQQQQ", d, at)
-            self.phdrs.append({"at": at, "type": t, "offset": off, "vaddr": va, "filesz": fs, "memsz": ms})
-        self.loads = [p for p in self.phdrs if p["type"] == PT_LOAD]
-        self.notes = []  # (header offset, namesz, descsz, type, desc offset)
-        for p in self.phdrs:
-            if p["type"] != PT_NOTE:
-                continue
+        for i, p in enumerate(self.phdrs):
+            p["at"] = self.phoff + self.phentsize * i
+        self.note_entries = []  # (header offset, namesz, descsz, type, desc offset)
+        for p in self.notes:
             at, end = p["offset"], p["offset"] + p["filesz"]
             while at + 12 <= end:
                 namesz, descsz, ntype = struct.unpack_from("<III", d, at)
                 desc = at + 12 + ((namesz + 3) & ~3)
-                self.notes.append((at, namesz, descsz, ntype, desc))
+                self.note_entries.append((at, namesz, descsz, ntype, desc))
                 at = desc + ((descsz + 3) & ~3)
-        self.notes_end = max((p["offset"] + p["filesz"] for p in self.phdrs if p["type"] == PT_NOTE), default=EHDR)
+        self.notes_end = max((p["offset"] + p["filesz"] for p in self.notes), default=EHDR)
 
     def offset_of(self, addr, n=8):
-        for p in self.loads:
-            if p["vaddr"] <= addr and addr + n <= p["vaddr"] + p["filesz"]:
-                return p["offset"] + addr - p["vaddr"]
-        return None
+        return self.file_offset(addr, n)
 
     def u64(self, addr):
         off = self.offset_of(addr)
@@ -168,14 +160,14 @@ def mutate_headers(rng, c):
         segment = p["type"] == PT_LOAD and key is not None and v != orig
         return Mutant(c, buf, "headers", "phdr %d %s 0x%x -> 0x%x" % (c.phdrs.index(p), name, orig, v),
                       removed=removed, segment=segment)
-    if kind == "note" or (kind in ("ntfile", "prstatus") and not c.notes):
-        at, namesz, descsz, ntype, desc = rng.choice(c.notes)
+    if kind == "note" or (kind in ("ntfile", "prstatus") and not c.note_entries):
+        at, namesz, descsz, ntype, desc = rng.choice(c.note_entries)
         rel = rng.choice([0, 4, 8])
         v = rng.choice(INTERESTING32 + [descsz + 4, descsz - 4, namesz + 1])
         put32(buf, at + rel, v)
         return Mutant(c, buf, "headers", "note at 0x%x field %d = 0x%x" % (at, rel // 4, v))
     if kind == "ntfile":
-        files = [n for n in c.notes if n[3] == NT_FILE]
+        files = [n for n in c.note_entries if n[3] == NT_FILE]
         if not files:
             return mutate_headers(rng, c)
         at, namesz, descsz, ntype, desc = files[0]
@@ -195,7 +187,7 @@ def mutate_headers(rng, c):
                 off = rng.randrange(names, end)
                 buf[off] = rng.choice([0, 0xFF, 0x2F, ord("\n"), 0xC3])
         return Mutant(c, buf, "headers", "NT_FILE %s" % where)
-    notes = [n for n in c.notes if n[3] in (NT_PRSTATUS, NT_AUXV, NT_SIGINFO)]
+    notes = [n for n in c.note_entries if n[3] in (NT_PRSTATUS, NT_AUXV, NT_SIGINFO)]
     at, namesz, descsz, ntype, desc = rng.choice(notes)
     off = desc + 8 * rng.randrange(max(1, descsz // 8))
     put64(buf, off, rng.choice(INTERESTING64))
@@ -485,6 +477,8 @@ def main():
     ap.add_argument("--seed", type=int, default=None, help="random seed (default: time)")
     ap.add_argument("--max-repro", type=int, default=20)
     ap.add_argument("--no-regressions", action="store_true")
+    ap.add_argument("--classes", default="headers,truncate,objects,flips",
+                    help="mutation classes to make, comma-separated")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     args.coreheap = os.path.abspath(args.coreheap)
@@ -563,7 +557,7 @@ def main():
 
     def make(i):
         c, objs, names, types = bases[i % len(bases)]
-        cls = ("headers", "truncate", "objects", "flips")[(i // len(bases)) % 4]
+        cls = classes[(i // len(bases)) % len(classes)]
         if cls == "headers":
             m = mutate_headers(rng, c)
         elif cls == "truncate":
@@ -576,6 +570,10 @@ def main():
             m.addr = rng.choice(objs)
         return m
 
+    classes = [c for c in args.classes.split(",") if c]
+    unknown = set(classes) - {"headers", "truncate", "objects", "flips"}
+    if unknown or not classes:
+        ap.error("--classes: unknown class(es) %s" % ", ".join(sorted(unknown)) if unknown else "--classes: none")
     mutants = []
     if not args.no_regressions:
         for c, objs, names, types in bases:
