@@ -61,15 +61,17 @@ static json_t *layout_json(const struct ch_python *py)
 static void layout_text(FILE *out, const struct ch_python *py)
 {
 	const struct ch_py_layout *l = &py->layout;
+	char buf[4 * 4096 + 1];
+	const char *source = ch_text_safe(l->source, buf, sizeof(buf));
 	if (!l->builtin)
-		fprintf(out, "layouts:      DWARF of %s (%s)\n", l->source,
+		fprintf(out, "layouts:      DWARF of %s (%s)\n", source,
 			py->dwarf_method == CH_DEBUG_EMBEDDED  ? "embedded in the file"
 			: py->dwarf_method == CH_DEBUG_BUILD_ID ? "separate debug file, found by build-id"
 								: "separate debug file, found by .gnu_debuglink");
 	else if (l->table_exact)
-		fprintf(out, "layouts:      %s (%s)\n", l->source, l->dwarf_problem ? l->dwarf_problem : "no DWARF");
+		fprintf(out, "layouts:      %s (%s)\n", source, l->dwarf_problem ? l->dwarf_problem : "no DWARF");
 	else
-		fprintf(out, "layouts:      %s, nearest to %s (%s)\n", l->source, py->version.text,
+		fprintf(out, "layouts:      %s, nearest to %s (%s)\n", source, py->version.text,
 			l->dwarf_problem ? l->dwarf_problem : "no DWARF");
 	if (l->runtime_offsets && strcmp(l->runtime_offsets, "checked") == 0)
 		fprintf(out, "              _PyRuntime.debug_offsets: %d fields compared, %d disagreed (runtime's value used)\n",
@@ -116,17 +118,19 @@ void ch_report_info_text(FILE *out, const struct ch_python *py)
 	const struct ch_core_file *core = py->proc->core;
 	const struct ch_module *main = ch_process_main_module(py->proc);
 	const struct ch_gc_state *g = &py->gc;
-	fprintf(out, "core:         %s", core->path);
+	char b1[4 * 4096 + 1], b2[4 * 4096 + 1];
+	fprintf(out, "core:         %s", ch_text_safe(core->path, b1, sizeof(b1)));
 	if (core->have_psinfo)
-		fprintf(out, " (pid %d, %s)", core->pid, core->fname);
+		fprintf(out, " (pid %d, %s)", core->pid, ch_text_safe(core->fname, b2, sizeof(b2)));
 	if (core->signo)
 		fprintf(out, ", killed by signal %d", core->signo);
 	if (core->compression != CH_CORE_PLAIN)
 		fprintf(out, "\n              %s-compressed; read from a %.1f MiB decompressed copy",
 			ch_core_compression_name(core->compression), core->size / 1048576.0);
-	fprintf(out, "\nexecutable:   %s\n", main ? main->path : "(unknown)");
+	fprintf(out, "\nexecutable:   %s\n", main ? ch_text_safe(main->path, b1, sizeof(b1)) : "(unknown)");
 	fprintf(out, "python:       CPython %s (from %s)\n", py->version.text, py->version.method);
-	fprintf(out, "runtime:      _PyRuntime at 0x%" PRIx64 " in %s\n", py->runtime, py->module->path);
+	fprintf(out, "runtime:      _PyRuntime at 0x%" PRIx64 " in %s\n", py->runtime,
+		ch_text_safe(py->module->path, b1, sizeof(b1)));
 	layout_text(out, py);
 	long crashed = ch_core_crashed_thread(core);
 	fprintf(out, "threads:      %zu OS threads, %zu Python thread states\n", core->nthreads, py->nthreads);

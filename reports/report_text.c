@@ -4,7 +4,8 @@
  * readers already make what they read from the dump valid UTF-8 and count
  * the damage (readers/base/utf8.h, ch_py_cstr_read); this is the last line
  * for what reaches a report unchecked (a path recorded in the core, say):
- * escaped as \xHH, never dropped. */
+ * escaped as \xHH, never dropped. ch_text_safe does the same for text. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,4 +46,13 @@ int ch_json_set_text_key(json_t *obj, const char *key, json_t *value)
 	int r = json_object_set_new(obj, buf, value);
 	free(buf);
 	return r;
+}
+
+const char *ch_text_safe(const char *s, char *buf, size_t max)
+{
+	if (!s || ch_utf8_valid(s, strlen(s)))
+		return s;
+	snprintf(buf, max, "%s", s);
+	ch_utf8_escape(buf, max);
+	return buf;
 }

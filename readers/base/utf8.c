@@ -50,20 +50,48 @@ bool ch_utf8_valid(const char *s, size_t n)
 	return true;
 }
 
+static size_t escape(char *s, size_t max, bool controls);
+
 size_t ch_utf8_escape(char *s, size_t max)
+{
+	return escape(s, max, false);
+}
+
+size_t ch_text_escape_line(char *s, size_t max)
+{
+	return escape(s, max, true);
+}
+
+/* A byte that cannot stay on a line of text: C0 controls and DEL. */
+static bool is_control(unsigned char c)
+{
+	return c < 0x20 || c == 0x7F;
+}
+
+static bool clean(const char *s, size_t n, bool controls)
+{
+	if (!ch_utf8_valid(s, n))
+		return false;
+	for (size_t i = 0; controls && i < n; i++)
+		if (is_control((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static size_t escape(char *s, size_t max, bool controls)
 {
 	if (max == 0)
 		return 0;
 	size_t n = strnlen(s, max - 1);
 	s[n] = '\0';
-	if (ch_utf8_valid(s, n))
+	if (clean(s, n, controls))
 		return 0;
 	unsigned char *src = malloc(n);
 	if (!src) {
 		/* No room to rewrite: cut at the first bad byte, still counted. */
 		const unsigned char *p = (const unsigned char *)s;
 		size_t i = 0, k;
-		while (i < n && (k = seq_len(p + i, n - i)))
+		while (i < n && (k = seq_len(p + i, n - i)) && !(controls && is_control(p[i])))
 			i += k;
 		s[i] = '\0';
 		return n - i;
@@ -72,7 +100,7 @@ size_t ch_utf8_escape(char *s, size_t max)
 	size_t out = 0, bad = 0;
 	for (size_t i = 0; i < n;) {
 		size_t k = seq_len(src + i, n - i);
-		if (k) {
+		if (k && !(controls && is_control(src[i]))) {
 			if (out + k > max - 1)
 				break;
 			memcpy(s + out, src + i, k);

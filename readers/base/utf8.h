@@ -20,4 +20,9 @@ bool ch_utf8_valid(const char *s, size_t n);
  * valid and is unchanged). */
 size_t ch_utf8_escape(char *s, size_t max);
 
+/* The same, also escaping C0 control characters and DEL (\x0a for a
+ * newline), so that s stays one line: for error and warning messages,
+ * which quote names and paths from the dump. */
+size_t ch_text_escape_line(char *s, size_t max);
+
 #endif

@@ -41,8 +41,10 @@ as complete with a `types` answer different from the unmutated core's: the
 case issue 17 asks to report, and what the core reader cannot yet detect.
 
 The first mutants are fixed regression cases (--no-regressions skips them)
-that must come out exact: a heap type whose name is not UTF-8 is reported
-escaped, counted in a warning and marked partial (exit 5) in every command.
+that must come out exact: a type whose name is not UTF-8 is reported
+escaped, counted in a warning and marked partial (exit 5) in every command
+that names types; an executable path (NT_FILE) with an invalid byte and a
+newline leaves every output and message one line of UTF-8.
 
 Every failing run leaves a reproducer in OUT/repro/<n>/ (the mutant core,
 the command, its output; at most --max-repro of them). OUT/summary.json has
@@ -465,6 +467,27 @@ def regression_name_not_utf8(c, objs, names):
                   expect=expect)
 
 
+def regression_path_not_utf8(c):
+    """The executable's path in NT_FILE made invalid UTF-8 (a legal Linux
+    file name): text, JSON and warnings must still be UTF-8 (the generic
+    checks), the path shown escaped."""
+    mains = [m for m in c.mappings if "/bin/python" in m[3]]
+    if not mains:
+        return None
+    name = mains[0][3].encode()
+    buf = bytearray(c.data)
+    start = 0
+    while True:
+        at = buf.find(name + b"\0", start, c.notes_end)
+        if at < 0:
+            break
+        cut = name.rfind(b"/") + 1
+        buf[at + cut:at + cut + 2] = b"\xff\n"
+        start = at + len(name)
+    return Mutant(c, buf, "regression", "executable path %r made invalid UTF-8 with a newline" % name,
+                  expect=lambda *a: [])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--coreheap", required=True, help="the coreheap binary of the sanitizer build")
@@ -577,9 +600,11 @@ def main():
     mutants = []
     if not args.no_regressions:
         for c, objs, names, types in bases:
-            m = regression_name_not_utf8(c, objs, names)
-            if m:
-                mutants.append(m)
+            for m in (regression_name_not_utf8(c, objs, names), regression_path_not_utf8(c)):
+                if m:
+                    if m.addr is None and objs:
+                        m.addr = objs[0]
+                    mutants.append(m)
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         pending = []
         for i in range(len(mutants) + args.mutants):

@@ -2,10 +2,12 @@
  * code points above U+10FFFF and cut sequences do not), and the escaping
  * that makes a string from a dump printable: \xHH per bad byte, counted,
  * valid text untouched, and cut on a character boundary when the buffer
- * is full. */
+ * is full; errors and warnings are one line of UTF-8 whatever they quote. */
 #include <string.h>
 
 #include "check.h"
+#include "readers/base/diag.h"
+#include "readers/base/error.h"
 #include "readers/base/utf8.h"
 
 static size_t escape(const char *in, char *buf, size_t max)
@@ -41,5 +43,22 @@ int main(void)
 	CHECK_STR(buf, "\\xffzz");
 	CHECK(ch_utf8_valid(buf, strlen(buf)));
 	CHECK_EQ_U64(ch_utf8_escape(buf, 0), 0);
+
+	/* One line: controls escaped too; errors and warnings come out so. */
+	CHECK_EQ_U64(escape("a\nb\x7f\xc3\xa9", buf, sizeof(buf)), 0);
+	strcpy(buf, "a\nb\x7f\xc3\xa9");
+	CHECK_EQ_U64(ch_text_escape_line(buf, sizeof(buf)), 2);
+	CHECK_STR(buf, "a\\x0ab\\x7f\xc3\xa9");
+	struct ch_error *err = ch_error_new(CH_ERR_INPUT, "%s: bad", "/x/\xff\n");
+	CHECK_STR(err->message, "/x/\\xff\\x0a: bad");
+	err = ch_error_prefix(err, "in \x80");
+	CHECK_STR(err->message, "in \\x80: /x/\\xff\\x0a: bad");
+	ch_error_free(err);
+	struct ch_diag d;
+	ch_diag_init(&d);
+	ch_diag_partial(&d, "name %s", "C\xff\xc3le");
+	if (CHECK_EQ_U64(d.n, 1))
+		CHECK_STR(d.messages[0], "name C\\xff\\xc3le");
+	ch_diag_deinit(&d);
 	return CHECK_SUMMARY("test_utf8");
 }
