@@ -44,6 +44,7 @@
  */
 #include "readers/process/dwarf_internal.h"
 #include "readers/process/elf_inflate.h"
+#include "readers/base/bytes.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +53,48 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Every section with file bytes must lie inside the file. libdwarf
+ * 20210528 allocates what a section header claims before it looks at the
+ * file (a damaged SHT_GROUP of 0x9a00000000 bytes was found by fuzz_dwarf),
+ * so refuse such a table here. ELF64 little-endian only: the files coreheap
+ * reads; others are left to libdwarf. */
+static struct ch_error *check_sections(int fd, uint64_t size, const unsigned char *ident, const char *path)
+{
+	if (ident[4] != 2 || ident[5] != 1)
+		return NULL;
+	unsigned char eh[64];
+	if (pread(fd, eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
+		return ch_error_new(CH_ERR_INPUT, "%s: ELF header is truncated", path);
+	uint64_t shoff = ch_le64(eh + 0x28);
+	uint16_t shentsize = ch_le16(eh + 0x3a);
+	uint64_t shnum = ch_le16(eh + 0x3c);
+	if (shoff == 0)
+		return NULL;
+	unsigned char sh[64];
+	if (shentsize != sizeof(sh) || shoff > size || size - shoff < sizeof(sh))
+		return ch_error_new(CH_ERR_INPUT, "%s: section header table lies outside the file", path);
+	if (shnum == 0) { /* extended numbering: the count is section 0's sh_size */
+		if (pread(fd, sh, sizeof(sh), (off_t)shoff) != (ssize_t)sizeof(sh))
+			return ch_error_new(CH_ERR_INPUT, "%s: cannot read section 0", path);
+		shnum = ch_le64(sh + 0x20);
+	}
+	if (shnum > (size - shoff) / sizeof(sh))
+		return ch_error_new(CH_ERR_INPUT, "%s: section header table lies outside the file", path);
+	for (uint64_t i = 0; i < shnum; i++) {
+		if (pread(fd, sh, sizeof(sh), (off_t)(shoff + i * sizeof(sh))) != (ssize_t)sizeof(sh))
+			return ch_error_new(CH_ERR_INPUT, "%s: cannot read section %llu", path, (unsigned long long)i);
+		uint32_t type = ch_le32(sh + 4);
+		uint64_t off = ch_le64(sh + 0x18), len = ch_le64(sh + 0x20);
+		if (type != 8 /* SHT_NOBITS */ && type != 0 && (off > size || len > size - off))
+			return ch_error_new(CH_ERR_INPUT,
+					    "%s: section %llu (offset 0x%llx, size 0x%llx) lies outside the file "
+					    "(%llu bytes): damaged file",
+					    path, (unsigned long long)i, (unsigned long long)off, (unsigned long long)len,
+					    (unsigned long long)size);
+	}
+	return NULL;
+}
 
 struct ch_error *ch_dwarf_open(const char *path, struct ch_dwarf **out)
 {
@@ -69,13 +112,18 @@ struct ch_error *ch_dwarf_open(const char *path, struct ch_dwarf **out)
 	unsigned char ident[16];
 	ssize_t got = -1;
 	int saved = 0;
+	struct ch_error *serr = NULL;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		got = read(fd, ident, sizeof(ident));
 		saved = errno;
+		if (got == (ssize_t)sizeof(ident) && memcmp(ident, "\177ELF", 4) == 0)
+			serr = check_sections(fd, (uint64_t)st.st_size, ident, path);
 	} else {
 		saved = errno ? errno : EINVAL;
 	}
 	close(fd);
+	if (serr)
+		return serr;
 	if (got < 0)
 		return ch_error_new(CH_ERR_INPUT, "cannot read %s: %s", path,
 				    S_ISREG(st.st_mode) ? strerror(saved) : "not a regular file");

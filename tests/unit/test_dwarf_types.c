@@ -627,6 +627,24 @@ static void test_damaged_copies(void)
 		return;
 	}
 	unsigned char *copy = malloc(len);
+	/* A section header claiming more bytes than the file has (fuzz_dwarf
+	 * found libdwarf allocating such a size before looking): refused. */
+	uint64_t shoff, shnum;
+	memcpy(&shoff, img + 0x28, 8);
+	shnum = (uint64_t)img[0x3c] | (uint64_t)img[0x3d] << 8;
+	if (copy && shoff && shnum > 1 && shoff + shnum * 64 <= len) {
+		memcpy(copy, img, len);
+		uint64_t huge = 0x9a00000000ULL;
+		memcpy(copy + shoff + 64 * (shnum - 1) + 0x20, &huge, 8); /* sh_size of the last section */
+		scratch_path(path, sizeof(path), "corrupt");
+		char msg[512];
+		if (write_file(path, copy, len) == 0) {
+			int k = kind_of(ch_dwarf_open(path, &d), msg, sizeof(msg));
+			checks++;
+			if (k != CH_ERR_INPUT || !strstr(msg, "lies outside the file"))
+				FAIL("section beyond the end of the file: %s", msg);
+		}
+	}
 	uint64_t rng = 0x9e3779b97f4a7c15u;
 	for (int round = 0; copy && round < 24; round++) {
 		memcpy(copy, img, len);
