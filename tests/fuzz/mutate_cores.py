@@ -123,6 +123,7 @@ class Mutant:
         self.removed = list(removed)  # [start, end) vaddr ranges no longer backed
         self.segment = segment      # a PT_LOAD's placement changed
         self.expect = expect        # regression: what every run must show
+        self.only = None            # regression: the commands to run (None: all)
 
 
 def put64(buf, off, v):
@@ -533,7 +534,9 @@ def main():
             f.write(m.data)
         out_json = os.path.join(d, "out", "snapshot.json")
         cmds = commands(core_path, m.addr, out_json)
-        if m.expect or args.commands == 0:
+        if m.only:
+            chosen = [c for c in cmds if c[0] in m.only]
+        elif m.expect or args.commands == 0:
             chosen = cmds
         else:
             k = min(args.commands, len(cmds))
@@ -599,11 +602,13 @@ def main():
         ap.error("--classes: unknown class(es) %s" % ", ".join(sorted(unknown)) if unknown else "--classes: none")
     mutants = []
     if not args.no_regressions:
-        for c, objs, names, types in bases:
+        for k, (c, objs, names, types) in enumerate(bases):
             for m in (regression_name_not_utf8(c, objs, names), regression_path_not_utf8(c)):
                 if m:
                     if m.addr is None and objs:
                         m.addr = objs[0]
+                    if k:  # every command on the first core, the telling ones on the others
+                        m.only = {"info", "types", "types-text", "snapshot", "show", "stacks-text"}
                     mutants.append(m)
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         pending = []
