@@ -31,7 +31,9 @@ in an empty working directory. A run FAILS on:
                without exactly one "coreheap: error: ..." line, last
   partial      exit 0 without "partial": true although the mutant removed
                memory holding an object the unmutated core listed and the
-               command reads every object (or the object it was asked about)
+               command reads every object (or the object it was asked about),
+               or changed a GC list link of an object surely on a GC list
+               (garbage, lists, functions) and the command walks the lists
   files        a file written anywhere but the -o target
   snapshot     `diff` cannot read the snapshot coreheap wrote of the mutant
 
@@ -124,6 +126,7 @@ class Mutant:
         self.segment = segment      # a PT_LOAD's placement changed
         self.expect = expect        # regression: what every run must show
         self.only = None            # regression: the commands to run (None: all)
+        self.gc_damage = False      # a GC list link of an object on a GC list was changed
 
 
 def put64(buf, off, v):
@@ -239,9 +242,12 @@ def mutate_objects(rng, c, objs, names):
     if off is None:
         return mutate_flips(rng, c, objs)
     values = INTERESTING64 + [a, other, a - 16, other - 16, rng.getrandbits(64), (c.u64(other + 8) or 0)]
-    v = rng.choice(values)
+    v = rng.choice(values) & 0xFFFFFFFFFFFFFFFF
+    old = c.u64(a + field)
     put64(buf, off, v)
-    return Mutant(c, buf, "objects", "object 0x%x %s = 0x%x" % (a, kind, v & 0xFFFFFFFFFFFFFFFF), addr=a)
+    m = Mutant(c, buf, "objects", "object 0x%x %s 0x%x -> 0x%x" % (a, kind, old or 0, v), addr=a)
+    m.gc_damage = kind in ("gc_next", "gc_prev") and a in c.gc_objects and v != old
+    return m
 
 
 TP_FLAGS, HEAPTYPE = 168, 1 << 9  # offset of tp_flags in PyTypeObject (3.8-3.15, x86_64)
@@ -390,6 +396,8 @@ def judge(m, name, argv, is_json, rc, out, err, hung, scratch, out_json):
             hit = m.addr
         if hit:
             fails.append(("partial", "exit 0, complete, but object 0x%x lies in memory the mutant removed" % hit))
+    if rc == 0 and not partial and m.gc_damage and name in WHOLE_HEAP:
+        fails.append(("partial", "exit 0, complete, though a GC list link of 0x%x was damaged" % m.addr))
     if m.segment and name == "types" and rc == 0 and isinstance(doc, dict) and not partial:
         if doc.get("types") != m.baseline_types:
             notes.append(("segment", "segment moved or resized, exit 0 complete, types differ from the original"))
@@ -423,11 +431,16 @@ def baseline(binary, core, timeout, work):
 
     for o in jrun("top", core, "--json", "--limit", "40")["objects"]:
         objs.add(int(o["address"], 16))
+    gc = set()  # objects surely on a GC list: garbage samples, lists, functions
     for g in jrun("cycles", core, "--json").get("groups", []):
-        objs.update(int(s, 16) for s in g.get("samples", []))
+        gc.update(int(s, 16) for s in g.get("samples", []))
     for t in ("dict", "list", "function", "tuple"):
         for o in jrun("find", core, "--type", t, "--limit", "25", "--json").get("objects", []):
             objs.add(int(o["address"], 16))
+            if t in ("list", "function"):
+                gc.add(int(o["address"], 16))
+    objs |= gc
+    c.gc_objects = gc
     types = jrun("types", core, "--json")["types"]
     names = {}
     for a in sorted(objs):
