@@ -645,6 +645,22 @@ static void test_damaged_copies(void)
 				FAIL("section beyond the end of the file: %s", msg);
 		}
 	}
+	/* A DWARF 5 range-list unit of length 0 (fuzz_dwarf: libdwarf 20210528
+	 * frees memory twice on it): refused before libdwarf sees it. Only the
+	 * DWARF 5 build of this test has the table. */
+	size_t rl_off, rl_size;
+	if (copy && find_section(img, len, ".debug_rnglists", &rl_off, &rl_size) == 0 && rl_size >= 4) {
+		memcpy(copy, img, len);
+		memset(copy + rl_off, 0, 4);
+		scratch_path(path, sizeof(path), "corrupt");
+		char msg[512];
+		if (write_file(path, copy, len) == 0) {
+			int k = kind_of(ch_dwarf_open(path, &d), msg, sizeof(msg));
+			checks++;
+			if (k != CH_ERR_INPUT || !strstr(msg, ".debug_rnglists is malformed"))
+				FAIL("range-list unit of length 0: %s", msg);
+		}
+	}
 	uint64_t rng = 0x9e3779b97f4a7c15u;
 	for (int round = 0; copy && round < 24; round++) {
 		memcpy(copy, img, len);
