@@ -434,7 +434,7 @@ def baseline(binary, core, timeout, work):
     gc = set()  # objects surely on a GC list: garbage samples, lists, functions
     for g in jrun("cycles", core, "--json").get("groups", []):
         gc.update(int(s, 16) for s in g.get("samples", []))
-    for t in ("dict", "list", "function", "tuple"):
+    for t in ("dict", "list", "function"):
         for o in jrun("find", core, "--type", t, "--limit", "25", "--json").get("objects", []):
             objs.add(int(o["address"], 16))
             if t in ("list", "function"):
@@ -615,14 +615,20 @@ def main():
         ap.error("--classes: unknown class(es) %s" % ", ".join(sorted(unknown)) if unknown else "--classes: none")
     mutants = []
     if not args.no_regressions:
+        # The type name: every command on the first core, the telling ones on
+        # the others. The path (NT_FILE, the same in every version): the first.
         for k, (c, objs, names, types) in enumerate(bases):
-            for m in (regression_name_not_utf8(c, objs, names), regression_path_not_utf8(c)):
-                if m:
-                    if m.addr is None and objs:
-                        m.addr = objs[0]
-                    if k:  # every command on the first core, the telling ones on the others
-                        m.only = {"info", "types", "types-text", "snapshot", "show", "stacks-text"}
-                    mutants.append(m)
+            m = regression_name_not_utf8(c, objs, names)
+            if m and k:
+                m.only = {"info", "types", "types-text", "snapshot", "show", "stacks-text"}
+            p = None if k else regression_path_not_utf8(c)
+            if p:
+                p.only = {"info", "types-text", "summary", "stacks-text"}
+            for x in (m, p):
+                if x:
+                    if x.addr is None and objs:
+                        x.addr = objs[0]
+                    mutants.append(x)
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         pending = []
         for i in range(len(mutants) + args.mutants):
