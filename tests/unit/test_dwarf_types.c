@@ -596,6 +596,22 @@ static void test_open_errors(void)
 	}
 }
 
+/* A damaged copy that ch_dwarf_open must refuse as input naming `why`. */
+static void expect_refused(const unsigned char *copy, size_t len, const char *why, const char *what)
+{
+	char path[256], msg[512];
+	struct ch_dwarf *d;
+	scratch_path(path, sizeof(path), "corrupt");
+	if (write_file(path, copy, len) != 0)
+		return;
+	int k = kind_of(ch_dwarf_open(path, &d), msg, sizeof(msg));
+	checks++;
+	if (k == 0)
+		ch_dwarf_close(d);
+	if (k != CH_ERR_INPUT || !strstr(msg, why))
+		FAIL("%s: %s", what, msg);
+}
+
 /* Truncated and corrupted copies of this executable: any answer is fine,
  * crashing or hanging is not. */
 static void test_damaged_copies(void)
@@ -636,14 +652,7 @@ static void test_damaged_copies(void)
 		memcpy(copy, img, len);
 		uint64_t huge = 0x9a00000000ULL;
 		memcpy(copy + shoff + 64 * (shnum - 1) + 0x20, &huge, 8); /* sh_size of the last section */
-		scratch_path(path, sizeof(path), "corrupt");
-		char msg[512];
-		if (write_file(path, copy, len) == 0) {
-			int k = kind_of(ch_dwarf_open(path, &d), msg, sizeof(msg));
-			checks++;
-			if (k != CH_ERR_INPUT || !strstr(msg, "lies outside the file"))
-				FAIL("section beyond the end of the file: %s", msg);
-		}
+		expect_refused(copy, len, "lies outside the file", "section beyond the end of the file");
 	}
 	/* A DWARF 5 range-list unit of length 0 (fuzz_dwarf: libdwarf 20210528
 	 * frees memory twice on it): refused before libdwarf sees it. Only the
@@ -652,14 +661,7 @@ static void test_damaged_copies(void)
 	if (copy && find_section(img, len, ".debug_rnglists", &rl_off, &rl_size) == 0 && rl_size >= 4) {
 		memcpy(copy, img, len);
 		memset(copy + rl_off, 0, 4);
-		scratch_path(path, sizeof(path), "corrupt");
-		char msg[512];
-		if (write_file(path, copy, len) == 0) {
-			int k = kind_of(ch_dwarf_open(path, &d), msg, sizeof(msg));
-			checks++;
-			if (k != CH_ERR_INPUT || !strstr(msg, ".debug_rnglists is malformed"))
-				FAIL("range-list unit of length 0: %s", msg);
-		}
+		expect_refused(copy, len, ".debug_rnglists is malformed", "range-list unit of length 0");
 	}
 	uint64_t rng = 0x9e3779b97f4a7c15u;
 	for (int round = 0; copy && round < 24; round++) {
