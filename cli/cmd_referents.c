@@ -30,7 +30,7 @@ static json_t *hexj(uint64_t v)
 {
 	char buf[32];
 	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	return json_string(buf);
+	return ch_json_text(buf);
 }
 
 /* 'name' of an attribute-name key object, or its address when it is not a
@@ -96,8 +96,8 @@ static int collect_ref(void *arg, const struct ch_ref *r)
 	}
 	json_t *o = json_object();
 	json_object_set_new(o, "address", hexj(r->target));
-	json_object_set_new(o, "kind", json_string(kind));
-	json_object_set_new(o, "label", json_string(lab));
+	json_object_set_new(o, "kind", ch_json_text(kind));
+	json_object_set_new(o, "label", ch_json_text(lab));
 	json_object_set_new(o, "traversed", json_boolean(r->traversed));
 	json_array_append_new(c->list, o);
 	return 0;
@@ -134,7 +134,7 @@ static struct ch_error *referents_one(struct ch_session *s, uint64_t addr, json_
 	*doc = json_object();
 	json_t *o = json_object();
 	json_object_set_new(o, "address", hexj(addr));
-	json_object_set_new(o, "type", json_string(ch_py_type_name(&s->py->types, type)));
+	json_object_set_new(o, "type", ch_json_text(ch_py_type_name(&s->py->types, type)));
 	json_object_set_new(o, "size", json_integer((json_int_t)size));
 	json_object_set_new(o, "exact", json_boolean(outcome.exact));
 	if (!outcome.exact)

@@ -196,10 +196,13 @@ static void lex_number(struct parser *p, const char *s, size_t *i, struct token 
 	else if (has_frac && k == u)
 		fail(p, start, "a number with a fraction needs a unit (1.5MB); counts are whole numbers");
 	double v = ((double)whole + frac) * factor;
-	if (overflow || v >= 9.2e18)
+	bool too_large = overflow || v >= 9.2e18 || whole > INT64_MAX;
+	if (too_large)
 		fail(p, start, "number '%.*s' is too large", (int)(k - start), s + start);
 	t->kind = T_NUM;
-	t->num = factor == 1 ? (int64_t)whole : (int64_t)(v + 0.5);
+	/* After an error the parse goes on to its end, so the value must still
+	 * be one an int64_t holds (converting 7e19 is undefined behaviour). */
+	t->num = too_large ? 0 : factor == 1 ? (int64_t)whole : (int64_t)(v + 0.5);
 	*i = k;
 }
 

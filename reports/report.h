@@ -12,6 +12,16 @@
 #include "readers/cpython/py_frames.h"
 #include "readers/cpython/python.h"
 
+/* A JSON string of s that is never NULL for a string that is not UTF-8
+ * (escaped as \xHH instead; report_text.c); NULL s gives JSON null. Use it
+ * for every string, so no key is silently dropped. */
+json_t *ch_json_text(const char *s);
+/* json_object_set_new with a key made valid UTF-8 the same way. */
+int ch_json_set_text_key(json_t *obj, const char *key, json_t *value);
+/* s, or when it is not UTF-8 (a path recorded in the core, say) its
+ * escaped copy in buf (max bytes), for text output. */
+const char *ch_text_safe(const char *s, char *buf, size_t max);
+
 /* {"name":"cpython","version":..., ...}: shared by every command. */
 json_t *ch_report_runtime_json(const struct ch_python *py);
 

@@ -9,7 +9,7 @@ static json_t *hex(uint64_t v)
 {
 	char buf[24];
 	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	return json_string(buf);
+	return ch_json_text(buf);
 }
 
 json_t *ch_report_cycle_groups_json(const struct ch_python *py, const struct ch_cycles *c, size_t limit)
@@ -27,14 +27,14 @@ json_t *ch_report_cycle_groups_json(const struct ch_python *py, const struct ch_
 		json_t *ts = json_array();
 		for (size_t t = 0; t < gr->ntypes; t++) {
 			json_t *x = json_object();
-			json_object_set_new(x, "type", json_string(ch_py_type_name(&py->types, gr->types[t].type)));
+			json_object_set_new(x, "type", ch_json_text(ch_py_type_name(&py->types, gr->types[t].type)));
 			json_object_set_new(x, "count", json_integer(gr->types[t].count));
 			json_array_append_new(ts, x);
 		}
 		json_object_set_new(o, "types", ts);
 		json_t *es = json_array();
 		for (size_t x = 0; x < gr->nedges; x++)
-			json_array_append_new(es, json_string(gr->edges[x]));
+			json_array_append_new(es, ch_json_text(gr->edges[x]));
 		json_object_set_new(o, "edges", es);
 		json_object_set_new(o, "finalizers", json_boolean(gr->finalizers));
 		json_t *ss = json_array();
@@ -59,7 +59,7 @@ json_t *ch_report_cycles_json(const struct ch_python *py, const struct ch_type_h
 	json_t *types = json_array();
 	for (size_t i = 0; i < u->n; i++) {
 		json_t *t = json_object();
-		json_object_set_new(t, "type", json_string(ch_py_type_name(&py->types, u->rows[i].type)));
+		json_object_set_new(t, "type", ch_json_text(ch_py_type_name(&py->types, u->rows[i].type)));
 		json_object_set_new(t, "count", json_integer((json_int_t)u->rows[i].count));
 		json_object_set_new(t, "bytes", json_integer((json_int_t)u->rows[i].bytes));
 		json_array_append_new(types, t);

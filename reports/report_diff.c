@@ -12,9 +12,9 @@ static json_t *u64(uint64_t v)
 static json_t *side_json(const struct ch_diff_side *s, const struct ch_heap_digest *h)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "source", json_string(s->source));
-	json_object_set_new(o, "kind", json_string(s->kind));
-	json_object_set_new(o, "version", json_string(ch_digest_str(h, h->version)));
+	json_object_set_new(o, "source", ch_json_text(s->source));
+	json_object_set_new(o, "kind", ch_json_text(s->kind));
+	json_object_set_new(o, "version", ch_json_text(ch_digest_str(h, h->version)));
 	json_object_set_new(o, "pid", h->pid >= 0 ? json_integer(h->pid) : json_null());
 	json_object_set_new(o, "partial", json_boolean(h->diag.partial));
 	return o;
@@ -41,7 +41,7 @@ static json_t *row_json(const struct ch_diff_row *r)
 	json_object_set_new(o, "bytes_a", u64(r->bytes_a));
 	json_object_set_new(o, "bytes_b", u64(r->bytes_b));
 	json_object_set_new(o, "bytes_delta", json_integer(r->bytes_delta));
-	json_object_set_new(o, "status", json_string(ch_diff_status_name(r->status)));
+	json_object_set_new(o, "status", ch_json_text(ch_diff_status_name(r->status)));
 	return o;
 }
 
@@ -57,7 +57,7 @@ json_t *ch_report_diff_json(const struct ch_diff *d, const struct ch_diff_side *
 	json_t *types = json_array();
 	for (size_t i = 0; i < d->ntypes; i++) {
 		json_t *o = json_object();
-		json_object_set_new(o, "type", json_string(d->types[i].name));
+		json_object_set_new(o, "type", ch_json_text(d->types[i].name));
 		json_t *r = row_json(&d->types[i]);
 		json_object_update(o, r);
 		json_decref(r);
@@ -70,7 +70,7 @@ json_t *ch_report_diff_json(const struct ch_diff *d, const struct ch_diff_side *
 	json_t *changed = json_array();
 	for (int f = 0; f < CH_DIFF_GC_NFIELDS; f++)
 		if (d->gc_changed & (1u << f))
-			json_array_append_new(changed, json_string(ch_diff_gc_field_name(f)));
+			json_array_append_new(changed, ch_json_text(ch_diff_gc_field_name(f)));
 	json_object_set_new(gc, "changed", changed);
 	json_object_set_new(doc, "gc", gc);
 	json_t *u = json_object();
@@ -93,8 +93,8 @@ json_t *ch_report_diff_json(const struct ch_diff *d, const struct ch_diff_side *
 		for (size_t i = 0; i < d->ngrowth; i++) {
 			const struct ch_diff_growth *g = &d->growth[i];
 			json_t *x = json_object();
-			json_object_set_new(x, "path", json_string(g->path));
-			json_object_set_new(x, "type", json_string(g->type));
+			json_object_set_new(x, "path", ch_json_text(g->path));
+			json_object_set_new(x, "type", ch_json_text(g->type));
 			json_object_set_new(x, "new", json_boolean(g->new_in_b));
 			json_object_set_new(x, "elements_a", json_integer((json_int_t)g->elements_a));
 			json_object_set_new(x, "elements_b", json_integer((json_int_t)g->elements_b));

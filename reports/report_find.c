@@ -15,7 +15,7 @@ static json_t *hex(uint64_t v)
 {
 	char buf[24];
 	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	return json_string(buf);
+	return ch_json_text(buf);
 }
 
 json_t *ch_report_find_json(const struct ch_python *py, const struct ch_heap *heap, const char *name,
@@ -24,22 +24,22 @@ json_t *ch_report_find_json(const struct ch_python *py, const struct ch_heap *he
 	const struct ch_object_table *o = &heap->objects;
 	json_t *doc = json_object();
 	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
-	json_object_set_new(doc, "type", json_string(name));
+	json_object_set_new(doc, "type", ch_json_text(name));
 	json_t *list = json_array();
 	for (size_t i = 0; i < r->n && (!limit || i < limit); i++) {
 		uint32_t k = r->objects[i];
 		json_t *x = json_object();
 		json_object_set_new(x, "address", hex(o->addr[k]));
-		json_object_set_new(x, "type", json_string(ch_py_type_name(&py->types, o->type[k])));
+		json_object_set_new(x, "type", ch_json_text(ch_py_type_name(&py->types, o->type[k])));
 		json_object_set_new(x, "size", json_integer((json_int_t)o->size[k]));
-		json_object_set_new(x, "generation", json_string(ch_report_gen_key(o->gen[k])));
+		json_object_set_new(x, "generation", ch_json_text(ch_report_gen_key(o->gen[k])));
 		json_array_append_new(list, x);
 	}
 	json_object_set_new(doc, "objects", list);
 	json_object_set_new(doc, "total", json_integer((json_int_t)r->n));
 	json_t *similar = json_array();
 	for (size_t i = 0; i < r->nsimilar; i++)
-		json_array_append_new(similar, json_string(ch_py_type_name(&py->types, r->similar[i])));
+		json_array_append_new(similar, ch_json_text(ch_py_type_name(&py->types, r->similar[i])));
 	json_object_set_new(doc, "did_you_mean", similar);
 	return doc;
 }

@@ -32,7 +32,7 @@ static json_t *flame_json(const struct ch_report_suspects *s, const struct ch_fl
 		ch_flame_name_text(f, s->a, s->roots, x->name, name, sizeof(name));
 		json_t *row = json_array();
 		json_array_append_new(row, json_integer(parent));
-		json_array_append_new(row, json_string(name));
+		json_array_append_new(row, ch_json_text(name));
 		json_array_append_new(row, json_integer((json_int_t)x->total));
 		json_array_append_new(row, json_integer((json_int_t)x->self));
 		json_array_append_new(row, json_integer((json_int_t)x->objects));
@@ -56,7 +56,7 @@ static json_t *types_json(const struct ch_python *py, const struct ch_report_htm
 	for (size_t i = 0; i < r->types->n; i++) {
 		const struct ch_type_row *t = &r->types->rows[i];
 		json_t *o = json_object();
-		json_object_set_new(o, "type", json_string(ch_py_type_name(&py->types, t->type)));
+		json_object_set_new(o, "type", ch_json_text(ch_py_type_name(&py->types, t->type)));
 		json_object_set_new(o, "count", json_integer((json_int_t)t->count));
 		json_object_set_new(o, "bytes", json_integer((json_int_t)t->bytes));
 		json_object_set_new(o, "retained", json_integer(retained ? (json_int_t)retained[t->type] : 0));
@@ -72,7 +72,7 @@ json_t *ch_report_html_data(const struct ch_python *py, const struct ch_report_h
 	const struct ch_analysis *a = s->a;
 	json_t *doc = json_object();
 	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
-	json_object_set_new(doc, "core", json_string(s->core));
+	json_object_set_new(doc, "core", ch_json_text(s->core));
 	json_object_set_new(doc, "summary", ch_report_summary_json(py, r->top_types, &a->replay, &a->cycles, s->f, r->stacks,
 								   r->crashed, NULL, s));
 	json_object_set_new(doc, "suspects", ch_report_suspects_array(py, s));

@@ -42,17 +42,17 @@ static json_t *layout_json(const struct ch_python *py)
 {
 	const struct ch_py_layout *l = &py->layout;
 	json_t *o = json_object(), *runtime = json_array();
-	json_object_set_new(o, "kind", json_string(l->builtin ? "builtin" : "dwarf"));
-	json_object_set_new(o, "dwarf_file", l->builtin ? json_null() : json_string(l->source));
-	json_object_set_new(o, "table", l->builtin ? json_string(l->table) : json_null());
+	json_object_set_new(o, "kind", ch_json_text(l->builtin ? "builtin" : "dwarf"));
+	json_object_set_new(o, "dwarf_file", l->builtin ? json_null() : ch_json_text(l->source));
+	json_object_set_new(o, "table", l->builtin ? ch_json_text(l->table) : json_null());
 	json_object_set_new(o, "table_exact", l->builtin ? json_boolean(l->table_exact) : json_null());
-	json_object_set_new(o, "dwarf_problem", l->dwarf_problem ? json_string(l->dwarf_problem) : json_null());
-	json_object_set_new(o, "debug_offsets", json_string(l->runtime_offsets ? l->runtime_offsets : "absent"));
+	json_object_set_new(o, "dwarf_problem", l->dwarf_problem ? ch_json_text(l->dwarf_problem) : json_null());
+	json_object_set_new(o, "debug_offsets", ch_json_text(l->runtime_offsets ? l->runtime_offsets : "absent"));
 	json_object_set_new(o, "debug_offsets_checked", json_integer(l->runtime_checked));
 	json_object_set_new(o, "debug_offsets_disagreements", json_integer(l->runtime_disagreed));
 	for (size_t i = 0; i < CH_PY_NFIELDS; i++)
 		if (l->origin[i] == CH_PY_FROM_RUNTIME)
-			json_array_append_new(runtime, json_string(ch_py_field_name((enum ch_py_field)i)));
+			json_array_append_new(runtime, ch_json_text(ch_py_field_name((enum ch_py_field)i)));
 	json_object_set_new(o, "from_runtime", runtime);
 	json_object_set_new(o, "self_checks_passed", json_integer(l->self_checks));
 	return o;
@@ -61,16 +61,18 @@ static json_t *layout_json(const struct ch_python *py)
 static void layout_text(FILE *out, const struct ch_python *py)
 {
 	const struct ch_py_layout *l = &py->layout;
+	char buf[4 * 4096 + 1];
+	const char *source = ch_text_safe(l->source, buf, sizeof(buf));
 	if (!l->builtin)
-		fprintf(out, "layouts:      DWARF of %s (%s)\n", l->source,
+		fprintf(out, "layouts:      DWARF of %s (%s)\n", source,
 			py->dwarf_method == CH_DEBUG_EMBEDDED  ? "embedded in the file"
 			: py->dwarf_method == CH_DEBUG_BUILD_ID ? "separate debug file, found by build-id"
 			: py->dwarf_method == CH_DEBUG_DEBUGINFOD ? "separate debug file, fetched from debuginfod by build-id"
 								: "separate debug file, found by .gnu_debuglink");
 	else if (l->table_exact)
-		fprintf(out, "layouts:      %s (%s)\n", l->source, l->dwarf_problem ? l->dwarf_problem : "no DWARF");
+		fprintf(out, "layouts:      %s (%s)\n", source, l->dwarf_problem ? l->dwarf_problem : "no DWARF");
 	else
-		fprintf(out, "layouts:      %s, nearest to %s (%s)\n", l->source, py->version.text,
+		fprintf(out, "layouts:      %s, nearest to %s (%s)\n", source, py->version.text,
 			l->dwarf_problem ? l->dwarf_problem : "no DWARF");
 	if (l->runtime_offsets && strcmp(l->runtime_offsets, "checked") == 0)
 		fprintf(out, "              _PyRuntime.debug_offsets: %d fields compared, %d disagreed (runtime's value used)\n",

@@ -5,12 +5,13 @@
 #include <inttypes.h>
 
 #include "graph/type_histogram.h"
+#include "reports/report.h"
 
 static json_t *hex(uint64_t v)
 {
 	char buf[24];
 	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	return json_string(buf);
+	return ch_json_text(buf);
 }
 
 static json_t *count(uint64_t chunks, uint64_t bytes)
@@ -36,9 +37,9 @@ static json_t *mappings_json(const struct ch_mappings *maps)
 		json_t *o = json_object();
 		json_object_set_new(o, "start", hex(r->start));
 		json_object_set_new(o, "end", hex(r->end));
-		json_object_set_new(o, "kind", json_string(ch_mapping_kind_name(r->kind)));
-		json_object_set_new(o, "perms", json_string(p));
-		json_object_set_new(o, "path", r->path ? json_string(r->path) : json_null());
+		json_object_set_new(o, "kind", ch_json_text(ch_mapping_kind_name(r->kind)));
+		json_object_set_new(o, "perms", ch_json_text(p));
+		json_object_set_new(o, "path", r->path ? ch_json_text(r->path) : json_null());
 		json_object_set_new(o, "virtual", json_integer((json_int_t)(r->end - r->start)));
 		json_object_set_new(o, "dumped", json_integer((json_int_t)r->dumped));
 		json_object_set_new(o, "touched", json_integer((json_int_t)r->touched));
@@ -64,14 +65,14 @@ static json_t *glibc_json(const struct ch_glibc_heapstate *g)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "found", json_boolean(g->found));
-	json_object_set_new(o, "libc", *g->libc_path ? json_string(g->libc_path) : json_null());
-	json_object_set_new(o, "version", *g->version ? json_string(g->version) : json_null());
+	json_object_set_new(o, "libc", *g->libc_path ? ch_json_text(g->libc_path) : json_null());
+	json_object_set_new(o, "version", *g->version ? ch_json_text(g->version) : json_null());
 	if (!g->found) {
-		json_object_set_new(o, "why_not", json_string(g->why_not));
+		json_object_set_new(o, "why_not", ch_json_text(g->why_not));
 		return o;
 	}
-	json_object_set_new(o, "layout_source", json_string(g->layout_source));
-	json_object_set_new(o, "debug_file", *g->debug_path ? json_string(g->debug_path) : json_null());
+	json_object_set_new(o, "layout_source", ch_json_text(g->layout_source));
+	json_object_set_new(o, "debug_file", *g->debug_path ? ch_json_text(g->debug_path) : json_null());
 	json_t *arenas = json_array();
 	for (size_t i = 0; i < g->narenas; i++) {
 		const struct ch_glibc_arena *a = &g->arenas[i];
@@ -116,7 +117,7 @@ static json_t *pymalloc_json(const struct ch_pymalloc *pm)
 	json_t *o = json_object();
 	json_object_set_new(o, "found", json_boolean(pm->found));
 	if (!pm->found) {
-		json_object_set_new(o, "why_not", json_string(pm->why_not));
+		json_object_set_new(o, "why_not", ch_json_text(pm->why_not));
 		return o;
 	}
 	json_object_set_new(o, "arenas", json_integer((json_int_t)pm->narenas));

@@ -66,25 +66,25 @@ json_t *ch_report_mixed_thread_json(const struct ch_py_stacks *st, const struct 
 		if (m->python) {
 			const struct ch_py_frame *f = &st->frames[m->index];
 			const struct ch_py_code *c = &st->codes[f->code];
-			json_object_set_new(fo, "kind", json_string("python"));
-			json_object_set_new(fo, "function", json_string(c->function));
-			json_object_set_new(fo, "file", json_string(c->file));
+			json_object_set_new(fo, "kind", ch_json_text("python"));
+			json_object_set_new(fo, "function", ch_json_text(c->function));
+			json_object_set_new(fo, "file", ch_json_text(c->file));
 			json_object_set_new(fo, "line", f->line >= 0 ? json_integer(f->line) : json_null());
 		} else {
 			const struct ch_native_frame *f = &t->native.frames[m->index];
-			json_object_set_new(fo, "kind", json_string("native"));
-			json_object_set_new(fo, "function", f->function[0] ? json_string(f->function) : json_null());
+			json_object_set_new(fo, "kind", ch_json_text("native"));
+			json_object_set_new(fo, "function", f->function[0] ? ch_json_text(f->function) : json_null());
 			json_object_set_new(fo, "offset", f->function[0] ? json_integer((json_int_t)f->offset) : json_null());
-			json_object_set_new(fo, "library", f->module ? json_string(f->module) : json_null());
+			json_object_set_new(fo, "library", f->module ? ch_json_text(f->module) : json_null());
 			snprintf(buf, sizeof(buf), "0x%" PRIx64, f->pc);
-			json_object_set_new(fo, "pc", json_string(buf));
-			json_object_set_new(fo, "file", f->file[0] ? json_string(f->file) : json_null());
+			json_object_set_new(fo, "pc", ch_json_text(buf));
+			json_object_set_new(fo, "file", f->file[0] ? ch_json_text(f->file) : json_null());
 			json_object_set_new(fo, "line", f->file[0] ? json_integer(f->line) : json_null());
 		}
 		json_array_append_new(frames, fo);
 	}
 	json_object_set_new(o, "frames", frames);
-	json_object_set_new(o, "stopped", t->native.stopped[0] ? json_string(t->native.stopped) : json_null());
-	json_object_set_new(o, "note", t->note[0] ? json_string(t->note) : json_null());
+	json_object_set_new(o, "stopped", t->native.stopped[0] ? ch_json_text(t->native.stopped) : json_null());
+	json_object_set_new(o, "note", t->note[0] ? ch_json_text(t->note) : json_null());
 	return o;
 }

@@ -21,7 +21,7 @@ static json_t *find_rows(json_t *doc, const char *path, json_t **parent, char *k
 static int write_line(FILE *out, const char *record, json_t *fields)
 {
 	json_t *line = json_object();
-	json_object_set_new(line, "record", json_string(record));
+	json_object_set_new(line, "record", ch_json_text(record));
 	json_object_update(line, fields);
 	int r = json_dumpf(line, out, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (r == 0 && fputc('\n', out) == EOF)

@@ -14,7 +14,7 @@ static json_t *hex(uint64_t v)
 {
 	char buf[24];
 	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	return json_string(buf);
+	return ch_json_text(buf);
 }
 
 /* Hop 0's text is its root's label, every other hop's its edge's. */
@@ -102,35 +102,35 @@ json_t *ch_report_path_json(const struct ch_python *py, const struct ch_analysis
 	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
 	json_t *t = json_object();
 	json_object_set_new(t, "address", hex(o->addr[target]));
-	json_object_set_new(t, "type", json_string(ch_py_type_name(&py->types, o->type[target])));
+	json_object_set_new(t, "type", ch_json_text(ch_py_type_name(&py->types, o->type[target])));
 	json_object_set_new(t, "size", json_integer((json_int_t)o->size[target]));
 	json_object_set_new(t, "refcount", json_integer((json_int_t)o->refcnt[target]));
 	json_object_set_new(doc, "target", t);
 	/* null: no path found, but the heap is not exact (see "exact") */
 	json_object_set_new(doc, "reachable", set->n || !reach_unknown(a, target) ? json_boolean(set->n > 0) : json_null());
 	if (!set->n)
-		json_object_set_new(doc, "reason", json_string(unreached_reason(a, target, why, sizeof(why))));
+		json_object_set_new(doc, "reason", ch_json_text(unreached_reason(a, target, why, sizeof(why))));
 	json_t *paths = json_array();
 	for (size_t k = 0; k < set->n; k++) {
 		const struct ch_path *p = &set->paths[k];
 		char label[LABEL_MAX];
 		json_t *x = json_object(), *root = json_object(), *hops = json_array();
 		ch_root_label_text(roots, a, p->root, label, sizeof(label));
-		json_object_set_new(root, "kind", json_string(ch_root_kind_name(roots->items[p->root].kind)));
-		json_object_set_new(root, "label", json_string(label));
+		json_object_set_new(root, "kind", ch_json_text(ch_root_kind_name(roots->items[p->root].kind)));
+		json_object_set_new(root, "label", ch_json_text(label));
 		json_object_set_new(x, "root", root);
 		for (size_t i = 0; i < p->nhops; i++) {
 			uint32_t ob = p->hops[i].object;
 			json_t *h = json_object();
 			hop_label(a, roots, p, i, label, sizeof(label));
-			json_object_set_new(h, "label", json_string(label));
+			json_object_set_new(h, "label", ch_json_text(label));
 			json_object_set_new(h, "address", hex(o->addr[ob]));
-			json_object_set_new(h, "type", json_string(ch_py_type_name(&py->types, o->type[ob])));
+			json_object_set_new(h, "type", ch_json_text(ch_py_type_name(&py->types, o->type[ob])));
 			json_array_append_new(hops, h);
 		}
 		json_object_set_new(x, "hops", hops);
 		char *chain = ch_report_path_chain_text(a, roots, p);
-		json_object_set_new(x, "chain", chain ? json_string(chain) : json_null());
+		json_object_set_new(x, "chain", chain ? ch_json_text(chain) : json_null());
 		free(chain);
 		json_array_append_new(paths, x);
 	}

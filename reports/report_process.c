@@ -12,10 +12,10 @@ json_t *ch_report_process_json(const struct ch_process *proc)
 	const struct ch_core_file *core = proc->core;
 	const struct ch_module *main = ch_process_main_module((struct ch_process *)proc);
 	json_t *o = json_object();
-	json_object_set_new(o, "executable", main ? json_string(main->path) : json_null());
+	json_object_set_new(o, "executable", main ? ch_json_text(main->path) : json_null());
 	json_object_set_new(o, "pid", core->have_psinfo ? json_integer(core->pid) : json_null());
-	json_object_set_new(o, "command", core->have_psinfo ? json_string(core->fname) : json_null());
-	json_object_set_new(o, "arguments", core->have_psinfo ? json_string(core->psargs) : json_null());
+	json_object_set_new(o, "command", core->have_psinfo ? ch_json_text(core->fname) : json_null());
+	json_object_set_new(o, "arguments", core->have_psinfo ? ch_json_text(core->psargs) : json_null());
 	json_object_set_new(o, "signal", json_integer(core->signo));
 	json_object_set_new(o, "os_threads", json_integer((json_int_t)core->nthreads));
 	return o;
@@ -24,8 +24,8 @@ json_t *ch_report_process_json(const struct ch_process *proc)
 json_t *ch_report_core_json(const struct ch_core_file *core)
 {
 	json_t *cf = json_object();
-	json_object_set_new(cf, "path", json_string(core->path));
-	json_object_set_new(cf, "compression", json_string(ch_core_compression_name(core->compression)));
+	json_object_set_new(cf, "path", ch_json_text(core->path));
+	json_object_set_new(cf, "compression", ch_json_text(ch_core_compression_name(core->compression)));
 	json_object_set_new(cf, "size", json_integer((json_int_t)core->size));
 	json_object_set_new(cf, "expected_size", json_integer((json_int_t)core->expected_size));
 	json_object_set_new(cf, "truncated", json_boolean(core->truncated));
@@ -49,7 +49,7 @@ json_t *ch_report_core_threads_json(const struct ch_core_file *core, const struc
 		json_object_set_new(o, "tid", json_integer(t->tid));
 		json_object_set_new(o, "python", py ? json_boolean(p != NULL) : json_null());
 		snprintf(buf, sizeof(buf), "0x%" PRIx64, p ? p->tstate : 0);
-		json_object_set_new(o, "thread_state", p ? json_string(buf) : json_null());
+		json_object_set_new(o, "thread_state", p ? ch_json_text(buf) : json_null());
 		json_object_set_new(o, "crashed", json_boolean((long)i == crashed));
 		json_object_set_new(o, "signal", json_integer(t->cursig));
 		json_array_append_new(threads, o);

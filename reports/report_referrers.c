@@ -10,7 +10,7 @@ static json_t *hex(uint64_t v)
 {
 	char buf[24];
 	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	return json_string(buf);
+	return ch_json_text(buf);
 }
 
 static const char *type_of(const struct ch_python *py, const struct ch_object_table *o, uint32_t i)
@@ -26,7 +26,7 @@ json_t *ch_report_referrers_json(const struct ch_python *py, const struct ch_ana
 	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
 	json_t *obj = json_object();
 	json_object_set_new(obj, "address", hex(o->addr[target]));
-	json_object_set_new(obj, "type", json_string(type_of(py, o, target)));
+	json_object_set_new(obj, "type", ch_json_text(type_of(py, o, target)));
 	json_object_set_new(obj, "size", json_integer((json_int_t)o->size[target]));
 	json_object_set_new(obj, "refcount", json_integer((json_int_t)o->refcnt[target]));
 	json_object_set_new(doc, "object", obj);
@@ -36,8 +36,8 @@ json_t *ch_report_referrers_json(const struct ch_python *py, const struct ch_ana
 		ch_edges_label_text(&a->edges, &a->heap, r->edges[i], label, sizeof(label));
 		json_t *x = json_object();
 		json_object_set_new(x, "address", hex(o->addr[r->sources[i]]));
-		json_object_set_new(x, "type", json_string(type_of(py, o, r->sources[i])));
-		json_object_set_new(x, "label", json_string(label));
+		json_object_set_new(x, "type", ch_json_text(type_of(py, o, r->sources[i])));
+		json_object_set_new(x, "label", ch_json_text(label));
 		json_object_set_new(x, "traversed", json_boolean(ch_label_traversed(a->edges.labels[r->edges[i]])));
 		json_array_append_new(list, x);
 	}

@@ -9,7 +9,7 @@ static json_t *hex(uint64_t v)
 {
 	char buf[24];
 	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	return json_string(buf);
+	return ch_json_text(buf);
 }
 
 static json_t *root_json(const struct ch_python *py, const struct ch_analysis *a, const struct ch_roots *r, size_t i)
@@ -19,10 +19,10 @@ static json_t *root_json(const struct ch_python *py, const struct ch_analysis *a
 	char label[512];
 	ch_root_label_text(r, a, i, label, sizeof(label));
 	json_t *x = json_object();
-	json_object_set_new(x, "kind", json_string(ch_root_kind_name((enum ch_root_kind)r->items[i].kind)));
-	json_object_set_new(x, "label", json_string(label));
+	json_object_set_new(x, "kind", ch_json_text(ch_root_kind_name((enum ch_root_kind)r->items[i].kind)));
+	json_object_set_new(x, "label", ch_json_text(label));
 	json_object_set_new(x, "address", hex(t->addr[o]));
-	json_object_set_new(x, "type", json_string(ch_py_type_name(&py->types, t->type[o])));
+	json_object_set_new(x, "type", ch_json_text(ch_py_type_name(&py->types, t->type[o])));
 	return x;
 }
 
@@ -69,7 +69,7 @@ static json_t *groups_json(const struct ch_python *py, const struct ch_analysis 
 	json_t *list = json_array();
 	for (size_t i = 0; i < n && (!limit || i < limit); i++) {
 		json_t *x = json_object();
-		json_object_set_new(x, "type", json_string(ch_py_type_name(&py->types, g[i].type)));
+		json_object_set_new(x, "type", ch_json_text(ch_py_type_name(&py->types, g[i].type)));
 		json_object_set_new(x, "objects", json_integer((json_int_t)g[i].objects));
 		json_object_set_new(x, "bytes", json_integer((json_int_t)g[i].bytes));
 		if (leak) {
@@ -92,7 +92,7 @@ static json_t *objects_json(const struct ch_python *py, const struct ch_analysis
 		uint32_t o = objs[i];
 		json_t *x = json_object();
 		json_object_set_new(x, "address", hex(t->addr[o]));
-		json_object_set_new(x, "type", json_string(ch_py_type_name(&py->types, t->type[o])));
+		json_object_set_new(x, "type", ch_json_text(ch_py_type_name(&py->types, t->type[o])));
 		json_object_set_new(x, "refcount", json_integer((json_int_t)t->refcnt[o]));
 		json_object_set_new(x, "references_found", json_integer((json_int_t)r->refs[o]));
 		json_object_set_new(x, "possible_references", json_integer((json_int_t)r->maybe[o]));

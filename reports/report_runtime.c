@@ -6,24 +6,24 @@ static json_t *hex(uint64_t v)
 {
 	char buf[24];
 	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	return json_string(buf);
+	return ch_json_text(buf);
 }
 
 json_t *ch_report_runtime_json(const struct ch_python *py)
 {
 	const struct ch_module *main = ch_process_main_module(py->proc);
 	json_t *r = json_object();
-	json_object_set_new(r, "name", json_string("cpython"));
-	json_object_set_new(r, "version", json_string(py->version.text));
-	json_object_set_new(r, "version_source", json_string(py->version.method));
-	json_object_set_new(r, "executable", main ? json_string(main->path) : json_null());
-	json_object_set_new(r, "library", json_string(py->module->path));
+	json_object_set_new(r, "name", ch_json_text("cpython"));
+	json_object_set_new(r, "version", ch_json_text(py->version.text));
+	json_object_set_new(r, "version_source", ch_json_text(py->version.method));
+	json_object_set_new(r, "executable", main ? ch_json_text(main->path) : json_null());
+	json_object_set_new(r, "library", ch_json_text(py->module->path));
 	json_object_set_new(r, "runtime_address", py->runtime ? hex(py->runtime) : json_null());
 	json_object_set_new(r, "main_interpreter", hex(py->main_interp));
-	json_object_set_new(r, "layout_source", json_string(py->layout.source ? py->layout.source : ""));
+	json_object_set_new(r, "layout_source", ch_json_text(py->layout.source ? py->layout.source : ""));
 	/* How the DWARF file was found; a built-in table has none (null). */
 	json_object_set_new(r, "layout_method",
-			    py->layout.builtin ? json_null() : json_string(ch_debug_method_name(py->dwarf_method)));
+			    py->layout.builtin ? json_null() : ch_json_text(ch_debug_method_name(py->dwarf_method)));
 	json_object_set_new(r, "pid", py->proc->core->have_psinfo ? json_integer(py->proc->core->pid) : json_null());
 	json_object_set_new(r, "signal", json_integer(py->proc->core->signo));
 	return r;
@@ -34,7 +34,7 @@ void ch_report_json_status(json_t *doc, const struct ch_diag *diag)
 	json_object_set_new(doc, "partial", json_boolean(diag->partial));
 	json_t *w = json_array();
 	for (size_t i = 0; i < diag->n; i++)
-		json_array_append_new(w, json_string(diag->messages[i]));
+		json_array_append_new(w, ch_json_text(diag->messages[i]));
 	json_object_set_new(doc, "warnings", w);
 }
 

@@ -387,7 +387,7 @@ static json_t *hex(uint64_t v)
 {
 	char buf[24];
 	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	return json_string(buf);
+	return ch_json_text(buf);
 }
 
 /* JSON string of arena UTF-8 that may hold surrogates (invalid in JSON
@@ -427,11 +427,11 @@ static json_t *value_json(const struct ch_python *py, const struct ch_show_tree 
 {
 	json_t *o = json_object();
 	const char *text = ch_show_text(t, n->text), *aux = ch_show_text(t, n->aux);
-	json_object_set_new(o, "kind", json_string(ch_show_kind_name((enum ch_show_kind)n->kind)));
+	json_object_set_new(o, "kind", ch_json_text(ch_show_kind_name((enum ch_show_kind)n->kind)));
 	if (n->kind >= CH_SHOW_INT || n->kind == CH_SHOW_UNREADABLE)
 		json_object_set_new(o, "address", hex(n->addr));
 	if (n->type != UINT32_MAX)
-		json_object_set_new(o, "type", json_string(type_name(py, n)));
+		json_object_set_new(o, "type", ch_json_text(type_name(py, n)));
 	static const struct { uint8_t flag; const char *key; } flags[] = {
 		{CH_SHOW_TRUNCATED, "truncated"}, {CH_SHOW_ELIDED, "elided"},
 		{CH_SHOW_RECURSIVE, "recursive"}, {CH_SHOW_REDACTED, "redacted"},
@@ -440,7 +440,7 @@ static json_t *value_json(const struct ch_python *py, const struct ch_show_tree 
 		if (n->flags & flags[i].flag)
 			json_object_set_new(o, flags[i].key, json_true());
 	if (n->flags & CH_SHOW_DAMAGED || n->kind == CH_SHOW_UNREADABLE)
-		json_object_set_new(o, "damaged", json_string(ch_show_text(t, n->err)));
+		json_object_set_new(o, "damaged", ch_json_text(ch_show_text(t, n->err)));
 	if (n->flags & CH_SHOW_RECURSIVE)
 		return o;
 	const bool elided = n->flags & CH_SHOW_ELIDED;
@@ -449,20 +449,20 @@ static json_t *value_json(const struct ch_python *py, const struct ch_show_tree 
 	case CH_SHOW_BOOL: json_object_set_new(o, "value", json_boolean(n->num)); break;
 	case CH_SHOW_INT:
 		if (!(n->flags & CH_SHOW_TRUNCATED)) {
-			json_object_set_new(o, "decimal", json_string(text));
+			json_object_set_new(o, "decimal", ch_json_text(text));
 			break;
 		}
 		json_object_set_new(o, "negative", json_boolean(n->flags & CH_SHOW_NEGATIVE));
 		if (*text) {
 			json_object_set_new(o, "digits", json_integer((json_int_t)n->length));
-			json_object_set_new(o, "leading", json_string(text + (*text == '-')));
+			json_object_set_new(o, "leading", ch_json_text(text + (*text == '-')));
 		} else {
 			json_object_set_new(o, "bits", json_integer((json_int_t)n->num));
 		}
 		if (*aux)
-			json_object_set_new(o, "trailing", json_string(aux));
+			json_object_set_new(o, "trailing", ch_json_text(aux));
 		break;
-	case CH_SHOW_FLOAT: json_object_set_new(o, "repr", json_string(text)); break;
+	case CH_SHOW_FLOAT: json_object_set_new(o, "repr", ch_json_text(text)); break;
 	case CH_SHOW_STR:
 	case CH_SHOW_BYTES:
 	case CH_SHOW_BYTEARRAY:
@@ -477,7 +477,7 @@ static json_t *value_json(const struct ch_python *py, const struct ch_show_tree 
 				snprintf(h + 2 * i, 3, "%02x", (unsigned char)text[i]);
 			if (h)
 				h[2 * n->text_len] = '\0';
-			json_object_set_new(o, "hex", h ? json_string(h) : json_null());
+			json_object_set_new(o, "hex", h ? ch_json_text(h) : json_null());
 			free(h);
 		}
 		break;
@@ -516,17 +516,17 @@ static json_t *value_json(const struct ch_python *py, const struct ch_show_tree 
 		break;
 	case CH_SHOW_FUNCTION:
 	case CH_SHOW_CODE:
-		json_object_set_new(o, n->kind == CH_SHOW_CODE ? "name" : "qualname", json_string(text));
-		json_object_set_new(o, "file", n->aux == CH_SHOW_NO_TEXT ? json_null() : json_string(aux));
+		json_object_set_new(o, n->kind == CH_SHOW_CODE ? "name" : "qualname", ch_json_text(text));
+		json_object_set_new(o, "file", n->aux == CH_SHOW_NO_TEXT ? json_null() : ch_json_text(aux));
 		json_object_set_new(o, "line", json_integer((json_int_t)n->num));
 		break;
 	case CH_SHOW_MODULE:
-		json_object_set_new(o, "name", json_string(text));
+		json_object_set_new(o, "name", ch_json_text(text));
 		json_object_set_new(o, n->flags & CH_SHOW_ORIGIN ? "origin" : "file",
-				    n->aux == CH_SHOW_NO_TEXT ? json_null() : json_string(aux));
+				    n->aux == CH_SHOW_NO_TEXT ? json_null() : ch_json_text(aux));
 		break;
 	case CH_SHOW_TYPE:
-		json_object_set_new(o, "name", json_string(text));
+		json_object_set_new(o, "name", ch_json_text(text));
 		if (elided)
 			break;
 		arr = json_array();
@@ -558,10 +558,10 @@ static json_t *value_json(const struct ch_python *py, const struct ch_show_tree 
 		break;
 	case CH_SHOW_WEAKREF:
 		json_object_set_new(o, "target", n->num ? hex((uint64_t)n->num) : json_null());
-		json_object_set_new(o, "target_type", n->num && *text ? json_string(text) : json_null()); /* tp_name */
+		json_object_set_new(o, "target_type", n->num && *text ? ch_json_text(text) : json_null()); /* tp_name */
 		break;
 	case CH_SHOW_EXCEPTION: {
-		json_object_set_new(o, "name", json_string(text));
+		json_object_set_new(o, "name", ch_json_text(text));
 		const struct ch_show_node *args = labelled(t, n, "args");
 		arr = json_array();
 		for (const struct ch_show_node *c = args ? child(t, args) : NULL; c; c = next(t, c))
@@ -579,8 +579,8 @@ static json_t *value_json(const struct ch_python *py, const struct ch_show_tree 
 		arr = json_array();
 		for (const struct ch_show_node *c = child(t, n); c; c = next(t, c)) {
 			json_t *e = json_object();
-			json_object_set_new(e, "name", json_string(ch_show_text(t, c->text)));
-			json_object_set_new(e, "file", json_string(ch_show_text(t, c->aux)));
+			json_object_set_new(e, "name", ch_json_text(ch_show_text(t, c->text)));
+			json_object_set_new(e, "file", ch_json_text(ch_show_text(t, c->aux)));
 			json_object_set_new(e, "line", c->num >= 0 ? json_integer((json_int_t)c->num) : json_null());
 			json_object_set_new(e, "frame", hex(c->addr));
 			json_array_append_new(arr, e);
@@ -588,8 +588,8 @@ static json_t *value_json(const struct ch_python *py, const struct ch_show_tree 
 		json_object_set_new(o, "entries", arr);
 		break;
 	case CH_SHOW_FRAME:
-		json_object_set_new(o, "name", json_string(text));
-		json_object_set_new(o, "file", json_string(aux));
+		json_object_set_new(o, "name", ch_json_text(text));
+		json_object_set_new(o, "file", ch_json_text(aux));
 		json_object_set_new(o, "line", n->num >= 0 ? json_integer((json_int_t)n->num) : json_null());
 		if (elided)
 			break;
@@ -599,14 +599,14 @@ static json_t *value_json(const struct ch_python *py, const struct ch_show_tree 
 		json_object_set_new(o, "locals", arr);
 		break;
 	case CH_SHOW_GENERATOR:
-		json_object_set_new(o, "qualname", json_string(text));
-		json_object_set_new(o, "state", json_string(aux));
+		json_object_set_new(o, "qualname", ch_json_text(text));
+		json_object_set_new(o, "state", ch_json_text(aux));
 		json_object_set_new(o, "line", n->num >= 0 ? json_integer((json_int_t)n->num) : json_null());
 		set_child(o, "awaiting", py, t, labelled(t, n, "awaiting"));
 		break;
 	case CH_SHOW_FUTURE:
-		json_object_set_new(o, "state", json_string(aux));
-		json_object_set_new(o, "name", n->text != CH_SHOW_NO_TEXT ? json_string(text) : json_null());
+		json_object_set_new(o, "state", ch_json_text(aux));
+		json_object_set_new(o, "name", n->text != CH_SHOW_NO_TEXT ? ch_json_text(text) : json_null());
 		json_object_set_new(o, "callbacks", json_integer((json_int_t)n->length));
 		if (elided)
 			break;
@@ -664,9 +664,9 @@ json_t *ch_report_show_json(const struct ch_python *py, const struct ch_analysis
 	json_t *doc = json_object();
 	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
 	json_object_set_new(doc, "address", hex(o->addr[index]));
-	json_object_set_new(doc, "type", json_string(ch_py_type_name(&py->types, o->type[index])));
+	json_object_set_new(doc, "type", ch_json_text(ch_py_type_name(&py->types, o->type[index])));
 	json_object_set_new(doc, "refcount", json_integer((json_int_t)o->refcnt[index]));
-	json_object_set_new(doc, "generation", json_string(ch_report_gen_key(o->gen[index])));
+	json_object_set_new(doc, "generation", ch_json_text(ch_report_gen_key(o->gen[index])));
 	json_object_set_new(doc, "size", json_integer((json_int_t)o->size[index]));
 	json_object_set_new(doc, "referents", json_integer((json_int_t)(a->edges.offsets[index + 1] - a->edges.offsets[index])));
 	json_object_set_new(doc, "value", value_json(py, t, &t->nodes[0]));

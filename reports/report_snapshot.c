@@ -29,13 +29,13 @@ json_t *ch_report_digest_group_json(const struct ch_heap_digest *d, const struct
 	for (uint32_t i = 0; i < g->ntypes; i++) {
 		const struct ch_digest_shape_type *st = &d->shape_types[g->first_type + i];
 		json_t *x = json_object();
-		json_object_set_new(x, "type", json_string(ch_digest_str(d, st->name)));
+		json_object_set_new(x, "type", ch_json_text(ch_digest_str(d, st->name)));
 		json_object_set_new(x, "count", json_integer(st->count));
 		json_array_append_new(ts, x);
 	}
 	json_t *es = json_array();
 	for (uint32_t i = 0; i < g->nedges; i++)
-		json_array_append_new(es, json_string(ch_digest_str(d, d->edges[g->first_edge + i])));
+		json_array_append_new(es, ch_json_text(ch_digest_str(d, d->edges[g->first_edge + i])));
 	json_t *o = json_object();
 	json_object_set_new(o, "types", ts);
 	json_object_set_new(o, "edges", es);
@@ -46,8 +46,8 @@ json_t *ch_report_snapshot_json(const struct ch_python *py, const struct ch_heap
 {
 	json_t *doc = json_object();
 	json_object_set_new(doc, "schema", json_integer(CH_SNAPSHOT_SCHEMA));
-	json_object_set_new(doc, "kind", json_string(CH_SNAPSHOT_KIND));
-	json_object_set_new(doc, "coreheap", json_string(CH_VERSION));
+	json_object_set_new(doc, "kind", ch_json_text(CH_SNAPSHOT_KIND));
+	json_object_set_new(doc, "coreheap", ch_json_text(CH_VERSION));
 	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
 	json_object_set_new(doc, "gc", ch_report_gc_json(&d->gc, d->frozen));
 	json_t *totals = json_object();
@@ -60,7 +60,7 @@ json_t *ch_report_snapshot_json(const struct ch_python *py, const struct ch_heap
 	for (size_t i = 0; i < d->ntypes; i++) {
 		const struct ch_digest_type *t = &d->types[i];
 		json_t *x = json_object();
-		json_object_set_new(x, "type", json_string(ch_digest_str(d, t->name)));
+		json_object_set_new(x, "type", ch_json_text(ch_digest_str(d, t->name)));
 		json_object_set_new(x, "count", u64(t->count));
 		json_object_set_new(x, "bytes", u64(t->bytes));
 		json_object_set_new(x, "gen", gens_json(t->gen));
@@ -68,7 +68,7 @@ json_t *ch_report_snapshot_json(const struct ch_python *py, const struct ch_heap
 		if (!t->unreachable)
 			continue;
 		x = json_object();
-		json_object_set_new(x, "type", json_string(ch_digest_str(d, t->name)));
+		json_object_set_new(x, "type", ch_json_text(ch_digest_str(d, t->name)));
 		json_object_set_new(x, "count", u64(t->unreachable));
 		json_object_set_new(x, "bytes", u64(t->unreachable_bytes));
 		json_array_append_new(garbage, x);
@@ -100,8 +100,8 @@ json_t *ch_report_snapshot_json(const struct ch_python *py, const struct ch_heap
 		for (size_t i = 0; i < d->ncontainers; i++) {
 			const struct ch_digest_container *c = &d->containers[i];
 			json_t *x = json_object();
-			json_object_set_new(x, "path", json_string(ch_digest_str(d, c->path)));
-			json_object_set_new(x, "type", json_string(ch_digest_str(d, c->type)));
+			json_object_set_new(x, "path", ch_json_text(ch_digest_str(d, c->path)));
+			json_object_set_new(x, "type", ch_json_text(ch_digest_str(d, c->type)));
 			json_object_set_new(x, "elements", u64(c->elements));
 			json_object_set_new(x, "retained", u64(c->retained));
 			json_array_append_new(cs, x);

@@ -7,25 +7,25 @@ json_t *ch_report_thread_json(const struct ch_py_stacks *st, const struct ch_py_
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "tid", ts->tid >= 0 ? json_integer(ts->tid) : json_null());
-	json_object_set_new(o, "name", ts->has_name ? json_string(ts->name) : json_null());
+	json_object_set_new(o, "name", ts->has_name ? ch_json_text(ts->name) : json_null());
 	json_object_set_new(o, "gil", ts->gil < 0 ? json_null() : json_boolean(ts->gil));
 	json_object_set_new(o, "crashed", json_boolean(ts->crashed));
 	char buf[24];
 	snprintf(buf, sizeof(buf), "0x%" PRIx64, ts->thread->tstate);
-	json_object_set_new(o, "thread_state", json_string(buf));
+	json_object_set_new(o, "thread_state", ch_json_text(buf));
 	json_t *frames = json_array();
 	for (size_t i = 0; i < ts->nframes && (!max_frames || i < max_frames); i++) {
 		const struct ch_py_frame *f = &st->frames[ts->first_frame + i];
 		const struct ch_py_code *c = &st->codes[f->code];
 		json_t *fo = json_object();
-		json_object_set_new(fo, "function", json_string(c->function));
-		json_object_set_new(fo, "file", json_string(c->file));
+		json_object_set_new(fo, "function", ch_json_text(c->function));
+		json_object_set_new(fo, "file", ch_json_text(c->file));
 		json_object_set_new(fo, "line", f->line >= 0 ? json_integer(f->line) : json_null());
 		if (with_locals) {
 			json_t *locals = json_object();
 			for (size_t k = 0; k < f->nlocals; k++) {
 				const struct ch_py_local *l = &st->locals[f->locals_first + k];
-				json_object_set_new(locals, l->name, json_string(l->value));
+				ch_json_set_text_key(locals, l->name, ch_json_text(l->value));
 			}
 			json_object_set_new(fo, "locals", locals);
 		}

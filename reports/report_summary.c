@@ -51,8 +51,8 @@ json_t *ch_report_summary_json(const struct ch_python *py, const struct ch_type_
 	json_t *fs = json_array();
 	for (size_t i = 0; i < f->n; i++) {
 		json_t *x = json_object();
-		json_object_set_new(x, "code", json_string(f->v[i].code));
-		json_object_set_new(x, "text", json_string(f->v[i].text));
+		json_object_set_new(x, "code", ch_json_text(f->v[i].code));
+		json_object_set_new(x, "text", ch_json_text(f->v[i].text));
 		json_array_append_new(fs, x);
 	}
 	json_object_set_new(doc, "findings", fs);

@@ -169,17 +169,17 @@ json_t *ch_report_suspects_array(const struct ch_python *py, const struct ch_rep
 	for (size_t i = 0; i < r->s->n && (!r->limit || i < r->limit); i++) {
 		const struct ch_suspect *x = &r->s->v[i];
 		json_t *o = json_object();
-		json_object_set_new(o, "kind", json_string(ch_suspect_kind_name(x->kind)));
+		json_object_set_new(o, "kind", ch_json_text(ch_suspect_kind_name(x->kind)));
 		title(py, r, x, text, sizeof(text));
-		json_object_set_new(o, "title", json_string(text));
+		json_object_set_new(o, "title", ch_json_text(text));
 		json_object_set_new(o, "bytes", json_integer((json_int_t)x->bytes));
 		json_object_set_new(o, "share", json_real(r->s->heap_bytes ? (double)x->bytes / (double)r->s->heap_bytes : 0));
 		json_object_set_new(o, "count", json_integer((json_int_t)x->count));
-		json_object_set_new(o, "type", tname(py, x->type) ? json_string(tname(py, x->type)) : json_null());
+		json_object_set_new(o, "type", tname(py, x->type) ? ch_json_text(tname(py, x->type)) : json_null());
 		path_text(r, &x->path, text, sizeof(text));
-		json_object_set_new(o, "path", text[0] ? json_string(text) : json_null());
+		json_object_set_new(o, "path", text[0] ? ch_json_text(text) : json_null());
 		next_command(r, x, text, sizeof(text));
-		json_object_set_new(o, "next", json_string(text));
+		json_object_set_new(o, "next", ch_json_text(text));
 		json_array_append_new(arr, o);
 	}
 	return arr;

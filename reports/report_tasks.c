@@ -11,7 +11,7 @@ static json_t *hex(uint64_t v)
 {
 	char buf[24];
 	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	return json_string(buf);
+	return ch_json_text(buf);
 }
 
 static json_t *hex_or_null(uint64_t v)
@@ -47,22 +47,22 @@ static json_t *task_json(const struct ch_python *py, const struct ch_analysis *a
 	const struct ch_task *task = &t->v[i];
 	json_t *o = json_object();
 	json_object_set_new(o, "address", hex(addr_of(a, t, (uint32_t)i)));
-	json_object_set_new(o, "type", json_string(type_of(py, a, task->object)));
-	json_object_set_new(o, "kind", json_string(ch_aio_is_task(task->f.kind) ? "task" : "future"));
+	json_object_set_new(o, "type", ch_json_text(type_of(py, a, task->object)));
+	json_object_set_new(o, "kind", ch_json_text(ch_aio_is_task(task->f.kind) ? "task" : "future"));
 	bool c = task->f.kind == CH_AIO_C_TASK || task->f.kind == CH_AIO_C_FUTURE;
-	json_object_set_new(o, "implementation", json_string(c ? "c" : "python"));
+	json_object_set_new(o, "implementation", ch_json_text(c ? "c" : "python"));
 	if (!task->readable) {
 		json_object_set_new(o, "readable", json_false());
 		return o;
 	}
-	json_object_set_new(o, "name", ch_aio_is_task(task->f.kind) ? json_string(task->f.name_text) : json_null());
-	json_object_set_new(o, "state", json_string(ch_task_state_name(task->f.state)));
+	json_object_set_new(o, "name", ch_aio_is_task(task->f.kind) ? ch_json_text(task->f.name_text) : json_null());
+	json_object_set_new(o, "state", ch_json_text(ch_task_state_name(task->f.state)));
 	json_t *co = json_array();
 	for (size_t k = 0; k < task->nframes; k++) {
 		const struct ch_task_frame *f = &t->frames[task->frames_first + k];
 		json_t *fr = json_object();
-		json_object_set_new(fr, "qualname", json_string(f->qualname));
-		json_object_set_new(fr, "file", json_string(file_of(t, f)));
+		json_object_set_new(fr, "qualname", ch_json_text(f->qualname));
+		json_object_set_new(fr, "file", ch_json_text(file_of(t, f)));
 		json_object_set_new(fr, "line", f->line >= 0 ? json_integer(f->line) : json_null());
 		json_array_append_new(co, fr);
 	}
@@ -72,8 +72,8 @@ static json_t *task_json(const struct ch_python *py, const struct ch_analysis *a
 	json_object_set_new(o, "awaited_by", links_json(a, t, task->by_first, task->nby));
 	if (task->f.exception) {
 		json_t *e = json_object();
-		json_object_set_new(e, "type", json_string(task->exc_type));
-		json_object_set_new(e, "message", json_string(task->exc_msg));
+		json_object_set_new(e, "type", ch_json_text(task->exc_type));
+		json_object_set_new(e, "message", ch_json_text(task->exc_msg));
 		json_object_set_new(e, "retrieved", task->f.log_tb < 0 ? json_null() : json_boolean(!task->f.log_tb));
 		json_object_set_new(o, "exception", e);
 	} else {
@@ -81,7 +81,7 @@ static json_t *task_json(const struct ch_python *py, const struct ch_analysis *a
 	}
 	json_object_set_new(o, "retained_bytes", task->reachable ? json_integer((json_int_t)task->retained) : json_null());
 	json_object_set_new(o, "reachable", json_boolean(task->reachable));
-	json_object_set_new(o, "registry", task->registry ? json_string(task->registry) : json_null());
+	json_object_set_new(o, "registry", task->registry ? ch_json_text(task->registry) : json_null());
 	json_object_set_new(o, "loop", hex_or_null(task->f.loop));
 	return o;
 }
@@ -142,14 +142,14 @@ static json_t *finding_json(const struct ch_python *py, const struct ch_analysis
 			    const struct ch_tasks *t, const struct ch_task_finding *f)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "kind", json_string(ch_task_finding_name(f->kind)));
+	json_object_set_new(o, "kind", ch_json_text(ch_task_finding_name(f->kind)));
 	json_object_set_new(o, "task", hex(addr_of(a, t, f->task)));
-	json_object_set_new(o, "name", json_string(name_of(t, f->task)));
+	json_object_set_new(o, "name", ch_json_text(name_of(t, f->task)));
 	char *text = finding_text(py, a, roots, t, f);
-	json_object_set_new(o, "message", text ? json_string(text) : json_null());
+	json_object_set_new(o, "message", text ? ch_json_text(text) : json_null());
 	free(text);
 	char *chain = f->path.n ? ch_report_path_chain_text(a, roots, &f->path.paths[0]) : NULL;
-	json_object_set_new(o, "path", chain ? json_string(chain) : json_null());
+	json_object_set_new(o, "path", chain ? ch_json_text(chain) : json_null());
 	free(chain);
 	json_object_set_new(o, "future", f->future != CH_NO_OBJECT ? hex(a->heap.objects.addr[f->future]) : json_null());
 	json_object_set_new(o, "cycle", links_json(a, t, f->cycle_first, f->ncycle));

@@ -13,7 +13,7 @@ static json_t *hex(uint64_t v)
 {
 	char buf[24];
 	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	return json_string(buf);
+	return ch_json_text(buf);
 }
 
 static size_t rows_shown(const struct ch_report_top *r)
@@ -49,7 +49,7 @@ static json_t *totals_json(const struct ch_report_top *r)
 static json_t *type_row_json(const struct ch_python *py, const struct ch_top_type *row)
 {
 	json_t *x = json_object();
-	json_object_set_new(x, "type", json_string(ch_py_type_name(&py->types, row->type)));
+	json_object_set_new(x, "type", ch_json_text(ch_py_type_name(&py->types, row->type)));
 	json_object_set_new(x, "objects", json_integer((json_int_t)row->objects));
 	json_object_set_new(x, "shallow", json_integer((json_int_t)row->shallow));
 	json_object_set_new(x, "retained", json_integer((json_int_t)row->retained));
@@ -71,7 +71,7 @@ json_t *ch_report_top_json(const struct ch_python *py, const struct ch_report_to
 	const struct ch_dominators *d = r->d;
 	json_t *doc = json_object();
 	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
-	json_object_set_new(doc, "by", json_string(r->by_type ? "type" : "object"));
+	json_object_set_new(doc, "by", ch_json_text(r->by_type ? "type" : "object"));
 	json_object_set_new(doc, "totals", totals_json(r));
 	json_t *list = json_array();
 	size_t shown = rows_shown(r);
@@ -83,7 +83,7 @@ json_t *ch_report_top_json(const struct ch_python *py, const struct ch_report_to
 		} else {
 			uint32_t k = r->t->objects[i], ri = r->t->object_roots[i];
 			json_object_set_new(x, "address", hex(o->addr[k]));
-			json_object_set_new(x, "type", json_string(ch_py_type_name(&py->types, o->type[k])));
+			json_object_set_new(x, "type", ch_json_text(ch_py_type_name(&py->types, o->type[k])));
 			json_object_set_new(x, "size", json_integer((json_int_t)o->size[k]));
 			json_object_set_new(x, "retained", json_integer((json_int_t)d->retained[k]));
 			json_object_set_new(x, "retained_objects", json_integer((json_int_t)d->retained_count[k]));
@@ -92,8 +92,8 @@ json_t *ch_report_top_json(const struct ch_python *py, const struct ch_report_to
 				char label[ROOT_LABEL_MAX];
 				ch_root_label_text(r->roots, r->a, ri, label, sizeof(label));
 				json_t *root = json_object();
-				json_object_set_new(root, "kind", json_string(ch_root_kind_name(r->roots->items[ri].kind)));
-				json_object_set_new(root, "label", json_string(label));
+				json_object_set_new(root, "kind", ch_json_text(ch_root_kind_name(r->roots->items[ri].kind)));
+				json_object_set_new(root, "label", ch_json_text(label));
 				json_object_set_new(x, "root", root);
 			} else {
 				json_object_set_new(x, "root", json_null());

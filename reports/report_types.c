@@ -9,7 +9,7 @@ static json_t *row_json(const struct ch_type_row *r, const char *name)
 {
 	json_t *o = json_object();
 	if (name)
-		json_object_set_new(o, "type", json_string(name));
+		json_object_set_new(o, "type", ch_json_text(name));
 	json_object_set_new(o, "count", json_integer((json_int_t)r->count));
 	json_object_set_new(o, "bytes", json_integer((json_int_t)r->bytes));
 	json_t *g = json_object();

@@ -23,6 +23,7 @@ pkgs=(
 	debuginfod                               # a test serves debug files from a local server on 127.0.0.1
 	dpkg-dev file                            # package tests: dpkg-shlibdeps computes the .deb's Depends, CPack runs file
 	man-db groff-base zsh                    # package tests: render the man page, run the zsh completion
+	clang libclang-rt-14-dev                 # the fuzz suite: libFuzzer and its sanitizers
 	chromium                                 # the browser test of `coreheap report` (headless); coreheap never runs it
 )
 missing=()

@@ -4,7 +4,11 @@
 #      CH_SKIP_DEPS=1; uses sudo when not root);
 #   2. builds with -DCH_WERROR=ON in build-ci/ and runs ctest;
 #   3. builds with -DCH_SANITIZE=ON -DCH_WERROR=ON in build-ci-asan/ and runs
-#      ctest again with ASAN_OPTIONS=detect_leaks=1.
+#      ctest again with ASAN_OPTIONS=detect_leaks=1;
+#   4. builds with clang -DCH_FUZZ=ON in build-ci-fuzz/ (libFuzzer targets,
+#      ASan+UBSan everywhere) and runs `ctest -L fuzz`: each fuzz target for
+#      a short fixed budget and the whole-pipeline mutation test (about 5
+#      minutes; tests/fuzz/README.md). CH_SKIP_FUZZ=1 leaves it out.
 # Both suites include the ground-truth tests (label "truth"), which generate
 # their fixture cores into each build tree.  Truth tests whose pyenv
 # interpreter is missing are SKIPPED and listed with the reason at the end;
@@ -33,15 +37,21 @@ fi
 failed=()
 skipped_total=0
 
+# Extra arguments for one suite's build and ctest steps (set around a call).
+build_args=()
+ctest_args=()
+
 suite() {   # suite NAME BUILD_DIR CMAKE_ARGS...
-    local name=$1 dir=$2
+    local name=$1 dir=$2 t0
     shift 2
+    t0=$(date +%s)
     say "== $name: configure + build in $dir"
     if ! cmake -S "$root" -B "$dir" "$@"; then failed+=("$name: configure"); return; fi
-    if ! cmake --build "$dir" -j"$jobs"; then failed+=("$name: build"); return; fi
-    say "== $name: ctest"
+    if ! cmake --build "$dir" -j"$jobs" "${build_args[@]}"; then failed+=("$name: build"); return; fi
+    say "== $name: ctest ${ctest_args[*]}"
     local rc=0
-    (cd "$dir" && ctest --output-on-failure -j"$jobs") || rc=$?
+    (cd "$dir" && ctest --output-on-failure -j"$jobs" "${ctest_args[@]}") || rc=$?
+    say "== $name: $(( $(date +%s) - t0 ))s"
     [ $rc = 0 ] || failed+=("$name: ctest (exit $rc)")
     # ctest shows skipped tests without their output: print why.
     local log="$dir/Testing/Temporary/LastTest.log"
@@ -64,6 +74,21 @@ suite "werror" "$build_root/build-ci" -DCH_WERROR=ON -DCH_SANITIZE=OFF "${interp
 ASAN_OPTIONS=detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS} \
 UBSAN_OPTIONS=print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS} \
     suite "asan+ubsan" "$build_root/build-ci-asan" -DCH_SANITIZE=ON -DCH_WERROR=ON "${interp[@]}" "$@"
+
+# Fuzzing: a clang build of its own (libFuzzer needs clang; the other two
+# suites use the default compiler). Only the fuzz label runs here: the
+# ASan suite above already ran everything else under the sanitizers.
+if [ "${CH_SKIP_FUZZ:-0}" = 1 ]; then
+    say "fuzz suite skipped (CH_SKIP_FUZZ=1)"
+elif ! command -v clang >/dev/null; then
+    failed+=("fuzz: clang not found (install clang and libclang-rt-14-dev, or set CH_SKIP_FUZZ=1)")
+else
+    build_args=(--target fuzz_all)
+    ctest_args=(-L fuzz)
+    suite "fuzz" "$build_root/build-ci-fuzz" -DCMAKE_C_COMPILER=clang -DCH_FUZZ=ON -DCH_WERROR=ON "${interp[@]}" "$@"
+    build_args=()
+    ctest_args=()
+fi
 
 if [ "${CH_REQUIRE_TRUTH:-0}" = 1 ] && [ $skipped_total != 0 ]; then
     failed+=("$skipped_total skipped test(s) with CH_REQUIRE_TRUTH=1")

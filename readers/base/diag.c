@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "readers/base/utf8.h"
+
 #define CH_DIAG_MAX 64
 
 void ch_diag_init(struct ch_diag *d)
@@ -24,6 +26,7 @@ static void add(struct ch_diag *d, const char *fmt, va_list ap)
 {
 	char buf[512];
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	ch_text_escape_line(buf, sizeof(buf)); /* one line of UTF-8, as for errors */
 	for (size_t i = 0; i < d->n; i++)
 		if (strcmp(d->messages[i], buf) == 0)
 			return;

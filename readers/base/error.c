@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "readers/base/utf8.h"
+
 struct ch_error ch_error_nomem = {CH_ERR_NOMEM, "out of memory"};
 
 struct ch_error *ch_error_vnew(enum ch_error_kind kind, const char *fmt, va_list ap)
@@ -13,6 +15,8 @@ struct ch_error *ch_error_vnew(enum ch_error_kind kind, const char *fmt, va_list
 		return &ch_error_nomem;
 	err->kind = kind;
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	/* One line of UTF-8 whatever names or paths from the dump it quotes. */
+	ch_text_escape_line(err->message, sizeof(err->message));
 	return err;
 }
 
@@ -34,6 +38,7 @@ struct ch_error *ch_error_prefix(struct ch_error *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
+	ch_text_escape_line(prefix, sizeof(prefix));
 	size_t plen = strlen(prefix), mlen = strlen(err->message);
 	if (plen + 2 >= sizeof(err->message))
 		plen = sizeof(err->message) - 3;

@@ -103,7 +103,7 @@ static uint32_t slot_name(struct ch_show_ctx *c, uint64_t type, uint64_t moff)
 				if (off != moff || (mtype != CH_T_OBJECT && mtype != CH_T_OBJECT_EX))
 					continue;
 				if ((err = ch_as_read_u64(as, m + (uint64_t)ch_py_off(py, CH_PY_MEMBERDEF_NAME), &name)) ||
-				    (err = ch_as_read_cstr(as, name, buf, sizeof(buf), &trunc)))
+				    (err = ch_py_cstr_read(py, name, "member name", buf, sizeof(buf), &trunc)))
 					break;
 				return ch_show_arena_add(c, buf, strlen(buf));
 			}
@@ -379,7 +379,7 @@ static void show_weakref(struct ch_show_ctx *c, uint32_t node, uint64_t addr)
 	char name[256];
 	bool trunc;
 	if (ch_py_object_plausible(py, target, &type) && !(err = ch_py_read_u64(py, type, CH_PY_TP_NAME, &tp_name)) &&
-	    !(err = ch_as_read_cstr(&py->proc->as, tp_name, name, sizeof(name), &trunc)))
+	    !(err = ch_py_cstr_read(py, tp_name, "type name", name, sizeof(name), &trunc)))
 		c->t->nodes[node].text = ch_show_arena_add(c, name, strlen(name));
 	ch_show_damage(c, node, err);
 }

@@ -334,11 +334,24 @@ static uint64_t object_size_by_kind(struct ch_python *py, uint64_t addr, uint32_
 	return size + pre;
 }
 
+#define CH_OBJECT_SIZE_MAX (1ULL << 47)
+
 uint64_t ch_py_object_full_size(struct ch_python *py, uint64_t addr, uint32_t type)
 {
 	if (type >= py->types.n)
 		return 0;
 	uint64_t size = object_size_by_kind(py, addr, type);
 	/* after classification, which may have grown the type table */
-	return size + inline_values_size(py, addr, &py->types.v[type]);
+	size += inline_values_size(py, addr, &py->types.v[type]);
+	/* No object is larger than the x86_64 user address space (2^47): a
+	 * bigger figure is a damaged length word, and summing such sizes
+	 * would overflow every total built on them. */
+	if (size > CH_OBJECT_SIZE_MAX) {
+		const struct ch_py_type *t = &py->types.v[type];
+		ch_diag_partial(&py->diag, "object 0x%llx (%s) claims %llu bytes, more than any process can hold: "
+			       "counted at its type's basic size", (unsigned long long)addr,
+			       ch_py_type_name(&py->types, type), (unsigned long long)size);
+		size = t->basicsize > 0 ? (uint64_t)t->basicsize + t->presize : 0;
+	}
+	return size;
 }

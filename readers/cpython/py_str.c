@@ -1,8 +1,12 @@
 #include "readers/cpython/py_str.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "readers/base/bytes.h"
+#include "readers/base/diag.h"
+#include "readers/base/utf8.h"
 #include "readers/cpython/python.h"
 
 #define CH_TPFLAGS_UNICODE_SUBCLASS (1UL << 28)
@@ -146,8 +150,12 @@ struct ch_error *ch_py_str_read(struct ch_python *py, uint64_t addr, char *buf, 
 			return err;
 		}
 		for (size_t j = 0; j < batch; j++) {
-			char enc[4];
-			size_t k = ch_utf8_put(enc, chunk[j]);
+			/* A lone surrogate is a valid str character but not UTF-8:
+			 * written as Python writes it, \udXXX. */
+			char enc[8];
+			size_t k = chunk[j] >= 0xD800 && chunk[j] <= 0xDFFF
+					   ? (size_t)snprintf(enc, sizeof(enc), "\\u%04x", (unsigned)chunk[j])
+					   : ch_utf8_put(enc, chunk[j]);
 			if (out + k > max - 1) {
 				if (truncated)
 					*truncated = true;
@@ -160,6 +168,20 @@ struct ch_error *ch_py_str_read(struct ch_python *py, uint64_t addr, char *buf, 
 		i += batch;
 	}
 	buf[out] = '\0';
+	return NULL;
+}
+
+struct ch_error *ch_py_cstr_read(struct ch_python *py, uint64_t addr, const char *what, char *buf, size_t max,
+				 bool *truncated)
+{
+	struct ch_error *err = ch_as_read_cstr(&py->proc->as, addr, buf, max, truncated);
+	if (err || max == 0)
+		return err;
+	size_t bad = ch_utf8_escape(buf, max);
+	if (bad)
+		ch_diag_partial(&py->diag,
+				"%s at 0x%" PRIx64 " is not valid UTF-8 (%zu byte%s shown as \\xHH): \"%s\"; damaged memory?",
+				what, addr, bad, bad == 1 ? "" : "s", buf);
 	return NULL;
 }
 

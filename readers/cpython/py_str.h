@@ -14,8 +14,15 @@ struct ch_python;
 
 /* UTF-8 copy of the str at addr into buf (always NUL-terminated; longer
  * strings are cut at max-1 bytes on a character boundary and *truncated is
- * set). CH_ERR_FAULT/CH_ERR_INPUT if it is unreadable or not a str. */
+ * set; lone surrogates, valid in a str but not in UTF-8, are written \udXXX). CH_ERR_FAULT/CH_ERR_INPUT if it is unreadable or not a str. */
 struct ch_error *ch_py_str_read(struct ch_python *py, uint64_t addr, char *buf, size_t max, bool *truncated);
+
+/* A C string of the dump (tp_name, a member name) at addr into buf, like
+ * ch_as_read_cstr, made valid UTF-8: bytes that are not are escaped as
+ * \xHH, and the damage is a warning naming `what` that marks the result
+ * partial. */
+struct ch_error *ch_py_cstr_read(struct ch_python *py, uint64_t addr, const char *what, char *buf, size_t max,
+				 bool *truncated);
 
 /* Where a str's characters are: length in code points, bytes per code
  * point (1, 2, 4: PEP 393 kind) and the address of character 0. */

@@ -64,8 +64,10 @@ static void type_display_name(struct ch_python *py, uint64_t addr, uint64_t flag
 	}
 	uint64_t name;
 	err = ch_py_read_u64(py, addr, CH_PY_TP_NAME, &name);
+	char what[64];
+	snprintf(what, sizeof(what), "the name of type object 0x%" PRIx64, addr);
 	if (!err)
-		err = ch_as_read_cstr(&py->proc->as, name, qual, sizeof(qual), NULL);
+		err = ch_py_cstr_read(py, name, what, qual, sizeof(qual), NULL);
 	if (err) {
 		ch_error_free(err);
 		snprintf(out, max, "<unnamed type 0x%" PRIx64 ">", addr);

@@ -183,7 +183,7 @@ static void render_other(struct ch_python *py, uint64_t obj, uint64_t type, char
 	bool trunc;
 	struct ch_error *err = ch_py_read_u64(py, type, CH_PY_TP_NAME, &tp_name);
 	if (!err)
-		err = ch_as_read_cstr(&py->proc->as, tp_name, name, sizeof(name), &trunc);
+		err = ch_py_cstr_read(py, tp_name, "type name", name, sizeof(name), &trunc);
 	if (err) {
 		ch_error_free(err);
 		snprintf(name, sizeof(name), "?");

@@ -78,7 +78,8 @@ static struct ch_error *scan_sections(struct ch_elf_file *ef, Elf *elf)
 				ef->build_id_len = len;
 			}
 		}
-		if (strcmp(name, ".gnu_debuglink") == 0 && sh.sh_type != SHT_NOBITS) {
+		/* The first .gnu_debuglink counts (a file may hold several). */
+		if (strcmp(name, ".gnu_debuglink") == 0 && sh.sh_type != SHT_NOBITS && !ef->debuglink) {
 			Elf_Data *d = elf_getdata(scn, NULL);
 			if (d && d->d_buf && d->d_size >= 8) {
 				const char *s = d->d_buf;

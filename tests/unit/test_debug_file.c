@@ -227,6 +227,21 @@ static void test_embedded(void)
 	ch_elf_close(ef);
 }
 
+/* Two .gnu_debuglink sections (found by fuzz_elf: the second one leaked
+ * the first's name): the first one counts. */
+static void test_two_debuglinks(void)
+{
+	if (!CHECK(sh("set -e; cd '%s'; printf 'second.debug\\0\\0\\0\\0\\0\\0\\0\\0' > link2;"
+		      "objcopy --add-section .dlx=link2 bin/prog2 two.tmp;"
+		      "objcopy --rename-section .dlx=.gnu_debuglink two.tmp bin/prog3",
+		      tmp) == 0))
+		return;
+	struct ch_elf_file *ef = open_elf("%s/bin/prog3", "");
+	if (CHECK(ef != NULL))
+		CHECK_STR(ef->debuglink, "nb.debug");
+	ch_elf_close(ef);
+}
+
 int main(void)
 {
 	if (system("objcopy --version >/dev/null 2>&1") != 0) {
@@ -256,6 +271,7 @@ int main(void)
 	test_embedded();
 	test_build_id();
 	test_debuglink();
+	test_two_debuglinks();
 	sh("rm -rf '%s'", tmp);
 	return CHECK_SUMMARY("test_debug_file");
 }

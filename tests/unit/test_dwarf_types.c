@@ -596,6 +596,22 @@ static void test_open_errors(void)
 	}
 }
 
+/* A damaged copy that ch_dwarf_open must refuse as input naming `why`. */
+static void expect_refused(const unsigned char *copy, size_t len, const char *why, const char *what)
+{
+	char path[256], msg[512];
+	struct ch_dwarf *d;
+	scratch_path(path, sizeof(path), "corrupt");
+	if (write_file(path, copy, len) != 0)
+		return;
+	int k = kind_of(ch_dwarf_open(path, &d), msg, sizeof(msg));
+	checks++;
+	if (k == 0)
+		ch_dwarf_close(d);
+	if (k != CH_ERR_INPUT || !strstr(msg, why))
+		FAIL("%s: %s", what, msg);
+}
+
 /* Truncated and corrupted copies of this executable: any answer is fine,
  * crashing or hanging is not. */
 static void test_damaged_copies(void)
@@ -627,6 +643,26 @@ static void test_damaged_copies(void)
 		return;
 	}
 	unsigned char *copy = malloc(len);
+	/* A section header claiming more bytes than the file has (fuzz_dwarf
+	 * found libdwarf allocating such a size before looking): refused. */
+	uint64_t shoff, shnum;
+	memcpy(&shoff, img + 0x28, 8);
+	shnum = (uint64_t)img[0x3c] | (uint64_t)img[0x3d] << 8;
+	if (copy && shoff && shnum > 1 && shoff + shnum * 64 <= len) {
+		memcpy(copy, img, len);
+		uint64_t huge = 0x9a00000000ULL;
+		memcpy(copy + shoff + 64 * (shnum - 1) + 0x20, &huge, 8); /* sh_size of the last section */
+		expect_refused(copy, len, "lies outside the file", "section beyond the end of the file");
+	}
+	/* A DWARF 5 range-list unit of length 0 (fuzz_dwarf: libdwarf 20210528
+	 * frees memory twice on it): refused before libdwarf sees it. Only the
+	 * DWARF 5 build of this test has the table. */
+	size_t rl_off, rl_size;
+	if (copy && find_section(img, len, ".debug_rnglists", &rl_off, &rl_size) == 0 && rl_size >= 4) {
+		memcpy(copy, img, len);
+		memset(copy + rl_off, 0, 4);
+		expect_refused(copy, len, ".debug_rnglists is malformed", "range-list unit of length 0");
+	}
 	uint64_t rng = 0x9e3779b97f4a7c15u;
 	for (int round = 0; copy && round < 24; round++) {
 		memcpy(copy, img, len);
