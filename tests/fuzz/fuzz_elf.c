@@ -26,7 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t value = 0, sz = 0;
 		ch_error_free(ch_elf_symbol(ef, symbols[i], &value, &sz));
 		uint64_t off;
-		(void)ch_elf_symbol_at(ef, value, &off);
+		char name[256];
+		(void)ch_elf_symbol_at(ef, value, name, sizeof(name), &off);
 		(void)ch_elf_vaddr_bytes(ef, value, sz > 64 ? 64 : (size_t)sz);
 	}
 	static const char *const sections[] = {".debug_info", ".note.gnu.build-id", ".gnu_debuglink", ".rodata", ""};
