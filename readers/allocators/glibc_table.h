@@ -2,7 +2,7 @@
  * debug file installed: readers/allocators/glibc_tables/<build-id>.glibc,
  * each generated from one libc build's debug file (libc6-dbg) by
  * `coreheap layout --glibc DEBUGFILE` (scripts/gen_glibc_tables.sh) and
- * compiled in as text (cmake/embed_glibc_tables.cmake). A table is used
+ * compiled in as text (cmake/embed_tables.cmake). A table is used
  * only for the libc whose build-id it names: never guessed for another. */
 #ifndef CH_GLIBC_TABLE_H
 #define CH_GLIBC_TABLE_H

@@ -3,7 +3,7 @@
  *
  * The tables are data files (readers/cpython/layouts/<version>.layout) written by
  * `coreheap layout --dump` from debug builds (scripts/gen_layouts.sh) and
- * compiled in verbatim by cmake/embed_layouts.cmake; nothing here or there
+ * compiled in verbatim by cmake/embed_tables.cmake; nothing here or there
  * spells an offset. The text format, one item a line:
  *   # comment
  *   format 1
@@ -24,7 +24,7 @@
 #include "readers/cpython/py_layout.h"
 #include "readers/cpython/py_version.h"
 
-/* One embedded table (generated array, see cmake/embed_layouts.cmake). */
+/* One embedded table (generated array, see cmake/embed_tables.cmake). */
 struct ch_py_layout_table {
 	const char *version; /* "3.11.7", from the file name */
 	const char *source;  /* "built-in table 3.11.7" */
