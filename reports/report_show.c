@@ -301,7 +301,8 @@ static void render(struct sbuf *s, const struct ch_python *py, const struct ch_s
 		a = labelled(t, n, "args");
 		if (elided || !a || a->kind != CH_SHOW_TUPLE) {
 			sb_printf(s, "%s(...)", text);
-		} else if (a->length == 1 && child(t, a)) {
+		} else if (a->length == 1 && child(t, a) && !(py->version.major == 3 && py->version.minor < 7)) {
+			/* (3.6 wrote repr(args) for one argument too: Name('k',)) */
 			sb_printf(s, "%s(", text);
 			render(s, py, t, child(t, a));
 			sb_str(s, ")");
@@ -311,6 +312,10 @@ static void render(struct sbuf *s, const struct ch_python *py, const struct ch_s
 		}
 		break;
 	case CH_SHOW_FRAME:
+		if (py->version.major == 3 && py->version.minor < 7) { /* frame_repr came with 3.7 */
+			sb_printf(s, "<frame object at 0x%" PRIx64 ">", n->addr);
+			break;
+		}
 		sb_printf(s, "<frame at 0x%" PRIx64 ", file ", n->addr);
 		sb_repr_text(s, aux, strlen(aux), 0);
 		sb_printf(s, ", line %" PRId64 ", code %s>", n->num, text);

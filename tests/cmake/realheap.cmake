@@ -36,7 +36,7 @@ function(ch_realheap_label test)
   set_property(TEST ${test} APPEND PROPERTY LABELS realheap)
 endfunction()
 
-foreach(ver ${CH_TRUTH_PYTHON_VERSIONS})
+foreach(ver ${ch_versions_38})
   set(name "asyncio-${ver}")
   set(dir "${CMAKE_BINARY_DIR}/fixtures-realheap/${name}")
   ch_scenario_fixture(realheap ${name} ${ver} scenario_realheap_asyncio.py ${dir})

@@ -21,7 +21,7 @@
 # separate debug files). A missing interpreter skips (77).
 # ch_tasks_group(<group> <scenario> <check> [scenario arguments...])
 function(ch_tasks_group group scenario check)
-  foreach(ver ${CH_TRUTH_PYTHON_VERSIONS})
+  foreach(ver ${ch_versions_38})
     set(dir "${CMAKE_BINARY_DIR}/fixtures-${group}/${ver}")
     ch_scenario_fixture(${group} ${ver} ${ver} ${scenario} ${dir} ${ARGN})
     if(Python3_Interpreter_FOUND)
