@@ -3,7 +3,21 @@
 #include <string.h>
 
 #include "ch_git_describe.h" /* generated: CH_GIT_DESCRIBE, cmake/git_describe.cmake */
+#include <unistd.h>
+
 #include "commands.h"
+#include "readers/native/native_unwind.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CH_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CH_SANITIZED 1
+#endif
+#endif
+#ifndef CH_SANITIZED
+#define CH_SANITIZED 0
+#endif
 #include "exit_codes.h"
 
 static const struct ch_cli_command *const commands[] = {
@@ -87,7 +101,19 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i]->name) == 0)
-			return commands[i]->run(commands[i], argc - 1, argv + 1);
+		{
+			int code = commands[i]->run(commands[i], argc - 1, argv + 1);
+#if CH_SANITIZED
+			/* See ch_native_libdw_loaded: skip the exit handlers of
+			 * libdw's namespace (LeakSanitizer's check goes with them
+			 * for such a run only). */
+			if (ch_native_libdw_loaded()) {
+				fflush(NULL);
+				_exit(code);
+			}
+#endif
+			return code;
+		}
 	/* The closest command (at most two edits, or one the word starts), if any. */
 	const char *near = NULL;
 	size_t best = 3;

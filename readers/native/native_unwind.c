@@ -97,6 +97,11 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
  * few link-map namespaces glibc has (16). */
 static void *libdw_handle;
 
+bool ch_native_libdw_loaded(void)
+{
+	return libdw_handle != NULL;
+}
+
 static struct ch_error *load_libdw(struct ch_native *n)
 {
 	if (!libdw_handle)

@@ -56,4 +56,11 @@ struct ch_error *ch_native_unwind(struct ch_native *n, int32_t tid, struct ch_na
 void ch_native_stack_deinit(struct ch_native_stack *s);
 void ch_native_close(struct ch_native *n);
 
+/* Whether libdw's namespace was loaded in this process. libdw loads
+ * libdebuginfod (and through libcurl, libcrypto) into that namespace on
+ * its own when a build-id lookup fails; under AddressSanitizer libcrypto's
+ * exit handler there then crashes in ASan's thread bookkeeping, so the CLI
+ * of a sanitizer build leaves such a process with _exit after flushing. */
+bool ch_native_libdw_loaded(void);
+
 #endif
