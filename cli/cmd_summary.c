@@ -47,7 +47,6 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 	if (done)
 		return code;
 	struct ch_type_histogram types = {0};
-	struct ch_findings findings;
 	struct ch_py_stacks stacks = {0};
 	struct ch_error *err = ch_type_histogram_build(&types, &a.heap, -1, CH_SORT_BYTES, CH_SUMMARY_TOP_TYPES);
 	/* The crashed thread's stack, when the frames can be read at all;
@@ -80,7 +79,6 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 		code = ch_session_fail(&s, err);
 	} else {
 		const struct ch_thread_mixed *cn = native.nthreads ? &native.threads[0] : NULL;
-		ch_findings_collect(&findings, s.py, &a.replay, &a.edges.exactness);
 		/* The memory line: its own warnings stay out of summary's exit
 		 * code (`coreheap memory` reports them); it says when partial. */
 		struct ch_diag mdiag;
@@ -94,11 +92,11 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 		struct ch_report_suspects sus = {&a, &roots, &run.d, &run.s, &run.f, s.opts.core, 0};
 		json_t *doc = NULL;
 		if (s.opts.json) {
-			doc = ch_report_summary_json(s.py, &types, &a.replay, &a.cycles, &findings, &stacks, crashed, cn, &sus);
+			doc = ch_report_summary_json(s.py, &types, &a.replay, &a.cycles, &run.f, &stacks, crashed, cn, &sus);
 			if (!merr && doc)
 				json_object_set_new(doc, "memory", ch_report_memory_brief_json(&mem, mdiag.partial));
 		} else {
-			ch_report_summary_text(s.out, s.py, &types, &a.replay, &a.cycles, &findings, &stacks, crashed, cn, &sus);
+			ch_report_summary_text(s.out, s.py, &types, &a.replay, &a.cycles, &run.f, &stacks, crashed, cn, &sus);
 			if (!merr)
 				ch_report_memory_line(s.out, &mem, mdiag.partial);
 		}

@@ -21,20 +21,30 @@ def skip_skipped_fixture(name, truth):
         sys.exit(77)
 
 
-def standard_args(name, extra=None):
-    """Parses --python --coreheap --core --truth (plus what extra(ap) adds);
-    exits 77 when the interpreter is missing. Returns (args, truth)."""
+def _parse(name, options, extra=None):
+    """Parses --python --coreheap and the given required options (plus what
+    extra(ap) adds); exits 77 when the interpreter is missing."""
     ap = argparse.ArgumentParser(prog=name)
-    ap.add_argument("--python", required=True)
-    ap.add_argument("--coreheap", required=True)
-    ap.add_argument("--core", required=True)
-    ap.add_argument("--truth", required=True)
+    for o in ("--python", "--coreheap") + options:
+        ap.add_argument(o, required=True)
     if extra:
         extra(ap)
     args = ap.parse_args()
     if not os.path.exists(args.python):
         print("%s: SKIP: interpreter %s not found" % (name, args.python))
         sys.exit(77)
+    return args
+
+
+def out_args(name):
+    """--python --coreheap --out, for checks that make their own cores."""
+    return _parse(name, ("--out",))
+
+
+def standard_args(name, extra=None):
+    """Parses --python --coreheap --core --truth (plus what extra(ap) adds);
+    exits 77 when the interpreter is missing. Returns (args, truth)."""
+    args = _parse(name, ("--core", "--truth"), extra)
     skip_skipped_fixture(name, args.truth)
     with open(args.truth) as f:
         truth = json.load(f)

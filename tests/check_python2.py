@@ -6,27 +6,19 @@ The core is made at test time: PYTHON2 (pyenv's 2.7.18) aborts in OUTDIR
 under an unlimited core size. A missing interpreter is a SKIP (77).
 
 usage: check_python2.py --python PYTHON2 --coreheap COREHEAP --out OUTDIR"""
-import argparse
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_common import abort_core  # noqa: E402
+from check_common import abort_core, out_args  # noqa: E402
 
 NAME = "check_python2"
 COMMANDS = [["info"], ["types"], ["cycles"], ["stacks"], ["summary"]]
 
 
 def main():
-    ap = argparse.ArgumentParser(prog=NAME)
-    ap.add_argument("--python", required=True)
-    ap.add_argument("--coreheap", required=True)
-    ap.add_argument("--out", required=True)
-    args = ap.parse_args()
-    if not os.path.exists(args.python):
-        print("%s: SKIP: interpreter %s not found" % (NAME, args.python))
-        sys.exit(77)
+    args = out_args(NAME)
     ver = subprocess.run([args.python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                          stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout.strip()
     core = abort_core(NAME, args.python, args.out, "import os; x = [1, 2]; os.abort()",

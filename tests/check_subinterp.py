@@ -4,14 +4,13 @@ sub-interpreters gets the warning naming them (exit 0: what is reported is
 exact for the main interpreter); a core without any gets none.
 
 usage: check_subinterp.py --python PYTHON3.12+ --coreheap COREHEAP --out OUTDIR"""
-import argparse
 import json
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_common import abort_core  # noqa: E402
+from check_common import abort_core, out_args  # noqa: E402
 
 NAME = "check_subinterp"
 WITH = ("import _xxsubinterpreters as si, os\n"
@@ -30,14 +29,7 @@ def warnings_of(coreheap, core):
 
 
 def main():
-    ap = argparse.ArgumentParser(prog=NAME)
-    ap.add_argument("--python", required=True)
-    ap.add_argument("--coreheap", required=True)
-    ap.add_argument("--out", required=True)
-    args = ap.parse_args()
-    if not os.path.exists(args.python):
-        print("%s: SKIP: interpreter %s not found" % (NAME, args.python))
-        sys.exit(77)
+    args = out_args(NAME)
     with_core = abort_core(NAME, args.python, os.path.join(args.out, "with"), WITH)
     without_core = abort_core(NAME, args.python, os.path.join(args.out, "without"), WITHOUT)
     failed = 0
