@@ -77,16 +77,23 @@ uses_pid=$(cat /proc/sys/kernel/core_uses_pid 2>/dev/null || echo 0)
 
 # --- run ------------------------------------------------------------------
 work="$outdir/work.$name"
-rm -rf "$work" && mkdir -p "$work" || die "cannot create $work"
-# The outer { } 2>/dev/null only hides bash's own "Aborted (core dumped)".
-{
-    (
-        cd "$work" || exit 1
-        ulimit -c unlimited 2>/dev/null || { echo "make_fixture_core: cannot raise the core size limit (ulimit -c unlimited; hard limit is $(ulimit -H -c))"; exit 125; }
-        exec "$python" -I -S "$scenario" "$work/truth.json" "$@"
-    ) >"$work/scenario.log" 2>&1
-} 2>/dev/null
-status=$?
+# Exit 75 from a scenario means its recorder saw the heap change while it
+# recorded (no core was written; see scenario_heap.py): it is run again, at
+# most three times in all, and a third 75 fails like any other status.
+for attempt in 1 2 3; do
+    rm -rf "$work" && mkdir -p "$work" || die "cannot create $work"
+    # The outer { } 2>/dev/null only hides bash's own "Aborted (core dumped)".
+    {
+        (
+            cd "$work" || exit 1
+            ulimit -c unlimited 2>/dev/null || { echo "make_fixture_core: cannot raise the core size limit (ulimit -c unlimited; hard limit is $(ulimit -H -c))"; exit 125; }
+            exec "$python" -I -S "$scenario" "$work/truth.json" "$@"
+        ) >"$work/scenario.log" 2>&1
+    } 2>/dev/null
+    status=$?
+    [ $status = 75 ] || break
+    echo "make_fixture_core: attempt $attempt of scenario $name raced with its heap (exit 75): $(tail -n 2 "$work/scenario.log" | head -n 1)"
+done
 if [ $status = 125 ]; then cat "$work/scenario.log" >&2; exit 1; fi
 if [ $status = 77 ]; then
     # The scenario cannot run here (a package it needs is missing): its
