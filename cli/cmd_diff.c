@@ -38,6 +38,8 @@ static struct ch_error *load_side(struct ch_session *s, const char *path, struct
 			err = ch_heap_digest_add_containers(d, &a, &roots);
 			ch_roots_deinit(&roots);
 		}
+		if (!err)
+			ch_session_memory_digest(proc, py, &a.heap, &d->memory, &d->diag);
 		ch_analysis_deinit(&a);
 	}
 	/* As ch_session_finish does for one core: what needed bytes past a

@@ -7,6 +7,7 @@
 #include "graph/analysis.h"
 #include "graph/roots.h"
 #include "graph/heap_digest.h"
+#include "graph/memory.h"
 #include "reports/report.h"
 
 static int report_error(struct ch_error *err)
@@ -269,4 +270,22 @@ void ch_session_end(struct ch_session *s)
 	if (s->diag == &s->own_diag)
 		ch_diag_deinit(&s->own_diag);
 	memset(s, 0, sizeof(*s));
+}
+
+void ch_session_memory_digest(struct ch_process *proc, struct ch_python *py, const struct ch_heap *heap,
+			      struct ch_memory_digest *md, struct ch_diag *warn)
+{
+	struct ch_diag mdiag;
+	ch_diag_init(&mdiag);
+	struct ch_memory mem;
+	struct ch_error *err = ch_memory_build(proc, py, heap, &mdiag, &mem);
+	if (err) {
+		md->present = false;
+		ch_diag_warn(warn, "no memory figures: %s", err->message);
+		ch_error_free(err);
+	} else {
+		ch_memory_digest_build(md, &mem, mdiag.partial);
+		ch_memory_deinit(&mem);
+	}
+	ch_diag_deinit(&mdiag);
 }

@@ -98,6 +98,16 @@ int ch_session_gate_analysis(struct ch_session *s, const struct ch_analysis *a, 
  * truncated core (ch_session_finish does it for the session's core). */
 void ch_session_note_lost(struct ch_diag *diag, const struct ch_process *proc);
 
+/* The memory figures of an analysed heap for a snapshot or a diff side
+ * (graph/memory_digest.h). As summary's memory line, the breakdown's own
+ * warnings stay out of the exit code (`coreheap memory` reports them) and
+ * only mark the figures partial; when it cannot be built, md->present is
+ * false and warn says why. */
+struct ch_heap;
+struct ch_memory_digest;
+void ch_session_memory_digest(struct ch_process *proc, struct ch_python *py, const struct ch_heap *heap,
+			      struct ch_memory_digest *md, struct ch_diag *warn);
+
 void ch_session_end(struct ch_session *s);
 
 #endif

@@ -214,6 +214,27 @@ static struct ch_error *diff_growth(struct ch_diff *d)
 	return NULL;
 }
 
+static void diff_memory(struct ch_diff *d)
+{
+	const struct ch_memory_digest *a = &d->a->memory, *b = &d->b->memory;
+	d->memory_known = a->present && b->present;
+	if (!d->memory_known)
+		return;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct ch_memd_figure *fb = ch_memory_digest_find(b, a->fig[i].name);
+		struct ch_diff_memory_row r = {.name = a->fig[i].name, .has_a = true, .a = a->fig[i].value, .has_b = fb != NULL};
+		if (fb) {
+			r.b = fb->value;
+			r.delta = ch_diff_delta(r.a, r.b);
+		}
+		d->memory[d->nmemory++] = r;
+	}
+	for (size_t i = 0; i < b->n; i++)
+		if (!ch_memory_digest_find(a, b->fig[i].name))
+			d->memory[d->nmemory++] = (struct ch_diff_memory_row){
+				.name = b->fig[i].name, .has_b = true, .b = b->fig[i].value};
+}
+
 struct ch_error *ch_diff_compute(struct ch_diff *d, const struct ch_heap_digest *a, const struct ch_heap_digest *b)
 {
 	memset(d, 0, sizeof(*d));
@@ -229,6 +250,7 @@ struct ch_error *ch_diff_compute(struct ch_diff *d, const struct ch_heap_digest 
 		return err;
 	}
 	d->gc_changed = diff_gc(a, b);
+	diff_memory(d);
 	d->count_delta = ch_diff_delta(a->totals.count, b->totals.count);
 	d->bytes_delta = ch_diff_delta(a->totals.bytes, b->totals.bytes);
 	d->unreachable_delta = ch_diff_delta(a->unreachable, b->unreachable);
@@ -246,6 +268,9 @@ void ch_diff_deinit(struct ch_diff *d)
 
 bool ch_diff_empty(const struct ch_diff *d)
 {
+	for (size_t i = 0; i < d->nmemory; i++)
+		if (d->memory[i].delta || d->memory[i].has_a != d->memory[i].has_b)
+			return false;
 	return !d->ntypes && !d->ngroups && !d->gc_changed && !d->count_delta && !d->bytes_delta &&
 	       !d->unreachable_delta && !d->unreachable_bytes_delta;
 }

@@ -49,6 +49,16 @@ struct ch_diff_growth {
 	bool new_in_b;            /* no container at that path in A */
 };
 
+/* One memory figure (graph/memory_digest.h) on both sides, matched by
+ * name; a figure one side lacks (glibc not found there) has has_a or has_b
+ * false and no delta. */
+struct ch_diff_memory_row {
+	const char *name;           /* borrowed from a digest */
+	bool has_a, has_b;
+	uint64_t a, b;
+	int64_t delta;              /* b - a when both sides have it, else 0 */
+};
+
 struct ch_diff {
 	const struct ch_heap_digest *a, *b;
 	struct ch_diff_row *types;  /* by bytes_delta descending, then count_delta descending, then name */
@@ -65,6 +75,11 @@ struct ch_diff {
 	struct ch_diff_growth *growth;
 	size_t ngrowth;
 	bool growth_known;
+	/* The memory figures: A's in order, then those only B has; only when
+	 * both sides recorded memory figures (memory_known). */
+	struct ch_diff_memory_row memory[2 * CH_MEMD_MAX];
+	size_t nmemory;
+	bool memory_known;
 };
 
 /* Borrows a and b: they must outlive d. */

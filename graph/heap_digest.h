@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "graph/memory_digest.h"
 #include "graph/type_histogram.h"
 #include "readers/base/diag.h"
 #include "readers/cpython/python.h"
@@ -80,6 +81,7 @@ struct ch_heap_digest {
 	struct ch_digest_container *containers; /* by retained descending, at most CH_CONTAINERS_MAX */
 	size_t ncontainers;
 	bool has_containers;             /* false: the source did not record them (an older snapshot) */
+	struct ch_memory_digest memory;  /* .present false: no memory figures (an older snapshot) */
 	struct ch_diag diag;             /* partial flag and warnings of the source */
 };
 

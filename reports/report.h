@@ -147,6 +147,9 @@ struct ch_digest_group;
 json_t *ch_report_snapshot_json(const struct ch_python *py, const struct ch_heap_digest *d);
 /* As ch_report_write_json, but compact (one line): snapshots are stored. */
 int ch_report_write_snapshot(FILE *out, json_t *doc, const struct ch_diag *diag);
+/* The snapshot's "memory" object (snapshot_memory.c): null when absent. */
+struct ch_memory_digest;
+json_t *ch_report_memory_digest_json(const struct ch_memory_digest *md);
 /* {"types": [{"type", "count"}], "edges": [...]}: a cycle shape of a digest. */
 json_t *ch_report_digest_group_json(const struct ch_heap_digest *d, const struct ch_digest_group *g);
 
@@ -159,6 +162,11 @@ struct ch_diff_side {
 json_t *ch_report_diff_json(const struct ch_diff *d, const struct ch_diff_side *a, const struct ch_diff_side *b);
 void ch_report_diff_text(FILE *out, const struct ch_diff *d, const struct ch_diff_side *a,
 			 const struct ch_diff_side *b);
+/* diff's memory comparison (report_diff_memory.c): {"available": false,
+ * "why"} when a side has no memory figures, else the breakdown rows and the
+ * other figures with a, b and delta. Text: the figures that changed. */
+json_t *ch_report_diff_memory_json(const struct ch_diff *d);
+void ch_report_diff_memory_text(FILE *out, const struct ch_diff *d);
 
 /* --format ndjson: the arrays of a report, one element per line. path is a
  * key of the document or "outer.key"; each line is {"record": record, ...}. */

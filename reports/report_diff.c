@@ -108,6 +108,7 @@ json_t *ch_report_diff_json(const struct ch_diff *d, const struct ch_diff_side *
 	} else {
 		json_object_set_new(doc, "growth", json_null());
 	}
+	json_object_set_new(doc, "memory", ch_report_diff_memory_json(d));
 	return doc;
 }
 
@@ -178,6 +179,8 @@ void ch_report_diff_text(FILE *out, const struct ch_diff *d, const struct ch_dif
 	side_text(out, "B", b, d->b);
 	if (ch_diff_empty(d)) {
 		fprintf(out, "no differences\n");
+		if (!d->memory_known)
+			ch_report_diff_memory_text(out, d);
 		return;
 	}
 	fprintf(out, "heap:        ");
@@ -204,6 +207,7 @@ void ch_report_diff_text(FILE *out, const struct ch_diff *d, const struct ch_dif
 			fprintf(out, "  ... %zu more (--json lists all)\n", d->ngrowth - CH_DIFF_GROWTH_SHOWN);
 	}
 	gc_text(out, d);
+	ch_report_diff_memory_text(out, d);
 	fprintf(out, "types:       %zu new, %zu grown, %zu shrunk, %zu gone\n", d->nstatus[CH_DIFF_NEW],
 		d->nstatus[CH_DIFF_GROWN], d->nstatus[CH_DIFF_SHRUNK], d->nstatus[CH_DIFF_GONE]);
 	if (d->ntypes) {

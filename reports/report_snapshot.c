@@ -108,6 +108,8 @@ json_t *ch_report_snapshot_json(const struct ch_python *py, const struct ch_heap
 		}
 		json_object_set_new(doc, "containers", cs);
 	}
+	if (d->memory.present)
+		json_object_set_new(doc, "memory", ch_report_memory_digest_json(&d->memory));
 	return doc;
 }
 

@@ -377,6 +377,8 @@ struct ch_error *ch_snapshot_read(const char *path, struct ch_heap_digest *d)
 		read_groups(&r, doc);
 	if (!r.err)
 		read_containers(&r, doc);
+	if (!r.err)
+		r.err = ch_snapshot_read_memory(path, doc, &d->memory);
 	json_decref(doc);
 	if (!r.err)
 		r.err = ch_digest_finish(d);

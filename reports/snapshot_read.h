@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 
+#include <jansson.h>
+
 #include "graph/heap_digest.h"
 #include "readers/base/error.h"
 
@@ -26,5 +28,9 @@ bool ch_snapshot_sniff(const char *path);
 /* Reads and checks a snapshot into d (initialised here). Errors:
  * CH_ERR_INPUT for malformed files, CH_ERR_UNSUPPORTED for a newer schema. */
 struct ch_error *ch_snapshot_read(const char *path, struct ch_heap_digest *d);
+
+/* The optional "memory" object of a parsed snapshot (snapshot_memory.c);
+ * md->present stays false when the key is absent or null. */
+struct ch_error *ch_snapshot_read_memory(const char *path, json_t *doc, struct ch_memory_digest *md);
 
 #endif

@@ -25,6 +25,23 @@ by a forked child and at step 2 by itself), and check gating and formats.
            expressions exit 2 before any core is opened.
   ndjson   types, cycles, diff: every line is JSON, the rows are the
            --json arrays in order and the last line is the rest.
+  memory   each dumping process recorded its own mallinfo2() and
+           sys._debugmallocstats() last before aborting (TRUTH.mem1.*,
+           TRUTH.mem2.*; the bound is 0, as in check_memory.py: nothing
+           between those calls and the abort calls malloc). `diff`'s memory
+           figures: the ten glibc.mallinfo2.* deltas equal the differences
+           of the recorded fields, and each side's value equals its record;
+           pymalloc's arenas, bytes in allocated and in available blocks
+           likewise (3.8+;
+           before 3.8 pymalloc is not read and its figures must be absent);
+           the breakdown's "glibc: mmapped chunks" delta equals hblkhd's,
+           and the breakdown deltas add up to total.virtual's. The step's
+           native mallocs (truth "native2": N blocks of SIZE) make the
+           in-use chunks grow by at least N chunks of that size. The same
+           rows come out of two snapshots. A snapshot without its "memory"
+           key (as written before coreheap recorded it) still loads; diff
+           then says the memory comparison is unavailable (JSON
+           memory.available false with why, text "comparison unavailable").
   schema   a snapshot with a newer schema is refused (exit 4) saying so; a
            JSON file that is not a snapshot, invalid JSON and a malformed
            field are input errors (exit 3) naming the problem.
@@ -37,6 +54,9 @@ import json
 import os
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_memory import chunk_size, parse_mallocstats  # noqa: E402
 
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error", "UndefinedBehaviorSanitizer")
 FAILED = []
@@ -116,6 +136,75 @@ def check_diff_doc(d, truth, where):
               "%s: leak shape %s %d -> %d, %d cycles were leaked" % (where, g["status"], g["count_a"],
                                                                     g["count_b"], n))
         check("__main__.LeakA.peer -> __main__.LeakB" in g["edges"], "%s: leak shape edges %r" % (where, g["edges"]))
+
+
+def read_mallinfo2(path):
+    with open(path) as f:
+        return dict((k, int(v)) for k, v in (line.split() for line in f if line.strip()))
+
+
+def check_memory_doc(d, truth, prefix, where):
+    m = d.get("memory") or {}
+    if not check(m.get("available") is True, "%s: memory comparison unavailable: %r" % (where, m.get("why"))):
+        return
+    figs = dict((f["figure"], f) for f in m["figures"])
+    rows = dict((r["category"], r) for r in m["breakdown"])
+    own = [read_mallinfo2("%s.mem%d.mallinfo2" % (prefix, i)) for i in (1, 2)]
+    for k in own[0]:
+        f = figs.get("glibc.mallinfo2." + k)
+        if check(f is not None, "%s: no figure glibc.mallinfo2.%s" % (where, k)):
+            check((f["a"], f["b"], f["delta"]) == (own[0][k], own[1][k], own[1][k] - own[0][k]),
+                  "%s: mallinfo2.%s %s -> %s (%+d); the processes recorded %d -> %d"
+                  % (where, k, f["a"], f["b"], f["delta"] or 0, own[0][k], own[1][k]))
+    mm = rows.get("glibc: mmapped chunks")
+    check(mm is not None and mm["delta"] == own[1]["hblkhd"] - own[0]["hblkhd"],
+          "%s: breakdown's mmapped chunks delta %r, hblkhd %d -> %d" % (where, mm, own[0]["hblkhd"], own[1]["hblkhd"]))
+    total = figs.get("total.virtual") or {}
+    check(sum(r["delta"] for r in rows.values()) == total.get("delta"),
+          "%s: breakdown deltas add up to %d, total.virtual's is %r"
+          % (where, sum(r["delta"] for r in rows.values()), total.get("delta")))
+    n, size = truth["native2"]
+    inuse = rows.get("glibc: in use chunks") or {"delta": 0}
+    check(inuse["delta"] >= n * chunk_size(size), "%s: in-use chunks grew %d B, the step malloc'd %d x %d B"
+          % (where, inuse["delta"], n, size))
+    version = tuple(int(x) for x in truth["version"].split(".")[:2])
+    if version < (3, 8):
+        check(not any(k.startswith("pymalloc.") for k in figs), "%s: pymalloc figures before 3.8" % where)
+        return
+    stats = [parse_mallocstats("%s.mem%d.mallocstats" % (prefix, i))[1] for i in (1, 2)]
+    want = {
+        "pymalloc.arenas": [s["# arenas allocated current"] for s in stats],
+        "pymalloc.bytes_in_use": [s["# bytes in allocated blocks"] for s in stats],
+        "pymalloc.available_bytes": [s["# bytes in available blocks"] for s in stats],
+    }
+    for name, (a, b) in want.items():
+        f = figs.get(name)
+        if check(f is not None, "%s: no figure %s" % (where, name)):
+            check((f["a"], f["b"], f["delta"]) == (a, b, b - a), "%s: %s %s -> %s (%+d); _debugmallocstats %d -> %d"
+                  % (where, name, f["a"], f["b"], f["delta"] or 0, a, b))
+    print("check_diff: %s: memory: mallinfo2.uordblks %+d, arena %+d, pymalloc bytes in use %+d (as recorded)"
+          % (where, own[1]["uordblks"] - own[0]["uordblks"], own[1]["arena"] - own[0]["arena"],
+             want["pymalloc.bytes_in_use"][1] - want["pymalloc.bytes_in_use"][0]))
+
+
+def check_old_snapshot(args, s1_path, c2):
+    """A snapshot from before memory figures: loads, and diff says so."""
+    with open(s1_path) as f:
+        s = json.load(f)
+    check("memory" in s, "%s: no memory key" % s1_path)
+    s.pop("memory", None)
+    path = os.path.join(args.workdir, "schema-no-memory.json")
+    with open(path, "w") as f:
+        json.dump(s, f)
+    for a, b, side in ((path, c2, "A"), (c2, path, "B")):
+        d = run_json(args, ["diff", a, b])
+        m = d.get("memory") or {}
+        check(m.get("available") is False and side in (m.get("why") or ""),
+              "diff with a memory-less snapshot as %s: memory %r" % (side, m))
+        t = run(args, ["diff", a, b, "-q"], 0).stdout
+        check("comparison unavailable" in t,
+              "diff text with a memory-less snapshot as %s says nothing:\n%s" % (side, t))
+    check_empty(args, path, path)
 
 
 def strip_sides(d):
@@ -349,6 +438,7 @@ def main():
 
     d_cores = run_json(args, ["diff", c1, c2])
     check_diff_doc(d_cores, truth, "diff cores")
+    check_memory_doc(d_cores, truth, args.truth, "diff cores")
     text = run(args, ["diff", c1, c2, "-q"], 0).stdout
     for r in d_cores["types"]:
         if r["type"].startswith("__main__."):
@@ -365,6 +455,7 @@ def main():
         check(strip_sides(d) == want, "diff %s %s differs from diff of the two cores"
               % (os.path.basename(a), os.path.basename(b)))
         check(d["a"]["kind"] == ("snapshot" if a.endswith(".json") else "core"), "diff: a.kind %r" % d["a"]["kind"])
+    check_memory_doc(run_json(args, ["diff", s1, s2]), truth, args.truth, "diff snapshots")
     check_empty(args, c2, s2)
     check_empty(args, s1, c1)
     check_empty(args, s1, s1)
@@ -377,6 +468,7 @@ def main():
     p = run(args, ["info", c2, "--format", "ndjson"])
     check(p.returncode == 2, "info --format ndjson: exit %d, expected 2" % p.returncode)
     check_schema(args, s1, c2)
+    check_old_snapshot(args, s1, c2)
 
     for f in FAILED:
         print("FAIL: " + f)
