@@ -5,13 +5,25 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "graph/analysis.h"
+#include "graph/memory.h"
 #include "readers/cpython/py_show.h"
 #include "reports/report.h"
+#include "reports/report_memory.h"
 #include "session.h"
 
 /* One address: its JSON document (doc set) or its text on s->out; an
  * address that is no object of the graph is an error value. */
-static struct ch_error *show_one(struct ch_session *s, const struct ch_analysis *a, uint64_t addr, json_t **doc)
+/* The native memory objects own (graph/memory.h), for the "native" line:
+ * NULL with why set when the breakdown could not be built. As summary's
+ * memory line, its own warnings stay out of show's exit code. */
+struct native {
+	struct ch_memory m;
+	bool have;
+	char why[256];
+};
+
+static struct ch_error *show_one(struct ch_session *s, const struct ch_analysis *a, const struct native *nat,
+				 uint64_t addr, json_t **doc)
 {
 	uint32_t index = ch_objects_find(&a->heap.objects, addr);
 	if (index == CH_NO_OBJECT)
@@ -22,10 +34,15 @@ static struct ch_error *show_one(struct ch_session *s, const struct ch_analysis 
 		if (t.nodes[0].flags & CH_SHOW_DAMAGED)
 			ch_diag_partial(&s->py->diag, "the object at 0x%" PRIx64 " is damaged: %s", addr,
 					ch_show_text(&t, t.nodes[0].err));
-		if (s->opts.json)
+		const struct ch_memory *m = nat->have ? &nat->m : NULL;
+		if (s->opts.json) {
 			*doc = ch_report_show_json(s->py, a, index, &t);
-		else
+			if (*doc)
+				json_object_set_new(*doc, "native", ch_report_show_native_json(m, addr));
+		} else {
 			ch_report_show_text(s->out, s->py, a, index, &t);
+			ch_report_show_native_text(s->out, m, addr, nat->why);
+		}
 	}
 	ch_show_tree_deinit(&t);
 	return err;
@@ -39,9 +56,19 @@ static int run_show(const struct ch_cli_command *cmd, int argc, char **argv)
 	int code = ch_session_begin_analysis(&s, &a, cmd, argc, argv, &done);
 	if (done)
 		return code;
+	struct native nat = {0};
+	struct ch_diag mdiag;
+	ch_diag_init(&mdiag);
+	struct ch_error *merr = ch_memory_build(s.proc, s.py, &a.heap, &mdiag, &nat.m);
+	nat.have = !merr;
+	if (merr) {
+		snprintf(nat.why, sizeof(nat.why), "%.200s", merr->message);
+		ch_error_free(merr);
+	}
+	ch_diag_deinit(&mdiag);
 	if (s.opts.naddrs == 1) {
 		json_t *doc = NULL;
-		struct ch_error *err = show_one(&s, &a, s.opts.addr, &doc);
+		struct ch_error *err = show_one(&s, &a, &nat, s.opts.addr, &doc);
 		code = err ? ch_session_fail(&s, err) : ch_session_finish(&s, doc);
 	} else {
 		/* Several: {"runtime", "objects": [...]}, one analysis for all;
@@ -52,7 +79,7 @@ static int run_show(const struct ch_cli_command *cmd, int argc, char **argv)
 			json_t *doc = NULL;
 			if (!s.opts.json && i)
 				fputc('\n', s.out);
-			struct ch_error *err = show_one(&s, &a, s.opts.addrs[i], &doc);
+			struct ch_error *err = show_one(&s, &a, &nat, s.opts.addrs[i], &doc);
 			if (err && err->kind == CH_ERR_NOMEM) {
 				json_decref(list);
 				list = NULL;
@@ -87,6 +114,8 @@ static int run_show(const struct ch_cli_command *cmd, int argc, char **argv)
 				code = CH_EXIT_INPUT;
 		}
 	}
+	if (nat.have)
+		ch_memory_deinit(&nat.m);
 	ch_analysis_deinit(&a);
 	ch_session_end(&s);
 	return code;

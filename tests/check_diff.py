@@ -32,8 +32,8 @@ by a forked child and at step 2 by itself), and check gating and formats.
            figures: the ten glibc.mallinfo2.* deltas equal the differences
            of the recorded fields, and each side's value equals its record;
            pymalloc's arenas, bytes in allocated and in available blocks
-           likewise (3.8+;
-           before 3.8 pymalloc is not read and its figures must be absent);
+           likewise (required from 3.8; compared wherever coreheap reads
+           pymalloc);
            the breakdown's "glibc: mmapped chunks" delta equals hblkhd's,
            and the breakdown deltas add up to total.virtual's. The step's
            native mallocs (truth "native2": N blocks of SIZE) make the
@@ -168,8 +168,8 @@ def check_memory_doc(d, truth, prefix, where):
     check(inuse["delta"] >= n * chunk_size(size), "%s: in-use chunks grew %d B, the step malloc'd %d x %d B"
           % (where, inuse["delta"], n, size))
     version = tuple(int(x) for x in truth["version"].split(".")[:2])
-    if version < (3, 8):
-        check(not any(k.startswith("pymalloc.") for k in figs), "%s: pymalloc figures before 3.8" % where)
+    if not any(k.startswith("pymalloc.") for k in figs):
+        check(version < (3, 8), "%s: no pymalloc figures on %s" % (where, truth["version"]))
         return
     stats = [parse_mallocstats("%s.mem%d.mallocstats" % (prefix, i))[1] for i in (1, 2)]
     want = {

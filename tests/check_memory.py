@@ -44,7 +44,9 @@ Checks on the core as dumped:
     exactly: the recorder calls it last and allocates nothing after it.
     One tolerance, on 3.14+ only (see check_pymalloc): a single block of one
     class counted in use by the printout and free in the core.
-summary's memory object must condense the same figures, and
+`show` of each array gives, under "native", exactly the chunks memory
+attributes to it (the data chunk of an owning array, sized by its nbytes;
+never its base's data for a view). summary's memory object must condense the same figures, and
 `types --native` give the same owned bytes per type, and `top --native`
 grow each type's shallow size by exactly those bytes. With --debug-dir
 pointing where libc's debug file is not, glibc's layout must come from the
@@ -150,7 +152,7 @@ def check(args, truth, errors):
             errors.append("thread chunk 0x%x is in no thread arena's heap" % c)
     doc["_version"] = truth["version"]
     check_pymalloc(doc, args.truth + ".mallocstats", errors)
-    check_numpy(doc, truth, errors)
+    check_numpy(args, doc, truth, errors)
     check_summary(args, doc, errors)
     pm = doc["pymalloc"] or {}
     print("%s: total %d B in %d mappings; mallinfo2 %s; %d unreferenced chunks (%d B), %d arenas; "
@@ -240,7 +242,42 @@ def check_pymalloc(doc, path, errors):
         errors.append("pymalloc free_bytes is not available blocks + unused pools")
 
 
-def check_numpy(doc, truth, errors):
+def data_chunk_ok(nbytes, size):
+    """The chunk glibc makes of malloc(nbytes): request + 8 rounded to 16,
+    or above the mmap threshold that plus 8 rounded up to whole pages
+    (numpy may over-allocate small requests a little: up to 64 B)."""
+    nb = chunk_size(nbytes)
+    return size == (nb + 8 + 4095) & ~4095 or nb <= size <= nb + 64
+
+
+def check_show_native(args, arrays, owned, errors):
+    """show ADDR of each array: its "native" chunks are exactly what the
+    memory report attributes to it; an owning array's include the data
+    chunk at its data address, of the size glibc makes of nbytes; a view's
+    cover no data (it owns its small dimensions/strides buffer only)."""
+    doc = run_json(NAME, args, ["show", args.core] + ["0x%x" % a["object"] for a in arrays] + args.extra)
+    shown = dict((int(o["address"], 16), o) for o in doc.get("objects", []))
+    for a in arrays:
+        o = shown.get(a["object"])
+        nat = o and o.get("native")
+        if not nat:
+            errors.append("show 0x%x: no native object (%r)" % (a["object"], o and o.get("error")))
+            continue
+        chunks = dict((int(c["address"], 16), c["size"]) for c in nat["chunks"])
+        want = dict((int(x["address"], 16), x["bytes"]) for x in owned["list"] if int(x["object"], 16) == a["object"])
+        if chunks != want or nat["bytes"] != sum(want.values()) or not all(c["inferred"] for c in nat["chunks"]):
+            errors.append("show 0x%x: native %r, memory attributes %r" % (a["object"], nat, want))
+        if a["owndata"]:
+            if not data_chunk_ok(a["nbytes"], chunks.get(a["data"], -1)):
+                errors.append("show 0x%x: no data chunk at 0x%x for nbytes %d: %r"
+                              % (a["object"], a["data"], a["nbytes"], nat["chunks"]))
+        elif any(s <= a["data"] < s + n for s, n in chunks.items()):
+            errors.append("show 0x%x: a view shows its base's data chunk as its own" % a["object"])
+    print("%s: show: native bytes of %d arrays as memory attributes them, data chunks sized by nbytes"
+          % (NAME, len(arrays)))
+
+
+def check_numpy(args, doc, truth, errors):
     arrays = truth.get("numpy")
     if not arrays:
         print("%s: numpy not importable by the scenario: ownership of array data not checked" % NAME)
@@ -265,10 +302,10 @@ def check_numpy(doc, truth, errors):
             continue
         if int(x["object"], 16) != a["object"] or x["type"] != "numpy.ndarray":
             errors.append("array 0x%x: its data is attributed to %s %s" % (a["object"], x["type"], x["object"]))
-        nb = chunk_size(a["nbytes"])
-        if x["bytes"] != (nb + 8 + 4095) & ~4095 and not nb <= x["bytes"] <= nb + 64:
+        if not data_chunk_ok(a["nbytes"], x["bytes"]):
             errors.append("array 0x%x: chunk of %d B for nbytes %d" % (a["object"], x["bytes"], a["nbytes"]))
         total += a["nbytes"]
+    check_show_native(args, arrays, owned, errors)
     rows = [t for t in owned["by_type"] if t["type"] == "numpy.ndarray"]
     if not rows or rows[0]["bytes"] < total:
         errors.append("numpy.ndarray owns %s B, the arrays' nbytes add up to %d" % (rows[0]["bytes"] if rows else 0, total))
