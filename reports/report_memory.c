@@ -67,11 +67,13 @@ static json_t *glibc_json(const struct ch_glibc_heapstate *g)
 	json_object_set_new(o, "found", json_boolean(g->found));
 	json_object_set_new(o, "libc", *g->libc_path ? ch_json_text(g->libc_path) : json_null());
 	json_object_set_new(o, "version", *g->version ? ch_json_text(g->version) : json_null());
+	json_object_set_new(o, "main_arena_found_by", ch_json_text(g->arena_found_by[0] ? g->arena_found_by : "not found"));
 	if (!g->found) {
 		json_object_set_new(o, "why_not", ch_json_text(g->why_not));
 		return o;
 	}
 	json_object_set_new(o, "layout_source", ch_json_text(g->layout_source));
+	json_object_set_new(o, "layout_table", *g->layout_table ? ch_json_text(g->layout_table) : json_null());
 	json_object_set_new(o, "debug_file", *g->debug_path ? ch_json_text(g->debug_path) : json_null());
 	json_t *arenas = json_array();
 	for (size_t i = 0; i < g->narenas; i++) {
@@ -282,8 +284,13 @@ static void glibc_text(FILE *out, const struct ch_glibc_heapstate *g)
 		fprintf(out, "\nglibc malloc: not read: %s\n", g->why_not);
 		return;
 	}
-	fprintf(out, "\nglibc malloc %s (layout from %s)\n", *g->version ? g->version : "(version unknown)",
-		*g->debug_path ? g->debug_path : "the built-in table for this libc's build-id");
+	if (*g->layout_table)
+		fprintf(out, "\nglibc malloc %s (main_arena found by shape scan; layout from the built-in table of build %s)\n",
+			*g->version ? g->version : "(version unknown)", g->layout_table);
+	else
+		fprintf(out, "\nglibc malloc %s (main_arena found by %s; layout from %s)\n",
+			*g->version ? g->version : "(version unknown)", g->arena_found_by,
+			*g->debug_path ? g->debug_path : "the built-in table for this libc's build-id");
 	for (size_t i = 0; i < g->narenas; i++) {
 		const struct ch_glibc_arena *a = &g->arenas[i];
 		size_t nh = 0;

@@ -51,10 +51,17 @@ never its base's data for a view). summary's memory object must condense the sam
 grow each type's shallow size by exactly those bytes. With --debug-dir
 pointing where libc's debug file is not, glibc's layout must come from the
 built-in table for the libc's build-id (--expect-layout builtin) and every
-figure above must come out the same.
+figure above must come out the same. With CH_GLIBC_SOURCE=scan (--expect-arena
+"shape scan"), neither the debug file nor the build's table may give an
+address: the layout comes from a table of the same glibc version and
+main_arena, mp_ and the tcache slot are found by shape; again every figure
+above, mallinfo2 exactly, must come out the same.
 With --corrupt, a copy of the core gets a corrupted chunk header (header)
 or a free chunk whose bk points at itself (bin: its bin loops); coreheap
 must finish within the timeout, warn, and exit 5 with mallinfo2 present.
+--corrupt arena zeroes the size of the brk heap's first chunk: with
+CH_GLIBC_SOURCE=scan the main arena must then be "not found" (its shape
+matches, its heap does not walk to its top chunk), saying why.
 """
 import os
 import shutil
@@ -100,6 +107,10 @@ def check(args, truth, errors):
         return
     if args.expect_layout and g["layout_source"] != args.expect_layout:
         errors.append("glibc layout from %s, expected %s" % (g["layout_source"], args.expect_layout))
+    if args.expect_arena and g["main_arena_found_by"] != args.expect_arena:
+        errors.append("main_arena found by %s, expected %s" % (g["main_arena_found_by"], args.expect_arena))
+    if args.expect_arena == "shape scan" and os.environ.get("CH_GLIBC_SOURCE") != "scan":
+        errors.append("--expect-arena 'shape scan' without CH_GLIBC_SOURCE=scan in the environment")
     with open(args.truth + ".mallinfo2") as f:
         own = dict((k, int(v)) for k, v in (line.split() for line in f if line.strip()))
     for k in FIELDS:
@@ -356,7 +367,52 @@ def u64(data, off):
     return int.from_bytes(data[off:off + 8], "little")
 
 
+def corrupt_arena(args, errors):
+    """The shape scan must verify, not just match: with the first chunk
+    header of the brk heap zeroed, main_arena still has its shape but its
+    heap no longer walks to its top chunk, so nothing is taken."""
+    import json
+    env = dict(os.environ)
+    env.pop("CH_GLIBC_SOURCE", None)
+    p = subprocess.run([args.coreheap, "memory", args.core, "--json", "-q"] + args.extra, stdout=subprocess.PIPE,
+                       universal_newlines=True, env=env, timeout=300)
+    g = json.loads(p.stdout)["glibc"]
+    main = [a for a in g.get("arenas", []) if a["main"]]
+    if not main or not main[0]["heaps"]:
+        errors.append("no main arena heap to corrupt (glibc found: %s)" % g["found"])
+        return
+    start = int(main[0]["heaps"][0]["start"], 16)
+    shutil.copyfile(args.core, args.out)
+    with open(args.out, "r+b") as f:
+        data = bytearray(f.read())
+        off = file_offset(load_segments(bytes(data)), start + 8, 8)
+        data[off:off + 8] = bytes(8)
+        f.seek(0)
+        f.write(data)
+    env["CH_GLIBC_SOURCE"] = "scan"
+    try:
+        p = subprocess.run([args.coreheap, "memory", args.out, "--json", "-q"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True, env=env, timeout=120)
+    except subprocess.TimeoutExpired:
+        errors.append("coreheap memory did not finish on the arena-corrupted core")
+        return
+    if p.returncode not in (0, 5) or not p.stdout:
+        errors.append("exit %d on the arena-corrupted core: %s" % (p.returncode, p.stderr))
+        return
+    doc = json.loads(p.stdout)
+    g = doc["glibc"]
+    if g["found"] or g.get("main_arena_found_by") != "not found" or "shape scan" not in (g.get("why_not") or ""):
+        errors.append("shape scan on a heap that does not walk: found %s by %s (%s)"
+                      % (g["found"], g.get("main_arena_found_by"), g.get("why_not")))
+    if sum(r["bytes"] for r in doc["breakdown"]) != doc["total"]["virtual"]:
+        errors.append("breakdown does not add up on the arena-corrupted core")
+    print("%s: arena-corrupted core, shape scan: %s" % (NAME, g.get("why_not")))
+
+
 def corrupt(args, truth, errors):
+    if args.corrupt == "arena":
+        corrupt_arena(args, errors)
+        return
     shutil.copyfile(args.core, args.out)
     with open(args.out, "r+b") as f:
         data = bytearray(f.read())
@@ -407,12 +463,14 @@ def corrupt(args, truth, errors):
 
 def main():
     def extra(ap):
-        ap.add_argument("--corrupt", choices=("header", "bin"))
+        ap.add_argument("--corrupt", choices=("header", "bin", "arena"))
         ap.add_argument("--out")
         ap.add_argument("--debug-dir", help="passed to coreheap (a directory without libc's debug file "
                         "makes it use the built-in glibc table)")
         ap.add_argument("--expect-layout", choices=("dwarf", "builtin"),
                         help="where glibc's layout must come from")
+        ap.add_argument("--expect-arena", choices=("debug info", "table", "shape scan"),
+                        help="how main_arena must have been found (shape scan: run with CH_GLIBC_SOURCE=scan)")
     args, truth = standard_args(NAME, extra)
     args.extra = ["--debug-dir", args.debug_dir] if args.debug_dir else []
     errors = []

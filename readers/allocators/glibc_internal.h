@@ -71,6 +71,20 @@ struct ch_glibc_ctx {
 struct ch_error *ch_glibc_table_find(const uint8_t *id, size_t len, struct ch_glibc_layout *lay, char *version,
 				     size_t vmax);
 
+/* The built-in table of another build of the same glibc version
+ * ("2.36"), for the struct layouts alone (glibc_table.c); build_id gets
+ * its build-id (hex). NOT_FOUND if none. */
+struct ch_error *ch_glibc_table_find_version(const char *version, struct ch_glibc_layout *lay, char *build_id,
+					     size_t bmax);
+
+/* main_arena, mp_ and the tcache TLS offset by shape (glibc_scan.c), with
+ * c->lay already set: fills c->main_arena, c->mp and, when unique, the
+ * tcache offset. False with the reason in why when no unique, verified
+ * main_arena was found. */
+struct ch_module;
+bool ch_glibc_scan(struct ch_glibc_ctx *c, const struct ch_module *mod, struct ch_elf_file *ef, char *why,
+		   size_t max);
+
 /* Locating libc, its debug file (or built-in table) and symbols
  * (glibc_locate.c). Sets st->found and st->why_not. */
 struct ch_error *ch_glibc_locate(struct ch_glibc_ctx *c);

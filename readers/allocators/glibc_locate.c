@@ -12,6 +12,7 @@
 
 #include <elf.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "readers/base/bytes.h"
@@ -109,9 +110,39 @@ static struct ch_error *from_debug_file(struct ch_glibc_ctx *c, struct ch_module
 	return err;
 }
 
+/* The debug file's or the build's table's symbols give the addresses. */
+static struct ch_error *use_symbols(struct ch_glibc_ctx *c, struct ch_module *mod)
+{
+	c->main_arena = c->lay.sym_main_arena + mod->bias;
+	c->mp = c->lay.sym_mp + mod->bias;
+	if (c->lay.has_tls_tcache)
+		c->have_tcache_tpoff = find_tpoff(c, mod, c->lay.tls_tcache, &c->tcache_tpoff);
+	c->st->found = true;
+	return NULL;
+}
+
+/* No debug file and no table for this build: the layouts of another build
+ * of the same version, the addresses by shape (glibc_scan.c). */
+static bool by_shape(struct ch_glibc_ctx *c, struct ch_module *mod, struct ch_elf_file *ef, const char *before)
+{
+	struct ch_glibc_heapstate *st = c->st;
+	struct ch_error *err = ch_glibc_table_find_version(st->version, &c->lay, st->layout_table, sizeof(st->layout_table));
+	char why[300];
+	if (!err && ch_glibc_scan(c, mod, ef, why, sizeof(why))) {
+		snprintf(st->layout_source, sizeof(st->layout_source), "builtin");
+		snprintf(st->arena_found_by, sizeof(st->arena_found_by), "shape scan");
+		st->debug_path[0] = 0;
+		return true;
+	}
+	snprintf(st->why_not, sizeof(st->why_not), "%.200s; %.300s", before, err ? err->message : why);
+	ch_error_free(err);
+	return false;
+}
+
 struct ch_error *ch_glibc_locate(struct ch_glibc_ctx *c)
 {
 	struct ch_glibc_heapstate *st = c->st;
+	snprintf(st->arena_found_by, sizeof(st->arena_found_by), "not found");
 	struct ch_module *mod = find_libc(c->proc);
 	if (!mod) {
 		snprintf(st->why_not, sizeof(st->why_not), "no libc among the mapped files (a static executable?)");
@@ -126,34 +157,41 @@ struct ch_error *ch_glibc_locate(struct ch_glibc_ctx *c)
 		return NULL;
 	}
 	version_of(ef, st->version, sizeof(st->version));
-	err = from_debug_file(c, mod, ef);
+	const char *force = getenv("CH_GLIBC_SOURCE");
+	bool skip_debug = force && (strcmp(force, "table") == 0 || strcmp(force, "scan") == 0);
+	bool skip_table = force && strcmp(force, "scan") == 0;
+	err = skip_debug ? ch_error_new(CH_ERR_NOT_FOUND, "CH_GLIBC_SOURCE=%s", force) : from_debug_file(c, mod, ef);
 	if (!err) {
 		snprintf(st->layout_source, sizeof(st->layout_source), "dwarf");
-	} else if (err->kind == CH_ERR_NOT_FOUND) {
-		char tv[32];
-		struct ch_error *terr = ch_glibc_table_find(ef->build_id, ef->build_id_len, &c->lay, tv, sizeof(tv));
-		if (terr) {
-			snprintf(st->why_not, sizeof(st->why_not), "no debug info for %.100s (install libc6-dbg) and %.300s",
-				 mod->path, terr->message);
-			ch_error_free(terr);
-			ch_error_free(err);
-			return NULL;
-		}
-		ch_error_free(err);
-		err = NULL;
-		snprintf(st->layout_source, sizeof(st->layout_source), "builtin");
-		st->debug_path[0] = 0;
-		if (!st->version[0])
-			snprintf(st->version, sizeof(st->version), "%s", tv);
-	} else {
+		snprintf(st->arena_found_by, sizeof(st->arena_found_by), "debug info");
+		return use_symbols(c, mod);
+	}
+	if (err->kind != CH_ERR_NOT_FOUND) {
 		snprintf(st->why_not, sizeof(st->why_not), "%s", err->message);
 		ch_error_free(err);
 		return NULL;
 	}
-	c->main_arena = c->lay.sym_main_arena + mod->bias;
-	c->mp = c->lay.sym_mp + mod->bias;
-	if (c->lay.has_tls_tcache)
-		c->have_tcache_tpoff = find_tpoff(c, mod, c->lay.tls_tcache, &c->tcache_tpoff);
-	st->found = true;
-	return NULL;
+	char tv[32], before[400];
+	struct ch_error *terr = skip_table ? ch_error_new(CH_ERR_NOT_FOUND, "CH_GLIBC_SOURCE=scan")
+					   : ch_glibc_table_find(ef->build_id, ef->build_id_len, &c->lay, tv, sizeof(tv));
+	if (terr) {
+		snprintf(before, sizeof(before), "no debug info for %.100s (install libc6-dbg) and %.200s", mod->path,
+			 terr->message);
+		bool table_bad = terr->kind != CH_ERR_NOT_FOUND;
+		ch_error_free(terr);
+		ch_error_free(err);
+		if (table_bad) {
+			snprintf(st->why_not, sizeof(st->why_not), "%s", before);
+			return NULL;
+		}
+		st->found = by_shape(c, mod, ef, before);
+		return NULL;
+	}
+	ch_error_free(err);
+	snprintf(st->layout_source, sizeof(st->layout_source), "builtin");
+	snprintf(st->arena_found_by, sizeof(st->arena_found_by), "table");
+	st->debug_path[0] = 0;
+	if (!st->version[0])
+		snprintf(st->version, sizeof(st->version), "%s", tv);
+	return use_symbols(c, mod);
 }

@@ -8,10 +8,17 @@
  * chunks, and computes mallinfo2() the way glibc does (int_mallinfo over
  * the arena ring), so the figures compare one to one with the process's own.
  * Without the debug file, a built-in table generated from it
- * (glibc_table.h) serves the same libc build, matched by build-id.
+ * (glibc_table.h) serves the same libc build, matched by build-id. With
+ * neither, a table of another build of the same glibc version gives the
+ * layouts and main_arena, mp_ and the tcache slot are found by their shape
+ * in libc's data, verified by a chunk walk (glibc_scan.c).
+ * The environment variable CH_GLIBC_SOURCE (tests, and checking the
+ * fallbacks against a core whose libc does have debug info) skips the
+ * debug file ("table") or the debug file and the build-id table ("scan").
  * Does not: know that the process ran Python (pymalloc lives in
  * readers/cpython), decide what a chunk is for, or guess a layout: with
- * neither debug file nor table it says so and reports nothing of glibc.
+ * no debug file and no table of that glibc version it says so and reports
+ * nothing of glibc.
  * Invariant: every list and chunk walk is bounded and loop-checked
  * (readers/base/chain.h); damage (a chunk header that leaves its heap, a
  * bin that loops or points outside the arena) stops that walk, is recorded
@@ -83,7 +90,10 @@ struct ch_glibc_heapstate {
 	bool found;               /* glibc malloc's state was located and read */
 	char why_not[512];        /* when !found: why (no libc, no debug info, other allocator) */
 	char libc_path[256];
-	char layout_source[16];   /* "dwarf" (libc's debug file) or "builtin" (a table for its build-id) */
+	char layout_source[16];   /* "dwarf" (libc's debug file) or "builtin" (a table: this build's, or for
+				   * a shape scan another build's of the same version) */
+	char arena_found_by[16];  /* how main_arena was found: "debug info", "table", "shape scan", "not found" */
+	char layout_table[136];   /* shape scan: the build-id of the table whose layout was used */
 	char debug_path[512];     /* the debug file, when the layout came from it */
 	char version[32];         /* "2.36" when the file says so, else "" */
 

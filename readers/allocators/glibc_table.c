@@ -106,3 +106,21 @@ struct ch_error *ch_glibc_table_find(const uint8_t *id, size_t len, struct ch_gl
 			return parse(ch_glibc_tables[i].text, lay, version, vmax);
 	return ch_error_new(CH_ERR_NOT_FOUND, "no built-in glibc table for build-id %s", len ? hex : "(none)");
 }
+
+struct ch_error *ch_glibc_table_find_version(const char *version, struct ch_glibc_layout *lay, char *build_id,
+					     size_t bmax)
+{
+	char v[32];
+	for (size_t i = 0; version && *version && i < ch_glibc_ntables; i++) {
+		struct ch_error *err = parse(ch_glibc_tables[i].text, lay, v, sizeof(v));
+		if (err) {
+			ch_error_free(err);
+			continue;
+		}
+		if (strcmp(v, version) == 0) {
+			snprintf(build_id, bmax, "%s", ch_glibc_tables[i].build_id);
+			return NULL;
+		}
+	}
+	return ch_error_new(CH_ERR_NOT_FOUND, "no built-in glibc table for version %s", version && *version ? version : "(unknown)");
+}

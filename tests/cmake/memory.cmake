@@ -18,10 +18,19 @@ foreach(ver ${CH_MEMORY_PYTHON_VERSIONS})
   set(args --python ${py} --coreheap $<TARGET_FILE:coreheap> --core ${dir}/core.${ver} --truth ${dir}/truth.${ver}.json)
   if(Python3_Interpreter_FOUND)
     add_test(NAME memory.${ver} COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_memory.py ${args}
-                                        --expect-layout dwarf)
+                                        --expect-layout dwarf --expect-arena "debug info")
     # Without libc's debug file: the built-in table for its build-id.
     add_test(NAME memory.nodebug.${ver} COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_memory.py ${args}
-                                                --debug-dir ${CMAKE_BINARY_DIR}/no-debug-files --expect-layout builtin)
+                                                --debug-dir ${CMAKE_BINARY_DIR}/no-debug-files --expect-layout builtin
+                                                --expect-arena table)
+    # Without the debug file and without the table for this build
+    # (CH_GLIBC_SOURCE=scan): main_arena, mp_ and the tcache slot by shape.
+    add_test(NAME memory.scan.${ver} COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_memory.py ${args}
+                                             --expect-layout builtin --expect-arena "shape scan")
+    add_test(NAME memory.corrupt-arena.${ver}
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_memory.py ${args}
+                     --corrupt arena --out ${dir}/core.${ver}.corrupt-arena)
+    set_tests_properties(memory.scan.${ver} PROPERTIES ENVIRONMENT CH_GLIBC_SOURCE=scan)
     foreach(kind header bin)
       add_test(NAME memory.corrupt-${kind}.${ver}
                COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_memory.py ${args}
@@ -31,11 +40,13 @@ foreach(ver ${CH_MEMORY_PYTHON_VERSIONS})
     set(skip sh -c "echo 'check_memory: SKIP: no Python 3 found when configuring' && exit 77")
     add_test(NAME memory.${ver} COMMAND ${skip})
     add_test(NAME memory.nodebug.${ver} COMMAND ${skip})
+    add_test(NAME memory.scan.${ver} COMMAND ${skip})
+    add_test(NAME memory.corrupt-arena.${ver} COMMAND ${skip})
     foreach(kind header bin)
       add_test(NAME memory.corrupt-${kind}.${ver} COMMAND ${skip})
     endforeach()
   endif()
-  set_tests_properties(memory.${ver} memory.nodebug.${ver} memory.corrupt-header.${ver} memory.corrupt-bin.${ver} PROPERTIES
+  set_tests_properties(memory.${ver} memory.nodebug.${ver} memory.scan.${ver} memory.corrupt-arena.${ver} memory.corrupt-header.${ver} memory.corrupt-bin.${ver} PROPERTIES
     FIXTURES_REQUIRED memory.${ver} SKIP_RETURN_CODE 77 LABELS memory TIMEOUT 600)
 endforeach()
 
@@ -51,6 +62,12 @@ if(COMMAND ch_distro_fixture AND "bookworm-3.11" IN_LIST CH_DISTRO_INTERPRETERS)
   ch_distro_test(distro.memory.bookworm-3.11 bookworm-3.11 ${dir} "distro;distro.${fx}" "distro;memory"
     ${ch_distro_py} ${CMAKE_CURRENT_SOURCE_DIR}/check_memory.py --python @PYTHON@ --coreheap @COREHEAP@
     --core ${dir}/core.${fx} --truth ${dir}/truth.${fx}.json)
+  # The same core with main_arena found by shape (and show's native bytes of
+  # the numpy arrays on top of it).
+  ch_distro_test(distro.memory-scan.bookworm-3.11 bookworm-3.11 ${dir} "distro;distro.${fx}" "distro;memory"
+    ${ch_distro_py} ${CMAKE_CURRENT_SOURCE_DIR}/check_memory.py --python @PYTHON@ --coreheap @COREHEAP@
+    --core ${dir}/core.${fx} --truth ${dir}/truth.${fx}.json --expect-layout builtin --expect-arena "shape scan")
+  set_tests_properties(distro.memory-scan.bookworm-3.11 PROPERTIES ENVIRONMENT CH_GLIBC_SOURCE=scan)
 endif()
 # Debian unstable's interpreters on their own glibc (2.43), whose libc6-dbg the
 # interpreter roots do not hold: glibc's layout comes from the built-in table
@@ -65,7 +82,12 @@ foreach(name ${CH_DISTRO_INTERPRETERS})
   set_property(TEST distro.fixture.${fx} APPEND PROPERTY LABELS memory)
   ch_distro_test(distro.memory.${name} ${name} ${dir} "distro;distro.${fx}" "distro;memory"
     ${ch_distro_py} ${CMAKE_CURRENT_SOURCE_DIR}/check_memory.py --python @PYTHON@ --coreheap @COREHEAP@
-    --core ${dir}/core.${fx} --truth ${dir}/truth.${fx}.json --expect-layout builtin)
+    --core ${dir}/core.${fx} --truth ${dir}/truth.${fx}.json --expect-layout builtin --expect-arena table)
+  # glibc 2.43 by shape: the layout from the 2.43 table, not its addresses.
+  ch_distro_test(distro.memory-scan.${name} ${name} ${dir} "distro;distro.${fx}" "distro;memory"
+    ${ch_distro_py} ${CMAKE_CURRENT_SOURCE_DIR}/check_memory.py --python @PYTHON@ --coreheap @COREHEAP@
+    --core ${dir}/core.${fx} --truth ${dir}/truth.${fx}.json --expect-layout builtin --expect-arena "shape scan")
+  set_tests_properties(distro.memory-scan.${name} PROPERTIES ENVIRONMENT CH_GLIBC_SOURCE=scan)
 endforeach()
 
 # The committed glibc tables are exactly what scripts/gen_glibc_tables.sh's
