@@ -17,9 +17,10 @@
  *  mp_         a word of libc's writable data equal to the start of the
  *              brk heap (mp_.sbrk_base), which is checked by walking the
  *              chunks from there: each size a multiple of 16 and at least
- *              32, ending exactly on the arena's top chunk, and the run
- *              from that start to the end of top within a page or two of
- *              main_arena.system_mem.
+ *              32, ending exactly on the arena's top chunk, the run from
+ *              that start to the end of top within a page or two of
+ *              main_arena.system_mem, mp_'s mmap counters plausible. The
+ *              lowest such start wins (see find_mp).
  *  tcache      the resolved GOT slot of one R_X86_64_TPOFF64 relocation: the
  *              one whose offset, added to every thread's fs_base, reads
  *              either 0 (no tcache yet) or the user address of an in-use
@@ -158,12 +159,28 @@ static bool walk_to_top(struct ch_glibc_ctx *c, uint64_t start, uint64_t top)
 }
 
 struct found {
-	uint64_t arena, mp;
-	size_t narenas, nmps;
+	uint64_t arena, mp, base;
+	size_t narenas, nmps; /* nmps: candidates sharing the lowest base */
 };
 
+/* mp_'s counters of mmapped chunks are plausible: a count far below 2^32
+ * and a byte total of whole pages. */
+static bool mp_counters_ok(struct ch_glibc_ctx *c, uint64_t mp)
+{
+	uint64_t n = 0, bytes;
+	uint8_t b[8] = {0};
+	struct ch_error *err = ch_as_read(c->as, mp + c->lay.mp_n_mmaps, b, c->lay.mp_n_mmaps_size < 8 ? c->lay.mp_n_mmaps_size : 8);
+	ch_error_free(err);
+	if (err || !rd(c, mp + c->lay.mp_mmapped_mem, &bytes))
+		return false;
+	memcpy(&n, b, sizeof(b));
+	return n < (1u << 24) && bytes % CH_GLIBC_PAGE == 0 && (n == 0) == (bytes == 0);
+}
+
 /* For one arena candidate: the mp_ candidates whose sbrk_base starts a
- * chunk run that ends on top. */
+ * chunk run that ends on top. A run that starts on any chunk of the heap
+ * walks to top as well, so the lowest such start is the heap's: the brk
+ * heap begins at sbrk_base and no chunk lies below it. */
 static void find_mp(struct ch_glibc_ctx *c, const struct rw *w, uint64_t arena, const uint8_t *ap, struct found *f,
 		    size_t *walks)
 {
@@ -178,18 +195,24 @@ static void find_mp(struct ch_glibc_ctx *c, const struct rw *w, uint64_t arena, 
 	for (size_t s = 0; s < w->n; s++)
 		for (uint64_t o = L->mp_sbrk_base; o + 8 <= w->len[s]; o += 8) {
 			uint64_t base = ch_le64(w->buf[s] + o), mp = w->start[s] + o - L->mp_sbrk_base;
-			if (base < r->start || base > top || (mp + L->mp_sbrk_base >= arena && mp < arena + L->ms_sizeof))
+			if (base < r->start || base > top || base % CH_GLIBC_ALIGN || (f->nmps && base > f->base) ||
+			    (mp + L->mp_sbrk_base >= arena && mp < arena + L->ms_sizeof))
 				continue;
 			uint64_t span = top_end - base;
-			if (span > sysmem + 2 * CH_GLIBC_PAGE || sysmem > span + 2 * CH_GLIBC_PAGE)
+			if (span > sysmem + 2 * CH_GLIBC_PAGE || sysmem > span + 2 * CH_GLIBC_PAGE || !mp_counters_ok(c, mp))
 				continue;
-			if (*walks >= MAX_WALKS || !walk_to_top(c, base, top))
+			if (f->nmps && base == f->base) {
+				f->nmps += f->mp != mp;
 				continue;
+			}
+			if (*walks >= MAX_WALKS)
+				return;
 			(*walks)++;
-			if (f->nmps && f->mp == mp)
+			if (!walk_to_top(c, base, top))
 				continue;
+			f->base = base;
 			f->mp = mp;
-			f->nmps++;
+			f->nmps = 1;
 		}
 }
 
@@ -201,10 +224,8 @@ static bool tpoff_ok(struct ch_glibc_ctx *c, uint64_t off)
 	size_t good = 0;
 	for (size_t t = 0; t < c->proc->core->nthreads; t++) {
 		uint64_t tc, size;
-		if (!rd(c, c->proc->core->threads[t].fs_base + off, &tc))
-			return false;
-		if (!tc)
-			continue;
+		if (!rd(c, c->proc->core->threads[t].fs_base + off, &tc) || !tc)
+			continue; /* a thread whose TLS is not in the core says nothing */
 		if (tc % CH_GLIBC_ALIGN || !rd(c, tc - L->mc_user + L->mc_size, &size) ||
 		    (size & ~(uint64_t)CH_GLIBC_SIZE_BITS) != want)
 			return false;
