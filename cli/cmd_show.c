@@ -13,13 +13,12 @@
 
 /* One address: its JSON document (doc set) or its text on s->out; an
  * address that is no object of the graph is an error value. */
-/* The native memory objects own (graph/memory.h), for the "native" line:
- * NULL with why set when the breakdown could not be built. As summary's
- * memory line, its own warnings stay out of show's exit code. */
+/* The native memory objects own (graph/memory.h), for the "native" line;
+ * have false when the breakdown could not be built (a warning says why).
+ * As summary's memory line, its own warnings stay out of show's exit code. */
 struct native {
 	struct ch_memory m;
 	bool have;
-	char why[256];
 };
 
 static struct ch_error *show_one(struct ch_session *s, const struct ch_analysis *a, const struct native *nat,
@@ -41,7 +40,7 @@ static struct ch_error *show_one(struct ch_session *s, const struct ch_analysis 
 				json_object_set_new(*doc, "native", ch_report_show_native_json(m, addr));
 		} else {
 			ch_report_show_text(s->out, s->py, a, index, &t);
-			ch_report_show_native_text(s->out, m, addr, nat->why);
+			ch_report_show_native_text(s->out, m, addr);
 		}
 	}
 	ch_show_tree_deinit(&t);
@@ -62,7 +61,7 @@ static int run_show(const struct ch_cli_command *cmd, int argc, char **argv)
 	struct ch_error *merr = ch_memory_build(s.proc, s.py, &a.heap, &mdiag, &nat.m);
 	nat.have = !merr;
 	if (merr) {
-		snprintf(nat.why, sizeof(nat.why), "%.200s", merr->message);
+		ch_diag_warn(&s.py->diag, "no native memory figures: %s", merr->message);
 		ch_error_free(merr);
 	}
 	ch_diag_deinit(&mdiag);

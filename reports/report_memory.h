@@ -27,9 +27,8 @@ void ch_report_types_native_text(FILE *out, const struct ch_python *py, const st
 /* show ADDR: the native memory the object at object owns (report_show_native.c).
  * JSON {"bytes": N, "chunks": [{"address", "size", "inferred": true}]}, or
  * null when m is NULL, has no Python-level figures or glibc's state was not
- * read; text: one "native:" line when it owns some, or says why it is
- * unknown (why_unknown when m is NULL). */
+ * read; text: one "native:" line when it owns some, nothing otherwise. */
 json_t *ch_report_show_native_json(const struct ch_memory *m, uint64_t object);
-void ch_report_show_native_text(FILE *out, const struct ch_memory *m, uint64_t object, const char *why_unknown);
+void ch_report_show_native_text(FILE *out, const struct ch_memory *m, uint64_t object);
 
 #endif

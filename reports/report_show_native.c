@@ -39,15 +39,12 @@ json_t *ch_report_show_native_json(const struct ch_memory *m, uint64_t object)
 	return o;
 }
 
-void ch_report_show_native_text(FILE *out, const struct ch_memory *m, uint64_t object, const char *why_unknown)
+void ch_report_show_native_text(FILE *out, const struct ch_memory *m, uint64_t object)
 {
-	if (!m || !m->python.done || !m->glibc.found) {
-		const char *why = m && !m->glibc.found && m->glibc.why_not[0] ? m->glibc.why_not : why_unknown;
-		char safe[600];
-		fprintf(out, "native:     unknown (%s)\n",
-			why ? ch_text_safe(why, safe, sizeof(safe)) : "glibc malloc's state not read");
+	/* Unknown (glibc's heap not read) prints nothing: JSON says null, and
+	 * `coreheap memory` says why. */
+	if (!m || !m->python.done || !m->glibc.found)
 		return;
-	}
 	size_t n;
 	uint64_t bytes = owned_of(m, object, &n);
 	if (!n)
