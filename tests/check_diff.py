@@ -44,7 +44,8 @@ by a forked child and at step 2 by itself), and check gating and formats.
            memory.available false with why, text "comparison unavailable").
   schema   a snapshot with a newer schema is refused (exit 4) saying so; a
            JSON file that is not a snapshot, invalid JSON and a malformed
-           field are input errors (exit 3) naming the problem.
+           field (a memory figure that is not a count, a memory key that is
+           not an object) are input errors (exit 3) naming the problem.
 
 Usage: check_diff.py --coreheap BIN --core1 CORE --core2 CORE --truth TRUTH --workdir DIR
 Exit 0 when every check passed, 1 otherwise (each failure printed).
@@ -396,6 +397,10 @@ def check_schema(args, s1_path, c2):
     bad = json.loads(json.dumps(s))
     bad["unreachable"]["types"].append({"type": "no.such.Type", "count": 1, "bytes": 8})
     cases.append(("unknown garbage type", bad, 3, ["no.such.Type"]))
+    bad = json.loads(json.dumps(s))
+    bad["memory"]["figures"]["total.virtual"] = "lots"
+    cases.append(("bad memory figure", bad, 3, ["memory.figures.total.virtual"]))
+    cases.append(("memory not an object", dict(s, memory=[1]), 3, ["memory is not an object"]))
     later = dict(s, retainers=[{"type": "x", "bytes": 1}])  # an optional key a later version may add
     cases.append(("optional key", later, 0, []))
     for name, doc, rc, words in cases:
