@@ -310,6 +310,7 @@ void ch_edges_deinit(struct ch_edges *e)
 	free(e->targets);
 	free(e->labels);
 	free(e->names);
+	free(e->strings);
 	ch_exactness_deinit(&e->exactness);
 	memset(e, 0, sizeof(*e));
 }

@@ -46,6 +46,7 @@ struct ch_edges {
 	size_t nedges, cap;
 	const char **names;     /* static field names by id */
 	size_t nnames;
+	char *strings;          /* owns names and exactness reasons when loaded from an index (heap_index.h) */
 	uint64_t dangling;      /* references to addresses that are not readable objects */
 	uint64_t unreadable;    /* objects whose body could not be read completely */
 	struct ch_exactness exactness; /* which objects' references are conservative, and why */
