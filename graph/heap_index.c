@@ -332,6 +332,8 @@ static const char *check_payload(const uint64_t *w, struct section *sec)
 	return NULL;
 }
 
+#define WHY(...) snprintf(why, why_len, __VA_ARGS__)
+
 static void *dup_bytes(const void *src, size_t n)
 {
 	void *p = malloc(n ? n : 1);
@@ -340,7 +342,63 @@ static void *dup_bytes(const void *src, size_t n)
 	return p;
 }
 
-#define WHY(...) snprintf(why, why_len, __VA_ARGS__)
+/* The header and payload of an index in memory, checked: the outcome is
+ * LOADED when everything in it is sound and key (when given) matches; the
+ * sections are then set. check_sum false skips the checksum (fuzzing only:
+ * it lets mutants reach the structural checks). */
+static enum ch_heap_index_outcome check(const void *data, size_t size, const struct ch_heap_index_key *key,
+					bool check_sum, struct section *sec, char *why, size_t why_len)
+{
+	struct header h;
+	if (size < sizeof(h) || memcmp(data, CH_INDEX_MAGIC, 8) != 0) {
+		WHY("not a coreheap index");
+		return CH_HEAP_INDEX_DAMAGED;
+	}
+	memcpy(&h, data, sizeof(h));
+	if (h.version != CH_INDEX_VERSION || h.header_size != sizeof(h)) {
+		WHY("index format %" PRIu32 ", this coreheap reads %u", h.version, CH_INDEX_VERSION);
+		return CH_HEAP_INDEX_STALE;
+	}
+	if (key && memcmp(&h.w[H_KEY], key->v, sizeof(key->v)) != 0) {
+		WHY("made from another core, coreheap or set of files");
+		return CH_HEAP_INDEX_STALE;
+	}
+	size_t bytes[S_COUNT];
+	uint64_t payload = 0;
+	bool sizes = section_sizes(h.w, bytes);
+	for (int s = 0; sizes && s < S_COUNT; s++)
+		payload += pad8(bytes[s]);
+	if (!sizes || payload != h.w[H_PAYLOAD] || size != sizeof(h) + payload) {
+		WHY("its size (%zu bytes) does not match its counts", size);
+		return CH_HEAP_INDEX_DAMAGED;
+	}
+	const char *p = (const char *)data + sizeof(h);
+	uint64_t sum = 0;
+	for (int s = 0; s < S_COUNT; s++) {
+		sec[s].data = (void *)p;
+		sec[s].bytes = bytes[s];
+		if (bytes[s] && check_sum)
+			sum = ch_heap_index_hash(sum, p, bytes[s]);
+		p += pad8(bytes[s]);
+	}
+	if (check_sum && ch_heap_index_hash(sum, h.w, H_CHECKSUM * sizeof(uint64_t)) != h.w[H_CHECKSUM]) {
+		WHY("its checksum does not match its contents");
+		return CH_HEAP_INDEX_DAMAGED;
+	}
+	const char *bad = check_payload(h.w, sec);
+	if (bad) {
+		WHY("%s", bad);
+		return CH_HEAP_INDEX_DAMAGED;
+	}
+	return CH_HEAP_INDEX_LOADED;
+}
+
+enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, const struct ch_heap_index_key *key,
+					       bool check_sum, char *why, size_t why_len)
+{
+	struct section sec[S_COUNT];
+	return check(data, size, key, check_sum, sec, why, why_len);
+}
 
 struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index_key *key, struct ch_python *py,
 				    struct ch_heap *heap, struct ch_edges *edges, enum ch_heap_index_outcome *outcome,
@@ -362,61 +420,23 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 		WHY("not a regular file");
 		return NULL;
 	}
-	struct header h;
-	if ((size_t)st.st_size < sizeof(h) || pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
-	    memcmp(h.magic, CH_INDEX_MAGIC, 8) != 0) {
-		close(fd);
-		WHY("not a coreheap index");
-		return NULL;
-	}
-	if (h.version != CH_INDEX_VERSION || h.header_size != sizeof(h)) {
-		close(fd);
-		*outcome = CH_HEAP_INDEX_STALE;
-		WHY("index format %" PRIu32 ", this coreheap reads %u", h.version, CH_INDEX_VERSION);
-		return NULL;
-	}
-	if (memcmp(&h.w[H_KEY], key->v, sizeof(key->v)) != 0) {
-		close(fd);
-		*outcome = CH_HEAP_INDEX_STALE;
-		WHY("made from another core, coreheap or set of files");
-		return NULL;
-	}
-	size_t bytes[S_COUNT];
-	uint64_t payload = 0;
-	bool sizes = section_sizes(h.w, bytes);
-	for (int s = 0; sizes && s < S_COUNT; s++)
-		payload += pad8(bytes[s]);
-	if (!sizes || payload != h.w[H_PAYLOAD] || (uint64_t)st.st_size != sizeof(h) + payload) {
-		close(fd);
-		WHY("its size (%jd bytes) does not match its counts", (intmax_t)st.st_size);
-		return NULL;
-	}
-	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	void *map = st.st_size > 0 ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
 	close(fd);
 	if (map == MAP_FAILED) {
 		WHY("cannot map it: %s", strerror(errno));
 		return NULL;
 	}
-	struct section sec[S_COUNT];
-	const char *p = (const char *)map + sizeof(h);
-	uint64_t sum = 0;
-	for (int s = 0; s < S_COUNT; s++) {
-		sec[s].data = (void *)p;
-		sec[s].bytes = bytes[s];
-		if (bytes[s])
-			sum = ch_heap_index_hash(sum, p, bytes[s]);
-		p += pad8(bytes[s]);
-	}
 	struct ch_error *err = NULL;
-	const char *bad = NULL;
-	if (ch_heap_index_hash(sum, h.w, H_CHECKSUM * sizeof(uint64_t)) != h.w[H_CHECKSUM])
-		bad = "its checksum does not match its contents";
-	if (!bad)
-		bad = check_payload(h.w, sec);
-	if (bad) {
-		WHY("%s", bad);
+	struct section sec[S_COUNT];
+	*outcome = check(map, (size_t)st.st_size, key, true, sec, why, why_len);
+	if (*outcome != CH_HEAP_INDEX_LOADED)
 		goto out;
-	}
+	*outcome = CH_HEAP_INDEX_DAMAGED;
+	struct header h;
+	memcpy(&h, map, sizeof(h));
+	size_t bytes[S_COUNT];
+	for (int s = 0; s < S_COUNT; s++)
+		bytes[s] = sec[s].bytes;
 	/* The type table: interned again in the build's order, each must land
 	 * at its stored index (the types known before the build come first in
 	 * both). A type that no longer reads the same is a stale index. */
@@ -489,7 +509,8 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 		py->proc->as.lost_reads += h.w[H_LOST];
 	*outcome = CH_HEAP_INDEX_LOADED;
 out:
-	munmap(map, (size_t)st.st_size);
+	if (map)
+		munmap(map, (size_t)st.st_size);
 	if (*outcome != CH_HEAP_INDEX_LOADED) {
 		ch_edges_deinit(edges);
 		ch_heap_deinit(heap);

@@ -61,6 +61,13 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 				    struct ch_heap *heap, struct ch_edges *edges, enum ch_heap_index_outcome *outcome,
 				    char *why, size_t why_len);
 
+/* The checks a load makes before it uses anything, on an index in memory
+ * (no runtime needed): LOADED means sound, and its key equals key when key
+ * is given. check_sum false skips the checksum, for fuzzing only (mutants
+ * then reach the structural checks). */
+enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, const struct ch_heap_index_key *key,
+					       bool check_sum, char *why, size_t why_len);
+
 /* A 64-bit hash of bytes, chained through seed (the key's building block). */
 uint64_t ch_heap_index_hash(uint64_t seed, const void *data, size_t len);
 
