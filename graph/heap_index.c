@@ -334,14 +334,6 @@ static const char *check_payload(const uint64_t *w, struct section *sec)
 
 #define WHY(...) snprintf(why, why_len, __VA_ARGS__)
 
-static void *dup_bytes(const void *src, size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (p && n)
-		memcpy(p, src, n);
-	return p;
-}
-
 /* The header and payload of an index in memory, checked: the outcome is
  * LOADED when everything in it is sound and key (when given) matches; the
  * sections are then set. check_sum false skips the checksum (fuzzing only:
@@ -420,23 +412,34 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 		WHY("not a regular file");
 		return NULL;
 	}
-	void *map = st.st_size > 0 ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+	/* Private and writable: the tables point straight into the file, and
+	 * a stray write (there should be none) lands on a private copy. */
+	size_t len = (size_t)st.st_size;
+	void *map = len ? mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0) : NULL;
 	close(fd);
 	if (map == MAP_FAILED) {
 		WHY("cannot map it: %s", strerror(errno));
 		return NULL;
 	}
-	struct ch_error *err = NULL;
 	struct section sec[S_COUNT];
-	*outcome = check(map, (size_t)st.st_size, key, true, sec, why, why_len);
-	if (*outcome != CH_HEAP_INDEX_LOADED)
-		goto out;
+	*outcome = check(map, len, key, true, sec, why, why_len);
+	if (*outcome != CH_HEAP_INDEX_LOADED) {
+		if (map)
+			munmap(map, len);
+		return NULL;
+	}
 	*outcome = CH_HEAP_INDEX_DAMAGED;
+	struct ch_shared_map *backing = calloc(1, sizeof(*backing));
+	if (!backing) {
+		munmap(map, len);
+		return &ch_error_nomem;
+	}
+	backing->p = map;
+	backing->len = len;
+	backing->refs = 1;
 	struct header h;
 	memcpy(&h, map, sizeof(h));
-	size_t bytes[S_COUNT];
-	for (int s = 0; s < S_COUNT; s++)
-		bytes[s] = sec[s].bytes;
+	struct ch_error *err = NULL;
 	/* The type table: interned again in the build's order, each must land
 	 * at its stored index (the types known before the build come first in
 	 * both). A type that no longer reads the same is a stale index. */
@@ -452,41 +455,40 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 		}
 	}
 	struct ch_object_table *o = &heap->objects;
-	uint64_t n = h.w[H_OBJECTS], e = h.w[H_EDGES];
 	heap->py = py;
-	o->addr = dup_bytes(sec[S_ADDR].data, bytes[S_ADDR]);
-	o->size = dup_bytes(sec[S_SIZE].data, bytes[S_SIZE]);
-	o->refcnt = dup_bytes(sec[S_REFCNT].data, bytes[S_REFCNT]);
-	o->type = dup_bytes(sec[S_TYPE].data, bytes[S_TYPE]);
-	o->gen = dup_bytes(sec[S_GEN].data, bytes[S_GEN]);
-	o->flags = dup_bytes(sec[S_FLAGS].data, bytes[S_FLAGS]);
-	o->n = o->cap = n;
+	o->backing = ch_shared_map_hold(backing);
+	o->addr = sec[S_ADDR].data;
+	o->size = sec[S_SIZE].data;
+	o->refcnt = sec[S_REFCNT].data;
+	o->type = sec[S_TYPE].data;
+	o->gen = sec[S_GEN].data;
+	o->flags = sec[S_FLAGS].data;
+	o->n = o->cap = h.w[H_OBJECTS];
 	for (int g = 0; g < 4; g++)
 		heap->list_counts[g] = h.w[H_LISTS + g];
-	edges->offsets = dup_bytes(sec[S_OFFSETS].data, bytes[S_OFFSETS]);
-	edges->targets = dup_bytes(sec[S_TARGETS].data, bytes[S_TARGETS]);
-	edges->labels = dup_bytes(sec[S_LABELS].data, bytes[S_LABELS]);
-	edges->nedges = edges->cap = e;
-	edges->strings = dup_bytes(sec[S_STRINGS].data, bytes[S_STRINGS]);
+	edges->backing = ch_shared_map_hold(backing);
+	edges->offsets = sec[S_OFFSETS].data;
+	edges->targets = sec[S_TARGETS].data;
+	edges->labels = sec[S_LABELS].data;
+	edges->nedges = edges->cap = h.w[H_EDGES];
+	edges->exactness.objects = sec[S_XOBJECTS].data;
+	edges->exactness.nobjects = edges->exactness.capobjects = h.w[H_XOBJECTS];
 	edges->names = malloc((h.w[H_NAMES] ? h.w[H_NAMES] : 1) * sizeof(*edges->names));
-	edges->exactness.objects = dup_bytes(sec[S_XOBJECTS].data, bytes[S_XOBJECTS]);
 	edges->exactness.types = calloc(h.w[H_XTYPES] ? h.w[H_XTYPES] : 1, sizeof(*edges->exactness.types));
-	if (!o->addr || !o->size || !o->refcnt || !o->type || !o->gen || !o->flags || !edges->offsets ||
-	    !edges->targets || !edges->labels || !edges->strings || !edges->names || !edges->exactness.objects ||
-	    !edges->exactness.types) {
+	if (!edges->names || !edges->exactness.types) {
 		err = &ch_error_nomem;
 		goto out;
 	}
+	const char *strings = sec[S_STRINGS].data;
 	const uint32_t *names = sec[S_NAMES].data;
 	for (uint64_t i = 0; i < h.w[H_NAMES]; i++)
-		edges->names[i] = edges->strings + names[i];
+		edges->names[i] = strings + names[i];
 	edges->nnames = h.w[H_NAMES];
-	edges->exactness.nobjects = edges->exactness.capobjects = h.w[H_XOBJECTS];
 	const struct xtype_rec *xt = sec[S_XTYPES].data;
 	for (uint64_t i = 0; i < h.w[H_XTYPES]; i++) {
 		edges->exactness.types[i].type = xt[i].type;
 		edges->exactness.types[i].objects = xt[i].objects;
-		edges->exactness.types[i].reason = edges->strings + xt[i].reason;
+		edges->exactness.types[i].reason = strings + xt[i].reason;
 	}
 	edges->exactness.ntypes = edges->exactness.captypes = h.w[H_XTYPES];
 	edges->dangling = h.w[H_DANGLING];
@@ -501,7 +503,7 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 	/* What the build said, said again. */
 	const uint32_t *msgs = sec[S_MESSAGES].data;
 	for (uint64_t i = 0; i < h.w[H_MESSAGES]; i++)
-		ch_diag_warn(&py->diag, "%s", edges->strings + msgs[i]);
+		ch_diag_warn(&py->diag, "%s", strings + msgs[i]);
 	py->diag.dropped += h.w[H_DROPPED];
 	if (h.w[H_FLAGS] & H_FLAG_PARTIAL)
 		py->diag.partial = true;
@@ -509,11 +511,10 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 		py->proc->as.lost_reads += h.w[H_LOST];
 	*outcome = CH_HEAP_INDEX_LOADED;
 out:
-	if (map)
-		munmap(map, (size_t)st.st_size);
 	if (*outcome != CH_HEAP_INDEX_LOADED) {
 		ch_edges_deinit(edges);
 		ch_heap_deinit(heap);
 	}
+	ch_shared_map_release(backing);
 	return err;
 }
