@@ -1,6 +1,7 @@
 /* `coreheap index CORE`: build the heap index beside the core now, so that
  * every later command starts from it (docs/index.md). */
 #include <inttypes.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -26,9 +27,10 @@ static int run_index(const struct ch_cli_command *cmd, int argc, char **argv)
 	int code = ch_session_begin(&s, cmd, argc, argv, &done);
 	if (done)
 		return code;
-	if (s.opts.no_index) {
+	if (s.opts.no_index || strcmp(s.opts.core, "-") == 0) {
 		ch_session_end(&s);
-		return ch_cli_usage_error(cmd, "--no-index contradicts the command");
+		return ch_cli_usage_error(cmd, s.opts.no_index ? "--no-index contradicts the command"
+							      : "an index is kept beside a core file, not standard input");
 	}
 	struct ch_heap heap;
 	struct ch_edges edges;
