@@ -18,7 +18,7 @@
  * bump CH_INDEX_VERSION whenever the layout or the meaning of a field
  * changes: an old index is then stale, never misread. */
 #define CH_INDEX_MAGIC "CHINDEX\0"
-#define CH_INDEX_VERSION 1u
+#define CH_INDEX_VERSION 2u
 
 enum { H_KEY = 0, H_OBJECTS = 4, H_EDGES, H_TYPES, H_XOBJECTS, H_XTYPES, H_NAMES, H_MESSAGES, H_STRINGS,
        H_LISTS, H_DANGLING = H_LISTS + 4, H_UNREADABLE, H_DROPPED, H_LOST, H_FLAGS, H_PAYLOAD, H_CHECKSUM,
@@ -64,6 +64,32 @@ uint64_t ch_heap_index_hash(uint64_t seed, const void *data, size_t len)
 		r ^= r >> 31;
 	}
 	return r;
+}
+
+/* The payload's checksum: four Fletcher-style lanes of 64-bit sums (a
+ * word changed anywhere changes both sums of its lane; a word moved changes
+ * the second), folded by the hash at the end. Several times faster than
+ * ch_heap_index_hash, which matters on a gigabyte: it only has to catch
+ * damage, not an adversary (whoever can write the index can also write a
+ * matching checksum). */
+static uint64_t payload_sum(uint64_t seed, const void *data, size_t len)
+{
+	uint64_t a[4] = {seed, 0, 0, 0}, b[4] = {0, 0, 0, 0};
+	const unsigned char *p = data;
+	size_t i = 0;
+	for (; i + 32 <= len; i += 32)
+		for (int k = 0; k < 4; k++) {
+			uint64_t w;
+			memcpy(&w, p + i + 8 * k, 8);
+			a[k] += w;
+			b[k] += a[k];
+		}
+	for (; i < len; i++) {
+		a[0] += p[i];
+		b[0] += a[0];
+	}
+	uint64_t fold[8] = {a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]};
+	return ch_heap_index_hash(len, fold, sizeof(fold));
 }
 
 void ch_heap_index_mark_take(const struct ch_python *py, struct ch_heap_index_mark *m)
@@ -229,7 +255,7 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 	uint64_t sum = 0, payload = 0;
 	for (int s = 0; s < S_COUNT; s++) {
 		if (bytes[s])
-			sum = ch_heap_index_hash(sum, data[s], bytes[s]);
+			sum = payload_sum(sum, data[s], bytes[s]);
 		payload += pad8(bytes[s]);
 	}
 	h.w[H_PAYLOAD] = payload;
@@ -370,7 +396,7 @@ static enum ch_heap_index_outcome check(const void *data, size_t size, const str
 		sec[s].data = (void *)p;
 		sec[s].bytes = bytes[s];
 		if (bytes[s] && check_sum)
-			sum = ch_heap_index_hash(sum, p, bytes[s]);
+			sum = payload_sum(sum, p, bytes[s]);
 		p += pad8(bytes[s]);
 	}
 	if (check_sum && ch_heap_index_hash(sum, h.w, H_CHECKSUM * sizeof(uint64_t)) != h.w[H_CHECKSUM]) {
