@@ -7,6 +7,7 @@
 #include "graph/memory.h"
 #include "reports/report_memory.h"
 #include "session.h"
+#include "session_heap.h"
 
 static int run_memory(const struct ch_cli_command *cmd, int argc, char **argv)
 {
@@ -46,9 +47,7 @@ static int run_memory(const struct ch_cli_command *cmd, int argc, char **argv)
 	struct ch_edges edges;
 	bool have_analysis = false;
 	if (s.py) {
-		err = ch_heap_build(&heap, s.py, ch_progress_update, &s.progress);
-		if (!err && (err = ch_edges_build(&edges, &heap, ch_progress_update, &s.progress)))
-			ch_heap_deinit(&heap);
+		err = ch_session_heap_build(&s, &heap, &edges, CH_INDEX_AUTO, NULL);
 		if (err) {
 			ch_diag_partial(&diag, "no Python object figures: %s", err->message);
 			ch_error_free(err);

@@ -8,6 +8,7 @@
 #include "reports/report.h"
 #include "reports/report_memory.h"
 #include "session.h"
+#include "session_heap.h"
 
 static int run_types(const struct ch_cli_command *cmd, int argc, char **argv)
 {
@@ -19,11 +20,9 @@ static int run_types(const struct ch_cli_command *cmd, int argc, char **argv)
 	struct ch_heap heap;
 	struct ch_edges edges;
 	struct ch_type_histogram hist;
-	struct ch_error *err = ch_heap_build(&heap, s.py, ch_progress_update, &s.progress);
 	/* Following references finds the untracked objects and the buffers
 	 * each object owns (full shallow sizes). */
-	if (!err && (err = ch_edges_build(&edges, &heap, ch_progress_update, &s.progress)))
-		ch_heap_deinit(&heap);
+	struct ch_error *err = ch_session_heap_build(&s, &heap, &edges, CH_INDEX_AUTO, NULL);
 	if (err) {
 		code = ch_session_fail(&s, err);
 		ch_session_end(&s);

@@ -24,5 +24,6 @@ extern const struct ch_cli_command ch_cmd_memory;
 extern const struct ch_cli_command ch_cmd_tasks;
 extern const struct ch_cli_command ch_cmd_suspects;
 extern const struct ch_cli_command ch_cmd_report;
+extern const struct ch_cli_command ch_cmd_index;
 
 #endif

@@ -39,6 +39,7 @@ static const struct ch_cli_command *const commands[] = {
 	&ch_cmd_anomalies,
 	&ch_cmd_memory,
 	&ch_cmd_snapshot,
+	&ch_cmd_index,
 	&ch_cmd_diff,
 	&ch_cmd_layout,
 };

@@ -29,6 +29,7 @@ static const char common_help[] =
 	"                       DIR/.build-id/xx/rest.debug, then by .gnu_debuglink; when none is found and\n"
 	"                       DEBUGINFOD_URLS is set, fetched by build-id from those debuginfod servers\n"
 	"                       into the shared debuginfod client cache; docs/debug-info.md)\n"
+	"  --no-index           neither read nor write the heap index beside the core (docs/index.md)\n"
 	"  -q, --quiet          no progress line and no warnings on standard error\n"
 	"  -h, --help           this help\n\n"
 	"CORE may be compressed (zstd, as systemd-coredump stores it, lz4, xz or gzip) or '-' for\n"
@@ -71,7 +72,7 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 {
 	enum { OPT_JSON = 256, OPT_EXE, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_LIB_SEARCH, OPT_TOP, OPT_SORT, OPT_GENERATION, OPT_LOCALS, OPT_LIMIT,
 	       OPT_TYPE, OPT_SUBCLASSES, OPT_MIN_BYTES, OPT_FORMAT, OPT_REDACT, OPT_DEPTH, OPT_ALL, OPT_BY, OPT_FAIL_IF,
-	       OPT_NATIVE, OPT_VERIFY, OPT_TREE };
+	       OPT_NATIVE, OPT_VERIFY, OPT_TREE, OPT_NO_INDEX };
 	/* not static: --all is a flag for the commands that take CH_OPT_EVERY */
 	struct option longopts[] = {
 		{"json", no_argument, NULL, OPT_JSON},
@@ -99,6 +100,7 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 		{"native", no_argument, NULL, OPT_NATIVE},
 		{"verify-traverse", no_argument, NULL, OPT_VERIFY},
 		{"tree", no_argument, NULL, OPT_TREE},
+		{"no-index", no_argument, NULL, OPT_NO_INDEX},
 		{NULL, 0, NULL, 0},
 	};
 	for (struct option *lo = longopts; lo->name; lo++)
@@ -144,6 +146,9 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 			break;
 		case OPT_REDACT:
 			o->redact = true;
+			break;
+		case OPT_NO_INDEX:
+			o->no_index = true;
 			break;
 		case OPT_DEPTH:
 			if (!(cmd->extras & CH_OPT_DEPTH))

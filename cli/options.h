@@ -69,6 +69,7 @@ struct ch_cli_opts {
 	bool subclasses;      /* --subclasses (find) */
 	size_t min_bytes;     /* --min-bytes N (find; 0: no minimum) */
 	enum ch_format format; /* json is true exactly when format is json or ndjson */
+	bool no_index;        /* --no-index: the heap is built from the core, no index read or written */
 	bool redact;          /* --redact: str/bytes contents shown as their type and length only */
 	bool verify_traverse; /* --verify-traverse: emulate modelled types too, report differences */
 	size_t depth;         /* --depth N (show; default 2) */

@@ -1,4 +1,5 @@
 #include "session.h"
+#include "session_heap.h"
 
 #include <errno.h>
 #include <string.h>
@@ -130,7 +131,10 @@ int ch_session_begin_analysis(struct ch_session *s, struct ch_analysis *a, const
 	int code = ch_session_begin(s, cmd, argc, argv, done);
 	if (*done)
 		return code;
-	struct ch_error *err = ch_analysis_run(a, s->py, ch_progress_update, &s->progress);
+	memset(a, 0, sizeof(*a));
+	struct ch_error *err = ch_session_heap_build(s, &a->heap, &a->edges, CH_INDEX_AUTO, NULL);
+	if (!err)
+		err = ch_analysis_complete(a);
 	if (err) {
 		*done = true;
 		code = ch_session_fail(s, err);

@@ -9,8 +9,18 @@ struct ch_error *ch_analysis_run(struct ch_analysis *a, struct ch_python *py, ch
 	if (err)
 		return err;
 	err = ch_edges_build(&a->edges, &a->heap, progress, arg);
-	if (!err)
-		err = ch_gc_replay_run(&a->replay, &a->heap, &a->edges);
+	if (err) {
+		ch_heap_deinit(&a->heap);
+		return err;
+	}
+	return ch_analysis_complete(a);
+}
+
+struct ch_error *ch_analysis_complete(struct ch_analysis *a)
+{
+	memset(&a->replay, 0, sizeof(a->replay));
+	memset(&a->cycles, 0, sizeof(a->cycles));
+	struct ch_error *err = ch_gc_replay_run(&a->replay, &a->heap, &a->edges);
 	if (!err)
 		err = ch_cycles_find(&a->cycles, &a->heap, &a->edges, &a->replay);
 	if (err)

@@ -41,6 +41,8 @@ struct build {
 
 static struct ch_error *push_edge(struct ch_edges *e, uint32_t target, uint32_t label)
 {
+	if (e->backing)
+		return ch_error_new(CH_ERR_INPUT, "edges loaded from an index cannot grow");
 	if (e->nedges == e->cap) {
 		size_t ncap = e->cap ? e->cap * 2 : 1 << 16;
 		if (ncap > UINT32_MAX)
@@ -306,9 +308,14 @@ struct ch_error *ch_edges_build(struct ch_edges *e, struct ch_heap *heap, ch_pro
 
 void ch_edges_deinit(struct ch_edges *e)
 {
-	free(e->offsets);
-	free(e->targets);
-	free(e->labels);
+	if (e->backing) {
+		ch_shared_map_release(e->backing);
+		e->exactness.objects = NULL;
+	} else {
+		free(e->offsets);
+		free(e->targets);
+		free(e->labels);
+	}
 	free(e->names);
 	ch_exactness_deinit(&e->exactness);
 	memset(e, 0, sizeof(*e));

@@ -17,6 +17,7 @@
 
 #include "graph/exactness.h"
 #include "graph/heap.h"
+#include "readers/base/shared_map.h"
 #include "readers/cpython/py_refs.h"
 
 /* Label = kind (3 bits) | traversed (1 bit) | payload (28 bits). The
@@ -46,6 +47,10 @@ struct ch_edges {
 	size_t nedges, cap;
 	const char **names;     /* static field names by id */
 	size_t nnames;
+	/* Set when offsets, targets, labels, exactness.objects and the names'
+	 * and reasons' text point into a loaded heap index (heap_index.h):
+	 * released with it, never freed or grown. */
+	struct ch_shared_map *backing;
 	uint64_t dangling;      /* references to addresses that are not readable objects */
 	uint64_t unreadable;    /* objects whose body could not be read completely */
 	struct ch_exactness exactness; /* which objects' references are conservative, and why */

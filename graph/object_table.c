@@ -10,12 +10,16 @@ void ch_objects_init(struct ch_object_table *t)
 
 void ch_objects_deinit(struct ch_object_table *t)
 {
-	free(t->addr);
-	free(t->size);
-	free(t->refcnt);
-	free(t->type);
-	free(t->gen);
-	free(t->flags);
+	if (t->backing) {
+		ch_shared_map_release(t->backing);
+	} else {
+		free(t->addr);
+		free(t->size);
+		free(t->refcnt);
+		free(t->type);
+		free(t->gen);
+		free(t->flags);
+	}
 	ch_index_hash_deinit(&t->index);
 	memset(t, 0, sizeof(*t));
 }
@@ -25,11 +29,15 @@ static struct ch_error *grow_arrays(struct ch_object_table *t)
 	size_t ncap = t->cap ? t->cap * 2 : 4096;
 	if (ncap >= CH_NO_OBJECT)
 		return ch_error_new(CH_ERR_NOMEM, "more than 4 billion objects");
+	/* Arrays in a mapped index are copied out first (realloc of NULL). */
+	bool copy = t->backing != NULL;
 #define GROW(field)                                                          \
 	do {                                                                 \
-		void *p = realloc(t->field, ncap * sizeof(*t->field));        \
+		void *p = realloc(copy ? NULL : t->field, ncap * sizeof(*t->field)); \
 		if (!p)                                                      \
 			return &ch_error_nomem;                              \
+		if (copy)                                                    \
+			memcpy(p, t->field, t->n * sizeof(*t->field));       \
 		t->field = p;                                                \
 	} while (0)
 	GROW(addr);
@@ -39,6 +47,10 @@ static struct ch_error *grow_arrays(struct ch_object_table *t)
 	GROW(gen);
 	GROW(flags);
 #undef GROW
+	if (copy) {
+		ch_shared_map_release(t->backing);
+		t->backing = NULL;
+	}
 	t->cap = ncap;
 	return NULL;
 }
@@ -96,7 +108,7 @@ uint64_t ch_objects_memory(const struct ch_object_table *t)
 
 void ch_objects_trim(struct ch_object_table *t)
 {
-	if (t->n == t->cap || t->n == 0)
+	if (t->n == t->cap || t->n == 0 || t->backing)
 		return;
 #define TRIM(field)                                                          \
 	do {                                                                 \
@@ -144,9 +156,14 @@ struct ch_error *ch_objects_index_build(struct ch_object_table *t, uint64_t *dro
 			uint64_t a = t->addr[i];
 			/* Compact as we go: entry i moves to w unless it repeats an
 			 * address already indexed (keys below w are final). */
-			t->addr[w] = a;
+			if (w != i)
+				t->addr[w] = a; /* (a backed table only when it repeats an address: a damaged index, on private pages) */
 			if (ch_index_hash_find_or_insert(&t->index, t->addr, sizeof(*t->addr), a, (uint32_t)w) != CH_NO_OBJECT) {
 				(*dropped)++;
+				continue;
+			}
+			if (w == i) {
+				w++;
 				continue;
 			}
 			t->size[w] = t->size[i];

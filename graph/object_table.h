@@ -14,6 +14,7 @@
 
 #include "readers/base/error.h"
 #include "readers/base/index_hash.h"
+#include "readers/base/shared_map.h"
 
 #define CH_NO_OBJECT CH_INDEX_NONE
 
@@ -37,6 +38,10 @@ struct ch_object_table {
 	uint8_t *flags;
 	size_t n, cap;
 	struct ch_index_hash index; /* addr -> object index */
+	/* Set when the arrays above (not the index) point into a loaded heap
+	 * index (graph/heap_index.h): they are then released with it, and
+	 * copied out before the table grows. */
+	struct ch_shared_map *backing;
 };
 
 void ch_objects_init(struct ch_object_table *t);

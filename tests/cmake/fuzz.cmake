@@ -17,7 +17,7 @@ if(NOT CH_FUZZ)
   return()
 endif()
 
-set(CH_FUZZ_TARGETS core elf dwarf inflate snapshot gate)
+set(CH_FUZZ_TARGETS core elf dwarf inflate snapshot gate index)
 set(CH_FUZZ_SECONDS 20 CACHE STRING "seconds each libFuzzer target runs in ctest -L fuzz")
 # A fixed seed: CI runs the same mutants and fuzzer paths each time, so a
 # red run is reproducible, not luck; change it (or run tests/fuzz by hand)

@@ -16,6 +16,8 @@ of a real input:
   snapshot  coreheap's own snapshot of the fixture core, with its lists cut
             to a few rows, and a minimal hand-written one
   gate      the --fail-if expressions of docs/gating.md and a few more
+  index     edit lists for fuzz_index.c (it makes its own sound index and
+            applies them): none, one flipped count, a cut
 
 Exit 0 when every corpus has at least one seed; 77 when the fixture core or
 interpreter is missing (the test is SKIPPED, reason printed); 1 otherwise."""
@@ -182,6 +184,9 @@ def main():
                    "partial": False, "warnings": []}
         write(os.path.join(args.out, "snapshot"), "minimal", json.dumps(minimal).encode())
 
+        write(os.path.join(args.out, "index"), "no-edit", b"")
+        write(os.path.join(args.out, "index"), "flip-count", bytes([0x38, 0, 0x01]))
+        write(os.path.join(args.out, "index"), "cut-half", bytes([0, 0, 0, 128]))
         for i, e in enumerate(gate_expressions(args.source)):
             write(os.path.join(args.out, "gate"), "expr%03d" % i, e.encode())
     finally:
@@ -189,7 +194,7 @@ def main():
 
     counts = {d: len(os.listdir(os.path.join(args.out, d))) for d in sorted(os.listdir(args.out))}
     print("make_seeds: " + ", ".join("%s %d" % kv for kv in counts.items()))
-    missing = [t for t in ("core", "elf", "dwarf", "inflate", "snapshot", "gate") if not counts.get(t)]
+    missing = [t for t in ("core", "elf", "dwarf", "inflate", "snapshot", "gate", "index") if not counts.get(t)]
     if missing:
         print("make_seeds: no seeds for " + ", ".join(missing))
         return 1

@@ -1,0 +1,92 @@
+/* `coreheap index CORE`: build the heap index beside the core now, so that
+ * every later command starts from it (docs/index.md). */
+#include <inttypes.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "commands.h"
+#include "exit_codes.h"
+#include "graph/edges.h"
+#include "graph/heap.h"
+#include "reports/report.h"
+#include "session.h"
+#include "session_heap.h"
+
+static double seconds_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int run_index(const struct ch_cli_command *cmd, int argc, char **argv)
+{
+	struct ch_session s;
+	bool done;
+	int code = ch_session_begin(&s, cmd, argc, argv, &done);
+	if (done)
+		return code;
+	if (s.opts.no_index || strcmp(s.opts.core, "-") == 0) {
+		ch_session_end(&s);
+		return ch_cli_usage_error(cmd, s.opts.no_index ? "--no-index contradicts the command"
+							      : "an index is kept beside a core file, not standard input");
+	}
+	struct ch_heap heap;
+	struct ch_edges edges;
+	struct ch_index_report rep;
+	double t0 = seconds_now();
+	struct ch_error *err = ch_session_heap_build(&s, &heap, &edges, CH_INDEX_WRITE, &rep);
+	if (err) {
+		code = ch_session_fail(&s, err);
+		ch_session_end(&s);
+		return code;
+	}
+	double secs = seconds_now() - t0;
+	struct stat st;
+	uint64_t bytes = rep.path[0] && stat(rep.path, &st) == 0 ? (uint64_t)st.st_size : 0;
+	const char *state = rep.loaded ? "reused" : rep.written ? "written" : "not written";
+	json_t *doc = NULL;
+	if (s.opts.json) {
+		doc = json_object();
+		json_object_set_new(doc, "index", rep.path[0] ? ch_json_text(rep.path) : json_null());
+		json_object_set_new(doc, "state", json_string(state));
+		json_object_set_new(doc, "objects", json_integer((json_int_t)heap.objects.n));
+		json_object_set_new(doc, "references", json_integer((json_int_t)edges.nedges));
+		json_object_set_new(doc, "bytes", json_integer((json_int_t)bytes));
+		json_object_set_new(doc, "seconds", json_real(secs));
+	} else if (rep.path[0]) {
+		char safe[PATH_MAX + 64];
+		fprintf(s.out, "index %s: %s\n", state, ch_text_safe(rep.path, safe, sizeof(safe)));
+		fprintf(s.out, "  %zu objects, %zu references, %" PRIu64 " bytes, %.2f s\n", heap.objects.n,
+			edges.nedges, bytes, secs);
+	} else {
+		fprintf(s.out, "index not written (see the warnings)\n");
+	}
+	ch_edges_deinit(&edges);
+	ch_heap_deinit(&heap);
+	code = ch_session_finish(&s, doc);
+	if (code == CH_EXIT_OK && !rep.loaded && !rep.written)
+		code = CH_EXIT_INPUT;
+	ch_session_end(&s);
+	return code;
+}
+
+const struct ch_cli_command ch_cmd_index = {
+	.name = "index",
+	.summary = "Analyse the heap once and keep the result in an index beside the core.\n\n"
+		   "Every command that walks the heap (types, cycles, summary, top, path, ...) first looks for\n"
+		   "CORE.chindex (or, when the core's folder is not writable, its entry under\n"
+		   "$XDG_CACHE_HOME/coreheap/, default ~/.cache/coreheap/) and, when it was made from this very\n"
+		   "core by this very coreheap with the same files and options, starts from it instead of\n"
+		   "walking the core again. Commands write one themselves for heaps of a million objects or\n"
+		   "more; this command writes one whatever the size, or says it is already there (reused).\n"
+		   "A stale or damaged index is never trusted: it is reported and rebuilt. --no-index on any\n"
+		   "command neither reads nor writes one. Format and rules: docs/index.md.\n\n"
+		   "Examples:\n"
+		   "  coreheap index core.1234\n"
+		   "  coreheap index core.1234 --json | jq .seconds\n",
+	.usage = "index [options] CORE",
+	.extras = 0,
+	.run = run_index,
+};

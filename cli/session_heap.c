@@ -1,0 +1,192 @@
+/* Where a session's object table and edges come from: the core's index
+ * when a sound one exists (graph/heap_index.h), else the core itself,
+ * after which the analysis is indexed for the next command when asked
+ * (`coreheap index`), when the heap is big enough for the walk to be worth
+ * skipping, or when a stale index stood in the way. docs/index.md. */
+#include "session_heap.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "graph/heap_index.h"
+#include "readers/process/core_file.h"
+#include "readers/process/process.h"
+
+/* Heaps smaller than this are walked in well under a second; an index
+ * beside their core would only be clutter. */
+#define CH_INDEX_AUTO_OBJECTS 1000000u
+/* The core's headers and notes (and then some) identify it beyond its
+ * size, times and inode. */
+#define CH_INDEX_CORE_PREFIX (64u << 10)
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	return ch_heap_index_hash(h, s ? s : "", s ? strlen(s) + 1 : 0);
+}
+
+static uint64_t hash_u64(uint64_t h, uint64_t v)
+{
+	return ch_heap_index_hash(h, &v, sizeof(v));
+}
+
+/* Everything that could make the analysis come out differently: the
+ * core, the coreheap binary, the files used to read it and the options
+ * and environment that choose them. */
+static bool index_key(const struct ch_session *s, struct ch_heap_index_key *key)
+{
+	struct stat core, self;
+	if (stat(s->opts.core, &core) != 0 || !S_ISREG(core.st_mode) || stat("/proc/self/exe", &self) != 0)
+		return false;
+	const struct ch_core_file *cf = s->proc->core;
+	key->v[0] = (uint64_t)core.st_size;
+	key->v[1] = (uint64_t)core.st_mtim.tv_sec * 1000000000u + (uint64_t)core.st_mtim.tv_nsec;
+	key->v[2] = (uint64_t)core.st_ino ^ ((uint64_t)core.st_dev << 40);
+	uint64_t h = ch_heap_index_hash(0x636f726568656170ULL, cf->data,
+					cf->size < CH_INDEX_CORE_PREFIX ? cf->size : CH_INDEX_CORE_PREFIX);
+	h = hash_u64(h, (uint64_t)cf->size);
+	h = hash_u64(h, (uint64_t)self.st_size);
+	h = hash_u64(h, (uint64_t)self.st_mtim.tv_sec * 1000000000u + (uint64_t)self.st_mtim.tv_nsec);
+	h = hash_u64(h, (uint64_t)self.st_ino);
+	h = hash_str(h, CH_VERSION);
+	for (size_t i = 0; i < s->proc->nmodules; i++) {
+		const struct ch_module *m = &s->proc->modules[i];
+		h = hash_str(h, m->path);
+		h = hash_str(h, m->disk_path);
+		h = hash_u64(h, m->bias);
+		h = hash_u64(h, (uint64_t)m->status);
+	}
+	h = hash_str(h, s->py->dwarf_path);
+	h = hash_u64(h, (uint64_t)s->py->dwarf_method);
+	h = hash_str(h, s->opts.process.exe);
+	h = hash_str(h, s->opts.process.sysroot);
+	h = hash_str(h, s->opts.process.debug_dir);
+	for (size_t i = 0; i < s->opts.process.nlib_search; i++)
+		h = hash_str(h, s->opts.process.lib_search[i]);
+	h = hash_str(h, getenv("CH_LAYOUT_SOURCE"));
+	key->v[3] = h;
+	return true;
+}
+
+/* "CORE.chindex" beside the core, and the cache's name for the same core,
+ * used when the core's folder is not writable. Either may be empty. */
+static void index_paths(const char *core, char *beside, char *cached, size_t n)
+{
+	beside[0] = cached[0] = '\0';
+	snprintf(beside, n, "%s.chindex", core);
+	char real[PATH_MAX];
+	if (!realpath(core, real))
+		return;
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char dir[PATH_MAX];
+	if (xdg && xdg[0] == '/')
+		snprintf(dir, sizeof(dir), "%s/coreheap", xdg);
+	else if (home && home[0] == '/')
+		snprintf(dir, sizeof(dir), "%s/.cache/coreheap", home);
+	else
+		return;
+	int w = snprintf(cached, n, "%.*s/%016" PRIx64 ".chindex", (int)(n > 64 ? n - 64 : 0), dir,
+			 ch_heap_index_hash(0, real, strlen(real)));
+	if (w < 0 || (size_t)w >= n)
+		cached[0] = '\0';
+}
+
+static bool dir_writable(const char *file)
+{
+	char copy[PATH_MAX];
+	snprintf(copy, sizeof(copy), "%s", file);
+	return access(dirname(copy), W_OK) == 0;
+}
+
+/* mkdir -p for the cache folder (two levels at most are missing in practice). */
+static void make_parent(const char *file)
+{
+	char copy[PATH_MAX];
+	snprintf(copy, sizeof(copy), "%s", file);
+	char *dir = dirname(copy);
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(dir, 0700);
+		*p = '/';
+	}
+	mkdir(dir, 0700);
+}
+
+static struct ch_error *build(struct ch_session *s, struct ch_heap *heap, struct ch_edges *edges)
+{
+	struct ch_error *err = ch_heap_build(heap, s->py, ch_progress_update, &s->progress);
+	if (!err && (err = ch_edges_build(edges, heap, ch_progress_update, &s->progress)))
+		ch_heap_deinit(heap);
+	return err;
+}
+
+struct ch_error *ch_session_heap_build(struct ch_session *s, struct ch_heap *heap, struct ch_edges *edges,
+				       enum ch_index_use use, struct ch_index_report *report)
+{
+	struct ch_index_report scratch;
+	if (!report)
+		report = &scratch;
+	memset(report, 0, sizeof(*report));
+	struct ch_heap_index_key key;
+	/* --verify-traverse emulates while it builds: a loaded heap would skip
+	 * the check it asks for. A piped or inflated core has no identity. */
+	if (s->opts.no_index || s->opts.verify_traverse || strcmp(s->opts.core, "-") == 0 || !index_key(s, &key))
+		return build(s, heap, edges);
+	char beside[PATH_MAX], cached[PATH_MAX];
+	index_paths(s->opts.core, beside, cached, sizeof(beside));
+	const char *tried[2] = {beside, cached};
+	const char *existing = NULL;
+	for (int i = 0; i < 2; i++) {
+		if (!tried[i][0])
+			continue;
+		enum ch_heap_index_outcome outcome;
+		char why[256];
+		struct ch_error *err = ch_heap_index_load(tried[i], &key, s->py, heap, edges, &outcome, why, sizeof(why));
+		if (err)
+			return err;
+		if (outcome == CH_HEAP_INDEX_LOADED) {
+			snprintf(report->path, sizeof(report->path), "%s", tried[i]);
+			report->loaded = true;
+			return NULL;
+		}
+		if (outcome == CH_HEAP_INDEX_ABSENT)
+			continue;
+		ch_diag_warn(&s->py->diag, "the heap index %s was not used: %s; %s", tried[i],
+			     outcome == CH_HEAP_INDEX_STALE ? "stale" : "damaged", why);
+		if (!existing)
+			existing = tried[i];
+	}
+	struct ch_heap_index_mark mark;
+	ch_heap_index_mark_take(s->py, &mark);
+	struct ch_error *err = build(s, heap, edges);
+	if (err)
+		return err;
+	bool want = use == CH_INDEX_WRITE || existing || heap->objects.n >= CH_INDEX_AUTO_OBJECTS;
+	if (!want)
+		return NULL;
+	const char *target = existing ? existing : dir_writable(beside) ? beside : cached;
+	if (!target[0]) {
+		ch_diag_warn(&s->py->diag, "no heap index written: %s's folder is not writable and there is no cache folder "
+					   "($XDG_CACHE_HOME or $HOME)", s->opts.core);
+		return NULL;
+	}
+	if (target == cached)
+		make_parent(cached);
+	struct ch_error *werr = ch_heap_index_write(target, &key, heap, edges, &mark);
+	if (werr) {
+		ch_diag_warn(&s->py->diag, "no heap index written: %s", werr->message);
+		ch_error_free(werr);
+		return NULL;
+	}
+	snprintf(report->path, sizeof(report->path), "%s", target);
+	report->written = true;
+	return NULL;
+}

@@ -1,0 +1,546 @@
+#include "heap_index.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "readers/cpython/py_types.h"
+#include "readers/cpython/python.h"
+#include "readers/process/process.h"
+
+/* Version 1. Native byte order and sizes (the tool runs on x86_64 only);
+ * bump CH_INDEX_VERSION whenever the layout or the meaning of a field
+ * changes: an old index is then stale, never misread. */
+#define CH_INDEX_MAGIC "CHINDEX\0"
+#define CH_INDEX_VERSION 2u
+
+enum { H_KEY = 0, H_OBJECTS = 4, H_EDGES, H_TYPES, H_XOBJECTS, H_XTYPES, H_NAMES, H_MESSAGES, H_STRINGS,
+       H_LISTS, H_DANGLING = H_LISTS + 4, H_UNREADABLE, H_DROPPED, H_LOST, H_FLAGS, H_PAYLOAD, H_CHECKSUM,
+       H_WORDS };
+
+#define H_FLAG_PARTIAL 1u
+
+struct header {
+	char magic[8];
+	uint32_t version;
+	uint32_t header_size;
+	uint64_t w[H_WORDS];
+};
+
+/* One exactness row as stored. */
+struct xtype_rec {
+	uint32_t type;
+	uint32_t reason; /* offset into the strings */
+	uint64_t objects;
+};
+
+uint64_t ch_heap_index_hash(uint64_t seed, const void *data, size_t len)
+{
+	/* Four independent multiply-xor lanes over 8-byte words (fast enough
+	 * for a gigabyte), folded at the end; not cryptographic, only a check
+	 * against damage and a fingerprint of inputs. */
+	const uint64_t m = 0x9E3779B97F4A7C15ULL;
+	uint64_t h[4] = {seed ^ len, seed + m, seed ^ (m >> 1), ~seed};
+	const unsigned char *p = data;
+	size_t i = 0;
+	for (; i + 32 <= len; i += 32)
+		for (int k = 0; k < 4; k++) {
+			uint64_t w;
+			memcpy(&w, p + i + 8 * k, 8);
+			h[k] = (h[k] ^ w) * m;
+			h[k] ^= h[k] >> 29;
+		}
+	for (; i < len; i++)
+		h[0] = (h[0] ^ p[i]) * m;
+	uint64_t r = seed;
+	for (int k = 0; k < 4; k++) {
+		r = (r ^ h[k]) * m;
+		r ^= r >> 31;
+	}
+	return r;
+}
+
+/* The payload's checksum: four Fletcher-style lanes of 64-bit sums (a
+ * word changed anywhere changes both sums of its lane; a word moved changes
+ * the second), folded by the hash at the end. Several times faster than
+ * ch_heap_index_hash, which matters on a gigabyte: it only has to catch
+ * damage, not an adversary (whoever can write the index can also write a
+ * matching checksum). */
+static uint64_t payload_sum(uint64_t seed, const void *data, size_t len)
+{
+	uint64_t a[4] = {seed, 0, 0, 0}, b[4] = {0, 0, 0, 0};
+	const unsigned char *p = data;
+	size_t i = 0;
+	for (; i + 32 <= len; i += 32)
+		for (int k = 0; k < 4; k++) {
+			uint64_t w;
+			memcpy(&w, p + i + 8 * k, 8);
+			a[k] += w;
+			b[k] += a[k];
+		}
+	for (; i < len; i++) {
+		a[0] += p[i];
+		b[0] += a[0];
+	}
+	uint64_t fold[8] = {a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]};
+	return ch_heap_index_hash(len, fold, sizeof(fold));
+}
+
+void ch_heap_index_mark_take(const struct ch_python *py, struct ch_heap_index_mark *m)
+{
+	m->messages = py->diag.n;
+	m->dropped = py->diag.dropped;
+	m->partial = py->diag.partial;
+	m->lost_reads = py->proc ? py->proc->as.lost_reads : 0;
+}
+
+static size_t pad8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+/* The payload's sections in file order; both the writer and the loader
+ * walk this list, so they cannot disagree about the layout. */
+struct section {
+	void *data;   /* writer: source; loader: where it lies in the map */
+	size_t bytes; /* unpadded */
+};
+
+enum { S_ADDR, S_SIZE, S_REFCNT, S_TYPE, S_GEN, S_FLAGS, S_OFFSETS, S_TARGETS, S_LABELS, S_TYPES, S_XOBJECTS,
+       S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_COUNT };
+
+/* Section sizes from the header counts; false when they overflow. */
+static bool section_sizes(const uint64_t *w, size_t *bytes)
+{
+	uint64_t n = w[H_OBJECTS], e = w[H_EDGES];
+	if (n >= CH_NO_OBJECT || e > UINT32_MAX || w[H_TYPES] > UINT32_MAX || w[H_XOBJECTS] > n ||
+	    w[H_XTYPES] > UINT32_MAX || w[H_NAMES] > UINT32_MAX || w[H_MESSAGES] > 4096 || w[H_STRINGS] > UINT32_MAX)
+		return false;
+	bytes[S_ADDR] = bytes[S_SIZE] = bytes[S_REFCNT] = n * 8;
+	bytes[S_TYPE] = n * 4;
+	bytes[S_GEN] = bytes[S_FLAGS] = n;
+	bytes[S_OFFSETS] = (n + 1) * 4;
+	bytes[S_TARGETS] = bytes[S_LABELS] = e * 4;
+	bytes[S_TYPES] = w[H_TYPES] * 8;
+	bytes[S_XOBJECTS] = w[H_XOBJECTS] * 4;
+	bytes[S_XTYPES] = w[H_XTYPES] * sizeof(struct xtype_rec);
+	bytes[S_NAMES] = w[H_NAMES] * 4;
+	bytes[S_MESSAGES] = w[H_MESSAGES] * 4;
+	bytes[S_STRINGS] = w[H_STRINGS];
+	return true;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+/* Strings gathered for the file: NUL-terminated, offsets into one blob. */
+struct strbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static bool str_add(struct strbuf *s, const char *text, uint32_t *off)
+{
+	size_t n = strlen(text) + 1;
+	if (s->len + n > UINT32_MAX)
+		return false;
+	if (s->len + n > s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 4096;
+		while (ncap < s->len + n)
+			ncap *= 2;
+		char *p = realloc(s->p, ncap);
+		if (!p)
+			return false;
+		s->p = p;
+		s->cap = ncap;
+	}
+	memcpy(s->p + s->len, text, n);
+	*off = (uint32_t)s->len;
+	s->len += n;
+	return true;
+}
+
+static bool write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	static const char zeros[8];
+	size_t padded = pad8(len);
+	while (len) {
+		ssize_t w = write(fd, p, len > (1u << 30) ? (1u << 30) : len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		len -= (size_t)w;
+	}
+	if (padded != (size_t)(p - (const char *)data) && write(fd, zeros, padded - (size_t)(p - (const char *)data)) !=
+							      (ssize_t)(padded - (size_t)(p - (const char *)data)))
+		return false;
+	return true;
+}
+
+struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_index_key *key,
+				     const struct ch_heap *heap, const struct ch_edges *edges,
+				     const struct ch_heap_index_mark *mark)
+{
+	const struct ch_object_table *o = &heap->objects;
+	const struct ch_python *py = heap->py;
+	struct ch_error *err = NULL;
+	struct strbuf sb = {0};
+	uint64_t *types = malloc((py->types.n ? py->types.n : 1) * sizeof(*types));
+	uint32_t *names = malloc((edges->nnames ? edges->nnames : 1) * sizeof(*names));
+	struct xtype_rec *xt = calloc(edges->exactness.ntypes ? edges->exactness.ntypes : 1, sizeof(*xt));
+	size_t nmsg = py->diag.n > mark->messages ? py->diag.n - mark->messages : 0;
+	uint32_t msgs[64 + 1];
+	if (!types || !names || !xt) {
+		err = &ch_error_nomem;
+		goto out;
+	}
+	for (size_t i = 0; i < py->types.n; i++)
+		types[i] = py->types.v[i].addr;
+	bool ok = true;
+	for (size_t i = 0; ok && i < edges->nnames; i++)
+		ok = str_add(&sb, edges->names[i], &names[i]);
+	for (size_t i = 0; ok && i < edges->exactness.ntypes; i++) {
+		const struct ch_conservative_type *c = &edges->exactness.types[i];
+		xt[i].type = c->type;
+		xt[i].objects = c->objects;
+		ok = str_add(&sb, c->reason ? c->reason : "", &xt[i].reason);
+	}
+	if (nmsg > 64)
+		nmsg = 64;
+	for (size_t i = 0; ok && i < nmsg; i++)
+		ok = str_add(&sb, py->diag.messages[mark->messages + i], &msgs[i]);
+	if (!ok) {
+		err = &ch_error_nomem;
+		goto out;
+	}
+
+	struct header h;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, CH_INDEX_MAGIC, 8);
+	h.version = CH_INDEX_VERSION;
+	h.header_size = sizeof(h);
+	memcpy(&h.w[H_KEY], key->v, sizeof(key->v));
+	h.w[H_OBJECTS] = o->n;
+	h.w[H_EDGES] = edges->nedges;
+	h.w[H_TYPES] = py->types.n;
+	h.w[H_XOBJECTS] = edges->exactness.nobjects;
+	h.w[H_XTYPES] = edges->exactness.ntypes;
+	h.w[H_NAMES] = edges->nnames;
+	h.w[H_MESSAGES] = nmsg;
+	h.w[H_STRINGS] = sb.len;
+	for (int g = 0; g < 4; g++)
+		h.w[H_LISTS + g] = heap->list_counts[g];
+	h.w[H_DANGLING] = edges->dangling;
+	h.w[H_UNREADABLE] = edges->unreadable;
+	h.w[H_DROPPED] = py->diag.dropped - mark->dropped;
+	h.w[H_LOST] = py->proc ? py->proc->as.lost_reads - mark->lost_reads : 0;
+	h.w[H_FLAGS] = py->diag.partial && !mark->partial ? H_FLAG_PARTIAL : 0;
+
+	size_t bytes[S_COUNT];
+	if (!section_sizes(h.w, bytes)) {
+		err = ch_error_new(CH_ERR_UNSUPPORTED, "the heap is too large for an index");
+		goto out;
+	}
+	const void *data[S_COUNT] = {o->addr, o->size, o->refcnt, o->type, o->gen, o->flags, edges->offsets,
+				     edges->targets, edges->labels, types, edges->exactness.objects, xt, names,
+				     msgs, sb.p};
+	uint64_t sum = 0, payload = 0;
+	for (int s = 0; s < S_COUNT; s++) {
+		if (bytes[s])
+			sum = payload_sum(sum, data[s], bytes[s]);
+		payload += pad8(bytes[s]);
+	}
+	h.w[H_PAYLOAD] = payload;
+	h.w[H_CHECKSUM] = ch_heap_index_hash(sum, h.w, H_CHECKSUM * sizeof(uint64_t));
+
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + 32);
+	if (!tmp) {
+		err = &ch_error_nomem;
+		goto out;
+	}
+	snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = ch_error_new(CH_ERR_INPUT, "cannot create %s: %s", tmp, strerror(errno));
+		free(tmp);
+		goto out;
+	}
+	ok = write_all(fd, &h, sizeof(h));
+	for (int s = 0; ok && s < S_COUNT; s++)
+		ok = !bytes[s] || write_all(fd, data[s], bytes[s]);
+	if (close(fd) != 0)
+		ok = false;
+	if (!ok || rename(tmp, path) != 0) {
+		err = ch_error_new(CH_ERR_INPUT, "cannot write the index %s: %s", path, strerror(errno ? errno : EIO));
+		unlink(tmp);
+	}
+	free(tmp);
+out:
+	free(sb.p);
+	free(types);
+	free(names);
+	free(xt);
+	return err;
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static bool string_ok(uint64_t len, uint32_t off)
+{
+	return off < len; /* the blob ends in NUL (checked once), so a string at off ends inside it */
+}
+
+/* Every index in the file is checked against the counts before anything
+ * uses it: a label's key object, a name, a type, an edge target. */
+static const char *check_payload(const uint64_t *w, struct section *sec)
+{
+	uint64_t n = w[H_OBJECTS], e = w[H_EDGES], nt = w[H_TYPES], nn = w[H_NAMES], ns = w[H_STRINGS];
+	const uint32_t *type = sec[S_TYPE].data, *off = sec[S_OFFSETS].data, *tg = sec[S_TARGETS].data,
+		       *lb = sec[S_LABELS].data, *xo = sec[S_XOBJECTS].data, *names = sec[S_NAMES].data,
+		       *msgs = sec[S_MESSAGES].data;
+	const uint8_t *gen = sec[S_GEN].data;
+	const char *strings = sec[S_STRINGS].data;
+	if (ns && strings[ns - 1] != '\0')
+		return "the string table is not terminated";
+	for (uint64_t i = 0; i < n; i++)
+		if (type[i] >= nt || gen[i] > CH_GEN_UNTRACKED)
+			return "an object's type or generation is out of range";
+	if (off[0] != 0 || off[n] != e)
+		return "the edge offsets do not span the edges";
+	for (uint64_t i = 0; i < n; i++)
+		if (off[i] > off[i + 1])
+			return "the edge offsets go backwards";
+	for (uint64_t k = 0; k < e; k++) {
+		if (tg[k] >= n)
+			return "an edge points past the object table";
+		uint32_t l = lb[k], p = ch_label_payload(l);
+		switch (ch_label_kind(l)) {
+		case CH_REF_FIELD:
+		case CH_REF_WEAK:
+			if (p >= nn)
+				return "an edge label names no stored name";
+			break;
+		case CH_REF_ATTR:
+		case CH_REF_DICT_VALUE:
+			if (p & CH_LABEL_NAMED) {
+				if ((p & ~CH_LABEL_NAMED) >= nn)
+					return "an edge label names no stored name";
+			} else if ((ch_label_kind(l) == CH_REF_ATTR ? p & ~CH_LABEL_LOCAL : p) >= n) {
+				return "an edge label's key is not an object";
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	for (uint64_t i = 0; i < w[H_XOBJECTS]; i++)
+		if (xo[i] >= n || (i && xo[i] <= xo[i - 1]))
+			return "the inexact objects are out of range or order";
+	const struct xtype_rec *xt = sec[S_XTYPES].data;
+	for (uint64_t i = 0; i < w[H_XTYPES]; i++)
+		if (xt[i].type >= nt || !string_ok(ns, xt[i].reason))
+			return "an inexact type row is out of range";
+	for (uint64_t i = 0; i < nn; i++)
+		if (!string_ok(ns, names[i]))
+			return "a label name is out of range";
+	for (uint64_t i = 0; i < w[H_MESSAGES]; i++)
+		if (!string_ok(ns, msgs[i]))
+			return "a warning is out of range";
+	return NULL;
+}
+
+#define WHY(...) snprintf(why, why_len, __VA_ARGS__)
+
+/* The header and payload of an index in memory, checked: the outcome is
+ * LOADED when everything in it is sound and key (when given) matches; the
+ * sections are then set. check_sum false skips the checksum (fuzzing only:
+ * it lets mutants reach the structural checks). */
+static enum ch_heap_index_outcome check(const void *data, size_t size, const struct ch_heap_index_key *key,
+					bool check_sum, struct section *sec, char *why, size_t why_len)
+{
+	struct header h;
+	if (size < sizeof(h) || memcmp(data, CH_INDEX_MAGIC, 8) != 0) {
+		WHY("not a coreheap index");
+		return CH_HEAP_INDEX_DAMAGED;
+	}
+	memcpy(&h, data, sizeof(h));
+	if (h.version != CH_INDEX_VERSION || h.header_size != sizeof(h)) {
+		WHY("index format %" PRIu32 ", this coreheap reads %u", h.version, CH_INDEX_VERSION);
+		return CH_HEAP_INDEX_STALE;
+	}
+	if (key && memcmp(&h.w[H_KEY], key->v, sizeof(key->v)) != 0) {
+		WHY("made from another core, coreheap or set of files");
+		return CH_HEAP_INDEX_STALE;
+	}
+	size_t bytes[S_COUNT];
+	uint64_t payload = 0;
+	bool sizes = section_sizes(h.w, bytes);
+	for (int s = 0; sizes && s < S_COUNT; s++)
+		payload += pad8(bytes[s]);
+	if (!sizes || payload != h.w[H_PAYLOAD] || size != sizeof(h) + payload) {
+		WHY("its size (%zu bytes) does not match its counts", size);
+		return CH_HEAP_INDEX_DAMAGED;
+	}
+	const char *p = (const char *)data + sizeof(h);
+	uint64_t sum = 0;
+	for (int s = 0; s < S_COUNT; s++) {
+		sec[s].data = (void *)p;
+		sec[s].bytes = bytes[s];
+		if (bytes[s] && check_sum)
+			sum = payload_sum(sum, p, bytes[s]);
+		p += pad8(bytes[s]);
+	}
+	if (check_sum && ch_heap_index_hash(sum, h.w, H_CHECKSUM * sizeof(uint64_t)) != h.w[H_CHECKSUM]) {
+		WHY("its checksum does not match its contents");
+		return CH_HEAP_INDEX_DAMAGED;
+	}
+	const char *bad = check_payload(h.w, sec);
+	if (bad) {
+		WHY("%s", bad);
+		return CH_HEAP_INDEX_DAMAGED;
+	}
+	return CH_HEAP_INDEX_LOADED;
+}
+
+enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, const struct ch_heap_index_key *key,
+					       bool check_sum, char *why, size_t why_len)
+{
+	struct section sec[S_COUNT];
+	return check(data, size, key, check_sum, sec, why, why_len);
+}
+
+struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index_key *key, struct ch_python *py,
+				    struct ch_heap *heap, struct ch_edges *edges, enum ch_heap_index_outcome *outcome,
+				    char *why, size_t why_len)
+{
+	memset(heap, 0, sizeof(*heap));
+	memset(edges, 0, sizeof(*edges));
+	*outcome = CH_HEAP_INDEX_DAMAGED;
+	why[0] = '\0';
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		*outcome = CH_HEAP_INDEX_ABSENT;
+		WHY("%s", strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		WHY("not a regular file");
+		return NULL;
+	}
+	/* Private and writable: the tables point straight into the file, and
+	 * a stray write (there should be none) lands on a private copy. */
+	size_t len = (size_t)st.st_size;
+	void *map = len ? mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0) : NULL;
+	close(fd);
+	if (map == MAP_FAILED) {
+		WHY("cannot map it: %s", strerror(errno));
+		return NULL;
+	}
+	struct section sec[S_COUNT];
+	*outcome = check(map, len, key, true, sec, why, why_len);
+	if (*outcome != CH_HEAP_INDEX_LOADED) {
+		if (map)
+			munmap(map, len);
+		return NULL;
+	}
+	*outcome = CH_HEAP_INDEX_DAMAGED;
+	struct ch_shared_map *backing = calloc(1, sizeof(*backing));
+	if (!backing) {
+		munmap(map, len);
+		return &ch_error_nomem;
+	}
+	backing->p = map;
+	backing->len = len;
+	backing->refs = 1;
+	struct header h;
+	memcpy(&h, map, sizeof(h));
+	struct ch_error *err = NULL;
+	/* The type table: interned again in the build's order, each must land
+	 * at its stored index (the types known before the build come first in
+	 * both). A type that no longer reads the same is a stale index. */
+	const uint64_t *taddr = sec[S_TYPES].data;
+	for (uint64_t i = 0; i < h.w[H_TYPES]; i++) {
+		uint32_t ti;
+		if ((err = ch_py_type_intern(py, taddr[i], &ti)))
+			goto out;
+		if (ti != i) {
+			*outcome = CH_HEAP_INDEX_STALE;
+			WHY("the core's type table does not match the index");
+			goto out;
+		}
+	}
+	struct ch_object_table *o = &heap->objects;
+	heap->py = py;
+	o->backing = ch_shared_map_hold(backing);
+	o->addr = sec[S_ADDR].data;
+	o->size = sec[S_SIZE].data;
+	o->refcnt = sec[S_REFCNT].data;
+	o->type = sec[S_TYPE].data;
+	o->gen = sec[S_GEN].data;
+	o->flags = sec[S_FLAGS].data;
+	o->n = o->cap = h.w[H_OBJECTS];
+	for (int g = 0; g < 4; g++)
+		heap->list_counts[g] = h.w[H_LISTS + g];
+	edges->backing = ch_shared_map_hold(backing);
+	edges->offsets = sec[S_OFFSETS].data;
+	edges->targets = sec[S_TARGETS].data;
+	edges->labels = sec[S_LABELS].data;
+	edges->nedges = edges->cap = h.w[H_EDGES];
+	edges->exactness.objects = sec[S_XOBJECTS].data;
+	edges->exactness.nobjects = edges->exactness.capobjects = h.w[H_XOBJECTS];
+	edges->names = malloc((h.w[H_NAMES] ? h.w[H_NAMES] : 1) * sizeof(*edges->names));
+	edges->exactness.types = calloc(h.w[H_XTYPES] ? h.w[H_XTYPES] : 1, sizeof(*edges->exactness.types));
+	if (!edges->names || !edges->exactness.types) {
+		err = &ch_error_nomem;
+		goto out;
+	}
+	const char *strings = sec[S_STRINGS].data;
+	const uint32_t *names = sec[S_NAMES].data;
+	for (uint64_t i = 0; i < h.w[H_NAMES]; i++)
+		edges->names[i] = strings + names[i];
+	edges->nnames = h.w[H_NAMES];
+	const struct xtype_rec *xt = sec[S_XTYPES].data;
+	for (uint64_t i = 0; i < h.w[H_XTYPES]; i++) {
+		edges->exactness.types[i].type = xt[i].type;
+		edges->exactness.types[i].objects = xt[i].objects;
+		edges->exactness.types[i].reason = strings + xt[i].reason;
+	}
+	edges->exactness.ntypes = edges->exactness.captypes = h.w[H_XTYPES];
+	edges->dangling = h.w[H_DANGLING];
+	edges->unreadable = h.w[H_UNREADABLE];
+	uint64_t dropped = 0;
+	if ((err = ch_objects_index_build(o, &dropped)))
+		goto out;
+	if (dropped) {
+		WHY("an object address appears twice");
+		goto out;
+	}
+	/* What the build said, said again. */
+	const uint32_t *msgs = sec[S_MESSAGES].data;
+	for (uint64_t i = 0; i < h.w[H_MESSAGES]; i++)
+		ch_diag_warn(&py->diag, "%s", strings + msgs[i]);
+	py->diag.dropped += h.w[H_DROPPED];
+	if (h.w[H_FLAGS] & H_FLAG_PARTIAL)
+		py->diag.partial = true;
+	if (py->proc)
+		py->proc->as.lost_reads += h.w[H_LOST];
+	*outcome = CH_HEAP_INDEX_LOADED;
+out:
+	if (*outcome != CH_HEAP_INDEX_LOADED) {
+		ch_edges_deinit(edges);
+		ch_heap_deinit(heap);
+	}
+	ch_shared_map_release(backing);
+	return err;
+}

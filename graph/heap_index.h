@@ -1,0 +1,74 @@
+/* The index file: the object table and the edges of an analysed heap,
+ * written once so that later commands on the same core load them instead
+ * of walking the whole heap again (Eclipse MAT keeps its parse in index
+ * files the same way).
+ *
+ * An index is input like a core: a stale one (another core, another
+ * coreheap, other files used to read it), a damaged one (checksum, counts,
+ * indexes out of range) or a foreign one is refused with the reason and
+ * the heap is built from the core as if there were none. The caller owns
+ * the key: whatever could change the analysis must be hashed into it.
+ *
+ * The warnings the build left in the runtime's diagnostics (and whether it
+ * made the result partial, and reads past a truncated core's cut) are
+ * stored too and replayed on load, so a loaded heap is reported exactly
+ * as the build reported it. */
+#ifndef CH_HEAP_INDEX_H
+#define CH_HEAP_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph/edges.h"
+#include "graph/heap.h"
+#include "readers/base/error.h"
+
+/* What the caller hashes: the core's identity, the coreheap binary, the
+ * files and options the reading used. Equal keys mean "same analysis". */
+struct ch_heap_index_key {
+	uint64_t v[4];
+};
+
+/* The runtime's diagnostics before the build, to tell the build's own
+ * warnings from those of opening the core. */
+struct ch_heap_index_mark {
+	size_t messages, dropped, lost_reads;
+	bool partial;
+};
+
+void ch_heap_index_mark_take(const struct ch_python *py, struct ch_heap_index_mark *m);
+
+/* Writes heap and edges (built after mark was taken) to path, through a
+ * temporary file in the same directory renamed into place: a reader never
+ * sees half an index. */
+struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_index_key *key,
+				     const struct ch_heap *heap, const struct ch_edges *edges,
+				     const struct ch_heap_index_mark *mark);
+
+enum ch_heap_index_outcome {
+	CH_HEAP_INDEX_LOADED,
+	CH_HEAP_INDEX_ABSENT,  /* no file at path */
+	CH_HEAP_INDEX_STALE,   /* a sound index of something else (why says what) */
+	CH_HEAP_INDEX_DAMAGED, /* not a sound index (why says what) */
+};
+
+/* Loads the index at path into heap and edges (for py, whose type table it
+ * extends exactly as the build did) when its key equals key. Anything but
+ * LOADED leaves heap and edges empty and explains itself in why. A failure
+ * to allocate is an error; everything wrong with the file is an outcome. */
+struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index_key *key, struct ch_python *py,
+				    struct ch_heap *heap, struct ch_edges *edges, enum ch_heap_index_outcome *outcome,
+				    char *why, size_t why_len);
+
+/* The checks a load makes before it uses anything, on an index in memory
+ * (no runtime needed): LOADED means sound, and its key equals key when key
+ * is given. check_sum false skips the checksum, for fuzzing only (mutants
+ * then reach the structural checks). */
+enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, const struct ch_heap_index_key *key,
+					       bool check_sum, char *why, size_t why_len);
+
+/* A 64-bit hash of bytes, chained through seed (the key's building block). */
+uint64_t ch_heap_index_hash(uint64_t seed, const void *data, size_t len);
+
+#endif

@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""check_index.py --coreheap BIN --core CORE --other CORE2 [--type NAME]
+
+The heap index (docs/index.md), on copies of two fixture cores in a scratch
+folder:
+
+1. every heap command on CORE with --no-index: the reference outputs
+   (stdout and stderr byte for byte, exit status); no index appears;
+2. `index` writes CORE.chindex; a second `index` reuses it;
+3. every command again, now starting from the index: identical outputs;
+4. a different core copied over CORE (same path): the index is reported
+   stale, every command's stdout equals that core's own --no-index output,
+   and the index is rewritten (the next `index` reuses it);
+5. a flipped byte, a truncated index, a header from another index, and a
+   file that is not an index: each reported as not used (damaged/stale)
+   with the right stdout, then rebuilt;
+6. --no-index never writes one; `index --no-index` is a usage error;
+7. a core whose folder is not writable (a private read-only bind mount,
+   where unshare allows one; otherwise said and not run) gets its index in
+   $XDG_CACHE_HOME/coreheap/.
+Exit 0 pass, 1 fail, 77 skip (a precondition missing, said why)."""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+FAILS = []
+
+
+def fail(msg):
+    FAILS.append(msg)
+    print("FAIL: " + msg)
+
+
+def run(bin_, args, env=None, readonly=None):
+    """readonly: a folder made read-only (a private read-only bind mount,
+    which binds root too) for this one run."""
+    cmd = [bin_] + args
+    if readonly is not None:
+        cmd = ["unshare", "-m", "sh", "-c",
+               'mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" && exec "$@"', readonly] + cmd
+    p = subprocess.run(cmd, capture_output=True, env=env, timeout=600)
+    return p.returncode, p.stdout, p.stderr
+
+
+def without_index_warnings(out):
+    """A JSON document with the warnings about the index left out (a text
+    report is compared as it is): they are the one thing a bad index adds."""
+    try:
+        doc = json.loads(out)
+    except ValueError:
+        return out
+    if isinstance(doc, dict) and isinstance(doc.get("warnings"), list):
+        doc["warnings"] = [w for w in doc["warnings"] if "heap index" not in str(w)]
+    return json.dumps(doc, sort_keys=True)
+
+
+def commands(core, addr, type_name):
+    out = [["types", core, "--json"], ["types", core], ["cycles", core, "--json"], ["summary", core, "--json"],
+           ["top", core, "--json"], ["roots", core, "--json"], ["anomalies", core, "--json"],
+           ["suspects", core, "--json"], ["memory", core, "--json"],
+           ["find", core, "--type", type_name, "--json", "--limit", "0"]]
+    if addr:
+        out += [["path", core, addr, "--json"], ["referrers", core, addr, "--json"]]
+    return out
+
+
+def first_addr(bin_, core, type_name):
+    rc, out, _ = run(bin_, ["find", core, "--type", type_name, "--json", "--limit", "1", "--no-index"])
+    try:
+        return json.loads(out)["objects"][0]["address"]
+    except (ValueError, KeyError, IndexError):
+        return None
+
+
+def reference(bin_, cmds):
+    return [run(bin_, c + ["--no-index"]) for c in cmds]
+
+
+def compare(bin_, cmds, ref, what, stderr_too=True, expect_warning=None):
+    for c, (rc0, out0, err0) in zip(cmds, ref):
+        rc, out, err = run(bin_, c)
+        name = " ".join(c[:1] + c[2:])
+        if expect_warning:
+            out, out0 = without_index_warnings(out), without_index_warnings(out0)
+        if out != out0 or rc != rc0:
+            fail("%s: `%s` differs from --no-index (exit %d vs %d)" % (what, name, rc, rc0))
+        elif expect_warning and expect_warning not in err.decode(errors="replace"):
+            fail("%s: `%s` did not warn %r: %r" % (what, name, expect_warning, err[-300:]))
+        elif stderr_too and not expect_warning and err != err0:
+            fail("%s: `%s` stderr differs: %r vs %r" % (what, name, err[-300:], err0[-300:]))
+        expect_warning = None  # only the first command meets the bad index; it is rebuilt then
+
+
+def index_state(bin_, core, env=None, readonly=None):
+    rc, out, err = run(bin_, ["index", core, "--json"], env=env, readonly=readonly)
+    try:
+        return rc, json.loads(out), err
+    except ValueError:
+        return rc, {}, err
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--coreheap", required=True)
+    ap.add_argument("--core", required=True)
+    ap.add_argument("--other", required=True)
+    ap.add_argument("--type", default="mymod.Node")
+    a = ap.parse_args()
+    for c in (a.core, a.other):
+        if not os.path.exists(c):
+            print("check_index: SKIP: fixture core %s missing" % c)
+            return 77
+    bin_ = os.path.abspath(a.coreheap)
+    work = tempfile.mkdtemp(prefix="check_index.")
+    try:
+        core = os.path.join(work, "core")
+        idx = core + ".chindex"
+        shutil.copy(a.core, core)
+        addr = first_addr(bin_, core, a.type)
+        if not addr:
+            fail("no %s object in %s" % (a.type, a.core))
+        cmds = commands(core, addr, a.type)
+        ref = reference(bin_, cmds)
+        if os.path.exists(idx):
+            fail("--no-index wrote %s" % idx)
+
+        rc, doc, err = index_state(bin_, core)
+        if rc != 0 or doc.get("state") != "written" or doc.get("index") != idx or not os.path.exists(idx):
+            fail("index: exit %d, %r, %r" % (rc, doc, err[-300:]))
+        if doc.get("objects", 0) <= 0 or doc.get("bytes") != os.path.getsize(idx):
+            fail("index figures: %r" % doc)
+        rc, doc, _ = index_state(bin_, core)
+        if doc.get("state") != "reused":
+            fail("second index: %r" % doc)
+        mtime = os.stat(idx).st_mtime_ns
+        compare(bin_, cmds, ref, "from the index")
+        if os.stat(idx).st_mtime_ns != mtime:
+            fail("commands rewrote a sound index")
+
+        # 4. another core at the same path
+        shutil.copy(a.other, core)
+        addr2 = first_addr(bin_, core, a.type)
+        cmds2 = commands(core, addr2, a.type)
+        ref2 = reference(bin_, cmds2)
+        compare(bin_, cmds2, ref2, "stale index", expect_warning="stale")
+        rc, doc, _ = index_state(bin_, core)
+        if doc.get("state") != "reused":
+            fail("after the stale index was rebuilt: %r" % doc)
+
+        # 5. damage
+        good = open(idx, "rb").read()
+        flipped = bytearray(good)
+        flipped[len(good) // 2] ^= 0x40
+        other_header = bytearray(good)
+        other_header[16] ^= 1  # the key's first word: the core's size
+        for name, data, word in (("a flipped byte", bytes(flipped), "damaged"),
+                                 ("a truncated index", good[:len(good) // 3], "damaged"),
+                                 ("another core's header", bytes(other_header), "stale"),
+                                 ("not an index", b"hello\n" * 100, "damaged"),
+                                 ("an empty file", b"", "damaged")):
+            with open(idx, "wb") as f:
+                f.write(data)
+            compare(bin_, cmds2[:1], ref2[:1], name, expect_warning=word)
+            if open(idx, "rb").read() != good:
+                fail("%s: the index was not rebuilt as it was" % name)
+
+        # 6. --no-index
+        os.unlink(idx)
+        run(bin_, ["types", core, "--no-index"])
+        if os.path.exists(idx):
+            fail("--no-index wrote an index")
+        rc, _, err = run(bin_, ["index", core, "--no-index"])
+        if rc != 2:
+            fail("index --no-index: exit %d, expected 2" % rc)
+
+        # 7. the cache folder, for a core in a read-only folder
+        ro = os.path.join(work, "ro")
+        cache = os.path.join(work, "cache")
+        os.makedirs(ro)
+        shutil.copy(a.core, os.path.join(ro, "core"))
+        env = dict(os.environ, XDG_CACHE_HOME=cache)
+        rc, _, err = run("/bin/true", [], readonly=ro)
+        if rc != 0:
+            print("check_index: note: no private read-only mount here (%s): the cache-folder case was not run"
+                  % err.decode(errors="replace").strip()[-200:])
+        else:
+            rc, doc, err = index_state(bin_, os.path.join(ro, "core"), env=env, readonly=ro)
+            where = doc.get("index") or ""
+            if rc != 0 or doc.get("state") != "written" or not where.startswith(cache + "/coreheap/"):
+                fail("read-only folder: exit %d, %r, %r" % (rc, doc, err[-300:]))
+            rc, doc, _ = index_state(bin_, os.path.join(ro, "core"), env=env, readonly=ro)
+            if doc.get("state") != "reused" or doc.get("index") != where:
+                fail("read-only folder, second run: %r" % doc)
+            if os.path.exists(os.path.join(ro, "core.chindex")):
+                fail("an index appeared in the read-only folder")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if FAILS:
+        print("check_index: %d failure(s)" % len(FAILS))
+        return 1
+    print("check_index: OK (%d commands compared, 5 damaged indexes)" % len(cmds))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

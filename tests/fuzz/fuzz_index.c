@@ -1,0 +1,126 @@
+/* libFuzzer target: the heap index checks (graph/heap_index.h), the only
+ * code that reads an index before anything in it is used.
+ *
+ * Each input is used twice:
+ *   1. as an index file, checked as a load checks it (checksum included);
+ *   2. as edits to a sound index of a small synthetic heap (made once with
+ *      ch_heap_index_write): 3-byte records (position, value) XORed into
+ *      it, the last byte of an odd-length input cutting it short, checked
+ *      without the checksum, so mutants reach the structural checks
+ *      (counts, offsets, targets, label keys and names, strings).
+ * The sound index must pass (checked once, at start); no edit may make the
+ * checks read out of bounds, overflow or hang (ASan, UBSan, libFuzzer). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "graph/heap_index.h"
+#include "readers/cpython/python.h"
+
+static uint8_t *sound;
+static size_t sound_len;
+
+/* An index of 5 objects of 2 types, 6 edges of every label kind the checks
+ * look into, two names, one inexact object and two warnings. */
+static void make_sound(void)
+{
+	static struct ch_python py;
+	struct ch_py_type types[2] = {{.addr = 0x1000, .valid = true}, {.addr = 0x2000, .valid = true}};
+	py.types.v = types;
+	py.types.n = 2;
+	ch_diag_init(&py.diag);
+	struct ch_heap_index_mark mark;
+	ch_heap_index_mark_take(&py, &mark);
+	ch_diag_warn(&py.diag, "a warning of the walk");
+	ch_diag_partial(&py.diag, "a partial result");
+
+	struct ch_heap heap;
+	memset(&heap, 0, sizeof(heap));
+	heap.py = &py;
+	ch_objects_init(&heap.objects);
+	for (uint32_t i = 0; i < 5; i++)
+		if (ch_objects_append(&heap.objects, 0x10000 + 0x40 * i, i & 1, 1 + i, 32, (uint8_t)(i % 5), 0))
+			abort();
+	static const char *names[] = {"ob_type", "__dict__"};
+	uint32_t offsets[6] = {0, 2, 4, 5, 6, 6};
+	uint32_t targets[6] = {1, 2, 3, 4, 0, 1};
+	uint32_t labels[6] = {
+		ch_label_make(CH_REF_FIELD, true, 1),
+		ch_label_make(CH_REF_INDEX, true, 7),
+		ch_label_make(CH_REF_ATTR, true, CH_LABEL_NAMED | 0),
+		ch_label_make(CH_REF_DICT_VALUE, true, 2),
+		ch_label_make(CH_REF_ATTR, true, CH_LABEL_LOCAL | 3),
+		ch_label_make(CH_REF_WEAK, false, 0),
+	};
+	uint32_t inexact[1] = {2};
+	struct ch_conservative_type ct = {1, 1, "tp_traverse could not be emulated"};
+	struct ch_edges edges;
+	memset(&edges, 0, sizeof(edges));
+	edges.offsets = offsets;
+	edges.targets = targets;
+	edges.labels = labels;
+	edges.nedges = edges.cap = 6;
+	edges.names = names;
+	edges.nnames = 2;
+	edges.exactness.objects = inexact;
+	edges.exactness.nobjects = 1;
+	edges.exactness.types = &ct;
+	edges.exactness.ntypes = 1;
+	char dir[] = "/tmp/fuzz_index.XXXXXX";
+	if (!mkdtemp(dir))
+		abort();
+	char path[64];
+	snprintf(path, sizeof(path), "%s/x.chindex", dir);
+	struct ch_heap_index_key key = {{1, 2, 3, 4}};
+	struct ch_error *err = ch_heap_index_write(path, &key, &heap, &edges, &mark);
+	if (err)
+		abort();
+	FILE *f = fopen(path, "rb");
+	if (!f || fseek(f, 0, SEEK_END) != 0)
+		abort();
+	sound_len = (size_t)ftell(f);
+	rewind(f);
+	sound = malloc(sound_len);
+	if (!sound || fread(sound, 1, sound_len, f) != sound_len)
+		abort();
+	fclose(f);
+	unlink(path);
+	rmdir(dir);
+	ch_objects_deinit(&heap.objects);
+	ch_diag_deinit(&py.diag);
+	char why[256];
+	if (ch_heap_index_check(sound, sound_len, &key, true, why, sizeof(why)) != CH_HEAP_INDEX_LOADED) {
+		fprintf(stderr, "fuzz_index: the sound index is refused: %s\n", why);
+		abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!sound)
+		make_sound();
+	char why[256];
+	(void)ch_heap_index_check(data, size, NULL, true, why, sizeof(why));
+
+	uint8_t *copy = malloc(sound_len);
+	if (!copy)
+		abort();
+	memcpy(copy, sound, sound_len);
+	for (size_t i = 0; i + 3 <= size; i += 3) {
+		size_t pos = ((size_t)data[i] | (size_t)data[i + 1] << 8) % sound_len;
+		copy[pos] ^= data[i + 2];
+	}
+	size_t len = sound_len;
+	if (size % 3 == 1)
+		len = data[size - 1] * sound_len / 256;
+	/* An exact-size buffer, so ASan sees any read past the cut. */
+	uint8_t *cut = malloc(len ? len : 1);
+	if (!cut)
+		abort();
+	memcpy(cut, copy, len);
+	(void)ch_heap_index_check(cut, len, NULL, false, why, sizeof(why));
+	free(cut);
+	free(copy);
+	return 0;
+}
