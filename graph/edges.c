@@ -126,6 +126,11 @@ static int resolve_ref(struct build *b, const struct ch_ref *r)
 	uint32_t payload = 0;
 	switch (r->kind) {
 	case CH_REF_INDEX:
+		if (r->name == CH_REF_ARRAY_ELEMENT) {
+			payload = CH_LABEL_ELEMENT | (r->index >= CH_LABEL_ELEMENT ? CH_LABEL_ELEMENT - 1 : (uint32_t)r->index);
+			break;
+		}
+		/* fall through */
 	case CH_REF_CONSERVATIVE:
 		payload = r->index > CH_LABEL_PAYLOAD_MAX ? CH_LABEL_PAYLOAD_MAX : (uint32_t)r->index;
 		break;
@@ -340,6 +345,20 @@ static void dict_key_text(const struct ch_heap *heap, uint32_t key, char *buf, s
 		snprintf(buf, n, "<%s>", ch_py_type_name(&heap->py->types, heap->objects.type[key]));
 }
 
+/* The object whose edges include edge k. */
+static size_t edge_source(const struct ch_edges *e, size_t nobjects, size_t k)
+{
+	size_t lo = 0, hi = nobjects;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (e->offsets[mid] <= k)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 void ch_edges_label_text(const struct ch_edges *e, const struct ch_heap *heap, size_t k, char *buf, size_t n)
 {
 	uint32_t l = e->labels[k], p = ch_label_payload(l);
@@ -352,7 +371,11 @@ void ch_edges_label_text(const struct ch_edges *e, const struct ch_heap *heap, s
 		break;
 	}
 	case CH_REF_INDEX:
-		snprintf(buf, n, "[%" PRIu32 "]", p);
+		if (p & CH_LABEL_ELEMENT)
+			ch_py_ndarray_index_text(heap->py, heap->objects.addr[edge_source(e, heap->objects.n, k)],
+						 p & ~CH_LABEL_ELEMENT, buf, n);
+		else
+			snprintf(buf, n, "[%" PRIu32 "]", p);
 		break;
 	case CH_REF_DICT_KEY:
 		snprintf(buf, n, "{key}");

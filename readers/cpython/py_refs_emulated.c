@@ -51,7 +51,7 @@ struct ch_refs_strpool {
 	char data[];
 };
 
-static const char *pool_add(struct ch_py_refs_cache *cache, const char *s)
+const char *ch_refs_pool_add(struct ch_py_refs_cache *cache, const char *s)
 {
 	size_t len = strlen(s) + 1;
 	struct ch_refs_strpool *p = cache->strings;
@@ -97,7 +97,7 @@ static struct ch_emu *sandbox(struct ch_python *py, struct ch_py_refs_cache *cac
 		if (err) {
 			char buf[600];
 			snprintf(buf, sizeof(buf), "no emulator: %s", err->message);
-			cache->emu_unavailable = pool_add(cache, buf);
+			cache->emu_unavailable = ch_refs_pool_add(cache, buf);
 			ch_diag_warn(&py->diag, "references of C types coreheap does not model are read conservatively: %s",
 				     err->message);
 			ch_error_free(err);
@@ -251,7 +251,7 @@ static void note_failure(struct ch_python *py, struct ch_py_refs_cache *cache, u
 		if (call->status == CH_EMU_FETCH || call->status == CH_EMU_UNREADABLE)
 			module_note(py, call->detail, note, sizeof(note));
 		snprintf(buf, sizeof(buf), "tp_traverse could not be emulated: %s%s", what, note);
-		ti->emu_reason = pool_add(cache, buf);
+		ti->emu_reason = ch_refs_pool_add(cache, buf);
 		ch_diag_warn(&py->diag, "%s: %s (object 0x%" PRIx64 " first): %s", ch_py_type_name(&py->types, type),
 			     verifying ? "--verify-traverse could not check it" : "references read conservatively",
 			     call->arg0, buf);
@@ -311,7 +311,7 @@ static void read_members(struct ch_python *py, struct ch_py_refs_cache *cache, u
 				continue;
 			}
 			m[n].offset = (uint32_t)off;
-			m[n].name = pool_add(cache, s);
+			m[n].name = ch_refs_pool_add(cache, s);
 			n++;
 		}
 		ch_error_free(err);
@@ -355,7 +355,7 @@ static const char *offset_label(struct ch_py_refs_cache *cache, uint32_t off, co
 	if (!*slot) {
 		char buf[24];
 		snprintf(buf, sizeof(buf), "+0x%" PRIx32, off);
-		*slot = pool_add(cache, buf);
+		*slot = ch_refs_pool_add(cache, buf);
 	}
 	return *slot;
 }

@@ -26,6 +26,7 @@ enum ch_rk {
 	CH_RK_EXC_SYNTAX, CH_RK_EXC_ATTRIBUTE, CH_RK_EXC_NAME, CH_RK_EXC_UNICODE, CH_RK_EXC_GROUP,
 	CH_RK_DEQUE, CH_RK_DEFAULTDICT, CH_RK_ODICT, CH_RK_PARTIAL,
 	CH_RK_BYTES, CH_RK_STR, CH_RK_LONG, CH_RK_BYTEARRAY,
+	CH_RK_NDARRAY,      /* numpy.ndarray: not a GC type; object arrays' items (py_refs_numpy.c) */
 	CH_RK_COUNT
 };
 
@@ -95,6 +96,9 @@ struct ch_py_refs_cache {
 	uint64_t *vtargets;           /* scratch: the reader's traversed targets of one object */
 	size_t nvtargets, capvtargets;
 	const char **offset_names;    /* "+0x30" by offset / 8 */
+	/* py_refs_numpy.c: whether this core's numpy has the built-in layout */
+	uint8_t numpy_state;
+	const char *numpy_reason;     /* why not (string pool), or NULL */
 };
 
 /* One visit in progress: where refs go, and whether the visitor stopped. */
@@ -144,6 +148,16 @@ struct ch_error *ch_refs_instance(struct ch_refs_ctx *c, uint64_t obj, uint64_t 
  * the conservative scan, with *reason saying why (valid while py lives). */
 bool ch_refs_emulated(struct ch_refs_ctx *c, uint64_t obj, uint32_t type, const char **reason);
 void ch_refs_emulated_free(struct ch_py_refs_cache *cache);
+/* A copy of s that lives as long as the cache (labels, reasons). */
+const char *ch_refs_pool_add(struct ch_py_refs_cache *cache, const char *s);
+
+/* py_refs_numpy.c. The references of a numpy.ndarray (base, dtype and,
+ * for an object array owning its data, every element), never traversed.
+ * False (nothing emitted) when numpy's layout is not known for this core:
+ * the caller scans conservatively. *reason is set (valid while py lives)
+ * when the references are not exact: unknown layout, or items not read;
+ * *err when the array could not be read completely. */
+bool ch_refs_ndarray(struct ch_refs_ctx *c, uint64_t obj, const char **reason, struct ch_error **err);
 /* --verify-traverse of a modelled object: its visit runs with fn/arg
  * wrapped by ch_refs_verify_collect (keeping the reader's traversed
  * targets), then ch_refs_verify_compare emulates its tp_traverse and

@@ -74,3 +74,11 @@ foreach(name ${CH_DISTRO_INTERPRETERS})
     endif()
   endforeach()
 endforeach()
+
+# The generated numpy layout (readers/cpython/py_numpy_layout.h) against
+# what the numpy headers of the package interpreters give.
+foreach(name ${CH_REALHEAP_PACKAGE_INTERPRETERS})
+  ch_distro_test(source.numpy_layout.${name} ${name} ${CMAKE_BINARY_DIR}/numpy-layout-${name} "distro" "distro;source"
+    bash ${ch_tests}/check_numpy_layout.sh @PYTHON@ ${PROJECT_SOURCE_DIR}/readers/cpython/py_numpy_layout.h
+    ${CMAKE_BINARY_DIR}/numpy-layout-${name})
+endforeach()
