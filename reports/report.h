@@ -147,6 +147,8 @@ struct ch_digest_group;
 json_t *ch_report_snapshot_json(const struct ch_python *py, const struct ch_heap_digest *d);
 /* As ch_report_write_json, but compact (one line): snapshots are stored. */
 int ch_report_write_snapshot(FILE *out, json_t *doc, const struct ch_diag *diag);
+/* A digest's exactness rows as "conservative_types" (type, objects, reason). */
+json_t *ch_report_digest_conservative_json(const struct ch_heap_digest *d);
 /* {"types": [{"type", "count"}], "edges": [...]}: a cycle shape of a digest. */
 json_t *ch_report_digest_group_json(const struct ch_heap_digest *d, const struct ch_digest_group *g);
 
