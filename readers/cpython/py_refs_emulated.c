@@ -74,8 +74,10 @@ const char *ch_refs_pool_add(struct ch_py_refs_cache *cache, const char *s)
 void ch_refs_emulated_free(struct ch_py_refs_cache *cache)
 {
 	ch_emu_close(cache->emu);
-	for (size_t i = 0; i < cache->ninfo; i++)
+	for (size_t i = 0; i < cache->ninfo; i++) {
 		free(cache->info[i].members);
+		free(cache->info[i].shape_learn);
+	}
 	free(cache->pre);
 	free(cache->pre_visits);
 	free(cache->hand);
@@ -89,11 +91,17 @@ void ch_refs_emulated_free(struct ch_py_refs_cache *cache)
 	}
 }
 
+/* The environment variable CH_EMULATION=off runs no traverse at all, as
+ * before emulation existed (unmodelled types scanned conservatively, the
+ * verdict not exact): what tests/bench/bench_mypy.sh compares with. */
 static struct ch_emu *sandbox(struct ch_python *py, struct ch_py_refs_cache *cache)
 {
 	if (!cache->emu_opened) {
 		cache->emu_opened = true;
-		struct ch_error *err = ch_emu_open_process(py->proc, &cache->emu);
+		const char *env = getenv("CH_EMULATION");
+		struct ch_error *err = env && strcmp(env, "off") == 0
+					       ? ch_error_new(CH_ERR_UNSUPPORTED, "disabled by CH_EMULATION=off")
+					       : ch_emu_open_process(py->proc, &cache->emu);
 		if (err) {
 			char buf[600];
 			snprintf(buf, sizeof(buf), "no emulator: %s", err->message);
@@ -116,7 +124,8 @@ static bool wants_emulation(const struct ch_python *py, uint32_t type, const str
 {
 	const struct ch_py_type *ty = &py->types.v[type];
 	return (ti->kind == CH_RK_UNKNOWN || ti->emulate || py->verify_traverse) && (ty->flags & CH_TPFLAGS_HAVE_GC) &&
-	       !(ty->flags & CH_TPFLAGS_TYPE_SUBCLASS) && ti->traverse && ti->emu_state != CH_REFS_EMU_DISABLED;
+	       !(ty->flags & CH_TPFLAGS_TYPE_SUBCLASS) && ti->traverse && ti->emu_state != CH_REFS_EMU_DISABLED &&
+	       (ti->shape_state != CH_SHAPE_FIXED || py->verify_traverse); /* a shape reads most without a call */
 }
 
 /* Objects a prefetch may hold that are then not visited (say, a type
@@ -435,6 +444,9 @@ bool ch_refs_emulated(struct ch_refs_ctx *c, uint64_t obj, uint32_t type, const 
 	struct ch_emu_call one;
 	const uint64_t *visits;
 	uint32_t nvisits;
+	uint64_t shaped[CH_SHAPE_WORDS];
+	if (ch_refs_shape_visits(py, ti, type, obj, shaped, &nvisits))
+		return emit_visits(c, cache, obj, type, shaped, nvisits);
 	if (!run_call(py, cache, obj, ti->traverse, &one, &visits, &nvisits, reason))
 		return false;
 	if (one.status != CH_EMU_OK) {
@@ -443,6 +455,7 @@ bool ch_refs_emulated(struct ch_refs_ctx *c, uint64_t obj, uint32_t type, const 
 		return false;
 	}
 	cache->info[type].emu_state = CH_REFS_EMU_WORKS;
+	ch_refs_shape_learn(py, cache, type, obj, visits, nvisits);
 	if (!cache->info[type].members_read)
 		read_members(py, cache, type);
 	return emit_visits(c, cache, obj, type, visits, nvisits);

@@ -37,6 +37,16 @@ enum ch_refs_emu_state {
 	CH_REFS_EMU_DISABLED, /* the code misbehaved (or overran its budget repeatedly): conservative from now on */
 };
 
+/* A type's traverse as fixed offsets (py_refs_shape.c). */
+enum ch_refs_shape_state {
+	CH_SHAPE_LEARNING,    /* fewer than CH_SHAPE_SAMPLES objects emulated yet */
+	CH_SHAPE_FIXED,       /* verified on the samples: shape_visited gives the visits */
+	CH_SHAPE_NONE,        /* not a row of fixed fields (or not shown to be): always emulated */
+};
+#define CH_SHAPE_SAMPLES 16   /* objects emulated and compared before a shape is used */
+#define CH_SHAPE_WORDS 64     /* body words a shape covers (bit masks of 64) */
+struct ch_refs_shape_learn;
+
 /* A tp_members entry holding an object, for labels. */
 struct ch_refs_member {
 	uint32_t offset;
@@ -62,6 +72,13 @@ struct ch_refs_typeinfo {
 	const char *emu_reason;        /* first failure, in the string pool: the warning and the verdict */
 	struct ch_refs_member *members; /* owned; nmembers entries */
 	uint32_t nmembers;
+	/* py_refs_shape.c: bit w stands for the body word at offset 8w. */
+	uint8_t shape_state;           /* enum ch_refs_shape_state */
+	uint8_t shape_nsamples;
+	uint64_t shape_visited;        /* words the traverse visits when not NULL */
+	uint64_t shape_tagged;         /* words it visits, less the tag bit, when odd (mypyc's tagged ints) */
+	uint64_t shape_null;           /* words NULL in every sample: set, the object is emulated */
+	struct ch_refs_shape_learn *shape_learn; /* owned, while learning */
 };
 
 /* Known type addresses, resolved once per ch_python and hung off it
@@ -158,6 +175,13 @@ const char *ch_refs_pool_add(struct ch_py_refs_cache *cache, const char *s);
  * when the references are not exact: unknown layout, or items not read;
  * *err when the array could not be read completely. */
 bool ch_refs_ndarray(struct ch_refs_ctx *c, uint64_t obj, const char **reason, struct ch_error **err);
+/* py_refs_shape.c. Learn from one successful emulation of obj (its
+ * visits); use: the visits of obj from the type's verified shape, into out
+ * (CH_SHAPE_WORDS entries), or false when it must be emulated. */
+void ch_refs_shape_learn(struct ch_python *py, struct ch_py_refs_cache *cache, uint32_t type, uint64_t obj,
+			 const uint64_t *visits, uint32_t n);
+bool ch_refs_shape_visits(struct ch_python *py, const struct ch_refs_typeinfo *ti, uint32_t type, uint64_t obj,
+			  uint64_t *out, uint32_t *n);
 /* --verify-traverse of a modelled object: its visit runs with fn/arg
  * wrapped by ch_refs_verify_collect (keeping the reader's traversed
  * targets), then ch_refs_verify_compare emulates its tp_traverse and
