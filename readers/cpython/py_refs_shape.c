@@ -23,7 +23,9 @@
  * samples showed. A word NULL in every sample is unknown: an object with
  * such a word set is emulated, as are all objects of types without a
  * shape (variable-size types, bodies past CH_SHAPE_WORDS words, fewer
- * than CH_SHAPE_SAMPLES objects). --verify-traverse never uses shapes. */
+ * than CH_SHAPE_SAMPLES objects). --verify-traverse never uses shapes, nor
+ * does a run with CH_EMULATION=noshape in the environment (every object
+ * emulated: tests/bench/bench_emu.sh measures the emulator with it). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,7 +118,8 @@ void ch_refs_shape_learn(struct ch_python *py, struct ch_py_refs_cache *cache, u
 	if (ti->shape_state != CH_SHAPE_LEARNING || py->verify_traverse)
 		return;
 	uint32_t words = shape_words(&py->types.v[type]);
-	if (!words || n > CH_SHAPE_WORDS || (!ti->shape_learn && !(ti->shape_learn = calloc(1, sizeof(*ti->shape_learn))))) {
+	const char *env = getenv("CH_EMULATION");
+	if (!words || n > CH_SHAPE_WORDS || (env && strcmp(env, "noshape") == 0) || (!ti->shape_learn && !(ti->shape_learn = calloc(1, sizeof(*ti->shape_learn))))) {
 		ti->shape_state = CH_SHAPE_NONE;
 		goto done;
 	}
