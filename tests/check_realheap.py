@@ -35,6 +35,11 @@ Checks, each failing the test:
     owns no items, has none), none of them traversed; and objects nothing
     but an array holds (up to ARRAY_REFERRERS of them, of several shapes)
     are in the graph: `coreheap referrers` names that array, by that label.
+    With truth "numpy_layout_unknown" (the scenario claimed a numpy whose
+    layout coreheap has not), instead: "exact": false, numpy.ndarray in
+    conservative_types with every array (ndarray objects of the truth's
+    types table are GC-untracked, so at least the recorded arrays) and a
+    reason naming that numpy version, and no array reports items.
 Prints one row per type with a mismatch (kind, objects sampled, objects
 whose references differ, references missing / extra, gc.collect() vs
 coreheap garbage) and a totals line; --report FILE writes the same as JSON.
@@ -144,6 +149,19 @@ def check_object_arrays(args, truth, check):
     if not arrays:
         return 0
     docs = referents(args, arrays)
+    claimed = truth.get("numpy_layout_unknown")
+    if claimed:
+        rc, out, err = coreheap(args, ["cycles", args.core, "--limit", "1"])
+        doc = json.loads(out) if out.strip() else {}
+        row = [c for c in doc.get("conservative_types", []) if c.get("type") == "numpy.ndarray"]
+        check(doc.get("exact") is False and row and row[0]["objects"] >= len(arrays) and
+              "no layout for numpy %s" % claimed in row[0].get("reason", ""),
+              "numpy %s claimed: cycles exact %r, numpy.ndarray row %r" % (claimed, doc.get("exact"), row))
+        for a in arrays:
+            refs = (docs.get(a["address"]) or {}).get("referents", [])
+            check(not any(r["kind"] == "index" for r in refs),
+                  "numpy %s claimed: object array 0x%x still reports items" % (claimed, a["address"]))
+        return len(arrays)
     for a in arrays:
         doc = docs.get(a["address"])
         if not check(doc is not None and "error" not in doc, "referents of object array 0x%x: %s" % (
