@@ -24,6 +24,7 @@ struct collect {
 	struct ch_python *py;
 	json_t *list;
 	FILE *text; /* NULL for JSON */
+	uint64_t source; /* the object whose references these are */
 };
 
 static json_t *hexj(uint64_t v)
@@ -48,12 +49,15 @@ static void key_text(struct ch_python *py, uint64_t key, char *buf, size_t max)
 	}
 }
 
-static void label(struct ch_python *py, const struct ch_ref *r, char *buf, size_t max)
+static void label(struct ch_python *py, uint64_t source, const struct ch_ref *r, char *buf, size_t max)
 {
 	char key[CH_PY_VALUE_MAX];
 	switch (r->kind) {
 	case CH_REF_INDEX:
-		snprintf(buf, max, "[%" PRIu64 "]", r->index);
+		if (r->name == CH_REF_ARRAY_ELEMENT)
+			ch_py_ndarray_index_text(py, source, r->index, buf, max);
+		else
+			snprintf(buf, max, "[%" PRIu64 "]", r->index);
 		break;
 	case CH_REF_CONSERVATIVE:
 		snprintf(buf, max, "+%" PRIu64, r->index);
@@ -87,7 +91,7 @@ static int collect_ref(void *arg, const struct ch_ref *r)
 {
 	struct collect *c = arg;
 	char lab[CH_PY_VALUE_MAX + 16];
-	label(c->py, r, lab, sizeof(lab));
+	label(c->py, c->source, r, lab, sizeof(lab));
 	const char *kind = (unsigned)r->kind < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[r->kind] : "?";
 	if (c->text) {
 		fprintf(c->text, "  0x%-14" PRIx64 " %-12s %-9s %s\n", r->target, kind,
@@ -115,7 +119,7 @@ static struct ch_error *referents_one(struct ch_session *s, uint64_t addr, json_
 	if (err)
 		return err;
 	uint64_t size = ch_py_object_full_size(s->py, addr, type);
-	struct collect c = {s->py, json_array(), s->opts.json ? NULL : s->out};
+	struct collect c = {s->py, json_array(), s->opts.json ? NULL : s->out, addr};
 	if (c.text)
 		fprintf(s->out, "object 0x%" PRIx64 " type %s size %" PRIu64 "\n", addr,
 			ch_py_type_name(&s->py->types, type), size);

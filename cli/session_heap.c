@@ -70,6 +70,7 @@ static bool index_key(const struct ch_session *s, struct ch_heap_index_key *key)
 	for (size_t i = 0; i < s->opts.process.nlib_search; i++)
 		h = hash_str(h, s->opts.process.lib_search[i]);
 	h = hash_str(h, getenv("CH_LAYOUT_SOURCE"));
+	h = hash_str(h, getenv("CH_EMULATION"));
 	key->v[3] = h;
 	return true;
 }

@@ -11,6 +11,7 @@
 #include "readers/cpython/python.h"
 
 #define CH_MAX_NAMES 4096
+#define CH_NAME_CACHE 512 /* a power of two */
 
 /* References are collected for a run of objects and resolved together, so
  * that the hash slots and table entries their targets need can be
@@ -37,6 +38,10 @@ struct build {
 	size_t next_offset;    /* objects below this have offsets[] set */
 	size_t offsets_cap;
 	char first_unreadable[1024]; /* for the warning: which object, and why */
+	/* name_id by the name's address, direct-mapped: emulated references
+	 * carry hundreds of member and offset names, and a linear search per
+	 * edge showed in profiles. A miss is only slower. */
+	struct { const char *name; uint32_t id; } name_cache[CH_NAME_CACHE];
 };
 
 static struct ch_error *push_edge(struct ch_edges *e, uint32_t target, uint32_t label)
@@ -80,6 +85,17 @@ static uint32_t name_id(struct ch_edges *e, const char *name)
 	e->names = p;
 	e->names[e->nnames] = name;
 	return (uint32_t)e->nnames++;
+}
+
+static uint32_t name_id_cached(struct build *b, const char *name)
+{
+	size_t slot = ((uintptr_t)name >> 3 ^ (uintptr_t)name >> 12) & (CH_NAME_CACHE - 1);
+	if (b->name_cache[slot].name == name)
+		return b->name_cache[slot].id;
+	uint32_t id = name_id(b->e, name);
+	b->name_cache[slot].name = name;
+	b->name_cache[slot].id = id;
+	return id;
 }
 
 /* Index of the object at addr, adding it as untracked if it is new and
@@ -128,12 +144,17 @@ static int resolve_ref(struct build *b, const struct ch_ref *r)
 	uint32_t payload = 0;
 	switch (r->kind) {
 	case CH_REF_INDEX:
+		if (r->name == CH_REF_ARRAY_ELEMENT) {
+			payload = CH_LABEL_ELEMENT | (r->index >= CH_LABEL_ELEMENT ? CH_LABEL_ELEMENT - 1 : (uint32_t)r->index);
+			break;
+		}
+		/* fall through */
 	case CH_REF_CONSERVATIVE:
 		payload = r->index > CH_LABEL_PAYLOAD_MAX ? CH_LABEL_PAYLOAD_MAX : (uint32_t)r->index;
 		break;
 	case CH_REF_FIELD:
 	case CH_REF_WEAK:
-		payload = name_id(e, r->name ? r->name : "?");
+		payload = name_id_cached(b, r->name ? r->name : "?");
 		break;
 	case CH_REF_DICT_KEY:
 		payload = r->shared ? CH_LABEL_SHARED_KEY : 0;
@@ -141,14 +162,14 @@ static int resolve_ref(struct build *b, const struct ch_ref *r)
 	case CH_REF_ATTR:
 	case CH_REF_DICT_VALUE:
 		if (r->name && !(r->name == CH_REF_LOCAL_NAME && r->key)) {
-			payload = CH_LABEL_NAMED | name_id(e, r->name);
+			payload = CH_LABEL_NAMED | name_id_cached(b, r->name);
 		} else {
 			uint32_t k = object_at(b, r->key);
 			if (b->err)
 				return 1;
 			bool local = r->name == CH_REF_LOCAL_NAME;
 			if (k == CH_NO_OBJECT || k >= CH_LABEL_LOCAL)
-				payload = CH_LABEL_NAMED | name_id(e, local ? "f_localsplus" : "?");
+				payload = CH_LABEL_NAMED | name_id_cached(b, local ? "f_localsplus" : "?");
 			else
 				payload = local ? CH_LABEL_LOCAL | k : k;
 		}
@@ -234,7 +255,7 @@ struct ch_error *ch_edges_build(struct ch_edges *e, struct ch_heap *heap, ch_pro
 	memset(e, 0, sizeof(*e));
 	struct ch_python *py = heap->py;
 	struct ch_object_table *o = &heap->objects;
-	struct build b = {e, heap, py, NULL, malloc(CH_BATCH_REFS * sizeof(struct pending)), 0, 0, 0, 0, ""};
+	struct build b = {e, heap, py, NULL, malloc(CH_BATCH_REFS * sizeof(struct pending)), 0, 0, 0, 0, "", {{0}}};
 	struct ch_error *err = b.batch ? ensure_offsets(&b, o->n + 1) : &ch_error_nomem;
 	size_t i = 0, prefetched = 0;
 	/* Resolving may append untracked objects; the loop reaches them too. */
@@ -347,6 +368,20 @@ static void dict_key_text(const struct ch_heap *heap, uint32_t key, char *buf, s
 		snprintf(buf, n, "<%s>", ch_py_type_name(&heap->py->types, heap->objects.type[key]));
 }
 
+/* The object whose edges include edge k. */
+static size_t edge_source(const struct ch_edges *e, size_t nobjects, size_t k)
+{
+	size_t lo = 0, hi = nobjects;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (e->offsets[mid] <= k)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 void ch_edges_label_text(const struct ch_edges *e, const struct ch_heap *heap, size_t k, char *buf, size_t n)
 {
 	uint32_t l = e->labels[k], p = ch_label_payload(l);
@@ -359,7 +394,11 @@ void ch_edges_label_text(const struct ch_edges *e, const struct ch_heap *heap, s
 		break;
 	}
 	case CH_REF_INDEX:
-		snprintf(buf, n, "[%" PRIu32 "]", p);
+		if (p & CH_LABEL_ELEMENT)
+			ch_py_ndarray_index_text(heap->py, heap->objects.addr[edge_source(e, heap->objects.n, k)],
+						 p & ~CH_LABEL_ELEMENT, buf, n);
+		else
+			snprintf(buf, n, "[%" PRIu32 "]", p);
 		break;
 	case CH_REF_DICT_KEY:
 		snprintf(buf, n, "{key}");

@@ -30,6 +30,10 @@
  * (CH_REF_LOCAL_NAME); key indexes at or above this bit (67M objects) are
  * labelled by name id "?" / "f_localsplus" instead. */
 #define CH_LABEL_LOCAL (1u << 26)
+/* CH_REF_INDEX payload: an element of a numpy array of other than one
+ * dimension (CH_REF_ARRAY_ELEMENT), the rest its flat index in C order,
+ * printed against the array's shape ("[1, 2]"). */
+#define CH_LABEL_ELEMENT (1u << 27)
 #define CH_LABEL_SHARED_KEY 1u    /* CH_REF_DICT_KEY payload: the key of a split table (see ch_ref.shared) */
 
 static inline uint32_t ch_label_make(enum ch_ref_kind kind, bool traversed, uint32_t payload)

@@ -26,6 +26,7 @@ void ch_heap_digest_deinit(struct ch_heap_digest *d)
 	free(d->shape_types);
 	free(d->edges);
 	free(d->containers);
+	free(d->conservative);
 	ch_diag_deinit(&d->diag);
 	memset(d, 0, sizeof(*d));
 }
@@ -111,6 +112,32 @@ struct ch_error *ch_digest_container_add(struct ch_heap_digest *d, const struct 
 {
 	DIGEST_APPEND(d->containers, d->ncontainers, *c);
 	d->has_containers = true;
+	return NULL;
+}
+
+struct ch_error *ch_digest_conservative_add(struct ch_heap_digest *d, const struct ch_digest_conservative *c)
+{
+	DIGEST_APPEND(d->conservative, d->nconservative, *c);
+	d->exact_known = true;
+	d->exact = false;
+	return NULL;
+}
+
+/* The analysis's exactness verdict, by type name. */
+static struct ch_error *add_exactness(struct ch_heap_digest *d, const struct ch_python *py, const struct ch_exactness *x)
+{
+	d->exact_known = true;
+	d->exact = ch_exactness_exact(x);
+	for (size_t i = 0; i < x->ntypes; i++) {
+		struct ch_digest_conservative c = {0, 0, x->types[i].objects};
+		struct ch_error *err = ch_digest_str_add(d, ch_py_type_name(&py->types, x->types[i].type), &c.type);
+		if (!err)
+			err = ch_digest_str_add(d, x->types[i].reason, &c.reason);
+		if (!err)
+			err = ch_digest_conservative_add(d, &c);
+		if (err)
+			return err;
+	}
 	return NULL;
 }
 
@@ -429,6 +456,8 @@ struct ch_error *ch_heap_digest_build(struct ch_heap_digest *d, struct ch_python
 		err = add_types(d, py, a);
 	if (!err)
 		err = add_groups(d, py, &a->cycles);
+	if (!err)
+		err = add_exactness(d, py, &a->edges.exactness);
 	if (!err)
 		err = ch_digest_finish(d);
 	if (err) {

@@ -57,6 +57,13 @@ struct ch_digest_container {
 	uint64_t elements, retained;
 };
 
+/* A row of the exactness verdict (graph/exactness.h), by type name: the
+ * objects of that type whose references were not read exactly, and why. */
+struct ch_digest_conservative {
+	uint32_t type, reason;           /* pool offsets */
+	uint64_t objects;
+};
+
 struct ch_heap_digest {
 	char *pool;                      /* NUL-terminated strings, addressed by offset */
 	size_t pool_len, pool_cap;
@@ -82,6 +89,12 @@ struct ch_heap_digest {
 	size_t ncontainers;
 	bool has_containers;             /* false: the source did not record them (an older snapshot) */
 	struct ch_memory_digest memory;  /* .present false: no memory figures (an older snapshot) */
+	/* Whether the unreachable figures are exact (every GC object's
+	 * references read exactly) or a lower bound; conservative lists why.
+	 * exact_known false: the source did not record it (an older snapshot). */
+	bool exact_known, exact;
+	struct ch_digest_conservative *conservative; /* by objects descending, as the analysis sorted them */
+	size_t nconservative;
 	struct ch_diag diag;             /* partial flag and warnings of the source */
 };
 
@@ -107,6 +120,8 @@ struct ch_error *ch_digest_group_add(struct ch_heap_digest *d, const struct ch_d
 struct ch_error *ch_digest_shape_type_add(struct ch_heap_digest *d, uint32_t name, uint32_t count);
 struct ch_error *ch_digest_edge_add(struct ch_heap_digest *d, uint32_t edge);
 struct ch_error *ch_digest_container_add(struct ch_heap_digest *d, const struct ch_digest_container *c);
+/* A row of the verdict; sets exact_known and clears exact. */
+struct ch_error *ch_digest_conservative_add(struct ch_heap_digest *d, const struct ch_digest_conservative *c);
 
 struct ch_roots;
 /* Records the containers of a's heap (ch_containers_find over the root

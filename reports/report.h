@@ -150,6 +150,8 @@ int ch_report_write_snapshot(FILE *out, json_t *doc, const struct ch_diag *diag)
 /* The snapshot's "memory" object (snapshot_memory.c): null when absent. */
 struct ch_memory_digest;
 json_t *ch_report_memory_digest_json(const struct ch_memory_digest *md);
+/* A digest's exactness rows as "conservative_types" (type, objects, reason). */
+json_t *ch_report_digest_conservative_json(const struct ch_heap_digest *d);
 /* {"types": [{"type", "count"}], "edges": [...]}: a cycle shape of a digest. */
 json_t *ch_report_digest_group_json(const struct ch_heap_digest *d, const struct ch_digest_group *g);
 

@@ -17,7 +17,17 @@ static json_t *side_json(const struct ch_diff_side *s, const struct ch_heap_dige
 	json_object_set_new(o, "version", ch_json_text(ch_digest_str(h, h->version)));
 	json_object_set_new(o, "pid", h->pid >= 0 ? json_integer(h->pid) : json_null());
 	json_object_set_new(o, "partial", json_boolean(h->diag.partial));
+	/* null: an older snapshot that did not record the verdict */
+	json_object_set_new(o, "exact", h->exact_known ? json_boolean(h->exact) : json_null());
+	json_object_set_new(o, "conservative_types", h->exact_known ? ch_report_digest_conservative_json(h) : json_null());
 	return o;
+}
+
+/* Both sides' figures are exact (and say so): the deltas of unreachable
+ * objects are then exact too. */
+static bool both_exact(const struct ch_diff *d)
+{
+	return d->a->exact_known && d->a->exact && d->b->exact_known && d->b->exact;
 }
 
 /* {"<name>_a": a, "<name>_b": b, "<name>_delta": b - a} into o. */
@@ -109,6 +119,7 @@ json_t *ch_report_diff_json(const struct ch_diff *d, const struct ch_diff_side *
 		json_object_set_new(doc, "growth", json_null());
 	}
 	json_object_set_new(doc, "memory", ch_report_diff_memory_json(d));
+	json_object_set_new(doc, "exact", json_boolean(both_exact(d)));
 	return doc;
 }
 
@@ -120,6 +131,27 @@ static void side_text(FILE *out, const char *label, const struct ch_diff_side *s
 	if (h->pid >= 0)
 		fprintf(out, ", pid %" PRId64, h->pid);
 	fprintf(out, "%s)\n", h->diag.partial ? ", PARTIAL" : "");
+}
+
+/* Why a side's figures may not be exact, after the side lines. */
+static void side_exactness_text(FILE *out, const char *label, const struct ch_heap_digest *h)
+{
+	if (!h->exact_known) {
+		fprintf(out, "%s: exactness not recorded (a snapshot from an earlier coreheap): its unreachable figures may be "
+			     "a lower bound\n", label);
+		return;
+	}
+	if (h->exact)
+		return;
+	uint64_t n = 0;
+	for (size_t i = 0; i < h->nconservative; i++)
+		n += h->conservative[i].objects;
+	fprintf(out, "%s: NOT EXACT: %" PRIu64 " object%s of %zu type%s kept %s references conservatively: its unreachable "
+		     "figures are a lower bound, and so is any change in them.\n",
+		label, n, n == 1 ? "" : "s", h->nconservative, h->nconservative == 1 ? "" : "s", n == 1 ? "its" : "their");
+	for (size_t i = 0; i < h->nconservative; i++)
+		fprintf(out, "  %-36s %10" PRIu64 "  %s\n", ch_digest_str(h, h->conservative[i].type),
+			h->conservative[i].objects, ch_digest_str(h, h->conservative[i].reason));
 }
 
 static void change_text(FILE *out, uint64_t a, uint64_t b, const char *unit)
@@ -177,6 +209,8 @@ void ch_report_diff_text(FILE *out, const struct ch_diff *d, const struct ch_dif
 {
 	side_text(out, "A", a, d->a);
 	side_text(out, "B", b, d->b);
+	side_exactness_text(out, "A", d->a);
+	side_exactness_text(out, "B", d->b);
 	if (ch_diff_empty(d)) {
 		fprintf(out, "no differences\n");
 		if (!d->memory_known)

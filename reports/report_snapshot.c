@@ -110,7 +110,25 @@ json_t *ch_report_snapshot_json(const struct ch_python *py, const struct ch_heap
 	}
 	if (d->memory.present)
 		json_object_set_new(doc, "memory", ch_report_memory_digest_json(&d->memory));
+	if (d->exact_known) {
+		json_object_set_new(doc, "exact", json_boolean(d->exact));
+		json_object_set_new(doc, "conservative_types", ch_report_digest_conservative_json(d));
+	}
 	return doc;
+}
+
+json_t *ch_report_digest_conservative_json(const struct ch_heap_digest *d)
+{
+	json_t *cs = json_array();
+	for (size_t i = 0; i < d->nconservative; i++) {
+		const struct ch_digest_conservative *c = &d->conservative[i];
+		json_t *x = json_object();
+		json_object_set_new(x, "type", ch_json_text(ch_digest_str(d, c->type)));
+		json_object_set_new(x, "objects", u64(c->objects));
+		json_object_set_new(x, "reason", ch_json_text(ch_digest_str(d, c->reason)));
+		json_array_append_new(cs, x);
+	}
+	return cs;
 }
 
 int ch_report_write_snapshot(FILE *out, json_t *doc, const struct ch_diag *diag)

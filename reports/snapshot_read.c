@@ -281,6 +281,42 @@ static void read_containers(struct reader *r, json_t *doc)
 	}
 }
 
+/* Optional (snapshots before the exactness verdict have none): "exact"
+ * and its "conservative_types", which must agree with it. */
+static void read_exactness(struct reader *r, json_t *doc)
+{
+	if (!json_object_get(doc, "exact"))
+		return;
+	bool exact = get_bool(r, doc, "", "exact");
+	json_t *cs = get(r, doc, "", "conservative_types", JSON_ARRAY);
+	if (r->err)
+		return;
+	size_t i;
+	json_t *x;
+	char where[48];
+	json_array_foreach(cs, i, x) {
+		snprintf(where, sizeof(where), "conservative_types[%zu]", i);
+		struct ch_digest_conservative c = {0};
+		const char *type = get_str(r, x, where, "type", false), *reason = get_str(r, x, where, "reason", false);
+		c.objects = get_u64(r, x, where, "objects");
+		if (r->err)
+			return;
+		pool(r, type, &c.type);
+		pool(r, reason, &c.reason);
+		if (!r->err)
+			r->err = ch_digest_conservative_add(r->d, &c);
+		if (r->err)
+			return;
+	}
+	if (exact != (json_array_size(cs) == 0)) {
+		r->err = ch_error_new(CH_ERR_INPUT, "snapshot %s: \"exact\" is %s but conservative_types lists %zu types",
+				      r->path, exact ? "true" : "false", json_array_size(cs));
+		return;
+	}
+	r->d->exact_known = true;
+	r->d->exact = exact;
+}
+
 static void read_rest(struct reader *r, json_t *doc)
 {
 	struct ch_heap_digest *d = r->d;
@@ -377,6 +413,8 @@ struct ch_error *ch_snapshot_read(const char *path, struct ch_heap_digest *d)
 		read_groups(&r, doc);
 	if (!r.err)
 		read_containers(&r, doc);
+	if (!r.err)
+		read_exactness(&r, doc);
 	if (!r.err)
 		r.err = ch_snapshot_read_memory(path, doc, &d->memory);
 	json_decref(doc);

@@ -42,6 +42,14 @@ by a forked child and at step 2 by itself), and check gating and formats.
            key (as written before coreheap recorded it) still loads; diff
            then says the memory comparison is unavailable (JSON
            memory.available false with why, text "comparison unavailable").
+  exact    each snapshot records the verdict of its analysis ("exact",
+           "conservative_types" as `cycles --json` says them); `diff`
+           carries them per side and says "exact" overall only when both
+           sides are; a side that is not exact (a snapshot edited to be
+           so) is carried with its types and said NOT EXACT in the text;
+           a snapshot without the verdict (an earlier coreheap) gives
+           null, "exact": false and a note in the text; "exact": true
+           beside conservative types is an input error.
   schema   a snapshot with a newer schema is refused (exit 4) saying so; a
            JSON file that is not a snapshot, invalid JSON and a malformed
            field (a memory figure that is not a count, a memory key that is
@@ -250,6 +258,10 @@ def check_snapshot(args, core, path):
           "%s: totals differ from `types --json`" % path)
     top = run_json(args, ["top", core, "--by", "type", "--limit", "100"])
     check(s["retainers"] == top["types"], "%s: retainers differ from `top --by type --limit 100 --json`" % path)
+    cyc = run_json(args, ["cycles", core, "--limit", "1"])
+    check(s.get("exact") is cyc["exact"] and s.get("conservative_types") == cyc["conservative_types"],
+          "%s: exact %r %r, cycles says %r %r" % (path, s.get("exact"), s.get("conservative_types"), cyc["exact"],
+                                                 cyc["conservative_types"]))
     again = run(args, ["snapshot", core, "-q"], 0).stdout
     check(again == text, "%s: a second snapshot of the same core differs" % path)
     print("check_diff: %s: %d bytes, %d types, %d objects" % (os.path.basename(path), len(text), len(s["types"]),
@@ -381,6 +393,33 @@ def check_ndjson(args, cmd, arrays, last):
     check(all(r.get("record") in [rec for _, rec in arrays] for r in recs), "%s: unknown record kinds" % where)
 
 
+def check_exact(args, s1_path, s2, c2):
+    with open(s1_path) as f:
+        s = json.load(f)
+    d = run_json(args, ["diff", s1_path, c2])
+    for k, snap in (("a", s), ("b", s2)):
+        check(d[k].get("exact") is snap["exact"] and d[k].get("conservative_types") == snap["conservative_types"],
+              "diff: side %s exact %r %r, its snapshot %r %r" % (k, d[k].get("exact"), d[k].get("conservative_types"),
+                                                                  snap["exact"], snap["conservative_types"]))
+    check(d.get("exact") is (s["exact"] and s2["exact"]), "diff: exact %r, sides %r %r" % (d.get("exact"), s["exact"],
+                                                                                             s2["exact"]))
+    row = {"type": "ext.Opaque", "objects": 3, "reason": "its tp_traverse could not be run (check_diff)"}
+    cases = [("not exact", dict(s, exact=False, conservative_types=[row]), False, [row]),
+             ("unrecorded", {k: v for k, v in s.items() if k not in ("exact", "conservative_types")}, None, None)]
+    for name, doc, exact, types in cases:
+        path = os.path.join(args.workdir, "exact-%s.json" % name.replace(" ", "-"))
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        d = run_json(args, ["diff", path, c2])
+        check(d["a"].get("exact") is exact and d["a"].get("conservative_types") == types and d.get("exact") is False,
+              "diff of a snapshot %s: a.exact %r a.conservative_types %r exact %r" % (
+                  name, d["a"].get("exact"), d["a"].get("conservative_types"), d.get("exact")))
+        t = run(args, ["diff", path, c2, "-q"], 0).stdout
+        want = ["A: NOT EXACT: 3 objects of 1 type", "ext.Opaque", row["reason"]] if exact is False else \
+            ["A: exactness not recorded"]
+        check(all(w in t for w in want), "diff text of a snapshot %s lacks %r:\n%s" % (name, want, t[:800]))
+
+
 def check_schema(args, s1_path, c2):
     with open(s1_path) as f:
         s = json.load(f)
@@ -401,6 +440,10 @@ def check_schema(args, s1_path, c2):
     bad["memory"]["figures"]["total.virtual"] = "lots"
     cases.append(("bad memory figure", bad, 3, ["memory.figures.total.virtual"]))
     cases.append(("memory not an object", dict(s, memory=[1]), 3, ["memory is not an object"]))
+    cases.append(("exact contradicted", dict(s, exact=True, conservative_types=[
+        {"type": "ext.Opaque", "objects": 1, "reason": "r"}]), 3, ["exact", "conservative_types"]))
+    bad = dict(s, exact=False, conservative_types=[{"type": "ext.Opaque", "objects": "1", "reason": "r"}])
+    cases.append(("bad conservative row", bad, 3, ["conservative_types[0].objects"]))
     later = dict(s, retainers=[{"type": "x", "bytes": 1}])  # an optional key a later version may add
     cases.append(("optional key", later, 0, []))
     for name, doc, rc, words in cases:
@@ -453,7 +496,7 @@ def main():
     s1 = os.path.join(args.workdir, "step1.json")
     s2 = os.path.join(args.workdir, "step2.json")
     check_snapshot(args, c1, s1)
-    check_snapshot(args, c2, s2)
+    snap2 = check_snapshot(args, c2, s2)
     want = strip_sides(d_cores)
     for a, b in ((s1, s2), (c1, s2), (s1, c2)):
         d = run_json(args, ["diff", a, b])
@@ -472,6 +515,7 @@ def main():
     check_ndjson(args, ["diff", s1, s2], [("types", "type"), ("groups", "group")], "diff")
     p = run(args, ["info", c2, "--format", "ndjson"])
     check(p.returncode == 2, "info --format ndjson: exit %d, expected 2" % p.returncode)
+    check_exact(args, s1, snap2, c2)
     check_schema(args, s1, c2)
     check_old_snapshot(args, s1, c2)
 

@@ -28,11 +28,15 @@ mappings; unreachable by type never above gc.collect()'s and in total
 below it (a lower bound, said so in the text output); `referents` of a
 Hostile instance says "exact": false; `path` to a Hostile garbage
 instance is not "reachable": false (cycles counts it reachable) and its
-text never says "no root reaches it".
+text never says "no root reaches it"; `snapshot` records the same
+"exact"/"conservative_types" as cycles, and `diff` of the core with its
+snapshot carries them on both sides, "exact": false overall, and its text
+says NOT EXACT naming the type.
 
 Exit 0 pass, 1 fail, 77 skip (interpreter missing).
 """
 import collections
+import json
 import subprocess
 import sys
 
@@ -203,6 +207,21 @@ def check_hostile(args, truth, hostile, d, got, check):
         doc = check_common.run_json(NAME, args, cmd + [args.core])
         check(doc.get("exact") is False and doc.get("conservative_types") == ct,
               "%s: exact %s conservative_types %s" % (cmd[0], doc.get("exact"), doc.get("conservative_types")))
+    snap = args.core + ".snapshot.json"
+    p = subprocess.run([args.coreheap, "snapshot", args.core, "-o", snap, "-q"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True)
+    s = json.load(open(snap)) if p.returncode == 0 else {}
+    check(s.get("exact") is False and s.get("conservative_types") == ct,
+          "snapshot: exit %d, exact %s conservative_types %s" % (p.returncode, s.get("exact"), s.get("conservative_types")))
+    doc = check_common.run_json(NAME, args, ["diff", args.core, snap])
+    sides = [doc.get(k, {}) for k in ("a", "b")]
+    check(doc.get("exact") is False and all(x.get("exact") is False and x.get("conservative_types") == ct for x in sides),
+          "diff core snapshot: exact %s, sides %s" % (doc.get("exact"), [(x.get("exact"), x.get("conservative_types"))
+                                                                         for x in sides]))
+    p = subprocess.run([args.coreheap, "diff", args.core, snap, "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True)
+    check(p.stdout.count("NOT EXACT") == 2 and hostile["type"] in p.stdout,
+          "diff text does not say both sides are not exact: %s" % p.stdout[:600])
 
 
 if __name__ == "__main__":

@@ -27,6 +27,19 @@ Checks, each failing the test:
       d. a sampled object whose traversed references differ is of a listed
          type and every id() gc.get_referents returned is among the
          references coreheap reports for it (of any kind).
+ 5. numpy object arrays (truth "object_arrays", the packages scenario):
+    ndarray is not a GC type, so gc.get_referents sees none of their
+    items and the process recorded them itself. For every recorded array
+    the "index" references `coreheap referents` reports are exactly its
+    items, as (label, id()) pairs ("[3]", "[1, 2]", "[()]"; a view, which
+    owns no items, has none), none of them traversed; and objects nothing
+    but an array holds (up to ARRAY_REFERRERS of them, of several shapes)
+    are in the graph: `coreheap referrers` names that array, by that label.
+    With truth "numpy_layout_unknown" (the scenario claimed a numpy whose
+    layout coreheap has not), instead: "exact": false, numpy.ndarray in
+    conservative_types with every array (ndarray objects of the truth's
+    types table are GC-untracked, so at least the recorded arrays) and a
+    reason naming that numpy version, and no array reports items.
 Prints one row per type with a mismatch (kind, objects sampled, objects
 whose references differ, references missing / extra, gc.collect() vs
 coreheap garbage) and a totals line; --report FILE writes the same as JSON.
@@ -47,6 +60,7 @@ NAME = "check_realheap"
 CHUNK = 3000  # addresses per `referents` call (argument length)
 EXAMPLES = 8  # mismatching types shown with an example object
 GARBAGE_PER_TYPE = 3  # garbage ids recorded per type (fixtures/realheap_record.py)
+ARRAY_REFERRERS = 6  # items held only by an object array whose `referrers` is checked (one analysis each)
 PATH_SAMPLES = 12  # garbage objects whose `path` is checked (about 1 s each on the mypy core)
 
 
@@ -129,6 +143,52 @@ def check_verdicts(args, truth, kinds, exact, check):
                   addr, name, (doc.get("paths") or [{}])[0].get("chain", "?")))
 
 
+def check_object_arrays(args, truth, check):
+    """Check 5 (see the module doc). Returns the number of arrays checked."""
+    arrays = truth.get("object_arrays") or []
+    if not arrays:
+        return 0
+    docs = referents(args, arrays)
+    claimed = truth.get("numpy_layout_unknown")
+    if claimed:
+        rc, out, err = coreheap(args, ["cycles", args.core, "--limit", "1"])
+        doc = json.loads(out) if out.strip() else {}
+        row = [c for c in doc.get("conservative_types", []) if c.get("type") == "numpy.ndarray"]
+        check(doc.get("exact") is False and row and row[0]["objects"] >= len(arrays) and
+              "no layout for numpy %s" % claimed in row[0].get("reason", ""),
+              "numpy %s claimed: cycles exact %r, numpy.ndarray row %r" % (claimed, doc.get("exact"), row))
+        for a in arrays:
+            refs = (docs.get(a["address"]) or {}).get("referents", [])
+            check(not any(r["kind"] == "index" for r in refs),
+                  "numpy %s claimed: object array 0x%x still reports items" % (claimed, a["address"]))
+        return len(arrays)
+    for a in arrays:
+        doc = docs.get(a["address"])
+        if not check(doc is not None and "error" not in doc, "referents of object array 0x%x: %s" % (
+                a["address"], (doc or {}).get("error", "no entry"))):
+            continue
+        got = sorted((r["label"], int(r["address"], 16)) for r in doc["referents"] if r["kind"] == "index")
+        want = sorted((label, addr) for label, addr in a["items"])
+        check(got == want, "object array 0x%x: items %s, the process had %s" % (
+            a["address"], [(l, hex(x)) for l, x in got][:6], [(l, hex(x)) for l, x in want][:6]))
+        check(not any(r["traversed"] for r in doc["referents"]),
+              "object array 0x%x: a reference reported traversed (ndarray has no tp_traverse)" % a["address"])
+    shapes = {}
+    for a in arrays:
+        for label, addr in a["items"]:
+            if addr in a["held_only_here"]:
+                shapes.setdefault(label.count(",") if label != "[()]" else -1, []).append((a["address"], label, addr))
+    picked = [p for i in range(ARRAY_REFERRERS) for group in shapes.values() if i < len(group)
+              for p in [group[i]]][:ARRAY_REFERRERS]
+    for arr, label, addr in picked:
+        rc, out, err = coreheap(args, ["referrers", args.core, hex(addr), "--limit", "0"])
+        doc = json.loads(out) if rc == 0 and out.strip() else {}
+        refs = [(int(r["address"], 16), r["label"]) for r in doc.get("referrers", [])]
+        check((arr, label) in refs, "0x%x, held only by object array 0x%x as %s: referrers exit %d %s, found %s" % (
+            addr, arr, label, rc, err, refs[:4]))
+    return len(arrays)
+
+
 def main():
     def extra(ap):
         ap.add_argument("--debug-dir")
@@ -194,6 +254,7 @@ def main():
         len(unexcused), "; ".join("%s %s" % (n, examples[n]) for n in sorted(unexcused)[:EXAMPLES])))
 
     check_verdicts(args, truth, kinds, exact, check)
+    n_arrays = check_object_arrays(args, truth, check)
 
     names = sorted(set(bad) | set(gdiff), key=lambda n: (kinds.get(n, "?"), n))
     if names:
@@ -206,11 +267,11 @@ def main():
                                                        r["missing"], r["extra"], w, g))
     n_diff = sum(rows[n]["differ"] for n in bad)
     print("%s: %s (%s): referents %d objects of %d types, %d differ in %d types (%d extension types, %d differ); "
-          "unreachable gc.collect() %d, coreheap %d; exact %r%s; layout from %s" % (
+          "unreachable gc.collect() %d, coreheap %d; exact %r%s; %d object arrays; layout from %s" % (
               NAME, truth["scenario"], truth["version"], len(samples), len(rows), n_diff, len(bad),
               sum(1 for n in rows if kinds.get(n, "").startswith("extension")),
               sum(1 for n in bad if kinds.get(n, "").startswith("extension")),
-              total_w, total_g, exact, "" if not conservative else ", conservative: %s" % sorted(cons_types),
+              total_w, total_g, exact, "" if not conservative else ", conservative: %s" % sorted(cons_types), n_arrays,
               cyc.get("runtime", {}).get("layout_source", "?")))
     if args.report:
         with open(args.report, "w") as f:

@@ -111,6 +111,7 @@ static const struct {
 	{"collections.OrderedDict", CH_RK_ODICT},
 	{"functools.partial", CH_RK_PARTIAL},
 	{"types.SimpleNamespace", CH_RK_NAMESPACE},
+	{"numpy.ndarray", CH_RK_NDARRAY},
 };
 
 static struct ch_error *cache_init(struct ch_python *py, struct ch_py_refs_cache *c)
@@ -509,6 +510,7 @@ static struct ch_error *visit_body(struct ch_python *py, uint64_t addr, uint32_t
 	const struct ch_py_type *ty = &py->types.v[type];
 	struct ch_refs_ctx c = {py, fn, arg, false, (ty->flags & CH_TPFLAGS_HAVE_GC) != 0};
 	uint64_t taddr = ty->addr;
+	bool emulated = false;
 	if ((info.kind == CH_RK_TYPE || (ty->flags & CH_TPFLAGS_TYPE_SUBCLASS)) && c.gc) {
 		/* type_is_gc (tp_is_gc of type and of every metatype): only heap
 		 * type objects are collected; a static type's traverse never runs. */
@@ -522,17 +524,30 @@ static struct ch_error *visit_body(struct ch_python *py, uint64_t addr, uint32_t
 		/* Not modelled (or a module's C state, which only its m_traverse
 		 * knows), but the collector sees it: run its own tp_traverse. */
 		const char *why = NULL;
-		if (ch_refs_emulated(&c, addr, type, &why))
-			return NULL;
-		if (out) {
+		if (ch_refs_emulated(&c, addr, type, &why)) {
+			if (info.kind != CH_RK_NDARRAY)
+				return NULL;
+			emulated = true; /* a subclass's part; the array's own follows */
+		} else if (out) {
 			out->exact = false;
 			out->reason = why;
 		}
 	}
-	if (info.subtype && (err = ch_refs_instance(&c, addr, taddr, &info)))
+	if (!emulated && info.subtype && (err = ch_refs_instance(&c, addr, taddr, &info)))
 		return err;
 	if (c.stopped)
 		return NULL;
+	if (info.kind == CH_RK_NDARRAY) {
+		const char *why = NULL;
+		bool read = ch_refs_ndarray(&c, addr, &why, &err);
+		if (why && out) {
+			out->exact = false;
+			out->reason = why;
+		}
+		if (read || err)
+			return err;
+		info.kind = CH_RK_UNKNOWN; /* numpy's layout is not known: scan it */
+	}
 	if (info.kind == CH_RK_UNKNOWN) {
 		uint64_t size;
 		if (info.subtype) {

@@ -50,6 +50,12 @@ struct ch_ref {
  * cell or free variable) whose name the code object gives: `key` is that
  * name. Labels spell it .f_locals['x'], as Python reads it. */
 extern const char CH_REF_LOCAL_NAME[];
+/* The name of a CH_REF_INDEX that is an element of a numpy array of other
+ * than one dimension: index is its flat position in C order, which
+ * ch_py_ndarray_index_text spells as numpy indexes it ("[1, 2]"). */
+extern const char CH_REF_ARRAY_ELEMENT[];
+struct ch_python;
+void ch_py_ndarray_index_text(struct ch_python *py, uint64_t array, uint64_t flat, char *buf, size_t n);
 
 /* Return 0 to continue, non-zero to stop (returned through *stopped). */
 typedef int (*ch_ref_visit_fn)(void *arg, const struct ch_ref *ref);

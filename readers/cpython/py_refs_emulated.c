@@ -51,7 +51,7 @@ struct ch_refs_strpool {
 	char data[];
 };
 
-static const char *pool_add(struct ch_py_refs_cache *cache, const char *s)
+const char *ch_refs_pool_add(struct ch_py_refs_cache *cache, const char *s)
 {
 	size_t len = strlen(s) + 1;
 	struct ch_refs_strpool *p = cache->strings;
@@ -74,8 +74,10 @@ static const char *pool_add(struct ch_py_refs_cache *cache, const char *s)
 void ch_refs_emulated_free(struct ch_py_refs_cache *cache)
 {
 	ch_emu_close(cache->emu);
-	for (size_t i = 0; i < cache->ninfo; i++)
+	for (size_t i = 0; i < cache->ninfo; i++) {
 		free(cache->info[i].members);
+		free(cache->info[i].shape_learn);
+	}
 	free(cache->pre);
 	free(cache->pre_visits);
 	free(cache->hand);
@@ -89,15 +91,21 @@ void ch_refs_emulated_free(struct ch_py_refs_cache *cache)
 	}
 }
 
+/* The environment variable CH_EMULATION=off runs no traverse at all, as
+ * before emulation existed (unmodelled types scanned conservatively, the
+ * verdict not exact): what tests/bench/bench_mypy.sh compares with. */
 static struct ch_emu *sandbox(struct ch_python *py, struct ch_py_refs_cache *cache)
 {
 	if (!cache->emu_opened) {
 		cache->emu_opened = true;
-		struct ch_error *err = ch_emu_open_process(py->proc, &cache->emu);
+		const char *env = getenv("CH_EMULATION");
+		struct ch_error *err = env && strcmp(env, "off") == 0
+					       ? ch_error_new(CH_ERR_UNSUPPORTED, "disabled by CH_EMULATION=off")
+					       : ch_emu_open_process(py->proc, &cache->emu);
 		if (err) {
 			char buf[600];
 			snprintf(buf, sizeof(buf), "no emulator: %s", err->message);
-			cache->emu_unavailable = pool_add(cache, buf);
+			cache->emu_unavailable = ch_refs_pool_add(cache, buf);
 			ch_diag_warn(&py->diag, "references of C types coreheap does not model are read conservatively: %s",
 				     err->message);
 			ch_error_free(err);
@@ -116,7 +124,8 @@ static bool wants_emulation(const struct ch_python *py, uint32_t type, const str
 {
 	const struct ch_py_type *ty = &py->types.v[type];
 	return (ti->kind == CH_RK_UNKNOWN || ti->emulate || py->verify_traverse) && (ty->flags & CH_TPFLAGS_HAVE_GC) &&
-	       !(ty->flags & CH_TPFLAGS_TYPE_SUBCLASS) && ti->traverse && ti->emu_state != CH_REFS_EMU_DISABLED;
+	       !(ty->flags & CH_TPFLAGS_TYPE_SUBCLASS) && ti->traverse && ti->emu_state != CH_REFS_EMU_DISABLED &&
+	       (ti->shape_state != CH_SHAPE_FIXED || py->verify_traverse); /* a shape reads most without a call */
 }
 
 /* Objects a prefetch may hold that are then not visited (say, a type
@@ -251,7 +260,7 @@ static void note_failure(struct ch_python *py, struct ch_py_refs_cache *cache, u
 		if (call->status == CH_EMU_FETCH || call->status == CH_EMU_UNREADABLE)
 			module_note(py, call->detail, note, sizeof(note));
 		snprintf(buf, sizeof(buf), "tp_traverse could not be emulated: %s%s", what, note);
-		ti->emu_reason = pool_add(cache, buf);
+		ti->emu_reason = ch_refs_pool_add(cache, buf);
 		ch_diag_warn(&py->diag, "%s: %s (object 0x%" PRIx64 " first): %s", ch_py_type_name(&py->types, type),
 			     verifying ? "--verify-traverse could not check it" : "references read conservatively",
 			     call->arg0, buf);
@@ -311,7 +320,7 @@ static void read_members(struct ch_python *py, struct ch_py_refs_cache *cache, u
 				continue;
 			}
 			m[n].offset = (uint32_t)off;
-			m[n].name = pool_add(cache, s);
+			m[n].name = ch_refs_pool_add(cache, s);
 			n++;
 		}
 		ch_error_free(err);
@@ -355,7 +364,7 @@ static const char *offset_label(struct ch_py_refs_cache *cache, uint32_t off, co
 	if (!*slot) {
 		char buf[24];
 		snprintf(buf, sizeof(buf), "+0x%" PRIx32, off);
-		*slot = pool_add(cache, buf);
+		*slot = ch_refs_pool_add(cache, buf);
 	}
 	return *slot;
 }
@@ -435,6 +444,9 @@ bool ch_refs_emulated(struct ch_refs_ctx *c, uint64_t obj, uint32_t type, const 
 	struct ch_emu_call one;
 	const uint64_t *visits;
 	uint32_t nvisits;
+	uint64_t shaped[CH_SHAPE_WORDS];
+	if (ch_refs_shape_visits(py, ti, type, obj, shaped, &nvisits))
+		return emit_visits(c, cache, obj, type, shaped, nvisits);
 	if (!run_call(py, cache, obj, ti->traverse, &one, &visits, &nvisits, reason))
 		return false;
 	if (one.status != CH_EMU_OK) {
@@ -443,6 +455,7 @@ bool ch_refs_emulated(struct ch_refs_ctx *c, uint64_t obj, uint32_t type, const 
 		return false;
 	}
 	cache->info[type].emu_state = CH_REFS_EMU_WORKS;
+	ch_refs_shape_learn(py, cache, type, obj, visits, nvisits);
 	if (!cache->info[type].members_read)
 		read_members(py, cache, type);
 	return emit_visits(c, cache, obj, type, visits, nvisits);

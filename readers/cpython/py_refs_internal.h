@@ -26,6 +26,7 @@ enum ch_rk {
 	CH_RK_EXC_SYNTAX, CH_RK_EXC_ATTRIBUTE, CH_RK_EXC_NAME, CH_RK_EXC_UNICODE, CH_RK_EXC_GROUP,
 	CH_RK_DEQUE, CH_RK_DEFAULTDICT, CH_RK_ODICT, CH_RK_PARTIAL,
 	CH_RK_BYTES, CH_RK_STR, CH_RK_LONG, CH_RK_BYTEARRAY,
+	CH_RK_NDARRAY,      /* numpy.ndarray: not a GC type; object arrays' items (py_refs_numpy.c) */
 	CH_RK_COUNT
 };
 
@@ -35,6 +36,16 @@ enum ch_refs_emu_state {
 	CH_REFS_EMU_WORKS,    /* at least one object emulated */
 	CH_REFS_EMU_DISABLED, /* the code misbehaved (or overran its budget repeatedly): conservative from now on */
 };
+
+/* A type's traverse as fixed offsets (py_refs_shape.c). */
+enum ch_refs_shape_state {
+	CH_SHAPE_LEARNING,    /* fewer than CH_SHAPE_SAMPLES objects emulated yet */
+	CH_SHAPE_FIXED,       /* verified on the samples: shape_visited gives the visits */
+	CH_SHAPE_NONE,        /* not a row of fixed fields (or not shown to be): always emulated */
+};
+#define CH_SHAPE_SAMPLES 16   /* objects emulated and compared before a shape is used */
+#define CH_SHAPE_WORDS 64     /* body words a shape covers (bit masks of 64) */
+struct ch_refs_shape_learn;
 
 /* A tp_members entry holding an object, for labels. */
 struct ch_refs_member {
@@ -61,6 +72,13 @@ struct ch_refs_typeinfo {
 	const char *emu_reason;        /* first failure, in the string pool: the warning and the verdict */
 	struct ch_refs_member *members; /* owned; nmembers entries */
 	uint32_t nmembers;
+	/* py_refs_shape.c: bit w stands for the body word at offset 8w. */
+	uint8_t shape_state;           /* enum ch_refs_shape_state */
+	uint8_t shape_nsamples;
+	uint64_t shape_visited;        /* words the traverse visits when not NULL */
+	uint64_t shape_tagged;         /* words it visits, less the tag bit, when odd (mypyc's tagged ints) */
+	uint64_t shape_null;           /* words NULL in every sample: set, the object is emulated */
+	struct ch_refs_shape_learn *shape_learn; /* owned, while learning */
 };
 
 /* Known type addresses, resolved once per ch_python and hung off it
@@ -95,6 +113,9 @@ struct ch_py_refs_cache {
 	uint64_t *vtargets;           /* scratch: the reader's traversed targets of one object */
 	size_t nvtargets, capvtargets;
 	const char **offset_names;    /* "+0x30" by offset / 8 */
+	/* py_refs_numpy.c: whether this core's numpy has the built-in layout */
+	uint8_t numpy_state;
+	const char *numpy_reason;     /* why not (string pool), or NULL */
 };
 
 /* One visit in progress: where refs go, and whether the visitor stopped. */
@@ -144,6 +165,23 @@ struct ch_error *ch_refs_instance(struct ch_refs_ctx *c, uint64_t obj, uint64_t 
  * the conservative scan, with *reason saying why (valid while py lives). */
 bool ch_refs_emulated(struct ch_refs_ctx *c, uint64_t obj, uint32_t type, const char **reason);
 void ch_refs_emulated_free(struct ch_py_refs_cache *cache);
+/* A copy of s that lives as long as the cache (labels, reasons). */
+const char *ch_refs_pool_add(struct ch_py_refs_cache *cache, const char *s);
+
+/* py_refs_numpy.c. The references of a numpy.ndarray (base, dtype and,
+ * for an object array owning its data, every element), never traversed.
+ * False (nothing emitted) when numpy's layout is not known for this core:
+ * the caller scans conservatively. *reason is set (valid while py lives)
+ * when the references are not exact: unknown layout, or items not read;
+ * *err when the array could not be read completely. */
+bool ch_refs_ndarray(struct ch_refs_ctx *c, uint64_t obj, const char **reason, struct ch_error **err);
+/* py_refs_shape.c. Learn from one successful emulation of obj (its
+ * visits); use: the visits of obj from the type's verified shape, into out
+ * (CH_SHAPE_WORDS entries), or false when it must be emulated. */
+void ch_refs_shape_learn(struct ch_python *py, struct ch_py_refs_cache *cache, uint32_t type, uint64_t obj,
+			 const uint64_t *visits, uint32_t n);
+bool ch_refs_shape_visits(struct ch_python *py, const struct ch_refs_typeinfo *ti, uint32_t type, uint64_t obj,
+			  uint64_t *out, uint32_t *n);
 /* --verify-traverse of a modelled object: its visit runs with fn/arg
  * wrapped by ch_refs_verify_collect (keeping the reader's traversed
  * targets), then ch_refs_verify_compare emulates its tp_traverse and

@@ -319,6 +319,7 @@ struct ch_error *ch_refs_object_kind(struct ch_refs_ctx *c, uint64_t obj, enum c
 	case CH_RK_STR:
 	case CH_RK_LONG:
 	case CH_RK_BYTEARRAY:
+	case CH_RK_NDARRAY:
 	case CH_RK_COUNT:
 		break;
 	}

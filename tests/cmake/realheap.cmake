@@ -74,3 +74,23 @@ foreach(name ${CH_DISTRO_INTERPRETERS})
     endif()
   endforeach()
 endforeach()
+
+# The packages scenario claiming a numpy coreheap has no layout for
+# (--claim-numpy 2.0.0): the arrays are not read and the verdict says why.
+foreach(name ${CH_REALHEAP_PACKAGE_INTERPRETERS})
+  set(fx "${name}-realheap-numpy2")
+  set(dir "${CMAKE_BINARY_DIR}/fixtures-distro/${fx}")
+  ch_distro_fixture(${name} ${fx} scenario_realheap_packages.py ${dir} --claim-numpy 2.0.0)
+  ch_realheap_label(distro.fixture.${fx})
+  ch_distro_test(realheap.numpy2.${name} ${name} ${dir} "distro;distro.${fx}" "distro;realheap"
+    ${ch_distro_py} ${ch_tests}/check_realheap.py --python @PYTHON@ --coreheap @COREHEAP@
+    --core ${dir}/core.${fx} --truth ${dir}/truth.${fx}.json --report ${dir}/report.${fx}.json)
+endforeach()
+
+# The generated numpy layout (readers/cpython/py_numpy_layout.h) against
+# what the numpy headers of the package interpreters give.
+foreach(name ${CH_REALHEAP_PACKAGE_INTERPRETERS})
+  ch_distro_test(source.numpy_layout.${name} ${name} ${CMAKE_BINARY_DIR}/numpy-layout-${name} "distro" "distro;source"
+    bash ${ch_tests}/check_numpy_layout.sh @PYTHON@ ${PROJECT_SOURCE_DIR}/readers/cpython/py_numpy_layout.h
+    ${CMAKE_BINARY_DIR}/numpy-layout-${name})
+endforeach()
