@@ -27,6 +27,9 @@ check_cycles.py on the same core (tests/CMakeLists.txt).
                  file the /lib link leads to.
   loop.core      also the last link_map entry's l_next pointed back at the
                  first: the same results, and info names the loop.
+  astray.core    the first entry's l_next, and no_r_debug.core DT_DEBUG,
+                 pointed at address 0x10: only the executable is known, so
+                 info exits 5 and types 3, both naming what was not there.
   neither.core   also NT_AUXV's type overwritten: info exits 5 saying that
                  neither NT_FILE nor the link map gave files, and why
                  (no AT_PHDR); types exits 3 saying the same.
@@ -86,7 +89,8 @@ class Core:
         return struct.unpack_from("<Q", self.data, self.offset(addr))[0]
 
     def link_map(self):
-        """Addresses of the link_map entries, walked as gdb does."""
+        """Addresses of the link_map entries, walked as gdb does, and of
+        the executable's DT_DEBUG entry."""
         aux = {}
         for _, ntype, desc, dsz in self.notes:
             if ntype == NT_AUXV:
@@ -103,7 +107,7 @@ class Core:
         while lm and len(out) < 4096:
             out.append(lm)
             lm = self.u64(lm + 24)
-        return out
+        return out, dyn
 
 
 def run(args, cmd, want_rc):
@@ -150,14 +154,19 @@ def strip_checks(args, check):
     os.makedirs(args.out, exist_ok=True)
     nofile = Core(orig)
     check(nofile.retype(NT_FILE) == 1, "the original has one NT_FILE note")
-    lms = nofile.link_map()
+    lms, dt_debug = nofile.link_map()
     check(len(lms) >= 4, "the link map has the executable, libpython, libc and ld.so (%d entries)" % len(lms))
     loop = Core(nofile.data)
     struct.pack_into("<Q", loop.data, loop.offset(lms[-1] + 24), lms[0])
     neither = Core(nofile.data)
     check(neither.retype(NT_AUXV) == 1, "the original has one NT_AUXV note")
+    astray = Core(nofile.data)  # the first entry's l_next leads out of the dump
+    struct.pack_into("<Q", astray.data, astray.offset(lms[0] + 24), 0x10)
+    no_r_debug = Core(nofile.data)  # DT_DEBUG points where nothing was dumped
+    struct.pack_into("<Q", no_r_debug.data, no_r_debug.offset(dt_debug + 8), 0x10)
     paths = {}
-    for name, c in (("nofile", nofile), ("loop", loop), ("neither", neither)):
+    for name, c in (("nofile", nofile), ("loop", loop), ("neither", neither), ("astray", astray),
+                    ("no_r_debug", no_r_debug)):
         paths[name] = os.path.join(args.out, name + ".core")
         with open(paths[name], "wb") as f:
             f.write(c.data)
@@ -200,6 +209,14 @@ def strip_checks(args, check):
               "info warns that neither NT_FILE nor the link map named files: %s" % d["warnings"])
     ok, p, _ = run(args, ["info", paths["neither"]], 5)
     check("mapped files: NONE" in p.stdout, "info text says: mapped files: NONE")
+    for name, why in (("astray", "link map entry 1 at 0x10 is not in the core"),
+                      ("no_r_debug", "r_debug at 0x10 is not in the core")):
+        ok, p, d = run(args, ["info", paths[name], "--json", "-q"], 5)
+        check(ok and d and why in (d["core"]["mapping_problem"] or ""),
+              "info on %s.core exits 5 saying %r (%d: %s)" % (name, why, p.returncode, d and d["core"]))
+        ok, p, _ = run(args, ["types", paths[name]], 3)
+        check(ok and why in p.stderr, "types on %s.core exits 3 saying %r (%d: %s)"
+              % (name, why, p.returncode, p.stderr.strip()))
     ok, p, _ = run(args, ["types", paths["neither"]], 3)
     check(ok and "NT_FILE" in p.stderr and "link map" in p.stderr,
           "types on neither.core exits 3 naming NT_FILE and the link map (%d: %s)" % (p.returncode, p.stderr.strip()))
