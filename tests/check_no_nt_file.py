@@ -30,6 +30,9 @@ check_cycles.py on the same core (tests/CMakeLists.txt).
   astray.core    the first entry's l_next, and no_r_debug.core DT_DEBUG,
                  pointed at address 0x10: only the executable is known, so
                  info exits 5 and types 3, both naming what was not there.
+With --sysroot /nonexistent, types on nofile.core exits 3 naming libpython
+and --lib-search-path; with --exe PYTHON and --lib-search-path for each
+directory NT_FILE named, it equals types on the original.
   neither.core   also NT_AUXV's type overwritten: info exits 5 saying that
                  neither NT_FILE nor the link map gave files, and why
                  (no AT_PHDR); types exits 3 saying the same.
@@ -108,6 +111,20 @@ class Core:
             out.append(lm)
             lm = self.u64(lm + 24)
         return out, dyn
+
+
+class Checks:
+    """check(ok, what): counts a check, printing what failed."""
+
+    def __init__(self):
+        self.passed, self.failed = 0, []
+
+    def __call__(self, ok, what):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed.append(what)
+            print("FAIL  " + what)
 
 
 def run(args, cmd, want_rc):
@@ -200,6 +217,24 @@ def strip_checks(args, check):
             else:
                 check(a_n == b_n, "%s on %s.core equals %s on the original" % (cmd[0], variant, cmd[0]))
 
+    # The files are looked up as NT_FILE's are: under --sysroot (here where
+    # nothing is, so the error names the file and the options), else by
+    # --exe and --lib-search-path, the build-id checked against the dump.
+    ok, p, _ = run(args, ["types", paths["nofile"], "--sysroot", "/nonexistent"], 3)
+    check(ok and "not found at /nonexistent/" in p.stderr and "--lib-search-path" in p.stderr,
+          "types --sysroot /nonexistent exits 3 naming the file and --lib-search-path (%d: %s)"
+          % (p.returncode, p.stderr.strip()))
+    search = []
+    for f in core_mapped_files(args.core):
+        if os.path.dirname(f) not in search:
+            search += ["--lib-search-path", os.path.dirname(f)]
+    ok, p, a = run(args, ["types", args.core, "--json", "-q"], 0)
+    ok2, p2, b = run(args, ["types", paths["nofile"], "--json", "-q", "--sysroot", "/nonexistent", "--exe",
+                            args.python] + search, 0)
+    check(ok and ok2 and a is not None and normalize(a, args.core) == normalize(b, paths["nofile"]),
+          "types with --sysroot /nonexistent --exe --lib-search-path equals types on the original (%d: %s)"
+          % (p2.returncode, p2.stderr.strip()))
+
     ok, p, d = run(args, ["info", paths["neither"], "--json"], 5)
     check(ok, "info on neither.core exits 5 (partial), got %d: %s" % (p.returncode, p.stderr.strip()))
     if d:
@@ -253,16 +288,7 @@ def main():
         print("%s: SKIP: interpreter %s not found" % (NAME, args.python))
         sys.exit(77)
     skip_skipped_fixture(NAME, args.truth)
-    passed, failed = 0, []
-
-    def check(ok, what):
-        nonlocal passed
-        if ok:
-            passed += 1
-        else:
-            failed.append(what)
-            print("FAIL  " + what)
-
+    check = Checks()
     if args.qemu:
         with open(args.truth) as f:
             qemu_checks(args, json.load(f), check)
@@ -270,8 +296,8 @@ def main():
         if not args.out:
             ap.error("--strip needs --out")
         strip_checks(args, check)
-    print("%s: %d passed, %d failed" % (NAME, passed, len(failed)))
-    sys.exit(1 if failed or not passed else 0)
+    print("%s: %d passed, %d failed" % (NAME, check.passed, len(check.failed)))
+    sys.exit(1 if check.failed or not check.passed else 0)
 
 
 if __name__ == "__main__":
