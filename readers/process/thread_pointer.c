@@ -1,6 +1,7 @@
 #include "readers/process/thread_pointer.h"
 
 #include <elf.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "readers/base/bytes.h"
@@ -114,7 +115,10 @@ static size_t match(const struct ch_core_file *core, const struct seg_index *idx
 size_t ch_threads_recover_fs_base(struct ch_process *proc)
 {
 	struct ch_core_file *core = proc->core;
-	if (!core->nthreads || !core->nsegments)
+	/* The TCB layout above is x86_64's (other machines keep the thread
+	 * pointer in other registers and their TCBs differ). */
+	if (!core->nthreads || !core->nsegments || core->size < sizeof(Elf64_Ehdr) ||
+	    ch_le16(core->data + offsetof(Elf64_Ehdr, e_machine)) != EM_X86_64)
 		return 0;
 	for (size_t t = 0; t < core->nthreads; t++)
 		if (core->threads[t].fs_base)
