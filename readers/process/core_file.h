@@ -39,11 +39,17 @@ struct ch_core_thread {
 	uint64_t regs[CH_CORE_NREGS]; /* all of them, for unwinding (readers/native) */
 };
 
-/* One NT_FILE entry: a file-backed mapping of the dumped process. */
+/* Where the list of file-backed mappings came from: the kernel's NT_FILE
+ * note, or (qemu-user and old gcore cores have none) the dynamic linker's
+ * r_debug link map read from the dumped memory (link_map.h). */
+enum ch_mapping_source { CH_MAPPINGS_NONE, CH_MAPPINGS_NT_FILE, CH_MAPPINGS_LINK_MAP };
+
+/* One NT_FILE entry (or one PT_LOAD of a link-map object, the same record
+ * the kernel would have written): a file-backed mapping of the process. */
 struct ch_core_mapping {
 	uint64_t start, end;
 	uint64_t file_offset; /* in bytes */
-	const char *path;     /* NUL-terminated, inside the core mapping */
+	const char *path;     /* NUL-terminated, inside the core mapping (or mapping_names) */
 };
 
 struct ch_core_file {
@@ -63,16 +69,21 @@ struct ch_core_file {
 	size_t nthreads;
 	struct ch_core_mapping *mappings;
 	size_t nmappings;
+	enum ch_mapping_source mapping_source;
+	char *mapping_names;  /* owned storage of link-map paths (NULL for NT_FILE) */
+	size_t link_map_objects; /* CH_MAPPINGS_LINK_MAP: files named by the link map */
+	char mapping_problem[320]; /* CH_MAPPINGS_NONE: why the link map gave nothing */
 
 	/* NT_PRPSINFO */
 	bool have_psinfo;
 	int32_t pid;
 	char fname[17];
 	char psargs[81];
-	/* NT_SIGINFO of the signal that killed the process (0 if absent) */
+	/* NT_SIGINFO of the signal that killed the process; without that note the
+	 * first thread's pending signal (NT_PRSTATUS pr_cursig); 0 if none */
 	int32_t signo;
 	/* NT_AUXV values coreheap uses (0 if absent) */
-	uint64_t at_phdr, at_entry, at_base, at_execfn;
+	uint64_t at_phdr, at_phnum, at_pagesz, at_entry, at_base, at_execfn;
 };
 
 /* Opens and maps the core at path ("-": standard input). A compressed core
@@ -87,6 +98,11 @@ void ch_core_close(struct ch_core_file *core);
  * into buf, returning true; false (buf empty) for a whole core. brief: a
  * shorter phrase, to fit inside an error message. */
 bool ch_core_truncation_text(const struct ch_core_file *core, bool brief, char *buf, size_t size);
+
+/* "NT_FILE", "r_debug link map", or NULL (no mapped files known). */
+const char *ch_core_mapping_source_name(enum ch_mapping_source s);
+/* Distinct files among the mappings (a quadratic count: for reports). */
+size_t ch_core_mapped_files(const struct ch_core_file *core);
 
 /* Parse an in-memory core image (used by ch_core_open and by unit tests).
  * The buffer must outlive the result; ch_core_close will not unmap it. */

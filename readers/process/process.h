@@ -1,6 +1,8 @@
 /* Layer readers/process: the dumped process as bytes. The core file and its
  * notes (core_file.h), the address space every memory read goes through
- * (address_space.h), mapped ELF files and their symbols (elf_file.h),
+ * (address_space.h), the mapped files of a core without NT_FILE
+ * (link_map.h), thread pointers a core left out (thread_pointer.h),
+ * mapped ELF files and their symbols (elf_file.h),
  * separate debug files (debug_file.h), compressed debug sections
  * (elf_inflate.h) and DWARF struct layouts (dwarf_types.h); this file ties
  * them into one opened process.
@@ -53,7 +55,7 @@ enum ch_module_status {
 };
 
 struct ch_module {
-	const char *path;      /* as recorded in the core (NT_FILE; may end in " (deleted)") */
+	const char *path;      /* as recorded in the core (NT_FILE or link map; may end in " (deleted)") */
 	char *disk_path;       /* the file used, or where it was first looked for */
 	uint64_t start, end;   /* span of its mappings */
 	uint64_t bias;         /* runtime address = link-time address + bias */
@@ -91,10 +93,14 @@ struct ch_error *ch_process_module_elf(struct ch_module *mod, struct ch_elf_file
  * explicit choice is wrong, so nothing is analysed. */
 struct ch_error *ch_module_locate(struct ch_process *proc, struct ch_module *mod);
 
+/* The build-id in the dumped copy of mod's first page (at mod->start) into
+ * mod->core_build_id; left empty when the page was not dumped. */
+void ch_module_read_core_build_id(struct ch_process *proc, struct ch_module *mod);
+
 /* An error met while reading what the core should hold, restated when the
  * core's own damage explains it: truncated and the read needed bytes past
  * the cut (address space lost_reads) or the note list is cut short, or no
- * NT_FILE note at all. Then the result is a CH_ERR_INPUT naming the
+ * NT_FILE note at all and no link map standing in for it (or one cut short). Then the result is a CH_ERR_INPUT naming the
  * truncation and its size with err's text as the detail, and *explained is
  * true; otherwise err itself. Consumes err. */
 struct ch_error *ch_process_explain(struct ch_process *proc, struct ch_error *err, bool *explained);
