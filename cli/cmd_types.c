@@ -3,6 +3,7 @@
 #include "graph/heap.h"
 #include <stdlib.h>
 
+#include "graph/interp_split.h"
 #include "graph/memory.h"
 #include "graph/type_histogram.h"
 #include "reports/report.h"
@@ -29,7 +30,10 @@ static int run_types(const struct ch_cli_command *cmd, int argc, char **argv)
 		ch_session_end(&s);
 		return code;
 	}
+	struct ch_interp_split split = {0};
 	err = ch_type_histogram_build(&hist, &heap, s.opts.generation, s.opts.sort, s.opts.top);
+	if (!err && (err = ch_interp_split_build(&split, &heap, s.opts.generation, NULL, s.opts.sort, s.opts.top)))
+		ch_type_histogram_deinit(&hist);
 	if (err) {
 		ch_edges_deinit(&edges);
 		ch_heap_deinit(&heap);
@@ -63,6 +67,7 @@ static int run_types(const struct ch_cli_command *cmd, int argc, char **argv)
 		ch_diag_deinit(&mdiag);
 		if (err) {
 			free(native);
+			ch_interp_split_deinit(&split);
 			ch_type_histogram_deinit(&hist);
 			ch_edges_deinit(&edges);
 			ch_heap_deinit(&heap);
@@ -74,16 +79,19 @@ static int run_types(const struct ch_cli_command *cmd, int argc, char **argv)
 	json_t *doc = NULL;
 	if (s.opts.json) {
 		doc = ch_report_types_json(s.py, &hist);
+		json_object_set_new(doc, "interpreters", ch_report_interps_json(s.py, &split, true));
 		if (native)
 			ch_report_types_add_native(doc, &hist, native, native_total);
 	} else {
 		ch_report_types_text(s.out, s.py, &hist, s.opts.generation);
+		ch_report_interps_text(s.out, s.py, &split, s.opts.top ? s.opts.top : 10);
 		if (native)
 			ch_report_types_native_text(s.out, s.py, &hist, native, native_total);
 	}
 	free(native);
 	static const struct ch_ndjson_rows rows[] = {{"types", "type"}};
 	code = ch_session_finish_rows(&s, doc, rows, 1, "types");
+	ch_interp_split_deinit(&split);
 	ch_type_histogram_deinit(&hist);
 	ch_edges_deinit(&edges);
 	ch_heap_deinit(&heap);

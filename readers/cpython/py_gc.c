@@ -17,12 +17,18 @@ static const char *gen_name(int g, char *buf, size_t n)
 struct ch_error *ch_py_gc_walk(struct ch_python *py, int generation, uint64_t limit, ch_gc_visit_fn fn, void *arg,
 			       uint64_t *count)
 {
+	return ch_py_gc_walk_state(py, &py->gc, generation, limit, fn, arg, count);
+}
+
+struct ch_error *ch_py_gc_walk_state(struct ch_python *py, const struct ch_gc_state *gc, int generation,
+				     uint64_t limit, ch_gc_visit_fn fn, void *arg, uint64_t *count)
+{
 	const struct ch_py_layout *l = &py->layout;
 	struct ch_address_space *as = &py->proc->as;
 	char gbuf[16];
 	const char *gname = gen_name(generation, gbuf, sizeof(gbuf));
 	*count = 0;
-	uint64_t head = py->gc.heads[generation];
+	uint64_t head = gc->heads[generation];
 	if (!head)
 		return NULL;
 	const uint64_t gch = (uint64_t)l->v[CH_PY_SIZEOF_GCHEAD];
@@ -32,7 +38,7 @@ struct ch_error *ch_py_gc_walk(struct ch_python *py, int generation, uint64_t li
 	/* Bytes from a GC head to the end of the object's size word: one peek
 	 * covers everything the walk reads per object. */
 	const uint64_t span = gch + (o_size > o_type ? o_size : o_type) + 8;
-	const bool check_prev = !py->gc.collecting;
+	const bool check_prev = !gc->collecting;
 	/* 3.8+: the finalized bit is bit 0 of _gc_prev; 3.6/3.7: bit 0 of
 	 * gc_refs (_PyGC_REFS_MASK_FINALIZED), and _gc_prev is a plain link. */
 	const bool refs_word = ch_py_has(l, CH_PY_GCHEAD_REFS);
