@@ -136,6 +136,8 @@ const struct ch_cli_command ch_cmd_summary = {
 		   "calls for them: the collector disabled while garbage accumulates, generation 0 more than ten\n"
 		   "times past its threshold, objects left in gc.garbage, a collection in progress at the time of\n"
 		   "the dump.\n\n"
+		   "With sub-interpreters (3.9+) a last section gives each interpreter's objects, top types and\n"
+		   "garbage (JSON \"interpreters\").\n\n"
 		   "Options:\n"
 		   "  --fail-if EXPR       exit 1 if EXPR holds, e.g. 'unreachable.bytes > 1MB' or\n"
 		   "                       'gc.enabled == false' (repeatable; any figure of the heap: docs/gating.md)\n\n"

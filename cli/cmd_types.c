@@ -119,6 +119,8 @@ const struct ch_cli_command ch_cmd_types = {
 		   "set's table, a bytearray's buffer (3.15: the bytes object that holds it), and (3.13+) the inline\n"
 		   "values block allocated after an instance (3.14+ also after an instance of a dict or list\n"
 		   "subclass), which sys.getsizeof leaves out.\n\n"
+		   "With sub-interpreters (3.9+, each with its own collector) a section per interpreter follows\n"
+		   "the table (its objects and top types; JSON \"interpreters\"): docs/support.md.\n\n"
 		   "Options:\n"
 		   "  --top N, --limit N   keep the first N rows (the TOTAL line and JSON totals still cover every\n"
 		   "                       type)\n"
