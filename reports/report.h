@@ -113,6 +113,8 @@ void ch_report_interps_text(FILE *out, const struct ch_python *py, const struct 
 /* Pieces shared by several commands. */
 json_t *ch_report_gc_json(const struct ch_gc_state *g, uint64_t frozen);
 json_t *ch_report_type_rows_json(const struct ch_python *py, const struct ch_type_histogram *h);
+/* Rows of {"type", "count", "bytes"} only (cycles' unreachable.types). */
+json_t *ch_report_type_counts_json(const struct ch_python *py, const struct ch_type_histogram *h);
 json_t *ch_report_cycle_groups_json(const struct ch_python *py, const struct ch_cycles *c, size_t limit);
 void ch_report_cycle_groups_text(FILE *out, const struct ch_python *py, const struct ch_cycles *c, size_t limit);
 

@@ -6,19 +6,6 @@
 #include "graph/interp_split.h"
 #include "report.h"
 
-static json_t *rows_json(const struct ch_python *py, const struct ch_type_histogram *h)
-{
-	json_t *rows = json_array();
-	for (size_t i = 0; i < h->n; i++) {
-		json_t *t = json_object();
-		json_object_set_new(t, "type", ch_json_text(ch_py_type_name(&py->types, h->rows[i].type)));
-		json_object_set_new(t, "count", json_integer((json_int_t)h->rows[i].count));
-		json_object_set_new(t, "bytes", json_integer((json_int_t)h->rows[i].bytes));
-		json_array_append_new(rows, t);
-	}
-	return rows;
-}
-
 json_t *ch_report_interps_json(const struct ch_python *py, const struct ch_interp_split *s, bool with_types)
 {
 	json_t *arr = json_array();
@@ -43,7 +30,7 @@ json_t *ch_report_interps_json(const struct ch_python *py, const struct ch_inter
 			json_t *u = json_object();
 			json_object_set_new(u, "objects", json_integer((json_int_t)p->unreachable.totals.count));
 			json_object_set_new(u, "bytes", json_integer((json_int_t)p->unreachable.totals.bytes));
-			json_object_set_new(u, "types", rows_json(py, &p->unreachable)); /* as cycles' unreachable.types */
+			json_object_set_new(u, "types", ch_report_type_counts_json(py, &p->unreachable)); /* as cycles' unreachable.types */
 			json_object_set_new(o, "unreachable", u);
 		}
 		json_array_append_new(arr, o);

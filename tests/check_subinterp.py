@@ -1,4 +1,4 @@
-"""Sub-interpreters (3.12+): every interpreter's objects and garbage, each
+"""Sub-interpreters (3.10+): every interpreter's objects and garbage, each
 compared with what that interpreter recorded itself.
 
 fixtures/scenario_subinterp.py runs the main interpreter and two
@@ -17,9 +17,9 @@ the process aborts. Checked:
   - a core without sub-interpreters has exactly one (main) entry and no
     text section.
 
-A version without a sub-interpreter module (before 3.12) is a SKIP.
+A version without a sub-interpreter module is a SKIP.
 
-usage: check_subinterp.py --python PYTHON3.12+ --coreheap COREHEAP --out OUTDIR"""
+usage: check_subinterp.py --python PYTHON3.10+ --coreheap COREHEAP --out OUTDIR"""
 import json
 import os
 import resource
@@ -158,7 +158,7 @@ def check_summary(args, core, truths, objects, check):
 def main():
     args = out_args(NAME)
     if subprocess.run([args.python, "-I", "-c", PROBE]).returncode == 77:
-        print("%s: SKIP: %s has no sub-interpreter module (3.12+)" % (NAME, args.python))
+        print("%s: SKIP: %s has no sub-interpreter module" % (NAME, args.python))
         sys.exit(77)
     check = Checker()
     core, truths = scenario_core(args.python, os.path.join(args.out, "with"))
