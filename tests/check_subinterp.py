@@ -13,6 +13,10 @@ the process aborts. Checked:
   - cycles --json: each interpreter's unreachable objects equal its own
     collection's, type by type, and add up to the total;
   - summary --json: the same per-interpreter objects and garbage;
+  - memory --json: pymalloc's size classes and arena counts equal the sums
+    of what each interpreter's sys._debugmallocstats() printed (3.12+: each
+    isolated interpreter has its own state), or main's alone before 3.12
+    (one state for the process, printed last by main);
   - text: types, cycles and summary print the per-interpreter section;
   - a core without sub-interpreters has exactly one (main) entry and no
     text section.
@@ -29,6 +33,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_common import abort_core, out_args, run_json  # noqa: E402
+from check_memory import parse_mallocstats  # noqa: E402
 
 NAME = "check_subinterp"
 SCENARIO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures",
@@ -41,7 +46,8 @@ PROBE = ("import sys\n"
 
 
 def scenario_core(python, out):
-    """Runs the scenario in a fresh out; returns (core, {id: truth})."""
+    """Runs the scenario in a fresh out; returns (core, {id: truth}); each
+    truth also gets "mallocstats": the path of its _debugmallocstats()."""
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
 
@@ -60,6 +66,7 @@ def scenario_core(python, out):
         if f.startswith("truth_") and f.endswith(".json"):
             with open(os.path.join(out, f)) as fh:
                 t = json.load(fh)
+            t["mallocstats"] = os.path.join(out, "mallocstats_%d.txt" % t["id"])
             truths[t["id"]] = t
     return os.path.join(out, cores[0]), truths
 
@@ -155,6 +162,43 @@ def check_summary(args, core, truths, objects, check):
                                                                        t["unreachable_total"]))
 
 
+def check_memory(args, core, truths, check):
+    # Exit 5 is allowed: the glibc side may be partial (these threads' own
+    # malloc arenas); the pymalloc figures checked here do not depend on it.
+    p = subprocess.run([args.coreheap, "memory", core, "--json", "-q"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True)
+    if not check(p.returncode in (0, 5), "memory exited %d: %s" % (p.returncode, p.stderr.strip()[-300:])):
+        return
+    d = json.loads(p.stdout)
+    pm = d["pymalloc"]
+    if not check(pm and pm.get("found"), "pymalloc read: %s" % (pm or {}).get("why_not")):
+        return
+    version = run_json(NAME, args, ["info", core])["runtime"]["version"]
+    own_state = tuple(int(x) for x in version.split(".")[:2]) >= (3, 12)
+    rows, figures = {}, {}
+    for iid, t in truths.items():
+        if not own_state and iid != 0:
+            continue
+        r, f = parse_mallocstats(t["mallocstats"])
+        for size, v in r.items():
+            rows[size] = tuple(a + b for a, b in zip(rows.get(size, (0, 0, 0)), v))
+        for label in ("# arenas allocated current", "# bytes in allocated blocks", "# bytes in available blocks"):
+            figures[label] = figures.get(label, 0) + f.get(label, 0)
+    ours = dict((c["size"], (c["pools"], c["blocks_in_use"], c["free_blocks"])) for c in pm["size_classes"])
+    ours = {k: v for k, v in ours.items() if v != (0, 0, 0)}
+    rows = {k: v for k, v in rows.items() if v != (0, 0, 0)}
+    diff = sorted(set(ours.items()) ^ set(rows.items()))
+    check(not diff, "pymalloc size classes (size: pools, in use, avail) differ from the interpreters' "
+          "_debugmallocstats: %s" % diff[:6])
+    for label, key in (("# arenas allocated current", "arenas"), ("# bytes in allocated blocks", "bytes_in_use"),
+                       ("# bytes in available blocks", "bytes_in_available_blocks")):
+        check(pm[key] == figures[label], "pymalloc %s: coreheap %d, _debugmallocstats %d" % (label, pm[key],
+                                                                                              figures[label]))
+    print("      pymalloc: %d arenas, %d bytes in use (%s: %d arenas, %d bytes)"
+          % (pm["arenas"], pm["bytes_in_use"], "sum of the interpreters" if own_state else "main's printout",
+             figures["# arenas allocated current"], figures["# bytes in allocated blocks"]))
+
+
 def main():
     args = out_args(NAME)
     if subprocess.run([args.python, "-I", "-c", PROBE]).returncode == 77:
@@ -166,6 +210,7 @@ def main():
     objects = check_types(args, core, truths, check)
     check_cycles(args, core, truths, check)
     check_summary(args, core, truths, objects, check)
+    check_memory(args, core, truths, check)
     for cmd in ("types", "cycles", "summary"):
         out = text_of(args, [cmd, core])
         check("by interpreter (3;" in out, "%s text has the per-interpreter section" % cmd)

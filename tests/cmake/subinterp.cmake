@@ -2,8 +2,9 @@
 # Sub-interpreters (label "subinterp"): tests/check_subinterp.py runs
 # fixtures/scenario_subinterp.py (the main interpreter and two
 # sub-interpreters, each recording its own gc.get_objects() histogram and
-# DEBUG_SAVEALL garbage just before the abort) and compares types, cycles
-# and summary, interpreter by interpreter, with those truths; plus a core
+# DEBUG_SAVEALL garbage and its sys._debugmallocstats() just before the
+# abort) and compares types, cycles and summary, interpreter by interpreter,
+# and memory's pymalloc figures with those truths; plus a core
 # without sub-interpreters. subinterp.truth.VERSION for pyenv's 3.10-3.13,
 # distro.subinterp.NAME for the distro interpreters (an interpreter without
 # a sub-interpreter module is SKIPPED, 77). Not 3.9: each interpreter has its
