@@ -18,6 +18,9 @@ the process aborts. Checked:
     isolated interpreter has its own state), or main's alone before 3.12
     (one state for the process, printed last by main);
   - text: types, cycles and summary print the per-interpreter section;
+  - a copy of the core whose newest sub-interpreter's `next` points at
+    itself: a partial result (exit 5) saying the list loops, main and that
+    interpreter still reported, the one cut off missing;
   - a core without sub-interpreters has exactly one (main) entry and no
     text section.
 
@@ -34,6 +37,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_common import abort_core, out_args, run_json  # noqa: E402
 from check_memory import parse_mallocstats  # noqa: E402
+from check_stacks_corrupt import file_offset, load_segments  # noqa: E402
 
 NAME = "check_subinterp"
 SCENARIO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures",
@@ -199,6 +203,43 @@ def check_memory(args, core, truths, check):
              figures["# arenas allocated current"], figures["# bytes in allocated blocks"]))
 
 
+def layout_value(version, field):
+    """A field of the built-in table of this version (the offsets the
+    corruption needs; every version tested here has a table)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "readers", "cpython", "layouts", version + ".layout")) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 2 and parts[0] == field:
+                return int(parts[1])
+    raise SystemExit("%s: the %s table has no %s" % (NAME, version, field))
+
+
+def check_looping_list(args, core, out, check):
+    info = run_json(NAME, args, ["info", core])
+    d = run_json(NAME, args, ["types", core])
+    subs = sorted((i for i in d["interpreters"] if not i["main"]), key=lambda i: i["id"])
+    newest = subs[-1]
+    addr = int(newest["address"], 16)
+    with open(core, "rb") as f:
+        data = bytearray(f.read())
+    off = file_offset(load_segments(data), addr + layout_value(info["runtime"]["version"], "INTERP_NEXT"), 8)
+    data[off:off + 8] = addr.to_bytes(8, "little")
+    bad = os.path.join(out, "core.looping")
+    with open(bad, "wb") as f:
+        f.write(data)
+    p = subprocess.run([args.coreheap, "types", bad, "--json", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True)
+    if not check(p.returncode == 5, "looping interpreter list: exit %d, expected 5 (partial): %s"
+                 % (p.returncode, p.stderr.strip()[-300:])):
+        return
+    b = json.loads(p.stdout)
+    check(any("interpreter list loops" in w for w in b["warnings"]), "looping list: a warning says the list loops")
+    ids = [i["id"] for i in b["interpreters"]]
+    check(ids == [0, newest["id"]], "looping list: interpreters %s, expected [0, %d]" % (ids, newest["id"]))
+    os.remove(bad)
+
+
 def main():
     args = out_args(NAME)
     if subprocess.run([args.python, "-I", "-c", PROBE]).returncode == 77:
@@ -216,6 +257,7 @@ def main():
         check("by interpreter (3;" in out, "%s text has the per-interpreter section" % cmd)
     info = run_json(NAME, args, ["info", core])
     check(not [w for w in info["warnings"] if "sub-interpreter" in w], "no sub-interpreter warning left")
+    check_looping_list(args, core, os.path.join(args.out, "with"), check)
 
     without = abort_core(NAME, args.python, os.path.join(args.out, "without"), "import os; os.abort()")
     d = run_json(NAME, args, ["types", without])

@@ -494,7 +494,8 @@ static struct ch_error *read_threads(struct ch_python *py, uint64_t interp)
 static struct ch_error *list_interps(struct ch_python *py, const uint64_t *seen, size_t nseen, bool per_interp)
 {
 	const struct ch_py_layout *l = &py->layout;
-	py->interps = calloc(nseen ? nseen : 1, sizeof(*py->interps));
+	/* Main may be missing from seen (a list cut short by damage): room for it too. */
+	py->interps = calloc(nseen + 1, sizeof(*py->interps));
 	if (!py->interps)
 		return &ch_error_nomem;
 	struct ch_py_interp *m = &py->interps[py->ninterps++];
@@ -550,7 +551,12 @@ static struct ch_error *read_interpreters(struct ch_python *py)
 			ch_diag_partial(&py->diag, "interpreter list %s", step == CH_CHAIN_LOOP ? "loops" : "is implausibly long");
 			break;
 		}
-		if ((err = read_threads(py, interp)))
+		/* Brent's check lets a loop repeat some nodes before it stops it:
+		 * a repeat adds neither threads nor an interpreter. */
+		bool again = false;
+		for (size_t k = 0; k < nseen && !again; k++)
+			again = seen[k] == interp;
+		if (!again && (err = read_threads(py, interp)))
 			return err;
 		uint64_t next;
 		if ((err = ch_py_read_u64(py, interp, CH_PY_INTERP_NEXT, &next))) {
@@ -560,10 +566,6 @@ static struct ch_error *read_interpreters(struct ch_python *py)
 		}
 		if (!py->main_interp && !next)
 			py->main_interp = interp; /* the list is newest first; main is last */
-		/* Brent's check lets a loop repeat some nodes before it stops it. */
-		bool again = false;
-		for (size_t k = 0; k < nseen && !again; k++)
-			again = seen[k] == interp;
 		if (!again && nseen < CH_PY_MAX_INTERPS)
 			seen[nseen++] = interp;
 		interp = next;
