@@ -20,6 +20,7 @@ json_t *ch_report_interps_json(const struct ch_python *py, const struct ch_inter
 		snprintf(addr, sizeof(addr), "0x%" PRIx64, in ? in->addr : py->main_interp);
 		json_object_set_new(o, "address", ch_json_text(addr));
 		json_object_set_new(o, "gc_lists_read", json_boolean(!in || in->own_gc));
+		json_object_set_new(o, "shared_collector", json_boolean(in && in->shared_gc));
 		json_object_set_new(o, "objects", json_integer((json_int_t)t->count));
 		json_object_set_new(o, "bytes", json_integer((json_int_t)t->bytes));
 		json_object_set_new(o, "gc_tracked", json_integer((json_int_t)(t->count - t->gen[CH_GEN_UNTRACKED])));
@@ -49,7 +50,9 @@ void ch_report_interps_text(FILE *out, const struct ch_python *py, const struct 
 {
 	if (s->n < 2)
 		return;
-	fprintf(out, "\nby interpreter (%zu; each has its own GC lists and collects them on its own):\n", s->n);
+	bool shared = py->ninterps > 1 && py->interps[1].shared_gc;
+	fprintf(out, "\nby interpreter (%zu; %s):\n", s->n,
+		shared ? "one collector for the process" : "each has its own GC lists and collects them on its own");
 	for (size_t k = 0; k < s->n; k++) {
 		const struct ch_interp_part *p = &s->v[k];
 		const struct ch_py_interp *in = p->index < py->ninterps ? &py->interps[p->index] : NULL;
@@ -62,7 +65,8 @@ void ch_report_interps_text(FILE *out, const struct ch_python *py, const struct 
 		if (p->have_unreachable)
 			fprintf(out, "; unreachable %" PRIu64 " objects, %" PRIu64 " bytes", p->unreachable.totals.count,
 				p->unreachable.totals.bytes);
-		fprintf(out, "%s\n", in && !in->own_gc ? " [GC lists not read]" : "");
+		fprintf(out, "%s\n", in && in->shared_gc ? " [one collector for the process (before 3.9): its objects are main's]"
+				     : in && !in->own_gc ? " [GC lists not read]" : "");
 		if (max_rows) {
 			rows_text(out, py, &p->types, max_rows);
 			if (p->have_unreachable && p->unreachable.n) {

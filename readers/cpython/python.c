@@ -513,6 +513,7 @@ static struct ch_error *list_interps(struct ch_python *py, const uint64_t *seen,
 		s->id = ch_py_has(l, CH_PY_INTERP_ID) && !(err = ch_py_read_u64(py, s->addr, CH_PY_INTERP_ID, &id)) ? (int64_t)id
 														  : -1;
 		ch_error_free(err);
+		s->shared_gc = !per_interp;
 		if (!per_interp)
 			continue; /* ≤3.8: one collector for all */
 		struct ch_gc_places at = gc_places_of_struct(l, s->addr + (uint64_t)l->v[CH_PY_INTERP_GC]);

@@ -86,6 +86,7 @@ struct ch_py_interp {
 	uint64_t addr;      /* the PyInterpreterState */
 	int64_t id;         /* interp->id (0 for main), -1 if unreadable */
 	bool own_gc;        /* gc is this interpreter's own state (else shared, or unreadable) */
+	bool shared_gc;     /* ≤3.8: one collector for the process; its objects are main's */
 	struct ch_gc_state gc;
 };
 
