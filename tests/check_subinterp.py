@@ -21,6 +21,9 @@ the process aborts. Checked:
   - a copy of the core whose newest sub-interpreter's `next` points at
     itself: a partial result (exit 5) saying the list loops, main and that
     interpreter still reported, the one cut off missing;
+  - a copy whose object of a sub-interpreter has a broken back link: exit
+    5, the warning names that interpreter's list, main's objects still
+    equal its truth;
   - a core without sub-interpreters has exactly one (main) entry and no
     text section.
 
@@ -215,29 +218,63 @@ def layout_value(version, field):
     raise SystemExit("%s: the %s table has no %s" % (NAME, version, field))
 
 
+def corrupt_copy(core, out, patches):
+    """A copy of core with each (address, 8-byte value) written."""
+    with open(core, "rb") as f:
+        data = bytearray(f.read())
+    segs = load_segments(data)
+    for addr, value in patches:
+        off = file_offset(segs, addr, 8)
+        data[off:off + 8] = value.to_bytes(8, "little")
+    bad = os.path.join(out, "core.corrupt")
+    with open(bad, "wb") as f:
+        f.write(data)
+    return bad
+
+
+def types_partial(args, core, check, what):
+    p = subprocess.run([args.coreheap, "types", core, "--json", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True)
+    if not check(p.returncode == 5, "%s: exit %d, expected 5 (partial): %s" % (what, p.returncode,
+                                                                               p.stderr.strip()[-300:])):
+        return None
+    return json.loads(p.stdout)
+
+
+def check_broken_link(args, core, out, truths, check):
+    version = run_json(NAME, args, ["info", core])["runtime"]["version"]
+    iid = [i for i, t in truths.items() if "__main__.SubMarkerA" in t["types"]][0]
+    found = run_json(NAME, args, ["find", core, "--type", "__main__.SubMarkerA", "--limit", "1"])
+    obj = int(found["objects"][0]["address"], 16)
+    head = obj - layout_value(version, "SIZEOF_GCHEAD")
+    bad = corrupt_copy(core, out, [(head + layout_value(version, "GCHEAD_PREV"), head)])
+    d = types_partial(args, bad, check, "broken back link")
+    os.remove(bad)
+    if d is None:
+        return
+    check(any("of interpreter %d" % iid in w and "does not link back" in w for w in d["warnings"]),
+          "broken back link: a warning names interpreter %d's list: %s" % (iid, d["warnings"]))
+    by_id = {i["id"]: i for i in d["interpreters"]}
+    main = tracked_by_type(by_id[0])
+    check(sum(main.values()) == truths[0]["tracked"], "broken back link: main's objects still equal its truth")
+    check(sum(tracked_by_type(by_id[iid]).values()) < truths[iid]["tracked"],
+          "broken back link: interpreter %d has fewer objects than its truth" % iid)
+
+
 def check_looping_list(args, core, out, check):
     info = run_json(NAME, args, ["info", core])
     d = run_json(NAME, args, ["types", core])
     subs = sorted((i for i in d["interpreters"] if not i["main"]), key=lambda i: i["id"])
     newest = subs[-1]
     addr = int(newest["address"], 16)
-    with open(core, "rb") as f:
-        data = bytearray(f.read())
-    off = file_offset(load_segments(data), addr + layout_value(info["runtime"]["version"], "INTERP_NEXT"), 8)
-    data[off:off + 8] = addr.to_bytes(8, "little")
-    bad = os.path.join(out, "core.looping")
-    with open(bad, "wb") as f:
-        f.write(data)
-    p = subprocess.run([args.coreheap, "types", bad, "--json", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       universal_newlines=True)
-    if not check(p.returncode == 5, "looping interpreter list: exit %d, expected 5 (partial): %s"
-                 % (p.returncode, p.stderr.strip()[-300:])):
+    bad = corrupt_copy(core, out, [(addr + layout_value(info["runtime"]["version"], "INTERP_NEXT"), addr)])
+    b = types_partial(args, bad, check, "looping interpreter list")
+    os.remove(bad)
+    if b is None:
         return
-    b = json.loads(p.stdout)
     check(any("interpreter list loops" in w for w in b["warnings"]), "looping list: a warning says the list loops")
     ids = [i["id"] for i in b["interpreters"]]
     check(ids == [0, newest["id"]], "looping list: interpreters %s, expected [0, %d]" % (ids, newest["id"]))
-    os.remove(bad)
 
 
 def main():
@@ -258,6 +295,7 @@ def main():
     info = run_json(NAME, args, ["info", core])
     check(not [w for w in info["warnings"] if "sub-interpreter" in w], "no sub-interpreter warning left")
     check_looping_list(args, core, os.path.join(args.out, "with"), check)
+    check_broken_link(args, core, os.path.join(args.out, "with"), truths, check)
 
     without = abort_core(NAME, args.python, os.path.join(args.out, "without"), "import os; os.abort()")
     d = run_json(NAME, args, ["types", without])

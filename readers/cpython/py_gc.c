@@ -6,11 +6,23 @@
 #include "readers/base/bytes.h"
 #include "readers/cpython/python.h"
 
-static const char *gen_name(int g, char *buf, size_t n)
+/* "0", "permanent", and for a sub-interpreter's lists "0 of interpreter 2",
+ * so that a damaged list is named in the warnings. */
+static const char *gen_name(const struct ch_python *py, const struct ch_gc_state *gc, int g, char *buf, size_t n)
 {
+	int64_t id = 0;
+	for (size_t k = 1; k < py->ninterps; k++)
+		if (&py->interps[k].gc == gc)
+			id = py->interps[k].id;
+	char gen[16];
 	if (g == CH_GC_PERMANENT)
-		return "permanent";
-	snprintf(buf, n, "%d", g);
+		snprintf(gen, sizeof(gen), "permanent");
+	else
+		snprintf(gen, sizeof(gen), "%d", g);
+	if (id)
+		snprintf(buf, n, "%s of interpreter %" PRId64, gen, id);
+	else
+		snprintf(buf, n, "%s", gen);
 	return buf;
 }
 
@@ -25,8 +37,8 @@ struct ch_error *ch_py_gc_walk_state(struct ch_python *py, const struct ch_gc_st
 {
 	const struct ch_py_layout *l = &py->layout;
 	struct ch_address_space *as = &py->proc->as;
-	char gbuf[16];
-	const char *gname = gen_name(generation, gbuf, sizeof(gbuf));
+	char gbuf[64];
+	const char *gname = gen_name(py, gc, generation, gbuf, sizeof(gbuf));
 	*count = 0;
 	uint64_t head = gc->heads[generation];
 	if (!head)
