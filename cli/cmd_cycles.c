@@ -1,5 +1,6 @@
 #include "commands.h"
 #include "graph/analysis.h"
+#include "graph/interp_split.h"
 #include "graph/type_histogram.h"
 #include "reports/report.h"
 #include "session.h"
@@ -15,18 +16,26 @@ static int run_cycles(const struct ch_cli_command *cmd, int argc, char **argv)
 	struct ch_type_histogram unreachable = {0};
 	struct ch_error *err = ch_type_histogram_build_selected(&unreachable, &a.heap, a.replay.state,
 								CH_REPLAY_UNREACHABLE, CH_SORT_BYTES, 0);
+	struct ch_interp_split split = {0};
+	if (!err)
+		err = ch_interp_split_build(&split, &a.heap, -1, &a.replay, CH_SORT_BYTES, 0);
 	if (err) {
 		code = ch_session_fail(&s, err);
 	} else {
 		json_t *doc = NULL;
 		if (s.opts.json)
 			doc = ch_report_cycles_json(s.py, &unreachable, &a, s.opts.limit);
-		else
+		if (doc)
+			json_object_set_new(doc, "interpreters", ch_report_interps_json(s.py, &split, false));
+		if (!s.opts.json) {
 			ch_report_cycles_text(s.out, s.py, &unreachable, &a, s.opts.limit);
+			ch_report_interps_text(s.out, s.py, &split, 0);
+		}
 		static const struct ch_ndjson_rows rows[] = {{"groups", "group"}, {"unreachable.types", "unreachable_type"}};
 		code = ch_session_finish_rows(&s, doc, rows, 2, "cycles");
 		code = ch_session_gate_analysis(&s, &a, code);
 	}
+	ch_interp_split_deinit(&split);
 	ch_type_histogram_deinit(&unreachable);
 	ch_analysis_deinit(&a);
 	ch_session_end(&s);
@@ -53,6 +62,9 @@ const struct ch_cli_command ch_cmd_cycles = {
 		   "An instance's __dict__ is folded into its owner, so edges read as attributes. Groups whose\n"
 		   "members have __del__/tp_finalize are marked. Also reported: untracked objects that only the\n"
 		   "garbage keeps alive (\"freed with them\") and garbage that is not on a cycle but hangs off one.\n\n"
+		   "With sub-interpreters (3.9+) each interpreter's heap is replayed on its own, as each collects\n"
+		   "its own lists (a reference from another interpreter counts as from outside); a section per\n"
+		   "interpreter gives its garbage (JSON \"interpreters\").\n\n"
 		   "Options:\n"
 		   "  --limit N            show the N largest cycle shapes by bytes (default 20, 0 for all)\n"
 		   "  --fail-if EXPR       exit 1 if EXPR holds, e.g. 'unreachable.bytes > 1MB' (repeatable;\n"

@@ -2,6 +2,7 @@
 
 #include "commands.h"
 #include "graph/analysis.h"
+#include "graph/interp_split.h"
 #include "graph/findings.h"
 #include "graph/native_stacks.h"
 #include "graph/roots.h"
@@ -48,7 +49,10 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 		return code;
 	struct ch_type_histogram types = {0};
 	struct ch_py_stacks stacks = {0};
+	struct ch_interp_split split = {0};
 	struct ch_error *err = ch_type_histogram_build(&types, &a.heap, -1, CH_SORT_BYTES, CH_SUMMARY_TOP_TYPES);
+	if (!err)
+		err = ch_interp_split_build(&split, &a.heap, -1, &a.replay, CH_SORT_BYTES, CH_SUMMARY_TOP_TYPES);
 	/* The crashed thread's stack, when the frames can be read at all;
 	 * the triage screen is still worth printing without it. */
 	const struct ch_py_thread_stack *crashed = NULL;
@@ -95,10 +99,13 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 			doc = ch_report_summary_json(s.py, &types, &a.replay, &a.cycles, &run.f, &stacks, crashed, cn, &sus);
 			if (!merr && doc)
 				json_object_set_new(doc, "memory", ch_report_memory_brief_json(&mem, mdiag.partial));
+			if (doc)
+				json_object_set_new(doc, "interpreters", ch_report_interps_json(s.py, &split, true));
 		} else {
 			ch_report_summary_text(s.out, s.py, &types, &a.replay, &a.cycles, &run.f, &stacks, crashed, cn, &sus);
 			if (!merr)
 				ch_report_memory_line(s.out, &mem, mdiag.partial);
+			ch_report_interps_text(s.out, s.py, &split, 5);
 		}
 		if (!merr)
 			ch_memory_deinit(&mem);
@@ -111,6 +118,7 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 		ch_suspects_run_deinit(&run);
 	ch_py_stacks_deinit(&stacks);
 	ch_type_histogram_deinit(&types);
+	ch_interp_split_deinit(&split);
 	ch_roots_deinit(&roots);
 	ch_analysis_deinit(&a);
 	ch_session_end(&s);
@@ -128,6 +136,8 @@ const struct ch_cli_command ch_cmd_summary = {
 		   "calls for them: the collector disabled while garbage accumulates, generation 0 more than ten\n"
 		   "times past its threshold, objects left in gc.garbage, a collection in progress at the time of\n"
 		   "the dump.\n\n"
+		   "With sub-interpreters (3.9+) a last section gives each interpreter's objects, top types and\n"
+		   "garbage (JSON \"interpreters\").\n\n"
 		   "Options:\n"
 		   "  --fail-if EXPR       exit 1 if EXPR holds, e.g. 'unreachable.bytes > 1MB' or\n"
 		   "                       'gc.enabled == false' (repeatable; any figure of the heap: docs/gating.md)\n\n"

@@ -3,6 +3,7 @@
 #include "graph/heap.h"
 #include <stdlib.h>
 
+#include "graph/interp_split.h"
 #include "graph/memory.h"
 #include "graph/type_histogram.h"
 #include "reports/report.h"
@@ -28,7 +29,10 @@ static int run_types(const struct ch_cli_command *cmd, int argc, char **argv)
 		ch_session_end(&s);
 		return code;
 	}
+	struct ch_interp_split split = {0};
 	err = ch_type_histogram_build(&hist, &heap, s.opts.generation, s.opts.sort, s.opts.top);
+	if (!err && (err = ch_interp_split_build(&split, &heap, s.opts.generation, NULL, s.opts.sort, s.opts.top)))
+		ch_type_histogram_deinit(&hist);
 	if (err) {
 		ch_edges_deinit(&edges);
 		ch_heap_deinit(&heap);
@@ -62,6 +66,7 @@ static int run_types(const struct ch_cli_command *cmd, int argc, char **argv)
 		ch_diag_deinit(&mdiag);
 		if (err) {
 			free(native);
+			ch_interp_split_deinit(&split);
 			ch_type_histogram_deinit(&hist);
 			ch_edges_deinit(&edges);
 			ch_heap_deinit(&heap);
@@ -73,16 +78,19 @@ static int run_types(const struct ch_cli_command *cmd, int argc, char **argv)
 	json_t *doc = NULL;
 	if (s.opts.json) {
 		doc = ch_report_types_json(s.py, &hist);
+		json_object_set_new(doc, "interpreters", ch_report_interps_json(s.py, &split, true));
 		if (native)
 			ch_report_types_add_native(doc, &hist, native, native_total);
 	} else {
 		ch_report_types_text(s.out, s.py, &hist, s.opts.generation);
+		ch_report_interps_text(s.out, s.py, &split, s.opts.top ? s.opts.top : 10);
 		if (native)
 			ch_report_types_native_text(s.out, s.py, &hist, native, native_total);
 	}
 	free(native);
 	static const struct ch_ndjson_rows rows[] = {{"types", "type"}};
 	code = ch_session_finish_rows(&s, doc, rows, 1, "types");
+	ch_interp_split_deinit(&split);
 	ch_type_histogram_deinit(&hist);
 	ch_edges_deinit(&edges);
 	ch_heap_deinit(&heap);
@@ -110,6 +118,8 @@ const struct ch_cli_command ch_cmd_types = {
 		   "set's table, a bytearray's buffer (3.15: the bytes object that holds it), and (3.13+) the inline\n"
 		   "values block allocated after an instance (3.14+ also after an instance of a dict or list\n"
 		   "subclass), which sys.getsizeof leaves out.\n\n"
+		   "With sub-interpreters (3.9+, each with its own collector) a section per interpreter follows\n"
+		   "the table (its objects and top types; JSON \"interpreters\"): docs/support.md.\n\n"
 		   "Options:\n"
 		   "  --top N, --limit N   keep the first N rows (the TOTAL line and JSON totals still cover every\n"
 		   "                       type)\n"

@@ -100,7 +100,7 @@ static uint32_t name_id_cached(struct build *b, const char *name)
 
 /* Index of the object at addr, adding it as untracked if it is new and
  * plausible; CH_NO_OBJECT if it is not an object. */
-static uint32_t object_at(struct build *b, uint64_t addr)
+static uint32_t object_at(struct build *b, uint64_t addr, uint32_t source)
 {
 	struct ch_object_table *o = &b->heap->objects;
 	uint32_t i = ch_objects_find(o, addr);
@@ -119,10 +119,11 @@ static uint32_t object_at(struct build *b, uint64_t addr)
 	ch_error_free(err);
 	if ((b->err = ch_objects_add(o, addr, ti, ch_py_refcnt_value(&b->py->layout, refcnt), 0, CH_GEN_UNTRACKED, 0, &i, NULL)))
 		return CH_NO_OBJECT;
+	o->interp[i] = o->interp[source]; /* found first from there */
 	return i;
 }
 
-static int resolve_ref(struct build *b, const struct ch_ref *r)
+static int resolve_ref(struct build *b, const struct ch_ref *r, uint32_t source)
 {
 	struct ch_edges *e = b->e;
 	uint32_t t;
@@ -133,7 +134,7 @@ static int resolve_ref(struct build *b, const struct ch_ref *r)
 		if (t == CH_NO_OBJECT || b->heap->objects.gen[t] == CH_GEN_UNTRACKED)
 			return 0;
 	} else {
-		t = object_at(b, r->target);
+		t = object_at(b, r->target, source);
 		if (b->err)
 			return 1;
 		if (t == CH_NO_OBJECT) {
@@ -164,7 +165,7 @@ static int resolve_ref(struct build *b, const struct ch_ref *r)
 		if (r->name && !(r->name == CH_REF_LOCAL_NAME && r->key)) {
 			payload = CH_LABEL_NAMED | name_id_cached(b, r->name);
 		} else {
-			uint32_t k = object_at(b, r->key);
+			uint32_t k = object_at(b, r->key, source);
 			if (b->err)
 				return 1;
 			bool local = r->name == CH_REF_LOCAL_NAME;
@@ -243,7 +244,7 @@ static struct ch_error *flush(struct build *b)
 		struct ch_error *err = close_offsets(b, (size_t)b->batch[k].source + 1);
 		if (err)
 			return err;
-		if (resolve_ref(b, &b->batch[k].ref))
+		if (resolve_ref(b, &b->batch[k].ref, b->batch[k].source))
 			return b->err;
 	}
 	b->nbatch = 0;

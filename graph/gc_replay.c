@@ -18,6 +18,14 @@ static inline bool collectable(const struct ch_object_table *o, uint32_t i)
  * subtracted, so the decrement saturates there instead of overflowing.
  * Nothing is ever added (the count starts at the refcount and only goes
  * down, at most once per edge), so no upper bound is needed. */
+/* CPython collects each interpreter's lists on their own (3.9+): an edge
+ * from another interpreter's object is a reference from outside the
+ * collected set, neither subtracted nor followed. */
+static inline bool same_heap(const struct ch_object_table *o, uint32_t a, uint32_t b)
+{
+	return o->interp[a] == o->interp[b];
+}
+
 static inline int64_t refs_minus_one(int64_t v)
 {
 	return v == INT64_MIN ? v : v - 1;
@@ -43,7 +51,8 @@ struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, const struct ch_heap *
 		if (!collectable(o, (uint32_t)i))
 			continue;
 		for (uint32_t k = e->offsets[i]; k < e->offsets[i + 1]; k++)
-			if (ch_label_traversed(e->labels[k]) && collectable(o, e->targets[k]))
+			if (ch_label_traversed(e->labels[k]) && collectable(o, e->targets[k]) &&
+			    same_heap(o, (uint32_t)i, e->targets[k]))
 				refs[e->targets[k]] = refs_minus_one(refs[e->targets[k]]);
 	}
 	/* Breadth-first from the externally referenced objects; queue holds each
@@ -58,7 +67,8 @@ struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, const struct ch_heap *
 		uint32_t i = queue[head++];
 		for (uint32_t k = e->offsets[i]; k < e->offsets[i + 1]; k++) {
 			uint32_t t = e->targets[k];
-			if (ch_label_traversed(e->labels[k]) && collectable(o, t) && r->state[t] != CH_REPLAY_ALIVE) {
+			if (ch_label_traversed(e->labels[k]) && collectable(o, t) && r->state[t] != CH_REPLAY_ALIVE &&
+			    same_heap(o, i, t)) {
 				r->state[t] = CH_REPLAY_ALIVE;
 				queue[tail++] = t;
 			}

@@ -11,7 +11,11 @@
  * as in CPython, so their references are never subtracted. Edges marked
  * not traversed (fields a tp_traverse skips, conservative scans) are not
  * subtracted either, which keeps their targets alive exactly as CPython's
- * blindness to them does. */
+ * blindness to them does.
+ *
+ * Each interpreter's heap is replayed on its own, as each interpreter's
+ * collector runs on its own lists (3.9+): edges between objects of two
+ * interpreters count as references from outside (ch_object_table.interp). */
 #ifndef CH_GC_REPLAY_H
 #define CH_GC_REPLAY_H
 

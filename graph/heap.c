@@ -19,6 +19,7 @@ struct build_ctx {
 	struct ch_error *err;
 	ch_progress_fn progress;
 	void *progress_arg;
+	uint8_t interp; /* index of the interpreter whose lists are walked */
 };
 
 static int add_object(void *arg, const struct ch_gc_object *o, int generation)
@@ -41,6 +42,7 @@ static int add_object(void *arg, const struct ch_gc_object *o, int generation)
 		return CH_GC_VISIT_ABORT;
 	if (!added)
 		return CH_GC_VISIT_SEEN;
+	c->heap->objects.interp[c->heap->objects.n - 1] = c->interp;
 	if (c->progress && (c->heap->objects.n & 0xFFFF) == 0)
 		c->progress(c->progress_arg, "walking GC lists", c->heap->objects.n);
 	return 0;
@@ -51,23 +53,35 @@ struct ch_error *ch_heap_build(struct ch_heap *heap, struct ch_python *py, ch_pr
 	memset(heap, 0, sizeof(*heap));
 	heap->py = py;
 	ch_objects_init(&heap->objects);
-	struct build_ctx c = {heap, !py->gc.collecting, NULL, progress, progress_arg};
+	struct build_ctx c = {heap, !py->gc.collecting, NULL, progress, progress_arg, 0};
 	uint64_t limit = ch_python_object_limit(py);
-	int lists[CH_GC_MAX_GENERATIONS + 1], nlists = 0;
-	for (int g = 0; g < py->gc.ngenerations; g++)
-		lists[nlists++] = g;
-	lists[nlists++] = CH_GC_PERMANENT;
-	for (int i = 0; i < nlists; i++) {
-		uint64_t count;
-		struct ch_error *err = ch_py_gc_walk(py, lists[i], limit, add_object, &c, &count);
-		if (err) {
-			ch_error_free(err);
-			err = c.err;
-			c.err = NULL;
-			ch_heap_deinit(heap);
-			return err ? err : ch_error_new(CH_ERR_NOMEM, "GC walk aborted");
+	for (size_t k = 0; k < py->ninterps; k++)
+		if (py->interps[k].own_gc && py->interps[k].gc.collecting)
+			c.bulk = false;
+	/* One collector per interpreter (3.9+): each one's lists in turn. An
+	 * object sits on one list only, so none is counted twice; immortal and
+	 * static objects shared by all interpreters are on no list. */
+	for (size_t k = 0; k < (py->ninterps ? py->ninterps : 1); k++) {
+		const struct ch_gc_state *gc = py->ninterps ? &py->interps[k].gc : &py->gc;
+		if (py->ninterps && !py->interps[k].own_gc)
+			continue;
+		c.interp = (uint8_t)k;
+		int lists[CH_GC_MAX_GENERATIONS + 1], nlists = 0;
+		for (int g = 0; g < gc->ngenerations; g++)
+			lists[nlists++] = g;
+		lists[nlists++] = CH_GC_PERMANENT;
+		for (int i = 0; i < nlists; i++) {
+			uint64_t count;
+			struct ch_error *err = ch_py_gc_walk_state(py, gc, lists[i], limit, add_object, &c, &count);
+			if (err) {
+				ch_error_free(err);
+				err = c.err;
+				c.err = NULL;
+				ch_heap_deinit(heap);
+				return err ? err : ch_error_new(CH_ERR_NOMEM, "GC walk aborted");
+			}
+			heap->list_counts[lists[i] == CH_GC_PERMANENT ? 3 : lists[i]] += count;
 		}
-		heap->list_counts[lists[i] == CH_GC_PERMANENT ? 3 : lists[i]] = count;
 	}
 	if (c.bulk) {
 		uint64_t dropped;

@@ -18,11 +18,11 @@
  * bump CH_INDEX_VERSION whenever the layout or the meaning of a field
  * changes: an old index is then stale, never misread. */
 #define CH_INDEX_MAGIC "CHINDEX\0"
-#define CH_INDEX_VERSION 2u
+#define CH_INDEX_VERSION 3u
 
 enum { H_KEY = 0, H_OBJECTS = 4, H_EDGES, H_TYPES, H_XOBJECTS, H_XTYPES, H_NAMES, H_MESSAGES, H_STRINGS,
-       H_LISTS, H_DANGLING = H_LISTS + 4, H_UNREADABLE, H_DROPPED, H_LOST, H_FLAGS, H_PAYLOAD, H_CHECKSUM,
-       H_WORDS };
+       H_LISTS, H_DANGLING = H_LISTS + 4, H_UNREADABLE, H_DROPPED, H_LOST, H_FLAGS, H_INTERPS, H_PAYLOAD,
+       H_CHECKSUM, H_WORDS };
 
 #define H_FLAG_PARTIAL 1u
 
@@ -112,19 +112,19 @@ struct section {
 	size_t bytes; /* unpadded */
 };
 
-enum { S_ADDR, S_SIZE, S_REFCNT, S_TYPE, S_GEN, S_FLAGS, S_OFFSETS, S_TARGETS, S_LABELS, S_TYPES, S_XOBJECTS,
+enum { S_ADDR, S_SIZE, S_REFCNT, S_TYPE, S_GEN, S_FLAGS, S_INTERP, S_OFFSETS, S_TARGETS, S_LABELS, S_TYPES, S_XOBJECTS,
        S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_COUNT };
 
 /* Section sizes from the header counts; false when they overflow. */
 static bool section_sizes(const uint64_t *w, size_t *bytes)
 {
 	uint64_t n = w[H_OBJECTS], e = w[H_EDGES];
-	if (n >= CH_NO_OBJECT || e > UINT32_MAX || w[H_TYPES] > UINT32_MAX || w[H_XOBJECTS] > n ||
+	if (n >= CH_NO_OBJECT || w[H_INTERPS] > 256 || e > UINT32_MAX || w[H_TYPES] > UINT32_MAX || w[H_XOBJECTS] > n ||
 	    w[H_XTYPES] > UINT32_MAX || w[H_NAMES] > UINT32_MAX || w[H_MESSAGES] > 4096 || w[H_STRINGS] > UINT32_MAX)
 		return false;
 	bytes[S_ADDR] = bytes[S_SIZE] = bytes[S_REFCNT] = n * 8;
 	bytes[S_TYPE] = n * 4;
-	bytes[S_GEN] = bytes[S_FLAGS] = n;
+	bytes[S_GEN] = bytes[S_FLAGS] = bytes[S_INTERP] = n;
 	bytes[S_OFFSETS] = (n + 1) * 4;
 	bytes[S_TARGETS] = bytes[S_LABELS] = e * 4;
 	bytes[S_TYPES] = w[H_TYPES] * 8;
@@ -243,13 +243,14 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 	h.w[H_DROPPED] = py->diag.dropped - mark->dropped;
 	h.w[H_LOST] = py->proc ? py->proc->as.lost_reads - mark->lost_reads : 0;
 	h.w[H_FLAGS] = py->diag.partial && !mark->partial ? H_FLAG_PARTIAL : 0;
+	h.w[H_INTERPS] = py->ninterps ? py->ninterps : 1;
 
 	size_t bytes[S_COUNT];
 	if (!section_sizes(h.w, bytes)) {
 		err = ch_error_new(CH_ERR_UNSUPPORTED, "the heap is too large for an index");
 		goto out;
 	}
-	const void *data[S_COUNT] = {o->addr, o->size, o->refcnt, o->type, o->gen, o->flags, edges->offsets,
+	const void *data[S_COUNT] = {o->addr, o->size, o->refcnt, o->type, o->gen, o->flags, o->interp, edges->offsets,
 				     edges->targets, edges->labels, types, edges->exactness.objects, xt, names,
 				     msgs, sb.p};
 	uint64_t sum = 0, payload = 0;
@@ -307,13 +308,13 @@ static const char *check_payload(const uint64_t *w, struct section *sec)
 	const uint32_t *type = sec[S_TYPE].data, *off = sec[S_OFFSETS].data, *tg = sec[S_TARGETS].data,
 		       *lb = sec[S_LABELS].data, *xo = sec[S_XOBJECTS].data, *names = sec[S_NAMES].data,
 		       *msgs = sec[S_MESSAGES].data;
-	const uint8_t *gen = sec[S_GEN].data;
+	const uint8_t *gen = sec[S_GEN].data, *interp = sec[S_INTERP].data;
 	const char *strings = sec[S_STRINGS].data;
 	if (ns && strings[ns - 1] != '\0')
 		return "the string table is not terminated";
 	for (uint64_t i = 0; i < n; i++)
-		if (type[i] >= nt || gen[i] > CH_GEN_UNTRACKED)
-			return "an object's type or generation is out of range";
+		if (type[i] >= nt || gen[i] > CH_GEN_UNTRACKED || interp[i] >= w[H_INTERPS])
+			return "an object's type, generation or interpreter is out of range";
 	if (off[0] != 0 || off[n] != e)
 		return "the edge offsets do not span the edges";
 	for (uint64_t i = 0; i < n; i++)
@@ -469,6 +470,11 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 	/* The type table: interned again in the build's order, each must land
 	 * at its stored index (the types known before the build come first in
 	 * both). A type that no longer reads the same is a stale index. */
+	if (h.w[H_INTERPS] != (py->ninterps ? py->ninterps : 1)) {
+		*outcome = CH_HEAP_INDEX_STALE;
+		WHY("the core's interpreters do not match the index");
+		goto out;
+	}
 	const uint64_t *taddr = sec[S_TYPES].data;
 	for (uint64_t i = 0; i < h.w[H_TYPES]; i++) {
 		uint32_t ti;
@@ -489,6 +495,7 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 	o->type = sec[S_TYPE].data;
 	o->gen = sec[S_GEN].data;
 	o->flags = sec[S_FLAGS].data;
+	o->interp = sec[S_INTERP].data;
 	o->n = o->cap = h.w[H_OBJECTS];
 	for (int g = 0; g < 4; g++)
 		heap->list_counts[g] = h.w[H_LISTS + g];

@@ -19,6 +19,7 @@ void ch_objects_deinit(struct ch_object_table *t)
 		free(t->type);
 		free(t->gen);
 		free(t->flags);
+		free(t->interp);
 	}
 	ch_index_hash_deinit(&t->index);
 	memset(t, 0, sizeof(*t));
@@ -46,6 +47,7 @@ static struct ch_error *grow_arrays(struct ch_object_table *t)
 	GROW(type);
 	GROW(gen);
 	GROW(flags);
+	GROW(interp);
 #undef GROW
 	if (copy) {
 		ch_shared_map_release(t->backing);
@@ -69,6 +71,7 @@ static void store(struct ch_object_table *t, size_t i, uint64_t addr, uint32_t t
 	t->type[i] = type;
 	t->gen[i] = gen;
 	t->flags[i] = flags;
+	t->interp[i] = 0;
 }
 
 struct ch_error *ch_objects_add(struct ch_object_table *t, uint64_t addr, uint32_t type, int64_t refcnt,
@@ -102,7 +105,7 @@ struct ch_error *ch_objects_add(struct ch_object_table *t, uint64_t addr, uint32
 uint64_t ch_objects_memory(const struct ch_object_table *t)
 {
 	uint64_t per = sizeof(*t->addr) + sizeof(*t->size) + sizeof(*t->refcnt) + sizeof(*t->type) + sizeof(*t->gen) +
-		       sizeof(*t->flags);
+		       sizeof(*t->flags) + sizeof(*t->interp);
 	return (uint64_t)t->cap * per + (uint64_t)t->index.nslots * sizeof(*t->index.slots);
 }
 
@@ -122,6 +125,7 @@ void ch_objects_trim(struct ch_object_table *t)
 	TRIM(type);
 	TRIM(gen);
 	TRIM(flags);
+	TRIM(interp);
 #undef TRIM
 	/* Every array holds at least n entries whether or not it shrank, so
 	 * cap = n is true of all of them (a later add grows each again). */
@@ -171,6 +175,7 @@ struct ch_error *ch_objects_index_build(struct ch_object_table *t, uint64_t *dro
 			t->type[w] = t->type[i];
 			t->gen[w] = t->gen[i];
 			t->flags[w] = t->flags[i];
+			t->interp[w] = t->interp[i];
 			w++;
 		}
 	}

@@ -36,6 +36,10 @@ struct ch_object_table {
 	uint32_t *type;   /* index into ch_py_types */
 	uint8_t *gen;     /* 0..2, CH_GEN_PERMANENT, CH_GEN_UNTRACKED */
 	uint8_t *flags;
+	/* Index into ch_python.interps of the interpreter whose GC list holds
+	 * the object (0 = main); an untracked object takes the interpreter of
+	 * the object it was first found through. */
+	uint8_t *interp;
 	size_t n, cap;
 	struct ch_index_hash index; /* addr -> object index */
 	/* Set when the arrays above (not the index) point into a loaded heap
@@ -66,6 +70,8 @@ uint64_t ch_objects_memory(const struct ch_object_table *t);
  * reports how many through *dropped. */
 struct ch_error *ch_objects_append(struct ch_object_table *t, uint64_t addr, uint32_t type, int64_t refcnt,
 				   uint64_t size, uint8_t gen, uint8_t flags);
+/* Objects added by either call start in interpreter 0; the caller sets
+ * t->interp[i] when it knows better. */
 struct ch_error *ch_objects_index_build(struct ch_object_table *t, uint64_t *dropped);
 
 /* Index of the object at addr, or CH_NO_OBJECT. */

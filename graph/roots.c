@@ -467,6 +467,11 @@ static size_t collect_interps(const struct ch_python *py, uint64_t *out, size_t 
 	size_t n = 0;
 	if (py->main_interp)
 		out[n++] = py->main_interp;
+	/* Every interpreter of the runtime's list, with or without a thread
+	 * state (a sub-interpreter between two calls has none). */
+	for (size_t i = 1; i < py->ninterps && n < max; i++)
+		if (py->interps[i].addr != py->main_interp)
+			out[n++] = py->interps[i].addr;
 	for (size_t i = 0; i < py->nthreads && n < max; i++) {
 		bool seen = false;
 		for (size_t k = 0; k < n && !seen; k++)

@@ -24,7 +24,7 @@ static int row_cmp(const void *a, const void *b)
 }
 
 static struct ch_error *build(struct ch_type_histogram *h, const struct ch_heap *heap, int generation,
-			      const uint8_t *select, uint8_t value, enum ch_hist_sort sort, size_t top)
+			      const uint8_t *select, uint8_t value, int interp, enum ch_hist_sort sort, size_t top)
 {
 	memset(h, 0, sizeof(*h));
 	const struct ch_py_types *types = &heap->py->types;
@@ -33,7 +33,8 @@ static struct ch_error *build(struct ch_type_histogram *h, const struct ch_heap 
 		return &ch_error_nomem;
 	const struct ch_object_table *o = &heap->objects;
 	for (size_t i = 0; i < o->n; i++) {
-		if ((generation >= 0 && o->gen[i] != generation) || (select && select[i] != value))
+		if ((generation >= 0 && o->gen[i] != generation) || (select && select[i] != value) ||
+		    (interp >= 0 && o->interp[i] != interp))
 			continue;
 		struct ch_type_row *r = &rows[o->type[i]];
 		r->count++;
@@ -63,14 +64,21 @@ static struct ch_error *build(struct ch_type_histogram *h, const struct ch_heap 
 struct ch_error *ch_type_histogram_build(struct ch_type_histogram *h, const struct ch_heap *heap, int generation,
 					 enum ch_hist_sort sort, size_t top)
 {
-	return build(h, heap, generation, NULL, 0, sort, top);
+	return build(h, heap, generation, NULL, 0, -1, sort, top);
 }
 
 struct ch_error *ch_type_histogram_build_selected(struct ch_type_histogram *h, const struct ch_heap *heap,
 						  const uint8_t *select, uint8_t value, enum ch_hist_sort sort,
 						  size_t top)
 {
-	return build(h, heap, -1, select, value, sort, top);
+	return build(h, heap, -1, select, value, -1, sort, top);
+}
+
+struct ch_error *ch_type_histogram_build_interp(struct ch_type_histogram *h, const struct ch_heap *heap, int interp,
+						int generation, const uint8_t *select, uint8_t value,
+						enum ch_hist_sort sort, size_t top)
+{
+	return build(h, heap, generation, select, value, interp, sort, top);
 }
 
 void ch_type_histogram_deinit(struct ch_type_histogram *h)

@@ -33,6 +33,11 @@ struct ch_error *ch_type_histogram_build(struct ch_type_histogram *h, const stru
 struct ch_error *ch_type_histogram_build_selected(struct ch_type_histogram *h, const struct ch_heap *heap,
 						  const uint8_t *select, uint8_t value, enum ch_hist_sort sort,
 						  size_t top);
+/* Only objects of interpreter index interp (ch_object_table.interp), with
+ * the generation (-1: all) and select (NULL: all) filters above. */
+struct ch_error *ch_type_histogram_build_interp(struct ch_type_histogram *h, const struct ch_heap *heap, int interp,
+						int generation, const uint8_t *select, uint8_t value,
+						enum ch_hist_sort sort, size_t top);
 void ch_type_histogram_deinit(struct ch_type_histogram *h);
 
 #endif

@@ -102,9 +102,19 @@ void ch_report_traverse_verify_text(FILE *out, const struct ch_python *py, const
 /* "0", "1", "2", "permanent", "untracked": the key of a CH_GEN code. */
 const char *ch_report_gen_key(unsigned gen);
 
+/* types, cycles, summary: "interpreters" (reports/report_interps.c), one
+ * entry per interpreter (graph/interp_split.h); with_types adds its type
+ * rows. The text section (max_rows type rows each; 0: none, garbage types
+ * only) is printed only when there are sub-interpreters. */
+struct ch_interp_split;
+json_t *ch_report_interps_json(const struct ch_python *py, const struct ch_interp_split *s, bool with_types);
+void ch_report_interps_text(FILE *out, const struct ch_python *py, const struct ch_interp_split *s, size_t max_rows);
+
 /* Pieces shared by several commands. */
 json_t *ch_report_gc_json(const struct ch_gc_state *g, uint64_t frozen);
 json_t *ch_report_type_rows_json(const struct ch_python *py, const struct ch_type_histogram *h);
+/* Rows of {"type", "count", "bytes"} only (cycles' unreachable.types). */
+json_t *ch_report_type_counts_json(const struct ch_python *py, const struct ch_type_histogram *h);
 json_t *ch_report_cycle_groups_json(const struct ch_python *py, const struct ch_cycles *c, size_t limit);
 void ch_report_cycle_groups_text(FILE *out, const struct ch_python *py, const struct ch_cycles *c, size_t limit);
 

@@ -56,15 +56,7 @@ json_t *ch_report_cycles_json(const struct ch_python *py, const struct ch_type_h
 	json_t *unr = json_object();
 	json_object_set_new(unr, "objects", json_integer((json_int_t)r->unreachable));
 	json_object_set_new(unr, "bytes", json_integer((json_int_t)r->unreachable_bytes));
-	json_t *types = json_array();
-	for (size_t i = 0; i < u->n; i++) {
-		json_t *t = json_object();
-		json_object_set_new(t, "type", ch_json_text(ch_py_type_name(&py->types, u->rows[i].type)));
-		json_object_set_new(t, "count", json_integer((json_int_t)u->rows[i].count));
-		json_object_set_new(t, "bytes", json_integer((json_int_t)u->rows[i].bytes));
-		json_array_append_new(types, t);
-	}
-	json_object_set_new(unr, "types", types);
+	json_object_set_new(unr, "types", ch_report_type_counts_json(py, u));
 	json_object_set_new(doc, "unreachable", unr);
 	json_t *fw = json_object();
 	json_object_set_new(fw, "objects", json_integer((json_int_t)r->freed_with));

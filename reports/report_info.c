@@ -114,6 +114,13 @@ void ch_report_info_text(FILE *out, const struct ch_python *py)
 		fprintf(out, "  tid %-8d %s%s\n", t->tid, p ? "python" : "native",
 			(long)i == crashed ? "  <- received the fatal signal" : "");
 	}
+	if (py->ninterps > 1) {
+		fprintf(out, "interpreters: %zu: main (id %" PRId64 ") and sub-interpreter%s", py->ninterps, py->interps[0].id,
+			py->ninterps == 2 ? "" : "s");
+		for (size_t i = 1; i < py->ninterps; i++)
+			fprintf(out, "%s %" PRId64, i == 1 ? "" : ",", py->interps[i].id);
+		fprintf(out, "; the gc lines are the main interpreter's\n");
+	}
 	fprintf(out, "gc:           %s, debug flags %d%s\n", g->enabled ? "enabled" : "DISABLED", g->debug,
 		g->collecting ? ", COLLECTION IN PROGRESS" : "");
 	fprintf(out, "  generation  threshold  count");

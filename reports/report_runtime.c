@@ -20,6 +20,7 @@ json_t *ch_report_runtime_json(const struct ch_python *py)
 	json_object_set_new(r, "library", ch_json_text(py->module->path));
 	json_object_set_new(r, "runtime_address", py->runtime ? hex(py->runtime) : json_null());
 	json_object_set_new(r, "main_interpreter", hex(py->main_interp));
+	json_object_set_new(r, "interpreter_count", json_integer((json_int_t)(py->ninterps ? py->ninterps : 1)));
 	json_object_set_new(r, "layout_source", ch_json_text(py->layout.source ? py->layout.source : ""));
 	/* How the DWARF file was found; a built-in table has none (null). */
 	json_object_set_new(r, "layout_method",

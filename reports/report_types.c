@@ -27,6 +27,19 @@ json_t *ch_report_type_rows_json(const struct ch_python *py, const struct ch_typ
 	return rows;
 }
 
+json_t *ch_report_type_counts_json(const struct ch_python *py, const struct ch_type_histogram *h)
+{
+	json_t *rows = json_array();
+	for (size_t i = 0; i < h->n; i++) {
+		json_t *t = json_object();
+		json_object_set_new(t, "type", ch_json_text(ch_py_type_name(&py->types, h->rows[i].type)));
+		json_object_set_new(t, "count", json_integer((json_int_t)h->rows[i].count));
+		json_object_set_new(t, "bytes", json_integer((json_int_t)h->rows[i].bytes));
+		json_array_append_new(rows, t);
+	}
+	return rows;
+}
+
 json_t *ch_report_types_json(const struct ch_python *py, const struct ch_type_histogram *h)
 {
 	json_t *doc = json_object();

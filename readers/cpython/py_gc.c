@@ -6,23 +6,41 @@
 #include "readers/base/bytes.h"
 #include "readers/cpython/python.h"
 
-static const char *gen_name(int g, char *buf, size_t n)
+/* "0", "permanent", and for a sub-interpreter's lists "0 of interpreter 2",
+ * so that a damaged list is named in the warnings. */
+static const char *gen_name(const struct ch_python *py, const struct ch_gc_state *gc, int g, char *buf, size_t n)
 {
+	int64_t id = 0;
+	for (size_t k = 1; k < py->ninterps; k++)
+		if (&py->interps[k].gc == gc)
+			id = py->interps[k].id;
+	char gen[16];
 	if (g == CH_GC_PERMANENT)
-		return "permanent";
-	snprintf(buf, n, "%d", g);
+		snprintf(gen, sizeof(gen), "permanent");
+	else
+		snprintf(gen, sizeof(gen), "%d", g);
+	if (id)
+		snprintf(buf, n, "%s of interpreter %" PRId64, gen, id);
+	else
+		snprintf(buf, n, "%s", gen);
 	return buf;
 }
 
 struct ch_error *ch_py_gc_walk(struct ch_python *py, int generation, uint64_t limit, ch_gc_visit_fn fn, void *arg,
 			       uint64_t *count)
 {
+	return ch_py_gc_walk_state(py, &py->gc, generation, limit, fn, arg, count);
+}
+
+struct ch_error *ch_py_gc_walk_state(struct ch_python *py, const struct ch_gc_state *gc, int generation,
+				     uint64_t limit, ch_gc_visit_fn fn, void *arg, uint64_t *count)
+{
 	const struct ch_py_layout *l = &py->layout;
 	struct ch_address_space *as = &py->proc->as;
-	char gbuf[16];
-	const char *gname = gen_name(generation, gbuf, sizeof(gbuf));
+	char gbuf[64];
+	const char *gname = gen_name(py, gc, generation, gbuf, sizeof(gbuf));
 	*count = 0;
-	uint64_t head = py->gc.heads[generation];
+	uint64_t head = gc->heads[generation];
 	if (!head)
 		return NULL;
 	const uint64_t gch = (uint64_t)l->v[CH_PY_SIZEOF_GCHEAD];
@@ -32,7 +50,7 @@ struct ch_error *ch_py_gc_walk(struct ch_python *py, int generation, uint64_t li
 	/* Bytes from a GC head to the end of the object's size word: one peek
 	 * covers everything the walk reads per object. */
 	const uint64_t span = gch + (o_size > o_type ? o_size : o_type) + 8;
-	const bool check_prev = !py->gc.collecting;
+	const bool check_prev = !gc->collecting;
 	/* 3.8+: the finalized bit is bit 0 of _gc_prev; 3.6/3.7: bit 0 of
 	 * gc_refs (_PyGC_REFS_MASK_FINALIZED), and _gc_prev is a plain link. */
 	const bool refs_word = ch_py_has(l, CH_PY_GCHEAD_REFS);

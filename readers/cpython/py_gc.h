@@ -1,5 +1,5 @@
 /* Walking the collector's generation lists: every GC-tracked object of the
- * main interpreter, with the generation it sits in.
+ * main interpreter (or of any one interpreter), with the generation it sits in.
  *
  * The lists are circular and doubly linked through PyGC_Head. The walk
  * follows _gc_next with the low flag bits masked off and, outside a
@@ -37,5 +37,10 @@ typedef int (*ch_gc_visit_fn)(void *arg, const struct ch_gc_object *obj, int gen
  * of objects visited. Returns an error only when the visitor aborted. */
 struct ch_error *ch_py_gc_walk(struct ch_python *py, int generation, uint64_t limit, ch_gc_visit_fn fn, void *arg,
 			       uint64_t *count);
+/* The same over the lists of one given GC state (a sub-interpreter's:
+ * ch_python.interps[i].gc); ch_py_gc_walk walks the main one's. */
+struct ch_gc_state;
+struct ch_error *ch_py_gc_walk_state(struct ch_python *py, const struct ch_gc_state *gc, int generation,
+				     uint64_t limit, ch_gc_visit_fn fn, void *arg, uint64_t *count);
 
 #endif

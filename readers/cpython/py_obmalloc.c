@@ -45,17 +45,25 @@ static uint64_t static_symbol(struct ch_python *py, const char *name)
 	return a;
 }
 
-static bool locate(struct ch_python *py, struct ch_pymalloc *out, struct state_addrs *s)
+/* 3.12+: the _obmalloc_state of interpreter interp (embedded in 3.12, a
+ * pointer from 3.13), in *base; false with the reason when unreadable. */
+static bool interp_state(struct ch_python *py, uint64_t interp, struct ch_pymalloc *out, uint64_t *base)
+{
+	const struct ch_py_layout *L = &py->layout;
+	*base = interp + (uint64_t)ch_py_off(py, CH_PY_INTERP_OBMALLOC);
+	if (ch_py_has(L, CH_PY_INTERP_OBMALLOC_SIZE) && ch_py_off(py, CH_PY_INTERP_OBMALLOC_SIZE) == 8 &&
+	    !rd64(py, *base, base)) {
+		snprintf(out->why_not, sizeof(out->why_not), "the interpreter's obmalloc pointer is not in the core");
+		return false;
+	}
+	return true;
+}
+
+static bool locate(struct ch_python *py, uint64_t base, struct ch_pymalloc *out, struct state_addrs *s)
 {
 	const struct ch_py_layout *L = &py->layout;
 	memset(s, 0, sizeof(*s));
 	if (ch_py_has(L, CH_PY_INTERP_OBMALLOC)) {
-		uint64_t base = py->main_interp + (uint64_t)ch_py_off(py, CH_PY_INTERP_OBMALLOC);
-		if (ch_py_has(L, CH_PY_INTERP_OBMALLOC_SIZE) && ch_py_off(py, CH_PY_INTERP_OBMALLOC_SIZE) == 8 &&
-		    !rd64(py, base, &base)) {
-			snprintf(out->why_not, sizeof(out->why_not), "the interpreter's obmalloc pointer is not in the core");
-			return false;
-		}
 		if (!ch_py_has(L, CH_PY_OBM_ARENAS) || !ch_py_has(L, CH_PY_OBM_MAXARENAS) ||
 		    !ch_py_has(L, CH_PY_OBM_NTIMES_ALLOCATED) || !ch_py_has(L, CH_PY_OBM_HIGHWATER)) {
 			snprintf(out->why_not, sizeof(out->why_not), "the layout lacks _obmalloc_state's fields");
@@ -148,12 +156,11 @@ static void walk_pools(struct ch_python *py, struct ch_diag *diag, struct ch_pym
 }
 
 static struct ch_error *walk_arenas(struct ch_python *py, struct ch_diag *diag, struct ch_pymalloc *out,
-				    uint64_t arenas, uint64_t maxarenas)
+				    uint64_t arenas, uint64_t maxarenas, size_t *cap)
 {
 	const int64_t o_addr = ch_py_off(py, CH_PY_ARENAOBJ_ADDRESS), o_pool = ch_py_off(py, CH_PY_ARENAOBJ_POOL_ADDRESS);
 	const int64_t o_nfree = ch_py_off(py, CH_PY_ARENAOBJ_NFREEPOOLS);
 	const uint64_t sz = (uint64_t)ch_py_off(py, CH_PY_SIZEOF_ARENA_OBJECT);
-	size_t cap = 0;
 	for (uint64_t i = 0; i < maxarenas; i++) {
 		const uint8_t *a = ch_as_peek(&py->proc->as, arenas + i * sz, (size_t)sz);
 		if (!a) {
@@ -175,12 +182,46 @@ static struct ch_error *walk_arenas(struct ch_python *py, struct ch_diag *diag, 
 					(unsigned long long)address, (unsigned long long)pool_address);
 			pool_address = first;
 		}
-		struct ch_error *err = push_arena(out, address, &cap);
+		struct ch_error *err = push_arena(out, address, cap);
 		if (err)
 			return err;
 		walk_pools(py, diag, out, first, pool_address);
 	}
 	return NULL;
+}
+
+/* One allocator state's counters and arenas, added to out. */
+static struct ch_error *read_state(struct ch_python *py, struct ch_diag *diag, struct ch_pymalloc *out, uint64_t base,
+				   bool first, size_t *cap)
+{
+	struct state_addrs s;
+	if (!locate(py, base, out, &s))
+		return NULL;
+	uint64_t arenas, maxarenas, ntimes, highwater;
+	if (!rd64(py, s.arenas, &arenas) || !rd32(py, s.maxarenas, &maxarenas) || !rd64(py, s.ntimes, &ntimes) ||
+	    !rd64(py, s.highwater, &highwater)) {
+		if (first)
+			snprintf(out->why_not, sizeof(out->why_not), "pymalloc's state is not in the core");
+		else
+			ch_diag_partial(diag, "pymalloc: a sub-interpreter's state at %#llx is not in the core",
+					(unsigned long long)base);
+		return NULL;
+	}
+	out->ntimes_allocated += ntimes;
+	out->highwater += highwater;
+	uint64_t mid, bot;
+	if (s.map_mid && s.map_bot && rd32(py, s.map_mid, &mid) && rd32(py, s.map_bot, &bot)) {
+		out->have_map = first || out->have_map;
+		out->map_mid += mid;
+		out->map_bot += bot;
+	}
+	if (maxarenas > MAX_ARENA_OBJECTS) {
+		ch_diag_partial(diag, "pymalloc: maxarenas %llu is implausible; only the first %u arena objects are read",
+				(unsigned long long)maxarenas, MAX_ARENA_OBJECTS);
+		maxarenas = MAX_ARENA_OBJECTS;
+	}
+	out->found = true;
+	return arenas ? walk_arenas(py, diag, out, arenas, maxarenas, cap) : NULL;
 }
 
 struct ch_error *ch_py_obmalloc_read(struct ch_python *py, struct ch_diag *diag, struct ch_pymalloc *out)
@@ -194,30 +235,39 @@ struct ch_error *ch_py_obmalloc_read(struct ch_python *py, struct ch_diag *diag,
 			snprintf(out->why_not, sizeof(out->why_not), "the layout lacks pool_header/arena_object fields");
 			return NULL;
 		}
-	struct state_addrs s;
-	if (!locate(py, out, &s))
-		return NULL;
 	sizes_for(py, out);
 	for (int c = 0; c < CH_PYMALLOC_CLASSES; c++)
 		out->classes[c].size = (uint64_t)(c + 1) * 16;
-	uint64_t arenas, maxarenas;
-	if (!rd64(py, s.arenas, &arenas) || !rd32(py, s.maxarenas, &maxarenas) || !rd64(py, s.ntimes, &out->ntimes_allocated) ||
-	    !rd64(py, s.highwater, &out->highwater)) {
-		snprintf(out->why_not, sizeof(out->why_not), "pymalloc's state is not in the core");
-		return NULL;
-	}
-	if (s.map_mid && s.map_bot && rd32(py, s.map_mid, &out->map_mid) && rd32(py, s.map_bot, &out->map_bot))
-		out->have_map = true;
-	if (maxarenas > MAX_ARENA_OBJECTS) {
-		ch_diag_partial(diag, "pymalloc: maxarenas %llu is implausible; only the first %u arena objects are read",
-				(unsigned long long)maxarenas, MAX_ARENA_OBJECTS);
-		maxarenas = MAX_ARENA_OBJECTS;
-	}
-	out->found = true;
-	struct ch_error *err = arenas ? walk_arenas(py, diag, out, arenas, maxarenas) : NULL;
-	if (err) {
-		ch_py_obmalloc_deinit(out);
-		return err;
+	/* 3.12+: one state per interpreter that has its own (an isolated
+	 * sub-interpreter); a legacy one points at main's (3.13+) or leaves its
+	 * embedded state empty (3.12). Each distinct state is read once and the
+	 * figures add up over them. Before 3.12: obmalloc.c's statics, once. */
+	bool per_interp = ch_py_has(&py->layout, CH_PY_INTERP_OBMALLOC);
+	size_t n = per_interp && py->ninterps ? py->ninterps : 1;
+	uint64_t done[CH_PY_MAX_INTERPS];
+	size_t ndone = 0, cap = 0;
+	for (size_t k = 0; k < n; k++) {
+		uint64_t base = 0;
+		if (per_interp && !interp_state(py, py->ninterps ? py->interps[k].addr : py->main_interp, out, &base)) {
+			if (k == 0)
+				return NULL;
+			ch_diag_partial(diag, "pymalloc: interpreter %lld: %s", (long long)py->interps[k].id, out->why_not);
+			out->why_not[0] = 0;
+			continue;
+		}
+		bool again = false;
+		for (size_t i = 0; i < ndone && !again; i++)
+			again = done[i] == base;
+		if (again)
+			continue;
+		done[ndone++] = base;
+		struct ch_error *err = read_state(py, diag, out, base, k == 0, &cap);
+		if (err) {
+			ch_py_obmalloc_deinit(out);
+			return err;
+		}
+		if (!out->found)
+			return NULL; /* main's state is not there: why_not says why */
 	}
 	for (int c = 0; c < CH_PYMALLOC_CLASSES; c++) {
 		const struct ch_pymalloc_class *k = &out->classes[c];

@@ -1,13 +1,14 @@
 /* pymalloc's own accounting, as sys._debugmallocstats() prints it: every
- * arena of the main interpreter's object allocator, every carved pool by
- * size class (blocks in use, blocks still free), the arena counters, and
- * the bytes lost to pool headers, quantization and arena alignment.
+ * arena of every interpreter's object allocator (3.12+: main's and those of
+ * sub-interpreters with their own; the figures add up over them), every
+ * carved pool by size class (blocks in use, blocks still free), the arena
+ * counters, and the bytes lost to pool headers, quantization and arena
+ * alignment.
  *
  * Lives in readers/cpython (not readers/allocators) because every offset it
  * uses comes from the CPython layout table (pool_header, arena_object,
  * _obmalloc_state) and its state is reached from the interpreter (3.12+)
- * or from statics of libpython (3.8-3.11, by symbol). Sub-interpreters
- * with their own allocator state (3.12+) are not read. The walk is bounded
+ * or from statics of libpython (3.8-3.11, by symbol). The walk is bounded
  * by maxarenas and by each arena's size; damage is a partial result. */
 #ifndef CH_PY_OBMALLOC_H
 #define CH_PY_OBMALLOC_H
@@ -36,7 +37,7 @@ struct ch_pymalloc {
 	size_t narena_addrs;
 };
 
-/* Reads the main interpreter's pymalloc state. When it cannot be located
+/* Reads the pymalloc state of every interpreter. When main's cannot be located
  * (no symbols for 3.8-3.11 statics, no layout fields), found is false with
  * the reason; damage goes to diag. Errors only for NOMEM. */
 struct ch_error *ch_py_obmalloc_read(struct ch_python *py, struct ch_diag *diag, struct ch_pymalloc *out);

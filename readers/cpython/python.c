@@ -334,9 +334,8 @@ static bool read_i32_at(struct ch_python *py, uint64_t addr, int32_t *out)
 	return true;
 }
 
-static struct ch_error *read_gc_state(struct ch_python *py, const struct ch_gc_places *at)
+static struct ch_error *read_gc_state(struct ch_python *py, const struct ch_gc_places *at, struct ch_gc_state *s)
 {
-	struct ch_gc_state *s = &py->gc;
 	const struct ch_py_layout *l = &py->layout;
 	struct ch_address_space *as = &py->proc->as;
 	struct ch_error *err;
@@ -488,6 +487,48 @@ static struct ch_error *read_threads(struct ch_python *py, uint64_t interp)
 	return NULL;
 }
 
+/* py->interps: main first (its GC state already read into py->gc), then
+ * the others of the list. With one collector per interpreter (3.9+) each
+ * sub-interpreter's state is read too; one that cannot be read is reported
+ * and its objects are missed (partial), the others still count. */
+static struct ch_error *list_interps(struct ch_python *py, const uint64_t *seen, size_t nseen, bool per_interp)
+{
+	const struct ch_py_layout *l = &py->layout;
+	/* Main may be missing from seen (a list cut short by damage): room for it too. */
+	py->interps = calloc(nseen + 1, sizeof(*py->interps));
+	if (!py->interps)
+		return &ch_error_nomem;
+	struct ch_py_interp *m = &py->interps[py->ninterps++];
+	m->addr = py->main_interp;
+	m->own_gc = true;
+	m->gc = py->gc;
+	uint64_t id;
+	m->id = ch_py_has(l, CH_PY_INTERP_ID) && !ch_py_read_u64(py, m->addr, CH_PY_INTERP_ID, &id) ? (int64_t)id : 0;
+	for (size_t k = nseen; k-- > 0;) { /* oldest first, as ids are given */
+		if (seen[k] == py->main_interp)
+			continue;
+		struct ch_py_interp *s = &py->interps[py->ninterps++];
+		s->addr = seen[k];
+		struct ch_error *err = NULL;
+		s->id = ch_py_has(l, CH_PY_INTERP_ID) && !(err = ch_py_read_u64(py, s->addr, CH_PY_INTERP_ID, &id)) ? (int64_t)id
+														  : -1;
+		ch_error_free(err);
+		s->shared_gc = !per_interp;
+		if (!per_interp)
+			continue; /* ≤3.8: one collector for all */
+		struct ch_gc_places at = gc_places_of_struct(l, s->addr + (uint64_t)l->v[CH_PY_INTERP_GC]);
+		if ((err = read_gc_state(py, &at, &s->gc))) {
+			ch_diag_partial(&py->diag, "interpreter %" PRId64 " (0x%" PRIx64 "): GC state unreadable (%s); its objects are "
+					"not counted", s->id, s->addr, err->message);
+			ch_error_free(err);
+			memset(&s->gc, 0, sizeof(s->gc));
+			continue;
+		}
+		s->own_gc = true;
+	}
+	return NULL;
+}
+
 static struct ch_error *read_interpreters(struct ch_python *py)
 {
 	const struct ch_py_layout *l = &py->layout;
@@ -503,14 +544,20 @@ static struct ch_error *read_interpreters(struct ch_python *py)
 		return err;
 	struct ch_chain chain;
 	ch_chain_init(&chain, CH_MAX_INTERPRETERS);
-	size_t ninterps = 0;
+	uint64_t seen[CH_PY_MAX_INTERPS];
+	size_t ninterps = 0, nseen = 0;
 	for (interp = head; interp;) {
 		enum ch_chain_step step = ch_chain_step(&chain, interp);
 		if (step != CH_CHAIN_OK) {
 			ch_diag_partial(&py->diag, "interpreter list %s", step == CH_CHAIN_LOOP ? "loops" : "is implausibly long");
 			break;
 		}
-		if ((err = read_threads(py, interp)))
+		/* Brent's check lets a loop repeat some nodes before it stops it:
+		 * a repeat adds neither threads nor an interpreter. */
+		bool again = false;
+		for (size_t k = 0; k < nseen && !again; k++)
+			again = seen[k] == interp;
+		if (!again && (err = read_threads(py, interp)))
 			return err;
 		uint64_t next;
 		if ((err = ch_py_read_u64(py, interp, CH_PY_INTERP_NEXT, &next))) {
@@ -520,30 +567,32 @@ static struct ch_error *read_interpreters(struct ch_python *py)
 		}
 		if (!py->main_interp && !next)
 			py->main_interp = interp; /* the list is newest first; main is last */
+		if (!again && nseen < CH_PY_MAX_INTERPS)
+			seen[nseen++] = interp;
 		interp = next;
 		ninterps++;
 	}
 	if (!py->main_interp)
 		py->main_interp = head;
-	/* 3.9+ give each interpreter its own collector; only the main one's
-	 * lists are read, so the heap commands do not see the others' objects. */
-	if (ninterps > 1 && ch_py_has(l, CH_PY_INTERP_GC))
-		ch_diag_warn(&py->diag,
-			     "%zu sub-interpreter%s: only the main interpreter's GC lists are read; objects of the others are "
-			     "counted only where the main interpreter's objects refer to them",
-			     ninterps - 1, ninterps == 2 ? "" : "s");
+	if (ninterps > CH_PY_MAX_INTERPS)
+		ch_diag_partial(&py->diag, "%zu interpreters: the GC lists of the first %d only are read", ninterps,
+				CH_PY_MAX_INTERPS);
 	struct ch_gc_places at;
+	bool per_interp = false;
 	if (!py->runtime) {
 		if ((err = ch_py_globals_gc_places(py, &at)))
 			return ch_error_prefix(err, "finding the GC state");
 	} else if (ch_py_has(l, CH_PY_RUNTIME_GC) || ch_py_has(l, CH_PY_INTERP_GC)) {
-		at = gc_places_of_struct(l, ch_py_has(l, CH_PY_RUNTIME_GC) ? py->runtime + (uint64_t)l->v[CH_PY_RUNTIME_GC]
-									  : py->main_interp + (uint64_t)l->v[CH_PY_INTERP_GC]);
+		per_interp = !ch_py_has(l, CH_PY_RUNTIME_GC);
+		at = gc_places_of_struct(l, per_interp ? py->main_interp + (uint64_t)l->v[CH_PY_INTERP_GC]
+						       : py->runtime + (uint64_t)l->v[CH_PY_RUNTIME_GC]);
 	} else {
 		return ch_error_new(CH_ERR_UNSUPPORTED, "debug info places the GC state neither in _PyRuntime nor in the interpreter");
 	}
-	err = read_gc_state(py, &at);
-	return err ? ch_error_prefix(err, "reading GC state") : NULL;
+	err = read_gc_state(py, &at, &py->gc);
+	if (err)
+		return ch_error_prefix(err, "reading GC state");
+	return list_interps(py, seen, nseen, per_interp);
 }
 
 static struct ch_error *symbol_in(struct ch_python *py, const char *name, uint64_t *v)
@@ -672,6 +721,7 @@ void ch_python_close(struct ch_python *py)
 	ch_elf_close(py->debug_elf);
 	free((char *)py->layout.dwarf_problem);
 	free(py->threads);
+	free(py->interps);
 	free(py->builtins);
 	free(py->asyncio);
 	ch_py_types_deinit(&py->types);

@@ -77,6 +77,19 @@ struct ch_py_thread {
 	int64_t native_id;   /* gettid(), or -1 when the version does not record it */
 };
 
+/* One interpreter of the runtime (3.9+ give each its own collector). Index
+ * 0 of ch_python.interps is always the main interpreter; the others follow
+ * in the runtime's list order (newest first). Objects are tagged with this
+ * index (uint8_t), hence the cap. */
+#define CH_PY_MAX_INTERPS 255
+struct ch_py_interp {
+	uint64_t addr;      /* the PyInterpreterState */
+	int64_t id;         /* interp->id (0 for main), -1 if unreadable */
+	bool own_gc;        /* gc is this interpreter's own state (else shared, or unreadable) */
+	bool shared_gc;     /* ≤3.8: one collector for the process; its objects are main's */
+	struct ch_gc_state gc;
+};
+
 struct ch_python {
 	struct ch_process *proc;
 	struct ch_module *module;   /* the ELF that defines _PyRuntime */
@@ -92,7 +105,11 @@ struct ch_python {
 	uint64_t runtime;           /* &_PyRuntime */
 	uint64_t main_interp;
 	uint64_t type_type;         /* &PyType_Type, 0 if unknown */
-	struct ch_gc_state gc;      /* of the main interpreter */
+	struct ch_gc_state gc;      /* of the main interpreter (= interps[0].gc) */
+	/* Every interpreter read from the runtime's list (main first); the
+	 * heap walks each one's GC lists when own_gc. */
+	struct ch_py_interp *interps;
+	size_t ninterps;
 	uint64_t frozen;            /* objects on the permanent list (gc.get_freeze_count()) */
 	struct ch_py_thread *threads;
 	size_t nthreads;

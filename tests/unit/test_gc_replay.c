@@ -19,8 +19,8 @@ struct edge {
 /* Objects in index order with their refcount and generation; edges are
  * traversed references. Builds the heap and the CSR edges, runs the
  * replay and returns its states in *r. */
-static bool run(const int64_t *refcnt, const uint8_t *gen, size_t n, const struct edge *ev, size_t m,
-		struct ch_gc_replay *r)
+static bool run_in(const int64_t *refcnt, const uint8_t *gen, const uint8_t *interp, size_t n, const struct edge *ev,
+		   size_t m, struct ch_gc_replay *r)
 {
 	struct ch_heap heap;
 	memset(&heap, 0, sizeof(heap));
@@ -31,6 +31,8 @@ static bool run(const int64_t *refcnt, const uint8_t *gen, size_t n, const struc
 		if (!CHECK_OK(ch_objects_add(&heap.objects, 0x1000 + 0x40 * i, 0, refcnt[i], 32, gen[i], 0, &idx,
 					     &added)))
 			return false;
+		if (interp)
+			heap.objects.interp[idx] = interp[i];
 	}
 	uint32_t offsets[16] = {0}, targets[MAX_EDGES], labels[MAX_EDGES];
 	size_t k = 0;
@@ -47,6 +49,12 @@ static bool run(const int64_t *refcnt, const uint8_t *gen, size_t n, const struc
 	bool ok = CHECK_OK(ch_gc_replay_run(r, &heap, &e));
 	ch_objects_deinit(&heap.objects);
 	return ok;
+}
+
+static bool run(const int64_t *refcnt, const uint8_t *gen, size_t n, const struct edge *ev, size_t m,
+		struct ch_gc_replay *r)
+{
+	return run_in(refcnt, gen, NULL, n, ev, m, r);
 }
 
 static void test_extreme_refcounts(void)
@@ -91,8 +99,31 @@ static void test_untracked_freed_with(void)
 	ch_gc_replay_deinit(&r);
 }
 
+static void test_per_interpreter(void)
+{
+	/* Each interpreter collects its own lists: 0 (main) and 1 (a
+	 * sub-interpreter) hold each other, each with that one reference, so
+	 * neither collection subtracts it and both stay alive; 2 and 3, a cycle
+	 * inside interpreter 1, are its garbage; 4, held by 2 from interpreter
+	 * 1 only, is garbage of no collection (its one reference comes from
+	 * outside main's set). */
+	const int64_t rc[] = {1, 1, 1, 1, 1};
+	const uint8_t gen[] = {0, 2, 0, 1, 2};
+	const uint8_t interp[] = {0, 1, 1, 1, 0};
+	const struct edge ev[] = {{0, 1}, {1, 0}, {2, 3}, {3, 2}, {2, 4}};
+	struct ch_gc_replay r;
+	if (!run_in(rc, gen, interp, 5, ev, sizeof(ev) / sizeof(ev[0]), &r))
+		return;
+	CHECK(r.state[0] == CH_REPLAY_ALIVE && r.state[1] == CH_REPLAY_ALIVE);
+	CHECK(r.state[2] == CH_REPLAY_UNREACHABLE && r.state[3] == CH_REPLAY_UNREACHABLE);
+	CHECK(r.state[4] == CH_REPLAY_ALIVE);
+	CHECK_EQ_U64(r.unreachable, 2);
+	ch_gc_replay_deinit(&r);
+}
+
 int main(void)
 {
+	test_per_interpreter();
 	test_extreme_refcounts();
 	test_untracked_freed_with();
 	return CHECK_SUMMARY("test_gc_replay");
