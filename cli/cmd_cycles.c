@@ -1,5 +1,6 @@
 #include "commands.h"
 #include "graph/analysis.h"
+#include "graph/heap_digest.h"
 #include "graph/type_histogram.h"
 #include "reports/report.h"
 #include "session.h"
@@ -13,9 +14,12 @@ static int run_cycles(const struct ch_cli_command *cmd, int argc, char **argv)
 	if (done)
 		return code;
 	struct ch_type_histogram unreachable = {0};
+	struct ch_heap_digest digest;
 	struct ch_error *err = ch_type_histogram_build_selected(&unreachable, &a.heap, a.replay.state,
 								CH_REPLAY_UNREACHABLE, CH_SORT_BYTES, 0);
-	if (err) {
+	if (!err && (code = ch_session_gate_prepare(&s, &a, &digest))) {
+		/* reported */
+	} else if (err) {
 		code = ch_session_fail(&s, err);
 	} else {
 		json_t *doc = NULL;
@@ -25,7 +29,7 @@ static int run_cycles(const struct ch_cli_command *cmd, int argc, char **argv)
 			ch_report_cycles_text(s.out, s.py, &unreachable, &a, s.opts.limit);
 		static const struct ch_ndjson_rows rows[] = {{"groups", "group"}, {"unreachable.types", "unreachable_type"}};
 		code = ch_session_finish_rows(&s, doc, rows, 2, "cycles");
-		code = ch_session_gate_analysis(&s, &a, code);
+		code = ch_session_gate_analysis(&s, &digest, code);
 	}
 	ch_type_histogram_deinit(&unreachable);
 	ch_analysis_deinit(&a);

@@ -91,7 +91,13 @@ static int run_diff(const struct ch_cli_command *cmd, int argc, char **argv)
 	merge_diag(&diag, &a, &b);
 	s.diag = &diag;
 	struct ch_diff d;
-	code = ch_session_open_output(&s, &done);
+	struct ch_gate_env check = {.a = &a, .b = &b, .diff = &d};
+	code = ch_session_gate_check(&s, &check);
+	if (code)
+		ch_session_end(&s);
+	else
+		code = ch_session_open_output(&s, &done);
+	done = done || code;
 	if (!done) {
 		err = ch_diff_compute(&d, &a, &b);
 		if (err) {

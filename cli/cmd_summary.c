@@ -75,8 +75,11 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 		err = ch_suspects_run(&run, &a, &roots);
 		have_suspects = !err;
 	}
+	struct ch_heap_digest digest;
 	if (err) {
 		code = ch_session_fail(&s, err);
+	} else if ((code = ch_session_gate_prepare(&s, &a, &digest))) {
+		/* reported */
 	} else {
 		const struct ch_thread_mixed *cn = native.nthreads ? &native.threads[0] : NULL;
 		/* The memory line: its own warnings stay out of summary's exit
@@ -104,7 +107,7 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 			ch_memory_deinit(&mem);
 		ch_diag_deinit(&mdiag);
 		code = ch_session_finish(&s, doc);
-		code = ch_session_gate_analysis(&s, &a, code);
+		code = ch_session_gate_analysis(&s, &digest, code);
 	}
 	ch_mixed_stacks_deinit(&native);
 	if (have_suspects)

@@ -244,17 +244,44 @@ int ch_session_gate(struct ch_session *s, const struct ch_gate_env *env, int cod
 	return code;
 }
 
-int ch_session_gate_analysis(struct ch_session *s, const struct ch_analysis *a, int code)
+int ch_session_gate_check(struct ch_session *s, const struct ch_gate_env *env)
+{
+	for (size_t i = 0; i < s->ngates; i++) {
+		const char *similar, *name = ch_gate_unknown_type(s->gates[i], env, &similar);
+		if (!name)
+			continue;
+		ch_progress_done(&s->progress);
+		/* One line: the name is what the user typed, the suggestion a
+		 * type name read from the input. */
+		fprintf(stderr, "coreheap %s: --fail-if names no type '%s' of %s (%s)%s%s%s\n", s->cmd->name, name,
+			env->diff ? "either input" : "the heap", ch_gate_text(s->gates[i]), similar ? "; did you mean '" : "", similar ? similar : "", similar ? "'?" : "");
+		return CH_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int ch_session_gate_prepare(struct ch_session *s, struct ch_analysis *a, struct ch_heap_digest *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (!s->ngates)
+		return 0;
+	struct ch_error *err = ch_heap_digest_build(d, s->py, a);
+	if (err)
+		return ch_session_fail(s, err);
+	struct ch_gate_env env = {.heap = d};
+	int code = ch_session_gate_check(s, &env);
+	if (code)
+		ch_heap_digest_deinit(d);
+	return code;
+}
+
+int ch_session_gate_analysis(struct ch_session *s, struct ch_heap_digest *d, int code)
 {
 	if (!s->ngates)
 		return code;
-	struct ch_heap_digest d;
-	struct ch_error *err = ch_heap_digest_build(&d, s->py, a);
-	if (err)
-		return ch_session_fail(s, err);
-	struct ch_gate_env env = {.heap = &d};
+	struct ch_gate_env env = {.heap = d};
 	code = ch_session_gate(s, &env, code);
-	ch_heap_digest_deinit(&d);
+	ch_heap_digest_deinit(d);
 	return code;
 }
 
