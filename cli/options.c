@@ -33,6 +33,9 @@ static const char common_help[] =
 	"  -h, --help           this help\n\n"
 	"CORE may be compressed (zstd, as systemd-coredump stores it, lz4, xz or gzip) or '-' for\n"
 	"standard input; either is decompressed or copied once into a temporary file ($TMPDIR).\n"
+	"Text tables show counts with thousands separators and sizes in B/KiB/MiB/GiB, and fit the width\n"
+	"in COLUMNS, else the terminal's (a pipe or a file gets whole rows): long type names, paths and\n"
+	"labels are elided in the middle (\"_frozen...Loader\"). JSON is never shortened.\n"
 	"A progress line appears on standard error only when it is a terminal and the work takes more\n"
 	"than a second. Exit codes: 0 ok, 1 a --fail-if condition held, 2 usage, 3 unreadable input,\n"
 	"4 unsupported input, 5 partial result, 6 internal (docs/bad-input.md).\n";

@@ -1,13 +1,17 @@
 #include "session.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "exit_codes.h"
 #include "graph/analysis.h"
 #include "graph/roots.h"
 #include "graph/heap_digest.h"
 #include "reports/report.h"
+#include "reports/report_table.h"
 
 static int report_error(struct ch_error *err)
 {
@@ -15,6 +19,24 @@ static int report_error(struct ch_error *err)
 	int code = ch_exit_code_for(err);
 	ch_error_free(err);
 	return code;
+}
+
+/* The width text tables fit in: COLUMNS when set (a positive number), else
+ * the terminal's when standard output is one, else none (a pipe or a file
+ * gets whole rows). */
+static size_t output_width(bool to_file)
+{
+	const char *cols = getenv("COLUMNS");
+	if (cols && *cols) {
+		char *end;
+		unsigned long v = strtoul(cols, &end, 10);
+		if (!*end && v > 0 && v < 100000)
+			return v;
+	}
+	struct winsize ws;
+	if (!to_file && isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 0;
 }
 
 int ch_session_parse(struct ch_session *s, const struct ch_cli_command *cmd, int argc, char **argv,
@@ -41,6 +63,7 @@ int ch_session_parse(struct ch_session *s, const struct ch_cli_command *cmd, int
 		}
 		s->ngates++;
 	}
+	ch_report_set_width(output_width(s->opts.output != NULL));
 	ch_progress_init(&s->progress, s->opts.quiet);
 	s->opts.process.progress = ch_progress_update_bytes;
 	s->opts.process.progress_arg = &s->progress;

@@ -3,6 +3,7 @@
 
 #include "graph/diff.h"
 #include "report.h"
+#include "report_table.h"
 
 static json_t *u64(uint64_t v)
 {
@@ -123,7 +124,12 @@ static void side_text(FILE *out, const char *label, const struct ch_diff_side *s
 
 static void change_text(FILE *out, uint64_t a, uint64_t b, const char *unit)
 {
-	fprintf(out, "%" PRIu64 " -> %" PRIu64 " %s (%+" PRId64 ")", a, b, unit, ch_diff_delta(a, b));
+	char ca[32], cb[32], cd[32];
+	int64_t delta = ch_diff_delta(a, b);
+	ch_report_count(a, ca, sizeof(ca));
+	ch_report_count(b, cb, sizeof(cb));
+	ch_report_count(delta < 0 ? (uint64_t)0 - (uint64_t)delta : (uint64_t)delta, cd, sizeof(cd));
+	fprintf(out, "%s -> %s %s (%s%s)", ca, cb, unit, delta < 0 ? "-" : "+", cd);
 }
 
 static void gens_text(FILE *out, const int *v, int n)
@@ -193,12 +199,14 @@ void ch_report_diff_text(FILE *out, const struct ch_diff *d, const struct ch_dif
 		fprintf(out, "growing containers (matched by their path from the roots):\n");
 		for (size_t i = 0; i < d->ngrowth && i < CH_DIFF_GROWTH_SHOWN; i++) {
 			const struct ch_diff_growth *g = &d->growth[i];
-			char ea[32], eb[32], hb[32];
+			char ea[32], eb[32], hb[32], db[32];
 			ch_report_count(g->elements_a, ea, sizeof(ea));
 			ch_report_count(g->elements_b, eb, sizeof(eb));
 			ch_report_human_bytes(g->retained_b, hb, sizeof(hb));
-			fprintf(out, "  %s (%s): %s%s -> %s elements, retaining %s (%+" PRId64 " bytes)\n", g->path, g->type,
-				g->new_in_b ? "new, " : "", ea, eb, hb, g->retained_delta);
+			int64_t dr = g->retained_delta;
+			ch_report_human_bytes(dr < 0 ? (uint64_t)0 - (uint64_t)dr : (uint64_t)dr, db, sizeof(db));
+			fprintf(out, "  %s (%s): %s%s -> %s elements, retaining %s (%s%s)\n", g->path, g->type,
+				g->new_in_b ? "new, " : "", ea, eb, hb, dr < 0 ? "-" : "+", db);
 		}
 		if (d->ngrowth > CH_DIFF_GROWTH_SHOWN)
 			fprintf(out, "  ... %zu more (--json lists all)\n", d->ngrowth - CH_DIFF_GROWTH_SHOWN);
@@ -207,20 +215,20 @@ void ch_report_diff_text(FILE *out, const struct ch_diff *d, const struct ch_dif
 	fprintf(out, "types:       %zu new, %zu grown, %zu shrunk, %zu gone\n", d->nstatus[CH_DIFF_NEW],
 		d->nstatus[CH_DIFF_GROWN], d->nstatus[CH_DIFF_SHRUNK], d->nstatus[CH_DIFF_GONE]);
 	if (d->ntypes) {
-		size_t w = 4;
-		for (size_t i = 0; i < d->ntypes; i++)
-			if (strlen(d->types[i].name) > w)
-				w = strlen(d->types[i].name);
-		if (w > 60)
-			w = 60;
-		fprintf(out, "\n%-7s %-*s %10s %10s %10s %12s\n", "STATUS", (int)w, "TYPE", "COUNT A", "COUNT B", "COUNT +/-",
-			"BYTES +/-");
+		static const char *const head[] = {"STATUS", "TYPE", "COUNT A", "COUNT B", "COUNT +/-", "BYTES +/-"};
+		struct ch_table t;
+		ch_table_init(&t, 6, head, "llrrrr", CH_FLEX(1), NULL);
 		for (size_t i = 0; i < d->ntypes; i++) {
 			const struct ch_diff_row *r = &d->types[i];
-			fprintf(out, "%-7s %-*.*s %10" PRIu64 " %10" PRIu64 " %+10" PRId64 " %+12" PRId64 "\n",
-				ch_diff_status_name(r->status), (int)w, (int)w, r->name, r->count_a, r->count_b,
-				r->count_delta, r->bytes_delta);
+			ch_table_cell(&t, "%s", ch_diff_status_name(r->status));
+			ch_table_cell(&t, "%s", r->name);
+			ch_table_count(&t, r->count_a);
+			ch_table_count(&t, r->count_b);
+			ch_table_delta(&t, r->count_delta);
+			ch_table_bytes_delta(&t, r->bytes_delta);
 		}
+		fputc('\n', out);
+		ch_table_print(out, &t);
 	}
 	if (d->ngroups) {
 		fprintf(out, "\ncycle shapes:\n");

@@ -195,8 +195,11 @@ static void task_line(FILE *out, const struct ch_python *py, const struct ch_ana
 	if (is_task)
 		fprintf(out, " '%s'", task->f.name_text);
 	fprintf(out, "  %s", ch_task_state_name(task->f.state));
-	if (task->reachable)
-		fprintf(out, "  retains %" PRIu64 " bytes", task->retained);
+	if (task->reachable) {
+		char hb[32];
+		ch_report_human_bytes(task->retained, hb, sizeof(hb));
+		fprintf(out, "  retains %s", hb);
+	}
 	else
 		fprintf(out, "  (no root reaches it)");
 	if (task->f.exception)
