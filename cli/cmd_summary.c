@@ -48,7 +48,8 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 		return code;
 	struct ch_type_histogram types = {0};
 	struct ch_py_stacks stacks = {0};
-	struct ch_error *err = ch_type_histogram_build(&types, &a.heap, -1, CH_SORT_BYTES, CH_SUMMARY_TOP_TYPES);
+	struct ch_error *err = ch_type_histogram_build(&types, &a.heap, -1, CH_SORT_BYTES,
+							 s.opts.limit_given ? s.opts.limit : CH_SUMMARY_TOP_TYPES);
 	/* The crashed thread's stack, when the frames can be read at all;
 	 * the triage screen is still worth printing without it. */
 	const struct ch_py_thread_stack *crashed = NULL;
@@ -133,12 +134,13 @@ const struct ch_cli_command ch_cmd_summary = {
 		   "the dump.\n\n"
 		   "Options:\n"
 		   "  --fail-if EXPR       exit 1 if EXPR holds, e.g. 'unreachable.bytes > 1MB' or\n"
-		   "                       'gc.enabled == false' (repeatable; any figure of the heap: docs/gating.md)\n\n"
+		   "                       'gc.enabled == false' (repeatable; any figure of the heap: docs/gating.md)\n"
+		   "  --limit N            list the N biggest types (default 10, 0 for all)\n\n"
 		   "Examples:\n"
 		   "  coreheap summary core.1234\n"
 		   "  coreheap summary core.1234 --json | jq .findings\n"
 		   "  coreheap summary core.1234 --fail-if 'unreachable.bytes > 1MB' --fail-if 'not gc.enabled'\n",
 	.usage = "summary [options] CORE",
-	.extras = CH_OPT_FAIL_IF,
+	.extras = CH_OPT_FAIL_IF | CH_OPT_LIMIT,
 	.run = run_summary,
 };

@@ -29,7 +29,7 @@ static int run_types(const struct ch_cli_command *cmd, int argc, char **argv)
 		ch_session_end(&s);
 		return code;
 	}
-	err = ch_type_histogram_build(&hist, &heap, s.opts.generation, s.opts.sort, s.opts.top);
+	err = ch_type_histogram_build(&hist, &heap, s.opts.generation, s.opts.sort, s.opts.limit);
 	if (err) {
 		ch_edges_deinit(&edges);
 		ch_heap_deinit(&heap);
@@ -112,8 +112,8 @@ const struct ch_cli_command ch_cmd_types = {
 		   "values block allocated after an instance (3.14+ also after an instance of a dict or list\n"
 		   "subclass), which sys.getsizeof leaves out.\n\n"
 		   "Options:\n"
-		   "  --top N, --limit N   keep the first N rows (the TOTAL line and JSON totals still cover every\n"
-		   "                       type)\n"
+		   "  --limit N, --top N   keep the first N rows (default all; the TOTAL line and JSON totals\n"
+		   "                       still cover every type)\n"
 		   "  --sort count|bytes   order of the rows (default count; ties by name)\n"
 		   "  --generation G       only objects in generation 0, 1, 2, permanent (or frozen) or untracked\n"
 		   "  --format ndjson      one record per line: each type, then the totals (docs/gating.md)\n"
@@ -123,9 +123,9 @@ const struct ch_cli_command ch_cmd_types = {
 		   "                       table in text; counted over all objects of the type, whatever\n"
 		   "                       --generation says. Off by default: it reads glibc's heap.\n\n"
 		   "Examples:\n"
-		   "  coreheap types core.1234 --top 20 --sort bytes\n"
+		   "  coreheap types core.1234 --limit 20 --sort bytes\n"
 		   "  coreheap types core.1234 --generation 2 --json -o gen2.json\n",
 	.usage = "types [options] CORE",
-	.extras = CH_OPT_TOP | CH_OPT_SORT | CH_OPT_GENERATION | CH_OPT_NDJSON | CH_OPT_NATIVE,
+	.extras = CH_OPT_LIMIT | CH_OPT_LIMIT_ALL | CH_OPT_TOP | CH_OPT_SORT | CH_OPT_GENERATION | CH_OPT_NDJSON | CH_OPT_NATIVE,
 	.run = run_types,
 };

@@ -46,7 +46,8 @@ static json_t *row_json(const struct ch_diff_row *r)
 	return o;
 }
 
-json_t *ch_report_diff_json(const struct ch_diff *d, const struct ch_diff_side *a, const struct ch_diff_side *b)
+json_t *ch_report_diff_json(const struct ch_diff *d, const struct ch_diff_side *a, const struct ch_diff_side *b,
+			    size_t limit)
 {
 	json_t *doc = json_object();
 	json_object_set_new(doc, "a", side_json(a, d->a));
@@ -56,7 +57,7 @@ json_t *ch_report_diff_json(const struct ch_diff *d, const struct ch_diff_side *
 	triple(totals, "bytes", d->a->totals.bytes, d->b->totals.bytes);
 	json_object_set_new(doc, "totals", totals);
 	json_t *types = json_array();
-	for (size_t i = 0; i < d->ntypes; i++) {
+	for (size_t i = 0; i < d->ntypes && (!limit || i < limit); i++) {
 		json_t *o = json_object();
 		json_object_set_new(o, "type", ch_json_text(d->types[i].name));
 		json_t *r = row_json(&d->types[i]);
@@ -80,7 +81,7 @@ json_t *ch_report_diff_json(const struct ch_diff *d, const struct ch_diff_side *
 	triple(u, "cycles", d->a->cycles, d->b->cycles);
 	json_object_set_new(doc, "unreachable", u);
 	json_t *groups = json_array();
-	for (size_t i = 0; i < d->ngroups; i++) {
+	for (size_t i = 0; i < d->ngroups && (!limit || i < limit); i++) {
 		const struct ch_diff_row *r = &d->groups[i];
 		json_t *o = r->gb ? ch_report_digest_group_json(d->b, r->gb) : ch_report_digest_group_json(d->a, r->ga);
 		json_t *x = row_json(r);
@@ -178,7 +179,18 @@ static void gc_text(FILE *out, const struct ch_diff *d)
 	}
 }
 
-void ch_report_diff_text(FILE *out, const struct ch_diff *d, const struct ch_diff_side *a, const struct ch_diff_side *b)
+/* "... N more" after a list cut by --limit. */
+static void more_text(FILE *out, size_t n, size_t limit, const char *what)
+{
+	if (!limit || n <= limit)
+		return;
+	char more[32];
+	ch_report_count(n - limit, more, sizeof(more));
+	fprintf(out, "... %s more %s (--limit 0 shows all)\n", more, what);
+}
+
+void ch_report_diff_text(FILE *out, const struct ch_diff *d, const struct ch_diff_side *a, const struct ch_diff_side *b,
+			 size_t limit)
 {
 	side_text(out, "A", a, d->a);
 	side_text(out, "B", b, d->b);
@@ -218,7 +230,7 @@ void ch_report_diff_text(FILE *out, const struct ch_diff *d, const struct ch_dif
 		static const char *const head[] = {"STATUS", "TYPE", "COUNT A", "COUNT B", "COUNT +/-", "BYTES +/-"};
 		struct ch_table t;
 		ch_table_init(&t, 6, head, "llrrrr", CH_FLEX(1), NULL);
-		for (size_t i = 0; i < d->ntypes; i++) {
+		for (size_t i = 0; i < d->ntypes && (!limit || i < limit); i++) {
 			const struct ch_diff_row *r = &d->types[i];
 			ch_table_cell(&t, "%s", ch_diff_status_name(r->status));
 			ch_table_cell(&t, "%s", r->name);
@@ -229,10 +241,11 @@ void ch_report_diff_text(FILE *out, const struct ch_diff *d, const struct ch_dif
 		}
 		fputc('\n', out);
 		ch_table_print(out, &t);
+		more_text(out, d->ntypes, limit, "types");
 	}
 	if (d->ngroups) {
 		fprintf(out, "\ncycle shapes:\n");
-		for (size_t i = 0; i < d->ngroups; i++) {
+		for (size_t i = 0; i < d->ngroups && (!limit || i < limit); i++) {
 			const struct ch_diff_row *r = &d->groups[i];
 			const struct ch_heap_digest *h = r->gb ? d->b : d->a;
 			const struct ch_digest_group *g = r->gb ? r->gb : r->ga;
@@ -246,5 +259,6 @@ void ch_report_diff_text(FILE *out, const struct ch_diff *d, const struct ch_dif
 			for (uint32_t x = 0; x < g->nedges; x++)
 				fprintf(out, "    %s\n", ch_digest_str(h, h->edges[g->first_edge + x]));
 		}
+		more_text(out, d->ngroups, limit, "shapes");
 	}
 }

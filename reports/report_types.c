@@ -60,5 +60,5 @@ void ch_report_types_text(FILE *out, const struct ch_python *py, const struct ch
 	ch_report_count(tot->count - tot->gen[CH_GEN_UNTRACKED], tracked, sizeof(tracked));
 	fprintf(out, "%s objects (%s GC-tracked)%s, %s, CPython %s%s\n", n, tracked,
 		generation >= 0 ? " in the selected generation" : "", hb, py->version.text,
-		h->n < h->ntypes ? " (rows cut by --top; TOTAL covers all types)" : "");
+		h->n < h->ntypes ? " (rows cut by --limit; TOTAL covers all types)" : "");
 }

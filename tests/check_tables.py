@@ -14,8 +14,14 @@ cores): widths, number formats, and that JSON does not change.
   json       --json is byte-identical with COLUMNS=80, COLUMNS=200 and
              without COLUMNS.
 
+  limit      every command that lists rows takes --limit N: with N=2 its
+             --json list has min(2, all) entries, where all is the length
+             with --limit 0 (and the text says how many more); types
+             also takes --top N, the same; a command without rows
+             (stacks) refuses --limit (exit 2).
+
 Commands: types, top (by object and by type), cycles, referrers, roots,
-anomalies, memory, tasks, suspects, diff.
+anomalies, memory, tasks, suspects, diff, summary, find, referents.
 
 Usage: check_tables.py --coreheap BIN --core1 CORE --core2 CORE
 Exit 0 when every check passed, 1 otherwise, 77 when the fixture cores are
@@ -110,6 +116,40 @@ def has(text, n, what, name):
         check(comma(n) in text, "%s: %s %d is not printed as %s" % (name, what, n, comma(n)))
 
 
+def dig(doc, path):
+    for k in path.split("."):
+        doc = doc[k]
+    return doc
+
+
+def check_limits(args, addr):
+    c, c1 = args.core2, args.core1
+    cases = [  # (command, JSON list)
+        (["types", c], "types"), (["top", c], "objects"), (["top", c, "--by", "type"], "types"),
+        (["cycles", c], "groups"), (["referrers", c, addr], "referrers"), (["roots", c], "roots"),
+        (["anomalies", c], "refcount_too_low.list"), (["memory", c], "native.owned.list"),
+        (["suspects", c], "suspects"), (["summary", c], "top_types"), (["find", c, "--type", "str"], "objects"),
+        (["tasks", c], "tasks"), (["diff", c1, c], "types"), (["referents", c, addr], "referents"),
+    ]
+    cut = 0
+    for cmd, path in cases:
+        name = " ".join(x for x in cmd if x not in (c, c1, addr))
+        every = len(dig(json.loads(run(args, cmd + ["--json", "--limit", "0"])), path))
+        two = len(dig(json.loads(run(args, cmd + ["--json", "--limit", "2"])), path))
+        check(two == min(2, every), "%s --limit 2: %d %s, expected %d of %d" % (name, two, path, min(2, every), every))
+        if every > 2:
+            cut += 1
+            text = run(args, cmd + ["--limit", "2"])
+            check(re.search(r"\b%s more\b" % re.escape(comma(every - 2)), text) or name.startswith(("summary", "suspects", "find", "memory", "types")),
+                  "%s --limit 2: the text does not say '%s more': %r" % (name, comma(every - 2), text[-300:]))
+    check(cut >= 10, "only %d listing commands had more than 2 rows: --limit barely tested" % cut)
+    check(run(args, ["types", c, "--top", "3", "--json"]) == run(args, ["types", c, "--limit", "3", "--json"]),
+          "types --top 3 differs from --limit 3")
+    p = subprocess.run([args.coreheap, "stacks", c, "--limit", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True)
+    check(p.returncode == 2 and "--limit" in p.stderr, "stacks --limit: exit %d, %r" % (p.returncode, p.stderr))
+
+
 def main():
     ap = argparse.ArgumentParser(prog="check_tables")
     for o in ("--coreheap", "--core1", "--core2"):
@@ -165,6 +205,8 @@ def main():
     text, _ = check_widths(args, "diff", ["diff", args.core1, c])
     for t in d["types"]:
         has(text, t["count_b"], "count_b of " + t["type"], "diff")
+
+    check_limits(args, addr)
 
     if FAILED:
         for f in FAILED:
