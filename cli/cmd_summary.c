@@ -68,12 +68,24 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 	struct ch_mixed_stacks native = {0};
 	if (!err)
 		err = crashed_native(&s, &stacks, &native);
+	/* The memory line (and the memory suspects): its own warnings stay
+	 * out of summary's exit code (`coreheap memory` reports them); it
+	 * says when partial. */
+	struct ch_diag mdiag;
+	ch_diag_init(&mdiag);
+	struct ch_memory mem;
+	struct ch_error *merr = err ? NULL : ch_memory_build(s.proc, s.py, &a.heap, &mdiag, &mem);
+	if (merr) {
+		ch_diag_warn(&s.py->diag, "no memory line: %s", merr->message);
+		ch_error_free(merr);
+	}
+	bool have_mem = !err && !merr;
 	/* The suspects head the screen (graph/suspects.h). */
 	struct ch_suspects_run run;
 	bool have_suspects = false;
 	if (!err) {
 		ch_progress_update(&s.progress, "suspects", 0);
-		err = ch_suspects_run(&run, &a, &roots);
+		err = ch_suspects_run(&run, &a, &roots, have_mem ? &mem : NULL);
 		have_suspects = !err;
 	}
 	struct ch_heap_digest digest;
@@ -83,33 +95,23 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 		/* reported */
 	} else {
 		const struct ch_thread_mixed *cn = native.nthreads ? &native.threads[0] : NULL;
-		/* The memory line: its own warnings stay out of summary's exit
-		 * code (`coreheap memory` reports them); it says when partial. */
-		struct ch_diag mdiag;
-		ch_diag_init(&mdiag);
-		struct ch_memory mem;
-		struct ch_error *merr = ch_memory_build(s.proc, s.py, &a.heap, &mdiag, &mem);
-		if (merr) {
-			ch_diag_warn(&s.py->diag, "no memory line: %s", merr->message);
-			ch_error_free(merr);
-		}
 		struct ch_report_suspects sus = {&a, &roots, &run.d, &run.s, &run.f, s.opts.core, 0};
 		json_t *doc = NULL;
 		if (s.opts.json) {
 			doc = ch_report_summary_json(s.py, &types, &a.replay, &a.cycles, &run.f, &stacks, crashed, cn, &sus);
-			if (!merr && doc)
+			if (have_mem && doc)
 				json_object_set_new(doc, "memory", ch_report_memory_brief_json(&mem, mdiag.partial));
 		} else {
 			ch_report_summary_text(s.out, s.py, &types, &a.replay, &a.cycles, &run.f, &stacks, crashed, cn, &sus);
-			if (!merr)
+			if (have_mem)
 				ch_report_memory_line(s.out, &mem, mdiag.partial);
 		}
-		if (!merr)
-			ch_memory_deinit(&mem);
-		ch_diag_deinit(&mdiag);
 		code = ch_session_finish(&s, doc);
 		code = ch_session_gate_analysis(&s, &digest, code);
 	}
+	if (have_mem)
+		ch_memory_deinit(&mem);
+	ch_diag_deinit(&mdiag);
 	ch_mixed_stacks_deinit(&native);
 	if (have_suspects)
 		ch_suspects_run_deinit(&run);
