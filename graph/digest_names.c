@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "graph/analysis.h"
+#include "readers/base/edit_distance.h"
 #include "readers/cpython/py_types.h"
 
 /* Class objects are few next to the objects (thousands): a linear
@@ -60,31 +61,6 @@ bool ch_digest_type_known(const struct ch_heap_digest *d, const char *name)
 	return ch_digest_type_find(d, name) || recorded(d, name);
 }
 
-/* Edit distance of two names, 3 when it is more than 2 (the only answer
- * that matters) or a name is too long to bother. */
-static size_t near_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[129];
-	if (la > 128 || lb > 128 || (la > lb ? la - lb : lb - la) > 2)
-		return 3;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb] > 3 ? 3 : row[lb];
-}
-
 static const char *last_part(const char *name)
 {
 	const char *dot = strrchr(name, '.');
@@ -97,7 +73,7 @@ static size_t closeness(const char *known, const char *typed)
 {
 	if (strcasecmp(last_part(known), last_part(typed)) == 0)
 		return 0;
-	return near_distance(known, typed);
+	return ch_edit_distance(known, typed, 3);
 }
 
 const char *ch_digest_type_similar(const struct ch_heap_digest *d, const char *name)
