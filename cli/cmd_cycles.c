@@ -1,6 +1,7 @@
 #include "commands.h"
 #include "graph/analysis.h"
 #include "graph/interp_split.h"
+#include "graph/heap_digest.h"
 #include "graph/type_histogram.h"
 #include "reports/report.h"
 #include "session.h"
@@ -14,12 +15,15 @@ static int run_cycles(const struct ch_cli_command *cmd, int argc, char **argv)
 	if (done)
 		return code;
 	struct ch_type_histogram unreachable = {0};
+	struct ch_heap_digest digest;
 	struct ch_error *err = ch_type_histogram_build_selected(&unreachable, &a.heap, a.replay.state,
 								CH_REPLAY_UNREACHABLE, CH_SORT_BYTES, 0);
 	struct ch_interp_split split = {0};
 	if (!err)
 		err = ch_interp_split_build(&split, &a.heap, -1, &a.replay, CH_SORT_BYTES, 0);
-	if (err) {
+	if (!err && (code = ch_session_gate_prepare(&s, &a, &digest))) {
+		/* reported */
+	} else if (err) {
 		code = ch_session_fail(&s, err);
 	} else {
 		json_t *doc = NULL;
@@ -33,7 +37,7 @@ static int run_cycles(const struct ch_cli_command *cmd, int argc, char **argv)
 		}
 		static const struct ch_ndjson_rows rows[] = {{"groups", "group"}, {"unreachable.types", "unreachable_type"}};
 		code = ch_session_finish_rows(&s, doc, rows, 2, "cycles");
-		code = ch_session_gate_analysis(&s, &a, code);
+		code = ch_session_gate_analysis(&s, &digest, code);
 	}
 	ch_interp_split_deinit(&split);
 	ch_type_histogram_deinit(&unreachable);

@@ -93,7 +93,13 @@ static int run_diff(const struct ch_cli_command *cmd, int argc, char **argv)
 	merge_diag(&diag, &a, &b);
 	s.diag = &diag;
 	struct ch_diff d;
-	code = ch_session_open_output(&s, &done);
+	struct ch_gate_env check = {.a = &a, .b = &b, .diff = &d};
+	code = ch_session_gate_check(&s, &check);
+	if (code)
+		ch_session_end(&s);
+	else
+		code = ch_session_open_output(&s, &done);
+	done = done || code;
 	if (!done) {
 		err = ch_diff_compute(&d, &a, &b);
 		if (err) {
@@ -102,9 +108,9 @@ static int run_diff(const struct ch_cli_command *cmd, int argc, char **argv)
 			static const struct ch_ndjson_rows rows[] = {{"types", "type"}, {"groups", "group"}};
 			json_t *doc = NULL;
 			if (s.opts.json)
-				doc = ch_report_diff_json(&d, &sa, &sb);
+				doc = ch_report_diff_json(&d, &sa, &sb, s.opts.limit);
 			else
-				ch_report_diff_text(s.out, &d, &sa, &sb);
+				ch_report_diff_text(s.out, &d, &sa, &sb, s.opts.limit);
 			code = ch_session_finish_rows(&s, doc, rows, 2, "diff");
 			struct ch_gate_env env = {.a = &a, .b = &b, .diff = &d};
 			code = ch_session_gate(&s, &env, code);
@@ -145,13 +151,15 @@ const struct ch_cli_command ch_cmd_diff = {
 		   "  --fail-if EXPR       exit 1 if EXPR holds, e.g. \"growth('app.Session').count > 100\"\n"
 		   "                       (repeatable; unqualified figures are B's, a.X and b.X name a side;\n"
 		   "                       docs/gating.md lists the figures)\n"
-		   "  --format ndjson      one record per line: each type, each shape, then the rest\n\n"
+		   "  --format ndjson      one record per line: each type, each shape, then the rest\n"
+		   "  --limit N            list the first N type rows and cycle shapes (default all; the counts\n"
+		   "                       and --fail-if cover all)\n\n"
 		   "Examples:\n"
 		   "  coreheap snapshot core.1001 -o monday.json\n"
 		   "  coreheap diff monday.json core.2002 --fail-if \"growth('app.Session').count > 100\"\n"
 		   "  coreheap diff before.json after.json --json | jq '.types[:5]'\n"
 		   "  coreheap diff before.json after.json --fail-if 'unreachable.bytes_delta > 1MB'\n",
 	.usage = "diff [options] A B",
-	.extras = CH_OPT_FAIL_IF | CH_OPT_NDJSON | CH_OPT_SECOND,
+	.extras = CH_OPT_FAIL_IF | CH_OPT_NDJSON | CH_OPT_SECOND | CH_OPT_LIMIT | CH_OPT_LIMIT_ALL,
 	.run = run_diff,
 };

@@ -12,6 +12,7 @@
 #include "readers/cpython/py_types.h"
 #include "readers/cpython/py_value.h"
 #include "reports/report.h"
+#include "reports/report_table.h"
 #include "session.h"
 
 static const char *const kind_names[] = {
@@ -23,8 +24,10 @@ static const char *const kind_names[] = {
 struct collect {
 	struct ch_python *py;
 	json_t *list;
-	FILE *text; /* NULL for JSON */
-	uint64_t source; /* the object whose references these are */
+	FILE *text;            /* NULL for JSON */
+	uint64_t source;       /* the object whose references these are */
+	struct ch_table table; /* the text rows */
+	size_t limit, n;       /* --limit (0: all); referents seen */
 };
 
 static json_t *hexj(uint64_t v)
@@ -90,12 +93,18 @@ static void label(struct ch_python *py, uint64_t source, const struct ch_ref *r,
 static int collect_ref(void *arg, const struct ch_ref *r)
 {
 	struct collect *c = arg;
+	if (c->limit && ++c->n > c->limit)
+		return 0; /* counted, not listed */
+	if (!c->limit)
+		c->n++;
 	char lab[CH_PY_VALUE_MAX + 16];
 	label(c->py, c->source, r, lab, sizeof(lab));
 	const char *kind = (unsigned)r->kind < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[r->kind] : "?";
 	if (c->text) {
-		fprintf(c->text, "  0x%-14" PRIx64 " %-12s %-9s %s\n", r->target, kind,
-			r->traversed ? "traversed" : "-", lab);
+		ch_table_cell(&c->table, "0x%" PRIx64, r->target);
+		ch_table_cell(&c->table, "%s", kind);
+		ch_table_cell(&c->table, "%s", r->traversed ? "traversed" : "-");
+		ch_table_cell(&c->table, "%s", lab);
 		return 0;
 	}
 	json_t *o = json_object();
@@ -119,12 +128,24 @@ static struct ch_error *referents_one(struct ch_session *s, uint64_t addr, json_
 	if (err)
 		return err;
 	uint64_t size = ch_py_object_full_size(s->py, addr, type);
-	struct collect c = {s->py, json_array(), s->opts.json ? NULL : s->out, addr};
-	if (c.text)
-		fprintf(s->out, "object 0x%" PRIx64 " type %s size %" PRIu64 "\n", addr,
-			ch_py_type_name(&s->py->types, type), size);
+	struct collect c = {s->py, json_array(), s->opts.json ? NULL : s->out, addr, {0}, s->opts.limit, 0};
+	static const char *const head[] = {"TO", "KIND", "TRAVERSED", "REFERENCE"};
+	if (c.text) {
+		char hb[32];
+		ch_report_human_bytes(size, hb, sizeof(hb));
+		fprintf(s->out, "object 0x%" PRIx64 " type %s size %s\n", addr, ch_py_type_name(&s->py->types, type), hb);
+		ch_table_init(&c.table, 4, head, "llll", CH_FLEX(3), "  ");
+	}
 	struct ch_refs_outcome outcome;
 	err = ch_py_refs_visit_ex(s->py, addr, type, collect_ref, &c, &outcome);
+	if (c.text) {
+		if (c.n)
+			ch_table_print(s->out, &c.table);
+		else
+			ch_table_deinit(&c.table);
+		if (c.limit && c.n > c.limit)
+			fprintf(s->out, "  ... %zu more (--limit 0 shows all)\n", c.n - c.limit);
+	}
 	if (c.text && !outcome.exact)
 		fprintf(s->out, "  NOT EXACT: references read conservatively: %s\n", outcome.reason);
 	if (err) {
@@ -220,10 +241,12 @@ const struct ch_cli_command ch_cmd_referents = {
 		   "An address that is not an object is a one-line error (exit 3). Several ADDRs share one opening\n"
 		   "of the core; with --json the document then lists each object, and an address that is not an\n"
 		   "object is an entry with its \"error\" (exit 3). The JSON shape: docs/json.md.\n\n"
+		   "Options:\n"
+		   "  --limit N            list the first N references of each object (default all)\n\n"
 		   "Examples:\n"
 		   "  coreheap referents core.1234 0x7f0123456780\n"
 		   "  coreheap referents core.1234 0x7f0123456780 --json\n",
 	.usage = "referents [options] CORE ADDR [ADDR...]",
-	.extras = CH_OPT_ADDR | CH_OPT_ADDRS | CH_OPT_VERIFY,
+	.extras = CH_OPT_ADDR | CH_OPT_ADDRS | CH_OPT_VERIFY | CH_OPT_LIMIT | CH_OPT_LIMIT_ALL,
 	.run = run_referents,
 };

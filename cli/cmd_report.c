@@ -56,7 +56,7 @@ static int run_report(const struct ch_cli_command *cmd, int argc, char **argv)
 	struct ch_suspects_run run;
 	struct page pg;
 	memset(&pg, 0, sizeof(pg));
-	struct ch_error *err = ch_suspects_run(&run, &a, &roots);
+	struct ch_error *err = ch_suspects_run(&run, &a, &roots, NULL);
 	bool have_run = !err;
 	if (!err)
 		err = gather(&s, &a, &run, &pg);

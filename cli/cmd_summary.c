@@ -50,7 +50,8 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 	struct ch_type_histogram types = {0};
 	struct ch_py_stacks stacks = {0};
 	struct ch_interp_split split = {0};
-	struct ch_error *err = ch_type_histogram_build(&types, &a.heap, -1, CH_SORT_BYTES, CH_SUMMARY_TOP_TYPES);
+	struct ch_error *err = ch_type_histogram_build(&types, &a.heap, -1, CH_SORT_BYTES,
+							 s.opts.limit_given ? s.opts.limit : CH_SUMMARY_TOP_TYPES);
 	if (!err)
 		err = ch_interp_split_build(&split, &a.heap, -1, &a.replay, CH_SORT_BYTES, CH_SUMMARY_TOP_TYPES);
 	/* The crashed thread's stack, when the frames can be read at all;
@@ -71,48 +72,53 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 	struct ch_mixed_stacks native = {0};
 	if (!err)
 		err = crashed_native(&s, &stacks, &native);
+	/* The memory line (and the memory suspects): its own warnings stay
+	 * out of summary's exit code (`coreheap memory` reports them); it
+	 * says when partial. */
+	struct ch_diag mdiag;
+	ch_diag_init(&mdiag);
+	struct ch_memory mem;
+	struct ch_error *merr = err ? NULL : ch_memory_build(s.proc, s.py, &a.heap, &mdiag, &mem);
+	if (merr) {
+		ch_diag_warn(&s.py->diag, "no memory line: %s", merr->message);
+		ch_error_free(merr);
+	}
+	bool have_mem = !err && !merr;
 	/* The suspects head the screen (graph/suspects.h). */
 	struct ch_suspects_run run;
 	bool have_suspects = false;
 	if (!err) {
 		ch_progress_update(&s.progress, "suspects", 0);
-		err = ch_suspects_run(&run, &a, &roots);
+		err = ch_suspects_run(&run, &a, &roots, have_mem ? &mem : NULL);
 		have_suspects = !err;
 	}
+	struct ch_heap_digest digest;
 	if (err) {
 		code = ch_session_fail(&s, err);
+	} else if ((code = ch_session_gate_prepare(&s, &a, &digest))) {
+		/* reported */
 	} else {
 		const struct ch_thread_mixed *cn = native.nthreads ? &native.threads[0] : NULL;
-		/* The memory line: its own warnings stay out of summary's exit
-		 * code (`coreheap memory` reports them); it says when partial. */
-		struct ch_diag mdiag;
-		ch_diag_init(&mdiag);
-		struct ch_memory mem;
-		struct ch_error *merr = ch_memory_build(s.proc, s.py, &a.heap, &mdiag, &mem);
-		if (merr) {
-			ch_diag_warn(&s.py->diag, "no memory line: %s", merr->message);
-			ch_error_free(merr);
-		}
 		struct ch_report_suspects sus = {&a, &roots, &run.d, &run.s, &run.f, s.opts.core, 0};
 		json_t *doc = NULL;
 		if (s.opts.json) {
 			doc = ch_report_summary_json(s.py, &types, &a.replay, &a.cycles, &run.f, &stacks, crashed, cn, &sus);
-			if (!merr && doc)
+			if (have_mem && doc)
 				json_object_set_new(doc, "memory", ch_report_memory_brief_json(&mem, mdiag.partial));
 			if (doc)
 				json_object_set_new(doc, "interpreters", ch_report_interps_json(s.py, &split, true));
 		} else {
 			ch_report_summary_text(s.out, s.py, &types, &a.replay, &a.cycles, &run.f, &stacks, crashed, cn, &sus);
-			if (!merr)
+			if (have_mem)
 				ch_report_memory_line(s.out, &mem, mdiag.partial);
 			ch_report_interps_text(s.out, s.py, &split, 5);
 		}
-		if (!merr)
-			ch_memory_deinit(&mem);
-		ch_diag_deinit(&mdiag);
 		code = ch_session_finish(&s, doc);
-		code = ch_session_gate_analysis(&s, &a, code);
+		code = ch_session_gate_analysis(&s, &digest, code);
 	}
+	if (have_mem)
+		ch_memory_deinit(&mem);
+	ch_diag_deinit(&mdiag);
 	ch_mixed_stacks_deinit(&native);
 	if (have_suspects)
 		ch_suspects_run_deinit(&run);
@@ -140,12 +146,13 @@ const struct ch_cli_command ch_cmd_summary = {
 		   "garbage (JSON \"interpreters\").\n\n"
 		   "Options:\n"
 		   "  --fail-if EXPR       exit 1 if EXPR holds, e.g. 'unreachable.bytes > 1MB' or\n"
-		   "                       'gc.enabled == false' (repeatable; any figure of the heap: docs/gating.md)\n\n"
+		   "                       'gc.enabled == false' (repeatable; any figure of the heap: docs/gating.md)\n"
+		   "  --limit N            list the N biggest types (default 10, 0 for all)\n\n"
 		   "Examples:\n"
 		   "  coreheap summary core.1234\n"
 		   "  coreheap summary core.1234 --json | jq .findings\n"
 		   "  coreheap summary core.1234 --fail-if 'unreachable.bytes > 1MB' --fail-if 'not gc.enabled'\n",
 	.usage = "summary [options] CORE",
-	.extras = CH_OPT_FAIL_IF,
+	.extras = CH_OPT_FAIL_IF | CH_OPT_LIMIT,
 	.run = run_summary,
 };

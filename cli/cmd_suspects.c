@@ -18,7 +18,7 @@ static int run_suspects(const struct ch_cli_command *cmd, int argc, char **argv)
 		return code;
 	ch_progress_update(&s.progress, "suspects", 0);
 	struct ch_suspects_run run;
-	struct ch_error *err = ch_suspects_run(&run, &a, &roots);
+	struct ch_error *err = ch_suspects_run(&run, &a, &roots, NULL);
 	if (err) {
 		code = ch_session_fail(&s, err);
 	} else {
@@ -55,6 +55,13 @@ const struct ch_cli_command ch_cmd_suspects = {
 		   "                hanging off them reach 1 % of the heap: what the next collection frees.\n"
 		   "  traceback     exceptions stored with their tracebacks (grouped by holder and type) that\n"
 		   "                retain at least 1 % of the heap; the biggest local their frames keep is named.\n"
+		   "  tasks         asyncio task leaks (`coreheap tasks`): done tasks still referenced (those whose\n"
+		   "                exception was never retrieved named first), pending tasks that can never\n"
+		   "                complete, tasks awaiting each other in a ring; every such finding.\n"
+		   "  memory        memory Python objects do not explain (`coreheap memory`): in-use malloc chunks\n"
+		   "                nothing points at (at least 32 KiB and 0.2 % of glibc's in-use memory), free\n"
+		   "                memory between live chunks (at least 1 MiB and 25 % of glibc's arenas); their\n"
+		   "                share is of the allocator's memory; listed after the heap's suspects.\n"
 		   "  gc            the collector findings of `summary` (disabled with garbage, gc.garbage, ...).\n\n"
 		   "Retained bytes come from the dominator tree that `top` uses (what freeing the object would free);\n"
 		   "shares are of the whole heap, reachable and unreachable. --json gives\n"

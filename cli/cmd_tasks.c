@@ -24,9 +24,9 @@ static int run_tasks(const struct ch_cli_command *cmd, int argc, char **argv)
 	} else {
 		json_t *doc = NULL;
 		if (s.opts.json)
-			doc = ch_report_tasks_json(s.py, &a, &roots, &t);
+			doc = ch_report_tasks_json(s.py, &a, &roots, &t, s.opts.limit);
 		else
-			ch_report_tasks_text(s.out, s.py, &a, &roots, &t, s.opts.tree);
+			ch_report_tasks_text(s.out, s.py, &a, &roots, &t, s.opts.tree, s.opts.limit);
 		code = ch_session_finish(&s, doc);
 	}
 	ch_tasks_deinit(&t);
@@ -80,12 +80,14 @@ const struct ch_cli_command ch_cmd_tasks = {
 		"future, cycle}]}\n\n"
 		"Options:\n"
 		"  --tree               print the await tree instead of the flat list\n"
-		"  --all                futures too, not only tasks\n\n"
+		"  --all                futures too, not only tasks\n"
+		"  --limit N            list the first N tasks (default all; the counts and findings cover\n"
+		"                       all; --tree always prints the whole tree)\n\n"
 		"Examples:\n"
 		"  coreheap tasks core.1234\n"
 		"  coreheap tasks core.1234 --tree\n"
 		"  coreheap tasks core.1234 --json | jq '.findings[].message'\n",
 	.usage = "tasks [options] CORE",
-	.extras = CH_OPT_EVERY | CH_OPT_TREE,
+	.extras = CH_OPT_EVERY | CH_OPT_TREE | CH_OPT_LIMIT | CH_OPT_LIMIT_ALL,
 	.run = run_tasks,
 };

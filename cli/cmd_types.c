@@ -30,8 +30,8 @@ static int run_types(const struct ch_cli_command *cmd, int argc, char **argv)
 		return code;
 	}
 	struct ch_interp_split split = {0};
-	err = ch_type_histogram_build(&hist, &heap, s.opts.generation, s.opts.sort, s.opts.top);
-	if (!err && (err = ch_interp_split_build(&split, &heap, s.opts.generation, NULL, s.opts.sort, s.opts.top)))
+	err = ch_type_histogram_build(&hist, &heap, s.opts.generation, s.opts.sort, s.opts.limit);
+	if (!err && (err = ch_interp_split_build(&split, &heap, s.opts.generation, NULL, s.opts.sort, s.opts.limit)))
 		ch_type_histogram_deinit(&hist);
 	if (err) {
 		ch_edges_deinit(&edges);
@@ -83,7 +83,7 @@ static int run_types(const struct ch_cli_command *cmd, int argc, char **argv)
 			ch_report_types_add_native(doc, &hist, native, native_total);
 	} else {
 		ch_report_types_text(s.out, s.py, &hist, s.opts.generation);
-		ch_report_interps_text(s.out, s.py, &split, s.opts.top ? s.opts.top : 10);
+		ch_report_interps_text(s.out, s.py, &split, s.opts.limit ? s.opts.limit : 10);
 		if (native)
 			ch_report_types_native_text(s.out, s.py, &hist, native, native_total);
 	}
@@ -121,8 +121,8 @@ const struct ch_cli_command ch_cmd_types = {
 		   "With sub-interpreters (3.9+, each with its own collector) a section per interpreter follows\n"
 		   "the table (its objects and top types; JSON \"interpreters\"): docs/support.md.\n\n"
 		   "Options:\n"
-		   "  --top N, --limit N   keep the first N rows (the TOTAL line and JSON totals still cover every\n"
-		   "                       type)\n"
+		   "  --limit N, --top N   keep the first N rows (default all; the TOTAL line and JSON totals\n"
+		   "                       still cover every type)\n"
 		   "  --sort count|bytes   order of the rows (default count; ties by name)\n"
 		   "  --generation G       only objects in generation 0, 1, 2, permanent (or frozen) or untracked\n"
 		   "  --format ndjson      one record per line: each type, then the totals (docs/gating.md)\n"
@@ -132,9 +132,9 @@ const struct ch_cli_command ch_cmd_types = {
 		   "                       table in text; counted over all objects of the type, whatever\n"
 		   "                       --generation says. Off by default: it reads glibc's heap.\n\n"
 		   "Examples:\n"
-		   "  coreheap types core.1234 --top 20 --sort bytes\n"
+		   "  coreheap types core.1234 --limit 20 --sort bytes\n"
 		   "  coreheap types core.1234 --generation 2 --json -o gen2.json\n",
 	.usage = "types [options] CORE",
-	.extras = CH_OPT_TOP | CH_OPT_SORT | CH_OPT_GENERATION | CH_OPT_NDJSON | CH_OPT_NATIVE,
+	.extras = CH_OPT_LIMIT | CH_OPT_LIMIT_ALL | CH_OPT_TOP | CH_OPT_SORT | CH_OPT_GENERATION | CH_OPT_NDJSON | CH_OPT_NATIVE,
 	.run = run_types,
 };

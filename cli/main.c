@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "readers/base/edit_distance.h"
 #include "readers/native/native_unwind.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -43,30 +44,6 @@ static const struct ch_cli_command *const commands[] = {
 	&ch_cmd_diff,
 	&ch_cmd_layout,
 };
-
-/* Edit distance between a and b (both short: command names), capped at 9. */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[32];
-	if (la > 30 || lb > 30)
-		return 9;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
 
 static void usage(FILE *out)
 {
@@ -119,7 +96,7 @@ int main(int argc, char **argv)
 	const char *near = NULL;
 	size_t best = 3;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		size_t d = strncmp(commands[i]->name, argv[1], strlen(argv[1])) == 0 && argv[1][0] ? 1 : distance(argv[1], commands[i]->name);
+		size_t d = strncmp(commands[i]->name, argv[1], strlen(argv[1])) == 0 && argv[1][0] ? 1 : ch_edit_distance(argv[1], commands[i]->name, 9);
 		if (d < best) {
 			best = d;
 			near = commands[i]->name;

@@ -34,6 +34,9 @@ static const char common_help[] =
 	"  -h, --help           this help\n\n"
 	"CORE may be compressed (zstd, as systemd-coredump stores it, lz4, xz or gzip) or '-' for\n"
 	"standard input; either is decompressed or copied once into a temporary file ($TMPDIR).\n"
+	"Text tables show counts with thousands separators and sizes in B/KiB/MiB/GiB, and fit the width\n"
+	"in COLUMNS, else the terminal's (a pipe or a file gets whole rows): long type names, paths and\n"
+	"labels are elided in the middle (\"_frozen...Loader\"). JSON is never shortened.\n"
 	"A progress line appears on standard error only when it is a terminal and the work takes more\n"
 	"than a second. Exit codes: 0 ok, 1 a --fail-if condition held, 2 usage, 3 unreadable input,\n"
 	"4 unsupported input, 5 partial result, 6 internal (docs/bad-input.md).\n";
@@ -108,7 +111,7 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 			lo->has_arg = no_argument;
 	memset(o, 0, sizeof(*o));
 	o->generation = -1;
-	o->limit = 20;
+	o->limit = (cmd->extras & CH_OPT_LIMIT_ALL) ? 0 : 20;
 	o->sort = CH_SORT_COUNT;
 	o->depth = 2;
 	o->all = 1;
@@ -210,22 +213,16 @@ int ch_cli_parse(const struct ch_cli_command *cmd, int argc, char **argv, struct
 			o->process.lib_search[o->process.nlib_search++] = optarg;
 			break;
 		case OPT_LIMIT:
-			if (!(cmd->extras & CH_OPT_LIMIT) && (cmd->extras & CH_OPT_TOP)) {
-				/* types: --limit is --top, the one name every listing takes */
-				if (!parse_size(optarg, &o->top))
-					return ch_cli_usage_error(cmd, "--limit takes a non-negative number, not '%s'", optarg);
-				break;
-			}
-			if (!(cmd->extras & CH_OPT_LIMIT))
-				return ch_cli_usage_error(cmd, "--limit is not an option of this command");
-			if (!parse_size(optarg, &o->limit))
-				return ch_cli_usage_error(cmd, "--limit takes a non-negative number, not '%s'", optarg);
-			break;
 		case OPT_TOP:
-			if (!(cmd->extras & CH_OPT_TOP))
-				return ch_cli_usage_error(cmd, "--top is not an option of this command");
-			if (!parse_size(optarg, &o->top))
-				return ch_cli_usage_error(cmd, "--top takes a non-negative number, not '%s'", optarg);
+			/* One option for every listing: --top is its older name
+			 * where a command took that (types). */
+			if (!(cmd->extras & CH_OPT_LIMIT) || (c == OPT_TOP && !(cmd->extras & CH_OPT_TOP)))
+				return ch_cli_usage_error(cmd, "%s is not an option of this command",
+							  c == OPT_TOP ? "--top" : "--limit");
+			if (!parse_size(optarg, &o->limit))
+				return ch_cli_usage_error(cmd, "%s takes a non-negative number (0 for all rows), not '%s'",
+							  c == OPT_TOP ? "--top" : "--limit", optarg);
+			o->limit_given = true;
 			break;
 		case OPT_SORT:
 			if (!(cmd->extras & CH_OPT_SORT))

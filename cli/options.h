@@ -11,11 +11,11 @@
 #include "readers/process/process.h"
 
 enum {
-	CH_OPT_TOP = 1 << 0,
+	CH_OPT_TOP = 1 << 0,    /* --top N, an older name of --limit N (types) */
 	CH_OPT_SORT = 1 << 1,
 	CH_OPT_GENERATION = 1 << 2,
 	CH_OPT_LOCALS = 1 << 3,
-	CH_OPT_LIMIT = 1 << 4,
+	CH_OPT_LIMIT = 1 << 4,  /* --limit N: rows listed (default 20; see CH_OPT_LIMIT_ALL) */
 	CH_OPT_ADDR = 1 << 5,   /* a second positional argument, ADDR, after CORE (referents) */
 	CH_OPT_TYPE = 1 << 6,   /* --type NAME, required (find) */
 	CH_OPT_SUBCLASSES = 1 << 7,
@@ -32,6 +32,7 @@ enum {
 	CH_OPT_EVERY = 1 << 18,   /* --all without a number: every object of the kind (tasks: futures too) */
 	CH_OPT_TREE = 1 << 19,    /* --tree (tasks) */
 	CH_OPT_FOLDED = 1 << 20,  /* --format folded is accepted (top) */
+	CH_OPT_LIMIT_ALL = 1 << 21, /* with CH_OPT_LIMIT: every row unless --limit is given */
 };
 
 #define CH_MAX_ADDRS 4096
@@ -61,8 +62,8 @@ struct ch_cli_opts {
 	bool json, quiet;
 	bool locals;          /* --locals (stacks) */
 	struct ch_process_options process;
-	size_t top;
-	size_t limit;         /* --limit N (0: no limit) */
+	size_t limit;         /* --limit N (or --top N): rows listed, 0 for all */
+	bool limit_given;     /* --limit was on the command line (summary's own default) */
 	enum ch_hist_sort sort;
 	int generation;       /* -1 all, else CH_GEN_* */
 	const char *type_name; /* --type NAME (find) */

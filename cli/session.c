@@ -2,7 +2,10 @@
 #include "session_heap.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "exit_codes.h"
 #include "graph/analysis.h"
@@ -10,6 +13,7 @@
 #include "graph/heap_digest.h"
 #include "graph/memory.h"
 #include "reports/report.h"
+#include "reports/report_table.h"
 
 static int report_error(struct ch_error *err)
 {
@@ -17,6 +21,24 @@ static int report_error(struct ch_error *err)
 	int code = ch_exit_code_for(err);
 	ch_error_free(err);
 	return code;
+}
+
+/* The width text tables fit in: COLUMNS when set (a positive number), else
+ * the terminal's when standard output is one, else none (a pipe or a file
+ * gets whole rows). */
+static size_t output_width(bool to_file)
+{
+	const char *cols = getenv("COLUMNS");
+	if (cols && *cols) {
+		char *end;
+		unsigned long v = strtoul(cols, &end, 10);
+		if (!*end && v > 0 && v < 100000)
+			return v;
+	}
+	struct winsize ws;
+	if (!to_file && isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 0;
 }
 
 int ch_session_parse(struct ch_session *s, const struct ch_cli_command *cmd, int argc, char **argv,
@@ -43,6 +65,7 @@ int ch_session_parse(struct ch_session *s, const struct ch_cli_command *cmd, int
 		}
 		s->ngates++;
 	}
+	ch_report_set_width(output_width(s->opts.output != NULL));
 	ch_progress_init(&s->progress, s->opts.quiet);
 	s->opts.process.progress = ch_progress_update_bytes;
 	s->opts.process.progress_arg = &s->progress;
@@ -254,17 +277,44 @@ int ch_session_gate(struct ch_session *s, const struct ch_gate_env *env, int cod
 	return code;
 }
 
-int ch_session_gate_analysis(struct ch_session *s, const struct ch_analysis *a, int code)
+int ch_session_gate_check(struct ch_session *s, const struct ch_gate_env *env)
+{
+	for (size_t i = 0; i < s->ngates; i++) {
+		const char *similar, *name = ch_gate_unknown_type(s->gates[i], env, &similar);
+		if (!name)
+			continue;
+		ch_progress_done(&s->progress);
+		/* One line: the name is what the user typed, the suggestion a
+		 * type name read from the input. */
+		fprintf(stderr, "coreheap %s: --fail-if names no type '%s' of %s (%s)%s%s%s\n", s->cmd->name, name,
+			env->diff ? "either input" : "the heap", ch_gate_text(s->gates[i]), similar ? "; did you mean '" : "", similar ? similar : "", similar ? "'?" : "");
+		return CH_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int ch_session_gate_prepare(struct ch_session *s, struct ch_analysis *a, struct ch_heap_digest *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (!s->ngates)
+		return 0;
+	struct ch_error *err = ch_heap_digest_build(d, s->py, a);
+	if (err)
+		return ch_session_fail(s, err);
+	struct ch_gate_env env = {.heap = d};
+	int code = ch_session_gate_check(s, &env);
+	if (code)
+		ch_heap_digest_deinit(d);
+	return code;
+}
+
+int ch_session_gate_analysis(struct ch_session *s, struct ch_heap_digest *d, int code)
 {
 	if (!s->ngates)
 		return code;
-	struct ch_heap_digest d;
-	struct ch_error *err = ch_heap_digest_build(&d, s->py, a);
-	if (err)
-		return ch_session_fail(s, err);
-	struct ch_gate_env env = {.heap = &d};
+	struct ch_gate_env env = {.heap = d};
 	code = ch_session_gate(s, &env, code);
-	ch_heap_digest_deinit(&d);
+	ch_heap_digest_deinit(d);
 	return code;
 }
 

@@ -90,9 +90,17 @@ int ch_session_finish_rows(struct ch_session *s, json_t *doc, const struct ch_nd
  * result is CH_EXIT_CONDITION, unless code is already a failure worse than
  * a partial result. Without --fail-if, returns code. */
 int ch_session_gate(struct ch_session *s, const struct ch_gate_env *env, int code);
-/* ch_session_gate over the digest of the session's analysed heap (built
- * only when there are conditions): summary, cycles. */
-int ch_session_gate_analysis(struct ch_session *s, const struct ch_analysis *a, int code);
+/* Before the report: a condition naming a type that exists in none of
+ * env's heaps is a usage error (one line on stderr, with the name it may
+ * have meant). Returns 0, or CH_EXIT_USAGE after printing. */
+int ch_session_gate_check(struct ch_session *s, const struct ch_gate_env *env);
+/* For summary and cycles: the digest of the session's analysed heap,
+ * built only when there are conditions (d is zeroed otherwise), and
+ * checked by ch_session_gate_check, before the report is written.
+ * Returns 0, or the exit code (reason printed; d is then released). */
+int ch_session_gate_prepare(struct ch_session *s, struct ch_analysis *a, struct ch_heap_digest *d);
+/* ch_session_gate over that digest, which it releases. */
+int ch_session_gate_analysis(struct ch_session *s, struct ch_heap_digest *d, int code);
 
 /* Marks diag partial when a read needed bytes past the cut of proc's
  * truncated core (ch_session_finish does it for the session's core). */

@@ -718,6 +718,24 @@ static struct value ref_value(const struct node *n, const struct ch_gate_env *en
 	return heap_figure(n->fig, n->arg, h);
 }
 
+const char *ch_gate_unknown_type(const struct ch_gate *g, const struct ch_gate_env *env, const char **similar)
+{
+	*similar = NULL;
+	for (int i = 0; i < g->nnodes; i++) {
+		const struct node *n = &g->nodes[i];
+		if (n->kind != N_REF || !n->arg)
+			continue;
+		const struct ch_heap_digest *h = env->diff ? env->b : env->heap, *other = env->diff ? env->a : NULL;
+		if (ch_digest_type_known(h, n->arg) || (other && ch_digest_type_known(other, n->arg)))
+			continue;
+		*similar = ch_digest_type_similar(h, n->arg);
+		if (!*similar && other)
+			*similar = ch_digest_type_similar(other, n->arg);
+		return n->arg;
+	}
+	return NULL;
+}
+
 /* Expression trees are at most GATE_MAX_DEPTH deep (checked when parsing). */
 static struct value eval(const struct ch_gate *g, int i, const struct ch_gate_env *env)
 {

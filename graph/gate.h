@@ -50,6 +50,13 @@ struct ch_gate_env {
 	const struct ch_diff *diff;
 };
 
+/* The first type name the expression names (type('T'), growth('T'), ...)
+ * that is a type of no heap in env (CH_GATE_HEAP: heap; CH_GATE_DIFF:
+ * neither a nor b), or NULL when all are known. *similar receives a known
+ * name it may have meant, or NULL. A condition on such a name would
+ * silently compare zero objects: the caller reports it as a usage error. */
+const char *ch_gate_unknown_type(const struct ch_gate *g, const struct ch_gate_env *env, const char **similar);
+
 /* Whether the condition holds. why receives the values of the figures the
  * expression names: "unreachable.bytes = 2048, gc.enabled = false". */
 bool ch_gate_eval(const struct ch_gate *g, const struct ch_gate_env *env, char *why, size_t why_size);

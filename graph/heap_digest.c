@@ -27,6 +27,7 @@ void ch_heap_digest_deinit(struct ch_heap_digest *d)
 	free(d->edges);
 	free(d->containers);
 	free(d->conservative);
+	free(d->type_objects);
 	ch_diag_deinit(&d->diag);
 	memset(d, 0, sizeof(*d));
 }
@@ -460,6 +461,8 @@ struct ch_error *ch_heap_digest_build(struct ch_heap_digest *d, struct ch_python
 		err = add_exactness(d, py, &a->edges.exactness);
 	if (!err)
 		err = ch_digest_finish(d);
+	if (!err)
+		err = ch_heap_digest_add_type_objects(d, py, a);
 	if (err) {
 		ch_heap_digest_deinit(d);
 		return err;

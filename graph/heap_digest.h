@@ -95,6 +95,12 @@ struct ch_heap_digest {
 	bool exact_known, exact;
 	struct ch_digest_conservative *conservative; /* by objects descending, as the analysis sorted them */
 	size_t nconservative;
+	/* Names of the class objects on the heap, with or without instances
+	 * (pool offsets, unsorted, unique): a core knows a class it has no
+	 * instance of, so --fail-if "type('app.Leak').count > 0" is not an
+	 * unknown name there. Not written in snapshots (empty when read back). */
+	uint32_t *type_objects;
+	size_t ntype_objects;
 	struct ch_diag diag;             /* partial flag and warnings of the source */
 };
 
@@ -129,6 +135,20 @@ struct ch_roots;
 struct ch_error *ch_heap_digest_add_containers(struct ch_heap_digest *d, const struct ch_analysis *a,
 					       const struct ch_roots *roots);
 struct ch_error *ch_digest_finish(struct ch_heap_digest *d);
+
+/* Records the names of the class objects on a's heap (type_objects). */
+struct ch_error *ch_heap_digest_add_type_objects(struct ch_heap_digest *d, struct ch_python *py,
+						 const struct ch_analysis *a);
+
+/* Does the name denote a type of this heap: one with objects, or a class
+ * object recorded in type_objects? */
+bool ch_digest_type_known(const struct ch_heap_digest *d, const char *name);
+
+/* A known type name the user may have meant by name, or NULL: one whose
+ * last component equals name's last component ignoring case (`Request` ->
+ * `__main__.Request`), else one at most two edits away; of several, the
+ * one with most objects. */
+const char *ch_digest_type_similar(const struct ch_heap_digest *d, const char *name);
 
 /* The row of a type name, or NULL (binary search). */
 const struct ch_digest_type *ch_digest_type_find(const struct ch_heap_digest *d, const char *name);

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "graph/root_set.h"
+#include "graph/memory.h"
 #include "graph/roots.h"
+#include "graph/tasks.h"
 #include "readers/cpython/py_frames.h"
 #include "readers/cpython/python.h"
 
@@ -479,6 +481,8 @@ static int cmp_suspect(const void *a, const void *b)
 	const struct ch_suspect *x = a, *y = b;
 	if ((x->kind == CH_SUSPECT_GC) != (y->kind == CH_SUSPECT_GC))
 		return x->kind == CH_SUSPECT_GC ? 1 : -1; /* the collector's state after the things it explains */
+	if ((x->kind == CH_SUSPECT_MEMORY) != (y->kind == CH_SUSPECT_MEMORY))
+		return x->kind == CH_SUSPECT_MEMORY ? 1 : -1; /* allocator bytes after retained ones */
 	if (x->bytes != y->bytes)
 		return x->bytes > y->bytes ? -1 : 1;
 	if (x->kind != y->kind)
@@ -540,11 +544,18 @@ void ch_suspects_deinit(struct ch_suspects *s)
 
 const char *ch_suspect_kind_name(enum ch_suspect_kind k)
 {
-	static const char *const names[] = {"accumulation", "retainer", "cycle", "traceback", "gc"};
+	static const char *const names[] = {"accumulation", "retainer", "cycle", "traceback", "gc", "tasks", "memory"};
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }
 
-struct ch_error *ch_suspects_run(struct ch_suspects_run *r, struct ch_analysis *a, const struct ch_roots *roots)
+void ch_suspects_sort(struct ch_suspects *s)
+{
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_suspect);
+}
+
+struct ch_error *ch_suspects_run(struct ch_suspects_run *r, struct ch_analysis *a, const struct ch_roots *roots,
+				 const struct ch_memory *mem)
 {
 	memset(r, 0, sizeof(*r));
 	struct ch_error *err = ch_root_set_dominators(&r->d, a, roots);
@@ -553,6 +564,36 @@ struct ch_error *ch_suspects_run(struct ch_suspects_run *r, struct ch_analysis *
 	if (!err) {
 		ch_findings_collect(&r->f, a->heap.py, &a->replay, &a->edges.exactness);
 		err = ch_suspects_find(&r->s, a, &r->d, &r->p, &r->f);
+	}
+	/* asyncio task leaks, over the same paths and dominators. */
+	struct ch_tasks tasks;
+	if (!err && !(err = ch_tasks_collect_over(&tasks, a->heap.py, a, roots, false, &r->p, &r->d))) {
+		err = ch_suspects_add_tasks(&r->s, a, &tasks);
+		ch_tasks_deinit(&tasks);
+	}
+	/* Memory the objects do not explain; its own warnings stay out of the
+	 * run (`coreheap memory` reports them). */
+	if (!err && mem) {
+		err = ch_suspects_add_memory(&r->s, mem);
+	} else if (!err) {
+		struct ch_diag mdiag;
+		struct ch_memory own;
+		ch_diag_init(&mdiag);
+		struct ch_error *merr = ch_memory_build(a->heap.py->proc, a->heap.py, &a->heap, &mdiag, &own);
+		if (merr) {
+			ch_error_free(merr);
+		} else {
+			err = ch_suspects_add_memory(&r->s, &own);
+			ch_memory_deinit(&own);
+		}
+		ch_diag_deinit(&mdiag);
+	}
+	if (!err)
+		ch_suspects_sort(&r->s);
+	if (!err && r->s.n > CH_SUSPECT_MAX) {
+		for (size_t i = CH_SUSPECT_MAX; i < r->s.n; i++)
+			free(r->s.v[i].path.hops);
+		r->s.n = CH_SUSPECT_MAX;
 	}
 	if (err)
 		ch_suspects_run_deinit(r);

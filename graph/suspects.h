@@ -27,11 +27,26 @@
  *                 together retaining CH_SUSPECT_TRACEBACK_SHARE; the
  *                 biggest local a kept frame names is given.
  *   gc            the collector findings of graph/findings.h.
+ *   tasks         asyncio task leaks (graph/tasks.h findings): done tasks
+ *                 still referenced (those whose exception nobody retrieved
+ *                 counted), pending tasks that can never complete, tasks
+ *                 awaiting each other in a ring. Every such finding is a
+ *                 suspect: each is a bug in the program, whatever its size.
+ *   memory        memory Python objects do not explain (graph/memory.h):
+ *                 in-use malloc chunks nothing points at (native leaks), at
+ *                 least CH_SUSPECT_NATIVE_MIN bytes and
+ *                 CH_SUSPECT_NATIVE_SHARE of glibc's in-use memory; free
+ *                 memory between live chunks of glibc's arenas
+ *                 (fragmentation, the top chunk left out), at least
+ *                 CH_SUSPECT_FRAG_MIN bytes and CH_SUSPECT_FRAG_SHARE of the
+ *                 arenas. Their share is of the allocator's memory (arenas
+ *                 plus mmapped chunks), not of the heap.
  *
  * Shares are of the whole heap (reachable and unreachable bytes). The
- * list is ordered by bytes, descending, then by kind; the gc findings
- * come after every suspect with a place in the heap (they describe the
- * collector, which the cycle suspects already locate). */
+ * list is ordered by bytes, descending, then by kind; the memory suspects
+ * come after every suspect with a place in the heap (their bytes are the
+ * allocator's, not retained objects'), and the gc findings last (they
+ * describe the collector, which the cycle suspects already locate). */
 #ifndef CH_SUSPECTS_H
 #define CH_SUSPECTS_H
 
@@ -48,6 +63,11 @@
 #define CH_SUSPECT_RETAINER_SHARE 0.10
 #define CH_SUSPECT_CYCLE_SHARE 0.01
 #define CH_SUSPECT_TRACEBACK_SHARE 0.01
+#define CH_SUSPECT_NATIVE_MIN (32 * 1024)
+#define CH_SUSPECT_NATIVE_SHARE 0.002
+#define CH_SUSPECT_FRAG_MIN (1024 * 1024)
+#define CH_SUSPECT_FRAG_SHARE 0.25
+#define CH_SUSPECT_TEXT_MAX 384
 #define CH_SUSPECT_MAX 32
 #define CH_SUSPECT_VIA_MAX 128
 #define CH_SUSPECT_NAME_MAX 64
@@ -58,6 +78,8 @@ enum ch_suspect_kind {
 	CH_SUSPECT_CYCLE,
 	CH_SUSPECT_TRACEBACK,
 	CH_SUSPECT_GC,
+	CH_SUSPECT_TASKS,
+	CH_SUSPECT_MEMORY,
 };
 
 struct ch_suspect {
@@ -72,6 +94,11 @@ struct ch_suspect {
 	char local[CH_SUSPECT_NAME_MAX]; /* TRACEBACK, RETAINER: the name of the biggest local a kept frame holds, or "" */
 	uint32_t local_object;   /* that local's object, CH_NO_OBJECT */
 	struct ch_path path;     /* shortest path from a root to object (nhops 0: none) */
+	/* TASKS, MEMORY: the title and evidence, written when found (their
+	 * facts live in analyses the report does not keep); share_of is the
+	 * share's denominator (0: the heap). */
+	char title[CH_SUSPECT_TEXT_MAX], evidence[CH_SUSPECT_TEXT_MAX];
+	uint64_t share_of;
 };
 
 struct ch_suspects {
@@ -96,7 +123,18 @@ struct ch_suspects_run {
 	struct ch_findings f;
 	struct ch_suspects s;
 };
-struct ch_error *ch_suspects_run(struct ch_suspects_run *r, struct ch_analysis *a, const struct ch_roots *roots);
+/* mem: the memory analysis of the heap's process when the caller has one;
+ * NULL: built here (a failure only leaves the memory suspects out). */
+struct ch_memory;
+struct ch_error *ch_suspects_run(struct ch_suspects_run *r, struct ch_analysis *a, const struct ch_roots *roots,
+				 const struct ch_memory *mem);
+
+/* graph/suspects_more.c, part of ch_suspects_run: the tasks and memory
+ * suspects appended to s (then sorted again). */
+struct ch_tasks;
+struct ch_error *ch_suspects_add_tasks(struct ch_suspects *s, const struct ch_analysis *a, const struct ch_tasks *t);
+struct ch_error *ch_suspects_add_memory(struct ch_suspects *s, const struct ch_memory *m);
+void ch_suspects_sort(struct ch_suspects *s);
 void ch_suspects_run_deinit(struct ch_suspects_run *r);
 
 /* The path to a suspect in Python terms on one line: the root's label,
@@ -125,7 +163,7 @@ struct ch_container {
 struct ch_error *ch_containers_find(struct ch_container **out, size_t *n, const struct ch_analysis *a,
 				    const struct ch_dominators *d);
 
-/* "accumulation", "retainer", "cycle", "traceback", "gc": the JSON kind. */
+/* "accumulation", "retainer", "cycle", "traceback", "gc", "tasks", "memory": the JSON kind. */
 const char *ch_suspect_kind_name(enum ch_suspect_kind k);
 
 #endif

@@ -357,6 +357,13 @@ static struct ch_error *findings(struct ch_tasks *t, const struct ch_analysis *a
 struct ch_error *ch_tasks_collect(struct ch_tasks *t, struct ch_python *py, const struct ch_analysis *a,
 				  const struct ch_roots *roots, bool futures)
 {
+	return ch_tasks_collect_over(t, py, a, roots, futures, NULL, NULL);
+}
+
+struct ch_error *ch_tasks_collect_over(struct ch_tasks *t, struct ch_python *py, const struct ch_analysis *a,
+				       const struct ch_roots *roots, bool futures, const struct ch_paths *p,
+				       const struct ch_dominators *d)
+{
 	memset(t, 0, sizeof(*t));
 	if (!(t->aio = ch_py_asyncio_get(py)))
 		return &ch_error_nomem;
@@ -392,18 +399,22 @@ struct ch_error *ch_tasks_collect(struct ch_tasks *t, struct ch_python *py, cons
 	}
 	if ((err = await_edges(t, py, a)))
 		return err;
-	struct ch_paths p = {0};
-	struct ch_dominators d = {0};
-	if (!(err = ch_root_set_paths(&p, a, roots)) && !(err = ch_root_set_dominators(&d, a, roots))) {
+	struct ch_paths own_p = {0};
+	struct ch_dominators own_d = {0};
+	if (!p && !(err = ch_root_set_paths(&own_p, a, roots)))
+		p = &own_p;
+	if (!err && !d && !(err = ch_root_set_dominators(&own_d, a, roots)))
+		d = &own_d;
+	if (!err) {
 		for (size_t i = 0; i < t->n; i++) {
 			struct ch_task *task = &t->v[i];
-			task->reachable = p.parent[task->object] != CH_NO_OBJECT;
-			task->retained = d.retained[task->object];
+			task->reachable = p->parent[task->object] != CH_NO_OBJECT;
+			task->retained = d->retained[task->object];
 		}
-		err = findings(t, a, &p, &d);
+		err = findings(t, a, p, d);
 	}
-	ch_paths_deinit(&p);
-	ch_dominators_deinit(&d);
+	ch_paths_deinit(&own_p);
+	ch_dominators_deinit(&own_d);
 	if (!err && t->nunreadable)
 		ch_diag_partial(&py->diag, "%zu asyncio object(s) could not be read: %s", t->nunreadable, t->problem);
 	return err;

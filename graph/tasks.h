@@ -96,6 +96,12 @@ struct ch_tasks {
  * object is kept with readable false and counted. */
 struct ch_error *ch_tasks_collect(struct ch_tasks *t, struct ch_python *py, const struct ch_analysis *a,
 				  const struct ch_roots *roots, bool futures);
+/* The same over the path search and dominator tree of roots' root set
+ * when the caller has them (the suspects run); NULL: computed here. */
+struct ch_dominators;
+struct ch_error *ch_tasks_collect_over(struct ch_tasks *t, struct ch_python *py, const struct ch_analysis *a,
+				       const struct ch_roots *roots, bool futures, const struct ch_paths *p,
+				       const struct ch_dominators *d);
 void ch_tasks_deinit(struct ch_tasks *t);
 
 const char *ch_task_state_name(enum ch_py_fut_state s);

@@ -171,9 +171,11 @@ struct ch_diff_side {
 	const char *source;
 	const char *kind;
 };
-json_t *ch_report_diff_json(const struct ch_diff *d, const struct ch_diff_side *a, const struct ch_diff_side *b);
+/* limit: type rows and cycle shapes listed (0: all); the counts cover all. */
+json_t *ch_report_diff_json(const struct ch_diff *d, const struct ch_diff_side *a, const struct ch_diff_side *b,
+			    size_t limit);
 void ch_report_diff_text(FILE *out, const struct ch_diff *d, const struct ch_diff_side *a,
-			 const struct ch_diff_side *b);
+			 const struct ch_diff_side *b, size_t limit);
 /* diff's memory comparison (report_diff_memory.c): {"available": false,
  * "why"} when a side has no memory figures, else the breakdown rows and the
  * other figures with a, b and delta. Text: the figures that changed. */
@@ -226,10 +228,11 @@ char *ch_report_path_chain_text(const struct ch_analysis *a, const struct ch_roo
 
 /* tasks: asyncio tasks and futures (graph/tasks.h). */
 struct ch_tasks;
+/* limit: tasks listed (0: all; the await tree is always whole); the counts cover all. */
 json_t *ch_report_tasks_json(const struct ch_python *py, const struct ch_analysis *a, const struct ch_roots *roots,
-			     const struct ch_tasks *t);
+			     const struct ch_tasks *t, size_t limit);
 void ch_report_tasks_text(FILE *out, const struct ch_python *py, const struct ch_analysis *a,
-			  const struct ch_roots *roots, const struct ch_tasks *t, bool tree);
+			  const struct ch_roots *roots, const struct ch_tasks *t, bool tree, size_t limit);
 
 /* suspects: what is most likely wrong (graph/suspects.h), each with a
  * one-line title, its evidence, its path from a root and the command to

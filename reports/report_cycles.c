@@ -4,6 +4,7 @@
 #include "graph/cycles.h"
 #include "graph/gc_replay.h"
 #include "report.h"
+#include "report_table.h"
 
 static json_t *hex(uint64_t v)
 {
@@ -79,20 +80,34 @@ json_t *ch_report_cycles_json(const struct ch_python *py, const struct ch_type_h
 	return doc;
 }
 
+/* A line of a cycle group, elided in the middle to the output width. */
+static void group_line(FILE *out, const char *text)
+{
+	char buf[1024];
+	size_t w = ch_report_width();
+	fprintf(out, "    %s\n", w > 4 ? ch_report_elide(text, w - 4, buf, sizeof(buf)) : text);
+}
+
 void ch_report_cycle_groups_text(FILE *out, const struct ch_python *py, const struct ch_cycles *c, size_t limit)
 {
 	for (size_t g = 0; g < c->ngroups && (!limit || g < limit); g++) {
 		const struct ch_cycle_group *gr = &c->groups[g];
-		fprintf(out, "%" PRIu64 " x  (%" PRIu64 " objects, %" PRIu64 " bytes; %" PRIu64 " bytes with the %" PRIu64
-			" garbage objects they keep alive)%s\n", gr->count, gr->objects, gr->bytes, gr->bytes + gr->held_bytes,
-			gr->held_objects, gr->finalizers ? "  [has finalizers]" : "");
-		fprintf(out, "    types:");
-		for (size_t t = 0; t < gr->ntypes; t++)
-			fprintf(out, "%s %s x%u", t ? "," : "", ch_py_type_name(&py->types, gr->types[t].type),
-				gr->types[t].count);
-		fputc('\n', out);
+		char n[3][32], b[2][32];
+		ch_report_count(gr->count, n[0], sizeof(n[0]));
+		ch_report_count(gr->objects, n[1], sizeof(n[1]));
+		ch_report_count(gr->held_objects, n[2], sizeof(n[2]));
+		ch_report_human_bytes(gr->bytes, b[0], sizeof(b[0]));
+		ch_report_human_bytes(gr->bytes + gr->held_bytes, b[1], sizeof(b[1]));
+		fprintf(out, "%s x  (%s objects, %s; %s with the %s garbage objects they keep alive)%s\n", n[0], n[1],
+			b[0], b[1], n[2], gr->finalizers ? "  [has finalizers]" : "");
+		char line[1024];
+		size_t at = (size_t)snprintf(line, sizeof(line), "types:");
+		for (size_t t = 0; t < gr->ntypes && at < sizeof(line); t++)
+			at += (size_t)snprintf(line + at, sizeof(line) - at, "%s %s x%u", t ? "," : "",
+					       ch_py_type_name(&py->types, gr->types[t].type), gr->types[t].count);
+		group_line(out, line);
 		for (size_t x = 0; x < gr->nedges; x++)
-			fprintf(out, "    %s\n", gr->edges[x]);
+			group_line(out, gr->edges[x]);
 		fprintf(out, "    e.g.");
 		for (size_t x = 0; x < gr->nsamples; x++)
 			fprintf(out, " 0x%" PRIx64, gr->samples[x]);
@@ -105,17 +120,29 @@ void ch_report_cycles_text(FILE *out, const struct ch_python *py, const struct c
 {
 	const struct ch_gc_replay *r = &a->replay;
 	const struct ch_cycles *c = &a->cycles;
-	fprintf(out, "unreachable (a full gc.collect() would free): %" PRIu64 " objects, %" PRIu64 " bytes\n",
-		r->unreachable, r->unreachable_bytes);
-	fprintf(out, "freed with them (untracked, held only by the garbage): %" PRIu64 " objects, %" PRIu64 " bytes\n",
-		r->freed_with, r->freed_with_bytes);
-	fprintf(out, "%" PRIu64 " reference cycles in %zu shapes; %" PRIu64 " garbage objects hang off cycles\n\n",
-		c->components, c->ngroups, c->acyclic);
-	for (size_t i = 0; i < u->n && i < 10; i++)
-		fprintf(out, "  %-40s %8" PRIu64 " objects %10" PRIu64 " bytes\n",
-			ch_py_type_name(&py->types, u->rows[i].type), u->rows[i].count, u->rows[i].bytes);
-	if (u->n)
+	char n[5][32], b[2][32];
+	ch_report_count(r->unreachable, n[0], sizeof(n[0]));
+	ch_report_human_bytes(r->unreachable_bytes, b[0], sizeof(b[0]));
+	ch_report_count(r->freed_with, n[1], sizeof(n[1]));
+	ch_report_human_bytes(r->freed_with_bytes, b[1], sizeof(b[1]));
+	ch_report_count(c->components, n[2], sizeof(n[2]));
+	ch_report_count(c->ngroups, n[3], sizeof(n[3]));
+	ch_report_count(c->acyclic, n[4], sizeof(n[4]));
+	fprintf(out, "unreachable (a full gc.collect() would free): %s objects, %s\n", n[0], b[0]);
+	fprintf(out, "freed with them (untracked, held only by the garbage): %s objects, %s\n", n[1], b[1]);
+	fprintf(out, "%s reference cycles in %s shapes; %s garbage objects hang off cycles\n\n", n[2], n[3], n[4]);
+	if (u->n) {
+		static const char *const head[] = {"GARBAGE TYPE", "OBJECTS", "BYTES"};
+		struct ch_table t;
+		ch_table_init(&t, 3, head, "lrr", CH_FLEX(0), "  ");
+		for (size_t i = 0; i < u->n && i < 10; i++) {
+			ch_table_cell(&t, "%s", ch_py_type_name(&py->types, u->rows[i].type));
+			ch_table_count(&t, u->rows[i].count);
+			ch_table_bytes(&t, u->rows[i].bytes);
+		}
+		ch_table_print(out, &t);
 		fputc('\n', out);
+	}
 	ch_report_cycle_groups_text(out, py, c, limit);
 	if (limit && c->ngroups > limit)
 		fprintf(out, "(%zu more shapes; --limit 0 shows all)\n", c->ngroups - limit);

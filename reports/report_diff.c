@@ -3,6 +3,7 @@
 
 #include "graph/diff.h"
 #include "report.h"
+#include "report_table.h"
 
 static json_t *u64(uint64_t v)
 {
@@ -55,7 +56,8 @@ static json_t *row_json(const struct ch_diff_row *r)
 	return o;
 }
 
-json_t *ch_report_diff_json(const struct ch_diff *d, const struct ch_diff_side *a, const struct ch_diff_side *b)
+json_t *ch_report_diff_json(const struct ch_diff *d, const struct ch_diff_side *a, const struct ch_diff_side *b,
+			    size_t limit)
 {
 	json_t *doc = json_object();
 	json_object_set_new(doc, "a", side_json(a, d->a));
@@ -65,7 +67,7 @@ json_t *ch_report_diff_json(const struct ch_diff *d, const struct ch_diff_side *
 	triple(totals, "bytes", d->a->totals.bytes, d->b->totals.bytes);
 	json_object_set_new(doc, "totals", totals);
 	json_t *types = json_array();
-	for (size_t i = 0; i < d->ntypes; i++) {
+	for (size_t i = 0; i < d->ntypes && (!limit || i < limit); i++) {
 		json_t *o = json_object();
 		json_object_set_new(o, "type", ch_json_text(d->types[i].name));
 		json_t *r = row_json(&d->types[i]);
@@ -89,7 +91,7 @@ json_t *ch_report_diff_json(const struct ch_diff *d, const struct ch_diff_side *
 	triple(u, "cycles", d->a->cycles, d->b->cycles);
 	json_object_set_new(doc, "unreachable", u);
 	json_t *groups = json_array();
-	for (size_t i = 0; i < d->ngroups; i++) {
+	for (size_t i = 0; i < d->ngroups && (!limit || i < limit); i++) {
 		const struct ch_diff_row *r = &d->groups[i];
 		json_t *o = r->gb ? ch_report_digest_group_json(d->b, r->gb) : ch_report_digest_group_json(d->a, r->ga);
 		json_t *x = row_json(r);
@@ -156,7 +158,12 @@ static void side_exactness_text(FILE *out, const char *label, const struct ch_he
 
 static void change_text(FILE *out, uint64_t a, uint64_t b, const char *unit)
 {
-	fprintf(out, "%" PRIu64 " -> %" PRIu64 " %s (%+" PRId64 ")", a, b, unit, ch_diff_delta(a, b));
+	char ca[32], cb[32], cd[32];
+	int64_t delta = ch_diff_delta(a, b);
+	ch_report_count(a, ca, sizeof(ca));
+	ch_report_count(b, cb, sizeof(cb));
+	ch_report_count(delta < 0 ? (uint64_t)0 - (uint64_t)delta : (uint64_t)delta, cd, sizeof(cd));
+	fprintf(out, "%s -> %s %s (%s%s)", ca, cb, unit, delta < 0 ? "-" : "+", cd);
 }
 
 static void gens_text(FILE *out, const int *v, int n)
@@ -205,7 +212,18 @@ static void gc_text(FILE *out, const struct ch_diff *d)
 	}
 }
 
-void ch_report_diff_text(FILE *out, const struct ch_diff *d, const struct ch_diff_side *a, const struct ch_diff_side *b)
+/* "... N more" after a list cut by --limit. */
+static void more_text(FILE *out, size_t n, size_t limit, const char *what)
+{
+	if (!limit || n <= limit)
+		return;
+	char more[32];
+	ch_report_count(n - limit, more, sizeof(more));
+	fprintf(out, "... %s more %s (--limit 0 shows all)\n", more, what);
+}
+
+void ch_report_diff_text(FILE *out, const struct ch_diff *d, const struct ch_diff_side *a, const struct ch_diff_side *b,
+			 size_t limit)
 {
 	side_text(out, "A", a, d->a);
 	side_text(out, "B", b, d->b);
@@ -230,12 +248,14 @@ void ch_report_diff_text(FILE *out, const struct ch_diff *d, const struct ch_dif
 		fprintf(out, "growing containers (matched by their path from the roots):\n");
 		for (size_t i = 0; i < d->ngrowth && i < CH_DIFF_GROWTH_SHOWN; i++) {
 			const struct ch_diff_growth *g = &d->growth[i];
-			char ea[32], eb[32], hb[32];
+			char ea[32], eb[32], hb[32], db[32];
 			ch_report_count(g->elements_a, ea, sizeof(ea));
 			ch_report_count(g->elements_b, eb, sizeof(eb));
 			ch_report_human_bytes(g->retained_b, hb, sizeof(hb));
-			fprintf(out, "  %s (%s): %s%s -> %s elements, retaining %s (%+" PRId64 " bytes)\n", g->path, g->type,
-				g->new_in_b ? "new, " : "", ea, eb, hb, g->retained_delta);
+			int64_t dr = g->retained_delta;
+			ch_report_human_bytes(dr < 0 ? (uint64_t)0 - (uint64_t)dr : (uint64_t)dr, db, sizeof(db));
+			fprintf(out, "  %s (%s): %s%s -> %s elements, retaining %s (%s%s)\n", g->path, g->type,
+				g->new_in_b ? "new, " : "", ea, eb, hb, dr < 0 ? "-" : "+", db);
 		}
 		if (d->ngrowth > CH_DIFF_GROWTH_SHOWN)
 			fprintf(out, "  ... %zu more (--json lists all)\n", d->ngrowth - CH_DIFF_GROWTH_SHOWN);
@@ -245,24 +265,25 @@ void ch_report_diff_text(FILE *out, const struct ch_diff *d, const struct ch_dif
 	fprintf(out, "types:       %zu new, %zu grown, %zu shrunk, %zu gone\n", d->nstatus[CH_DIFF_NEW],
 		d->nstatus[CH_DIFF_GROWN], d->nstatus[CH_DIFF_SHRUNK], d->nstatus[CH_DIFF_GONE]);
 	if (d->ntypes) {
-		size_t w = 4;
-		for (size_t i = 0; i < d->ntypes; i++)
-			if (strlen(d->types[i].name) > w)
-				w = strlen(d->types[i].name);
-		if (w > 60)
-			w = 60;
-		fprintf(out, "\n%-7s %-*s %10s %10s %10s %12s\n", "STATUS", (int)w, "TYPE", "COUNT A", "COUNT B", "COUNT +/-",
-			"BYTES +/-");
-		for (size_t i = 0; i < d->ntypes; i++) {
+		static const char *const head[] = {"STATUS", "TYPE", "COUNT A", "COUNT B", "COUNT +/-", "BYTES +/-"};
+		struct ch_table t;
+		ch_table_init(&t, 6, head, "llrrrr", CH_FLEX(1), NULL);
+		for (size_t i = 0; i < d->ntypes && (!limit || i < limit); i++) {
 			const struct ch_diff_row *r = &d->types[i];
-			fprintf(out, "%-7s %-*.*s %10" PRIu64 " %10" PRIu64 " %+10" PRId64 " %+12" PRId64 "\n",
-				ch_diff_status_name(r->status), (int)w, (int)w, r->name, r->count_a, r->count_b,
-				r->count_delta, r->bytes_delta);
+			ch_table_cell(&t, "%s", ch_diff_status_name(r->status));
+			ch_table_cell(&t, "%s", r->name);
+			ch_table_count(&t, r->count_a);
+			ch_table_count(&t, r->count_b);
+			ch_table_delta(&t, r->count_delta);
+			ch_table_bytes_delta(&t, r->bytes_delta);
 		}
+		fputc('\n', out);
+		ch_table_print(out, &t);
+		more_text(out, d->ntypes, limit, "types");
 	}
 	if (d->ngroups) {
 		fprintf(out, "\ncycle shapes:\n");
-		for (size_t i = 0; i < d->ngroups; i++) {
+		for (size_t i = 0; i < d->ngroups && (!limit || i < limit); i++) {
 			const struct ch_diff_row *r = &d->groups[i];
 			const struct ch_heap_digest *h = r->gb ? d->b : d->a;
 			const struct ch_digest_group *g = r->gb ? r->gb : r->ga;
@@ -276,5 +297,6 @@ void ch_report_diff_text(FILE *out, const struct ch_diff *d, const struct ch_dif
 			for (uint32_t x = 0; x < g->nedges; x++)
 				fprintf(out, "    %s\n", ch_digest_str(h, h->edges[g->first_edge + x]));
 		}
+		more_text(out, d->ngroups, limit, "shapes");
 	}
 }

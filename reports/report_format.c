@@ -7,9 +7,11 @@
 
 void ch_report_human_bytes(uint64_t b, char *buf, size_t n)
 {
-	if (b < 10 * 1024)
-		snprintf(buf, n, "%" PRIu64 " B", b);
-	else if (b < 10ULL * 1024 * 1024)
+	if (b < 10 * 1024) {
+		char c[16];
+		ch_report_count(b, c, sizeof(c));
+		snprintf(buf, n, "%s B", c);
+	} else if (b < 10ULL * 1024 * 1024)
 		snprintf(buf, n, "%.1f KiB", b / 1024.0);
 	else if (b < 10ULL * 1024 * 1024 * 1024)
 		snprintf(buf, n, "%.1f MiB", b / (1024.0 * 1024));

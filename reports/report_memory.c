@@ -6,6 +6,7 @@
 
 #include "graph/type_histogram.h"
 #include "reports/report.h"
+#include "reports/report_table.h"
 
 static json_t *hex(uint64_t v)
 {
@@ -259,23 +260,20 @@ json_t *ch_report_memory_json(const struct ch_memory *m, const struct ch_python 
 	return doc;
 }
 
+/* The shared human size ("9,999 B", "12.3 KiB"). */
 static void human(uint64_t v, char *buf, size_t n)
 {
-	if (v >= 10ull << 30)
-		snprintf(buf, n, "%.1f GiB", v / 1073741824.0);
-	else if (v >= 10ull << 20)
-		snprintf(buf, n, "%.1f MiB", v / 1048576.0);
-	else if (v >= 10ull << 10)
-		snprintf(buf, n, "%.1f KiB", v / 1024.0);
-	else
-		snprintf(buf, n, "%" PRIu64 " B", v);
+	ch_report_human_bytes(v, buf, n);
 }
 
-static void row(FILE *out, const char *label, uint64_t v, uint64_t total)
+static void row(struct ch_table *t, const char *label, uint64_t v, uint64_t total)
 {
 	char h[32];
 	human(v, h, sizeof(h));
-	fprintf(out, "  %-48s %14" PRIu64 "  %10s  %5.1f %%\n", label, v, h, total ? 100.0 * (double)v / (double)total : 0.0);
+	ch_table_cell(t, "%s", label);
+	ch_table_count(t, v);
+	ch_table_cell(t, "%s", h);
+	ch_table_cell(t, "%.1f %%", total ? 100.0 * (double)v / (double)total : 0.0);
 }
 
 static void glibc_text(FILE *out, const struct ch_glibc_heapstate *g)
@@ -336,13 +334,20 @@ static void pymalloc_text(FILE *out, const struct ch_memory *m)
 		" B; quantization %" PRIu64 " B; arena alignment %" PRIu64 " B\n",
 		pm->blocks, pm->allocated_bytes, pm->available_bytes, pm->pool_header_bytes, pm->quantization,
 		pm->arena_alignment);
-	fprintf(out, "  class  size  pools  blocks in use  avail blocks\n");
+	static const char *const head[] = {"CLASS", "SIZE", "POOLS", "BLOCKS IN USE", "AVAIL BLOCKS"};
+	struct ch_table t;
+	ch_table_init(&t, 5, head, "rrrrr", 0, "  ");
 	for (int c = 0; c < CH_PYMALLOC_CLASSES; c++) {
 		const struct ch_pymalloc_class *k = &pm->classes[c];
-		if (k->pools)
-			fprintf(out, "  %5d  %4" PRIu64 "  %5" PRIu64 "  %13" PRIu64 "  %12" PRIu64 "\n", c, k->size, k->pools,
-				k->blocks, k->avail);
+		if (!k->pools)
+			continue;
+		ch_table_cell(&t, "%d", c);
+		ch_table_count(&t, k->size);
+		ch_table_count(&t, k->pools);
+		ch_table_count(&t, k->blocks);
+		ch_table_count(&t, k->avail);
 	}
+	ch_table_print(out, &t);
 }
 
 static void python_text(FILE *out, const struct ch_memory *m, const struct ch_python *py)
@@ -357,10 +362,18 @@ static void python_text(FILE *out, const struct ch_memory *m, const struct ch_py
 		p->buffer_bytes);
 	fprintf(out, "Native memory owned by objects (inferred): %" PRIu64 " chunks, %" PRIu64 " B\n", p->owned_chunks,
 		p->owned_bytes);
-	for (size_t i = 0; i < p->nowned_types && i < 10; i++)
-		fprintf(out, "  %-40s %8" PRIu64 " objects %8" PRIu64 " chunks %14" PRIu64 " B\n",
-			ch_py_type_name(&py->types, p->owned_types[i].type), p->owned_types[i].objects,
-			p->owned_types[i].chunks, p->owned_types[i].bytes);
+	if (p->nowned_types) {
+		static const char *const head[] = {"TYPE", "OBJECTS", "CHUNKS", "BYTES"};
+		struct ch_table t;
+		ch_table_init(&t, 4, head, "lrrr", CH_FLEX(0), "  ");
+		for (size_t i = 0; i < p->nowned_types && i < 10; i++) {
+			ch_table_cell(&t, "%s", ch_py_type_name(&py->types, p->owned_types[i].type));
+			ch_table_count(&t, p->owned_types[i].objects);
+			ch_table_count(&t, p->owned_types[i].chunks);
+			ch_table_bytes(&t, p->owned_types[i].bytes);
+		}
+		ch_table_print(out, &t);
+	}
 	fprintf(out, "Native memory not owned by objects: %" PRIu64 " chunks, %" PRIu64 " B (%" PRIu64 " B anchored, %" PRIu64
 		" B unreferenced)\n  anchored from:",
 		p->unowned_chunks, p->unowned_bytes, p->unowned_anchored_bytes, p->unowned_unreferenced_bytes);
@@ -377,14 +390,17 @@ void ch_report_memory_text(FILE *out, const struct ch_memory *m, const struct ch
 	human(m->maps.dumped_total, d, sizeof(d));
 	human(m->maps.touched_total, t, sizeof(t));
 	fprintf(out, "Address space: %s virtual in %zu mappings; %s dumped, %s of it touched\n\n", v, m->maps.n, d, t);
-	fprintf(out, "  %-48s %14s  %10s  %7s\n", "category", "bytes", "", "share");
+	static const char *const head[] = {"CATEGORY", "BYTES", "", "SHARE"};
+	struct ch_table tab;
+	ch_table_init(&tab, 4, head, "lrrr", CH_FLEX(0), "  ");
 	uint64_t sum = 0;
 	for (int c = 0; c < CH_MEM_CATEGORIES; c++) {
 		sum += m->bytes[c];
 		if (m->bytes[c])
-			row(out, ch_mem_category_name((enum ch_mem_category)c), m->bytes[c], total);
+			row(&tab, ch_mem_category_name((enum ch_mem_category)c), m->bytes[c], total);
 	}
-	row(out, "total", sum, total);
+	row(&tab, "total", sum, total);
+	ch_table_print(out, &tab);
 	glibc_text(out, &m->glibc);
 	pymalloc_text(out, m);
 	if (py)
@@ -396,12 +412,25 @@ void ch_report_memory_text(FILE *out, const struct ch_memory *m, const struct ch
 	}
 	if (!m->glibc.found)
 		return;
-	fprintf(out, "\nNative chunks in use: %" PRIu64 " anchored (%" PRIu64 " B); %" PRIu64
-		" unreferenced (%" PRIu64 " B), leak suspects:\n",
-		m->anchored_chunks, m->anchored_bytes, m->unreferenced_chunks, m->unreferenced_bytes);
-	for (size_t i = 0; i < m->nleaks && (!limit || i < limit); i++)
-		fprintf(out, "  %8" PRIu64 " x %10" PRIu64 " B  (first at %#" PRIx64 ")\n", m->leaks[i].chunks, m->leaks[i].size,
-			m->leaks[i].first);
+	char an[32], ab[32], un[32], ub[32];
+	ch_report_count(m->anchored_chunks, an, sizeof(an));
+	human(m->anchored_bytes, ab, sizeof(ab));
+	ch_report_count(m->unreferenced_chunks, un, sizeof(un));
+	human(m->unreferenced_bytes, ub, sizeof(ub));
+	fprintf(out, "\nNative chunks in use: %s anchored (%s); %s unreferenced (%s), leak suspects:\n", an, ab, un, ub);
+	static const char *const leak_head[] = {"CHUNKS", "SIZE", "TOTAL", "FIRST AT"};
+	struct ch_table lt;
+	ch_table_init(&lt, 4, leak_head, "rrrl", 0, "  ");
+	for (size_t i = 0; i < m->nleaks && (!limit || i < limit); i++) {
+		ch_table_count(&lt, m->leaks[i].chunks);
+		ch_table_bytes(&lt, m->leaks[i].size);
+		ch_table_bytes(&lt, m->leaks[i].chunks * m->leaks[i].size);
+		ch_table_cell(&lt, "%#" PRIx64, m->leaks[i].first);
+	}
+	if (m->nleaks)
+		ch_table_print(out, &lt);
+	else
+		ch_table_deinit(&lt);
 }
 
 /* The figures summary shows, each a sum of breakdown rows. */
@@ -474,15 +503,21 @@ void ch_report_types_native_text(FILE *out, const struct ch_python *py, const st
 				 const uint64_t *native_by_type, uint64_t total_owned)
 {
 	fprintf(out, "\nnative memory owned by objects (inferred; coreheap memory explains the rule):\n");
+	static const char *const head[] = {"TYPE", "NATIVE BYTES"};
+	struct ch_table t;
+	ch_table_init(&t, 2, head, "lr", CH_FLEX(0), "  ");
 	size_t shown = 0;
 	for (size_t i = 0; i < h->n; i++) {
 		uint64_t v = native_by_type[h->rows[i].type];
 		if (!v)
 			continue;
-		fprintf(out, "  %-50s %14" PRIu64 "\n", ch_py_type_name(&py->types, h->rows[i].type), v);
+		ch_table_cell(&t, "%s", ch_py_type_name(&py->types, h->rows[i].type));
+		ch_table_bytes(&t, v);
 		shown++;
 	}
 	if (!shown)
 		fprintf(out, "  (none in these rows)\n");
-	fprintf(out, "  %-50s %14" PRIu64 "\n", "TOTAL (all types)", total_owned);
+	ch_table_cell(&t, "TOTAL (all types)");
+	ch_table_bytes(&t, total_owned);
+	ch_table_print(out, &t);
 }

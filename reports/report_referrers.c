@@ -3,6 +3,7 @@
 #include "graph/analysis.h"
 #include "graph/referrers.h"
 #include "report.h"
+#include "report_table.h"
 
 #define LABEL_MAX 160
 
@@ -50,17 +51,31 @@ void ch_report_referrers_text(FILE *out, const struct ch_python *py, const struc
 			      const struct ch_referrers *r, size_t limit)
 {
 	const struct ch_object_table *o = &a->heap.objects;
-	fprintf(out, "object 0x%" PRIx64 " type %s size %" PRIu64 " refcount %" PRId64 "\n", o->addr[target],
-		type_of(py, o, target), o->size[target], o->refcnt[target]);
-	fprintf(out, "%zu reference%s into it from the heap graph%s\n", r->n, r->n == 1 ? "" : "s",
-		r->n ? ":" : "");
+	char size[32], n[32];
+	ch_report_human_bytes(o->size[target], size, sizeof(size));
+	ch_report_count(r->n, n, sizeof(n));
+	fprintf(out, "object 0x%" PRIx64 " type %s size %s refcount %" PRId64 "\n", o->addr[target],
+		type_of(py, o, target), size, o->refcnt[target]);
+	fprintf(out, "%s reference%s into it from the heap graph%s\n", n, r->n == 1 ? "" : "s", r->n ? ":" : "");
+	static const char *const head[] = {"FROM", "TYPE", "TRAVERSED", "REFERENCE"};
+	struct ch_table t;
+	ch_table_init(&t, 4, head, "llll", CH_FLEX(1) | CH_FLEX(3), "  ");
 	size_t i;
 	for (i = 0; i < r->n && (!limit || i < limit); i++) {
 		char label[LABEL_MAX];
 		ch_edges_label_text(&a->edges, &a->heap, r->edges[i], label, sizeof(label));
-		fprintf(out, "  0x%-14" PRIx64 " %-28s %-9s %s\n", o->addr[r->sources[i]], type_of(py, o, r->sources[i]),
-			ch_label_traversed(a->edges.labels[r->edges[i]]) ? "traversed" : "-", label);
+		ch_table_cell(&t, "0x%" PRIx64, o->addr[r->sources[i]]);
+		ch_table_cell(&t, "%s", type_of(py, o, r->sources[i]));
+		ch_table_cell(&t, "%s", ch_label_traversed(a->edges.labels[r->edges[i]]) ? "traversed" : "-");
+		ch_table_cell(&t, "%s", label);
 	}
-	if (i < r->n)
-		fprintf(out, "  ... %zu more (--limit 0 shows all)\n", r->n - i);
+	if (r->n)
+		ch_table_print(out, &t);
+	else
+		ch_table_deinit(&t);
+	if (i < r->n) {
+		char more[32];
+		ch_report_count(r->n - i, more, sizeof(more));
+		fprintf(out, "  ... %s more (--limit 0 shows all)\n", more);
+	}
 }

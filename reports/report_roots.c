@@ -4,6 +4,7 @@
 #include "graph/anomalies.h"
 #include "graph/roots.h"
 #include "report.h"
+#include "report_table.h"
 
 static json_t *hex(uint64_t v)
 {
@@ -47,19 +48,32 @@ void ch_report_roots_text(FILE *out, const struct ch_python *py, const struct ch
 			  size_t limit)
 {
 	const struct ch_object_table *t = &a->heap.objects;
-	fprintf(out, "%zu roots:", r->n);
-	for (int k = 0; k < CH_ROOT_NKINDS; k++)
-		fprintf(out, "%s %zu %s", k ? "," : "", r->count[k], ch_root_kind_name((enum ch_root_kind)k));
+	char n[32];
+	ch_report_count(r->n, n, sizeof(n));
+	fprintf(out, "%s roots:", n);
+	for (int k = 0; k < CH_ROOT_NKINDS; k++) {
+		ch_report_count(r->count[k], n, sizeof(n));
+		fprintf(out, "%s %s %s", k ? "," : "", n, ch_root_kind_name((enum ch_root_kind)k));
+	}
 	fprintf(out, "\n");
+	static const char *const head[] = {"ROOT", "OBJECT", "TYPE"};
+	struct ch_table tab;
+	ch_table_init(&tab, 3, head, "lll", CH_FLEX(0) | CH_FLEX(2), "  ");
 	size_t i;
 	for (i = 0; i < r->n && (!limit || i < limit); i++) {
 		char label[512];
 		uint32_t o = r->items[i].object;
 		ch_root_label_text(r, a, i, label, sizeof(label));
-		fprintf(out, "  %-60s -> 0x%" PRIx64 " %s\n", label, t->addr[o], ch_py_type_name(&py->types, t->type[o]));
+		ch_table_cell(&tab, "%s", label);
+		ch_table_cell(&tab, "0x%" PRIx64, t->addr[o]);
+		ch_table_cell(&tab, "%s", ch_py_type_name(&py->types, t->type[o]));
 	}
-	if (i < r->n)
-		fprintf(out, "  ... %zu more (--limit 0 shows all)\n", r->n - i);
+	ch_table_print(out, &tab);
+	if (i < r->n) {
+		char more[32];
+		ch_report_count(r->n - i, more, sizeof(more));
+		fprintf(out, "  ... %s more (--limit 0 shows all)\n", more);
+	}
 }
 
 static json_t *groups_json(const struct ch_python *py, const struct ch_analysis *a, const struct ch_anomaly_group *g,
@@ -139,28 +153,56 @@ void ch_report_anomalies_text(FILE *out, const struct ch_python *py, const struc
 			      const struct ch_anomalies *an, size_t limit)
 {
 	const struct ch_object_table *t = &a->heap.objects;
-	fprintf(out, "%zu objects: %" PRIu64 " reachable from roots, %" PRIu64 " unreachable (GC garbage) and %" PRIu64
-		     " freed with them, %" PRIu64 " held only by leaked references, %" PRIu64 " other unreached\n",
-		t->n, an->reachable, an->unreachable, an->garbage - an->unreachable, an->leaked_kept, an->other);
-	fprintf(out, "\nrefcount lower than the references found (a refcounting bug; freeing will corrupt the heap): %zu\n",
-		an->nlow);
+	char n[6][32];
+	ch_report_count(t->n, n[0], sizeof(n[0]));
+	ch_report_count(an->reachable, n[1], sizeof(n[1]));
+	ch_report_count(an->unreachable, n[2], sizeof(n[2]));
+	ch_report_count(an->garbage - an->unreachable, n[3], sizeof(n[3]));
+	ch_report_count(an->leaked_kept, n[4], sizeof(n[4]));
+	ch_report_count(an->other, n[5], sizeof(n[5]));
+	fprintf(out, "%s objects: %s reachable from roots, %s unreachable (GC garbage) and %s freed with them, %s held "
+		     "only by leaked references, %s other unreached\n", n[0], n[1], n[2], n[3], n[4], n[5]);
+	ch_report_count(an->nlow, n[0], sizeof(n[0]));
+	fprintf(out, "\nrefcount lower than the references found (a refcounting bug; freeing will corrupt the heap): %s\n",
+		n[0]);
+	static const char *const low_head[] = {"OBJECT", "TYPE", "REFCOUNT", "REFERENCES FOUND"};
+	struct ch_table low;
+	ch_table_init(&low, 4, low_head, "llrr", CH_FLEX(1), "  ");
 	size_t i;
 	for (i = 0; i < an->nlow && (!limit || i < limit); i++) {
 		uint32_t o = an->low[i];
-		fprintf(out, "  0x%-14" PRIx64 " %-30s refcount %" PRId64 ", %" PRIu32 " references found\n", t->addr[o],
-			ch_py_type_name(&py->types, t->type[o]), t->refcnt[o], r->refs[o]);
+		ch_table_cell(&low, "0x%" PRIx64, t->addr[o]);
+		ch_table_cell(&low, "%s", ch_py_type_name(&py->types, t->type[o]));
+		ch_table_cell(&low, "%" PRId64, t->refcnt[o]);
+		ch_table_count(&low, r->refs[o]);
 	}
-	if (i < an->nlow)
-		fprintf(out, "  ... %zu more (--limit 0 shows all)\n", an->nlow - i);
-	fprintf(out, "\nunreachable from every root, not garbage, refcount unexplained (a reference leak): %zu\n",
-		an->nleaked);
-	if (an->nleak_groups)
-		fprintf(out, "  %9s %12s %10s %12s  %s\n", "objects", "bytes", "kept objs", "kept bytes", "type (example)");
+	if (an->nlow)
+		ch_table_print(out, &low);
+	else
+		ch_table_deinit(&low);
+	if (i < an->nlow) {
+		ch_report_count(an->nlow - i, n[0], sizeof(n[0]));
+		fprintf(out, "  ... %s more (--limit 0 shows all)\n", n[0]);
+	}
+	ch_report_count(an->nleaked, n[0], sizeof(n[0]));
+	fprintf(out, "\nunreachable from every root, not garbage, refcount unexplained (a reference leak): %s\n", n[0]);
+	static const char *const leak_head[] = {"OBJECTS", "BYTES", "KEPT OBJS", "KEPT BYTES", "TYPE (EXAMPLE)"};
+	struct ch_table leak;
+	ch_table_init(&leak, 5, leak_head, "rrrrl", CH_FLEX(4), "  ");
 	for (i = 0; i < an->nleak_groups && (!limit || i < limit); i++) {
 		const struct ch_anomaly_group *g = &an->leak_groups[i];
-		fprintf(out, "  %9" PRIu64 " %12" PRIu64 " %10" PRIu64 " %12" PRIu64 "  %s (0x%" PRIx64 ")\n", g->objects,
-			g->bytes, g->kept_objects, g->kept_bytes, ch_py_type_name(&py->types, g->type), t->addr[g->first]);
+		ch_table_count(&leak, g->objects);
+		ch_table_bytes(&leak, g->bytes);
+		ch_table_count(&leak, g->kept_objects);
+		ch_table_bytes(&leak, g->kept_bytes);
+		ch_table_cell(&leak, "%s (0x%" PRIx64 ")", ch_py_type_name(&py->types, g->type), t->addr[g->first]);
 	}
-	if (i < an->nleak_groups)
-		fprintf(out, "  ... %zu more types (--limit 0 shows all)\n", an->nleak_groups - i);
+	if (an->nleak_groups)
+		ch_table_print(out, &leak);
+	else
+		ch_table_deinit(&leak);
+	if (i < an->nleak_groups) {
+		ch_report_count(an->nleak_groups - i, n[0], sizeof(n[0]));
+		fprintf(out, "  ... %s more types (--limit 0 shows all)\n", n[0]);
+	}
 }

@@ -5,6 +5,7 @@
 #include "graph/gc_replay.h"
 #include "graph/suspects.h"
 #include "report.h"
+#include "report_table.h"
 
 #define CH_SUMMARY_GROUPS 5
 #define CH_SUMMARY_FRAMES 5
@@ -98,9 +99,15 @@ void ch_report_summary_text(FILE *out, const struct ch_python *py, const struct 
 		fputc('\n', out);
 	}
 	fprintf(out, "top types by bytes:\n");
-	for (size_t i = 0; i < types->n; i++)
-		fprintf(out, "  %-40s %10" PRIu64 " objects %12" PRIu64 " bytes\n",
-			ch_py_type_name(&py->types, types->rows[i].type), types->rows[i].count, types->rows[i].bytes);
+	static const char *const head[] = {"TYPE", "OBJECTS", "BYTES"};
+	struct ch_table tt;
+	ch_table_init(&tt, 3, head, "lrr", CH_FLEX(0), "  ");
+	for (size_t i = 0; i < types->n; i++) {
+		ch_table_cell(&tt, "%s", ch_py_type_name(&py->types, types->rows[i].type));
+		ch_table_count(&tt, types->rows[i].count);
+		ch_table_bytes(&tt, types->rows[i].bytes);
+	}
+	ch_table_print(out, &tt);
 	if (c->ngroups) {
 		fprintf(out, "\nlargest cycle shapes:\n");
 		ch_report_cycle_groups_text(out, py, c, CH_SUMMARY_GROUPS);

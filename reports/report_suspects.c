@@ -34,6 +34,13 @@ static uint64_t addr(const struct ch_report_suspects *r, uint32_t o)
 	return r->a->heap.objects.addr[o];
 }
 
+/* The share of the heap, or of what share_of names (memory suspects). */
+static double share_of(const struct ch_report_suspects *r, const struct ch_suspect *x)
+{
+	uint64_t of = x->share_of ? x->share_of : r->s->heap_bytes;
+	return of ? (double)x->bytes / (double)of : 0;
+}
+
 /* "80.0 MiB (41.2 %)" */
 static void size_share(const struct ch_report_suspects *r, uint64_t bytes, char *buf, size_t n)
 {
@@ -96,6 +103,10 @@ static void title(const struct ch_python *py, const struct ch_report_suspects *r
 	case CH_SUSPECT_GC:
 		snprintf(buf, n, "%s", r->f->v[x->index].text);
 		break;
+	case CH_SUSPECT_TASKS:
+	case CH_SUSPECT_MEMORY:
+		snprintf(buf, n, "%s", x->title);
+		break;
 	}
 }
 
@@ -137,6 +148,10 @@ static void evidence(const struct ch_python *py, const struct ch_report_suspects
 	case CH_SUSPECT_GC:
 		snprintf(buf, n, "collector state (%s)", r->f->v[x->index].code);
 		break;
+	case CH_SUSPECT_TASKS:
+	case CH_SUSPECT_MEMORY:
+		snprintf(buf, n, "%s", x->evidence);
+		break;
 	}
 }
 
@@ -159,6 +174,12 @@ static void next_command(const struct ch_report_suspects *r, const struct ch_sus
 	case CH_SUSPECT_GC:
 		snprintf(buf, n, "coreheap cycles %s", r->core);
 		break;
+	case CH_SUSPECT_TASKS:
+		snprintf(buf, n, "coreheap tasks %s", r->core);
+		break;
+	case CH_SUSPECT_MEMORY:
+		snprintf(buf, n, "coreheap memory %s", r->core);
+		break;
 	}
 }
 
@@ -173,7 +194,7 @@ json_t *ch_report_suspects_array(const struct ch_python *py, const struct ch_rep
 		title(py, r, x, text, sizeof(text));
 		json_object_set_new(o, "title", ch_json_text(text));
 		json_object_set_new(o, "bytes", json_integer((json_int_t)x->bytes));
-		json_object_set_new(o, "share", json_real(r->s->heap_bytes ? (double)x->bytes / (double)r->s->heap_bytes : 0));
+		json_object_set_new(o, "share", json_real(share_of(r, x)));
 		json_object_set_new(o, "count", json_integer((json_int_t)x->count));
 		json_object_set_new(o, "type", tname(py, x->type) ? ch_json_text(tname(py, x->type)) : json_null());
 		path_text(r, &x->path, text, sizeof(text));
@@ -199,7 +220,8 @@ void ch_report_suspects_text(FILE *out, const struct ch_python *py, const struct
 {
 	char text[TEXT_MAX];
 	if (!r->s->n) {
-		fprintf(out, "no suspects: no container, retainer, stored traceback or garbage cycle passes the thresholds\n");
+		fprintf(out, "no suspects: no container, retainer, stored traceback, garbage cycle, asyncio task leak or "
+			     "unexplained memory passes the thresholds\n");
 		return;
 	}
 	size_t shown = 0;

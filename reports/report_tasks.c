@@ -157,7 +157,7 @@ static json_t *finding_json(const struct ch_python *py, const struct ch_analysis
 }
 
 json_t *ch_report_tasks_json(const struct ch_python *py, const struct ch_analysis *a, const struct ch_roots *roots,
-			     const struct ch_tasks *t)
+			     const struct ch_tasks *t, size_t limit)
 {
 	json_t *doc = json_object();
 	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
@@ -171,7 +171,7 @@ json_t *ch_report_tasks_json(const struct ch_python *py, const struct ch_analysi
 	json_object_set_new(counts, "unreadable", json_integer((json_int_t)t->nunreadable));
 	json_object_set_new(doc, "counts", counts);
 	json_t *arr = json_array();
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n && (!limit || i < limit); i++)
 		json_array_append_new(arr, task_json(py, a, t, i));
 	json_object_set_new(doc, "tasks", arr);
 	json_t *fs = json_array();
@@ -195,8 +195,11 @@ static void task_line(FILE *out, const struct ch_python *py, const struct ch_ana
 	if (is_task)
 		fprintf(out, " '%s'", task->f.name_text);
 	fprintf(out, "  %s", ch_task_state_name(task->f.state));
-	if (task->reachable)
-		fprintf(out, "  retains %" PRIu64 " bytes", task->retained);
+	if (task->reachable) {
+		char hb[32];
+		ch_report_human_bytes(task->retained, hb, sizeof(hb));
+		fprintf(out, "  retains %s", hb);
+	}
 	else
 		fprintf(out, "  (no root reaches it)");
 	if (task->f.exception)
@@ -213,9 +216,14 @@ static void frames_text(FILE *out, const struct ch_tasks *t, const struct ch_tas
 	}
 }
 
-static void flat_text(FILE *out, const struct ch_python *py, const struct ch_analysis *a, const struct ch_tasks *t)
+static void flat_text(FILE *out, const struct ch_python *py, const struct ch_analysis *a, const struct ch_tasks *t,
+		      size_t limit)
 {
 	for (size_t i = 0; i < t->n; i++) {
+		if (limit && i == limit) {
+			fprintf(out, "... %zu more (--limit 0 shows all)\n", t->n - i);
+			break;
+		}
 		const struct ch_task *task = &t->v[i];
 		task_line(out, py, a, t, i, "");
 		frames_text(out, t, task, "");
@@ -274,7 +282,7 @@ static void tree_text(FILE *out, const struct ch_python *py, const struct ch_ana
 }
 
 void ch_report_tasks_text(FILE *out, const struct ch_python *py, const struct ch_analysis *a,
-			  const struct ch_roots *roots, const struct ch_tasks *t, bool tree)
+			  const struct ch_roots *roots, const struct ch_tasks *t, bool tree, size_t limit)
 {
 	fprintf(out, "%zu tasks (%zu pending, %zu done, %zu cancelled; %zu in asyncio's registry)", t->ntasks,
 		t->npending, t->ndone, t->ncancelled, t->nregistered);
@@ -288,7 +296,7 @@ void ch_report_tasks_text(FILE *out, const struct ch_python *py, const struct ch
 	else if (tree)
 		tree_text(out, py, a, t);
 	else
-		flat_text(out, py, a, t);
+		flat_text(out, py, a, t, limit);
 	fprintf(out, "\nFindings:%s\n", t->nfindings ? "" : " none");
 	for (size_t i = 0; i < t->nfindings; i++) {
 		char *text = finding_text(py, a, roots, t, &t->findings[i]);

@@ -6,6 +6,7 @@
 #include "graph/roots.h"
 #include "graph/top.h"
 #include "report.h"
+#include "report_table.h"
 
 #define ROOT_LABEL_MAX 200
 
@@ -111,54 +112,76 @@ static void totals_text(FILE *out, const struct ch_report_top *r)
 	const struct ch_dominators *d = r->d;
 	struct ch_unreached u;
 	ch_unreached_split(&u, d, &r->a->heap, &r->a->replay);
-	fprintf(out, "heap: %zu objects, %" PRIu64 " bytes; reachable from %zu roots: %zu objects, %" PRIu64
-		     " bytes; not reached: %" PRIu64 " objects, %" PRIu64 " bytes (unreachable garbage %" PRIu64
-		     ", freed with it %" PRIu64 ", other %" PRIu64 ")\n",
-		d->nobjects, d->reachable_bytes + d->unreachable_bytes, r->roots->n, d->nreachable, d->reachable_bytes,
-		u.objects, u.bytes, u.unreachable, u.freed_with, u.other);
+	char n[7][32], hb[2][32];
+	ch_report_count(d->nobjects, n[0], sizeof(n[0]));
+	ch_report_human_bytes(d->reachable_bytes + d->unreachable_bytes, hb[0], sizeof(hb[0]));
+	ch_report_count(r->roots->n, n[1], sizeof(n[1]));
+	ch_report_count(d->nreachable, n[2], sizeof(n[2]));
+	ch_report_human_bytes(d->reachable_bytes, hb[1], sizeof(hb[1]));
+	ch_report_count(u.objects, n[3], sizeof(n[3]));
+	ch_report_count(u.unreachable, n[4], sizeof(n[4]));
+	ch_report_count(u.freed_with, n[5], sizeof(n[5]));
+	ch_report_count(u.other, n[6], sizeof(n[6]));
+	char ub[32];
+	ch_report_human_bytes(u.bytes, ub, sizeof(ub));
+	fprintf(out, "heap: %s objects, %s; reachable from %s roots: %s objects, %s\n", n[0], hb[0], n[1], n[2], hb[1]);
+	fprintf(out, "not reached: %s objects, %s (unreachable garbage %s, freed with it %s, other %s)\n", n[3], ub, n[4],
+		n[5], n[6]);
 }
 
 static void types_text(FILE *out, const struct ch_python *py, const struct ch_report_top *r, size_t shown)
 {
-	size_t w = 4;
-	for (size_t i = 0; i < shown; i++) {
-		size_t l = strlen(ch_py_type_name(&py->types, r->t->types[i].type));
-		w = l > w ? l : w;
-	}
-	w = w > 60 ? 60 : w;
-	fprintf(out, "%-*s %10s %14s %14s %12s\n", (int)w, "TYPE", "OBJECTS", "SHALLOW", "RETAINED", "RET.OBJECTS");
+	static const char *const head[] = {"TYPE", "OBJECTS", "SHALLOW", "RETAINED", "RET.OBJECTS"};
+	struct ch_table t;
+	ch_table_init(&t, 5, head, "lrrrr", CH_FLEX(0), NULL);
 	for (size_t i = 0; i < shown; i++) {
 		const struct ch_top_type *row = &r->t->types[i];
-		fprintf(out, "%-*.*s %10" PRIu64 " %14" PRIu64 " %14" PRIu64 " %12" PRIu64 "\n", (int)w, (int)w,
-			ch_py_type_name(&py->types, row->type), row->objects, row->shallow, row->retained,
-			row->retained_objects);
+		ch_table_cell(&t, "%s", ch_py_type_name(&py->types, row->type));
+		ch_table_count(&t, row->objects);
+		ch_table_bytes(&t, row->shallow);
+		ch_table_bytes(&t, row->retained);
+		ch_table_count(&t, row->retained_objects);
 	}
+	ch_table_print(out, &t);
 }
 
 static void objects_text(FILE *out, const struct ch_python *py, const struct ch_report_top *r, size_t shown)
 {
+	static const char *const head[] = {"RETAINED", "OBJECTS", "SIZE", "ADDRESS", "TYPE", "ROOT"};
 	const struct ch_object_table *o = &r->a->heap.objects;
-	fprintf(out, "%14s %10s %10s  %-16s %-28s %s\n", "RETAINED", "OBJECTS", "SIZE", "ADDRESS", "TYPE", "ROOT");
+	struct ch_table t;
+	ch_table_init(&t, 6, head, "rrrlll", CH_FLEX(4) | CH_FLEX(5), NULL);
 	for (size_t i = 0; i < shown; i++) {
 		uint32_t k = r->t->objects[i], ri = r->t->object_roots[i];
 		char label[ROOT_LABEL_MAX] = "-";
 		if (ri < r->roots->n)
 			ch_root_label_text(r->roots, r->a, ri, label, sizeof(label));
-		fprintf(out, "%14" PRIu64 " %10" PRIu32 " %10" PRIu64 "  0x%-14" PRIx64 " %-28s %s\n", r->d->retained[k],
-			r->d->retained_count[k], o->size[k], o->addr[k], ch_py_type_name(&py->types, o->type[k]), label);
+		ch_table_bytes(&t, r->d->retained[k]);
+		ch_table_count(&t, r->d->retained_count[k]);
+		ch_table_bytes(&t, o->size[k]);
+		ch_table_cell(&t, "0x%" PRIx64, o->addr[k]);
+		ch_table_cell(&t, "%s", ch_py_type_name(&py->types, o->type[k]));
+		ch_table_cell(&t, "%s", label);
 	}
+	ch_table_print(out, &t);
 }
 
 void ch_report_top_text(FILE *out, const struct ch_python *py, const struct ch_report_top *r)
 {
 	totals_text(out, r);
 	size_t shown = rows_shown(r), total = r->by_type ? r->t->ntypes : r->d->nreachable;
-	fprintf(out, "biggest retainers by %s (retained bytes; %zu of %zu):\n", r->by_type ? "type" : "object", shown,
-		total);
+	char ns[32], nt[32];
+	ch_report_count(shown, ns, sizeof(ns));
+	ch_report_count(total, nt, sizeof(nt));
+	fprintf(out, "biggest retainers by %s (retained bytes; %s of %s):\n", r->by_type ? "type" : "object", ns, nt);
 	if (r->by_type)
 		types_text(out, py, r, shown);
 	else
 		objects_text(out, py, r, shown);
 	if (shown < total)
-		fprintf(out, "... %zu more (--limit 0 shows all)\n", total - shown);
+	{
+		char more[32];
+		ch_report_count(total - shown, more, sizeof(more));
+		fprintf(out, "... %s more (--limit 0 shows all)\n", more);
+	}
 }

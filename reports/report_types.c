@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "report_table.h"
 
 static const char *const gen_keys[CH_HIST_GENS] = {"0", "1", "2", "permanent", "untracked"};
 
@@ -53,30 +54,24 @@ json_t *ch_report_types_json(const struct ch_python *py, const struct ch_type_hi
 
 void ch_report_types_text(FILE *out, const struct ch_python *py, const struct ch_type_histogram *h, int generation)
 {
-	size_t w = 4;
-	for (size_t i = 0; i < h->n; i++) {
-		size_t l = strlen(ch_py_type_name(&py->types, h->rows[i].type));
-		if (l > w)
-			w = l;
+	static const char *const head[] = {"TYPE", "COUNT", "BYTES", "GEN0", "GEN1", "GEN2", "PERMANENT", "UNTRACKED"};
+	struct ch_table t;
+	ch_table_init(&t, 8, head, "lrrrrrrr", CH_FLEX(0), NULL);
+	for (size_t i = 0; i <= h->n; i++) {
+		const struct ch_type_row *r = i < h->n ? &h->rows[i] : &h->totals;
+		ch_table_cell(&t, "%s", i < h->n ? ch_py_type_name(&py->types, r->type) : "TOTAL");
+		ch_table_count(&t, r->count);
+		ch_table_bytes(&t, r->bytes);
+		for (int g = 0; g < CH_HIST_GENS; g++)
+			ch_table_count(&t, r->gen[g]);
 	}
-	if (w > 60)
-		w = 60;
-	fprintf(out, "%-*s %10s %12s %9s %9s %9s %9s %9s\n", (int)w, "TYPE", "COUNT", "BYTES", "GEN0", "GEN1", "GEN2",
-		"PERMANENT", "UNTRACKED");
-	for (size_t i = 0; i < h->n; i++) {
-		const struct ch_type_row *r = &h->rows[i];
-		fprintf(out, "%-*.*s %10" PRIu64 " %12" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n",
-			(int)w, (int)w, ch_py_type_name(&py->types, r->type), r->count, r->bytes, r->gen[0], r->gen[1],
-			r->gen[2], r->gen[CH_GEN_PERMANENT], r->gen[CH_GEN_UNTRACKED]);
-	}
-	const struct ch_type_row *t = &h->totals;
-	char hb[32];
-	ch_report_human_bytes(t->bytes, hb, sizeof(hb));
-	fprintf(out, "%-*s %10" PRIu64 " %12" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n",
-		(int)w, "TOTAL", t->count, t->bytes, t->gen[0], t->gen[1], t->gen[2], t->gen[CH_GEN_PERMANENT],
-		t->gen[CH_GEN_UNTRACKED]);
-	fprintf(out, "%" PRIu64 " objects (%" PRIu64 " GC-tracked)%s, %s, CPython %s%s\n", t->count,
-		t->count - t->gen[CH_GEN_UNTRACKED],
+	ch_table_print(out, &t);
+	const struct ch_type_row *tot = &h->totals;
+	char hb[32], n[32], tracked[32];
+	ch_report_human_bytes(tot->bytes, hb, sizeof(hb));
+	ch_report_count(tot->count, n, sizeof(n));
+	ch_report_count(tot->count - tot->gen[CH_GEN_UNTRACKED], tracked, sizeof(tracked));
+	fprintf(out, "%s objects (%s GC-tracked)%s, %s, CPython %s%s\n", n, tracked,
 		generation >= 0 ? " in the selected generation" : "", hb, py->version.text,
-		h->n < h->ntypes ? " (rows cut by --top; TOTAL covers all types)" : "");
+		h->n < h->ntypes ? " (rows cut by --limit; TOTAL covers all types)" : "");
 }

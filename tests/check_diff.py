@@ -22,7 +22,10 @@ by a forked child and at step 2 by itself), and check gating and formats.
            operator both ways, and/&&, or/||, not/!, parentheses, units,
            strings, a./b. sides, several conditions; exit 1 and the
            condition named on stderr when one holds, 0 otherwise; malformed
-           expressions exit 2 before any core is opened.
+           expressions exit 2 before any core is opened; a type name of
+           no input (a bare or misspelt name) exits 2 with one line naming
+           it and the type it may have meant, and no report; a class with
+           no instance left, or a type of A only in a diff, is known.
   ndjson   types, cycles, diff: every line is JSON, the rows are the
            --json arrays in order and the last line is the rest.
   memory   each dumping process recorded its own mallinfo2() and
@@ -336,8 +339,11 @@ def check_gating(args, truth, c1, c2, s1, s2):
         gate(args, cmd, ["unreachable.objects > %d" % t2["unreachable_total"]], 0, w)
         gate(args, cmd, ["gc.enabled == %s" % ("true" if t2["enabled"] else "false")], 1, w)
         gate(args, cmd, ["gc.enabled != %s" % ("true" if t2["enabled"] else "false")], 0, w)
+        # Gone has no instance left in core 2, but its class is still there: a known name, count 0
         gate(args, cmd, ["type('__main__.Gone').count > 0"], 0, w)
+        gate(args, cmd, ["type('__main__.Gone').count == 0"], 1, w)
     gate(args, ["summary", c1], ["type('__main__.Gone').count == %d" % t1["types"]["__main__.Gone"]], 1, "summary 1")
+    check_unknown_types(args, c1, c2, s1, s2)
 
     malformed = ["", "unreachable.bites > 1", "gc.enabled = false", "1 > 2 > 3", "gc.enabled > true",
                  "type(x).count > 1", "(gc.enabled", "'open", "totals.count", "10XB > 1", "not 5",
@@ -354,6 +360,37 @@ def check_gating(args, truth, c1, c2, s1, s2):
                       "%s --fail-if %r: message %r" % (cmd[0], e, p.stderr))
     p = run(args, ["types", c2, "--fail-if", "gc.enabled"])
     check(p.returncode == 2, "types accepted --fail-if (exit %d)" % p.returncode)
+
+
+def unknown(args, cmd, expr, name, meant, where):
+    """A condition naming a type of no input: exit 2, one line naming it
+    (and what it may have meant), no report."""
+    p = run(args, cmd + ["--fail-if", expr, "-q"])
+    lines = p.stderr.splitlines()
+    if not check(p.returncode == 2, "%s: --fail-if %r on an unknown type exited %d, expected 2: %s"
+                 % (where, expr, p.returncode, p.stderr.strip())):
+        return
+    check(len(lines) == 1 and ("'%s'" % name) in lines[0] and not p.stdout,
+          "%s: --fail-if %r: expected one line naming %r and no report, got %r / %d bytes of stdout"
+          % (where, expr, name, p.stderr, len(p.stdout)))
+    if meant:
+        check(lines and ("did you mean '%s'" % meant) in lines[0],
+              "%s: --fail-if %r: no 'did you mean %s': %r" % (where, expr, meant, p.stderr))
+
+
+def check_unknown_types(args, c1, c2, s1, s2):
+    for cmd in (["summary", c2], ["cycles", c2]):
+        unknown(args, cmd, "type('Session').count > 0", "Session", "__main__.Session", cmd[0])
+        unknown(args, cmd, "unreachable('__main__.Sesion').count > 0", "__main__.Sesion", "__main__.Session",
+                cmd[0])
+        unknown(args, cmd, "gc.enabled or type('no.such.Thing').bytes > 1", "no.such.Thing", None, cmd[0])
+    for sides in ((s1, s2), (c1, c2), (c1, s2)):
+        unknown(args, ["diff"] + list(sides), "growth('session').count > 100", "session", "__main__.Session", "diff")
+        unknown(args, ["diff"] + list(sides), "a.type('__main__.Nope').count == 0", "__main__.Nope", None, "diff")
+    # a type of A only (Gone's instances are dropped by step 2) is known to the diff
+    gate(args, ["diff", s1, s2], ["growth('__main__.Gone').count > 0"], 0, "diff, type of A only")
+    # a snapshot records the types with objects only: Gone, with none left in step 2, is unknown there
+    unknown(args, ["diff", s2, s2], "growth('__main__.Gone').count != 0", "__main__.Gone", None, "diff B B")
 
 
 def read_ndjson(text, where):

@@ -31,6 +31,10 @@ Checks on the core as dumped:
     chunks are not;
   - fragmentation shows: free bytes in the bins are at least half of the
     freed chunks (the interpreter may have reused some of them since);
+  - `suspects` (and summary's head) has a "memory" suspect for the planted
+    leaks: its count and bytes are memory's unreferenced chunks and bytes,
+    which hold at least every planted leak's chunk; and one for the
+    fragmentation, with at least half of the freed chunks' bytes;
   - the thread's chunks lie in a heap of a non-main arena;
   - numpy (when the scenario could import it): each array that owns its data
     is the owner of the chunk at its data address, of type numpy.ndarray,
@@ -165,6 +169,7 @@ def check(args, truth, errors):
     check_pymalloc(doc, args.truth + ".mallocstats", errors)
     check_numpy(args, doc, truth, errors)
     check_summary(args, doc, errors)
+    check_suspects(args, doc, truth, want, errors)
     pm = doc["pymalloc"] or {}
     print("%s: total %d B in %d mappings; mallinfo2 %s; %d unreferenced chunks (%d B), %d arenas; "
           "pymalloc %s arenas, %s blocks in use (%s B)"
@@ -323,6 +328,24 @@ def check_numpy(args, doc, truth, errors):
     print("%s: numpy: %d arrays own %d B of data (nbytes); coreheap: numpy.ndarray owns %s B in %s chunks"
           % (NAME, sum(1 for a in arrays if a["owndata"]), total, rows[0]["bytes"] if rows else 0,
              rows[0]["chunks"] if rows else 0))
+
+
+def check_suspects(args, doc, truth, frag_free, errors):
+    native = doc["native"]["unowned"]
+    planted = sum(chunk_size(leak["size"]) for leak in truth["leaks"] if leak["address"] >= 1 << 30)
+    for cmd in ("suspects", "summary"):
+        sus = [x for x in run_json(NAME, args, [cmd, args.core] + args.extra)["suspects"] if x["kind"] == "memory"]
+        leak = [x for x in sus if "nothing points at" in x["title"]]
+        if len(leak) != 1:
+            errors.append("%s: %d memory suspects for the planted native leaks, expected 1: %s" % (cmd, len(leak), sus))
+        elif (leak[0]["count"], leak[0]["bytes"]) != (native["unreferenced_chunks"], native["unreferenced_bytes"]) \
+                or leak[0]["bytes"] < planted or not leak[0]["next"].startswith("coreheap memory "):
+            errors.append("%s: native leak suspect %d chunks, %d B (next %r); memory: %d chunks, %d B; planted %d B"
+                          % (cmd, leak[0]["count"], leak[0]["bytes"], leak[0]["next"], native["unreferenced_chunks"],
+                             native["unreferenced_bytes"], planted))
+        frag = [x for x in sus if "fragmentation" in x["title"]]
+        if len(frag) != 1 or frag[0]["bytes"] < frag_free:
+            errors.append("%s: fragmentation suspects %s, expected one of at least %d B" % (cmd, frag, frag_free))
 
 
 def check_summary(args, doc, errors):

@@ -21,7 +21,8 @@ and for every one bytes == the sum of coreheap's own full shallow sizes
 alive by that leak alone. Suspects carry exactly the documented keys, and
 those with a place in the heap come first, by bytes, descending.
 
-For the clean heap (--clean: the same containers, 20 elements each),
+For the clean heap (--clean: the same containers, 20 elements each; no
+asyncio task and no memory suspect either),
 there is no accumulation suspect at all.
 
 `top --format folded`: every line "stack WEIGHT", the weights adding up to
@@ -133,6 +134,10 @@ def check_clean(args, truth, errors):
     acc = [s["title"] for s in doc["suspects"] if s["kind"] == "accumulation"]
     if acc:
         errors.append("clean heap has accumulation suspects: %s" % acc)
+    # nor an asyncio task leak nor unexplained memory (kinds tasks, memory)
+    other = [s["title"] for s in doc["suspects"] if s["kind"] in ("tasks", "memory")]
+    if other:
+        errors.append("clean heap has tasks/memory suspects: %s" % other)
     return {"suspects": len(doc["suspects"]), "folded": check_folded(args, errors)}
 
 

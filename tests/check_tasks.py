@@ -21,6 +21,11 @@
     (scenario --clean) no finding at all;
   * the tasks that hold the 1 MB payload in their traceback retain at least
     that many bytes.
+`suspects --json` and `summary --json` (its head of five): a "tasks"
+suspect for the done tasks still held, counting exactly the held done
+tasks, retaining the sum of their retained_bytes, its path through KEPT
+and naming the tasks whose exception was never retrieved; in `suspects`
+also one naming the orphan and one naming both tasks of the await cycle. A clean loop: no "tasks" suspect.
 `tasks --all --json`: the futures too, each with its recorded state.
 `tasks --tree`: exit 0, every pending task named, the cycle's second
 visit marked.
@@ -42,6 +47,41 @@ NAME = "check_tasks"
 def class_name(cls):
     mod, qual = cls.rsplit(".", 1) if "." in cls else ("builtins", cls)
     return qual if mod == "builtins" else cls
+
+
+def check_suspects(args, truth, doc, got, errors):
+    names = {t["address"]: t["name"] for t in truth["tasks"]}
+    for cmd in ("suspects", "summary"):
+        sus = [x for x in run_json(NAME, args, [cmd, args.core, "--limit", "0"] if cmd == "suspects"
+                                   else [cmd, args.core])["suspects"] if x["kind"] == "tasks"]
+        if truth.get("clean"):
+            if sus:
+                errors.append("%s: a clean loop has tasks suspects: %s" % (cmd, [x["title"] for x in sus]))
+            continue
+        held = [x for x in sus if "done asyncio task" in x["title"]]
+        if len(held) != 1:
+            errors.append("%s: %d suspects for the held done tasks, expected 1: %s" % (cmd, len(held), sus))
+        else:
+            x = held[0]
+            want_bytes = sum(got[a]["retained_bytes"] or 0 for a in truth["held_done"])
+            if x["count"] != len(truth["held_done"]) or x["bytes"] != want_bytes:
+                errors.append("%s: held done tasks suspect counts %d tasks, %d bytes; tasks --json: %d, %d"
+                              % (cmd, x["count"], x["bytes"], len(truth["held_done"]), want_bytes))
+            if "KEPT" not in (x["path"] or ""):
+                errors.append("%s: held done tasks suspect path %r does not go through KEPT" % (cmd, x["path"]))
+            for a in truth["unretrieved"]:
+                if a in truth["held_done"] and "'%s'" % names[a] not in x["title"]:
+                    errors.append("%s: the held task %r whose exception was never retrieved is not named: %r"
+                                  % (cmd, names[a], x["title"]))
+            if not x["next"].startswith("coreheap tasks "):
+                errors.append("%s: next %r" % (cmd, x["next"]))
+        if cmd == "summary":
+            continue  # its head lists the five biggest: the held tasks' 3 MB is among them, the others weigh 0
+        for a in truth["orphans"]:
+            if not any("can never complete" in x["title"] and "'%s'" % names[a] in x["title"] for x in sus):
+                errors.append("%s: no tasks suspect names the orphan %r: %s" % (cmd, names[a], [x["title"] for x in sus]))
+        if truth["cycle"] and not any(all("'%s'" % names[a] in x["title"] for a in truth["cycle"]) for x in sus):
+            errors.append("%s: no tasks suspect names the await cycle %s" % (cmd, [names[a] for a in truth["cycle"]]))
 
 
 def main():
@@ -115,6 +155,7 @@ def main():
             errors.append("task 0x%x retains %r bytes, its traceback holds %d" % (a, r, truth["big_payload"]))
     if truth.get("clean") and doc["findings"]:
         errors.append("a clean loop has findings: %s" % [f["message"] for f in doc["findings"]])
+    check_suspects(args, truth, doc, got, errors)
     # --all: futures too
     every = run_json(NAME, args, ["tasks", args.core, "--all"])
     got_all = {int(t["address"], 16): t for t in every["tasks"]}

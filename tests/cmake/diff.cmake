@@ -24,4 +24,16 @@ foreach(ver ${CH_TRUTH_PYTHON_VERSIONS})
   endif()
   set_tests_properties(diff.${ver} PROPERTIES
     FIXTURES_REQUIRED diff.${ver} SKIP_RETURN_CODE 77 LABELS diff TIMEOUT 600)
+  # The text tables of every listing command on the same two cores: widths
+  # at COLUMNS=80 and 200, thousands separators, JSON unchanged
+  # (tests/check_tables.py).
+  if(Python3_Interpreter_FOUND)
+    add_test(NAME tables.${ver}
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_tables.py
+                     --coreheap $<TARGET_FILE:coreheap> --core1 ${dir}/core1.${ver} --core2 ${dir}/core.${ver})
+  else()
+    add_test(NAME tables.${ver} COMMAND sh -c "echo 'check_tables: SKIP: no Python 3 found when configuring' && exit 77")
+  endif()
+  set_tests_properties(tables.${ver} PROPERTIES
+    FIXTURES_REQUIRED diff.${ver} SKIP_RETURN_CODE 77 LABELS "diff;tables" TIMEOUT 600)
 endforeach()

@@ -66,3 +66,25 @@ foreach(ver ${CH_TRUTH_PYTHON_VERSIONS})
   set_tests_properties(suspects.growth.${ver} PROPERTIES
     FIXTURES_REQUIRED "suspects.${name};suspects.${ver}-grow" SKIP_RETURN_CODE 77 LABELS "suspects;diff" TIMEOUT 600)
 endforeach()
+# The same two scenarios on every distro interpreter (Debian's stripped
+# bookworm python3.11 with its -dbg file, unstable's 3.13-3.15 through their
+# own loader; tests/cmake/distro.cmake): suspects.distro-leak.<name> and
+# suspects.distro-clean.<name>, labelled "distro" too; skipped (77, reason
+# printed) when the setup could not prepare the interpreter.
+if(COMMAND ch_distro_fixture)
+  foreach(name ${CH_DISTRO_INTERPRETERS})
+    foreach(variant leak clean)
+      set(fx "${name}-suspects-${variant}")
+      set(dir "${CMAKE_BINARY_DIR}/fixtures-distro/${fx}")
+      if(variant STREQUAL "clean")
+        ch_distro_fixture(${name} ${fx} scenario_suspects.py ${dir} --clean)
+      else()
+        ch_distro_fixture(${name} ${fx} scenario_suspects.py ${dir})
+      endif()
+      set_tests_properties(distro.fixture.${fx} PROPERTIES LABELS "distro;suspects")
+      ch_distro_test(suspects.distro-${variant}.${name} ${name} ${dir} "distro;distro.${fx}" "distro;suspects"
+        ${ch_distro_py} ${ch_tests}/check_suspects.py --python @PYTHON@ --coreheap @COREHEAP@
+        --core ${dir}/core.${fx} --truth ${dir}/truth.${fx}.json)
+    endforeach()
+  endforeach()
+endif()
