@@ -176,7 +176,15 @@ enum ch_py_field_kind {
 	/* show: traceback lines, bytearray contents, Context size */         \
 	X(TB_LASTI, 0) X(TB_LINENO, 0) X(BYTEARRAY_START, 0) X(CONTEXT_VARS, 0)  \
 	X(HAMT_COUNT, 0) X(MV_FLAGS, 0) X(MV_LEN, 0) X(MV_ITEMSIZE, 0) X(MV_NDIM, 0)  \
-	X(MV_SHAPE, 0) X(MV_READONLY, 0)
+	X(MV_SHAPE, 0) X(MV_READONLY, 0)                                        \
+	/* show: functools.lru_cache wrappers, re.Pattern, _io objects */      \
+	X(LRU_CACHE, 0) X(LRU_FUNC, 0) X(LRU_MAXSIZE, 0) X(LRU_HITS, 0)         \
+	X(LRU_MISSES, 0) X(PATTERN_PATTERN, 0) X(PATTERN_FLAGS, 0)              \
+	X(PATTERN_ISBYTES, 0) X(FILEIO_FD, 0) X(FILEIO_CREATED, 0)              \
+	X(FILEIO_READABLE, 0) X(FILEIO_WRITABLE, 0) X(FILEIO_APPENDING, 0)      \
+	X(FILEIO_CLOSEFD, 0) X(FILEIO_TRUNCATE, 0) X(BUFFERED_RAW, 0) X(BUFFERED_OK, 0)               \
+	X(BUFFERED_DETACHED, 0) X(TEXTIO_BUFFER, 0) X(TEXTIO_ENCODING, 0)       \
+	X(TEXTIO_OK, 0) X(TEXTIO_DETACHED, 0)
 
 /* The members of _Py_DebugOffsets (3.13+, internal/pycore_runtime.h) that
  * state a field coreheap uses: X(name, member path, field it states). The
