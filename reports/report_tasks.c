@@ -83,6 +83,7 @@ static json_t *task_json(const struct ch_python *py, const struct ch_analysis *a
 	json_object_set_new(o, "reachable", json_boolean(task->reachable));
 	json_object_set_new(o, "registry", task->registry ? ch_json_text(task->registry) : json_null());
 	json_object_set_new(o, "loop", hex_or_null(task->f.loop));
+	json_object_set_new(o, "thread", task->thread >= 0 ? json_integer((json_int_t)task->thread) : json_null());
 	return o;
 }
 
@@ -195,6 +196,8 @@ static void task_line(FILE *out, const struct ch_python *py, const struct ch_ana
 	if (is_task)
 		fprintf(out, " '%s'", task->f.name_text);
 	fprintf(out, "  %s", ch_task_state_name(task->f.state));
+	if (task->thread >= 0)
+		fprintf(out, "  thread %" PRId64, task->thread);
 	if (task->reachable)
 		fprintf(out, "  retains %" PRIu64 " bytes", task->retained);
 	else

@@ -88,6 +88,15 @@ def main():
         by = {int(x, 16) for x in got[a]["awaited_by"]}
         if by != expect_by[a]:
             errors.append("task 0x%x %s: awaited_by %s, process %s" % (a, want[a]["name"], sorted(by), sorted(expect_by[a])))
+    # 3.14+: the thread whose task list holds each pending C task; none elsewhere
+    on_list = set(truth.get("thread_list_tasks", []))
+    for a in sorted(set(want) & set(got)):
+        expect = truth.get("loop_thread") if a in on_list else None
+        if got[a].get("thread", "missing") != expect:
+            errors.append("task 0x%x %s: thread %r, expected %r" % (a, want[a]["name"], got[a].get("thread", "missing"),
+                                                                    expect))
+    if tuple(map(int, truth["version"].split(".")[:2])) >= (3, 14) and not on_list:
+        errors.append("no pending C task recorded on a thread list: the thread check could not fail")
     registered = {a for a, t in got.items() if t["registry"] and t["state"] == "pending"}
     if registered != set(truth["all_tasks"]):
         errors.append("registered pending tasks %s, asyncio.all_tasks() %s" % (sorted(registered), truth["all_tasks"]))

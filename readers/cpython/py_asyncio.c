@@ -340,15 +340,15 @@ static int registry_item(void *arg, const struct ch_ref *ref)
 		return 0;
 	if (!task || task == c->a->b.none)
 		return 0; /* a dead weak reference */
-	c->stopped = c->fn(c->arg, task, c->name);
+	c->stopped = c->fn(c->arg, task, c->name, -1);
 	return c->stopped;
 }
 
 /* A circular list of pending native tasks (3.14+): llist_node heads in the
  * thread or interpreter state, each node embedded in its TaskObj at
  * task_node. Bounded and loop-checked; damage ends the walk with an error. */
-static struct ch_error *task_list(struct ch_python *py, uint64_t head, const char *name, ch_py_registry_fn fn, void *arg,
-				  int *stopped)
+static struct ch_error *task_list(struct ch_python *py, uint64_t head, const char *name, int64_t thread,
+				  ch_py_registry_fn fn, void *arg, int *stopped)
 {
 	const struct ch_py_layout *l = &py->layout;
 	uint64_t node;
@@ -360,7 +360,7 @@ static struct ch_error *task_list(struct ch_python *py, uint64_t head, const cha
 		if (step != CH_CHAIN_OK)
 			return ch_error_new(CH_ERR_INPUT, "the %s list at 0x%" PRIx64 " %s", name, head,
 					    step == CH_CHAIN_LOOP ? "loops" : "is implausibly long");
-		*stopped = fn(arg, node - (uint64_t)l->v[CH_PY_TASK_NODE], name);
+		*stopped = fn(arg, node - (uint64_t)l->v[CH_PY_TASK_NODE], name, thread);
 		err = ch_as_read_u64(&py->proc->as, node + (uint64_t)l->v[CH_PY_LLIST_NEXT], &node);
 	}
 	return err;
@@ -374,12 +374,14 @@ static struct ch_error *task_lists(struct ch_python *py, const struct ch_py_asyn
 		return NULL;
 	int stopped = 0;
 	struct ch_error *err = NULL;
-	for (size_t i = 0; i < py->nthreads && !err && !stopped; i++)
-		err = task_list(py, py->threads[i].tstate + (uint64_t)l->v[CH_PY_TSTATE_ASYNCIO_TASKS_HEAD],
-				"thread asyncio_tasks_head", fn, arg, &stopped);
+	for (size_t i = 0; i < py->nthreads && !err && !stopped; i++) {
+		const struct ch_py_thread *th = &py->threads[i];
+		err = task_list(py, th->tstate + (uint64_t)l->v[CH_PY_TSTATE_ASYNCIO_TASKS_HEAD], "thread asyncio_tasks_head",
+				th->native_id >= 0 ? th->native_id : (int64_t)th->thread_id, fn, arg, &stopped);
+	}
 	if (!err && !stopped)
 		err = task_list(py, py->main_interp + (uint64_t)l->v[CH_PY_INTERP_ASYNCIO_TASKS_HEAD],
-				"interpreter asyncio_tasks_head", fn, arg, &stopped);
+				"interpreter asyncio_tasks_head", -1, fn, arg, &stopped);
 	return err;
 }
 

@@ -99,8 +99,10 @@ void ch_py_exception_text(struct ch_python *py, const struct ch_py_builtins *b, 
 /* Calls fn for every task in asyncio's registries (name is the registry's
  * module-level name, e.g. "_scheduled_tasks", or "thread asyncio_tasks_head"
  * / "interpreter asyncio_tasks_head"), dead weak references skipped. Registries that are absent are skipped silently; damage is an
- * error. */
-typedef int (*ch_py_registry_fn)(void *arg, uint64_t task, const char *registry);
+ * error. thread: for a task found on a thread state's list (3.14+), that
+ * thread's native id (gettid(), as `stacks` names threads; its pthread id
+ * when the version records no native id); -1 for any other registry. */
+typedef int (*ch_py_registry_fn)(void *arg, uint64_t task, const char *registry, int64_t thread);
 struct ch_error *ch_py_asyncio_registries(struct ch_python *py, const struct ch_py_asyncio *a, ch_py_registry_fn fn,
 					  void *arg);
 
