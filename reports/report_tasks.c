@@ -171,6 +171,14 @@ json_t *ch_report_tasks_json(const struct ch_python *py, const struct ch_analysi
 	json_object_set_new(counts, "registered", json_integer((json_int_t)t->nregistered));
 	json_object_set_new(counts, "unreadable", json_integer((json_int_t)t->nunreadable));
 	json_object_set_new(doc, "counts", counts);
+	/* 3.14+: _asyncio's exported debug offsets checked against the layout */
+	json_t *dbg = json_null();
+	if (t->aio && t->aio->debug_checked) {
+		dbg = json_object();
+		json_object_set_new(dbg, "checked", json_integer((json_int_t)t->aio->debug_checked));
+		json_object_set_new(dbg, "mismatches", json_integer((json_int_t)t->aio->debug_mismatches));
+	}
+	json_object_set_new(doc, "asyncio_debug_offsets", dbg);
 	json_t *arr = json_array();
 	for (size_t i = 0; i < t->n; i++)
 		json_array_append_new(arr, task_json(py, a, t, i));

@@ -58,6 +58,39 @@ static struct ch_error *fill_from_extension(struct ch_python *py, struct ch_modu
 	return err;
 }
 
+/* 3.14+: _asyncio's .AsyncioDebug section holds _Py_AsyncioModuleDebugOffsets,
+ * the offsets its own build uses, for out-of-process tools. Each one that
+ * states a field coreheap reads is compared with the layout in use. */
+static void check_debug_offsets(struct ch_python *py, struct ch_py_asyncio *a, struct ch_module *mod)
+{
+	static const struct { enum ch_py_field where, field; const char *name; } pairs[] = {
+		{CH_PY_AIODBG_TASK_NAME, CH_PY_TASK_NAME, "asyncio_task_object.task_name"},
+		{CH_PY_AIODBG_TASK_CORO, CH_PY_TASK_CORO, "asyncio_task_object.task_coro"},
+		{CH_PY_AIODBG_TASK_NODE, CH_PY_TASK_NODE, "asyncio_task_object.task_node"},
+		{CH_PY_AIODBG_INTERP_TASKS_HEAD, CH_PY_INTERP_ASYNCIO_TASKS_HEAD, "asyncio_interpreter_state.asyncio_tasks_head"},
+		{CH_PY_AIODBG_TSTATE_TASKS_HEAD, CH_PY_TSTATE_ASYNCIO_TASKS_HEAD, "asyncio_thread_state.asyncio_tasks_head"},
+	};
+	const struct ch_py_layout *l = &py->layout;
+	uint64_t sec, size;
+	const uint8_t *bytes;
+	if (!mod || mod->status != CH_MODULE_OK || !mod->elf || !ok(ch_elf_section(mod->elf, ".AsyncioDebug", &sec, &size, &bytes)))
+		return;
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		uint64_t v;
+		if (!ch_py_has(l, pairs[i].where) || !ch_py_has(l, pairs[i].field) ||
+		    (uint64_t)l->v[pairs[i].where] + 8 > size ||
+		    !ok(ch_as_read_u64(&py->proc->as, sec + mod->bias + (uint64_t)l->v[pairs[i].where], &v)))
+			continue;
+		a->debug_checked++;
+		if (v != (uint64_t)l->v[pairs[i].field]) {
+			a->debug_mismatches++;
+			ch_diag_warn(&py->diag, "_asyncio's debug offsets (.AsyncioDebug) give %s = %" PRIu64
+				     ", the layout in use %" PRId64 ": task readings may be wrong", pairs[i].name, v,
+				     l->v[pairs[i].field]);
+		}
+	}
+}
+
 static void load_c_layout(struct ch_python *py, struct ch_py_asyncio *a)
 {
 	struct ch_py_layout *l = &py->layout;
@@ -72,8 +105,10 @@ static void load_c_layout(struct ch_python *py, struct ch_py_asyncio *a)
 	else if (py->dwarf)
 		err = ch_py_layout_fill_asyncio(l, py->dwarf);
 	a->c_fields = !err && c_fields_known(l);
-	if (a->c_fields)
+	if (a->c_fields) {
+		check_debug_offsets(py, a, mod ? mod : py->module);
 		return;
+	}
 	if (err)
 		snprintf(a->c_problem, sizeof(a->c_problem), "the layout of _asyncio's Task and Future is unknown: %.400s",
 			 err->message);

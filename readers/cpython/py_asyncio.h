@@ -18,8 +18,9 @@
  * _eager_tasks (a set), all through the asyncio.tasks module; and 3.14+
  * the circular lists of pending native tasks in each thread state and in
  * the interpreter state (tasks of threads that exited), linked through
- * TaskObj.task_node. The _Py_AsyncioModuleDebugOffsets copy of those
- * offsets (section .AsyncioDebug) is not cross-checked. */
+ * TaskObj.task_node. Where _asyncio exports its _Py_AsyncioModuleDebugOffsets
+ * (section .AsyncioDebug, 3.14+), the task and task-list offsets coreheap
+ * uses are checked against it: a disagreement is a warning. */
 #ifndef CH_PY_ASYNCIO_H
 #define CH_PY_ASYNCIO_H
 
@@ -52,6 +53,10 @@ struct ch_py_asyncio {
 	uint64_t c_future, c_task, py_future, py_task, gathering;
 	uint64_t coro_type, gen_type, asyncgen_type;
 	bool c_fields;        /* the C types' fields are known */
+	/* 3.14+: offsets of the exported _Py_AsyncioModuleDebugOffsets checked
+	 * against the layout in use, and how many disagreed (each a warning);
+	 * checked 0: no .AsyncioDebug section, or no DWARF describing it */
+	unsigned debug_checked, debug_mismatches;
 	char c_problem[512];  /* why not, when !c_fields */
 	struct ch_py_builtins b;
 };

@@ -354,6 +354,15 @@ static const struct field_source sources[] = {
 	{CH_PY_TASK_NAME, CH_PY_OFFSET, "TaskObj", "task_name"},
 	{CH_PY_TASK_CONTEXT, CH_PY_OFFSET, "TaskObj", "task_context"},
 	{CH_PY_TASK_NODE, CH_PY_OFFSET, "TaskObj", "task_node"},                 /* 3.14+ */
+	/* where, inside the offsets _asyncio exports for debuggers (3.14+),
+	 * it states the fields above (py_asyncio.c cross-checks them) */
+	{CH_PY_AIODBG_TASK_NAME, CH_PY_OFFSET, "_Py_AsyncioModuleDebugOffsets", "asyncio_task_object.task_name"},
+	{CH_PY_AIODBG_TASK_CORO, CH_PY_OFFSET, "_Py_AsyncioModuleDebugOffsets", "asyncio_task_object.task_coro"},
+	{CH_PY_AIODBG_TASK_NODE, CH_PY_OFFSET, "_Py_AsyncioModuleDebugOffsets", "asyncio_task_object.task_node"},
+	{CH_PY_AIODBG_INTERP_TASKS_HEAD, CH_PY_OFFSET, "_Py_AsyncioModuleDebugOffsets",
+	 "asyncio_interpreter_state.asyncio_tasks_head"},
+	{CH_PY_AIODBG_TSTATE_TASKS_HEAD, CH_PY_OFFSET, "_Py_AsyncioModuleDebugOffsets",
+	 "asyncio_thread_state.asyncio_tasks_head"},
 	{CH_PY_FUTITER_FUTURE, CH_PY_OFFSET, "futureiterobject", "future"},
 	{CH_PY_FUT_STATE_PENDING, CH_PY_ENUMERATOR, "STATE_PENDING", NULL},
 	{CH_PY_FUT_STATE_CANCELLED, CH_PY_ENUMERATOR, "STATE_CANCELLED", NULL},

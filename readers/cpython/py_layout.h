@@ -169,7 +169,10 @@ enum ch_py_field_kind {
 	X(FUT_LOOP, 0) X(FUT_CALLBACK0, 0) X(FUT_CALLBACKS, 0) X(FUT_EXCEPTION, 0) \
 	X(FUT_EXCEPTION_TB, 0) X(FUT_RESULT, 0) X(FUT_STATE, 0) X(FUT_LOG_TB, 0) \
 	X(FUT_AWAITED_BY, 0) X(TASK_FUT_WAITER, 0) X(TASK_CORO, 0) X(TASK_NAME, 0) \
-	X(TASK_CONTEXT, 0) X(TASK_NODE, 0) X(FUTITER_FUTURE, 0) X(FUT_STATE_PENDING, 0) \
+	X(TASK_CONTEXT, 0) X(TASK_NODE, 0)                                        \
+	/* 3.14+: members of _Py_AsyncioModuleDebugOffsets (section .AsyncioDebug) */ \
+	X(AIODBG_TASK_NAME, 0) X(AIODBG_TASK_CORO, 0) X(AIODBG_TASK_NODE, 0)      \
+	X(AIODBG_INTERP_TASKS_HEAD, 0) X(AIODBG_TSTATE_TASKS_HEAD, 0) X(FUTITER_FUTURE, 0) X(FUT_STATE_PENDING, 0) \
 	X(FUT_STATE_CANCELLED, 0) X(FUT_STATE_FINISHED, 0)                       \
 	/* 3.14+: pending native tasks on lists in the thread and interpreter */ \
 	X(TSTATE_ASYNCIO_TASKS_HEAD, 0) X(INTERP_ASYNCIO_TASKS_HEAD, 0) X(LLIST_NEXT, 0) \
