@@ -75,9 +75,8 @@ static bool is_buffered(const char *n)
 	return !strcmp(n, "_io.BufferedReader") || !strcmp(n, "_io.BufferedWriter") || !strcmp(n, "_io.BufferedRandom");
 }
 
-enum ch_show_kind ch_show_classify_lib(const struct ch_show_ctx *c, uint64_t type, uint32_t ti)
+static enum ch_show_kind classify(struct ch_python *py, uint64_t type, uint32_t ti)
 {
-	struct ch_python *py = c->py;
 	const char *n = ch_py_type_name(&py->types, ti);
 	if (!strcmp(n, "functools._lru_cache_wrapper") && has(py, CH_PY_LRU_CACHE) && has(py, CH_PY_LRU_FUNC) &&
 	    has(py, CH_PY_LRU_MAXSIZE))
@@ -92,6 +91,11 @@ enum ch_show_kind ch_show_classify_lib(const struct ch_show_ctx *c, uint64_t typ
 	    derives_from(py, type, "numpy.ndarray"))
 		return CH_SHOW_NDARRAY;
 	return CH_SHOW_OBJECT;
+}
+
+enum ch_show_kind ch_show_classify_lib(const struct ch_show_ctx *c, uint64_t type, uint32_t ti)
+{
+	return classify(c->py, type, ti);
 }
 
 static uint32_t label(struct ch_show_ctx *c, const char *s)
@@ -622,7 +626,12 @@ void ch_show_lib(struct ch_show_ctx *c, uint32_t node, uint64_t addr, enum ch_sh
 bool ch_py_show_line(struct ch_python *py, uint64_t addr, char *buf, size_t max)
 {
 	struct ch_show_tree t;
-	if (!max || ch_py_show_build(py, addr, 0, py->redact, &t))
+	uint64_t type;
+	uint32_t ti;
+	/* the type first: no tree (nor asyncio's layout, which classifying
+	 * loads) for the many locals of other types */
+	if (!max || !ch_py_object_plausible(py, addr, &type) || !ok(ch_py_type_intern(py, type, &ti)) ||
+	    classify(py, type, ti) == CH_SHOW_OBJECT || !ok(ch_py_show_build(py, addr, 0, py->redact, &t)))
 		return false;
 	const struct ch_show_node *n = &t.nodes[0];
 	bool done = n->kind >= CH_SHOW_LRU_CACHE && n->kind <= CH_SHOW_NDARRAY && n->text != CH_SHOW_NO_TEXT;
