@@ -190,7 +190,8 @@ static void put_repr(struct ch_show_ctx *c, struct line *l, uint64_t obj, size_t
 	if (bytes)
 		esc[0] = 'b', put(l, esc, 1), out++;
 	put(l, &q, 1), out++;
-	for (uint64_t i = 0; i < len && out < limit; i++) {
+	/* bounded by the line too: a name of any length costs one line */
+	for (uint64_t i = 0; i < len && out < limit && l->n < sizeof(l->b) - 1; i++) {
 		size_t k;
 		if (str) {
 			uint32_t ch;
