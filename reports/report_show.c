@@ -715,7 +715,7 @@ static void lib_json(json_t *o, const struct ch_python *py, const struct ch_show
 		json_object_set_new(o, "closed", n->num >= 0 ? json_boolean(n->num) : json_null());
 		if (n->extra != CH_SHOW_NO_TEXT && sscanf(extra, "%lld", &a) == 1)
 			json_object_set_new(o, "fd", json_integer(a));
-		if ((c = labelled(t, n, "encoding")) && c->kind == CH_SHOW_STR)
+		if ((c = labelled(t, n, "encoding")) && c->kind == CH_SHOW_STR && !(c->flags & CH_SHOW_REDACTED))
 			json_object_set_new(o, "encoding", ch_json_text(ch_show_text(t, c->text)));
 		c = labelled(t, n, "raw") ? labelled(t, n, "raw") : labelled(t, n, "buffer");
 		if (c)

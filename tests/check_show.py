@@ -262,6 +262,12 @@ def check_library(args, truth, errors):
         if got != f or v.get("numpy_version") != facts["numpy_version"]:
             errors.append("%s: %s numpy %s, recorded %s numpy %s" % (k, got, v.get("numpy_version"), f,
                                                                      facts["numpy_version"]))
+    # --redact: a file's name (a path) is withheld, its mode and encoding are not
+    doc, _ = run(args, ["show", args.core, hex(vals["io_text"]["address"]), "--redact"])
+    path = facts["io_text"]["name"].get("str", "")
+    if not path or path in doc["repr"] or "name=<str len %d>" % len(path) not in doc["repr"] or \
+            "mode='%s'" % facts["io_text"]["mode"] not in doc["repr"]:
+        errors.append("io_text --redact: %r" % doc["repr"])
     # stacks --locals renders these kinds with show's one-line text: every
     # local of main() that is one of them prints exactly show's repr.
     out, _ = run(args, ["stacks", args.core, "--locals"])

@@ -436,6 +436,10 @@ static void show_io(struct ch_show_ctx *c, uint32_t node, uint64_t addr, size_t 
 			put(&l, " name=", 6);
 			put_repr(c, &l, name, SIZE_MAX);
 		}
+		/* mode and encoding are the stream's settings, not data: never
+		 * redacted (the name, a path, is) */
+		const bool redact = c->redact;
+		c->redact = false;
 		if (mode) {
 			put(&l, " mode=", 6);
 			put_repr(c, &l, mode, SIZE_MAX);
@@ -444,6 +448,7 @@ static void show_io(struct ch_show_ctx *c, uint32_t node, uint64_t addr, size_t 
 			put(&l, " encoding=", 10);
 			put_repr(c, &l, encoding, SIZE_MAX);
 		}
+		c->redact = redact;
 		put(&l, ">", 1);
 	}
 	set_line(c, node, &l);
