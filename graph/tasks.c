@@ -121,6 +121,7 @@ static struct ch_error *find(struct ch_tasks *t, struct ch_python *py, const str
 		struct ch_task *task = &t->v[t->n++];
 		memset(task, 0, sizeof(*task));
 		task->object = (uint32_t)i;
+		task->thread = -1;
 		struct ch_error *rerr = ch_py_future_read(py, t->aio, o->addr[i], k, &task->f);
 		task->readable = rerr == NULL;
 		if (rerr) {
@@ -159,10 +160,12 @@ struct reg_ctx {
 	const struct ch_analysis *a;
 };
 
-static int registered(void *arg, uint64_t addr, const char *registry)
+static int registered(void *arg, uint64_t addr, const char *registry, int64_t thread)
 {
 	struct reg_ctx *c = arg;
 	uint32_t i = task_at(c->t, c->a, addr);
+	if (i != UINT32_MAX && thread >= 0)
+		c->t->v[i].thread = thread;
 	if (i != UINT32_MAX && !c->t->v[i].registry) {
 		c->t->v[i].registry = registry;
 		c->t->nregistered++;

@@ -49,6 +49,7 @@ struct ch_task {
 	struct ch_py_future f;           /* what the reader found (f.kind: C/Python, task/future) */
 	bool readable;                   /* false: the object could not be read (see problem) */
 	const char *registry;            /* asyncio.tasks name of the registry listing it, or NULL */
+	int64_t thread;                  /* 3.14+: native id of the thread whose task list holds it; -1: none */
 	size_t frames_first, nframes;    /* into ch_tasks.frames, innermost first */
 	uint64_t leaf;                   /* the innermost awaited object that is not a coroutine, 0 if none */
 	size_t awaits_first, nawaits;    /* tasks it waits on (fut_waiter, or a gather()'s children): into ch_tasks.links */

@@ -115,6 +115,19 @@ static const char *type_name(const struct ch_python *py, const struct ch_show_no
 
 static void render(struct sbuf *s, const struct ch_python *py, const struct ch_show_tree *t, const struct ch_show_node *n);
 
+/* None's address (a dead weak proxy's referent before 3.13). */
+static uint64_t py_none(const struct ch_python *py)
+{
+	return py->builtins ? py->builtins->none : 0;
+}
+
+/* A weakref.proxy (its type is one of the two builtin proxy types). */
+static bool is_proxy(const struct ch_python *py, const struct ch_show_node *n)
+{
+	const uint64_t t = n->type < py->types.n ? py->types.v[n->type].addr : 0;
+	return t && py->builtins && (t == py->builtins->weakproxy_type || t == py->builtins->weakcallproxy_type);
+}
+
 /* b'...' of a bytes or bytearray node's text. escape_single: before 3.15
  * bytearray's repr() escapes a single quote whichever quote it chose
  * (Objects/bytearrayobject.c). */
@@ -290,7 +303,18 @@ static void render(struct sbuf *s, const struct ch_python *py, const struct ch_s
 		sb_str(s, ")>");
 		break;
 	case CH_SHOW_WEAKREF:
-		if (n->num)
+		if (is_proxy(py, n)) {
+			/* proxy_repr: 3.13 wrote it as weakref_repr does; before, to
+			 * the referent's tp_name (a dead one's: None's, NoneType) */
+			if (py->version.major == 3 && py->version.minor < 13)
+				sb_printf(s, "<weakproxy at 0x%" PRIx64 " to %s at 0x%" PRIx64 ">", n->addr,
+					  n->num ? (*text ? text : "?") : "NoneType", n->num ? (uint64_t)n->num : py_none(py));
+			else if (n->num)
+				sb_printf(s, "<weakproxy at 0x%" PRIx64 "; to '%s' at 0x%" PRIx64 ">", n->addr, *text ? text : "?",
+					  (uint64_t)n->num);
+			else
+				sb_printf(s, "<weakproxy at 0x%" PRIx64 "; dead>", n->addr);
+		} else if (n->num)
 			sb_printf(s, "<weakref at 0x%" PRIx64 "; to '%s' at 0x%" PRIx64 ">", n->addr, *text ? text : "?",
 				  (uint64_t)n->num);
 		else
@@ -378,6 +402,16 @@ static void render(struct sbuf *s, const struct ch_python *py, const struct ch_s
 	case CH_SHOW_MEMORYVIEW:
 		sb_printf(s, "<%smemory at 0x%" PRIx64 ">", n->flags & CH_SHOW_RELEASED ? "released " : "", n->addr);
 		break;
+	case CH_SHOW_LRU_CACHE:
+	case CH_SHOW_PATTERN:
+	case CH_SHOW_IO:
+	case CH_SHOW_NDARRAY:
+		/* the reader's one-line rendering (stacks --locals prints the same) */
+		if (n->text != CH_SHOW_NO_TEXT)
+			sb_add(s, text, n->text_len);
+		else
+			sb_printf(s, "<%s object at 0x%" PRIx64 ">", tn, n->addr);
+		break;
 	case CH_SHOW_TRACEBACK:
 	case CH_SHOW_CONTEXT:
 	case CH_SHOW_PROPERTY:
@@ -421,6 +455,7 @@ static json_t *utf8_json(const char *text, size_t len)
 }
 
 static json_t *value_json(const struct ch_python *py, const struct ch_show_tree *t, const struct ch_show_node *n);
+static void lib_json(json_t *o, const struct ch_python *py, const struct ch_show_tree *t, const struct ch_show_node *n);
 
 static void set_child(json_t *o, const char *key, const struct ch_python *py, const struct ch_show_tree *t,
 		      const struct ch_show_node *c)
@@ -564,7 +599,12 @@ static json_t *value_json(const struct ch_python *py, const struct ch_show_tree 
 	case CH_SHOW_WEAKREF:
 		json_object_set_new(o, "target", n->num ? hex((uint64_t)n->num) : json_null());
 		json_object_set_new(o, "target_type", n->num && *text ? ch_json_text(text) : json_null()); /* tp_name */
+		json_object_set_new(o, "proxy", json_boolean(is_proxy(py, n)));
 		break;
+	case CH_SHOW_LRU_CACHE:
+	case CH_SHOW_PATTERN:
+	case CH_SHOW_IO:
+	case CH_SHOW_NDARRAY: lib_json(o, py, t, n); break;
 	case CH_SHOW_EXCEPTION: {
 		json_object_set_new(o, "name", ch_json_text(text));
 		const struct ch_show_node *args = labelled(t, n, "args");
@@ -644,6 +684,66 @@ static json_t *value_json(const struct ch_python *py, const struct ch_show_tree 
 	default: break;
 	}
 	return o;
+}
+
+/* lru_cache wrappers, re.Pattern, _io objects, numpy.ndarray
+ * (readers/cpython/py_show.h documents the node fields). */
+static void lib_json(json_t *o, const struct ch_python *py, const struct ch_show_tree *t, const struct ch_show_node *n)
+{
+	const char *aux = ch_show_text(t, n->aux), *extra = ch_show_text(t, n->extra);
+	const struct ch_show_node *c;
+	long long a = 0, b = 0;
+	switch ((enum ch_show_kind)n->kind) {
+	case CH_SHOW_LRU_CACHE:
+		json_object_set_new(o, "qualname", ch_json_text(aux));
+		json_object_set_new(o, "currsize", json_integer((json_int_t)n->length));
+		json_object_set_new(o, "maxsize", n->num >= 0 ? json_integer((json_int_t)n->num) : json_null());
+		if (sscanf(extra, "%lld %lld", &a, &b) == 2) {
+			json_object_set_new(o, "hits", json_integer(a));
+			json_object_set_new(o, "misses", json_integer(b));
+		}
+		set_child(o, "function", py, t, labelled(t, n, "function"));
+		break;
+	case CH_SHOW_PATTERN:
+		set_child(o, "pattern", py, t, labelled(t, n, "pattern"));
+		json_object_set_new(o, "flags", json_integer((json_int_t)n->num));
+		json_object_set_new(o, "flag_names", ch_json_text(aux));
+		break;
+	case CH_SHOW_IO:
+		set_child(o, "name", py, t, labelled(t, n, "name"));
+		json_object_set_new(o, "mode", n->aux != CH_SHOW_NO_TEXT ? ch_json_text(aux) : json_null());
+		json_object_set_new(o, "closed", n->num >= 0 ? json_boolean(n->num) : json_null());
+		if (n->extra != CH_SHOW_NO_TEXT && sscanf(extra, "%lld", &a) == 1)
+			json_object_set_new(o, "fd", json_integer(a));
+		if ((c = labelled(t, n, "encoding")) && c->kind == CH_SHOW_STR && !(c->flags & CH_SHOW_REDACTED))
+			json_object_set_new(o, "encoding", ch_json_text(ch_show_text(t, c->text)));
+		c = labelled(t, n, "raw") ? labelled(t, n, "raw") : labelled(t, n, "buffer");
+		if (c)
+			json_object_set_new(o, labelled(t, n, "raw") ? "raw" : "buffer", hex(c->addr));
+		break;
+	case CH_SHOW_NDARRAY: {
+		json_t *shape = json_array();
+		for (const char *p = extra; *p;) {
+			char *end;
+			json_array_append_new(shape, json_integer((json_int_t)strtoll(p, &end, 10)));
+			if (end == p)
+				break;
+			p = *end == ',' ? end + 1 : end;
+		}
+		json_object_set_new(o, "shape", shape);
+		json_object_set_new(o, "ndim", json_integer((json_int_t)n->length));
+		json_object_set_new(o, "dtype", ch_json_text(aux));
+		json_object_set_new(o, "nbytes", n->num >= 0 ? json_integer((json_int_t)n->num) : json_null());
+		json_object_set_new(o, "owndata", json_boolean(n->flags & CH_SHOW_OWNDATA));
+		c = labelled(t, n, "base");
+		json_object_set_new(o, "base", c ? hex(c->addr) : json_null());
+		c = labelled(t, n, "numpy_version");
+		json_object_set_new(o, "numpy_version",
+				    c && c->kind == CH_SHOW_STR ? ch_json_text(ch_show_text(t, c->text)) : json_null());
+		break;
+	}
+	default: break;
+	}
 }
 
 /* The repr text of the whole tree (malloc'd; NULL on exhaustion). */

@@ -83,6 +83,7 @@ static json_t *task_json(const struct ch_python *py, const struct ch_analysis *a
 	json_object_set_new(o, "reachable", json_boolean(task->reachable));
 	json_object_set_new(o, "registry", task->registry ? ch_json_text(task->registry) : json_null());
 	json_object_set_new(o, "loop", hex_or_null(task->f.loop));
+	json_object_set_new(o, "thread", task->thread >= 0 ? json_integer((json_int_t)task->thread) : json_null());
 	return o;
 }
 
@@ -170,6 +171,14 @@ json_t *ch_report_tasks_json(const struct ch_python *py, const struct ch_analysi
 	json_object_set_new(counts, "registered", json_integer((json_int_t)t->nregistered));
 	json_object_set_new(counts, "unreadable", json_integer((json_int_t)t->nunreadable));
 	json_object_set_new(doc, "counts", counts);
+	/* 3.14+: _asyncio's exported debug offsets checked against the layout */
+	json_t *dbg = json_null();
+	if (t->aio && t->aio->debug_checked) {
+		dbg = json_object();
+		json_object_set_new(dbg, "checked", json_integer((json_int_t)t->aio->debug_checked));
+		json_object_set_new(dbg, "mismatches", json_integer((json_int_t)t->aio->debug_mismatches));
+	}
+	json_object_set_new(doc, "asyncio_debug_offsets", dbg);
 	json_t *arr = json_array();
 	for (size_t i = 0; i < t->n && (!limit || i < limit); i++)
 		json_array_append_new(arr, task_json(py, a, t, i));
@@ -195,6 +204,8 @@ static void task_line(FILE *out, const struct ch_python *py, const struct ch_ana
 	if (is_task)
 		fprintf(out, " '%s'", task->f.name_text);
 	fprintf(out, "  %s", ch_task_state_name(task->f.state));
+	if (task->thread >= 0)
+		fprintf(out, "  thread %" PRId64, task->thread);
 	if (task->reachable) {
 		char hb[32];
 		ch_report_human_bytes(task->retained, hb, sizeof(hb));

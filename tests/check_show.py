@@ -58,7 +58,9 @@ FULL = {"str_plain", "str_single", "str_double", "str_both", "str_escapes", "str
         "secret_str", "secret_bytes", "secret_dict",
         "exc_value", "exc_chained", "exc_noargs", "traceback", "frame", "gen_created", "gen_suspended",
         "coro_awaiting", "bytearray", "partial", "context", "future_done", "future_exc", "memoryview",
-        "memoryview_released"}
+        "memoryview_released", "pattern_flags", "pattern_bytes", "pattern_ascii", "pattern_long", "io_text",
+        "io_buffered", "io_fileio", "io_fileio_closed", "io_writer", "io_random", "weakproxy", "weakproxy_callable",
+        "weakproxy_dead"}
 
 
 truth_version = "3.13"
@@ -219,6 +221,70 @@ def check_runtime(truth, errors):
         errors.append("context: length %s, recorded %s" % (DOCS[vals["context"]["address"]]["value"], facts["context"]))
 
 
+def check_library(args, truth, errors):
+    """lru_cache wrappers (cache_info(), the wrapped function), re.Pattern
+    (flags, the pattern object), io objects (name, mode, closed), weak
+    proxies (referent) and numpy arrays (shape, dtype, nbytes, OWNDATA,
+    base, numpy.__version__); each also through `stacks --locals`' renderer
+    (the same one-line text as show's repr)."""
+    vals, facts = truth["values"], truth["extra"]["library"]
+    for k in ("lru_cache", "lru_cache_unbounded"):
+        v, f = DOCS[vals[k]["address"]]["value"], facts[k]
+        got = {"qualname": v.get("qualname"), "currsize": v.get("currsize"), "maxsize": v.get("maxsize"),
+               "hits": v.get("hits"), "misses": v.get("misses"), "function": addr(v.get("function"))}
+        if got != f:
+            errors.append("%s: %s, recorded %s" % (k, got, f))
+    for k in ("pattern_flags", "pattern_bytes", "pattern_ascii", "pattern_long"):
+        v, f = DOCS[vals[k]["address"]]["value"], facts[k]
+        if (v.get("flags"), addr(v.get("pattern"))) != (f["flags"], f["pattern"]):
+            errors.append("%s: flags %s pattern %s, recorded %s" % (k, v.get("flags"), v.get("pattern"), f))
+    for k in ("io_text", "io_buffered", "io_fileio", "io_fileio_closed", "io_writer", "io_random"):
+        v, f = DOCS[vals[k]["address"]]["value"], facts[k]
+        name_ok = (v.get("name") is None) if f["name"] is None else (v.get("name") is not None and
+                                                                    matches(v["name"], f["name"]))
+        if v.get("closed") != f["closed"] or (f["mode"] is not None and v.get("mode") != f["mode"]) or not name_ok:
+            errors.append("%s: closed %s mode %s name %s, recorded %s" % (k, v.get("closed"), v.get("mode"),
+                                                                        v.get("name"), f))
+    for k in ("weakproxy", "weakproxy_callable"):
+        v = DOCS[vals[k]["address"]]["value"]
+        if v.get("proxy") is not True or int(v.get("target") or "0", 16) != facts[k]["target"]:
+            errors.append("%s: %s, recorded target 0x%x" % (k, v, facts[k]["target"]))
+    v = DOCS[vals["weakproxy_dead"]["address"]]["value"]
+    if v.get("proxy") is not True or v.get("target") is not None:
+        errors.append("weakproxy_dead: %s" % v)
+    arrays = sorted(k for k in facts if k.startswith("ndarray_"))
+    if args.expect_numpy and not arrays:
+        errors.append("numpy did not import in the scenario (--expect-numpy): the ndarray checks could not run")
+    for k in arrays:
+        v, f = DOCS[vals[k]["address"]]["value"], facts[k]
+        got = {"shape": v.get("shape"), "dtype": v.get("dtype"), "nbytes": v.get("nbytes"), "ndim": v.get("ndim"),
+               "owndata": v.get("owndata"), "base": int(v["base"], 16) if v.get("base") else None}
+        if got != f or v.get("numpy_version") != facts["numpy_version"]:
+            errors.append("%s: %s numpy %s, recorded %s numpy %s" % (k, got, v.get("numpy_version"), f,
+                                                                     facts["numpy_version"]))
+    # --redact: a file's name (a path) is withheld, its mode and encoding are not
+    doc, _ = run(args, ["show", args.core, hex(vals["io_text"]["address"]), "--redact"])
+    path = facts["io_text"]["name"].get("str", "")
+    if not path or path in doc["repr"] or "name=<str len %d>" % len(path) not in doc["repr"] or \
+            "mode='%s'" % facts["io_text"]["mode"] not in doc["repr"]:
+        errors.append("io_text --redact: %r" % doc["repr"])
+    # stacks --locals renders these kinds with show's one-line text: every
+    # local of main() that is one of them prints exactly show's repr.
+    out, _ = run(args, ["stacks", args.core, "--locals"])
+    shown = {}
+    for th in out["threads"]:
+        for fr in th["frames"]:
+            for name, text in (fr.get("locals") or {}).items():
+                shown.setdefault(name, text)
+    for local, k in (("lib_pattern", "pattern_flags"), ("lib_file", "io_text"), ("lib_cache", "lru_cache")) + \
+            ((("lib_array", "ndarray_view"),) if arrays else ()):
+        want = DOCS[vals[k]["address"]]["repr"]
+        if shown.get(local) != want:
+            errors.append("stacks --locals %s: %r, show %r" % (local, shown.get(local), want))
+    print("check_show: library renderings checked (%d arrays%s)" % (
+        len(arrays), ", numpy " + facts["numpy_version"] if arrays else ""))
+
+
 def check_redact(args, truth, errors):
     secrets = truth["secrets"]
     vals = truth["values"]
@@ -278,6 +344,8 @@ def main():
     ap.add_argument("--coreheap", required=True)
     ap.add_argument("--core", required=True)
     ap.add_argument("--truth", required=True)
+    ap.add_argument("--expect-numpy", action="store_true",
+                    help="fail unless numpy imported in the scenario (Debian's python3-numpy)")
     args = ap.parse_args()
     with open(args.truth) as f:
         truth = json.load(f)
@@ -301,6 +369,10 @@ def main():
         check_value(args, name, t, truth["extra"], errors)
     if "runtime" in truth["extra"]:
         check_runtime(truth, errors)
+    if "library" in truth["extra"]:
+        check_library(args, truth, errors)
+    elif args.expect_numpy:
+        errors.append("the truth has no library facts (--expect-numpy)")
     check_redact(args, truth, errors)
     check_not_object(args, errors)
     for e in errors:

@@ -26,6 +26,10 @@ suspect for the done tasks still held, counting exactly the held done
 tasks, retaining the sum of their retained_bytes, its path through KEPT
 and naming the tasks whose exception was never retrieved; in `suspects`
 also one naming the orphan and one naming both tasks of the await cycle. A clean loop: no "tasks" suspect.
+3.14+: `asyncio_debug_offsets` says all five offsets coreheap uses were
+checked against _asyncio's exported _Py_AsyncioModuleDebugOffsets and
+agree; each pending C task names the loop's thread; a copy of the core
+with one exported offset changed gives a warning and one mismatch.
 `tasks --all --json`: the futures too, each with its recorded state.
 `tasks --tree`: exit 0, every pending task named, the cycle's second
 visit marked.
@@ -34,9 +38,12 @@ Usage: check_tasks.py --python PY --coreheap BIN --core CORE --truth TRUTH
 Exit 0 when everything matches, 1 otherwise (each mismatch printed); 77
 when the interpreter is missing.
 """
+import json
 import os
+import struct
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_common import run_json, standard_args  # noqa: E402
@@ -84,6 +91,50 @@ def check_suspects(args, truth, doc, got, errors):
             errors.append("%s: no tasks suspect names the await cycle %s" % (cmd, [names[a] for a in truth["cycle"]]))
 
 
+def debug_section_at(core):
+    """File offsets in the core of the dumped _Py_AsyncioModuleDebugOffsets:
+    13 words (TaskObj size, 6 offsets below it; PyInterpreterState size, an
+    offset below it; thread state size, 3 offsets below it) in a writable
+    PT_LOAD segment."""
+    with open(core, "rb") as f:
+        data = f.read()
+    phoff, phentsize, phnum = struct.unpack_from("<QHH", data, 32)[0], *struct.unpack_from("<HH", data, 54)
+    found = []
+    for i in range(phnum):
+        ptype, flags, off, vaddr, _, filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
+        if ptype != 1 or not flags & 2:
+            continue
+        for pos in range(off, off + filesz - 104, 8):
+            w = struct.unpack_from("<13Q", data, pos)
+            if (64 <= w[0] <= 4096 and all(0 < x < w[0] for x in w[1:7]) and len(set(w[1:7])) == 6
+                    and 4096 <= w[7] <= 1 << 24 and 0 < w[8] < w[7] and 64 <= w[9] <= 1 << 20
+                    and all(0 < x < w[9] for x in w[10:13]) and len(set(w[10:13])) == 3):
+                found.append(pos)
+    return data, found
+
+
+def debug_offsets_mismatch(args, errors):
+    """A copy of the core whose exported task_node offset (word 6) is off by
+    8: `tasks` must warn and count one mismatch."""
+    data, found = debug_section_at(args.core)
+    if len(found) != 1:
+        errors.append("found %d candidate .AsyncioDebug copies in the core, expected 1" % len(found))
+        return
+    bad = bytearray(data)
+    struct.pack_into("<Q", bad, found[0] + 48, struct.unpack_from("<Q", data, found[0] + 48)[0] + 8)
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = os.path.join(tmp, "core.patched")
+        with open(copy, "wb") as f:
+            f.write(bad)
+        p = subprocess.run([args.coreheap, "tasks", copy, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True)
+    doc = json.loads(p.stdout) if p.stdout.strip() else {}
+    if doc.get("asyncio_debug_offsets") != {"checked": 5, "mismatches": 1} or \
+            "asyncio_task_object.task_node" not in p.stderr + json.dumps(doc.get("warnings")):
+        errors.append("patched .AsyncioDebug: exit %d, asyncio_debug_offsets %r, stderr %r" % (
+            p.returncode, doc.get("asyncio_debug_offsets"), p.stderr.strip()[:300]))
+
+
 def main():
     args, truth = standard_args(NAME)
     errors = []
@@ -128,6 +179,25 @@ def main():
         by = {int(x, 16) for x in got[a]["awaited_by"]}
         if by != expect_by[a]:
             errors.append("task 0x%x %s: awaited_by %s, process %s" % (a, want[a]["name"], sorted(by), sorted(expect_by[a])))
+    # 3.14+: the thread whose task list holds each pending C task; none elsewhere
+    on_list = set(truth.get("thread_list_tasks", []))
+    for a in sorted(set(want) & set(got)):
+        expect = truth.get("loop_thread") if a in on_list else None
+        if got[a].get("thread", "missing") != expect:
+            errors.append("task 0x%x %s: thread %r, expected %r" % (a, want[a]["name"], got[a].get("thread", "missing"),
+                                                                    expect))
+    if tuple(map(int, truth["version"].split(".")[:2])) >= (3, 14) and not on_list:
+        errors.append("no pending C task recorded on a thread list: the thread check could not fail")
+    # 3.14+: _asyncio exports its offsets (.AsyncioDebug); all five coreheap
+    # uses are checked against them and agree (before 3.14: no section)
+    dbg = doc.get("asyncio_debug_offsets", "missing")
+    if tuple(map(int, truth["version"].split(".")[:2])) >= (3, 14):
+        if dbg != {"checked": 5, "mismatches": 0}:
+            errors.append("asyncio_debug_offsets %r, expected all 5 checked and equal" % (dbg,))
+        else:
+            debug_offsets_mismatch(args, errors)
+    elif dbg is not None:
+        errors.append("asyncio_debug_offsets %r before 3.14" % (dbg,))
     registered = {a for a, t in got.items() if t["registry"] and t["state"] == "pending"}
     if registered != set(truth["all_tasks"]):
         errors.append("registered pending tasks %s, asyncio.all_tasks() %s" % (sorted(registered), truth["all_tasks"]))

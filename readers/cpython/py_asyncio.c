@@ -58,6 +58,39 @@ static struct ch_error *fill_from_extension(struct ch_python *py, struct ch_modu
 	return err;
 }
 
+/* 3.14+: _asyncio's .AsyncioDebug section holds _Py_AsyncioModuleDebugOffsets,
+ * the offsets its own build uses, for out-of-process tools. Each one that
+ * states a field coreheap reads is compared with the layout in use. */
+static void check_debug_offsets(struct ch_python *py, struct ch_py_asyncio *a, struct ch_module *mod)
+{
+	static const struct { enum ch_py_field where, field; const char *name; } pairs[] = {
+		{CH_PY_AIODBG_TASK_NAME, CH_PY_TASK_NAME, "asyncio_task_object.task_name"},
+		{CH_PY_AIODBG_TASK_CORO, CH_PY_TASK_CORO, "asyncio_task_object.task_coro"},
+		{CH_PY_AIODBG_TASK_NODE, CH_PY_TASK_NODE, "asyncio_task_object.task_node"},
+		{CH_PY_AIODBG_INTERP_TASKS_HEAD, CH_PY_INTERP_ASYNCIO_TASKS_HEAD, "asyncio_interpreter_state.asyncio_tasks_head"},
+		{CH_PY_AIODBG_TSTATE_TASKS_HEAD, CH_PY_TSTATE_ASYNCIO_TASKS_HEAD, "asyncio_thread_state.asyncio_tasks_head"},
+	};
+	const struct ch_py_layout *l = &py->layout;
+	uint64_t sec, size;
+	const uint8_t *bytes;
+	if (!mod || mod->status != CH_MODULE_OK || !mod->elf || !ok(ch_elf_section(mod->elf, ".AsyncioDebug", &sec, &size, &bytes)))
+		return;
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		uint64_t v;
+		if (!ch_py_has(l, pairs[i].where) || !ch_py_has(l, pairs[i].field) ||
+		    (uint64_t)l->v[pairs[i].where] + 8 > size ||
+		    !ok(ch_as_read_u64(&py->proc->as, sec + mod->bias + (uint64_t)l->v[pairs[i].where], &v)))
+			continue;
+		a->debug_checked++;
+		if (v != (uint64_t)l->v[pairs[i].field]) {
+			a->debug_mismatches++;
+			ch_diag_warn(&py->diag, "_asyncio's debug offsets (.AsyncioDebug) give %s = %" PRIu64
+				     ", the layout in use %" PRId64 ": task readings may be wrong", pairs[i].name, v,
+				     l->v[pairs[i].field]);
+		}
+	}
+}
+
 static void load_c_layout(struct ch_python *py, struct ch_py_asyncio *a)
 {
 	struct ch_py_layout *l = &py->layout;
@@ -72,8 +105,10 @@ static void load_c_layout(struct ch_python *py, struct ch_py_asyncio *a)
 	else if (py->dwarf)
 		err = ch_py_layout_fill_asyncio(l, py->dwarf);
 	a->c_fields = !err && c_fields_known(l);
-	if (a->c_fields)
+	if (a->c_fields) {
+		check_debug_offsets(py, a, mod ? mod : py->module);
 		return;
+	}
 	if (err)
 		snprintf(a->c_problem, sizeof(a->c_problem), "the layout of _asyncio's Task and Future is unknown: %.400s",
 			 err->message);
@@ -340,15 +375,15 @@ static int registry_item(void *arg, const struct ch_ref *ref)
 		return 0;
 	if (!task || task == c->a->b.none)
 		return 0; /* a dead weak reference */
-	c->stopped = c->fn(c->arg, task, c->name);
+	c->stopped = c->fn(c->arg, task, c->name, -1);
 	return c->stopped;
 }
 
 /* A circular list of pending native tasks (3.14+): llist_node heads in the
  * thread or interpreter state, each node embedded in its TaskObj at
  * task_node. Bounded and loop-checked; damage ends the walk with an error. */
-static struct ch_error *task_list(struct ch_python *py, uint64_t head, const char *name, ch_py_registry_fn fn, void *arg,
-				  int *stopped)
+static struct ch_error *task_list(struct ch_python *py, uint64_t head, const char *name, int64_t thread,
+				  ch_py_registry_fn fn, void *arg, int *stopped)
 {
 	const struct ch_py_layout *l = &py->layout;
 	uint64_t node;
@@ -360,7 +395,7 @@ static struct ch_error *task_list(struct ch_python *py, uint64_t head, const cha
 		if (step != CH_CHAIN_OK)
 			return ch_error_new(CH_ERR_INPUT, "the %s list at 0x%" PRIx64 " %s", name, head,
 					    step == CH_CHAIN_LOOP ? "loops" : "is implausibly long");
-		*stopped = fn(arg, node - (uint64_t)l->v[CH_PY_TASK_NODE], name);
+		*stopped = fn(arg, node - (uint64_t)l->v[CH_PY_TASK_NODE], name, thread);
 		err = ch_as_read_u64(&py->proc->as, node + (uint64_t)l->v[CH_PY_LLIST_NEXT], &node);
 	}
 	return err;
@@ -374,12 +409,14 @@ static struct ch_error *task_lists(struct ch_python *py, const struct ch_py_asyn
 		return NULL;
 	int stopped = 0;
 	struct ch_error *err = NULL;
-	for (size_t i = 0; i < py->nthreads && !err && !stopped; i++)
-		err = task_list(py, py->threads[i].tstate + (uint64_t)l->v[CH_PY_TSTATE_ASYNCIO_TASKS_HEAD],
-				"thread asyncio_tasks_head", fn, arg, &stopped);
+	for (size_t i = 0; i < py->nthreads && !err && !stopped; i++) {
+		const struct ch_py_thread *th = &py->threads[i];
+		err = task_list(py, th->tstate + (uint64_t)l->v[CH_PY_TSTATE_ASYNCIO_TASKS_HEAD], "thread asyncio_tasks_head",
+				th->native_id >= 0 ? th->native_id : (int64_t)th->thread_id, fn, arg, &stopped);
+	}
 	if (!err && !stopped)
 		err = task_list(py, py->main_interp + (uint64_t)l->v[CH_PY_INTERP_ASYNCIO_TASKS_HEAD],
-				"interpreter asyncio_tasks_head", fn, arg, &stopped);
+				"interpreter asyncio_tasks_head", -1, fn, arg, &stopped);
 	return err;
 }
 

@@ -18,8 +18,9 @@
  * _eager_tasks (a set), all through the asyncio.tasks module; and 3.14+
  * the circular lists of pending native tasks in each thread state and in
  * the interpreter state (tasks of threads that exited), linked through
- * TaskObj.task_node. The _Py_AsyncioModuleDebugOffsets copy of those
- * offsets (section .AsyncioDebug) is not cross-checked. */
+ * TaskObj.task_node. Where _asyncio exports its _Py_AsyncioModuleDebugOffsets
+ * (section .AsyncioDebug, 3.14+), the task and task-list offsets coreheap
+ * uses are checked against it: a disagreement is a warning. */
 #ifndef CH_PY_ASYNCIO_H
 #define CH_PY_ASYNCIO_H
 
@@ -52,6 +53,10 @@ struct ch_py_asyncio {
 	uint64_t c_future, c_task, py_future, py_task, gathering;
 	uint64_t coro_type, gen_type, asyncgen_type;
 	bool c_fields;        /* the C types' fields are known */
+	/* 3.14+: offsets of the exported _Py_AsyncioModuleDebugOffsets checked
+	 * against the layout in use, and how many disagreed (each a warning);
+	 * checked 0: no .AsyncioDebug section, or no DWARF describing it */
+	unsigned debug_checked, debug_mismatches;
 	char c_problem[512];  /* why not, when !c_fields */
 	struct ch_py_builtins b;
 };
@@ -99,8 +104,10 @@ void ch_py_exception_text(struct ch_python *py, const struct ch_py_builtins *b, 
 /* Calls fn for every task in asyncio's registries (name is the registry's
  * module-level name, e.g. "_scheduled_tasks", or "thread asyncio_tasks_head"
  * / "interpreter asyncio_tasks_head"), dead weak references skipped. Registries that are absent are skipped silently; damage is an
- * error. */
-typedef int (*ch_py_registry_fn)(void *arg, uint64_t task, const char *registry);
+ * error. thread: for a task found on a thread state's list (3.14+), that
+ * thread's native id (gettid(), as `stacks` names threads; its pthread id
+ * when the version records no native id); -1 for any other registry. */
+typedef int (*ch_py_registry_fn)(void *arg, uint64_t task, const char *registry, int64_t thread);
 struct ch_error *ch_py_asyncio_registries(struct ch_python *py, const struct ch_py_asyncio *a, ch_py_registry_fn fn,
 					  void *arg);
 

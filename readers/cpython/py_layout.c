@@ -354,6 +354,15 @@ static const struct field_source sources[] = {
 	{CH_PY_TASK_NAME, CH_PY_OFFSET, "TaskObj", "task_name"},
 	{CH_PY_TASK_CONTEXT, CH_PY_OFFSET, "TaskObj", "task_context"},
 	{CH_PY_TASK_NODE, CH_PY_OFFSET, "TaskObj", "task_node"},                 /* 3.14+ */
+	/* where, inside the offsets _asyncio exports for debuggers (3.14+),
+	 * it states the fields above (py_asyncio.c cross-checks them) */
+	{CH_PY_AIODBG_TASK_NAME, CH_PY_OFFSET, "_Py_AsyncioModuleDebugOffsets", "asyncio_task_object.task_name"},
+	{CH_PY_AIODBG_TASK_CORO, CH_PY_OFFSET, "_Py_AsyncioModuleDebugOffsets", "asyncio_task_object.task_coro"},
+	{CH_PY_AIODBG_TASK_NODE, CH_PY_OFFSET, "_Py_AsyncioModuleDebugOffsets", "asyncio_task_object.task_node"},
+	{CH_PY_AIODBG_INTERP_TASKS_HEAD, CH_PY_OFFSET, "_Py_AsyncioModuleDebugOffsets",
+	 "asyncio_interpreter_state.asyncio_tasks_head"},
+	{CH_PY_AIODBG_TSTATE_TASKS_HEAD, CH_PY_OFFSET, "_Py_AsyncioModuleDebugOffsets",
+	 "asyncio_thread_state.asyncio_tasks_head"},
 	{CH_PY_FUTITER_FUTURE, CH_PY_OFFSET, "futureiterobject", "future"},
 	{CH_PY_FUT_STATE_PENDING, CH_PY_ENUMERATOR, "STATE_PENDING", NULL},
 	{CH_PY_FUT_STATE_CANCELLED, CH_PY_ENUMERATOR, "STATE_CANCELLED", NULL},
@@ -374,6 +383,33 @@ static const struct field_source sources[] = {
 	{CH_PY_MV_NDIM, CH_PY_OFFSET, "PyMemoryViewObject", "view.ndim"},
 	{CH_PY_MV_SHAPE, CH_PY_OFFSET, "PyMemoryViewObject", "view.shape"},
 	{CH_PY_MV_READONLY, CH_PY_OFFSET, "PyMemoryViewObject", "view.readonly"},
+	/* show: the C structs behind functools.lru_cache wrappers
+	 * (Modules/_functoolsmodule.c), re.Pattern (Modules/_sre/sre.h) and
+	 * the _io objects (Modules/_io/fileio.c, bufferedio.c, textio.c), all
+	 * built into the runtime: their DWARF is libpython's. FileIO's mode
+	 * flags are one-bit bitfields (bit positions). */
+	{CH_PY_LRU_CACHE, CH_PY_OFFSET, "lru_cache_object", "cache"},
+	{CH_PY_LRU_FUNC, CH_PY_OFFSET, "lru_cache_object", "func"},
+	{CH_PY_LRU_MAXSIZE, CH_PY_OFFSET, "lru_cache_object", "maxsize"},
+	{CH_PY_LRU_HITS, CH_PY_OFFSET, "lru_cache_object", "hits"},
+	{CH_PY_LRU_MISSES, CH_PY_OFFSET, "lru_cache_object", "misses"},
+	{CH_PY_PATTERN_PATTERN, CH_PY_OFFSET, "PatternObject", "pattern"},
+	{CH_PY_PATTERN_FLAGS, CH_PY_OFFSET, "PatternObject", "flags"},
+	{CH_PY_PATTERN_ISBYTES, CH_PY_OFFSET, "PatternObject", "isbytes"},
+	{CH_PY_FILEIO_FD, CH_PY_OFFSET, "fileio", "fd"},
+	{CH_PY_FILEIO_CREATED, CH_PY_BITPOS, "fileio", "created"},
+	{CH_PY_FILEIO_READABLE, CH_PY_BITPOS, "fileio", "readable"},
+	{CH_PY_FILEIO_WRITABLE, CH_PY_BITPOS, "fileio", "writable"},
+	{CH_PY_FILEIO_APPENDING, CH_PY_BITPOS, "fileio", "appending"},
+	{CH_PY_FILEIO_CLOSEFD, CH_PY_BITPOS, "fileio", "closefd"},
+	{CH_PY_FILEIO_TRUNCATE, CH_PY_BITPOS, "fileio", "truncate"}, /* 3.15+: "wb+" told from "rb+" */
+	{CH_PY_BUFFERED_RAW, CH_PY_OFFSET, "buffered", "raw"},
+	{CH_PY_BUFFERED_OK, CH_PY_OFFSET, "buffered", "ok"},
+	{CH_PY_BUFFERED_DETACHED, CH_PY_OFFSET, "buffered", "detached"},
+	{CH_PY_TEXTIO_BUFFER, CH_PY_OFFSET, "textio", "buffer"},
+	{CH_PY_TEXTIO_ENCODING, CH_PY_OFFSET, "textio", "encoding"},
+	{CH_PY_TEXTIO_OK, CH_PY_OFFSET, "textio", "ok"},
+	{CH_PY_TEXTIO_DETACHED, CH_PY_OFFSET, "textio", "detached"},
 	/* 3.14+: uint32 ob_refcnt + uint16 ob_overflow + uint16 ob_flags */
 	/* pymalloc: pool and arena headers (all versions); the allocator state
 	 * in the interpreter from 3.12 (embedded in 3.12, a pointer from 3.13:

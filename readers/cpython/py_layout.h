@@ -169,14 +169,25 @@ enum ch_py_field_kind {
 	X(FUT_LOOP, 0) X(FUT_CALLBACK0, 0) X(FUT_CALLBACKS, 0) X(FUT_EXCEPTION, 0) \
 	X(FUT_EXCEPTION_TB, 0) X(FUT_RESULT, 0) X(FUT_STATE, 0) X(FUT_LOG_TB, 0) \
 	X(FUT_AWAITED_BY, 0) X(TASK_FUT_WAITER, 0) X(TASK_CORO, 0) X(TASK_NAME, 0) \
-	X(TASK_CONTEXT, 0) X(TASK_NODE, 0) X(FUTITER_FUTURE, 0) X(FUT_STATE_PENDING, 0) \
+	X(TASK_CONTEXT, 0) X(TASK_NODE, 0)                                        \
+	/* 3.14+: members of _Py_AsyncioModuleDebugOffsets (section .AsyncioDebug) */ \
+	X(AIODBG_TASK_NAME, 0) X(AIODBG_TASK_CORO, 0) X(AIODBG_TASK_NODE, 0)      \
+	X(AIODBG_INTERP_TASKS_HEAD, 0) X(AIODBG_TSTATE_TASKS_HEAD, 0) X(FUTITER_FUTURE, 0) X(FUT_STATE_PENDING, 0) \
 	X(FUT_STATE_CANCELLED, 0) X(FUT_STATE_FINISHED, 0)                       \
 	/* 3.14+: pending native tasks on lists in the thread and interpreter */ \
 	X(TSTATE_ASYNCIO_TASKS_HEAD, 0) X(INTERP_ASYNCIO_TASKS_HEAD, 0) X(LLIST_NEXT, 0) \
 	/* show: traceback lines, bytearray contents, Context size */         \
 	X(TB_LASTI, 0) X(TB_LINENO, 0) X(BYTEARRAY_START, 0) X(CONTEXT_VARS, 0)  \
 	X(HAMT_COUNT, 0) X(MV_FLAGS, 0) X(MV_LEN, 0) X(MV_ITEMSIZE, 0) X(MV_NDIM, 0)  \
-	X(MV_SHAPE, 0) X(MV_READONLY, 0)
+	X(MV_SHAPE, 0) X(MV_READONLY, 0)                                        \
+	/* show: functools.lru_cache wrappers, re.Pattern, _io objects */      \
+	X(LRU_CACHE, 0) X(LRU_FUNC, 0) X(LRU_MAXSIZE, 0) X(LRU_HITS, 0)         \
+	X(LRU_MISSES, 0) X(PATTERN_PATTERN, 0) X(PATTERN_FLAGS, 0)              \
+	X(PATTERN_ISBYTES, 0) X(FILEIO_FD, 0) X(FILEIO_CREATED, 0)              \
+	X(FILEIO_READABLE, 0) X(FILEIO_WRITABLE, 0) X(FILEIO_APPENDING, 0)      \
+	X(FILEIO_CLOSEFD, 0) X(FILEIO_TRUNCATE, 0) X(BUFFERED_RAW, 0) X(BUFFERED_OK, 0)               \
+	X(BUFFERED_DETACHED, 0) X(TEXTIO_BUFFER, 0) X(TEXTIO_ENCODING, 0)       \
+	X(TEXTIO_OK, 0) X(TEXTIO_DETACHED, 0)
 
 /* The members of _Py_DebugOffsets (3.13+, internal/pycore_runtime.h) that
  * state a field coreheap uses: X(name, member path, field it states). The

@@ -30,6 +30,8 @@ static const char *const kind_names[CH_SHOW_NKINDS] = {
 	[CH_SHOW_EXCEPTION] = "exception", [CH_SHOW_TRACEBACK] = "traceback", [CH_SHOW_FRAME] = "frame",
 	[CH_SHOW_GENERATOR] = "generator", [CH_SHOW_FUTURE] = "future",       [CH_SHOW_PARTIAL] = "partial",
 	[CH_SHOW_BYTEARRAY] = "bytearray", [CH_SHOW_CONTEXT] = "context",     [CH_SHOW_MEMORYVIEW] = "memoryview",
+	[CH_SHOW_LRU_CACHE] = "lru_cache", [CH_SHOW_PATTERN] = "pattern",     [CH_SHOW_IO] = "io",
+	[CH_SHOW_NDARRAY] = "ndarray",
 };
 
 const char *ch_show_kind_name(enum ch_show_kind k)
@@ -101,7 +103,7 @@ uint32_t ch_show_node_new(struct ch_show_ctx *c, enum ch_show_kind kind, uint64_
 	nd->kind = (uint8_t)kind;
 	nd->addr = addr;
 	nd->type = type;
-	nd->text = nd->aux = nd->label = nd->err = CH_SHOW_NO_TEXT;
+	nd->text = nd->aux = nd->label = nd->err = nd->extra = CH_SHOW_NO_TEXT;
 	nd->first_child = nd->next_sibling = CH_SHOW_NO_NODE;
 	return (uint32_t)t->n++;
 }
@@ -480,7 +482,10 @@ struct ch_error *ch_py_show_build(struct ch_python *py, uint64_t addr, size_t de
 	memset(t, 0, sizeof(*t));
 	struct ch_show_ctx c = {.py = py, .t = t, .depth = depth > CH_SHOW_MAX_DEPTH ? CH_SHOW_MAX_DEPTH : depth,
 				.redact = redact};
-	ch_py_builtins_init(py, &c.b);
+	const struct ch_py_builtins *b = ch_py_builtins_get(py);
+	if (!b)
+		return &ch_error_nomem;
+	c.b = *b;
 	uint64_t dummy = ch_python_symbol(py, "_PySet_Dummy");
 	if (dummy)
 		ch_error_free(ch_as_read_u64(&py->proc->as, dummy, &c.set_dummy));

@@ -75,6 +75,17 @@ enum ch_show_kind {
 	CH_SHOW_CONTEXT,       /* contextvars.Context: length = variables set */
 	CH_SHOW_MEMORYVIEW,    /* length = len() (-1: 0-dim), num = nbytes; aux = "itemsize ndim readonly"
 				  as text; flag CH_SHOW_RELEASED */
+	/* py_show_lib.c: text = the whole one-line rendering (show and
+	 * stacks --locals print it as it is) */
+	CH_SHOW_LRU_CACHE,     /* functools.lru_cache wrapper: aux = wrapped qualname, length = currsize,
+				  num = maxsize (-1: None), extra = "hits misses"; child "function" */
+	CH_SHOW_PATTERN,       /* re.Pattern: aux = flags as repr() names them, num = flags; child "pattern" */
+	CH_SHOW_IO,            /* _io FileIO, Buffered{Reader,Writer,Random}, TextIOWrapper: aux = mode
+				  ("" unknown), num = closed (1, 0, -1 unknown), extra = fd (FileIO);
+				  children "name", "encoding" (text), "raw" / "buffer" */
+	CH_SHOW_NDARRAY,       /* numpy.ndarray: aux = dtype as str() names it, extra = shape ("2,3"),
+				  length = ndim, num = nbytes (-1 unknown), flag CH_SHOW_OWNDATA;
+				  children "base", "dtype", "numpy_version" (numpy.__version__) */
 	CH_SHOW_NKINDS
 };
 
@@ -87,6 +98,7 @@ enum {
 	CH_SHOW_NEGATIVE = 1 << 5,  /* int */
 	CH_SHOW_ORIGIN = 1 << 6,    /* module: aux is the spec origin, not __file__ */
 	CH_SHOW_RELEASED = 1 << 7,  /* memoryview: released */
+	CH_SHOW_OWNDATA = 1 << 8,   /* ndarray: NPY_ARRAY_OWNDATA (it frees its data) */
 };
 
 #define CH_SHOW_NO_TEXT UINT32_MAX
@@ -94,12 +106,13 @@ enum {
 
 struct ch_show_node {
 	uint8_t kind;          /* enum ch_show_kind */
-	uint8_t flags;
+	uint16_t flags;
 	uint32_t type;         /* ch_py_types index, or UINT32_MAX */
 	uint64_t addr;
 	uint64_t length;       /* str/bytes length, container item count, int digit count */
 	int64_t num;           /* per kind, see above */
 	uint32_t text, text_len, aux, aux_len, label, err; /* arena offsets (NUL-terminated too) */
+	uint32_t extra;        /* arena offset, per kind (py_show_lib.c kinds) */
 	uint32_t first_child, next_sibling;
 };
 
@@ -115,6 +128,12 @@ struct ch_show_tree {
  * (their length only). Fails only for memory exhaustion. */
 struct ch_error *ch_py_show_build(struct ch_python *py, uint64_t addr, size_t depth, bool redact, struct ch_show_tree *t);
 void ch_show_tree_deinit(struct ch_show_tree *t);
+
+/* The one-line rendering `show` gives an lru_cache wrapper, re.Pattern,
+ * _io file object or numpy.ndarray (py_show_lib.c), into buf, for the
+ * short renderings of stacks --locals; false for any other object (or out
+ * of memory), buf untouched. */
+bool ch_py_show_line(struct ch_python *py, uint64_t addr, char *buf, size_t max);
 
 /* Text of an arena offset ("" for CH_SHOW_NO_TEXT). */
 static inline const char *ch_show_text(const struct ch_show_tree *t, uint32_t off)

@@ -57,4 +57,9 @@ void ch_show_bytes_data(struct ch_show_ctx *c, uint32_t node, uint64_t data, uin
 enum ch_show_kind ch_show_classify_runtime(const struct ch_show_ctx *c, uint64_t type, uint32_t ti);
 void ch_show_runtime(struct ch_show_ctx *c, uint32_t node, uint64_t addr, enum ch_show_kind k, size_t level);
 
+/* py_show_lib.c: functools.lru_cache wrappers, re.Pattern, _io objects,
+ * numpy.ndarray. CH_SHOW_OBJECT when the type is none of them. */
+enum ch_show_kind ch_show_classify_lib(const struct ch_show_ctx *c, uint64_t type, uint32_t ti);
+void ch_show_lib(struct ch_show_ctx *c, uint32_t node, uint64_t addr, enum ch_show_kind k, size_t level);
+
 #endif

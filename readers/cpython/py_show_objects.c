@@ -53,6 +53,8 @@ enum ch_show_kind ch_show_classify(const struct ch_show_ctx *c, uint64_t type, u
 			return exact[i].kind;
 	}
 	enum ch_show_kind rk = ch_show_classify_runtime(c, type, ti);
+	if (rk == CH_SHOW_OBJECT)
+		rk = ch_show_classify_lib(c, type, ti);
 	if (rk != CH_SHOW_OBJECT)
 		return rk;
 	const struct ch_py_type *ty = &c->py->types.v[ti];
@@ -416,6 +418,10 @@ void ch_show_object(struct ch_show_ctx *c, uint32_t node, uint64_t addr, uint64_
 	case CH_SHOW_BYTEARRAY:
 	case CH_SHOW_CONTEXT:
 	case CH_SHOW_MEMORYVIEW: ch_show_runtime(c, node, addr, k, level); break;
+	case CH_SHOW_LRU_CACHE:
+	case CH_SHOW_PATTERN:
+	case CH_SHOW_IO:
+	case CH_SHOW_NDARRAY: ch_show_lib(c, node, addr, k, level); break;
 	default: break;
 	}
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "readers/cpython/py_repr.h"
+#include "readers/cpython/py_show.h"
 #include "readers/cpython/py_str.h"
 #include "readers/cpython/python.h"
 
@@ -233,6 +234,9 @@ void ch_py_value_render(struct ch_python *py, const struct ch_py_builtins *b, ui
 		snprintf(buf, max, "<dict len=%" PRIu64 ">", n);
 		return;
 	}
+	/* the library objects `show` renders: the same one-line text */
+	if (ch_py_show_line(py, obj, buf, max))
+		return;
 	render_other(py, obj, type, buf, max);
 }
 
