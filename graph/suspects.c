@@ -568,6 +568,11 @@ struct ch_error *ch_suspects_run(struct ch_suspects_run *r, struct ch_analysis *
 	/* asyncio task leaks, over the same paths and dominators. */
 	struct ch_tasks tasks;
 	if (!err && !(err = ch_tasks_collect_over(&tasks, a->heap.py, a, roots, false, &r->p, &r->d))) {
+		/* The heap's suspects stand without them: said, not partial. */
+		if (tasks.nunreadable)
+			ch_diag_warn(&a->heap.py->diag,
+				     "tasks suspects: %zu asyncio object(s) could not be read (%s); leaks among them are not "
+				     "named", tasks.nunreadable, tasks.problem);
 		err = ch_suspects_add_tasks(&r->s, a, &tasks);
 		ch_tasks_deinit(&tasks);
 	}

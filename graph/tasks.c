@@ -360,7 +360,10 @@ static struct ch_error *findings(struct ch_tasks *t, const struct ch_analysis *a
 struct ch_error *ch_tasks_collect(struct ch_tasks *t, struct ch_python *py, const struct ch_analysis *a,
 				  const struct ch_roots *roots, bool futures)
 {
-	return ch_tasks_collect_over(t, py, a, roots, futures, NULL, NULL);
+	struct ch_error *err = ch_tasks_collect_over(t, py, a, roots, futures, NULL, NULL);
+	if (!err && t->nunreadable)
+		ch_diag_partial(&py->diag, "%zu asyncio object(s) could not be read: %s", t->nunreadable, t->problem);
+	return err;
 }
 
 struct ch_error *ch_tasks_collect_over(struct ch_tasks *t, struct ch_python *py, const struct ch_analysis *a,
@@ -418,8 +421,6 @@ struct ch_error *ch_tasks_collect_over(struct ch_tasks *t, struct ch_python *py,
 	}
 	ch_paths_deinit(&own_p);
 	ch_dominators_deinit(&own_d);
-	if (!err && t->nunreadable)
-		ch_diag_partial(&py->diag, "%zu asyncio object(s) could not be read: %s", t->nunreadable, t->problem);
 	return err;
 }
 

@@ -98,7 +98,9 @@ struct ch_tasks {
 struct ch_error *ch_tasks_collect(struct ch_tasks *t, struct ch_python *py, const struct ch_analysis *a,
 				  const struct ch_roots *roots, bool futures);
 /* The same over the path search and dominator tree of roots' root set
- * when the caller has them (the suspects run); NULL: computed here. */
+ * when the caller has them (the suspects run); NULL: computed here.
+ * Unlike ch_tasks_collect it leaves the unreadable objects (nunreadable,
+ * problem) for the caller to report as fits its answer. */
 struct ch_dominators;
 struct ch_error *ch_tasks_collect_over(struct ch_tasks *t, struct ch_python *py, const struct ch_analysis *a,
 				       const struct ch_roots *roots, bool futures, const struct ch_paths *p,

@@ -5,6 +5,7 @@
 
 #include "graph/diff.h"
 #include "report.h"
+#include "report_table.h"
 
 #define BREAKDOWN "breakdown."
 
@@ -47,17 +48,14 @@ json_t *ch_report_diff_memory_json(const struct ch_diff *d)
 	return o;
 }
 
-static void value_text(FILE *out, bool has, uint64_t v, bool bytes)
+static void value_cell(struct ch_table *t, bool has, uint64_t v, bool bytes)
 {
-	char h[32];
-	if (!has) {
-		fprintf(out, "%12s", "unknown");
-	} else if (bytes) {
-		ch_report_human_bytes(v, h, sizeof(h));
-		fprintf(out, "%12s", h);
-	} else {
-		fprintf(out, "%12" PRIu64, v);
-	}
+	if (!has)
+		ch_table_cell(t, "unknown");
+	else if (bytes)
+		ch_table_bytes(t, v);
+	else
+		ch_table_count(t, v);
 }
 
 /* Counts rather than bytes: their figure names say so (breakdown rows are all bytes). */
@@ -89,21 +87,26 @@ void ch_report_diff_memory_text(FILE *out, const struct ch_diff *d)
 		fprintf(out, "memory:      unchanged\n");
 		return;
 	}
-	fprintf(out, "memory (figures that changed%s):\n  %-56s %12s %12s %14s\n",
-		d->a->memory.partial || d->b->memory.partial ? "; PARTIAL on one side" : "", "FIGURE", "A", "B", "B - A");
+	fprintf(out, "memory (figures that changed%s):\n",
+		d->a->memory.partial || d->b->memory.partial ? "; PARTIAL on one side" : "");
+	static const char *const head[] = {"FIGURE", "A", "B", "B - A"};
+	struct ch_table t;
+	ch_table_init(&t, 4, head, "lrrr", CH_FLEX(0), "  ");
 	for (size_t i = 0; i < d->nmemory; i++) {
 		const struct ch_diff_memory_row *r = &d->memory[i];
 		if (!r->delta && r->has_a == r->has_b)
 			continue;
 		bool bytes = !is_count(r->name);
 		char safe[2 * CH_MEMD_NAME];
-		fprintf(out, "  %-56.56s ", ch_text_safe(r->name, safe, sizeof(safe)));
-		value_text(out, r->has_a, r->a, bytes);
-		fputc(' ', out);
-		value_text(out, r->has_b, r->b, bytes);
-		if (r->has_a && r->has_b)
-			fprintf(out, " %+14" PRId64 "\n", r->delta);
+		ch_table_cell(&t, "%s", ch_text_safe(r->name, safe, sizeof(safe)));
+		value_cell(&t, r->has_a, r->a, bytes);
+		value_cell(&t, r->has_b, r->b, bytes);
+		if (!(r->has_a && r->has_b))
+			ch_table_cell(&t, "-");
+		else if (bytes)
+			ch_table_bytes_delta(&t, r->delta);
 		else
-			fprintf(out, " %14s\n", "-");
+			ch_table_delta(&t, r->delta);
 	}
+	ch_table_print(out, &t);
 }
