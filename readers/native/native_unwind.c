@@ -84,8 +84,18 @@ static bool set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
 	size_t n = a->ndwarf < CH_CORE_NREGS ? a->ndwarf : CH_CORE_NREGS;
 	for (size_t i = 0; i < n; i++)
 		regs[i] = a->dwarf[i] < t->nregs ? t->regs[a->dwarf[i]] : 0;
-	return api_for_callbacks.dwfl_thread_state_registers(thread, 0, n, regs) &&
-	       (api_for_callbacks.dwfl_thread_state_register_pc(thread, t->pc), true);
+	if (!api_for_callbacks.dwfl_thread_state_registers(thread, 0, n, regs))
+		return false;
+	api_for_callbacks.dwfl_thread_state_register_pc(thread, t->pc);
+	if (t->pac_mask) {
+		/* aarch64 return addresses saved on the stack carry a pointer
+		 * authentication code in their top bits; libdwfl strips what
+		 * this mask covers (its register "-2"; a libdw that predates it
+		 * refuses the call, and the unwind goes on without). */
+		Dwarf_Word mask = t->pac_mask;
+		(void)api_for_callbacks.dwfl_thread_state_registers(thread, -2, 1, &mask);
+	}
+	return true;
 }
 
 static const Dwfl_Thread_Callbacks thread_callbacks = {

@@ -19,8 +19,8 @@ static const uint8_t aarch64_dwarf[32] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,
  * sigpend, sighold, pids, four timevals), pr_reg, then pr_fpvalid padded
  * to 8: 112 + 27 * 8 + 8 = 336 and 112 + 34 * 8 + 8 = 392. */
 static const struct ch_core_arch arches[] = {
-	{EM_X86_64, "x86_64", 336, 27, 16, 19, 4, 21, 17, x86_64_dwarf},
-	{EM_AARCH64, "aarch64", 392, 34, 32, 31, 29, CH_CORE_NO_REG, 32, aarch64_dwarf},
+	{EM_X86_64, "x86_64", 336, 27, 16, 19, 4, 21, 17, x86_64_dwarf, 0},
+	{EM_AARCH64, "aarch64", 392, 34, 32, 31, 29, CH_CORE_NO_REG, 32, aarch64_dwarf, 0xffff000000000000ull},
 };
 
 const struct ch_core_arch *ch_core_arch_find(uint16_t machine)

@@ -29,6 +29,11 @@ struct ch_core_arch {
 	uint8_t tp;            /* thread pointer's index, or CH_CORE_NO_REG (aarch64: NT_ARM_TLS note) */
 	uint8_t ndwarf;        /* DWARF registers 0..ndwarf-1 are in pr_reg ... */
 	const uint8_t *dwarf;  /* ... at these indexes */
+	/* The bits of a code address that can hold a pointer authentication
+	 * code when the core has no NT_ARM_PAC_MASK (qemu-user's have none):
+	 * aarch64 user addresses are below 2^48 with 4 KiB pages and 48-bit
+	 * VAs, Linux's default; 0 on machines without it. */
+	uint64_t default_pac_mask;
 };
 
 /* The description of machine e_machine, or NULL when coreheap cannot read

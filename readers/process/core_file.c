@@ -23,6 +23,9 @@
 #ifndef NT_ARM_TLS
 #define NT_ARM_TLS 0x401
 #endif
+#ifndef NT_ARM_PAC_MASK
+#define NT_ARM_PAC_MASK 0x406
+#endif
 
 /* Layout of the kernel's struct elf_prstatus and elf_prpsinfo
  * (include/uapi/linux/elfcore.h): the fields before pr_reg and all of
@@ -79,15 +82,22 @@ static struct ch_error *parse_prstatus(struct core_builder *b, const uint8_t *d,
 	t->sp = t->regs[a->sp];
 	t->fp = t->regs[a->fp];
 	t->tp = a->tp == CH_CORE_NO_REG ? 0 : t->regs[a->tp];
+	t->pac_mask = a->default_pac_mask;
 	return NULL;
 }
 
-/* NT_ARM_TLS follows its thread's NT_PRSTATUS: TPIDR_EL0 (then, on newer
- * kernels, TPIDR2_EL0). */
-static void parse_arm_tls(struct ch_core_file *c, const uint8_t *d, uint64_t n)
+/* The aarch64 notes that follow their thread's NT_PRSTATUS: NT_ARM_TLS
+ * (TPIDR_EL0, then on newer kernels TPIDR2_EL0) and NT_ARM_PAC_MASK
+ * (data_mask, insn_mask). */
+static void parse_arm_note(struct ch_core_file *c, uint32_t type, const uint8_t *d, uint64_t n)
 {
-	if (n >= 8 && c->nthreads && c->arch->tp == CH_CORE_NO_REG)
-		c->threads[c->nthreads - 1].tp = ch_le64(d);
+	if (!c->nthreads || c->arch->tp != CH_CORE_NO_REG)
+		return;
+	struct ch_core_thread *t = &c->threads[c->nthreads - 1];
+	if (type == NT_ARM_TLS && n >= 8)
+		t->tp = ch_le64(d);
+	else if (type == NT_ARM_PAC_MASK && n >= 16)
+		t->pac_mask = ch_le64(d + 8);
 }
 
 static void parse_prpsinfo(struct ch_core_file *c, const uint8_t *d, uint64_t n)
@@ -187,8 +197,8 @@ static struct ch_error *parse_notes(struct core_builder *b, const uint8_t *d, ui
 				err = parse_file_note(c, desc, descsz);
 			else if (type == NT_SIGINFO && descsz >= 4)
 				c->signo = (int32_t)ch_le32(desc);
-		} else if (namesz == 6 && memcmp(name, "LINUX", 6) == 0 && type == NT_ARM_TLS) {
-			parse_arm_tls(c, desc, descsz);
+		} else if (namesz == 6 && memcmp(name, "LINUX", 6) == 0 && (type == NT_ARM_TLS || type == NT_ARM_PAC_MASK)) {
+			parse_arm_note(c, type, desc, descsz);
 		}
 		if (err)
 			return err;

@@ -36,6 +36,10 @@ struct ch_core_thread {
 	 * core has none (qemu-user writes none). */
 	uint64_t tp;
 	uint64_t pc, sp, fp;
+	/* aarch64: the return-address bits that hold a pointer authentication
+	 * code (NT_ARM_PAC_MASK's insn_mask, else core_arch's default); 0 on
+	 * x86_64. */
+	uint64_t pac_mask;
 	uint64_t regs[CH_CORE_NREGS]; /* pr_reg in the machine's order (core_arch.h), for unwinding */
 	uint8_t nregs;
 };
