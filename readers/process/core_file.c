@@ -123,6 +123,10 @@ static void parse_auxv(struct ch_core_file *c, const uint8_t *d, uint64_t n)
 			break;
 		if (key == AT_PHDR)
 			c->at_phdr = val;
+		else if (key == AT_PHNUM)
+			c->at_phnum = val;
+		else if (key == AT_PAGESZ)
+			c->at_pagesz = val;
 		else if (key == AT_ENTRY)
 			c->at_entry = val;
 		else if (key == AT_BASE)
@@ -166,6 +170,7 @@ static struct ch_error *parse_file_note(struct ch_core_file *c, const uint8_t *d
 		names = nul + 1;
 		c->nmappings++;
 	}
+	c->mapping_source = CH_MAPPINGS_NT_FILE;
 	return NULL;
 }
 
@@ -394,5 +399,6 @@ void ch_core_close(struct ch_core_file *c)
 	free(c->segments);
 	free(c->threads);
 	free(c->mappings);
+	free(c->mapping_names);
 	free(c);
 }

@@ -44,11 +44,17 @@ struct ch_core_thread {
 	uint8_t nregs;
 };
 
-/* One NT_FILE entry: a file-backed mapping of the dumped process. */
+/* Where the list of file-backed mappings came from: the kernel's NT_FILE
+ * note, or (qemu-user and old gcore cores have none) the dynamic linker's
+ * r_debug link map read from the dumped memory (link_map.h). */
+enum ch_mapping_source { CH_MAPPINGS_NONE, CH_MAPPINGS_NT_FILE, CH_MAPPINGS_LINK_MAP };
+
+/* One NT_FILE entry (or one PT_LOAD of a link-map object, the same record
+ * the kernel would have written): a file-backed mapping of the process. */
 struct ch_core_mapping {
 	uint64_t start, end;
 	uint64_t file_offset; /* in bytes */
-	const char *path;     /* NUL-terminated, inside the core mapping */
+	const char *path;     /* NUL-terminated, inside the core mapping (or mapping_names) */
 };
 
 struct ch_core_file {
@@ -69,6 +75,10 @@ struct ch_core_file {
 	size_t nthreads;
 	struct ch_core_mapping *mappings;
 	size_t nmappings;
+	enum ch_mapping_source mapping_source;
+	char *mapping_names;  /* owned storage of link-map paths (NULL for NT_FILE) */
+	size_t link_map_objects; /* CH_MAPPINGS_LINK_MAP: files named by the link map */
+	char mapping_problem[320]; /* CH_MAPPINGS_NONE: why the link map gave nothing */
 
 	/* NT_PRPSINFO */
 	bool have_psinfo;
@@ -78,7 +88,7 @@ struct ch_core_file {
 	/* NT_SIGINFO of the signal that killed the process (0 if absent) */
 	int32_t signo;
 	/* NT_AUXV values coreheap uses (0 if absent) */
-	uint64_t at_phdr, at_entry, at_base, at_execfn;
+	uint64_t at_phdr, at_phnum, at_pagesz, at_entry, at_base, at_execfn;
 };
 
 /* Opens and maps the core at path ("-": standard input). A compressed core

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "readers/base/bytes.h"
+#include "readers/process/link_map.h"
 
 static const char *base_name(const char *p)
 {
@@ -16,7 +17,7 @@ static const char *base_name(const char *p)
 /* The build-id in the dumped copy of a module's first page. The kernel dumps
  * the ELF header page of every file mapping (coredump_filter bit 4) exactly
  * so that tools can do this. */
-static void read_core_build_id(struct ch_process *proc, struct ch_module *mod)
+void ch_module_read_core_build_id(struct ch_process *proc, struct ch_module *mod)
 {
 	struct ch_address_space *as = &proc->as;
 	const uint8_t *eh = ch_as_peek(as, mod->start, sizeof(Elf64_Ehdr));
@@ -93,7 +94,9 @@ static struct ch_error *collect_modules(struct ch_process *proc)
 	return NULL;
 }
 
-static struct ch_error *build_address_space(struct ch_process *proc)
+/* The core's own bytes first: they win over file bytes (address_space.h),
+ * and the link map (for a core without NT_FILE) is read from them alone. */
+static struct ch_error *add_core_ranges(struct ch_process *proc)
 {
 	struct ch_core_file *core = proc->core;
 	struct ch_address_space *as = &proc->as;
@@ -119,13 +122,21 @@ static struct ch_error *build_address_space(struct ch_process *proc)
 				return err;
 		}
 	}
+	return NULL;
+}
+
+static struct ch_error *add_file_ranges(struct ch_process *proc)
+{
+	struct ch_core_file *core = proc->core;
+	struct ch_address_space *as = &proc->as;
+	struct ch_error *err;
 	for (size_t j = 0; j < proc->nmodules; j++) {
 		struct ch_module *mod = &proc->modules[j];
 		if (mod->path[0] != '/') { /* not a file name: nothing to open */
 			mod->status = CH_MODULE_NOT_ELF;
 			continue;
 		}
-		read_core_build_id(proc, mod);
+		ch_module_read_core_build_id(proc, mod);
 		if ((err = ch_module_locate(proc, mod)))
 			return err;
 	}
@@ -171,9 +182,13 @@ struct ch_error *ch_process_open(const char *core_path, const struct ch_process_
 	ch_as_init(&proc->as);
 	struct ch_error *err = ch_core_open(core_path, proc->opts.progress, proc->opts.progress_arg, &proc->core);
 	if (!err)
+		err = add_core_ranges(proc);
+	if (!err && proc->core->nmappings == 0)
+		err = ch_mappings_from_link_map(proc);
+	if (!err)
 		err = collect_modules(proc);
 	if (!err)
-		err = build_address_space(proc);
+		err = add_file_ranges(proc);
 	if (err) {
 		ch_process_close(proc);
 		return err;
@@ -245,7 +260,8 @@ struct ch_error *ch_process_explain(struct ch_process *proc, struct ch_error *er
 		struct ch_error *e = ch_error_new(
 			CH_ERR_INPUT,
 			"%s: the core records no mapped files (no NT_FILE note: damaged notes, or a core from qemu-user or an "
-			"old gcore, which coreheap cannot read yet): %s", core->path, err->message);
+			"old gcore) and the dynamic linker's r_debug link map could not stand in for it (%s): %s",
+			core->path, core->mapping_problem[0] ? core->mapping_problem : "unknown reason", err->message);
 		ch_error_free(err);
 		return e;
 	}

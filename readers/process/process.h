@@ -53,7 +53,7 @@ enum ch_module_status {
 };
 
 struct ch_module {
-	const char *path;      /* as recorded in the core (NT_FILE; may end in " (deleted)") */
+	const char *path;      /* as recorded in the core (NT_FILE or link map; may end in " (deleted)") */
 	char *disk_path;       /* the file used, or where it was first looked for */
 	uint64_t start, end;   /* span of its mappings */
 	uint64_t bias;         /* runtime address = link-time address + bias */
@@ -90,6 +90,10 @@ struct ch_error *ch_process_module_elf(struct ch_module *mod, struct ch_elf_file
  * that cannot be the executable (not ELF, another build): the user's
  * explicit choice is wrong, so nothing is analysed. */
 struct ch_error *ch_module_locate(struct ch_process *proc, struct ch_module *mod);
+
+/* The build-id in the dumped copy of mod's first page (at mod->start) into
+ * mod->core_build_id; left empty when the page was not dumped. */
+void ch_module_read_core_build_id(struct ch_process *proc, struct ch_module *mod);
 
 /* An error met while reading what the core should hold, restated when the
  * core's own damage explains it: truncated and the read needed bytes past
