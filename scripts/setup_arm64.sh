@@ -7,9 +7,12 @@
 #
 #   OUTDIR/sysroot/   python3.11, its libpython pieces, python3.11-dbg (the
 #                     interpreter's separate debug file under
-#                     usr/lib/debug/.build-id/) and the libraries it loads
-#                     (libc6, zlib1g, libexpat1, libffi8 for ctypes), all
+#                     usr/lib/debug/.build-id/), the libraries it loads
+#                     (libc6, zlib1g, libexpat1, libffi8 for ctypes) and
+#                     libc6-dbg (glibc malloc's layouts for `memory`), all
 #                     arm64, unpacked with `dpkg-deb -x`.
+#   OUTDIR/bin/python3.11-arm64
+#                     a wrapper that runs it: qemu-aarch64 -L SYSROOT EXE.
 #   OUTDIR/apt/       a private apt configuration (APT::Architecture arm64)
 #                     whose sources are the system's own Debian entries; the
 #                     system's apt and dpkg state are never touched (no
@@ -17,9 +20,9 @@
 #   OUTDIR/debs/      the downloaded .deb files (cache).
 #
 # Result: OUTDIR/status/arm64-3.11 holds "ok" or "SKIP: <reason>", and when
-# ok OUTDIR/status/arm64-3.11.env holds SYSROOT=, PYTHON= (the aarch64
-# executable inside the sysroot), QEMU= (qemu-aarch64), DEBUG_DIR= and
-# VERSION=. A second run with everything cached does no network access.
+# ok OUTDIR/status/arm64-3.11.env holds PYTHON= (the wrapper), EXE= (the
+# aarch64 executable inside the sysroot), SYSROOT=, QEMU= (qemu-aarch64),
+# DEBUG_DIR= and VERSION= (tests/distro_run.sh reads it). A second run with everything cached does no network access.
 #
 # Exit status: 0 usable, 77 not usable (reason printed and recorded: no
 # qemu-aarch64, no network, ...), 2 bad usage.
@@ -29,7 +32,7 @@ set -uo pipefail
 mkdir -p "$1" || exit 2
 out=$(cd "$1" && pwd)
 apt_dir="$out/apt" root="$out/sysroot" name=arm64-3.11
-mkdir -p "$out/status" "$out/debs" "$root" || exit 2
+mkdir -p "$out/status" "$out/debs" "$out/bin" "$root" || exit 2
 
 say() { echo "setup_arm64: $*"; }
 
@@ -41,8 +44,11 @@ fi
 record() {   # record ok|reason
 	if [ "$1" = ok ]; then
 		echo ok >"$out/status/$name"
-		printf 'SYSROOT=%s\nPYTHON=%s\nQEMU=%s\nDEBUG_DIR=%s\nVERSION=%s\n' "$root" "$root/usr/bin/python3.11" \
-			"$qemu" "$root/usr/lib/debug" "$version" >"$out/status/$name.env"
+		local w="$out/bin/python3.11-arm64"
+		printf '#!/bin/sh\n# The arm64 python3.11 of scripts/setup_arm64.sh, run by qemu-user.\nexec %s -L %s %s "$@"\n' \
+			"$qemu" "$root" "$root/usr/bin/python3.11" >"$w" && chmod +x "$w" || exit 2
+		printf 'PYTHON=%s\nEXE=%s\nSYSROOT=%s\nQEMU=%s\nDEBUG_DIR=%s\nVERSION=%s\n' "$w" "$root/usr/bin/python3.11" \
+			"$root" "$qemu" "$root/usr/lib/debug" "$version" >"$out/status/$name.env"
 		say "$name: ok (CPython $version under $qemu, sysroot $root)"
 		exit 0
 	fi
@@ -75,8 +81,11 @@ usable() {
 	version=$(guest_version) && [[ $version == 3.11.* ]]
 }
 
+# python3.11-minimal holds /usr/bin/python3.11; python3.11-dbg its debug file.
+pkgs=(python3.11-minimal libpython3.11-minimal libpython3.11-stdlib python3.11-dbg
+	libc6 libc6-dbg zlib1g libexpat1 libffi8)
 version=""
-if [ -f "$root/.complete" ] && usable; then
+if [ -f "$root/.complete" ] && [ "$(cat "$root/.complete")" = "${pkgs[*]}" ] && usable; then
 	record ok
 fi
 
@@ -117,9 +126,6 @@ if ! { [ -f "$apt_dir/updated" ] && [ -n "$(find "$apt_dir/updated" -mmin -1440 
 	fi
 fi
 
-# python3.11-minimal holds /usr/bin/python3.11; python3.11-dbg its debug file.
-pkgs=(python3.11-minimal libpython3.11-minimal libpython3.11-stdlib python3.11-dbg
-	libc6 zlib1g libexpat1 libffi8)
 for p in "${pkgs[@]}"; do
 	ver=$(a apt-cache show --no-all-versions "$p:arm64" 2>/dev/null | awk '/^Version:/ { print $2; exit }')
 	[ -n "$ver" ] || record "the arm64 package lists have no $p"
@@ -146,5 +152,5 @@ id=$(build_id "$root/usr/bin/python3.11")
 if ! usable; then
 	record "the arm64 python3.11 does not run under $qemu: $(echo "$version" | tail -n 1)"
 fi
-touch "$root/.complete"
+echo "${pkgs[*]}" >"$root/.complete"
 record ok

@@ -3,7 +3,9 @@
 #
 # Runs SCENARIO (fixtures/scenario_heap.py) with PYTHON -I -S under
 # `ulimit -c unlimited` in a scratch directory below OUTDIR and leaves
-#     OUTDIR/core.NAME          the core the kernel wrote when it aborted
+#     OUTDIR/core.NAME          the core the kernel wrote when it aborted (or,
+#                               for a PYTHON run by qemu-user, the guest's core
+#                               qemu wrote, qemu_*_PID.core)
 #     OUTDIR/truth.NAME.json    the truth its recorder child wrote
 #     OUTDIR/stamp.NAME         interpreter and arguments they were made with
 #     OUTDIR/truth.NAME.json.X  side files the scenario wrote as TRUTH.json.X
@@ -113,6 +115,12 @@ pid=$("$python" -I -S -c 'import json,sys; print(json.load(open(sys.argv[1]))["p
 
 file=${pattern//%p/$pid}
 if [ "$uses_pid" = 1 ] && [ "$file" = "$pattern" ]; then file="$file.$pid"; fi
+# PYTHON run by qemu-user (tests/cmake/arm64.cmake): qemu writes the guest's
+# core itself as qemu_<prog>_<date>-<time>_<pid>.core; the kernel's core
+# next to it is qemu's own (x86_64, of the emulator), never the one wanted.
+for q in "$work"/qemu_*_"$pid".core; do
+    [ -f "$q" ] && file=${q#"$work"/}
+done
 if [ ! -f "$work/$file" ]; then
     die "no core file appeared ($work/$file; core_pattern '$pattern', core_uses_pid $uses_pid, RLIMIT_CORE raised to unlimited); is the filesystem writable and the process dumpable?"
 fi
