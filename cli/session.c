@@ -181,6 +181,11 @@ int ch_session_finish_rows(struct ch_session *s, json_t *doc, const struct ch_nd
 	 * truncation lost is not the whole answer. */
 	if (s->proc)
 		ch_session_note_lost(diag, s->proc);
+	/* The link map stood in for NT_FILE but ended early (a loop, an entry
+	 * not in the core): objects after that point are unknown. */
+	if (s->proc && s->proc->core->mapping_source == CH_MAPPINGS_LINK_MAP && s->proc->core->mapping_problem[0])
+		ch_diag_warn(diag, "mapped files from the r_debug link map (the core has no NT_FILE note): %s",
+			     s->proc->core->mapping_problem);
 	int code = CH_EXIT_OK;
 	if (s->exactness && doc)
 		ch_report_exactness_add(doc, s->py, s->exactness);

@@ -34,6 +34,11 @@ json_t *ch_report_core_json(const struct ch_core_file *core)
 	json_object_set_new(cf, "missing_bytes",
 			    json_integer(core->expected_size > core->size ? (json_int_t)(core->expected_size - core->size) : 0));
 	json_object_set_new(cf, "notes_cut", json_boolean(core->notes_cut));
+	const char *src = ch_core_mapping_source_name(core->mapping_source);
+	json_object_set_new(cf, "mapping_source", src ? ch_json_text(src) : json_null());
+	json_object_set_new(cf, "mapped_files", json_integer((json_int_t)ch_core_mapped_files(core)));
+	json_object_set_new(cf, "mapping_problem",
+			    core->mapping_problem[0] ? ch_json_text(core->mapping_problem) : json_null());
 	return cf;
 }
 
@@ -92,6 +97,14 @@ void ch_report_core_text(FILE *out, const struct ch_process *proc)
 	else if (core->truncated)
 		fprintf(out, "\n              TRUNCATED or damaged: the note list ends early");
 	fprintf(out, "\nexecutable:   %s\n", main ? main->path : "(unknown)");
+	if (core->mapping_source == CH_MAPPINGS_NT_FILE)
+		fprintf(out, "mapped files: %zu, from the NT_FILE note\n", ch_core_mapped_files(core));
+	else if (core->mapping_source == CH_MAPPINGS_LINK_MAP)
+		fprintf(out, "mapped files: %zu, from the r_debug link map (the core has no NT_FILE note)%s%s\n",
+			ch_core_mapped_files(core), core->mapping_problem[0] ? "; " : "", core->mapping_problem);
+	else
+		fprintf(out, "mapped files: NONE: no NT_FILE note, and no r_debug link map (%s)\n",
+			core->mapping_problem[0] ? core->mapping_problem : "not looked for");
 	if (core->have_psinfo && core->psargs[0])
 		fprintf(out, "command line: %s\n", core->psargs);
 }

@@ -14,6 +14,13 @@
 # arguments, and are newer than SCENARIO, this script, the interpreter and its
 # libpython.
 #
+# With CH_CORE_LAUNCHER set (a command and its options, e.g. "qemu-x86_64"),
+# the scenario runs under it: `$CH_CORE_LAUNCHER PYTHON -I -S SCENARIO ...`.
+# qemu-user writes the guest's core itself as qemu_<prog>_<date>-<time>_<pid>.core
+# (no NT_FILE note; pid is qemu's, which is the guest's getpid()); that file
+# becomes OUTDIR/core.NAME, and the core the kernel writes of qemu itself
+# (RLIMIT_CORE must stay unlimited for qemu to write the guest's) is deleted.
+#
 # Exit status: 0 done (or reused), 77 PYTHON does not exist or the scenario
 # exited 77 because it cannot run here, e.g. a package is missing (the ctest
 # case is reported as skipped, with the reason printed; the scenario's reason
@@ -32,6 +39,10 @@ if [ ! -x "$python" ]; then
     exit 77
 fi
 [ -f "$scenario" ] || die "scenario $scenario not found"
+if [ -n "${CH_CORE_LAUNCHER:-}" ] && ! command -v "${CH_CORE_LAUNCHER%% *}" >/dev/null; then
+    echo "make_fixture_core: SKIP: ${CH_CORE_LAUNCHER%% *} not found (install qemu-user: scripts/install_deps.sh)"
+    exit 77
+fi
 mkdir -p "$outdir" || die "cannot create $outdir"
 outdir=$(cd "$outdir" && pwd)
 scenario=$(cd "$(dirname "$scenario")" && pwd)/$(basename "$scenario")
@@ -39,7 +50,8 @@ scenario=$(cd "$(dirname "$scenario")" && pwd)/$(basename "$scenario")
 core="$outdir/core.$name"
 truth="$outdir/truth.$name.json"
 stamp="$outdir/stamp.$name"
-want_stamp="$python $*"
+launcher=${CH_CORE_LAUNCHER:-}
+want_stamp="${launcher:+$launcher }$python $*"
 
 # --- cache ---------------------------------------------------------------
 real_python=$(readlink -f "$python")
@@ -89,7 +101,7 @@ for attempt in 1 2 3; do
         (
             cd "$work" || exit 1
             ulimit -c unlimited 2>/dev/null || { echo "make_fixture_core: cannot raise the core size limit (ulimit -c unlimited; hard limit is $(ulimit -H -c))"; exit 125; }
-            exec "$python" -I -S "$scenario" "$work/truth.json" "$@"
+            exec $launcher "$python" -I -S "$scenario" "$work/truth.json" "$@"
         ) >"$work/scenario.log" 2>&1
     } 2>/dev/null
     status=$?
@@ -115,12 +127,19 @@ pid=$("$python" -I -S -c 'import json,sys; print(json.load(open(sys.argv[1]))["p
 
 file=${pattern//%p/$pid}
 if [ "$uses_pid" = 1 ] && [ "$file" = "$pattern" ]; then file="$file.$pid"; fi
-# PYTHON run by qemu-user (tests/cmake/arm64.cmake): qemu writes the guest's
-# core itself as qemu_<prog>_<date>-<time>_<pid>.core; the kernel's core
-# next to it is qemu's own (x86_64, of the emulator), never the one wanted.
-for q in "$work"/qemu_*_"$pid".core; do
-    [ -f "$q" ] && file=${q#"$work"/}
-done
+if [ -n "$launcher" ]; then
+    rm -f "$work/$file"  # the launcher's (qemu's) own core
+    file=$(cd "$work" && ls -- qemu_*_"$pid".core 2>/dev/null | head -n 1)
+    [ -n "$file" ] || die "$launcher wrote no qemu_*_$pid.core in $work (RLIMIT_CORE raised to unlimited)"
+else
+    # A PYTHON that runs itself under qemu-user (the arm64 wrapper of
+    # scripts/setup_arm64.sh): qemu writes the guest's core as
+    # qemu_<prog>_<date>-<time>_<pid>.core; the kernel's core next to it is
+    # qemu's own (x86_64, of the emulator), never the one wanted.
+    for q in "$work"/qemu_*_"$pid".core; do
+        [ -f "$q" ] && rm -f "$work/$file" && file=${q#"$work"/}
+    done
+fi
 if [ ! -f "$work/$file" ]; then
     die "no core file appeared ($work/$file; core_pattern '$pattern', core_uses_pid $uses_pid, RLIMIT_CORE raised to unlimited); is the filesystem writable and the process dumpable?"
 fi

@@ -279,6 +279,10 @@ struct ch_error *ch_core_parse(const uint8_t *data, size_t size, const char *nam
 						   (unsigned long long)i);
 		}
 	}
+	/* Without NT_SIGINFO (qemu-user cores, kernels before 3.7) the fatal
+	 * signal is the one being delivered to the first thread that had one. */
+	for (size_t i = 0; !err && !c->signo && i < c->nthreads; i++)
+		c->signo = c->threads[i].cursig;
 	if (!err && c->nsegments == 0)
 		err = ch_error_new(CH_ERR_INPUT, "%s: core has no memory segments", name);
 	if (err) {
@@ -401,4 +405,21 @@ void ch_core_close(struct ch_core_file *c)
 	free(c->mappings);
 	free(c->mapping_names);
 	free(c);
+}
+
+const char *ch_core_mapping_source_name(enum ch_mapping_source s)
+{
+	return s == CH_MAPPINGS_NT_FILE ? "NT_FILE" : s == CH_MAPPINGS_LINK_MAP ? "r_debug link map" : NULL;
+}
+
+size_t ch_core_mapped_files(const struct ch_core_file *c)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->nmappings; i++) {
+		size_t j = 0;
+		while (j < i && strcmp(c->mappings[j].path, c->mappings[i].path) != 0)
+			j++;
+		n += j == i;
+	}
+	return n;
 }

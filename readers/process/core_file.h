@@ -85,7 +85,8 @@ struct ch_core_file {
 	int32_t pid;
 	char fname[17];
 	char psargs[81];
-	/* NT_SIGINFO of the signal that killed the process (0 if absent) */
+	/* NT_SIGINFO of the signal that killed the process; without that note the
+	 * first thread's pending signal (NT_PRSTATUS pr_cursig); 0 if none */
 	int32_t signo;
 	/* NT_AUXV values coreheap uses (0 if absent) */
 	uint64_t at_phdr, at_phnum, at_pagesz, at_entry, at_base, at_execfn;
@@ -103,6 +104,11 @@ void ch_core_close(struct ch_core_file *core);
  * into buf, returning true; false (buf empty) for a whole core. brief: a
  * shorter phrase, to fit inside an error message. */
 bool ch_core_truncation_text(const struct ch_core_file *core, bool brief, char *buf, size_t size);
+
+/* "NT_FILE", "r_debug link map", or NULL (no mapped files known). */
+const char *ch_core_mapping_source_name(enum ch_mapping_source s);
+/* Distinct files among the mappings (a quadratic count: for reports). */
+size_t ch_core_mapped_files(const struct ch_core_file *core);
 
 /* Parse an in-memory core image (used by ch_core_open and by unit tests).
  * The buffer must outlive the result; ch_core_close will not unmap it. */

@@ -171,10 +171,13 @@ def h_unpack(fmt, data, off):
 
 def case_damaged_notes(h, rn, d):
     """Damaged notes are reported as the damage (exit 3), never as "not a
-    Python process" or "cannot determine the Python version" (exit 4): an
-    NT_FILE note whose type was overwritten (no mapped files recorded), and
-    a note whose size field runs past its segment (the list ends there:
-    treated as a cut, with the truncation warning)."""
+    Python process" or "cannot determine the Python version" (exit 4): the
+    NT_FILE and NT_AUXV notes' types overwritten (no mapped files recorded,
+    and no auxiliary vector to find the dynamic linker's link map through:
+    NT_FILE alone missing is a qemu-user core, which coreheap reads, see
+    tests/check_no_nt_file.py), and a note whose size field runs past its
+    segment (the list ends there: treated as a cut, with the truncation
+    warning)."""
     import struct
     core = rn.need_core("abort")
     c = h.Core(core)
@@ -182,10 +185,14 @@ def case_damaged_notes(h, rn, d):
     nt_file = [off for off, t in notes if t == h.NT_FILE]
     if len(nt_file) != 1:
         raise h.Failure("expected one NT_FILE note in %s, found %d" % (core, len(nt_file)))
+    nt_auxv = [off for off, t in notes if t == h.NT_AUXV]
+    if len(nt_auxv) != 1:
+        raise h.Failure("expected one NT_AUXV note in %s, found %d" % (core, len(nt_auxv)))
     data = bytearray(c.data)
     struct.pack_into("<I", data, nt_file[0] + 8, 0x7fff)
+    struct.pack_into("<I", data, nt_auxv[0] + 8, 0x7fff)
     p = h.write(os.path.join(d, "no-file-note.core"), bytes(data))
-    rn.expect_error(["types", p], h.EXIT_INPUT, [r"NT_FILE", r"no mapped files"])
+    rn.expect_error(["types", p], h.EXIT_INPUT, [r"NT_FILE", r"no mapped files", r"link map", r"AT_PHDR"])
     rn.expect_sane(p)
     data = bytearray(c.data)
     struct.pack_into("<I", data, notes[0][0] + 4, 0x7fffffff)  # descsz of the first note

@@ -68,7 +68,7 @@ class Skip(Exception):
 # ELF core parsing (stdlib only)
 
 PT_LOAD, PT_NOTE = 1, 4
-NT_PRSTATUS, NT_FILE, NT_GNU_BUILD_ID = 1, 0x46494C45, 3
+NT_PRSTATUS, NT_AUXV, NT_FILE, NT_GNU_BUILD_ID = 1, 6, 0x46494C45, 3
 
 
 class Core:
