@@ -21,6 +21,13 @@
 #    machine, Python and native stacks unwound from the aarch64 registers,
 #    the stack mapping found by the stack pointer, and the "not exact"
 #    verdict (no tp_traverse emulation of aarch64 code).
+# And fixtures/scenario_threads.py --maps (seven threads blocked at known
+# places; qemu writes one NT_PRSTATUS per thread), with its NT_FILE added:
+#  - arm64.stacks: every thread's Python stack and locals against the truth
+#    (tests/check_stacks.py);
+#  - arm64.native: every thread's C frames unwound from its own aarch64
+#    registers, the Python frames interleaved, the known blocking calls
+#    (tests/check_native.py).
 set(CH_ARM64_DIR "${CMAKE_BINARY_DIR}/arm64" CACHE PATH
     "where scripts/setup_arm64.sh keeps the arm64 python3.11 sysroot (shareable between build trees)")
 
@@ -63,3 +70,17 @@ ch_arm64_test(arm64.truth "arm64;arm64.core;arm64.nt-file" ""
 ch_arm64_test(arm64.check "arm64;arm64.core;arm64.nt-file" ""
   ${ch_arm64_py} ${CMAKE_CURRENT_SOURCE_DIR}/check_arm64.py --python @PYTHON@ --coreheap @COREHEAP@
   --core ${ch_arm64_core}-nt-file --truth ${ch_arm64_truth} --maps ${ch_arm64_truth}.maps)
+
+set(ch_arm64_tcore "${ch_arm64_out}/core.${ch_arm64_fx}-threads")
+set(ch_arm64_ttruth "${ch_arm64_out}/truth.${ch_arm64_fx}-threads.json")
+ch_arm64_test(arm64.fixture.threads arm64 arm64.threads
+  bash ${CMAKE_CURRENT_SOURCE_DIR}/make_fixture_core.sh @PYTHON@ ${PROJECT_SOURCE_DIR}/fixtures/scenario_threads.py
+  ${ch_arm64_out} ${ch_arm64_fx}-threads --maps)
+ch_arm64_test(arm64.fixture.threads.nt-file "arm64;arm64.threads" arm64.threads.nt-file
+  ${ch_arm64_py} ${CMAKE_CURRENT_SOURCE_DIR}/add_nt_file.py ${ch_arm64_tcore} ${ch_arm64_ttruth}.maps
+  ${ch_arm64_tcore}-nt-file)
+foreach(kind stacks native)
+  ch_arm64_test(arm64.${kind} "arm64;arm64.threads;arm64.threads.nt-file" ""
+    ${ch_arm64_py} ${CMAKE_CURRENT_SOURCE_DIR}/check_${kind}.py --python @PYTHON@ --coreheap @COREHEAP@
+    --core ${ch_arm64_tcore}-nt-file --truth ${ch_arm64_ttruth})
+endforeach()
