@@ -90,24 +90,9 @@ if [ -f "$root/.complete" ] && [ "$(cat "$root/.complete")" = "${pkgs[*]}" ] && 
 fi
 
 # --- private apt state --------------------------------------------------------
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/sources.list.d" \
-	"$apt_dir/preferences.d" || record "cannot create $apt_dir"
-: >"$apt_dir/status"
-cat >"$apt_dir/apt.conf" <<EOF
-Dir::State "$apt_dir";
-Dir::State::Lists "$apt_dir/lists";
-Dir::State::status "$apt_dir/status";
-Dir::Cache "$apt_dir/cache";
-Dir::Cache::Archives "$out/debs";
-Dir::Etc::SourceList "$apt_dir/sources.list";
-Dir::Etc::SourceParts "$apt_dir/sources.list.d";
-Dir::Etc::Preferences "$apt_dir/preferences";
-Dir::Etc::PreferencesParts "$apt_dir/preferences.d";
-APT::Architecture "arm64";
-APT::Architectures { "arm64"; };
-APT::Sandbox::User "root";
-Acquire::Languages "none";
-EOF
+# shellcheck source=scripts/private_apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/private_apt.sh"
+private_apt_conf "$apt_dir" "$out/debs" arm64 || record "cannot create $apt_dir"
 # The system's own sources, as they are: the same archive, now read for arm64.
 rm -f "$apt_dir/sources.list.d/"*
 : >"$apt_dir/sources.list"
