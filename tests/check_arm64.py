@@ -11,9 +11,10 @@ made by Debian's arm64 python3.11 under qemu-user (tests/cmake/arm64.cmake).
     libc's abort() and raise() (glibc) under os.abort's C function, to
     Py_BytesMain of python3.11, with the Python frames interleaved and no
     "stopped" reason;
-  - memory --json: "thread stacks" is exactly the mapping that holds the
-    thread's stack pointer, as the process's own /proc/self/maps recorded
-    it (MAPS: the [stack] line, or the mapping holding the sp);
+  - memory --json: glibc malloc's arenas read (libc6-dbg:arm64's DWARF);
+    "thread stacks" is exactly the mapping that holds the thread's stack
+    pointer, as the process's own /proc/self/maps recorded it (MAPS: the
+    [stack] line);
   - cycles --json: not exact, since the tp_traverse sandbox runs x86_64 code
     only: "exact" false and every conservative type's reason says
     "emulation not supported on aarch64".
@@ -89,6 +90,10 @@ def main():
         check(0 <= i_abort < i_main, "stacks --native: abort() above Py_BytesMain")
 
     mem = run_json(NAME, args, ["memory", args.core])
+    g = mem.get("glibc") or {}
+    check(g.get("found") is True and g.get("layout_source") == "dwarf" and len(g.get("arenas") or []) >= 1,
+          "memory: glibc's main arena read with libc6-dbg:arm64's DWARF (got found=%r, %r)"
+          % (g.get("found"), g.get("layout_source")))
     stacks = [c["bytes"] for c in mem["breakdown"] if c["category"] == "thread stacks"]
     sm = stack_mapping(args.maps)
     if check(sm is not None, "maps: the process recorded a [stack] mapping"):
