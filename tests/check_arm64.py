@@ -17,10 +17,13 @@ made by Debian's arm64 python3.11 under qemu-user (tests/cmake/arm64.cmake).
     [stack] line);
   - cycles --json: not exact, since the tp_traverse sandbox runs x86_64 code
     only: "exact" false and every conservative type's reason says
-    "emulation not supported on aarch64".
+    "emulation not supported on aarch64";
+  - --exe naming an x86_64 file (the harness's own interpreter): exit 3,
+    naming both machines.
 
 usage: check_arm64.py --python PY --coreheap COREHEAP --core CORE --truth TRUTH.json --maps MAPS"""
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -105,6 +108,14 @@ def main():
     check(cy.get("exact") is False, "cycles: exact is false on aarch64 (got %r)" % cy.get("exact"))
     check(len(cons) > 0 and all("emulation not supported on aarch64" in c["reason"] for c in cons),
           "cycles: %d conservative types, each 'emulation not supported on aarch64'" % len(cons))
+
+    # An x86_64 interpreter given for the aarch64 executable: refused by
+    # machine (the core dumped no header page, so no build-id to compare).
+    host = os.path.realpath(sys.executable)
+    p = subprocess.run([args.coreheap, "info", args.core, "--exe", host], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True)
+    check(p.returncode == 3 and "is an x86_64 file, but the core is from an aarch64 process" in p.stderr,
+          "--exe with an x86_64 file: exit 3 naming both machines (got %d: %s)" % (p.returncode, p.stderr.strip()))
 
     print("%s: %d passed, %d failed" % (NAME, passed, failed))
     return 0 if failed == 0 else 1
