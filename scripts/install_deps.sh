@@ -21,11 +21,11 @@ pkgs=(
 	gdb                                      # a test oracle locating addresses in fixture cores; coreheap never runs it
 	zstd lz4 xz-utils gzip                   # the bad-input tests compress cores with them
 	debuginfod                               # a test serves debug files from a local server on 127.0.0.1
-	qemu-user                                # arm64 tests run Debian's arm64 python3.11 under qemu-aarch64 to make aarch64 cores
 	dpkg-dev file                            # package tests: dpkg-shlibdeps computes the .deb's Depends, CPack runs file
 	man-db groff-base zsh                    # package tests: render the man page, run the zsh completion
 	clang libclang-rt-14-dev                 # the fuzz suite: libFuzzer and its sanitizers
 	chromium                                 # the browser test of `coreheap report` (headless); coreheap never runs it
+	qemu-user                                # the nofile tests run scenarios under qemu-x86_64 (cores lack NT_FILE); the arm64 tests run Debian's arm64 python3.11 under qemu-aarch64
 )
 missing=()
 for p in "${pkgs[@]}" "${test_pkgs[@]}"; do

@@ -27,6 +27,12 @@ check_cycles.py on the same core (tests/CMakeLists.txt).
                  file the /lib link leads to.
   loop.core      also the last link_map entry's l_next pointed back at the
                  first: the same results, and info names the loop.
+  astray.core    the first entry's l_next, and no_r_debug.core DT_DEBUG,
+                 pointed at address 0x10: only the executable is known, so
+                 info exits 5 and types 3, both naming what was not there.
+With --sysroot /nonexistent, types on nofile.core exits 3 naming libpython
+and --lib-search-path; with --exe PYTHON and --lib-search-path for each
+directory NT_FILE named, it equals types on the original.
   neither.core   also NT_AUXV's type overwritten: info exits 5 saying that
                  neither NT_FILE nor the link map gave files, and why
                  (no AT_PHDR); types exits 3 saying the same.
@@ -86,7 +92,8 @@ class Core:
         return struct.unpack_from("<Q", self.data, self.offset(addr))[0]
 
     def link_map(self):
-        """Addresses of the link_map entries, walked as gdb does."""
+        """Addresses of the link_map entries, walked as gdb does, and of
+        the executable's DT_DEBUG entry."""
         aux = {}
         for _, ntype, desc, dsz in self.notes:
             if ntype == NT_AUXV:
@@ -103,7 +110,21 @@ class Core:
         while lm and len(out) < 4096:
             out.append(lm)
             lm = self.u64(lm + 24)
-        return out
+        return out, dyn
+
+
+class Checks:
+    """check(ok, what): counts a check, printing what failed."""
+
+    def __init__(self):
+        self.passed, self.failed = 0, []
+
+    def __call__(self, ok, what):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed.append(what)
+            print("FAIL  " + what)
 
 
 def run(args, cmd, want_rc):
@@ -150,14 +171,19 @@ def strip_checks(args, check):
     os.makedirs(args.out, exist_ok=True)
     nofile = Core(orig)
     check(nofile.retype(NT_FILE) == 1, "the original has one NT_FILE note")
-    lms = nofile.link_map()
+    lms, dt_debug = nofile.link_map()
     check(len(lms) >= 4, "the link map has the executable, libpython, libc and ld.so (%d entries)" % len(lms))
     loop = Core(nofile.data)
     struct.pack_into("<Q", loop.data, loop.offset(lms[-1] + 24), lms[0])
     neither = Core(nofile.data)
     check(neither.retype(NT_AUXV) == 1, "the original has one NT_AUXV note")
+    astray = Core(nofile.data)  # the first entry's l_next leads out of the dump
+    struct.pack_into("<Q", astray.data, astray.offset(lms[0] + 24), 0x10)
+    no_r_debug = Core(nofile.data)  # DT_DEBUG points where nothing was dumped
+    struct.pack_into("<Q", no_r_debug.data, no_r_debug.offset(dt_debug + 8), 0x10)
     paths = {}
-    for name, c in (("nofile", nofile), ("loop", loop), ("neither", neither)):
+    for name, c in (("nofile", nofile), ("loop", loop), ("neither", neither), ("astray", astray),
+                    ("no_r_debug", no_r_debug)):
         paths[name] = os.path.join(args.out, name + ".core")
         with open(paths[name], "wb") as f:
             f.write(c.data)
@@ -191,6 +217,24 @@ def strip_checks(args, check):
             else:
                 check(a_n == b_n, "%s on %s.core equals %s on the original" % (cmd[0], variant, cmd[0]))
 
+    # The files are looked up as NT_FILE's are: under --sysroot (here where
+    # nothing is, so the error names the file and the options), else by
+    # --exe and --lib-search-path, the build-id checked against the dump.
+    ok, p, _ = run(args, ["types", paths["nofile"], "--sysroot", "/nonexistent"], 3)
+    check(ok and "not found at /nonexistent/" in p.stderr and "--lib-search-path" in p.stderr,
+          "types --sysroot /nonexistent exits 3 naming the file and --lib-search-path (%d: %s)"
+          % (p.returncode, p.stderr.strip()))
+    search = []
+    for f in core_mapped_files(args.core):
+        if os.path.dirname(f) not in search:
+            search += ["--lib-search-path", os.path.dirname(f)]
+    ok, p, a = run(args, ["types", args.core, "--json", "-q"], 0)
+    ok2, p2, b = run(args, ["types", paths["nofile"], "--json", "-q", "--sysroot", "/nonexistent", "--exe",
+                            args.python] + search, 0)
+    check(ok and ok2 and a is not None and normalize(a, args.core) == normalize(b, paths["nofile"]),
+          "types with --sysroot /nonexistent --exe --lib-search-path equals types on the original (%d: %s)"
+          % (p2.returncode, p2.stderr.strip()))
+
     ok, p, d = run(args, ["info", paths["neither"], "--json"], 5)
     check(ok, "info on neither.core exits 5 (partial), got %d: %s" % (p.returncode, p.stderr.strip()))
     if d:
@@ -200,6 +244,14 @@ def strip_checks(args, check):
               "info warns that neither NT_FILE nor the link map named files: %s" % d["warnings"])
     ok, p, _ = run(args, ["info", paths["neither"]], 5)
     check("mapped files: NONE" in p.stdout, "info text says: mapped files: NONE")
+    for name, why in (("astray", "link map entry 1 at 0x10 is not in the core"),
+                      ("no_r_debug", "r_debug at 0x10 is not in the core")):
+        ok, p, d = run(args, ["info", paths[name], "--json", "-q"], 5)
+        check(ok and d and why in (d["core"]["mapping_problem"] or ""),
+              "info on %s.core exits 5 saying %r (%d: %s)" % (name, why, p.returncode, d and d["core"]))
+        ok, p, _ = run(args, ["types", paths[name]], 3)
+        check(ok and why in p.stderr, "types on %s.core exits 3 saying %r (%d: %s)"
+              % (name, why, p.returncode, p.stderr.strip()))
     ok, p, _ = run(args, ["types", paths["neither"]], 3)
     check(ok and "NT_FILE" in p.stderr and "link map" in p.stderr,
           "types on neither.core exits 3 naming NT_FILE and the link map (%d: %s)" % (p.returncode, p.stderr.strip()))
@@ -236,16 +288,7 @@ def main():
         print("%s: SKIP: interpreter %s not found" % (NAME, args.python))
         sys.exit(77)
     skip_skipped_fixture(NAME, args.truth)
-    passed, failed = 0, []
-
-    def check(ok, what):
-        nonlocal passed
-        if ok:
-            passed += 1
-        else:
-            failed.append(what)
-            print("FAIL  " + what)
-
+    check = Checks()
     if args.qemu:
         with open(args.truth) as f:
             qemu_checks(args, json.load(f), check)
@@ -253,8 +296,8 @@ def main():
         if not args.out:
             ap.error("--strip needs --out")
         strip_checks(args, check)
-    print("%s: %d passed, %d failed" % (NAME, passed, len(failed)))
-    sys.exit(1 if failed or not passed else 0)
+    print("%s: %d passed, %d failed" % (NAME, check.passed, len(check.failed)))
+    sys.exit(1 if check.failed or not check.passed else 0)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "readers/base/bytes.h"
+#include "readers/base/grow.h"
 #include "readers/process/process.h"
 
 /* struct r_debug and struct link_map of the public <link.h>, LP64: these
@@ -39,7 +40,7 @@ struct seg {
 struct builder {
 	struct ch_core_mapping *maps;
 	size_t *name_at;
-	size_t n, cap;
+	size_t n, maps_cap, name_at_cap;
 	char *names;
 	size_t names_len, names_cap;
 	size_t objects;
@@ -170,20 +171,14 @@ static uint64_t find_r_debug(struct ch_process *proc)
 	return 0;
 }
 
+/* Each record's path is the offset name_at of its name in b->names. */
 static struct ch_error *add_record(struct builder *b, uint64_t start, uint64_t end, uint64_t offset, size_t name_at)
 {
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		struct ch_core_mapping *m = realloc(b->maps, cap * sizeof(*m));
-		if (!m)
-			return &ch_error_nomem;
-		b->maps = m;
-		size_t *a = realloc(b->name_at, cap * sizeof(*a));
-		if (!a)
-			return &ch_error_nomem;
-		b->name_at = a;
-		b->cap = cap;
-	}
+	struct ch_error *err = ch_grow((void **)&b->maps, &b->maps_cap, b->n + 1, sizeof(*b->maps));
+	if (!err)
+		err = ch_grow((void **)&b->name_at, &b->name_at_cap, b->n + 1, sizeof(*b->name_at));
+	if (err)
+		return err;
 	b->maps[b->n] = (struct ch_core_mapping){.start = start, .end = end, .file_offset = offset};
 	b->name_at[b->n++] = name_at;
 	return NULL;
@@ -192,16 +187,9 @@ static struct ch_error *add_record(struct builder *b, uint64_t start, uint64_t e
 static struct ch_error *add_name(struct builder *b, const char *name, size_t *at)
 {
 	size_t len = strlen(name) + 1;
-	if (b->names_len + len > b->names_cap) {
-		size_t cap = b->names_cap ? b->names_cap : 4096;
-		while (cap < b->names_len + len)
-			cap *= 2;
-		char *p = realloc(b->names, cap);
-		if (!p)
-			return &ch_error_nomem;
-		b->names = p;
-		b->names_cap = cap;
-	}
+	struct ch_error *err = ch_grow((void **)&b->names, &b->names_cap, b->names_len + len, 1);
+	if (err)
+		return err;
 	memcpy(b->names + b->names_len, name, len);
 	*at = b->names_len;
 	b->names_len += len;

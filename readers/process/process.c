@@ -255,6 +255,16 @@ struct ch_error *ch_process_explain(struct ch_process *proc, struct ch_error *er
 		ch_error_free(err);
 		return e;
 	}
+	if (core->mapping_source == CH_MAPPINGS_LINK_MAP && core->mapping_problem[0]) {
+		*explained = true;
+		struct ch_error *e = ch_error_new(
+			CH_ERR_INPUT,
+			"%s: the core has no NT_FILE note and the dynamic linker's r_debug link map, which stands in for "
+			"it, ended early (%s), so files the process had mapped are unknown: %s",
+			core->path, core->mapping_problem, err->message);
+		ch_error_free(err);
+		return e;
+	}
 	if (core->nmappings == 0) {
 		*explained = true;
 		struct ch_error *e = ch_error_new(

@@ -98,7 +98,7 @@ void ch_module_read_core_build_id(struct ch_process *proc, struct ch_module *mod
 /* An error met while reading what the core should hold, restated when the
  * core's own damage explains it: truncated and the read needed bytes past
  * the cut (address space lost_reads) or the note list is cut short, or no
- * NT_FILE note at all. Then the result is a CH_ERR_INPUT naming the
+ * NT_FILE note at all and no link map standing in for it (or one cut short). Then the result is a CH_ERR_INPUT naming the
  * truncation and its size with err's text as the detail, and *explained is
  * true; otherwise err itself. Consumes err. */
 struct ch_error *ch_process_explain(struct ch_process *proc, struct ch_error *err, bool *explained);

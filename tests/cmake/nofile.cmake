@@ -48,3 +48,25 @@ foreach(ver ${CH_TRUTH_PYTHON_VERSIONS})
   set_tests_properties(nofile.strip.${ver} PROPERTIES
     FIXTURES_REQUIRED truth.${kernel_core} SKIP_RETURN_CODE 77 LABELS nofile TIMEOUT 900)
 endforeach()
+
+# Threads under qemu-user (qemu writes one NT_PRSTATUS per guest thread):
+# fixtures/scenario_threads.py's stacks (check_stacks.py) and native frames
+# (check_native.py) from a core without NT_FILE, on three versions whose
+# frame layouts differ (a core is ~85 MB: seven 8 MiB thread stacks).
+set(CH_NOFILE_STACKS_VERSIONS 3.8.18 3.12.1 3.13.0
+    CACHE STRING "pyenv CPython versions whose thread scenario also runs under qemu-user")
+foreach(ver ${CH_NOFILE_STACKS_VERSIONS})
+  string(REGEX MATCH "^[0-9]+\\.[0-9]+" ver_mm "${ver}")
+  set(py "${ch_pyenv_root}/versions/${ver}/bin/python${ver_mm}")
+  set(dir "${CMAKE_BINARY_DIR}/fixtures-nofile/threads-${ver}")
+  ch_scenario_fixture(nofile threads-${ver} ${ver} scenario_threads.py ${dir})
+  set_tests_properties(nofile.fixture.threads-${ver} PROPERTIES ENVIRONMENT CH_CORE_LAUNCHER=qemu-x86_64)
+  foreach(check stacks native)
+    add_test(NAME nofile.${check}.${ver}
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_${check}.py
+                     --python ${py} --coreheap $<TARGET_FILE:coreheap>
+                     --core ${dir}/core.threads-${ver} --truth ${dir}/truth.threads-${ver}.json)
+    set_tests_properties(nofile.${check}.${ver} PROPERTIES
+      FIXTURES_REQUIRED nofile.threads-${ver} SKIP_RETURN_CODE 77 LABELS "nofile;${check}" TIMEOUT 600)
+  endforeach()
+endforeach()
