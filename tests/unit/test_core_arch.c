@@ -1,6 +1,7 @@
 /* Unit tests of the per-machine parts of a core (readers/process/core_arch.h):
  * an aarch64 core built in memory with the kernel's layouts (392-byte
- * NT_PRSTATUS with user_pt_regs, NT_ARM_TLS after its thread's prstatus),
+ * NT_PRSTATUS with user_pt_regs, NT_ARM_TLS and NT_ARM_PAC_MASK after its
+ * thread's prstatus),
  * its registers as ch_core_parse reads them, every truncation of it, and
  * the machine tables' own consistency. The images are heap copies of their
  * exact size so that ASan sees any read past the end. */
@@ -20,7 +21,8 @@ enum {
 	PRSTATUS_REGS = 112,
 	NOTE_PRSTATUS = 12 + 8 + PRSTATUS_SIZE,
 	NOTE_TLS = 12 + 8 + 16,
-	NOTES = 2 * NOTE_PRSTATUS + NOTE_TLS,
+	NOTE_PAC = 12 + 8 + 16,
+	NOTES = 2 * NOTE_PRSTATUS + NOTE_TLS + NOTE_PAC,
 	NOTES_AT = sizeof(Elf64_Ehdr) + 2 * sizeof(Elf64_Phdr),
 	LOAD_AT = (NOTES_AT + NOTES + 15) / 16 * 16,
 	LOAD_SIZE = 64,
@@ -34,6 +36,7 @@ enum {
 #define FP1 0x7ffffff080ULL
 #define LR1 0x5500805678ULL
 #define TLS1 0x7fb7ff0740ULL
+#define PAC1 0x007f000000000000ULL /* insn_mask of a 48-bit VA kernel with TBI for data only */
 
 static void set_u16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
 static void set_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
@@ -91,6 +94,10 @@ static void build(uint8_t *img)
 	d = note(p, "LINUX", 0x401 /* NT_ARM_TLS */, 16);
 	set_u64(d, TLS1);
 	p += NOTE_TLS;
+	d = note(p, "LINUX", 0x406 /* NT_ARM_PAC_MASK */, 16);
+	set_u64(d, 0x00ff000000000000ULL); /* data_mask */
+	set_u64(d + 8, PAC1);              /* insn_mask */
+	p += NOTE_PAC;
 	/* A second thread whose NT_ARM_TLS is missing (as in qemu-user cores). */
 	d = note(p, "CORE", NT_PRSTATUS, PRSTATUS_SIZE);
 	set_u32(d + 32, TID2);
@@ -122,6 +129,9 @@ static void test_aarch64_core(void)
 			CHECK_EQ_U64(c->threads[1].tid, TID2);
 			CHECK_EQ_U64(c->threads[1].sp, SP1 + 8);
 			CHECK_EQ_U64(c->threads[1].tp, 0);
+			CHECK_EQ_U64(t->pac_mask, PAC1);
+			CHECK_EQ_U64(c->threads[1].pac_mask, c->arch->default_pac_mask);
+			CHECK(c->arch->default_pac_mask != 0);
 		}
 		ch_core_close(c);
 	}
