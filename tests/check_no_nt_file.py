@@ -10,7 +10,10 @@ CH_CORE_LAUNCHER=qemu-x86_64). It must really lack NT_FILE (else the test
 would prove nothing), and `info` must say the mapped files came from the
 "r_debug link map", name the interpreter the scenario ran as executable,
 find the runtime of the truth's version, give the fatal signal (SIGABRT,
-from NT_PRSTATUS: qemu writes no NT_SIGINFO) and not be partial. The type
+from NT_PRSTATUS: qemu writes no NT_SIGINFO) and not be partial; `cycles`
+must be exact (the emulated tp_traverse code reads the stack protector's
+canary through fs_base, which qemu writes as 0 and coreheap finds again)
+and `memory` must locate glibc's tcache (fs-relative too). The type
 histogram and the cycles are compared with the truth by check_truth.py and
 check_cycles.py on the same core (tests/CMakeLists.txt).
 
@@ -273,6 +276,15 @@ def qemu_checks(args, truth, check):
     check(d["partial"] is False, "info is not partial")
     ok, p, _ = run(args, ["info", args.core], 0)
     check("from the r_debug link map" in p.stdout, "info text names the r_debug link map")
+    # qemu writes fs_base as 0; the thread pointer found again in memory
+    # (readers/process/thread_pointer.c) lets emulated tp_traverse code read
+    # its canary (%fs:0x28) and glibc's tcache be found (%fs-relative).
+    ok, p, d = run(args, ["cycles", args.core, "--json", "-q"], 0)
+    check(ok and d and d["exact"] is True and d["conservative_types"] == [],
+          "cycles is exact (emulated traverses ran): %s" % (d and d.get("conservative_types")))
+    ok, p, d = run(args, ["memory", args.core, "--json", "-q"], 0)
+    tc = d["glibc"]["tcache"] if ok and d and d["glibc"]["found"] else {}
+    check(tc.get("located") is True and tc.get("threads_read") == 1, "glibc's tcache located: %s" % tc)
 
 
 def main():

@@ -214,7 +214,9 @@ void ch_py_refs_prefetch(struct ch_python *py, const uint64_t *addrs, const uint
 		r->call = calls[i];
 		r->first = cache->npre_visits;
 		r->nvisits = calls[i].nvisits;
-		memcpy(cache->pre_visits + cache->npre_visits, v + calls[i].first, calls[i].nvisits * sizeof(*v));
+		if (calls[i].nvisits) /* none at all: pre_visits may still be NULL */
+			memcpy(cache->pre_visits + cache->npre_visits, v + calls[i].first,
+			       calls[i].nvisits * sizeof(*v));
 		cache->npre_visits += calls[i].nvisits;
 	}
 	cache->npre = kept;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "readers/base/bytes.h"
+#include "readers/base/chain.h"
 #include "readers/base/grow.h"
 #include "readers/process/process.h"
 
@@ -276,14 +277,6 @@ static void main_path(struct ch_process *proc, char *buf, size_t size)
 		snprintf(buf, size, "%s", core->fname);
 }
 
-static bool seen_before(const uint64_t *seen, size_t n, uint64_t addr)
-{
-	for (size_t i = 0; i < n; i++)
-		if (seen[i] == addr)
-			return true;
-	return false;
-}
-
 static struct ch_error *walk(struct ch_process *proc, struct builder *b, uint64_t r_debug)
 {
 	struct ch_core_file *core = proc->core;
@@ -302,21 +295,21 @@ static struct ch_error *walk(struct ch_process *proc, struct builder *b, uint64_
 			(unsigned long long)r_debug, version);
 		return NULL;
 	}
-	uint64_t *seen = calloc(MAX_OBJECTS, sizeof(*seen));
 	char *name = malloc(MAX_PATH_LEN);
-	if (!seen || !name) {
-		free(seen);
-		free(name);
+	if (!name)
 		return &ch_error_nomem;
-	}
-	size_t n = 0;
-	for (; lm && !err; n++) {
-		if (n == MAX_OBJECTS || seen_before(seen, n, lm)) {
-			problem(core, "the link map at 0x%llx %s; the objects before it are used",
-				(unsigned long long)r_debug, n == MAX_OBJECTS ? "has more than 4096 entries" : "loops");
+	struct ch_chain chain;
+	ch_chain_init(&chain, MAX_OBJECTS);
+	for (size_t n = 0; lm && !err; n++) {
+		enum ch_chain_step step = ch_chain_step(&chain, lm);
+		if (step != CH_CHAIN_OK) {
+			/* Brent's check notices a loop within twice its length:
+			 * objects met again meanwhile add records that repeat. */
+			problem(core, "the link map of r_debug 0x%llx %s; the objects before that point are used",
+				(unsigned long long)r_debug,
+				step == CH_CHAIN_LOOP ? "loops" : "has more than 4096 entries");
 			break;
 		}
-		seen[n] = lm;
 		uint64_t l_addr, l_name, l_ld, l_next;
 		bool cut = false;
 		err = ch_as_read_u64(&proc->as, lm + LM_ADDR, &l_addr);
@@ -345,7 +338,6 @@ static struct ch_error *walk(struct ch_process *proc, struct builder *b, uint64_
 			err = add_object(proc, b, name, l_addr, l_ld, n == 0);
 		lm = l_next;
 	}
-	free(seen);
 	free(name);
 	return err;
 }

@@ -7,6 +7,7 @@
 
 #include "readers/base/bytes.h"
 #include "readers/process/link_map.h"
+#include "readers/process/thread_pointer.h"
 
 static const char *base_name(const char *p)
 {
@@ -181,6 +182,8 @@ struct ch_error *ch_process_open(const char *core_path, const struct ch_process_
 		proc->opts.debug_dir = "/usr/lib/debug";
 	ch_as_init(&proc->as);
 	struct ch_error *err = ch_core_open(core_path, proc->opts.progress, proc->opts.progress_arg, &proc->core);
+	if (!err)
+		ch_threads_recover_fs_base(proc);
 	if (!err)
 		err = add_core_ranges(proc);
 	if (!err && proc->core->nmappings == 0)

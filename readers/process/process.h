@@ -1,6 +1,8 @@
 /* Layer readers/process: the dumped process as bytes. The core file and its
  * notes (core_file.h), the address space every memory read goes through
- * (address_space.h), mapped ELF files and their symbols (elf_file.h),
+ * (address_space.h), the mapped files of a core without NT_FILE
+ * (link_map.h), thread pointers a core left out (thread_pointer.h),
+ * mapped ELF files and their symbols (elf_file.h),
  * separate debug files (debug_file.h), compressed debug sections
  * (elf_inflate.h) and DWARF struct layouts (dwarf_types.h); this file ties
  * them into one opened process.
