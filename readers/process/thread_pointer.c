@@ -1,6 +1,7 @@
 #include "readers/process/thread_pointer.h"
 
 #include <elf.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "readers/base/bytes.h"

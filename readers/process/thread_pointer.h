@@ -10,7 +10,7 @@
  * glibc zeroes its lowest byte and gives every thread the same one). A
  * non-main thread's TCB lies in the mapping of its own stack (glibc puts it
  * at the top of the stack it allocates); the one candidate left over is the
- * main thread's. Anything ambiguous is left at 0. */
+ * main thread's. Anything ambiguous is left at 0. x86_64 cores only. */
 #ifndef CH_THREAD_POINTER_H
 #define CH_THREAD_POINTER_H
 
