@@ -48,7 +48,7 @@ static const struct ch_cli_command *const commands[] = {
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: coreheap [--version] [--help] COMMAND [options] CORE\n\n"
-		     "Reads an ELF core dump of a CPython 3.6-3.13, 3.14.5+ or 3.15 process (x86_64 Linux) with no debugger.\n\n"
+		     "Reads an ELF core dump of a CPython 3.6-3.13, 3.14.5+ or 3.15 process (x86_64 or aarch64 Linux) with no debugger.\n\n"
 		     "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const char *s = commands[i]->summary;

@@ -156,8 +156,8 @@ struct ch_error *ch_memory_native_refs(struct ch_process *proc, struct ch_memory
 		uint64_t start = row->start, end = row->start + row->dumped;
 		if (row->kind == CH_MAP_STACK)
 			for (size_t t = 0; t < core->nthreads; t++)
-				if (core->threads[t].tid == row->stack_tid && core->threads[t].rsp >= start + STACK_RED_ZONE)
-					start = (core->threads[t].rsp - STACK_RED_ZONE) & ~7ull;
+				if (core->threads[t].tid == row->stack_tid && core->threads[t].sp >= start + STACK_RED_ZONE)
+					start = (core->threads[t].sp - STACK_RED_ZONE) & ~7ull;
 		for (uint64_t a = start; a < end;) {
 			const struct ch_as_range *rg = ch_as_find(&proc->as, a);
 			if (!rg)

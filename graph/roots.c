@@ -535,7 +535,7 @@ out:
 static uint64_t live_stack_start(const struct ch_core_file *core, const struct ch_core_segment *seg)
 {
 	for (size_t i = 0; i < core->nthreads; i++) {
-		uint64_t sp = core->threads[i].rsp;
+		uint64_t sp = core->threads[i].sp;
 		if (sp >= seg->vaddr && sp < seg->vaddr + seg->memsz)
 			return sp >= seg->vaddr + 128 ? sp - 128 : seg->vaddr;
 	}

@@ -1,6 +1,7 @@
 /* What `info` says about the process and its core whether or not the
  * Python runtime in it could be read: the executable, pid, command line,
  * signal, OS threads, and how much of the core is missing. */
+#include <elf.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@ json_t *ch_report_core_json(const struct ch_core_file *core)
 {
 	json_t *cf = json_object();
 	json_object_set_new(cf, "path", ch_json_text(core->path));
+	json_object_set_new(cf, "machine", ch_json_text(core->arch->name));
 	json_object_set_new(cf, "compression", ch_json_text(ch_core_compression_name(core->compression)));
 	json_object_set_new(cf, "size", json_integer((json_int_t)core->size));
 	json_object_set_new(cf, "expected_size", json_integer((json_int_t)core->expected_size));
@@ -84,6 +86,8 @@ void ch_report_core_text(FILE *out, const struct ch_process *proc)
 		fprintf(out, " (pid %d, %s)", core->pid, core->fname);
 	if (core->signo)
 		fprintf(out, ", killed by signal %d", core->signo);
+	if (core->arch->machine != EM_X86_64)
+		fprintf(out, "\n              an %s core", core->arch->name);
 	if (core->compression != CH_CORE_PLAIN)
 		fprintf(out, "\n              %s-compressed; read from a %.1f MiB decompressed copy",
 			ch_core_compression_name(core->compression), core->size / 1048576.0);

@@ -25,7 +25,7 @@ pkgs=(
 	man-db groff-base zsh                    # package tests: render the man page, run the zsh completion
 	clang libclang-rt-14-dev                 # the fuzz suite: libFuzzer and its sanitizers
 	chromium                                 # the browser test of `coreheap report` (headless); coreheap never runs it
-	qemu-user                                # the nofile tests run scenarios under qemu-x86_64, whose cores lack NT_FILE
+	qemu-user                                # the nofile tests run scenarios under qemu-x86_64 (cores lack NT_FILE); the arm64 tests run Debian's arm64 python3.11 under qemu-aarch64
 )
 missing=()
 for p in "${pkgs[@]}" "${test_pkgs[@]}"; do

@@ -177,26 +177,9 @@ derive_sources() {
 	done
 }
 
-write_apt_conf() {
-	mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/sources.list.d" \
-		"$apt_dir/preferences.d" || return 1
-	: >"$apt_dir/status"
-	cat >"$apt_dir/apt.conf" <<-EOF
-	Dir::State "$apt_dir";
-	Dir::State::Lists "$apt_dir/lists";
-	Dir::State::status "$apt_dir/status";
-	Dir::Cache "$apt_dir/cache";
-	Dir::Cache::Archives "$out/debs";
-	Dir::Etc::SourceList "$apt_dir/sources.list";
-	Dir::Etc::SourceParts "$apt_dir/sources.list.d";
-	Dir::Etc::Preferences "$apt_dir/preferences";
-	Dir::Etc::PreferencesParts "$apt_dir/preferences.d";
-	APT::Architecture "amd64";
-	APT::Architectures { "amd64"; };
-	APT::Sandbox::User "root";
-	Acquire::Languages "none";
-	EOF
-}
+# shellcheck source=scripts/private_apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/private_apt.sh"
+write_apt_conf() { private_apt_conf "$apt_dir" "$out/debs" amd64; }
 
 sid_apt() { APT_CONFIG="$apt_dir/apt.conf" "$@"; }
 

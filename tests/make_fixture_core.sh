@@ -3,7 +3,9 @@
 #
 # Runs SCENARIO (fixtures/scenario_heap.py) with PYTHON -I -S under
 # `ulimit -c unlimited` in a scratch directory below OUTDIR and leaves
-#     OUTDIR/core.NAME          the core the kernel wrote when it aborted
+#     OUTDIR/core.NAME          the core the kernel wrote when it aborted (or,
+#                               for a PYTHON run by qemu-user, the guest's core
+#                               qemu wrote, qemu_*_PID.core)
 #     OUTDIR/truth.NAME.json    the truth its recorder child wrote
 #     OUTDIR/stamp.NAME         interpreter and arguments they were made with
 #     OUTDIR/truth.NAME.json.X  side files the scenario wrote as TRUTH.json.X
@@ -129,6 +131,14 @@ if [ -n "$launcher" ]; then
     rm -f "$work/$file"  # the launcher's (qemu's) own core
     file=$(cd "$work" && ls -- qemu_*_"$pid".core 2>/dev/null | head -n 1)
     [ -n "$file" ] || die "$launcher wrote no qemu_*_$pid.core in $work (RLIMIT_CORE raised to unlimited)"
+else
+    # A PYTHON that runs itself under qemu-user (the arm64 wrapper of
+    # scripts/setup_arm64.sh): qemu writes the guest's core as
+    # qemu_<prog>_<date>-<time>_<pid>.core; the kernel's core next to it is
+    # qemu's own (x86_64, of the emulator), never the one wanted.
+    for q in "$work"/qemu_*_"$pid".core; do
+        [ -f "$q" ] && rm -f "$work/$file" && file=${q#"$work"/}
+    done
 fi
 if [ ! -f "$work/$file" ]; then
     die "no core file appeared ($work/$file; core_pattern '$pattern', core_uses_pid $uses_pid, RLIMIT_CORE raised to unlimited); is the filesystem writable and the process dumpable?"

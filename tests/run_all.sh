@@ -68,8 +68,9 @@ suite() {   # suite NAME BUILD_DIR CMAKE_ARGS...
 }
 
 # The distro interpreters (scripts/setup_interpreters.sh, run by the
-# distro.setup test) are fetched once into a directory both suites share.
-interp=(-DCH_INTERPRETERS_DIR="$build_root/build-interpreters")
+# distro.setup test) and the arm64 sysroot (scripts/setup_arm64.sh, run by
+# arm64.setup) are fetched once into directories both suites share.
+interp=(-DCH_INTERPRETERS_DIR="$build_root/build-interpreters" -DCH_ARM64_DIR="$build_root/build-arm64")
 suite "werror" "$build_root/build-ci" -DCH_WERROR=ON -DCH_SANITIZE=OFF "${interp[@]}" "$@"
 ASAN_OPTIONS=detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS} \
 UBSAN_OPTIONS=print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS} \

@@ -189,7 +189,7 @@ struct ch_error *ch_glibc_walk_tcaches(struct ch_glibc_ctx *c)
 	c->st->tcache_located = true;
 	for (size_t t = 0; t < core->nthreads; t++) {
 		uint64_t tc;
-		if (!rd(c, core->threads[t].fs_base + c->tcache_tpoff, &tc)) {
+		if (!rd(c, core->threads[t].tp + c->tcache_tpoff, &tc)) {
 			ch_diag_warn(c->diag, "glibc: thread %d: its tcache pointer is not in the core",
 				     (int)core->threads[t].tid);
 			continue;

@@ -2,6 +2,7 @@
  * computed from them (mallinfo2() glibc's way, and the program's view). */
 #include "glibc_internal.h"
 
+#include <elf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +104,11 @@ struct ch_error *ch_glibc_read(struct ch_process *proc, struct ch_diag *diag, st
 		ch_glibc_sort_chunks(out);
 		err = ch_glibc_walk_tcaches(&c);
 	}
-	if (!err && !c.have_tcache_tpoff)
+	/* The tcache's TLS slot is found through an x86_64 relocation only. */
+	if (!err && !c.have_tcache_tpoff && proc->core->arch->machine != EM_X86_64)
+		ch_diag_warn(diag, "glibc: the per-thread tcache pointers are not read on %s cores: tcache chunks are "
+				   "counted in use, as glibc counts them", proc->core->arch->name);
+	else if (!err && !c.have_tcache_tpoff)
 		ch_diag_warn(diag, "glibc: the per-thread tcache pointers were not found (no TPOFF64 relocation for `tcache`): "
 				   "tcache chunks are counted in use, as glibc counts them");
 	if (!err)

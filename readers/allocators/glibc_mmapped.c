@@ -25,7 +25,7 @@ static bool file_backed(const struct ch_core_file *core, uint64_t start, uint64_
 static bool holds_stack(const struct ch_core_file *core, uint64_t start, uint64_t end)
 {
 	for (size_t i = 0; i < core->nthreads; i++)
-		if (core->threads[i].rsp >= start && core->threads[i].rsp < end)
+		if (core->threads[i].sp >= start && core->threads[i].sp < end)
 			return true;
 	return false;
 }

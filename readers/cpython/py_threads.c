@@ -2,7 +2,7 @@
 
 bool ch_py_thread_runs_on(const struct ch_py_thread *p, const struct ch_core_thread *t)
 {
-	return p->native_id >= 0 ? p->native_id == t->tid : p->thread_id == t->fs_base;
+	return p->native_id >= 0 ? p->native_id == t->tid : p->thread_id == t->tp;
 }
 
 const struct ch_py_thread *ch_python_thread_for(const struct ch_python *py, const struct ch_core_thread *t)

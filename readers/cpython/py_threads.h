@@ -15,7 +15,8 @@
 
 /* True when the thread state runs on the OS thread: by gettid() where the
  * runtime records it (3.11+), else by pthread_self(), which on x86_64 glibc
- * is the thread pointer (fs_base). */
+ * is the thread pointer (ch_core_thread.tp). On aarch64 pthread_self() lies
+ * below TPIDR_EL0, so there a thread state before 3.11 matches no thread. */
 bool ch_py_thread_runs_on(const struct ch_py_thread *p, const struct ch_core_thread *t);
 
 /* The thread state running on OS thread t, or NULL (a native thread). */

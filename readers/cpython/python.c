@@ -1,5 +1,6 @@
 #include "readers/cpython/python.h"
 
+#include <elf.h>
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -147,7 +148,15 @@ static struct ch_error *load_layout(struct ch_python *py)
 		why = ch_error_prefix(why, "debug info unusable");
 		unusable = true;
 	}
-	struct ch_error *err = ch_py_layout_from_table(&py->layout, &py->version);
+	/* The built-in tables were made from x86_64 builds; another machine's
+	 * structs differ where a libc type is embedded (pthread_mutex_t in the
+	 * GIL is 40 bytes on x86_64, 48 on aarch64), so only its own DWARF
+	 * describes it. */
+	const struct ch_core_arch *arch = py->proc->core->arch;
+	struct ch_error *err = arch->machine == EM_X86_64
+				       ? ch_py_layout_from_table(&py->layout, &py->version)
+				       : ch_error_new(CH_ERR_UNSUPPORTED, "the built-in layout tables are x86_64's, this core is %s's",
+						      arch->name);
 	if (err) {
 		struct ch_error *e = ch_error_new(
 			CH_ERR_UNSUPPORTED,

@@ -34,6 +34,11 @@ struct ch_error *ch_emu_open_process(struct ch_process *proc, struct ch_emu **ou
 {
 	*out = NULL;
 	const struct ch_core_file *core = proc->core;
+	/* The sandbox is an x86_64 machine with x86_64 call conventions; code
+	 * of any other machine is never run in it. */
+	if (core->arch->machine != EM_X86_64)
+		return ch_error_new(CH_ERR_UNSUPPORTED, "emulation not supported on %s (the tp_traverse sandbox runs x86_64 code only)",
+				    core->arch->name);
 	struct ch_emu_region *r = calloc(core->nsegments ? core->nsegments : 1, sizeof(*r));
 	if (!r)
 		return &ch_error_nomem;
@@ -58,7 +63,7 @@ struct ch_error *ch_emu_open_process(struct ch_process *proc, struct ch_emu **ou
 		.as = &proc->as,
 		.regions = r,
 		.nregions = n,
-		.fs_base = core->nthreads ? core->threads[0].fs_base : 0,
+		.fs_base = core->nthreads ? core->threads[0].tp : 0,
 		.builtins = b,
 		.nbuiltins = nb,
 	};

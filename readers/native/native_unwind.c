@@ -37,11 +37,6 @@ struct ch_native {
 	uint64_t failed_addr;
 };
 
-/* x86_64 DWARF register numbers 0-16 (rax, rdx, rcx, rbx, rsi, rdi, rbp,
- * rsp, r8-r15, rip; System V psABI, "DWARF Register Number Mapping") as
- * indexes into user_regs_struct (readers/process/core_file.h). */
-static const uint8_t dwarf_to_user_regs[17] = {10, 12, 11, 5, 13, 14, 4, 19, 9, 8, 7, 6, 3, 2, 1, 0, 16};
-
 static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
 {
 	(void)dwfl;
@@ -76,15 +71,31 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *a
 /* The callbacks get no pointer to struct ch_native; the API pointers they
  * need are the same for every session, so one copy serves. */
 static struct dwfl_api api_for_callbacks;
+/* Likewise the machine of the core being unwound (one session at a time). */
+static const struct ch_core_arch *api_arch;
 
+/* The machine's DWARF registers that the core has (core_arch.h), then
+ * the pc, which on aarch64 has no DWARF number. */
 static bool set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
 {
 	const struct ch_core_thread *t = thread_arg;
-	Dwarf_Word regs[17];
-	for (size_t i = 0; i < 17; i++)
-		regs[i] = t->regs[dwarf_to_user_regs[i]];
-	return api_for_callbacks.dwfl_thread_state_registers(thread, 0, 17, regs) &&
-	       (api_for_callbacks.dwfl_thread_state_register_pc(thread, t->rip), true);
+	const struct ch_core_arch *a = api_arch;
+	Dwarf_Word regs[CH_CORE_NREGS];
+	size_t n = a->ndwarf < CH_CORE_NREGS ? a->ndwarf : CH_CORE_NREGS;
+	for (size_t i = 0; i < n; i++)
+		regs[i] = a->dwarf[i] < t->nregs ? t->regs[a->dwarf[i]] : 0;
+	if (!api_for_callbacks.dwfl_thread_state_registers(thread, 0, n, regs))
+		return false;
+	api_for_callbacks.dwfl_thread_state_register_pc(thread, t->pc);
+	if (t->pac_mask) {
+		/* aarch64 return addresses saved on the stack carry a pointer
+		 * authentication code in their top bits; libdwfl strips what
+		 * this mask covers (its register "-2"; a libdw that predates it
+		 * refuses the call, and the unwind goes on without). */
+		Dwarf_Word mask = t->pac_mask;
+		(void)api_for_callbacks.dwfl_thread_state_registers(thread, -2, 1, &mask);
+	}
+	return true;
 }
 
 static const Dwfl_Thread_Callbacks thread_callbacks = {
@@ -172,6 +183,9 @@ struct ch_error *ch_native_open(struct ch_process *proc, struct ch_native **out)
 		ch_native_close(n);
 		return err;
 	}
+	/* With no ELF given, libdwfl picks its backend (aarch64 or x86_64
+	 * register rules) from the first reported module's e_machine. */
+	api_arch = proc->core->arch;
 	if (!n->f.dwfl_attach_state(n->dwfl, NULL, proc->core->have_psinfo ? proc->core->pid : 1, &thread_callbacks, n)) {
 		err = dwfl_failed(n, "attaching the threads");
 		ch_native_close(n);

@@ -20,18 +20,22 @@
 #define NT_SIGINFO 0x53494749
 #endif
 
-/* Layout of the x86_64 kernel's struct elf_prstatus and elf_prpsinfo
- * (include/uapi/linux/elfcore.h with x86_64 user_regs_struct). These are
- * ABI, fixed since the x86_64 port, so they are constants, not DWARF. */
+#ifndef NT_ARM_TLS
+#define NT_ARM_TLS 0x401
+#endif
+#ifndef NT_ARM_PAC_MASK
+#define NT_ARM_PAC_MASK 0x406
+#endif
+
+/* Layout of the kernel's struct elf_prstatus and elf_prpsinfo
+ * (include/uapi/linux/elfcore.h): the fields before pr_reg and all of
+ * prpsinfo are the same on x86_64 and aarch64 (LP64, 32-bit uid_t); the
+ * registers and the size are the machine's (core_arch.h). These are ABI,
+ * fixed since each port, so they are constants, not DWARF. */
 enum {
 	PRSTATUS_CURSIG = 12,
 	PRSTATUS_PID = 32,
 	PRSTATUS_REGS = 112,
-	PRSTATUS_SIZE = 336,
-	REG_RBP = 4,
-	REG_RIP = 16,
-	REG_RSP = 19,
-	REG_FS_BASE = 21,
 	PRPSINFO_PID = 24,
 	PRPSINFO_FNAME = 40,
 	PRPSINFO_PSARGS = 56,
@@ -58,24 +62,42 @@ static struct ch_error *grow(void **arr, size_t *cap, size_t n, size_t elem)
 
 static struct ch_error *parse_prstatus(struct core_builder *b, const uint8_t *d, uint64_t n)
 {
-	if (n < PRSTATUS_SIZE)
-		return ch_error_new(CH_ERR_INPUT, "%s: NT_PRSTATUS note is %llu bytes, expected %d",
-				    b->core->path, (unsigned long long)n, PRSTATUS_SIZE);
+	const struct ch_core_arch *a = b->core->arch;
+	if (n < a->prstatus_size)
+		return ch_error_new(CH_ERR_INPUT, "%s: NT_PRSTATUS note is %llu bytes, expected %u for %s",
+				    b->core->path, (unsigned long long)n, a->prstatus_size, a->name);
 	struct ch_core_file *c = b->core;
 	struct ch_error *err = grow((void **)&c->threads, &b->cap_threads, c->nthreads, sizeof(*c->threads));
 	if (err)
 		return err;
 	struct ch_core_thread *t = &c->threads[c->nthreads++];
+	memset(t, 0, sizeof(*t));
 	const uint8_t *regs = d + PRSTATUS_REGS;
 	t->tid = (int32_t)ch_le32(d + PRSTATUS_PID);
 	t->cursig = (int16_t)ch_le16(d + PRSTATUS_CURSIG);
-	t->fs_base = ch_le64(regs + 8 * REG_FS_BASE);
-	t->rip = ch_le64(regs + 8 * REG_RIP);
-	t->rsp = ch_le64(regs + 8 * REG_RSP);
-	t->rbp = ch_le64(regs + 8 * REG_RBP);
-	for (size_t i = 0; i < CH_CORE_NREGS; i++)
+	t->nregs = a->nregs;
+	for (size_t i = 0; i < a->nregs && i < CH_CORE_NREGS; i++)
 		t->regs[i] = ch_le64(regs + 8 * i);
+	t->pc = t->regs[a->pc];
+	t->sp = t->regs[a->sp];
+	t->fp = t->regs[a->fp];
+	t->tp = a->tp == CH_CORE_NO_REG ? 0 : t->regs[a->tp];
+	t->pac_mask = a->default_pac_mask;
 	return NULL;
+}
+
+/* The aarch64 notes that follow their thread's NT_PRSTATUS: NT_ARM_TLS
+ * (TPIDR_EL0, then on newer kernels TPIDR2_EL0) and NT_ARM_PAC_MASK
+ * (data_mask, insn_mask). */
+static void parse_arm_note(struct ch_core_file *c, uint32_t type, const uint8_t *d, uint64_t n)
+{
+	if (!c->nthreads || c->arch->tp != CH_CORE_NO_REG)
+		return;
+	struct ch_core_thread *t = &c->threads[c->nthreads - 1];
+	if (type == NT_ARM_TLS && n >= 8)
+		t->tp = ch_le64(d);
+	else if (type == NT_ARM_PAC_MASK && n >= 16)
+		t->pac_mask = ch_le64(d + 8);
 }
 
 static void parse_prpsinfo(struct ch_core_file *c, const uint8_t *d, uint64_t n)
@@ -180,6 +202,8 @@ static struct ch_error *parse_notes(struct core_builder *b, const uint8_t *d, ui
 				err = parse_file_note(c, desc, descsz);
 			else if (type == NT_SIGINFO && descsz >= 4)
 				c->signo = (int32_t)ch_le32(desc);
+		} else if (namesz == 6 && memcmp(name, "LINUX", 6) == 0 && (type == NT_ARM_TLS || type == NT_ARM_PAC_MASK)) {
+			parse_arm_note(c, type, desc, descsz);
 		}
 		if (err)
 			return err;
@@ -202,9 +226,12 @@ struct ch_error *ch_core_parse(const uint8_t *data, size_t size, const char *nam
 	uint16_t machine = ch_le16(data + offsetof(Elf64_Ehdr, e_machine));
 	if (type != ET_CORE)
 		return ch_error_new(CH_ERR_INPUT, "%s: ELF file is not a core dump (e_type %u)", name, type);
-	if (machine != EM_X86_64)
-		return ch_error_new(CH_ERR_UNSUPPORTED, "%s: core is for machine %u; only x86_64 is supported",
-				    name, machine);
+	const struct ch_core_arch *arch = ch_core_arch_find(machine);
+	if (!arch) {
+		char buf[32];
+		return ch_error_new(CH_ERR_UNSUPPORTED, "%s: core is for %s; only x86_64 and aarch64 are supported",
+				    name, ch_core_machine_name(machine, buf, sizeof(buf)));
+	}
 	uint64_t phoff = ch_le64(data + offsetof(Elf64_Ehdr, e_phoff));
 	uint64_t phentsize = ch_le16(data + offsetof(Elf64_Ehdr, e_phentsize));
 	uint64_t phnum = ch_le16(data + offsetof(Elf64_Ehdr, e_phnum));
@@ -217,6 +244,7 @@ struct ch_error *ch_core_parse(const uint8_t *data, size_t size, const char *nam
 	if (!c)
 		return &ch_error_nomem;
 	c->path = name;
+	c->arch = arch;
 	c->data = data;
 	c->size = size;
 	struct core_builder b = {.core = c};

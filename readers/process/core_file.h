@@ -1,6 +1,7 @@
 /* An ELF core dump, mmap'd and parsed: PT_LOAD segments and the notes the
  * kernel writes (NT_PRSTATUS per thread, NT_PRPSINFO, NT_SIGINFO, NT_AUXV,
- * NT_FILE). Only x86_64 little-endian ELF64 cores are accepted.
+ * NT_FILE, NT_ARM_TLS). x86_64 and aarch64 little-endian ELF64 cores are
+ * accepted (core_arch.h says what differs).
  *
  * Everything here points into the mapping and is valid until ch_core_close().
  * A truncated core is not an error: the segments keep their declared ranges
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "readers/base/error.h"
+#include "readers/process/core_arch.h"
 #include "readers/process/core_inflate.h"
 
 struct ch_core_segment {
@@ -26,17 +28,20 @@ struct ch_core_segment {
 };
 
 /* One NT_PRSTATUS: the kernel writes one per thread, the faulting one first. */
-/* x86_64 struct user_regs_struct: 27 general registers, in its order
- * (r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi,
- * orig_rax, rip, cs, eflags, rsp, ss, fs_base, gs_base, ds, es, fs, gs). */
-#define CH_CORE_NREGS 27
-
 struct ch_core_thread {
 	int32_t tid;
 	int32_t cursig;   /* signal that was being delivered to this thread (0 if none) */
-	uint64_t fs_base; /* thread pointer == pthread_self() on x86_64 glibc */
-	uint64_t rip, rsp, rbp;
-	uint64_t regs[CH_CORE_NREGS]; /* all of them, for unwinding (readers/native) */
+	/* The thread pointer: fs_base on x86_64 (== pthread_self() with glibc);
+	 * TPIDR_EL0 on aarch64, from the thread's NT_ARM_TLS note, 0 when the
+	 * core has none (qemu-user writes none). */
+	uint64_t tp;
+	uint64_t pc, sp, fp;
+	/* aarch64: the return-address bits that hold a pointer authentication
+	 * code (NT_ARM_PAC_MASK's insn_mask, else core_arch's default); 0 on
+	 * x86_64. */
+	uint64_t pac_mask;
+	uint64_t regs[CH_CORE_NREGS]; /* pr_reg in the machine's order (core_arch.h), for unwinding */
+	uint8_t nregs;
 };
 
 /* Where the list of file-backed mappings came from: the kernel's NT_FILE
@@ -54,6 +59,7 @@ struct ch_core_mapping {
 
 struct ch_core_file {
 	const char *path;
+	const struct ch_core_arch *arch; /* from e_machine; never NULL once parsed */
 	const uint8_t *data;
 	size_t size;
 	bool owns_map;        /* data was mmap'd by ch_core_open */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "readers/base/bytes.h"
+#include "readers/process/core_arch.h"
 #include "readers/process/symbol_name.h"
 
 #define PAGE_SIZE_ASSUMED 4096
@@ -138,10 +139,12 @@ struct ch_error *ch_elf_open(const char *path, struct ch_elf_file **out)
 		err = &ch_error_nomem;
 	} else if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
 		err = ch_error_new(CH_ERR_INPUT, "%s: malformed ELF file", path);
-	} else if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64) {
-		err = ch_error_new(CH_ERR_UNSUPPORTED, "%s: not an x86_64 ELF64 file", path);
+	} else if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
+		   !ch_core_arch_find(eh.e_machine)) {
+		err = ch_error_new(CH_ERR_UNSUPPORTED, "%s: not an x86_64 or aarch64 little-endian ELF64 file", path);
 	} else {
 		ef->type = eh.e_type;
+		ef->machine = eh.e_machine;
 		size_t phnum = 0;
 		if (elf_getphdrnum(elf, &phnum) != 0)
 			phnum = 0;

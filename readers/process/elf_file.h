@@ -21,6 +21,7 @@ struct ch_elf_file {
 	size_t size;
 	void *elf;  /* Elf *, opaque here so users need not include libelf.h */
 	uint16_t type; /* ET_EXEC / ET_DYN / ... */
+	uint16_t machine; /* EM_X86_64 or EM_AARCH64 (core_arch.h) */
 	uint8_t build_id[64];
 	size_t build_id_len;
 	struct ch_elf_segment *segments; /* PT_LOAD, in file order */
@@ -32,7 +33,7 @@ struct ch_elf_file {
 };
 
 /* CH_ERR_NOT_FOUND if there is no such file, CH_ERR_UNSUPPORTED if it is
- * not an ELF file (or not x86_64), CH_ERR_INPUT if it is unreadable or malformed. */
+ * not an ELF file (or not x86_64/aarch64 LE ELF64), CH_ERR_INPUT if it is unreadable or malformed. */
 struct ch_error *ch_elf_open(const char *path, struct ch_elf_file **out);
 void ch_elf_close(struct ch_elf_file *ef);
 

@@ -72,7 +72,7 @@ struct ch_error *ch_mappings_build(const struct ch_core_file *core, struct ch_ma
 		else
 			m->kind = CH_MAP_ANON;
 		for (size_t t = 0; m->kind == CH_MAP_ANON && t < core->nthreads; t++)
-			if (core->threads[t].rsp >= m->start && core->threads[t].rsp < m->end) {
+			if (core->threads[t].sp >= m->start && core->threads[t].sp < m->end) {
 				m->kind = CH_MAP_STACK;
 				m->stack_tid = core->threads[t].tid;
 			}

@@ -53,6 +53,7 @@ static char *live_path(const char *recorded, bool *deleted)
 struct lookup {
 	struct ch_error *mismatch, *bad, *not_elf;
 	size_t tried;
+	uint16_t machine; /* the core's: a file for another machine is another build */
 };
 
 static bool try_file(struct ch_module *mod, const char *path, bool need_id, struct lookup *lk)
@@ -68,6 +69,19 @@ static bool try_file(struct ch_module *mod, const char *path, bool need_id, stru
 			*slot = err;
 		else
 			ch_error_free(err);
+		return false;
+	}
+	if (ef->machine != lk->machine) {
+		/* A qemu-user core has no header pages to prove a build-id with,
+		 * so at least the machine must agree (an x86_64 python3.11 for
+		 * an aarch64 core would be read as if it were the same build). */
+		if (!lk->mismatch) {
+			char a[32], b[32];
+			lk->mismatch = ch_error_new(CH_ERR_INPUT, "%s is an %s file, but the core is from an %s process",
+						    path, ch_core_machine_name(ef->machine, a, sizeof(a)),
+						    ch_core_machine_name(lk->machine, b, sizeof(b)));
+		}
+		ch_elf_close(ef);
 		return false;
 	}
 	bool have = mod->core_build_id_len != 0;
@@ -101,7 +115,7 @@ static bool try_file(struct ch_module *mod, const char *path, bool need_id, stru
 static struct ch_error *use_exe(struct ch_process *proc, struct ch_module *mod)
 {
 	const char *exe = proc->opts.exe;
-	struct lookup lk = {0};
+	struct lookup lk = {.machine = proc->core->arch->machine};
 	if (try_file(mod, exe, false, &lk))
 		return NULL;
 	struct ch_error *why = lk.mismatch ? lk.mismatch : lk.bad ? lk.bad : lk.not_elf;
@@ -121,7 +135,7 @@ struct ch_error *ch_module_locate(struct ch_process *proc, struct ch_module *mod
 	char *live = live_path(mod->path, &deleted);
 	if (!live)
 		return &ch_error_nomem;
-	struct lookup lk = {0};
+	struct lookup lk = {.machine = proc->core->arch->machine};
 	char *primary = join(proc->opts.sysroot, "", live);
 	bool found = primary && try_file(mod, primary, deleted, &lk);
 	/* A data file (locale archive, ...) at its own path is what it is:

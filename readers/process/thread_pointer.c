@@ -86,7 +86,7 @@ static size_t match(const struct ch_core_file *core, const struct seg_index *idx
 	/* A thread's own stack mapping holds exactly one candidate: its TCB. */
 	size_t set = 0, left = SIZE_MAX, nleft = 0, in_stacks = 0;
 	for (size_t t = 0; t < core->nthreads; t++) {
-		size_t seg = segment_of(idx, core->nsegments, core->threads[t].rsp);
+		size_t seg = segment_of(idx, core->nsegments, core->threads[t].sp);
 		size_t hits = seg == SIZE_MAX ? 0 : per_seg[seg];
 		found[t] = SIZE_MAX;
 		if (hits == 1) {
@@ -115,13 +115,12 @@ static size_t match(const struct ch_core_file *core, const struct seg_index *idx
 size_t ch_threads_recover_fs_base(struct ch_process *proc)
 {
 	struct ch_core_file *core = proc->core;
-	/* The TCB layout above is x86_64's (other machines keep the thread
-	 * pointer in other registers and their TCBs differ). */
-	if (!core->nthreads || !core->nsegments || core->size < sizeof(Elf64_Ehdr) ||
-	    ch_le16(core->data + offsetof(Elf64_Ehdr, e_machine)) != EM_X86_64)
+	/* The TCB shape searched for is x86_64's (TLS variant II); aarch64
+	 * keeps its TCB after TPIDR_EL0 and has no self-pointer there. */
+	if (!core->nthreads || !core->nsegments || core->arch->machine != EM_X86_64)
 		return 0;
 	for (size_t t = 0; t < core->nthreads; t++)
-		if (core->threads[t].fs_base)
+		if (core->threads[t].tp)
 			return 0;
 	struct candidate *c = calloc(MAX_CANDIDATES, sizeof(*c));
 	struct seg_index *idx = calloc(core->nsegments, sizeof(*idx));
@@ -146,7 +145,7 @@ size_t ch_threads_recover_fs_base(struct ch_process *proc)
 			canary = c[found[t]].canary;
 		}
 	for (size_t t = 0; set && agree && t < core->nthreads; t++)
-		core->threads[t].fs_base = found[t] != SIZE_MAX ? c[found[t]].addr : 0;
+		core->threads[t].tp = found[t] != SIZE_MAX ? c[found[t]].addr : 0;
 	free(found);
 	free(last_in_seg);
 	free(per_seg);

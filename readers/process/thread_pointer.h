@@ -18,8 +18,9 @@
 
 struct ch_process;
 
-/* When every thread's fs_base is 0, sets those it can prove (see above),
- * reading the core's own segments; returns how many it set. */
+/* When every thread's fs_base (ch_core_thread.tp) is 0 in an x86_64 core,
+ * sets those it can prove (see above), reading the core's own segments;
+ * returns how many it set. Other machines' cores are left alone. */
 size_t ch_threads_recover_fs_base(struct ch_process *proc);
 
 #endif

@@ -376,13 +376,13 @@ static void test_core_good(void)
 	CHECK_EQ_U64(c->nthreads, 2);
 	if (c->nthreads == 2) {
 		CHECK_EQ_U64(c->threads[0].tid, T1_TID);
-		CHECK_EQ_U64(c->threads[0].fs_base, T1_FS);
-		CHECK_EQ_U64(c->threads[0].rip, T1_RIP);
-		CHECK_EQ_U64(c->threads[0].rsp, STACK_BASE + 0x40);
-		CHECK_EQ_U64(c->threads[0].rbp, STACK_BASE + 0x60);
+		CHECK_EQ_U64(c->threads[0].tp, T1_FS);
+		CHECK_EQ_U64(c->threads[0].pc, T1_RIP);
+		CHECK_EQ_U64(c->threads[0].sp, STACK_BASE + 0x40);
+		CHECK_EQ_U64(c->threads[0].fp, STACK_BASE + 0x60);
 		CHECK_EQ_U64(c->threads[0].cursig, SIGSEGV);
 		CHECK_EQ_U64(c->threads[1].tid, T2_TID);
-		CHECK_EQ_U64(c->threads[1].fs_base, T2_FS);
+		CHECK_EQ_U64(c->threads[1].tp, T2_FS);
 		CHECK_EQ_U64(c->threads[1].cursig, 0);
 	}
 	CHECK(c->have_psinfo);
@@ -492,9 +492,9 @@ static void test_core_truncated_everywhere(void)
 			size_t t2_end = ci.prstatus2_note + 12 + 8 + PRSTATUS_SIZE;
 			ok &= c->nthreads == (k >= t2_end ? 2u : k >= t1_end ? 1u : 0u);
 			if (c->nthreads >= 1)
-				ok &= c->threads[0].tid == T1_TID && c->threads[0].fs_base == T1_FS;
+				ok &= c->threads[0].tid == T1_TID && c->threads[0].tp == T1_FS;
 			if (c->nthreads == 2)
-				ok &= c->threads[1].tid == T2_TID && c->threads[1].fs_base == T2_FS;
+				ok &= c->threads[1].tid == T2_TID && c->threads[1].tp == T2_FS;
 			ok &= c->nmappings == (k >= ci.file_desc + ci.file_descsz ? 3u : 0u);
 			if (c->nmappings == 3)
 				ok &= strcmp(c->mappings[2].path, LIB_PATH) == 0;
@@ -626,8 +626,12 @@ static void test_core_hostile_headers(void)
 	WITH_MUTATION(ci, set_u16(ci.b.p + offsetof(Elf64_Ehdr, e_phnum), PN_XNUM));
 	expect_core_error(&ci, CH_ERR_UNSUPPORTED, "PN_XNUM");
 
+	WITH_MUTATION(ci, set_u16(ci.b.p + offsetof(Elf64_Ehdr, e_machine), EM_PPC64));
+	expect_core_error(&ci, CH_ERR_UNSUPPORTED, "ppc64 core");
+
+	/* x86_64's 336-byte NT_PRSTATUS where aarch64's 392 are due. */
 	WITH_MUTATION(ci, set_u16(ci.b.p + offsetof(Elf64_Ehdr, e_machine), EM_AARCH64));
-	expect_core_error(&ci, CH_ERR_UNSUPPORTED, "aarch64 core");
+	expect_core_error(&ci, CH_ERR_INPUT, "aarch64 header over x86_64 notes");
 
 	WITH_MUTATION(ci, ci.b.p[EI_CLASS] = ELFCLASS32);
 	expect_core_error(&ci, CH_ERR_UNSUPPORTED, "ELFCLASS32 core");
@@ -1570,7 +1574,7 @@ static void test_elf_open_errors(void)
 	}
 	/* Wrong machine: an x86_64 header with e_machine changed. */
 	uint8_t *copy = exact_copy(exe, n);
-	set_u16(copy + offsetof(Elf64_Ehdr, e_machine), EM_AARCH64);
+	set_u16(copy + offsetof(Elf64_Ehdr, e_machine), EM_PPC64);
 	write_file(path, copy, n);
 	CHECK_ERR(ch_elf_open(path, &ef), CH_ERR_UNSUPPORTED);
 	/* A PT_LOAD whose filesz is absurd (and whose file offset is not its
