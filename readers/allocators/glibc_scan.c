@@ -224,7 +224,7 @@ static bool tpoff_ok(struct ch_glibc_ctx *c, uint64_t off)
 	size_t good = 0;
 	for (size_t t = 0; t < c->proc->core->nthreads; t++) {
 		uint64_t tc, size;
-		if (!rd(c, c->proc->core->threads[t].fs_base + off, &tc) || !tc)
+		if (!rd(c, c->proc->core->threads[t].tp + off, &tc) || !tc)
 			continue; /* a thread whose TLS is not in the core says nothing */
 		if (tc % CH_GLIBC_ALIGN || !rd(c, tc - L->mc_user + L->mc_size, &size) ||
 		    (size & ~(uint64_t)CH_GLIBC_SIZE_BITS) != want)

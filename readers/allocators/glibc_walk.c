@@ -89,10 +89,14 @@ static struct ch_error *walk_heap(struct ch_glibc_ctx *c, size_t ai, struct ch_g
 		}
 		if (!main_heap && cs == 0 && p + CH_GLIBC_ALIGN == h->end)
 			break; /* the header closing an old thread heap */
+		/* NON_MAIN_ARENA: never in the main heap; in a thread heap glibc
+		 * sets it on the chunks it hands out, but a free chunk's header
+		 * is rewritten without it (a split's remainder, a consolidated
+		 * chunk), so it is checked on chunks in use only, below. */
 		if (cs < CH_GLIBC_ALIGN || cs % CH_GLIBC_ALIGN || cs > h->end - p ||
 		    (!main_heap && cs == CH_GLIBC_ALIGN && p + 2 * CH_GLIBC_ALIGN != h->end) ||
 		    (main_heap && cs == CH_GLIBC_ALIGN) || (size & CH_GLIBC_IS_MMAPPED) ||
-		    (cs > CH_GLIBC_ALIGN && !(size & CH_GLIBC_NON_MAIN_ARENA) != main_heap)) {
+		    (main_heap && (size & CH_GLIBC_NON_MAIN_ARENA))) {
 			ch_diag_partial(c->diag, "glibc: arena %#llx: corrupt chunk header at %#llx (size field %#llx); rest of the heap (%llu bytes) not walked",
 					(unsigned long long)a->addr, (unsigned long long)p, (unsigned long long)size,
 					(unsigned long long)(h->end - p));
@@ -112,6 +116,14 @@ static struct ch_error *walk_heap(struct ch_glibc_ctx *c, size_t ai, struct ch_g
 			}
 			if (!(next_size & CH_GLIBC_PREV_INUSE))
 				kind = CH_CHUNK_FREE_UNBINNED; /* until a bin claims it */
+			else if (!main_heap && !(size & CH_GLIBC_NON_MAIN_ARENA)) {
+				ch_diag_partial(c->diag, "glibc: arena %#llx: chunk %#llx is in use but not marked as a thread "
+							 "arena's (size field %#llx); rest of the heap (%llu bytes) not walked",
+						(unsigned long long)a->addr, (unsigned long long)p, (unsigned long long)size,
+						(unsigned long long)(h->end - p));
+				a->walk_complete = false;
+				break;
+			}
 		}
 		struct ch_error *err = ch_glibc_push_chunk(c, p, cs, (uint16_t)ai, kind);
 		if (err)

@@ -102,6 +102,46 @@ static bool header_phdrs(struct ch_address_space *as, uint64_t addr, struct seg 
 	return read_phdrs(as, addr + phoff, ch_le16(eh + offsetof(Elf64_Ehdr, e_phnum)), out, n);
 }
 
+/* The program headers and entry point of the executable file itself, for
+ * a core that lacks the pages holding them (qemu-user skips a mapping
+ * whose first page is an ELF header when it is read-only and executable,
+ * as every aarch64 object Debian builds is): found like any module (its
+ * recorded path, --exe, --sysroot, --lib-search-path). */
+static bool file_phdrs(struct ch_process *proc, const char *path, struct seg *out, size_t *n, uint64_t *entry)
+{
+	*n = 0;
+	struct ch_module mod = {.path = path, .is_main = true};
+	struct ch_error *err = ch_module_locate(proc, &mod);
+	bool ok = false;
+	if (!err && mod.status == CH_MODULE_OK) {
+		const uint8_t *d = mod.elf->data;
+		size_t size = mod.elf->size;
+		if (size >= sizeof(Elf64_Ehdr) && ch_le16(d + offsetof(Elf64_Ehdr, e_phentsize)) == sizeof(Elf64_Phdr)) {
+			uint64_t phoff = ch_le64(d + offsetof(Elf64_Ehdr, e_phoff));
+			uint64_t phnum = ch_le16(d + offsetof(Elf64_Ehdr, e_phnum));
+			*entry = ch_le64(d + offsetof(Elf64_Ehdr, e_entry));
+			ok = phnum <= MAX_PHNUM && phoff <= size && phnum * sizeof(Elf64_Phdr) <= size - phoff;
+			for (uint64_t i = 0; ok && i < phnum; i++) {
+				const uint8_t *p = d + phoff + i * sizeof(Elf64_Phdr);
+				struct seg *sg = &out[(*n)++];
+				sg->type = (uint32_t)ch_le32(p + offsetof(Elf64_Phdr, p_type));
+				sg->flags = (uint32_t)ch_le32(p + offsetof(Elf64_Phdr, p_flags));
+				sg->offset = ch_le64(p + offsetof(Elf64_Phdr, p_offset));
+				sg->vaddr = ch_le64(p + offsetof(Elf64_Phdr, p_vaddr));
+				sg->filesz = ch_le64(p + offsetof(Elf64_Phdr, p_filesz));
+				sg->memsz = ch_le64(p + offsetof(Elf64_Phdr, p_memsz));
+			}
+		}
+	}
+	ch_error_free(err);
+	ch_elf_close(mod.elf);
+	free(mod.disk_path);
+	ch_error_free(mod.problem);
+	return ok;
+}
+
+static void main_path(struct ch_process *proc, char *buf, size_t size);
+
 /* Lowest PT_LOAD address, page-aligned, or 0 when there is none. */
 static uint64_t lowest_load(const struct seg *s, size_t n, uint64_t page)
 {
@@ -123,10 +163,19 @@ static uint64_t find_r_debug(struct ch_process *proc)
 	}
 	struct seg ph[MAX_PHNUM];
 	size_t n;
+	uint64_t entry = 0;
+	bool from_file = false;
 	if (!read_phdrs(&proc->as, core->at_phdr, core->at_phnum, ph, &n)) {
-		problem(core, "the executable's program headers (AT_PHDR 0x%llx, %llu of them) are not in the core",
-			(unsigned long long)core->at_phdr, (unsigned long long)core->at_phnum);
-		return 0;
+		char path[MAX_PATH_LEN];
+		main_path(proc, path, sizeof(path));
+		if (!path[0] || !file_phdrs(proc, path, ph, &n, &entry)) {
+			problem(core, "the executable's program headers (AT_PHDR 0x%llx, %llu of them) are not in the core, "
+				      "and the executable file (%s) was not found: name it with --exe",
+				(unsigned long long)core->at_phdr, (unsigned long long)core->at_phnum,
+				path[0] ? path : "path unknown");
+			return 0;
+		}
+		from_file = true;
 	}
 	uint64_t bias = 0, dyn = 0, dynsz = 0;
 	bool have_phdr = false;
@@ -142,6 +191,11 @@ static uint64_t find_r_debug(struct ch_process *proc)
 	if (!dynsz) {
 		problem(core, "the executable has no dynamic section (statically linked): no link map to read");
 		return 0;
+	}
+	if (!have_phdr && from_file && core->at_entry) {
+		/* The file's entry point against the process's (AT_ENTRY). */
+		bias = core->at_entry - entry;
+		have_phdr = true;
 	}
 	if (!have_phdr && core->at_phdr != lowest_load(ph, n, 1) + sizeof(Elf64_Ehdr)) {
 		/* Without PT_PHDR the headers sit right after the ELF header of

@@ -71,6 +71,19 @@ ch_arm64_test(arm64.check "arm64;arm64.core;arm64.nt-file" ""
   ${ch_arm64_py} ${CMAKE_CURRENT_SOURCE_DIR}/check_arm64.py --python @PYTHON@ --coreheap @COREHEAP@
   --core ${ch_arm64_core}-nt-file --truth ${ch_arm64_truth} --maps ${ch_arm64_truth}.maps)
 
+# The core exactly as qemu wrote it: no NT_FILE note, and none of the pages
+# holding an ELF header (qemu skips them), so the link map is found from the
+# executable file's own program headers and its libraries under --sysroot.
+# Its own work folder: the wrapper there adds --sysroot and --exe (qemu
+# records the host path it was given) for every command.
+add_test(NAME arm64.truth.raw
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/distro_run.sh ${CH_ARM64_DIR} ${ch_arm64_fx} ${ch_arm64_out}/raw
+                 $<TARGET_FILE:coreheap> --with --sysroot --with @SYSROOT@ --with --exe --with @EXE@ --
+                 ${ch_arm64_py} ${CMAKE_CURRENT_SOURCE_DIR}/check_truth.py --python @PYTHON@ --coreheap @COREHEAP@
+                 --core ${ch_arm64_core} --truth ${ch_arm64_truth})
+set_tests_properties(arm64.truth.raw PROPERTIES
+  FIXTURES_REQUIRED "arm64;arm64.core" LABELS arm64 SKIP_RETURN_CODE 77 TIMEOUT 600)
+
 set(ch_arm64_tcore "${ch_arm64_out}/core.${ch_arm64_fx}-threads")
 set(ch_arm64_ttruth "${ch_arm64_out}/truth.${ch_arm64_fx}-threads.json")
 ch_arm64_test(arm64.fixture.threads arm64 arm64.threads
