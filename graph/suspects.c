@@ -24,7 +24,6 @@ struct finder {
 	const struct ch_dominators *d;
 	const struct ch_paths *p;
 	uint8_t *namespace_dict; /* per object: 1 when it is a module's or a type's __dict__ */
-	size_t cap;
 };
 
 struct child {
@@ -79,16 +78,16 @@ static bool dominated_by(const struct ch_dominators *d, uint32_t o, uint32_t anc
 	return false;
 }
 
-static struct ch_suspect *add(struct finder *f, enum ch_suspect_kind kind, uint64_t bytes, uint64_t count)
+struct ch_suspect *ch_suspects_append(struct ch_suspects *s, enum ch_suspect_kind kind, uint64_t bytes,
+				      uint64_t count)
 {
-	struct ch_suspects *s = f->s;
-	if (s->n == f->cap) {
-		size_t ncap = f->cap ? f->cap * 2 : 16;
+	if (s->n == s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 16;
 		struct ch_suspect *v = realloc(s->v, ncap * sizeof(*v));
 		if (!v)
 			return NULL;
 		s->v = v;
-		f->cap = ncap;
+		s->cap = ncap;
 	}
 	struct ch_suspect *x = &s->v[s->n++];
 	memset(x, 0, sizeof(*x));
@@ -98,6 +97,11 @@ static struct ch_suspect *add(struct finder *f, enum ch_suspect_kind kind, uint6
 	x->object = x->sample = x->local_object = CH_NO_OBJECT;
 	x->type = UINT32_MAX;
 	return x;
+}
+
+static struct ch_suspect *add(struct finder *f, enum ch_suspect_kind kind, uint64_t bytes, uint64_t count)
+{
+	return ch_suspects_append(f->s, kind, bytes, count);
 }
 
 /* Marks the __dict__ of every module and type object. */

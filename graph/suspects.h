@@ -103,9 +103,14 @@ struct ch_suspect {
 
 struct ch_suspects {
 	struct ch_suspect *v;
-	size_t n;
+	size_t n, cap;
 	uint64_t heap_bytes;     /* the denominator of every share */
 };
+
+/* A new suspect of kind at the end of s (zeroed, no object or type yet),
+ * or NULL when out of memory. */
+struct ch_suspect *ch_suspects_append(struct ch_suspects *s, enum ch_suspect_kind kind, uint64_t bytes,
+				      uint64_t count);
 
 struct ch_roots;
 /* Finds the suspects of a's heap; d and p are the dominator tree and the

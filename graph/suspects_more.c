@@ -13,21 +13,6 @@
 #include "graph/memory.h"
 #include "graph/tasks.h"
 
-static struct ch_suspect *append(struct ch_suspects *s, enum ch_suspect_kind kind, uint64_t bytes, uint64_t count)
-{
-	struct ch_suspect *v = realloc(s->v, (s->n + 1) * sizeof(*v));
-	if (!v)
-		return NULL;
-	s->v = v;
-	struct ch_suspect *x = &v[s->n++];
-	memset(x, 0, sizeof(*x));
-	x->kind = kind;
-	x->bytes = bytes;
-	x->count = count;
-	x->object = x->sample = x->local_object = CH_NO_OBJECT;
-	x->type = UINT32_MAX;
-	return x;
-}
 
 /* "9.9 KiB" (B below 10 KiB): the reports' human size, without their layer. */
 static void human(uint64_t b, char *buf, size_t n)
@@ -106,7 +91,7 @@ static struct ch_error *done_tasks(struct ch_suspects *s, const struct ch_tasks 
 		free(v);
 		return NULL;
 	}
-	struct ch_suspect *x = append(s, CH_SUSPECT_TASKS, bytes, k);
+	struct ch_suspect *x = ch_suspects_append(s, CH_SUSPECT_TASKS, bytes, k);
 	if (!x) {
 		free(v);
 		return &ch_error_nomem;
@@ -163,7 +148,7 @@ static struct ch_error *stuck_tasks(struct ch_suspects *s, const struct ch_tasks
 	}
 	if (!k)
 		return NULL;
-	struct ch_suspect *x = append(s, CH_SUSPECT_TASKS, bytes, k);
+	struct ch_suspect *x = ch_suspects_append(s, CH_SUSPECT_TASKS, bytes, k);
 	if (!x)
 		return &ch_error_nomem;
 	x->object = x->sample = t->v[first->task].object;
@@ -189,7 +174,7 @@ static struct ch_error *cycle_tasks(struct ch_suspects *s, const struct ch_tasks
 		uint64_t bytes = 0;
 		for (size_t j = 0; j < f->ncycle; j++)
 			bytes += t->v[t->links[f->cycle_first + j]].retained;
-		struct ch_suspect *x = append(s, CH_SUSPECT_TASKS, bytes, f->ncycle);
+		struct ch_suspect *x = ch_suspects_append(s, CH_SUSPECT_TASKS, bytes, f->ncycle);
 		if (!x)
 			return &ch_error_nomem;
 		x->object = x->sample = t->v[f->task].object;
@@ -224,7 +209,7 @@ struct ch_error *ch_suspects_add_memory(struct ch_suspects *s, const struct ch_m
 	char a[32], b[32];
 	if (m->unreferenced_bytes >= CH_SUSPECT_NATIVE_MIN &&
 	    (double)m->unreferenced_bytes >= CH_SUSPECT_NATIVE_SHARE * (double)in_use) {
-		struct ch_suspect *x = append(s, CH_SUSPECT_MEMORY, m->unreferenced_bytes, m->unreferenced_chunks);
+		struct ch_suspect *x = ch_suspects_append(s, CH_SUSPECT_MEMORY, m->unreferenced_bytes, m->unreferenced_chunks);
 		if (!x)
 			return &ch_error_nomem;
 		x->share_of = allocator;
@@ -248,7 +233,7 @@ struct ch_error *ch_suspects_add_memory(struct ch_suspects *s, const struct ch_m
 		for (size_t i = 0; i < g->narenas; i++)
 			for (int k = CH_CHUNK_TCACHE; k <= CH_CHUNK_LARGE; k++)
 				chunks += g->arenas[i].chunks[k];
-		struct ch_suspect *x = append(s, CH_SUSPECT_MEMORY, free_bytes, chunks);
+		struct ch_suspect *x = ch_suspects_append(s, CH_SUSPECT_MEMORY, free_bytes, chunks);
 		if (!x)
 			return &ch_error_nomem;
 		x->share_of = allocator;

@@ -57,6 +57,16 @@ static void problem(struct ch_core_file *core, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void parse_phdr(const uint8_t *p, struct seg *s)
+{
+	s->type = (uint32_t)ch_le32(p + offsetof(Elf64_Phdr, p_type));
+	s->flags = (uint32_t)ch_le32(p + offsetof(Elf64_Phdr, p_flags));
+	s->offset = ch_le64(p + offsetof(Elf64_Phdr, p_offset));
+	s->vaddr = ch_le64(p + offsetof(Elf64_Phdr, p_vaddr));
+	s->filesz = ch_le64(p + offsetof(Elf64_Phdr, p_filesz));
+	s->memsz = ch_le64(p + offsetof(Elf64_Phdr, p_memsz));
+}
+
 /* Up to max program headers at addr in the dumped memory; false if any is
  * unreadable. */
 static bool read_phdrs(struct ch_address_space *as, uint64_t addr, uint64_t phnum, struct seg *out, size_t *n)
@@ -71,13 +81,7 @@ static bool read_phdrs(struct ch_address_space *as, uint64_t addr, uint64_t phnu
 			ch_error_free(err);
 			return false;
 		}
-		struct seg *s = &out[(*n)++];
-		s->type = (uint32_t)ch_le32(p + offsetof(Elf64_Phdr, p_type));
-		s->flags = (uint32_t)ch_le32(p + offsetof(Elf64_Phdr, p_flags));
-		s->offset = ch_le64(p + offsetof(Elf64_Phdr, p_offset));
-		s->vaddr = ch_le64(p + offsetof(Elf64_Phdr, p_vaddr));
-		s->filesz = ch_le64(p + offsetof(Elf64_Phdr, p_filesz));
-		s->memsz = ch_le64(p + offsetof(Elf64_Phdr, p_memsz));
+		parse_phdr(p, &out[(*n)++]);
 	}
 	return true;
 }
@@ -122,14 +126,7 @@ static bool file_phdrs(struct ch_process *proc, const char *path, struct seg *ou
 			*entry = ch_le64(d + offsetof(Elf64_Ehdr, e_entry));
 			ok = phnum <= MAX_PHNUM && phoff <= size && phnum * sizeof(Elf64_Phdr) <= size - phoff;
 			for (uint64_t i = 0; ok && i < phnum; i++) {
-				const uint8_t *p = d + phoff + i * sizeof(Elf64_Phdr);
-				struct seg *sg = &out[(*n)++];
-				sg->type = (uint32_t)ch_le32(p + offsetof(Elf64_Phdr, p_type));
-				sg->flags = (uint32_t)ch_le32(p + offsetof(Elf64_Phdr, p_flags));
-				sg->offset = ch_le64(p + offsetof(Elf64_Phdr, p_offset));
-				sg->vaddr = ch_le64(p + offsetof(Elf64_Phdr, p_vaddr));
-				sg->filesz = ch_le64(p + offsetof(Elf64_Phdr, p_filesz));
-				sg->memsz = ch_le64(p + offsetof(Elf64_Phdr, p_memsz));
+				parse_phdr(d + phoff + i * sizeof(Elf64_Phdr), &out[(*n)++]);
 			}
 		}
 	}
