@@ -46,7 +46,8 @@ struct ch_edges {
 	size_t nedges, cap;
 	const char **names;     /* static field names by id */
 	size_t nnames;
-	uint64_t dangling;      /* references to addresses that are not readable objects */
+	uint64_t dangling;      /* references to readable addresses that are not objects */
+	uint64_t undumped;      /* references into CH_AS_NONE memory: the process had it, the core does not (partial) */
 	uint64_t unreadable;    /* objects whose body could not be read completely */
 	struct ch_exactness exactness; /* which objects' references are conservative, and why */
 };
