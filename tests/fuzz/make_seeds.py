@@ -118,6 +118,24 @@ def gate_expressions(source):
     return sorted(exprs)
 
 
+def zstd_claims_gigabytes(so):
+    """The seed object with its .debug_info marked zstd-compressed and a
+    compression header claiming 3.5 GB (a regression input: the inflater
+    allocated what the header claimed before reading the stream)."""
+    data = bytearray(so)
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3a)
+    stroff, = struct.unpack_from("<Q", data, shoff + shstrndx * shentsize + 0x18)
+    for i in range(shnum):
+        h = shoff + i * shentsize
+        name, _, flags, _, off, size = struct.unpack_from("<IIQQQQ", data, h)
+        if data[stroff + name:stroff + name + 12] == b".debug_info\0" and size >= 24:
+            struct.pack_into("<Q", data, h + 8, flags | 0x800)  # SHF_COMPRESSED
+            struct.pack_into("<IIQQ", data, off, 2, 0, 3500000000, 1)  # ELFCOMPRESS_ZSTD
+            return bytes(data)
+    raise SystemExit("make_seeds: the seed object has no .debug_info")
+
+
 def read_table(path):
     """A text table of `name value` lines (glibc tables, CPython layouts)."""
     out = {}
@@ -317,6 +335,7 @@ def main():
             write(os.path.join(args.out, "dwarf"), name, so)
             if name == "dwarf4":
                 write(os.path.join(args.out, "elf"), "seed-object", so)
+                write(os.path.join(args.out, "elf"), "zstd-claims-gigabytes", zstd_claims_gigabytes(so))
 
         tiny = cut_core(core, 256)
         plain = os.path.join(tmp, "core")
