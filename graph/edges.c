@@ -138,7 +138,15 @@ static int resolve_ref(struct build *b, const struct ch_ref *r, uint32_t source)
 		if (b->err)
 			return 1;
 		if (t == CH_NO_OBJECT) {
-			e->dangling++;
+			/* Memory the process had but the core does not hold (a
+			 * segment dumped without bytes, or moved): whatever lived
+			 * there is missing from the result, unlike a reference to
+			 * readable bytes that are not an object (stale, garbage). */
+			const struct ch_as_range *where = ch_as_find(&b->py->proc->as, r->target);
+			if (where && !where->data && where->source == CH_AS_NONE)
+				e->undumped++;
+			else
+				e->dangling++;
 			return 0;
 		}
 	}
@@ -321,6 +329,10 @@ struct ch_error *ch_edges_build(struct ch_edges *e, struct ch_heap *heap, ch_pro
 	if (e->dangling)
 		ch_diag_warn(&py->diag, "%" PRIu64 " references point at addresses that are not readable objects (not followed)",
 			     e->dangling);
+	if (e->undumped)
+		ch_diag_partial(&py->diag,
+				"%" PRIu64 " references point into memory the process had but the core does not hold (not dumped): "
+				"the objects there are missing from the result", e->undumped);
 	if (e->unreadable)
 		ch_diag_partial(&py->diag,
 				"%" PRIu64 " objects could not be read completely; their references are cut short (first: %s)",

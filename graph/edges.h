@@ -55,7 +55,8 @@ struct ch_edges {
 	 * and reasons' text point into a loaded heap index (heap_index.h):
 	 * released with it, never freed or grown. */
 	struct ch_shared_map *backing;
-	uint64_t dangling;      /* references to addresses that are not readable objects */
+	uint64_t dangling;      /* references to readable addresses that are not objects */
+	uint64_t undumped;      /* references into CH_AS_NONE memory: the process had it, the core does not (partial) */
 	uint64_t unreadable;    /* objects whose body could not be read completely */
 	struct ch_exactness exactness; /* which objects' references are conservative, and why */
 };

@@ -18,10 +18,10 @@
  * bump CH_INDEX_VERSION whenever the layout or the meaning of a field
  * changes: an old index is then stale, never misread. */
 #define CH_INDEX_MAGIC "CHINDEX\0"
-#define CH_INDEX_VERSION 3u
+#define CH_INDEX_VERSION 4u
 
 enum { H_KEY = 0, H_OBJECTS = 4, H_EDGES, H_TYPES, H_XOBJECTS, H_XTYPES, H_NAMES, H_MESSAGES, H_STRINGS,
-       H_LISTS, H_DANGLING = H_LISTS + 4, H_UNREADABLE, H_DROPPED, H_LOST, H_FLAGS, H_INTERPS, H_PAYLOAD,
+       H_LISTS, H_DANGLING = H_LISTS + 4, H_UNDUMPED, H_UNREADABLE, H_DROPPED, H_LOST, H_FLAGS, H_INTERPS, H_PAYLOAD,
        H_CHECKSUM, H_WORDS };
 
 #define H_FLAG_PARTIAL 1u
@@ -239,6 +239,7 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 	for (int g = 0; g < 4; g++)
 		h.w[H_LISTS + g] = heap->list_counts[g];
 	h.w[H_DANGLING] = edges->dangling;
+	h.w[H_UNDUMPED] = edges->undumped;
 	h.w[H_UNREADABLE] = edges->unreadable;
 	h.w[H_DROPPED] = py->diag.dropped - mark->dropped;
 	h.w[H_LOST] = py->proc ? py->proc->as.lost_reads - mark->lost_reads : 0;
@@ -525,6 +526,7 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 	}
 	edges->exactness.ntypes = edges->exactness.captypes = h.w[H_XTYPES];
 	edges->dangling = h.w[H_DANGLING];
+	edges->undumped = h.w[H_UNDUMPED];
 	edges->unreadable = h.w[H_UNREADABLE];
 	uint64_t dropped = 0;
 	if ((err = ch_objects_index_build(o, &dropped)))

@@ -74,6 +74,7 @@ json_t *ch_report_cycles_json(const struct ch_python *py, const struct ch_type_h
 	json_object_set_new(g, "objects", json_integer((json_int_t)a->heap.objects.n));
 	json_object_set_new(g, "edges", json_integer((json_int_t)a->edges.nedges));
 	json_object_set_new(g, "dangling", json_integer((json_int_t)a->edges.dangling));
+	json_object_set_new(g, "undumped", json_integer((json_int_t)a->edges.undumped));
 	json_object_set_new(g, "object_table_bytes", json_integer((json_int_t)ch_objects_memory(&a->heap.objects)));
 	json_object_set_new(g, "edge_bytes", json_integer((json_int_t)ch_edges_memory(&a->edges, a->heap.objects.n)));
 	json_object_set_new(doc, "graph", g);

@@ -89,6 +89,13 @@ bool ch_glibc_scan(struct ch_glibc_ctx *c, const struct ch_module *mod, struct c
  * (glibc_locate.c). Sets st->found and st->why_not. */
 struct ch_error *ch_glibc_locate(struct ch_glibc_ctx *c);
 
+/* Everything after locating (glibc_malloc.c): reads mp_'s counters, walks
+ * the arenas, bins, mmapped chunks and tcaches of a located c (layout,
+ * main_arena, mp, tcache offset set; c->st->found) and computes the
+ * figures. The fuzz target (tests/fuzz/fuzz_glibc.c) enters here with a
+ * synthetic address space. On error c->st is released. */
+struct ch_error *ch_glibc_read_located(struct ch_glibc_ctx *c);
+
 /* Walks (glibc_walk.c, glibc_bins.c, glibc_mmapped.c). */
 struct ch_error *ch_glibc_walk_arenas(struct ch_glibc_ctx *c);
 struct ch_error *ch_glibc_walk_bins(struct ch_glibc_ctx *c, size_t arena_index);

@@ -85,12 +85,19 @@ struct ch_error *ch_glibc_read(struct ch_process *proc, struct ch_diag *diag, st
 	struct ch_error *err = ch_glibc_locate(&c);
 	if (err || !out->found)
 		return err;
-	read_counters(&c);
-	err = ch_glibc_walk_arenas(&c);
+	return ch_glibc_read_located(&c);
+}
+
+struct ch_error *ch_glibc_read_located(struct ch_glibc_ctx *c)
+{
+	struct ch_glibc_heapstate *out = c->st;
+	struct ch_diag *diag = c->diag;
+	read_counters(c);
+	struct ch_error *err = ch_glibc_walk_arenas(c);
 	if (!err) {
 		ch_glibc_sort_chunks(out);
 		for (size_t i = 0; i < out->narenas && !err; i++)
-			err = ch_glibc_walk_bins(&c, i);
+			err = ch_glibc_walk_bins(c, i);
 	}
 	for (size_t i = 0; !err && i < out->nchunks; i++)
 		if (out->chunks[i].kind == CH_CHUNK_FREE_UNBINNED) {
@@ -99,16 +106,16 @@ struct ch_error *ch_glibc_read(struct ch_process *proc, struct ch_diag *diag, st
 			break;
 		}
 	if (!err)
-		err = ch_glibc_find_mmapped(&c);
+		err = ch_glibc_find_mmapped(c);
 	if (!err) {
 		ch_glibc_sort_chunks(out);
-		err = ch_glibc_walk_tcaches(&c);
+		err = ch_glibc_walk_tcaches(c);
 	}
 	/* The tcache's TLS slot is found through an x86_64 relocation only. */
-	if (!err && !c.have_tcache_tpoff && proc->core->arch->machine != EM_X86_64)
+	if (!err && !c->have_tcache_tpoff && c->proc->core->arch->machine != EM_X86_64)
 		ch_diag_warn(diag, "glibc: the per-thread tcache pointers are not read on %s cores: tcache chunks are "
-				   "counted in use, as glibc counts them", proc->core->arch->name);
-	else if (!err && !c.have_tcache_tpoff)
+				   "counted in use, as glibc counts them", c->proc->core->arch->name);
+	else if (!err && !c->have_tcache_tpoff)
 		ch_diag_warn(diag, "glibc: the per-thread tcache pointers were not found (no TPOFF64 relocation for `tcache`): "
 				   "tcache chunks are counted in use, as glibc counts them");
 	if (!err)

@@ -7,8 +7,6 @@
 
 #include "readers/base/utf8.h"
 
-#define CH_DIAG_MAX 64
-
 void ch_diag_init(struct ch_diag *d)
 {
 	memset(d, 0, sizeof(*d));
@@ -27,8 +25,11 @@ static void add(struct ch_diag *d, const char *fmt, va_list ap)
 	char buf[512];
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	ch_text_escape_line(buf, sizeof(buf)); /* one line of UTF-8, as for errors */
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)buf; *p; p++)
+		h = (h ^ *p) * 16777619u;
 	for (size_t i = 0; i < d->n; i++)
-		if (strcmp(d->messages[i], buf) == 0)
+		if (d->hash[i] == h && strcmp(d->messages[i], buf) == 0)
 			return;
 	if (d->n >= CH_DIAG_MAX) {
 		d->dropped++;
@@ -49,6 +50,7 @@ static void add(struct ch_diag *d, const char *fmt, va_list ap)
 		d->dropped++;
 		return;
 	}
+	d->hash[d->n] = h;
 	d->messages[d->n++] = s;
 }
 

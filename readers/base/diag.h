@@ -7,12 +7,19 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "readers/base/error.h"
+
+#define CH_DIAG_MAX 64 /* messages kept; more are counted in dropped */
 
 struct ch_diag {
 	char **messages;
 	size_t n, cap;
+	/* A hash of each kept message: a repeated warning (a damaged list
+	 * reports the same thing per entry) is found without comparing the
+	 * text of every kept one. */
+	uint32_t hash[CH_DIAG_MAX];
 	size_t dropped; /* warnings beyond the cap, counted but not kept */
 	bool partial;
 };

@@ -120,18 +120,18 @@ static struct ch_error *push_arena(struct ch_pymalloc *out, uint64_t addr, size_
 	return NULL;
 }
 
-/* The pools of one arena, [first, pool_address). */
-static void walk_pools(struct ch_python *py, struct ch_diag *diag, struct ch_pymalloc *out, uint64_t first,
-		       uint64_t end)
+/* The pools of one arena, [first, pool_address). Returns the address of
+ * the first pool the core does not hold (the walk of the arena stops
+ * there), or 0. */
+static uint64_t walk_pools(struct ch_python *py, struct ch_diag *diag, struct ch_pymalloc *out, uint64_t first,
+			   uint64_t end)
 {
 	const int64_t o_count = ch_py_off(py, CH_PY_POOL_COUNT), o_sz = ch_py_off(py, CH_PY_POOL_SZIDX);
 	const int64_t o_max = ch_py_off(py, CH_PY_POOL_MAXNEXTOFFSET);
 	for (uint64_t p = first; p < end; p += out->pool_size) {
 		const uint8_t *h = ch_as_peek(&py->proc->as, p, (size_t)out->pool_overhead);
-		if (!h) {
-			ch_diag_partial(diag, "pymalloc: pool %#llx is not in the core", (unsigned long long)p);
-			continue;
-		}
+		if (!h)
+			return p; /* the rest of the arena is most likely missing too */
 		uint32_t count = ch_le32(h + o_count), szidx = ch_le32(h + o_sz), maxnext = ch_le32(h + o_max);
 		if (count == 0)
 			continue; /* empty, on the arena's free list: counted by nfreepools */
@@ -153,6 +153,7 @@ static void walk_pools(struct ch_python *py, struct ch_diag *diag, struct ch_pym
 		if (count * 10 < nblocks)
 			out->sparse_pools++;
 	}
+	return 0;
 }
 
 static struct ch_error *walk_arenas(struct ch_python *py, struct ch_diag *diag, struct ch_pymalloc *out,
@@ -161,11 +162,12 @@ static struct ch_error *walk_arenas(struct ch_python *py, struct ch_diag *diag, 
 	const int64_t o_addr = ch_py_off(py, CH_PY_ARENAOBJ_ADDRESS), o_pool = ch_py_off(py, CH_PY_ARENAOBJ_POOL_ADDRESS);
 	const int64_t o_nfree = ch_py_off(py, CH_PY_ARENAOBJ_NFREEPOOLS);
 	const uint64_t sz = (uint64_t)ch_py_off(py, CH_PY_SIZEOF_ARENA_OBJECT);
+	uint64_t missing_arenas = 0, first_missing = 0;
 	for (uint64_t i = 0; i < maxarenas; i++) {
 		const uint8_t *a = ch_as_peek(&py->proc->as, arenas + i * sz, (size_t)sz);
 		if (!a) {
 			ch_diag_partial(diag, "pymalloc: arena object %llu is not in the core", (unsigned long long)i);
-			return NULL;
+			break;
 		}
 		uint64_t address = ch_le64(a + o_addr), pool_address = ch_le64(a + o_pool);
 		if (!address)
@@ -185,8 +187,16 @@ static struct ch_error *walk_arenas(struct ch_python *py, struct ch_diag *diag, 
 		struct ch_error *err = push_arena(out, address, cap);
 		if (err)
 			return err;
-		walk_pools(py, diag, out, first, pool_address);
+		uint64_t missing = walk_pools(py, diag, out, first, pool_address);
+		if (missing && !missing_arenas++)
+			first_missing = missing;
 	}
+	/* One warning for all of them: a damaged table of 2^24 arenas pointing
+	 * at undumped memory cost 64 failed reads and warnings per arena. */
+	if (missing_arenas)
+		ch_diag_partial(diag, "pymalloc: %llu arenas have pools the core does not hold (first: pool %#llx); "
+				      "their pools from there on are not counted",
+				(unsigned long long)missing_arenas, (unsigned long long)first_missing);
 	return NULL;
 }
 

@@ -143,7 +143,7 @@ static bool run_call(struct ch_python *py, struct ch_py_refs_cache *cache, uint6
 		const struct ch_refs_prefetched *r = &cache->pre[k];
 		cache->pre_cur = k + 1;
 		*one = r->call;
-		*visits = cache->pre_visits + r->first;
+		*visits = r->nvisits ? cache->pre_visits + r->first : NULL; /* pre_visits may be NULL */
 		*nvisits = r->nvisits;
 		return true;
 	}
@@ -223,9 +223,8 @@ void ch_py_refs_prefetch(struct ch_python *py, const uint64_t *addrs, const uint
 		r->call = calls[i];
 		r->first = cache->npre_visits;
 		r->nvisits = calls[i].nvisits;
-		if (calls[i].nvisits) /* none at all: pre_visits may still be NULL */
-			memcpy(cache->pre_visits + cache->npre_visits, v + calls[i].first,
-			       calls[i].nvisits * sizeof(*v));
+		if (calls[i].nvisits) /* pre_visits is NULL while no call has visited anything */
+			memcpy(cache->pre_visits + cache->npre_visits, v + calls[i].first, calls[i].nvisits * sizeof(*v));
 		cache->npre_visits += calls[i].nvisits;
 	}
 	cache->npre = kept;

@@ -46,6 +46,11 @@
 
 #define USABLE_FRACTION(n) (((n) << 1) / 3)
 
+/* Returned by the size rules for a length word no object can have (a
+ * damaged or flipped ob_size, allocated, length or mask): the object is
+ * then counted at its type's basic size and the result marked partial. */
+#define IMPLAUSIBLE UINT64_MAX
+
 /* _PyDict_KeysSize: header, index array, USABLE_FRACTION(size) entries. */
 static uint64_t keys_size(struct ch_python *py, const struct ch_py_dict_view *v)
 {
@@ -158,10 +163,12 @@ static uint64_t str_size(struct ch_python *py, uint64_t obj)
 	struct ch_error *err = ch_as_read_u64(as, obj + (uint64_t)l->v[CH_PY_STR_LENGTH], &length);
 	if (!err)
 		err = ch_as_read_u32(as, obj + (uint64_t)l->v[CH_PY_STR_STATE], &state);
-	if (err || length > (1ULL << 40)) {
+	if (err) {
 		ch_error_free(err);
 		return 0;
 	}
+	if (length > (1ULL << 40))
+		return IMPLAUSIBLE;
 	int64_t base = l->v[CH_PY_STR_STATE] * 8;
 	unsigned kind = (state >> (l->v[CH_PY_STR_STATE_KIND] - base)) & 7;
 	bool compact = (state >> (l->v[CH_PY_STR_STATE_COMPACT] - base)) & 1;
@@ -292,11 +299,13 @@ static uint64_t object_size_by_kind(struct ch_python *py, uint64_t addr, uint32_
 		return basic + long_digits(py, addr) * (uint64_t)ty->itemsize + pre;
 	case CH_RK_STR: {
 		uint64_t s = str_size(py, addr);
+		if (s == IMPLAUSIBLE)
+			return s;
 		return s ? s + pre : ch_py_type_object_size(ty, (int64_t)ob_size);
 	}
 	case CH_RK_LIST:
-		if (!(err = ch_py_read_u64(py, addr, CH_PY_LIST_ALLOCATED, &v)) && v < (1ULL << 36))
-			return basic + v * 8 + pre;
+		if (!(err = ch_py_read_u64(py, addr, CH_PY_LIST_ALLOCATED, &v)))
+			return v < (1ULL << 36) ? basic + v * 8 + pre : IMPLAUSIBLE;
 		ch_error_free(err);
 		return basic + pre;
 	case CH_RK_DICT:
@@ -315,9 +324,11 @@ static uint64_t object_size_by_kind(struct ch_python *py, uint64_t addr, uint32_
 			ch_error_free(err);
 			return basic + pre;
 		}
-		if (table != addr + (uint64_t)ch_py_off(py, CH_PY_SET_SMALLTABLE) && mask < (1ULL << 32))
-			return basic + pre + (mask + 1) * (uint64_t)ch_py_off(py, CH_PY_SIZEOF_SETENTRY);
-		return basic + pre;
+		if (table == addr + (uint64_t)ch_py_off(py, CH_PY_SET_SMALLTABLE))
+			return basic + pre;
+		if (mask >= (1ULL << 32))
+			return IMPLAUSIBLE;
+		return basic + pre + (mask + 1) * (uint64_t)ch_py_off(py, CH_PY_SIZEOF_SETENTRY);
 	}
 	case CH_RK_BYTEARRAY:
 		return basic + pre + bytearray_extra(py, addr);
@@ -328,13 +339,28 @@ static uint64_t object_size_by_kind(struct ch_python *py, uint64_t addr, uint32_
 	if (ty->itemsize) {
 		int64_t s = (int64_t)ob_size;
 		uint64_t n = s < 0 ? (uint64_t)-(s + 1) + 1 : (uint64_t)s;
-		if (n < (1ULL << 40))
-			size += n * (uint64_t)ty->itemsize;
+		if (n >= (1ULL << 40))
+			return IMPLAUSIBLE;
+		size += n * (uint64_t)ty->itemsize;
 	}
 	return size + pre;
 }
 
 #define CH_OBJECT_SIZE_MAX (1ULL << 47)
+
+/* No object is larger than the memory the process had (nor than the x86_64
+ * user address space, 2^47). */
+static uint64_t size_limit(struct ch_python *py)
+{
+	if (!py->object_size_limit) {
+		const struct ch_address_space *as = &py->proc->as;
+		uint64_t total = 0;
+		for (size_t i = 0; i < as->nranges && total < CH_OBJECT_SIZE_MAX; i++)
+			total += as->ranges[i].end - as->ranges[i].start;
+		py->object_size_limit = total && total < CH_OBJECT_SIZE_MAX ? total : CH_OBJECT_SIZE_MAX;
+	}
+	return py->object_size_limit;
+}
 
 uint64_t ch_py_object_full_size(struct ch_python *py, uint64_t addr, uint32_t type)
 {
@@ -342,15 +368,23 @@ uint64_t ch_py_object_full_size(struct ch_python *py, uint64_t addr, uint32_t ty
 		return 0;
 	uint64_t size = object_size_by_kind(py, addr, type);
 	/* after classification, which may have grown the type table */
-	size += inline_values_size(py, addr, &py->types.v[type]);
-	/* No object is larger than the x86_64 user address space (2^47): a
-	 * bigger figure is a damaged length word, and summing such sizes
-	 * would overflow every total built on them. */
-	if (size > CH_OBJECT_SIZE_MAX) {
+	if (size != IMPLAUSIBLE)
+		size += inline_values_size(py, addr, &py->types.v[type]);
+	/* A length word no object can have, or a size beyond the memory the
+	 * process had, is damage (flipped bits): summing it would overflow
+	 * every total built on the sizes (a snapshot with negative bytes that
+	 * diff refuses). The object is counted at its type's basic size, which
+	 * the type check bounds (py_types.c), and the result is partial. */
+	if (size == IMPLAUSIBLE || size > size_limit(py)) {
 		const struct ch_py_type *t = &py->types.v[type];
-		ch_diag_partial(&py->diag, "object 0x%llx (%s) claims %llu bytes, more than any process can hold: "
-			       "counted at its type's basic size", (unsigned long long)addr,
-			       ch_py_type_name(&py->types, type), (unsigned long long)size);
+		if (size == IMPLAUSIBLE)
+			ch_diag_partial(&py->diag, "object 0x%llx (%s) has an implausible length field: "
+				       "counted at its type's basic size", (unsigned long long)addr,
+				       ch_py_type_name(&py->types, type));
+		else
+			ch_diag_partial(&py->diag, "object 0x%llx (%s) claims %llu bytes, more than the process had: "
+				       "counted at its type's basic size", (unsigned long long)addr,
+				       ch_py_type_name(&py->types, type), (unsigned long long)size);
 		size = t->basicsize > 0 ? (uint64_t)t->basicsize + t->presize : 0;
 	}
 	return size;

@@ -135,6 +135,10 @@ struct ch_python {
 	/* --verify-traverse: emulate modelled GC types too and record every
 	 * difference (py_refs.h, ch_py_refs_verify_result). */
 	bool verify_traverse;
+	/* The largest size an object can plausibly have: the bytes of memory
+	 * the process had (every range of the address space), at most 2^47.
+	 * Computed on first use by ch_py_object_full_size; 0 until then. */
+	uint64_t object_size_limit;
 };
 
 struct ch_error *ch_python_open(struct ch_process *proc, struct ch_python **out);

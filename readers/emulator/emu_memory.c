@@ -134,3 +134,16 @@ void ch_emu_maybe_flush(struct ch_emu *emu)
 	emu->mapped = 0;
 	emu->stats.flushes++;
 }
+
+void ch_emu_forget(struct ch_emu *emu)
+{
+	for (size_t i = 0; i < emu->nmaps; i++) {
+		/* Translated blocks outlive an unmap: drop them while the range
+		 * is still mapped, or new bytes there would run the old code. */
+		uc_ctl_remove_cache(emu->uc, emu->maps[i].start, emu->maps[i].start + emu->maps[i].size);
+		uc_mem_unmap(emu->uc, emu->maps[i].start, emu->maps[i].size);
+	}
+	emu->nmaps = 0;
+	emu->mapped = 0;
+	memset(emu->stack, 0, CH_EMU_STACK);
+}

@@ -109,6 +109,13 @@ void ch_emu_close(struct ch_emu *emu);
 struct ch_error *ch_emu_run(struct ch_emu *emu, struct ch_emu_call *calls, size_t n);
 const uint64_t *ch_emu_visits(const struct ch_emu *emu);
 
+/* Forget every byte the sandbox copied from the address space (mappings,
+ * the code translated from them) and clear its stack: the next run reads
+ * memory afresh. For a caller that changes the bytes behind the address
+ * space between runs (the fuzz target: one engine, a new input each run);
+ * coreheap itself never does. */
+void ch_emu_forget(struct ch_emu *emu);
+
 /* "write to 0x7f..12 at 0x7f..a0": a short sentence for a warning. */
 void ch_emu_call_describe(const struct ch_emu_call *call, char *buf, size_t n);
 const char *ch_emu_status_name(enum ch_emu_status s);

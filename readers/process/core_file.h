@@ -76,6 +76,7 @@ struct ch_core_file {
 	struct ch_core_mapping *mappings;
 	size_t nmappings;
 	enum ch_mapping_source mapping_source;
+	uint64_t mapping_page; /* NT_FILE's page size (its file offsets count these), 0 without NT_FILE */
 	char *mapping_names;  /* owned storage of link-map paths (NULL for NT_FILE) */
 	size_t link_map_objects; /* CH_MAPPINGS_LINK_MAP: files named by the link map */
 	char mapping_problem[320]; /* CH_MAPPINGS_NONE: why the link map gave nothing */

@@ -25,6 +25,10 @@
 /* A hostile header must not make us allocate without bound. */
 #define CH_INFLATE_MAX ((uint64_t)4 << 30)
 
+/* zstd's largest ratio: a block of at most 128 KiB (ZSTD_BLOCKSIZE_MAX)
+ * stored as RLE takes a 3-byte header and 1 byte. */
+#define CH_ZSTD_MAX_RATIO ((128u << 10) / 4)
+
 static struct ch_error *write_all(int fd, const void *p, size_t n)
 {
 	const uint8_t *b = p;
@@ -128,6 +132,19 @@ struct ch_error *ch_elf_inflate_zstd(const char *path, int *out_fd)
 		memcpy(&ch, d + sh[i].sh_offset, sizeof(ch));
 		if (ch.ch_type != ELFCOMPRESS_ZSTD)
 			continue;
+		/* What the stream can inflate to, before allocating what the
+		 * header claims: zstd packs at most one 128 KiB block in 4 bytes
+		 * (an RLE block), and a frame that states its content size must
+		 * state this one. A few damaged bytes must not make coreheap
+		 * allocate gigabytes. */
+		uint64_t packed = sh[i].sh_size - sizeof(ch);
+		unsigned long long declared = ZSTD_getFrameContentSize(d + sh[i].sh_offset + sizeof(ch), packed);
+		if (ch.ch_size > packed * CH_ZSTD_MAX_RATIO + CH_ZSTD_MAX_RATIO ||
+		    (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR && declared != ch.ch_size)) {
+			err = ch_error_new(CH_ERR_INPUT, "%s: section %zu claims %llu bytes inflated from %llu", path, i,
+					   (unsigned long long)ch.ch_size, (unsigned long long)packed);
+			goto out;
+		}
 		if (ch.ch_size > CH_INFLATE_MAX) {
 			err = ch_error_new(CH_ERR_INPUT, "%s: section %zu claims %llu bytes inflated", path, i,
 					   (unsigned long long)ch.ch_size);

@@ -177,7 +177,8 @@ def case_damaged_notes(h, rn, d):
     NT_FILE alone missing is a qemu-user core, which coreheap reads, see
     tests/check_no_nt_file.py), and a note whose size field runs past its
     segment (the list ends there: treated as a cut, with the truncation
-    warning)."""
+    warning); an NT_FILE page size that is not a power of two or not the
+    auxv's AT_PAGESZ."""
     import struct
     core = rn.need_core("abort")
     c = h.Core(core)
@@ -201,6 +202,18 @@ def case_damaged_notes(h, rn, d):
     if not any("truncated" in l for l in r.err_lines if l.startswith("coreheap: warning:")):
         raise h.Failure("no warning says the core is truncated or damaged\n%s" % r.describe())
     rn.expect_sane(p)
+    # NT_FILE's page size (its file offsets count pages): not a power of two,
+    # and one that disagrees with the auxv's AT_PAGESZ. Either would read
+    # every mapped file at wrong offsets (garbage code for the emulator: a
+    # Unicorn abort found by the mutation test).
+    for page, words in ((4095, [r"NT_FILE page size 4095 is implausible"]),
+                        (8192, [r"NT_FILE counts file offsets in pages of 8192 bytes", r"AT_PAGESZ|auxiliary"])):
+        data = bytearray(c.data)
+        desc = nt_file[0] + 12 + 8  # namesz "CORE\0" padded to 8
+        struct.pack_into("<Q", data, desc + 8, page)
+        p = h.write(os.path.join(d, "file-page-%d.core" % page), bytes(data))
+        rn.expect_error(["show", p, "0x1000"], h.EXIT_INPUT, words)
+        rn.expect_sane(p)
 
 
 # Runs the truth scenario after unlinking the interpreter's libpython (the

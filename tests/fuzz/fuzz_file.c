@@ -5,6 +5,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "readers/base/diag.h"
+
 static int memfd = -1;
 static char memfd_path[64];
 
@@ -39,4 +41,16 @@ int ch_fuzz_file_fd(void)
 {
 	lseek(memfd, 0, SEEK_SET);
 	return memfd;
+}
+
+void ch_fuzz_print_diag(const char *what, const struct ch_diag *d)
+{
+	static int verbose = -1;
+	if (verbose < 0)
+		verbose = getenv("CH_FUZZ_VERBOSE") != NULL;
+	if (!verbose)
+		return;
+	fprintf(stderr, "%s: %zu warnings%s\n", what, d->n, d->partial ? ", partial" : "");
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "  %s\n", d->messages[i]);
 }

@@ -15,4 +15,11 @@ const char *ch_fuzz_file_set(const uint8_t *data, size_t size);
 /* The memfd itself, positioned at offset 0. */
 int ch_fuzz_file_fd(void);
 
+/* With CH_FUZZ_VERBOSE set in the environment: the warnings in d (and
+ * whether they make the result partial) on stderr, one per line, after
+ * what (e.g. "glibc"). For reproducing a finding or checking a seed:
+ * CH_FUZZ_VERBOSE=1 build-fuzz/tests/fuzz_glibc SEED. */
+struct ch_diag;
+void ch_fuzz_print_diag(const char *what, const struct ch_diag *d);
+
 #endif
