@@ -118,9 +118,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 		{.vaddr = THEAP, .memsz = tlen, .filesz = tlen, .present = tlen, .flags = PF_R | PF_W},
 		{.vaddr = MMAP, .memsz = mlen, .filesz = mlen, .present = mlen, .flags = PF_R | PF_W},
 	};
-	struct ch_core_thread thread = {.tid = 1, .fs_base = TLS + TPOFF, .rsp = TLS};
-	struct ch_core_file core = {.path = "fuzz-glibc", .segments = segs, .nsegments = 4, .threads = &thread,
-				    .nthreads = 1};
+	struct ch_core_thread thread = {.tid = 1, .tp = TLS + TPOFF, .sp = TLS};
+	struct ch_core_file core = {.path = "fuzz-glibc", .arch = ch_core_arch_find(EM_X86_64), .segments = segs,
+				    .nsegments = 4, .threads = &thread, .nthreads = 1};
 	struct ch_process proc = {.core = &core};
 	ch_as_init(&proc.as);
 	uint8_t *bytes[] = {data, heap, theap, mmapped};
