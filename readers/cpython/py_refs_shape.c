@@ -119,7 +119,8 @@ void ch_refs_shape_learn(struct ch_python *py, struct ch_py_refs_cache *cache, u
 		return;
 	uint32_t words = shape_words(&py->types.v[type]);
 	const char *env = getenv("CH_EMULATION");
-	if (!words || n > CH_SHAPE_WORDS || (env && strcmp(env, "noshape") == 0) || (!ti->shape_learn && !(ti->shape_learn = calloc(1, sizeof(*ti->shape_learn))))) {
+	if (!words || n > CH_SHAPE_WORDS || (env && strcmp(env, "noshape") == 0) ||
+	    (!ti->shape_learn && !(ti->shape_learn = calloc(1, sizeof(*ti->shape_learn))))) {
 		ti->shape_state = CH_SHAPE_NONE;
 		goto done;
 	}
@@ -130,7 +131,8 @@ void ch_refs_shape_learn(struct ch_python *py, struct ch_py_refs_cache *cache, u
 		ch_error_free(err);
 		return; /* not a sample */
 	}
-	memcpy(l->visits[s], visits, n * sizeof(*visits));
+	if (n) /* a call that visited nothing may pass no buffer at all */
+		memcpy(l->visits[s], visits, n * sizeof(*visits));
 	l->nvisits[s] = n;
 	for (uint32_t w = 1; w < words; w++) {
 		uint64_t x = l->body[s][w];
