@@ -537,9 +537,11 @@ static long compare_with_emulation(struct ch_python *py, uint64_t obj, uint32_t 
 	uint64_t *e = malloc((n ? n : 1) * sizeof(*e));
 	if (!e)
 		return -1;
-	memcpy(e, visits, n * sizeof(*e));
+	if (n) /* a call that visited nothing may leave no buffer */
+		memcpy(e, visits, n * sizeof(*e));
 	qsort(e, n, sizeof(*e), u64_cmp);
-	qsort(cache->vtargets, cache->nvtargets, sizeof(uint64_t), u64_cmp);
+	if (cache->nvtargets)
+		qsort(cache->vtargets, cache->nvtargets, sizeof(uint64_t), u64_cmp);
 	const uint64_t *m = cache->vtargets;
 	size_t i = 0, j = 0, nm = cache->nvtargets;
 	long diffs = 0;
