@@ -88,12 +88,6 @@ static void bump(uint32_t *c, uint32_t i)
 		c[i]++;
 }
 
-static bool ok(struct ch_error *err)
-{
-	ch_error_free(err);
-	return err == NULL;
-}
-
 /* Edges: counted references into refs; conservative words and shared
  * keys (counted once by the keys object, which is no object) into maybe. */
 static bool is_interned_dict(const struct ch_roots_ctx *c, size_t i)
@@ -149,7 +143,7 @@ static struct ch_error *interpreter_roots(struct ch_roots_ctx *c, const uint64_t
 		{CH_PY_INTERP_SYSDICT, CH_ROOT_SYS}, {CH_PY_INTERP_BUILTINS, CH_ROOT_BUILTINS}};
 	for (size_t i = 0; i < ninterps; i++) {
 		uint64_t modules;
-		if (ch_py_has(&py->layout, CH_PY_INTERP_MODULES) && ok(ch_py_read_u64(py, interps[i], CH_PY_INTERP_MODULES, &modules)) &&
+		if (ch_py_has(&py->layout, CH_PY_INTERP_MODULES) && ch_error_ok(ch_py_read_u64(py, interps[i], CH_PY_INTERP_MODULES, &modules)) &&
 		    modules) {
 			struct module_walk w = {c, NULL};
 			struct ch_error *err = ch_py_dict_foreach(py, modules, module_entry, &w, NULL);
@@ -168,7 +162,7 @@ static struct ch_error *interpreter_roots(struct ch_roots_ctx *c, const uint64_t
 		for (size_t i = 0; i < ninterps; i++) {
 			uint64_t v;
 			uint32_t obj;
-			if (ch_py_has(&py->layout, dicts[d].f) && ok(ch_py_read_u64(py, interps[i], dicts[d].f, &v)) &&
+			if (ch_py_has(&py->layout, dicts[d].f) && ch_error_ok(ch_py_read_u64(py, interps[i], dicts[d].f, &v)) &&
 			    (obj = ch_objects_find(t, v)) != CH_NO_OBJECT) {
 				struct ch_error *err = push(c->r, obj, dicts[d].kind, CH_NO_OBJECT, 0, 0);
 				if (err)
@@ -503,7 +497,7 @@ struct ch_error *ch_roots_find(struct ch_roots *r, struct ch_analysis *a)
 	for (size_t i = 0; i < ninterps && ch_py_has(&py->layout, CH_PY_INTERP_INTERNED); i++) {
 		uint64_t v;
 		uint32_t obj;
-		if (ok(ch_py_read_u64(py, interps[i], CH_PY_INTERP_INTERNED, &v)) && v &&
+		if (ch_error_ok(ch_py_read_u64(py, interps[i], CH_PY_INTERP_INTERNED, &v)) && v &&
 		    (obj = ch_objects_find(&a->heap.objects, v)) != CH_NO_OBJECT)
 			c.interned[c.ninterned++] = obj;
 	}
@@ -573,8 +567,8 @@ static struct ch_error *dead_frame_stacks(const struct ch_roots *r, struct ch_py
 		return NULL;
 	for (size_t i = 0; i < r->stacks.nthreads && !err; i++) {
 		uint64_t ts = r->stacks.threads[i].thread->tstate, top, limit;
-		if (ok(ch_py_read_u64(py, ts, CH_PY_TSTATE_DATASTACK_TOP, &top)) &&
-		    ok(ch_py_read_u64(py, ts, CH_PY_TSTATE_DATASTACK_LIMIT, &limit)) && top && limit > top &&
+		if (ch_error_ok(ch_py_read_u64(py, ts, CH_PY_TSTATE_DATASTACK_TOP, &top)) &&
+		    ch_error_ok(ch_py_read_u64(py, ts, CH_PY_TSTATE_DATASTACK_LIMIT, &limit)) && top && limit > top &&
 		    limit - top < CH_ROOT_SCAN_MAX)
 			err = spans_add(out, top, limit);
 	}

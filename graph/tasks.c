@@ -19,12 +19,6 @@
 
 _Static_assert(offsetof(struct ch_py_code, address) == 0, "address must lead struct ch_py_code");
 
-static bool ok(struct ch_error *err)
-{
-	ch_error_free(err);
-	return err == NULL;
-}
-
 
 static struct ch_error *push_link(struct ch_tasks *t, uint32_t v)
 {
@@ -60,7 +54,7 @@ static struct ch_error *chain(struct ch_tasks *t, struct ch_python *py, struct c
 	uint64_t obj = task->f.coro;
 	for (size_t depth = 0; obj && depth < CH_TASK_MAX_CHAIN; depth++) {
 		uint64_t type;
-		if (!ok(ch_py_read_u64(py, obj, CH_PY_OB_TYPE, &type)))
+		if (!ch_error_ok(ch_py_read_u64(py, obj, CH_PY_OB_TYPE, &type)))
 			break;
 		bool coro = type == a->coro_type;
 		if (!coro && type != a->gen_type && type != a->asyncgen_type) {
@@ -69,7 +63,7 @@ static struct ch_error *chain(struct ch_tasks *t, struct ch_python *py, struct c
 			break;
 		}
 		struct ch_py_gen_info g;
-		if (!ok(ch_py_gen_read(py, obj, coro, &g)) || g.state == CH_PY_GEN_FINISHED)
+		if (!ch_error_ok(ch_py_gen_read(py, obj, coro, &g)) || g.state == CH_PY_GEN_FINISHED)
 			break;
 		struct ch_error *err = ch_grow((void **)&t->frames, &t->frames_cap, t->nframes + 1, sizeof(*t->frames));
 		if (err)

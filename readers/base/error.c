@@ -56,3 +56,9 @@ void ch_error_free(struct ch_error *err)
 	if (err && err != &ch_error_nomem)
 		free(err);
 }
+
+bool ch_error_ok(struct ch_error *err)
+{
+	ch_error_free(err);
+	return err == NULL;
+}

@@ -14,6 +14,7 @@
 #define CH_ERROR_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 enum ch_error_kind {
 	CH_ERR_USAGE = 1,       /* bad command line */
@@ -42,6 +43,9 @@ struct ch_error *ch_error_vnew(enum ch_error_kind kind, const char *fmt, va_list
 struct ch_error *ch_error_prefix(struct ch_error *err, const char *fmt, ...) CH_PRINTF(2, 3);
 /* Safe on NULL and on the static out-of-memory error. */
 void ch_error_free(struct ch_error *err);
+/* For reads whose failure only means "not available": frees err and says
+ * whether the call succeeded (err == NULL). */
+bool ch_error_ok(struct ch_error *err);
 
 extern struct ch_error ch_error_nomem;
 

@@ -19,12 +19,6 @@
 /* More tasks than this on one 3.14+ task list means it is corrupt. */
 #define CH_PY_MAX_TASK_LIST 100000000
 
-static bool ok(struct ch_error *err)
-{
-	ch_error_free(err);
-	return err == NULL;
-}
-
 /* The C fields without which no C future can be read. */
 static bool c_fields_known(const struct ch_py_layout *l)
 {
@@ -73,13 +67,13 @@ static void check_debug_offsets(struct ch_python *py, struct ch_py_asyncio *a, s
 	const struct ch_py_layout *l = &py->layout;
 	uint64_t sec, size;
 	const uint8_t *bytes;
-	if (!mod || mod->status != CH_MODULE_OK || !mod->elf || !ok(ch_elf_section(mod->elf, ".AsyncioDebug", &sec, &size, &bytes)))
+	if (!mod || mod->status != CH_MODULE_OK || !mod->elf || !ch_error_ok(ch_elf_section(mod->elf, ".AsyncioDebug", &sec, &size, &bytes)))
 		return;
 	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
 		uint64_t v;
 		if (!ch_py_has(l, pairs[i].where) || !ch_py_has(l, pairs[i].field) ||
 		    (uint64_t)l->v[pairs[i].where] + 8 > size ||
-		    !ok(ch_as_read_u64(&py->proc->as, sec + mod->bias + (uint64_t)l->v[pairs[i].where], &v)))
+		    !ch_error_ok(ch_as_read_u64(&py->proc->as, sec + mod->bias + (uint64_t)l->v[pairs[i].where], &v)))
 			continue;
 		a->debug_checked++;
 		if (v != (uint64_t)l->v[pairs[i].field]) {
@@ -123,7 +117,7 @@ static void load_c_layout(struct ch_python *py, struct ch_py_asyncio *a)
 static uint64_t attr_or_zero(struct ch_python *py, uint64_t obj, const char *name)
 {
 	uint64_t v = 0;
-	return obj && ok(ch_py_getattr(py, obj, name, &v)) ? v : 0;
+	return obj && ch_error_ok(ch_py_getattr(py, obj, name, &v)) ? v : 0;
 }
 
 /* Pure-Python futures keep class-level defaults (_state = 'PENDING',
@@ -131,7 +125,7 @@ static uint64_t attr_or_zero(struct ch_python *py, uint64_t obj, const char *nam
 static uint64_t field_or_zero(struct ch_python *py, uint64_t obj, const char *name)
 {
 	uint64_t v = 0;
-	return obj && ok(ch_py_getattr_or_class(py, obj, name, &v)) ? v : 0;
+	return obj && ch_error_ok(ch_py_getattr_or_class(py, obj, name, &v)) ? v : 0;
 }
 
 struct ch_error *ch_py_asyncio_init(struct ch_python *py, struct ch_py_asyncio *a)
@@ -142,8 +136,8 @@ struct ch_error *ch_py_asyncio_init(struct ch_python *py, struct ch_py_asyncio *
 	a->gen_type = ch_python_symbol(py, "PyGen_Type");
 	a->asyncgen_type = ch_python_symbol(py, "PyAsyncGen_Type");
 	uint64_t futures = 0, tasks = 0;
-	(void)ok(ch_py_module(py, "asyncio.futures", &futures));
-	(void)ok(ch_py_module(py, "asyncio.tasks", &tasks));
+	(void)ch_error_ok(ch_py_module(py, "asyncio.futures", &futures));
+	(void)ch_error_ok(ch_py_module(py, "asyncio.tasks", &tasks));
 	a->c_future = attr_or_zero(py, futures, "_CFuture");
 	a->py_future = attr_or_zero(py, futures, "_PyFuture");
 	a->c_task = attr_or_zero(py, tasks, "_CTask");
@@ -175,13 +169,13 @@ enum ch_py_aio_kind ch_py_asyncio_classify(struct ch_python *py, const struct ch
 	const struct ch_py_layout *l = &py->layout;
 	uint64_t mro, n;
 	if (!type_addr || !(a->c_future || a->c_task || a->py_future || a->py_task) || !ch_py_has(l, CH_PY_TP_MRO) ||
-	    !ok(ch_py_read_u64(py, type_addr, CH_PY_TP_MRO, &mro)) || !mro ||
-	    !ok(ch_py_read_u64(py, mro, CH_PY_VAR_SIZE, &n)) || n > CH_AIO_MAX_MRO)
+	    !ch_error_ok(ch_py_read_u64(py, type_addr, CH_PY_TP_MRO, &mro)) || !mro ||
+	    !ch_error_ok(ch_py_read_u64(py, mro, CH_PY_VAR_SIZE, &n)) || n > CH_AIO_MAX_MRO)
 		return CH_AIO_NONE;
 	enum ch_py_aio_kind kind = CH_AIO_NONE;
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t t;
-		if (!ok(ch_as_read_u64(&py->proc->as, mro + (uint64_t)l->v[CH_PY_TUPLE_ITEMS] + 8 * i, &t)))
+		if (!ch_error_ok(ch_as_read_u64(&py->proc->as, mro + (uint64_t)l->v[CH_PY_TUPLE_ITEMS] + 8 * i, &t)))
 			return CH_AIO_NONE;
 		if (t == a->c_task || t == a->py_task)
 			return t == a->c_task ? CH_AIO_C_TASK : CH_AIO_PY_TASK;
@@ -194,7 +188,7 @@ enum ch_py_aio_kind ch_py_asyncio_classify(struct ch_python *py, const struct ch
 static bool type_is(struct ch_python *py, uint64_t obj, uint64_t type)
 {
 	uint64_t t;
-	return type && obj && ok(ch_py_read_u64(py, obj, CH_PY_OB_TYPE, &t)) && t == type;
+	return type && obj && ch_error_ok(ch_py_read_u64(py, obj, CH_PY_OB_TYPE, &t)) && t == type;
 }
 
 /* A task name: a str, or (3.12+, until get_name() runs) the counter as an int. */
@@ -207,7 +201,7 @@ static void name_text(struct ch_python *py, const struct ch_py_asyncio *a, uint6
 		char num[64];
 		ch_py_value_render(py, &a->b, name, num, sizeof(num));
 		snprintf(buf, n, "Task-%s", num);
-	} else if (!ok(ch_py_str_read(py, name, buf, n, NULL))) {
+	} else if (!ch_error_ok(ch_py_str_read(py, name, buf, n, NULL))) {
 		ch_py_value_render(py, &a->b, name, buf, n);
 	}
 }
@@ -233,7 +227,7 @@ static struct ch_error *read_c(struct ch_python *py, uint64_t obj, struct ch_py_
 	out->log_tb = -1;
 	uint8_t byte;
 	if (ch_py_has(l, CH_PY_FUT_LOG_TB) &&
-	    ok(ch_as_read(&py->proc->as, obj + (uint64_t)l->v[CH_PY_FUT_LOG_TB] / 8, &byte, 1)))
+	    ch_error_ok(ch_as_read(&py->proc->as, obj + (uint64_t)l->v[CH_PY_FUT_LOG_TB] / 8, &byte, 1)))
 		out->log_tb = (byte >> (l->v[CH_PY_FUT_LOG_TB] % 8)) & 1;
 	if (out->kind != CH_AIO_C_TASK)
 		return NULL;
@@ -248,7 +242,7 @@ static void read_py(struct ch_python *py, const struct ch_py_asyncio *a, uint64_
 {
 	char st[16] = "";
 	uint64_t s = field_or_zero(py, obj, "_state");
-	if (!s || !ok(ch_py_str_read(py, s, st, sizeof(st), NULL)))
+	if (!s || !ch_error_ok(ch_py_str_read(py, s, st, sizeof(st), NULL)))
 		out->state = CH_FUT_UNKNOWN;
 	else
 		out->state = !strcmp(st, "PENDING")     ? CH_FUT_PENDING
@@ -260,7 +254,7 @@ static void read_py(struct ch_python *py, const struct ch_py_asyncio *a, uint64_
 	out->result = field_or_zero(py, obj, "_result");
 	uint64_t log_tb;
 	/* absent from the instance: the class default, False */
-	out->log_tb = ok(ch_py_getattr_or_class(py, obj, "_Future__log_traceback", &log_tb)) ? log_tb == a->b.true_ : 0;
+	out->log_tb = ch_error_ok(ch_py_getattr_or_class(py, obj, "_Future__log_traceback", &log_tb)) ? log_tb == a->b.true_ : 0;
 	if (out->kind != CH_AIO_PY_TASK)
 		return;
 	out->coro = field_or_zero(py, obj, "_coro");
@@ -294,9 +288,9 @@ uint64_t ch_py_asyncio_futureiter_target(struct ch_python *py, uint64_t obj)
 {
 	uint64_t type, fut;
 	uint32_t ti;
-	if (!obj || !ch_py_has(&py->layout, CH_PY_FUTITER_FUTURE) || !ok(ch_py_read_u64(py, obj, CH_PY_OB_TYPE, &type)) ||
-	    !ok(ch_py_type_intern(py, type, &ti)) || strcmp(ch_py_type_name(&py->types, ti), "_asyncio.FutureIter") != 0 ||
-	    !ok(ch_py_read_u64(py, obj, CH_PY_FUTITER_FUTURE, &fut)))
+	if (!obj || !ch_py_has(&py->layout, CH_PY_FUTITER_FUTURE) || !ch_error_ok(ch_py_read_u64(py, obj, CH_PY_OB_TYPE, &type)) ||
+	    !ch_error_ok(ch_py_type_intern(py, type, &ti)) || strcmp(ch_py_type_name(&py->types, ti), "_asyncio.FutureIter") != 0 ||
+	    !ch_error_ok(ch_py_read_u64(py, obj, CH_PY_FUTITER_FUTURE, &fut)))
 		return 0;
 	return fut;
 }
@@ -307,28 +301,28 @@ void ch_py_gather_children(struct ch_python *py, const struct ch_py_asyncio *a, 
 	const struct ch_py_layout *l = &py->layout;
 	uint64_t type, list, len, items;
 	*n = 0;
-	if (!a->gathering || !ok(ch_py_read_u64(py, fut, CH_PY_OB_TYPE, &type)) ||
+	if (!a->gathering || !ch_error_ok(ch_py_read_u64(py, fut, CH_PY_OB_TYPE, &type)) ||
 	    (type != a->gathering && ch_py_asyncio_classify(py, a, type) == CH_AIO_NONE) || !ch_py_has(l, CH_PY_LIST_ITEMS))
 		return;
 	if (type != a->gathering) {
 		/* a subclass of some future: only a _GatheringFuture has children */
 		uint64_t mro, nm, t;
 		bool found = false;
-		if (!ok(ch_py_read_u64(py, type, CH_PY_TP_MRO, &mro)) || !mro || !ok(ch_py_read_u64(py, mro, CH_PY_VAR_SIZE, &nm)) ||
+		if (!ch_error_ok(ch_py_read_u64(py, type, CH_PY_TP_MRO, &mro)) || !mro || !ch_error_ok(ch_py_read_u64(py, mro, CH_PY_VAR_SIZE, &nm)) ||
 		    nm > CH_AIO_MAX_MRO)
 			return;
 		for (uint64_t i = 0; i < nm && !found; i++)
-			found = ok(ch_as_read_u64(&py->proc->as, mro + (uint64_t)l->v[CH_PY_TUPLE_ITEMS] + 8 * i, &t)) &&
+			found = ch_error_ok(ch_as_read_u64(&py->proc->as, mro + (uint64_t)l->v[CH_PY_TUPLE_ITEMS] + 8 * i, &t)) &&
 				t == a->gathering;
 		if (!found)
 			return;
 	}
 	if (!(list = attr_or_zero(py, fut, "_children")) || !type_is(py, list, a->b.list_type) ||
-	    !ok(ch_py_read_u64(py, list, CH_PY_VAR_SIZE, &len)) || !ok(ch_py_read_u64(py, list, CH_PY_LIST_ITEMS, &items)))
+	    !ch_error_ok(ch_py_read_u64(py, list, CH_PY_VAR_SIZE, &len)) || !ch_error_ok(ch_py_read_u64(py, list, CH_PY_LIST_ITEMS, &items)))
 		return;
 	for (uint64_t i = 0; i < len && *n < max; i++) {
 		uint64_t c;
-		if (!ok(ch_as_read_u64(&py->proc->as, items + 8 * i, &c)))
+		if (!ch_error_ok(ch_as_read_u64(&py->proc->as, items + 8 * i, &c)))
 			return;
 		out[(*n)++] = c;
 	}
@@ -342,16 +336,16 @@ void ch_py_exception_text(struct ch_python *py, const struct ch_py_builtins *b, 
 	uint32_t ti;
 	snprintf(type, ntype, "?");
 	msg[0] = 0;
-	if (ok(ch_py_read_u64(py, exc, CH_PY_OB_TYPE, &t)) && ok(ch_py_type_intern(py, t, &ti)))
+	if (ch_error_ok(ch_py_read_u64(py, exc, CH_PY_OB_TYPE, &t)) && ch_error_ok(ch_py_type_intern(py, t, &ti)))
 		snprintf(type, ntype, "%s", ch_py_type_name(&py->types, ti));
-	if (!ch_py_has(l, CH_PY_EXC_ARGS) || !ok(ch_py_read_u64(py, exc, CH_PY_EXC_ARGS, &args)) || !args ||
-	    !ok(ch_py_read_u64(py, args, CH_PY_VAR_SIZE, &n)) || n == 0)
+	if (!ch_py_has(l, CH_PY_EXC_ARGS) || !ch_error_ok(ch_py_read_u64(py, exc, CH_PY_EXC_ARGS, &args)) || !args ||
+	    !ch_error_ok(ch_py_read_u64(py, args, CH_PY_VAR_SIZE, &n)) || n == 0)
 		return;
-	if (n > 1 || !ok(ch_as_read_u64(&py->proc->as, args + (uint64_t)l->v[CH_PY_TUPLE_ITEMS], &item))) {
+	if (n > 1 || !ch_error_ok(ch_as_read_u64(&py->proc->as, args + (uint64_t)l->v[CH_PY_TUPLE_ITEMS], &item))) {
 		ch_py_value_render(py, b, args, msg, nmsg);
 		return;
 	}
-	if (!type_is(py, item, b->str_type) || !ok(ch_py_str_read(py, item, msg, nmsg, NULL)))
+	if (!type_is(py, item, b->str_type) || !ch_error_ok(ch_py_str_read(py, item, msg, nmsg, NULL)))
 		ch_py_value_render(py, b, item, msg, nmsg);
 }
 
@@ -371,7 +365,7 @@ static int registry_item(void *arg, const struct ch_ref *ref)
 	if (ref->kind != CH_REF_SET_ITEM)
 		return 0;
 	uint64_t task = ref->target;
-	if (c->weak && !ok(ch_py_read_u64(c->py, ref->target, CH_PY_WR_OBJECT, &task)))
+	if (c->weak && !ch_error_ok(ch_py_read_u64(c->py, ref->target, CH_PY_WR_OBJECT, &task)))
 		return 0;
 	if (!task || task == c->a->b.none)
 		return 0; /* a dead weak reference */
@@ -431,7 +425,7 @@ struct ch_error *ch_py_asyncio_registries(struct ch_python *py, const struct ch_
 		bool weak;
 	} regs[] = {{"_all_tasks", true}, {"_scheduled_tasks", true}, {"_eager_tasks", false}};
 	uint64_t tasks;
-	if (!ok(ch_py_module(py, "asyncio.tasks", &tasks)))
+	if (!ch_error_ok(ch_py_module(py, "asyncio.tasks", &tasks)))
 		return NULL;
 	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
 		uint64_t reg = attr_or_zero(py, tasks, regs[i].name), set = reg, type;

@@ -97,12 +97,6 @@ int32_t ch_py_locations_line(const uint8_t *t, uint64_t len, int32_t firstlineno
 	return -1;
 }
 
-static bool ok(struct ch_error *err)
-{
-	ch_error_free(err);
-	return err == NULL;
-}
-
 static void read_name(struct ch_python *py, uint64_t code, enum ch_py_field f, char *buf, size_t max)
 {
 	uint64_t s;
@@ -147,8 +141,8 @@ struct ch_error *ch_py_code_read(struct ch_python *py, uint64_t addr, struct ch_
 		return NULL; /* no line table: lines stay unknown */
 	}
 	uint64_t bytes, n;
-	if (!ch_py_has(l, CH_PY_BYTES_SVAL) || !ok(ch_py_read_u64(py, addr, tf, &bytes)) ||
-	    !ok(ch_py_read_u64(py, bytes, CH_PY_VAR_SIZE, &n)) || n > CH_LINETABLE_MAX) {
+	if (!ch_py_has(l, CH_PY_BYTES_SVAL) || !ch_error_ok(ch_py_read_u64(py, addr, tf, &bytes)) ||
+	    !ch_error_ok(ch_py_read_u64(py, bytes, CH_PY_VAR_SIZE, &n)) || n > CH_LINETABLE_MAX) {
 		out->kind = CH_PY_LINES_NONE; /* unreadable table: line unknown, not fatal */
 		return NULL;
 	}

@@ -25,12 +25,6 @@
 /* The index hash reads each code object's key at the start of its entry. */
 _Static_assert(offsetof(struct ch_py_code, address) == 0, "address must lead struct ch_py_code");
 
-static bool ok(struct ch_error *err)
-{
-	ch_error_free(err);
-	return err == NULL;
-}
-
 
 /* Index of the code object at addr, reading it on first sight. *bad is set
  * (and no index returned) when it cannot be read. */
@@ -64,7 +58,7 @@ static bool is_code(struct ch_python *py, const struct ch_py_stacks *s, uint64_t
 	if (!s->builtins.code_type)
 		return obj != 0;
 	uint64_t type;
-	return obj && ok(ch_py_read_u64(py, obj, CH_PY_OB_TYPE, &type)) && type == s->builtins.code_type;
+	return obj && ch_error_ok(ch_py_read_u64(py, obj, CH_PY_OB_TYPE, &type)) && type == s->builtins.code_type;
 }
 
 /* One local: name from the names tuple, value rendered (cells dereferenced). */
@@ -77,8 +71,8 @@ static struct ch_error *add_local(struct ch_python *py, struct ch_py_stacks *s, 
 	const struct ch_py_layout *l = &py->layout;
 	if (deref && s->builtins.cell_type && ch_py_has(l, CH_PY_CELL_REF)) {
 		uint64_t type, inner;
-		if (ok(ch_py_read_u64(py, value, CH_PY_OB_TYPE, &type)) && type == s->builtins.cell_type) {
-			if (!ok(ch_py_read_u64(py, value, CH_PY_CELL_REF, &inner)) || !inner)
+		if (ch_error_ok(ch_py_read_u64(py, value, CH_PY_OB_TYPE, &type)) && type == s->builtins.cell_type) {
+			if (!ch_error_ok(ch_py_read_u64(py, value, CH_PY_CELL_REF, &inner)) || !inner)
 				return NULL; /* empty cell: unbound */
 			value = inner;
 		}
@@ -91,8 +85,8 @@ static struct ch_error *add_local(struct ch_python *py, struct ch_py_stacks *s, 
 	loc->name_object = 0;
 	uint64_t name;
 	bool trunc;
-	if (!ok(ch_as_read_u64(&py->proc->as, names + (uint64_t)l->v[CH_PY_TUPLE_ITEMS] + 8 * i, &name)) ||
-	    !ok(ch_py_str_read(py, name, loc->name, sizeof(loc->name), &trunc)))
+	if (!ch_error_ok(ch_as_read_u64(&py->proc->as, names + (uint64_t)l->v[CH_PY_TUPLE_ITEMS] + 8 * i, &name)) ||
+	    !ch_error_ok(ch_py_str_read(py, name, loc->name, sizeof(loc->name), &trunc)))
 		snprintf(loc->name, sizeof(loc->name), "?%zu", i);
 	else
 		loc->name_object = name;
@@ -108,12 +102,12 @@ static struct ch_error *legacy_locals(struct ch_python *py, struct ch_py_stacks 
 	int32_t n;
 	uint64_t names;
 	if (!ch_py_has(l, CH_PY_CODE_VARNAMES) || !ch_py_has(l, CH_PY_TUPLE_ITEMS) ||
-	    !ok(ch_py_read_i32(py, code, CH_PY_CODE_NLOCALS, &n)) || !ok(ch_py_read_u64(py, code, CH_PY_CODE_VARNAMES, &names)) ||
+	    !ch_error_ok(ch_py_read_i32(py, code, CH_PY_CODE_NLOCALS, &n)) || !ch_error_ok(ch_py_read_u64(py, code, CH_PY_CODE_VARNAMES, &names)) ||
 	    n < 0 || n > CH_MAX_LOCALS)
 		return NULL;
 	for (int32_t i = 0; i < n; i++) {
 		uint64_t v;
-		if (!ok(ch_as_read_u64(&py->proc->as, frame + (uint64_t)l->v[CH_PY_FRAME_LOCALSPLUS] + 8 * (uint64_t)i, &v)))
+		if (!ch_error_ok(ch_as_read_u64(&py->proc->as, frame + (uint64_t)l->v[CH_PY_FRAME_LOCALSPLUS] + 8 * (uint64_t)i, &v)))
 			break;
 		struct ch_error *err = add_local(py, s, names, (size_t)i, v, false);
 		if (err)
@@ -129,18 +123,18 @@ static struct ch_error *iframe_locals(struct ch_python *py, struct ch_py_stacks 
 	int32_t n;
 	uint64_t names, kinds;
 	if (!ch_py_has(l, CH_PY_CODE_LOCALSPLUSNAMES) || !ch_py_has(l, CH_PY_TUPLE_ITEMS) ||
-	    !ok(ch_py_read_i32(py, code, CH_PY_CODE_NLOCALSPLUS, &n)) ||
-	    !ok(ch_py_read_u64(py, code, CH_PY_CODE_LOCALSPLUSNAMES, &names)) ||
-	    !ok(ch_py_read_u64(py, code, CH_PY_CODE_LOCALSPLUSKINDS, &kinds)) || n < 0 || n > CH_MAX_LOCALS)
+	    !ch_error_ok(ch_py_read_i32(py, code, CH_PY_CODE_NLOCALSPLUS, &n)) ||
+	    !ch_error_ok(ch_py_read_u64(py, code, CH_PY_CODE_LOCALSPLUSNAMES, &names)) ||
+	    !ch_error_ok(ch_py_read_u64(py, code, CH_PY_CODE_LOCALSPLUSKINDS, &kinds)) || n < 0 || n > CH_MAX_LOCALS)
 		return NULL;
 	for (int32_t i = 0; i < n; i++) {
 		uint64_t v;
 		uint8_t kind = 0;
-		if (!ok(ch_as_read_u64(&py->proc->as, frame + (uint64_t)l->v[CH_PY_IFRAME_LOCALSPLUS] + 8 * (uint64_t)i, &v)))
+		if (!ch_error_ok(ch_as_read_u64(&py->proc->as, frame + (uint64_t)l->v[CH_PY_IFRAME_LOCALSPLUS] + 8 * (uint64_t)i, &v)))
 			break;
 		v = ch_py_stackref_object(l, v);
 		if (ch_py_has(l, CH_PY_BYTES_SVAL))
-			(void)ok(ch_as_read(&py->proc->as, kinds + (uint64_t)l->v[CH_PY_BYTES_SVAL] + (uint64_t)i, &kind, 1));
+			(void)ch_error_ok(ch_as_read(&py->proc->as, kinds + (uint64_t)l->v[CH_PY_BYTES_SVAL] + (uint64_t)i, &kind, 1));
 		struct ch_error *err = add_local(py, s, names, (size_t)i, v, (kind & (CH_CO_FAST_CELL | CH_CO_FAST_FREE)) != 0);
 		if (err)
 			return err;
@@ -162,7 +156,7 @@ static struct ch_error *push_frame(struct ch_py_stacks *s, uint64_t address, siz
 static struct ch_py_frame_span stack_span(struct ch_python *py, uint64_t base, uint64_t code)
 {
 	int32_t n;
-	if (!base || !ch_py_has(&py->layout, CH_PY_CODE_STACKSIZE) || !ok(ch_py_read_i32(py, code, CH_PY_CODE_STACKSIZE, &n)) ||
+	if (!base || !ch_py_has(&py->layout, CH_PY_CODE_STACKSIZE) || !ch_error_ok(ch_py_read_i32(py, code, CH_PY_CODE_STACKSIZE, &n)) ||
 	    n < 0 || n > CH_MAX_LOCALS)
 		return (struct ch_py_frame_span){0, 0};
 	return (struct ch_py_frame_span){base, base + 8 * (uint64_t)n};
@@ -174,8 +168,8 @@ static void legacy_spans(struct ch_python *py, struct ch_py_frame *fr, uint64_t 
 {
 	uint64_t vs = 0;
 	if (ch_py_has(&py->layout, CH_PY_FRAME_GLOBALS))
-		(void)ok(ch_py_read_u64(py, f, CH_PY_FRAME_GLOBALS, &fr->globals));
-	if (ch_py_has(&py->layout, CH_PY_FRAME_VALUESTACK) && ok(ch_py_read_u64(py, f, CH_PY_FRAME_VALUESTACK, &vs)))
+		(void)ch_error_ok(ch_py_read_u64(py, f, CH_PY_FRAME_GLOBALS, &fr->globals));
+	if (ch_py_has(&py->layout, CH_PY_FRAME_VALUESTACK) && ch_error_ok(ch_py_read_u64(py, f, CH_PY_FRAME_VALUESTACK, &vs)))
 		fr->stack = stack_span(py, vs, code);
 }
 
@@ -186,12 +180,12 @@ static void iframe_spans(struct ch_python *py, struct ch_py_frame *fr, uint64_t 
 	const struct ch_py_layout *l = &py->layout;
 	int32_t nlp;
 	if (ch_py_has(l, CH_PY_IFRAME_GLOBALS))
-		(void)ok(ch_py_read_u64(py, f, CH_PY_IFRAME_GLOBALS, &fr->globals));
+		(void)ch_error_ok(ch_py_read_u64(py, f, CH_PY_IFRAME_GLOBALS, &fr->globals));
 	if (!ch_py_has(l, CH_PY_IFRAME_LOCALSPLUS))
 		return;
 	uint64_t lp = f + (uint64_t)l->v[CH_PY_IFRAME_LOCALSPLUS];
 	fr->header = (struct ch_py_frame_span){f, lp};
-	if (ch_py_has(l, CH_PY_CODE_NLOCALSPLUS) && ok(ch_py_read_i32(py, code, CH_PY_CODE_NLOCALSPLUS, &nlp)) && nlp >= 0 &&
+	if (ch_py_has(l, CH_PY_CODE_NLOCALSPLUS) && ch_error_ok(ch_py_read_i32(py, code, CH_PY_CODE_NLOCALSPLUS, &nlp)) && nlp >= 0 &&
 	    nlp <= CH_MAX_LOCALS)
 		fr->stack = stack_span(py, lp + 8 * (uint64_t)nlp, code);
 }
@@ -225,8 +219,8 @@ static int name_thread(void *arg, uint64_t key, uint64_t thread)
 		uint64_t name;
 		if (ts->has_name || ts->thread->thread_id != ident || ts->thread->interp != c->py->main_interp)
 			continue;
-		if (ok(ch_py_getattr(c->py, thread, "_name", &name)) &&
-		    ok(ch_py_str_read(c->py, name, ts->name, sizeof(ts->name), NULL)))
+		if (ch_error_ok(ch_py_getattr(c->py, thread, "_name", &name)) &&
+		    ch_error_ok(ch_py_str_read(c->py, name, ts->name, sizeof(ts->name), NULL)))
 			ts->has_name = true;
 	}
 	return 0;
@@ -235,10 +229,10 @@ static int name_thread(void *arg, uint64_t key, uint64_t thread)
 static void name_threads(struct ch_python *py, struct ch_py_stacks *s)
 {
 	uint64_t threading, active;
-	if (!ok(ch_py_module(py, "threading", &threading)) || !ok(ch_py_getattr(py, threading, "_active", &active)))
+	if (!ch_error_ok(ch_py_module(py, "threading", &threading)) || !ch_error_ok(ch_py_getattr(py, threading, "_active", &active)))
 		return;
 	struct name_ctx c = {py, s};
-	(void)ok(ch_py_dict_foreach(py, active, name_thread, &c, NULL));
+	(void)ch_error_ok(ch_py_dict_foreach(py, active, name_thread, &c, NULL));
 }
 
 /* 3.8-3.10: PyFrameObject chain. */
@@ -246,7 +240,7 @@ static struct ch_error *walk_legacy(struct ch_python *py, struct ch_py_stacks *s
 				   bool with_locals)
 {
 	uint64_t f;
-	if (!ok(ch_py_read_u64(py, t->tstate, CH_PY_TSTATE_FRAME, &f))) {
+	if (!ch_error_ok(ch_py_read_u64(py, t->tstate, CH_PY_TSTATE_FRAME, &f))) {
 		damaged(py, t, t->tstate, "unreadable");
 		return NULL;
 	}
@@ -260,10 +254,10 @@ static struct ch_error *walk_legacy(struct ch_python *py, struct ch_py_stacks *s
 		}
 		uint64_t code, back, trace = 0;
 		int32_t lasti, lineno;
-		if (!ok(ch_py_read_u64(py, f, CH_PY_FRAME_CODE, &code)) || !ok(ch_py_read_u64(py, f, CH_PY_FRAME_BACK, &back)) ||
-		    !ok(ch_py_read_i32(py, f, CH_PY_FRAME_LASTI, &lasti)) ||
-		    !ok(ch_py_read_i32(py, f, CH_PY_FRAME_LINENO, &lineno)) ||
-		    !ok(ch_py_read_u64(py, f, CH_PY_FRAME_TRACE, &trace)) || !is_code(py, s, code)) {
+		if (!ch_error_ok(ch_py_read_u64(py, f, CH_PY_FRAME_CODE, &code)) || !ch_error_ok(ch_py_read_u64(py, f, CH_PY_FRAME_BACK, &back)) ||
+		    !ch_error_ok(ch_py_read_i32(py, f, CH_PY_FRAME_LASTI, &lasti)) ||
+		    !ch_error_ok(ch_py_read_i32(py, f, CH_PY_FRAME_LINENO, &lineno)) ||
+		    !ch_error_ok(ch_py_read_u64(py, f, CH_PY_FRAME_TRACE, &trace)) || !is_code(py, s, code)) {
 			damaged(py, t, f, "unreadable");
 			break;
 		}
@@ -297,12 +291,12 @@ static struct ch_error *walk_iframes(struct ch_python *py, struct ch_py_stacks *
 	uint64_t f = 0;
 	bool read;
 	if (ch_py_has(l, CH_PY_TSTATE_CURRENT_FRAME)) {
-		read = ok(ch_py_read_u64(py, t->tstate, CH_PY_TSTATE_CURRENT_FRAME, &f));
+		read = ch_error_ok(ch_py_read_u64(py, t->tstate, CH_PY_TSTATE_CURRENT_FRAME, &f));
 	} else {
 		uint64_t cf = 0;
-		read = ok(ch_py_read_u64(py, t->tstate, CH_PY_TSTATE_CFRAME, &cf));
+		read = ch_error_ok(ch_py_read_u64(py, t->tstate, CH_PY_TSTATE_CFRAME, &cf));
 		if (read && cf)
-			read = ok(ch_py_read_u64(py, cf, CH_PY_CFRAME_CURRENT_FRAME, &f));
+			read = ch_error_ok(ch_py_read_u64(py, cf, CH_PY_CFRAME_CURRENT_FRAME, &f));
 	}
 	if (!read) {
 		damaged(py, t, t->tstate, "unreadable");
@@ -319,10 +313,10 @@ static struct ch_error *walk_iframes(struct ch_python *py, struct ch_py_stacks *
 		}
 		uint64_t code, prev, instr;
 		uint8_t owner;
-		if (!ok(ch_py_read_u64(py, f, CH_PY_IFRAME_CODE, &code)) ||
-		    !ok(ch_py_read_u64(py, f, CH_PY_IFRAME_PREVIOUS, &prev)) ||
-		    !ok(ch_py_read_u64(py, f, CH_PY_IFRAME_INSTR, &instr)) ||
-		    !ok(ch_as_read(&py->proc->as, f + (uint64_t)l->v[CH_PY_IFRAME_OWNER], &owner, 1))) {
+		if (!ch_error_ok(ch_py_read_u64(py, f, CH_PY_IFRAME_CODE, &code)) ||
+		    !ch_error_ok(ch_py_read_u64(py, f, CH_PY_IFRAME_PREVIOUS, &prev)) ||
+		    !ch_error_ok(ch_py_read_u64(py, f, CH_PY_IFRAME_INSTR, &instr)) ||
+		    !ch_error_ok(ch_as_read(&py->proc->as, f + (uint64_t)l->v[CH_PY_IFRAME_OWNER], &owner, 1))) {
 			damaged(py, t, f, "unreadable");
 			break;
 		}
@@ -394,7 +388,7 @@ struct ch_error *ch_py_stacks_read(struct ch_python *py, bool with_locals, struc
 		ts->crashed = os && crashed >= 0 && os == &py->proc->core->threads[crashed];
 		if (i == 0 || t->interp != gil_interp) {
 			gil_interp = t->interp;
-			gil_known = ok(ch_python_gil_holder(py, t->interp, &gil_holder));
+			gil_known = ch_error_ok(ch_python_gil_holder(py, t->interp, &gil_holder));
 		}
 		ts->gil = gil_known ? gil_holder == t->tstate : -1;
 		ts->first_frame = out->nframes;
@@ -427,7 +421,7 @@ struct ch_error *ch_py_frame_object_locals(struct ch_python *py, uint64_t obj, b
 	uint64_t code, fr;
 	if (ch_py_has(l, CH_PY_FRAME_CODE)) {
 		/* 3.8-3.10: a generator's locals live in its gi_frame, a frame object of its own. */
-		if (generator || !ok(ch_py_read_u64(py, obj, CH_PY_FRAME_CODE, &code)))
+		if (generator || !ch_error_ok(ch_py_read_u64(py, obj, CH_PY_FRAME_CODE, &code)))
 			return NULL;
 		return legacy_locals(py, s, obj, code);
 	}
@@ -437,10 +431,10 @@ struct ch_error *ch_py_frame_object_locals(struct ch_python *py, uint64_t obj, b
 		if (!ch_py_has(l, CH_PY_GEN_IFRAME))
 			return NULL;
 		fr = obj + (uint64_t)l->v[CH_PY_GEN_IFRAME];
-	} else if (!ch_py_has(l, CH_PY_FRAME_FRAME) || !ok(ch_py_read_u64(py, obj, CH_PY_FRAME_FRAME, &fr))) {
+	} else if (!ch_py_has(l, CH_PY_FRAME_FRAME) || !ch_error_ok(ch_py_read_u64(py, obj, CH_PY_FRAME_FRAME, &fr))) {
 		return NULL;
 	}
-	if (!ok(ch_py_read_u64(py, fr, CH_PY_IFRAME_CODE, &code)))
+	if (!ch_error_ok(ch_py_read_u64(py, fr, CH_PY_IFRAME_CODE, &code)))
 		return NULL;
 	return iframe_locals(py, s, fr, ch_py_stackref_object(l, code));
 }

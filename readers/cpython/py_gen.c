@@ -8,15 +8,9 @@
 /* A value stack deeper than this means the frame is corrupt. */
 #define CH_GEN_MAX_STACK 65536
 
-static bool ok(struct ch_error *err)
-{
-	ch_error_free(err);
-	return err == NULL;
-}
-
 static void code_at(struct ch_python *py, uint64_t code, struct ch_py_gen_info *out)
 {
-	if (code && ok(ch_py_code_read(py, code, &out->code)))
+	if (code && ch_error_ok(ch_py_code_read(py, code, &out->code)))
 		out->has_code = true;
 }
 
@@ -53,8 +47,8 @@ static struct ch_error *legacy(struct ch_python *py, uint64_t gen, bool is_corou
 			out->state = CH_PY_GEN_SUSPENDED;
 		else
 			out->state = CH_PY_GEN_RUNNING; /* a finished generator has dropped its frame */
-		if (out->state == CH_PY_GEN_SUSPENDED && ok(ch_py_read_i32(py, f, CH_PY_FRAME_STACKDEPTH, &depth)) &&
-		    depth > 0 && depth <= CH_GEN_MAX_STACK && ok(ch_py_read_u64(py, f, CH_PY_FRAME_VALUESTACK, &vs)) && vs)
+		if (out->state == CH_PY_GEN_SUSPENDED && ch_error_ok(ch_py_read_i32(py, f, CH_PY_FRAME_STACKDEPTH, &depth)) &&
+		    depth > 0 && depth <= CH_GEN_MAX_STACK && ch_error_ok(ch_py_read_u64(py, f, CH_PY_FRAME_VALUESTACK, &vs)) && vs)
 			top = vs + 8 * (uint64_t)(depth - 1);
 	} else if (ch_py_has(l, CH_PY_FRAME_STACKTOP) && ch_py_has(l, CH_PY_FRAME_VALUESTACK)) { /* 3.8/3.9 */
 		uint64_t st, vs;
@@ -141,8 +135,8 @@ struct ch_error *ch_py_gen_read(struct ch_python *py, uint64_t gen, bool is_coro
 	memset(out, 0, sizeof(*out));
 	out->line = -1;
 	uint64_t qn;
-	if (ch_py_has(l, CH_PY_GEN_QUALNAME) && ok(ch_py_read_u64(py, gen, CH_PY_GEN_QUALNAME, &qn)) &&
-	    !ok(ch_py_str_read(py, qn, out->qualname, sizeof(out->qualname), NULL)))
+	if (ch_py_has(l, CH_PY_GEN_QUALNAME) && ch_error_ok(ch_py_read_u64(py, gen, CH_PY_GEN_QUALNAME, &qn)) &&
+	    !ch_error_ok(ch_py_str_read(py, qn, out->qualname, sizeof(out->qualname), NULL)))
 		strcpy(out->qualname, "?");
 	if (ch_py_has(l, CH_PY_GEN_FRAME) && ch_py_has(l, CH_PY_FRAME_CODE) && ch_py_has(l, CH_PY_FRAME_LASTI))
 		return legacy(py, gen, is_coroutine, out);

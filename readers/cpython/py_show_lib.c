@@ -36,12 +36,6 @@
 /* NPY_ARRAY_OWNDATA [ndarraytypes.h], part of numpy's stable C API */
 #define CH_NPY_OWNDATA 0x0004
 
-static bool ok(struct ch_error *err)
-{
-	ch_error_free(err);
-	return err == NULL;
-}
-
 static bool has(const struct ch_python *py, enum ch_py_field f)
 {
 	return ch_py_has(&py->layout, f);
@@ -60,11 +54,11 @@ static bool derives_from(struct ch_python *py, uint64_t type, const char *name)
 {
 	for (int depth = 0; type && depth < CH_CHAIN_MAX; depth++) {
 		uint32_t ti;
-		if (!ok(ch_py_type_intern(py, type, &ti)))
+		if (!ch_error_ok(ch_py_type_intern(py, type, &ti)))
 			return false;
 		if (strcmp(ch_py_type_name(&py->types, ti), name) == 0)
 			return true;
-		if (!ok(ch_py_read_u64(py, type, CH_PY_TP_BASE, &type)))
+		if (!ch_error_ok(ch_py_read_u64(py, type, CH_PY_TP_BASE, &type)))
 			return false;
 	}
 	return false;
@@ -136,7 +130,7 @@ static void put_repr(struct ch_show_ctx *c, struct line *l, uint64_t obj, size_t
 {
 	struct ch_python *py = c->py;
 	uint64_t type = 0;
-	(void)ok(ch_py_read_u64(py, obj, CH_PY_OB_TYPE, &type));
+	(void)ch_error_ok(ch_py_read_u64(py, obj, CH_PY_OB_TYPE, &type));
 	const bool str = type && type == c->b.str_type, bytes = type && type == c->b.bytes_type;
 	if (!str && !bytes) {
 		/* scalars only: anything else could lead back here (a name that
@@ -146,7 +140,7 @@ static void put_repr(struct ch_show_ctx *c, struct line *l, uint64_t obj, size_t
 		if (type == c->b.long_type || type == c->b.float_type || obj == c->b.none || obj == c->b.true_ ||
 		    obj == c->b.false_)
 			ch_py_value_render(py, &c->b, obj, v, sizeof(v));
-		else if (type && ok(ch_py_type_intern(py, type, &ti)))
+		else if (type && ch_error_ok(ch_py_type_intern(py, type, &ti)))
 			snprintf(v, sizeof(v), "<%s at 0x%" PRIx64 ">", ch_py_type_name(&py->types, ti), obj);
 		else
 			snprintf(v, sizeof(v), "<unreadable 0x%" PRIx64 ">", obj);
@@ -155,10 +149,10 @@ static void put_repr(struct ch_show_ctx *c, struct line *l, uint64_t obj, size_t
 	if (c->redact) {
 		uint64_t n = 0;
 		struct ch_py_str_info s;
-		if (str && ok(ch_py_str_info(py, obj, &s)))
+		if (str && ch_error_ok(ch_py_str_info(py, obj, &s)))
 			n = s.length;
 		else if (bytes)
-			(void)ok(ch_py_read_u64(py, obj, CH_PY_VAR_SIZE, &n));
+			(void)ch_error_ok(ch_py_read_u64(py, obj, CH_PY_VAR_SIZE, &n));
 		return putf(l, "<%s len %" PRIu64 ">", str ? "str" : "bytes", n);
 	}
 	bool q1 = false, q2 = false;
@@ -195,7 +189,7 @@ static void put_repr(struct ch_show_ctx *c, struct line *l, uint64_t obj, size_t
 		size_t k;
 		if (str) {
 			uint32_t ch;
-			if (!ok(ch_py_str_chars(py, &s, i, &ch, 1)))
+			if (!ch_error_ok(ch_py_str_chars(py, &s, i, &ch, 1)))
 				break;
 			k = ch_repr_str_char(ch, q, esc);
 			/* an escape is ASCII; any other piece is one character */
@@ -205,7 +199,7 @@ static void put_repr(struct ch_show_ctx *c, struct line *l, uint64_t obj, size_t
 			out += chars;
 		} else {
 			uint8_t b;
-			if (!ok(ch_as_read(&py->proc->as, data + i, &b, 1)))
+			if (!ch_error_ok(ch_as_read(&py->proc->as, data + i, &b, 1)))
 				break;
 			k = ch_repr_bytes_char(b, q, esc);
 			if (out + k > limit)
@@ -249,14 +243,14 @@ static void show_lru(struct ch_show_ctx *c, uint32_t node, uint64_t addr, size_t
 		err = ch_py_read_u64(py, cache, CH_PY_DICT_USED, &used);
 	if (err)
 		return ch_show_damage(c, node, err);
-	if (has(py, CH_PY_LRU_HITS) && has(py, CH_PY_LRU_MISSES) && ok(ch_py_read_u64(py, addr, CH_PY_LRU_HITS, &hits)) &&
-	    ok(ch_py_read_u64(py, addr, CH_PY_LRU_MISSES, &misses)))
+	if (has(py, CH_PY_LRU_HITS) && has(py, CH_PY_LRU_MISSES) && ch_error_ok(ch_py_read_u64(py, addr, CH_PY_LRU_HITS, &hits)) &&
+	    ch_error_ok(ch_py_read_u64(py, addr, CH_PY_LRU_MISSES, &misses)))
 		c->t->nodes[node].extra = ch_show_arena_printf(c, "%" PRIu64 " %" PRIu64, hits, misses);
 	char qual[256] = "?";
 	uint64_t q, ft;
 	if (func && ch_py_object_plausible(py, func, &ft) && ft == c->b.function_type && has(py, CH_PY_FUNC_QUALNAME) &&
-	    ok(ch_py_read_u64(py, func, CH_PY_FUNC_QUALNAME, &q)))
-		(void)ok(ch_py_str_read(py, q, qual, sizeof(qual), NULL));
+	    ch_error_ok(ch_py_read_u64(py, func, CH_PY_FUNC_QUALNAME, &q)))
+		(void)ch_error_ok(ch_py_str_read(py, q, qual, sizeof(qual), NULL));
 	c->t->nodes[node].aux = label(c, qual);
 	c->t->nodes[node].num = maxsize < 0 ? -1 : maxsize;
 	c->t->nodes[node].length = used;
@@ -333,7 +327,7 @@ static void show_pattern(struct ch_show_ctx *c, uint32_t node, uint64_t addr, si
 static int fileio_bit(struct ch_python *py, uint64_t addr, enum ch_py_field f)
 {
 	uint8_t byte;
-	if (!has(py, f) || !ok(ch_as_read(&py->proc->as, addr + (uint64_t)ch_py_off(py, f) / 8, &byte, 1)))
+	if (!has(py, f) || !ch_error_ok(ch_as_read(&py->proc->as, addr + (uint64_t)ch_py_off(py, f) / 8, &byte, 1)))
 		return -1;
 	return (byte >> (ch_py_off(py, f) % 8)) & 1;
 }
@@ -358,10 +352,10 @@ static bool fileio_fd(struct ch_python *py, uint64_t obj, int32_t *fd)
 {
 	uint64_t type;
 	uint32_t ti;
-	if (!obj || !ch_py_object_plausible(py, obj, &type) || !ok(ch_py_type_intern(py, type, &ti)) ||
+	if (!obj || !ch_py_object_plausible(py, obj, &type) || !ch_error_ok(ch_py_type_intern(py, type, &ti)) ||
 	    strcmp(ch_py_type_name(&py->types, ti), "_io.FileIO") != 0 || !has(py, CH_PY_FILEIO_FD))
 		return false;
-	return ok(ch_py_read_i32(py, obj, CH_PY_FILEIO_FD, fd));
+	return ch_error_ok(ch_py_read_i32(py, obj, CH_PY_FILEIO_FD, fd));
 }
 
 static void show_io(struct ch_show_ctx *c, uint32_t node, uint64_t addr, size_t level)
@@ -382,9 +376,9 @@ static void show_io(struct ch_show_ctx *c, uint32_t node, uint64_t addr, size_t 
 		/* the buffer's raw stream, when the buffer is one of _io's */
 		uint64_t bt;
 		uint32_t bi;
-		if (!err && buffer && ch_py_object_plausible(py, buffer, &bt) && ok(ch_py_type_intern(py, bt, &bi)) &&
+		if (!err && buffer && ch_py_object_plausible(py, buffer, &bt) && ch_error_ok(ch_py_type_intern(py, bt, &bi)) &&
 		    is_buffered(ch_py_type_name(&py->types, bi)))
-			(void)ok(ch_py_read_u64(py, buffer, CH_PY_BUFFERED_RAW, &raw));
+			(void)ch_error_ok(ch_py_read_u64(py, buffer, CH_PY_BUFFERED_RAW, &raw));
 	} else if (!file) {
 		err = ch_py_read_u64(py, addr, CH_PY_BUFFERED_RAW, &raw);
 		if (!err && has(py, CH_PY_BUFFERED_OK) && has(py, CH_PY_BUFFERED_DETACHED) &&
@@ -396,9 +390,9 @@ static void show_io(struct ch_show_ctx *c, uint32_t node, uint64_t addr, size_t 
 	if (err)
 		return ch_show_damage(c, node, err);
 	/* name: FileIO keeps it in its __dict__; the others ask their raw stream */
-	if (raw && !ok(ch_py_getattr(py, raw, "name", &name)))
+	if (raw && !ch_error_ok(ch_py_getattr(py, raw, "name", &name)))
 		name = 0;
-	if (text && !ok(ch_py_getattr(py, addr, "mode", &mode)))
+	if (text && !ch_error_ok(ch_py_getattr(py, addr, "mode", &mode)))
 		mode = 0;
 	char rmode[4] = "";
 	int closefd = -1;
@@ -411,7 +405,7 @@ static void show_io(struct ch_show_ctx *c, uint32_t node, uint64_t addr, size_t 
 		n->extra = ch_show_arena_printf(c, "%d", (int)fd);
 	if (text && mode) {
 		char m[16];
-		if (ok(ch_py_str_read(py, mode, m, sizeof(m), NULL)))
+		if (ch_error_ok(ch_py_str_read(py, mode, m, sizeof(m), NULL)))
 			c->t->nodes[node].aux = label(c, m);
 	} else if (!text && rmode[0]) {
 		c->t->nodes[node].aux = label(c, rmode);
@@ -476,19 +470,19 @@ static bool member(struct ch_python *py, uint64_t type, const char *want, uint64
 		return false;
 	for (int depth = 0; type && depth < CH_CHAIN_MAX; depth++) {
 		uint64_t members = 0;
-		if (!ok(ch_py_read_u64(py, type, CH_PY_TP_MEMBERS, &members)))
+		if (!ch_error_ok(ch_py_read_u64(py, type, CH_PY_TP_MEMBERS, &members)))
 			return false;
 		for (uint64_t i = 0; members && i < CH_MEMBERS_MAX; i++) {
 			uint64_t d = members + i * (uint64_t)lay->v[CH_PY_SIZEOF_MEMBERDEF], name = 0;
 			uint32_t mtype;
 			char s[64];
 			bool trunc;
-			if (!ok(ch_as_read_u64(as, d + (uint64_t)lay->v[CH_PY_MEMBERDEF_NAME], &name)) || !name)
+			if (!ch_error_ok(ch_as_read_u64(as, d + (uint64_t)lay->v[CH_PY_MEMBERDEF_NAME], &name)) || !name)
 				break;
-			if (!ok(ch_as_read_cstr(as, name, s, sizeof(s), &trunc)) || strcmp(s, want) != 0)
+			if (!ch_error_ok(ch_as_read_cstr(as, name, s, sizeof(s), &trunc)) || strcmp(s, want) != 0)
 				continue;
-			if (!ok(ch_as_read_u32(as, d + (uint64_t)lay->v[CH_PY_MEMBERDEF_TYPE], &mtype)) ||
-			    !ok(ch_as_read_u64(as, d + (uint64_t)lay->v[CH_PY_MEMBERDEF_OFFSET], off)))
+			if (!ch_error_ok(ch_as_read_u32(as, d + (uint64_t)lay->v[CH_PY_MEMBERDEF_TYPE], &mtype)) ||
+			    !ch_error_ok(ch_as_read_u64(as, d + (uint64_t)lay->v[CH_PY_MEMBERDEF_OFFSET], off)))
 				return false;
 			/* T_CHAR 7, T_BYTE 8, T_UBYTE 9, T_BOOL 14; T_INT 1, T_UINT 11;
 			 * T_LONG 2, T_ULONG 12, T_LONGLONG 17, T_ULONGLONG 18, T_PYSSIZET 19 [structmember.h] */
@@ -496,7 +490,7 @@ static bool member(struct ch_python *py, uint64_t type, const char *want, uint64
 				: mtype == 2 || mtype == 12 || mtype == 17 || mtype == 18 || mtype == 19 ? 8 : 0;
 			return *size != 0 && *off < 4096;
 		}
-		if (!ok(ch_py_read_u64(py, type, CH_PY_TP_BASE, &type)))
+		if (!ch_error_ok(ch_py_read_u64(py, type, CH_PY_TP_BASE, &type)))
 			return false;
 	}
 	return false;
@@ -507,7 +501,7 @@ static bool member_value(struct ch_python *py, uint64_t obj, uint64_t type, cons
 	uint64_t off;
 	unsigned size;
 	uint8_t b[8] = {0};
-	if (!member(py, type, name, &off, &size) || !ok(ch_as_read(&py->proc->as, obj + off, b, size)))
+	if (!member(py, type, name, &off, &size) || !ch_error_ok(ch_as_read(&py->proc->as, obj + off, b, size)))
 		return false;
 	*v = size == 1 ? (int64_t)b[0] : size == 4 ? (int64_t)(int32_t)(b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24)
 		: (int64_t)((uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
@@ -597,7 +591,7 @@ static void show_ndarray(struct ch_show_ctx *c, uint32_t node, uint64_t addr, si
 		ch_show_damage(c, node, ch_error_new(CH_ERR_UNSUPPORTED,
 			"the dtype's member table names no itemsize: nbytes unknown"));
 	uint64_t np = 0, version = 0;
-	if (ok(ch_py_module(py, "numpy", &np)) && !ok(ch_py_getattr(py, np, "__version__", &version)))
+	if (ch_error_ok(ch_py_module(py, "numpy", &np)) && !ch_error_ok(ch_py_getattr(py, np, "__version__", &version)))
 		version = 0;
 	struct line l = {.n = 0};
 	putf(&l, "<numpy.ndarray shape=%s dtype=%s nbytes=", shape.b, dt);
@@ -636,8 +630,8 @@ bool ch_py_show_line(struct ch_python *py, uint64_t addr, char *buf, size_t max)
 	uint32_t ti;
 	/* the type first: no tree (nor asyncio's layout, which classifying
 	 * loads) for the many locals of other types */
-	if (!max || !ch_py_object_plausible(py, addr, &type) || !ok(ch_py_type_intern(py, type, &ti)) ||
-	    classify(py, type, ti) == CH_SHOW_OBJECT || !ok(ch_py_show_build(py, addr, 0, py->redact, &t)))
+	if (!max || !ch_py_object_plausible(py, addr, &type) || !ch_error_ok(ch_py_type_intern(py, type, &ti)) ||
+	    classify(py, type, ti) == CH_SHOW_OBJECT || !ch_error_ok(ch_py_show_build(py, addr, 0, py->redact, &t)))
 		return false;
 	const struct ch_show_node *n = &t.nodes[0];
 	bool done = n->kind >= CH_SHOW_LRU_CACHE && n->kind <= CH_SHOW_NDARRAY && n->text != CH_SHOW_NO_TEXT;

@@ -30,28 +30,22 @@
 #define CH_TB_ENTRIES 32
 #define CH_TB_MAX 100000
 
-static bool ok(struct ch_error *err)
-{
-	ch_error_free(err);
-	return err == NULL;
-}
-
 /* Does a class-statement type on the MRO, before the first builtin one,
  * define __repr__? Then repr() is not the builtin one and is not imitated. */
 static bool own_repr(struct ch_python *py, uint64_t type)
 {
 	const struct ch_py_layout *l = &py->layout;
 	uint64_t mro, n;
-	if (!ok(ch_py_read_u64(py, type, CH_PY_TP_MRO, &mro)) || !mro || !ok(ch_py_read_u64(py, mro, CH_PY_VAR_SIZE, &n)))
+	if (!ch_error_ok(ch_py_read_u64(py, type, CH_PY_TP_MRO, &mro)) || !mro || !ch_error_ok(ch_py_read_u64(py, mro, CH_PY_VAR_SIZE, &n)))
 		return true;
 	for (uint64_t i = 0; i < n && i < CH_MRO_MAX; i++) {
 		uint64_t t, flags, dict, v;
-		if (!ok(ch_as_read_u64(&py->proc->as, mro + (uint64_t)l->v[CH_PY_TUPLE_ITEMS] + 8 * i, &t)) ||
-		    !ok(ch_py_read_u64(py, t, CH_PY_TP_FLAGS, &flags)))
+		if (!ch_error_ok(ch_as_read_u64(&py->proc->as, mro + (uint64_t)l->v[CH_PY_TUPLE_ITEMS] + 8 * i, &t)) ||
+		    !ch_error_ok(ch_py_read_u64(py, t, CH_PY_TP_FLAGS, &flags)))
 			return true;
 		if (!(flags & CH_TPFLAGS_HEAPTYPE))
 			return false;
-		if (ok(ch_py_read_u64(py, t, CH_PY_TP_DICT, &dict)) && dict && ok(ch_py_dict_get_str(py, dict, "__repr__", &v)))
+		if (ch_error_ok(ch_py_read_u64(py, t, CH_PY_TP_DICT, &dict)) && dict && ch_error_ok(ch_py_dict_get_str(py, dict, "__repr__", &v)))
 			return true;
 	}
 	return true;
@@ -113,16 +107,16 @@ static void show_exception(struct ch_show_ctx *c, uint32_t node, uint64_t addr, 
 		return ch_show_damage(c, node, err);
 	const char *dot = strrchr(name, '.'); /* repr() writes _PyType_Name: after the last dot */
 	c->t->nodes[node].text = label(c, dot ? dot + 1 : name);
-	(void)ok(ch_py_read_u64(py, addr, CH_PY_EXC_ARGS, &args));
+	(void)ch_error_ok(ch_py_read_u64(py, addr, CH_PY_EXC_ARGS, &args));
 	if (ch_py_has(l, CH_PY_EXC_TRACEBACK))
-		(void)ok(ch_py_read_u64(py, addr, CH_PY_EXC_TRACEBACK, &tb));
+		(void)ch_error_ok(ch_py_read_u64(py, addr, CH_PY_EXC_TRACEBACK, &tb));
 	if (ch_py_has(l, CH_PY_EXC_CAUSE))
-		(void)ok(ch_py_read_u64(py, addr, CH_PY_EXC_CAUSE, &cause));
+		(void)ch_error_ok(ch_py_read_u64(py, addr, CH_PY_EXC_CAUSE, &cause));
 	if (ch_py_has(l, CH_PY_EXC_CONTEXT))
-		(void)ok(ch_py_read_u64(py, addr, CH_PY_EXC_CONTEXT, &context));
+		(void)ch_error_ok(ch_py_read_u64(py, addr, CH_PY_EXC_CONTEXT, &context));
 	int64_t depth = 0;
 	for (uint64_t t = tb; t && t != c->b.none && depth < CH_TB_MAX && ch_py_has(l, CH_PY_TB_NEXT); depth++)
-		if (!ok(ch_py_read_u64(py, t, CH_PY_TB_NEXT, &t)))
+		if (!ch_error_ok(ch_py_read_u64(py, t, CH_PY_TB_NEXT, &t)))
 			break;
 	c->t->nodes[node].num = depth;
 	if (!ch_show_expand(c, node, level))
@@ -170,8 +164,8 @@ static uint32_t code_name(struct ch_show_ctx *c, const struct ch_py_code *code)
 {
 	char name[CH_PY_FUNCTION_MAX];
 	uint64_t n;
-	if (ch_py_has(&c->py->layout, CH_PY_CODE_NAME) && ok(ch_py_read_u64(c->py, code->address, CH_PY_CODE_NAME, &n)) &&
-	    ok(ch_py_str_read(c->py, n, name, sizeof(name), NULL)))
+	if (ch_py_has(&c->py->layout, CH_PY_CODE_NAME) && ch_error_ok(ch_py_read_u64(c->py, code->address, CH_PY_CODE_NAME, &n)) &&
+	    ch_error_ok(ch_py_str_read(c->py, n, name, sizeof(name), NULL)))
 		return label(c, name);
 	return label(c, code->function);
 }
@@ -193,7 +187,7 @@ static int local_ref(void *arg, const struct ch_ref *r)
 		return 0;
 	}
 	char name[CH_PY_LOCAL_NAME_MAX];
-	if (!ok(ch_py_str_read(lc->c->py, r->key, name, sizeof(name), NULL)))
+	if (!ch_error_ok(ch_py_str_read(lc->c->py, r->key, name, sizeof(name), NULL)))
 		snprintf(name, sizeof(name), "?%" PRIu64, r->index);
 	ch_show_child(lc->c, lc->node, &lc->last, r->target, lc->level + 1, label(lc->c, name));
 	return 0;
@@ -241,14 +235,14 @@ static void show_traceback(struct ch_show_ctx *c, uint32_t node, uint64_t addr)
 		int32_t line, lineno = -1, lasti = -1;
 		uint32_t ti;
 		uint64_t ftype;
-		if (!ok(ch_py_read_u64(py, f, CH_PY_OB_TYPE, &ftype)) || !ok(ch_py_type_intern(py, ftype, &ti)) ||
-		    !ok(frame_where(py, f, &code, &line)))
+		if (!ch_error_ok(ch_py_read_u64(py, f, CH_PY_OB_TYPE, &ftype)) || !ch_error_ok(ch_py_type_intern(py, ftype, &ti)) ||
+		    !ch_error_ok(frame_where(py, f, &code, &line)))
 			continue;
 		/* The entry's own line (not the frame's current one): tb_lineno,
 		 * or on 3.11+ (-1 until asked) from tb_lasti, a byte offset. */
-		if (ch_py_has(l, CH_PY_TB_LINENO) && ok(ch_py_read_i32(py, here, CH_PY_TB_LINENO, &lineno)) && lineno >= 0)
+		if (ch_py_has(l, CH_PY_TB_LINENO) && ch_error_ok(ch_py_read_i32(py, here, CH_PY_TB_LINENO, &lineno)) && lineno >= 0)
 			line = lineno;
-		else if (ch_py_has(l, CH_PY_TB_LASTI) && ok(ch_py_read_i32(py, here, CH_PY_TB_LASTI, &lasti)))
+		else if (ch_py_has(l, CH_PY_TB_LASTI) && ch_error_ok(ch_py_read_i32(py, here, CH_PY_TB_LASTI, &lasti)))
 			line = ch_py_code_addr2line(py, &code, lasti);
 		uint32_t e = ch_show_node_new(c, CH_SHOW_FRAME, f, ti);
 		if (e == CH_SHOW_NO_NODE)
@@ -288,13 +282,13 @@ static uint64_t callbacks(struct ch_python *py, const struct ch_py_asyncio *a, u
 	uint64_t cb0 = 0, list = 0, n = 0;
 	if (k == CH_AIO_C_FUTURE || k == CH_AIO_C_TASK) {
 		if (ch_py_has(&py->layout, CH_PY_FUT_CALLBACK0))
-			(void)ok(ch_py_read_u64(py, addr, CH_PY_FUT_CALLBACK0, &cb0));
+			(void)ch_error_ok(ch_py_read_u64(py, addr, CH_PY_FUT_CALLBACK0, &cb0));
 		if (ch_py_has(&py->layout, CH_PY_FUT_CALLBACKS))
-			(void)ok(ch_py_read_u64(py, addr, CH_PY_FUT_CALLBACKS, &list));
+			(void)ch_error_ok(ch_py_read_u64(py, addr, CH_PY_FUT_CALLBACKS, &list));
 	} else {
-		(void)ok(ch_py_getattr(py, addr, "_callbacks", &list));
+		(void)ch_error_ok(ch_py_getattr(py, addr, "_callbacks", &list));
 	}
-	if (list && list != a->b.none && !ok(ch_py_read_u64(py, list, CH_PY_VAR_SIZE, &n)))
+	if (list && list != a->b.none && !ch_error_ok(ch_py_read_u64(py, list, CH_PY_VAR_SIZE, &n)))
 		n = 0;
 	return (cb0 && cb0 != a->b.none) + n;
 }

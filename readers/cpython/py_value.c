@@ -17,12 +17,6 @@
 
 /* True when err is NULL; frees it otherwise (for reads whose failure only
  * changes how a value renders). */
-static bool ok(struct ch_error *err)
-{
-	ch_error_free(err);
-	return err == NULL;
-}
-
 
 void ch_py_builtins_init(struct ch_python *py, struct ch_py_builtins *b)
 {
@@ -131,7 +125,7 @@ static bool render_long(struct ch_python *py, uint64_t obj, char *buf, size_t ma
 	struct ch_py_int h;
 	uint32_t d[CH_INT_MAX_DIGITS];
 	char dec[CH_INT_MAX_DIGITS * 10 + 2];
-	if (!ok(ch_py_int_header(py, obj, &h)) || h.n > CH_INT_MAX_DIGITS || !ok(ch_py_int_limbs(py, obj, &h, d, (size_t)h.n)))
+	if (!ch_error_ok(ch_py_int_header(py, obj, &h)) || h.n > CH_INT_MAX_DIGITS || !ch_error_ok(ch_py_int_limbs(py, obj, &h, d, (size_t)h.n)))
 		return false;
 	ch_int_decimal(d, (size_t)h.n, h.shift, dec);
 	snprintf(buf, max, "%s%s", h.negative ? "-" : "", dec);
@@ -141,19 +135,19 @@ static bool render_long(struct ch_python *py, uint64_t obj, char *buf, size_t ma
 static bool render_str(struct ch_python *py, uint64_t obj, char *buf, size_t max)
 {
 	struct ch_py_str_info s;
-	if (max < 24 || !ok(ch_py_str_info(py, obj, &s)))
+	if (max < 24 || !ch_error_ok(ch_py_str_info(py, obj, &s)))
 		return false;
 	if (py->redact) {
 		snprintf(buf, max, "<str len %llu>", (unsigned long long)s.length);
 		return true;
 	}
 	bool has_single, has_double;
-	if (!ok(ch_py_str_quotes(py, obj, &has_single, &has_double)))
+	if (!ch_error_ok(ch_py_str_quotes(py, obj, &has_single, &has_double)))
 		return false;
 	const char q = ch_repr_quote(has_single, has_double);
 	uint32_t chars[CH_PY_VALUE_STR_CHARS];
 	size_t n = s.length < CH_PY_VALUE_STR_CHARS ? (size_t)s.length : CH_PY_VALUE_STR_CHARS;
-	if (!ok(ch_py_str_chars(py, &s, 0, chars, n)))
+	if (!ch_error_ok(ch_py_str_chars(py, &s, 0, chars, n)))
 		return false;
 	size_t o = 0;
 	bool cut = n < s.length;
@@ -220,17 +214,17 @@ void ch_py_value_render(struct ch_python *py, const struct ch_py_builtins *b, ui
 		return;
 	if (type == b->float_type && ch_py_has(l, CH_PY_FLOAT_VALUE)) {
 		double v;
-		if (ok(ch_as_read(&py->proc->as, obj + (uint64_t)l->v[CH_PY_FLOAT_VALUE], &v, sizeof(v)))) {
+		if (ch_error_ok(ch_as_read(&py->proc->as, obj + (uint64_t)l->v[CH_PY_FLOAT_VALUE], &v, sizeof(v)))) {
 			ch_py_float_repr(v, buf, max);
 			return;
 		}
 	}
 	const char *sized = type == b->list_type ? "list" : type == b->tuple_type ? "tuple" : type == b->bytes_type ? "bytes" : NULL;
-	if (sized && ok(ch_py_read_u64(py, obj, CH_PY_VAR_SIZE, &n))) {
+	if (sized && ch_error_ok(ch_py_read_u64(py, obj, CH_PY_VAR_SIZE, &n))) {
 		snprintf(buf, max, "<%s len=%" PRIu64 ">", sized, n);
 		return;
 	}
-	if (type == b->dict_type && ok(ch_py_read_u64(py, obj, CH_PY_DICT_USED, &n))) {
+	if (type == b->dict_type && ch_error_ok(ch_py_read_u64(py, obj, CH_PY_DICT_USED, &n))) {
 		snprintf(buf, max, "<dict len=%" PRIu64 ">", n);
 		return;
 	}
@@ -262,7 +256,7 @@ static bool render_bytes_key(struct ch_python *py, uint64_t obj, char *buf, size
 {
 	const struct ch_py_layout *l = &py->layout;
 	uint64_t n;
-	if (!ch_py_has(l, CH_PY_BYTES_SVAL) || !ok(ch_py_read_u64(py, obj, CH_PY_VAR_SIZE, &n)))
+	if (!ch_py_has(l, CH_PY_BYTES_SVAL) || !ch_error_ok(ch_py_read_u64(py, obj, CH_PY_VAR_SIZE, &n)))
 		return false;
 	if (py->redact) {
 		snprintf(buf, max, "<bytes len %" PRIu64 ">", n);
@@ -272,7 +266,7 @@ static bool render_bytes_key(struct ch_python *py, uint64_t obj, char *buf, size
 	uint8_t raw[CH_PY_VALUE_STR_CHARS];
 	size_t shown = n < sizeof(raw) ? (size_t)n : sizeof(raw);
 	bool has_single, has_double;
-	if (!ok(ch_as_read(&py->proc->as, data, raw, shown)) || !ok(ch_py_bytes_quotes(py, data, n, &has_single, &has_double)))
+	if (!ch_error_ok(ch_as_read(&py->proc->as, data, raw, shown)) || !ch_error_ok(ch_py_bytes_quotes(py, data, n, &has_single, &has_double)))
 		return false;
 	const char q = ch_repr_quote(has_single, has_double);
 	size_t o = 0;
@@ -299,14 +293,14 @@ static void render_key(struct ch_python *py, const struct ch_py_builtins *b, uin
 {
 	uint64_t type, n, items;
 	const struct ch_py_layout *l = &py->layout;
-	if (!obj || !ok(ch_py_read_u64(py, obj, CH_PY_OB_TYPE, &type))) {
+	if (!obj || !ch_error_ok(ch_py_read_u64(py, obj, CH_PY_OB_TYPE, &type))) {
 		ch_py_value_render(py, b, obj, buf, max);
 		return;
 	}
 	if (type == b->bytes_type && render_bytes_key(py, obj, buf, max))
 		return;
 	if (type != b->tuple_type || depth >= 3 || !ch_py_has(l, CH_PY_TUPLE_ITEMS) ||
-	    !ok(ch_py_read_u64(py, obj, CH_PY_VAR_SIZE, &n))) {
+	    !ch_error_ok(ch_py_read_u64(py, obj, CH_PY_VAR_SIZE, &n))) {
 		ch_py_value_render(py, b, obj, buf, max);
 		return;
 	}
@@ -320,7 +314,7 @@ static void render_key(struct ch_python *py, const struct ch_py_builtins *b, uin
 			fits = put(buf, max, &o, ", ...");
 			break;
 		}
-		if (!ok(ch_as_read_u64(&py->proc->as, items + 8 * i, &item))) {
+		if (!ch_error_ok(ch_as_read_u64(&py->proc->as, items + 8 * i, &item))) {
 			snprintf(part, sizeof(part), "<unreadable>");
 		} else {
 			render_key(py, b, item, part, sizeof(part), depth + 1);
