@@ -46,8 +46,8 @@ Checks on the core as dumped:
     available blocks, unused pools, pool headers, quantization, arena
     alignment, total; the arena map node counts on 3.10+) equal coreheap's
     exactly: the recorder calls it last and allocates nothing after it.
-    One tolerance, on 3.14+ only (see check_pymalloc): a single block of one
-    class counted in use by the printout and free in the core.
+    One tolerance (see one_block_freed_after): a single block of one class
+    counted in use by the printout and free in the core.
 `show` of each array gives, under "native", exactly the chunks memory
 attributes to it (the data chunk of an owning array, sized by its nbytes;
 never its base's data for a view). summary's memory object must condense the same figures, and
@@ -208,6 +208,40 @@ def truth_version(doc):
     return doc.get("_version", "0.0")
 
 
+def one_block_freed_after(ours, rows):
+    """The one tolerance of the pymalloc checks (check_memory, check_subinterp,
+    check_diff): coreheap's size classes {size: (pools, in use, avail)} and the
+    printout's differ by exactly one block of one class, in use in the printout
+    and free in the core, every pool the same. Returns that class's size, or 0.
+
+    Why: the interpreter's main thread sometimes frees one small block after
+    sys._debugmallocstats() returned and before the core is written. Measured
+    on pyenv's 3.13.0 (fixtures/scenario_memory.py, both cores busy with other
+    work): 1 run in 30 as is, 11 in 20 with more os.* calls before the
+    printout; two printouts in a row always agreed with each other, the other
+    thread was parked in futex_wait (/proc/self/task/TID/syscall), and GDB
+    breakpoints on pymalloc's free and malloc after the printout never fired
+    (40 runs: the timing changes). The freed block is a different object each
+    time, so its cause is not identified; seen on 3.10, 3.13, 3.14 and 3.15.
+    A miscount by coreheap would rarely take exactly this shape, and every
+    arena, pool and other class must still be exact."""
+    if ours == rows:
+        return 0
+    diff = [k for k in set(ours) | set(rows) if ours.get(k) != rows.get(k)]
+    if len(diff) != 1 or diff[0] not in ours or diff[0] not in rows:
+        return 0
+    (p1, b1, a1), (p2, b2, a2) = ours[diff[0]], rows[diff[0]]
+    return diff[0] if p1 == p2 and b2 - b1 == 1 and a1 - a2 == 1 else 0
+
+
+def bytes_freed_after(in_use, avail, printed_in_use, printed_avail):
+    """one_block_freed_after for byte totals only (check_diff has no rows):
+    the size of the one block (a pymalloc class: 16..512, a multiple of 16)
+    that moved from in use to available, or 0."""
+    moved = printed_in_use - in_use
+    return moved if moved == avail - printed_avail and 16 <= moved <= 512 and moved % 16 == 0 else 0
+
+
 def check_pymalloc(doc, path, errors):
     pm = doc["pymalloc"]
     if not pm or not pm.get("found"):
@@ -217,20 +251,9 @@ def check_pymalloc(doc, path, errors):
     if not rows:
         errors.append("no size-class rows in %s" % path)
     ours = dict((c["size"], (c["pools"], c["blocks_in_use"], c["free_blocks"])) for c in pm["size_classes"])
-    # The one tolerance (3.14+ only): one block of one size class that the
-    # interpreter itself released between the printout and the abort. Seen
-    # about once in a dozen runs of Debian's 3.14/3.15 with the recorder
-    # doing nothing in between (automatic GC off, the other thread parked);
-    # the cause is not identified. Arena, pool and every other count must
-    # still be exact, and the byte figures must differ by that block alone.
-    moved = 0
-    if ours != rows and tuple(int(x) for x in truth_version(doc).split(".")[:2]) >= (3, 14):
-        diff = [k for k in set(ours) | set(rows) if ours.get(k) != rows.get(k)]
-        if len(diff) == 1 and diff[0] in ours and diff[0] in rows:
-            (p1, b1, a1), (p2, b2, a2) = ours[diff[0]], rows[diff[0]]
-            if p1 == p2 and b2 - b1 == 1 and a1 - a2 == 1:
-                moved = diff[0]
-                print("%s: pymalloc: one %d-byte block freed after the printout (the 3.14+ tolerance)" % (NAME, moved))
+    moved = one_block_freed_after(ours, rows)
+    if moved:
+        print("%s: pymalloc: one %d-byte block freed after the printout (the one tolerance)" % (NAME, moved))
     if ours != rows and not moved:
         diff = sorted(set(ours.items()) ^ set(rows.items()))
         errors.append("pymalloc size classes differ (size: pools, in use, avail): %s" % diff[:6])

@@ -39,7 +39,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_common import abort_core, out_args, run_json  # noqa: E402
-from check_memory import parse_mallocstats  # noqa: E402
+from check_memory import one_block_freed_after, parse_mallocstats  # noqa: E402
 from check_stacks_corrupt import file_offset, load_segments  # noqa: E402
 
 NAME = "check_subinterp"
@@ -195,12 +195,16 @@ def check_memory(args, core, truths, check):
     ours = {k: v for k, v in ours.items() if v != (0, 0, 0)}
     rows = {k: v for k, v in rows.items() if v != (0, 0, 0)}
     diff = sorted(set(ours.items()) ^ set(rows.items()))
-    check(not diff, "pymalloc size classes (size: pools, in use, avail) differ from the interpreters' "
+    moved = one_block_freed_after(ours, rows)
+    if moved:
+        print("      pymalloc: one %d-byte block freed after a printout (check_memory's one tolerance)" % moved)
+    check(not diff or moved, "pymalloc size classes (size: pools, in use, avail) differ from the interpreters' "
           "_debugmallocstats: %s" % diff[:6])
-    for label, key in (("# arenas allocated current", "arenas"), ("# bytes in allocated blocks", "bytes_in_use"),
-                       ("# bytes in available blocks", "bytes_in_available_blocks")):
-        check(pm[key] == figures[label], "pymalloc %s: coreheap %d, _debugmallocstats %d" % (label, pm[key],
-                                                                                              figures[label]))
+    for label, key, slack in (("# arenas allocated current", "arenas", 0),
+                              ("# bytes in allocated blocks", "bytes_in_use", moved),
+                              ("# bytes in available blocks", "bytes_in_available_blocks", -moved)):
+        check(pm[key] + slack == figures[label], "pymalloc %s: coreheap %d, _debugmallocstats %d"
+              % (label, pm[key], figures[label]))
     print("      pymalloc: %d arenas, %d bytes in use (%s: %d arenas, %d bytes)"
           % (pm["arenas"], pm["bytes_in_use"], "sum of the interpreters" if own_state else "main's printout",
              figures["# arenas allocated current"], figures["# bytes in allocated blocks"]))
