@@ -39,12 +39,16 @@ def python_version(python):
     return out.strip()
 
 
-def make_core(python, workdir, objects, regen):
-    """Return (core path, meta dict); reuse a cached core when the inputs match."""
-    with open(SCENARIO, "rb") as f:
+def make_core(python, workdir, objects, regen, scenario=SCENARIO, flags=("-I", "-S"), prefix="types"):
+    """Return (core path, meta dict); reuse a cached core when the inputs match.
+
+    scenario runs as `python FLAGS scenario OBJECTS meta.json` and must
+    write meta.json (with "tracked") and abort."""
+    scenario = os.path.abspath(scenario)
+    with open(scenario, "rb") as f:
         script_hash = hashlib.sha256(f.read()).hexdigest()[:10]
     ver = python_version(python)
-    stem = os.path.join(workdir, "types-py%s-%d-%s" % (ver, objects, script_hash))
+    stem = os.path.join(workdir, "%s-py%s-%d-%s" % (prefix, ver, objects, script_hash))
     core, meta_path = stem + ".core", stem + ".json"
     if not regen and os.path.exists(core) and os.path.exists(meta_path):
         with open(meta_path) as f:
@@ -63,7 +67,7 @@ def make_core(python, workdir, objects, regen):
 
     print("core:     generating %d objects with %s ..." % (objects, python), flush=True)
     t0 = time.perf_counter()
-    p = subprocess.run([python, "-I", "-S", SCENARIO, str(objects), "meta.json"], cwd=scratch,
+    p = subprocess.run([python] + list(flags) + [scenario, str(objects), "meta.json"], cwd=scratch,
                        preexec_fn=unlimited_core)
     if p.returncode != -6:
         die("scenario exited with %d, expected SIGABRT" % p.returncode)
