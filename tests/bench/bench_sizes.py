@@ -60,10 +60,10 @@ def best(rows):
 
 
 def gdb_walk(python, core, runs):
-    """min wall and CPU of `gdb -batch ... -x gdb_gc_walk.py` and its line."""
+    """min wall and CPU of `gdb -batch ... -x gdb_gc_walk.py`, min of its walk alone, objects counted."""
     argv = ["gdb", "-nx", "-batch", "-q", "-iex", "set auto-load python-scripts off",
             python, core, "-x", GDB_SCRIPT]
-    rows, line = [], ""
+    rows = []
     for i in range(runs):
         t0 = time.perf_counter()
         before = os.times()
@@ -76,11 +76,11 @@ def gdb_walk(python, core, runs):
             print("  gdb walk failed (exit %d): %s" % (p.returncode, found[-1] if found else "no output"))
             return None
         line = found[-1]
-        rows.append({"wall": wall, "cpu": cpu})
+        m = re.search(r": (\d+) objects .* walk ([\d.]+) s", line)
+        rows.append({"wall": wall, "cpu": cpu, "objects": int(m.group(1)), "walk": float(m.group(2))})
         print("  gdb   run %d: cpu %.3f s, wall %.3f s; %s" % (i + 1, cpu, wall, line), flush=True)
-    m = re.search(r": (\d+) objects .* walk ([\d.]+) s", line)
     return {"wall": min(r["wall"] for r in rows), "cpu": min(r["cpu"] for r in rows),
-            "objects": int(m.group(1)), "walk": float(m.group(2)), "line": line}
+            "objects": rows[-1]["objects"], "walk": min(r["walk"] for r in rows)}
 
 
 def bench_core(a, coreheap, core, meta, python):

@@ -147,7 +147,7 @@ def main():
     report = os.path.join(workdir, "bench-types.json")
 
     # Warm-up (page cache) and correctness: the real JSON, read back.
-    code, _, _ = run_once([coreheap, "types", core, "--json", "-o", report], errfile)
+    code, _, _ = run_once([coreheap, "types", core, "--no-index", "--json", "-o", report], errfile)
     if code not in (0, 5):
         with open(errfile) as f:
             sys.stderr.write(f.read())
@@ -164,10 +164,10 @@ def main():
              " ".join("%s=%s" % kv for kv in gens.items()), "" if code == 0 else "; exit 5 (partial)"))
 
     print("timing %d runs each (stdout to /dev/null):" % a.runs)
-    types_rows = measure([coreheap, "types", core, "--json", "-o", "/dev/null"], a.runs, errfile, "types")
-    info_rows = measure([coreheap, "info", core, "--json", "-o", "/dev/null"], a.runs, errfile, "info")
-    cycles_rows = measure([coreheap, "cycles", core, "--json", "-o", "/dev/null"], a.runs, errfile, "cycles")
-    top_rows = measure([coreheap, "top", core, "--json", "-o", "/dev/null"], a.runs, errfile, "top")
+    types_rows = measure([coreheap, "types", core, "--no-index", "--json", "-o", "/dev/null"], a.runs, errfile, "types")
+    info_rows = measure([coreheap, "info", core, "--no-index", "--json", "-o", "/dev/null"], a.runs, errfile, "info")
+    cycles_rows = measure([coreheap, "cycles", core, "--no-index", "--json", "-o", "/dev/null"], a.runs, errfile, "cycles")
+    top_rows = measure([coreheap, "top", core, "--no-index", "--json", "-o", "/dev/null"], a.runs, errfile, "top")
 
     print("%-26s %10s %10s" % ("", "min", "median"))
     for label, rows in (("types", types_rows), ("info", info_rows), ("cycles", cycles_rows), ("top", top_rows)):
@@ -185,7 +185,7 @@ def main():
     print("objects/s: %.2f M (types cpu), %.2f M (types wall), %.2f M (types cpu minus info cpu = %.3f s)"
           % (rate / 1e6, found / max(t_wall, 1e-9) / 1e6, found / walk / 1e6, walk))
     cyc_report = os.path.join(workdir, "bench-cycles.json")
-    code, _, _ = run_once([coreheap, "cycles", core, "--json", "-o", cyc_report], errfile)
+    code, _, _ = run_once([coreheap, "cycles", core, "--no-index", "--json", "-o", cyc_report], errfile)
     with open(cyc_report) as f:
         graph = json.load(f).get("graph", {})
     n_obj, n_edges = graph.get("objects", 0), graph.get("edges", 0)
