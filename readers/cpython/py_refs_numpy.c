@@ -185,7 +185,7 @@ bool ch_refs_ndarray(struct ch_refs_ctx *c, uint64_t obj, const char **reason, s
 		return true;
 	}
 	int64_t dims[CH_NPY_MAXDIMS], strides[CH_NPY_MAXDIMS];
-	uint64_t count;
+	uint64_t count = 0; /* set by read_shape; GCC -O3 cannot see it */
 	if (!(*errp = read_shape(py, obj, &a, dims, strides, &count)))
 		*errp = read_items(c, &a, dims, strides, count);
 	return true;
@@ -195,7 +195,7 @@ void ch_py_ndarray_index_text(struct ch_python *py, uint64_t obj, uint64_t flat,
 {
 	struct ndarray a;
 	int64_t dims[CH_NPY_MAXDIMS];
-	uint64_t count;
+	uint64_t count = 0; /* set by read_shape; GCC -O3 cannot see it */
 	struct ch_error *err = read_array(py, obj, &a);
 	if (!err)
 		err = read_shape(py, obj, &a, dims, NULL, &count);

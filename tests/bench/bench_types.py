@@ -39,12 +39,16 @@ def python_version(python):
     return out.strip()
 
 
-def make_core(python, workdir, objects, regen):
-    """Return (core path, meta dict); reuse a cached core when the inputs match."""
-    with open(SCENARIO, "rb") as f:
+def make_core(python, workdir, objects, regen, scenario=SCENARIO, flags=("-I", "-S"), prefix="types"):
+    """Return (core path, meta dict); reuse a cached core when the inputs match.
+
+    scenario runs as `python FLAGS scenario OBJECTS meta.json` and must
+    write meta.json (with "tracked") and abort."""
+    scenario = os.path.abspath(scenario)
+    with open(scenario, "rb") as f:
         script_hash = hashlib.sha256(f.read()).hexdigest()[:10]
     ver = python_version(python)
-    stem = os.path.join(workdir, "types-py%s-%d-%s" % (ver, objects, script_hash))
+    stem = os.path.join(workdir, "%s-py%s-%d-%s" % (prefix, ver, objects, script_hash))
     core, meta_path = stem + ".core", stem + ".json"
     if not regen and os.path.exists(core) and os.path.exists(meta_path):
         with open(meta_path) as f:
@@ -63,7 +67,7 @@ def make_core(python, workdir, objects, regen):
 
     print("core:     generating %d objects with %s ..." % (objects, python), flush=True)
     t0 = time.perf_counter()
-    p = subprocess.run([python, "-I", "-S", SCENARIO, str(objects), "meta.json"], cwd=scratch,
+    p = subprocess.run([python] + list(flags) + [scenario, str(objects), "meta.json"], cwd=scratch,
                        preexec_fn=unlimited_core)
     if p.returncode != -6:
         die("scenario exited with %d, expected SIGABRT" % p.returncode)
@@ -143,7 +147,7 @@ def main():
     report = os.path.join(workdir, "bench-types.json")
 
     # Warm-up (page cache) and correctness: the real JSON, read back.
-    code, _, _ = run_once([coreheap, "types", core, "--json", "-o", report], errfile)
+    code, _, _ = run_once([coreheap, "types", core, "--no-index", "--json", "-o", report], errfile)
     if code not in (0, 5):
         with open(errfile) as f:
             sys.stderr.write(f.read())
@@ -160,10 +164,10 @@ def main():
              " ".join("%s=%s" % kv for kv in gens.items()), "" if code == 0 else "; exit 5 (partial)"))
 
     print("timing %d runs each (stdout to /dev/null):" % a.runs)
-    types_rows = measure([coreheap, "types", core, "--json", "-o", "/dev/null"], a.runs, errfile, "types")
-    info_rows = measure([coreheap, "info", core, "--json", "-o", "/dev/null"], a.runs, errfile, "info")
-    cycles_rows = measure([coreheap, "cycles", core, "--json", "-o", "/dev/null"], a.runs, errfile, "cycles")
-    top_rows = measure([coreheap, "top", core, "--json", "-o", "/dev/null"], a.runs, errfile, "top")
+    types_rows = measure([coreheap, "types", core, "--no-index", "--json", "-o", "/dev/null"], a.runs, errfile, "types")
+    info_rows = measure([coreheap, "info", core, "--no-index", "--json", "-o", "/dev/null"], a.runs, errfile, "info")
+    cycles_rows = measure([coreheap, "cycles", core, "--no-index", "--json", "-o", "/dev/null"], a.runs, errfile, "cycles")
+    top_rows = measure([coreheap, "top", core, "--no-index", "--json", "-o", "/dev/null"], a.runs, errfile, "top")
 
     print("%-26s %10s %10s" % ("", "min", "median"))
     for label, rows in (("types", types_rows), ("info", info_rows), ("cycles", cycles_rows), ("top", top_rows)):
@@ -181,7 +185,7 @@ def main():
     print("objects/s: %.2f M (types cpu), %.2f M (types wall), %.2f M (types cpu minus info cpu = %.3f s)"
           % (rate / 1e6, found / max(t_wall, 1e-9) / 1e6, found / walk / 1e6, walk))
     cyc_report = os.path.join(workdir, "bench-cycles.json")
-    code, _, _ = run_once([coreheap, "cycles", core, "--json", "-o", cyc_report], errfile)
+    code, _, _ = run_once([coreheap, "cycles", core, "--no-index", "--json", "-o", cyc_report], errfile)
     with open(cyc_report) as f:
         graph = json.load(f).get("graph", {})
     n_obj, n_edges = graph.get("objects", 0), graph.get("edges", 0)
