@@ -129,6 +129,18 @@ static struct ch_error *build(struct ch_session *s, struct ch_heap *heap, struct
 	return err;
 }
 
+/* The session's tie to the index its heap is in (its stored tree, if
+ * any, was set by the load). */
+static void tie(struct ch_session *s, const char *path, const struct ch_heap_index_key *key, const struct ch_heap *heap,
+		const struct ch_edges *edges)
+{
+	struct ch_heap_index_ref *r = &s->index_ref;
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	r->key = *key;
+	r->nobjects = heap->objects.n;
+	r->nedges = edges->nedges;
+}
+
 struct ch_error *ch_session_heap_build(struct ch_session *s, struct ch_heap *heap, struct ch_edges *edges,
 				       enum ch_index_use use, struct ch_index_report *report)
 {
@@ -150,12 +162,14 @@ struct ch_error *ch_session_heap_build(struct ch_session *s, struct ch_heap *hea
 			continue;
 		enum ch_heap_index_outcome outcome;
 		char why[256];
-		struct ch_error *err = ch_heap_index_load(tried[i], &key, s->py, heap, edges, &outcome, why, sizeof(why));
+		struct ch_error *err = ch_heap_index_load(tried[i], &key, s->py, heap, edges, &s->index_ref.doms,
+							  &outcome, why, sizeof(why));
 		if (err)
 			return err;
 		if (outcome == CH_HEAP_INDEX_LOADED) {
 			snprintf(report->path, sizeof(report->path), "%s", tried[i]);
 			report->loaded = true;
+			tie(s, tried[i], &key, heap, edges);
 			return NULL;
 		}
 		if (outcome == CH_HEAP_INDEX_ABSENT)
@@ -189,5 +203,6 @@ struct ch_error *ch_session_heap_build(struct ch_session *s, struct ch_heap *hea
 	}
 	snprintf(report->path, sizeof(report->path), "%s", target);
 	report->written = true;
+	tie(s, target, &key, heap, edges);
 	return NULL;
 }
