@@ -66,17 +66,15 @@ static int run_index(const struct ch_cli_command *cmd, int argc, char **argv)
 		return ch_cli_usage_error(cmd, s.opts.no_index ? "--no-index contradicts the command"
 							      : "an index is kept beside a core file, not standard input");
 	}
-	struct ch_heap heap;
-	struct ch_edges edges;
+	struct ch_analysis a = {0};
 	struct ch_index_report rep;
 	double t0 = seconds_now();
-	struct ch_error *err = ch_session_heap_build(&s, &heap, &edges, CH_INDEX_WRITE, &rep);
+	struct ch_error *err = ch_session_heap_build(&s, &a.heap, &a.edges, &a.replay, CH_INDEX_WRITE, &rep);
 	if (err) {
 		code = ch_session_fail(&s, err);
 		ch_session_end(&s);
 		return code;
 	}
-	struct ch_analysis a = {.heap = heap, .edges = edges};
 	const char *tree = rep.path[0] ? tree_step(&s, &a) : "not kept";
 	double secs = seconds_now() - t0;
 	struct stat st;

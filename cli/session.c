@@ -155,7 +155,7 @@ int ch_session_begin_analysis(struct ch_session *s, struct ch_analysis *a, const
 	if (*done)
 		return code;
 	memset(a, 0, sizeof(*a));
-	struct ch_error *err = ch_session_heap_build(s, &a->heap, &a->edges, CH_INDEX_AUTO, NULL);
+	struct ch_error *err = ch_session_heap_build(s, &a->heap, &a->edges, &a->replay, CH_INDEX_AUTO, NULL);
 	if (!err)
 		err = ch_analysis_complete(a);
 	if (!err && s->index_ref.path[0])

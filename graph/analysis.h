@@ -23,7 +23,8 @@ struct ch_analysis {
 
 struct ch_error *ch_analysis_run(struct ch_analysis *a, struct ch_python *py, ch_progress_fn progress, void *arg);
 /* The rest of the pipeline over a->heap and a->edges already filled (built,
- * or loaded from an index); on failure the whole analysis is freed. */
+ * or loaded from an index), and a->replay when its state is set (from the
+ * index), else zeroed; on failure the whole analysis is freed. */
 struct ch_error *ch_analysis_complete(struct ch_analysis *a);
 void ch_analysis_deinit(struct ch_analysis *a);
 

@@ -11,14 +11,16 @@
 #include <unistd.h>
 
 #include "graph/dominators.h"
+#include "graph/gc_replay.h"
 #include "readers/cpython/py_types.h"
 #include "readers/cpython/python.h"
 #include "readers/process/process.h"
 
 /* Native byte order and sizes (the tool runs on x86_64 only); bump
  * CH_INDEX_VERSION whenever the layout or the meaning of a field changes:
- * an old index is then stale, never misread. Format 5 added the dominator
- * tree (H_DOMS..H_BASE_SUM, the last two sections). */
+ * an old index is then stale, never misread. Format 5 added the GC
+ * replay's state (S_REPLAY) and the dominator tree (H_DOMS..H_BASE_SUM,
+ * the last two sections). */
 #define CH_INDEX_MAGIC "CHINDEX\0"
 #define CH_INDEX_VERSION 5u
 
@@ -122,7 +124,7 @@ struct section {
 /* The tree's sections come last (S_BASE: the count before them), so that
  * adding a tree copies the rest as it is. */
 enum { S_ADDR, S_SIZE, S_REFCNT, S_TYPE, S_GEN, S_FLAGS, S_INTERP, S_OFFSETS, S_TARGETS, S_LABELS, S_TYPES, S_XOBJECTS,
-       S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_BASE, S_IDOM = S_BASE, S_ORDER, S_COUNT };
+       S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_REPLAY, S_BASE, S_IDOM = S_BASE, S_ORDER, S_COUNT };
 
 /* Section sizes from the header counts; false when they overflow. */
 static bool section_sizes(const uint64_t *w, size_t *bytes)
@@ -143,6 +145,7 @@ static bool section_sizes(const uint64_t *w, size_t *bytes)
 	bytes[S_NAMES] = w[H_NAMES] * 4;
 	bytes[S_MESSAGES] = w[H_MESSAGES] * 4;
 	bytes[S_STRINGS] = w[H_STRINGS];
+	bytes[S_REPLAY] = n;
 	bytes[S_IDOM] = w[H_DOMS] * 4;
 	bytes[S_ORDER] = w[H_DOM_REACH] * 4;
 	return true;
@@ -199,7 +202,7 @@ static bool write_all(int fd, const void *data, size_t len)
 
 struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_index_key *key,
 				     const struct ch_heap *heap, const struct ch_edges *edges,
-				     const struct ch_heap_index_mark *mark)
+				     const struct ch_gc_replay *replay, const struct ch_heap_index_mark *mark)
 {
 	const struct ch_object_table *o = &heap->objects;
 	const struct ch_python *py = heap->py;
@@ -265,7 +268,7 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 	}
 	const void *data[S_COUNT] = {o->addr, o->size, o->refcnt, o->type, o->gen, o->flags, o->interp, edges->offsets,
 				     edges->targets, edges->labels, types, edges->exactness.objects, xt, names,
-				     msgs, sb.p, NULL, NULL};
+				     msgs, sb.p, replay->state, NULL, NULL};
 	uint64_t sum = 0, payload = 0;
 	for (int s = 0; s < S_COUNT; s++) {
 		if (bytes[s])
@@ -371,6 +374,10 @@ static const char *check_payload(const uint64_t *w, struct section *sec)
 	for (uint64_t i = 0; i < w[H_MESSAGES]; i++)
 		if (!string_ok(ns, msgs[i]))
 			return "a warning is out of range";
+	const uint8_t *replay = sec[S_REPLAY].data;
+	for (uint64_t i = 0; i < n; i++)
+		if (replay[i] > CH_REPLAY_FREED_WITH)
+			return "an object's GC replay state is out of range";
 	/* The tree's entries are in range here; whether they form a tree is
 	 * checked where it is used (ch_dominators_from_tree), which needs
 	 * scratch a load of the other tables should not pay for. */
@@ -467,9 +474,11 @@ enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, co
 }
 
 struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index_key *key, struct ch_python *py,
-				    struct ch_heap *heap, struct ch_edges *edges, struct ch_heap_index_doms *doms,
-				    enum ch_heap_index_outcome *outcome, char *why, size_t why_len)
+				    struct ch_heap *heap, struct ch_edges *edges, const uint8_t **replay,
+				    struct ch_heap_index_doms *doms, enum ch_heap_index_outcome *outcome, char *why,
+				    size_t why_len)
 {
+	*replay = NULL;
 	memset(heap, 0, sizeof(*heap));
 	memset(edges, 0, sizeof(*edges));
 	if (doms)
@@ -592,6 +601,7 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 		py->diag.partial = true;
 	if (py->proc)
 		py->proc->as.lost_reads += h.w[H_LOST];
+	*replay = sec[S_REPLAY].data;
 	if (doms && h.w[H_DOMS]) {
 		doms->idom = sec[S_IDOM].data;
 		doms->order = sec[S_ORDER].data;

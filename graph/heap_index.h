@@ -39,12 +39,14 @@ struct ch_heap_index_mark {
 
 void ch_heap_index_mark_take(const struct ch_python *py, struct ch_heap_index_mark *m);
 
-/* Writes heap and edges (built after mark was taken) to path, through a
- * temporary file in the same directory renamed into place: a reader never
- * sees half an index. */
+struct ch_gc_replay;
+
+/* Writes heap and edges (built after mark was taken) and the GC replay
+ * over them to path, through a temporary file in the same directory
+ * renamed into place: a reader never sees half an index. */
 struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_index_key *key,
 				     const struct ch_heap *heap, const struct ch_edges *edges,
-				     const struct ch_heap_index_mark *mark);
+				     const struct ch_gc_replay *replay, const struct ch_heap_index_mark *mark);
 
 /* The dominator tree an index holds (format 5; graph/dominators.h): each
  * object's immediate dominator and the reachable objects in DFS preorder,
@@ -92,15 +94,17 @@ enum ch_heap_index_outcome {
 };
 
 /* Loads the index at path into heap and edges (for py, whose type table it
- * extends exactly as the build did) when its key equals key, and its
- * dominator tree, if it holds one, into doms (may be NULL; released with
- * ch_heap_index_ref_deinit or ch_shared_map_release). Anything but
- * LOADED leaves heap, edges and doms empty and explains itself in why. A
- * failure to allocate is an error; everything wrong with the file is an
- * outcome. */
+ * extends exactly as the build did) when its key equals key; *replay is
+ * then the stored GC replay state (ch_gc_replay_from_state; it lies in the
+ * mapped file, valid as long as heap), and its dominator tree, if it holds
+ * one, goes into doms (may be NULL; released with ch_heap_index_ref_deinit
+ * or ch_shared_map_release). Anything but LOADED leaves heap, edges and
+ * doms empty, *replay NULL, and explains itself in why. A failure to
+ * allocate is an error; everything wrong with the file is an outcome. */
 struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index_key *key, struct ch_python *py,
-				    struct ch_heap *heap, struct ch_edges *edges, struct ch_heap_index_doms *doms,
-				    enum ch_heap_index_outcome *outcome, char *why, size_t why_len);
+				    struct ch_heap *heap, struct ch_edges *edges, const uint8_t **replay,
+				    struct ch_heap_index_doms *doms, enum ch_heap_index_outcome *outcome, char *why,
+				    size_t why_len);
 
 /* The checks a load makes before it uses anything, on an index in memory
  * (no runtime needed): LOADED means sound, and its key equals key when key

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "graph/dominators.h"
+#include "graph/gc_replay.h"
 #include "graph/heap_index.h"
 #include "readers/cpython/python.h"
 
@@ -27,7 +28,8 @@ static uint8_t *sound;
 static size_t sound_len;
 
 /* An index of 5 objects of 2 types, 6 edges of every label kind the checks
- * look into, two names, one inexact object and two warnings. */
+ * look into, two names, one inexact object, two warnings, every GC replay
+ * state and a dominator tree. */
 static void make_sound(void)
 {
 	static struct ch_python py;
@@ -78,7 +80,10 @@ static void make_sound(void)
 	char path[64];
 	snprintf(path, sizeof(path), "%s/x.chindex", dir);
 	struct ch_heap_index_key key = {{1, 2, 3, 4}};
-	struct ch_error *err = ch_heap_index_write(path, &key, &heap, &edges, &mark);
+	uint8_t state[5] = {CH_REPLAY_ALIVE, CH_REPLAY_ALIVE, CH_REPLAY_UNREACHABLE, CH_REPLAY_FREED_WITH,
+			    CH_REPLAY_OUTSIDE};
+	struct ch_gc_replay replay = {.state = state};
+	struct ch_error *err = ch_heap_index_write(path, &key, &heap, &edges, &replay, &mark);
 	if (err)
 		abort();
 	/* The tree of the graph above from root 0: 0 -> 1, 2 and 1 -> 3, 4
