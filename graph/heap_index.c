@@ -18,20 +18,22 @@
 
 /* Native byte order and sizes (the tool runs on x86_64 only); bump
  * CH_INDEX_VERSION whenever the layout or the meaning of a field changes:
- * an old index is then stale, never misread. Format 5 added the GC
- * replay's state (S_REPLAY) and the dominator tree (H_DOMS..H_BASE_SUM,
- * the last two sections). */
+ * an old index is then stale, never misread. Format 5 added the address
+ * table (H_SLOTS, S_SLOTS), the GC replay's state (S_REPLAY) and the
+ * dominator tree (H_DOMS..H_BASE_SUM, the last two sections). */
 #define CH_INDEX_MAGIC "CHINDEX\0"
 #define CH_INDEX_VERSION 5u
 
-/* H_DOMS: objects the stored idom covers (0: no tree, else H_OBJECTS);
+/* H_SLOTS: slots of the address table (readers/base/index_hash.h), as the
+ * build left it: 0 for no objects, else a power of two at least twice
+ * the objects. H_DOMS: objects the stored idom covers (0: no tree, else H_OBJECTS);
  * H_DOM_REACH: length of the stored preorder; H_DOM_ROOTS: hash of the
  * root set the tree was built from; H_BASE_SUM: the payload checksum's
  * chained state after the sections before the tree, so that a tree can be
  * added later without reading the rest again (a load recomputes it). */
 enum { H_KEY = 0, H_OBJECTS = 4, H_EDGES, H_TYPES, H_XOBJECTS, H_XTYPES, H_NAMES, H_MESSAGES, H_STRINGS,
-       H_LISTS, H_DANGLING = H_LISTS + 4, H_UNDUMPED, H_UNREADABLE, H_DROPPED, H_LOST, H_FLAGS, H_INTERPS, H_DOMS,
-       H_DOM_REACH, H_DOM_ROOTS, H_BASE_SUM, H_PAYLOAD, H_CHECKSUM, H_WORDS };
+       H_LISTS, H_DANGLING = H_LISTS + 4, H_UNDUMPED, H_UNREADABLE, H_DROPPED, H_LOST, H_FLAGS, H_INTERPS, H_SLOTS,
+       H_DOMS, H_DOM_REACH, H_DOM_ROOTS, H_BASE_SUM, H_PAYLOAD, H_CHECKSUM, H_WORDS };
 
 #define H_FLAG_PARTIAL 1u
 
@@ -124,7 +126,7 @@ struct section {
 /* The tree's sections come last (S_BASE: the count before them), so that
  * adding a tree copies the rest as it is. */
 enum { S_ADDR, S_SIZE, S_REFCNT, S_TYPE, S_GEN, S_FLAGS, S_INTERP, S_OFFSETS, S_TARGETS, S_LABELS, S_TYPES, S_XOBJECTS,
-       S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_REPLAY, S_BASE, S_IDOM = S_BASE, S_ORDER, S_COUNT };
+       S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_REPLAY, S_SLOTS, S_BASE, S_IDOM = S_BASE, S_ORDER, S_COUNT };
 
 /* Section sizes from the header counts; false when they overflow. */
 static bool section_sizes(const uint64_t *w, size_t *bytes)
@@ -132,7 +134,9 @@ static bool section_sizes(const uint64_t *w, size_t *bytes)
 	uint64_t n = w[H_OBJECTS], e = w[H_EDGES];
 	if (n >= CH_NO_OBJECT || w[H_INTERPS] > 256 || e > UINT32_MAX || w[H_TYPES] > UINT32_MAX || w[H_XOBJECTS] > n ||
 	    w[H_XTYPES] > UINT32_MAX || w[H_NAMES] > UINT32_MAX || w[H_MESSAGES] > 4096 || w[H_STRINGS] > UINT32_MAX ||
-	    (w[H_DOMS] != 0 && w[H_DOMS] != n) || w[H_DOM_REACH] > w[H_DOMS])
+	    (w[H_DOMS] != 0 && w[H_DOMS] != n) || w[H_DOM_REACH] > w[H_DOMS] ||
+	    (n ? (w[H_SLOTS] & (w[H_SLOTS] - 1)) != 0 || w[H_SLOTS] < 2 * n || w[H_SLOTS] > ((uint64_t)1 << 33)
+	       : w[H_SLOTS] != 0))
 		return false;
 	bytes[S_ADDR] = bytes[S_SIZE] = bytes[S_REFCNT] = n * 8;
 	bytes[S_TYPE] = n * 4;
@@ -146,6 +150,7 @@ static bool section_sizes(const uint64_t *w, size_t *bytes)
 	bytes[S_MESSAGES] = w[H_MESSAGES] * 4;
 	bytes[S_STRINGS] = w[H_STRINGS];
 	bytes[S_REPLAY] = n;
+	bytes[S_SLOTS] = w[H_SLOTS] * 4;
 	bytes[S_IDOM] = w[H_DOMS] * 4;
 	bytes[S_ORDER] = w[H_DOM_REACH] * 4;
 	return true;
@@ -260,6 +265,7 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 	h.w[H_LOST] = py->proc ? py->proc->as.lost_reads - mark->lost_reads : 0;
 	h.w[H_FLAGS] = py->diag.partial && !mark->partial ? H_FLAG_PARTIAL : 0;
 	h.w[H_INTERPS] = py->ninterps ? py->ninterps : 1;
+	h.w[H_SLOTS] = o->index.nslots;
 
 	size_t bytes[S_COUNT];
 	if (!section_sizes(h.w, bytes)) {
@@ -268,7 +274,7 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 	}
 	const void *data[S_COUNT] = {o->addr, o->size, o->refcnt, o->type, o->gen, o->flags, o->interp, edges->offsets,
 				     edges->targets, edges->labels, types, edges->exactness.objects, xt, names,
-				     msgs, sb.p, replay->state, NULL, NULL};
+				     msgs, sb.p, replay->state, o->index.slots, NULL, NULL};
 	uint64_t sum = 0, payload = 0;
 	for (int s = 0; s < S_COUNT; s++) {
 		if (bytes[s])
@@ -374,6 +380,20 @@ static const char *check_payload(const uint64_t *w, struct section *sec)
 	for (uint64_t i = 0; i < w[H_MESSAGES]; i++)
 		if (!string_ok(ns, msgs[i]))
 			return "a warning is out of range";
+	/* The address table: every slot empty or naming an object, as many
+	 * named as there are objects, so a probe always meets an empty slot
+	 * and never names what is not an object. (Whether each object is
+	 * found where it is would cost what building the table costs: a
+	 * table that passes the checksum is the build's own.) */
+	const uint32_t *slots = sec[S_SLOTS].data;
+	uint64_t filled = 0;
+	for (uint64_t s = 0; s < w[H_SLOTS]; s++) {
+		if (slots[s] > n)
+			return "an address table slot names no object";
+		filled += slots[s] != 0;
+	}
+	if (filled != n)
+		return "the address table does not hold every object once";
 	const uint8_t *replay = sec[S_REPLAY].data;
 	for (uint64_t i = 0; i < n; i++)
 		if (replay[i] > CH_REPLAY_FREED_WITH)
@@ -585,13 +605,9 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 	edges->dangling = h.w[H_DANGLING];
 	edges->undumped = h.w[H_UNDUMPED];
 	edges->unreadable = h.w[H_UNREADABLE];
-	uint64_t dropped = 0;
-	if ((err = ch_objects_index_build(o, &dropped)))
-		goto out;
-	if (dropped) {
-		WHY("an object address appears twice");
-		goto out;
-	}
+	o->index.slots = sec[S_SLOTS].data;
+	o->index.nslots = h.w[H_SLOTS];
+	o->index.borrowed = true;
 	/* What the build said, said again. */
 	const uint32_t *msgs = sec[S_MESSAGES].data;
 	for (uint64_t i = 0; i < h.w[H_MESSAGES]; i++)
