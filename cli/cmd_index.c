@@ -116,6 +116,8 @@ const struct ch_cli_command ch_cmd_index = {
 		   "core by this very coreheap with the same files and options, starts from it instead of\n"
 		   "walking the core again. Commands write one themselves for heaps of a million objects or\n"
 		   "more; this command writes one whatever the size, or says it is already there (reused).\n"
+		   "It also keeps the dominator tree in it (what top, suspects and summary start from), which\n"
+		   "otherwise the first command that computes one adds.\n"
 		   "A stale or damaged index is never trusted: it is reported and rebuilt. --no-index on any\n"
 		   "command neither reads nor writes one. Format and rules: docs/index.md.\n\n"
 		   "Examples:\n"
