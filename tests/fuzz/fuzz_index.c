@@ -49,6 +49,9 @@ static void make_sound(void)
 	for (uint32_t i = 0; i < 5; i++)
 		if (ch_objects_append(&heap.objects, 0x10000 + 0x40 * i, i & 1, 1 + i, 32, (uint8_t)(i % 5), 0))
 			abort();
+	uint64_t dropped;
+	if (ch_objects_index_build(&heap.objects, &dropped)) /* the address table goes into the index */
+		abort();
 	static const char *names[] = {"ob_type", "__dict__"};
 	uint32_t offsets[6] = {0, 2, 4, 5, 6, 6};
 	uint32_t targets[6] = {1, 2, 3, 4, 0, 1};
