@@ -7,8 +7,12 @@
 
 #include "commands.h"
 #include "exit_codes.h"
+#include "graph/analysis.h"
+#include "graph/dominators.h"
 #include "graph/edges.h"
 #include "graph/heap.h"
+#include "graph/root_set.h"
+#include "graph/roots.h"
 #include "reports/report.h"
 #include "session.h"
 #include "session_heap.h"
@@ -18,6 +22,36 @@ static double seconds_now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The dominator tree, kept in the index too (what top, suspects and
+ * summary start from): "stored" when the index held it already, "added",
+ * or "not kept" (said in a warning; the index itself stands). */
+static const char *tree_step(struct ch_session *s, struct ch_analysis *a)
+{
+	ch_progress_update(&s->progress, "dominator tree", 0);
+	bool had = s->index_ref.doms.idom != NULL;
+	struct ch_roots roots;
+	struct ch_dominators d = {0};
+	struct ch_error *err = ch_analysis_complete(a);
+	if (err) {
+		memset(a, 0, sizeof(*a)); /* freed by ch_analysis_complete */
+	} else {
+		a->index = &s->index_ref;
+		if (!(err = ch_roots_find(&roots, a))) {
+			err = ch_root_set_dominators(&d, a, &roots);
+			ch_dominators_deinit(&d);
+			ch_roots_deinit(&roots);
+		}
+	}
+	if (err) {
+		ch_diag_warn(&s->py->diag, "no dominator tree in the index: %s", err->message);
+		ch_error_free(err);
+		return "not kept";
+	}
+	if (!s->index_ref.holds_tree)
+		return "not kept";
+	return had && !s->index_ref.added ? "stored" : "added";
 }
 
 static int run_index(const struct ch_cli_command *cmd, int argc, char **argv)
@@ -32,16 +66,16 @@ static int run_index(const struct ch_cli_command *cmd, int argc, char **argv)
 		return ch_cli_usage_error(cmd, s.opts.no_index ? "--no-index contradicts the command"
 							      : "an index is kept beside a core file, not standard input");
 	}
-	struct ch_heap heap;
-	struct ch_edges edges;
+	struct ch_analysis a = {0};
 	struct ch_index_report rep;
 	double t0 = seconds_now();
-	struct ch_error *err = ch_session_heap_build(&s, &heap, &edges, CH_INDEX_WRITE, &rep);
+	struct ch_error *err = ch_session_heap_build(&s, &a.heap, &a.edges, &a.replay, CH_INDEX_WRITE, &rep);
 	if (err) {
 		code = ch_session_fail(&s, err);
 		ch_session_end(&s);
 		return code;
 	}
+	const char *tree = rep.path[0] ? tree_step(&s, &a) : "not kept";
 	double secs = seconds_now() - t0;
 	struct stat st;
 	uint64_t bytes = rep.path[0] && stat(rep.path, &st) == 0 ? (uint64_t)st.st_size : 0;
@@ -51,20 +85,21 @@ static int run_index(const struct ch_cli_command *cmd, int argc, char **argv)
 		doc = json_object();
 		json_object_set_new(doc, "index", rep.path[0] ? ch_json_text(rep.path) : json_null());
 		json_object_set_new(doc, "state", json_string(state));
-		json_object_set_new(doc, "objects", json_integer((json_int_t)heap.objects.n));
-		json_object_set_new(doc, "references", json_integer((json_int_t)edges.nedges));
+		json_object_set_new(doc, "objects", json_integer((json_int_t)a.heap.objects.n));
+		json_object_set_new(doc, "references", json_integer((json_int_t)a.edges.nedges));
 		json_object_set_new(doc, "bytes", json_integer((json_int_t)bytes));
+		json_object_set_new(doc, "dominators", json_string(tree));
 		json_object_set_new(doc, "seconds", json_real(secs));
 	} else if (rep.path[0]) {
 		char safe[PATH_MAX + 64];
 		fprintf(s.out, "index %s: %s\n", state, ch_text_safe(rep.path, safe, sizeof(safe)));
-		fprintf(s.out, "  %zu objects, %zu references, %" PRIu64 " bytes, %.2f s\n", heap.objects.n,
-			edges.nedges, bytes, secs);
+		fprintf(s.out, "  %zu objects, %zu references, %" PRIu64 " bytes, %.2f s\n", a.heap.objects.n,
+			a.edges.nedges, bytes, secs);
+		fprintf(s.out, "  dominator tree: %s\n", tree);
 	} else {
 		fprintf(s.out, "index not written (see the warnings)\n");
 	}
-	ch_edges_deinit(&edges);
-	ch_heap_deinit(&heap);
+	ch_analysis_deinit(&a);
 	code = ch_session_finish(&s, doc);
 	if (code == CH_EXIT_OK && !rep.loaded && !rep.written)
 		code = CH_EXIT_INPUT;
@@ -81,6 +116,8 @@ const struct ch_cli_command ch_cmd_index = {
 		   "core by this very coreheap with the same files and options, starts from it instead of\n"
 		   "walking the core again. Commands write one themselves for heaps of a million objects or\n"
 		   "more; this command writes one whatever the size, or says it is already there (reused).\n"
+		   "It also keeps the dominator tree in it (what top, suspects and summary start from), which\n"
+		   "otherwise the first command that computes one adds.\n"
 		   "A stale or damaged index is never trusted: it is reported and rebuilt. --no-index on any\n"
 		   "command neither reads nor writes one. Format and rules: docs/index.md.\n\n"
 		   "Examples:\n"

@@ -47,7 +47,7 @@ static int run_memory(const struct ch_cli_command *cmd, int argc, char **argv)
 	struct ch_edges edges;
 	bool have_analysis = false;
 	if (s.py) {
-		err = ch_session_heap_build(&s, &heap, &edges, CH_INDEX_AUTO, NULL);
+		err = ch_session_heap_build(&s, &heap, &edges, NULL, CH_INDEX_AUTO, NULL);
 		if (err) {
 			ch_diag_partial(&diag, "no Python object figures: %s", err->message);
 			ch_error_free(err);

@@ -23,7 +23,7 @@ static int run_types(const struct ch_cli_command *cmd, int argc, char **argv)
 	struct ch_type_histogram hist;
 	/* Following references finds the untracked objects and the buffers
 	 * each object owns (full shallow sizes). */
-	struct ch_error *err = ch_session_heap_build(&s, &heap, &edges, CH_INDEX_AUTO, NULL);
+	struct ch_error *err = ch_session_heap_build(&s, &heap, &edges, NULL, CH_INDEX_AUTO, NULL);
 	if (err) {
 		code = ch_session_fail(&s, err);
 		ch_session_end(&s);

@@ -155,9 +155,11 @@ int ch_session_begin_analysis(struct ch_session *s, struct ch_analysis *a, const
 	if (*done)
 		return code;
 	memset(a, 0, sizeof(*a));
-	struct ch_error *err = ch_session_heap_build(s, &a->heap, &a->edges, CH_INDEX_AUTO, NULL);
+	struct ch_error *err = ch_session_heap_build(s, &a->heap, &a->edges, &a->replay, CH_INDEX_AUTO, NULL);
 	if (!err)
 		err = ch_analysis_complete(a);
+	if (!err && s->index_ref.path[0])
+		a->index = &s->index_ref;
 	if (err) {
 		*done = true;
 		code = ch_session_fail(s, err);
@@ -328,6 +330,7 @@ void ch_session_end(struct ch_session *s)
 	ch_process_close(s->proc);
 	if (s->diag == &s->own_diag)
 		ch_diag_deinit(&s->own_diag);
+	ch_heap_index_ref_deinit(&s->index_ref);
 	memset(s, 0, sizeof(*s));
 }
 

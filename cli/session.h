@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "graph/gate.h"
+#include "graph/heap_index.h"
 #include "options.h"
 #include "output_file.h"
 #include "progress.h"
@@ -34,6 +35,10 @@ struct ch_session {
 	/* The analysed heap's exactness verdict, set by ch_session_begin_analysis:
 	 * ch_session_finish adds it to the document or the text report. */
 	const struct ch_exactness *exactness;
+	/* The heap index the session's heap came from or went to (set by
+	 * ch_session_heap_build; path empty: none): ch_session_begin_analysis
+	 * ties the analysis to it, so a dominator tree is kept there. */
+	struct ch_heap_index_ref index_ref;
 };
 
 /* Returns 0 when the session is ready; otherwise the exit code to return

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "graph/gc_replay.h"
 #include "graph/heap_index.h"
 #include "readers/process/core_file.h"
 #include "readers/process/process.h"
@@ -129,9 +130,23 @@ static struct ch_error *build(struct ch_session *s, struct ch_heap *heap, struct
 	return err;
 }
 
-struct ch_error *ch_session_heap_build(struct ch_session *s, struct ch_heap *heap, struct ch_edges *edges,
-				       enum ch_index_use use, struct ch_index_report *report)
+/* The session's tie to the index its heap is in (its stored tree, if
+ * any, was set by the load). */
+static void tie(struct ch_session *s, const char *path, const struct ch_heap_index_key *key, const struct ch_heap *heap,
+		const struct ch_edges *edges)
 {
+	struct ch_heap_index_ref *r = &s->index_ref;
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	r->key = *key;
+	r->nobjects = heap->objects.n;
+	r->nedges = edges->nedges;
+}
+
+struct ch_error *ch_session_heap_build(struct ch_session *s, struct ch_heap *heap, struct ch_edges *edges,
+				       struct ch_gc_replay *replay, enum ch_index_use use, struct ch_index_report *report)
+{
+	if (replay)
+		memset(replay, 0, sizeof(*replay));
 	struct ch_index_report scratch;
 	if (!report)
 		report = &scratch;
@@ -150,12 +165,20 @@ struct ch_error *ch_session_heap_build(struct ch_session *s, struct ch_heap *hea
 			continue;
 		enum ch_heap_index_outcome outcome;
 		char why[256];
-		struct ch_error *err = ch_heap_index_load(tried[i], &key, s->py, heap, edges, &outcome, why, sizeof(why));
+		const uint8_t *state;
+		struct ch_error *err = ch_heap_index_load(tried[i], &key, s->py, heap, edges, &state, &s->index_ref.doms,
+							  &outcome, why, sizeof(why));
 		if (err)
 			return err;
+		if (outcome == CH_HEAP_INDEX_LOADED && replay && (err = ch_gc_replay_from_state(replay, heap, state))) {
+			ch_edges_deinit(edges);
+			ch_heap_deinit(heap);
+			return err;
+		}
 		if (outcome == CH_HEAP_INDEX_LOADED) {
 			snprintf(report->path, sizeof(report->path), "%s", tried[i]);
 			report->loaded = true;
+			tie(s, tried[i], &key, heap, edges);
 			return NULL;
 		}
 		if (outcome == CH_HEAP_INDEX_ABSENT)
@@ -181,7 +204,13 @@ struct ch_error *ch_session_heap_build(struct ch_session *s, struct ch_heap *hea
 	}
 	if (target == cached)
 		make_parent(cached);
-	struct ch_error *werr = ch_heap_index_write(target, &key, heap, edges, &mark);
+	/* The GC replay goes into the index too: computed here, and handed
+	 * to the caller when it wants one. */
+	struct ch_gc_replay own = {0}, *r = replay ? replay : &own;
+	struct ch_error *werr = ch_gc_replay_run(r, heap, edges);
+	if (!werr)
+		werr = ch_heap_index_write(target, &key, heap, edges, r, &mark);
+	ch_gc_replay_deinit(&own);
 	if (werr) {
 		ch_diag_warn(&s->py->diag, "no heap index written: %s", werr->message);
 		ch_error_free(werr);
@@ -189,5 +218,6 @@ struct ch_error *ch_session_heap_build(struct ch_session *s, struct ch_heap *hea
 	}
 	snprintf(report->path, sizeof(report->path), "%s", target);
 	report->written = true;
+	tie(s, target, &key, heap, edges);
 	return NULL;
 }

@@ -22,10 +22,15 @@ struct ch_index_report {
 	char path[PATH_MAX];
 };
 
-/* Fills heap and edges for s->py. Problems with an index are warnings and
- * never the command's failure; the error returned is the build's own.
+struct ch_gc_replay;
+
+/* Fills heap and edges for s->py, and replay (may be NULL) when the index
+ * gave the GC replay or it was computed to write one (else it is zeroed:
+ * ch_analysis_complete computes it). Problems with an index are warnings
+ * and never the command's failure; the error returned is the build's own.
  * report may be NULL. */
 struct ch_error *ch_session_heap_build(struct ch_session *s, struct ch_heap *heap, struct ch_edges *edges,
-				       enum ch_index_use use, struct ch_index_report *report);
+				       struct ch_gc_replay *replay, enum ch_index_use use,
+				       struct ch_index_report *report);
 
 #endif

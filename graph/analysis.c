@@ -18,9 +18,8 @@ struct ch_error *ch_analysis_run(struct ch_analysis *a, struct ch_python *py, ch
 
 struct ch_error *ch_analysis_complete(struct ch_analysis *a)
 {
-	memset(&a->replay, 0, sizeof(a->replay));
 	memset(&a->cycles, 0, sizeof(a->cycles));
-	struct ch_error *err = ch_gc_replay_run(&a->replay, &a->heap, &a->edges);
+	struct ch_error *err = a->replay.state ? NULL : ch_gc_replay_run(&a->replay, &a->heap, &a->edges);
 	if (!err)
 		err = ch_cycles_find(&a->cycles, &a->heap, &a->edges, &a->replay);
 	if (err)

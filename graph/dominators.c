@@ -280,11 +280,80 @@ nomem:
 	return &ch_error_nomem;
 }
 
+struct ch_error *ch_dominators_from_tree(struct ch_dominators *d, const uint32_t *idom, const uint32_t *order,
+					 size_t nreach, const uint64_t *sizes, size_t nobjects,
+					 struct ch_shared_map *backing)
+{
+	memset(d, 0, sizeof(*d));
+	if (nobjects >= NONE - 1 || nreach > nobjects)
+		return ch_error_new(CH_ERR_INPUT, "the dominator tree's counts are out of range");
+	/* state: 0 not in order, 1 in order, 2 summed into its dominator. */
+	uint8_t *state = calloc(nobjects ? nobjects : 1, 1);
+	d->retained = malloc((nobjects ? nobjects : 1) * sizeof(uint64_t));
+	d->retained_count = calloc(nobjects ? nobjects : 1, sizeof(uint32_t));
+	if (!state || !d->retained || !d->retained_count) {
+		free(state);
+		ch_dominators_deinit(d);
+		return &ch_error_nomem;
+	}
+	const char *bad = NULL;
+	memset(d->retained, 0, nobjects * sizeof(uint64_t));
+	for (size_t k = 0; k < nreach && !bad; k++) {
+		uint32_t o = order[k];
+		if (o >= nobjects || state[o])
+			bad = "an object is not, or twice, in the dominator tree's preorder";
+		else
+			state[o] = 1;
+	}
+	for (size_t i = 0; i < nobjects && !bad; i++)
+		if ((idom[i] == NONE) != (state[i] == 0))
+			bad = "the dominator tree's preorder and dominators disagree";
+	/* Reverse preorder: when o is summed into p, p must be in the tree
+	 * and not summed yet, i.e. earlier in the preorder; so the tree has
+	 * no cycle and each sum is complete before it is passed up. */
+	uint64_t reach = 0;
+	for (size_t k = nreach; k-- > 0 && !bad;) {
+		uint32_t o = order[k], p = idom[o];
+		d->retained[o] += sizes[o];
+		d->retained_count[o] += 1;
+		if (p == CH_DOM_ROOT) {
+			reach += d->retained[o];
+		} else if (p >= nobjects || p == o || state[p] != 1) {
+			bad = "an object's dominator does not come before it in the tree";
+			break;
+		} else {
+			d->retained[p] += d->retained[o];
+			d->retained_count[p] += d->retained_count[o];
+		}
+		state[o] = 2;
+	}
+	free(state);
+	if (bad) {
+		ch_dominators_deinit(d);
+		return ch_error_new(CH_ERR_INPUT, "%s", bad);
+	}
+	uint64_t all = 0;
+	for (size_t i = 0; i < nobjects; i++)
+		all += sizes[i];
+	d->idom = (uint32_t *)idom;
+	d->order = (uint32_t *)order;
+	d->borrowed = true;
+	d->backing = ch_shared_map_hold(backing);
+	d->nobjects = nobjects;
+	d->nreachable = nreach;
+	d->reachable_bytes = reach;
+	d->unreachable_bytes = all - reach;
+	return NULL;
+}
+
 void ch_dominators_deinit(struct ch_dominators *d)
 {
-	free(d->idom);
+	ch_shared_map_release(d->backing);
+	if (!d->borrowed) {
+		free(d->idom);
+		free(d->order);
+	}
 	free(d->retained);
 	free(d->retained_count);
-	free(d->order);
 	memset(d, 0, sizeof(*d));
 }

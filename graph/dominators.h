@@ -18,10 +18,12 @@
 #ifndef CH_DOMINATORS_H
 #define CH_DOMINATORS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "graph/edges.h"
+#include "readers/base/shared_map.h"
 
 /* idom of an object whose only dominator is the virtual super-root (the
  * root objects, and objects reachable along disjoint paths from two). */
@@ -34,6 +36,11 @@ struct ch_dominators {
 	uint32_t *order;          /* the reachable objects in DFS preorder: every object comes after its idom */
 	size_t nobjects, nreachable;
 	uint64_t reachable_bytes, unreachable_bytes;
+	/* Set by ch_dominators_from_tree: idom and order are not d's own but
+	 * a stored tree's, held through backing (a heap index's mapped file)
+	 * when that is not NULL; they are never freed or written. */
+	bool borrowed;
+	struct ch_shared_map *backing;
 };
 
 /* Builds the tree over objects [0, nobjects) of the CSR edges e, with
@@ -41,6 +48,18 @@ struct ch_dominators {
  * children of the super-root (duplicates allowed, order irrelevant). */
 struct ch_error *ch_dominators_build(struct ch_dominators *d, const struct ch_edges *e, const uint64_t *sizes,
 				     size_t nobjects, const uint32_t *roots, size_t nroots);
+/* The same results from a tree computed before (a heap index's): idom and
+ * order as ch_dominators_build left them, for the same edges and roots.
+ * Retained sizes and counts are summed again from sizes. The tree is
+ * input: unless every entry of order is a distinct object whose idom is
+ * CH_DOM_ROOT or an object earlier in order (so the tree has no cycle and
+ * every object comes after its dominator), and every object not in order
+ * has idom CH_NO_OBJECT, the result is a CH_ERR_INPUT error saying why.
+ * idom and order are used in place, held through backing (may be NULL:
+ * then they must outlive d). */
+struct ch_error *ch_dominators_from_tree(struct ch_dominators *d, const uint32_t *idom, const uint32_t *order,
+					 size_t nreach, const uint64_t *sizes, size_t nobjects,
+					 struct ch_shared_map *backing);
 void ch_dominators_deinit(struct ch_dominators *d);
 
 #endif

@@ -111,6 +111,26 @@ struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, const struct ch_heap *
 	return NULL;
 }
 
+struct ch_error *ch_gc_replay_from_state(struct ch_gc_replay *r, const struct ch_heap *heap, const uint8_t *state)
+{
+	const struct ch_object_table *o = &heap->objects;
+	memset(r, 0, sizeof(*r));
+	r->state = malloc(o->n ? o->n : 1);
+	if (!r->state)
+		return &ch_error_nomem;
+	memcpy(r->state, state, o->n);
+	for (size_t i = 0; i < o->n; i++) {
+		if (state[i] == CH_REPLAY_UNREACHABLE) {
+			r->unreachable++;
+			r->unreachable_bytes += o->size[i];
+		} else if (state[i] == CH_REPLAY_FREED_WITH) {
+			r->freed_with++;
+			r->freed_with_bytes += o->size[i];
+		}
+	}
+	return NULL;
+}
+
 void ch_gc_replay_deinit(struct ch_gc_replay *r)
 {
 	free(r->state);

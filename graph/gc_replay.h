@@ -38,6 +38,10 @@ enum {
 };
 
 struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, const struct ch_heap *heap, const struct ch_edges *e);
+/* The same result from a state computed before (a heap index's): copied,
+ * and the counts summed again from it. Every entry must be a CH_REPLAY_*
+ * value (the caller has checked). */
+struct ch_error *ch_gc_replay_from_state(struct ch_gc_replay *r, const struct ch_heap *heap, const uint8_t *state);
 void ch_gc_replay_deinit(struct ch_gc_replay *r);
 
 #endif

@@ -10,19 +10,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "graph/dominators.h"
+#include "graph/gc_replay.h"
 #include "readers/cpython/py_types.h"
 #include "readers/cpython/python.h"
 #include "readers/process/process.h"
 
-/* Version 1. Native byte order and sizes (the tool runs on x86_64 only);
- * bump CH_INDEX_VERSION whenever the layout or the meaning of a field
- * changes: an old index is then stale, never misread. */
+/* Native byte order and sizes (the tool runs on x86_64 only); bump
+ * CH_INDEX_VERSION whenever the layout or the meaning of a field changes:
+ * an old index is then stale, never misread. Format 5 added the address
+ * table (H_SLOTS, S_SLOTS), the GC replay's state (S_REPLAY) and the
+ * dominator tree (H_DOMS..H_BASE_SUM, the last two sections). */
 #define CH_INDEX_MAGIC "CHINDEX\0"
-#define CH_INDEX_VERSION 4u
+#define CH_INDEX_VERSION 5u
 
+/* H_SLOTS: slots of the address table (readers/base/index_hash.h), as the
+ * build left it: 0 for no objects, else a power of two at least twice
+ * the objects. H_DOMS: objects the stored idom covers (0: no tree, else H_OBJECTS);
+ * H_DOM_REACH: length of the stored preorder; H_DOM_ROOTS: hash of the
+ * root set the tree was built from; H_BASE_SUM: the payload checksum's
+ * chained state after the sections before the tree, so that a tree can be
+ * added later without reading the rest again (a load recomputes it). */
 enum { H_KEY = 0, H_OBJECTS = 4, H_EDGES, H_TYPES, H_XOBJECTS, H_XTYPES, H_NAMES, H_MESSAGES, H_STRINGS,
-       H_LISTS, H_DANGLING = H_LISTS + 4, H_UNDUMPED, H_UNREADABLE, H_DROPPED, H_LOST, H_FLAGS, H_INTERPS, H_PAYLOAD,
-       H_CHECKSUM, H_WORDS };
+       H_LISTS, H_DANGLING = H_LISTS + 4, H_UNDUMPED, H_UNREADABLE, H_DROPPED, H_LOST, H_FLAGS, H_INTERPS, H_SLOTS,
+       H_DOMS, H_DOM_REACH, H_DOM_ROOTS, H_BASE_SUM, H_PAYLOAD, H_CHECKSUM, H_WORDS };
 
 #define H_FLAG_PARTIAL 1u
 
@@ -112,15 +123,20 @@ struct section {
 	size_t bytes; /* unpadded */
 };
 
+/* The tree's sections come last (S_BASE: the count before them), so that
+ * adding a tree copies the rest as it is. */
 enum { S_ADDR, S_SIZE, S_REFCNT, S_TYPE, S_GEN, S_FLAGS, S_INTERP, S_OFFSETS, S_TARGETS, S_LABELS, S_TYPES, S_XOBJECTS,
-       S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_COUNT };
+       S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_REPLAY, S_SLOTS, S_BASE, S_IDOM = S_BASE, S_ORDER, S_COUNT };
 
 /* Section sizes from the header counts; false when they overflow. */
 static bool section_sizes(const uint64_t *w, size_t *bytes)
 {
 	uint64_t n = w[H_OBJECTS], e = w[H_EDGES];
 	if (n >= CH_NO_OBJECT || w[H_INTERPS] > 256 || e > UINT32_MAX || w[H_TYPES] > UINT32_MAX || w[H_XOBJECTS] > n ||
-	    w[H_XTYPES] > UINT32_MAX || w[H_NAMES] > UINT32_MAX || w[H_MESSAGES] > 4096 || w[H_STRINGS] > UINT32_MAX)
+	    w[H_XTYPES] > UINT32_MAX || w[H_NAMES] > UINT32_MAX || w[H_MESSAGES] > 4096 || w[H_STRINGS] > UINT32_MAX ||
+	    (w[H_DOMS] != 0 && w[H_DOMS] != n) || w[H_DOM_REACH] > w[H_DOMS] ||
+	    (n ? (w[H_SLOTS] & (w[H_SLOTS] - 1)) != 0 || w[H_SLOTS] < 2 * n || w[H_SLOTS] > ((uint64_t)1 << 33)
+	       : w[H_SLOTS] != 0))
 		return false;
 	bytes[S_ADDR] = bytes[S_SIZE] = bytes[S_REFCNT] = n * 8;
 	bytes[S_TYPE] = n * 4;
@@ -133,6 +149,10 @@ static bool section_sizes(const uint64_t *w, size_t *bytes)
 	bytes[S_NAMES] = w[H_NAMES] * 4;
 	bytes[S_MESSAGES] = w[H_MESSAGES] * 4;
 	bytes[S_STRINGS] = w[H_STRINGS];
+	bytes[S_REPLAY] = n;
+	bytes[S_SLOTS] = w[H_SLOTS] * 4;
+	bytes[S_IDOM] = w[H_DOMS] * 4;
+	bytes[S_ORDER] = w[H_DOM_REACH] * 4;
 	return true;
 }
 
@@ -187,7 +207,7 @@ static bool write_all(int fd, const void *data, size_t len)
 
 struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_index_key *key,
 				     const struct ch_heap *heap, const struct ch_edges *edges,
-				     const struct ch_heap_index_mark *mark)
+				     const struct ch_gc_replay *replay, const struct ch_heap_index_mark *mark)
 {
 	const struct ch_object_table *o = &heap->objects;
 	const struct ch_python *py = heap->py;
@@ -245,6 +265,7 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 	h.w[H_LOST] = py->proc ? py->proc->as.lost_reads - mark->lost_reads : 0;
 	h.w[H_FLAGS] = py->diag.partial && !mark->partial ? H_FLAG_PARTIAL : 0;
 	h.w[H_INTERPS] = py->ninterps ? py->ninterps : 1;
+	h.w[H_SLOTS] = o->index.nslots;
 
 	size_t bytes[S_COUNT];
 	if (!section_sizes(h.w, bytes)) {
@@ -253,12 +274,14 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 	}
 	const void *data[S_COUNT] = {o->addr, o->size, o->refcnt, o->type, o->gen, o->flags, o->interp, edges->offsets,
 				     edges->targets, edges->labels, types, edges->exactness.objects, xt, names,
-				     msgs, sb.p};
+				     msgs, sb.p, replay->state, o->index.slots, NULL, NULL};
 	uint64_t sum = 0, payload = 0;
 	for (int s = 0; s < S_COUNT; s++) {
 		if (bytes[s])
 			sum = payload_sum(sum, data[s], bytes[s]);
 		payload += pad8(bytes[s]);
+		if (s == S_BASE - 1)
+			h.w[H_BASE_SUM] = sum;
 	}
 	h.w[H_PAYLOAD] = payload;
 	h.w[H_CHECKSUM] = ch_heap_index_hash(sum, h.w, H_CHECKSUM * sizeof(uint64_t));
@@ -357,6 +380,39 @@ static const char *check_payload(const uint64_t *w, struct section *sec)
 	for (uint64_t i = 0; i < w[H_MESSAGES]; i++)
 		if (!string_ok(ns, msgs[i]))
 			return "a warning is out of range";
+	/* The address table: every slot empty or naming an object, as many
+	 * named as there are objects, so a probe always meets an empty slot
+	 * and never names what is not an object. (Whether each object is
+	 * found where it is would cost what building the table costs: a
+	 * table that passes the checksum is the build's own.) */
+	const uint32_t *slots = sec[S_SLOTS].data;
+	uint64_t filled = 0;
+	for (uint64_t s = 0; s < w[H_SLOTS]; s++) {
+		if (slots[s] > n)
+			return "an address table slot names no object";
+		filled += slots[s] != 0;
+	}
+	if (filled != n)
+		return "the address table does not hold every object once";
+	const uint8_t *replay = sec[S_REPLAY].data;
+	for (uint64_t i = 0; i < n; i++)
+		if (replay[i] > CH_REPLAY_FREED_WITH)
+			return "an object's GC replay state is out of range";
+	/* The tree's entries are in range here; whether they form a tree is
+	 * checked where it is used (ch_dominators_from_tree), which needs
+	 * scratch a load of the other tables should not pay for. */
+	const uint32_t *idom = sec[S_IDOM].data, *order = sec[S_ORDER].data;
+	uint64_t reached = 0;
+	for (uint64_t i = 0; i < w[H_DOMS]; i++) {
+		if (idom[i] != CH_NO_OBJECT && idom[i] != CH_DOM_ROOT && idom[i] >= n)
+			return "an immediate dominator is out of range";
+		reached += idom[i] != CH_NO_OBJECT;
+	}
+	if (reached != w[H_DOM_REACH])
+		return "the dominator tree's preorder does not match its reachable objects";
+	for (uint64_t k = 0; k < w[H_DOM_REACH]; k++)
+		if (order[k] >= n || idom[order[k]] == CH_NO_OBJECT)
+			return "the dominator tree's preorder is out of range";
 	return NULL;
 }
 
@@ -394,14 +450,17 @@ static enum ch_heap_index_outcome check(const void *data, size_t size, const str
 	}
 	const char *p = (const char *)data + sizeof(h);
 	uint64_t sum = 0;
+	bool base_ok = true;
 	for (int s = 0; s < S_COUNT; s++) {
 		sec[s].data = (void *)p;
 		sec[s].bytes = bytes[s];
 		if (bytes[s] && check_sum)
 			sum = payload_sum(sum, p, bytes[s]);
 		p += pad8(bytes[s]);
+		if (s == S_BASE - 1)
+			base_ok = sum == h.w[H_BASE_SUM];
 	}
-	if (check_sum && ch_heap_index_hash(sum, h.w, H_CHECKSUM * sizeof(uint64_t)) != h.w[H_CHECKSUM]) {
+	if (check_sum && (!base_ok || ch_heap_index_hash(sum, h.w, H_CHECKSUM * sizeof(uint64_t)) != h.w[H_CHECKSUM])) {
 		WHY("its checksum does not match its contents");
 		return CH_HEAP_INDEX_DAMAGED;
 	}
@@ -414,18 +473,36 @@ static enum ch_heap_index_outcome check(const void *data, size_t size, const str
 }
 
 enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, const struct ch_heap_index_key *key,
-					       bool check_sum, char *why, size_t why_len)
+					       bool check_sum, struct ch_heap_index_doms *doms, char *why, size_t why_len)
 {
 	struct section sec[S_COUNT];
-	return check(data, size, key, check_sum, sec, why, why_len);
+	enum ch_heap_index_outcome r = check(data, size, key, check_sum, sec, why, why_len);
+	if (doms)
+		memset(doms, 0, sizeof(*doms));
+	struct header h;
+	if (doms && r == CH_HEAP_INDEX_LOADED) {
+		memcpy(&h, data, sizeof(h));
+		if (h.w[H_DOMS]) {
+			doms->idom = sec[S_IDOM].data;
+			doms->order = sec[S_ORDER].data;
+			doms->nobjects = h.w[H_DOMS];
+			doms->nreach = h.w[H_DOM_REACH];
+			doms->roots = h.w[H_DOM_ROOTS];
+		}
+	}
+	return r;
 }
 
 struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index_key *key, struct ch_python *py,
-				    struct ch_heap *heap, struct ch_edges *edges, enum ch_heap_index_outcome *outcome,
-				    char *why, size_t why_len)
+				    struct ch_heap *heap, struct ch_edges *edges, const uint8_t **replay,
+				    struct ch_heap_index_doms *doms, enum ch_heap_index_outcome *outcome, char *why,
+				    size_t why_len)
 {
+	*replay = NULL;
 	memset(heap, 0, sizeof(*heap));
 	memset(edges, 0, sizeof(*edges));
+	if (doms)
+		memset(doms, 0, sizeof(*doms));
 	*outcome = CH_HEAP_INDEX_DAMAGED;
 	why[0] = '\0';
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -528,13 +605,9 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 	edges->dangling = h.w[H_DANGLING];
 	edges->undumped = h.w[H_UNDUMPED];
 	edges->unreadable = h.w[H_UNREADABLE];
-	uint64_t dropped = 0;
-	if ((err = ch_objects_index_build(o, &dropped)))
-		goto out;
-	if (dropped) {
-		WHY("an object address appears twice");
-		goto out;
-	}
+	o->index.slots = sec[S_SLOTS].data;
+	o->index.nslots = h.w[H_SLOTS];
+	o->index.borrowed = true;
 	/* What the build said, said again. */
 	const uint32_t *msgs = sec[S_MESSAGES].data;
 	for (uint64_t i = 0; i < h.w[H_MESSAGES]; i++)
@@ -544,6 +617,15 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 		py->diag.partial = true;
 	if (py->proc)
 		py->proc->as.lost_reads += h.w[H_LOST];
+	*replay = sec[S_REPLAY].data;
+	if (doms && h.w[H_DOMS]) {
+		doms->idom = sec[S_IDOM].data;
+		doms->order = sec[S_ORDER].data;
+		doms->nobjects = h.w[H_DOMS];
+		doms->nreach = h.w[H_DOM_REACH];
+		doms->roots = h.w[H_DOM_ROOTS];
+		doms->backing = ch_shared_map_hold(backing);
+	}
 	*outcome = CH_HEAP_INDEX_LOADED;
 out:
 	if (*outcome != CH_HEAP_INDEX_LOADED) {
@@ -551,5 +633,106 @@ out:
 		ch_heap_deinit(heap);
 	}
 	ch_shared_map_release(backing);
+	return err;
+}
+
+/* ---- adding the dominator tree -------------------------------------------- */
+
+void ch_heap_index_ref_deinit(struct ch_heap_index_ref *r)
+{
+	ch_shared_map_release(r->doms.backing);
+	memset(r, 0, sizeof(*r));
+}
+
+uint64_t ch_heap_index_roots_hash(const uint32_t *roots, size_t n)
+{
+	return ch_heap_index_hash(0x726f6f7473ULL ^ n, roots, n * sizeof(*roots));
+}
+
+/* len bytes of in from offset off to out at its current end: in the kernel
+ * where it can (no pass through user memory), else written from map. */
+static bool copy_range(int in, int out, const char *map, size_t off, size_t len)
+{
+	loff_t from = (loff_t)off;
+	size_t left = len;
+	while (left) {
+		ssize_t c = copy_file_range(in, &from, out, NULL, left, 0);
+		if (c < 0 && errno == EINTR)
+			continue;
+		if (c <= 0)
+			break;
+		left -= (size_t)c;
+	}
+	return !left || write_all(out, map + off + (len - left), left);
+}
+
+struct ch_error *ch_heap_index_add_dominators(const struct ch_heap_index_ref *r, uint64_t roots_hash,
+					      const uint32_t *idom, const uint32_t *order, size_t nreach)
+{
+	int fd = open(r->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ch_error_new(CH_ERR_INPUT, "cannot open %s: %s", r->path, strerror(errno));
+	struct stat st;
+	struct header h;
+	size_t bytes[S_COUNT];
+	size_t base = 0;
+	void *map = MAP_FAILED;
+	struct ch_error *err = NULL;
+	if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof(h) ||
+	    (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+		err = ch_error_new(CH_ERR_INPUT, "cannot read %s", r->path);
+		goto out;
+	}
+	/* The file must still be the index this heap came from: another
+	 * command may have replaced it since. Its base is copied as it is; a
+	 * damage there since it was checked shows in the new file's checksum. */
+	memcpy(&h, map, sizeof(h));
+	bool sizes = memcmp(h.magic, CH_INDEX_MAGIC, 8) == 0 && h.version == CH_INDEX_VERSION &&
+		     h.header_size == sizeof(h) && memcmp(&h.w[H_KEY], r->key.v, sizeof(r->key.v)) == 0 &&
+		     h.w[H_OBJECTS] == r->nobjects && h.w[H_EDGES] == r->nedges && section_sizes(h.w, bytes);
+	for (int s = 0; sizes && s < S_BASE; s++)
+		base += pad8(bytes[s]);
+	if (!sizes || (size_t)st.st_size < sizeof(h) + base || nreach > r->nobjects) {
+		err = ch_error_new(CH_ERR_INPUT, "%s is no longer the index of this heap", r->path);
+		goto out;
+	}
+	h.w[H_DOMS] = r->nobjects;
+	h.w[H_DOM_REACH] = nreach;
+	h.w[H_DOM_ROOTS] = roots_hash;
+	uint64_t sum = h.w[H_BASE_SUM];
+	if (r->nobjects)
+		sum = payload_sum(sum, idom, r->nobjects * 4);
+	if (nreach)
+		sum = payload_sum(sum, order, nreach * 4);
+	h.w[H_PAYLOAD] = base + pad8(r->nobjects * 4) + pad8(nreach * 4);
+	h.w[H_CHECKSUM] = ch_heap_index_hash(sum, h.w, H_CHECKSUM * sizeof(uint64_t));
+
+	size_t plen = strlen(r->path);
+	char *tmp = malloc(plen + 32);
+	if (!tmp) {
+		err = &ch_error_nomem;
+		goto out;
+	}
+	snprintf(tmp, plen + 32, "%s.tmp.%ld", r->path, (long)getpid());
+	int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (out < 0) {
+		err = ch_error_new(CH_ERR_INPUT, "cannot create %s: %s", tmp, strerror(errno));
+		free(tmp);
+		goto out;
+	}
+	errno = 0;
+	bool ok = write_all(out, &h, sizeof(h)) && copy_range(fd, out, map, sizeof(h), base) &&
+		  (!r->nobjects || write_all(out, idom, r->nobjects * 4)) && (!nreach || write_all(out, order, nreach * 4));
+	if (close(out) != 0)
+		ok = false;
+	if (!ok || rename(tmp, r->path) != 0) {
+		err = ch_error_new(CH_ERR_INPUT, "cannot write the index %s: %s", r->path, strerror(errno ? errno : EIO));
+		unlink(tmp);
+	}
+	free(tmp);
+out:
+	if (map != MAP_FAILED)
+		munmap(map, (size_t)st.st_size);
+	close(fd);
 	return err;
 }

@@ -39,12 +39,52 @@ struct ch_heap_index_mark {
 
 void ch_heap_index_mark_take(const struct ch_python *py, struct ch_heap_index_mark *m);
 
-/* Writes heap and edges (built after mark was taken) to path, through a
- * temporary file in the same directory renamed into place: a reader never
- * sees half an index. */
+struct ch_gc_replay;
+
+/* Writes heap and edges (built after mark was taken) and the GC replay
+ * over them to path, through a temporary file in the same directory
+ * renamed into place: a reader never sees half an index. */
 struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_index_key *key,
 				     const struct ch_heap *heap, const struct ch_edges *edges,
-				     const struct ch_heap_index_mark *mark);
+				     const struct ch_gc_replay *replay, const struct ch_heap_index_mark *mark);
+
+/* The dominator tree an index holds (format 5; graph/dominators.h): each
+ * object's immediate dominator and the reachable objects in DFS preorder,
+ * pointing into the mapped file (backing holds it). The load has checked
+ * every entry's range; whether they form a tree is checked where the tree
+ * is used (ch_dominators_from_tree). roots is the hash of the root set it
+ * was built from (ch_heap_index_roots_hash): a tree is only used for the
+ * same roots. idom NULL: the index holds no tree. */
+struct ch_heap_index_doms {
+	const uint32_t *idom, *order;
+	size_t nobjects, nreach;
+	uint64_t roots;
+	struct ch_shared_map *backing;
+};
+
+/* An analysis' tie to the index its heap came from or went to: where a
+ * dominator tree computed later is added (path empty: no index). */
+struct ch_heap_index_ref {
+	char path[4096];
+	struct ch_heap_index_key key;
+	size_t nobjects, nedges;       /* the heap the index holds */
+	struct ch_heap_index_doms doms; /* the stored tree, if any */
+	bool added;                     /* this process already tried to add a tree */
+	bool holds_tree;                /* the file holds the tree this process used */
+};
+
+void ch_heap_index_ref_deinit(struct ch_heap_index_ref *r);
+
+/* The hash of a root set (n object indexes, in order) a tree is keyed by. */
+uint64_t ch_heap_index_roots_hash(const uint32_t *roots, size_t n);
+
+/* Rewrites the index at r->path with the dominator tree (idom over every
+ * object, order the nreach reachable objects in preorder) in place of the
+ * one it held, if any: the rest is copied as it is, through a temporary
+ * file renamed into place. The file must still be the index of r (same
+ * key and counts); otherwise nothing is written and an error says why. */
+struct ch_error *ch_heap_index_add_dominators(const struct ch_heap_index_ref *r, uint64_t roots_hash,
+					      const uint32_t *idom, const uint32_t *order, size_t nreach);
 
 enum ch_heap_index_outcome {
 	CH_HEAP_INDEX_LOADED,
@@ -54,19 +94,26 @@ enum ch_heap_index_outcome {
 };
 
 /* Loads the index at path into heap and edges (for py, whose type table it
- * extends exactly as the build did) when its key equals key. Anything but
- * LOADED leaves heap and edges empty and explains itself in why. A failure
- * to allocate is an error; everything wrong with the file is an outcome. */
+ * extends exactly as the build did) when its key equals key; *replay is
+ * then the stored GC replay state (ch_gc_replay_from_state; it lies in the
+ * mapped file, valid as long as heap), and its dominator tree, if it holds
+ * one, goes into doms (may be NULL; released with ch_heap_index_ref_deinit
+ * or ch_shared_map_release). Anything but LOADED leaves heap, edges and
+ * doms empty, *replay NULL, and explains itself in why. A failure to
+ * allocate is an error; everything wrong with the file is an outcome. */
 struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index_key *key, struct ch_python *py,
-				    struct ch_heap *heap, struct ch_edges *edges, enum ch_heap_index_outcome *outcome,
-				    char *why, size_t why_len);
+				    struct ch_heap *heap, struct ch_edges *edges, const uint8_t **replay,
+				    struct ch_heap_index_doms *doms, enum ch_heap_index_outcome *outcome, char *why,
+				    size_t why_len);
 
 /* The checks a load makes before it uses anything, on an index in memory
  * (no runtime needed): LOADED means sound, and its key equals key when key
  * is given. check_sum false skips the checksum, for fuzzing only (mutants
- * then reach the structural checks). */
+ * then reach the structural checks). doms (may be NULL) receives the
+ * stored dominator tree of a LOADED index, pointing into data (backing
+ * NULL), to check as ch_dominators_from_tree would. */
 enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, const struct ch_heap_index_key *key,
-					       bool check_sum, char *why, size_t why_len);
+					       bool check_sum, struct ch_heap_index_doms *doms, char *why, size_t why_len);
 
 /* A 64-bit hash of bytes, chained through seed (the key's building block). */
 uint64_t ch_heap_index_hash(uint64_t seed, const void *data, size_t len);

@@ -49,6 +49,15 @@ static struct ch_error *grow_arrays(struct ch_object_table *t)
 	GROW(flags);
 	GROW(interp);
 #undef GROW
+	/* The address table may lie in the same map: copied out too. */
+	if (copy && t->index.borrowed) {
+		uint32_t *slots = malloc(t->index.nslots * sizeof(*slots));
+		if (!slots)
+			return &ch_error_nomem;
+		memcpy(slots, t->index.slots, t->index.nslots * sizeof(*slots));
+		t->index.slots = slots;
+		t->index.borrowed = false;
+	}
 	if (copy) {
 		ch_shared_map_release(t->backing);
 		t->backing = NULL;

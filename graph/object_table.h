@@ -42,9 +42,9 @@ struct ch_object_table {
 	uint8_t *interp;
 	size_t n, cap;
 	struct ch_index_hash index; /* addr -> object index */
-	/* Set when the arrays above (not the index) point into a loaded heap
-	 * index (graph/heap_index.h): they are then released with it, and
-	 * copied out before the table grows. */
+	/* Set when the arrays above (and the address table, when it is
+	 * borrowed) point into a loaded heap index (graph/heap_index.h): they
+	 * are then released with it, and copied out before the table grows. */
 	struct ch_shared_map *backing;
 };
 

@@ -3,7 +3,9 @@
 #include "graph/analysis.h"
 #include "graph/dominators.h"
 #include "graph/exactness.h"
+#include "graph/heap_index.h"
 #include "graph/paths.h"
+#include "readers/cpython/python.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -73,14 +75,55 @@ void ch_root_set_deinit(struct ch_root_set *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* The tree the heap index holds, when it was built for this very root
+ * set over this very heap: true when d is filled from it. A stored tree
+ * that is not a tree is said and not used. */
+static bool stored_dominators(struct ch_dominators *d, const struct ch_analysis *a, uint64_t roots_hash,
+			      struct ch_error **err)
+{
+	struct ch_heap_index_ref *ix = a->index;
+	const struct ch_heap_index_doms *s = &ix->doms;
+	if (!s->idom || s->roots != roots_hash || s->nobjects != a->heap.objects.n)
+		return false;
+	*err = ch_dominators_from_tree(d, s->idom, s->order, s->nreach, a->heap.objects.size, a->heap.objects.n,
+				       s->backing);
+	if (*err && (*err)->kind == CH_ERR_INPUT) {
+		ch_diag_warn(&a->heap.py->diag, "the heap index %s's dominator tree was not used: damaged; %s", ix->path,
+			     (*err)->message);
+		ch_error_free(*err);
+		*err = NULL;
+		return false;
+	}
+	return true;
+}
+
 struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch_analysis *a, const struct ch_roots *r)
 {
 	struct ch_root_set rs;
 	struct ch_error *err = ch_root_set_build(&rs, r, &a->heap.objects, &a->edges);
 	if (err)
 		return err;
+	struct ch_heap_index_ref *ix = a->index;
+	bool indexed = ix && ix->path[0] && ix->nobjects == a->heap.objects.n && ix->nedges == a->edges.nedges;
+	uint64_t rh = indexed ? ch_heap_index_roots_hash(rs.objects, rs.n) : 0;
+	if (indexed && stored_dominators(d, a, rh, &err)) {
+		ix->holds_tree = !err;
+		ch_root_set_deinit(&rs);
+		return err;
+	}
 	err = ch_dominators_build(d, &a->edges, a->heap.objects.size, a->heap.objects.n, rs.objects, r->n);
 	ch_root_set_deinit(&rs);
+	/* Kept for the next command, once per process (a failure to keep it
+	 * is a warning, never the command's failure). */
+	if (!err && indexed && !ix->added) {
+		ix->added = true;
+		struct ch_error *werr = ch_heap_index_add_dominators(ix, rh, d->idom, d->order, d->nreachable);
+		if (werr) {
+			ch_diag_warn(&a->heap.py->diag, "no dominator tree added to the heap index: %s", werr->message);
+			ch_error_free(werr);
+		}
+		ix->holds_tree = !werr;
+	}
 	return err;
 }
 

@@ -311,17 +311,17 @@ static void spans_sort(struct spans *s)
 		}
 }
 
+/* The last span starting at or below a, by halving with a select rather
+ * than a branch (it runs once per object, and heap addresses make the
+ * branch a coin toss). */
 static bool spans_has(const struct spans *s, uint64_t a)
 {
-	size_t lo = 0, hi = s->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (s->lo[mid] <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo > 0 && a < s->hi[lo - 1];
+	if (!s->n || a < s->lo[0])
+		return false;
+	const uint64_t *base = s->lo;
+	for (size_t n = s->n; n > 1; n -= n / 2)
+		base = base[n / 2] <= a ? base + n / 2 : base;
+	return a < s->hi[base - s->lo];
 }
 
 static void spans_deinit(struct spans *s)

@@ -6,14 +6,17 @@ folder:
 
 1. every heap command on CORE with --no-index: the reference outputs
    (stdout and stderr byte for byte, exit status); no index appears;
-2. `index` writes CORE.chindex; a second `index` reuses it;
-3. every command again, now starting from the index: identical outputs;
+2. `index` writes CORE.chindex with the dominator tree; a second `index`
+   reuses both;
+3. every command again, now starting from the index (top, suspects and
+   summary from its stored tree): identical outputs;
 4. a different core copied over CORE (same path): the index is reported
    stale, every command's stdout equals that core's own --no-index output,
-   and the index is rewritten (the next `index` reuses it);
+   and the index is rewritten, the first command that computes the
+   dominator tree adding it (the next `index` reuses both);
 5. a flipped byte, a truncated index, a header from another index, and a
    file that is not an index: each reported as not used (damaged/stale)
-   with the right stdout, then rebuilt;
+   with the right stdout, then rebuilt (with `index`, as it was);
 6. --no-index never writes one; `index --no-index` is a usage error;
 7. a core whose folder is not writable (a private read-only bind mount,
    where unshare allows one; otherwise said and not run) gets its index in
@@ -60,8 +63,9 @@ def without_index_warnings(out):
 
 def commands(core, addr, type_name):
     out = [["types", core, "--json"], ["types", core], ["cycles", core, "--json"], ["summary", core, "--json"],
-           ["top", core, "--json"], ["roots", core, "--json"], ["anomalies", core, "--json"],
-           ["suspects", core, "--json"], ["memory", core, "--json"],
+           ["top", core, "--json"], ["top", core, "--by", "type", "--json"], ["top", core],
+           ["top", core, "--native", "--json"], ["roots", core, "--json"], ["anomalies", core, "--json"],
+           ["suspects", core, "--json"], ["suspects", core], ["memory", core, "--json"],
            ["find", core, "--type", type_name, "--json", "--limit", "0"]]
     if addr:
         out += [["path", core, addr, "--json"], ["referrers", core, addr, "--json"]]
@@ -133,8 +137,10 @@ def main():
             fail("index: exit %d, %r, %r" % (rc, doc, err[-300:]))
         if doc.get("objects", 0) <= 0 or doc.get("bytes") != os.path.getsize(idx):
             fail("index figures: %r" % doc)
+        if doc.get("dominators") != "added":
+            fail("index did not add the dominator tree: %r" % doc)
         rc, doc, _ = index_state(bin_, core)
-        if doc.get("state") != "reused":
+        if doc.get("state") != "reused" or doc.get("dominators") != "stored":
             fail("second index: %r" % doc)
         mtime = os.stat(idx).st_mtime_ns
         compare(bin_, cmds, ref, "from the index")
@@ -148,8 +154,8 @@ def main():
         ref2 = reference(bin_, cmds2)
         compare(bin_, cmds2, ref2, "stale index", expect_warning="stale")
         rc, doc, _ = index_state(bin_, core)
-        if doc.get("state") != "reused":
-            fail("after the stale index was rebuilt: %r" % doc)
+        if doc.get("state") != "reused" or doc.get("dominators") != "stored":
+            fail("after the stale index was rebuilt (a command adding the dominator tree): %r" % doc)
 
         # 5. damage
         good = open(idx, "rb").read()
@@ -165,6 +171,7 @@ def main():
             with open(idx, "wb") as f:
                 f.write(data)
             compare(bin_, cmds2[:1], ref2[:1], name, expect_warning=word)
+            index_state(bin_, core)  # types rebuilt it without the tree; index adds that
             if open(idx, "rb").read() != good:
                 fail("%s: the index was not rebuilt as it was" % name)
 

@@ -7,6 +7,7 @@
 #ifndef CH_INDEX_HASH_H
 #define CH_INDEX_HASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 struct ch_index_hash {
 	uint32_t *slots;
 	size_t nslots; /* 0 or a power of two */
+	bool borrowed; /* slots are not the table's own (a mapped heap index's): never freed */
 };
 
 static inline uint64_t ch_index_key(const void *base, size_t stride, uint32_t i)
@@ -36,9 +38,11 @@ static inline size_t ch_index_slot(uint64_t key, size_t nslots)
 
 static inline void ch_index_hash_deinit(struct ch_index_hash *h)
 {
-	free(h->slots);
+	if (!h->borrowed)
+		free(h->slots);
 	h->slots = NULL;
 	h->nslots = 0;
+	h->borrowed = false;
 }
 
 static inline uint32_t ch_index_hash_find(const struct ch_index_hash *h, const void *base, size_t stride, uint64_t key)
@@ -73,9 +77,11 @@ static inline struct ch_error *ch_index_hash_reserve(struct ch_index_hash *h, co
 			t = (t + 1) & (nslots - 1);
 		slots[t] = h->slots[s];
 	}
-	free(h->slots);
+	if (!h->borrowed)
+		free(h->slots);
 	h->slots = slots;
 	h->nslots = nslots;
+	h->borrowed = false;
 	return NULL;
 }
 

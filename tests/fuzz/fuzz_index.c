@@ -8,6 +8,10 @@
  *      it, the last byte of an odd-length input cutting it short, checked
  *      without the checksum, so mutants reach the structural checks
  *      (counts, offsets, targets, label keys and names, strings).
+ * The sound index holds a dominator tree (added with
+ * ch_heap_index_add_dominators, as the first command computing one does);
+ * whenever a mutant passes the checks, its tree goes through the checks a
+ * command makes before using one (ch_dominators_from_tree).
  * The sound index must pass (checked once, at start); no edit may make the
  * checks read out of bounds, overflow or hang (ASan, UBSan, libFuzzer). */
 #include <stdio.h>
@@ -15,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "graph/dominators.h"
+#include "graph/gc_replay.h"
 #include "graph/heap_index.h"
 #include "readers/cpython/python.h"
 
@@ -22,7 +28,8 @@ static uint8_t *sound;
 static size_t sound_len;
 
 /* An index of 5 objects of 2 types, 6 edges of every label kind the checks
- * look into, two names, one inexact object and two warnings. */
+ * look into, two names, one inexact object, two warnings, every GC replay
+ * state and a dominator tree. */
 static void make_sound(void)
 {
 	static struct ch_python py;
@@ -42,6 +49,9 @@ static void make_sound(void)
 	for (uint32_t i = 0; i < 5; i++)
 		if (ch_objects_append(&heap.objects, 0x10000 + 0x40 * i, i & 1, 1 + i, 32, (uint8_t)(i % 5), 0))
 			abort();
+	uint64_t dropped;
+	if (ch_objects_index_build(&heap.objects, &dropped)) /* the address table goes into the index */
+		abort();
 	static const char *names[] = {"ob_type", "__dict__"};
 	uint32_t offsets[6] = {0, 2, 4, 5, 6, 6};
 	uint32_t targets[6] = {1, 2, 3, 4, 0, 1};
@@ -73,8 +83,18 @@ static void make_sound(void)
 	char path[64];
 	snprintf(path, sizeof(path), "%s/x.chindex", dir);
 	struct ch_heap_index_key key = {{1, 2, 3, 4}};
-	struct ch_error *err = ch_heap_index_write(path, &key, &heap, &edges, &mark);
+	uint8_t state[5] = {CH_REPLAY_ALIVE, CH_REPLAY_ALIVE, CH_REPLAY_UNREACHABLE, CH_REPLAY_FREED_WITH,
+			    CH_REPLAY_OUTSIDE};
+	struct ch_gc_replay replay = {.state = state};
+	struct ch_error *err = ch_heap_index_write(path, &key, &heap, &edges, &replay, &mark);
 	if (err)
+		abort();
+	/* The tree of the graph above from root 0: 0 -> 1, 2 and 1 -> 3, 4
+	 * (the weak 3 -> 1 and 2 -> 0 change nothing); preorder 0 1 3 4 2. */
+	struct ch_heap_index_ref ref = {.key = key, .nobjects = 5, .nedges = 6};
+	snprintf(ref.path, sizeof(ref.path), "%s", path);
+	const uint32_t idom[5] = {CH_DOM_ROOT, 0, 0, 1, 1}, order[5] = {0, 1, 3, 4, 2};
+	if ((err = ch_heap_index_add_dominators(&ref, 0x1234, idom, order, 5)))
 		abort();
 	FILE *f = fopen(path, "rb");
 	if (!f || fseek(f, 0, SEEK_END) != 0)
@@ -90,7 +110,9 @@ static void make_sound(void)
 	ch_objects_deinit(&heap.objects);
 	ch_diag_deinit(&py.diag);
 	char why[256];
-	if (ch_heap_index_check(sound, sound_len, &key, true, why, sizeof(why)) != CH_HEAP_INDEX_LOADED) {
+	struct ch_heap_index_doms doms;
+	if (ch_heap_index_check(sound, sound_len, &key, true, &doms, why, sizeof(why)) != CH_HEAP_INDEX_LOADED ||
+	    doms.nreach != 5) {
 		fprintf(stderr, "fuzz_index: the sound index is refused: %s\n", why);
 		abort();
 	}
@@ -101,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!sound)
 		make_sound();
 	char why[256];
-	(void)ch_heap_index_check(data, size, NULL, true, why, sizeof(why));
+	(void)ch_heap_index_check(data, size, NULL, true, NULL, why, sizeof(why));
 
 	uint8_t *copy = malloc(sound_len);
 	if (!copy)
@@ -119,7 +141,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!cut)
 		abort();
 	memcpy(cut, copy, len);
-	(void)ch_heap_index_check(cut, len, NULL, false, why, sizeof(why));
+	struct ch_heap_index_doms doms;
+	if (ch_heap_index_check(cut, len, NULL, false, &doms, why, sizeof(why)) == CH_HEAP_INDEX_LOADED && doms.idom) {
+		static const uint64_t sizes[5] = {16, 16, 16, 16, 16};
+		struct ch_dominators d;
+		struct ch_error *err = ch_dominators_from_tree(&d, doms.idom, doms.order, doms.nreach, sizes,
+							       doms.nobjects < 5 ? doms.nobjects : 5, NULL);
+		if (err)
+			ch_error_free(err);
+		else
+			ch_dominators_deinit(&d);
+	}
 	free(cut);
 	free(copy);
 	return 0;

@@ -279,6 +279,17 @@ static void test_random(void)
 		}
 		if (!CHECK_EQ_U64(bad, 0))
 			fprintf(stderr, "    round %d: n %zu, %zu edges, %zu roots\n", round, n, m, nroots);
+		/* The same results again from the tree alone (as a heap index keeps it). */
+		struct ch_dominators t;
+		if (CHECK_OK(ch_dominators_from_tree(&t, d.idom, d.order, d.nreachable, g.size, n, NULL))) {
+			size_t diff = t.nreachable != d.nreachable || t.reachable_bytes != d.reachable_bytes ||
+				      t.unreachable_bytes != d.unreachable_bytes;
+			for (uint32_t w = 0; w < n; w++)
+				diff += t.idom[w] != d.idom[w] || t.retained[w] != d.retained[w] ||
+					t.retained_count[w] != d.retained_count[w];
+			CHECK_EQ_U64(diff, 0);
+			ch_dominators_deinit(&t);
+		}
 		free(all);
 		free(seen);
 		free(queue);
@@ -303,6 +314,46 @@ static void test_empty(void)
 	g_deinit(&g);
 }
 
+/* A stored tree is input: each way of not being a tree is refused. */
+static void test_from_tree_refuses(void)
+{
+	uint64_t size[4] = {8, 8, 8, 8};
+	const uint32_t none = CH_NO_OBJECT, root = CH_DOM_ROOT;
+	struct {
+		const char *what;
+		uint32_t idom[4], order[4];
+		size_t nreach;
+		bool ok;
+	} cases[] = {
+		{"a chain", {root, 0, 1, none}, {0, 1, 2}, 3, true},
+		{"a dominator after its object", {root, 2, 0, none}, {0, 1, 2}, 3, false},
+		{"a cycle", {root, 2, 1, none}, {0, 1, 2}, 3, false},
+		{"its own dominator", {root, 1, 0, none}, {0, 1, 2}, 3, false},
+		{"twice in the preorder", {root, 0, 0, none}, {0, 1, 1}, 3, false},
+		{"reachable but not in the preorder", {root, 0, 0, none}, {0, 1}, 2, false},
+		{"in the preorder but unreachable", {root, 0, none, none}, {0, 1, 2}, 3, false},
+		{"a dominator out of range", {root, 7, 0, none}, {0, 1, 2}, 3, false},
+		{"an object out of range", {root, 0, 0, none}, {0, 1, 9}, 3, false},
+		{"a dominator that is unreachable", {root, 3, 0, none}, {0, 1, 2}, 3, false},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ch_dominators d;
+		struct ch_error *err = ch_dominators_from_tree(&d, cases[i].idom, cases[i].order, cases[i].nreach, size, 4,
+							       NULL);
+		if (!CHECK_EQ_U64(err == NULL, cases[i].ok))
+			fprintf(stderr, "    %s\n", cases[i].what);
+		if (err) {
+			CHECK_EQ_U64(err->kind, CH_ERR_INPUT);
+			ch_error_free(err);
+		} else {
+			CHECK_EQ_U64(d.retained[0], 24);
+			CHECK_EQ_U64(d.retained_count[1], 2);
+			CHECK_EQ_U64(d.unreachable_bytes, 8);
+			ch_dominators_deinit(&d);
+		}
+	}
+}
+
 int main(void)
 {
 	test_diamond();
@@ -310,5 +361,6 @@ int main(void)
 	test_long_chain();
 	test_random();
 	test_empty();
+	test_from_tree_refuses();
 	return CHECK_SUMMARY("test_dominators");
 }
