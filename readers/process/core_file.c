@@ -205,8 +205,10 @@ static struct ch_error *parse_notes(struct core_builder *b, const uint8_t *d, ui
 				parse_auxv(c, desc, descsz);
 			else if (type == NT_FILE && !c->mappings)
 				err = parse_file_note(c, desc, descsz);
-			else if (type == NT_SIGINFO && descsz >= 4)
+			else if (type == NT_SIGINFO && descsz >= 4) {
 				c->signo = (int32_t)ch_le32(desc);
+				c->have_siginfo = true;
+			}
 		} else if (namesz == 6 && memcmp(name, "LINUX", 6) == 0 && (type == NT_ARM_TLS || type == NT_ARM_PAC_MASK)) {
 			parse_arm_note(c, type, desc, descsz);
 		}

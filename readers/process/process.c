@@ -151,7 +151,9 @@ static struct ch_error *add_file_ranges(struct ch_process *proc)
 			const struct ch_elf_file *ef = mod->elf;
 			/* gdb's NT_FILE counts bytes (page 1): the auxiliary vector has the page. */
 			uint64_t page = core->mapping_page > 1 ? core->mapping_page : core->at_pagesz;
-			if (!ch_segment_mapping_agrees(m, mod->bias, ef->segments, ef->nsegments, page)) {
+			/* qemu-user's cores (no NT_SIGINFO) have no NT_FILE of their own: one
+			 * added from its emulated maps need not follow the program headers. */
+			if (core->have_siginfo && !ch_segment_mapping_agrees(m, mod->bias, ef->segments, ef->nsegments, page)) {
 				ch_segment_damage_add(&proc->damage, "NT_FILE maps offset 0x%llx of %s at 0x%llx, where the "
 						      "file's program headers put other bytes", (unsigned long long)m->file_offset,
 						      m->path, (unsigned long long)m->start);
