@@ -16,9 +16,9 @@
 struct ch_diag {
 	char **messages;
 	size_t n, cap;
-	/* A hash of each kept message: a repeated warning (a damaged list
-	 * reports the same thing per entry) is found without comparing the
-	 * text of every kept one. */
+	/* A hash of each kept message, as formatted before escaping: a
+	 * repeated warning (a damaged list reports the same thing per entry)
+	 * is found without comparing the text of every kept one. */
 	uint32_t hash[CH_DIAG_MAX];
 	size_t dropped; /* warnings beyond the cap, counted but not kept */
 	bool partial;

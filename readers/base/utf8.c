@@ -70,9 +70,16 @@ static bool is_control(unsigned char c)
 
 static bool clean(const char *s, size_t n, bool controls)
 {
-	if (!ch_utf8_valid(s, n))
+	/* Printable ASCII, the usual text, in one pass; the rest is checked
+	 * from the first other byte on (what precedes it is whole characters). */
+	size_t i = 0;
+	while (i < n && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7F)
+		i++;
+	if (i == n)
+		return true;
+	if (!ch_utf8_valid(s + i, n - i))
 		return false;
-	for (size_t i = 0; controls && i < n; i++)
+	for (; controls && i < n; i++)
 		if (is_control((unsigned char)s[i]))
 			return false;
 	return true;

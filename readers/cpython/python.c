@@ -665,6 +665,11 @@ static void warn_about_modules(struct ch_python *py)
 	char cut[512];
 	if (ch_core_truncation_text(py->proc->core, false, cut, sizeof(cut)))
 		ch_diag_warn(&py->diag, "%s; memory past the cut is unreadable", cut);
+	const struct ch_segment_damage *dmg = &py->proc->damage;
+	if (dmg->count)
+		ch_diag_partial(&py->diag, "the core's segment table is damaged: %s%s; memory there may hold the wrong "
+				"bytes or none, so references into it are unreliable", dmg->first,
+				dmg->count > 1 ? " (and more)" : "");
 	if (missing)
 		ch_diag_warn(&py->diag, "%zu mapped file(s) could not be opened (first: %s); pages the core lacks from them are "
 			     "unreadable (--lib-search-path DIR or --sysroot DIR point at them)", missing, first);

@@ -39,6 +39,7 @@ struct ch_emu {
 	 * checks for translated code to invalidate (page_collection_lock),
 	 * which costs more than a callback. */
 	uint8_t *stack;
+	uint64_t stack_low;            /* lowest offset of stack written since the last forget (CH_EMU_STACK: none) */
 	struct ch_emu_mapping *maps;
 	size_t nmaps, capmaps;
 	uint64_t mapped;               /* bytes currently mapped lazily */
@@ -57,6 +58,15 @@ struct ch_emu {
 	struct ch_emu_stats stats;
 	struct ch_emu_builtin *builtins;
 	size_t nbuiltins;
+
+	/* ch_emu_config.isolate (emu_worker.c): the child that runs the engine,
+	 * its socket, how many children died, and the counters of those that
+	 * ended (the live one reports its own since its fork). */
+	bool isolate;
+	int worker_pid;   /* 0: none running */
+	int worker_fd;
+	uint32_t worker_crashes;
+	struct ch_emu_stats dead_stats;
 };
 
 /* The stack's bytes at a sandbox address, or NULL outside the stack. */
@@ -72,6 +82,12 @@ bool ch_emu_stop(struct ch_emu *emu, enum ch_emu_status s, uint64_t detail);
 /* emu_libc.c: the hook at a builtin's address computes its result from
  * memory (never writing), sets rax and returns to the caller. */
 void ch_emu_on_builtin(uc_engine *uc, uint64_t addr, uint32_t size, void *ud);
+
+/* emulator.c: a batch on this process's engine (ch_emu_run without isolate). */
+struct ch_error *ch_emu_run_here(struct ch_emu *emu, struct ch_emu_call *calls, size_t n);
+/* emu_worker.c: a batch on the worker's engine; ending the worker. */
+struct ch_error *ch_emu_run_isolated(struct ch_emu *emu, struct ch_emu_call *calls, size_t n);
+int ch_emu_worker_stop(struct ch_emu *emu);
 
 /* emu_memory.c */
 const struct ch_emu_region *ch_emu_region_find(const struct ch_emu *emu, uint64_t addr);

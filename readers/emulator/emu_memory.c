@@ -137,6 +137,7 @@ void ch_emu_maybe_flush(struct ch_emu *emu)
 
 void ch_emu_forget(struct ch_emu *emu)
 {
+	ch_emu_worker_stop(emu);
 	for (size_t i = 0; i < emu->nmaps; i++) {
 		/* Translated blocks outlive an unmap: drop them while the range
 		 * is still mapped, or new bytes there would run the old code. */
@@ -145,5 +146,8 @@ void ch_emu_forget(struct ch_emu *emu)
 	}
 	emu->nmaps = 0;
 	emu->mapped = 0;
-	memset(emu->stack, 0, CH_EMU_STACK);
+	/* Only what was written: clearing the whole MiB cost most of a short run. */
+	if (emu->stack_low < CH_EMU_STACK)
+		memset(emu->stack + emu->stack_low, 0, CH_EMU_STACK - emu->stack_low);
+	emu->stack_low = CH_EMU_STACK;
 }

@@ -66,6 +66,7 @@ struct ch_error *ch_emu_open_process(struct ch_process *proc, struct ch_emu **ou
 		.fs_base = core->nthreads ? core->threads[0].tp : 0,
 		.builtins = b,
 		.nbuiltins = nb,
+		.isolate = true,
 	};
 	err = ch_emu_open(&cfg, out);
 	free(r);

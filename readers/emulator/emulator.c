@@ -205,8 +205,11 @@ static void stack_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t val
 {
 	(void)uc;
 	struct ch_emu *emu = ud;
-	if (size <= 8 && off <= CH_EMU_STACK - size)
+	if (size <= 8 && off <= CH_EMU_STACK - size) {
 		memcpy(emu->stack + off, &value, size);
+		if (off < emu->stack_low)
+			emu->stack_low = off;
+	}
 }
 
 /* An address for the synthetic area that no region touches. */
@@ -268,6 +271,7 @@ struct ch_error *ch_emu_open(const struct ch_emu_config *cfg, struct ch_emu **ou
 	if (!emu)
 		return &ch_error_nomem;
 	emu->as = cfg->as;
+	emu->isolate = cfg->isolate;
 	emu->fs_base = cfg->fs_base;
 	emu->block_budget = cfg->block_budget ? cfg->block_budget : CH_EMU_DEFAULT_BLOCKS;
 	emu->visit_cap = cfg->visit_cap ? cfg->visit_cap : CH_EMU_DEFAULT_VISITS;
@@ -279,6 +283,7 @@ struct ch_error *ch_emu_open(const struct ch_emu_config *cfg, struct ch_emu **ou
 	emu->visits = malloc(emu->capvisits * sizeof(*emu->visits));
 	emu->chunk = malloc(CH_EMU_CHUNK);
 	emu->stack = calloc(1, CH_EMU_STACK);
+	emu->stack_low = CH_EMU_STACK;
 	if (cfg->nbuiltins && (emu->builtins = malloc(cfg->nbuiltins * sizeof(*emu->builtins)))) {
 		memcpy(emu->builtins, cfg->builtins, cfg->nbuiltins * sizeof(*emu->builtins));
 		emu->nbuiltins = cfg->nbuiltins;
@@ -308,6 +313,7 @@ void ch_emu_close(struct ch_emu *emu)
 {
 	if (!emu)
 		return;
+	ch_emu_worker_stop(emu);
 	if (emu->uc)
 		uc_close(emu->uc);
 	free(emu->regions);
@@ -344,6 +350,11 @@ static enum ch_emu_status status_of_uc_err(uc_err e)
 }
 
 struct ch_error *ch_emu_run(struct ch_emu *emu, struct ch_emu_call *calls, size_t n)
+{
+	return emu->isolate ? ch_emu_run_isolated(emu, calls, n) : ch_emu_run_here(emu, calls, n);
+}
+
+struct ch_error *ch_emu_run_here(struct ch_emu *emu, struct ch_emu_call *calls, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		calls[i].status = CH_EMU_NOT_RUN;
@@ -420,6 +431,7 @@ const char *ch_emu_status_name(enum ch_emu_status s)
 		[CH_EMU_MAP_BUDGET] = "mapped-memory budget exhausted",
 		[CH_EMU_BAD_RETURN] = "did not return normally",
 		[CH_EMU_ENGINE] = "emulator error",
+		[CH_EMU_CRASHED] = "the emulator crashed",
 	};
 	return s < CH_EMU_STATUS_COUNT && names[s] ? names[s] : "?";
 }
@@ -444,6 +456,12 @@ void ch_emu_call_describe(const struct ch_emu_call *c, char *buf, size_t n)
 		break;
 	case CH_EMU_INTERRUPT:
 		snprintf(buf, n, "%s %" PRIu64 " (at 0x%" PRIx64 ")", what, c->detail, c->rip);
+		break;
+	case CH_EMU_CRASHED:
+		if (c->detail)
+			snprintf(buf, n, "%s (signal %" PRIu64 ")", what, c->detail);
+		else
+			snprintf(buf, n, "%s (too often: not restarted)", what);
 		break;
 	default:
 		snprintf(buf, n, "%s", what);

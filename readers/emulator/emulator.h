@@ -67,6 +67,12 @@ struct ch_emu_config {
 	uint32_t batch_visits; /* visits kept per ch_emu_run (0: default); calls after that stay CH_EMU_NOT_RUN */
 	const struct ch_emu_builtin *builtins; /* copied */
 	size_t nbuiltins;
+	/* Run the engine in a child process (emu_worker.c), forked at the first
+	 * run: Unicorn aborts the process on some damaged code, which must not
+	 * end the caller. The child reads its copy of the address space, so
+	 * bytes changed behind it afterwards are seen only after ch_emu_forget
+	 * (which ends the child). */
+	bool isolate;
 };
 
 enum ch_emu_status {
@@ -84,6 +90,8 @@ enum ch_emu_status {
 	CH_EMU_MAP_BUDGET,     /* the mapped-bytes cap was reached within one batch */
 	CH_EMU_BAD_RETURN,     /* returned elsewhere, with an unbalanced stack, or non-zero (detail: rax) */
 	CH_EMU_ENGINE,         /* Unicorn reported an error it has no better name for (detail: uc_err) */
+	CH_EMU_CRASHED,        /* isolate: the engine killed its process on this call (detail: signal; 0 when
+				* too many did and no engine runs any more) */
 	CH_EMU_STATUS_COUNT
 };
 
@@ -113,7 +121,8 @@ const uint64_t *ch_emu_visits(const struct ch_emu *emu);
  * the code translated from them) and clear its stack: the next run reads
  * memory afresh. For a caller that changes the bytes behind the address
  * space between runs (the fuzz target: one engine, a new input each run);
- * coreheap itself never does. */
+ * coreheap itself never does. With isolate, ends the child (the next run
+ * forks one that sees the bytes as they are). */
 void ch_emu_forget(struct ch_emu *emu);
 
 /* "write to 0x7f..12 at 0x7f..a0": a short sentence for a warning. */

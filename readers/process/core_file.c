@@ -146,10 +146,11 @@ static struct ch_error *parse_file_note(struct ch_core_file *c, const uint8_t *d
 	if (count > (n - 16) / 24)
 		return ch_error_new(CH_ERR_INPUT, "%s: NT_FILE note claims %llu mappings in %llu bytes",
 				    c->path, (unsigned long long)count, (unsigned long long)n);
-	/* The kernel writes its page size: a power of two. Any other value
-	 * would put every file offset somewhere else in the files, and code
-	 * read from there is garbage to whatever runs it. */
-	if (page < 512 || page > (1u << 30) || (page & (page - 1)))
+	/* The kernel writes its page size: a power of two; gdb's gcore writes
+	 * 1 (its offsets count bytes). Any other value would put every file
+	 * offset somewhere else in the files, and code read from there is
+	 * garbage to whatever runs it. */
+	if ((page < 512 && page != 1) || page > (1u << 30) || (page & (page - 1)))
 		return ch_error_new(CH_ERR_INPUT, "%s: NT_FILE page size %llu is implausible", c->path,
 				    (unsigned long long)page);
 	c->mapping_page = page;
@@ -204,8 +205,10 @@ static struct ch_error *parse_notes(struct core_builder *b, const uint8_t *d, ui
 				parse_auxv(c, desc, descsz);
 			else if (type == NT_FILE && !c->mappings)
 				err = parse_file_note(c, desc, descsz);
-			else if (type == NT_SIGINFO && descsz >= 4)
+			else if (type == NT_SIGINFO && descsz >= 4) {
 				c->signo = (int32_t)ch_le32(desc);
+				c->have_siginfo = true;
+			}
 		} else if (namesz == 6 && memcmp(name, "LINUX", 6) == 0 && (type == NT_ARM_TLS || type == NT_ARM_PAC_MASK)) {
 			parse_arm_note(c, type, desc, descsz);
 		}
@@ -289,7 +292,7 @@ struct ch_error *ch_core_parse(const uint8_t *data, size_t size, const char *nam
 		c->signo = c->threads[i].cursig;
 	if (!err && c->nsegments == 0)
 		err = ch_error_new(CH_ERR_INPUT, "%s: core has no memory segments", name);
-	if (!err && c->mapping_page && c->at_pagesz && c->mapping_page != c->at_pagesz)
+	if (!err && c->mapping_page > 1 && c->at_pagesz && c->mapping_page != c->at_pagesz)
 		err = ch_error_new(CH_ERR_INPUT, "%s: NT_FILE counts file offsets in pages of %llu bytes, the auxiliary "
 						 "vector says pages are %llu (damaged notes)", name,
 				   (unsigned long long)c->mapping_page, (unsigned long long)c->at_pagesz);

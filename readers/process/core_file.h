@@ -89,6 +89,10 @@ struct ch_core_file {
 	/* NT_SIGINFO of the signal that killed the process; without that note the
 	 * first thread's pending signal (NT_PRSTATUS pr_cursig); 0 if none */
 	int32_t signo;
+	/* An NT_SIGINFO note was there: the kernel (3.7 and later) or gdb wrote
+	 * the core, not qemu-user (whose segments need not match NT_FILE's
+	 * mappings one to one: segment_check.h). */
+	bool have_siginfo;
 	/* NT_AUXV values coreheap uses (0 if absent) */
 	uint64_t at_phdr, at_phnum, at_pagesz, at_entry, at_base, at_execfn;
 };

@@ -8,12 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #define IN_CHUNK (1u << 20)
 #define OUT_CHUNK (4u << 20)
+#define MIN_CHUNK (64u << 10) /* >= CH_CORE_SNIFF_BYTES, the head read before */
 #define PROGRESS_EVERY (64ULL << 20)
 
 enum ch_core_compression ch_core_sniff(const uint8_t *h, size_t n)
@@ -47,6 +49,7 @@ struct source {
 	const uint8_t *head;
 	size_t nhead;
 	uint8_t *buf;
+	size_t cap; /* of buf: IN_CHUNK, less for a smaller file */
 	bool eof;
 };
 
@@ -58,9 +61,10 @@ struct sink {
 	const char *phase;
 	ch_core_progress_fn progress;
 	void *progress_arg;
+	size_t out_cap; /* of the decoders' output buffer */
 };
 
-/* Up to IN_CHUNK bytes into s->buf; *n == 0 with s->eof at the end. */
+/* Up to s->cap bytes into s->buf; *n == 0 with s->eof at the end. */
 static struct ch_error *source_read(struct source *s, const char *name, size_t *n)
 {
 	*n = 0;
@@ -71,7 +75,7 @@ static struct ch_error *source_read(struct source *s, const char *name, size_t *
 		return NULL;
 	}
 	for (;;) {
-		ssize_t r = read(s->fd, s->buf, IN_CHUNK);
+		ssize_t r = read(s->fd, s->buf, s->cap);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -140,7 +144,7 @@ static struct ch_error *inflate_zstd(struct source *s, struct sink *k, uint8_t *
 		any = true;
 		ZSTD_inBuffer in = {s->buf, n, 0};
 		while (!err && in.pos < in.size) {
-			ZSTD_outBuffer o = {out, OUT_CHUNK, 0};
+			ZSTD_outBuffer o = {out, k->out_cap, 0};
 			last = ZSTD_decompressStream(z, &o, &in);
 			if (ZSTD_isError(last))
 				err = ch_error_new(CH_ERR_INPUT, "%s: not a valid zstd stream: %s", name,
@@ -151,7 +155,7 @@ static struct ch_error *inflate_zstd(struct source *s, struct sink *k, uint8_t *
 		/* Flush what the decoder still holds for this input. */
 		while (!err && last != 0 && !ZSTD_isError(last)) {
 			ZSTD_inBuffer none = {NULL, 0, 0};
-			ZSTD_outBuffer o = {out, OUT_CHUNK, 0};
+			ZSTD_outBuffer o = {out, k->out_cap, 0};
 			last = ZSTD_decompressStream(z, &o, &none);
 			if (ZSTD_isError(last))
 				err = ch_error_new(CH_ERR_INPUT, "%s: not a valid zstd stream: %s", name,
@@ -183,7 +187,7 @@ static struct ch_error *inflate_lz4(struct source *s, struct sink *k, uint8_t *o
 		any = true;
 		size_t pos = 0;
 		while (!err && pos < n) {
-			size_t osz = OUT_CHUNK, isz = n - pos;
+			size_t osz = k->out_cap, isz = n - pos;
 			hint = LZ4F_decompress(z, out, &osz, s->buf + pos, &isz, NULL);
 			if (LZ4F_isError(hint)) {
 				err = ch_error_new(CH_ERR_INPUT, "%s: not a valid lz4 frame stream: %s", name,
@@ -218,7 +222,7 @@ static struct ch_error *inflate_xz(struct source *s, struct sink *k, uint8_t *ou
 			z.avail_in = n;
 		}
 		z.next_out = out;
-		z.avail_out = OUT_CHUNK;
+		z.avail_out = k->out_cap;
 		r = lzma_code(&z, s->eof ? LZMA_FINISH : LZMA_RUN);
 		if (r != LZMA_OK && r != LZMA_STREAM_END) {
 			err = r == LZMA_BUF_ERROR ? truncated(name, "xz")
@@ -226,7 +230,7 @@ static struct ch_error *inflate_xz(struct source *s, struct sink *k, uint8_t *ou
 								 name, (int)r);
 			break;
 		}
-		err = sink_write(k, out, OUT_CHUNK - z.avail_out);
+		err = sink_write(k, out, k->out_cap - z.avail_out);
 		if (!err && s->eof && r == LZMA_OK && z.avail_out != 0)
 			err = truncated(name, "xz");
 	}
@@ -252,13 +256,13 @@ static struct ch_error *inflate_gzip(struct source *s, struct sink *k, uint8_t *
 			z.avail_in = (uInt)n;
 		}
 		z.next_out = out;
-		z.avail_out = OUT_CHUNK;
+		z.avail_out = (uInt)k->out_cap;
 		r = inflate(&z, Z_NO_FLUSH);
 		if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR) {
 			err = ch_error_new(CH_ERR_INPUT, "%s: not a valid gzip stream: %s", name, z.msg ? z.msg : "corrupt");
 			break;
 		}
-		err = sink_write(k, out, OUT_CHUNK - z.avail_out);
+		err = sink_write(k, out, k->out_cap - z.avail_out);
 		ended = r == Z_STREAM_END;
 		if (ended && !err)
 			inflateReset(&z); /* gzip files may hold several members */
@@ -292,14 +296,22 @@ struct ch_error *ch_core_inflate(int fd, const uint8_t *head, size_t nhead, enum
 	if (tfd < 0)
 		return ch_error_new(CH_ERR_INPUT, "%s: no temporary file for the %s copy: %s", name,
 				    c == CH_CORE_PLAIN ? "streamed" : "decompressed", strerror(errno));
-	uint8_t *in = malloc(IN_CHUNK), *out = malloc(OUT_CHUNK);
+	/* A small file needs small buffers: buffers of a MiB or more cost more
+	 * than decoding a small stream (the fuzz target's inputs). */
+	size_t in_cap = IN_CHUNK, out_cap = OUT_CHUNK;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < IN_CHUNK) {
+		in_cap = (size_t)st.st_size + 1 > MIN_CHUNK ? (size_t)st.st_size + 1 : MIN_CHUNK;
+		out_cap = 4 * in_cap < OUT_CHUNK ? 4 * in_cap : OUT_CHUNK;
+	}
+	uint8_t *in = malloc(in_cap), *out = malloc(out_cap);
 	struct ch_error *err = NULL;
 	if (!in || !out) {
 		err = &ch_error_nomem;
 	} else {
-		struct source s = {.fd = fd, .head = head, .nhead = nhead, .buf = in};
+		struct source s = {.fd = fd, .head = head, .nhead = nhead, .buf = in, .cap = in_cap};
 		struct sink k = {.fd = tfd, .name = name, .progress = progress, .progress_arg = progress_arg,
-				 .next_progress = PROGRESS_EVERY,
+				 .next_progress = PROGRESS_EVERY, .out_cap = out_cap,
 				 .phase = c == CH_CORE_PLAIN ? "copying the core" : "decompressing the core"};
 		switch (c) {
 		case CH_CORE_ZSTD: err = inflate_zstd(&s, &k, out, name); break;

@@ -149,6 +149,16 @@ static struct ch_error *add_file_ranges(struct ch_process *proc)
 			if (mod->status != CH_MODULE_OK || strcmp(mod->path, m->path) != 0)
 				continue;
 			const struct ch_elf_file *ef = mod->elf;
+			/* gdb's NT_FILE counts bytes (page 1): the auxiliary vector has the page. */
+			uint64_t page = core->mapping_page > 1 ? core->mapping_page : core->at_pagesz;
+			/* qemu-user's cores (no NT_SIGINFO) have no NT_FILE of their own: one
+			 * added from its emulated maps need not follow the program headers. */
+			if (core->have_siginfo && !ch_segment_mapping_agrees(m, mod->bias, ef->segments, ef->nsegments, page)) {
+				ch_segment_damage_add(&proc->damage, "NT_FILE maps offset 0x%llx of %s at 0x%llx, where the "
+						      "file's program headers put other bytes", (unsigned long long)m->file_offset,
+						      m->path, (unsigned long long)m->start);
+				break;
+			}
 			if (m->file_offset >= ef->size)
 				break;
 			uint64_t avail = ef->size - m->file_offset;
@@ -182,6 +192,8 @@ struct ch_error *ch_process_open(const char *core_path, const struct ch_process_
 		proc->opts.debug_dir = "/usr/lib/debug";
 	ch_as_init(&proc->as);
 	struct ch_error *err = ch_core_open(core_path, proc->opts.progress, proc->opts.progress_arg, &proc->core);
+	if (!err)
+		err = ch_segments_check(proc->core, &proc->damage);
 	if (!err)
 		ch_threads_recover_fs_base(proc);
 	if (!err)
@@ -255,6 +267,14 @@ struct ch_error *ch_process_explain(struct ch_process *proc, struct ch_error *er
 		*explained = true;
 		struct ch_error *e = ch_error_new(CH_ERR_INPUT, "%s: %s; what was needed lies in the lost part (%s)", core->path,
 						  cut, err->message);
+		ch_error_free(err);
+		return e;
+	}
+	if (proc->damage.count) {
+		*explained = true;
+		struct ch_error *e = ch_error_new(CH_ERR_INPUT, "%s: the segment table is damaged (%s%s), so memory "
+						  "there holds the wrong bytes or none: %s", core->path, proc->damage.first,
+						  proc->damage.count > 1 ? ", and more" : "", err->message);
 		ch_error_free(err);
 		return e;
 	}

@@ -30,6 +30,7 @@
 #include "readers/process/address_space.h"
 #include "readers/process/core_file.h"
 #include "readers/process/elf_file.h"
+#include "readers/process/segment_check.h"
 #include "readers/base/error.h"
 
 #define CH_MAX_LIB_SEARCH 32
@@ -73,6 +74,11 @@ struct ch_process {
 	struct ch_module *modules;
 	size_t nmodules;
 	struct ch_process_options opts;
+	/* Damage to the segment table or to NT_FILE (segment_check.h): where
+	 * it is, memory may hold the wrong bytes or none, so every result is
+	 * partial. A file mapping that disagrees with its file's program
+	 * headers backs no memory. */
+	struct ch_segment_damage damage;
 };
 
 struct ch_error *ch_process_open(const char *core_path, const struct ch_process_options *opts,
@@ -100,7 +106,8 @@ void ch_module_read_core_build_id(struct ch_process *proc, struct ch_module *mod
 /* An error met while reading what the core should hold, restated when the
  * core's own damage explains it: truncated and the read needed bytes past
  * the cut (address space lost_reads) or the note list is cut short, or no
- * NT_FILE note at all and no link map standing in for it (or one cut short). Then the result is a CH_ERR_INPUT naming the
+ * NT_FILE note at all and no link map standing in for it (or one cut short), or a
+ * damaged segment table (proc->damage). Then the result is a CH_ERR_INPUT naming the
  * truncation and its size with err's text as the detail, and *explained is
  * true; otherwise err itself. Consumes err. */
 struct ch_error *ch_process_explain(struct ch_process *proc, struct ch_error *err, bool *explained);

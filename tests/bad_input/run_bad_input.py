@@ -894,6 +894,74 @@ def case_undumped_list_item(rn, d):
     rn.expect_sane(p)
 
 
+def nt_file_entries(c):
+    """File offsets of the NT_FILE entries' {start, end, page offset}
+    triples, in order, and the note's page size."""
+    for p in c.notes:
+        off, end = p["offset"], p["offset"] + p["filesz"]
+        while off + 12 <= end:
+            namesz, descsz, ntype = struct.unpack_from("<III", c.data, off)
+            desc = off + 12 + ((namesz + 3) & ~3)
+            if c.data[off + 12:off + 12 + namesz] == b"CORE\0" and ntype == NT_FILE:
+                count, page = struct.unpack_from("<QQ", c.data, desc)
+                return [desc + 16 + 24 * i for i in range(count)], page
+            off = desc + ((descsz + 3) & ~3)
+    raise Failure("the fixture core has no NT_FILE note")
+
+
+@case
+def case_moved_segment(rn, d):
+    # Segments whose p_vaddr, p_offset or p_filesz was changed, and an
+    # NT_FILE entry whose file offset was: addresses then hold the wrong
+    # bytes or none. Each damage below is one a kernel core cannot have
+    # (misaligned, overlapping, out of order, a gap or an overlap in the
+    # file, a file mapping left without its segment or mapping other file
+    # offsets than the file's program headers say), so the result must be
+    # partial with a warning naming the damaged segment table (issue 17:
+    # exit 0, the lost references counted as dangling pointers). The
+    # undamaged core must give no such warning.
+    core, ids, c = gc_fixture(rn)
+    r = rn.expect_ok(["types", "--json", core])
+    if any("segment table" in w for w in r.json().get("warnings", [])):
+        raise Failure("the undamaged core is reported as damaged\n%s" % r.describe())
+    loads = [p for p in c.phdrs if p["type"] == PT_LOAD]
+    heap = c.load_for(ids["objs"][4])
+    if heap is None or not heap["filesz"]:
+        raise Failure("the list 0x%x is not in a dumped segment" % ids["objs"][4])
+    i = loads.index(heap)
+    dumped_after = [p for p in loads[i + 1:] if p["filesz"]]
+    starts = {m[0] for m in c.mappings}
+    exe_text = next((p for p in loads if p["vaddr"] in starts and p["filesz"]), None)
+    if not dumped_after or exe_text is None:
+        raise Failure("the fixture core lacks a dumped segment after the heap or a dumped file mapping")
+    phdr = lambda p: c.phoff + c.phdrs.index(p) * c.phentsize
+    damages = [
+        ("p_vaddr_plus_1", phdr(heap) + 16, heap["vaddr"] + 1),
+        ("p_vaddr_onto_next", phdr(heap) + 16, loads[i + 1]["vaddr"]),
+        ("p_vaddr_file_mapping_moved", phdr(exe_text) + 16, exe_text["vaddr"] + 0x1000),
+        ("p_offset_plus_page", phdr(heap) + 8, heap["offset"] + 0x1000),
+        ("p_offset_minus_page", phdr(heap) + 8, heap["offset"] - 0x1000),
+        ("p_filesz_minus_page", phdr(heap) + 32, heap["filesz"] - 0x1000),
+        ("p_filesz_beyond_memsz", phdr(heap) + 32, heap["memsz"] + 0x1000),
+    ]
+    # An NT_FILE entry of the executable that does not map offset 0: one
+    # page further into the file than its program headers put there.
+    entries, page = nt_file_entries(c)
+    exe = next(m[3] for m in c.mappings if m[0] == exe_text["vaddr"])
+    k = next((k for k, m in enumerate(c.mappings) if m[3] == exe and m[2]), None)
+    if k is None:
+        raise Failure("no mapping of %s at a file offset other than 0" % exe)
+    (pgoff,) = struct.unpack_from("<Q", c.data, entries[k] + 16)
+    damages.append(("nt_file_offset_plus_page", entries[k] + 16, pgoff + (4096 // page if page > 1 else 4096)))
+    for name, at, value in damages:
+        p = patch_u64(core, os.path.join(d, name + ".core"), at, value)
+        rn.expect_partial(["types", "--json", p], [r"segment table is damaged"])
+        r = rn.run("cycles", p)
+        if r.rc != EXIT_PARTIAL or "segment table is damaged" not in r.err:
+            raise Failure("%s: `cycles` should also be partial, naming the damage\n%s" % (name, r.describe()))
+    rn.expect_sane(os.path.join(d, "p_vaddr_onto_next.core"))
+
+
 @case
 def case_implausible_list_size(rn, d):
     # A list whose `allocated` word reads 2^62 (flipped bits): its size is

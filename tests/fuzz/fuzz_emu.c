@@ -27,8 +27,21 @@
  * never allowed. Seeds (make_seeds.py): the hand-assembled functions of
  * tests/unit/test_emulator.c (two visits, a loop, a write, a syscall, an
  * AVX2 load, a stack-canary read, a far read, a builtin call, a jump to the
- * stack). */
+ * stack).
+ *
+ * Unicorn 2.0.1 calls abort() on some code it cannot translate (a jmp far
+ * with a register operand, "tcg fatal error"): coreheap runs the engine in
+ * a child process for that (ch_emu_config.isolate, test_emulator checks
+ * it). This target runs it in-process, so that libFuzzer sees the
+ * coverage of the sandbox's hooks: an abort inside ch_emu_run is caught
+ * here (a SIGABRT handler that jumps back), counted, and the engine is
+ * replaced by a fresh one (the old one is kept, never closed: its state is
+ * whatever it was mid-translation). Any other abort, the checks below
+ * included, is libFuzzer's as before. */
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +58,55 @@ static uint8_t code[PAGE], obj[PAGE], tls[PAGE];
 static uint8_t code_in[PAGE], obj_in[PAGE], tls_in[PAGE];
 static struct ch_address_space as;
 static struct ch_emu *emu;
+
+/* Engines abandoned after an abort (reachable, so no leak report). */
+static struct ch_emu *dead[1024];
+static size_t ndead;
+static sigjmp_buf engine_abort;
+static volatile sig_atomic_t in_engine;
+static struct sigaction fuzzer_abrt;
+static bool abrt_installed;
+
+static void on_abort(int sig, siginfo_t *info, void *uctx)
+{
+	if (in_engine) {
+		in_engine = 0;
+		siglongjmp(engine_abort, 1);
+	}
+	if (fuzzer_abrt.sa_flags & SA_SIGINFO)
+		fuzzer_abrt.sa_sigaction(sig, info, uctx);
+	else if (fuzzer_abrt.sa_handler != SIG_DFL && fuzzer_abrt.sa_handler != SIG_IGN)
+		fuzzer_abrt.sa_handler(sig);
+	/* else abort() goes on to the default action */
+}
+
+/* After libFuzzer installed its own handlers (they run for every abort
+ * but the engine's). */
+static void install_abort_handler(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_abort;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGABRT, &sa, &fuzzer_abrt) != 0)
+		abort();
+	abrt_installed = true;
+}
+
+static struct ch_emu *open_engine(void)
+{
+	const struct ch_emu_region regions[] = {{OBJ, OBJ + PAGE, false}, {CODE, CODE + PAGE, true}, {TLS, TLS + PAGE, false}};
+	const struct ch_emu_builtin strlen_at = {CODE + 0x800, CH_EMU_STRLEN};
+	struct ch_emu_config cfg = {
+		.as = &as, .regions = regions, .nregions = 3, .fs_base = TLS, .block_budget = 4096,
+		.visit_cap = VISIT_CAP, .map_cap = 1u << 20, .builtins = &strlen_at, .nbuiltins = 1,
+	};
+	struct ch_emu *e = NULL;
+	if (ch_emu_open(&cfg, &e))
+		abort();
+	return e;
+}
 
 static void load(const uint8_t *in, size_t size)
 {
@@ -80,14 +142,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (ch_as_add(&as, CODE, CODE + PAGE, code, CH_AS_FILE, false) || ch_as_add(&as, OBJ, OBJ + PAGE, obj, CH_AS_CORE, true) ||
 	    ch_as_add(&as, TLS, TLS + PAGE, tls, CH_AS_CORE, true))
 		abort();
-	const struct ch_emu_region regions[] = {{OBJ, OBJ + PAGE, false}, {CODE, CODE + PAGE, true}, {TLS, TLS + PAGE, false}};
-	const struct ch_emu_builtin strlen_at = {CODE + 0x800, CH_EMU_STRLEN};
-	struct ch_emu_config cfg = {
-		.as = &as, .regions = regions, .nregions = 3, .fs_base = TLS, .block_budget = 4096,
-		.visit_cap = VISIT_CAP, .map_cap = 1u << 20, .builtins = &strlen_at, .nbuiltins = 1,
-	};
-	if (ch_emu_open(&cfg, &emu))
-		abort();
+	emu = open_engine();
 	/* ch_emu_forget must make new bytes at an address the code that runs:
 	 * `xor eax,eax; ret` succeeds, then `mov [rdi],rdi` at the same place
 	 * must fail as a write. */
@@ -115,7 +170,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 		{.func = CODE + (sel & 0x3f), .arg0 = OBJ + 0x100 + (sel >> 6) * 8},
 		{.func = OBJ + 0x100, .arg0 = OBJ + 0x100},
 	};
+	if (!abrt_installed)
+		install_abort_handler();
+	if (sigsetjmp(engine_abort, 1)) {
+		/* The engine aborted: what coreheap's worker contains. */
+		if (ndead == sizeof(dead) / sizeof(dead[0])) {
+			fprintf(stderr, "fuzz_emu: %zu engine aborts\n", ndead);
+			abort();
+		}
+		dead[ndead++] = emu;
+		if (ndead <= 3)
+			fprintf(stderr, "fuzz_emu: Unicorn aborted on this input (contained; engine %zu replaced)\n", ndead);
+		emu = open_engine();
+		return 0;
+	}
+	in_engine = 1;
 	struct ch_error *err = ch_emu_run(emu, calls, 3);
+	in_engine = 0;
 	if (!err) {
 		for (size_t i = 0; i < 3; i++) {
 			const struct ch_emu_call *c = &calls[i];

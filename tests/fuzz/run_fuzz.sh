@@ -15,6 +15,14 @@ shift 4
 seeds="$out/seeds/$name" corpus="$out/corpus/$name" artifacts="$out/artifacts/$name"
 [ -d "$seeds" ] && [ -n "$(ls -A "$seeds")" ] || { echo "run_fuzz: no seeds in $seeds (run the fuzz.seeds test)" >&2; exit 1; }
 mkdir -p "$corpus" "$artifacts" || exit 1
+# fuzz_core's seeds reach 140 KB (a page of every segment) and libFuzzer
+# makes inputs as long as its longest seed: a core's headers and notes
+# come first, so 16 KiB keeps what the parsers read, and each run reads
+# and maps far less. An explicit -max_len wins.
+case " $* " in
+*" -max_len="*) ;;
+*) [ "$name" = core ] && set -- -max_len=16384 "$@" ;;
+esac
 log="$out/logs/$name.log"
 mkdir -p "$out/logs" || exit 1
 # detect_leaks is libFuzzer's default; ASan's own options keep reports short.

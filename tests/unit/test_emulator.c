@@ -16,7 +16,7 @@
 #define PAGE 4096
 
 enum { F_TWO = 0x00, F_LOOP = 0x2d, F_WRITE = 0x2f, F_SYSCALL = 0x35, F_AVX2 = 0x3f, F_CANARY = 0x46, F_FAR = 0x58,
-       F_CALLB = 0x62, F_JMP_STACK = 0x78 };
+       F_CALLB = 0x62, F_JMP_STACK = 0x78, F_JMPF_REG = 0x7a };
 
 static const uint8_t code_bytes[] = {
 	/* two: visit [rdi+0x10] then [rdi+0x18], skipping NULLs, as Py_VISIT does
@@ -46,6 +46,10 @@ static const uint8_t code_bytes[] = {
 	0xff, 0xd3, 0x31, 0xc0, 0x5b, 0xc3,
 	/* jmp_stack: jmp rsp (code placed on the stack: never run) */
 	0xff, 0xe4,
+	/* jmpf_reg: rex.W jmp far with a register operand (ff /5, mod 3), which
+	 * has no encoding: Unicorn 2.0.1 aborts the process translating it
+	 * ("tcg fatal error"; found by fuzz_emu) */
+	0x48, 0xff, 0xec,
 };
 
 static uint8_t code[PAGE], heap[PAGE], tls[PAGE];
@@ -55,7 +59,7 @@ static void put64(uint8_t *p, uint64_t v)
 	memcpy(p, &v, 8);
 }
 
-static struct ch_emu *open_sandbox(struct ch_address_space *as, bool with_builtin, uint32_t batch_visits)
+static struct ch_emu *open_sandbox(struct ch_address_space *as, bool with_builtin, uint32_t batch_visits, bool isolate)
 {
 	memcpy(code, code_bytes, sizeof(code_bytes));
 	memset(heap, 0, sizeof(heap));
@@ -80,6 +84,7 @@ static struct ch_emu *open_sandbox(struct ch_address_space *as, bool with_builti
 	struct ch_emu_config cfg = {
 		.as = as, .regions = regions, .nregions = 3, .fs_base = TLS, .block_budget = 20000, .visit_cap = 64,
 		.builtins = &strlen_at_avx2, .nbuiltins = with_builtin ? 1 : 0, .batch_visits = batch_visits,
+		.isolate = isolate,
 	};
 	struct ch_emu *emu = NULL;
 	CHECK_OK(ch_emu_open(&cfg, &emu));
@@ -192,7 +197,7 @@ static void test_many(struct ch_emu *emu)
 static void test_builtin(void)
 {
 	struct ch_address_space as;
-	struct ch_emu *emu = open_sandbox(&as, true, 0);
+	struct ch_emu *emu = open_sandbox(&as, true, 0, false);
 	struct ch_emu_call c;
 	if (emu) {
 		CHECK_EQ_U64(run_one(emu, CODE + F_CALLB, HEAP + 0x400, &c), CH_EMU_OK);
@@ -203,7 +208,7 @@ static void test_builtin(void)
 		ch_emu_close(emu);
 	}
 	ch_as_deinit(&as);
-	emu = open_sandbox(&as, false, 0);
+	emu = open_sandbox(&as, false, 0, false);
 	if (emu) {
 		CHECK_EQ_U64(run_one(emu, CODE + F_CALLB, HEAP + 0x400, &c), CH_EMU_INVALID_INSN);
 		ch_emu_close(emu);
@@ -216,7 +221,7 @@ static void test_builtin(void)
 static void test_batch_cap(void)
 {
 	struct ch_address_space as;
-	struct ch_emu *emu = open_sandbox(&as, false, 3);
+	struct ch_emu *emu = open_sandbox(&as, false, 3, false);
 	struct ch_emu_call calls[4];
 	for (size_t i = 0; emu && i < 4; i++) {
 		calls[i].func = CODE + F_TWO;
@@ -235,10 +240,51 @@ static void test_batch_cap(void)
 	ch_as_deinit(&as);
 }
 
+/* The engine in a child process (as coreheap runs it): the same answers,
+ * and code that kills the engine fails its own call only, batch after
+ * batch, until the restarts are used up. */
+static void test_isolated(void)
+{
+	struct ch_address_space as;
+	struct ch_emu *emu = open_sandbox(&as, false, 0, true);
+	if (!emu)
+		return;
+	test_single_calls(emu);
+	test_batch(emu);
+	for (int round = 0; round < 5; round++) {
+		struct ch_emu_call calls[3] = {
+			{.func = CODE + F_TWO, .arg0 = HEAP + 0x100},
+			{.func = CODE + F_JMPF_REG, .arg0 = HEAP + 0x100},
+			{.func = CODE + F_TWO, .arg0 = HEAP + 0x100},
+		};
+		CHECK_OK(ch_emu_run(emu, calls, 3));
+		CHECK_EQ_U64(calls[0].status, CH_EMU_OK);
+		CHECK_EQ_U64(calls[2].status, CH_EMU_OK);
+		/* An engine that no longer aborts says so as an invalid instruction. */
+		CHECK(calls[1].status == CH_EMU_CRASHED || calls[1].status == CH_EMU_INVALID_INSN);
+		CHECK_EQ_U64(calls[1].nvisits, 0);
+		for (size_t i = 0; i < 3; i += 2)
+			if (CHECK_EQ_U64(calls[i].nvisits, 2)) {
+				const uint64_t *v = ch_emu_visits(emu) + calls[i].first;
+				CHECK_EQ_U64(v[0], HEAP + 0x200);
+				CHECK_EQ_U64(v[1], HEAP + 0x300);
+			}
+		char buf[160];
+		ch_emu_call_describe(&calls[1], buf, sizeof(buf));
+		if (round == 0)
+			printf("test_emulator: isolated: the unencodable jmp far: %s\n", buf);
+	}
+	struct ch_emu_stats st;
+	ch_emu_get_stats(emu, &st);
+	CHECK(st.calls >= 15);
+	ch_emu_close(emu);
+	ch_as_deinit(&as);
+}
+
 int main(void)
 {
 	struct ch_address_space as;
-	struct ch_emu *emu = open_sandbox(&as, false, 0);
+	struct ch_emu *emu = open_sandbox(&as, false, 0, false);
 	if (emu) {
 		test_single_calls(emu);
 		test_batch(emu);
@@ -248,5 +294,6 @@ int main(void)
 	ch_as_deinit(&as);
 	test_builtin();
 	test_batch_cap();
+	test_isolated();
 	return CHECK_SUMMARY("test_emulator");
 }
