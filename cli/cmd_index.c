@@ -11,6 +11,7 @@
 #include "graph/dominators.h"
 #include "graph/edges.h"
 #include "graph/heap.h"
+#include "graph/memory_brief.h"
 #include "graph/root_set.h"
 #include "graph/roots.h"
 #include "reports/report.h"
@@ -54,6 +55,25 @@ static const char *tree_step(struct ch_session *s, struct ch_analysis *a)
 	return had && !s->index_ref.added ? "stored" : "added";
 }
 
+/* The memory figures show, summary and suspects print, kept in the index
+ * too: "stored", "added", or "not kept" (glibc's heap could not be read:
+ * `coreheap memory` says why; nothing to keep, not a warning here). */
+static const char *memory_step(struct ch_session *s, struct ch_analysis *a)
+{
+	if (!a->heap.py)
+		return "not kept"; /* the tree step failed and freed the analysis */
+	ch_progress_update(&s->progress, "memory figures", 0);
+	bool had = s->index_ref.mem.have;
+	struct ch_memory_held h;
+	struct ch_error *err = ch_memory_held_get(&h, &a->heap, &s->index_ref);
+	if (err) {
+		ch_error_free(err);
+		return "not kept";
+	}
+	ch_memory_held_deinit(&h);
+	return had ? "stored" : "added";
+}
+
 static int run_index(const struct ch_cli_command *cmd, int argc, char **argv)
 {
 	struct ch_session s;
@@ -76,6 +96,7 @@ static int run_index(const struct ch_cli_command *cmd, int argc, char **argv)
 		return code;
 	}
 	const char *tree = rep.path[0] ? tree_step(&s, &a) : "not kept";
+	const char *memory = rep.path[0] ? memory_step(&s, &a) : "not kept";
 	double secs = seconds_now() - t0;
 	struct stat st;
 	uint64_t bytes = rep.path[0] && stat(rep.path, &st) == 0 ? (uint64_t)st.st_size : 0;
@@ -89,6 +110,7 @@ static int run_index(const struct ch_cli_command *cmd, int argc, char **argv)
 		json_object_set_new(doc, "references", json_integer((json_int_t)a.edges.nedges));
 		json_object_set_new(doc, "bytes", json_integer((json_int_t)bytes));
 		json_object_set_new(doc, "dominators", json_string(tree));
+		json_object_set_new(doc, "memory", json_string(memory));
 		json_object_set_new(doc, "seconds", json_real(secs));
 	} else if (rep.path[0]) {
 		char safe[PATH_MAX + 64];
@@ -96,6 +118,7 @@ static int run_index(const struct ch_cli_command *cmd, int argc, char **argv)
 		fprintf(s.out, "  %zu objects, %zu references, %" PRIu64 " bytes, %.2f s\n", a.heap.objects.n,
 			a.edges.nedges, bytes, secs);
 		fprintf(s.out, "  dominator tree: %s\n", tree);
+		fprintf(s.out, "  memory figures: %s\n", memory);
 	} else {
 		fprintf(s.out, "index not written (see the warnings)\n");
 	}
@@ -116,8 +139,9 @@ const struct ch_cli_command ch_cmd_index = {
 		   "core by this very coreheap with the same files and options, starts from it instead of\n"
 		   "walking the core again. Commands write one themselves for heaps of a million objects or\n"
 		   "more; this command writes one whatever the size, or says it is already there (reused).\n"
-		   "It also keeps the dominator tree in it (what top, suspects and summary start from), which\n"
-		   "otherwise the first command that computes one adds.\n"
+		   "It also keeps the dominator tree in it (what top, suspects and summary start from) and the\n"
+		   "native memory figures (what show, summary and suspects print from glibc's heap), which\n"
+		   "otherwise the first command that computes them adds.\n"
 		   "A stale or damaged index is never trusted: it is reported and rebuilt. --no-index on any\n"
 		   "command neither reads nor writes one. Format and rules: docs/index.md.\n\n"
 		   "Examples:\n"

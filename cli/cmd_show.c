@@ -5,7 +5,7 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "graph/analysis.h"
-#include "graph/memory.h"
+#include "graph/memory_brief.h"
 #include "readers/cpython/py_show.h"
 #include "reports/report.h"
 #include "reports/report_memory.h"
@@ -17,7 +17,7 @@
  * have false when the breakdown could not be built (a warning says why).
  * As summary's memory line, its own warnings stay out of show's exit code. */
 struct native {
-	struct ch_memory m;
+	struct ch_memory_held h;
 	bool have;
 };
 
@@ -33,7 +33,7 @@ static struct ch_error *show_one(struct ch_session *s, const struct ch_analysis 
 		if (t.nodes[0].flags & CH_SHOW_DAMAGED)
 			ch_diag_partial(&s->py->diag, "the object at 0x%" PRIx64 " is damaged: %s", addr,
 					ch_show_text(&t, t.nodes[0].err));
-		const struct ch_memory *m = nat->have ? &nat->m : NULL;
+		const struct ch_memory_brief *m = nat->have ? &nat->h.b : NULL;
 		if (s->opts.json) {
 			*doc = ch_report_show_json(s->py, a, index, &t);
 			if (*doc)
@@ -56,15 +56,12 @@ static int run_show(const struct ch_cli_command *cmd, int argc, char **argv)
 	if (done)
 		return code;
 	struct native nat = {0};
-	struct ch_diag mdiag;
-	ch_diag_init(&mdiag);
-	struct ch_error *merr = ch_memory_build(s.proc, s.py, &a.heap, &mdiag, &nat.m);
+	struct ch_error *merr = ch_memory_held_get(&nat.h, &a.heap, a.index);
 	nat.have = !merr;
 	if (merr) {
 		ch_diag_warn(&s.py->diag, "no native memory figures: %s", merr->message);
 		ch_error_free(merr);
 	}
-	ch_diag_deinit(&mdiag);
 	if (s.opts.naddrs == 1) {
 		json_t *doc = NULL;
 		struct ch_error *err = show_one(&s, &a, &nat, s.opts.addr, &doc);
@@ -114,7 +111,7 @@ static int run_show(const struct ch_cli_command *cmd, int argc, char **argv)
 		}
 	}
 	if (nat.have)
-		ch_memory_deinit(&nat.m);
+		ch_memory_held_deinit(&nat.h);
 	ch_analysis_deinit(&a);
 	ch_session_end(&s);
 	return code;

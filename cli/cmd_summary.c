@@ -10,7 +10,7 @@
 #include "graph/type_histogram.h"
 #include "readers/cpython/py_frames.h"
 #include "readers/cpython/py_threads.h"
-#include "graph/memory.h"
+#include "graph/memory_brief.h"
 #include "reports/report.h"
 #include "reports/report_memory.h"
 #include "session.h"
@@ -75,10 +75,8 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 	/* The memory line (and the memory suspects): its own warnings stay
 	 * out of summary's exit code (`coreheap memory` reports them); it
 	 * says when partial. */
-	struct ch_diag mdiag;
-	ch_diag_init(&mdiag);
-	struct ch_memory mem;
-	struct ch_error *merr = err ? NULL : ch_memory_build(s.proc, s.py, &a.heap, &mdiag, &mem);
+	struct ch_memory_held mem;
+	struct ch_error *merr = err ? NULL : ch_memory_held_get(&mem, &a.heap, a.index);
 	if (merr) {
 		ch_diag_warn(&s.py->diag, "no memory line: %s", merr->message);
 		ch_error_free(merr);
@@ -89,7 +87,7 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 	bool have_suspects = false;
 	if (!err) {
 		ch_progress_update(&s.progress, "suspects", 0);
-		err = ch_suspects_run(&run, &a, &roots, have_mem ? &mem : NULL);
+		err = ch_suspects_run(&run, &a, &roots, have_mem ? &mem.b : NULL);
 		have_suspects = !err;
 	}
 	struct ch_heap_digest digest;
@@ -104,21 +102,20 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 		if (s.opts.json) {
 			doc = ch_report_summary_json(s.py, &types, &a.replay, &a.cycles, &run.f, &stacks, crashed, cn, &sus);
 			if (have_mem && doc)
-				json_object_set_new(doc, "memory", ch_report_memory_brief_json(&mem, mdiag.partial));
+				json_object_set_new(doc, "memory", ch_report_memory_brief_json(&mem.b));
 			if (doc)
 				json_object_set_new(doc, "interpreters", ch_report_interps_json(s.py, &split, true));
 		} else {
 			ch_report_summary_text(s.out, s.py, &types, &a.replay, &a.cycles, &run.f, &stacks, crashed, cn, &sus);
 			if (have_mem)
-				ch_report_memory_line(s.out, &mem, mdiag.partial);
+				ch_report_memory_line(s.out, &mem.b);
 			ch_report_interps_text(s.out, s.py, &split, 5);
 		}
 		code = ch_session_finish(&s, doc);
 		code = ch_session_gate_analysis(&s, &digest, code);
 	}
 	if (have_mem)
-		ch_memory_deinit(&mem);
-	ch_diag_deinit(&mdiag);
+		ch_memory_held_deinit(&mem);
 	ch_mixed_stacks_deinit(&native);
 	if (have_suspects)
 		ch_suspects_run_deinit(&run);

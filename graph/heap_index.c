@@ -12,6 +12,7 @@
 
 #include "graph/dominators.h"
 #include "graph/gc_replay.h"
+#include "graph/memory_brief.h"
 #include "readers/cpython/py_types.h"
 #include "readers/cpython/python.h"
 #include "readers/process/process.h"
@@ -20,9 +21,10 @@
  * CH_INDEX_VERSION whenever the layout or the meaning of a field changes:
  * an old index is then stale, never misread. Format 5 added the address
  * table (H_SLOTS, S_SLOTS), the GC replay's state (S_REPLAY) and the
- * dominator tree (H_DOMS..H_BASE_SUM, the last two sections). */
+ * dominator tree (H_DOMS..H_BASE_SUM, S_IDOM, S_ORDER); format 6 the memory
+ * figures (H_MEM, H_MEM_OWNED, S_MEM, S_OWNED: graph/memory_brief.h). */
 #define CH_INDEX_MAGIC "CHINDEX\0"
-#define CH_INDEX_VERSION 5u
+#define CH_INDEX_VERSION 6u
 
 /* H_SLOTS: slots of the address table (readers/base/index_hash.h), as the
  * build left it: 0 for no objects, else a power of two at least twice
@@ -30,10 +32,12 @@
  * H_DOM_REACH: length of the stored preorder; H_DOM_ROOTS: hash of the
  * root set the tree was built from; H_BASE_SUM: the payload checksum's
  * chained state after the sections before the tree, so that a tree can be
- * added later without reading the rest again (a load recomputes it). */
+ * added later without reading the rest again (a load recomputes it).
+ * H_MEM: 1 when the memory figures are kept (0: not yet); H_MEM_OWNED:
+ * their owned chunks. */
 enum { H_KEY = 0, H_OBJECTS = 4, H_EDGES, H_TYPES, H_XOBJECTS, H_XTYPES, H_NAMES, H_MESSAGES, H_STRINGS,
        H_LISTS, H_DANGLING = H_LISTS + 4, H_UNDUMPED, H_UNREADABLE, H_DROPPED, H_LOST, H_FLAGS, H_INTERPS, H_SLOTS,
-       H_DOMS, H_DOM_REACH, H_DOM_ROOTS, H_BASE_SUM, H_PAYLOAD, H_CHECKSUM, H_WORDS };
+       H_DOMS, H_DOM_REACH, H_DOM_ROOTS, H_BASE_SUM, H_MEM, H_MEM_OWNED, H_PAYLOAD, H_CHECKSUM, H_WORDS };
 
 #define H_FLAG_PARTIAL 1u
 
@@ -123,10 +127,10 @@ struct section {
 	size_t bytes; /* unpadded */
 };
 
-/* The tree's sections come last (S_BASE: the count before them), so that
- * adding a tree copies the rest as it is. */
+/* The tree's and the memory figures' sections come last (S_BASE: the
+ * count before them), so that adding either copies the rest as it is. */
 enum { S_ADDR, S_SIZE, S_REFCNT, S_TYPE, S_GEN, S_FLAGS, S_INTERP, S_OFFSETS, S_TARGETS, S_LABELS, S_TYPES, S_XOBJECTS,
-       S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_REPLAY, S_SLOTS, S_BASE, S_IDOM = S_BASE, S_ORDER, S_COUNT };
+       S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_REPLAY, S_SLOTS, S_BASE, S_IDOM = S_BASE, S_ORDER, S_MEM, S_OWNED, S_COUNT };
 
 /* Section sizes from the header counts; false when they overflow. */
 static bool section_sizes(const uint64_t *w, size_t *bytes)
@@ -134,7 +138,8 @@ static bool section_sizes(const uint64_t *w, size_t *bytes)
 	uint64_t n = w[H_OBJECTS], e = w[H_EDGES];
 	if (n >= CH_NO_OBJECT || w[H_INTERPS] > 256 || e > UINT32_MAX || w[H_TYPES] > UINT32_MAX || w[H_XOBJECTS] > n ||
 	    w[H_XTYPES] > UINT32_MAX || w[H_NAMES] > UINT32_MAX || w[H_MESSAGES] > 4096 || w[H_STRINGS] > UINT32_MAX ||
-	    (w[H_DOMS] != 0 && w[H_DOMS] != n) || w[H_DOM_REACH] > w[H_DOMS] ||
+	    (w[H_DOMS] != 0 && w[H_DOMS] != n) || w[H_DOM_REACH] > w[H_DOMS] || w[H_MEM] > 1 ||
+	    (!w[H_MEM] && w[H_MEM_OWNED]) || w[H_MEM_OWNED] > UINT32_MAX ||
 	    (n ? (w[H_SLOTS] & (w[H_SLOTS] - 1)) != 0 || w[H_SLOTS] < 2 * n || w[H_SLOTS] > ((uint64_t)1 << 33)
 	       : w[H_SLOTS] != 0))
 		return false;
@@ -153,6 +158,8 @@ static bool section_sizes(const uint64_t *w, size_t *bytes)
 	bytes[S_SLOTS] = w[H_SLOTS] * 4;
 	bytes[S_IDOM] = w[H_DOMS] * 4;
 	bytes[S_ORDER] = w[H_DOM_REACH] * 4;
+	bytes[S_MEM] = w[H_MEM] * CH_MEMB_WORDS * 8;
+	bytes[S_OWNED] = w[H_MEM_OWNED] * sizeof(struct ch_mem_owned_chunk);
 	return true;
 }
 
@@ -274,7 +281,7 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 	}
 	const void *data[S_COUNT] = {o->addr, o->size, o->refcnt, o->type, o->gen, o->flags, o->interp, edges->offsets,
 				     edges->targets, edges->labels, types, edges->exactness.objects, xt, names,
-				     msgs, sb.p, replay->state, o->index.slots, NULL, NULL};
+				     msgs, sb.p, replay->state, o->index.slots, NULL, NULL, NULL, NULL};
 	uint64_t sum = 0, payload = 0;
 	for (int s = 0; s < S_COUNT; s++) {
 		if (bytes[s])
@@ -413,6 +420,15 @@ static const char *check_payload(const uint64_t *w, struct section *sec)
 	for (uint64_t k = 0; k < w[H_DOM_REACH]; k++)
 		if (order[k] >= n || idom[order[k]] == CH_NO_OBJECT)
 			return "the dominator tree's preorder is out of range";
+	/* The memory figures: known flags, owned chunks of a known type
+	 * (their addresses are printed, never followed). */
+	const uint64_t *mw = sec[S_MEM].data;
+	if (w[H_MEM] && (mw[CH_MEMB_FLAGS] & ~(uint64_t)CH_MEMB_FLAGS_ALL))
+		return "the memory figures' flags are unknown";
+	const struct ch_mem_owned_chunk *owned = sec[S_OWNED].data;
+	for (uint64_t k = 0; k < w[H_MEM_OWNED]; k++)
+		if (owned[k].type >= nt)
+			return "an owned chunk's type is out of range";
 	return NULL;
 }
 
@@ -472,14 +488,33 @@ static enum ch_heap_index_outcome check(const void *data, size_t size, const str
 	return CH_HEAP_INDEX_LOADED;
 }
 
+/* The stored memory figures of a checked index, pointing into it. */
+static void mem_take(const uint64_t *w, const struct section *sec, struct ch_heap_index_mem *mem)
+{
+	memset(mem, 0, sizeof(*mem));
+	if (!w[H_MEM])
+		return;
+	mem->have = true;
+	memcpy(mem->b.w, sec[S_MEM].data, sizeof(mem->b.w));
+	mem->b.owned = sec[S_OWNED].data;
+	mem->b.nowned = w[H_MEM_OWNED];
+}
+
 enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, const struct ch_heap_index_key *key,
-					       bool check_sum, struct ch_heap_index_doms *doms, char *why, size_t why_len)
+					       bool check_sum, struct ch_heap_index_doms *doms,
+					       struct ch_heap_index_mem *mem, char *why, size_t why_len)
 {
 	struct section sec[S_COUNT];
 	enum ch_heap_index_outcome r = check(data, size, key, check_sum, sec, why, why_len);
 	if (doms)
 		memset(doms, 0, sizeof(*doms));
+	if (mem)
+		memset(mem, 0, sizeof(*mem));
 	struct header h;
+	if (mem && r == CH_HEAP_INDEX_LOADED) {
+		memcpy(&h, data, sizeof(h));
+		mem_take(h.w, sec, mem);
+	}
 	if (doms && r == CH_HEAP_INDEX_LOADED) {
 		memcpy(&h, data, sizeof(h));
 		if (h.w[H_DOMS]) {
@@ -495,10 +530,12 @@ enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, co
 
 struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index_key *key, struct ch_python *py,
 				    struct ch_heap *heap, struct ch_edges *edges, const uint8_t **replay,
-				    struct ch_heap_index_doms *doms, enum ch_heap_index_outcome *outcome, char *why,
-				    size_t why_len)
+				    struct ch_heap_index_doms *doms, struct ch_heap_index_mem *mem,
+				    enum ch_heap_index_outcome *outcome, char *why, size_t why_len)
 {
 	*replay = NULL;
+	if (mem)
+		memset(mem, 0, sizeof(*mem));
 	memset(heap, 0, sizeof(*heap));
 	memset(edges, 0, sizeof(*edges));
 	if (doms)
@@ -626,6 +663,10 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 		doms->roots = h.w[H_DOM_ROOTS];
 		doms->backing = ch_shared_map_hold(backing);
 	}
+	if (mem && h.w[H_MEM]) {
+		mem_take(h.w, sec, mem);
+		mem->backing = ch_shared_map_hold(backing);
+	}
 	*outcome = CH_HEAP_INDEX_LOADED;
 out:
 	if (*outcome != CH_HEAP_INDEX_LOADED) {
@@ -636,11 +677,12 @@ out:
 	return err;
 }
 
-/* ---- adding the dominator tree -------------------------------------------- */
+/* ---- adding the dominator tree or the memory figures ---------------------- */
 
 void ch_heap_index_ref_deinit(struct ch_heap_index_ref *r)
 {
 	ch_shared_map_release(r->doms.backing);
+	ch_shared_map_release(r->mem.backing);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -666,8 +708,19 @@ static bool copy_range(int in, int out, const char *map, size_t off, size_t len)
 	return !left || write_all(out, map + off + (len - left), left);
 }
 
-struct ch_error *ch_heap_index_add_dominators(const struct ch_heap_index_ref *r, uint64_t roots_hash,
-					      const uint32_t *idom, const uint32_t *order, size_t nreach)
+/* What a rewrite puts in the index's tail in place of what it held: a
+ * section left NULL (tree: idom; memory: mem) is copied from the file. */
+struct tail {
+	const uint32_t *idom, *order;
+	size_t nreach;
+	uint64_t roots;
+	const struct ch_memory_brief *mem;
+};
+
+/* Rewrites the index at r->path with the tail t, through a temporary file
+ * renamed into place. The file must still be the index of r; the tail it
+ * keeps is checked against the file's checksum before it is copied. */
+static struct ch_error *rewrite_tail(const struct ch_heap_index_ref *r, const struct tail *t)
 {
 	int fd = open(r->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -675,7 +728,7 @@ struct ch_error *ch_heap_index_add_dominators(const struct ch_heap_index_ref *r,
 	struct stat st;
 	struct header h;
 	size_t bytes[S_COUNT];
-	size_t base = 0;
+	size_t base = 0, old_len = 0;
 	void *map = MAP_FAILED;
 	struct ch_error *err = NULL;
 	if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof(h) ||
@@ -690,21 +743,57 @@ struct ch_error *ch_heap_index_add_dominators(const struct ch_heap_index_ref *r,
 	bool sizes = memcmp(h.magic, CH_INDEX_MAGIC, 8) == 0 && h.version == CH_INDEX_VERSION &&
 		     h.header_size == sizeof(h) && memcmp(&h.w[H_KEY], r->key.v, sizeof(r->key.v)) == 0 &&
 		     h.w[H_OBJECTS] == r->nobjects && h.w[H_EDGES] == r->nedges && section_sizes(h.w, bytes);
-	for (int s = 0; sizes && s < S_BASE; s++)
-		base += pad8(bytes[s]);
-	if (!sizes || (size_t)st.st_size < sizeof(h) + base || nreach > r->nobjects) {
+	for (int s = 0; sizes && s < S_COUNT; s++) {
+		if (s < S_BASE)
+			base += pad8(bytes[s]);
+		old_len += pad8(bytes[s]);
+	}
+	if (!sizes || (size_t)st.st_size != sizeof(h) + old_len || (t->idom && t->nreach > r->nobjects)) {
 		err = ch_error_new(CH_ERR_INPUT, "%s is no longer the index of this heap", r->path);
 		goto out;
 	}
-	h.w[H_DOMS] = r->nobjects;
-	h.w[H_DOM_REACH] = nreach;
-	h.w[H_DOM_ROOTS] = roots_hash;
+	/* The old tail, where it lies, checked before any of it is kept. */
+	const void *old[S_COUNT] = {0};
+	const char *p = (const char *)map + sizeof(h) + base;
 	uint64_t sum = h.w[H_BASE_SUM];
-	if (r->nobjects)
-		sum = payload_sum(sum, idom, r->nobjects * 4);
-	if (nreach)
-		sum = payload_sum(sum, order, nreach * 4);
-	h.w[H_PAYLOAD] = base + pad8(r->nobjects * 4) + pad8(nreach * 4);
+	for (int s = S_BASE; s < S_COUNT; s++) {
+		old[s] = p;
+		if (bytes[s])
+			sum = payload_sum(sum, p, bytes[s]);
+		p += pad8(bytes[s]);
+	}
+	if (ch_heap_index_hash(sum, h.w, H_CHECKSUM * sizeof(uint64_t)) != h.w[H_CHECKSUM]) {
+		err = ch_error_new(CH_ERR_INPUT, "%s is damaged (its checksum does not match its contents)", r->path);
+		goto out;
+	}
+	const void *data[S_COUNT] = {0};
+	for (int s = S_BASE; s < S_COUNT; s++)
+		data[s] = old[s];
+	if (t->idom) {
+		h.w[H_DOMS] = r->nobjects;
+		h.w[H_DOM_REACH] = t->nreach;
+		h.w[H_DOM_ROOTS] = t->roots;
+		data[S_IDOM] = t->idom;
+		data[S_ORDER] = t->order;
+	}
+	if (t->mem) {
+		h.w[H_MEM] = 1;
+		h.w[H_MEM_OWNED] = t->mem->nowned;
+		data[S_MEM] = t->mem->w;
+		data[S_OWNED] = t->mem->owned;
+	}
+	if (!section_sizes(h.w, bytes)) {
+		err = ch_error_new(CH_ERR_UNSUPPORTED, "the memory figures are too large for the index");
+		goto out;
+	}
+	sum = h.w[H_BASE_SUM];
+	size_t payload = base;
+	for (int s = S_BASE; s < S_COUNT; s++) {
+		if (bytes[s])
+			sum = payload_sum(sum, data[s], bytes[s]);
+		payload += pad8(bytes[s]);
+	}
+	h.w[H_PAYLOAD] = payload;
 	h.w[H_CHECKSUM] = ch_heap_index_hash(sum, h.w, H_CHECKSUM * sizeof(uint64_t));
 
 	size_t plen = strlen(r->path);
@@ -721,8 +810,9 @@ struct ch_error *ch_heap_index_add_dominators(const struct ch_heap_index_ref *r,
 		goto out;
 	}
 	errno = 0;
-	bool ok = write_all(out, &h, sizeof(h)) && copy_range(fd, out, map, sizeof(h), base) &&
-		  (!r->nobjects || write_all(out, idom, r->nobjects * 4)) && (!nreach || write_all(out, order, nreach * 4));
+	bool ok = write_all(out, &h, sizeof(h)) && copy_range(fd, out, map, sizeof(h), base);
+	for (int s = S_BASE; ok && s < S_COUNT; s++)
+		ok = !bytes[s] || write_all(out, data[s], bytes[s]);
 	if (close(out) != 0)
 		ok = false;
 	if (!ok || rename(tmp, r->path) != 0) {
@@ -735,4 +825,17 @@ out:
 		munmap(map, (size_t)st.st_size);
 	close(fd);
 	return err;
+}
+
+struct ch_error *ch_heap_index_add_dominators(const struct ch_heap_index_ref *r, uint64_t roots_hash,
+					      const uint32_t *idom, const uint32_t *order, size_t nreach)
+{
+	struct tail t = {.idom = idom, .order = order, .nreach = nreach, .roots = roots_hash};
+	return rewrite_tail(r, &t);
+}
+
+struct ch_error *ch_heap_index_add_memory(const struct ch_heap_index_ref *r, const struct ch_memory_brief *mem)
+{
+	struct tail t = {.mem = mem};
+	return rewrite_tail(r, &t);
 }

@@ -22,6 +22,7 @@
 
 #include "graph/edges.h"
 #include "graph/heap.h"
+#include "graph/memory_brief.h"
 #include "readers/base/error.h"
 
 /* What the caller hashes: the core's identity, the coreheap binary, the
@@ -62,8 +63,18 @@ struct ch_heap_index_doms {
 	struct ch_shared_map *backing;
 };
 
+/* The memory figures an index holds (format 6; graph/memory_brief.h),
+ * their owned chunks pointing into the mapped file (backing holds it).
+ * The load has checked their flags and the owned chunks' types. */
+struct ch_heap_index_mem {
+	bool have;
+	struct ch_memory_brief b;
+	struct ch_shared_map *backing;
+};
+
 /* An analysis' tie to the index its heap came from or went to: where a
- * dominator tree computed later is added (path empty: no index). */
+ * dominator tree or the memory figures computed later are added (path
+ * empty: no index). */
 struct ch_heap_index_ref {
 	char path[4096];
 	struct ch_heap_index_key key;
@@ -71,6 +82,8 @@ struct ch_heap_index_ref {
 	struct ch_heap_index_doms doms; /* the stored tree, if any */
 	bool added;                     /* this process already tried to add a tree */
 	bool holds_tree;                /* the file holds the tree this process used */
+	struct ch_heap_index_mem mem;   /* the stored memory figures, if any */
+	bool mem_added;                 /* this process already tried to add them */
 };
 
 void ch_heap_index_ref_deinit(struct ch_heap_index_ref *r);
@@ -86,6 +99,10 @@ uint64_t ch_heap_index_roots_hash(const uint32_t *roots, size_t n);
 struct ch_error *ch_heap_index_add_dominators(const struct ch_heap_index_ref *r, uint64_t roots_hash,
 					      const uint32_t *idom, const uint32_t *order, size_t nreach);
 
+/* Rewrites the index at r->path with the memory figures mem in place of
+ * those it held, if any, as ch_heap_index_add_dominators does. */
+struct ch_error *ch_heap_index_add_memory(const struct ch_heap_index_ref *r, const struct ch_memory_brief *mem);
+
 enum ch_heap_index_outcome {
 	CH_HEAP_INDEX_LOADED,
 	CH_HEAP_INDEX_ABSENT,  /* no file at path */
@@ -98,22 +115,24 @@ enum ch_heap_index_outcome {
  * then the stored GC replay state (ch_gc_replay_from_state; it lies in the
  * mapped file, valid as long as heap), and its dominator tree, if it holds
  * one, goes into doms (may be NULL; released with ch_heap_index_ref_deinit
- * or ch_shared_map_release). Anything but LOADED leaves heap, edges and
+ * or ch_shared_map_release), its memory figures into mem likewise. Anything but LOADED leaves heap, edges and
  * doms empty, *replay NULL, and explains itself in why. A failure to
  * allocate is an error; everything wrong with the file is an outcome. */
 struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index_key *key, struct ch_python *py,
 				    struct ch_heap *heap, struct ch_edges *edges, const uint8_t **replay,
-				    struct ch_heap_index_doms *doms, enum ch_heap_index_outcome *outcome, char *why,
-				    size_t why_len);
+				    struct ch_heap_index_doms *doms, struct ch_heap_index_mem *mem,
+				    enum ch_heap_index_outcome *outcome, char *why, size_t why_len);
 
 /* The checks a load makes before it uses anything, on an index in memory
  * (no runtime needed): LOADED means sound, and its key equals key when key
  * is given. check_sum false skips the checksum, for fuzzing only (mutants
  * then reach the structural checks). doms (may be NULL) receives the
  * stored dominator tree of a LOADED index, pointing into data (backing
- * NULL), to check as ch_dominators_from_tree would. */
+ * NULL), to check as ch_dominators_from_tree would; mem (may be NULL)
+ * its memory figures, pointing into data. */
 enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, const struct ch_heap_index_key *key,
-					       bool check_sum, struct ch_heap_index_doms *doms, char *why, size_t why_len);
+					       bool check_sum, struct ch_heap_index_doms *doms,
+					       struct ch_heap_index_mem *mem, char *why, size_t why_len);
 
 /* A 64-bit hash of bytes, chained through seed (the key's building block). */
 uint64_t ch_heap_index_hash(uint64_t seed, const void *data, size_t len);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "graph/root_set.h"
-#include "graph/memory.h"
+#include "graph/memory_brief.h"
 #include "graph/roots.h"
 #include "graph/tasks.h"
 #include "readers/cpython/py_frames.h"
@@ -559,7 +559,7 @@ void ch_suspects_sort(struct ch_suspects *s)
 }
 
 struct ch_error *ch_suspects_run(struct ch_suspects_run *r, struct ch_analysis *a, const struct ch_roots *roots,
-				 const struct ch_memory *mem)
+				 const struct ch_memory_brief *mem)
 {
 	memset(r, 0, sizeof(*r));
 	struct ch_error *err = ch_root_set_dominators(&r->d, a, roots);
@@ -585,17 +585,14 @@ struct ch_error *ch_suspects_run(struct ch_suspects_run *r, struct ch_analysis *
 	if (!err && mem) {
 		err = ch_suspects_add_memory(&r->s, mem);
 	} else if (!err) {
-		struct ch_diag mdiag;
-		struct ch_memory own;
-		ch_diag_init(&mdiag);
-		struct ch_error *merr = ch_memory_build(a->heap.py->proc, a->heap.py, &a->heap, &mdiag, &own);
+		struct ch_memory_held own;
+		struct ch_error *merr = ch_memory_held_get(&own, &a->heap, a->index);
 		if (merr) {
 			ch_error_free(merr);
 		} else {
-			err = ch_suspects_add_memory(&r->s, &own);
-			ch_memory_deinit(&own);
+			err = ch_suspects_add_memory(&r->s, &own.b);
+			ch_memory_held_deinit(&own);
 		}
-		ch_diag_deinit(&mdiag);
 	}
 	if (!err)
 		ch_suspects_sort(&r->s);

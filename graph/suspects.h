@@ -128,17 +128,18 @@ struct ch_suspects_run {
 	struct ch_findings f;
 	struct ch_suspects s;
 };
-/* mem: the memory analysis of the heap's process when the caller has one;
- * NULL: built here (a failure only leaves the memory suspects out). */
-struct ch_memory;
+/* mem: the memory figures of the heap's process when the caller has them;
+ * NULL: taken here from the index or built (a failure only leaves the
+ * memory suspects out). */
+struct ch_memory_brief;
 struct ch_error *ch_suspects_run(struct ch_suspects_run *r, struct ch_analysis *a, const struct ch_roots *roots,
-				 const struct ch_memory *mem);
+				 const struct ch_memory_brief *mem);
 
 /* graph/suspects_more.c, part of ch_suspects_run: the tasks and memory
  * suspects appended to s (then sorted again). */
 struct ch_tasks;
 struct ch_error *ch_suspects_add_tasks(struct ch_suspects *s, const struct ch_analysis *a, const struct ch_tasks *t);
-struct ch_error *ch_suspects_add_memory(struct ch_suspects *s, const struct ch_memory *m);
+struct ch_error *ch_suspects_add_memory(struct ch_suspects *s, const struct ch_memory_brief *m);
 void ch_suspects_sort(struct ch_suspects *s);
 void ch_suspects_run_deinit(struct ch_suspects_run *r);
 

@@ -199,40 +199,37 @@ struct ch_error *ch_suspects_add_tasks(struct ch_suspects *s, const struct ch_an
 	return err;
 }
 
-struct ch_error *ch_suspects_add_memory(struct ch_suspects *s, const struct ch_memory *m)
+struct ch_error *ch_suspects_add_memory(struct ch_suspects *s, const struct ch_memory_brief *m)
 {
-	const struct ch_glibc_heapstate *g = &m->glibc;
-	if (!g->found)
+	if (!ch_memory_brief_flag(m, CH_MEMB_GLIBC_FOUND))
 		return NULL;
-	uint64_t in_use = m->bytes[CH_MEM_GLIBC_IN_USE] + m->bytes[CH_MEM_GLIBC_MMAPPED];
-	uint64_t allocator = g->mallinfo2.arena + g->mmapped_bytes;
+	const uint64_t *w = m->w, *by = &m->w[CH_MEMB_BYTES];
+	uint64_t unref = w[CH_MEMB_UNREF_BYTES], unref_chunks = w[CH_MEMB_UNREF_CHUNKS];
+	uint64_t in_use = by[CH_MEM_GLIBC_IN_USE] + by[CH_MEM_GLIBC_MMAPPED];
+	uint64_t allocator = w[CH_MEMB_ARENA] + w[CH_MEMB_MMAPPED];
 	char a[32], b[32];
-	if (m->unreferenced_bytes >= CH_SUSPECT_NATIVE_MIN &&
-	    (double)m->unreferenced_bytes >= CH_SUSPECT_NATIVE_SHARE * (double)in_use) {
-		struct ch_suspect *x = ch_suspects_append(s, CH_SUSPECT_MEMORY, m->unreferenced_bytes, m->unreferenced_chunks);
+	if (unref >= CH_SUSPECT_NATIVE_MIN &&
+	    (double)unref >= CH_SUSPECT_NATIVE_SHARE * (double)in_use) {
+		struct ch_suspect *x = ch_suspects_append(s, CH_SUSPECT_MEMORY, unref, unref_chunks);
 		if (!x)
 			return &ch_error_nomem;
 		x->share_of = allocator;
-		human(m->unreferenced_bytes, a, sizeof(a));
-		const struct ch_mem_leak_group *l = m->nleaks ? &m->leaks[0] : NULL;
+		human(unref, a, sizeof(a));
 		snprintf(x->title, sizeof(x->title),
 			 "%" PRIu64 " in-use malloc chunks (%s) that nothing points at: native memory leaked by C code or "
 			 "an extension; largest group %" PRIu64 " x %" PRIu64 " B, first at 0x%" PRIx64,
-			 m->unreferenced_chunks, a, l ? l->chunks : 0, l ? l->size : 0, l ? l->first : 0);
+			 unref_chunks, a, w[CH_MEMB_LEAK_CHUNKS], w[CH_MEMB_LEAK_SIZE], w[CH_MEMB_LEAK_FIRST]);
 		human(in_use, b, sizeof(b));
 		char c[32];
 		snprintf(x->evidence, sizeof(x->evidence),
 			 "%s bytes in chunks no word of the process points at (of %s in use); no Python object "
-			 "owns them", sep(m->unreferenced_bytes, c, sizeof(c)), b);
+			 "owns them", sep(unref, c, sizeof(c)), b);
 	}
-	uint64_t free_bytes = m->bytes[CH_MEM_GLIBC_TCACHE] + m->bytes[CH_MEM_GLIBC_FASTBINS] +
-			      m->bytes[CH_MEM_GLIBC_UNSORTED] + m->bytes[CH_MEM_GLIBC_SMALL] + m->bytes[CH_MEM_GLIBC_LARGE];
-	uint64_t arena = g->mallinfo2.arena;
+	uint64_t free_bytes = by[CH_MEM_GLIBC_TCACHE] + by[CH_MEM_GLIBC_FASTBINS] +
+			      by[CH_MEM_GLIBC_UNSORTED] + by[CH_MEM_GLIBC_SMALL] + by[CH_MEM_GLIBC_LARGE];
+	uint64_t arena = w[CH_MEMB_ARENA];
 	if (arena && free_bytes >= CH_SUSPECT_FRAG_MIN && (double)free_bytes >= CH_SUSPECT_FRAG_SHARE * (double)arena) {
-		uint64_t chunks = 0;
-		for (size_t i = 0; i < g->narenas; i++)
-			for (int k = CH_CHUNK_TCACHE; k <= CH_CHUNK_LARGE; k++)
-				chunks += g->arenas[i].chunks[k];
+		uint64_t chunks = w[CH_MEMB_FREE_CHUNKS];
 		struct ch_suspect *x = ch_suspects_append(s, CH_SUSPECT_MEMORY, free_bytes, chunks);
 		if (!x)
 			return &ch_error_nomem;

@@ -438,24 +438,25 @@ struct brief {
 	uint64_t glibc_in_use, glibc_free, pymalloc_in_use, python, owned, unreferenced;
 };
 
-static struct brief brief_of(const struct ch_memory *m)
+static struct brief brief_of(const struct ch_memory_brief *m)
 {
+	const uint64_t *w = m->w, *by = &m->w[CH_MEMB_BYTES];
 	struct brief b = {0};
-	b.glibc_in_use = m->bytes[CH_MEM_GLIBC_IN_USE] + m->bytes[CH_MEM_GLIBC_MMAPPED];
-	b.glibc_free = m->bytes[CH_MEM_GLIBC_TCACHE] + m->bytes[CH_MEM_GLIBC_FASTBINS] + m->bytes[CH_MEM_GLIBC_UNSORTED] +
-		       m->bytes[CH_MEM_GLIBC_SMALL] + m->bytes[CH_MEM_GLIBC_LARGE] + m->bytes[CH_MEM_GLIBC_TOP];
-	b.pymalloc_in_use = m->bytes[CH_MEM_PYMALLOC_USED];
-	b.python = m->python.bytes;
-	b.owned = m->python.owned_bytes;
-	b.unreferenced = m->python.done ? m->python.unowned_unreferenced_bytes : m->unreferenced_bytes;
+	b.glibc_in_use = by[CH_MEM_GLIBC_IN_USE] + by[CH_MEM_GLIBC_MMAPPED];
+	b.glibc_free = by[CH_MEM_GLIBC_TCACHE] + by[CH_MEM_GLIBC_FASTBINS] + by[CH_MEM_GLIBC_UNSORTED] +
+		       by[CH_MEM_GLIBC_SMALL] + by[CH_MEM_GLIBC_LARGE] + by[CH_MEM_GLIBC_TOP];
+	b.pymalloc_in_use = by[CH_MEM_PYMALLOC_USED];
+	b.python = w[CH_MEMB_PY_BYTES];
+	b.owned = w[CH_MEMB_OWNED_BYTES];
+	b.unreferenced = ch_memory_brief_flag(m, CH_MEMB_PYTHON_DONE) ? w[CH_MEMB_UNOWNED_UNREF] : w[CH_MEMB_UNREF_BYTES];
 	return b;
 }
 
-void ch_report_memory_line(FILE *out, const struct ch_memory *m, bool partial)
+void ch_report_memory_line(FILE *out, const struct ch_memory_brief *m)
 {
 	struct brief b = brief_of(m);
 	char v[32], gi[32], gf[32], pm[32], py[32], ow[32], un[32];
-	human(m->maps.virtual_total, v, sizeof(v));
+	human(m->w[CH_MEMB_VIRTUAL], v, sizeof(v));
 	human(b.glibc_in_use, gi, sizeof(gi));
 	human(b.glibc_free, gf, sizeof(gf));
 	human(b.pymalloc_in_use, pm, sizeof(pm));
@@ -464,25 +465,27 @@ void ch_report_memory_line(FILE *out, const struct ch_memory *m, bool partial)
 	human(b.unreferenced, un, sizeof(un));
 	fprintf(out, "memory: %s virtual; glibc %s in use, %s free%s; pymalloc %s in use; Python objects %s; "
 		     "native owned by objects %s; unreferenced chunks %s",
-		v, gi, gf, m->glibc.found ? "" : " (not read)", pm, py, ow, un);
-	if (m->python.done)
-		fprintf(out, "; explained %.0f %%", 100.0 * m->python.explained);
-	fprintf(out, "%s (coreheap memory for the breakdown)\n", partial ? " [partial]" : "");
+		v, gi, gf, ch_memory_brief_flag(m, CH_MEMB_GLIBC_FOUND) ? "" : " (not read)", pm, py, ow, un);
+	if (ch_memory_brief_flag(m, CH_MEMB_PYTHON_DONE))
+		fprintf(out, "; explained %.0f %%", 100.0 * ch_memory_brief_explained(m));
+	fprintf(out, "%s (coreheap memory for the breakdown)\n", ch_memory_brief_flag(m, CH_MEMB_PARTIAL) ? " [partial]" : "");
 }
 
-json_t *ch_report_memory_brief_json(const struct ch_memory *m, bool partial)
+json_t *ch_report_memory_brief_json(const struct ch_memory_brief *m)
 {
 	struct brief b = brief_of(m);
 	json_t *o = json_object();
-	json_object_set_new(o, "virtual", json_integer((json_int_t)m->maps.virtual_total));
+	json_object_set_new(o, "virtual", json_integer((json_int_t)m->w[CH_MEMB_VIRTUAL]));
 	json_object_set_new(o, "glibc_in_use", json_integer((json_int_t)b.glibc_in_use));
 	json_object_set_new(o, "glibc_free", json_integer((json_int_t)b.glibc_free));
 	json_object_set_new(o, "pymalloc_in_use", json_integer((json_int_t)b.pymalloc_in_use));
 	json_object_set_new(o, "python_bytes", json_integer((json_int_t)b.python));
 	json_object_set_new(o, "native_owned", json_integer((json_int_t)b.owned));
 	json_object_set_new(o, "unreferenced", json_integer((json_int_t)b.unreferenced));
-	json_object_set_new(o, "explained", m->python.done ? json_real(m->python.explained) : json_null());
-	json_object_set_new(o, "partial", json_boolean(partial));
+	json_object_set_new(o, "explained", ch_memory_brief_flag(m, CH_MEMB_PYTHON_DONE)
+						   ? json_real(ch_memory_brief_explained(m))
+						   : json_null());
+	json_object_set_new(o, "partial", json_boolean(ch_memory_brief_flag(m, CH_MEMB_PARTIAL)));
 	return o;
 }
 

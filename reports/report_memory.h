@@ -6,15 +6,17 @@
 #include <stdio.h>
 
 #include "graph/memory.h"
+#include "graph/memory_brief.h"
 
 /* limit: unreferenced chunk addresses listed (0: all). */
 /* py (may be NULL) names the types of native.owned. */
 json_t *ch_report_memory_json(const struct ch_memory *m, const struct ch_python *py, size_t limit);
 void ch_report_memory_text(FILE *out, const struct ch_memory *m, const struct ch_python *py, size_t limit);
 
-/* summary's memory line and its JSON: the breakdown condensed. */
-void ch_report_memory_line(FILE *out, const struct ch_memory *m, bool partial);
-json_t *ch_report_memory_brief_json(const struct ch_memory *m, bool partial);
+/* summary's memory line and its JSON: the breakdown condensed (from the
+ * index or a build, graph/memory_brief.h). */
+void ch_report_memory_line(FILE *out, const struct ch_memory_brief *m);
+json_t *ch_report_memory_brief_json(const struct ch_memory_brief *m);
 
 /* types --native: native memory owned by objects, per histogram row.
  * native_by_type is indexed by ch_py_types index. */
@@ -28,7 +30,7 @@ void ch_report_types_native_text(FILE *out, const struct ch_python *py, const st
  * JSON {"bytes": N, "chunks": [{"address", "size", "inferred": true}]}, or
  * null when m is NULL, has no Python-level figures or glibc's state was not
  * read; text: one "native:" line when it owns some, nothing otherwise. */
-json_t *ch_report_show_native_json(const struct ch_memory *m, uint64_t object);
-void ch_report_show_native_text(FILE *out, const struct ch_memory *m, uint64_t object);
+json_t *ch_report_show_native_json(const struct ch_memory_brief *m, uint64_t object);
+void ch_report_show_native_text(FILE *out, const struct ch_memory_brief *m, uint64_t object);
 
 #endif

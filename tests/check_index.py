@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
-"""check_index.py --coreheap BIN --core CORE --other CORE2 [--type NAME]
+"""check_index.py --coreheap BIN --core CORE --other CORE2 [--type NAME] [--owner-required]
 
 The heap index (docs/index.md), on copies of two fixture cores in a scratch
 folder:
 
 1. every heap command on CORE with --no-index: the reference outputs
    (stdout and stderr byte for byte, exit status); no index appears;
-2. `index` writes CORE.chindex with the dominator tree; a second `index`
-   reuses both;
+2. `index` writes CORE.chindex with the dominator tree and the memory
+   figures; a second `index` reuses all three;
 3. every command again, now starting from the index (top, suspects and
-   summary from its stored tree): identical outputs;
+   summary from its stored tree; show, summary and suspects from its memory
+   figures): identical outputs. `show` runs on an object that owns native
+   memory (the first `coreheap memory --json` lists), when the core has
+   one (--owner-required: it must);
 4. a different core copied over CORE (same path): the index is reported
    stale, every command's stdout equals that core's own --no-index output,
    and the index is rewritten, the first command that computes the
@@ -61,15 +64,37 @@ def without_index_warnings(out):
     return json.dumps(doc, sort_keys=True)
 
 
-def commands(core, addr, type_name):
+def commands(core, addr, type_name, owner=None):
     out = [["types", core, "--json"], ["types", core], ["cycles", core, "--json"], ["summary", core, "--json"],
            ["top", core, "--json"], ["top", core, "--by", "type", "--json"], ["top", core],
            ["top", core, "--native", "--json"], ["roots", core, "--json"], ["anomalies", core, "--json"],
            ["suspects", core, "--json"], ["suspects", core], ["memory", core, "--json"],
            ["find", core, "--type", type_name, "--json", "--limit", "0"]]
     if addr:
-        out += [["path", core, addr, "--json"], ["referrers", core, addr, "--json"]]
+        out += [["path", core, addr, "--json"], ["referrers", core, addr, "--json"], ["show", core, addr, "--json"]]
+    if owner:
+        out += [["show", core, owner], ["show", core, owner, "--json"]]
     return out
+
+
+def first_owner(bin_, core):
+    """The first object `coreheap memory --json` says owns native memory."""
+    rc, out, _ = run(bin_, ["memory", core, "--json", "--no-index"])
+    try:
+        doc = json.loads(out)
+    except ValueError:
+        return None
+    todo = [doc]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, dict):
+            lst = x.get("list")
+            if isinstance(lst, list) and lst and isinstance(lst[0], dict) and "object" in lst[0]:
+                return lst[0]["object"]
+            todo.extend(x.values())
+        elif isinstance(x, list):
+            todo.extend(x)
+    return None
 
 
 def first_addr(bin_, core, type_name):
@@ -113,6 +138,7 @@ def main():
     ap.add_argument("--core", required=True)
     ap.add_argument("--other", required=True)
     ap.add_argument("--type", default="mymod.Node")
+    ap.add_argument("--owner-required", action="store_true")
     a = ap.parse_args()
     for c in (a.core, a.other):
         if not os.path.exists(c):
@@ -127,8 +153,13 @@ def main():
         addr = first_addr(bin_, core, a.type)
         if not addr:
             fail("no %s object in %s" % (a.type, a.core))
-        cmds = commands(core, addr, a.type)
+        owner = first_owner(bin_, core)
+        if a.owner_required and not owner:
+            fail("no object owns native memory in %s" % a.core)
+        cmds = commands(core, addr, a.type, owner)
         ref = reference(bin_, cmds)
+        if owner and b"native:" not in ref[-2][1]:
+            fail("show %s (an owner of native memory) has no native line: %r" % (owner, ref[-2][1][-300:]))
         if os.path.exists(idx):
             fail("--no-index wrote %s" % idx)
 
@@ -137,10 +168,10 @@ def main():
             fail("index: exit %d, %r, %r" % (rc, doc, err[-300:]))
         if doc.get("objects", 0) <= 0 or doc.get("bytes") != os.path.getsize(idx):
             fail("index figures: %r" % doc)
-        if doc.get("dominators") != "added":
-            fail("index did not add the dominator tree: %r" % doc)
+        if doc.get("dominators") != "added" or doc.get("memory") != "added":
+            fail("index did not add the dominator tree and the memory figures: %r" % doc)
         rc, doc, _ = index_state(bin_, core)
-        if doc.get("state") != "reused" or doc.get("dominators") != "stored":
+        if doc.get("state") != "reused" or doc.get("dominators") != "stored" or doc.get("memory") != "stored":
             fail("second index: %r" % doc)
         mtime = os.stat(idx).st_mtime_ns
         compare(bin_, cmds, ref, "from the index")
@@ -150,12 +181,12 @@ def main():
         # 4. another core at the same path
         shutil.copy(a.other, core)
         addr2 = first_addr(bin_, core, a.type)
-        cmds2 = commands(core, addr2, a.type)
+        cmds2 = commands(core, addr2, a.type, first_owner(bin_, core))
         ref2 = reference(bin_, cmds2)
         compare(bin_, cmds2, ref2, "stale index", expect_warning="stale")
         rc, doc, _ = index_state(bin_, core)
-        if doc.get("state") != "reused" or doc.get("dominators") != "stored":
-            fail("after the stale index was rebuilt (a command adding the dominator tree): %r" % doc)
+        if doc.get("state") != "reused" or doc.get("dominators") != "stored" or doc.get("memory") != "stored":
+            fail("after the stale index was rebuilt (commands adding the tree and memory figures): %r" % doc)
 
         # 5. damage
         good = open(idx, "rb").read()
@@ -171,7 +202,7 @@ def main():
             with open(idx, "wb") as f:
                 f.write(data)
             compare(bin_, cmds2[:1], ref2[:1], name, expect_warning=word)
-            index_state(bin_, core)  # types rebuilt it without the tree; index adds that
+            index_state(bin_, core)  # types rebuilt it without the tree and figures; index adds them
             if open(idx, "rb").read() != good:
                 fail("%s: the index was not rebuilt as it was" % name)
 

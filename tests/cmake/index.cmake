@@ -27,3 +27,15 @@ if("3.12.1" IN_LIST ch_versions_38)
   set_tests_properties(index.emu PROPERTIES
     FIXTURES_REQUIRED "emu.hostile-3.12.1;emu.3.12.1" SKIP_RETURN_CODE 77 LABELS index TIMEOUT 900)
 endif()
+# The memory scenario's cores (objects that own malloc chunks: ctypes
+# buffers and pointers): show, summary and suspects from the index's memory
+# figures match their --no-index output, show of an owner included.
+if("3.12.1" IN_LIST CH_MEMORY_PYTHON_VERSIONS AND "3.13.0" IN_LIST CH_MEMORY_PYTHON_VERSIONS)
+  add_test(NAME index.memory
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_index.py
+                   --coreheap $<TARGET_FILE:coreheap> --type dict --owner-required
+                   --core ${CMAKE_BINARY_DIR}/fixtures-memory/3.12.1/core.3.12.1
+                   --other ${CMAKE_BINARY_DIR}/fixtures-memory/3.13.0/core.3.13.0)
+  set_tests_properties(index.memory PROPERTIES
+    FIXTURES_REQUIRED "memory.3.12.1;memory.3.13.0" SKIP_RETURN_CODE 77 LABELS index TIMEOUT 900)
+endif()

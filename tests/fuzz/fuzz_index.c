@@ -9,9 +9,11 @@
  *      without the checksum, so mutants reach the structural checks
  *      (counts, offsets, targets, label keys and names, strings).
  * The sound index holds a dominator tree (added with
- * ch_heap_index_add_dominators, as the first command computing one does);
- * whenever a mutant passes the checks, its tree goes through the checks a
- * command makes before using one (ch_dominators_from_tree).
+ * ch_heap_index_add_dominators, as the first command computing one does)
+ * and then memory figures with owned chunks (ch_heap_index_add_memory,
+ * which copies the tree); whenever a mutant passes the checks, its tree
+ * goes through the checks a command makes before using one
+ * (ch_dominators_from_tree) and its owned chunks are read as show reads them.
  * The sound index must pass (checked once, at start); no edit may make the
  * checks read out of bounds, overflow or hang (ASan, UBSan, libFuzzer). */
 #include <stdio.h>
@@ -22,6 +24,7 @@
 #include "graph/dominators.h"
 #include "graph/gc_replay.h"
 #include "graph/heap_index.h"
+#include "graph/memory_brief.h"
 #include "readers/cpython/python.h"
 
 static uint8_t *sound;
@@ -96,6 +99,12 @@ static void make_sound(void)
 	const uint32_t idom[5] = {CH_DOM_ROOT, 0, 0, 1, 1}, order[5] = {0, 1, 3, 4, 2};
 	if ((err = ch_heap_index_add_dominators(&ref, 0x1234, idom, order, 5)))
 		abort();
+	struct ch_mem_owned_chunk owned[2] = {{0x90010, 4096, 0x10040, 1}, {0x91010, 64, 0x10080, 0}};
+	struct ch_memory_brief mb = {.owned = owned, .nowned = 2};
+	mb.w[CH_MEMB_FLAGS] = CH_MEMB_GLIBC_FOUND | CH_MEMB_PYTHON_DONE;
+	mb.w[CH_MEMB_OWNED_BYTES] = 4096 + 64;
+	if ((err = ch_heap_index_add_memory(&ref, &mb)))
+		abort();
 	FILE *f = fopen(path, "rb");
 	if (!f || fseek(f, 0, SEEK_END) != 0)
 		abort();
@@ -111,8 +120,9 @@ static void make_sound(void)
 	ch_diag_deinit(&py.diag);
 	char why[256];
 	struct ch_heap_index_doms doms;
-	if (ch_heap_index_check(sound, sound_len, &key, true, &doms, why, sizeof(why)) != CH_HEAP_INDEX_LOADED ||
-	    doms.nreach != 5) {
+	struct ch_heap_index_mem mem;
+	if (ch_heap_index_check(sound, sound_len, &key, true, &doms, &mem, why, sizeof(why)) != CH_HEAP_INDEX_LOADED ||
+	    doms.nreach != 5 || !mem.have || mem.b.nowned != 2 || mem.b.owned[1].bytes != 64) {
 		fprintf(stderr, "fuzz_index: the sound index is refused: %s\n", why);
 		abort();
 	}
@@ -123,7 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!sound)
 		make_sound();
 	char why[256];
-	(void)ch_heap_index_check(data, size, NULL, true, NULL, why, sizeof(why));
+	(void)ch_heap_index_check(data, size, NULL, true, NULL, NULL, why, sizeof(why));
 
 	uint8_t *copy = malloc(sound_len);
 	if (!copy)
@@ -142,7 +152,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memcpy(cut, copy, len);
 	struct ch_heap_index_doms doms;
-	if (ch_heap_index_check(cut, len, NULL, false, &doms, why, sizeof(why)) == CH_HEAP_INDEX_LOADED && doms.idom) {
+	struct ch_heap_index_mem mem;
+	enum ch_heap_index_outcome r = ch_heap_index_check(cut, len, NULL, false, &doms, &mem, why, sizeof(why));
+	if (r == CH_HEAP_INDEX_LOADED && mem.have) {
+		/* As show reads them: every owned chunk's fields. */
+		volatile uint64_t sum = 0;
+		for (size_t k = 0; k < mem.b.nowned; k++)
+			sum += mem.b.owned[k].user ^ mem.b.owned[k].bytes ^ mem.b.owned[k].object ^ mem.b.owned[k].type;
+		(void)sum;
+	}
+	if (r == CH_HEAP_INDEX_LOADED && doms.idom) {
 		static const uint64_t sizes[5] = {16, 16, 16, 16, 16};
 		struct ch_dominators d;
 		struct ch_error *err = ch_dominators_from_tree(&d, doms.idom, doms.order, doms.nreach, sizes,
