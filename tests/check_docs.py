@@ -301,16 +301,37 @@ def check_versions(a):
     print("%s: version %s in CHANGELOG.md and --version; snapshot schema %s documented" % (NAME, a.version, m.group(1)))
 
 
+README_MAX_LINES = 300
+
+
+def check_readme(a):
+    """README.md is the front door (issue 11): short, and its command table
+    lists every command `coreheap --help` lists, and no other."""
+    with open(os.path.join(a.source_dir, "README.md")) as f:
+        text = f.read()
+    lines = text.count("\n")
+    if lines > README_MAX_LINES:
+        fail("README.md has %d lines (at most %d): move reference text to docs/" % (lines, README_MAX_LINES))
+    listed = re.findall(r"^\| `([a-z]+)[ `]", text, re.M)
+    commands = help_commands(a.coreheap)
+    missing = [c for c in commands if c not in listed]
+    extra = [c for c in listed if c not in commands]
+    if missing or extra:
+        fail("README.md's command table: missing %s, not a command %s" % (missing or "none", extra or "none"))
+    print("%s: README.md has %d lines and a row for each of the %d commands" % (NAME, lines, len(commands)))
+
+
 def main():
     ap = argparse.ArgumentParser(prog=NAME)
-    ap.add_argument("what", choices=["man", "bash", "zsh", "versions"])
+    ap.add_argument("what", choices=["man", "bash", "zsh", "versions", "readme"])
     ap.add_argument("--coreheap", required=True)
     ap.add_argument("--page", help="man: the roff page")
     ap.add_argument("--script", help="bash/zsh: the completion file")
-    ap.add_argument("--source-dir", help="versions: the source tree")
+    ap.add_argument("--source-dir", help="versions, readme: the source tree")
     ap.add_argument("--version", help="versions: the project's version")
     a = ap.parse_args()
-    return {"man": check_man, "bash": check_bash, "zsh": check_zsh, "versions": check_versions}[a.what](a) or 0
+    return {"man": check_man, "bash": check_bash, "zsh": check_zsh, "versions": check_versions,
+            "readme": check_readme}[a.what](a) or 0
 
 
 if __name__ == "__main__":

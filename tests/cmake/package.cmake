@@ -10,6 +10,8 @@
 #    without zsh).
 #  - docs.versions: CHANGELOG.md's newest version is the project's, and
 #    docs/versioning.md states the current snapshot schema.
+#  - docs.readme: README.md is at most 300 lines and its command table has a
+#    row for every command of `coreheap --help`, and no other.
 #  - install.version: --version and cmake/git_describe.cmake.
 #  - install.prefix: `cmake --install --prefix` into a scratch directory.
 #  - package.deb: `cpack -G DEB` from the build tree, checked with dpkg-deb,
@@ -32,7 +34,9 @@ add_test(NAME docs.completion.zsh
 add_test(NAME docs.versions
          COMMAND ${ch_docs_check} versions --coreheap $<TARGET_FILE:coreheap>
                  --source-dir ${PROJECT_SOURCE_DIR} --version ${PROJECT_VERSION})
-set_tests_properties(docs.commands_md docs.man docs.completion.bash docs.completion.zsh docs.versions
+add_test(NAME docs.readme
+         COMMAND ${ch_docs_check} readme --coreheap $<TARGET_FILE:coreheap> --source-dir ${PROJECT_SOURCE_DIR})
+set_tests_properties(docs.commands_md docs.man docs.completion.bash docs.completion.zsh docs.versions docs.readme
                      PROPERTIES LABELS "package;docs" SKIP_RETURN_CODE 77 TIMEOUT 120)
 
 add_test(NAME install.version COMMAND ${ch_install_check} version)
