@@ -9,16 +9,25 @@
 # into ${CMAKE_BINARY_DIR}/fixtures-diff/<version>/. diff.<version> checks
 # `diff`, `snapshot`, --fail-if, --format ndjson and snapshot schema
 # handling against it (tests/check_diff.py). A missing interpreter skips
-# both (77, reason printed).
+# both (77, reason printed). The --fail-if language itself (operators,
+# malformed expressions, unknown names) does not depend on the interpreter:
+# it is checked (--language) on the oldest and the newest pyenv version
+# only, the figures every gate reads on every version.
+list(GET CH_TRUTH_PYTHON_VERSIONS 0 ch_diff_language_first)
+list(GET CH_TRUTH_PYTHON_VERSIONS -1 ch_diff_language_last)
 foreach(ver ${CH_TRUTH_PYTHON_VERSIONS})
   set(dir "${CMAKE_BINARY_DIR}/fixtures-diff/${ver}")
   ch_scenario_fixture(diff ${ver} ${ver} scenario_diff.py ${dir} --step1-core ${dir}/core1.${ver})
+  set(ch_diff_language "")
+  if(ver STREQUAL ch_diff_language_first OR ver STREQUAL ch_diff_language_last)
+    set(ch_diff_language --language)
+  endif()
   if(Python3_Interpreter_FOUND)
     add_test(NAME diff.${ver}
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_diff.py
                      --coreheap $<TARGET_FILE:coreheap>
                      --core1 ${dir}/core1.${ver} --core2 ${dir}/core.${ver}
-                     --truth ${dir}/truth.${ver}.json --workdir ${dir}/check)
+                     --truth ${dir}/truth.${ver}.json --workdir ${dir}/check ${ch_diff_language})
   else()
     add_test(NAME diff.${ver} COMMAND sh -c "echo 'check_diff: SKIP: no Python 3 found when configuring' && exit 77")
   endif()
