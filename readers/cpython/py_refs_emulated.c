@@ -189,8 +189,13 @@ void ch_py_refs_prefetch(struct ch_python *py, const uint64_t *addrs, const uint
 		calls[ncalls].arg0 = addrs[i];
 		ncalls++;
 	}
+	/* err may still name an error freed in the loop above: not reused. */
 	struct ch_emu *emu = ncalls ? sandbox(py, cache) : NULL;
-	if (!emu || (err = ch_emu_run(emu, calls, ncalls))) {
+	if (!emu) {
+		free(calls);
+		return;
+	}
+	if ((err = ch_emu_run(emu, calls, ncalls))) {
 		ch_error_free(err);
 		free(calls);
 		return;

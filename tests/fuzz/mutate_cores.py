@@ -502,6 +502,22 @@ def regression_path_not_utf8(c):
                   expect=lambda *a: [])
 
 
+def regression_segment_dropped(c, k):
+    """PT_LOAD k no longer a PT_LOAD (p_type 0xdead0000): the 5,000-mutant run
+    of 2026-12-03 found that a type whose layout could not be read, in a
+    batch with nothing to emulate, freed its error twice (ASan double-free in
+    ch_py_refs_prefetch). The generic checks: no sanitizer report, valid
+    JSON."""
+    loads = [p for p in c.phdrs if p["type"] == PT_LOAD]
+    if k >= len(loads):
+        return None
+    p = loads[k]
+    buf = bytearray(c.data)
+    put32(buf, p["at"], 0xdead0000)
+    return Mutant(c, buf, "regression", "PT_LOAD %d (phdr %d) p_type -> 0xdead0000" % (k, c.phdrs.index(p)),
+                  expect=lambda *a: [])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--coreheap", required=True, help="the coreheap binary of the sanitizer build")
@@ -624,7 +640,13 @@ def main():
             p = None if k else regression_path_not_utf8(c)
             if p:
                 p.only = {"info", "types-text", "summary", "stacks-text"}
-            for x in (m, p):
+            # a dropped segment, for each of the first PT_LOADs (the
+            # interpreter's and libraries' data among them), on every core
+            drops = [regression_segment_dropped(c, j) for j in range(3, 9)]
+            for d in drops:
+                if d:
+                    d.only = {"types"}
+            for x in [m, p] + drops:
                 if x:
                     if x.addr is None and objs:
                         x.addr = objs[0]
