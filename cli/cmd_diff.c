@@ -10,9 +10,11 @@
 #include "reports/report.h"
 #include "session.h"
 
-/* One side of the diff as a digest: a snapshot is read; a core is opened,
- * analysed, digested and closed again, so two large cores are never in
- * memory at once. */
+/* One side of the diff as a digest: a snapshot is read; a core is opened
+ * in a session of its own (the command's options, that core), analysed as
+ * `snapshot` analyses it, from its heap index when a sound one exists
+ * (docs/index.md), digested and closed again, so two large cores are never
+ * in memory at once. */
 static struct ch_error *load_side(struct ch_session *s, const char *path, struct ch_heap_digest *d,
 				  struct ch_diff_side *side)
 {
@@ -22,36 +24,30 @@ static struct ch_error *load_side(struct ch_session *s, const char *path, struct
 		return ch_snapshot_read(path, d);
 	}
 	side->kind = "core";
-	struct ch_process *proc = NULL;
-	struct ch_python *py = NULL;
+	struct ch_session one = {.cmd = s->cmd, .opts = s->opts, .progress = s->progress};
+	one.opts.core = path;
 	struct ch_analysis a;
-	struct ch_error *err = ch_process_open(path, &s->opts.process, &proc);
+	struct ch_error *err = ch_process_open(path, &one.opts.process, &one.proc);
 	if (!err)
-		err = ch_python_open(proc, &py);
-	if (!err)
-		err = ch_analysis_run(&a, py, ch_progress_update, &s->progress);
-	if (!err) {
-		err = ch_heap_digest_build(d, py, &a);
-		/* The containers by path, for the growth suspects. */
+		err = ch_python_open(one.proc, &one.py);
+	if (!err && !(err = ch_session_analyse(&one, &a))) {
 		struct ch_roots roots;
-		if (!err && !(err = ch_roots_find(&roots, &a))) {
-			err = ch_heap_digest_add_containers(d, &a, &roots);
+		if (!(err = ch_roots_find(&roots, &a))) {
+			err = ch_session_digest(&one, &a, &roots, d, NULL);
 			ch_roots_deinit(&roots);
 		}
-		if (!err)
-			ch_session_memory_digest(proc, py, &a.heap, &d->memory, &d->diag);
 		ch_analysis_deinit(&a);
 	}
 	/* As ch_session_finish does for one core: what needed bytes past a
 	 * truncated core's cut is partial, and a failure the cut explains is
 	 * reported as the cut. */
 	if (!err)
-		ch_session_note_lost(&d->diag, proc);
+		ch_session_note_lost(&d->diag, one.proc);
 	bool explained;
-	if (err && proc)
-		err = ch_process_explain(proc, err, &explained);
-	ch_python_close(py);
-	ch_process_close(proc);
+	if (err && one.proc)
+		err = ch_process_explain(one.proc, err, &explained);
+	s->progress = one.progress;
+	ch_session_end(&one);
 	return err;
 }
 

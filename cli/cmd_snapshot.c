@@ -22,11 +22,7 @@ static int run_snapshot(const struct ch_cli_command *cmd, int argc, char **argv)
 	struct ch_heap_digest d;
 	struct ch_dominators dom = {0};
 	struct ch_top top = {0};
-	struct ch_error *err = ch_heap_digest_build(&d, s.py, &a);
-	if (!err) /* the containers, by path: what diff's growth suspects match */
-		err = ch_heap_digest_add_containers(&d, &a, &roots);
-	if (!err)
-		ch_session_memory_digest(s.proc, s.py, &a.heap, &d.memory, &s.py->diag);
+	struct ch_error *err = ch_session_digest(&s, &a, &roots, &d, &s.py->diag);
 	/* The retainers by type: names, so they compare across dumps. */
 	if (!err && !(err = ch_root_set_dominators(&dom, &a, &roots)))
 		err = ch_top_types(&top, &dom, &a.heap);

@@ -11,7 +11,8 @@
 #include "graph/analysis.h"
 #include "graph/roots.h"
 #include "graph/heap_digest.h"
-#include "graph/memory.h"
+#include "graph/memory_brief.h"
+#include "graph/memory_digest.h"
 #include "reports/report.h"
 #include "reports/report_table.h"
 
@@ -154,12 +155,7 @@ int ch_session_begin_analysis(struct ch_session *s, struct ch_analysis *a, const
 	int code = ch_session_begin(s, cmd, argc, argv, done);
 	if (*done)
 		return code;
-	memset(a, 0, sizeof(*a));
-	struct ch_error *err = ch_session_heap_build(s, &a->heap, &a->edges, &a->replay, CH_INDEX_AUTO, NULL);
-	if (!err)
-		err = ch_analysis_complete(a);
-	if (!err && s->index_ref.path[0])
-		a->index = &s->index_ref;
+	struct ch_error *err = ch_session_analyse(s, a);
 	if (err) {
 		*done = true;
 		code = ch_session_fail(s, err);
@@ -168,6 +164,54 @@ int ch_session_begin_analysis(struct ch_session *s, struct ch_analysis *a, const
 	}
 	s->exactness = &a->edges.exactness;
 	return code;
+}
+
+struct ch_error *ch_session_analyse(struct ch_session *s, struct ch_analysis *a)
+{
+	memset(a, 0, sizeof(*a));
+	struct ch_error *err = ch_session_heap_build(s, &a->heap, &a->edges, &a->replay, CH_INDEX_AUTO, NULL);
+	if (!err)
+		err = ch_analysis_complete(a);
+	if (!err && s->index_ref.path[0])
+		a->index = &s->index_ref;
+	return err;
+}
+
+/* The memory figures of an analysed heap for a snapshot or a diff side
+ * (graph/memory_digest.h): from its heap index when that holds them, else
+ * built (and added to the index, as show and summary do). As summary's
+ * memory line, the breakdown's own warnings stay out of the exit code
+ * (`coreheap memory` reports them) and only mark the figures partial; when
+ * it cannot be built, md->present is false and warn says why. */
+static void memory_digest(const struct ch_analysis *a, struct ch_memory_digest *md, struct ch_diag *warn)
+{
+	struct ch_memory_held held;
+	struct ch_error *err = ch_memory_held_get(&held, &a->heap, a->index);
+	if (err) {
+		md->present = false;
+		ch_diag_warn(warn, "no memory figures: %s", err->message);
+		ch_error_free(err);
+		return;
+	}
+	ch_memory_digest_build(md, &held.b);
+	ch_memory_held_deinit(&held);
+}
+
+struct ch_error *ch_session_digest(struct ch_session *s, struct ch_analysis *a, const struct ch_roots *roots,
+				   struct ch_heap_digest *d, struct ch_diag *warn)
+{
+	struct ch_error *err = ch_heap_digest_build(d, s->py, a);
+	size_t copied = s->py->diag.n;
+	if (!err) /* the containers, by path: what diff's growth suspects match */
+		err = ch_heap_digest_add_containers(d, a, roots);
+	if (!err)
+		memory_digest(a, &d->memory, warn ? warn : &d->diag);
+	/* Without warn, d->diag is the side's only voice: what the runtime
+	 * said since the digest copied its warnings (an index the tree or the
+	 * figures could not be added to) goes there too. */
+	for (size_t i = copied; !err && !warn && i < s->py->diag.n; i++)
+		ch_diag_warn(&d->diag, "%s", s->py->diag.messages[i]);
+	return err;
 }
 
 int ch_session_begin_roots(struct ch_session *s, struct ch_analysis *a, struct ch_roots *r,
@@ -332,22 +376,4 @@ void ch_session_end(struct ch_session *s)
 		ch_diag_deinit(&s->own_diag);
 	ch_heap_index_ref_deinit(&s->index_ref);
 	memset(s, 0, sizeof(*s));
-}
-
-void ch_session_memory_digest(struct ch_process *proc, struct ch_python *py, const struct ch_heap *heap,
-			      struct ch_memory_digest *md, struct ch_diag *warn)
-{
-	struct ch_diag mdiag;
-	ch_diag_init(&mdiag);
-	struct ch_memory mem;
-	struct ch_error *err = ch_memory_build(proc, py, heap, &mdiag, &mem);
-	if (err) {
-		md->present = false;
-		ch_diag_warn(warn, "no memory figures: %s", err->message);
-		ch_error_free(err);
-	} else {
-		ch_memory_digest_build(md, &mem, mdiag.partial);
-		ch_memory_deinit(&mem);
-	}
-	ch_diag_deinit(&mdiag);
 }

@@ -70,6 +70,13 @@ int ch_session_open_output(struct ch_session *s, bool *done);
 int ch_session_begin_analysis(struct ch_session *s, struct ch_analysis *a, const struct ch_cli_command *cmd,
 			      int argc, char **argv, bool *done);
 
+/* The whole-heap pipeline over the session's core alone (what
+ * ch_session_begin_analysis runs once the core is open): the heap and
+ * edges from its index when a sound one exists, else from the core and
+ * indexed when due (cli/session_heap.h), then the rest of graph/analysis.h,
+ * tied to that index. On failure a holds nothing. */
+struct ch_error *ch_session_analyse(struct ch_session *s, struct ch_analysis *a);
+
 struct ch_roots;
 
 /* ch_session_begin_analysis, then the heap's roots (graph/roots.h), which
@@ -111,15 +118,15 @@ int ch_session_gate_analysis(struct ch_session *s, struct ch_heap_digest *d, int
  * truncated core (ch_session_finish does it for the session's core). */
 void ch_session_note_lost(struct ch_diag *diag, const struct ch_process *proc);
 
-/* The memory figures of an analysed heap for a snapshot or a diff side
- * (graph/memory_digest.h). As summary's memory line, the breakdown's own
- * warnings stay out of the exit code (`coreheap memory` reports them) and
- * only mark the figures partial; when it cannot be built, md->present is
- * false and warn says why. */
-struct ch_heap;
-struct ch_memory_digest;
-void ch_session_memory_digest(struct ch_process *proc, struct ch_python *py, const struct ch_heap *heap,
-			      struct ch_memory_digest *md, struct ch_diag *warn);
+/* What `snapshot` stores and `diff` compares of the session's analysed
+ * heap, roots found: the digest (graph/heap_digest.h, the runtime's
+ * warnings so far copied in), its containers by path and its memory
+ * figures (from the heap index when it holds them), whose own warning goes
+ * to warn (NULL: d->diag, which then also gets what the runtime said after
+ * the digest copied its warnings). */
+struct ch_heap_digest;
+struct ch_error *ch_session_digest(struct ch_session *s, struct ch_analysis *a, const struct ch_roots *roots,
+				   struct ch_heap_digest *d, struct ch_diag *warn);
 
 void ch_session_end(struct ch_session *s);
 

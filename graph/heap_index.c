@@ -22,9 +22,11 @@
  * an old index is then stale, never misread. Format 5 added the address
  * table (H_SLOTS, S_SLOTS), the GC replay's state (S_REPLAY) and the
  * dominator tree (H_DOMS..H_BASE_SUM, S_IDOM, S_ORDER); format 6 the memory
- * figures (H_MEM, H_MEM_OWNED, S_MEM, S_OWNED: graph/memory_brief.h). */
+ * figures (H_MEM, H_MEM_OWNED, S_MEM, S_OWNED: graph/memory_brief.h);
+ * format 7 the rest of the memory figures a snapshot keeps and `diff`
+ * compares (more words in S_MEM, a pymalloc flag). */
 #define CH_INDEX_MAGIC "CHINDEX\0"
-#define CH_INDEX_VERSION 6u
+#define CH_INDEX_VERSION 7u
 
 /* H_SLOTS: slots of the address table (readers/base/index_hash.h), as the
  * build left it: 0 for no objects, else a power of two at least twice

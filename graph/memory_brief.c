@@ -12,9 +12,36 @@ void ch_memory_brief_of(const struct ch_memory *m, bool partial, struct ch_memor
 	const struct ch_glibc_heapstate *g = &m->glibc;
 	uint64_t *w = b->w;
 	w[CH_MEMB_FLAGS] = (g->found ? CH_MEMB_GLIBC_FOUND : 0) | (m->python.done ? CH_MEMB_PYTHON_DONE : 0) |
-			   (partial ? CH_MEMB_PARTIAL : 0);
+			   (partial ? CH_MEMB_PARTIAL : 0) | (m->pymalloc.found ? CH_MEMB_PYMALLOC_FOUND : 0);
 	w[CH_MEMB_VIRTUAL] = m->maps.virtual_total;
-	w[CH_MEMB_ARENA] = g->mallinfo2.arena;
+	w[CH_MEMB_DUMPED] = m->maps.dumped_total;
+	const struct ch_mallinfo2 *mi = &g->mallinfo2;
+	w[CH_MEMB_ARENA] = mi->arena;
+	w[CH_MEMB_MI_ORDBLKS] = mi->ordblks;
+	w[CH_MEMB_MI_SMBLKS] = mi->smblks;
+	w[CH_MEMB_MI_HBLKS] = mi->hblks;
+	w[CH_MEMB_MI_HBLKHD] = mi->hblkhd;
+	w[CH_MEMB_MI_USMBLKS] = mi->usmblks;
+	w[CH_MEMB_MI_FSMBLKS] = mi->fsmblks;
+	w[CH_MEMB_MI_UORDBLKS] = mi->uordblks;
+	w[CH_MEMB_MI_FORDBLKS] = mi->fordblks;
+	w[CH_MEMB_MI_KEEPCOST] = mi->keepcost;
+	w[CH_MEMB_PROGRAM_IN_USE] = g->program_in_use;
+	w[CH_MEMB_PROGRAM_FREE] = g->program_free;
+	w[CH_MEMB_TCACHE_BYTES] = g->tcache_bytes;
+	w[CH_MEMB_GLIBC_ARENAS] = g->narenas;
+	const struct ch_pymalloc *pm = &m->pymalloc;
+	w[CH_MEMB_PM_ARENAS] = pm->narenas;
+	w[CH_MEMB_PM_BLOCKS] = pm->blocks;
+	w[CH_MEMB_PM_BYTES] = pm->allocated_bytes;
+	w[CH_MEMB_PM_AVAILABLE] = pm->available_bytes;
+	w[CH_MEMB_PM_UNUSED_POOLS] = pm->unused_pool_bytes;
+	w[CH_MEMB_PM_TOTAL] = pm->total;
+	w[CH_MEMB_OWNED_CHUNKS] = m->python.owned_chunks;
+	w[CH_MEMB_UNOWNED_BYTES] = m->python.unowned_bytes;
+	w[CH_MEMB_UNOWNED_CHUNKS] = m->python.unowned_chunks;
+	w[CH_MEMB_UNOWNED_ANCHORED] = m->python.unowned_anchored_bytes;
+	w[CH_MEMB_ANCHORED] = m->anchored_bytes;
 	w[CH_MEMB_MMAPPED] = g->mmapped_bytes;
 	for (size_t i = 0; i < g->narenas; i++)
 		for (int k = CH_CHUNK_TCACHE; k <= CH_CHUNK_LARGE; k++)

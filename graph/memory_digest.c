@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "graph/memory.h"
+#include "graph/memory_brief.h"
 
 struct ch_error *ch_memory_digest_add(struct ch_memory_digest *md, const char *name, uint64_t value)
 {
@@ -32,56 +32,83 @@ static void add(struct ch_memory_digest *md, const char *name, uint64_t value)
 	ch_error_free(ch_memory_digest_add(md, name, value));
 }
 
-void ch_memory_digest_build(struct ch_memory_digest *md, const struct ch_memory *m, bool partial)
+/* A figure kept in one word of the brief. */
+struct named_word {
+	const char *name;
+	int word;
+};
+
+static void add_words(struct ch_memory_digest *md, const uint64_t *w, const struct named_word *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		add(md, t[i].name, w[t[i].word]);
+}
+
+#define ADD_WORDS(md, w, t) add_words(md, w, t, sizeof(t) / sizeof(t[0]))
+
+static const struct named_word glibc_words[] = {
+	{"glibc.mallinfo2.arena", CH_MEMB_ARENA},
+	{"glibc.mallinfo2.ordblks", CH_MEMB_MI_ORDBLKS},
+	{"glibc.mallinfo2.smblks", CH_MEMB_MI_SMBLKS},
+	{"glibc.mallinfo2.hblks", CH_MEMB_MI_HBLKS},
+	{"glibc.mallinfo2.hblkhd", CH_MEMB_MI_HBLKHD},
+	{"glibc.mallinfo2.usmblks", CH_MEMB_MI_USMBLKS},
+	{"glibc.mallinfo2.fsmblks", CH_MEMB_MI_FSMBLKS},
+	{"glibc.mallinfo2.uordblks", CH_MEMB_MI_UORDBLKS},
+	{"glibc.mallinfo2.fordblks", CH_MEMB_MI_FORDBLKS},
+	{"glibc.mallinfo2.keepcost", CH_MEMB_MI_KEEPCOST},
+	{"glibc.program_in_use", CH_MEMB_PROGRAM_IN_USE},
+	{"glibc.program_free", CH_MEMB_PROGRAM_FREE},
+	{"glibc.tcache_bytes", CH_MEMB_TCACHE_BYTES},
+	{"glibc.arenas", CH_MEMB_GLIBC_ARENAS},
+};
+
+static const struct named_word pymalloc_words[] = {
+	{"pymalloc.arenas", CH_MEMB_PM_ARENAS},
+	{"pymalloc.blocks_in_use", CH_MEMB_PM_BLOCKS},
+	{"pymalloc.bytes_in_use", CH_MEMB_PM_BYTES},
+	{"pymalloc.available_bytes", CH_MEMB_PM_AVAILABLE},
+};
+
+static const struct named_word python_words[] = {
+	{"python.bytes", CH_MEMB_PY_BYTES},
+	{"native.owned", CH_MEMB_OWNED_BYTES},
+	{"native.owned_chunks", CH_MEMB_OWNED_CHUNKS},
+	{"native.unowned", CH_MEMB_UNOWNED_BYTES},
+	{"native.unowned_chunks", CH_MEMB_UNOWNED_CHUNKS},
+	{"native.unowned_anchored", CH_MEMB_UNOWNED_ANCHORED},
+	{"native.unowned_unreferenced", CH_MEMB_UNOWNED_UNREF},
+};
+
+static const struct named_word native_words[] = {
+	{"native.anchored", CH_MEMB_ANCHORED},
+	{"native.unreferenced", CH_MEMB_UNREF_BYTES},
+	{"native.unreferenced_chunks", CH_MEMB_UNREF_CHUNKS},
+};
+
+void ch_memory_digest_build(struct ch_memory_digest *md, const struct ch_memory_brief *b)
 {
 	memset(md, 0, sizeof(*md));
 	md->present = true;
-	md->partial = partial;
+	md->partial = ch_memory_brief_flag(b, CH_MEMB_PARTIAL);
+	const uint64_t *w = b->w;
 	char name[CH_MEMD_NAME];
-	add(md, "total.virtual", m->maps.virtual_total);
-	add(md, "total.dumped", m->maps.dumped_total);
+	add(md, "total.virtual", w[CH_MEMB_VIRTUAL]);
+	add(md, "total.dumped", w[CH_MEMB_DUMPED]);
 	for (int c = 0; c < CH_MEM_CATEGORIES; c++) {
 		snprintf(name, sizeof(name), "breakdown.%s", ch_mem_category_name((enum ch_mem_category)c));
-		add(md, name, m->bytes[c]);
+		add(md, name, w[CH_MEMB_BYTES + c]);
 	}
-	const struct ch_glibc_heapstate *g = &m->glibc;
-	if (g->found) {
-		const struct ch_mallinfo2 *mi = &g->mallinfo2;
-		const uint64_t v[] = {mi->arena, mi->ordblks, mi->smblks, mi->hblks, mi->hblkhd,
-				      mi->usmblks, mi->fsmblks, mi->uordblks, mi->fordblks, mi->keepcost};
-		static const char *const f[] = {"arena", "ordblks", "smblks", "hblks", "hblkhd",
-						"usmblks", "fsmblks", "uordblks", "fordblks", "keepcost"};
-		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-			snprintf(name, sizeof(name), "glibc.mallinfo2.%s", f[i]);
-			add(md, name, v[i]);
-		}
-		add(md, "glibc.program_in_use", g->program_in_use);
-		add(md, "glibc.program_free", g->program_free);
-		add(md, "glibc.tcache_bytes", g->tcache_bytes);
-		add(md, "glibc.arenas", g->narenas);
+	bool glibc = ch_memory_brief_flag(b, CH_MEMB_GLIBC_FOUND);
+	if (glibc)
+		ADD_WORDS(md, w, glibc_words);
+	if (ch_memory_brief_flag(b, CH_MEMB_PYMALLOC_FOUND)) {
+		ADD_WORDS(md, w, pymalloc_words);
+		add(md, "pymalloc.free_bytes", w[CH_MEMB_PM_AVAILABLE] + w[CH_MEMB_PM_UNUSED_POOLS]);
+		add(md, "pymalloc.total", w[CH_MEMB_PM_TOTAL]);
 	}
-	const struct ch_pymalloc *pm = &m->pymalloc;
-	if (pm->found) {
-		add(md, "pymalloc.arenas", pm->narenas);
-		add(md, "pymalloc.blocks_in_use", pm->blocks);
-		add(md, "pymalloc.bytes_in_use", pm->allocated_bytes);
-		add(md, "pymalloc.available_bytes", pm->available_bytes);
-		add(md, "pymalloc.free_bytes", pm->available_bytes + pm->unused_pool_bytes);
-		add(md, "pymalloc.total", pm->total);
-	}
-	const struct ch_mem_python *p = &m->python;
-	if (p->done) {
-		add(md, "python.bytes", p->bytes);
-		add(md, "native.owned", p->owned_bytes);
-		add(md, "native.owned_chunks", p->owned_chunks);
-		add(md, "native.unowned", p->unowned_bytes);
-		add(md, "native.unowned_chunks", p->unowned_chunks);
-		add(md, "native.unowned_anchored", p->unowned_anchored_bytes);
-		add(md, "native.unowned_unreferenced", p->unowned_unreferenced_bytes);
-	}
-	if (g->found) {
-		add(md, "native.anchored", m->anchored_bytes);
-		add(md, "native.unreferenced", m->unreferenced_bytes);
-		add(md, "native.unreferenced_chunks", m->unreferenced_chunks);
-	}
+	if (ch_memory_brief_flag(b, CH_MEMB_PYTHON_DONE))
+		ADD_WORDS(md, w, python_words);
+	if (glibc)
+		ADD_WORDS(md, w, native_words);
 }

@@ -29,9 +29,10 @@ struct ch_memory_digest {
 	size_t n;
 };
 
-struct ch_memory;
-/* From a built breakdown (graph/memory.h). */
-void ch_memory_digest_build(struct ch_memory_digest *md, const struct ch_memory *m, bool partial);
+struct ch_memory_brief;
+/* From the figures of a breakdown (graph/memory_brief.h), built here or
+ * kept in the heap index: the same figures either way. */
+void ch_memory_digest_build(struct ch_memory_digest *md, const struct ch_memory_brief *b);
 /* Appends one figure; CH_ERR_INPUT when the name is too long or the digest is full. */
 struct ch_error *ch_memory_digest_add(struct ch_memory_digest *md, const char *name, uint64_t value);
 /* The figure of that name, or NULL. */

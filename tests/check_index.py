@@ -21,7 +21,14 @@ folder:
    file that is not an index: each reported as not used (damaged/stale)
    with the right stdout, then rebuilt (with `index`, as it was);
 6. --no-index never writes one; `index --no-index` is a usage error;
-7. a core whose folder is not writable (a private read-only bind mount,
+8. `diff A B` of the two cores (copies in a folder of their own), text and
+   JSON: the same stdout, stderr and exit status from their indexes as with
+   --no-index (which writes none); a sound index is not rewritten; a
+   damaged one on A and a stale one on B (A's index copied over it) are
+   each said with their side and rebuilt; an index without the dominator
+   tree and the memory figures gets both from diff (it loaded that index
+   and tied its analysis to it), and the next diff is the same again;
+9. a core whose folder is not writable (a private read-only bind mount,
    where unshare allows one; otherwise said and not run) gets its index in
    $XDG_CACHE_HOME/coreheap/.
 Exit 0 pass, 1 fail, 77 skip (a precondition missing, said why)."""
@@ -69,7 +76,7 @@ def commands(core, addr, type_name, owner=None):
            ["top", core, "--json"], ["top", core, "--by", "type", "--json"], ["top", core],
            ["top", core, "--native", "--json"], ["roots", core, "--json"], ["anomalies", core, "--json"],
            ["suspects", core, "--json"], ["suspects", core], ["memory", core, "--json"],
-           ["find", core, "--type", type_name, "--json", "--limit", "0"]]
+           ["find", core, "--type", type_name, "--json", "--limit", "0"], ["snapshot", core]]
     if addr:
         out += [["path", core, addr, "--json"], ["referrers", core, addr, "--json"], ["show", core, addr, "--json"]]
     if owner:
@@ -130,6 +137,63 @@ def index_state(bin_, core, env=None, readonly=None):
         return rc, json.loads(out), err
     except ValueError:
         return rc, {}, err
+
+
+def check_diff(bin_, core_a, core_b, folder):
+    """8: diff of two cores from their indexes, as from the cores."""
+    os.makedirs(folder)
+    ca, cb = os.path.join(folder, "a"), os.path.join(folder, "b")
+    shutil.copy(core_a, ca)
+    shutil.copy(core_b, cb)
+    ia, ib = ca + ".chindex", cb + ".chindex"
+    cmds = [["diff", ca, cb], ["diff", ca, cb, "--json"]]
+    ref = reference(bin_, cmds)
+    if any(rc not in (0, 5) or not out for rc, out, _ in ref):
+        fail("diff --no-index: %r" % [(rc, err[-300:]) for rc, _, err in ref])
+    if os.path.exists(ia) or os.path.exists(ib):
+        fail("diff --no-index wrote an index")
+    for c in (ca, cb):
+        rc, doc, err = index_state(bin_, c)
+        if doc.get("state") != "written":
+            fail("diff: index %s: exit %d, %r, %r" % (c, rc, doc, err[-300:]))
+    mtimes = (os.stat(ia).st_mtime_ns, os.stat(ib).st_mtime_ns)
+    compare(bin_, cmds, ref, "diff from the indexes")
+    if (os.stat(ia).st_mtime_ns, os.stat(ib).st_mtime_ns) != mtimes:
+        fail("diff rewrote a sound index")
+    good_a, good_b = open(ia, "rb").read(), open(ib, "rb").read()
+    # A damaged (a flipped byte), B stale (A's index): each said, by side.
+    flipped = bytearray(good_a)
+    flipped[len(good_a) // 2] ^= 0x40
+    with open(ia, "wb") as f:
+        f.write(bytes(flipped))
+    with open(ib, "wb") as f:
+        f.write(good_a)
+    rc, out, err = run(bin_, cmds[0])
+    text = err.decode(errors="replace")
+    if out != ref[0][1] or rc != ref[0][0]:
+        fail("diff with a damaged and a stale index: stdout or exit differs (%d vs %d)" % (rc, ref[0][0]))
+    for side, path, word in (("A", ia, "damaged"), ("B", ib, "stale")):
+        if "%s: the heap index %s was not used: %s" % (side, path, word) not in text:
+            fail("diff did not warn that %s's index is %s: %r" % (side, word, text[-400:]))
+    for c, path, good in ((ca, ia, good_a), (cb, ib, good_b)):
+        rc, doc, _ = index_state(bin_, c)  # diff rebuilt it with the tree and the memory figures
+        if (doc.get("state") != "reused" or doc.get("dominators") != "stored" or doc.get("memory") != "stored"
+                or open(path, "rb").read() != good):
+            fail("diff did not rebuild %s as it was: %r" % (path, doc))
+    # An index without the tree and the memory figures (rebuilt by types
+    # after damage): diff loads it, and adds both (its containers' dominator
+    # tree, its memory figures), which the next diff reads.
+    with open(ib, "wb") as f:
+        f.write(b"not an index\n")
+    run(bin_, ["types", cb])
+    compare(bin_, cmds[1:], ref[1:], "diff from an index without the tree")
+    rc, doc, _ = index_state(bin_, cb)
+    if doc.get("state") != "reused" or doc.get("dominators") != "stored" or doc.get("memory") != "stored":
+        fail("diff did not add the dominator tree and the memory figures to the index it loaded: %r" % doc)
+    mtimes = (os.stat(ia).st_mtime_ns, os.stat(ib).st_mtime_ns)
+    compare(bin_, cmds, ref, "diff from indexes with the tree and the memory figures")
+    if (os.stat(ia).st_mtime_ns, os.stat(ib).st_mtime_ns) != mtimes:
+        fail("diff rewrote a sound index")
 
 
 def main():
@@ -215,7 +279,9 @@ def main():
         if rc != 2:
             fail("index --no-index: exit %d, expected 2" % rc)
 
-        # 7. the cache folder, for a core in a read-only folder
+        check_diff(bin_, a.core, a.other, os.path.join(work, "diff"))
+
+        # 9. the cache folder, for a core in a read-only folder
         ro = os.path.join(work, "ro")
         cache = os.path.join(work, "cache")
         os.makedirs(ro)

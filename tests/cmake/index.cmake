@@ -1,7 +1,7 @@
 # Heap index tests (label "index"; tests/check_index.py, docs/index.md):
 # every heap command gives the same answer from the index as from the core
-# (--no-index), and a stale, damaged, truncated or foreign index is said and
-# rebuilt. Two pairs of fixture cores: the truth scenario's (3.12 then 3.13
+# (--no-index), `diff` of the pair too, and a stale, damaged, truncated or
+# foreign index is said and rebuilt. Two pairs of fixture cores: the truth scenario's (3.12 then 3.13
 # at the same path), and the emulation scenario's hostile core (an inexact
 # heap: conservative types and their reasons come from the index too) with
 # the clean one.
