@@ -292,7 +292,8 @@ struct ch_error *ch_edges_build(struct ch_edges *e, struct ch_heap *heap, ch_pro
 						 o->addr[i], ch_py_type_name(&py->types, o->type[i]), rerr->message);
 				ch_error_free(rerr);
 			}
-			o->size[i] = ch_py_object_full_size(py, o->addr[i], o->type[i]);
+			if ((b.err = ch_objects_set_size(o, i, ch_py_object_full_size(py, o->addr[i], o->type[i]))))
+				break;
 			if (progress && (i & 0xFFFF) == 0)
 				progress(arg, "following references", i);
 			i++;

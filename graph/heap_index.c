@@ -24,9 +24,11 @@
  * dominator tree (H_DOMS..H_BASE_SUM, S_IDOM, S_ORDER); format 6 the memory
  * figures (H_MEM, H_MEM_OWNED, S_MEM, S_OWNED: graph/memory_brief.h);
  * format 7 the rest of the memory figures a snapshot keeps and `diff`
- * compares (more words in S_MEM, a pymalloc flag). */
+ * compares (more words in S_MEM, a pymalloc flag); format 8 sizes and
+ * refcounts in 32 bits, the values that do not fit kept apart (H_WIDE,
+ * S_WIDE: graph/wide_values.h). */
 #define CH_INDEX_MAGIC "CHINDEX\0"
-#define CH_INDEX_VERSION 7u
+#define CH_INDEX_VERSION 8u
 
 /* H_SLOTS: slots of the address table (readers/base/index_hash.h), as the
  * build left it: 0 for no objects, else a power of two at least twice
@@ -36,10 +38,11 @@
  * chained state after the sections before the tree, so that a tree can be
  * added later without reading the rest again (a load recomputes it).
  * H_MEM: 1 when the memory figures are kept (0: not yet); H_MEM_OWNED:
- * their owned chunks. */
+ * their owned chunks. H_WIDE: the sizes and refcounts marked wide in
+ * their columns (struct ch_wide_rec each). */
 enum { H_KEY = 0, H_OBJECTS = 4, H_EDGES, H_TYPES, H_XOBJECTS, H_XTYPES, H_NAMES, H_MESSAGES, H_STRINGS,
        H_LISTS, H_DANGLING = H_LISTS + 4, H_UNDUMPED, H_UNREADABLE, H_DROPPED, H_LOST, H_FLAGS, H_INTERPS, H_SLOTS,
-       H_DOMS, H_DOM_REACH, H_DOM_ROOTS, H_BASE_SUM, H_MEM, H_MEM_OWNED, H_PAYLOAD, H_CHECKSUM, H_WORDS };
+       H_DOMS, H_DOM_REACH, H_DOM_ROOTS, H_BASE_SUM, H_MEM, H_MEM_OWNED, H_WIDE, H_PAYLOAD, H_CHECKSUM, H_WORDS };
 
 #define H_FLAG_PARTIAL 1u
 
@@ -56,32 +59,6 @@ struct xtype_rec {
 	uint32_t reason; /* offset into the strings */
 	uint64_t objects;
 };
-
-uint64_t ch_heap_index_hash(uint64_t seed, const void *data, size_t len)
-{
-	/* Four independent multiply-xor lanes over 8-byte words (fast enough
-	 * for a gigabyte), folded at the end; not cryptographic, only a check
-	 * against damage and a fingerprint of inputs. */
-	const uint64_t m = 0x9E3779B97F4A7C15ULL;
-	uint64_t h[4] = {seed ^ len, seed + m, seed ^ (m >> 1), ~seed};
-	const unsigned char *p = data;
-	size_t i = 0;
-	for (; i + 32 <= len; i += 32)
-		for (int k = 0; k < 4; k++) {
-			uint64_t w;
-			memcpy(&w, p + i + 8 * k, 8);
-			h[k] = (h[k] ^ w) * m;
-			h[k] ^= h[k] >> 29;
-		}
-	for (; i < len; i++)
-		h[0] = (h[0] ^ p[i]) * m;
-	uint64_t r = seed;
-	for (int k = 0; k < 4; k++) {
-		r = (r ^ h[k]) * m;
-		r ^= r >> 31;
-	}
-	return r;
-}
 
 /* The payload's checksum: four Fletcher-style lanes of 64-bit sums (a
  * word changed anywhere changes both sums of its lane; a word moved changes
@@ -132,7 +109,7 @@ struct section {
 /* The tree's and the memory figures' sections come last (S_BASE: the
  * count before them), so that adding either copies the rest as it is. */
 enum { S_ADDR, S_SIZE, S_REFCNT, S_TYPE, S_GEN, S_FLAGS, S_INTERP, S_OFFSETS, S_TARGETS, S_LABELS, S_TYPES, S_XOBJECTS,
-       S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_REPLAY, S_SLOTS, S_BASE, S_IDOM = S_BASE, S_ORDER, S_MEM, S_OWNED, S_COUNT };
+       S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_REPLAY, S_SLOTS, S_WIDE, S_BASE, S_IDOM = S_BASE, S_ORDER, S_MEM, S_OWNED, S_COUNT };
 
 /* Section sizes from the header counts; false when they overflow. */
 static bool section_sizes(const uint64_t *w, size_t *bytes)
@@ -141,12 +118,12 @@ static bool section_sizes(const uint64_t *w, size_t *bytes)
 	if (n >= CH_NO_OBJECT || w[H_INTERPS] > 256 || e > UINT32_MAX || w[H_TYPES] > UINT32_MAX || w[H_XOBJECTS] > n ||
 	    w[H_XTYPES] > UINT32_MAX || w[H_NAMES] > UINT32_MAX || w[H_MESSAGES] > 4096 || w[H_STRINGS] > UINT32_MAX ||
 	    (w[H_DOMS] != 0 && w[H_DOMS] != n) || w[H_DOM_REACH] > w[H_DOMS] || w[H_MEM] > 1 ||
-	    (!w[H_MEM] && w[H_MEM_OWNED]) || w[H_MEM_OWNED] > UINT32_MAX ||
+	    (!w[H_MEM] && w[H_MEM_OWNED]) || w[H_MEM_OWNED] > UINT32_MAX || w[H_WIDE] > 2 * n ||
 	    (n ? (w[H_SLOTS] & (w[H_SLOTS] - 1)) != 0 || w[H_SLOTS] < 2 * n || w[H_SLOTS] > ((uint64_t)1 << 33)
 	       : w[H_SLOTS] != 0))
 		return false;
-	bytes[S_ADDR] = bytes[S_SIZE] = bytes[S_REFCNT] = n * 8;
-	bytes[S_TYPE] = n * 4;
+	bytes[S_ADDR] = n * 8;
+	bytes[S_SIZE] = bytes[S_REFCNT] = bytes[S_TYPE] = n * 4;
 	bytes[S_GEN] = bytes[S_FLAGS] = bytes[S_INTERP] = n;
 	bytes[S_OFFSETS] = (n + 1) * 4;
 	bytes[S_TARGETS] = bytes[S_LABELS] = e * 4;
@@ -158,6 +135,7 @@ static bool section_sizes(const uint64_t *w, size_t *bytes)
 	bytes[S_STRINGS] = w[H_STRINGS];
 	bytes[S_REPLAY] = n;
 	bytes[S_SLOTS] = w[H_SLOTS] * 4;
+	bytes[S_WIDE] = w[H_WIDE] * sizeof(struct ch_wide_rec);
 	bytes[S_IDOM] = w[H_DOMS] * 4;
 	bytes[S_ORDER] = w[H_DOM_REACH] * 4;
 	bytes[S_MEM] = w[H_MEM] * CH_MEMB_WORDS * 8;
@@ -225,12 +203,16 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 	uint64_t *types = malloc((py->types.n ? py->types.n : 1) * sizeof(*types));
 	uint32_t *names = malloc((edges->nnames ? edges->nnames : 1) * sizeof(*names));
 	struct xtype_rec *xt = calloc(edges->exactness.ntypes ? edges->exactness.ntypes : 1, sizeof(*xt));
+	struct ch_wide_rec *wide = NULL;
+	size_t nwide = 0;
 	size_t nmsg = py->diag.n > mark->messages ? py->diag.n - mark->messages : 0;
 	uint32_t msgs[64 + 1];
 	if (!types || !names || !xt) {
 		err = &ch_error_nomem;
 		goto out;
 	}
+	if ((err = ch_objects_wide_records(o, &wide, &nwide)))
+		goto out;
 	for (size_t i = 0; i < py->types.n; i++)
 		types[i] = py->types.v[i].addr;
 	bool ok = true;
@@ -275,6 +257,7 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 	h.w[H_FLAGS] = py->diag.partial && !mark->partial ? H_FLAG_PARTIAL : 0;
 	h.w[H_INTERPS] = py->ninterps ? py->ninterps : 1;
 	h.w[H_SLOTS] = o->index.nslots;
+	h.w[H_WIDE] = nwide;
 
 	size_t bytes[S_COUNT];
 	if (!section_sizes(h.w, bytes)) {
@@ -283,7 +266,7 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 	}
 	const void *data[S_COUNT] = {o->addr, o->size, o->refcnt, o->type, o->gen, o->flags, o->interp, edges->offsets,
 				     edges->targets, edges->labels, types, edges->exactness.objects, xt, names,
-				     msgs, sb.p, replay->state, o->index.slots, NULL, NULL, NULL, NULL};
+				     msgs, sb.p, replay->state, o->index.slots, wide, NULL, NULL, NULL, NULL};
 	uint64_t sum = 0, payload = 0;
 	for (int s = 0; s < S_COUNT; s++) {
 		if (bytes[s])
@@ -323,6 +306,7 @@ out:
 	free(types);
 	free(names);
 	free(xt);
+	free(wide);
 	return err;
 }
 
@@ -407,6 +391,9 @@ static const char *check_payload(const uint64_t *w, struct section *sec)
 	for (uint64_t i = 0; i < n; i++)
 		if (replay[i] > CH_REPLAY_FREED_WITH)
 			return "an object's GC replay state is out of range";
+	const char *bad = ch_objects_wide_check(sec[S_SIZE].data, sec[S_REFCNT].data, n, sec[S_WIDE].data, w[H_WIDE]);
+	if (bad)
+		return bad;
 	/* The tree's entries are in range here; whether they form a tree is
 	 * checked where it is used (ch_dominators_from_tree), which needs
 	 * scratch a load of the other tables should not pay for. */
@@ -647,6 +634,8 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 	o->index.slots = sec[S_SLOTS].data;
 	o->index.nslots = h.w[H_SLOTS];
 	o->index.borrowed = true;
+	if ((err = ch_objects_wide_load(o, sec[S_WIDE].data, h.w[H_WIDE])))
+		goto out;
 	/* What the build said, said again. */
 	const uint32_t *msgs = sec[S_MESSAGES].data;
 	for (uint64_t i = 0; i < h.w[H_MESSAGES]; i++)

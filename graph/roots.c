@@ -375,7 +375,7 @@ static struct ch_error *static_roots(struct ch_roots_ctx *c)
 		qsort(c->static_lo, n, sizeof(uint64_t), cmp_u64);
 	for (size_t k = 0; k < n; k++) {
 		uint32_t o = ch_objects_find(t, c->static_lo[k]);
-		c->static_hi[k] = c->static_lo[k] + (t->size[o] ? t->size[o] : 8);
+		c->static_hi[k] = c->static_lo[k] + (ch_objects_size(t, o) ? ch_objects_size(t, o) : 8);
 	}
 	c->nstatic = n;
 	return NULL;
@@ -447,7 +447,7 @@ static struct ch_error *external_roots(struct ch_roots_ctx *c)
 	const uint8_t *is_static = c->is_static;
 	struct ch_error *err = NULL;
 	for (size_t i = 0; i < t->n && !err; i++) {
-		int64_t rc = t->refcnt[i];
+		int64_t rc = ch_objects_refcnt(t, i);
 		uint64_t found = (uint64_t)r->refs[i] + c->maybe[i];
 		if (is_static[i] || ch_py_refcnt_immortal(&c->py->layout, rc) || rc <= 0 || (uint64_t)rc <= found)
 			continue;
