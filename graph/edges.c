@@ -242,7 +242,7 @@ static struct ch_error *flush(struct build *b)
 		for (size_t k = 0; k < b->nbatch; k++)
 			__builtin_prefetch(&h->slots[ch_index_slot(b->batch[k].ref.target, h->nslots)]);
 		for (size_t k = 0; k < b->nbatch; k++) {
-			uint32_t v = h->slots[ch_index_slot(b->batch[k].ref.target, h->nslots)];
+			uint32_t v = ch_index_hash_entry(h, h->slots[ch_index_slot(b->batch[k].ref.target, h->nslots)]);
 			if (v)
 				__builtin_prefetch(&o->addr[v - 1]);
 		}

@@ -26,14 +26,14 @@
  * format 7 the rest of the memory figures a snapshot keeps and `diff`
  * compares (more words in S_MEM, a pymalloc flag); format 8 sizes and
  * refcounts in 32 bits, the values that do not fit kept apart (H_WIDE,
- * S_WIDE: graph/wide_values.h). */
+ * S_WIDE: graph/wide_values.h), and a fuller address table, tagged. */
 #define CH_INDEX_MAGIC "CHINDEX\0"
 #define CH_INDEX_VERSION 8u
 
 /* H_SLOTS: slots of the address table (readers/base/index_hash.h), as the
- * build left it: 0 for no objects, else a power of two at least twice
- * the objects. H_DOMS: objects the stored idom covers (0: no tree, else H_OBJECTS);
- * H_DOM_REACH: length of the stored preorder; H_DOM_ROOTS: hash of the
+ * build left it: 0 for no objects, else a power of two at most 4/5 full
+ * (format 8: each slot's tag bits above index+1). H_DOMS: objects the
+ * stored idom covers (0: no tree, else H_OBJECTS); H_DOM_REACH: length of the stored preorder; H_DOM_ROOTS: hash of the
  * root set the tree was built from; H_BASE_SUM: the payload checksum's
  * chained state after the sections before the tree, so that a tree can be
  * added later without reading the rest again (a load recomputes it).
@@ -119,7 +119,7 @@ static bool section_sizes(const uint64_t *w, size_t *bytes)
 	    w[H_XTYPES] > UINT32_MAX || w[H_NAMES] > UINT32_MAX || w[H_MESSAGES] > 4096 || w[H_STRINGS] > UINT32_MAX ||
 	    (w[H_DOMS] != 0 && w[H_DOMS] != n) || w[H_DOM_REACH] > w[H_DOMS] || w[H_MEM] > 1 ||
 	    (!w[H_MEM] && w[H_MEM_OWNED]) || w[H_MEM_OWNED] > UINT32_MAX || w[H_WIDE] > 2 * n ||
-	    (n ? (w[H_SLOTS] & (w[H_SLOTS] - 1)) != 0 || w[H_SLOTS] < 2 * n || w[H_SLOTS] > ((uint64_t)1 << 33)
+	    (n ? (w[H_SLOTS] & (w[H_SLOTS] - 1)) != 0 || w[H_SLOTS] > ((uint64_t)1 << 32) || !ch_index_hash_fits(n, w[H_SLOTS])
 	       : w[H_SLOTS] != 0))
 		return false;
 	bytes[S_ADDR] = n * 8;
@@ -379,9 +379,10 @@ static const char *check_payload(const uint64_t *w, struct section *sec)
 	 * found where it is would cost what building the table costs: a
 	 * table that passes the checksum is the build's own.) */
 	const uint32_t *slots = sec[S_SLOTS].data;
+	uint32_t tags = ch_index_tag_mask(w[H_SLOTS]);
 	uint64_t filled = 0;
 	for (uint64_t s = 0; s < w[H_SLOTS]; s++) {
-		if (slots[s] > n)
+		if (slots[s] && ((slots[s] & ~tags) == 0 || (slots[s] & ~tags) > n))
 			return "an address table slot names no object";
 		filled += slots[s] != 0;
 	}
