@@ -51,21 +51,6 @@ struct ch_roots_ctx {
 	size_t ninterned;
 };
 
-bool ch_label_owns(uint32_t label)
-{
-	return ch_label_kind(label) != CH_REF_WEAK;
-}
-
-bool ch_label_counts(uint32_t label)
-{
-	enum ch_ref_kind k = ch_label_kind(label);
-	/* A dict value is shared (an instance's inline value, counted by the
-	 * instance) exactly when the dict's traverse skips it: struct ch_ref. */
-	return k != CH_REF_WEAK && k != CH_REF_CONSERVATIVE &&
-	       !(k == CH_REF_DICT_KEY && (ch_label_payload(label) & CH_LABEL_SHARED_KEY)) &&
-	       !(k == CH_REF_DICT_VALUE && !ch_label_traversed(label));
-}
-
 static struct ch_error *push(struct ch_roots *r, uint32_t object, enum ch_root_kind kind, uint32_t name, uint32_t frame,
 			     uint64_t where)
 {
