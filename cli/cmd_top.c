@@ -49,7 +49,7 @@ static struct ch_error *add_native(struct ch_session *s, struct ch_analysis *a)
 			ch_diag_warn(&s->py->diag, "--native: %s", mdiag.messages[i]);
 		if (mdiag.partial)
 			s->py->diag.partial = true;
-		ch_memory_add_native_sizes(&mem, &a->heap.objects);
+		err = ch_memory_add_native_sizes(&mem, &a->heap.objects);
 		a->index = NULL; /* sizes with native memory: not the tree the index keeps */
 		ch_memory_deinit(&mem);
 	}

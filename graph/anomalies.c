@@ -37,7 +37,7 @@ static void bfs_run(struct bfs *b, uint8_t from, uint8_t to, struct ch_anomalies
 				uint32_t g = b->group[u];
 				b->group[v] = g;
 				an->leak_groups[g].kept_objects++;
-				an->leak_groups[g].kept_bytes += t->size[v];
+				an->leak_groups[g].kept_bytes += ch_objects_size(t, v);
 			}
 		}
 	}
@@ -74,7 +74,7 @@ static struct ch_error *group_by_type(const struct ch_object_table *t, const uin
 			g[ng++] = (struct ch_anomaly_group){.type = ty, .first = o};
 		}
 		g[slot_of[ty]].objects++;
-		g[slot_of[ty]].bytes += t->size[o];
+		g[slot_of[ty]].bytes += ch_objects_size(t, o);
 	}
 	for (size_t i = 0; i < ng; i++)
 		slot_of[g[i].type] = UINT32_MAX;
@@ -116,25 +116,25 @@ struct ch_error *ch_anomalies_find(struct ch_anomalies *an, const struct ch_anal
 	for (size_t i = 0; i < n; i++) {
 		if (b.state[i] == REACHED) {
 			an->reachable++;
-			an->reachable_bytes += t->size[i];
+			an->reachable_bytes += ch_objects_size(t, i);
 		} else if (a->replay.state &&
 			   (a->replay.state[i] == CH_REPLAY_UNREACHABLE || a->replay.state[i] == CH_REPLAY_FREED_WITH)) {
 			b.state[i] = GARBAGE;
 			an->garbage++;
-			an->garbage_bytes += t->size[i];
+			an->garbage_bytes += ch_objects_size(t, i);
 			if (a->replay.state[i] == CH_REPLAY_UNREACHABLE) {
 				an->unreachable++;
-				an->unreachable_bytes += t->size[i];
+				an->unreachable_bytes += ch_objects_size(t, i);
 			}
-		} else if (!ch_py_refcnt_immortal(&py->layout, t->refcnt[i]) && t->refcnt[i] > 0 &&
-			   (uint64_t)t->refcnt[i] > (uint64_t)r->refs[i] + r->maybe[i]) {
+		} else if (!ch_py_refcnt_immortal(&py->layout, ch_objects_refcnt(t, i)) && ch_objects_refcnt(t, i) > 0 &&
+			   (uint64_t)ch_objects_refcnt(t, i) > (uint64_t)r->refs[i] + r->maybe[i]) {
 			an->leaked[an->nleaked++] = (uint32_t)i;
 		}
 		/* Types are left out: static and heap types alike are pointed
 		 * at by tp_base fields that take no count in some versions
 		 * (static subtypes, structseq types), so their refcounts do not
 		 * add up even in a healthy process. */
-		int64_t rc = t->refcnt[i];
+		int64_t rc = ch_objects_refcnt(t, i);
 		if (!ch_py_refcnt_immortal(&py->layout, rc) && rc < (int64_t)r->refs[i] && !(py->types.v[t->type[i]].flags & CH_TPFLAGS_TYPE_SUBCLASS))
 			an->low[an->nlow++] = (uint32_t)i;
 	}
@@ -159,7 +159,7 @@ struct ch_error *ch_anomalies_find(struct ch_anomalies *an, const struct ch_anal
 			b.state[o] = LEAK_HELD;
 			b.group[o] = g;
 			b.queue[b.tail++] = o;
-			an->leak_groups[g].unexplained += (uint64_t)t->refcnt[o] - r->refs[o] - r->maybe[o];
+			an->leak_groups[g].unexplained += (uint64_t)ch_objects_refcnt(t, o) - r->refs[o] - r->maybe[o];
 		}
 		for (size_t g = 0; g < an->nleak_groups; g++)
 			slot_of[an->leak_groups[g].type] = UINT32_MAX;
@@ -174,7 +174,7 @@ struct ch_error *ch_anomalies_find(struct ch_anomalies *an, const struct ch_anal
 	for (size_t i = 0; i < n; i++)
 		if (b.state[i] == UNSEEN) {
 			an->other++;
-			an->other_bytes += t->size[i];
+			an->other_bytes += ch_objects_size(t, i);
 		}
 	if (an->nlow_groups)
 		qsort(an->low_groups, an->nlow_groups, sizeof(*an->low_groups), cmp_groups);

@@ -157,7 +157,7 @@ static struct ch_error *add_to_group(struct finder *f, const uint32_t *m, size_t
 	g->count++;
 	g->objects += n;
 	for (size_t i = 0; i < n; i++) {
-		g->bytes += heap->objects.size[m[i]];
+		g->bytes += ch_objects_size(&heap->objects, m[i]);
 		if (heap->py->types.v[heap->objects.type[m[i]]].finalizer)
 			g->finalizers = true;
 	}
@@ -187,7 +187,7 @@ static struct ch_error *shape_component(struct finder *f, const uint32_t *m, siz
 		cyclic = e->targets[k] == m[0] && ch_label_traversed(e->labels[k]);
 	if (!cyclic) {
 		f->c->acyclic++;
-		f->c->acyclic_bytes += heap->objects.size[m[0]];
+		f->c->acyclic_bytes += ch_objects_size(&heap->objects, m[0]);
 		return NULL;
 	}
 	f->c->components++;
@@ -306,7 +306,7 @@ static struct ch_error *attribute_held(struct finder *f)
 			queue[tail++] = w;
 			struct ch_cycle_group *g = &f->c->groups[claim[u] - 1];
 			g->held_objects++;
-			g->held_bytes += heap->objects.size[w];
+			g->held_bytes += ch_objects_size(&heap->objects, w);
 		}
 	}
 	free(claim);

@@ -18,7 +18,8 @@ struct lt {
 	uint32_t nreach;  /* reachable objects (DFS numbers 1..nreach) */
 	uint32_t *dfn;    /* per object: DFS number, NONE when unreached (freed after the predecessors) */
 	uint32_t *vertex, *parent;
-	uint32_t *stack, *cursor; /* DFS stack; later the compression stack and the bucket links */
+	uint32_t *stack, *cursor; /* DFS stack and edge cursors; the stack is later the compression stack
+				     (cursor is freed after the DFS) */
 	uint32_t *pred_off, *preds;
 	uint32_t *semi, *label, *ancestor, *bucket, *idom;
 };
@@ -90,29 +91,43 @@ static void lt_dfs(struct lt *t, const uint32_t *roots, size_t nroots)
 	t->nreach = next - 1;
 }
 
-/* Predecessors of every reachable object, as DFS numbers, in CSR form
- * (the super-root is the predecessor of each root). Edges from
- * unreachable objects cannot matter and are left out. */
+/* Predecessors of every reachable object, as DFS numbers, in CSR form.
+ * Only the predecessors numbered after their target are stored: when w's
+ * semi-dominator is computed (in reverse preorder), a predecessor v < w is
+ * not processed yet, so EVAL(v) is v and semi[v] is v; such predecessors
+ * (the DFS tree's edges among them, the super-root above each root) only
+ * lower semi[w]'s starting value to the least of them, which is set here.
+ * A self-reference changes nothing and is left out too, and so are edges
+ * from unreachable objects. That leaves the heap's cross and back edges:
+ * the predecessor array is a fraction of the edges. */
 static struct ch_error *lt_preds(struct lt *t, const uint32_t *roots, size_t nroots)
 {
 	const struct ch_edges *e = t->e;
 	uint32_t N = t->nreach;
+	uint32_t *semi = t->semi;
 	t->pred_off = calloc((size_t)N + 2, sizeof(uint32_t));
 	if (!t->pred_off)
 		return &ch_error_nomem;
-	uint64_t total = 0;
+	for (uint32_t k = 0; k <= N; k++)
+		semi[k] = k;
 	for (size_t r = 0; r < nroots; r++)
-		if (roots[r] < t->n) {
-			t->pred_off[t->dfn[roots[r]]]++;
-			total++;
-		}
+		if (roots[r] < t->n)
+			semi[t->dfn[roots[r]]] = 0;
+	uint64_t total = 0;
 	for (uint32_t k = 1; k <= N; k++) {
 		uint32_t v = t->vertex[k];
-		for (uint32_t c = e->offsets[v]; c < e->offsets[v + 1]; c++)
-			if (edge_ok(t, c)) {
-				t->pred_off[t->dfn[e->targets[c]]]++;
+		for (uint32_t c = e->offsets[v]; c < e->offsets[v + 1]; c++) {
+			if (!edge_ok(t, c))
+				continue;
+			uint32_t w = t->dfn[e->targets[c]];
+			if (k < w) {
+				if (k < semi[w])
+					semi[w] = k;
+			} else if (k > w) {
+				t->pred_off[w]++;
 				total++;
 			}
+		}
 	}
 	if (total >= UINT32_MAX)
 		return ch_error_new(CH_ERR_NOMEM, "more than 4 billion references to compute dominators over");
@@ -124,14 +139,15 @@ static struct ch_error *lt_preds(struct lt *t, const uint32_t *roots, size_t nro
 	t->preds = malloc((total ? total : 1) * sizeof(uint32_t));
 	if (!t->preds)
 		return &ch_error_nomem;
-	for (size_t r = 0; r < nroots; r++)
-		if (roots[r] < t->n)
-			t->preds[--t->pred_off[t->dfn[roots[r]]]] = 0;
 	for (uint32_t k = 1; k <= N; k++) {
 		uint32_t v = t->vertex[k];
-		for (uint32_t c = e->offsets[v]; c < e->offsets[v + 1]; c++)
-			if (edge_ok(t, c))
-				t->preds[--t->pred_off[t->dfn[e->targets[c]]]] = k;
+		for (uint32_t c = e->offsets[v]; c < e->offsets[v + 1]; c++) {
+			if (!edge_ok(t, c))
+				continue;
+			uint32_t w = t->dfn[e->targets[c]];
+			if (k > w)
+				t->preds[--t->pred_off[w]] = k;
+		}
 	}
 	return NULL;
 }
@@ -161,13 +177,15 @@ static inline uint32_t lt_eval(struct lt *t, uint32_t v)
 	return label[v];
 }
 
+/* The bucket links share idom's array: link[v] is set when v joins a
+ * bucket and read when that bucket is emptied, where idom[v] is written
+ * (after its link was read), once; nothing reads link[v] after that. */
 static void lt_idoms(struct lt *t)
 {
 	uint32_t N = t->nreach;
-	uint32_t *semi = t->semi, *idom = t->idom, *bucket = t->bucket, *link = t->cursor;
+	uint32_t *semi = t->semi, *idom = t->idom, *bucket = t->bucket, *link = t->idom;
 	for (uint32_t k = 0; k <= N; k++) {
-		semi[k] = k;
-		t->label[k] = k;
+		t->label[k] = k; /* semi was started by lt_preds */
 		t->ancestor[k] = NONE;
 		bucket[k] = NONE;
 	}
@@ -182,7 +200,8 @@ static void lt_idoms(struct lt *t)
 		bucket[semi[w]] = w;
 		uint32_t pw = t->parent[w];
 		t->ancestor[w] = pw;
-		for (uint32_t v = bucket[pw]; v != NONE; v = link[v]) {
+		for (uint32_t v = bucket[pw], next; v != NONE; v = next) {
+			next = link[v];
 			uint32_t u = lt_eval(t, v);
 			idom[v] = semi[u] < semi[v] ? u : pw;
 		}
@@ -198,7 +217,7 @@ static void *alloc_u32(size_t n)
 	return malloc((n ? n : 1) * sizeof(uint32_t));
 }
 
-struct ch_error *ch_dominators_build(struct ch_dominators *d, const struct ch_edges *e, const uint64_t *sizes,
+struct ch_error *ch_dominators_build(struct ch_dominators *d, const struct ch_edges *e, const struct ch_object_table *sizes,
 				     size_t nobjects, const uint32_t *roots, size_t nroots)
 {
 	memset(d, 0, sizeof(*d));
@@ -215,7 +234,10 @@ struct ch_error *ch_dominators_build(struct ch_dominators *d, const struct ch_ed
 		goto nomem;
 	memset(t.dfn, 0xFF, nobjects * sizeof(uint32_t));
 	lt_dfs(&t, roots, nroots);
-	struct ch_error *err = lt_preds(&t, roots, nroots);
+	free(t.cursor);
+	t.cursor = NULL;
+	t.semi = alloc_u32((size_t)t.nreach + 1);
+	struct ch_error *err = t.semi ? lt_preds(&t, roots, nroots) : &ch_error_nomem;
 	if (err) {
 		lt_free(&t);
 		return err;
@@ -223,55 +245,66 @@ struct ch_error *ch_dominators_build(struct ch_dominators *d, const struct ch_ed
 	free(t.dfn);
 	t.dfn = NULL;
 	size_t N1 = (size_t)t.nreach + 1;
-	t.semi = alloc_u32(N1);
 	t.label = alloc_u32(N1);
 	t.ancestor = alloc_u32(N1);
 	t.bucket = alloc_u32(N1);
 	t.idom = alloc_u32(N1);
-	if (!t.semi || !t.label || !t.ancestor || !t.bucket || !t.idom)
+	if (!t.label || !t.ancestor || !t.bucket || !t.idom)
 		goto nomem;
 	lt_idoms(&t);
+	/* Only idom and vertex are needed from here: the rest is freed before
+	 * the results are allocated (together they would set `top`'s peak
+	 * memory). */
+	free(t.semi);
+	free(t.preds);
+	free(t.pred_off);
+	free(t.parent);
+	free(t.stack);
+	free(t.label);
+	free(t.ancestor);
+	free(t.bucket);
+	t.semi = t.preds = t.pred_off = t.parent = t.stack = t.label = t.ancestor = t.bucket = NULL;
 
 	/* Results per object. Retained sizes accumulate bottom-up: a
 	 * dominator precedes everything it dominates in DFS preorder, so
 	 * reverse preorder adds each object into its idom after its own sum
-	 * is complete. The super-root's slot 0 collects the reachable total. */
+	 * is complete. The super-root's total is summed apart. */
 	uint32_t N = t.nreach;
 	d->nobjects = nobjects;
 	d->nreachable = N;
 	d->idom = alloc_u32(nobjects);
 	d->retained = malloc((nobjects ? nobjects : 1) * sizeof(uint64_t));
 	d->retained_count = calloc(nobjects ? nobjects : 1, sizeof(uint32_t));
-	d->order = alloc_u32(N);
-	uint64_t *ret = malloc(N1 * sizeof(uint64_t));
-	if (!d->idom || !d->retained || !d->retained_count || !d->order || !ret) {
-		free(ret);
+	if (!d->idom || !d->retained || !d->retained_count)
 		goto nomem;
-	}
-	uint32_t *cnt = t.semi; /* semi-dominators are no longer needed */
-	for (uint32_t k = 0; k <= N; k++) {
-		ret[k] = k ? sizes[t.vertex[k]] : 0;
-		cnt[k] = k ? 1 : 0;
-	}
-	for (uint32_t k = N; k >= 1; k--) {
-		ret[t.idom[k]] += ret[k];
-		cnt[t.idom[k]] += cnt[k];
-	}
 	memset(d->idom, 0xFF, nobjects * sizeof(uint32_t));
 	memset(d->retained, 0, nobjects * sizeof(uint64_t));
-	uint64_t all = 0;
+	uint64_t all = 0, reach = 0;
 	for (size_t i = 0; i < nobjects; i++)
-		all += sizes[i];
+		all += ch_objects_size(sizes, i);
 	for (uint32_t k = 1; k <= N; k++) {
 		uint32_t o = t.vertex[k];
-		d->order[k - 1] = o;
 		d->idom[o] = t.idom[k] == 0 ? CH_DOM_ROOT : t.vertex[t.idom[k]];
-		d->retained[o] = ret[k];
-		d->retained_count[o] = cnt[k];
+		d->retained[o] = ch_objects_size(sizes, o);
+		d->retained_count[o] = 1;
 	}
-	d->reachable_bytes = ret[0];
-	d->unreachable_bytes = all - ret[0];
-	free(ret);
+	for (uint32_t k = N; k >= 1; k--) {
+		uint32_t o = t.vertex[k], p = d->idom[o];
+		if (p == CH_DOM_ROOT) {
+			reach += d->retained[o];
+		} else {
+			d->retained[p] += d->retained[o];
+			d->retained_count[p] += d->retained_count[o];
+		}
+	}
+	/* The preorder is vertex[1..N]: moved down over vertex[0] (the
+	 * super-root) and kept as it is. */
+	memmove(t.vertex, t.vertex + 1, (size_t)N * sizeof(uint32_t));
+	uint32_t *order = N ? realloc(t.vertex, (size_t)N * sizeof(uint32_t)) : NULL;
+	d->order = order ? order : t.vertex;
+	t.vertex = NULL;
+	d->reachable_bytes = reach;
+	d->unreachable_bytes = all - reach;
 	lt_free(&t);
 	return NULL;
 nomem:
@@ -281,7 +314,7 @@ nomem:
 }
 
 struct ch_error *ch_dominators_from_tree(struct ch_dominators *d, const uint32_t *idom, const uint32_t *order,
-					 size_t nreach, const uint64_t *sizes, size_t nobjects,
+					 size_t nreach, const struct ch_object_table *sizes, size_t nobjects,
 					 struct ch_shared_map *backing)
 {
 	memset(d, 0, sizeof(*d));
@@ -314,7 +347,7 @@ struct ch_error *ch_dominators_from_tree(struct ch_dominators *d, const uint32_t
 	uint64_t reach = 0;
 	for (size_t k = nreach; k-- > 0 && !bad;) {
 		uint32_t o = order[k], p = idom[o];
-		d->retained[o] += sizes[o];
+		d->retained[o] += ch_objects_size(sizes, o);
 		d->retained_count[o] += 1;
 		if (p == CH_DOM_ROOT) {
 			reach += d->retained[o];
@@ -334,7 +367,7 @@ struct ch_error *ch_dominators_from_tree(struct ch_dominators *d, const uint32_t
 	}
 	uint64_t all = 0;
 	for (size_t i = 0; i < nobjects; i++)
-		all += sizes[i];
+		all += ch_objects_size(sizes, i);
 	d->idom = (uint32_t *)idom;
 	d->order = (uint32_t *)order;
 	d->borrowed = true;

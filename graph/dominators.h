@@ -11,9 +11,10 @@
  *
  * Lengauer-Tarjan, simple version (O(m log n)), with an explicit DFS stack
  * and iterative path compression: no recursion, so a million-long linked
- * list is as safe as a bushy tree. Scratch is a dozen uint32 arrays over
- * the reachable objects plus one predecessor array over their edges; no
- * per-object allocation. Objects no root reaches (GC garbage, objects only
+ * list is as safe as a bushy tree. Scratch is at most nine uint32 arrays
+ * over the reachable objects plus one predecessor array over their edges
+ * at once, all freed before the results are allocated; no per-object
+ * allocation. Objects no root reaches (GC garbage, objects only
  * a cycle keeps) get no dominator and are left out of retained sizes. */
 #ifndef CH_DOMINATORS_H
 #define CH_DOMINATORS_H
@@ -23,6 +24,7 @@
 #include <stdint.h>
 
 #include "graph/edges.h"
+#include "graph/object_table.h"
 #include "readers/base/shared_map.h"
 
 /* idom of an object whose only dominator is the virtual super-root (the
@@ -44,9 +46,9 @@ struct ch_dominators {
 };
 
 /* Builds the tree over objects [0, nobjects) of the CSR edges e, with
- * sizes[i] the full shallow size of object i and roots[0..nroots) the
+ * ch_objects_size(sizes, i) the full shallow size of object i and roots[0..nroots) the
  * children of the super-root (duplicates allowed, order irrelevant). */
-struct ch_error *ch_dominators_build(struct ch_dominators *d, const struct ch_edges *e, const uint64_t *sizes,
+struct ch_error *ch_dominators_build(struct ch_dominators *d, const struct ch_edges *e, const struct ch_object_table *sizes,
 				     size_t nobjects, const uint32_t *roots, size_t nroots);
 /* The same results from a tree computed before (a heap index's): idom and
  * order as ch_dominators_build left them, for the same edges and roots.
@@ -58,7 +60,7 @@ struct ch_error *ch_dominators_build(struct ch_dominators *d, const struct ch_ed
  * idom and order are used in place, held through backing (may be NULL:
  * then they must outlive d). */
 struct ch_error *ch_dominators_from_tree(struct ch_dominators *d, const uint32_t *idom, const uint32_t *order,
-					 size_t nreach, const uint64_t *sizes, size_t nobjects,
+					 size_t nreach, const struct ch_object_table *sizes, size_t nobjects,
 					 struct ch_shared_map *backing);
 void ch_dominators_deinit(struct ch_dominators *d);
 

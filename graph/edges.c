@@ -242,7 +242,7 @@ static struct ch_error *flush(struct build *b)
 		for (size_t k = 0; k < b->nbatch; k++)
 			__builtin_prefetch(&h->slots[ch_index_slot(b->batch[k].ref.target, h->nslots)]);
 		for (size_t k = 0; k < b->nbatch; k++) {
-			uint32_t v = h->slots[ch_index_slot(b->batch[k].ref.target, h->nslots)];
+			uint32_t v = ch_index_hash_entry(h, h->slots[ch_index_slot(b->batch[k].ref.target, h->nslots)]);
 			if (v)
 				__builtin_prefetch(&o->addr[v - 1]);
 		}
@@ -292,7 +292,8 @@ struct ch_error *ch_edges_build(struct ch_edges *e, struct ch_heap *heap, ch_pro
 						 o->addr[i], ch_py_type_name(&py->types, o->type[i]), rerr->message);
 				ch_error_free(rerr);
 			}
-			o->size[i] = ch_py_object_full_size(py, o->addr[i], o->type[i]);
+			if ((b.err = ch_objects_set_size(o, i, ch_py_object_full_size(py, o->addr[i], o->type[i]))))
+				break;
 			if (progress && (i & 0xFFFF) == 0)
 				progress(arg, "following references", i);
 			i++;

@@ -45,8 +45,8 @@ static const struct ch_object_table *g_objs; /* qsort has no context argument in
 static int by_size_then_addr(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	if (g_objs->size[x] != g_objs->size[y])
-		return g_objs->size[x] > g_objs->size[y] ? -1 : 1;
+	if (ch_objects_size(g_objs, x) != ch_objects_size(g_objs, y))
+		return ch_objects_size(g_objs, x) > ch_objects_size(g_objs, y) ? -1 : 1;
 	return g_objs->addr[x] < g_objs->addr[y] ? -1 : g_objs->addr[x] > g_objs->addr[y];
 }
 
@@ -102,7 +102,7 @@ struct ch_error *ch_find_by_type(struct ch_find_result *r, struct ch_heap *heap,
 		goto out;
 	}
 	for (size_t i = 0; i < o->n; i++)
-		if (match[o->type[i]] && o->size[i] >= min_bytes)
+		if (match[o->type[i]] && ch_objects_size(o, i) >= min_bytes)
 			r->objects[r->n++] = (uint32_t)i;
 	g_objs = o;
 	qsort(r->objects, r->n, sizeof(*r->objects), by_size_then_addr);

@@ -137,9 +137,9 @@ struct ch_error *ch_flame_build(struct ch_flame *f, const struct ch_analysis *a,
 				err = frame_of(f, parent, name, &frame[o]);
 		}
 		if (!err) {
-			f->frames[frame[o]].self += a->heap.objects.size[o];
+			f->frames[frame[o]].self += ch_objects_size(&a->heap.objects, o);
 			f->frames[frame[o]].objects++;
-			f->total += a->heap.objects.size[o];
+			f->total += ch_objects_size(&a->heap.objects, o);
 		}
 	}
 	/* Totals bottom-up: children come after their parent. */

@@ -1,9 +1,9 @@
 #include "heap_index.h"
+#include "graph/heap_index_format.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,97 +18,7 @@
 #include "readers/cpython/python.h"
 #include "readers/process/process.h"
 
-/* Native byte order and sizes (the tool runs on x86_64 only); bump
- * CH_INDEX_VERSION whenever the layout or the meaning of a field changes:
- * an old index is then stale, never misread. Format 5 added the address
- * table (H_SLOTS, S_SLOTS), the GC replay's state (S_REPLAY) and the
- * dominator tree (H_DOMS..H_BASE_SUM, S_IDOM, S_ORDER); format 6 the memory
- * figures (H_MEM, H_MEM_OWNED, S_MEM, S_OWNED: graph/memory_brief.h);
- * format 7 the rest of the memory figures a snapshot keeps and `diff`
- * compares (more words in S_MEM, a pymalloc flag). */
-#define CH_INDEX_MAGIC "CHINDEX\0"
-#define CH_INDEX_VERSION 7u
 
-/* H_SLOTS: slots of the address table (readers/base/index_hash.h), as the
- * build left it: 0 for no objects, else a power of two at least twice
- * the objects. H_DOMS: objects the stored idom covers (0: no tree, else H_OBJECTS);
- * H_DOM_REACH: length of the stored preorder; H_DOM_ROOTS: hash of the
- * root set the tree was built from; H_BASE_SUM: the payload checksum's
- * chained state after the sections before the tree, so that a tree can be
- * added later without reading the rest again (a load recomputes it).
- * H_MEM: 1 when the memory figures are kept (0: not yet); H_MEM_OWNED:
- * their owned chunks. */
-enum { H_KEY = 0, H_OBJECTS = 4, H_EDGES, H_TYPES, H_XOBJECTS, H_XTYPES, H_NAMES, H_MESSAGES, H_STRINGS,
-       H_LISTS, H_DANGLING = H_LISTS + 4, H_UNDUMPED, H_UNREADABLE, H_DROPPED, H_LOST, H_FLAGS, H_INTERPS, H_SLOTS,
-       H_DOMS, H_DOM_REACH, H_DOM_ROOTS, H_BASE_SUM, H_MEM, H_MEM_OWNED, H_PAYLOAD, H_CHECKSUM, H_WORDS };
-
-#define H_FLAG_PARTIAL 1u
-
-struct header {
-	char magic[8];
-	uint32_t version;
-	uint32_t header_size;
-	uint64_t w[H_WORDS];
-};
-
-/* One exactness row as stored. */
-struct xtype_rec {
-	uint32_t type;
-	uint32_t reason; /* offset into the strings */
-	uint64_t objects;
-};
-
-uint64_t ch_heap_index_hash(uint64_t seed, const void *data, size_t len)
-{
-	/* Four independent multiply-xor lanes over 8-byte words (fast enough
-	 * for a gigabyte), folded at the end; not cryptographic, only a check
-	 * against damage and a fingerprint of inputs. */
-	const uint64_t m = 0x9E3779B97F4A7C15ULL;
-	uint64_t h[4] = {seed ^ len, seed + m, seed ^ (m >> 1), ~seed};
-	const unsigned char *p = data;
-	size_t i = 0;
-	for (; i + 32 <= len; i += 32)
-		for (int k = 0; k < 4; k++) {
-			uint64_t w;
-			memcpy(&w, p + i + 8 * k, 8);
-			h[k] = (h[k] ^ w) * m;
-			h[k] ^= h[k] >> 29;
-		}
-	for (; i < len; i++)
-		h[0] = (h[0] ^ p[i]) * m;
-	uint64_t r = seed;
-	for (int k = 0; k < 4; k++) {
-		r = (r ^ h[k]) * m;
-		r ^= r >> 31;
-	}
-	return r;
-}
-
-/* The payload's checksum: four Fletcher-style lanes of 64-bit sums (a
- * word changed anywhere changes both sums of its lane; a word moved changes
- * the second), folded by the hash at the end. Several times faster than
- * ch_heap_index_hash, which matters on a gigabyte: it only has to catch
- * damage, not an adversary (whoever can write the index can also write a
- * matching checksum). */
-static uint64_t payload_sum(uint64_t seed, const void *data, size_t len)
-{
-	uint64_t a[4] = {seed, 0, 0, 0}, b[4] = {0, 0, 0, 0};
-	const unsigned char *p = data;
-	size_t i = 0;
-	for (; i + 32 <= len; i += 32)
-		for (int k = 0; k < 4; k++) {
-			uint64_t w;
-			memcpy(&w, p + i + 8 * k, 8);
-			a[k] += w;
-			b[k] += a[k];
-		}
-	for (; i < len; i++) {
-		a[0] += p[i];
-		b[0] += a[0];
-	}
-	uint64_t fold[8] = {a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]};
-	return ch_heap_index_hash(len, fold, sizeof(fold));
-}
 
 void ch_heap_index_mark_take(const struct ch_python *py, struct ch_heap_index_mark *m)
 {
@@ -118,53 +28,7 @@ void ch_heap_index_mark_take(const struct ch_python *py, struct ch_heap_index_ma
 	m->lost_reads = py->proc ? py->proc->as.lost_reads : 0;
 }
 
-static size_t pad8(size_t n)
-{
-	return (n + 7) & ~(size_t)7;
-}
 
-/* The payload's sections in file order; both the writer and the loader
- * walk this list, so they cannot disagree about the layout. */
-struct section {
-	void *data;   /* writer: source; loader: where it lies in the map */
-	size_t bytes; /* unpadded */
-};
-
-/* The tree's and the memory figures' sections come last (S_BASE: the
- * count before them), so that adding either copies the rest as it is. */
-enum { S_ADDR, S_SIZE, S_REFCNT, S_TYPE, S_GEN, S_FLAGS, S_INTERP, S_OFFSETS, S_TARGETS, S_LABELS, S_TYPES, S_XOBJECTS,
-       S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_REPLAY, S_SLOTS, S_BASE, S_IDOM = S_BASE, S_ORDER, S_MEM, S_OWNED, S_COUNT };
-
-/* Section sizes from the header counts; false when they overflow. */
-static bool section_sizes(const uint64_t *w, size_t *bytes)
-{
-	uint64_t n = w[H_OBJECTS], e = w[H_EDGES];
-	if (n >= CH_NO_OBJECT || w[H_INTERPS] > 256 || e > UINT32_MAX || w[H_TYPES] > UINT32_MAX || w[H_XOBJECTS] > n ||
-	    w[H_XTYPES] > UINT32_MAX || w[H_NAMES] > UINT32_MAX || w[H_MESSAGES] > 4096 || w[H_STRINGS] > UINT32_MAX ||
-	    (w[H_DOMS] != 0 && w[H_DOMS] != n) || w[H_DOM_REACH] > w[H_DOMS] || w[H_MEM] > 1 ||
-	    (!w[H_MEM] && w[H_MEM_OWNED]) || w[H_MEM_OWNED] > UINT32_MAX ||
-	    (n ? (w[H_SLOTS] & (w[H_SLOTS] - 1)) != 0 || w[H_SLOTS] < 2 * n || w[H_SLOTS] > ((uint64_t)1 << 33)
-	       : w[H_SLOTS] != 0))
-		return false;
-	bytes[S_ADDR] = bytes[S_SIZE] = bytes[S_REFCNT] = n * 8;
-	bytes[S_TYPE] = n * 4;
-	bytes[S_GEN] = bytes[S_FLAGS] = bytes[S_INTERP] = n;
-	bytes[S_OFFSETS] = (n + 1) * 4;
-	bytes[S_TARGETS] = bytes[S_LABELS] = e * 4;
-	bytes[S_TYPES] = w[H_TYPES] * 8;
-	bytes[S_XOBJECTS] = w[H_XOBJECTS] * 4;
-	bytes[S_XTYPES] = w[H_XTYPES] * sizeof(struct xtype_rec);
-	bytes[S_NAMES] = w[H_NAMES] * 4;
-	bytes[S_MESSAGES] = w[H_MESSAGES] * 4;
-	bytes[S_STRINGS] = w[H_STRINGS];
-	bytes[S_REPLAY] = n;
-	bytes[S_SLOTS] = w[H_SLOTS] * 4;
-	bytes[S_IDOM] = w[H_DOMS] * 4;
-	bytes[S_ORDER] = w[H_DOM_REACH] * 4;
-	bytes[S_MEM] = w[H_MEM] * CH_MEMB_WORDS * 8;
-	bytes[S_OWNED] = w[H_MEM_OWNED] * sizeof(struct ch_mem_owned_chunk);
-	return true;
-}
 
 /* ---- writing ------------------------------------------------------------ */
 
@@ -199,7 +63,7 @@ static bool write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	static const char zeros[8];
-	size_t padded = pad8(len);
+	size_t padded = ch_heap_index_pad8(len);
 	while (len) {
 		ssize_t w = write(fd, p, len > (1u << 30) ? (1u << 30) : len);
 		if (w < 0 && errno == EINTR)
@@ -226,12 +90,16 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 	uint64_t *types = malloc((py->types.n ? py->types.n : 1) * sizeof(*types));
 	uint32_t *names = malloc((edges->nnames ? edges->nnames : 1) * sizeof(*names));
 	struct xtype_rec *xt = calloc(edges->exactness.ntypes ? edges->exactness.ntypes : 1, sizeof(*xt));
+	struct ch_wide_rec *wide = NULL;
+	size_t nwide = 0;
 	size_t nmsg = py->diag.n > mark->messages ? py->diag.n - mark->messages : 0;
 	uint32_t msgs[64 + 1];
 	if (!types || !names || !xt) {
 		err = &ch_error_nomem;
 		goto out;
 	}
+	if ((err = ch_objects_wide_records(o, &wide, &nwide)))
+		goto out;
 	for (size_t i = 0; i < py->types.n; i++)
 		types[i] = py->types.v[i].addr;
 	bool ok = true;
@@ -276,20 +144,21 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 	h.w[H_FLAGS] = py->diag.partial && !mark->partial ? H_FLAG_PARTIAL : 0;
 	h.w[H_INTERPS] = py->ninterps ? py->ninterps : 1;
 	h.w[H_SLOTS] = o->index.nslots;
+	h.w[H_WIDE] = nwide;
 
 	size_t bytes[S_COUNT];
-	if (!section_sizes(h.w, bytes)) {
+	if (!ch_heap_index_section_sizes(h.w, bytes)) {
 		err = ch_error_new(CH_ERR_UNSUPPORTED, "the heap is too large for an index");
 		goto out;
 	}
 	const void *data[S_COUNT] = {o->addr, o->size, o->refcnt, o->type, o->gen, o->flags, o->interp, edges->offsets,
 				     edges->targets, edges->labels, types, edges->exactness.objects, xt, names,
-				     msgs, sb.p, replay->state, o->index.slots, NULL, NULL, NULL, NULL};
+				     msgs, sb.p, replay->state, o->index.slots, wide, NULL, NULL, NULL, NULL};
 	uint64_t sum = 0, payload = 0;
 	for (int s = 0; s < S_COUNT; s++) {
 		if (bytes[s])
-			sum = payload_sum(sum, data[s], bytes[s]);
-		payload += pad8(bytes[s]);
+			sum = ch_heap_index_payload_sum(sum, data[s], bytes[s]);
+		payload += ch_heap_index_pad8(bytes[s]);
 		if (s == S_BASE - 1)
 			h.w[H_BASE_SUM] = sum;
 	}
@@ -324,243 +193,14 @@ out:
 	free(types);
 	free(names);
 	free(xt);
+	free(wide);
 	return err;
-}
-
-/* ---- loading ------------------------------------------------------------ */
-
-static bool string_ok(uint64_t len, uint32_t off)
-{
-	return off < len; /* the blob ends in NUL (checked once), so a string at off ends inside it */
-}
-
-/* Every index in the file is checked against the counts before anything
- * uses it: a label's key object, a name, a type, an edge target. The loops
- * over objects and edges (tens of millions on a big core, a quarter of a
- * later command's time when they branched per entry) fold each condition
- * into a flag instead of stopping at the first bad entry, so that the
- * compiler can vectorize them: which message a damaged index gets when it
- * is damaged in several ways is then by kind, not by position. */
-static const char *check_objects(const uint64_t *w, const struct section *sec)
-{
-	/* 32-bit bounds: section_sizes keeps every count below 2^32. */
-	uint64_t n = w[H_OBJECTS];
-	uint32_t nt = (uint32_t)w[H_TYPES], ni = (uint32_t)w[H_INTERPS];
-	const uint32_t *type = sec[S_TYPE].data, *off = sec[S_OFFSETS].data;
-	const uint8_t *gen = sec[S_GEN].data, *interp = sec[S_INTERP].data, *replay = sec[S_REPLAY].data;
-	uint32_t bad = 0, back = 0, state = 0;
-	for (uint64_t i = 0; i < n; i++) {
-		bad |= (uint32_t)(type[i] >= nt) | (uint32_t)(gen[i] > CH_GEN_UNTRACKED) | (uint32_t)(interp[i] >= ni);
-		back |= (uint32_t)(off[i] > off[i + 1]);
-		state |= (uint32_t)(replay[i] > CH_REPLAY_FREED_WITH);
-	}
-	if (bad)
-		return "an object's type, generation or interpreter is out of range";
-	if (off[0] != 0 || off[n] != w[H_EDGES])
-		return "the edge offsets do not span the edges";
-	if (back)
-		return "the edge offsets go backwards";
-	if (state)
-		return "an object's GC replay state is out of range";
-	return NULL;
-}
-
-static const char *check_edges(const uint64_t *w, const struct section *sec)
-{
-	/* 32-bit bounds (section_sizes keeps both counts below 2^32) so that
-	 * every lane of the vectorized loop is as wide as an entry. */
-	uint32_t n = (uint32_t)w[H_OBJECTS], nn = (uint32_t)w[H_NAMES];
-	uint64_t e = w[H_EDGES];
-	const uint32_t *tg = sec[S_TARGETS].data, *lb = sec[S_LABELS].data;
-	uint32_t past = 0, name = 0, key = 0;
-	/* The kinds as ranges (the compiler would test a set of kinds with a
-	 * 64-bit mask, which stops it vectorizing): FIELD and WEAK are 0 and
-	 * 7, so kind + 1 wraps them to 0 and 1; DICT_VALUE and ATTR are 3, 4. */
-	_Static_assert(CH_REF_FIELD == 0 && CH_REF_WEAK == 7 && CH_REF_DICT_VALUE == 3 && CH_REF_ATTR == 4,
-		       "the label kinds' ranges below");
-	for (uint64_t k = 0; k < e; k++) {
-		uint32_t l = lb[k], p = ch_label_payload(l), kind = l >> 29;
-		uint32_t fw = (uint32_t)(((kind + 1u) & 7u) < 2u);
-		uint32_t ad = (uint32_t)(kind - 3u < 2u);
-		uint32_t named = (p >> 27) & 1u;
-		uint32_t keyi = p & ~(CH_LABEL_LOCAL * (uint32_t)(kind == CH_REF_ATTR));
-		past |= (uint32_t)(tg[k] >= n);
-		name |= (fw & (uint32_t)(p >= nn)) | (ad & named & (uint32_t)((p & ~CH_LABEL_NAMED) >= nn));
-		key |= ad & (named ^ 1u) & (uint32_t)(keyi >= n);
-	}
-	if (past)
-		return "an edge points past the object table";
-	if (name)
-		return "an edge label names no stored name";
-	if (key)
-		return "an edge label's key is not an object";
-	return NULL;
-}
-
-static const char *check_rest(const uint64_t *w, const struct section *sec)
-{
-	uint64_t n = w[H_OBJECTS], nt = w[H_TYPES], nn = w[H_NAMES], ns = w[H_STRINGS];
-	const uint32_t *xo = sec[S_XOBJECTS].data, *names = sec[S_NAMES].data, *msgs = sec[S_MESSAGES].data;
-	const char *strings = sec[S_STRINGS].data;
-	if (ns && strings[ns - 1] != '\0')
-		return "the string table is not terminated";
-	for (uint64_t i = 0; i < w[H_XOBJECTS]; i++)
-		if (xo[i] >= n || (i && xo[i] <= xo[i - 1]))
-			return "the inexact objects are out of range or order";
-	const struct xtype_rec *xt = sec[S_XTYPES].data;
-	for (uint64_t i = 0; i < w[H_XTYPES]; i++)
-		if (xt[i].type >= nt || !string_ok(ns, xt[i].reason))
-			return "an inexact type row is out of range";
-	for (uint64_t i = 0; i < nn; i++)
-		if (!string_ok(ns, names[i]))
-			return "a label name is out of range";
-	for (uint64_t i = 0; i < w[H_MESSAGES]; i++)
-		if (!string_ok(ns, msgs[i]))
-			return "a warning is out of range";
-	/* The address table: every slot empty or naming an object, as many
-	 * named as there are objects, so a probe always meets an empty slot
-	 * and never names what is not an object. (Whether each object is
-	 * found where it is would cost what building the table costs: a
-	 * table that passes the checksum is the build's own.) */
-	const uint32_t *slots = sec[S_SLOTS].data;
-	uint64_t filled = 0, nslots = w[H_SLOTS];
-	uint32_t over = 0, n32 = (uint32_t)n;
-	for (uint64_t s0 = 0; s0 < nslots; s0 += (uint64_t)1 << 20) {
-		/* 32-bit counts per block of 2^20 slots, which vectorize. */
-		uint64_t end = nslots - s0 < ((uint64_t)1 << 20) ? nslots : s0 + ((uint64_t)1 << 20);
-		uint32_t block = 0;
-		for (uint64_t s = s0; s < end; s++) {
-			over |= (uint32_t)(slots[s] > n32);
-			block += (uint32_t)(slots[s] != 0);
-		}
-		filled += block;
-	}
-	if (over)
-		return "an address table slot names no object";
-	if (filled != n)
-		return "the address table does not hold every object once";
-	/* The tree's entries are in range here; whether they form a tree is
-	 * checked where it is used (ch_dominators_from_tree), which needs
-	 * scratch a load of the other tables should not pay for. */
-	const uint32_t *idom = sec[S_IDOM].data, *order = sec[S_ORDER].data;
-	uint64_t reached = 0;
-	unsigned dom_bad = 0;
-	for (uint64_t i = 0; i < w[H_DOMS]; i++) {
-		dom_bad |= idom[i] != CH_NO_OBJECT && idom[i] != CH_DOM_ROOT && idom[i] >= n;
-		reached += idom[i] != CH_NO_OBJECT;
-	}
-	if (dom_bad)
-		return "an immediate dominator is out of range";
-	if (reached != w[H_DOM_REACH])
-		return "the dominator tree's preorder does not match its reachable objects";
-	for (uint64_t k = 0; k < w[H_DOM_REACH]; k++)
-		if (order[k] >= n || idom[order[k]] == CH_NO_OBJECT)
-			return "the dominator tree's preorder is out of range";
-	/* The memory figures: known flags, owned chunks of a known type
-	 * (their addresses are printed, never followed). */
-	const uint64_t *mw = sec[S_MEM].data;
-	if (w[H_MEM] && (mw[CH_MEMB_FLAGS] & ~(uint64_t)CH_MEMB_FLAGS_ALL))
-		return "the memory figures' flags are unknown";
-	const struct ch_mem_owned_chunk *owned = sec[S_OWNED].data;
-	for (uint64_t k = 0; k < w[H_MEM_OWNED]; k++)
-		if (owned[k].type >= nt)
-			return "an owned chunk's type is out of range";
-	return NULL;
-}
-
-static const char *check_payload(const uint64_t *w, const struct section *sec)
-{
-	const char *bad = check_objects(w, sec);
-	if (!bad)
-		bad = check_edges(w, sec);
-	if (!bad)
-		bad = check_rest(w, sec);
-	return bad;
-}
-
-/* The range checks run on a second thread while the loading one sums the
- * payload: both only read the mapped file, and the outcome is the same
- * whatever finishes first (a checksum failure is said before a range
- * failure, as when they ran one after the other). */
-struct payload_job {
-	const uint64_t *w;
-	const struct section *sec;
-	const char *bad;
-};
-
-static void *payload_job_run(void *arg)
-{
-	struct payload_job *j = arg;
-	j->bad = check_payload(j->w, j->sec);
-	return NULL;
 }
 
 #define WHY(...) snprintf(why, why_len, __VA_ARGS__)
 
-/* The header and payload of an index in memory, checked: the outcome is
- * LOADED when everything in it is sound and key (when given) matches; the
- * sections are then set. check_sum false skips the checksum (fuzzing only:
- * it lets mutants reach the structural checks). */
-static enum ch_heap_index_outcome check(const void *data, size_t size, const struct ch_heap_index_key *key,
-					bool check_sum, struct section *sec, char *why, size_t why_len)
-{
-	struct header h;
-	if (size < sizeof(h) || memcmp(data, CH_INDEX_MAGIC, 8) != 0) {
-		WHY("not a coreheap index");
-		return CH_HEAP_INDEX_DAMAGED;
-	}
-	memcpy(&h, data, sizeof(h));
-	if (h.version != CH_INDEX_VERSION || h.header_size != sizeof(h)) {
-		WHY("index format %" PRIu32 ", this coreheap reads %u", h.version, CH_INDEX_VERSION);
-		return CH_HEAP_INDEX_STALE;
-	}
-	if (key && memcmp(&h.w[H_KEY], key->v, sizeof(key->v)) != 0) {
-		WHY("made from another core, coreheap or set of files");
-		return CH_HEAP_INDEX_STALE;
-	}
-	size_t bytes[S_COUNT];
-	uint64_t payload = 0;
-	bool sizes = section_sizes(h.w, bytes);
-	for (int s = 0; sizes && s < S_COUNT; s++)
-		payload += pad8(bytes[s]);
-	if (!sizes || payload != h.w[H_PAYLOAD] || size != sizeof(h) + payload) {
-		WHY("its size (%zu bytes) does not match its counts", size);
-		return CH_HEAP_INDEX_DAMAGED;
-	}
-	const char *p = (const char *)data + sizeof(h);
-	for (int s = 0; s < S_COUNT; s++) {
-		sec[s].data = (void *)p;
-		sec[s].bytes = bytes[s];
-		p += pad8(bytes[s]);
-	}
-	/* Not for a tiny payload, whose check costs less than a thread (the
-	 * fixtures of the index tests, a few megabytes, take the threaded path). */
-	struct payload_job job = {h.w, sec, NULL};
-	pthread_t thread;
-	bool threaded = check_sum && payload >= ((size_t)1 << 20) &&
-			pthread_create(&thread, NULL, payload_job_run, &job) == 0;
-	uint64_t sum = 0;
-	bool base_ok = true;
-	for (int s = 0; check_sum && s < S_COUNT; s++) {
-		if (bytes[s])
-			sum = payload_sum(sum, sec[s].data, bytes[s]);
-		if (s == S_BASE - 1)
-			base_ok = sum == h.w[H_BASE_SUM];
-	}
-	if (threaded)
-		pthread_join(thread, NULL);
-	else
-		job.bad = check_payload(h.w, sec);
-	if (check_sum && (!base_ok || ch_heap_index_hash(sum, h.w, H_CHECKSUM * sizeof(uint64_t)) != h.w[H_CHECKSUM])) {
-		WHY("its checksum does not match its contents");
-		return CH_HEAP_INDEX_DAMAGED;
-	}
-	if (job.bad) {
-		WHY("%s", job.bad);
-		return CH_HEAP_INDEX_DAMAGED;
-	}
-	return CH_HEAP_INDEX_LOADED;
-}
+/* ---- loading ------------------------------------------------------------ */
+
 
 /* The stored memory figures of a checked index, pointing into it. */
 static void mem_take(const uint64_t *w, const struct section *sec, struct ch_heap_index_mem *mem)
@@ -579,7 +219,7 @@ enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, co
 					       struct ch_heap_index_mem *mem, char *why, size_t why_len)
 {
 	struct section sec[S_COUNT];
-	enum ch_heap_index_outcome r = check(data, size, key, check_sum, sec, why, why_len);
+	enum ch_heap_index_outcome r = ch_heap_index_verify(data, size, key, check_sum, sec, why, why_len);
 	if (doms)
 		memset(doms, 0, sizeof(*doms));
 	if (mem)
@@ -638,7 +278,7 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 		return NULL;
 	}
 	struct section sec[S_COUNT];
-	*outcome = check(map, len, key, true, sec, why, why_len);
+	*outcome = ch_heap_index_verify(map, len, key, true, sec, why, why_len);
 	if (*outcome != CH_HEAP_INDEX_LOADED) {
 		if (map)
 			munmap(map, len);
@@ -719,6 +359,8 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 	o->index.slots = sec[S_SLOTS].data;
 	o->index.nslots = h.w[H_SLOTS];
 	o->index.borrowed = true;
+	if ((err = ch_objects_wide_load(o, sec[S_WIDE].data, h.w[H_WIDE])))
+		goto out;
 	/* What the build said, said again. */
 	const uint32_t *msgs = sec[S_MESSAGES].data;
 	for (uint64_t i = 0; i < h.w[H_MESSAGES]; i++)
@@ -816,11 +458,11 @@ static struct ch_error *rewrite_tail(const struct ch_heap_index_ref *r, const st
 	memcpy(&h, map, sizeof(h));
 	bool sizes = memcmp(h.magic, CH_INDEX_MAGIC, 8) == 0 && h.version == CH_INDEX_VERSION &&
 		     h.header_size == sizeof(h) && memcmp(&h.w[H_KEY], r->key.v, sizeof(r->key.v)) == 0 &&
-		     h.w[H_OBJECTS] == r->nobjects && h.w[H_EDGES] == r->nedges && section_sizes(h.w, bytes);
+		     h.w[H_OBJECTS] == r->nobjects && h.w[H_EDGES] == r->nedges && ch_heap_index_section_sizes(h.w, bytes);
 	for (int s = 0; sizes && s < S_COUNT; s++) {
 		if (s < S_BASE)
-			base += pad8(bytes[s]);
-		old_len += pad8(bytes[s]);
+			base += ch_heap_index_pad8(bytes[s]);
+		old_len += ch_heap_index_pad8(bytes[s]);
 	}
 	if (!sizes || (size_t)st.st_size != sizeof(h) + old_len || (t->idom && t->nreach > r->nobjects)) {
 		err = ch_error_new(CH_ERR_INPUT, "%s is no longer the index of this heap", r->path);
@@ -833,8 +475,8 @@ static struct ch_error *rewrite_tail(const struct ch_heap_index_ref *r, const st
 	for (int s = S_BASE; s < S_COUNT; s++) {
 		old[s] = p;
 		if (bytes[s])
-			sum = payload_sum(sum, p, bytes[s]);
-		p += pad8(bytes[s]);
+			sum = ch_heap_index_payload_sum(sum, p, bytes[s]);
+		p += ch_heap_index_pad8(bytes[s]);
 	}
 	if (ch_heap_index_hash(sum, h.w, H_CHECKSUM * sizeof(uint64_t)) != h.w[H_CHECKSUM]) {
 		err = ch_error_new(CH_ERR_INPUT, "%s is damaged (its checksum does not match its contents)", r->path);
@@ -856,7 +498,7 @@ static struct ch_error *rewrite_tail(const struct ch_heap_index_ref *r, const st
 		data[S_MEM] = t->mem->w;
 		data[S_OWNED] = t->mem->owned;
 	}
-	if (!section_sizes(h.w, bytes)) {
+	if (!ch_heap_index_section_sizes(h.w, bytes)) {
 		err = ch_error_new(CH_ERR_UNSUPPORTED, "the memory figures are too large for the index");
 		goto out;
 	}
@@ -864,8 +506,8 @@ static struct ch_error *rewrite_tail(const struct ch_heap_index_ref *r, const st
 	size_t payload = base;
 	for (int s = S_BASE; s < S_COUNT; s++) {
 		if (bytes[s])
-			sum = payload_sum(sum, data[s], bytes[s]);
-		payload += pad8(bytes[s]);
+			sum = ch_heap_index_payload_sum(sum, data[s], bytes[s]);
+		payload += ch_heap_index_pad8(bytes[s]);
 	}
 	h.w[H_PAYLOAD] = payload;
 	h.w[H_CHECKSUM] = ch_heap_index_hash(sum, h.w, H_CHECKSUM * sizeof(uint64_t));

@@ -141,7 +141,7 @@ void ch_memory_deinit(struct ch_memory *m);
 /* top --native: adds to each owning object's size the native memory it owns
  * (the chunks of m->python.owned), so retained sizes include it. */
 struct ch_object_table;
-void ch_memory_add_native_sizes(const struct ch_memory *m, struct ch_object_table *objs);
+struct ch_error *ch_memory_add_native_sizes(const struct ch_memory *m, struct ch_object_table *objs);
 
 /* The native reference scan (graph/native_refs.c), part of ch_memory_build:
  * sets the anchored/unreferenced figures and the leak groups. */

@@ -77,7 +77,7 @@ static bool in_file(const struct ch_mappings *maps, uint64_t a)
 static void locate(struct ctx *c, uint32_t i)
 {
 	struct ch_mem_python *p = &c->m->python;
-	uint64_t a = c->objs->addr[i], size = c->objs->size[i];
+	uint64_t a = c->objs->addr[i], size = ch_objects_size(c->objs, i);
 	p->objects++;
 	p->bytes += size;
 	if (in_pymalloc(c, a)) {
@@ -216,7 +216,7 @@ static struct ch_error *attribute(struct ctx *c)
 		/* The table's size is the full size (graph/edges.c): more than the
 		 * object's own block means coreheap models its buffers. */
 		uint64_t own = own_size(c, o) + (t < ntypes ? c->py->types.v[t].presize : 0);
-		if (c->objs->size[o] > own) {
+		if (ch_objects_size(c->objs, o) > own) {
 			c->role[k] = ROLE_BUFFER;
 			p->buffer_chunks++;
 			p->buffer_bytes += g->chunks[k].size;
@@ -319,11 +319,13 @@ out:
 	return err;
 }
 
-void ch_memory_add_native_sizes(const struct ch_memory *m, struct ch_object_table *objs)
+struct ch_error *ch_memory_add_native_sizes(const struct ch_memory *m, struct ch_object_table *objs)
 {
-	for (size_t i = 0; i < m->python.nowned; i++) {
+	struct ch_error *err = NULL;
+	for (size_t i = 0; i < m->python.nowned && !err; i++) {
 		uint32_t k = ch_objects_find(objs, m->python.owned[i].object);
 		if (k != CH_NO_OBJECT)
-			objs->size[k] += m->python.owned[i].bytes;
+			err = ch_objects_set_size(objs, k, ch_objects_size(objs, k) + m->python.owned[i].bytes);
 	}
+	return err;
 }

@@ -22,6 +22,8 @@ void ch_objects_deinit(struct ch_object_table *t)
 		free(t->interp);
 	}
 	ch_index_hash_deinit(&t->index);
+	ch_wide_deinit(&t->wide_size);
+	ch_wide_deinit(&t->wide_refcnt);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -71,16 +73,36 @@ uint32_t ch_objects_find(const struct ch_object_table *t, uint64_t addr)
 	return ch_index_hash_find(&t->index, t->addr, sizeof(*t->addr), addr);
 }
 
-static void store(struct ch_object_table *t, size_t i, uint64_t addr, uint32_t type, int64_t refcnt, uint64_t size,
-		  uint8_t gen, uint8_t flags)
+struct ch_error *ch_objects_set_size(struct ch_object_table *t, size_t i, uint64_t size)
+{
+	if (size < CH_SIZE_WIDE) {
+		t->size[i] = (uint32_t)size;
+		return NULL;
+	}
+	t->size[i] = CH_SIZE_WIDE;
+	return ch_wide_set(&t->wide_size, (uint32_t)i, size);
+}
+
+static struct ch_error *set_refcnt(struct ch_object_table *t, size_t i, int64_t refcnt)
+{
+	if (refcnt > INT32_MIN && refcnt <= INT32_MAX) {
+		t->refcnt[i] = (int32_t)refcnt;
+		return NULL;
+	}
+	t->refcnt[i] = CH_REFCNT_WIDE;
+	return ch_wide_set(&t->wide_refcnt, (uint32_t)i, (uint64_t)refcnt);
+}
+
+static struct ch_error *store(struct ch_object_table *t, size_t i, uint64_t addr, uint32_t type, int64_t refcnt,
+			      uint64_t size, uint8_t gen, uint8_t flags)
 {
 	t->addr[i] = addr;
-	t->size[i] = size;
-	t->refcnt[i] = refcnt;
 	t->type[i] = type;
 	t->gen[i] = gen;
 	t->flags[i] = flags;
 	t->interp[i] = 0;
+	struct ch_error *err = ch_objects_set_size(t, i, size);
+	return err ? err : set_refcnt(t, i, refcnt);
 }
 
 struct ch_error *ch_objects_add(struct ch_object_table *t, uint64_t addr, uint32_t type, int64_t refcnt,
@@ -103,7 +125,8 @@ struct ch_error *ch_objects_add(struct ch_object_table *t, uint64_t addr, uint32
 		return NULL;
 	}
 	t->n++;
-	store(t, i, addr, type, refcnt, size, gen, flags);
+	if ((err = store(t, i, addr, type, refcnt, size, gen, flags)))
+		return err;
 	if (index)
 		*index = (uint32_t)i;
 	if (added)
@@ -115,7 +138,8 @@ uint64_t ch_objects_memory(const struct ch_object_table *t)
 {
 	uint64_t per = sizeof(*t->addr) + sizeof(*t->size) + sizeof(*t->refcnt) + sizeof(*t->type) + sizeof(*t->gen) +
 		       sizeof(*t->flags) + sizeof(*t->interp);
-	return (uint64_t)t->cap * per + (uint64_t)t->index.nslots * sizeof(*t->index.slots);
+	uint64_t wide = (uint64_t)(t->wide_size.nslots + t->wide_refcnt.nslots) * (sizeof(uint32_t) + sizeof(uint64_t));
+	return (uint64_t)t->cap * per + (uint64_t)t->index.nslots * sizeof(*t->index.slots) + wide;
 }
 
 void ch_objects_trim(struct ch_object_table *t)
@@ -147,8 +171,7 @@ struct ch_error *ch_objects_append(struct ch_object_table *t, uint64_t addr, uin
 	struct ch_error *err;
 	if (t->n == t->cap && (err = grow_arrays(t)))
 		return err;
-	store(t, t->n++, addr, type, refcnt, size, gen, flags);
-	return NULL;
+	return store(t, t->n++, addr, type, refcnt, size, gen, flags);
 }
 
 #define CH_INDEX_RUN 64
@@ -179,8 +202,10 @@ struct ch_error *ch_objects_index_build(struct ch_object_table *t, uint64_t *dro
 				w++;
 				continue;
 			}
-			t->size[w] = t->size[i];
-			t->refcnt[w] = t->refcnt[i];
+			/* A wide value is set again under its new index. */
+			if ((err = ch_objects_set_size(t, w, ch_objects_size(t, i))) ||
+			    (err = set_refcnt(t, w, ch_objects_refcnt(t, i))))
+				return err;
 			t->type[w] = t->type[i];
 			t->gen[w] = t->gen[i];
 			t->flags[w] = t->flags[i];
@@ -190,4 +215,57 @@ struct ch_error *ch_objects_index_build(struct ch_object_table *t, uint64_t *dro
 	}
 	t->n = w;
 	return NULL;
+}
+
+static int wide_cmp(const void *a, const void *b)
+{
+	const struct ch_wide_rec *x = a, *y = b;
+	if (x->column != y->column)
+		return x->column < y->column ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* An entry is live while its column slot holds the mark (wide_values.h). */
+struct ch_error *ch_objects_wide_records(const struct ch_object_table *t, struct ch_wide_rec **rec, size_t *n)
+{
+	const struct ch_wide *w[2] = {&t->wide_size, &t->wide_refcnt};
+	*n = 0;
+	*rec = malloc((w[0]->n + w[1]->n ? w[0]->n + w[1]->n : 1) * sizeof(**rec));
+	if (!*rec)
+		return &ch_error_nomem;
+	for (uint32_t c = 0; c < 2; c++)
+		for (size_t s = 0; s < w[c]->nslots; s++) {
+			uint32_t i = w[c]->keys[s] - 1;
+			if (!w[c]->keys[s] || i >= t->n ||
+			    (c == 0 ? t->size[i] != CH_SIZE_WIDE : t->refcnt[i] != CH_REFCNT_WIDE))
+				continue;
+			(*rec)[(*n)++] = (struct ch_wide_rec){i, c, w[c]->vals[s]};
+		}
+	qsort(*rec, *n, sizeof(**rec), wide_cmp);
+	return NULL;
+}
+
+const char *ch_objects_wide_check(const uint32_t *size, const int32_t *refcnt, size_t n, const struct ch_wide_rec *rec,
+				  size_t nrec)
+{
+	size_t marked = 0;
+	for (size_t i = 0; i < n; i++)
+		marked += (size[i] == CH_SIZE_WIDE) + (refcnt[i] == CH_REFCNT_WIDE);
+	for (size_t k = 0; k < nrec; k++) {
+		if (rec[k].column > 1 || rec[k].index >= n || (k && wide_cmp(&rec[k - 1], &rec[k]) >= 0))
+			return "the wide sizes and refcounts are out of range or order";
+		if (rec[k].column == 0 ? size[rec[k].index] != CH_SIZE_WIDE : refcnt[rec[k].index] != CH_REFCNT_WIDE)
+			return "a wide size or refcount is not marked in its column";
+	}
+	if (marked != nrec)
+		return "a size or refcount marked wide has no value";
+	return NULL;
+}
+
+struct ch_error *ch_objects_wide_load(struct ch_object_table *t, const struct ch_wide_rec *rec, size_t nrec)
+{
+	struct ch_error *err = NULL;
+	for (size_t k = 0; k < nrec && !err; k++)
+		err = ch_wide_set(rec[k].column ? &t->wide_refcnt : &t->wide_size, rec[k].index, rec[k].value);
+	return err;
 }

@@ -1,6 +1,6 @@
 /* All objects of a heap in compact parallel arrays, with address lookup by
  * open addressing. Millions of objects: no per-object allocation, about
- * 40 bytes per object including the hash slots.
+ * 32 bytes per object including the hash slots.
  *
  * Index i names the same object in every array; indexes are stable once
  * assigned (the table only grows), so later phases (edges, SCCs,
@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "graph/wide_values.h"
 #include "readers/base/error.h"
 #include "readers/base/index_hash.h"
 #include "readers/base/shared_map.h"
@@ -29,10 +30,17 @@ enum {
 	CH_OBJ_FINALIZED = 1 << 0, /* tp_finalize already ran */
 };
 
+/* Marks of a size or refcount that does not fit its 32-bit column: the
+ * value is in the table's wide_size or wide_refcnt (graph/wide_values.h).
+ * Read them through ch_objects_size / ch_objects_refcnt, write them
+ * through ch_objects_set_size. */
+#define CH_SIZE_WIDE UINT32_MAX
+#define CH_REFCNT_WIDE INT32_MIN
+
 struct ch_object_table {
 	uint64_t *addr;
-	uint64_t *size;   /* shallow size in bytes */
-	int64_t *refcnt;
+	uint32_t *size;   /* shallow size in bytes, or CH_SIZE_WIDE */
+	int32_t *refcnt;  /* or CH_REFCNT_WIDE */
 	uint32_t *type;   /* index into ch_py_types */
 	uint8_t *gen;     /* 0..2, CH_GEN_PERMANENT, CH_GEN_UNTRACKED */
 	uint8_t *flags;
@@ -41,12 +49,44 @@ struct ch_object_table {
 	 * the object it was first found through. */
 	uint8_t *interp;
 	size_t n, cap;
+	struct ch_wide wide_size, wide_refcnt; /* the values marked wide, by object index */
 	struct ch_index_hash index; /* addr -> object index */
 	/* Set when the arrays above (and the address table, when it is
 	 * borrowed) point into a loaded heap index (graph/heap_index.h): they
 	 * are then released with it, and copied out before the table grows. */
 	struct ch_shared_map *backing;
 };
+
+static inline uint64_t ch_objects_size(const struct ch_object_table *t, size_t i)
+{
+	return t->size[i] != CH_SIZE_WIDE ? t->size[i] : ch_wide_get(&t->wide_size, (uint32_t)i);
+}
+
+static inline int64_t ch_objects_refcnt(const struct ch_object_table *t, size_t i)
+{
+	return t->refcnt[i] != CH_REFCNT_WIDE ? t->refcnt[i] : (int64_t)ch_wide_get(&t->wide_refcnt, (uint32_t)i);
+}
+
+/* Sets object i's size (a wide one goes into wide_size). */
+struct ch_error *ch_objects_set_size(struct ch_object_table *t, size_t i, uint64_t size);
+
+/* The wide values as a heap index stores them (graph/heap_index.c): a
+ * size (column 0) or refcount (column 1) of the object at index, sorted
+ * by column, then index, one per slot marked wide. */
+struct ch_wide_rec {
+	uint32_t index;
+	uint32_t column;
+	uint64_t value;
+};
+
+/* The table's live wide values as records, *rec malloc'd. */
+struct ch_error *ch_objects_wide_records(const struct ch_object_table *t, struct ch_wide_rec **rec, size_t *n);
+/* NULL when rec[0..nrec) are exactly the wide values columns size and
+ * refcnt of n objects mark, in order; else what is wrong. */
+const char *ch_objects_wide_check(const uint32_t *size, const int32_t *refcnt, size_t n, const struct ch_wide_rec *rec,
+				  size_t nrec);
+/* Sets the wide values of checked records. */
+struct ch_error *ch_objects_wide_load(struct ch_object_table *t, const struct ch_wide_rec *rec, size_t nrec);
 
 void ch_objects_init(struct ch_object_table *t);
 void ch_objects_deinit(struct ch_object_table *t);

@@ -157,7 +157,7 @@ void ch_root_label_text(const struct ch_roots *r, const struct ch_analysis *a, s
 		snprintf(buf, n, "C data %s", where);
 		break;
 	case CH_ROOT_EXTERNAL:
-		snprintf(buf, n, "external (refcount %" PRId64 ", %" PRIu64 " unexplained)", t->refcnt[root->object], root->where);
+		snprintf(buf, n, "external (refcount %" PRId64 ", %" PRIu64 " unexplained)", ch_objects_refcnt(t, root->object), root->where);
 		break;
 	default:
 		snprintf(buf, n, "?");

@@ -54,7 +54,7 @@ struct ch_error *ch_root_set_build(struct ch_root_set *s, const struct ch_roots 
 		uint32_t obj = root->object;
 		s->tiers[i] = tier_of((enum ch_root_kind)root->kind);
 		if (obj < o->n && conservative((enum ch_root_kind)root->kind) && r->refs &&
-		    o->refcnt[obj] <= (int64_t)r->refs[obj]) {
+		    ch_objects_refcnt(o, obj) <= (int64_t)r->refs[obj]) {
 			obj = CH_NO_OBJECT;
 			s->dropped++;
 		}
@@ -85,7 +85,7 @@ static bool stored_dominators(struct ch_dominators *d, const struct ch_analysis 
 	const struct ch_heap_index_doms *s = &ix->doms;
 	if (!s->idom || s->roots != roots_hash || s->nobjects != a->heap.objects.n)
 		return false;
-	*err = ch_dominators_from_tree(d, s->idom, s->order, s->nreach, a->heap.objects.size, a->heap.objects.n,
+	*err = ch_dominators_from_tree(d, s->idom, s->order, s->nreach, &a->heap.objects, a->heap.objects.n,
 				       s->backing);
 	if (*err && (*err)->kind == CH_ERR_INPUT) {
 		ch_diag_warn(&a->heap.py->diag, "the heap index %s's dominator tree was not used: damaged; %s", ix->path,
@@ -111,7 +111,7 @@ struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch
 		ch_root_set_deinit(&rs);
 		return err;
 	}
-	err = ch_dominators_build(d, &a->edges, a->heap.objects.size, a->heap.objects.n, rs.objects, r->n);
+	err = ch_dominators_build(d, &a->edges, &a->heap.objects, a->heap.objects.n, rs.objects, r->n);
 	ch_root_set_deinit(&rs);
 	/* Kept for the next command, once per process (a failure to keep it
 	 * is a warning, never the command's failure). */

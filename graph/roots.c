@@ -51,21 +51,6 @@ struct ch_roots_ctx {
 	size_t ninterned;
 };
 
-bool ch_label_owns(uint32_t label)
-{
-	return ch_label_kind(label) != CH_REF_WEAK;
-}
-
-bool ch_label_counts(uint32_t label)
-{
-	enum ch_ref_kind k = ch_label_kind(label);
-	/* A dict value is shared (an instance's inline value, counted by the
-	 * instance) exactly when the dict's traverse skips it: struct ch_ref. */
-	return k != CH_REF_WEAK && k != CH_REF_CONSERVATIVE &&
-	       !(k == CH_REF_DICT_KEY && (ch_label_payload(label) & CH_LABEL_SHARED_KEY)) &&
-	       !(k == CH_REF_DICT_VALUE && !ch_label_traversed(label));
-}
-
 static struct ch_error *push(struct ch_roots *r, uint32_t object, enum ch_root_kind kind, uint32_t name, uint32_t frame,
 			     uint64_t where)
 {
@@ -375,7 +360,7 @@ static struct ch_error *static_roots(struct ch_roots_ctx *c)
 		qsort(c->static_lo, n, sizeof(uint64_t), cmp_u64);
 	for (size_t k = 0; k < n; k++) {
 		uint32_t o = ch_objects_find(t, c->static_lo[k]);
-		c->static_hi[k] = c->static_lo[k] + (t->size[o] ? t->size[o] : 8);
+		c->static_hi[k] = c->static_lo[k] + (ch_objects_size(t, o) ? ch_objects_size(t, o) : 8);
 	}
 	c->nstatic = n;
 	return NULL;
@@ -447,7 +432,7 @@ static struct ch_error *external_roots(struct ch_roots_ctx *c)
 	const uint8_t *is_static = c->is_static;
 	struct ch_error *err = NULL;
 	for (size_t i = 0; i < t->n && !err; i++) {
-		int64_t rc = t->refcnt[i];
+		int64_t rc = ch_objects_refcnt(t, i);
 		uint64_t found = (uint64_t)r->refs[i] + c->maybe[i];
 		if (is_static[i] || ch_py_refcnt_immortal(&c->py->layout, rc) || rc <= 0 || (uint64_t)rc <= found)
 			continue;

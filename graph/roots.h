@@ -77,13 +77,25 @@ void ch_roots_deinit(struct ch_roots *r);
 void ch_roots_scan_memory(struct ch_roots *r, const struct ch_analysis *a);
 
 /* True when the edge keeps its target alive (all kinds but CH_REF_WEAK):
- * what paths, dominators and reachability follow. */
-bool ch_label_owns(uint32_t label);
+ * what paths, dominators and reachability follow. Inline: the dominator
+ * tree and the path search ask it of every edge. */
+static inline bool ch_label_owns(uint32_t label)
+{
+	return ch_label_kind(label) != CH_REF_WEAK;
+}
 
 /* True when the edge certainly accounts for one count of the target's
  * refcount: not weak, not conservative, not a split table's shared key,
  * not a dict's view of an instance's inline value. */
-bool ch_label_counts(uint32_t label);
+static inline bool ch_label_counts(uint32_t label)
+{
+	enum ch_ref_kind k = ch_label_kind(label);
+	/* A dict value is shared (an instance's inline value, counted by the
+	 * instance) exactly when the dict's traverse skips it: struct ch_ref. */
+	return k != CH_REF_WEAK && k != CH_REF_CONSERVATIVE &&
+	       !(k == CH_REF_DICT_KEY && (ch_label_payload(label) & CH_LABEL_SHARED_KEY)) &&
+	       !(k == CH_REF_DICT_VALUE && !ch_label_traversed(label));
+}
 
 /* "sys.modules['app']", "thread 4242 'MainThread' frame 0 main (app.py:12) local 'x'",
  * "C global libpython3.12.so.1.0+0x5a1230", "external (refcount 3, 1 reference found)". */

@@ -179,7 +179,7 @@ struct ch_error *ch_top_types(struct ch_top *t, const struct ch_dominators *d, c
 		if (ty >= ntypes)
 			continue;
 		rows[ty].objects++;
-		rows[ty].shallow += heap->objects.size[o];
+		rows[ty].shallow += ch_objects_size(&heap->objects, o);
 	}
 	struct ch_error *err = accumulate_topmost(rows, d, heap, ntypes);
 	if (err) {
@@ -214,7 +214,7 @@ void ch_unreached_split(struct ch_unreached *u, const struct ch_dominators *d, c
 	for (size_t i = 0; i < d->nobjects; i++) {
 		if (d->idom[i] != CH_NO_OBJECT)
 			continue;
-		uint64_t b = heap->objects.size[i];
+		uint64_t b = ch_objects_size(&heap->objects, i);
 		u->objects++;
 		u->bytes += b;
 		uint8_t st = r->state ? r->state[i] : CH_REPLAY_OUTSIDE;

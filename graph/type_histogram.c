@@ -38,7 +38,7 @@ static struct ch_error *build(struct ch_type_histogram *h, const struct ch_heap 
 			continue;
 		struct ch_type_row *r = &rows[o->type[i]];
 		r->count++;
-		r->bytes += o->size[i];
+		r->bytes += ch_objects_size(o, i);
 		r->gen[o->gen[i] < CH_HIST_GENS ? o->gen[i] : CH_GEN_UNTRACKED]++;
 	}
 	size_t n = 0;

@@ -31,7 +31,7 @@ json_t *ch_report_find_json(const struct ch_python *py, const struct ch_heap *he
 		json_t *x = json_object();
 		json_object_set_new(x, "address", hex(o->addr[k]));
 		json_object_set_new(x, "type", ch_json_text(ch_py_type_name(&py->types, o->type[k])));
-		json_object_set_new(x, "size", json_integer((json_int_t)o->size[k]));
+		json_object_set_new(x, "size", json_integer((json_int_t)ch_objects_size(o, k)));
 		json_object_set_new(x, "generation", ch_json_text(ch_report_gen_key(o->gen[k])));
 		json_array_append_new(list, x);
 	}
@@ -59,7 +59,7 @@ void ch_report_find_text(FILE *out, const struct ch_python *py, const struct ch_
 	size_t i;
 	for (i = 0; i < r->n && (!limit || i < limit); i++) {
 		uint32_t k = r->objects[i];
-		fprintf(out, "  0x%-14" PRIx64 " %10" PRIu64 " B  gen %-9s %s\n", o->addr[k], o->size[k],
+		fprintf(out, "  0x%-14" PRIx64 " %10" PRIu64 " B  gen %-9s %s\n", o->addr[k], ch_objects_size(o, k),
 			ch_report_gen_key(o->gen[k]), ch_py_type_name(&py->types, o->type[k]));
 	}
 	if (i < r->n)

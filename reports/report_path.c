@@ -103,8 +103,8 @@ json_t *ch_report_path_json(const struct ch_python *py, const struct ch_analysis
 	json_t *t = json_object();
 	json_object_set_new(t, "address", hex(o->addr[target]));
 	json_object_set_new(t, "type", ch_json_text(ch_py_type_name(&py->types, o->type[target])));
-	json_object_set_new(t, "size", json_integer((json_int_t)o->size[target]));
-	json_object_set_new(t, "refcount", json_integer((json_int_t)o->refcnt[target]));
+	json_object_set_new(t, "size", json_integer((json_int_t)ch_objects_size(o, target)));
+	json_object_set_new(t, "refcount", json_integer((json_int_t)ch_objects_refcnt(o, target)));
 	json_object_set_new(doc, "target", t);
 	/* null: no path found, but the heap is not exact (see "exact") */
 	json_object_set_new(doc, "reachable", set->n || !reach_unknown(a, target) ? json_boolean(set->n > 0) : json_null());
@@ -144,7 +144,7 @@ void ch_report_path_text(FILE *out, const struct ch_python *py, const struct ch_
 	const struct ch_object_table *o = &a->heap.objects;
 	char why[512];
 	fprintf(out, "object 0x%" PRIx64 " type %s size %" PRIu64 " refcount %" PRId64 "\n", o->addr[target],
-		ch_py_type_name(&py->types, o->type[target]), o->size[target], o->refcnt[target]);
+		ch_py_type_name(&py->types, o->type[target]), ch_objects_size(o, target), ch_objects_refcnt(o, target));
 	if (!set->n) {
 		fprintf(out, "%s: %s\n", reach_unknown(a, target) ? "no path from a root found" : "no root reaches it",
 			unreached_reason(a, target, why, sizeof(why)));

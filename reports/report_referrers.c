@@ -28,8 +28,8 @@ json_t *ch_report_referrers_json(const struct ch_python *py, const struct ch_ana
 	json_t *obj = json_object();
 	json_object_set_new(obj, "address", hex(o->addr[target]));
 	json_object_set_new(obj, "type", ch_json_text(type_of(py, o, target)));
-	json_object_set_new(obj, "size", json_integer((json_int_t)o->size[target]));
-	json_object_set_new(obj, "refcount", json_integer((json_int_t)o->refcnt[target]));
+	json_object_set_new(obj, "size", json_integer((json_int_t)ch_objects_size(o, target)));
+	json_object_set_new(obj, "refcount", json_integer((json_int_t)ch_objects_refcnt(o, target)));
 	json_object_set_new(doc, "object", obj);
 	json_t *list = json_array();
 	for (size_t i = 0; i < r->n && (!limit || i < limit); i++) {
@@ -52,10 +52,10 @@ void ch_report_referrers_text(FILE *out, const struct ch_python *py, const struc
 {
 	const struct ch_object_table *o = &a->heap.objects;
 	char size[32], n[32];
-	ch_report_human_bytes(o->size[target], size, sizeof(size));
+	ch_report_human_bytes(ch_objects_size(o, target), size, sizeof(size));
 	ch_report_count(r->n, n, sizeof(n));
 	fprintf(out, "object 0x%" PRIx64 " type %s size %s refcount %" PRId64 "\n", o->addr[target],
-		type_of(py, o, target), size, o->refcnt[target]);
+		type_of(py, o, target), size, ch_objects_refcnt(o, target));
 	fprintf(out, "%s reference%s into it from the heap graph%s\n", n, r->n == 1 ? "" : "s", r->n ? ":" : "");
 	static const char *const head[] = {"FROM", "TYPE", "TRAVERSED", "REFERENCE"};
 	struct ch_table t;

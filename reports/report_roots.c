@@ -107,10 +107,10 @@ static json_t *objects_json(const struct ch_python *py, const struct ch_analysis
 		json_t *x = json_object();
 		json_object_set_new(x, "address", hex(t->addr[o]));
 		json_object_set_new(x, "type", ch_json_text(ch_py_type_name(&py->types, t->type[o])));
-		json_object_set_new(x, "refcount", json_integer((json_int_t)t->refcnt[o]));
+		json_object_set_new(x, "refcount", json_integer((json_int_t)ch_objects_refcnt(t, o)));
 		json_object_set_new(x, "references_found", json_integer((json_int_t)r->refs[o]));
 		json_object_set_new(x, "possible_references", json_integer((json_int_t)r->maybe[o]));
-		json_object_set_new(x, "size", json_integer((json_int_t)t->size[o]));
+		json_object_set_new(x, "size", json_integer((json_int_t)ch_objects_size(t, o)));
 		json_array_append_new(list, x);
 	}
 	return list;
@@ -173,7 +173,7 @@ void ch_report_anomalies_text(FILE *out, const struct ch_python *py, const struc
 		uint32_t o = an->low[i];
 		ch_table_cell(&low, "0x%" PRIx64, t->addr[o]);
 		ch_table_cell(&low, "%s", ch_py_type_name(&py->types, t->type[o]));
-		ch_table_cell(&low, "%" PRId64, t->refcnt[o]);
+		ch_table_cell(&low, "%" PRId64, ch_objects_refcnt(t, o));
 		ch_table_count(&low, r->refs[o]);
 	}
 	if (an->nlow)

@@ -770,9 +770,9 @@ json_t *ch_report_show_json(const struct ch_python *py, const struct ch_analysis
 	json_object_set_new(doc, "runtime", ch_report_runtime_json(py));
 	json_object_set_new(doc, "address", hex(o->addr[index]));
 	json_object_set_new(doc, "type", ch_json_text(ch_py_type_name(&py->types, o->type[index])));
-	json_object_set_new(doc, "refcount", json_integer((json_int_t)o->refcnt[index]));
+	json_object_set_new(doc, "refcount", json_integer((json_int_t)ch_objects_refcnt(o, index)));
 	json_object_set_new(doc, "generation", ch_json_text(ch_report_gen_key(o->gen[index])));
-	json_object_set_new(doc, "size", json_integer((json_int_t)o->size[index]));
+	json_object_set_new(doc, "size", json_integer((json_int_t)ch_objects_size(o, index)));
 	json_object_set_new(doc, "referents", json_integer((json_int_t)(a->edges.offsets[index + 1] - a->edges.offsets[index])));
 	json_object_set_new(doc, "value", value_json(py, t, &t->nodes[0]));
 	char *text = tree_text(py, t, &t->nodes[0]);
@@ -788,9 +788,9 @@ void ch_report_show_text(FILE *out, const struct ch_python *py, const struct ch_
 	const struct ch_show_node *root = &t->nodes[0];
 	fprintf(out, "object      0x%" PRIx64 "\n", o->addr[index]);
 	fprintf(out, "type        %s\n", ch_py_type_name(&py->types, o->type[index]));
-	fprintf(out, "refcount    %" PRId64 "\n", o->refcnt[index]);
+	fprintf(out, "refcount    %" PRId64 "\n", ch_objects_refcnt(o, index));
 	fprintf(out, "generation  %s\n", ch_report_gen_key(o->gen[index]));
-	fprintf(out, "size        %" PRIu64 " bytes\n", o->size[index]);
+	fprintf(out, "size        %" PRIu64 " bytes\n", ch_objects_size(o, index));
 	fprintf(out, "referents   %" PRIu32 "\n", a->edges.offsets[index + 1] - a->edges.offsets[index]);
 	if (root->kind == CH_SHOW_FUNCTION || root->kind == CH_SHOW_CODE)
 		fprintf(out, "defined     %s:%" PRId64 "\n", ch_show_text(t, root->aux), root->num);

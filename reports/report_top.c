@@ -85,7 +85,7 @@ json_t *ch_report_top_json(const struct ch_python *py, const struct ch_report_to
 			uint32_t k = r->t->objects[i], ri = r->t->object_roots[i];
 			json_object_set_new(x, "address", hex(o->addr[k]));
 			json_object_set_new(x, "type", ch_json_text(ch_py_type_name(&py->types, o->type[k])));
-			json_object_set_new(x, "size", json_integer((json_int_t)o->size[k]));
+			json_object_set_new(x, "size", json_integer((json_int_t)ch_objects_size(o, k)));
 			json_object_set_new(x, "retained", json_integer((json_int_t)d->retained[k]));
 			json_object_set_new(x, "retained_objects", json_integer((json_int_t)d->retained_count[k]));
 			json_object_set_new(x, "dominator", d->idom[k] == CH_DOM_ROOT ? json_null() : hex(o->addr[d->idom[k]]));
@@ -158,7 +158,7 @@ static void objects_text(FILE *out, const struct ch_python *py, const struct ch_
 			ch_root_label_text(r->roots, r->a, ri, label, sizeof(label));
 		ch_table_bytes(&t, r->d->retained[k]);
 		ch_table_count(&t, r->d->retained_count[k]);
-		ch_table_bytes(&t, o->size[k]);
+		ch_table_bytes(&t, ch_objects_size(o, k));
 		ch_table_cell(&t, "0x%" PRIx64, o->addr[k]);
 		ch_table_cell(&t, "%s", ch_py_type_name(&py->types, o->type[k]));
 		ch_table_cell(&t, "%s", label);

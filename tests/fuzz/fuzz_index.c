@@ -162,14 +162,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)sum;
 	}
 	if (r == CH_HEAP_INDEX_LOADED && doms.idom) {
-		static const uint64_t sizes[5] = {16, 16, 16, 16, 16};
+		struct ch_object_table sizes;
+		ch_objects_init(&sizes);
+		for (int i = 0; i < 5; i++)
+			if (ch_objects_append(&sizes, 0x1000 + 16 * (uint64_t)i, 0, 1, 16, 0, 0))
+				abort();
 		struct ch_dominators d;
-		struct ch_error *err = ch_dominators_from_tree(&d, doms.idom, doms.order, doms.nreach, sizes,
+		struct ch_error *err = ch_dominators_from_tree(&d, doms.idom, doms.order, doms.nreach, &sizes,
 							       doms.nobjects < 5 ? doms.nobjects : 5, NULL);
 		if (err)
 			ch_error_free(err);
 		else
 			ch_dominators_deinit(&d);
+		ch_objects_deinit(&sizes);
 	}
 	free(cut);
 	free(copy);

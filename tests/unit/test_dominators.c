@@ -16,7 +16,17 @@ struct g {
 	size_t m, cap;
 	struct ch_edges e;
 	uint64_t *size;
+	struct ch_object_table objs; /* the sizes, as the dominators read them */
 };
+
+/* An object table holding sizes[0..n) (the dominators read nothing else). */
+static void sizes_table(struct ch_object_table *t, const uint64_t *sizes, size_t n)
+{
+	ch_objects_init(t);
+	for (size_t i = 0; i < n; i++)
+		if (!CHECK_OK(ch_objects_append(t, 0x1000 + 16 * i, 0, 1, sizes[i], 0, 0)))
+			abort();
+}
 
 static void g_init(struct g *g, size_t n)
 {
@@ -70,6 +80,7 @@ static void g_deinit(struct g *g)
 	free(g->dst);
 	free(g->lab);
 	free(g->size);
+	ch_objects_deinit(&g->objs);
 	free(g->e.offsets);
 	free(g->e.targets);
 	free(g->e.labels);
@@ -78,7 +89,8 @@ static void g_deinit(struct g *g)
 static bool build(struct g *g, struct ch_dominators *d, const uint32_t *roots, size_t nroots)
 {
 	g_csr(g);
-	return CHECK_OK(ch_dominators_build(d, &g->e, g->size, g->n, roots, nroots));
+	sizes_table(&g->objs, g->size, g->n);
+	return CHECK_OK(ch_dominators_build(d, &g->e, &g->objs, g->n, roots, nroots));
 }
 
 enum { R, A, B, C, D, X, Y };
@@ -87,6 +99,7 @@ static void test_diamond(void)
 {
 	struct g g;
 	g_init(&g, 7);
+	g.size[D] = (uint64_t)5 << 30; /* wider than the table's 32-bit column */
 	g_edge(&g, R, A, false);
 	g_edge(&g, R, B, false);
 	g_edge(&g, A, C, false);
@@ -281,7 +294,7 @@ static void test_random(void)
 			fprintf(stderr, "    round %d: n %zu, %zu edges, %zu roots\n", round, n, m, nroots);
 		/* The same results again from the tree alone (as a heap index keeps it). */
 		struct ch_dominators t;
-		if (CHECK_OK(ch_dominators_from_tree(&t, d.idom, d.order, d.nreachable, g.size, n, NULL))) {
+		if (CHECK_OK(ch_dominators_from_tree(&t, d.idom, d.order, d.nreachable, &g.objs, n, NULL))) {
 			size_t diff = t.nreachable != d.nreachable || t.reachable_bytes != d.reachable_bytes ||
 				      t.unreachable_bytes != d.unreachable_bytes;
 			for (uint32_t w = 0; w < n; w++)
@@ -318,6 +331,8 @@ static void test_empty(void)
 static void test_from_tree_refuses(void)
 {
 	uint64_t size[4] = {8, 8, 8, 8};
+	struct ch_object_table sizes;
+	sizes_table(&sizes, size, 4);
 	const uint32_t none = CH_NO_OBJECT, root = CH_DOM_ROOT;
 	struct {
 		const char *what;
@@ -338,7 +353,7 @@ static void test_from_tree_refuses(void)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct ch_dominators d;
-		struct ch_error *err = ch_dominators_from_tree(&d, cases[i].idom, cases[i].order, cases[i].nreach, size, 4,
+		struct ch_error *err = ch_dominators_from_tree(&d, cases[i].idom, cases[i].order, cases[i].nreach, &sizes, 4,
 							       NULL);
 		if (!CHECK_EQ_U64(err == NULL, cases[i].ok))
 			fprintf(stderr, "    %s\n", cases[i].what);
@@ -351,7 +366,7 @@ static void test_from_tree_refuses(void)
 			CHECK_EQ_U64(d.unreachable_bytes, 8);
 			ch_dominators_deinit(&d);
 		}
-	}
+	}	ch_objects_deinit(&sizes);
 }
 
 int main(void)

@@ -1,5 +1,7 @@
 /* The object table: address lookup after one-by-one adds and after a bulk
- * load, including the duplicate a bulk load must drop and compact away. */
+ * load, including the duplicate a bulk load must drop and compact away;
+ * sizes and refcounts too wide for their 32-bit columns, through all of
+ * that and through the records a heap index keeps them in. */
 #include "check.h"
 #include "graph/object_table.h"
 
@@ -59,9 +61,60 @@ static void test_bulk_with_duplicates(void)
 	ch_objects_deinit(&t);
 }
 
+/* Entry i's size and refcount: every 7th too wide for its column. */
+static uint64_t wide_size(uint32_t i)
+{
+	return i % 7 ? 48 + i : ((uint64_t)1 << 32) + i;
+}
+
+static int64_t wide_refcnt(uint32_t i)
+{
+	return i % 7 ? (int64_t)i : i % 2 ? INT64_MIN + i : ((int64_t)3 << 30) + i;
+}
+
+static void test_wide_values(void)
+{
+	struct ch_object_table t;
+	ch_objects_init(&t);
+	/* A bulk load with duplicates (wide ones among them) compacted away. */
+	for (uint32_t i = 0; i < N; i++) {
+		CHECK(ch_objects_append(&t, 0x10000 + 16 * (uint64_t)i, 0, wide_refcnt(i), wide_size(i), 0, 0) == NULL);
+		if (i % 1000 == 1)
+			CHECK(ch_objects_append(&t, 0x10000 + 16 * (uint64_t)(i - 1), 0, 1, (uint64_t)1 << 40, 0, 0) == NULL);
+	}
+	uint64_t dropped = 0;
+	CHECK(ch_objects_index_build(&t, &dropped) == NULL);
+	CHECK_EQ_U64(dropped, N / 1000);
+	size_t bad = 0;
+	for (uint32_t i = 0; i < N; i++)
+		bad += ch_objects_size(&t, i) != wide_size(i) || ch_objects_refcnt(&t, i) != wide_refcnt(i);
+	CHECK_EQ_U64(bad, 0);
+	/* Narrow over wide, wide over narrow. */
+	CHECK(ch_objects_set_size(&t, 0, 16) == NULL);
+	CHECK(ch_objects_set_size(&t, 1, (uint64_t)1 << 33) == NULL);
+	CHECK_EQ_U64(ch_objects_size(&t, 0), 16);
+	CHECK_EQ_U64(ch_objects_size(&t, 1), (uint64_t)1 << 33);
+	/* As an index keeps them: only the live ones, and they check. */
+	struct ch_wide_rec *rec;
+	size_t nrec;
+	if (CHECK(ch_objects_wide_records(&t, &rec, &nrec) == NULL)) {
+		size_t want = 0;
+		for (uint32_t i = 0; i < N; i++)
+			want += (t.size[i] == CH_SIZE_WIDE) + (t.refcnt[i] == CH_REFCNT_WIDE);
+		CHECK_EQ_U64(nrec, want);
+		CHECK(ch_objects_wide_check(t.size, t.refcnt, t.n, rec, nrec) == NULL);
+		CHECK(ch_objects_wide_check(t.size, t.refcnt, t.n, rec, nrec - 1) != NULL);
+		rec[0].index = rec[1].index;
+		CHECK(ch_objects_wide_check(t.size, t.refcnt, t.n, rec, nrec) != NULL);
+		free(rec);
+	}
+	ch_objects_deinit(&t);
+}
+
 int main(void)
 {
 	test_add_and_find();
 	test_bulk_with_duplicates();
+	test_wide_values();
 	return CHECK_SUMMARY("test_object_table");
 }

@@ -1,0 +1,88 @@
+/* The heap index's file format, shared by its writer and loader
+ * (graph/heap_index.c) and its checks (graph/heap_index_check.c): the
+ * header's words, the payload's sections in file order, their sizes from
+ * the header's counts, the checksum, and the check of a mapped file.
+ * Private to those two files. */
+#ifndef CH_HEAP_INDEX_FORMAT_H
+#define CH_HEAP_INDEX_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph/heap_index.h"
+
+/* Native byte order and sizes (the tool runs on x86_64 only); bump
+ * CH_INDEX_VERSION whenever the layout or the meaning of a field changes:
+ * an old index is then stale, never misread. Format 5 added the address
+ * table (H_SLOTS, S_SLOTS), the GC replay's state (S_REPLAY) and the
+ * dominator tree (H_DOMS..H_BASE_SUM, S_IDOM, S_ORDER); format 6 the memory
+ * figures (H_MEM, H_MEM_OWNED, S_MEM, S_OWNED: graph/memory_brief.h);
+ * format 7 the rest of the memory figures a snapshot keeps and `diff`
+ * compares (more words in S_MEM, a pymalloc flag); format 8 sizes and
+ * refcounts in 32 bits, the values that do not fit kept apart (H_WIDE,
+ * S_WIDE: graph/wide_values.h), and a fuller address table, tagged. */
+#define CH_INDEX_MAGIC "CHINDEX\0"
+#define CH_INDEX_VERSION 8u
+
+/* H_SLOTS: slots of the address table (readers/base/index_hash.h), as the
+ * build left it: 0 for no objects, else a power of two at most 4/5 full
+ * (format 8: each slot's tag bits above index+1). H_DOMS: objects the
+ * stored idom covers (0: no tree, else H_OBJECTS); H_DOM_REACH: length of the stored preorder; H_DOM_ROOTS: hash of the
+ * root set the tree was built from; H_BASE_SUM: the payload checksum's
+ * chained state after the sections before the tree, so that a tree can be
+ * added later without reading the rest again (a load recomputes it).
+ * H_MEM: 1 when the memory figures are kept (0: not yet); H_MEM_OWNED:
+ * their owned chunks. H_WIDE: the sizes and refcounts marked wide in
+ * their columns (struct ch_wide_rec each). */
+enum { H_KEY = 0, H_OBJECTS = 4, H_EDGES, H_TYPES, H_XOBJECTS, H_XTYPES, H_NAMES, H_MESSAGES, H_STRINGS,
+       H_LISTS, H_DANGLING = H_LISTS + 4, H_UNDUMPED, H_UNREADABLE, H_DROPPED, H_LOST, H_FLAGS, H_INTERPS, H_SLOTS,
+       H_DOMS, H_DOM_REACH, H_DOM_ROOTS, H_BASE_SUM, H_MEM, H_MEM_OWNED, H_WIDE, H_PAYLOAD, H_CHECKSUM, H_WORDS };
+
+#define H_FLAG_PARTIAL 1u
+
+struct header {
+	char magic[8];
+	uint32_t version;
+	uint32_t header_size;
+	uint64_t w[H_WORDS];
+};
+
+/* One exactness row as stored. */
+struct xtype_rec {
+	uint32_t type;
+	uint32_t reason; /* offset into the strings */
+	uint64_t objects;
+};
+
+/* The payload's sections in file order; both the writer and the loader
+ * walk this list, so they cannot disagree about the layout. */
+struct section {
+	void *data;   /* writer: source; loader: where it lies in the map */
+	size_t bytes; /* unpadded */
+};
+
+/* The tree's and the memory figures' sections come last (S_BASE: the
+ * count before them), so that adding either copies the rest as it is. */
+enum { S_ADDR, S_SIZE, S_REFCNT, S_TYPE, S_GEN, S_FLAGS, S_INTERP, S_OFFSETS, S_TARGETS, S_LABELS, S_TYPES, S_XOBJECTS,
+       S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_REPLAY, S_SLOTS, S_WIDE, S_BASE, S_IDOM = S_BASE, S_ORDER, S_MEM, S_OWNED, S_COUNT };
+
+static inline size_t ch_heap_index_pad8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+/* Section sizes from the header counts; false when they overflow. */
+bool ch_heap_index_section_sizes(const uint64_t *w, size_t *bytes);
+
+/* The payload's checksum, chained over the sections by seed. */
+uint64_t ch_heap_index_payload_sum(uint64_t seed, const void *data, size_t len);
+
+/* The header and payload of an index in memory, checked: the outcome is
+ * LOADED when everything in it is sound and key (when given) matches; the
+ * sections are then set. check_sum false skips the checksum (fuzzing only:
+ * it lets mutants reach the structural checks). */
+enum ch_heap_index_outcome ch_heap_index_verify(const void *data, size_t size, const struct ch_heap_index_key *key,
+						bool check_sum, struct section *sec, char *why, size_t why_len);
+
+#endif
