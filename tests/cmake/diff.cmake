@@ -10,9 +10,10 @@
 # `diff`, `snapshot`, --fail-if, --format ndjson and snapshot schema
 # handling against it (tests/check_diff.py). A missing interpreter skips
 # both (77, reason printed). The --fail-if language itself (operators,
-# malformed expressions, unknown names) does not depend on the interpreter:
-# it is checked (--language) on the oldest and the newest pyenv version
-# only, the figures every gate reads on every version.
+# malformed expressions, unknown names) and the validation of snapshot
+# files do not depend on the interpreter: they are checked (--language) on
+# the oldest and the newest pyenv version only, the figures every gate
+# reads on every version.
 list(GET CH_TRUTH_PYTHON_VERSIONS 0 ch_diff_language_first)
 list(GET CH_TRUTH_PYTHON_VERSIONS -1 ch_diff_language_last)
 foreach(ver ${CH_TRUTH_PYTHON_VERSIONS})
