@@ -7,12 +7,12 @@
 #      `ctest -L asan` there with ASAN_OPTIONS=detect_leaks=1: not the whole
 #      per-interpreter matrix again (the C code is the same for every
 #      interpreter; the sanitizers need each code path reached once) but
-#      every test that is not per interpreter (unit, badinput, emu, index,
-#      arm64, layout tables, docs) and the per-interpreter tests of the
-#      versions that reach the distinct CPython layouts: pyenv 3.6, 3.7 and
-#      3.12, Debian bookworm's 3.11 and sid's 3.15 (the list and why:
-#      tests/CMakeLists.txt, end; docs/testing.md). CH_ASAN_FULL=1 runs the
-#      full ctest there instead;
+#      every test that is not per interpreter, emu/layout/stacks/native/show
+#      on every version, and all tests of the interpreters that reach the
+#      distinct CPython layouts: pyenv 3.6, 3.7, 3.10 and 3.12, Debian
+#      bookworm's 3.11 and sid's 3.15 (the list, why, and the coverage
+#      measurement behind it: tests/CMakeLists.txt, end; docs/testing.md).
+#      CH_ASAN_FULL=1 runs the full ctest there instead;
 #   4. builds with clang -DCH_FUZZ=ON in build-ci-fuzz/ (libFuzzer targets,
 #      ASan+UBSan everywhere) and runs `ctest -L fuzz`: each fuzz target for
 #      a short fixed budget and the whole-pipeline mutation test (about 5
