@@ -209,7 +209,10 @@ class Runner:
     def expect_error(self, args, code, patterns=(), cwd=None):
         """Exit `code`, exactly one 'coreheap: error:' line that matches every
         regex in patterns, nothing else on stderr but warnings, no stdout."""
-        r = self.run(*args, cwd=cwd)
+        return self.check_error(self.run(*args, cwd=cwd), code, patterns)
+
+    def check_error(self, r, code, patterns=()):
+        """expect_error's checks on the result of a run already made."""
         if r.rc != code:
             raise Failure("expected exit %d, got %d\n%s" % (code, r.rc, r.describe()))
         errors = [l for l in r.err_lines if l.startswith("coreheap: error: ")]
@@ -228,7 +231,10 @@ class Runner:
     def expect_partial(self, args, warning_patterns=(), cwd=None):
         """Exit 5, JSON with "partial": true and warnings on stderr and in the
         JSON, each regex in warning_patterns matching some warning."""
-        r = self.run(*args, cwd=cwd)
+        return self.check_partial(self.run(*args, cwd=cwd), warning_patterns)
+
+    def check_partial(self, r, warning_patterns=()):
+        """expect_partial's checks on the result of a run already made."""
         if r.rc != EXIT_PARTIAL:
             raise Failure("expected exit 5 (partial result), got %d\n%s" % (r.rc, r.describe()))
         if any(l.startswith("coreheap: error:") for l in r.err_lines):
@@ -301,7 +307,8 @@ class Runner:
     def expect_sane(self, core, extra=(), skip=()):
         """Every command on this input ends in a documented way: 0, a
         one-line error with 3 or 4, or a partial result (5); never a crash,
-        a sanitizer report, a hang or a malformed error."""
+        a sanitizer report, a hang or a malformed error. Each command runs
+        once: its exit code picks the checks its output must then pass."""
         for cmd in self.commands():
             if cmd in skip:
                 continue
@@ -309,9 +316,9 @@ class Runner:
                                                              for a in self.positional_extras(cmd)]
             r = self.run(*args)
             if r.rc in (EXIT_INPUT, EXIT_UNSUPPORTED):
-                self.expect_error(args, r.rc)
+                self.check_error(r, r.rc)
             elif r.rc == EXIT_PARTIAL:
-                self.expect_partial(args)
+                self.check_partial(r)
             elif r.rc == EXIT_OK:
                 r.json()
             else:

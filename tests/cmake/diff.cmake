@@ -10,9 +10,10 @@
 # `diff`, `snapshot`, --fail-if, --format ndjson and snapshot schema
 # handling against it (tests/check_diff.py). A missing interpreter skips
 # both (77, reason printed). The --fail-if language itself (operators,
-# malformed expressions, unknown names) does not depend on the interpreter:
-# it is checked (--language) on the oldest and the newest pyenv version
-# only, the figures every gate reads on every version.
+# malformed expressions, unknown names) and the validation of snapshot
+# files do not depend on the interpreter: they are checked (--language) on
+# the oldest and the newest pyenv version only, the figures every gate
+# reads on every version.
 list(GET CH_TRUTH_PYTHON_VERSIONS 0 ch_diff_language_first)
 list(GET CH_TRUTH_PYTHON_VERSIONS -1 ch_diff_language_last)
 foreach(ver ${CH_TRUTH_PYTHON_VERSIONS})
@@ -34,12 +35,15 @@ foreach(ver ${CH_TRUTH_PYTHON_VERSIONS})
   set_tests_properties(diff.${ver} PROPERTIES
     FIXTURES_REQUIRED diff.${ver} SKIP_RETURN_CODE 77 LABELS diff TIMEOUT 600)
   # The text tables of every listing command on the same two cores: widths
-  # at COLUMNS=80 and 200, thousands separators, JSON unchanged
-  # (tests/check_tables.py).
+  # at COLUMNS=80 and 200, thousands separators (tests/check_tables.py);
+  # JSON unchanged by COLUMNS and --limit (--cli: the command line, not the
+  # heap) on the oldest and the newest version only, as --language above.
+  string(REPLACE "--language" "--cli" ch_tables_cli "${ch_diff_language}")
   if(Python3_Interpreter_FOUND)
     add_test(NAME tables.${ver}
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_tables.py
-                     --coreheap $<TARGET_FILE:coreheap> --core1 ${dir}/core1.${ver} --core2 ${dir}/core.${ver})
+                     --coreheap $<TARGET_FILE:coreheap> --core1 ${dir}/core1.${ver} --core2 ${dir}/core.${ver}
+                     ${ch_tables_cli})
   else()
     add_test(NAME tables.${ver} COMMAND sh -c "echo 'check_tables: SKIP: no Python 3 found when configuring' && exit 77")
   endif()
