@@ -23,6 +23,10 @@ Each step runs with XDG_CACHE_HOME in its own folder under DIR.
    exit 0, state "not written", output equal to the reference.
 6. CH_LAYOUT_CACHE=off beside a cache file: state "off" and the file is
    neither read nor changed.
+7. glibc malloc's layout (cached when libc's debug file is installed):
+   `memory --json` from a cold cache, a warm one and over damaged files
+   (a changed value, a wrong build-id, an unknown line, a missing field)
+   equals the DWARF route's, and each damaged file is rewritten.
 Prints "check_layout_cache: N passed, M failed"; exit 0/1."""
 import argparse
 import json
@@ -221,6 +225,40 @@ def main():
     check(types == ref_types and doc == ref_doc and info == ref_info, "CH_LAYOUT_CACHE=off: output differs")
     with open(path) as f:
         check(f.read() == planted, "CH_LAYOUT_CACHE=off changed the cache file")
+
+    # 7. glibc malloc's layout (readers/allocators/glibc_cache.c), when
+    # libc's debug file is there to be read and cached
+    xdg = os.path.join(a.work, "glibc")
+    ref_mem = run(xdg, ["memory", "--json"], off=True)
+    run(xdg, ["memory", "--json"])
+    gdir = os.path.join(xdg, "coreheap", "glibc")
+    glibc = sorted(os.listdir(gdir)) if os.path.isdir(gdir) else []
+    if not glibc:
+        print("%s: note: no glibc layout was cached (no libc debug file here): its checks were not run" % NAME)
+    else:
+        gpath = os.path.join(gdir, glibc[0])
+        libc_id = glibc[0][:-len(".glibc")]
+        with open(gpath) as f:
+            ggood = f.read()
+        check(len(glibc) == 1 and "build_id %s\n" % libc_id in ggood, "glibc cache files %r" % glibc)
+        check(run(xdg, ["memory", "--json"]) == ref_mem, "memory from the cached glibc layout differs from DWARF's")
+        glines = ggood.split("\n")
+        at = next(i for i, l in enumerate(glines) if l.startswith("ms_sizeof "))
+        gflip = list(glines)
+        gflip[at] = "ms_sizeof %d" % (int(glines[at].split()[1]) + 16)
+        gdamaged = {
+            "flipped value": "\n".join(gflip),
+            "wrong build-id": with_checksum(ggood.replace("build_id " + libc_id, "build_id " + "cd" * 20)),
+            "unknown line": with_checksum(ggood.replace("\nformat 1\n", "\nformat 1\nno_such_field 8\n")),
+            "missing field": with_checksum(ggood.replace("\n" + glines[at] + "\n", "\n")),
+        }
+        for what, text in gdamaged.items():
+            check(text != ggood, "glibc %s: the damage changed nothing" % what)
+            with open(gpath, "w") as f:
+                f.write(text)
+            check(run(xdg, ["memory", "--json"]) == ref_mem, "glibc cache with %s: memory differs from DWARF's" % what)
+            with open(gpath) as f:
+                check(f.read() == ggood, "glibc cache with %s: not rewritten as it was" % what)
 
     print("%s: %d passed, %d failed" % (NAME, passed, failed))
     return 1 if failed else 0

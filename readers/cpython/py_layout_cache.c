@@ -1,21 +1,14 @@
 #include "readers/cpython/py_layout_cache.h"
 
-#include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "readers/base/cache_dir.h"
+#include "readers/base/cache_file.h"
 #include "readers/base/fnv.h"
 #include "readers/cpython/py_layout_table.h"
 
-#define CH_LAYOUT_CACHE_FORMAT 1
 #define CH_LAYOUT_CACHE_MAGIC "coreheap layout cache 1"
-/* A table is about 10 KiB; a file much bigger than that is not one. */
-#define CH_LAYOUT_CACHE_MAX (256u << 10)
 
 /* The key of this coreheap's field set: a file written by another version
  * or with other fields or DWARF rows is not read. */
@@ -47,117 +40,14 @@ const char *ch_py_layout_cache_state_name(enum ch_py_layout_cache_state s)
 	}
 }
 
-static bool hex_id(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 2 || n > 128)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
 bool ch_py_layout_cache_locate(struct ch_py_layout_cache *c, const struct ch_py_layout_cache_id *id)
 {
 	memset(c, 0, sizeof(*c));
-	const char *env = getenv("CH_LAYOUT_CACHE");
-	if (env && strcmp(env, "off") == 0) {
+	bool off;
+	bool usable = ch_cache_file_path("layouts", id->build_id, ".layout", c->path, sizeof(c->path), &off);
+	if (off)
 		c->state = CH_PY_CACHE_OFF;
-		return false;
-	}
-	char dir[PATH_MAX];
-	if (!id->build_id || !hex_id(id->build_id) || !ch_cache_dir(dir, sizeof(dir)))
-		return false;
-	int w = snprintf(c->path, sizeof(c->path), "%s/layouts/%s.layout", dir, id->build_id);
-	if (w < 0 || (size_t)w >= sizeof(c->path)) {
-		c->path[0] = '\0';
-		return false;
-	}
-	return true;
-}
-
-/* The whole file, NUL-terminated, or NULL (why says so unless it is absent). */
-static char *read_bounded(const char *path, char *why, size_t wmax)
-{
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		if (errno != ENOENT)
-			snprintf(why, wmax, "unreadable: %s", strerror(errno));
-		return NULL;
-	}
-	struct stat st;
-	char *buf = NULL;
-	size_t size = 0;
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || (uint64_t)st.st_size > CH_LAYOUT_CACHE_MAX)
-		snprintf(why, wmax, "not a regular file of at most %u bytes", CH_LAYOUT_CACHE_MAX);
-	else if (!(buf = malloc((size = (size_t)st.st_size) + 1)))
-		snprintf(why, wmax, "out of memory");
-	/* One byte more than its size: a file that grew is not read either. */
-	else if (fread(buf, 1, size + 1, f) != size) {
-		snprintf(why, wmax, "changed while read");
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (!buf)
-		return NULL;
-	buf[size] = '\0';
-	if (strlen(buf) != size) {
-		snprintf(why, wmax, "holds a NUL byte");
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-/* The next line of *s ([start, end) without the newline); false at the end
- * of the text or when the last line has no newline (a cut file). */
-static bool next_line(const char **s, const char **start, size_t *len)
-{
-	const char *nl = strchr(*s, '\n');
-	if (!**s || !nl)
-		return false;
-	*start = *s;
-	*len = (size_t)(nl - *s);
-	*s = nl + 1;
-	return true;
-}
-
-static bool line_is(const char *line, size_t len, const char *key, const char *value)
-{
-	size_t k = strlen(key), v = strlen(value);
-	return len == k + 1 + v && memcmp(line, key, k) == 0 && line[k] == ' ' && memcmp(line + k + 1, value, v) == 0;
-}
-
-/* The header lines; *table points after them. */
-static bool check_header(const char *text, const char **table, char *why, size_t wmax)
-{
-	const char *s = text, *line;
-	size_t len;
-	char hex[17];
-	if (!next_line(&s, &line, &len) || len != strlen(CH_LAYOUT_CACHE_MAGIC) || memcmp(line, CH_LAYOUT_CACHE_MAGIC, len) != 0) {
-		snprintf(why, wmax, "not a layout cache file of format %d", CH_LAYOUT_CACHE_FORMAT);
-		return false;
-	}
-	snprintf(hex, sizeof(hex), "%016" PRIx64, cache_key());
-	if (!next_line(&s, &line, &len) || !line_is(line, len, "key", hex)) {
-		snprintf(why, wmax, "written by another coreheap version or field set");
-		return false;
-	}
-	const char *sum_line;
-	size_t sum_len;
-	if (!next_line(&s, &sum_line, &sum_len)) {
-		snprintf(why, wmax, "cut short");
-		return false;
-	}
-	snprintf(hex, sizeof(hex), "%016" PRIx64, ch_fnv_bytes(CH_FNV_SEED, s, strlen(s)));
-	if (!line_is(sum_line, sum_len, "checksum", hex)) {
-		snprintf(why, wmax, "checksum mismatch (damaged or cut)");
-		return false;
-	}
-	*table = s;
-	return true;
+	return usable;
 }
 
 /* Every field exactly once, and the lines that name the build. */
@@ -168,7 +58,7 @@ static bool check_table(const char *table, const struct ch_py_layout_cache_id *i
 	bool have_build = false, have_version = false;
 	const char *s = table, *line;
 	size_t len;
-	while (next_line(&s, &line, &len)) {
+	while (ch_cache_file_line(&s, &line, &len)) {
 		if (len == 0 || line[0] == '#')
 			continue;
 		const char *sp = memchr(line, ' ', len);
@@ -189,7 +79,7 @@ static bool check_table(const char *table, const struct ch_py_layout_cache_id *i
 		for (size_t i = 0; i < 2 && !named; i++) {
 			if (strcmp(key, names[i].key) != 0)
 				continue;
-			named = *names[i].have = line_is(line, len, names[i].key, names[i].want);
+			named = *names[i].have = ch_cache_file_line_is(line, len, names[i].key, names[i].want);
 			if (!named) {
 				snprintf(why, wmax, "made for another %s", names[i].what);
 				return false;
@@ -221,10 +111,10 @@ static bool check_table(const char *table, const struct ch_py_layout_cache_id *i
 bool ch_py_layout_cache_load(struct ch_py_layout_cache *c, const struct ch_py_layout_cache_id *id,
 			     struct ch_py_layout *layout)
 {
-	char why[200] = "";
+	char why[200];
 	const char *table = NULL;
-	char *text = read_bounded(c->path, why, sizeof(why));
-	bool ok = text && check_header(text, &table, why, sizeof(why)) && check_table(table, id, why, sizeof(why));
+	char *text = ch_cache_file_read(c->path, CH_LAYOUT_CACHE_MAGIC, cache_key(), &table, why, sizeof(why));
+	bool ok = text && check_table(table, id, why, sizeof(why));
 	if (ok) {
 		struct ch_error *err = ch_py_layout_parse(layout, table, id->file);
 		if (err) {
@@ -283,33 +173,8 @@ void ch_py_layout_cache_store(struct ch_py_layout_cache *c, const struct ch_py_l
 		snprintf(c->problem, sizeof(c->problem), "%s", strpbrk(id->file, "\r\n") ? "the DWARF file's path has a line break" : "out of memory");
 		return;
 	}
-	char dir[PATH_MAX], tmp[PATH_MAX + 32], head[128];
-	snprintf(dir, sizeof(dir), "%s", c->path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	int hn = snprintf(head, sizeof(head), "%s\nkey %016" PRIx64 "\nchecksum %016" PRIx64 "\n", CH_LAYOUT_CACHE_MAGIC,
-			  cache_key(), ch_fnv_bytes(CH_FNV_SEED, table, len));
-	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", c->path, (long)getpid());
-	FILE *f = NULL;
-	errno = 0;
-	if (!slash || !ch_cache_make_dir(dir) || !(f = fopen(tmp, "we"))) {
-		snprintf(c->problem, sizeof(c->problem), "%.200s: %s", slash ? dir : c->path, strerror(errno ? errno : EACCES));
-		free(table);
-		return;
-	}
-	bool ok = fwrite(head, 1, (size_t)hn, f) == (size_t)hn && fwrite(table, 1, len, f) == len;
-	ok = fclose(f) == 0 && ok;
-	int saved = errno;
-	if (ok && rename(tmp, c->path) != 0) {
-		saved = errno;
-		ok = false;
-	}
+	bool ok = ch_cache_file_write(c->path, CH_LAYOUT_CACHE_MAGIC, cache_key(), table, len, c->problem, sizeof(c->problem));
 	free(table);
-	if (!ok) {
-		unlink(tmp);
-		snprintf(c->problem, sizeof(c->problem), "%.200s: %s", c->path, strerror(saved ? saved : EIO));
-		return;
-	}
-	c->state = CH_PY_CACHE_WRITTEN;
+	if (ok)
+		c->state = CH_PY_CACHE_WRITTEN;
 }

@@ -4,7 +4,7 @@
  * a command that works from a heap index).
  *
  * One file per build: <cache dir>/layouts/<build-id>.layout (cache dir:
- * readers/base/cache_dir.h). Its text:
+ * readers/base/cache_dir.h; the envelope: readers/base/cache_file.h):
  *   coreheap layout cache 1       the cache format
  *   key HEX16                     this coreheap's field set (CH_VERSION and
  *                                 ch_py_layout_schema_hash)
