@@ -207,7 +207,7 @@ static struct ch_error *dump(const struct layout_opts *o, FILE *out)
 		snprintf(generator, sizeof(generator), "coreheap layout --dump %s%s%s", base,
 			 strcmp(v.method, "--version") == 0 ? " --version " : "",
 			 strcmp(v.method, "--version") == 0 ? v.text : "");
-		struct ch_py_layout_header h = {v.text, v.method, base, id, generator};
+		struct ch_py_layout_header h = {v.text, v.method, base, id, generator, NULL};
 		if (o->json) {
 			json_t *doc = layout_json(&layout, &h);
 			if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0)

@@ -17,6 +17,7 @@
 
 #include "graph/gc_replay.h"
 #include "graph/heap_index.h"
+#include "readers/base/cache_dir.h"
 #include "readers/process/core_file.h"
 #include "readers/process/process.h"
 
@@ -82,16 +83,8 @@ static void index_paths(const char *core, char *beside, char *cached, size_t n)
 {
 	beside[0] = cached[0] = '\0';
 	snprintf(beside, n, "%s.chindex", core);
-	char real[PATH_MAX];
-	if (!realpath(core, real))
-		return;
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char dir[PATH_MAX];
-	if (xdg && xdg[0] == '/')
-		snprintf(dir, sizeof(dir), "%s/coreheap", xdg);
-	else if (home && home[0] == '/')
-		snprintf(dir, sizeof(dir), "%s/.cache/coreheap", home);
-	else
+	char real[PATH_MAX], dir[PATH_MAX];
+	if (!realpath(core, real) || !ch_cache_dir(dir, sizeof(dir)))
 		return;
 	int w = snprintf(cached, n, "%.*s/%016" PRIx64 ".chindex", (int)(n > 64 ? n - 64 : 0), dir,
 			 ch_heap_index_hash(0, real, strlen(real)));
@@ -106,20 +99,12 @@ static bool dir_writable(const char *file)
 	return access(dirname(copy), W_OK) == 0;
 }
 
-/* mkdir -p for the cache folder (two levels at most are missing in practice). */
+/* mkdir -p for the cache folder (readers/base/cache_dir.h). */
 static void make_parent(const char *file)
 {
 	char copy[PATH_MAX];
 	snprintf(copy, sizeof(copy), "%s", file);
-	char *dir = dirname(copy);
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		mkdir(dir, 0700);
-		*p = '/';
-	}
-	mkdir(dir, 0700);
+	ch_cache_make_dir(dirname(copy));
 }
 
 static struct ch_error *build(struct ch_session *s, struct ch_heap *heap, struct ch_edges *edges)

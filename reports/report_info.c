@@ -37,6 +37,21 @@ json_t *ch_report_gc_json(const struct ch_gc_state *g, uint64_t frozen)
 	return o;
 }
 
+/* The layout cache's part (readers/cpython/py_layout_cache.h); null when
+ * it had none (a built-in table, DWARF without a build-id). */
+static json_t *cache_json(const struct ch_py_layout_cache *c)
+{
+	const char *state = ch_py_layout_cache_state_name(c->state);
+	if (!state)
+		return json_null();
+	json_t *o = json_object();
+	json_object_set_new(o, "state", ch_json_text(state));
+	json_object_set_new(o, "file", c->path[0] ? ch_json_text(c->path) : json_null());
+	json_object_set_new(o, "ignored", c->ignored[0] ? ch_json_text(c->ignored) : json_null());
+	json_object_set_new(o, "problem", c->problem[0] ? ch_json_text(c->problem) : json_null());
+	return o;
+}
+
 /* Where the layout came from and how it was checked (docs/json.md, `info --json`). */
 static json_t *layout_json(const struct ch_python *py)
 {
@@ -55,6 +70,7 @@ static json_t *layout_json(const struct ch_python *py)
 			json_array_append_new(runtime, ch_json_text(ch_py_field_name((enum ch_py_field)i)));
 	json_object_set_new(o, "from_runtime", runtime);
 	json_object_set_new(o, "self_checks_passed", json_integer(l->self_checks));
+	json_object_set_new(o, "cache", cache_json(&py->layout_cache));
 	return o;
 }
 
@@ -74,6 +90,11 @@ static void layout_text(FILE *out, const struct ch_python *py)
 	else
 		fprintf(out, "layouts:      %s, nearest to %s (%s)\n", source, py->version.text,
 			l->dwarf_problem ? l->dwarf_problem : "no DWARF");
+	const struct ch_py_layout_cache *c = &py->layout_cache;
+	if (c->state == CH_PY_CACHE_READ)
+		fprintf(out, "              read from the layout cache (by build-id): %s\n", ch_text_safe(c->path, buf, sizeof(buf)));
+	else if (c->state == CH_PY_CACHE_UNWRITTEN)
+		fprintf(out, "              layout cache not written: %s\n", ch_text_safe(c->problem, buf, sizeof(buf)));
 	if (l->runtime_offsets && strcmp(l->runtime_offsets, "checked") == 0)
 		fprintf(out, "              _PyRuntime.debug_offsets: %d fields compared, %d disagreed (runtime's value used)\n",
 			l->runtime_checked, l->runtime_disagreed);

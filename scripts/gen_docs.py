@@ -238,10 +238,16 @@ def roff_blocks(help_, ref, skip=None, skip_from=0):
 MAN_FILES = [
     ("/usr/lib/debug", "where separate debug files are looked up by build-id and "
      "`.gnu_debuglink` when `--debug-dir` is not given."),
+    ("~/.cache/coreheap", "(or `$XDG_CACHE_HOME/coreheap`) heap indexes of cores in read-only folders, "
+     "and in `layouts/` and `glibc/` the struct layouts read from each interpreter and libc build's DWARF, by build-id; "
+     "safe to delete."),
 ]
 MAN_ENVIRONMENT = [
     ("CH_LAYOUT_SOURCE", "`builtin` ignores DWARF debug info and takes struct layouts from "
      "the built-in table for the core's CPython version (for checking a table against a core)."),
+    ("CH_LAYOUT_CACHE", "`off` neither reads nor writes the layout cache (`$XDG_CACHE_HOME/coreheap/layouts/` "
+     "and `glibc/`): every command reads the struct layouts from DWARF."),
+    ("XDG_CACHE_HOME", "where coreheap's cache folder `coreheap/` is (default `~/.cache`)."),
 ]
 MAN_SEE_ALSO = "\\fBcore\\fR(5), \\fBgcore\\fR(1), \\fBpython3\\fR(1); README.md, CHANGELOG.md and " \
     "docs/*.md in coreheap's documentation directory (share/doc/coreheap)."

@@ -50,6 +50,8 @@ def skip(msg):
 def run(a, argv, builtin=False):
     env = dict(os.environ)
     env.pop("CH_LAYOUT_SOURCE", None)
+    # The DWARF side is DWARF, not a layout cached from it by an earlier test.
+    env["CH_LAYOUT_CACHE"] = "off"
     if builtin:
         env["CH_LAYOUT_SOURCE"] = "builtin"
     return subprocess.run([a.coreheap] + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -8,6 +8,8 @@
 #ifndef CH_GLIBC_INTERNAL_H
 #define CH_GLIBC_INTERNAL_H
 
+#include <stdio.h>
+
 #include "glibc_malloc.h"
 #include "readers/process/dwarf_types.h"
 
@@ -66,6 +68,21 @@ struct ch_glibc_ctx {
 	struct ch_glibc_heapstate *st;
 	size_t chunks_cap, heaps_cap, arenas_cap;
 };
+
+/* The table format (glibc_table.c, glibc_table.h): write one, parse one
+ * (every field exactly once, the format this coreheap reads; version gets
+ * the version line), a fingerprint of the format and field names folded
+ * into h, and whether a line's key is one the format has. */
+void ch_glibc_table_write(FILE *out, const struct ch_glibc_layout *lay, const char *build_hex, const char *version);
+struct ch_error *ch_glibc_table_parse(const char *text, struct ch_glibc_layout *lay, char *version, size_t vmax);
+uint64_t ch_glibc_table_schema_hash(uint64_t h);
+bool ch_glibc_table_key_known(const char *key, size_t len);
+
+/* glibc's layout as an earlier run read it from the libc debug file with
+ * this build-id (glibc_cache.c; the envelope is readers/base/cache_file.h),
+ * and saving one. Load: false when there is none or it does not check out. */
+bool ch_glibc_cache_load(const char *build_hex, struct ch_glibc_layout *lay);
+void ch_glibc_cache_store(const char *build_hex, const char *version, const struct ch_glibc_layout *lay);
 
 /* The built-in table for a libc build-id (glibc_table.c). */
 struct ch_error *ch_glibc_table_find(const uint8_t *id, size_t len, struct ch_glibc_layout *lay, char *version,

@@ -98,10 +98,16 @@ static struct ch_error *from_debug_file(struct ch_glibc_ctx *c, struct ch_module
 	struct ch_elf_file *dbg = NULL;
 	struct ch_dwarf *dw = NULL;
 	err = ch_elf_open(df.path, &dbg);
-	if (!err)
+	/* Cached by build-id when the debug file's is libc's own. */
+	char hex[2 * sizeof(ef->build_id) + 1] = "";
+	if (!err && dbg->build_id_len && dbg->build_id_len == ef->build_id_len &&
+	    memcmp(dbg->build_id, ef->build_id, ef->build_id_len) == 0)
+		ch_build_id_hex(dbg->build_id, dbg->build_id_len, hex);
+	bool cached = !err && hex[0] && ch_glibc_cache_load(hex, &c->lay);
+	if (!err && !cached)
 		err = ch_dwarf_open(df.path, &dw);
-	if (!err)
-		err = ch_glibc_layout_load(dw, dbg, &c->lay);
+	if (!err && !cached && !(err = ch_glibc_layout_load(dw, dbg, &c->lay)) && hex[0])
+		ch_glibc_cache_store(hex, c->st->version, &c->lay);
 	ch_dwarf_close(dw);
 	ch_elf_close(dbg);
 	ch_debug_file_deinit(&df);

@@ -94,10 +94,11 @@ static void load_c_layout(struct ch_python *py, struct ch_py_asyncio *a)
 	}
 	struct ch_module *mod = ch_process_find_module(py->proc, "_asyncio.");
 	struct ch_error *err = NULL;
+	struct ch_dwarf *dw;
 	if (mod)
 		err = fill_from_extension(py, mod);
-	else if (py->dwarf)
-		err = ch_py_layout_fill_asyncio(l, py->dwarf);
+	else if (py->dwarf_path && !(err = ch_python_dwarf(py, &dw))) /* opened now when the layout was cached */
+		err = ch_py_layout_fill_asyncio(l, dw);
 	a->c_fields = !err && c_fields_known(l);
 	if (a->c_fields) {
 		check_debug_offsets(py, a, mod ? mod : py->module);

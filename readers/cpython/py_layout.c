@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "readers/base/fnv.h"
 #include "readers/process/dwarf_types.h"
 
 /* Where each field lives in the DWARF of each version. Rows for the same
@@ -648,4 +649,17 @@ struct ch_error *ch_py_layout_fill_asyncio(struct ch_py_layout *layout, struct c
 		ch_error_free(err);
 	}
 	return NULL;
+}
+
+uint64_t ch_py_layout_schema_hash(uint64_t h)
+{
+	for (size_t i = 0; i < CH_PY_NFIELDS; i++)
+		h = ch_fnv_text(h, field_names[i]);
+	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+		const struct field_source *s = &sources[i];
+		const int32_t ids[2] = {(int32_t)s->field, (int32_t)s->kind};
+		h = ch_fnv_bytes(h, ids, sizeof(ids));
+		h = ch_fnv_text(ch_fnv_text(h, s->type), s->path);
+	}
+	return h;
 }

@@ -345,6 +345,13 @@ static inline bool ch_py_field_is_asyncio(enum ch_py_field f)
 }
 struct ch_error *ch_py_layout_fill_asyncio(struct ch_py_layout *layout, struct ch_dwarf *dw);
 
+/* A fingerprint of what ch_py_layout_from_dwarf reads and fills: every
+ * field's name and every DWARF row behind it (type, member path, kind),
+ * folded into h. A layout saved by a coreheap whose fingerprint differs
+ * (fields added, renamed, or looked up differently) is not reused
+ * (py_layout_cache.h). */
+uint64_t ch_py_layout_schema_hash(uint64_t h);
+
 const char *ch_py_field_name(enum ch_py_field f);
 /* The field called name (as ch_py_field_name spells it), or CH_PY_NFIELDS. */
 enum ch_py_field ch_py_field_by_name(const char *name);

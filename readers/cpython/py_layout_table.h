@@ -40,6 +40,7 @@ struct ch_py_layout_header {
 	const char *file;           /* basename */
 	const char *build_id;       /* hex, "" when the file has none */
 	const char *generator;      /* the command line that made it */
+	const char *comment;        /* the header's comment lines; NULL: the built-in tables' */
 };
 
 /* Write layout in the table format. */

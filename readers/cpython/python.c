@@ -105,25 +105,87 @@ static struct ch_error *find_runtime(struct ch_python *py)
 			    proc->core->path);
 }
 
-/* DWARF of the runtime's module: embedded, or a separate debug file found
- * by build-id or .gnu_debuglink (readers/debug_file.h). */
-static struct ch_error *open_dwarf(struct ch_python *py)
+/* The file with the DWARF of the runtime's module: embedded, or a separate
+ * debug file found by build-id or .gnu_debuglink (readers/debug_file.h).
+ * The DWARF itself is opened when first needed (ch_python_dwarf). */
+static struct ch_error *find_dwarf(struct ch_python *py)
 {
 	struct ch_debug_file df;
 	struct ch_error *err = ch_debug_file_find(py->module->elf, py->module->path, py->proc->opts.debug_dir, &df);
 	if (err)
 		return err;
-	err = ch_dwarf_open(df.path, &py->dwarf);
-	if (err) {
-		ch_debug_file_deinit(&df);
-		if (err->kind == CH_ERR_NOT_FOUND)
-			err->kind = CH_ERR_UNSUPPORTED;
-		return err;
-	}
 	py->dwarf_path = df.path;
 	py->dwarf_method = df.method;
 	if (df.method != CH_DEBUG_EMBEDDED)
 		ch_error_free(ch_elf_open(df.path, &py->debug_elf)); /* symbols are a bonus */
+	return NULL;
+}
+
+/* Forget the file find_dwarf found (its DWARF cannot be read). */
+static void drop_dwarf(struct ch_python *py)
+{
+	free(py->dwarf_path);
+	py->dwarf_path = NULL;
+	ch_elf_close(py->debug_elf);
+	py->debug_elf = NULL;
+}
+
+struct ch_error *ch_python_dwarf(struct ch_python *py, struct ch_dwarf **out)
+{
+	*out = NULL;
+	if (!py->dwarf_path)
+		return ch_error_new(CH_ERR_NOT_FOUND, "%s: no debug info", py->module->path);
+	if (!py->dwarf) {
+		struct ch_error *err = ch_dwarf_open(py->dwarf_path, &py->dwarf);
+		if (err)
+			return err;
+	}
+	*out = py->dwarf;
+	return NULL;
+}
+
+/* The cache's name for the layouts of py->dwarf_path: its build-id, when
+ * the runtime's module has the same one (the debug-file finder refuses a
+ * file of another build, but accepts one without an id). */
+static bool cache_id(struct ch_python *py, char *hex, struct ch_py_layout_cache_id *id)
+{
+	const struct ch_elf_file *mod = py->module->elf;
+	const struct ch_elf_file *file = py->dwarf_method == CH_DEBUG_EMBEDDED ? mod : py->debug_elf;
+	if (!file || !mod || !file->build_id_len || file->build_id_len != mod->build_id_len ||
+	    memcmp(file->build_id, mod->build_id, mod->build_id_len) != 0)
+		return false;
+	ch_build_id_hex(file->build_id, file->build_id_len, hex);
+	*id = (struct ch_py_layout_cache_id){hex, py->version.text, py->version.method, py->dwarf_path};
+	return true;
+}
+
+/* The layout from the runtime's DWARF: from the layout cache when it holds
+ * this build's (py_layout_cache.h), else read from the DWARF and cached.
+ * *unusable: the DWARF was opened, but the layout could not be read from
+ * it (e.g. dwz-compressed). */
+static struct ch_error *layout_from_dwarf(struct ch_python *py, bool *unusable)
+{
+	char hex[2 * sizeof(py->module->elf->build_id) + 1];
+	struct ch_py_layout_cache_id id;
+	bool cacheable = cache_id(py, hex, &id) && ch_py_layout_cache_locate(&py->layout_cache, &id);
+	if (cacheable && ch_py_layout_cache_load(&py->layout_cache, &id, &py->layout))
+		return NULL;
+	struct ch_dwarf *dw;
+	struct ch_error *err = ch_python_dwarf(py, &dw);
+	if (err) {
+		drop_dwarf(py);
+		if (err->kind == CH_ERR_NOT_FOUND)
+			err->kind = CH_ERR_UNSUPPORTED;
+		return err;
+	}
+	err = ch_py_layout_from_dwarf(&py->layout, dw, py->dwarf_path);
+	if (err) {
+		memset(&py->layout_cache, 0, sizeof(py->layout_cache));
+		*unusable = true;
+		return ch_error_prefix(err, "debug info unusable");
+	}
+	if (cacheable)
+		ch_py_layout_cache_store(&py->layout_cache, &id, &py->layout);
 	return NULL;
 }
 
@@ -135,18 +197,19 @@ static struct ch_error *load_layout(struct ch_python *py)
 {
 	const char *force = getenv("CH_LAYOUT_SOURCE");
 	bool builtin_only = force && strcmp(force, "builtin") == 0;
-	struct ch_error *why = builtin_only ? ch_error_new(CH_ERR_NOT_FOUND, "CH_LAYOUT_SOURCE=builtin") : open_dwarf(py);
+	struct ch_error *why = builtin_only ? ch_error_new(CH_ERR_NOT_FOUND, "CH_LAYOUT_SOURCE=builtin") : find_dwarf(py);
 	bool unusable = false; /* found, but not readable as CPython's (e.g. dwz-compressed) */
 	/* A debug file that was found but refused (another build's: build-id
-	 * or CRC mismatch) is the user's to fix, not a reason to guess. */
+	 * or CRC mismatch), or whose DWARF cannot be opened, is the user's to
+	 * fix, not a reason to guess. */
 	if (why && why->kind == CH_ERR_INPUT)
 		return why;
 	if (!why) {
-		why = ch_py_layout_from_dwarf(&py->layout, py->dwarf, py->dwarf_path);
+		why = layout_from_dwarf(py, &unusable);
 		if (!why)
 			return NULL;
-		why = ch_error_prefix(why, "debug info unusable");
-		unusable = true;
+		if (why->kind == CH_ERR_INPUT && !unusable)
+			return why;
 	}
 	/* The built-in tables were made from x86_64 builds; another machine's
 	 * structs differ where a libc type is embedded (pthread_mutex_t in the

@@ -31,6 +31,7 @@
 #include "readers/base/error.h"
 #include "readers/process/process.h"
 #include "readers/cpython/py_layout.h"
+#include "readers/cpython/py_layout_cache.h"
 #include "readers/cpython/py_type_table.h"
 #include "readers/cpython/py_version.h"
 
@@ -93,6 +94,8 @@ struct ch_py_interp {
 struct ch_python {
 	struct ch_process *proc;
 	struct ch_module *module;   /* the ELF that defines _PyRuntime */
+	/* The DWARF of dwarf_path, opened on first use (ch_python_dwarf): a
+	 * layout read from the layout cache needs none. */
 	struct ch_dwarf *dwarf;
 	char *dwarf_path;           /* file the layouts were read from */
 	enum ch_debug_method dwarf_method; /* how that file was found */
@@ -101,6 +104,7 @@ struct ch_python {
 	 * (_PyNamespace_Type, ...). NULL when the DWARF is embedded. */
 	struct ch_elf_file *debug_elf;
 	struct ch_py_layout layout;
+	struct ch_py_layout_cache layout_cache; /* whether the layout came from, or went to, the cache */
 	struct ch_py_version version;
 	uint64_t runtime;           /* &_PyRuntime */
 	uint64_t main_interp;
@@ -147,6 +151,11 @@ void ch_python_close(struct ch_python *py);
 /* Run-time address of a symbol of the runtime's module (libpython or the
  * executable), or 0 when it has none. */
 uint64_t ch_python_symbol(struct ch_python *py, const char *name);
+
+/* The DWARF of py->dwarf_path, opened on first use. CH_ERR_NOT_FOUND when
+ * no DWARF file was found for the runtime's module (or it could not be
+ * opened when the layout was read). */
+struct ch_error *ch_python_dwarf(struct ch_python *py, struct ch_dwarf **out);
 
 /* Upper bound on the objects any list walk may visit. */
 uint64_t ch_python_object_limit(struct ch_python *py);
