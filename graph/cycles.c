@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "readers/base/fnv.h"
 #include "readers/cpython/python.h"
 
 #define CH_SHAPE_MAX_EDGES 16
@@ -42,10 +43,7 @@ static inline uint32_t comp_of(const struct finder *f, uint32_t i)
 
 static uint64_t fnv(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ULL;
-	return h;
+	return ch_fnv_bytes(CH_FNV_SEED, s, strlen(s));
 }
 
 static int cmp_str(const void *a, const void *b)
