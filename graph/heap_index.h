@@ -148,7 +148,8 @@ uint64_t ch_heap_index_paths_hash(const uint32_t *roots, const uint8_t *tiers, s
  * via and rank over every object, nreached of them reached, from the root
  * set hashed as roots_hash) and, when recs is not NULL, the roots (nroots
  * records and the root set's object of each), in place of those it held,
- * as ch_heap_index_add_dominators does. */
+ * as ch_heap_index_add_dominators does. parent NULL: the roots alone,
+ * the search it held kept. */
 struct ch_error *ch_heap_index_add_paths(const struct ch_heap_index_ref *r, const struct ch_heap_index_root *recs,
 					 const uint32_t *set, size_t nroots, uint64_t roots_hash, const uint32_t *parent,
 					 const uint32_t *via, const uint32_t *rank, size_t nreached);

@@ -54,7 +54,23 @@ struct ch_error *ch_roots_get(struct ch_roots *r, struct ch_analysis *a)
 	ch_roots_deinit(r);
 	ch_diag_warn(&py->diag, "the heap index %s's roots were not used: damaged; a root names a frame or thread "
 				"that was not read", ix->path);
-	return ch_roots_find(r, a);
+	if ((err = ch_roots_find(r, a)) || !r->quiet || ix->paths_added)
+		return err;
+	/* Replaced by the roots found here (the rest of the file as it is),
+	 * once per process; a failure is a warning, never the command's. */
+	a->index->paths_added = true;
+	struct ch_root_set rs;
+	struct ch_heap_index_root *recs = NULL;
+	struct ch_error *werr = ch_root_set_build(&rs, r, &a->heap.objects, &a->edges);
+	if (!werr && !(werr = ch_root_set_records(r, &recs)))
+		werr = ch_heap_index_add_paths(ix, recs, rs.objects, rs.n, 0, NULL, NULL, NULL, 0);
+	ch_root_set_deinit(&rs);
+	free(recs);
+	if (werr) {
+		ch_diag_warn(&py->diag, "no roots added to the heap index: %s", werr->message);
+		ch_error_free(werr);
+	}
+	return NULL;
 }
 
 struct ch_error *ch_root_set_records(const struct ch_roots *r, struct ch_heap_index_root **out)
