@@ -244,6 +244,7 @@ static const char *check_roots_paths(const uint64_t *w, const struct section *se
 		bad |= none ^ (uint32_t)(rank[i] == UINT32_MAX);
 		bad |= (none ^ 1u) & (uint32_t)(rank[i] >= reach);
 		bad |= (none | root | (uint32_t)(via[i] < e)) ^ 1u;
+		bad |= none & (uint32_t)(via[i] != UINT32_MAX);
 		reached += none ^ 1u;
 	}
 	if (bad)

@@ -29,7 +29,10 @@ struct ch_error *ch_paths_search(struct ch_paths *p, const struct ch_edges *e, s
 		return &ch_error_nomem;
 	}
 	p->nobjects = nobjects;
+	/* via too: the search may be kept in the heap index, whose bytes must
+	 * not depend on what malloc handed out. */
 	memset(p->parent, 0xFF, nobjects * sizeof(uint32_t));
+	memset(p->via, 0xFF, nobjects * sizeof(uint32_t));
 	memset(p->rank, 0xFF, nobjects * sizeof(uint32_t));
 	uint32_t qn = 0, q = 0;
 	for (size_t r = 0; r < nroots;) {
@@ -83,8 +86,8 @@ struct ch_error *ch_paths_from_stored(struct ch_paths *p, const uint32_t *parent
 	for (size_t o = 0; o < nobjects && !bad; o++) {
 		uint32_t up = parent[o], k = rank[o], c = via[o];
 		if (up == CH_NO_OBJECT) {
-			if (k != UNRANKED)
-				bad = "an unreached object has a rank";
+			if (k != UNRANKED || c != CH_PATH_NO_EDGE)
+				bad = "an unreached object has a rank or an edge";
 			continue;
 		}
 		if (k >= nreached || (used[k / 64] >> (k % 64) & 1))

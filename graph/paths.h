@@ -23,7 +23,7 @@
 
 struct ch_paths {
 	uint32_t *parent; /* per object: previous object on its shortest path, CH_PATH_ROOT, or CH_NO_OBJECT (no root reaches it) */
-	uint32_t *via;    /* per object: the edge parent -> object; for a root object, the index of its root */
+	uint32_t *via;    /* per object: the edge parent -> object; for a root object, the index of its root; CH_PATH_NO_EDGE when unreached */
 	uint32_t *rank;   /* per object: position in the breadth-first order (shortest first), UINT32_MAX when unreached */
 	size_t nobjects, nreached;
 	/* Set by ch_paths_from_stored: the arrays are a stored search's, held
