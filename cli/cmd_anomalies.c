@@ -10,7 +10,7 @@ static int run_anomalies(const struct ch_cli_command *cmd, int argc, char **argv
 	struct ch_analysis a;
 	struct ch_roots r;
 	bool done;
-	int code = ch_session_begin_roots(&s, &a, &r, cmd, argc, argv, &done);
+	int code = ch_session_begin_counted_roots(&s, &a, &r, cmd, argc, argv, &done);
 	if (done)
 		return code;
 	struct ch_anomalies an;

@@ -32,7 +32,7 @@ static struct ch_error *load_side(struct ch_session *s, const char *path, struct
 		err = ch_python_open(one.proc, &one.py);
 	if (!err && !(err = ch_session_analyse(&one, &a))) {
 		struct ch_roots roots;
-		if (!(err = ch_roots_find(&roots, &a))) {
+		if (!(err = ch_roots_get(&roots, &a))) {
 			err = ch_session_digest(&one, &a, &roots, d, NULL);
 			ch_roots_deinit(&roots);
 		}

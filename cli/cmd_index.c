@@ -12,6 +12,7 @@
 #include "graph/edges.h"
 #include "graph/heap.h"
 #include "graph/memory_brief.h"
+#include "graph/paths.h"
 #include "graph/root_set.h"
 #include "graph/roots.h"
 #include "reports/report.h"
@@ -26,33 +27,46 @@ static double seconds_now(void)
 }
 
 /* The dominator tree, kept in the index too (what top, suspects and
- * summary start from): "stored" when the index held it already, "added",
- * or "not kept" (said in a warning; the index itself stands). */
-static const char *tree_step(struct ch_session *s, struct ch_analysis *a)
+ * summary start from), and the roots and the shortest paths from them
+ * (what path, top, suspects and summary start from): each "stored" when
+ * the index held it already, "added", or "not kept" (said in a warning;
+ * the index itself stands). */
+static void tree_step(struct ch_session *s, struct ch_analysis *a, const char **tree, const char **paths)
 {
 	ch_progress_update(&s->progress, "dominator tree", 0);
-	bool had = s->index_ref.doms.idom != NULL;
+	bool had = s->index_ref.doms.idom != NULL, had_paths = s->index_ref.paths.parent != NULL;
 	struct ch_roots roots;
 	struct ch_dominators d = {0};
+	struct ch_paths p = {0};
 	struct ch_error *err = ch_analysis_complete(a);
+	*tree = *paths = "not kept";
 	if (err) {
 		memset(a, 0, sizeof(*a)); /* freed by ch_analysis_complete */
 	} else {
 		a->index = &s->index_ref;
-		if (!(err = ch_roots_find(&roots, a))) {
+		if (!(err = ch_roots_get(&roots, a))) {
 			err = ch_root_set_dominators(&d, a, &roots);
 			ch_dominators_deinit(&d);
+			if (!err) {
+				ch_progress_update(&s->progress, "shortest paths", 0);
+				err = ch_root_set_paths(&p, a, &roots);
+				ch_paths_deinit(&p);
+			}
 			ch_roots_deinit(&roots);
 		}
 	}
 	if (err) {
-		ch_diag_warn(&s->py->diag, "no dominator tree in the index: %s", err->message);
+		ch_diag_warn(&s->py->diag, "no dominator tree or shortest paths in the index: %s", err->message);
 		ch_error_free(err);
-		return "not kept";
+		return;
 	}
-	if (!s->index_ref.holds_tree)
-		return "not kept";
-	return had && !s->index_ref.added ? "stored" : "added";
+	if (s->index_ref.holds_tree)
+		*tree = had && !s->index_ref.added ? "stored" : "added";
+	/* Added unless a warning said it could not be. */
+	if (had_paths && !s->index_ref.paths_added)
+		*paths = "stored";
+	else if (s->index_ref.paths_added && !s->index_ref.paths_failed)
+		*paths = "added";
 }
 
 /* The memory figures show, summary and suspects print, kept in the index
@@ -95,7 +109,9 @@ static int run_index(const struct ch_cli_command *cmd, int argc, char **argv)
 		ch_session_end(&s);
 		return code;
 	}
-	const char *tree = rep.path[0] ? tree_step(&s, &a) : "not kept";
+	const char *tree = "not kept", *paths = "not kept";
+	if (rep.path[0])
+		tree_step(&s, &a, &tree, &paths);
 	const char *memory = rep.path[0] ? memory_step(&s, &a) : "not kept";
 	double secs = seconds_now() - t0;
 	struct stat st;
@@ -110,6 +126,7 @@ static int run_index(const struct ch_cli_command *cmd, int argc, char **argv)
 		json_object_set_new(doc, "references", json_integer((json_int_t)a.edges.nedges));
 		json_object_set_new(doc, "bytes", json_integer((json_int_t)bytes));
 		json_object_set_new(doc, "dominators", json_string(tree));
+		json_object_set_new(doc, "paths", json_string(paths));
 		json_object_set_new(doc, "memory", json_string(memory));
 		json_object_set_new(doc, "seconds", json_real(secs));
 	} else if (rep.path[0]) {
@@ -118,6 +135,7 @@ static int run_index(const struct ch_cli_command *cmd, int argc, char **argv)
 		fprintf(s.out, "  %zu objects, %zu references, %" PRIu64 " bytes, %.2f s\n", a.heap.objects.n,
 			a.edges.nedges, bytes, secs);
 		fprintf(s.out, "  dominator tree: %s\n", tree);
+		fprintf(s.out, "  roots and shortest paths: %s\n", paths);
 		fprintf(s.out, "  memory figures: %s\n", memory);
 	} else {
 		fprintf(s.out, "index not written (see the warnings)\n");
@@ -139,7 +157,8 @@ const struct ch_cli_command ch_cmd_index = {
 		   "core by this very coreheap with the same files and options, starts from it instead of\n"
 		   "walking the core again. Commands write one themselves for heaps of a million objects or\n"
 		   "more; this command writes one whatever the size, or says it is already there (reused).\n"
-		   "It also keeps the dominator tree in it (what top, suspects and summary start from) and the\n"
+		   "It also keeps the dominator tree in it (what top, suspects and summary start from), the\n"
+		   "roots and the shortest paths from them (what path, top, suspects and summary start from) and the\n"
 		   "native memory figures (what show, summary and suspects print from glibc's heap), which\n"
 		   "otherwise the first command that computes them adds.\n"
 		   "A stale or damaged index is never trusted: it is reported and rebuilt. --no-index on any\n"

@@ -214,13 +214,13 @@ struct ch_error *ch_session_digest(struct ch_session *s, struct ch_analysis *a, 
 	return err;
 }
 
-int ch_session_begin_roots(struct ch_session *s, struct ch_analysis *a, struct ch_roots *r,
-			   const struct ch_cli_command *cmd, int argc, char **argv, bool *done)
+static int begin_roots(struct ch_session *s, struct ch_analysis *a, struct ch_roots *r, const struct ch_cli_command *cmd,
+		       int argc, char **argv, bool *done, bool counted)
 {
 	int code = ch_session_begin_analysis(s, a, cmd, argc, argv, done);
 	if (*done)
 		return code;
-	struct ch_error *err = ch_roots_find(r, a);
+	struct ch_error *err = counted ? ch_roots_find(r, a) : ch_roots_get(r, a);
 	if (err) {
 		*done = true;
 		code = ch_session_fail(s, err);
@@ -228,6 +228,18 @@ int ch_session_begin_roots(struct ch_session *s, struct ch_analysis *a, struct c
 		ch_session_end(s);
 	}
 	return code;
+}
+
+int ch_session_begin_roots(struct ch_session *s, struct ch_analysis *a, struct ch_roots *r,
+			   const struct ch_cli_command *cmd, int argc, char **argv, bool *done)
+{
+	return begin_roots(s, a, r, cmd, argc, argv, done, false);
+}
+
+int ch_session_begin_counted_roots(struct ch_session *s, struct ch_analysis *a, struct ch_roots *r,
+				   const struct ch_cli_command *cmd, int argc, char **argv, bool *done)
+{
+	return begin_roots(s, a, r, cmd, argc, argv, done, true);
 }
 
 int ch_session_fail(struct ch_session *s, struct ch_error *err)

@@ -80,9 +80,14 @@ struct ch_error *ch_session_analyse(struct ch_session *s, struct ch_analysis *a)
 struct ch_roots;
 
 /* ch_session_begin_analysis, then the heap's roots (graph/roots.h), which
- * path, top, roots and anomalies start from. Same failure contract. */
+ * path, top, roots and the others start from: from the heap index when it
+ * holds them, without the reference counts (ch_roots_get). Same failure
+ * contract. */
 int ch_session_begin_roots(struct ch_session *s, struct ch_analysis *a, struct ch_roots *r,
 			   const struct ch_cli_command *cmd, int argc, char **argv, bool *done);
+/* The same with the reference counts (refs and maybe: ch_roots_find), for anomalies. */
+int ch_session_begin_counted_roots(struct ch_session *s, struct ch_analysis *a, struct ch_roots *r,
+				   const struct ch_cli_command *cmd, int argc, char **argv, bool *done);
 
 /* Report a fatal error of the command's own work; returns the exit code. */
 int ch_session_fail(struct ch_session *s, struct ch_error *err);

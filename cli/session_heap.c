@@ -152,7 +152,7 @@ struct ch_error *ch_session_heap_build(struct ch_session *s, struct ch_heap *hea
 		char why[256];
 		const uint8_t *state;
 		struct ch_error *err = ch_heap_index_load(tried[i], &key, s->py, heap, edges, &state, &s->index_ref.doms,
-							  &s->index_ref.mem,
+							  &s->index_ref.mem, &s->index_ref.roots, &s->index_ref.paths,
 							  &outcome, why, sizeof(why));
 		if (err)
 			return err;

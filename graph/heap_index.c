@@ -153,7 +153,7 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 	}
 	const void *data[S_COUNT] = {o->addr, o->size, o->refcnt, o->type, o->gen, o->flags, o->interp, edges->offsets,
 				     edges->targets, edges->labels, types, edges->exactness.objects, xt, names,
-				     msgs, sb.p, replay->state, o->index.slots, wide, NULL, NULL, NULL, NULL};
+				     msgs, sb.p, replay->state, o->index.slots, wide};
 	uint64_t sum = 0, payload = 0;
 	for (int s = 0; s < S_COUNT; s++) {
 		if (bytes[s])
@@ -214,9 +214,34 @@ static void mem_take(const uint64_t *w, const struct section *sec, struct ch_hea
 	mem->b.nowned = w[H_MEM_OWNED];
 }
 
+/* The stored roots and paths of a checked index, pointing into it. */
+static void roots_paths_take(const uint64_t *w, const struct section *sec, struct ch_heap_index_roots *roots,
+			     struct ch_heap_index_paths *paths)
+{
+	if (roots) {
+		memset(roots, 0, sizeof(*roots));
+		roots->have = w[H_ROOTS] != 0;
+		roots->recs = sec[S_ROOTS].data;
+		roots->set = sec[S_ROOT_SET].data;
+		roots->n = w[H_NROOTS];
+	}
+	if (paths) {
+		memset(paths, 0, sizeof(*paths));
+		if (w[H_PATHS]) {
+			paths->parent = sec[S_PARENT].data;
+			paths->via = sec[S_VIA].data;
+			paths->rank = sec[S_RANK].data;
+			paths->nobjects = w[H_PATHS];
+			paths->nreached = w[H_PATH_REACH];
+			paths->roots = w[H_PATH_ROOTS];
+		}
+	}
+}
+
 enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, const struct ch_heap_index_key *key,
 					       bool check_sum, struct ch_heap_index_doms *doms,
-					       struct ch_heap_index_mem *mem, char *why, size_t why_len)
+					       struct ch_heap_index_mem *mem, struct ch_heap_index_roots *roots,
+					       struct ch_heap_index_paths *paths, char *why, size_t why_len)
 {
 	struct section sec[S_COUNT];
 	enum ch_heap_index_outcome r = ch_heap_index_verify(data, size, key, check_sum, sec, why, why_len);
@@ -224,10 +249,18 @@ enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, co
 		memset(doms, 0, sizeof(*doms));
 	if (mem)
 		memset(mem, 0, sizeof(*mem));
+	if (roots)
+		memset(roots, 0, sizeof(*roots));
+	if (paths)
+		memset(paths, 0, sizeof(*paths));
 	struct header h;
 	if (mem && r == CH_HEAP_INDEX_LOADED) {
 		memcpy(&h, data, sizeof(h));
 		mem_take(h.w, sec, mem);
+	}
+	if (r == CH_HEAP_INDEX_LOADED) {
+		memcpy(&h, data, sizeof(h));
+		roots_paths_take(h.w, sec, roots, paths);
 	}
 	if (doms && r == CH_HEAP_INDEX_LOADED) {
 		memcpy(&h, data, sizeof(h));
@@ -245,11 +278,16 @@ enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, co
 struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index_key *key, struct ch_python *py,
 				    struct ch_heap *heap, struct ch_edges *edges, const uint8_t **replay,
 				    struct ch_heap_index_doms *doms, struct ch_heap_index_mem *mem,
+				    struct ch_heap_index_roots *roots, struct ch_heap_index_paths *paths,
 				    enum ch_heap_index_outcome *outcome, char *why, size_t why_len)
 {
 	*replay = NULL;
 	if (mem)
 		memset(mem, 0, sizeof(*mem));
+	if (roots)
+		memset(roots, 0, sizeof(*roots));
+	if (paths)
+		memset(paths, 0, sizeof(*paths));
 	memset(heap, 0, sizeof(*heap));
 	memset(edges, 0, sizeof(*edges));
 	if (doms)
@@ -383,6 +421,11 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 		mem_take(h.w, sec, mem);
 		mem->backing = ch_shared_map_hold(backing);
 	}
+	roots_paths_take(h.w, sec, roots, paths);
+	if (roots && roots->have)
+		roots->backing = ch_shared_map_hold(backing);
+	if (paths && paths->parent)
+		paths->backing = ch_shared_map_hold(backing);
 	*outcome = CH_HEAP_INDEX_LOADED;
 out:
 	if (*outcome != CH_HEAP_INDEX_LOADED) {
@@ -399,12 +442,19 @@ void ch_heap_index_ref_deinit(struct ch_heap_index_ref *r)
 {
 	ch_shared_map_release(r->doms.backing);
 	ch_shared_map_release(r->mem.backing);
+	ch_shared_map_release(r->roots.backing);
+	ch_shared_map_release(r->paths.backing);
 	memset(r, 0, sizeof(*r));
 }
 
 uint64_t ch_heap_index_roots_hash(const uint32_t *roots, size_t n)
 {
 	return ch_heap_index_hash(0x726f6f7473ULL ^ n, roots, n * sizeof(*roots));
+}
+
+uint64_t ch_heap_index_paths_hash(const uint32_t *roots, const uint8_t *tiers, size_t n)
+{
+	return ch_heap_index_hash(ch_heap_index_roots_hash(roots, n) ^ 0x7061746873ULL, tiers, n);
 }
 
 /* len bytes of in from offset off to out at its current end: in the kernel
@@ -431,6 +481,12 @@ struct tail {
 	size_t nreach;
 	uint64_t roots;
 	const struct ch_memory_brief *mem;
+	const struct ch_heap_index_root *recs; /* the roots */
+	const uint32_t *set;
+	size_t nroots;
+	const uint32_t *parent, *via, *rank; /* the paths */
+	size_t npreached;
+	uint64_t proots;
 };
 
 /* Rewrites the index at r->path with the tail t, through a temporary file
@@ -464,7 +520,8 @@ static struct ch_error *rewrite_tail(const struct ch_heap_index_ref *r, const st
 			base += ch_heap_index_pad8(bytes[s]);
 		old_len += ch_heap_index_pad8(bytes[s]);
 	}
-	if (!sizes || (size_t)st.st_size != sizeof(h) + old_len || (t->idom && t->nreach > r->nobjects)) {
+	if (!sizes || (size_t)st.st_size != sizeof(h) + old_len || (t->idom && t->nreach > r->nobjects) ||
+	    (t->parent && t->npreached > r->nobjects)) {
 		err = ch_error_new(CH_ERR_INPUT, "%s is no longer the index of this heap", r->path);
 		goto out;
 	}
@@ -498,8 +555,22 @@ static struct ch_error *rewrite_tail(const struct ch_heap_index_ref *r, const st
 		data[S_MEM] = t->mem->w;
 		data[S_OWNED] = t->mem->owned;
 	}
+	if (t->recs) {
+		h.w[H_ROOTS] = 1;
+		h.w[H_NROOTS] = t->nroots;
+		data[S_ROOTS] = t->recs;
+		data[S_ROOT_SET] = t->set;
+	}
+	if (t->parent) {
+		h.w[H_PATHS] = r->nobjects;
+		h.w[H_PATH_REACH] = t->npreached;
+		h.w[H_PATH_ROOTS] = t->proots;
+		data[S_PARENT] = t->parent;
+		data[S_VIA] = t->via;
+		data[S_RANK] = t->rank;
+	}
 	if (!ch_heap_index_section_sizes(h.w, bytes)) {
-		err = ch_error_new(CH_ERR_UNSUPPORTED, "the memory figures are too large for the index");
+		err = ch_error_new(CH_ERR_UNSUPPORTED, "the memory figures or the roots are too large for the index");
 		goto out;
 	}
 	sum = h.w[H_BASE_SUM];
@@ -553,5 +624,14 @@ struct ch_error *ch_heap_index_add_dominators(const struct ch_heap_index_ref *r,
 struct ch_error *ch_heap_index_add_memory(const struct ch_heap_index_ref *r, const struct ch_memory_brief *mem)
 {
 	struct tail t = {.mem = mem};
+	return rewrite_tail(r, &t);
+}
+
+struct ch_error *ch_heap_index_add_paths(const struct ch_heap_index_ref *r, const struct ch_heap_index_root *recs,
+					 const uint32_t *set, size_t nroots, uint64_t roots_hash, const uint32_t *parent,
+					 const uint32_t *via, const uint32_t *rank, size_t nreached)
+{
+	struct tail t = {.recs = recs, .set = set, .nroots = nroots, .parent = parent, .via = via, .rank = rank,
+			 .npreached = nreached, .proots = roots_hash};
 	return rewrite_tail(r, &t);
 }

@@ -72,9 +72,46 @@ struct ch_heap_index_mem {
 	struct ch_shared_map *backing;
 };
 
+/* One root as the index keeps it (graph/roots.h, struct ch_root, packed
+ * without padding so that two writes of the same roots are the same bytes). */
+struct ch_heap_index_root {
+	uint32_t object, name, frame;
+	uint8_t kind, pad[3];
+	uint64_t where;
+};
+
+/* The roots an index holds (format 9): the roots in priority order and the
+ * root set's object of each (graph/root_set.h: the root's object, or
+ * CH_NO_OBJECT when left out), pointing into the mapped file (backing
+ * holds it). The load has checked every object, name and kind's range, the
+ * kinds' order and that each set entry is its root's object or none; the
+ * frame and thread indexes are checked against the frames read again
+ * where they are used (ch_roots_find). have false: none kept. */
+struct ch_heap_index_roots {
+	bool have;
+	const struct ch_heap_index_root *recs;
+	const uint32_t *set;
+	size_t n;
+	struct ch_shared_map *backing;
+};
+
+/* The shortest-path search an index holds (format 9; graph/paths.h): each
+ * object's parent, edge (or root) and breadth-first rank, pointing into
+ * the mapped file (backing holds it). The load has checked every entry's
+ * range; whether they form the search's tree (each parent ranked before
+ * its child, each edge from the parent to the child) is checked where it
+ * is used (ch_paths_from_stored). roots: ch_heap_index_paths_hash of the
+ * root set the search started from. parent NULL: none kept. */
+struct ch_heap_index_paths {
+	const uint32_t *parent, *via, *rank;
+	size_t nobjects, nreached;
+	uint64_t roots;
+	struct ch_shared_map *backing;
+};
+
 /* An analysis' tie to the index its heap came from or went to: where a
- * dominator tree or the memory figures computed later are added (path
- * empty: no index). */
+ * dominator tree, the memory figures, the roots or the paths computed
+ * later are added (path empty: no index). */
 struct ch_heap_index_ref {
 	char path[4096];
 	struct ch_heap_index_key key;
@@ -84,6 +121,10 @@ struct ch_heap_index_ref {
 	bool holds_tree;                /* the file holds the tree this process used */
 	struct ch_heap_index_mem mem;   /* the stored memory figures, if any */
 	bool mem_added;                 /* this process already tried to add them */
+	struct ch_heap_index_roots roots; /* the stored roots, if any */
+	struct ch_heap_index_paths paths; /* the stored shortest-path search, if any */
+	bool paths_added;                 /* this process already tried to add the paths (and roots) */
+	bool paths_failed;                /* ... and could not (said in a warning) */
 };
 
 void ch_heap_index_ref_deinit(struct ch_heap_index_ref *r);
@@ -98,6 +139,20 @@ uint64_t ch_heap_index_roots_hash(const uint32_t *roots, size_t n);
  * key and counts); otherwise nothing is written and an error says why. */
 struct ch_error *ch_heap_index_add_dominators(const struct ch_heap_index_ref *r, uint64_t roots_hash,
 					      const uint32_t *idom, const uint32_t *order, size_t nreach);
+
+/* The hash of a root set and its tiers (graph/root_set.h) a stored
+ * shortest-path search is keyed by. */
+uint64_t ch_heap_index_paths_hash(const uint32_t *roots, const uint8_t *tiers, size_t n);
+
+/* Rewrites the index at r->path with the shortest-path search (parent,
+ * via and rank over every object, nreached of them reached, from the root
+ * set hashed as roots_hash) and, when recs is not NULL, the roots (nroots
+ * records and the root set's object of each), in place of those it held,
+ * as ch_heap_index_add_dominators does. parent NULL: the roots alone,
+ * the search it held kept. */
+struct ch_error *ch_heap_index_add_paths(const struct ch_heap_index_ref *r, const struct ch_heap_index_root *recs,
+					 const uint32_t *set, size_t nroots, uint64_t roots_hash, const uint32_t *parent,
+					 const uint32_t *via, const uint32_t *rank, size_t nreached);
 
 /* Rewrites the index at r->path with the memory figures mem in place of
  * those it held, if any, as ch_heap_index_add_dominators does. */
@@ -115,12 +170,14 @@ enum ch_heap_index_outcome {
  * then the stored GC replay state (ch_gc_replay_from_state; it lies in the
  * mapped file, valid as long as heap), and its dominator tree, if it holds
  * one, goes into doms (may be NULL; released with ch_heap_index_ref_deinit
- * or ch_shared_map_release), its memory figures into mem likewise. Anything but LOADED leaves heap, edges and
+ * or ch_shared_map_release), its memory figures into mem, its roots into
+ * roots and its shortest-path search into paths likewise. Anything but LOADED leaves heap, edges and
  * doms empty, *replay NULL, and explains itself in why. A failure to
  * allocate is an error; everything wrong with the file is an outcome. */
 struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index_key *key, struct ch_python *py,
 				    struct ch_heap *heap, struct ch_edges *edges, const uint8_t **replay,
 				    struct ch_heap_index_doms *doms, struct ch_heap_index_mem *mem,
+				    struct ch_heap_index_roots *roots, struct ch_heap_index_paths *paths,
 				    enum ch_heap_index_outcome *outcome, char *why, size_t why_len);
 
 /* The checks a load makes before it uses anything, on an index in memory
@@ -129,10 +186,12 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
  * then reach the structural checks). doms (may be NULL) receives the
  * stored dominator tree of a LOADED index, pointing into data (backing
  * NULL), to check as ch_dominators_from_tree would; mem (may be NULL)
- * its memory figures, pointing into data. */
+ * its memory figures, pointing into data; roots and paths (may be NULL)
+ * likewise. */
 enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, const struct ch_heap_index_key *key,
 					       bool check_sum, struct ch_heap_index_doms *doms,
-					       struct ch_heap_index_mem *mem, char *why, size_t why_len);
+					       struct ch_heap_index_mem *mem, struct ch_heap_index_roots *roots,
+					       struct ch_heap_index_paths *paths, char *why, size_t why_len);
 
 /* A 64-bit hash of bytes, chained through seed (the key's building block). */
 uint64_t ch_heap_index_hash(uint64_t seed, const void *data, size_t len);

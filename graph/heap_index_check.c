@@ -10,6 +10,8 @@
 #include "graph/dominators.h"
 #include "graph/gc_replay.h"
 #include "graph/memory_brief.h"
+#include "graph/paths.h"
+#include "graph/roots.h"
 #include "graph/wide_values.h"
 #include "readers/base/index_hash.h"
 
@@ -45,7 +47,9 @@ bool ch_heap_index_section_sizes(const uint64_t *w, size_t *bytes)
 	if (n >= CH_NO_OBJECT || w[H_INTERPS] > 256 || e > UINT32_MAX || w[H_TYPES] > UINT32_MAX || w[H_XOBJECTS] > n ||
 	    w[H_XTYPES] > UINT32_MAX || w[H_NAMES] > UINT32_MAX || w[H_MESSAGES] > 4096 || w[H_STRINGS] > UINT32_MAX ||
 	    (w[H_DOMS] != 0 && w[H_DOMS] != n) || w[H_DOM_REACH] > w[H_DOMS] || w[H_MEM] > 1 ||
-	    (!w[H_MEM] && w[H_MEM_OWNED]) || w[H_MEM_OWNED] > UINT32_MAX || w[H_WIDE] > 2 * n ||
+	    (!w[H_MEM] && w[H_MEM_OWNED]) || w[H_MEM_OWNED] > UINT32_MAX || w[H_WIDE] > 2 * n || w[H_ROOTS] > 1 ||
+	    (!w[H_ROOTS] && w[H_NROOTS]) || w[H_NROOTS] >= CH_PATH_ROOT || (w[H_PATHS] != 0 && w[H_PATHS] != n) ||
+	    w[H_PATH_REACH] > w[H_PATHS] ||
 	    (n ? (w[H_SLOTS] & (w[H_SLOTS] - 1)) != 0 || w[H_SLOTS] > ((uint64_t)1 << 32) || !ch_index_hash_fits(n, w[H_SLOTS])
 	       : w[H_SLOTS] != 0))
 		return false;
@@ -67,6 +71,9 @@ bool ch_heap_index_section_sizes(const uint64_t *w, size_t *bytes)
 	bytes[S_ORDER] = w[H_DOM_REACH] * 4;
 	bytes[S_MEM] = w[H_MEM] * CH_MEMB_WORDS * 8;
 	bytes[S_OWNED] = w[H_MEM_OWNED] * sizeof(struct ch_mem_owned_chunk);
+	bytes[S_ROOTS] = w[H_NROOTS] * sizeof(struct ch_heap_index_root);
+	bytes[S_ROOT_SET] = w[H_NROOTS] * 4;
+	bytes[S_PARENT] = bytes[S_VIA] = bytes[S_RANK] = w[H_PATHS] * 4;
 	return true;
 }
 
@@ -215,6 +222,38 @@ static const char *check_rest(const uint64_t *w, const struct section *sec)
 	return NULL;
 }
 
+/* The roots' and the paths' entries in range. Which frame or thread a
+ * root names is checked against the frames read again (ch_roots_find);
+ * whether the paths form the search's tree where they are used
+ * (ch_paths_from_stored), as the dominator tree is. */
+static const char *check_roots_paths(const uint64_t *w, const struct section *sec)
+{
+	uint32_t n = (uint32_t)w[H_OBJECTS];
+	const struct ch_heap_index_root *rec = sec[S_ROOTS].data;
+	const uint32_t *set = sec[S_ROOT_SET].data;
+	for (uint64_t i = 0; i < w[H_NROOTS]; i++)
+		if (rec[i].object >= n || rec[i].kind >= CH_ROOT_NKINDS ||
+		    (rec[i].name >= n && rec[i].name != CH_NO_OBJECT) || (set[i] != rec[i].object && set[i] != CH_NO_OBJECT))
+			return "a root is out of range";
+	/* Vectorized as the objects' checks are: a flag per condition. */
+	const uint32_t *parent = sec[S_PARENT].data, *via = sec[S_VIA].data, *rank = sec[S_RANK].data;
+	uint32_t e = (uint32_t)w[H_EDGES], reach = (uint32_t)w[H_PATH_REACH], bad = 0, reached = 0;
+	for (uint64_t i = 0; i < w[H_PATHS]; i++) {
+		uint32_t p = parent[i], none = (uint32_t)(p == CH_NO_OBJECT), root = (uint32_t)(p == CH_PATH_ROOT);
+		bad |= (uint32_t)(p >= n) & (none ^ 1u) & (root ^ 1u);
+		bad |= none ^ (uint32_t)(rank[i] == UINT32_MAX);
+		bad |= (none ^ 1u) & (uint32_t)(rank[i] >= reach);
+		bad |= (none | root | (uint32_t)(via[i] < e)) ^ 1u;
+		bad |= none & (uint32_t)(via[i] != UINT32_MAX);
+		reached += none ^ 1u;
+	}
+	if (bad)
+		return "a shortest path's parent, edge or rank is out of range";
+	if (reached != w[H_PATH_REACH])
+		return "the shortest paths do not reach as many objects as they say";
+	return NULL;
+}
+
 static const char *check_payload(const uint64_t *w, const struct section *sec)
 {
 	const char *bad = check_objects(w, sec);
@@ -222,6 +261,8 @@ static const char *check_payload(const uint64_t *w, const struct section *sec)
 		bad = check_edges(w, sec);
 	if (!bad)
 		bad = check_rest(w, sec);
+	if (!bad)
+		bad = check_roots_paths(w, sec);
 	return bad;
 }
 

@@ -21,9 +21,12 @@
  * format 7 the rest of the memory figures a snapshot keeps and `diff`
  * compares (more words in S_MEM, a pymalloc flag); format 8 sizes and
  * refcounts in 32 bits, the values that do not fit kept apart (H_WIDE,
- * S_WIDE: graph/wide_values.h), and a fuller address table, tagged. */
+ * S_WIDE: graph/wide_values.h), and a fuller address table, tagged;
+ * format 9 the roots (H_ROOTS, H_NROOTS, S_ROOTS, S_ROOT_SET) and the
+ * shortest-path search from them (H_PATHS..H_PATH_ROOTS, S_PARENT, S_VIA,
+ * S_RANK: graph/paths.h), once computed. */
 #define CH_INDEX_MAGIC "CHINDEX\0"
-#define CH_INDEX_VERSION 8u
+#define CH_INDEX_VERSION 9u
 
 /* H_SLOTS: slots of the address table (readers/base/index_hash.h), as the
  * build left it: 0 for no objects, else a power of two at most 4/5 full
@@ -34,10 +37,16 @@
  * added later without reading the rest again (a load recomputes it).
  * H_MEM: 1 when the memory figures are kept (0: not yet); H_MEM_OWNED:
  * their owned chunks. H_WIDE: the sizes and refcounts marked wide in
- * their columns (struct ch_wide_rec each). */
+ * their columns (struct ch_wide_rec each). H_ROOTS: 1 when the roots
+ * are kept (0: not yet), H_NROOTS: how many (struct ch_heap_index_root each, in
+ * priority order, and the root set's object per root). H_PATHS: objects
+ * the stored search covers (0: none, else H_OBJECTS); H_PATH_REACH: the
+ * objects it reached; H_PATH_ROOTS: the hash of the root set and tiers it
+ * started from (ch_heap_index_paths_hash). */
 enum { H_KEY = 0, H_OBJECTS = 4, H_EDGES, H_TYPES, H_XOBJECTS, H_XTYPES, H_NAMES, H_MESSAGES, H_STRINGS,
        H_LISTS, H_DANGLING = H_LISTS + 4, H_UNDUMPED, H_UNREADABLE, H_DROPPED, H_LOST, H_FLAGS, H_INTERPS, H_SLOTS,
-       H_DOMS, H_DOM_REACH, H_DOM_ROOTS, H_BASE_SUM, H_MEM, H_MEM_OWNED, H_WIDE, H_PAYLOAD, H_CHECKSUM, H_WORDS };
+       H_DOMS, H_DOM_REACH, H_DOM_ROOTS, H_BASE_SUM, H_MEM, H_MEM_OWNED, H_WIDE,
+       H_ROOTS, H_NROOTS, H_PATHS, H_PATH_REACH, H_PATH_ROOTS, H_PAYLOAD, H_CHECKSUM, H_WORDS };
 
 #define H_FLAG_PARTIAL 1u
 
@@ -55,6 +64,9 @@ struct xtype_rec {
 	uint64_t objects;
 };
 
+/* One root as stored: struct ch_heap_index_root (graph/heap_index.h). */
+_Static_assert(sizeof(struct ch_heap_index_root) == 24, "a root is stored as it is");
+
 /* The payload's sections in file order; both the writer and the loader
  * walk this list, so they cannot disagree about the layout. */
 struct section {
@@ -62,10 +74,12 @@ struct section {
 	size_t bytes; /* unpadded */
 };
 
-/* The tree's and the memory figures' sections come last (S_BASE: the
- * count before them), so that adding either copies the rest as it is. */
+/* The tree's, the memory figures', the roots' and the paths' sections
+ * come last (S_BASE: the count before them), so that adding any of them
+ * copies the rest as it is. */
 enum { S_ADDR, S_SIZE, S_REFCNT, S_TYPE, S_GEN, S_FLAGS, S_INTERP, S_OFFSETS, S_TARGETS, S_LABELS, S_TYPES, S_XOBJECTS,
-       S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_REPLAY, S_SLOTS, S_WIDE, S_BASE, S_IDOM = S_BASE, S_ORDER, S_MEM, S_OWNED, S_COUNT };
+       S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_REPLAY, S_SLOTS, S_WIDE, S_BASE, S_IDOM = S_BASE, S_ORDER, S_MEM, S_OWNED,
+       S_ROOTS, S_ROOT_SET, S_PARENT, S_VIA, S_RANK, S_COUNT };
 
 static inline size_t ch_heap_index_pad8(size_t n)
 {

@@ -29,7 +29,10 @@ struct ch_error *ch_paths_search(struct ch_paths *p, const struct ch_edges *e, s
 		return &ch_error_nomem;
 	}
 	p->nobjects = nobjects;
+	/* via too: the search may be kept in the heap index, whose bytes must
+	 * not depend on what malloc handed out. */
 	memset(p->parent, 0xFF, nobjects * sizeof(uint32_t));
+	memset(p->via, 0xFF, nobjects * sizeof(uint32_t));
 	memset(p->rank, 0xFF, nobjects * sizeof(uint32_t));
 	uint32_t qn = 0, q = 0;
 	for (size_t r = 0; r < nroots;) {
@@ -67,11 +70,60 @@ struct ch_error *ch_paths_search(struct ch_paths *p, const struct ch_edges *e, s
 	return NULL;
 }
 
+struct ch_error *ch_paths_from_stored(struct ch_paths *p, const uint32_t *parent, const uint32_t *via,
+				      const uint32_t *rank, size_t nreached, const struct ch_edges *e, size_t nobjects,
+				      const uint32_t *root_objects, size_t nroots, struct ch_shared_map *backing)
+{
+	memset(p, 0, sizeof(*p));
+	if (nobjects >= CH_PATH_ROOT || nreached > nobjects || e->nedges > UINT32_MAX)
+		return ch_error_new(CH_ERR_INPUT, "the shortest paths' counts are out of range");
+	/* One bit per rank: each used once. */
+	uint64_t *used = calloc(nreached / 64 + 1, sizeof(uint64_t));
+	if (!used)
+		return &ch_error_nomem;
+	const char *bad = NULL;
+	size_t reached = 0;
+	for (size_t o = 0; o < nobjects && !bad; o++) {
+		uint32_t up = parent[o], k = rank[o], c = via[o];
+		if (up == CH_NO_OBJECT) {
+			if (k != UNRANKED || c != CH_PATH_NO_EDGE)
+				bad = "an unreached object has a rank or an edge";
+			continue;
+		}
+		if (k >= nreached || (used[k / 64] >> (k % 64) & 1))
+			bad = "a rank is out of range or used twice";
+		else if (up == CH_PATH_ROOT ? c >= nroots || root_objects[c] != o
+					    : up >= nobjects || rank[up] >= k || c < e->offsets[up] ||
+						      c >= e->offsets[up + 1] || e->targets[c] != o ||
+						      !ch_label_owns(e->labels[c]))
+			bad = "an object's parent or edge does not lead to it";
+		else
+			used[k / 64] |= (uint64_t)1 << (k % 64);
+		reached++;
+	}
+	free(used);
+	if (!bad && reached != nreached)
+		bad = "the shortest paths do not reach as many objects as they say";
+	if (bad)
+		return ch_error_new(CH_ERR_INPUT, "%s", bad);
+	p->parent = (uint32_t *)parent;
+	p->via = (uint32_t *)via;
+	p->rank = (uint32_t *)rank;
+	p->nobjects = nobjects;
+	p->nreached = nreached;
+	p->borrowed = true;
+	p->backing = ch_shared_map_hold(backing);
+	return NULL;
+}
+
 void ch_paths_deinit(struct ch_paths *p)
 {
-	free(p->parent);
-	free(p->via);
-	free(p->rank);
+	ch_shared_map_release(p->backing);
+	if (!p->borrowed) {
+		free(p->parent);
+		free(p->via);
+		free(p->rank);
+	}
 	memset(p, 0, sizeof(*p));
 }
 
@@ -205,6 +257,16 @@ struct ch_error *ch_paths_to(struct ch_path_set *s, const struct ch_paths *p, co
 		err = add_path(s, p, e, heap, target, target, CH_PATH_NO_EDGE);
 	if (err || s->n >= max)
 		goto out;
+	/* One path: the target's own. Its parent is the referrer the search
+	 * reached first (any earlier one would have become the parent), over
+	 * the first owning edge from it (the search takes edges in CSR order),
+	 * and the parent's path cannot pass through the target (ranks fall
+	 * along parents): what the referrers below would give, without
+	 * scanning every edge for them. */
+	if (max == 1) {
+		err = add_path(s, p, e, heap, target, target, CH_PATH_NO_EDGE);
+		goto out;
+	}
 	/* The referrers some root reaches, in breadth-first order. */
 	struct ch_referrers r;
 	if ((err = ch_referrers_find(&r, e, p->nobjects, target)))

@@ -16,15 +16,21 @@
 #include <stdint.h>
 
 #include "graph/edges.h"
+#include "readers/base/shared_map.h"
 
 #define CH_PATH_ROOT (UINT32_MAX - 1) /* parent of an object that is itself a root */
 #define CH_PATH_NO_EDGE UINT32_MAX
 
 struct ch_paths {
 	uint32_t *parent; /* per object: previous object on its shortest path, CH_PATH_ROOT, or CH_NO_OBJECT (no root reaches it) */
-	uint32_t *via;    /* per object: the edge parent -> object; for a root object, the index of its root */
+	uint32_t *via;    /* per object: the edge parent -> object; for a root object, the index of its root; CH_PATH_NO_EDGE when unreached */
 	uint32_t *rank;   /* per object: position in the breadth-first order (shortest first), UINT32_MAX when unreached */
 	size_t nobjects, nreached;
+	/* Set by ch_paths_from_stored: the arrays are a stored search's, held
+	 * through backing (a heap index's mapped file) when that is not NULL;
+	 * never freed or written. */
+	bool borrowed;
+	struct ch_shared_map *backing;
 };
 
 /* root_objects[r] is the object of root r, in priority order
@@ -38,6 +44,17 @@ struct ch_paths {
 struct ch_error *ch_paths_search(struct ch_paths *p, const struct ch_edges *e, size_t nobjects,
 				 const uint32_t *root_objects, const uint8_t *tiers, size_t nroots,
 				 const bool *blocked);
+/* The same search from arrays kept before (a heap index's): parent, via
+ * and rank as ch_paths_search left them, for the same edges and root
+ * objects. They are input: unless every reached object's parent is ranked
+ * before it and its edge leads from that parent to it (an owning one), or
+ * it is a root object and its root names it, every rank below nreached is
+ * used once, and unreached objects have neither, the result is a
+ * CH_ERR_INPUT error saying why. Used in place, held through backing (may
+ * be NULL: then they must outlive p). */
+struct ch_error *ch_paths_from_stored(struct ch_paths *p, const uint32_t *parent, const uint32_t *via,
+				      const uint32_t *rank, size_t nreached, const struct ch_edges *e, size_t nobjects,
+				      const uint32_t *root_objects, size_t nroots, struct ch_shared_map *backing);
 void ch_paths_deinit(struct ch_paths *p);
 
 /* The root whose search reached object o first (its shortest path's

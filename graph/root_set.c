@@ -49,7 +49,11 @@ struct ch_error *ch_root_set_build(struct ch_root_set *s, const struct ch_roots 
 		return &ch_error_nomem;
 	}
 	s->n = r->n;
-	for (size_t i = 0; i < r->n; i++) {
+	for (size_t i = 0; r->set && i < r->n; i++) {
+		s->tiers[i] = tier_of((enum ch_root_kind)r->items[i].kind);
+		s->objects[i] = r->set[i];
+	}
+	for (size_t i = 0; !r->set && i < r->n; i++) {
 		const struct ch_root *root = &r->items[i];
 		uint32_t obj = root->object;
 		s->tiers[i] = tier_of((enum ch_root_kind)root->kind);
@@ -127,12 +131,62 @@ struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch
 	return err;
 }
 
+/* The search the heap index holds, when it started from this very root
+ * set: true when p is filled from it. A stored search that is not the
+ * search's tree is said and not used. */
+static bool stored_paths(struct ch_paths *p, const struct ch_analysis *a, const struct ch_root_set *rs, uint64_t hash,
+			 struct ch_error **err)
+{
+	struct ch_heap_index_ref *ix = a->index;
+	const struct ch_heap_index_paths *s = &ix->paths;
+	if (!s->parent || s->roots != hash || s->nobjects != a->heap.objects.n)
+		return false;
+	*err = ch_paths_from_stored(p, s->parent, s->via, s->rank, s->nreached, &a->edges, s->nobjects, rs->objects, rs->n,
+				    s->backing);
+	if (*err && (*err)->kind == CH_ERR_INPUT) {
+		ch_diag_warn(&a->heap.py->diag, "the heap index %s's shortest paths were not used: damaged; %s", ix->path,
+			     (*err)->message);
+		ch_error_free(*err);
+		*err = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* The search just made kept in the index, with the roots when they were
+ * found here in silence (a failure is a warning, never the command's). */
+static void keep_paths(const struct ch_analysis *a, const struct ch_roots *r, const struct ch_root_set *rs,
+		       uint64_t hash, const struct ch_paths *p)
+{
+	struct ch_heap_index_ref *ix = a->index;
+	ix->paths_added = true;
+	struct ch_heap_index_root *recs = NULL;
+	struct ch_error *werr = NULL;
+	if (!r->set && r->quiet)
+		werr = ch_root_set_records(r, &recs);
+	if (!werr)
+		werr = ch_heap_index_add_paths(ix, recs, rs->objects, rs->n, hash, p->parent, p->via, p->rank, p->nreached);
+	free(recs);
+	ix->paths_failed = werr != NULL;
+	if (werr) {
+		ch_diag_warn(&a->heap.py->diag, "no shortest paths added to the heap index: %s", werr->message);
+		ch_error_free(werr);
+	}
+}
+
 struct ch_error *ch_root_set_paths(struct ch_paths *p, const struct ch_analysis *a, const struct ch_roots *r)
 {
 	struct ch_root_set rs;
 	struct ch_error *err = ch_root_set_build(&rs, r, &a->heap.objects, &a->edges);
 	if (err)
 		return err;
+	struct ch_heap_index_ref *ix = a->index;
+	bool indexed = ix && ix->path[0] && ix->nobjects == a->heap.objects.n && ix->nedges == a->edges.nedges;
+	uint64_t ph = indexed ? ch_heap_index_paths_hash(rs.objects, rs.tiers, rs.n) : 0;
+	if (indexed && stored_paths(p, a, &rs, ph, &err)) {
+		ch_root_set_deinit(&rs);
+		return err;
+	}
 	/* One verdict per object: on an exact heap, what the GC replay calls
 	 * garbage is reached by no root in `path` either. */
 	bool *garbage = NULL;
@@ -147,6 +201,8 @@ struct ch_error *ch_root_set_paths(struct ch_paths *p, const struct ch_analysis 
 	}
 	err = ch_paths_search(p, &a->edges, a->heap.objects.n, rs.objects, rs.tiers, r->n, garbage);
 	free(garbage);
+	if (!err && indexed && !ix->paths_added)
+		keep_paths(a, r, &rs, ph, p);
 	ch_root_set_deinit(&rs);
 	return err;
 }

@@ -36,7 +36,9 @@ struct ch_root_set {
 	size_t module_globals; /* frame_globals roots left out for their module */
 };
 
-/* e: the edges, to find each module's __dict__ (NULL: keep every frame_globals root). */
+/* e: the edges, to find each module's __dict__ (NULL: keep every frame_globals root).
+ * Roots taken from the heap index (r->set) give their stored objects
+ * (dropped and module_globals are then 0: not kept). */
 struct ch_error *ch_root_set_build(struct ch_root_set *s, const struct ch_roots *r, const struct ch_object_table *o,
 				   const struct ch_edges *e);
 void ch_root_set_deinit(struct ch_root_set *s);
@@ -51,9 +53,17 @@ struct ch_dominators;
  * the snapshot's retainers are computed from. */
 struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch_analysis *a, const struct ch_roots *r);
 
+struct ch_heap_index_root;
+/* r's roots as the heap index keeps them (*out: r->n records, freed by the caller). */
+struct ch_error *ch_root_set_records(const struct ch_roots *r, struct ch_heap_index_root **out);
+
 struct ch_paths;
 /* The shortest-path search (graph/paths.h) of a's graph from the root set
- * of r, tier by tier: what `path` and `top`'s root column read. */
+ * of r, tier by tier: what `path` and `top`'s root column read. Taken
+ * from the heap index when it holds the search from this very root set
+ * (checked, ch_paths_from_stored: a damaged one is said, searched again
+ * and replaced), else searched and kept there with r's roots when they
+ * were found in silence (once per process; a failure is a warning). */
 struct ch_error *ch_root_set_paths(struct ch_paths *p, const struct ch_analysis *a, const struct ch_roots *r);
 
 #endif

@@ -461,6 +461,18 @@ static size_t collect_interps(const struct ch_python *py, uint64_t *out, size_t 
 	return n;
 }
 
+struct ch_error *ch_roots_read_stacks(struct ch_roots *r, struct ch_python *py)
+{
+	struct ch_error *err = ch_py_stacks_read(py, true, &r->stacks);
+	if (err && err->kind != CH_ERR_UNSUPPORTED)
+		return err;
+	if (err) {
+		ch_diag_partial(&py->diag, "frames are not read, so frame roots are missing: %s", err->message);
+		ch_error_free(err);
+	}
+	return NULL;
+}
+
 struct ch_error *ch_roots_find(struct ch_roots *r, struct ch_analysis *a)
 {
 	memset(r, 0, sizeof(*r));
@@ -487,19 +499,19 @@ struct ch_error *ch_roots_find(struct ch_roots *r, struct ch_analysis *a)
 			c.interned[c.ninterned++] = obj;
 	}
 	count_edges(&c);
-	err = ch_py_stacks_read(py, true, &r->stacks);
-	if (err && err->kind != CH_ERR_UNSUPPORTED)
+	if ((err = ch_roots_read_stacks(r, py)))
 		goto out;
-	if (err) {
-		ch_diag_partial(&py->diag, "frames are not read, so frame roots are missing: %s", err->message);
-		ch_error_free(err);
-		err = NULL;
-	}
+	/* What the finding says from here on is not said again by roots taken
+	 * from an index (ch_roots_get): only roots found in silence are kept. */
+	size_t said = py->diag.n, dropped = py->diag.dropped, lost = py->proc ? py->proc->as.lost_reads : 0;
+	bool partial = py->diag.partial;
 	/* Priority order: the kinds in enum order. */
 	if ((err = interpreter_roots(&c, interps, ninterps)) || (err = frame_roots(&c)) || (err = thread_roots(&c)))
 		goto out;
 	if ((err = static_roots(&c)) || (err = c_global_roots(&c, interps, ninterps)) || (err = external_roots(&c)))
 		goto out;
+	r->quiet = py->diag.n == said && py->diag.dropped == dropped && py->diag.partial == partial &&
+		   (py->proc ? py->proc->as.lost_reads : 0) == lost;
 out:
 	free(c.is_static);
 	free(c.static_lo);

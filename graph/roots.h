@@ -58,6 +58,15 @@ struct ch_roots {
 	uint32_t *refs;
 	uint32_t *maybe;  /* words that may be live pointers to object i (roots.c explains both counts) */
 	struct ch_py_stacks stacks; /* the frames the FRAME_* roots point into */
+	/* Set by ch_roots_find: nothing was said (warned, marked partial, read
+	 * past a truncated core's cut) after the frames were read, so the
+	 * roots may be kept in the heap index and taken from it later. */
+	bool quiet;
+	/* Set by ch_roots_get when the roots came from the heap index: the
+	 * root set's object of each root (graph/root_set.h), pointing into the
+	 * index (held by the analysis' index tie); refs and maybe are then
+	 * NULL. NULL: the roots were found here. */
+	const uint32_t *set;
 };
 
 /* Finds every root of a's heap graph, external roots included. Damage
@@ -65,6 +74,18 @@ struct ch_roots {
  * py->diag and leaves out what could not be read. */
 struct ch_error *ch_roots_find(struct ch_roots *r, struct ch_analysis *a);
 void ch_roots_deinit(struct ch_roots *r);
+
+/* The roots without the reference counts (refs and maybe NULL) when the
+ * heap index of a holds them (graph/heap_index.h): the frames are read
+ * again (warning as ch_roots_find does) and the stored roots taken, a
+ * root naming a frame or thread that was not read making them damaged
+ * (said, and found again); else ch_roots_find. What path, top, suspects
+ * and the others that never read the counts start from. */
+struct ch_error *ch_roots_get(struct ch_roots *r, struct ch_analysis *a);
+
+/* The frames the roots point into (r->stacks), as ch_roots_find reads
+ * them: a core whose frames cannot be read at all is said and left with none. */
+struct ch_error *ch_roots_read_stacks(struct ch_roots *r, struct ch_python *py);
 
 /* Every other dumped writable word of the process (malloc'd C structs,
  * the live part of each thread's C stack, free memory) that holds the

@@ -6,8 +6,8 @@ folder:
 
 1. every heap command on CORE with --no-index: the reference outputs
    (stdout and stderr byte for byte, exit status); no index appears;
-2. `index` writes CORE.chindex with the dominator tree and the memory
-   figures; a second `index` reuses all three;
+2. `index` writes CORE.chindex with the dominator tree, the roots and
+   shortest paths, and the memory figures; a second `index` reuses them all;
 3. every command again, now starting from the index (top, suspects and
    summary from its stored tree; show, summary and suspects from its memory
    figures): identical outputs. `show` runs on an object that owns native
@@ -19,7 +19,10 @@ folder:
    dominator tree adding it (the next `index` reuses both);
 5. a flipped byte, a truncated index, a header from another index, and a
    file that is not an index: each reported as not used (damaged/stale)
-   with the right stdout, then rebuilt (with `index`, as it was);
+   with the right stdout, then rebuilt (with `index`, as it was); then
+   the roots and paths damaged in range under a matching checksum (a root
+   past the object table, a parent loop, a frame root naming no frame):
+   each said, --no-index's stdout, and the index made whole again;
 6. --no-index never writes one; `index --no-index` is a usage error;
 8. `diff A B` of the two cores (copies in a folder of their own), text and
    JSON: the same stdout, stderr and exit status from their indexes as with
@@ -36,6 +39,7 @@ import argparse
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -77,8 +81,11 @@ def commands(core, addr, type_name, owner=None):
            ["top", core, "--native", "--json"], ["roots", core, "--json"], ["anomalies", core, "--json"],
            ["suspects", core, "--json"], ["suspects", core], ["memory", core, "--json"],
            ["find", core, "--type", type_name, "--json", "--limit", "0"], ["snapshot", core]]
+    out += [["summary", core], ["roots", core]]
     if addr:
-        out += [["path", core, addr, "--json"], ["referrers", core, addr, "--json"], ["show", core, addr, "--json"]]
+        out += [["path", core, addr, "--json"], ["path", core, addr], ["path", core, addr, "--all", "3"],
+                ["referrers", core, addr, "--json"], ["referrers", core, addr], ["show", core, addr, "--json"],
+                ["show", core, addr]]
     if owner:
         out += [["show", core, owner], ["show", core, owner, "--json"]]
     return out
@@ -129,6 +136,121 @@ def compare(bin_, cmds, ref, what, stderr_too=True, expect_warning=None):
         elif stderr_too and not expect_warning and err != err0:
             fail("%s: `%s` stderr differs: %r vs %r" % (what, name, err[-300:], err0[-300:]))
         expect_warning = None  # only the first command meets the bad index; it is rebuilt then
+
+
+# The index's layout (graph/heap_index_format.h, format 9), enough to
+# damage the roots and the paths, the last sections, and seal the damage
+# with a matching checksum so that only the checks on the contents can
+# catch it. The checksum of the sound file is recomputed first: a layout
+# that no longer matches this fails loudly instead of testing nothing.
+H = dict(OBJECTS=4, DOMS=24, DOM_REACH=25, BASE_SUM=27, MEM=28, MEM_OWNED=29, ROOTS=31, NROOTS=32, PATHS=33,
+         PAYLOAD=36, CHECKSUM=37)
+H_WORDS = 38
+MEMB_BYTES = 8 * 57  # CH_MEMB_WORDS words of 8 bytes (graph/memory_brief.h)
+OWNED_CHUNK = 32     # struct ch_mem_owned_chunk
+ROOT_REC = 24        # struct ch_heap_index_root
+M64 = (1 << 64) - 1
+
+
+def ix_hash(seed, data):
+    m = 0x9E3779B97F4A7C15
+    n = len(data)
+    h = [seed ^ n, (seed + m) & M64, seed ^ (m >> 1), ~seed & M64]
+    full = n // 32 * 32
+    words = struct.unpack_from("<%dQ" % (full // 8), data)
+    for i in range(0, len(words), 4):
+        for k in range(4):
+            x = ((h[k] ^ words[i + k]) * m) & M64
+            h[k] = x ^ (x >> 29)
+    for b in data[full:]:
+        h[0] = ((h[0] ^ b) * m) & M64
+    r = seed
+    for k in range(4):
+        r = ((r ^ h[k]) * m) & M64
+        r ^= r >> 31
+    return r
+
+
+def ix_payload_sum(seed, data):
+    a, b = [seed, 0, 0, 0], [0, 0, 0, 0]
+    full = len(data) // 32 * 32
+    words = struct.unpack_from("<%dQ" % (full // 8), data)
+    for i in range(0, len(words), 4):
+        for k in range(4):
+            a[k] = (a[k] + words[i + k]) & M64
+            b[k] = (b[k] + a[k]) & M64
+    for x in data[full:]:
+        a[0] = (a[0] + x) & M64
+        b[0] = (b[0] + a[0]) & M64
+    return ix_hash(len(data), struct.pack("<8Q", *(a + b)))
+
+
+def pad8(n):
+    return (n + 7) & ~7
+
+
+def ix_tail(data):
+    """The header words and the tail sections (name, offset, bytes) of an
+    index, checked against its checksum."""
+    w = list(struct.unpack_from("<%dQ" % H_WORDS, data, 16))
+    n, nroots = w[H["OBJECTS"]], w[H["NROOTS"]]
+    sizes = [("idom", w[H["DOMS"]] * 4), ("order", w[H["DOM_REACH"]] * 4), ("mem", w[H["MEM"]] * MEMB_BYTES),
+             ("owned", w[H["MEM_OWNED"]] * OWNED_CHUNK), ("roots", nroots * ROOT_REC), ("set", nroots * 4),
+             ("parent", w[H["PATHS"]] * 4), ("via", w[H["PATHS"]] * 4), ("rank", w[H["PATHS"]] * 4)]
+    off = len(data) - sum(pad8(b) for _, b in sizes)
+    secs = []
+    for name, b in sizes:
+        secs.append((name, off, b))
+        off += pad8(b)
+    return w, secs, n
+
+
+def ix_seal(data):
+    """data (a bytearray) with the checksum its tail now calls for."""
+    w, secs, _ = ix_tail(data)
+    s = w[H["BASE_SUM"]]
+    for _, off, b in secs:
+        if b:
+            s = ix_payload_sum(s, bytes(data[off:off + b]))
+    w[H["CHECKSUM"]] = ix_hash(s, struct.pack("<%dQ" % H["CHECKSUM"], *w[:H["CHECKSUM"]]))
+    struct.pack_into("<Q", data, 16 + 8 * H["CHECKSUM"], w[H["CHECKSUM"]])
+    return data
+
+
+def ix_damage(good, what):
+    """good with its roots or paths damaged in range (what: "root" puts
+    a root's object past the object table; "parent" gives a reached object
+    a parent ranked after it; "frame" makes a frame root name a frame that
+    is not there), sealed; None when there is nothing to damage."""
+    data = bytearray(good)
+    w, secs, n = ix_tail(data)
+    sec = {name: (off, b) for name, off, b in secs}
+    if struct.unpack_from("<I", data, 12)[0] != 16 + 8 * H_WORDS or bytes(ix_seal(bytearray(good))) != good:
+        fail("the test's idea of the index layout no longer matches the file (graph/heap_index_format.h)")
+        return None
+    roff, rbytes = sec["roots"]
+    poff, pbytes = sec["parent"]
+    koff = sec["rank"][0]
+    if what == "root" and rbytes:
+        struct.pack_into("<I", data, roff, n)  # the first root's object
+    elif what == "frame":
+        for i in range(rbytes // ROOT_REC):
+            if data[roff + ROOT_REC * i + 12] == 3:  # CH_ROOT_FRAME_LOCAL
+                struct.pack_into("<I", data, roff + ROOT_REC * i + 8, 1 << 20)
+                break
+        else:
+            return None
+    elif what == "parent" and pbytes:
+        parent = struct.unpack_from("<%dI" % n, data, poff)
+        rank = struct.unpack_from("<%dI" % n, data, koff)
+        reached = [o for o in range(n) if parent[o] < n]
+        if len(reached) < 2:
+            return None
+        a, b = min(reached, key=lambda o: rank[o]), max(reached, key=lambda o: rank[o])
+        struct.pack_into("<I", data, poff + 4 * a, b)  # ranked last, now a's parent: a loop
+    else:
+        return None
+    return bytes(ix_seal(data))
 
 
 def index_state(bin_, core, env=None, readonly=None):
@@ -232,10 +354,11 @@ def main():
             fail("index: exit %d, %r, %r" % (rc, doc, err[-300:]))
         if doc.get("objects", 0) <= 0 or doc.get("bytes") != os.path.getsize(idx):
             fail("index figures: %r" % doc)
-        if doc.get("dominators") != "added" or doc.get("memory") != "added":
-            fail("index did not add the dominator tree and the memory figures: %r" % doc)
+        if doc.get("dominators") != "added" or doc.get("memory") != "added" or doc.get("paths") != "added":
+            fail("index did not add the dominator tree, the paths and the memory figures: %r" % doc)
         rc, doc, _ = index_state(bin_, core)
-        if doc.get("state") != "reused" or doc.get("dominators") != "stored" or doc.get("memory") != "stored":
+        if doc.get("state") != "reused" or doc.get("dominators") != "stored" or doc.get("memory") != "stored" \
+                or doc.get("paths") != "stored":
             fail("second index: %r" % doc)
         mtime = os.stat(idx).st_mtime_ns
         compare(bin_, cmds, ref, "from the index")
@@ -269,6 +392,30 @@ def main():
             index_state(bin_, core)  # types rebuilt it without the tree and figures; index adds them
             if open(idx, "rb").read() != good:
                 fail("%s: the index was not rebuilt as it was" % name)
+
+        # 5b. roots and paths damaged in range, the checksum sealing it:
+        # the load refuses a root past the object table; a parent loop or
+        # a frame that was not read is found where they are used. Either
+        # way the output is --no-index's and the index is made whole again.
+        ipath = [i for i, c in enumerate(cmds2) if c[0] == "path" and "--all" not in c]
+        damaged = 0
+        for what, word in (("root", "damaged; a root is out of range"),
+                           ("parent", "shortest paths were not used: damaged"),
+                           ("frame", "roots were not used: damaged")):
+            bad = ix_damage(good, what)
+            if bad is None:
+                if what != "frame":
+                    fail("no %s to damage in the index" % what)
+                continue
+            damaged += 1
+            with open(idx, "wb") as f:
+                f.write(bad)
+            pick = ipath[:1] if ipath else [cmds2.index(["top", core, "--json"])]
+            compare(bin_, [cmds2[i] for i in pick], [ref2[i] for i in pick], "a damaged " + what,
+                    expect_warning=word)
+            index_state(bin_, core)
+            if open(idx, "rb").read() != good:
+                fail("a damaged %s: the index was not made whole again" % what)
 
         # 6. --no-index
         os.unlink(idx)
@@ -306,7 +453,7 @@ def main():
     if FAILS:
         print("check_index: %d failure(s)" % len(FAILS))
         return 1
-    print("check_index: OK (%d commands compared, 5 damaged indexes)" % len(cmds))
+    print("check_index: OK (%d commands compared, %d damaged indexes)" % (len(cmds), 5 + damaged))
     return 0
 
 

@@ -14,6 +14,10 @@
  * which copies the tree); whenever a mutant passes the checks, its tree
  * goes through the checks a command makes before using one
  * (ch_dominators_from_tree) and its owned chunks are read as show reads them.
+ * Then the roots and the shortest-path search are added
+ * (ch_heap_index_add_paths, as the first path or top does, copying the
+ * rest); a mutant's stored search goes through ch_paths_from_stored, its
+ * roots are read field by field.
  * The sound index must pass (checked once, at start); no edit may make the
  * checks read out of bounds, overflow or hang (ASan, UBSan, libFuzzer). */
 #include <stdio.h>
@@ -25,6 +29,8 @@
 #include "graph/gc_replay.h"
 #include "graph/heap_index.h"
 #include "graph/memory_brief.h"
+#include "graph/paths.h"
+#include "graph/roots.h"
 #include "readers/cpython/python.h"
 
 static uint8_t *sound;
@@ -105,6 +111,15 @@ static void make_sound(void)
 	mb.w[CH_MEMB_OWNED_BYTES] = 4096 + 64;
 	if ((err = ch_heap_index_add_memory(&ref, &mb)))
 		abort();
+	/* Two roots (the second left out of the root set) and the search from
+	 * root 0: 0 -> 1 (edge 0), 2 (edge 1), 1 -> 3 (edge 2), 4 (edge 3). */
+	const struct ch_heap_index_root recs[2] = {{.object = 0, .name = 4, .frame = 0, .kind = CH_ROOT_MODULE},
+						   {.object = 2, .name = CH_NO_OBJECT, .frame = 1, .kind = CH_ROOT_THREAD,
+						    .where = 0x7000}};
+	const uint32_t set[2] = {0, CH_NO_OBJECT};
+	const uint32_t parent[5] = {CH_PATH_ROOT, 0, 0, 1, 1}, via[5] = {0, 0, 1, 2, 3}, rank[5] = {0, 1, 2, 3, 4};
+	if ((err = ch_heap_index_add_paths(&ref, recs, set, 2, 0x5678, parent, via, rank, 5)))
+		abort();
 	FILE *f = fopen(path, "rb");
 	if (!f || fseek(f, 0, SEEK_END) != 0)
 		abort();
@@ -121,8 +136,12 @@ static void make_sound(void)
 	char why[256];
 	struct ch_heap_index_doms doms;
 	struct ch_heap_index_mem mem;
-	if (ch_heap_index_check(sound, sound_len, &key, true, &doms, &mem, why, sizeof(why)) != CH_HEAP_INDEX_LOADED ||
-	    doms.nreach != 5 || !mem.have || mem.b.nowned != 2 || mem.b.owned[1].bytes != 64) {
+	struct ch_heap_index_roots roots;
+	struct ch_heap_index_paths paths;
+	if (ch_heap_index_check(sound, sound_len, &key, true, &doms, &mem, &roots, &paths, why, sizeof(why)) !=
+		    CH_HEAP_INDEX_LOADED ||
+	    doms.nreach != 5 || !mem.have || mem.b.nowned != 2 || mem.b.owned[1].bytes != 64 || !roots.have ||
+	    roots.n != 2 || paths.nreached != 5) {
 		fprintf(stderr, "fuzz_index: the sound index is refused: %s\n", why);
 		abort();
 	}
@@ -133,7 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!sound)
 		make_sound();
 	char why[256];
-	(void)ch_heap_index_check(data, size, NULL, true, NULL, NULL, why, sizeof(why));
+	(void)ch_heap_index_check(data, size, NULL, true, NULL, NULL, NULL, NULL, why, sizeof(why));
 
 	uint8_t *copy = malloc(sound_len);
 	if (!copy)
@@ -153,7 +172,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(cut, copy, len);
 	struct ch_heap_index_doms doms;
 	struct ch_heap_index_mem mem;
-	enum ch_heap_index_outcome r = ch_heap_index_check(cut, len, NULL, false, &doms, &mem, why, sizeof(why));
+	struct ch_heap_index_roots roots;
+	struct ch_heap_index_paths paths;
+	enum ch_heap_index_outcome r =
+		ch_heap_index_check(cut, len, NULL, false, &doms, &mem, &roots, &paths, why, sizeof(why));
+	if (r == CH_HEAP_INDEX_LOADED && roots.have) {
+		/* As a command takes them: every field of every root. */
+		volatile uint64_t sum = 0;
+		for (size_t k = 0; k < roots.n; k++)
+			sum += roots.recs[k].object ^ roots.recs[k].name ^ roots.recs[k].frame ^ roots.recs[k].kind ^
+			       roots.recs[k].where ^ roots.set[k];
+		(void)sum;
+	}
+	if (r == CH_HEAP_INDEX_LOADED && paths.parent) {
+		/* The checks a command makes before it uses a stored search, over
+		 * the sound index's edges and the stored root set. */
+		static uint32_t offsets[6] = {0, 2, 4, 5, 6, 6}, targets[6] = {1, 2, 3, 4, 0, 1};
+		uint32_t labels[6] = {ch_label_make(CH_REF_FIELD, true, 1), ch_label_make(CH_REF_INDEX, true, 7),
+				      ch_label_make(CH_REF_INDEX, true, 0), ch_label_make(CH_REF_INDEX, true, 1),
+				      ch_label_make(CH_REF_INDEX, true, 0), ch_label_make(CH_REF_WEAK, false, 0)};
+		struct ch_edges e;
+		memset(&e, 0, sizeof(e));
+		e.offsets = offsets;
+		e.targets = targets;
+		e.labels = labels;
+		e.nedges = 6;
+		struct ch_paths p;
+		struct ch_error *err = ch_paths_from_stored(&p, paths.parent, paths.via, paths.rank, paths.nreached, &e,
+							   paths.nobjects < 5 ? paths.nobjects : 5,
+							   roots.have ? roots.set : NULL, roots.have ? roots.n : 0, NULL);
+		if (err)
+			ch_error_free(err);
+		else
+			ch_paths_deinit(&p);
+	}
 	if (r == CH_HEAP_INDEX_LOADED && mem.have) {
 		/* As show reads them: every owned chunk's fields. */
 		volatile uint64_t sum = 0;
