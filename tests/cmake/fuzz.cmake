@@ -21,8 +21,8 @@ endif()
 # sandbox) and the heap index checks run for CH_FUZZ_SHORT_SECONDS: their inputs are small and
 # their code is reached in seconds, and ctest -L fuzz stays about two
 # minutes on two cores.
-set(CH_FUZZ_TARGETS core elf dwarf inflate snapshot gate glibc pymalloc emu index)
-set(CH_FUZZ_SHORT_TARGETS glibc pymalloc emu index)
+set(CH_FUZZ_TARGETS core elf dwarf inflate snapshot gate glibc pymalloc emu index cache)
+set(CH_FUZZ_SHORT_TARGETS glibc pymalloc emu index cache)
 set(CH_FUZZ_SECONDS 20 CACHE STRING "seconds each libFuzzer target runs in ctest -L fuzz")
 set(CH_FUZZ_SHORT_SECONDS 10 CACHE STRING "seconds each of CH_FUZZ_SHORT_TARGETS runs in ctest -L fuzz")
 # fuzz_emu keeps one Unicorn engine for every input, whose translation

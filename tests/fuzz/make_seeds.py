@@ -28,6 +28,9 @@ of a real input:
             the code page, with an object whose fields point at others
   index     edit lists for fuzz_index.c (it makes its own sound index and
             applies them): none, one flipped count, a cut
+  cache     the layout cache's bodies (fuzz_cache.c's input format): the
+            built-in glibc tables and the CPython 3.12.1 table, each after
+            its selector byte
 
 Exit 0 when every corpus has at least one seed; 77 when the fixture core or
 interpreter is missing (the test is SKIPPED, reason printed); 1 otherwise."""
@@ -374,6 +377,13 @@ def main():
         for index, name in enumerate(sorted(os.listdir(tables))):
             t = read_table(os.path.join(tables, name))
             write(os.path.join(args.out, "glibc"), "glibc-%s" % t["version"], glibc_seed(t, index))
+        # fuzz_cache.c's input: a selector byte (bit 0: glibc), then a cache
+        # file's body: the built-in tables of the builds the harness names.
+        for name in sorted(os.listdir(tables)):
+            with open(os.path.join(tables, name), "rb") as f:
+                write(os.path.join(args.out, "cache"), "glibc-" + name[:12], bytes([1]) + f.read())
+        with open(os.path.join(args.source, "readers", "cpython", "layouts", "3.12.1.layout"), "rb") as f:
+            write(os.path.join(args.out, "cache"), "layout-3.12.1", bytes([0]) + f.read())
         layouts = os.path.join(args.source, "readers", "cpython", "layouts")
         for bit, version in ((0, "3.12.1"), (1, "3.13.0")):
             lay = read_table(os.path.join(layouts, version + ".layout"))
