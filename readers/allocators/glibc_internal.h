@@ -70,13 +70,14 @@ struct ch_glibc_ctx {
 };
 
 /* The table format (glibc_table.c, glibc_table.h): write one, parse one
- * (every field exactly once, the format this coreheap reads; version gets
- * the version line), a fingerprint of the format and field names folded
- * into h, and whether a line's key is one the format has. */
+ * (every line a key the format has, every field exactly once, the format
+ * this coreheap reads; version and build get the version and first
+ * build_id lines, "" when absent), and a fingerprint of the format and
+ * field names folded into h. */
 void ch_glibc_table_write(FILE *out, const struct ch_glibc_layout *lay, const char *build_hex, const char *version);
-struct ch_error *ch_glibc_table_parse(const char *text, struct ch_glibc_layout *lay, char *version, size_t vmax);
+struct ch_error *ch_glibc_table_parse(const char *text, struct ch_glibc_layout *lay, char *version, size_t vmax, char *build,
+				      size_t bmax);
 uint64_t ch_glibc_table_schema_hash(uint64_t h);
-bool ch_glibc_table_key_known(const char *key, size_t len);
 
 /* glibc's layout as an earlier run read it from the libc debug file with
  * this build-id (glibc_cache.c; the envelope is readers/base/cache_file.h),

@@ -57,37 +57,47 @@ struct ch_error *ch_glibc_table_dump(const char *debug_path, const char *version
 	return err;
 }
 
-struct ch_error *ch_glibc_table_parse(const char *text, struct ch_glibc_layout *lay, char *version, size_t vmax)
+struct ch_error *ch_glibc_table_parse(const char *text, struct ch_glibc_layout *lay, char *version, size_t vmax, char *build,
+				      size_t bmax)
 {
 	memset(lay, 0, sizeof(*lay));
 	bool seen[NFIELDS] = {0};
 	int format = 0;
-	version[0] = 0;
+	version[0] = build[0] = 0;
 	for (const char *line = text; *line;) {
 		const char *end = strchr(line, '\n');
 		size_t len = end ? (size_t)(end - line) : strlen(line);
 		char buf[128];
-		if (len && line[0] != '#' && len < sizeof(buf)) {
-			memcpy(buf, line, len);
-			buf[len] = 0;
-			char *sp = strchr(buf, ' ');
+		if (len && line[0] != '#') {
+			char *sp = len < sizeof(buf) ? memcpy(buf, line, len) : NULL;
 			if (sp) {
-				*sp = 0;
-				const char *val = sp + 1;
-				if (strcmp(buf, "format") == 0)
-					format = atoi(val);
-				else if (strcmp(buf, "version") == 0)
-					snprintf(version, vmax, "%s", val);
-				for (size_t i = 0; i < NFIELDS; i++)
-					if (strcmp(buf, fields[i].name) == 0) {
-						char *e;
-						uint64_t v = strtoull(val, &e, 10);
-						if (*e || seen[i])
-							return ch_error_new(CH_ERR_INPUT, "glibc table: bad line '%s %s'", buf, val);
-						*(uint64_t *)((char *)lay + fields[i].offset) = v;
-						seen[i] = true;
-					}
+				buf[len] = 0;
+				sp = strchr(buf, ' ');
 			}
+			if (!sp)
+				return ch_error_new(CH_ERR_INPUT, "glibc table: malformed line '%.*s'", (int)(len < 64 ? len : 64), line);
+			*sp = 0;
+			const char *val = sp + 1;
+			bool known = true;
+			if (strcmp(buf, "format") == 0)
+				format = atoi(val);
+			else if (strcmp(buf, "version") == 0)
+				snprintf(version, vmax, "%s", val);
+			else if (strcmp(buf, "build_id") == 0 && !build[0])
+				snprintf(build, bmax, "%s", val);
+			else
+				known = false;
+			for (size_t i = 0; i < NFIELDS && !known; i++)
+				if (strcmp(buf, fields[i].name) == 0) {
+					char *e;
+					uint64_t v = strtoull(val, &e, 10);
+					if (*e || seen[i])
+						return ch_error_new(CH_ERR_INPUT, "glibc table: bad line '%s %s'", buf, val);
+					*(uint64_t *)((char *)lay + fields[i].offset) = v;
+					seen[i] = known = true;
+				}
+			if (!known)
+				return ch_error_new(CH_ERR_INPUT, "glibc table: unknown or repeated key '%s'", buf);
 		}
 		line += len + (end ? 1 : 0);
 	}
@@ -107,8 +117,10 @@ struct ch_error *ch_glibc_table_find(const uint8_t *id, size_t len, struct ch_gl
 	char hex[2 * 64 + 1];
 	ch_build_id_hex(id, len, hex);
 	for (size_t i = 0; len && i < ch_glibc_ntables; i++)
-		if (strcmp(ch_glibc_tables[i].build_id, hex) == 0)
-			return ch_glibc_table_parse(ch_glibc_tables[i].text, lay, version, vmax);
+		if (strcmp(ch_glibc_tables[i].build_id, hex) == 0) {
+			char build[sizeof(hex)];
+			return ch_glibc_table_parse(ch_glibc_tables[i].text, lay, version, vmax, build, sizeof(build));
+		}
 	return ch_error_new(CH_ERR_NOT_FOUND, "no built-in glibc table for build-id %s", len ? hex : "(none)");
 }
 
@@ -117,7 +129,8 @@ struct ch_error *ch_glibc_table_find_version(const char *version, struct ch_glib
 {
 	char v[32];
 	for (size_t i = 0; version && *version && i < ch_glibc_ntables; i++) {
-		struct ch_error *err = ch_glibc_table_parse(ch_glibc_tables[i].text, lay, v, sizeof(v));
+		char build[2 * 64 + 1];
+		struct ch_error *err = ch_glibc_table_parse(ch_glibc_tables[i].text, lay, v, sizeof(v), build, sizeof(build));
 		if (err) {
 			ch_error_free(err);
 			continue;
@@ -137,16 +150,4 @@ uint64_t ch_glibc_table_schema_hash(uint64_t h)
 	for (size_t i = 0; i < NFIELDS; i++)
 		h = ch_fnv_text(h, fields[i].name);
 	return h;
-}
-
-bool ch_glibc_table_key_known(const char *key, size_t len)
-{
-	static const char *const header[] = {"format", "build_id", "version"};
-	for (size_t i = 0; i < 3; i++)
-		if (strlen(header[i]) == len && memcmp(header[i], key, len) == 0)
-			return true;
-	for (size_t i = 0; i < NFIELDS; i++)
-		if (strlen(fields[i].name) == len && memcmp(fields[i].name, key, len) == 0)
-			return true;
-	return false;
 }

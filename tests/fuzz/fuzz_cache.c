@@ -93,8 +93,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	glibc_build = ch_glibc_tables[0].build_id;
 	struct ch_glibc_layout lay;
-	char version[32];
-	struct ch_error *err = ch_glibc_table_parse(ch_glibc_tables[0].text, &lay, version, sizeof(version));
+	char version[32], build[160];
+	struct ch_error *err = ch_glibc_table_parse(ch_glibc_tables[0].text, &lay, version, sizeof(version), build, sizeof(build));
 	if (err)
 		abort();
 	ch_glibc_cache_store(glibc_build, version, &lay);
