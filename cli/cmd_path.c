@@ -108,8 +108,9 @@ const struct ch_cli_command ch_cmd_path = {
 	.extras = CH_OPT_ADDR | CH_OPT_ALL,
 	.run = run_path,
 	/* The target's row and replay verdict, the edges and labels along the
-	 * chains and into the target, the stored roots and search (without
-	 * them, everything: the search is made); not the cycles. */
-	.index_needs = CH_NEED_ADDR | CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_GEN | CH_NEED_FLAGS | CH_NEED_INTERP |
-		       CH_NEED_OFFSETS | CH_NEED_TARGETS | CH_NEED_LABELS | CH_NEED_REPLAY | CH_NEED_PATHS,
+	 * chains and into the target (and what finding the roots again reads:
+	 * addresses, sizes, refcounts, edges), the stored roots and search
+	 * (without them, everything: the search is made); not the cycles. */
+	.index_needs = CH_NEED_ADDR | CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_OFFSETS | CH_NEED_TARGETS | CH_NEED_LABELS |
+		       CH_NEED_REPLAY | CH_NEED_PATHS,
 };

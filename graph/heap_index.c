@@ -236,12 +236,13 @@ static void roots_paths_take(const uint64_t *w, const struct section *sec, struc
 }
 
 enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, const struct ch_heap_index_key *key,
-					       bool check_sum, struct ch_heap_index_doms *doms,
+					       bool check_sum, uint32_t needs, struct ch_heap_index_doms *doms,
 					       struct ch_heap_index_mem *mem, struct ch_heap_index_roots *roots,
 					       struct ch_heap_index_paths *paths, char *why, size_t why_len)
 {
 	struct section sec[S_COUNT];
-	enum ch_heap_index_outcome r = ch_heap_index_verify(data, size, key, check_sum, ~0u, sec, why, why_len);
+	enum ch_heap_index_outcome r = ch_heap_index_verify(
+		data, size, key, check_sum, ch_heap_index_need_sections(needs ? needs : CH_NEED_ALL), sec, why, why_len);
 	if (doms)
 		memset(doms, 0, sizeof(*doms));
 	if (mem)
@@ -258,10 +259,12 @@ enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, co
 	if (r == CH_HEAP_INDEX_LOADED) {
 		memcpy(&h, data, sizeof(h));
 		roots_paths_take(h.w, sec, roots, paths);
+		if (paths && !sec[S_PARENT].data)
+			memset(paths, 0, sizeof(*paths));
 	}
 	if (doms && r == CH_HEAP_INDEX_LOADED) {
 		memcpy(&h, data, sizeof(h));
-		if (h.w[H_DOMS]) {
+		if (h.w[H_DOMS] && sec[S_IDOM].data) {
 			doms->idom = sec[S_IDOM].data;
 			doms->order = sec[S_ORDER].data;
 			doms->nobjects = h.w[H_DOMS];

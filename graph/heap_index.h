@@ -208,15 +208,16 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 				    enum ch_heap_index_outcome *outcome, char *why, size_t why_len);
 
 /* The checks a load makes before it uses anything, on an index in memory
- * (no runtime needed): LOADED means sound, and its key equals key when key
- * is given. check_sum false skips the checksum, for fuzzing only (mutants
- * then reach the structural checks). doms (may be NULL) receives the
+ * (no runtime needed): LOADED means sound (the sections needs, CH_NEED_*,
+ * asks for; 0: all), and its key equals key when key is given. check_sum
+ * false skips the checksums, for fuzzing only (mutants then reach the
+ * structural checks). doms (may be NULL) receives the
  * stored dominator tree of a LOADED index, pointing into data (backing
  * NULL), to check as ch_dominators_from_tree would; mem (may be NULL)
  * its memory figures, pointing into data; roots and paths (may be NULL)
  * likewise. */
 enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, const struct ch_heap_index_key *key,
-					       bool check_sum, struct ch_heap_index_doms *doms,
+					       bool check_sum, uint32_t needs, struct ch_heap_index_doms *doms,
 					       struct ch_heap_index_mem *mem, struct ch_heap_index_roots *roots,
 					       struct ch_heap_index_paths *paths, char *why, size_t why_len);
 

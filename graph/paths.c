@@ -127,7 +127,8 @@ struct ch_error *ch_paths_from_stored_chains(struct ch_paths *p, const uint32_t 
 	p->roots = malloc((nroots ? nroots : 1) * sizeof(*p->roots));
 	if (!p->roots)
 		return &ch_error_nomem;
-	memcpy(p->roots, root_objects, nroots * sizeof(*p->roots));
+	if (nroots)
+		memcpy(p->roots, root_objects, nroots * sizeof(*p->roots));
 	p->nroots = nroots;
 	p->parent = (uint32_t *)parent;
 	p->via = (uint32_t *)via;
