@@ -256,6 +256,23 @@ static uint32_t check_paths(const uint64_t *w, const struct section *sec, size_t
 	return bad ? BAD_1 : 0;
 }
 
+/* Whether any of v[lo..hi) is limit or more (one flag, vectorized). */
+static uint32_t u32_reach(const uint32_t *v, size_t lo, size_t hi, uint32_t limit)
+{
+	uint32_t bad = 0;
+	for (size_t i = lo; i < hi; i++)
+		bad |= (uint32_t)(v[i] >= limit);
+	return bad;
+}
+
+static uint32_t u8_reach(const uint8_t *v, size_t lo, size_t hi, uint32_t limit)
+{
+	uint32_t bad = 0;
+	for (size_t i = lo; i < hi; i++)
+		bad |= (uint32_t)(v[i] >= limit);
+	return bad;
+}
+
 /* Elements lo..hi of section s: bad bits by kind, what they count added. */
 static uint32_t block_check(const uint64_t *w, const struct section *sec, int s, size_t lo, size_t hi, uint64_t *count)
 {
@@ -265,29 +282,19 @@ static uint32_t block_check(const uint64_t *w, const struct section *sec, int s,
 	const uint8_t *u8 = sec[s].data;
 	switch (s) {
 	case S_TYPE:
-		for (size_t i = lo; i < hi; i++)
-			bad |= (uint32_t)(u32[i] >= nt);
-		return bad;
+		return u32_reach(u32, lo, hi, nt);
 	case S_GEN:
-		for (size_t i = lo; i < hi; i++)
-			bad |= (uint32_t)(u8[i] > CH_GEN_UNTRACKED);
-		return bad;
+		return u8_reach(u8, lo, hi, CH_GEN_UNTRACKED + 1u);
 	case S_INTERP:
-		for (size_t i = lo; i < hi; i++)
-			bad |= (uint32_t)(u8[i] >= ni);
-		return bad;
+		return u8_reach(u8, lo, hi, ni);
 	case S_REPLAY:
-		for (size_t i = lo; i < hi; i++)
-			bad |= (uint32_t)(u8[i] > CH_REPLAY_FREED_WITH);
-		return bad;
+		return u8_reach(u8, lo, hi, CH_REPLAY_FREED_WITH + 1u);
 	case S_OFFSETS: /* n + 1 entries: each but the last against the next */
 		for (size_t i = lo; i < hi && i < n; i++)
 			bad |= (uint32_t)(u32[i] > u32[i + 1]);
 		return bad;
 	case S_TARGETS:
-		for (size_t i = lo; i < hi; i++)
-			bad |= (uint32_t)(u32[i] >= n);
-		return bad;
+		return u32_reach(u32, lo, hi, n);
 	case S_LABELS:
 		return check_labels(w, u32, lo, hi);
 	case S_SLOTS:
@@ -310,9 +317,7 @@ static uint32_t block_check(const uint64_t *w, const struct section *sec, int s,
 		*count += c;
 		return bad;
 	case S_ORDER:
-		for (size_t i = lo; i < hi; i++)
-			bad |= (uint32_t)(u32[i] >= n);
-		return bad;
+		return u32_reach(u32, lo, hi, n);
 	case S_PARENT:
 		return check_paths(w, sec, lo, hi, count);
 	default:

@@ -70,6 +70,19 @@ struct ch_error *ch_paths_search(struct ch_paths *p, const struct ch_edges *e, s
 	return NULL;
 }
 
+/* A stored search's arrays, used in place, into p. */
+static void stored_take(struct ch_paths *p, const uint32_t *parent, const uint32_t *via, const uint32_t *rank,
+			size_t nreached, size_t nobjects, struct ch_shared_map *backing)
+{
+	p->parent = (uint32_t *)parent;
+	p->via = (uint32_t *)via;
+	p->rank = (uint32_t *)rank;
+	p->nobjects = nobjects;
+	p->nreached = nreached;
+	p->borrowed = true;
+	p->backing = ch_shared_map_hold(backing);
+}
+
 struct ch_error *ch_paths_from_stored(struct ch_paths *p, const uint32_t *parent, const uint32_t *via,
 				      const uint32_t *rank, size_t nreached, const struct ch_edges *e, size_t nobjects,
 				      const uint32_t *root_objects, size_t nroots, struct ch_shared_map *backing)
@@ -106,13 +119,7 @@ struct ch_error *ch_paths_from_stored(struct ch_paths *p, const uint32_t *parent
 		bad = "the shortest paths do not reach as many objects as they say";
 	if (bad)
 		return ch_error_new(CH_ERR_INPUT, "%s", bad);
-	p->parent = (uint32_t *)parent;
-	p->via = (uint32_t *)via;
-	p->rank = (uint32_t *)rank;
-	p->nobjects = nobjects;
-	p->nreached = nreached;
-	p->borrowed = true;
-	p->backing = ch_shared_map_hold(backing);
+	stored_take(p, parent, via, rank, nreached, nobjects, backing);
 	return NULL;
 }
 
@@ -130,15 +137,9 @@ struct ch_error *ch_paths_from_stored_chains(struct ch_paths *p, const uint32_t 
 	if (nroots)
 		memcpy(p->roots, root_objects, nroots * sizeof(*p->roots));
 	p->nroots = nroots;
-	p->parent = (uint32_t *)parent;
-	p->via = (uint32_t *)via;
-	p->rank = (uint32_t *)rank;
-	p->nobjects = nobjects;
-	p->nreached = nreached;
-	p->borrowed = true;
 	p->chains = true;
 	p->edges = e;
-	p->backing = ch_shared_map_hold(backing);
+	stored_take(p, parent, via, rank, nreached, nobjects, backing);
 	return NULL;
 }
 

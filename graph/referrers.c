@@ -3,21 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The object whose edges hold edge k: the last one whose edges start at
- * or before k (objects without edges share their successor's start). */
-static uint32_t source_of(const struct ch_edges *e, size_t nobjects, size_t k)
-{
-	size_t lo = 0, hi = nobjects; /* offsets[lo] <= k < offsets[hi] */
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (e->offsets[mid] <= k)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return (uint32_t)lo;
-}
-
 struct ch_error *ch_referrers_find(struct ch_referrers *r, const struct ch_edges *e, size_t nobjects,
 				   uint32_t target)
 {
@@ -48,7 +33,7 @@ struct ch_error *ch_referrers_find(struct ch_referrers *r, const struct ch_edges
 				cap = ncap;
 			}
 			r->edges[r->n] = k;
-			r->sources[r->n] = source_of(e, nobjects, k);
+			r->sources[r->n] = (uint32_t)ch_edges_source(e, nobjects, k);
 			r->n++;
 		}
 	}
