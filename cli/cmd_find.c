@@ -51,4 +51,6 @@ const struct ch_cli_command ch_cmd_find = {
 	.usage = "find [options] CORE --type NAME",
 	.extras = CH_OPT_TYPE | CH_OPT_SUBCLASSES | CH_OPT_MIN_BYTES | CH_OPT_LIMIT,
 	.run = run_find,
+	/* Each object's type and size, the matches' rows. */
+	.index_needs = CH_NEED_ADDR | CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_GEN,
 };

@@ -16,8 +16,18 @@ static struct ch_error *compute(struct ch_session *s, struct ch_analysis *a, con
 {
 	ch_progress_update(&s->progress, "shortest paths", 0);
 	struct ch_paths p;
-	struct ch_error *err = ch_root_set_paths(&p, a, roots);
+	/* A stored search is checked along the chains walked; one found
+	 * damaged there is checked whole (and said, and searched again). */
+	struct ch_error *err = ch_root_set_paths_chains(&p, a, roots);
 	if (err)
+		return err;
+	err = ch_paths_to(set, &p, &a->edges, &a->heap, target, s->opts.all);
+	bool chains = p.chains;
+	ch_paths_deinit(&p);
+	if (!err || err->kind != CH_ERR_INPUT || !chains)
+		return err;
+	ch_error_free(err);
+	if ((err = ch_root_set_paths(&p, a, roots)))
 		return err;
 	err = ch_paths_to(set, &p, &a->edges, &a->heap, target, s->opts.all);
 	ch_paths_deinit(&p);
@@ -97,4 +107,10 @@ const struct ch_cli_command ch_cmd_path = {
 	.usage = "path [options] CORE ADDR",
 	.extras = CH_OPT_ADDR | CH_OPT_ALL,
 	.run = run_path,
+	/* The target's row and replay verdict, the edges and labels along the
+	 * chains and into the target (and what finding the roots again reads:
+	 * addresses, sizes, refcounts, edges), the stored roots and search
+	 * (without them, everything: the search is made); not the cycles. */
+	.index_needs = CH_NEED_ADDR | CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_OFFSETS | CH_NEED_TARGETS | CH_NEED_LABELS |
+		       CH_NEED_REPLAY | CH_NEED_PATHS,
 };

@@ -58,4 +58,7 @@ const struct ch_cli_command ch_cmd_referrers = {
 	.usage = "referrers [options] CORE ADDR",
 	.extras = CH_OPT_ADDR | CH_OPT_LIMIT,
 	.run = run_referrers,
+	/* The target's row, the edges into it, each referrer's type and
+	 * label (a dict key's label reads the key object). */
+	.index_needs = CH_NEED_ADDR | CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_OFFSETS | CH_NEED_TARGETS | CH_NEED_LABELS,
 };

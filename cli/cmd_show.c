@@ -199,4 +199,7 @@ const struct ch_cli_command ch_cmd_show = {
 	.usage = "show [options] CORE ADDR [ADDR...]",
 	.extras = CH_OPT_ADDR | CH_OPT_ADDRS | CH_OPT_DEPTH,
 	.run = run_show,
+	/* The object's row, its referents' count and the memory figures; its
+	 * value is read from the core. */
+	.index_needs = CH_NEED_ADDR | CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_GEN | CH_NEED_OFFSETS | CH_NEED_MEM,
 };

@@ -21,6 +21,8 @@ static int run_types(const struct ch_cli_command *cmd, int argc, char **argv)
 	struct ch_heap heap;
 	struct ch_edges edges;
 	struct ch_type_histogram hist;
+	if (s.opts.native)
+		s.needs = CH_NEED_ALL;
 	/* Following references finds the untracked objects and the buffers
 	 * each object owns (full shallow sizes). */
 	struct ch_error *err = ch_session_heap_build(&s, &heap, &edges, NULL, CH_INDEX_AUTO, NULL);
@@ -137,4 +139,7 @@ const struct ch_cli_command ch_cmd_types = {
 	.usage = "types [options] CORE",
 	.extras = CH_OPT_LIMIT | CH_OPT_LIMIT_ALL | CH_OPT_TOP | CH_OPT_SORT | CH_OPT_GENERATION | CH_OPT_NDJSON | CH_OPT_NATIVE,
 	.run = run_types,
+	/* Each object's type, size, generation and interpreter (--native:
+	 * everything, for the memory breakdown). */
+	.index_needs = CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_GEN | CH_NEED_INTERP,
 };

@@ -51,6 +51,9 @@ struct ch_cli_command {
 	const char *usage;    /* full --help text after the usage line */
 	unsigned extras;      /* CH_OPT_* this command accepts */
 	int (*run)(const struct ch_cli_command *cmd, int argc, char **argv);
+	/* What it uses of an analysed heap (CH_NEED_*, graph/heap_index.h):
+	 * a load from the index verifies only that. 0: everything. */
+	uint32_t index_needs;
 };
 
 struct ch_cli_opts {

@@ -47,6 +47,7 @@ int ch_session_parse(struct ch_session *s, const struct ch_cli_command *cmd, int
 {
 	memset(s, 0, sizeof(*s));
 	s->cmd = cmd;
+	s->needs = cmd->index_needs ? cmd->index_needs : CH_NEED_ALL;
 	*done = false;
 	int r = ch_cli_parse(cmd, argc, argv, &s->opts);
 	if (r != 0) {
@@ -169,9 +170,11 @@ int ch_session_begin_analysis(struct ch_session *s, struct ch_analysis *a, const
 struct ch_error *ch_session_analyse(struct ch_session *s, struct ch_analysis *a)
 {
 	memset(a, 0, sizeof(*a));
+	if (!s->needs) /* a session set up by hand (diff's sides) */
+		s->needs = CH_NEED_ALL;
 	struct ch_error *err = ch_session_heap_build(s, &a->heap, &a->edges, &a->replay, CH_INDEX_AUTO, NULL);
 	if (!err)
-		err = ch_analysis_complete(a);
+		err = ch_analysis_complete_for(a, s->needs);
 	if (!err && s->index_ref.path[0])
 		a->index = &s->index_ref;
 	return err;

@@ -39,6 +39,11 @@ struct ch_session {
 	 * ch_session_heap_build; path empty: none): ch_session_begin_analysis
 	 * ties the analysis to it, so a dominator tree is kept there. */
 	struct ch_heap_index_ref index_ref;
+	/* What the command uses of the analysed heap (CH_NEED_*, from its
+	 * index_needs; everything by default): a load from the index verifies
+	 * only that, the pipeline runs only the stages named. A load may widen
+	 * it (a stored result missing). */
+	uint32_t needs;
 };
 
 /* Returns 0 when the session is ready; otherwise the exit code to return

@@ -151,12 +151,13 @@ struct ch_error *ch_session_heap_build(struct ch_session *s, struct ch_heap *hea
 		enum ch_heap_index_outcome outcome;
 		char why[256];
 		const uint8_t *state;
-		struct ch_error *err = ch_heap_index_load(tried[i], &key, s->py, heap, edges, &state, &s->index_ref.doms,
+		struct ch_error *err = ch_heap_index_load(tried[i], &key, s->py, &s->needs, heap, edges, &state, &s->index_ref.doms,
 							  &s->index_ref.mem, &s->index_ref.roots, &s->index_ref.paths,
 							  &outcome, why, sizeof(why));
 		if (err)
 			return err;
-		if (outcome == CH_HEAP_INDEX_LOADED && replay && (err = ch_gc_replay_from_state(replay, heap, state))) {
+		if (outcome == CH_HEAP_INDEX_LOADED && replay && state &&
+		    (err = ch_gc_replay_from_state(replay, heap, state))) {
 			ch_edges_deinit(edges);
 			ch_heap_deinit(heap);
 			return err;

@@ -18,9 +18,15 @@ struct ch_error *ch_analysis_run(struct ch_analysis *a, struct ch_python *py, ch
 
 struct ch_error *ch_analysis_complete(struct ch_analysis *a)
 {
+	return ch_analysis_complete_for(a, CH_NEED_ALL);
+}
+
+struct ch_error *ch_analysis_complete_for(struct ch_analysis *a, uint32_t needs)
+{
 	memset(&a->cycles, 0, sizeof(a->cycles));
-	struct ch_error *err = a->replay.state ? NULL : ch_gc_replay_run(&a->replay, &a->heap, &a->edges);
-	if (!err)
+	bool replay = needs & (CH_NEED_REPLAY | CH_NEED_CYCLES);
+	struct ch_error *err = a->replay.state || !replay ? NULL : ch_gc_replay_run(&a->replay, &a->heap, &a->edges);
+	if (!err && (needs & CH_NEED_CYCLES))
 		err = ch_cycles_find(&a->cycles, &a->heap, &a->edges, &a->replay);
 	if (err)
 		ch_analysis_deinit(a);

@@ -382,8 +382,7 @@ static void dict_key_text(const struct ch_heap *heap, uint32_t key, char *buf, s
 		snprintf(buf, n, "<%s>", ch_py_type_name(&heap->py->types, heap->objects.type[key]));
 }
 
-/* The object whose edges include edge k. */
-static size_t edge_source(const struct ch_edges *e, size_t nobjects, size_t k)
+size_t ch_edges_source(const struct ch_edges *e, size_t nobjects, size_t k)
 {
 	size_t lo = 0, hi = nobjects;
 	while (hi - lo > 1) {
@@ -409,7 +408,7 @@ void ch_edges_label_text(const struct ch_edges *e, const struct ch_heap *heap, s
 	}
 	case CH_REF_INDEX:
 		if (p & CH_LABEL_ELEMENT)
-			ch_py_ndarray_index_text(heap->py, heap->objects.addr[edge_source(e, heap->objects.n, k)],
+			ch_py_ndarray_index_text(heap->py, heap->objects.addr[ch_edges_source(e, heap->objects.n, k)],
 						 p & ~CH_LABEL_ELEMENT, buf, n);
 		else
 			snprintf(buf, n, "[%" PRIu32 "]", p);

@@ -70,5 +70,8 @@ uint64_t ch_edges_memory(const struct ch_edges *e, size_t nobjects);
 /* Human-readable label of edge k of a source object, e.g. ".session",
  * "['key']", "[3]", "{item}", "+0x18 (conservative)". */
 void ch_edges_label_text(const struct ch_edges *e, const struct ch_heap *heap, size_t k, char *buf, size_t n);
+/* The object (of nobjects) whose edges include edge k: the last one
+ * whose edges start at or before k (a binary search of the offsets). */
+size_t ch_edges_source(const struct ch_edges *e, size_t nobjects, size_t k);
 
 #endif

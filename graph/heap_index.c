@@ -154,16 +154,13 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 	const void *data[S_COUNT] = {o->addr, o->size, o->refcnt, o->type, o->gen, o->flags, o->interp, edges->offsets,
 				     edges->targets, edges->labels, types, edges->exactness.objects, xt, names,
 				     msgs, sb.p, replay->state, o->index.slots, wide};
-	uint64_t sum = 0, payload = 0;
+	uint64_t payload = 0;
 	for (int s = 0; s < S_COUNT; s++) {
-		if (bytes[s])
-			sum = ch_heap_index_payload_sum(sum, data[s], bytes[s]);
+		h.sums[s] = ch_heap_index_section_sum(s, data[s], bytes[s]);
 		payload += ch_heap_index_pad8(bytes[s]);
-		if (s == S_BASE - 1)
-			h.w[H_BASE_SUM] = sum;
 	}
 	h.w[H_PAYLOAD] = payload;
-	h.w[H_CHECKSUM] = ch_heap_index_hash(sum, h.w, H_CHECKSUM * sizeof(uint64_t));
+	h.w[H_CHECKSUM] = ch_heap_index_header_sum(&h);
 
 	size_t plen = strlen(path);
 	char *tmp = malloc(plen + 32);
@@ -239,12 +236,13 @@ static void roots_paths_take(const uint64_t *w, const struct section *sec, struc
 }
 
 enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, const struct ch_heap_index_key *key,
-					       bool check_sum, struct ch_heap_index_doms *doms,
+					       bool check_sum, uint32_t needs, struct ch_heap_index_doms *doms,
 					       struct ch_heap_index_mem *mem, struct ch_heap_index_roots *roots,
 					       struct ch_heap_index_paths *paths, char *why, size_t why_len)
 {
 	struct section sec[S_COUNT];
-	enum ch_heap_index_outcome r = ch_heap_index_verify(data, size, key, check_sum, sec, why, why_len);
+	enum ch_heap_index_outcome r = ch_heap_index_verify(
+		data, size, key, check_sum, ch_heap_index_need_sections(needs ? needs : CH_NEED_ALL), sec, why, why_len);
 	if (doms)
 		memset(doms, 0, sizeof(*doms));
 	if (mem)
@@ -261,10 +259,12 @@ enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, co
 	if (r == CH_HEAP_INDEX_LOADED) {
 		memcpy(&h, data, sizeof(h));
 		roots_paths_take(h.w, sec, roots, paths);
+		if (paths && !sec[S_PARENT].data)
+			memset(paths, 0, sizeof(*paths));
 	}
 	if (doms && r == CH_HEAP_INDEX_LOADED) {
 		memcpy(&h, data, sizeof(h));
-		if (h.w[H_DOMS]) {
+		if (h.w[H_DOMS] && sec[S_IDOM].data) {
 			doms->idom = sec[S_IDOM].data;
 			doms->order = sec[S_ORDER].data;
 			doms->nobjects = h.w[H_DOMS];
@@ -276,7 +276,7 @@ enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, co
 }
 
 struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index_key *key, struct ch_python *py,
-				    struct ch_heap *heap, struct ch_edges *edges, const uint8_t **replay,
+				    uint32_t *needs, struct ch_heap *heap, struct ch_edges *edges, const uint8_t **replay,
 				    struct ch_heap_index_doms *doms, struct ch_heap_index_mem *mem,
 				    struct ch_heap_index_roots *roots, struct ch_heap_index_paths *paths,
 				    enum ch_heap_index_outcome *outcome, char *why, size_t why_len)
@@ -315,8 +315,17 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 		WHY("cannot map it: %s", strerror(errno));
 		return NULL;
 	}
+	/* A stored result the command would use but the file lacks is
+	 * computed from everything (its needs widened, for the caller too). */
+	struct header h;
+	if (len >= sizeof(h)) {
+		memcpy(&h, map, sizeof(h));
+		if (*needs == 0 || ((*needs & CH_NEED_PATHS) && (!h.w[H_PATHS] || !h.w[H_ROOTS])) ||
+		    ((*needs & CH_NEED_MEM) && !h.w[H_MEM]))
+			*needs = CH_NEED_ALL;
+	}
 	struct section sec[S_COUNT];
-	*outcome = ch_heap_index_verify(map, len, key, true, sec, why, why_len);
+	*outcome = ch_heap_index_verify(map, len, key, true, ch_heap_index_need_sections(*needs), sec, why, why_len);
 	if (*outcome != CH_HEAP_INDEX_LOADED) {
 		if (map)
 			munmap(map, len);
@@ -331,7 +340,6 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 	backing->p = map;
 	backing->len = len;
 	backing->refs = 1;
-	struct header h;
 	memcpy(&h, map, sizeof(h));
 	struct ch_error *err = NULL;
 	/* The type table: interned again in the build's order, each must land
@@ -397,7 +405,7 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 	o->index.slots = sec[S_SLOTS].data;
 	o->index.nslots = h.w[H_SLOTS];
 	o->index.borrowed = true;
-	if ((err = ch_objects_wide_load(o, sec[S_WIDE].data, h.w[H_WIDE])))
+	if (sec[S_WIDE].data && (err = ch_objects_wide_load(o, sec[S_WIDE].data, h.w[H_WIDE])))
 		goto out;
 	/* What the build said, said again. */
 	const uint32_t *msgs = sec[S_MESSAGES].data;
@@ -409,7 +417,7 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 	if (py->proc)
 		py->proc->as.lost_reads += h.w[H_LOST];
 	*replay = sec[S_REPLAY].data;
-	if (doms && h.w[H_DOMS]) {
+	if (doms && h.w[H_DOMS] && sec[S_IDOM].data) {
 		doms->idom = sec[S_IDOM].data;
 		doms->order = sec[S_ORDER].data;
 		doms->nobjects = h.w[H_DOMS];
@@ -422,6 +430,8 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 		mem->backing = ch_shared_map_hold(backing);
 	}
 	roots_paths_take(h.w, sec, roots, paths);
+	if (paths && !sec[S_PARENT].data)
+		memset(paths, 0, sizeof(*paths));
 	if (roots && roots->have)
 		roots->backing = ch_shared_map_hold(backing);
 	if (paths && paths->parent)
@@ -525,17 +535,14 @@ static struct ch_error *rewrite_tail(const struct ch_heap_index_ref *r, const st
 		err = ch_error_new(CH_ERR_INPUT, "%s is no longer the index of this heap", r->path);
 		goto out;
 	}
-	/* The old tail, where it lies, checked before any of it is kept. */
+	/* The old tail, where it lies; what of it is kept is checked below. */
 	const void *old[S_COUNT] = {0};
 	const char *p = (const char *)map + sizeof(h) + base;
-	uint64_t sum = h.w[H_BASE_SUM];
 	for (int s = S_BASE; s < S_COUNT; s++) {
 		old[s] = p;
-		if (bytes[s])
-			sum = ch_heap_index_payload_sum(sum, p, bytes[s]);
 		p += ch_heap_index_pad8(bytes[s]);
 	}
-	if (ch_heap_index_hash(sum, h.w, H_CHECKSUM * sizeof(uint64_t)) != h.w[H_CHECKSUM]) {
+	if (ch_heap_index_header_sum(&h) != h.w[H_CHECKSUM]) {
 		err = ch_error_new(CH_ERR_INPUT, "%s is damaged (its checksum does not match its contents)", r->path);
 		goto out;
 	}
@@ -573,15 +580,21 @@ static struct ch_error *rewrite_tail(const struct ch_heap_index_ref *r, const st
 		err = ch_error_new(CH_ERR_UNSUPPORTED, "the memory figures or the roots are too large for the index");
 		goto out;
 	}
-	sum = h.w[H_BASE_SUM];
+	/* A section kept is checked against its sum before it is copied; the
+	 * base is copied with its sums, so a damage there since it was
+	 * checked shows when a command uses it. */
 	size_t payload = base;
 	for (int s = S_BASE; s < S_COUNT; s++) {
-		if (bytes[s])
-			sum = ch_heap_index_payload_sum(sum, data[s], bytes[s]);
+		uint64_t sum = ch_heap_index_section_sum(s, data[s], bytes[s]);
+		if (data[s] == old[s] && sum != h.sums[s]) {
+			err = ch_error_new(CH_ERR_INPUT, "%s is damaged (its checksum does not match its contents)", r->path);
+			goto out;
+		}
+		h.sums[s] = sum;
 		payload += ch_heap_index_pad8(bytes[s]);
 	}
 	h.w[H_PAYLOAD] = payload;
-	h.w[H_CHECKSUM] = ch_heap_index_hash(sum, h.w, H_CHECKSUM * sizeof(uint64_t));
+	h.w[H_CHECKSUM] = ch_heap_index_header_sum(&h);
 
 	size_t plen = strlen(r->path);
 	char *tmp = malloc(plen + 32);

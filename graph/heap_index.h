@@ -165,6 +165,29 @@ enum ch_heap_index_outcome {
 	CH_HEAP_INDEX_DAMAGED, /* not a sound index (why says what) */
 };
 
+/* What a command uses of a loaded heap (struct ch_cli_command's
+ * index_needs): the columns, the stored results and the pipeline's
+ * stages. A load verifies only the sections these need and leaves the
+ * other columns NULL (a use nobody declared crashes, in tests, instead of
+ * reading bytes nobody checked). 0 or CH_NEED_ALL: everything. */
+enum ch_index_need {
+	CH_NEED_ADDR = 1u << 0,    /* addresses and the address table (ch_objects_find) */
+	CH_NEED_SIZES = 1u << 1,   /* sizes and refcounts, their wide values */
+	CH_NEED_TYPE = 1u << 2,
+	CH_NEED_GEN = 1u << 3,
+	CH_NEED_FLAGS = 1u << 4,
+	CH_NEED_INTERP = 1u << 5,
+	CH_NEED_OFFSETS = 1u << 6, /* the edges' offsets per object */
+	CH_NEED_TARGETS = 1u << 7,
+	CH_NEED_LABELS = 1u << 8,
+	CH_NEED_REPLAY = 1u << 9,  /* stage: the GC replay (its stored state) */
+	CH_NEED_CYCLES = 1u << 10, /* stage: the cycle groups */
+	CH_NEED_DOMS = 1u << 11,   /* the stored dominator tree */
+	CH_NEED_PATHS = 1u << 12,  /* the stored roots and shortest-path search: without them, everything */
+	CH_NEED_MEM = 1u << 13,    /* the stored memory figures: without them, everything */
+	CH_NEED_ALL = (1u << 14) - 1,
+};
+
 /* Loads the index at path into heap and edges (for py, whose type table it
  * extends exactly as the build did) when its key equals key; *replay is
  * then the stored GC replay state (ch_gc_replay_from_state; it lies in the
@@ -174,22 +197,27 @@ enum ch_heap_index_outcome {
  * roots and its shortest-path search into paths likewise. Anything but LOADED leaves heap, edges and
  * doms empty, *replay NULL, and explains itself in why. A failure to
  * allocate is an error; everything wrong with the file is an outcome. */
+/* *needs (CH_NEED_*) says what the caller uses: only those sections are
+ * verified and set (*replay NULL, doms and paths empty when not needed);
+ * a load widens it to CH_NEED_ALL when a stored result it asks for is not
+ * in the file (the command then computes it from everything). */
 struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index_key *key, struct ch_python *py,
-				    struct ch_heap *heap, struct ch_edges *edges, const uint8_t **replay,
+				    uint32_t *needs, struct ch_heap *heap, struct ch_edges *edges, const uint8_t **replay,
 				    struct ch_heap_index_doms *doms, struct ch_heap_index_mem *mem,
 				    struct ch_heap_index_roots *roots, struct ch_heap_index_paths *paths,
 				    enum ch_heap_index_outcome *outcome, char *why, size_t why_len);
 
 /* The checks a load makes before it uses anything, on an index in memory
- * (no runtime needed): LOADED means sound, and its key equals key when key
- * is given. check_sum false skips the checksum, for fuzzing only (mutants
- * then reach the structural checks). doms (may be NULL) receives the
+ * (no runtime needed): LOADED means sound (the sections needs, CH_NEED_*,
+ * asks for; 0: all), and its key equals key when key is given. check_sum
+ * false skips the checksums, for fuzzing only (mutants then reach the
+ * structural checks). doms (may be NULL) receives the
  * stored dominator tree of a LOADED index, pointing into data (backing
  * NULL), to check as ch_dominators_from_tree would; mem (may be NULL)
  * its memory figures, pointing into data; roots and paths (may be NULL)
  * likewise. */
 enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, const struct ch_heap_index_key *key,
-					       bool check_sum, struct ch_heap_index_doms *doms,
+					       bool check_sum, uint32_t needs, struct ch_heap_index_doms *doms,
 					       struct ch_heap_index_mem *mem, struct ch_heap_index_roots *roots,
 					       struct ch_heap_index_paths *paths, char *why, size_t why_len);
 

@@ -1,10 +1,12 @@
-/* Checking a mapped heap index before anything uses it: its header,
- * its checksum and the range of every entry (graph/heap_index_format.h). */
+/* Checking a mapped heap index before anything uses it: its header, and
+ * the checksum and the range of every entry of each section the command
+ * uses (graph/heap_index_format.h). */
 #include "graph/heap_index_format.h"
 
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "graph/dominators.h"
@@ -15,30 +17,114 @@
 #include "graph/wide_values.h"
 #include "readers/base/index_hash.h"
 
-/* The payload's checksum: four Fletcher-style lanes of 64-bit sums (a
- * word changed anywhere changes both sums of its lane; a word moved changes
- * the second), folded by the hash at the end. Several times faster than
+/* A block's checksum: four Fletcher-style lanes of 64-bit sums (a word
+ * changed anywhere changes both sums of its lane; a word moved changes the
+ * second), folded by the hash at the end. Several times faster than
  * ch_heap_index_hash, which matters on a gigabyte: it only has to catch
  * damage, not an adversary (whoever can write the index can also write a
- * matching checksum). */
-uint64_t ch_heap_index_payload_sum(uint64_t seed, const void *data, size_t len)
+ * matching checksum). Fed in pieces of a multiple of 32 bytes (the last
+ * one any length), so that the range checks can read each piece first
+ * while it is in the cache. */
+struct lanes {
+	uint64_t a[4], b[4];
+};
+
+/* Two lanes to a vector (GCC and clang's vector extension; SSE2 on
+ * x86_64): lane k still sums the words at 8 k mod 32. */
+typedef uint64_t lane_pair __attribute__((vector_size(16)));
+
+static void lanes_feed(struct lanes *l, const void *data, size_t len)
 {
-	uint64_t a[4] = {seed, 0, 0, 0}, b[4] = {0, 0, 0, 0};
 	const unsigned char *p = data;
 	size_t i = 0;
-	for (; i + 32 <= len; i += 32)
-		for (int k = 0; k < 4; k++) {
-			uint64_t w;
-			memcpy(&w, p + i + 8 * k, 8);
-			a[k] += w;
-			b[k] += a[k];
-		}
-	for (; i < len; i++) {
-		a[0] += p[i];
-		b[0] += a[0];
+	lane_pair a0, a1, b0, b1;
+	memcpy(&a0, &l->a[0], 16);
+	memcpy(&a1, &l->a[2], 16);
+	memcpy(&b0, &l->b[0], 16);
+	memcpy(&b1, &l->b[2], 16);
+	for (; i + 32 <= len; i += 32) {
+		lane_pair w0, w1;
+		memcpy(&w0, p + i, 16);
+		memcpy(&w1, p + i + 16, 16);
+		a0 += w0;
+		a1 += w1;
+		b0 += a0;
+		b1 += a1;
 	}
-	uint64_t fold[8] = {a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]};
+	memcpy(&l->a[0], &a0, 16);
+	memcpy(&l->a[2], &a1, 16);
+	memcpy(&l->b[0], &b0, 16);
+	memcpy(&l->b[2], &b1, 16);
+	for (; i < len; i++) {
+		l->a[0] += p[i];
+		l->b[0] += l->a[0];
+	}
+}
+
+static uint64_t lanes_end(const struct lanes *l, size_t len)
+{
+	uint64_t fold[8] = {l->a[0], l->a[1], l->a[2], l->a[3], l->b[0], l->b[1], l->b[2], l->b[3]};
 	return ch_heap_index_hash(len, fold, sizeof(fold));
+}
+
+/* A section's checksum: its blocks' sums folded in order from a seed of
+ * the section's number and length. */
+static uint64_t section_seed(int s, size_t len)
+{
+	return ch_heap_index_hash(0x7365637469ULL ^ (uint64_t)s, &len, sizeof(len));
+}
+
+static uint64_t section_fold(uint64_t acc, uint64_t block)
+{
+	return ch_heap_index_hash(acc, &block, sizeof(block));
+}
+
+uint64_t ch_heap_index_section_sum(int s, const void *data, size_t len)
+{
+	uint64_t acc = section_seed(s, len);
+	for (size_t off = 0; off < len; off += CH_INDEX_BLOCK) {
+		size_t n = len - off < CH_INDEX_BLOCK ? len - off : CH_INDEX_BLOCK;
+		struct lanes l = {{0}, {0}};
+		lanes_feed(&l, (const char *)data + off, n);
+		acc = section_fold(acc, lanes_end(&l, n));
+	}
+	return acc;
+}
+
+uint64_t ch_heap_index_header_sum(const struct header *h)
+{
+	uint64_t seed = ch_heap_index_hash(0x68656164ULL, h->sums, sizeof(h->sums));
+	return ch_heap_index_hash(seed, h->w, H_CHECKSUM * sizeof(uint64_t));
+}
+
+_Static_assert(S_COUNT <= 32, "a mask of sections fits 32 bits");
+
+#define SEC(s) (1u << (s))
+
+uint32_t ch_heap_index_need_sections(uint32_t needs)
+{
+	static const struct {
+		uint32_t need, sections;
+	} map[] = {
+		{CH_NEED_ADDR, SEC(S_ADDR) | SEC(S_SLOTS)},
+		{CH_NEED_SIZES, SEC(S_SIZE) | SEC(S_REFCNT) | SEC(S_WIDE)},
+		{CH_NEED_TYPE, SEC(S_TYPE)},
+		{CH_NEED_GEN, SEC(S_GEN)},
+		{CH_NEED_FLAGS, SEC(S_FLAGS)},
+		{CH_NEED_INTERP, SEC(S_INTERP)},
+		{CH_NEED_OFFSETS, SEC(S_OFFSETS)},
+		{CH_NEED_TARGETS, SEC(S_TARGETS)},
+		{CH_NEED_LABELS, SEC(S_LABELS)},
+		{CH_NEED_REPLAY, SEC(S_REPLAY)},
+		{CH_NEED_DOMS, SEC(S_IDOM) | SEC(S_ORDER)},
+		{CH_NEED_PATHS, SEC(S_PARENT) | SEC(S_VIA) | SEC(S_RANK)},
+	};
+	uint32_t m = SEC(S_TYPES) | SEC(S_XOBJECTS) | SEC(S_XTYPES) | SEC(S_NAMES) | SEC(S_MESSAGES) | SEC(S_STRINGS) |
+		     SEC(S_MEM) | SEC(S_OWNED) | SEC(S_ROOTS) | SEC(S_ROOT_SET);
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (needs & map[i].need)
+			m |= map[i].sections;
+	return m;
 }
 
 bool ch_heap_index_section_sizes(const uint64_t *w, size_t *bytes)
@@ -82,70 +168,165 @@ static bool string_ok(uint64_t len, uint32_t off)
 	return off < len; /* the blob ends in NUL (checked once), so a string at off ends inside it */
 }
 
-/* Every index in the file is checked against the counts before anything
- * uses it: a label's key object, a name, a type, an edge target. The loops
- * over objects and edges (tens of millions on a big core, a quarter of a
- * later command's time when they branched per entry) fold each condition
- * into a flag instead of stopping at the first bad entry, so that the
- * compiler can vectorize them: which message a damaged index gets when it
- * is damaged in several ways is then by kind, not by position. */
-static const char *check_objects(const uint64_t *w, const struct section *sec)
+/* ---- range checks ----------------------------------------------------------
+ *
+ * Every index in a section is checked against the counts before anything
+ * uses it: a label's key object, a name, a type, an edge target. The big
+ * sections are checked a piece at a time, each piece just before it is
+ * summed (block_check: elements lo..hi of section s), so the bytes come
+ * into the cache once. The loops fold each condition into a flag (bits of
+ * the result, by kind) instead of stopping at the first bad entry, so that
+ * the compiler can vectorize them: which message a damaged index gets
+ * when it is damaged in several ways is then by kind, not by position.
+ * What a piece counts (filled slots, wide marks, reached objects) is
+ * added up and compared once every piece is done (cross_check). */
+
+enum { BAD_1 = 1u, BAD_2 = 2u, BAD_3 = 4u };
+
+/* The element size of the sections checked by pieces (0: none checked). */
+static size_t block_elem(int s)
 {
-	/* 32-bit bounds: section_sizes keeps every count below 2^32. */
-	uint64_t n = w[H_OBJECTS];
-	uint32_t nt = (uint32_t)w[H_TYPES], ni = (uint32_t)w[H_INTERPS];
-	const uint32_t *type = sec[S_TYPE].data, *off = sec[S_OFFSETS].data;
-	const uint8_t *gen = sec[S_GEN].data, *interp = sec[S_INTERP].data, *replay = sec[S_REPLAY].data;
-	uint32_t bad = 0, back = 0, state = 0;
-	for (uint64_t i = 0; i < n; i++) {
-		bad |= (uint32_t)(type[i] >= nt) | (uint32_t)(gen[i] > CH_GEN_UNTRACKED) | (uint32_t)(interp[i] >= ni);
-		back |= (uint32_t)(off[i] > off[i + 1]);
-		state |= (uint32_t)(replay[i] > CH_REPLAY_FREED_WITH);
+	switch (s) {
+	case S_TYPE: case S_OFFSETS: case S_TARGETS: case S_LABELS: case S_SLOTS: case S_SIZE: case S_REFCNT:
+	case S_IDOM: case S_ORDER: case S_PARENT:
+		return 4;
+	case S_GEN: case S_INTERP: case S_REPLAY:
+		return 1;
+	default:
+		return 0;
 	}
-	if (bad)
-		return "an object's type, generation or interpreter is out of range";
-	if (off[0] != 0 || off[n] != w[H_EDGES])
-		return "the edge offsets do not span the edges";
-	if (back)
-		return "the edge offsets go backwards";
-	if (state)
-		return "an object's GC replay state is out of range";
-	return NULL;
 }
 
-static const char *check_edges(const uint64_t *w, const struct section *sec)
+static uint32_t check_labels(const uint64_t *w, const uint32_t *lb, size_t lo, size_t hi)
 {
 	/* 32-bit bounds (section_sizes keeps both counts below 2^32) so that
 	 * every lane of the vectorized loop is as wide as an entry. */
 	uint32_t n = (uint32_t)w[H_OBJECTS], nn = (uint32_t)w[H_NAMES];
-	uint64_t e = w[H_EDGES];
-	const uint32_t *tg = sec[S_TARGETS].data, *lb = sec[S_LABELS].data;
-	uint32_t past = 0, name = 0, key = 0;
+	uint32_t name = 0, key = 0;
 	/* The kinds as ranges (the compiler would test a set of kinds with a
 	 * 64-bit mask, which stops it vectorizing): FIELD and WEAK are 0 and
 	 * 7, so kind + 1 wraps them to 0 and 1; DICT_VALUE and ATTR are 3, 4. */
 	_Static_assert(CH_REF_FIELD == 0 && CH_REF_WEAK == 7 && CH_REF_DICT_VALUE == 3 && CH_REF_ATTR == 4,
 		       "the label kinds' ranges below");
-	for (uint64_t k = 0; k < e; k++) {
+	for (size_t k = lo; k < hi; k++) {
 		uint32_t l = lb[k], p = ch_label_payload(l), kind = l >> 29;
 		uint32_t fw = (uint32_t)(((kind + 1u) & 7u) < 2u);
 		uint32_t ad = (uint32_t)(kind - 3u < 2u);
 		uint32_t named = (p >> 27) & 1u;
 		uint32_t keyi = p & ~(CH_LABEL_LOCAL * (uint32_t)(kind == CH_REF_ATTR));
-		past |= (uint32_t)(tg[k] >= n);
 		name |= (fw & (uint32_t)(p >= nn)) | (ad & named & (uint32_t)((p & ~CH_LABEL_NAMED) >= nn));
 		key |= ad & (named ^ 1u) & (uint32_t)(keyi >= n);
 	}
-	if (past)
-		return "an edge points past the object table";
-	if (name)
-		return "an edge label names no stored name";
-	if (key)
-		return "an edge label's key is not an object";
-	return NULL;
+	return (name ? BAD_1 : 0) | (key ? BAD_2 : 0);
 }
 
-static const char *check_rest(const uint64_t *w, const struct section *sec)
+static uint32_t check_slots(const uint64_t *w, const uint32_t *slots, size_t lo, size_t hi, uint64_t *count)
+{
+	/* Every slot empty or naming an object (its bits outside the tag are
+	 * 1..n), as many named as there are objects (cross_check), so a probe
+	 * always meets an empty slot and never names what is not an object.
+	 * (Whether each object is found where it is would cost what building
+	 * the table costs: a table that passes its checksum is the build's.) */
+	uint32_t tags = ch_index_tag_mask(w[H_SLOTS]), n32 = (uint32_t)w[H_OBJECTS];
+	uint32_t over = 0, filled = 0; /* a piece is far below 2^32 slots */
+	for (size_t s = lo; s < hi; s++) {
+		uint32_t v = slots[s] & ~tags, full = (uint32_t)(slots[s] != 0);
+		over |= full & ((uint32_t)(v == 0) | (uint32_t)(v > n32));
+		filled += full;
+	}
+	*count += filled;
+	return over ? BAD_1 : 0;
+}
+
+static uint32_t check_paths(const uint64_t *w, const struct section *sec, size_t lo, size_t hi, uint64_t *count)
+{
+	const uint32_t *parent = sec[S_PARENT].data, *via = sec[S_VIA].data, *rank = sec[S_RANK].data;
+	uint32_t n = (uint32_t)w[H_OBJECTS], e = (uint32_t)w[H_EDGES], reach = (uint32_t)w[H_PATH_REACH];
+	uint32_t bad = 0, reached = 0;
+	for (size_t i = lo; i < hi; i++) {
+		uint32_t p = parent[i], none = (uint32_t)(p == CH_NO_OBJECT), root = (uint32_t)(p == CH_PATH_ROOT);
+		bad |= (uint32_t)(p >= n) & (none ^ 1u) & (root ^ 1u);
+		bad |= none ^ (uint32_t)(rank[i] == UINT32_MAX);
+		bad |= (none ^ 1u) & (uint32_t)(rank[i] >= reach);
+		bad |= (none | root | (uint32_t)(via[i] < e)) ^ 1u;
+		bad |= none & (uint32_t)(via[i] != UINT32_MAX);
+		reached += none ^ 1u;
+	}
+	*count += reached;
+	return bad ? BAD_1 : 0;
+}
+
+/* Whether any of v[lo..hi) is limit or more (one flag, vectorized). */
+static uint32_t u32_reach(const uint32_t *v, size_t lo, size_t hi, uint32_t limit)
+{
+	uint32_t bad = 0;
+	for (size_t i = lo; i < hi; i++)
+		bad |= (uint32_t)(v[i] >= limit);
+	return bad;
+}
+
+static uint32_t u8_reach(const uint8_t *v, size_t lo, size_t hi, uint32_t limit)
+{
+	uint32_t bad = 0;
+	for (size_t i = lo; i < hi; i++)
+		bad |= (uint32_t)(v[i] >= limit);
+	return bad;
+}
+
+/* Elements lo..hi of section s: bad bits by kind, what they count added. */
+static uint32_t block_check(const uint64_t *w, const struct section *sec, int s, size_t lo, size_t hi, uint64_t *count)
+{
+	/* 32-bit bounds: section_sizes keeps every count below 2^32. */
+	uint32_t n = (uint32_t)w[H_OBJECTS], nt = (uint32_t)w[H_TYPES], ni = (uint32_t)w[H_INTERPS], bad = 0, c = 0;
+	const uint32_t *u32 = sec[s].data;
+	const uint8_t *u8 = sec[s].data;
+	switch (s) {
+	case S_TYPE:
+		return u32_reach(u32, lo, hi, nt);
+	case S_GEN:
+		return u8_reach(u8, lo, hi, CH_GEN_UNTRACKED + 1u);
+	case S_INTERP:
+		return u8_reach(u8, lo, hi, ni);
+	case S_REPLAY:
+		return u8_reach(u8, lo, hi, CH_REPLAY_FREED_WITH + 1u);
+	case S_OFFSETS: /* n + 1 entries: each but the last against the next */
+		for (size_t i = lo; i < hi && i < n; i++)
+			bad |= (uint32_t)(u32[i] > u32[i + 1]);
+		return bad;
+	case S_TARGETS:
+		return u32_reach(u32, lo, hi, n);
+	case S_LABELS:
+		return check_labels(w, u32, lo, hi);
+	case S_SLOTS:
+		return check_slots(w, u32, lo, hi, count);
+	case S_SIZE:
+		for (size_t i = lo; i < hi; i++)
+			c += (uint32_t)(u32[i] == CH_SIZE_WIDE);
+		*count += c;
+		return 0;
+	case S_REFCNT:
+		for (size_t i = lo; i < hi; i++)
+			c += (uint32_t)((int32_t)u32[i] == CH_REFCNT_WIDE);
+		*count += c;
+		return 0;
+	case S_IDOM:
+		for (size_t i = lo; i < hi; i++) {
+			bad |= (uint32_t)(u32[i] != CH_NO_OBJECT) & (uint32_t)(u32[i] != CH_DOM_ROOT) & (uint32_t)(u32[i] >= n);
+			c += (uint32_t)(u32[i] != CH_NO_OBJECT);
+		}
+		*count += c;
+		return bad;
+	case S_ORDER:
+		return u32_reach(u32, lo, hi, n);
+	case S_PARENT:
+		return check_paths(w, sec, lo, hi, count);
+	default:
+		return 0;
+	}
+}
+
+/* The small sections, whole: in every load (ch_heap_index_need_sections). */
+static const char *check_small(const uint64_t *w, const struct section *sec)
 {
 	uint64_t n = w[H_OBJECTS], nt = w[H_TYPES], nn = w[H_NAMES], ns = w[H_STRINGS];
 	const uint32_t *xo = sec[S_XOBJECTS].data, *names = sec[S_NAMES].data, *msgs = sec[S_MESSAGES].data;
@@ -165,51 +346,6 @@ static const char *check_rest(const uint64_t *w, const struct section *sec)
 	for (uint64_t i = 0; i < w[H_MESSAGES]; i++)
 		if (!string_ok(ns, msgs[i]))
 			return "a warning is out of range";
-	/* The address table: every slot empty or naming an object, as many
-	 * named as there are objects, so a probe always meets an empty slot
-	 * and never names what is not an object. (Whether each object is
-	 * found where it is would cost what building the table costs: a
-	 * table that passes the checksum is the build's own.) */
-	const uint32_t *slots = sec[S_SLOTS].data;
-	uint32_t tags = ch_index_tag_mask(w[H_SLOTS]);
-	uint64_t filled = 0, nslots = w[H_SLOTS];
-	uint32_t over = 0, n32 = (uint32_t)n;
-	for (uint64_t s0 = 0; s0 < nslots; s0 += (uint64_t)1 << 20) {
-		/* 32-bit counts per block of 2^20 slots, which vectorize. A
-		 * filled slot's object (its bits outside the tag) is 1..n. */
-		uint64_t end = nslots - s0 < ((uint64_t)1 << 20) ? nslots : s0 + ((uint64_t)1 << 20);
-		uint32_t block = 0;
-		for (uint64_t s = s0; s < end; s++) {
-			uint32_t v = slots[s] & ~tags, full = (uint32_t)(slots[s] != 0);
-			over |= full & ((uint32_t)(v == 0) | (uint32_t)(v > n32));
-			block += full;
-		}
-		filled += block;
-	}
-	if (over)
-		return "an address table slot names no object";
-	if (filled != n)
-		return "the address table does not hold every object once";
-	const char *bad = ch_objects_wide_check(sec[S_SIZE].data, sec[S_REFCNT].data, n, sec[S_WIDE].data, w[H_WIDE]);
-	if (bad)
-		return bad;
-	/* The tree's entries are in range here; whether they form a tree is
-	 * checked where it is used (ch_dominators_from_tree), which needs
-	 * scratch a load of the other tables should not pay for. */
-	const uint32_t *idom = sec[S_IDOM].data, *order = sec[S_ORDER].data;
-	uint64_t reached = 0;
-	unsigned dom_bad = 0;
-	for (uint64_t i = 0; i < w[H_DOMS]; i++) {
-		dom_bad |= idom[i] != CH_NO_OBJECT && idom[i] != CH_DOM_ROOT && idom[i] >= n;
-		reached += idom[i] != CH_NO_OBJECT;
-	}
-	if (dom_bad)
-		return "an immediate dominator is out of range";
-	if (reached != w[H_DOM_REACH])
-		return "the dominator tree's preorder does not match its reachable objects";
-	for (uint64_t k = 0; k < w[H_DOM_REACH]; k++)
-		if (order[k] >= n || idom[order[k]] == CH_NO_OBJECT)
-			return "the dominator tree's preorder is out of range";
 	/* The memory figures: known flags, owned chunks of a known type
 	 * (their addresses are printed, never followed). */
 	const uint64_t *mw = sec[S_MEM].data;
@@ -219,74 +355,126 @@ static const char *check_rest(const uint64_t *w, const struct section *sec)
 	for (uint64_t k = 0; k < w[H_MEM_OWNED]; k++)
 		if (owned[k].type >= nt)
 			return "an owned chunk's type is out of range";
-	return NULL;
-}
-
-/* The roots' and the paths' entries in range. Which frame or thread a
- * root names is checked against the frames read again (ch_roots_find);
- * whether the paths form the search's tree where they are used
- * (ch_paths_from_stored), as the dominator tree is. */
-static const char *check_roots_paths(const uint64_t *w, const struct section *sec)
-{
-	uint32_t n = (uint32_t)w[H_OBJECTS];
+	/* The roots' entries in range. Which frame or thread a root names is
+	 * checked against the frames read again (ch_roots_find). */
+	uint32_t n32 = (uint32_t)n;
 	const struct ch_heap_index_root *rec = sec[S_ROOTS].data;
 	const uint32_t *set = sec[S_ROOT_SET].data;
 	for (uint64_t i = 0; i < w[H_NROOTS]; i++)
-		if (rec[i].object >= n || rec[i].kind >= CH_ROOT_NKINDS ||
-		    (rec[i].name >= n && rec[i].name != CH_NO_OBJECT) || (set[i] != rec[i].object && set[i] != CH_NO_OBJECT))
+		if (rec[i].object >= n32 || rec[i].kind >= CH_ROOT_NKINDS ||
+		    (rec[i].name >= n32 && rec[i].name != CH_NO_OBJECT) || (set[i] != rec[i].object && set[i] != CH_NO_OBJECT))
 			return "a root is out of range";
-	/* Vectorized as the objects' checks are: a flag per condition. */
-	const uint32_t *parent = sec[S_PARENT].data, *via = sec[S_VIA].data, *rank = sec[S_RANK].data;
-	uint32_t e = (uint32_t)w[H_EDGES], reach = (uint32_t)w[H_PATH_REACH], bad = 0, reached = 0;
-	for (uint64_t i = 0; i < w[H_PATHS]; i++) {
-		uint32_t p = parent[i], none = (uint32_t)(p == CH_NO_OBJECT), root = (uint32_t)(p == CH_PATH_ROOT);
-		bad |= (uint32_t)(p >= n) & (none ^ 1u) & (root ^ 1u);
-		bad |= none ^ (uint32_t)(rank[i] == UINT32_MAX);
-		bad |= (none ^ 1u) & (uint32_t)(rank[i] >= reach);
-		bad |= (none | root | (uint32_t)(via[i] < e)) ^ 1u;
-		bad |= none & (uint32_t)(via[i] != UINT32_MAX);
-		reached += none ^ 1u;
+	return NULL;
+}
+
+/* What the pieces of the sections in want found, in a fixed order
+ * (bad[s]: their bits; count[s]: what they counted), and the checks that
+ * need a whole section or two. */
+static const char *cross_check(const uint64_t *w, const struct section *sec, uint32_t want, const uint32_t *bad,
+			       const uint64_t *count)
+{
+	uint64_t n = w[H_OBJECTS];
+	if (bad[S_TYPE] | bad[S_GEN] | bad[S_INTERP])
+		return "an object's type, generation or interpreter is out of range";
+	const uint32_t *off = sec[S_OFFSETS].data;
+	if ((want & SEC(S_OFFSETS)) && (off[0] != 0 || off[n] != w[H_EDGES]))
+		return "the edge offsets do not span the edges";
+	if (bad[S_OFFSETS])
+		return "the edge offsets go backwards";
+	if (bad[S_REPLAY])
+		return "an object's GC replay state is out of range";
+	if (bad[S_TARGETS])
+		return "an edge points past the object table";
+	if (bad[S_LABELS] & BAD_1)
+		return "an edge label names no stored name";
+	if (bad[S_LABELS] & BAD_2)
+		return "an edge label's key is not an object";
+	const char *small = check_small(w, sec);
+	if (small)
+		return small;
+	if (bad[S_SLOTS])
+		return "an address table slot names no object";
+	if ((want & SEC(S_SLOTS)) && count[S_SLOTS] != n)
+		return "the address table does not hold every object once";
+	if (want & SEC(S_SIZE)) {
+		const char *wide = ch_objects_wide_check_records(sec[S_SIZE].data, sec[S_REFCNT].data, n, sec[S_WIDE].data,
+								 w[H_WIDE], count[S_SIZE] + count[S_REFCNT]);
+		if (wide)
+			return wide;
 	}
-	if (bad)
+	/* The tree's entries are in range here; whether they form a tree is
+	 * checked where it is used (ch_dominators_from_tree), which needs
+	 * scratch a load of the other tables should not pay for. */
+	if (bad[S_IDOM])
+		return "an immediate dominator is out of range";
+	if ((want & SEC(S_IDOM)) && count[S_IDOM] != w[H_DOM_REACH])
+		return "the dominator tree's preorder does not match its reachable objects";
+	const uint32_t *idom = sec[S_IDOM].data, *order = sec[S_ORDER].data;
+	if (bad[S_ORDER])
+		return "the dominator tree's preorder is out of range";
+	for (uint64_t k = 0; (want & SEC(S_ORDER)) && k < w[H_DOM_REACH]; k++)
+		if (idom[order[k]] == CH_NO_OBJECT)
+			return "the dominator tree's preorder is out of range";
+	/* Whether the paths form the search's tree is checked where they are
+	 * used (ch_paths_from_stored), as the dominator tree is. */
+	if (bad[S_PARENT])
 		return "a shortest path's parent, edge or rank is out of range";
-	if (reached != w[H_PATH_REACH])
+	if ((want & SEC(S_PARENT)) && count[S_PARENT] != w[H_PATH_REACH])
 		return "the shortest paths do not reach as many objects as they say";
 	return NULL;
 }
 
-static const char *check_payload(const uint64_t *w, const struct section *sec)
-{
-	const char *bad = check_objects(w, sec);
-	if (!bad)
-		bad = check_edges(w, sec);
-	if (!bad)
-		bad = check_rest(w, sec);
-	if (!bad)
-		bad = check_roots_paths(w, sec);
-	return bad;
-}
+/* ---- verifying: each wanted section summed and range-checked in one pass,
+ * by blocks split between two threads --------------------------------------- */
 
-/* The range checks run on a second thread while the loading one sums the
- * payload: both only read the mapped file, and the outcome is the same
- * whatever finishes first (a checksum failure is said before a range
- * failure, as when they ran one after the other). */
-struct payload_job {
-	const uint64_t *w;
-	const struct section *sec;
-	const char *bad;
+/* One block of one section, and what checking it found. */
+struct block_job {
+	int s;
+	size_t off, len;
+	uint64_t sum, count;
+	uint32_t bad;
 };
 
-static void *payload_job_run(void *arg)
+struct verify_run {
+	const uint64_t *w;
+	const struct section *sec;
+	bool check_sum;
+	struct block_job *jobs;
+	size_t lo, hi; /* this thread's jobs */
+};
+
+/* Pieces of a block checked then summed while they are in the cache. */
+#define CH_INDEX_PIECE ((size_t)64 << 10)
+
+static void block_run(const struct verify_run *r, struct block_job *j)
 {
-	struct payload_job *j = arg;
-	j->bad = check_payload(j->w, j->sec);
+	const char *base = r->sec[j->s].data;
+	size_t elem = block_elem(j->s);
+	struct lanes l = {{0}, {0}};
+	for (size_t at = 0; at < j->len; at += CH_INDEX_PIECE) {
+		size_t n = j->len - at < CH_INDEX_PIECE ? j->len - at : CH_INDEX_PIECE;
+		size_t from = j->off + at;
+		if (elem)
+			j->bad |= block_check(r->w, r->sec, j->s, from / elem, (from + n) / elem, &j->count);
+		if (r->check_sum)
+			lanes_feed(&l, base + from, n);
+	}
+	j->sum = lanes_end(&l, j->len);
+}
+
+static void *verify_thread(void *arg)
+{
+	struct verify_run *r = arg;
+	for (size_t k = r->lo; k < r->hi; k++)
+		block_run(r, &r->jobs[k]);
 	return NULL;
 }
 
 #define WHY(...) snprintf(why, why_len, __VA_ARGS__)
 
 enum ch_heap_index_outcome ch_heap_index_verify(const void *data, size_t size, const struct ch_heap_index_key *key,
-						bool check_sum, struct section *sec, char *why, size_t why_len)
+						bool check_sum, uint32_t want, struct section *sec, char *why,
+						size_t why_len)
 {
 	struct header h;
 	if (size < sizeof(h) || memcmp(data, CH_INDEX_MAGIC, 8) != 0) {
@@ -311,37 +499,86 @@ enum ch_heap_index_outcome ch_heap_index_verify(const void *data, size_t size, c
 		WHY("its size (%zu bytes) does not match its counts", size);
 		return CH_HEAP_INDEX_DAMAGED;
 	}
+	if (check_sum && ch_heap_index_header_sum(&h) != h.w[H_CHECKSUM]) {
+		WHY("its checksum does not match its contents");
+		return CH_HEAP_INDEX_DAMAGED;
+	}
+	want |= ch_heap_index_need_sections(0);
+	/* The paths' range check reads via and rank beside parent; the
+	 * preorder's, idom. */
+	if (want & (SEC(S_PARENT) | SEC(S_VIA) | SEC(S_RANK)))
+		want |= SEC(S_PARENT) | SEC(S_VIA) | SEC(S_RANK);
+	if (want & (SEC(S_IDOM) | SEC(S_ORDER)))
+		want |= SEC(S_IDOM) | SEC(S_ORDER);
+	if (want & (SEC(S_SIZE) | SEC(S_REFCNT) | SEC(S_WIDE)))
+		want |= SEC(S_SIZE) | SEC(S_REFCNT) | SEC(S_WIDE);
+	if (want & SEC(S_SLOTS))
+		want |= SEC(S_ADDR);
 	const char *p = (const char *)data + sizeof(h);
+	size_t njobs = 0, total = 0;
 	for (int s = 0; s < S_COUNT; s++) {
 		sec[s].data = (void *)p;
 		sec[s].bytes = bytes[s];
 		p += ch_heap_index_pad8(bytes[s]);
+		if (want & SEC(s)) {
+			njobs += (bytes[s] + CH_INDEX_BLOCK - 1) / CH_INDEX_BLOCK;
+			total += bytes[s];
+		}
 	}
-	/* Not for a tiny payload, whose check costs less than a thread (the
-	 * fixtures of the index tests, a few megabytes, take the threaded path). */
-	struct payload_job job = {h.w, sec, NULL};
+	struct block_job *jobs = calloc(njobs ? njobs : 1, sizeof(*jobs));
+	if (!jobs) {
+		WHY("no memory to check it");
+		return CH_HEAP_INDEX_DAMAGED;
+	}
+	size_t k = 0;
+	for (int s = 0; s < S_COUNT; s++)
+		for (size_t off = 0; (want & SEC(s)) && off < bytes[s]; off += CH_INDEX_BLOCK)
+			jobs[k++] = (struct block_job){
+				.s = s, .off = off, .len = bytes[s] - off < CH_INDEX_BLOCK ? bytes[s] - off : CH_INDEX_BLOCK};
+	/* Two threads, the jobs split by bytes: the second takes those from
+	 * the middle byte on. Each job writes its own slot, so what is found
+	 * does not depend on which thread finishes first. Not for a tiny
+	 * payload, whose check costs less than a thread (the fixtures of the
+	 * index tests, a few megabytes, take the threaded path). */
+	size_t mid = 0;
+	for (size_t acc = 0; mid < njobs && acc + jobs[mid].len / 2 < total / 2; mid++)
+		acc += jobs[mid].len;
+	struct verify_run second = {h.w, sec, check_sum, jobs, mid, njobs};
+	struct verify_run first = {h.w, sec, check_sum, jobs, 0, mid};
 	pthread_t thread;
-	bool threaded = check_sum && payload >= ((size_t)1 << 20) &&
-			pthread_create(&thread, NULL, payload_job_run, &job) == 0;
-	uint64_t sum = 0;
-	bool base_ok = true;
-	for (int s = 0; check_sum && s < S_COUNT; s++) {
-		if (bytes[s])
-			sum = ch_heap_index_payload_sum(sum, sec[s].data, bytes[s]);
-		if (s == S_BASE - 1)
-			base_ok = sum == h.w[H_BASE_SUM];
-	}
+	bool threaded = total >= ((size_t)1 << 20) && mid < njobs &&
+			pthread_create(&thread, NULL, verify_thread, &second) == 0;
+	if (!threaded)
+		first.hi = njobs;
+	verify_thread(&first);
 	if (threaded)
 		pthread_join(thread, NULL);
-	else
-		job.bad = check_payload(h.w, sec);
-	if (check_sum && (!base_ok || ch_heap_index_hash(sum, h.w, H_CHECKSUM * sizeof(uint64_t)) != h.w[H_CHECKSUM])) {
+	uint32_t bad[S_COUNT] = {0};
+	uint64_t count[S_COUNT] = {0}, acc[S_COUNT];
+	bool sum_ok = true;
+	for (int s = 0; s < S_COUNT; s++)
+		acc[s] = section_seed(s, bytes[s]);
+	for (size_t j = 0; j < njobs; j++) {
+		int s = jobs[j].s;
+		acc[s] = section_fold(acc[s], jobs[j].sum);
+		bad[s] |= jobs[j].bad;
+		count[s] += jobs[j].count;
+	}
+	free(jobs);
+	for (int s = 0; check_sum && s < S_COUNT; s++)
+		if ((want & SEC(s)) && acc[s] != h.sums[s])
+			sum_ok = false;
+	if (!sum_ok) {
 		WHY("its checksum does not match its contents");
 		return CH_HEAP_INDEX_DAMAGED;
 	}
-	if (job.bad) {
-		WHY("%s", job.bad);
+	const char *why_bad = cross_check(h.w, sec, want, bad, count);
+	if (why_bad) {
+		WHY("%s", why_bad);
 		return CH_HEAP_INDEX_DAMAGED;
 	}
+	for (int s = 0; s < S_COUNT; s++)
+		if (!(want & SEC(s)))
+			sec[s].data = NULL;
 	return CH_HEAP_INDEX_LOADED;
 }

@@ -24,17 +24,17 @@
  * S_WIDE: graph/wide_values.h), and a fuller address table, tagged;
  * format 9 the roots (H_ROOTS, H_NROOTS, S_ROOTS, S_ROOT_SET) and the
  * shortest-path search from them (H_PATHS..H_PATH_ROOTS, S_PARENT, S_VIA,
- * S_RANK: graph/paths.h), once computed. */
+ * S_RANK: graph/paths.h), once computed; format 10 a checksum per section
+ * (struct header's sums) in place of one over the whole payload, so that a
+ * command verifies only the sections it uses. */
 #define CH_INDEX_MAGIC "CHINDEX\0"
-#define CH_INDEX_VERSION 9u
+#define CH_INDEX_VERSION 10u
 
 /* H_SLOTS: slots of the address table (readers/base/index_hash.h), as the
  * build left it: 0 for no objects, else a power of two at most 4/5 full
  * (format 8: each slot's tag bits above index+1). H_DOMS: objects the
  * stored idom covers (0: no tree, else H_OBJECTS); H_DOM_REACH: length of the stored preorder; H_DOM_ROOTS: hash of the
- * root set the tree was built from; H_BASE_SUM: the payload checksum's
- * chained state after the sections before the tree, so that a tree can be
- * added later without reading the rest again (a load recomputes it).
+ * root set the tree was built from.
  * H_MEM: 1 when the memory figures are kept (0: not yet); H_MEM_OWNED:
  * their owned chunks. H_WIDE: the sizes and refcounts marked wide in
  * their columns (struct ch_wide_rec each). H_ROOTS: 1 when the roots
@@ -45,16 +45,27 @@
  * started from (ch_heap_index_paths_hash). */
 enum { H_KEY = 0, H_OBJECTS = 4, H_EDGES, H_TYPES, H_XOBJECTS, H_XTYPES, H_NAMES, H_MESSAGES, H_STRINGS,
        H_LISTS, H_DANGLING = H_LISTS + 4, H_UNDUMPED, H_UNREADABLE, H_DROPPED, H_LOST, H_FLAGS, H_INTERPS, H_SLOTS,
-       H_DOMS, H_DOM_REACH, H_DOM_ROOTS, H_BASE_SUM, H_MEM, H_MEM_OWNED, H_WIDE,
+       H_DOMS, H_DOM_REACH, H_DOM_ROOTS, H_MEM, H_MEM_OWNED, H_WIDE,
        H_ROOTS, H_NROOTS, H_PATHS, H_PATH_REACH, H_PATH_ROOTS, H_PAYLOAD, H_CHECKSUM, H_WORDS };
 
 #define H_FLAG_PARTIAL 1u
 
+/* The tree's, the memory figures', the roots' and the paths' sections
+ * come last (S_BASE: the count before them), so that adding any of them
+ * copies the rest as it is. */
+enum { S_ADDR, S_SIZE, S_REFCNT, S_TYPE, S_GEN, S_FLAGS, S_INTERP, S_OFFSETS, S_TARGETS, S_LABELS, S_TYPES, S_XOBJECTS,
+       S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_REPLAY, S_SLOTS, S_WIDE, S_BASE, S_IDOM = S_BASE, S_ORDER, S_MEM, S_OWNED,
+       S_ROOTS, S_ROOT_SET, S_PARENT, S_VIA, S_RANK, S_COUNT };
+
+/* H_CHECKSUM covers the header's words before it and sums; sums[s] is
+ * section s's checksum (ch_heap_index_section_sum), so that each section
+ * is verified on its own, when a command uses it. */
 struct header {
 	char magic[8];
 	uint32_t version;
 	uint32_t header_size;
 	uint64_t w[H_WORDS];
+	uint64_t sums[S_COUNT];
 };
 
 /* One exactness row as stored. */
@@ -74,12 +85,7 @@ struct section {
 	size_t bytes; /* unpadded */
 };
 
-/* The tree's, the memory figures', the roots' and the paths' sections
- * come last (S_BASE: the count before them), so that adding any of them
- * copies the rest as it is. */
-enum { S_ADDR, S_SIZE, S_REFCNT, S_TYPE, S_GEN, S_FLAGS, S_INTERP, S_OFFSETS, S_TARGETS, S_LABELS, S_TYPES, S_XOBJECTS,
-       S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_REPLAY, S_SLOTS, S_WIDE, S_BASE, S_IDOM = S_BASE, S_ORDER, S_MEM, S_OWNED,
-       S_ROOTS, S_ROOT_SET, S_PARENT, S_VIA, S_RANK, S_COUNT };
+
 
 static inline size_t ch_heap_index_pad8(size_t n)
 {
@@ -89,14 +95,32 @@ static inline size_t ch_heap_index_pad8(size_t n)
 /* Section sizes from the header counts; false when they overflow. */
 bool ch_heap_index_section_sizes(const uint64_t *w, size_t *bytes);
 
-/* The payload's checksum, chained over the sections by seed. */
-uint64_t ch_heap_index_payload_sum(uint64_t seed, const void *data, size_t len);
+/* A section's checksum is summed by blocks of CH_INDEX_BLOCK bytes (the
+ * last one shorter), each block's sum folded into the section's in order:
+ * so two threads can each sum some of the blocks and agree with a writer
+ * that sums them one after the other. */
+#define CH_INDEX_BLOCK ((size_t)1 << 20)
+
+/* The checksum of section s (len bytes at data, unpadded). */
+uint64_t ch_heap_index_section_sum(int s, const void *data, size_t len);
+
+/* The header's own checksum (H_CHECKSUM) over its words and section sums. */
+uint64_t ch_heap_index_header_sum(const struct header *h);
+
+/* The sections each CH_NEED_* (graph/heap_index.h) stands for, as a mask
+ * of 1 << S_*; the small sections (type table, names, strings, warnings,
+ * exactness rows, memory figures, roots) are in every mask. */
+uint32_t ch_heap_index_need_sections(uint32_t needs);
 
 /* The header and payload of an index in memory, checked: the outcome is
- * LOADED when everything in it is sound and key (when given) matches; the
- * sections are then set. check_sum false skips the checksum (fuzzing only:
- * it lets mutants reach the structural checks). */
+ * LOADED when the header is sound, key (when given) matches and every
+ * section in the mask want (1 << S_*) passes its checksum and range checks;
+ * those sections are then set, the others left NULL, so that a use of a
+ * section nobody asked for crashes instead of reading unverified bytes.
+ * check_sum false skips the checksums (fuzzing only: it lets mutants
+ * reach the structural checks). */
 enum ch_heap_index_outcome ch_heap_index_verify(const void *data, size_t size, const struct ch_heap_index_key *key,
-						bool check_sum, struct section *sec, char *why, size_t why_len);
+						bool check_sum, uint32_t want, struct section *sec, char *why,
+						size_t why_len);
 
 #endif

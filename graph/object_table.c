@@ -251,6 +251,12 @@ const char *ch_objects_wide_check(const uint32_t *size, const int32_t *refcnt, s
 	size_t marked = 0;
 	for (size_t i = 0; i < n; i++)
 		marked += (size[i] == CH_SIZE_WIDE) + (refcnt[i] == CH_REFCNT_WIDE);
+	return ch_objects_wide_check_records(size, refcnt, n, rec, nrec, marked);
+}
+
+const char *ch_objects_wide_check_records(const uint32_t *size, const int32_t *refcnt, size_t n,
+					  const struct ch_wide_rec *rec, size_t nrec, size_t marked)
+{
 	for (size_t k = 0; k < nrec; k++) {
 		if (rec[k].column > 1 || rec[k].index >= n || (k && wide_cmp(&rec[k - 1], &rec[k]) >= 0))
 			return "the wide sizes and refcounts are out of range or order";

@@ -85,6 +85,9 @@ struct ch_error *ch_objects_wide_records(const struct ch_object_table *t, struct
  * refcnt of n objects mark, in order; else what is wrong. */
 const char *ch_objects_wide_check(const uint32_t *size, const int32_t *refcnt, size_t n, const struct ch_wide_rec *rec,
 				  size_t nrec);
+/* The same with the marks in the columns already counted (marked). */
+const char *ch_objects_wide_check_records(const uint32_t *size, const int32_t *refcnt, size_t n,
+					  const struct ch_wide_rec *rec, size_t nrec, size_t marked);
 /* Sets the wide values of checked records. */
 struct ch_error *ch_objects_wide_load(struct ch_object_table *t, const struct ch_wide_rec *rec, size_t nrec);
 

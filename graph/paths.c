@@ -70,6 +70,19 @@ struct ch_error *ch_paths_search(struct ch_paths *p, const struct ch_edges *e, s
 	return NULL;
 }
 
+/* A stored search's arrays, used in place, into p. */
+static void stored_take(struct ch_paths *p, const uint32_t *parent, const uint32_t *via, const uint32_t *rank,
+			size_t nreached, size_t nobjects, struct ch_shared_map *backing)
+{
+	p->parent = (uint32_t *)parent;
+	p->via = (uint32_t *)via;
+	p->rank = (uint32_t *)rank;
+	p->nobjects = nobjects;
+	p->nreached = nreached;
+	p->borrowed = true;
+	p->backing = ch_shared_map_hold(backing);
+}
+
 struct ch_error *ch_paths_from_stored(struct ch_paths *p, const uint32_t *parent, const uint32_t *via,
 				      const uint32_t *rank, size_t nreached, const struct ch_edges *e, size_t nobjects,
 				      const uint32_t *root_objects, size_t nroots, struct ch_shared_map *backing)
@@ -106,18 +119,47 @@ struct ch_error *ch_paths_from_stored(struct ch_paths *p, const uint32_t *parent
 		bad = "the shortest paths do not reach as many objects as they say";
 	if (bad)
 		return ch_error_new(CH_ERR_INPUT, "%s", bad);
-	p->parent = (uint32_t *)parent;
-	p->via = (uint32_t *)via;
-	p->rank = (uint32_t *)rank;
-	p->nobjects = nobjects;
-	p->nreached = nreached;
-	p->borrowed = true;
-	p->backing = ch_shared_map_hold(backing);
+	stored_take(p, parent, via, rank, nreached, nobjects, backing);
 	return NULL;
+}
+
+struct ch_error *ch_paths_from_stored_chains(struct ch_paths *p, const uint32_t *parent, const uint32_t *via,
+					     const uint32_t *rank, size_t nreached, const struct ch_edges *e,
+					     size_t nobjects, const uint32_t *root_objects, size_t nroots,
+					     struct ch_shared_map *backing)
+{
+	memset(p, 0, sizeof(*p));
+	if (nobjects >= CH_PATH_ROOT || nreached > nobjects || e->nedges > UINT32_MAX)
+		return ch_error_new(CH_ERR_INPUT, "the shortest paths' counts are out of range");
+	p->roots = malloc((nroots ? nroots : 1) * sizeof(*p->roots));
+	if (!p->roots)
+		return &ch_error_nomem;
+	if (nroots)
+		memcpy(p->roots, root_objects, nroots * sizeof(*p->roots));
+	p->nroots = nroots;
+	p->chains = true;
+	p->edges = e;
+	stored_take(p, parent, via, rank, nreached, nobjects, backing);
+	return NULL;
+}
+
+/* One step of a chain of a search taken by chains: x's parent link is
+ * the search's (as ch_paths_from_stored checks it for every object). */
+static bool chain_step_ok(const struct ch_paths *p, uint32_t x)
+{
+	const struct ch_edges *e = p->edges;
+	uint32_t up = p->parent[x], k = p->rank[x], c = p->via[x];
+	if (up == CH_NO_OBJECT || k >= p->nreached)
+		return false;
+	if (up == CH_PATH_ROOT)
+		return c < p->nroots && p->roots[c] == x;
+	return up < p->nobjects && p->rank[up] < k && c >= e->offsets[up] && c < e->offsets[up + 1] &&
+	       e->targets[c] == x && ch_label_owns(e->labels[c]);
 }
 
 void ch_paths_deinit(struct ch_paths *p)
 {
+	free(p->roots);
 	ch_shared_map_release(p->backing);
 	if (!p->borrowed) {
 		free(p->parent);
@@ -185,6 +227,10 @@ static struct ch_error *path_build(struct ch_path *out, const struct ch_paths *p
 	for (;;) {
 		if (extend && x == target)
 			return NULL;
+		/* Ranks fall strictly along a checked chain, so it ends. */
+		if (p->chains && !chain_step_ok(p, x))
+			return ch_error_new(CH_ERR_INPUT, "the stored shortest paths: an object's parent or edge does not "
+							  "lead to it");
 		if (p->parent[x] == CH_PATH_ROOT)
 			break;
 		x = p->parent[x];

@@ -31,6 +31,13 @@ struct ch_paths {
 	 * never freed or written. */
 	bool borrowed;
 	struct ch_shared_map *backing;
+	/* Set by ch_paths_from_stored_chains: the search's shape was not
+	 * checked as a whole; each chain is checked as it is walked, against
+	 * edges and the root set's objects (roots, a copy of nroots). */
+	bool chains;
+	const struct ch_edges *edges;
+	uint32_t *roots;
+	size_t nroots;
 };
 
 /* root_objects[r] is the object of root r, in priority order
@@ -55,6 +62,16 @@ struct ch_error *ch_paths_search(struct ch_paths *p, const struct ch_edges *e, s
 struct ch_error *ch_paths_from_stored(struct ch_paths *p, const uint32_t *parent, const uint32_t *via,
 				      const uint32_t *rank, size_t nreached, const struct ch_edges *e, size_t nobjects,
 				      const uint32_t *root_objects, size_t nroots, struct ch_shared_map *backing);
+/* The same, but only the counts are checked now: each chain ch_paths_to
+ * walks is checked step by step (each parent ranked
+ * before its child, so the walk ends; its edge leading from the parent to
+ * the child, an owning one; the root naming the object), a chain that is
+ * not the search's being a CH_ERR_INPUT error there. For a few chains on
+ * a big heap (`path`); e must outlive p. */
+struct ch_error *ch_paths_from_stored_chains(struct ch_paths *p, const uint32_t *parent, const uint32_t *via,
+					     const uint32_t *rank, size_t nreached, const struct ch_edges *e,
+					     size_t nobjects, const uint32_t *root_objects, size_t nroots,
+					     struct ch_shared_map *backing);
 void ch_paths_deinit(struct ch_paths *p);
 
 /* The root whose search reached object o first (its shortest path's

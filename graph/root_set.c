@@ -135,14 +135,16 @@ struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch
  * set: true when p is filled from it. A stored search that is not the
  * search's tree is said and not used. */
 static bool stored_paths(struct ch_paths *p, const struct ch_analysis *a, const struct ch_root_set *rs, uint64_t hash,
-			 struct ch_error **err)
+			 bool chains, struct ch_error **err)
 {
 	struct ch_heap_index_ref *ix = a->index;
 	const struct ch_heap_index_paths *s = &ix->paths;
 	if (!s->parent || s->roots != hash || s->nobjects != a->heap.objects.n)
 		return false;
-	*err = ch_paths_from_stored(p, s->parent, s->via, s->rank, s->nreached, &a->edges, s->nobjects, rs->objects, rs->n,
-				    s->backing);
+	*err = chains ? ch_paths_from_stored_chains(p, s->parent, s->via, s->rank, s->nreached, &a->edges, s->nobjects,
+						    rs->objects, rs->n, s->backing)
+		      : ch_paths_from_stored(p, s->parent, s->via, s->rank, s->nreached, &a->edges, s->nobjects,
+					     rs->objects, rs->n, s->backing);
 	if (*err && (*err)->kind == CH_ERR_INPUT) {
 		ch_diag_warn(&a->heap.py->diag, "the heap index %s's shortest paths were not used: damaged; %s", ix->path,
 			     (*err)->message);
@@ -174,7 +176,8 @@ static void keep_paths(const struct ch_analysis *a, const struct ch_roots *r, co
 	}
 }
 
-struct ch_error *ch_root_set_paths(struct ch_paths *p, const struct ch_analysis *a, const struct ch_roots *r)
+static struct ch_error *root_set_paths(struct ch_paths *p, const struct ch_analysis *a, const struct ch_roots *r,
+				       bool chains)
 {
 	struct ch_root_set rs;
 	struct ch_error *err = ch_root_set_build(&rs, r, &a->heap.objects, &a->edges);
@@ -183,7 +186,7 @@ struct ch_error *ch_root_set_paths(struct ch_paths *p, const struct ch_analysis 
 	struct ch_heap_index_ref *ix = a->index;
 	bool indexed = ix && ix->path[0] && ix->nobjects == a->heap.objects.n && ix->nedges == a->edges.nedges;
 	uint64_t ph = indexed ? ch_heap_index_paths_hash(rs.objects, rs.tiers, rs.n) : 0;
-	if (indexed && stored_paths(p, a, &rs, ph, &err)) {
+	if (indexed && stored_paths(p, a, &rs, ph, chains, &err)) {
 		ch_root_set_deinit(&rs);
 		return err;
 	}
@@ -205,4 +208,14 @@ struct ch_error *ch_root_set_paths(struct ch_paths *p, const struct ch_analysis 
 		keep_paths(a, r, &rs, ph, p);
 	ch_root_set_deinit(&rs);
 	return err;
+}
+
+struct ch_error *ch_root_set_paths(struct ch_paths *p, const struct ch_analysis *a, const struct ch_roots *r)
+{
+	return root_set_paths(p, a, r, false);
+}
+
+struct ch_error *ch_root_set_paths_chains(struct ch_paths *p, const struct ch_analysis *a, const struct ch_roots *r)
+{
+	return root_set_paths(p, a, r, true);
 }

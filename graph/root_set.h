@@ -65,5 +65,11 @@ struct ch_paths;
  * and replaced), else searched and kept there with r's roots when they
  * were found in silence (once per process; a failure is a warning). */
 struct ch_error *ch_root_set_paths(struct ch_paths *p, const struct ch_analysis *a, const struct ch_roots *r);
+/* The same for a few chains only (`path`): a stored search is taken with
+ * its counts checked and each chain checked as ch_paths_to walks it
+ * (ch_paths_from_stored_chains); a chain found damaged is then a
+ * CH_ERR_INPUT error of ch_paths_to, after which ch_root_set_paths checks
+ * the whole search (and says what is wrong). */
+struct ch_error *ch_root_set_paths_chains(struct ch_paths *p, const struct ch_analysis *a, const struct ch_roots *r);
 
 #endif

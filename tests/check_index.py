@@ -138,17 +138,22 @@ def compare(bin_, cmds, ref, what, stderr_too=True, expect_warning=None):
         expect_warning = None  # only the first command meets the bad index; it is rebuilt then
 
 
-# The index's layout (graph/heap_index_format.h, format 9), enough to
-# damage the roots and the paths, the last sections, and seal the damage
-# with a matching checksum so that only the checks on the contents can
-# catch it. The checksum of the sound file is recomputed first: a layout
-# that no longer matches this fails loudly instead of testing nothing.
-H = dict(OBJECTS=4, DOMS=24, DOM_REACH=25, BASE_SUM=27, MEM=28, MEM_OWNED=29, ROOTS=31, NROOTS=32, PATHS=33,
-         PAYLOAD=36, CHECKSUM=37)
-H_WORDS = 38
+# The index's layout (graph/heap_index_format.h, format 10), enough to
+# find each section, damage one and seal the damage with matching
+# checksums (its own and the header's) so that only the checks on the
+# contents can catch it. The checksums of the sound file are recomputed
+# first: a layout that no longer matches this fails loudly instead of
+# testing nothing.
+H = dict(OBJECTS=4, EDGES=5, TYPES=6, XOBJECTS=7, XTYPES=8, NAMES=9, MESSAGES=10, STRINGS=11, INTERPS=22, SLOTS=23,
+         DOMS=24, DOM_REACH=25, MEM=27, MEM_OWNED=28, WIDE=29, ROOTS=30, NROOTS=31, PATHS=32, PAYLOAD=35,
+         CHECKSUM=36)
+H_WORDS = 37
+S_COUNT = 28
+HEADER = 16 + 8 * H_WORDS + 8 * S_COUNT
 MEMB_BYTES = 8 * 57  # CH_MEMB_WORDS words of 8 bytes (graph/memory_brief.h)
 OWNED_CHUNK = 32     # struct ch_mem_owned_chunk
 ROOT_REC = 24        # struct ch_heap_index_root
+BLOCK = 1 << 20      # CH_INDEX_BLOCK
 M64 = (1 << 64) - 1
 
 
@@ -171,8 +176,8 @@ def ix_hash(seed, data):
     return r
 
 
-def ix_payload_sum(seed, data):
-    a, b = [seed, 0, 0, 0], [0, 0, 0, 0]
+def ix_block_sum(data):
+    a, b = [0, 0, 0, 0], [0, 0, 0, 0]
     full = len(data) // 32 * 32
     words = struct.unpack_from("<%dQ" % (full // 8), data)
     for i in range(0, len(words), 4):
@@ -185,54 +190,94 @@ def ix_payload_sum(seed, data):
     return ix_hash(len(data), struct.pack("<8Q", *(a + b)))
 
 
+def ix_section_sum(s, data):
+    acc = ix_hash(0x7365637469 ^ s, struct.pack("<Q", len(data)))
+    for off in range(0, len(data), BLOCK):
+        acc = ix_hash(acc, struct.pack("<Q", ix_block_sum(data[off:off + BLOCK])))
+    return acc
+
+
 def pad8(n):
     return (n + 7) & ~7
 
 
-def ix_tail(data):
-    """The header words and the tail sections (name, offset, bytes) of an
-    index, checked against its checksum."""
+SECTIONS = ("addr", "size", "refcnt", "type", "gen", "flags", "interp", "offsets", "targets", "labels", "types",
+            "xobjects", "xtypes", "names", "messages", "strings", "replay", "slots", "wide", "idom", "order", "mem",
+            "owned", "roots", "set", "parent", "via", "rank")
+
+
+def ix_sections(data):
+    """The header words and every section (name -> (number, offset, bytes))
+    of an index."""
     w = list(struct.unpack_from("<%dQ" % H_WORDS, data, 16))
-    n, nroots = w[H["OBJECTS"]], w[H["NROOTS"]]
-    sizes = [("idom", w[H["DOMS"]] * 4), ("order", w[H["DOM_REACH"]] * 4), ("mem", w[H["MEM"]] * MEMB_BYTES),
-             ("owned", w[H["MEM_OWNED"]] * OWNED_CHUNK), ("roots", nroots * ROOT_REC), ("set", nroots * 4),
-             ("parent", w[H["PATHS"]] * 4), ("via", w[H["PATHS"]] * 4), ("rank", w[H["PATHS"]] * 4)]
-    off = len(data) - sum(pad8(b) for _, b in sizes)
-    secs = []
-    for name, b in sizes:
-        secs.append((name, off, b))
+    n, e, nroots = w[H["OBJECTS"]], w[H["EDGES"]], w[H["NROOTS"]]
+    sizes = [n * 8, n * 4, n * 4, n * 4, n, n, n, (n + 1) * 4, e * 4, e * 4, w[H["TYPES"]] * 8,
+             w[H["XOBJECTS"]] * 4, w[H["XTYPES"]] * 16, w[H["NAMES"]] * 4, w[H["MESSAGES"]] * 4,
+             w[H["STRINGS"]], n, w[H["SLOTS"]] * 4, w[H["WIDE"]] * 16, w[H["DOMS"]] * 4,
+             w[H["DOM_REACH"]] * 4, w[H["MEM"]] * MEMB_BYTES, w[H["MEM_OWNED"]] * OWNED_CHUNK,
+             nroots * ROOT_REC, nroots * 4, w[H["PATHS"]] * 4, w[H["PATHS"]] * 4, w[H["PATHS"]] * 4]
+    off, secs = HEADER, {}
+    for i, (name, b) in enumerate(zip(SECTIONS, sizes)):
+        secs[name] = (i, off, b)
         off += pad8(b)
     return w, secs, n
 
 
-def ix_seal(data):
-    """data (a bytearray) with the checksum its tail now calls for."""
-    w, secs, _ = ix_tail(data)
-    s = w[H["BASE_SUM"]]
-    for _, off, b in secs:
-        if b:
-            s = ix_payload_sum(s, bytes(data[off:off + b]))
-    w[H["CHECKSUM"]] = ix_hash(s, struct.pack("<%dQ" % H["CHECKSUM"], *w[:H["CHECKSUM"]]))
-    struct.pack_into("<Q", data, 16 + 8 * H["CHECKSUM"], w[H["CHECKSUM"]])
+def ix_seal(data, names):
+    """data (a bytearray) with the checksums its sections names (changed)
+    and its header now call for."""
+    w, secs, _ = ix_sections(data)
+    for name in names:
+        i, off, b = secs[name]
+        struct.pack_into("<Q", data, 16 + 8 * H_WORDS + 8 * i, ix_section_sum(i, bytes(data[off:off + b])))
+    sums = bytes(data[16 + 8 * H_WORDS:HEADER])
+    chk = ix_hash(ix_hash(0x68656164, sums), struct.pack("<%dQ" % H["CHECKSUM"], *w[:H["CHECKSUM"]]))
+    struct.pack_into("<Q", data, 16 + 8 * H["CHECKSUM"], chk)
     return data
 
 
-def ix_damage(good, what):
+def ix_layout_ok(good):
+    """The test's idea of the layout matches the file: its size, its
+    header's checksum and the roots' sums."""
+    w, secs, _ = ix_sections(good)
+    i, off, b = secs["rank"]
+    return (struct.unpack_from("<I", good, 12)[0] == HEADER and off + pad8(b) == len(good)
+            and bytes(ix_seal(bytearray(good), ("roots", "set"))) == good)
+
+
+def ix_flip(good, name):
+    """good with a byte flipped in the middle of section name (not
+    sealed: the section's checksum no longer matches)."""
+    _, secs, _ = ix_sections(good)
+    _, off, b = secs[name]
+    data = bytearray(good)
+    data[off + b // 2] ^= 0x40
+    return bytes(data)
+
+
+def ipath_first(cmds):
+    """The index of the first `path` command without --all, as a list."""
+    return [i for i, c in enumerate(cmds) if c[0] == "path" and "--all" not in c][:1]
+
+
+def ix_damage(good, what, target=None):
     """good with its roots or paths damaged in range (what: "root" puts
     a root's object past the object table; "parent" gives a reached object
     a parent ranked after it; "frame" makes a frame root name a frame that
-    is not there), sealed; None when there is nothing to damage."""
+    is not there; "chain" gives the object at address target a parent
+    ranked after it, so the chain `path` walks is not the search's),
+    sealed; None when there is nothing to damage."""
     data = bytearray(good)
-    w, secs, n = ix_tail(data)
-    sec = {name: (off, b) for name, off, b in secs}
-    if struct.unpack_from("<I", data, 12)[0] != 16 + 8 * H_WORDS or bytes(ix_seal(bytearray(good))) != good:
+    w, secs, n = ix_sections(data)
+    if not ix_layout_ok(good):
         fail("the test's idea of the index layout no longer matches the file (graph/heap_index_format.h)")
         return None
-    roff, rbytes = sec["roots"]
-    poff, pbytes = sec["parent"]
-    koff = sec["rank"][0]
+    _, roff, rbytes = secs["roots"]
+    _, poff, pbytes = secs["parent"]
+    koff = secs["rank"][1]
     if what == "root" and rbytes:
         struct.pack_into("<I", data, roff, n)  # the first root's object
+        changed = ("roots",)
     elif what == "frame":
         for i in range(rbytes // ROOT_REC):
             if data[roff + ROOT_REC * i + 12] == 3:  # CH_ROOT_FRAME_LOCAL
@@ -240,6 +285,7 @@ def ix_damage(good, what):
                 break
         else:
             return None
+        changed = ("roots",)
     elif what == "parent" and pbytes:
         parent = struct.unpack_from("<%dI" % n, data, poff)
         rank = struct.unpack_from("<%dI" % n, data, koff)
@@ -248,9 +294,23 @@ def ix_damage(good, what):
             return None
         a, b = min(reached, key=lambda o: rank[o]), max(reached, key=lambda o: rank[o])
         struct.pack_into("<I", data, poff + 4 * a, b)  # ranked last, now a's parent: a loop
+        changed = ("parent",)
+    elif what == "chain" and pbytes and target:
+        _, aoff, _ = secs["addr"]
+        addrs = struct.unpack_from("<%dQ" % n, data, aoff)
+        parent = struct.unpack_from("<%dI" % n, data, poff)
+        rank = struct.unpack_from("<%dI" % n, data, koff)
+        t = addrs.index(int(target, 16)) if int(target, 16) in addrs else None
+        if t is None or parent[t] >= n:
+            return None
+        b = max((o for o in range(n) if parent[o] < n), key=lambda o: rank[o])
+        if b == t:
+            return None
+        struct.pack_into("<I", data, poff + 4 * t, b)  # a parent ranked after it
+        changed = ("parent",)
     else:
         return None
-    return bytes(ix_seal(data))
+    return bytes(ix_seal(data, changed))
 
 
 def index_state(bin_, core, env=None, readonly=None):
@@ -377,8 +437,9 @@ def main():
 
         # 5. damage
         good = open(idx, "rb").read()
-        flipped = bytearray(good)
-        flipped[len(good) // 2] ^= 0x40
+        if not ix_layout_ok(good):
+            fail("the test's idea of the index layout no longer matches the file (graph/heap_index_format.h)")
+        flipped = ix_flip(good, "type")  # a section types uses
         other_header = bytearray(good)
         other_header[16] ^= 1  # the key's first word: the core's size
         for name, data, word in (("a flipped byte", bytes(flipped), "damaged"),
@@ -393,24 +454,55 @@ def main():
             if open(idx, "rb").read() != good:
                 fail("%s: the index was not rebuilt as it was" % name)
 
+        # 5a. a flipped byte in a section a command does not use: its
+        # output and warnings are exact and the index stays; the first
+        # command that uses the section says it is damaged, with the exact
+        # output, and the index is rebuilt.
+        itypes = cmds2.index(["types", core, "--json"])
+        iref = [i for i, c in enumerate(cmds2) if c[0] == "referrers" and "--json" in c]
+        ishow = [i for i, c in enumerate(cmds2) if c[0] == "show" and "--json" in c]
+        for name, unused, user in (("targets", [itypes] + ishow[:1], iref[:1]),
+                                   ("labels", [itypes] + ishow[:1], iref[:1]),
+                                   ("replay", [itypes] + ishow[:1] + iref[:1], ipath_first(cmds2)),
+                                   ("idom", [itypes] + ishow[:1] + iref[:1], [cmds2.index(["top", core, "--json"])])):
+            if not user:
+                continue
+            bad = ix_flip(good, name)
+            with open(idx, "wb") as f:
+                f.write(bad)
+            compare(bin_, [cmds2[i] for i in unused], [ref2[i] for i in unused],
+                    "a flipped byte in %s, which the command does not use" % name)
+            if open(idx, "rb").read() != bad:
+                fail("a flipped byte in %s: a command that does not use it rewrote the index" % name)
+            compare(bin_, [cmds2[i] for i in user], [ref2[i] for i in user],
+                    "a flipped byte in %s, which the command uses" % name, expect_warning="damaged")
+            index_state(bin_, core)
+            if open(idx, "rb").read() != good:
+                fail("a flipped byte in %s: the index was not rebuilt as it was" % name)
+
         # 5b. roots and paths damaged in range, the checksum sealing it:
         # the load refuses a root past the object table; a parent loop or
         # a frame that was not read is found where they are used. Either
         # way the output is --no-index's and the index is made whole again.
-        ipath = [i for i, c in enumerate(cmds2) if c[0] == "path" and "--all" not in c]
+        ipath = ipath_first(cmds2)
+        itop = cmds2.index(["top", core, "--json"])
         damaged = 0
         for what, word in (("root", "damaged; a root is out of range"),
                            ("parent", "shortest paths were not used: damaged"),
+                           ("chain", "shortest paths were not used: damaged"),
                            ("frame", "roots were not used: damaged")):
-            bad = ix_damage(good, what)
+            bad = ix_damage(good, what, addr2)
             if bad is None:
-                if what != "frame":
+                if what in ("root", "parent"):
                     fail("no %s to damage in the index" % what)
                 continue
             damaged += 1
             with open(idx, "wb") as f:
                 f.write(bad)
-            pick = ipath[:1] if ipath else [cmds2.index(["top", core, "--json"])]
+            # path checks only the chains it walks: a damage off the
+            # target's chain is found by a command that uses the whole
+            # search (top).
+            pick = ipath[:1] if ipath and what != "parent" else [itop]
             compare(bin_, [cmds2[i] for i in pick], [ref2[i] for i in pick], "a damaged " + what,
                     expect_warning=word)
             index_state(bin_, core)

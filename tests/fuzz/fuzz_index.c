@@ -138,7 +138,7 @@ static void make_sound(void)
 	struct ch_heap_index_mem mem;
 	struct ch_heap_index_roots roots;
 	struct ch_heap_index_paths paths;
-	if (ch_heap_index_check(sound, sound_len, &key, true, &doms, &mem, &roots, &paths, why, sizeof(why)) !=
+	if (ch_heap_index_check(sound, sound_len, &key, true, 0, &doms, &mem, &roots, &paths, why, sizeof(why)) !=
 		    CH_HEAP_INDEX_LOADED ||
 	    doms.nreach != 5 || !mem.have || mem.b.nowned != 2 || mem.b.owned[1].bytes != 64 || !roots.have ||
 	    roots.n != 2 || paths.nreached != 5) {
@@ -152,7 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!sound)
 		make_sound();
 	char why[256];
-	(void)ch_heap_index_check(data, size, NULL, true, NULL, NULL, NULL, NULL, why, sizeof(why));
+	(void)ch_heap_index_check(data, size, NULL, true, 0, NULL, NULL, NULL, NULL, why, sizeof(why));
 
 	uint8_t *copy = malloc(sound_len);
 	if (!copy)
@@ -174,8 +174,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ch_heap_index_mem mem;
 	struct ch_heap_index_roots roots;
 	struct ch_heap_index_paths paths;
+	/* The sections a command would ask for: all, or (by the input's first
+	 * byte, when odd) a part, the others left unchecked and NULL. */
+	uint32_t needs = size && (data[0] & 1) ? (uint32_t)data[0] << 6 | (data[size - 1] & 0x3f) : 0;
 	enum ch_heap_index_outcome r =
-		ch_heap_index_check(cut, len, NULL, false, &doms, &mem, &roots, &paths, why, sizeof(why));
+		ch_heap_index_check(cut, len, NULL, false, needs, &doms, &mem, &roots, &paths, why, sizeof(why));
 	if (r == CH_HEAP_INDEX_LOADED && roots.have) {
 		/* As a command takes them: every field of every root. */
 		volatile uint64_t sum = 0;
@@ -201,6 +204,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct ch_error *err = ch_paths_from_stored(&p, paths.parent, paths.via, paths.rank, paths.nreached, &e,
 							   paths.nobjects < 5 ? paths.nobjects : 5,
 							   roots.have ? roots.set : NULL, roots.have ? roots.n : 0, NULL);
+		if (err)
+			ch_error_free(err);
+		else
+			ch_paths_deinit(&p);
+		/* As `path` takes it: counts now, each chain as it is walked. */
+		err = ch_paths_from_stored_chains(&p, paths.parent, paths.via, paths.rank, paths.nreached, &e,
+						  paths.nobjects < 5 ? paths.nobjects : 5, roots.have ? roots.set : NULL,
+						  roots.have ? roots.n : 0, NULL);
 		if (err)
 			ch_error_free(err);
 		else
