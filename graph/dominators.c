@@ -346,14 +346,25 @@ struct ch_error *ch_dominators_from_tree(struct ch_dominators *d, const uint32_t
 		seen[o] = 1;
 	}
 	/* In object order: the tree's objects are the preorder's (the
-	 * unreachable have no dominator), and each starts its own sums. */
-	uint64_t all = 0;
+	 * unreachable have no dominator), and each starts its own sums.
+	 * Packed: an object's count rides in the top bits of its retained
+	 * bytes (shift up), so the sums below touch one array, not two; it
+	 * holds when no sum can carry into the count, i.e. all the bytes
+	 * fit below the shift (counts never exceed nobjects). */
+	unsigned shift = 63;
+	while (shift > 32 && (nobjects >> (64 - shift)))
+		shift--;
+	uint64_t all = 0, one = 1ULL << shift, mask = one - 1;
 	for (size_t i = 0; i < nobjects && !bad; i++) {
 		uint64_t size = ch_objects_size(sizes, i);
 		all += size;
 		if ((idom[i] == NONE) != (seen[i] == 0))
 			bad = "the dominator tree's preorder and dominators disagree";
-		d->retained[i] = seen[i] ? size : 0;
+		d->retained[i] = seen[i] ? size + one : 0;
+	}
+	bool packed = all < one;
+	for (size_t i = 0; i < nobjects && !bad && !packed; i++) {
+		d->retained[i] = seen[i] ? ch_objects_size(sizes, i) : 0;
 		d->retained_count[i] = seen[i];
 	}
 	free(seen);
@@ -365,11 +376,16 @@ struct ch_error *ch_dominators_from_tree(struct ch_dominators *d, const uint32_t
 	for (size_t k = nreach; k-- > 0;) {
 		uint32_t o = order[k], p = idom[o];
 		if (p == CH_DOM_ROOT) {
-			reach += d->retained[o];
+			reach += packed ? d->retained[o] & mask : d->retained[o];
 		} else {
 			d->retained[p] += d->retained[o];
-			d->retained_count[p] += d->retained_count[o];
+			if (!packed)
+				d->retained_count[p] += d->retained_count[o];
 		}
+	}
+	for (size_t i = 0; i < nobjects && packed; i++) {
+		d->retained_count[i] = (uint32_t)(d->retained[i] >> shift);
+		d->retained[i] &= mask;
 	}
 	d->idom = (uint32_t *)idom;
 	d->order = (uint32_t *)order;
