@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "readers/base/fnv.h"
+#include "readers/base/sorted_u32.h"
 #include "readers/cpython/python.h"
 
 #define CH_SHAPE_MAX_EDGES 16
@@ -53,15 +54,7 @@ static inline uint32_t gid_of(const struct finder *f, uint32_t i)
 		return CH_UNVISITED;
 	if (f->gid)
 		return f->gid[i];
-	size_t lo = 0, hi = f->ng;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (f->members[mid] < i)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return (uint32_t)lo; /* garbage: it is in members */
+	return (uint32_t)ch_u32_lower_bound(f->members, f->ng, i); /* garbage: it is in members */
 }
 
 /* The gid of object i when it is unreachable (what the cycles are made of), else CH_UNVISITED. */
