@@ -348,8 +348,9 @@ struct ch_error *ch_cycles_find(struct ch_cycles *c, const struct ch_heap *heap,
 	struct finder f = {.c = c, .heap = heap, .e = e, .r = r};
 	struct ch_error *err = NULL;
 	uint32_t *members = NULL, *index = NULL, *low = NULL, *stack = NULL, *call = NULL, *next_edge = NULL;
-	for (size_t i = 0; i < n; i++)
-		ng += is_garbage(r, (uint32_t)i);
+	const uint8_t *state = r->state;
+	for (size_t i = 0; i < n; i++) /* kept simple enough to vectorize */
+		ng += (state[i] == CH_REPLAY_UNREACHABLE) | (state[i] == CH_REPLAY_FREED_WITH);
 	if (ng >= CH_UNVISITED) {
 		err = ch_error_new(CH_ERR_NOMEM, "too many garbage objects to find cycles in");
 		goto out;
@@ -373,7 +374,7 @@ struct ch_error *ch_cycles_find(struct ch_cycles *c, const struct ch_heap *heap,
 		err = &ch_error_nomem;
 		goto out;
 	}
-	for (size_t i = 0, g = 0; i < n; i++) {
+	for (size_t i = 0, g = 0; i < n && (f.gid || g < ng); i++) { /* without gid: done at the last garbage */
 		bool garbage = is_garbage(r, (uint32_t)i);
 		if (garbage)
 			members[g] = (uint32_t)i;
