@@ -16,11 +16,11 @@ static int run_cycles(const struct ch_cli_command *cmd, int argc, char **argv)
 		return code;
 	struct ch_type_histogram unreachable = {0};
 	struct ch_heap_digest digest;
-	struct ch_error *err = ch_type_histogram_build_selected(&unreachable, &a.heap, a.replay.state,
-								CH_REPLAY_UNREACHABLE, CH_SORT_BYTES, 0);
+	/* The garbage by type and the interpreters' split in one pass. */
+	struct ch_hist_query garbage = {-1, a.replay.state, CH_REPLAY_UNREACHABLE, -1, CH_SORT_BYTES, 0};
 	struct ch_interp_split split = {0};
-	if (!err)
-		err = ch_interp_split_build(&split, &a.heap, -1, &a.replay, CH_SORT_BYTES, 0);
+	struct ch_error *err =
+		ch_interp_split_build(&split, &a.heap, -1, &a.replay, CH_SORT_BYTES, 0, &garbage, &unreachable);
 	if (!err && (code = ch_session_gate_prepare(&s, &a, &digest))) {
 		/* reported */
 	} else if (err) {

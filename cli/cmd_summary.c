@@ -50,10 +50,11 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 	struct ch_type_histogram types = {0};
 	struct ch_py_stacks stacks = {0};
 	struct ch_interp_split split = {0};
-	struct ch_error *err = ch_type_histogram_build(&types, &a.heap, -1, CH_SORT_BYTES,
-							 s.opts.limit_given ? s.opts.limit : CH_SUMMARY_TOP_TYPES);
-	if (!err)
-		err = ch_interp_split_build(&split, &a.heap, -1, &a.replay, CH_SORT_BYTES, CH_SUMMARY_TOP_TYPES);
+	/* The top types and the interpreters' split in one pass. */
+	struct ch_hist_query whole = {-1, NULL, 0, -1, CH_SORT_BYTES,
+				      s.opts.limit_given ? s.opts.limit : CH_SUMMARY_TOP_TYPES};
+	struct ch_error *err = ch_interp_split_build(&split, &a.heap, -1, &a.replay, CH_SORT_BYTES,
+						     CH_SUMMARY_TOP_TYPES, &whole, &types);
 	/* The crashed thread's stack, when the frames can be read at all;
 	 * the triage screen is still worth printing without it. */
 	const struct ch_py_thread_stack *crashed = NULL;

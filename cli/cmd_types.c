@@ -32,9 +32,9 @@ static int run_types(const struct ch_cli_command *cmd, int argc, char **argv)
 		return code;
 	}
 	struct ch_interp_split split = {0};
-	err = ch_type_histogram_build(&hist, &heap, s.opts.generation, s.opts.sort, s.opts.limit);
-	if (!err && (err = ch_interp_split_build(&split, &heap, s.opts.generation, NULL, s.opts.sort, s.opts.limit)))
-		ch_type_histogram_deinit(&hist);
+	/* The whole heap's histogram and the interpreters' in one pass. */
+	struct ch_hist_query whole = {s.opts.generation, NULL, 0, -1, s.opts.sort, s.opts.limit};
+	err = ch_interp_split_build(&split, &heap, s.opts.generation, NULL, s.opts.sort, s.opts.limit, &whole, &hist);
 	if (err) {
 		ch_edges_deinit(&edges);
 		ch_heap_deinit(&heap);

@@ -5,10 +5,13 @@
 #include <string.h>
 
 #include "readers/base/fnv.h"
+#include "readers/base/sorted_u32.h"
 #include "readers/cpython/python.h"
 
 #define CH_SHAPE_MAX_EDGES 16
 #define CH_UNVISITED UINT32_MAX
+/* Garbage above 1/GID_DENSE_SHARE of the objects gets a per-object gid array. */
+#define GID_DENSE_SHARE 16
 
 struct group_index {
 	uint64_t *hashes;
@@ -22,9 +25,13 @@ struct finder {
 	const struct ch_edges *e;
 	const struct ch_gc_replay *r;
 	/* Only garbage takes part, and garbage is usually a sliver of the
-	 * heap: per-object scratch is indexed by a dense garbage id (gid), so
-	 * the heap-sized cost is the one gid array. */
-	uint32_t *gid;           /* per object: its garbage id, or CH_UNVISITED */
+	 * heap: scratch is indexed by a dense garbage id (gid), the garbage
+	 * objects (unreachable or freed with them) numbered in object order.
+	 * An object's gid is found by binary search in members, or, when
+	 * the garbage is more than a sliver, read from the per-object gid. */
+	uint32_t *members;       /* per gid: the object, ascending */
+	size_t ng;
+	uint32_t *gid;           /* NULL, or per object: its gid or CH_UNVISITED */
 	uint32_t *comp;          /* per gid: component number + 1, 0 = none yet */
 	uint32_t *owner;         /* per gid, for members of the current component: the object
 				    whose __dict__ it is, or CH_UNVISITED */
@@ -35,10 +42,32 @@ struct finder {
 	size_t cap_comp;
 };
 
+static bool is_garbage(const struct ch_gc_replay *r, uint32_t i)
+{
+	return r->state[i] == CH_REPLAY_UNREACHABLE || r->state[i] == CH_REPLAY_FREED_WITH;
+}
+
+/* The gid of object i, CH_UNVISITED when it is not garbage. */
+static inline uint32_t gid_of(const struct finder *f, uint32_t i)
+{
+	if (!is_garbage(f->r, i))
+		return CH_UNVISITED;
+	if (f->gid)
+		return f->gid[i];
+	return (uint32_t)ch_u32_lower_bound(f->members, f->ng, i); /* garbage: it is in members */
+}
+
+/* The gid of object i when it is unreachable (what the cycles are made of), else CH_UNVISITED. */
+static inline uint32_t cycle_gid(const struct finder *f, uint32_t i)
+{
+	return f->r->state[i] == CH_REPLAY_UNREACHABLE ? gid_of(f, i) : CH_UNVISITED;
+}
+
 /* Component of object i, 0 when it is not garbage or not yet assigned. */
 static inline uint32_t comp_of(const struct finder *f, uint32_t i)
 {
-	return f->gid[i] == CH_UNVISITED ? 0 : f->comp[f->gid[i]];
+	uint32_t g = cycle_gid(f, i);
+	return g == CH_UNVISITED ? 0 : f->comp[g];
 }
 
 static uint64_t fnv(const char *s)
@@ -199,12 +228,12 @@ static struct ch_error *shape_component(struct finder *f, const uint32_t *m, siz
 	for (size_t a = 0; a < n; a++) {
 		types[a].type = heap->objects.type[m[a]];
 		types[a].count = 1;
-		f->owner[f->gid[m[a]]] = CH_UNVISITED;
+		f->owner[gid_of(f, m[a])] = CH_UNVISITED;
 	}
 	for (size_t a = 0; a < n; a++)
 		for (uint32_t k = e->offsets[m[a]]; k < e->offsets[m[a] + 1]; k++)
 			if (comp_of(f, e->targets[k]) == cid && is_dict_field(e, k))
-				f->owner[f->gid[e->targets[k]]] = m[a];
+				f->owner[gid_of(f, e->targets[k])] = m[a];
 	qsort(types, n, sizeof(*types), cmp_shape_type);
 	size_t ntypes = 0;
 	for (size_t a = 0; a < n; a++) {
@@ -215,12 +244,12 @@ static struct ch_error *shape_component(struct finder *f, const uint32_t *m, siz
 	}
 	size_t nedges = 0;
 	for (size_t a = 0; a < n && nedges < CH_SHAPE_MAX_EDGES; a++) {
-		uint32_t u = m[a], shown = f->owner[f->gid[u]] != CH_UNVISITED ? f->owner[f->gid[u]] : u;
+		uint32_t u = m[a], gu = gid_of(f, u), shown = f->owner[gu] != CH_UNVISITED ? f->owner[gu] : u;
 		for (uint32_t k = e->offsets[u]; k < e->offsets[u + 1] && nedges < CH_SHAPE_MAX_EDGES; k++) {
 			uint32_t w = e->targets[k];
 			if (!ch_label_traversed(e->labels[k]) || comp_of(f, w) != cid)
 				continue;
-			if (is_dict_field(e, k) && f->owner[f->gid[w]] == u)
+			if (is_dict_field(e, k) && f->owner[gid_of(f, w)] == u)
 				continue; /* folded: the dict's entries read as the owner's attributes */
 			char label[96], text[512];
 			ch_edges_label_text(e, heap, k, label, sizeof(label));
@@ -266,11 +295,6 @@ static int cmp_group(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-static bool is_garbage(const struct ch_gc_replay *r, uint32_t i)
-{
-	return r->state[i] == CH_REPLAY_UNREACHABLE || r->state[i] == CH_REPLAY_FREED_WITH;
-}
-
 /* The garbage off the cycles, each object given to the group of the
  * nearest cycle member reaching it (ch_cycle_group.held_*): a
  * breadth-first search from every cycle member at once, in object order,
@@ -280,29 +304,30 @@ static struct ch_error *attribute_held(struct finder *f)
 {
 	const struct ch_heap *heap = f->heap;
 	const struct ch_edges *e = f->e;
-	size_t n = heap->objects.n, head = 0, tail = 0;
-	uint32_t *claim = calloc(n ? n : 1, sizeof(*claim)), *queue = malloc((n ? n : 1) * sizeof(*queue));
+	size_t ng = f->ng, head = 0, tail = 0;
+	/* In gid space: only garbage is ever claimed or queued. */
+	uint32_t *claim = calloc(ng ? ng : 1, sizeof(*claim)), *queue = malloc((ng ? ng : 1) * sizeof(*queue));
 	if (!claim || !queue) {
 		free(claim);
 		free(queue);
 		return &ch_error_nomem;
 	}
-	for (size_t i = 0; i < n; i++) {
-		uint32_t cid = comp_of(f, (uint32_t)i);
+	for (size_t i = 0; i < ng; i++) {
+		uint32_t cid = f->comp[i]; /* 0 for garbage freed with the cycles */
 		if (cid && f->comp_group[cid - 1] != CH_UNVISITED) {
 			claim[i] = f->comp_group[cid - 1] + 1;
 			queue[tail++] = (uint32_t)i;
 		}
 	}
 	while (head < tail) {
-		uint32_t u = queue[head++];
+		uint32_t gu = queue[head++], u = f->members[gu];
 		for (uint32_t k = e->offsets[u]; k < e->offsets[u + 1]; k++) {
-			uint32_t w = e->targets[k];
-			if (claim[w] || ch_label_kind(e->labels[k]) == CH_REF_WEAK || !is_garbage(f->r, w))
+			uint32_t w = e->targets[k], gw;
+			if (ch_label_kind(e->labels[k]) == CH_REF_WEAK || (gw = gid_of(f, w)) == CH_UNVISITED || claim[gw])
 				continue;
-			claim[w] = claim[u];
-			queue[tail++] = w;
-			struct ch_cycle_group *g = &f->c->groups[claim[u] - 1];
+			claim[gw] = claim[gu];
+			queue[tail++] = gw;
+			struct ch_cycle_group *g = &f->c->groups[claim[gu] - 1];
 			g->held_objects++;
 			g->held_bytes += ch_objects_size(&heap->objects, w);
 		}
@@ -323,15 +348,21 @@ struct ch_error *ch_cycles_find(struct ch_cycles *c, const struct ch_heap *heap,
 	struct finder f = {.c = c, .heap = heap, .e = e, .r = r};
 	struct ch_error *err = NULL;
 	uint32_t *members = NULL, *index = NULL, *low = NULL, *stack = NULL, *call = NULL, *next_edge = NULL;
-	f.gid = malloc((n ? n : 1) * sizeof(*f.gid));
-	if (!f.gid) {
+	const uint8_t *state = r->state;
+	for (size_t i = 0; i < n; i++) /* kept simple enough to vectorize */
+		ng += (state[i] == CH_REPLAY_UNREACHABLE) | (state[i] == CH_REPLAY_FREED_WITH);
+	if (ng >= CH_UNVISITED) {
+		err = ch_error_new(CH_ERR_NOMEM, "too many garbage objects to find cycles in");
+		goto out;
+	}
+	size_t sz = (ng ? ng : 1) * sizeof(uint32_t);
+	members = malloc(sz);
+	/* A per-object gid when the garbage is more than a sliver: then the
+	 * lookups are many and a binary search each would cost more. */
+	if (members && ng > n / GID_DENSE_SHARE && !(f.gid = malloc((n ? n : 1) * sizeof(*f.gid)))) {
 		err = &ch_error_nomem;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
-		f.gid[i] = r->state[i] == CH_REPLAY_UNREACHABLE ? (uint32_t)ng++ : CH_UNVISITED;
-	size_t sz = (ng ? ng : 1) * sizeof(uint32_t);
-	members = malloc(sz);
 	index = malloc(sz);
 	low = malloc(sz);
 	stack = malloc(sz);
@@ -343,16 +374,23 @@ struct ch_error *ch_cycles_find(struct ch_cycles *c, const struct ch_heap *heap,
 		err = &ch_error_nomem;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (f.gid[i] != CH_UNVISITED)
-			members[f.gid[i]] = (uint32_t)i;
+	for (size_t i = 0, g = 0; i < n && (f.gid || g < ng); i++) { /* without gid: done at the last garbage */
+		bool garbage = is_garbage(r, (uint32_t)i);
+		if (garbage)
+			members[g] = (uint32_t)i;
+		if (f.gid)
+			f.gid[i] = garbage ? (uint32_t)g : CH_UNVISITED;
+		g += garbage;
+	}
+	f.members = members;
+	f.ng = ng;
 	for (size_t g = 0; g < ng; g++)
 		index[g] = CH_UNVISITED;
 	uint32_t counter = 0;
 	size_t sp = 0, cp = 0;
 	for (uint32_t root = 0; root < ng && !err; root++) {
-		if (index[root] != CH_UNVISITED)
-			continue;
+		if (index[root] != CH_UNVISITED || r->state[members[root]] != CH_REPLAY_UNREACHABLE)
+			continue; /* visited, or freed with the garbage: not part of a cycle */
 		index[root] = low[root] = counter++;
 		stack[sp++] = root;
 		call[cp++] = root;
@@ -361,8 +399,10 @@ struct ch_error *ch_cycles_find(struct ch_cycles *c, const struct ch_heap *heap,
 			uint32_t v = call[cp - 1];
 			if (next_edge[v] < e->offsets[members[v] + 1]) {
 				uint32_t k = next_edge[v]++;
-				uint32_t w = f.gid[e->targets[k]];
-				if (!ch_label_traversed(e->labels[k]) || w == CH_UNVISITED)
+				if (!ch_label_traversed(e->labels[k]))
+					continue;
+				uint32_t w = cycle_gid(&f, e->targets[k]);
+				if (w == CH_UNVISITED)
 					continue;
 				if (index[w] == CH_UNVISITED) {
 					index[w] = low[w] = counter++;

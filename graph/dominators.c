@@ -320,54 +320,73 @@ struct ch_error *ch_dominators_from_tree(struct ch_dominators *d, const uint32_t
 	memset(d, 0, sizeof(*d));
 	if (nobjects >= NONE - 1 || nreach > nobjects)
 		return ch_error_new(CH_ERR_INPUT, "the dominator tree's counts are out of range");
-	/* state: 0 not in order, 1 in order, 2 summed into its dominator. */
-	uint8_t *state = calloc(nobjects ? nobjects : 1, 1);
+	uint8_t *seen = calloc(nobjects ? nobjects : 1, 1);
 	d->retained = malloc((nobjects ? nobjects : 1) * sizeof(uint64_t));
-	d->retained_count = calloc(nobjects ? nobjects : 1, sizeof(uint32_t));
-	if (!state || !d->retained || !d->retained_count) {
-		free(state);
+	d->retained_count = malloc((nobjects ? nobjects : 1) * sizeof(uint32_t));
+	if (!seen || !d->retained || !d->retained_count) {
+		free(seen);
 		ch_dominators_deinit(d);
 		return &ch_error_nomem;
 	}
+	/* Preorder: each object once, in range, after its dominator (which
+	 * is then in the tree and not the object itself), so the tree has no
+	 * cycle and reverse preorder completes each sum before passing it up. */
 	const char *bad = NULL;
-	memset(d->retained, 0, nobjects * sizeof(uint64_t));
-	for (size_t k = 0; k < nreach && !bad; k++) {
+	for (size_t k = 0; k < nreach; k++) {
 		uint32_t o = order[k];
-		if (o >= nobjects || state[o])
+		if (o >= nobjects || seen[o]) {
 			bad = "an object is not, or twice, in the dominator tree's preorder";
-		else
-			state[o] = 1;
-	}
-	for (size_t i = 0; i < nobjects && !bad; i++)
-		if ((idom[i] == NONE) != (state[i] == 0))
-			bad = "the dominator tree's preorder and dominators disagree";
-	/* Reverse preorder: when o is summed into p, p must be in the tree
-	 * and not summed yet, i.e. earlier in the preorder; so the tree has
-	 * no cycle and each sum is complete before it is passed up. */
-	uint64_t reach = 0;
-	for (size_t k = nreach; k-- > 0 && !bad;) {
-		uint32_t o = order[k], p = idom[o];
-		d->retained[o] += ch_objects_size(sizes, o);
-		d->retained_count[o] += 1;
-		if (p == CH_DOM_ROOT) {
-			reach += d->retained[o];
-		} else if (p >= nobjects || p == o || state[p] != 1) {
+			break;
+		}
+		uint32_t p = idom[o];
+		if (p != CH_DOM_ROOT && (p >= nobjects || !seen[p])) {
 			bad = "an object's dominator does not come before it in the tree";
 			break;
-		} else {
-			d->retained[p] += d->retained[o];
-			d->retained_count[p] += d->retained_count[o];
 		}
-		state[o] = 2;
+		seen[o] = 1;
 	}
-	free(state);
+	/* In object order: the tree's objects are the preorder's (the
+	 * unreachable have no dominator), and each starts its own sums.
+	 * Packed: an object's count rides in the top bits of its retained
+	 * bytes (shift up), so the sums below touch one array, not two; it
+	 * holds when no sum can carry into the count, i.e. all the bytes
+	 * fit below the shift (counts never exceed nobjects). */
+	unsigned shift = 63;
+	while (shift > 32 && (nobjects >> (64 - shift)))
+		shift--;
+	uint64_t all = 0, one = 1ULL << shift, mask = one - 1;
+	for (size_t i = 0; i < nobjects && !bad; i++) {
+		uint64_t size = ch_objects_size(sizes, i);
+		all += size;
+		if ((idom[i] == NONE) != (seen[i] == 0))
+			bad = "the dominator tree's preorder and dominators disagree";
+		d->retained[i] = seen[i] ? size + one : 0;
+	}
+	bool packed = all < one;
+	for (size_t i = 0; i < nobjects && !bad && !packed; i++) {
+		d->retained[i] = seen[i] ? ch_objects_size(sizes, i) : 0;
+		d->retained_count[i] = seen[i];
+	}
+	free(seen);
 	if (bad) {
 		ch_dominators_deinit(d);
 		return ch_error_new(CH_ERR_INPUT, "%s", bad);
 	}
-	uint64_t all = 0;
-	for (size_t i = 0; i < nobjects; i++)
-		all += ch_objects_size(sizes, i);
+	uint64_t reach = 0;
+	for (size_t k = nreach; k-- > 0;) {
+		uint32_t o = order[k], p = idom[o];
+		if (p == CH_DOM_ROOT) {
+			reach += packed ? d->retained[o] & mask : d->retained[o];
+		} else {
+			d->retained[p] += d->retained[o];
+			if (!packed)
+				d->retained_count[p] += d->retained_count[o];
+		}
+	}
+	for (size_t i = 0; i < nobjects && packed; i++) {
+		d->retained_count[i] = (uint32_t)(d->retained[i] >> shift);
+		d->retained[i] &= mask;
+	}
 	d->idom = (uint32_t *)idom;
 	d->order = (uint32_t *)order;
 	d->borrowed = true;

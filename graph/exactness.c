@@ -1,6 +1,7 @@
 #include "graph/exactness.h"
 
 #include "graph/edges.h"
+#include "readers/base/sorted_u32.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -39,14 +40,7 @@ struct ch_error *ch_exactness_note(struct ch_exactness *x, uint32_t obj, uint32_
 
 bool ch_exactness_object_exact(const struct ch_exactness *x, uint32_t obj)
 {
-	size_t lo = 0, hi = x->nobjects;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (x->objects[mid] < obj)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = ch_u32_lower_bound(x->objects, x->nobjects, obj);
 	return !(lo < x->nobjects && x->objects[lo] == obj);
 }
 

@@ -25,9 +25,12 @@ struct ch_interp_split {
 };
 
 /* generation: -1 for all (as ch_type_histogram_build); replay: NULL for no
- * garbage part; top: rows kept per part (0: all; totals cover all). */
+ * garbage part; top: rows kept per part (0: all; totals cover all).
+ * whole: NULL, or a histogram of the whole heap to build in the same pass
+ * over the objects into *whole_out (left zeroed on failure). */
 struct ch_error *ch_interp_split_build(struct ch_interp_split *s, const struct ch_heap *heap, int generation,
-				       const struct ch_gc_replay *replay, enum ch_hist_sort sort, size_t top);
+				       const struct ch_gc_replay *replay, enum ch_hist_sort sort, size_t top,
+				       const struct ch_hist_query *whole, struct ch_type_histogram *whole_out);
 void ch_interp_split_deinit(struct ch_interp_split *s);
 
 #endif

@@ -10,6 +10,7 @@
 #include "graph/memory_brief.h"
 #include "graph/roots.h"
 #include "graph/tasks.h"
+#include "readers/base/grow.h"
 #include "readers/cpython/py_frames.h"
 #include "readers/cpython/python.h"
 
@@ -18,12 +19,50 @@
 #define VIA_SAMPLES 16  /* elements whose plumbing is compared */
 #define TB_CHAIN_MAX 1000
 
+/* A growing list of object indexes. */
+struct cand {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static struct ch_error *cand_push(struct cand *c, uint32_t o)
+{
+	struct ch_error *err = ch_grow((void **)&c->v, &c->cap, c->n + 1, sizeof(*c->v));
+	if (!err)
+		c->v[c->n++] = o;
+	return err;
+}
+
 struct finder {
 	struct ch_suspects *s;
 	struct ch_analysis *a;
 	const struct ch_dominators *d;
 	const struct ch_paths *p;
-	uint8_t *namespace_dict; /* per object: 1 when it is a module's or a type's __dict__ */
+	uint8_t *marks;          /* per object: NS_DICT, BIG_CHILD bits */
+	uint8_t *tkind;          /* per type index: TK_* bits, so hot loops compare no names */
+	size_t ntypes;
+	/* What one scan over the objects (scan_objects) leaves for the
+	 * finders, each list in object order. */
+	struct cand accum;       /* reachable, at least CH_SUSPECT_ACCUM_MIN_COUNT references, retaining the share */
+	struct cand exc;         /* reachable exceptions */
+	struct cand big;         /* retaining CH_SUSPECT_RETAINER_SHARE */
+};
+
+/* Bits of finder.marks. */
+enum {
+	NS_DICT = 1 << 0,   /* a module's or a type's __dict__ */
+	BIG_CHILD = 1 << 1, /* a dominator-tree child retains the retainer share */
+};
+
+/* What a type is, for the tests the scans over every object make. */
+enum {
+	TK_MODULE = 1 << 0,    /* "module" */
+	TK_TYPE = 1 << 1,      /* a type object's type */
+	TK_EXC = 1 << 2,       /* an exception's type */
+	TK_PLUMBING = 1 << 3,  /* what an element is wrapped in on its way to what it keeps (a callback
+				  is a function whose closure cell holds the object) */
+	TK_FRAME = 1 << 4,     /* "frame" */
+	TK_GEN = 1 << 5,       /* a generator, coroutine or async generator */
 };
 
 struct child {
@@ -31,24 +70,49 @@ struct child {
 	uint64_t retained;
 };
 
-static const char *tname(const struct ch_analysis *a, uint32_t o)
+/* Fills f->tkind (one name comparison per type, none per object). */
+static struct ch_error *kinds_init(struct finder *f)
 {
-	return ch_py_type_name(&a->heap.py->types, a->heap.objects.type[o]);
+	static const char *const plumbing_names[] = {"function", "cell", "tuple", "method", "functools.partial"};
+	static const char *const gen_names[] = {"generator", "coroutine", "async_generator"};
+	const struct ch_py_types *types = &f->a->heap.py->types;
+	f->ntypes = types->n;
+	f->tkind = calloc(types->n ? types->n : 1, 1);
+	if (!f->tkind)
+		return &ch_error_nomem;
+	for (size_t t = 0; t < types->n; t++) {
+		const char *name = ch_py_type_name(types, (uint32_t)t);
+		uint8_t k = 0;
+		if (!strcmp(name, "module"))
+			k |= TK_MODULE;
+		if (types->v[t].flags & CH_TPFLAGS_TYPE_SUBCLASS)
+			k |= TK_TYPE;
+		if (types->v[t].flags & CH_TPFLAGS_BASE_EXC_SUBCLASS)
+			k |= TK_EXC;
+		for (size_t i = 0; i < sizeof(plumbing_names) / sizeof(plumbing_names[0]); i++)
+			if (!strcmp(name, plumbing_names[i]))
+				k |= TK_PLUMBING;
+		for (size_t i = 0; i < sizeof(gen_names) / sizeof(gen_names[0]); i++)
+			if (!strcmp(name, gen_names[i]))
+				k |= TK_GEN;
+		if (!strcmp(name, "frame"))
+			k |= TK_FRAME;
+		f->tkind[t] = k;
+	}
+	return NULL;
 }
 
-static bool type_is(const struct ch_analysis *a, uint32_t o, const char *name)
+/* The TK_* bits of o's type (none for a type index out of the table). */
+static inline uint8_t kind_of(const struct finder *f, uint32_t o)
 {
-	return strcmp(tname(a, o), name) == 0;
+	uint32_t t = f->a->heap.objects.type[o];
+	return t < f->ntypes ? f->tkind[t] : 0;
 }
 
-static bool is_type_object(const struct ch_analysis *a, uint32_t o)
+/* A module, or a type object: namespaces whose size is their job. */
+static inline bool module_or_type(const struct finder *f, uint32_t o)
 {
-	return (a->heap.py->types.v[a->heap.objects.type[o]].flags & CH_TPFLAGS_TYPE_SUBCLASS) != 0;
-}
-
-static bool is_exception(const struct ch_analysis *a, uint32_t o)
-{
-	return (a->heap.py->types.v[a->heap.objects.type[o]].flags & CH_TPFLAGS_BASE_EXC_SUBCLASS) != 0;
+	return (kind_of(f, o) & (TK_MODULE | TK_TYPE)) != 0;
 }
 
 static bool field_named(const struct ch_edges *e, uint32_t k, const char *name)
@@ -104,18 +168,49 @@ static struct ch_suspect *add(struct finder *f, enum ch_suspect_kind kind, uint6
 	return ch_suspects_append(f->s, kind, bytes, count);
 }
 
+/* Marks the __dict__ of o, a module or a type object. */
+static void mark_namespace_of(struct finder *f, uint32_t o)
+{
+	const struct ch_edges *e = &f->a->edges;
+	for (uint32_t k = e->offsets[o]; k < e->offsets[o + 1]; k++)
+		if (field_named(e, k, "__dict__"))
+			f->marks[e->targets[k]] |= NS_DICT;
+}
+
 /* Marks the __dict__ of every module and type object. */
 static void mark_namespaces(struct finder *f)
 {
-	const struct ch_analysis *a = f->a;
-	const struct ch_edges *e = &a->edges;
-	for (size_t o = 0; o < a->heap.objects.n; o++) {
-		if (!type_is(a, (uint32_t)o, "module") && !is_type_object(a, (uint32_t)o))
+	for (size_t o = 0; o < f->a->heap.objects.n; o++)
+		if (module_or_type(f, (uint32_t)o))
+			mark_namespace_of(f, (uint32_t)o);
+}
+
+/* The one pass over every object the finders need: marks the
+ * namespaces (as mark_namespaces) and lists the candidates of each
+ * finder (finder.accum, exc, big). The arrays are read in sequence. */
+static struct ch_error *scan_objects(struct finder *f)
+{
+	const struct ch_edges *e = &f->a->edges;
+	const struct ch_dominators *d = f->d;
+	uint64_t accum_min = (uint64_t)(CH_SUSPECT_ACCUM_SHARE * (double)f->s->heap_bytes);
+	uint64_t big_min = (uint64_t)(CH_SUSPECT_RETAINER_SHARE * (double)f->s->heap_bytes);
+	struct ch_error *err = NULL;
+	for (size_t i = 0; i < d->nobjects && !err; i++) {
+		uint32_t o = (uint32_t)i;
+		uint8_t k = kind_of(f, o);
+		if (k & (TK_MODULE | TK_TYPE))
+			mark_namespace_of(f, o);
+		if (d->idom[o] == CH_NO_OBJECT)
 			continue;
-		for (uint32_t k = e->offsets[o]; k < e->offsets[o + 1]; k++)
-			if (field_named(e, k, "__dict__"))
-				f->namespace_dict[e->targets[k]] = 1;
+		uint64_t r = d->retained[o];
+		if (k & TK_EXC)
+			err = cand_push(&f->exc, o);
+		if (!err && r >= accum_min && e->offsets[o + 1] - e->offsets[o] >= CH_SUSPECT_ACCUM_MIN_COUNT)
+			err = cand_push(&f->accum, o);
+		if (!err && r >= big_min)
+			err = cand_push(&f->big, o);
 	}
+	return err;
 }
 
 /* Kinds of reference by which a container holds an element (not dict
@@ -133,17 +228,6 @@ static bool element_edge(uint32_t label)
 	}
 }
 
-/* Types an element is wrapped in on its way to what it keeps: a callback
- * is a function whose closure cell holds the object. */
-static bool plumbing(const struct ch_analysis *a, uint32_t o)
-{
-	static const char *const names[] = {"function", "cell", "tuple", "method", "functools.partial"};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (type_is(a, o, names[i]))
-			return true;
-	return false;
-}
-
 /* Follows element x down its plumbing (the dominated child retaining the
  * most, while x is plumbing); appends the labels to via and returns the
  * object reached. */
@@ -151,7 +235,7 @@ static uint32_t follow_plumbing(const struct finder *f, uint32_t x, char *via, s
 {
 	const struct ch_analysis *a = f->a;
 	const struct ch_edges *e = &a->edges;
-	for (int hop = 0; hop < PLUMBING_HOPS && plumbing(a, x); hop++) {
+	for (int hop = 0; hop < PLUMBING_HOPS && (kind_of(f, x) & TK_PLUMBING); hop++) {
 		uint32_t best = CH_NO_OBJECT, bk = 0;
 		for (uint32_t k = e->offsets[x]; k < e->offsets[x + 1]; k++) {
 			uint32_t t = e->targets[k];
@@ -210,11 +294,12 @@ static struct ch_error *find_accumulations(struct finder *f)
 	uint64_t min_bytes = (uint64_t)(CH_SUSPECT_ACCUM_SHARE * (double)f->s->heap_bytes);
 	size_t cap = 0;
 	struct child *kids = NULL;
-	for (size_t i = 0; i < d->nreachable; i++) {
-		uint32_t o = d->order[i];
+	/* The candidates in object order, not the tree's: the suspects are
+	 * sorted in the end (no two share an object). */
+	for (size_t i = 0; i < f->accum.n; i++) {
+		uint32_t o = f->accum.v[i];
 		size_t deg = e->offsets[o + 1] - e->offsets[o];
-		if (deg < CH_SUSPECT_ACCUM_MIN_COUNT || d->retained[o] < min_bytes || f->namespace_dict[o] ||
-		    type_is(a, o, "module") || is_type_object(a, o))
+		if ((f->marks[o] & NS_DICT) || module_or_type(f, o))
 			continue;
 		if (deg > cap) {
 			struct child *nk = realloc(kids, deg * sizeof(*nk));
@@ -245,7 +330,7 @@ static struct ch_error *find_accumulations(struct finder *f)
 				best = r, best_n = q - r, best_bytes = sum;
 			r = q;
 		}
-		if (!best_n || best_bytes < min_bytes || type_is(a, kids[best].object, "module"))
+		if (!best_n || best_bytes < min_bytes || (kind_of(f, kids[best].object) & TK_MODULE))
 			continue;
 		struct ch_suspect *x = add(f, CH_SUSPECT_ACCUMULATION, d->retained[o], best_n);
 		if (!x) {
@@ -291,10 +376,10 @@ static struct ch_error *name_local(struct finder *f, struct ch_suspect *x, uint3
 	return NULL;
 }
 
-static bool frame_like(const struct ch_analysis *a, uint32_t o, bool *gen)
+static bool frame_like(const struct finder *f, uint32_t o, bool *gen)
 {
-	*gen = type_is(a, o, "generator") || type_is(a, o, "coroutine") || type_is(a, o, "async_generator");
-	return *gen || type_is(a, o, "frame");
+	*gen = (kind_of(f, o) & TK_GEN) != 0;
+	return *gen || (kind_of(f, o) & TK_FRAME);
 }
 
 /* True when a suspect found so far (an accumulation, stored tracebacks)
@@ -318,20 +403,18 @@ static struct ch_error *find_retainers(struct finder *f)
 {
 	struct ch_analysis *a = f->a;
 	const struct ch_dominators *d = f->d;
-	uint64_t min_bytes = (uint64_t)(CH_SUSPECT_RETAINER_SHARE * (double)f->s->heap_bytes);
-	uint8_t *big_child = calloc(d->nobjects ? d->nobjects : 1, 1);
-	if (!big_child)
-		return &ch_error_nomem;
-	for (size_t i = 0; i < d->nreachable; i++) {
-		uint32_t o = d->order[i];
-		if (d->retained[o] >= min_bytes && d->idom[o] < d->nobjects)
-			big_child[d->idom[o]] = 1;
+	/* The objects retaining the share (finder.big) in object order: no
+	 * retainer lies below another (its parent would have a big child),
+	 * so the order they are found in changes nothing. */
+	for (size_t i = 0; i < f->big.n; i++) {
+		uint32_t up = d->idom[f->big.v[i]];
+		if (up < d->nobjects)
+			f->marks[up] |= BIG_CHILD;
 	}
 	struct ch_error *err = NULL;
-	for (size_t i = 0; i < d->nreachable && !err; i++) {
-		uint32_t o = d->order[i];
-		if (d->retained[o] < min_bytes || big_child[o] || f->namespace_dict[o] || type_is(a, o, "module") ||
-		    is_type_object(a, o) || suspect_covers(f, o))
+	for (size_t i = 0; i < f->big.n && !err; i++) {
+		uint32_t o = f->big.v[i];
+		if (f->marks[o] || module_or_type(f, o) || suspect_covers(f, o))
 			continue;
 		struct ch_suspect *x = add(f, CH_SUSPECT_RETAINER, d->retained[o], 1);
 		if (!x) {
@@ -343,10 +426,9 @@ static struct ch_error *find_retainers(struct finder *f)
 		/* A local of a suspended generator or a kept frame: name it. */
 		uint32_t up = d->idom[o];
 		bool gen;
-		if (up < d->nobjects && frame_like(a, up, &gen))
+		if (up < d->nobjects && frame_like(f, up, &gen))
 			err = name_local(f, x, up, gen, o, CH_NO_OBJECT);
 	}
-	free(big_child);
 	return err;
 }
 
@@ -389,14 +471,15 @@ static struct ch_error *find_tracebacks(struct finder *f)
 	uint64_t min_bytes = (uint64_t)(CH_SUSPECT_TRACEBACK_SHARE * (double)f->s->heap_bytes);
 	size_t n = 0, cap = 0;
 	struct held_exc *v = NULL;
-	for (size_t i = 0; i < d->nreachable; i++) {
-		uint32_t o = d->order[i];
-		if (!is_exception(a, o) || dominated_field(f, o, "__traceback__") == CH_NO_OBJECT)
+	/* The reachable exceptions (finder.exc): the groups are sorted below. */
+	for (size_t i = 0; i < f->exc.n; i++) {
+		uint32_t o = f->exc.v[i];
+		if (dominated_field(f, o, "__traceback__") == CH_NO_OBJECT)
 			continue;
 		bool nested = false;
 		uint32_t up = d->idom[o];
 		for (size_t s = 0; s < UP_STEPS && up < d->nobjects && !nested; s++, up = d->idom[up])
-			nested = is_exception(a, up);
+			nested = (kind_of(f, up) & TK_EXC) != 0;
 		if (nested)
 			continue;
 		if (n == cap) {
@@ -502,11 +585,15 @@ struct ch_error *ch_suspects_find(struct ch_suspects *s, struct ch_analysis *a, 
 	memset(s, 0, sizeof(*s));
 	s->heap_bytes = d->reachable_bytes + d->unreachable_bytes;
 	struct finder f = {.s = s, .a = a, .d = d, .p = p};
-	f.namespace_dict = calloc(a->heap.objects.n ? a->heap.objects.n : 1, 1);
-	if (!f.namespace_dict)
-		return &ch_error_nomem;
-	mark_namespaces(&f);
-	struct ch_error *err = find_accumulations(&f);
+	f.marks = calloc(a->heap.objects.n ? a->heap.objects.n : 1, 1);
+	struct ch_error *err = f.marks ? kinds_init(&f) : &ch_error_nomem;
+	if (err) {
+		free(f.marks);
+		return err;
+	}
+	err = scan_objects(&f);
+	if (!err)
+		err = find_accumulations(&f);
 	if (!err)
 		err = find_tracebacks(&f);
 	if (!err)
@@ -515,7 +602,11 @@ struct ch_error *ch_suspects_find(struct ch_suspects *s, struct ch_analysis *a, 
 		err = find_cycles(&f);
 	if (!err)
 		err = add_findings(&f, fs);
-	free(f.namespace_dict);
+	free(f.marks);
+	free(f.tkind);
+	free(f.accum.v);
+	free(f.exc.v);
+	free(f.big.v);
 	if (!err && s->n)
 		qsort(s->v, s->n, sizeof(*s->v), cmp_suspect);
 	if (!err && s->n > CH_SUSPECT_MAX)
@@ -714,16 +805,20 @@ struct ch_error *ch_containers_find(struct ch_container **out, size_t *nout, con
 	struct finder f = {.a = (struct ch_analysis *)a, .d = d};
 	*out = NULL;
 	*nout = 0;
-	f.namespace_dict = calloc(a->heap.objects.n ? a->heap.objects.n : 1, 1);
-	if (!f.namespace_dict)
-		return &ch_error_nomem;
+	f.marks = calloc(a->heap.objects.n ? a->heap.objects.n : 1, 1);
+	struct ch_error *err = f.marks ? kinds_init(&f) : &ch_error_nomem;
+	if (err) {
+		free(f.marks);
+		return err;
+	}
 	mark_namespaces(&f);
 	size_t n = 0, cap = 0;
 	struct ch_container *v = NULL;
-	for (size_t i = 0; i < d->nreachable; i++) {
-		uint32_t o = d->order[i];
-		if (e->offsets[o + 1] - e->offsets[o] < CH_CONTAINER_MIN_ELEMENTS || f.namespace_dict[o] ||
-		    type_is(a, o, "module") || is_type_object(a, o))
+	/* In object order (sorted below). */
+	for (size_t i = 0; i < d->nobjects; i++) {
+		uint32_t o = (uint32_t)i;
+		if (e->offsets[o + 1] - e->offsets[o] < CH_CONTAINER_MIN_ELEMENTS || d->idom[o] == CH_NO_OBJECT ||
+		    f.marks[o] || module_or_type(&f, o))
 			continue;
 		uint64_t m = 0;
 		for (uint32_t k = e->offsets[o]; k < e->offsets[o + 1]; k++) {
@@ -737,7 +832,8 @@ struct ch_error *ch_containers_find(struct ch_container **out, size_t *nout, con
 			struct ch_container *nv = realloc(v, ncap * sizeof(*nv));
 			if (!nv) {
 				free(v);
-				free(f.namespace_dict);
+				free(f.marks);
+				free(f.tkind);
 				return &ch_error_nomem;
 			}
 			v = nv;
@@ -745,7 +841,8 @@ struct ch_error *ch_containers_find(struct ch_container **out, size_t *nout, con
 		}
 		v[n++] = (struct ch_container){o, m, d->retained[o]};
 	}
-	free(f.namespace_dict);
+	free(f.marks);
+	free(f.tkind);
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_container);
 	*out = v;

@@ -94,22 +94,25 @@ static struct ch_error *find(struct ch_tasks *t, struct ch_python *py, const str
 {
 	const struct ch_object_table *o = &a->heap.objects;
 	size_t ntypes = py->types.n;
-	uint8_t *kind = calloc(ntypes ? ntypes : 1, 1); /* per type index: enum ch_py_aio_kind + 1, 0 unknown */
+	uint8_t *kind = calloc(ntypes ? ntypes : 1, 1); /* per type index: enum ch_py_aio_kind + 1, 0 not wanted */
 	if (!kind)
 		return &ch_error_nomem;
+	/* Each type classified once, up front: the scan over the objects
+	 * then reads one byte per object, and is skipped when no type is
+	 * one asked for (no asyncio, or no task type). */
+	bool any = false;
+	for (size_t ti = 0; ti < ntypes; ti++) {
+		enum ch_py_aio_kind k = ch_py_asyncio_classify(py, t->aio, py->types.v[ti].addr);
+		bool wanted = k != CH_AIO_NONE && (futures || ch_aio_is_task(k));
+		kind[ti] = wanted ? (uint8_t)(k + 1) : 0;
+		any |= wanted;
+	}
 	struct ch_error *err = NULL;
-	for (size_t i = 0; i < o->n && !err; i++) {
+	for (size_t i = 0; any && i < o->n && !err; i++) {
 		uint32_t ti = o->type[i];
-		enum ch_py_aio_kind k;
-		if (ti < ntypes && kind[ti])
-			k = (enum ch_py_aio_kind)(kind[ti] - 1);
-		else {
-			k = ch_py_asyncio_classify(py, t->aio, py->types.v[ti].addr);
-			if (ti < ntypes)
-				kind[ti] = (uint8_t)(k + 1);
-		}
-		if (k == CH_AIO_NONE || (!futures && !ch_aio_is_task(k)))
+		if (ti >= ntypes || !kind[ti])
 			continue;
+		enum ch_py_aio_kind k = (enum ch_py_aio_kind)(kind[ti] - 1);
 		if ((err = ch_grow((void **)&t->v, &t->cap, t->n + 1, sizeof(*t->v))))
 			break;
 		struct ch_task *task = &t->v[t->n++];

@@ -65,8 +65,13 @@ struct ch_error *ch_top_objects(struct ch_top *t, const struct ch_dominators *d,
 		return &ch_error_nomem;
 	}
 	size_t n = 0;
-	for (size_t i = 0; i < d->nreachable && keep; i++) {
-		uint32_t o = d->order[i];
+	/* The reachable objects in object order (the arrays read in sequence;
+	 * the order is total, so which come first changes nothing); one
+	 * retaining less than the worst kept is passed over unread. */
+	for (size_t i = 0; i < d->nobjects && keep; i++) {
+		uint32_t o = (uint32_t)i;
+		if (d->idom[o] == CH_NO_OBJECT || (n == keep && d->retained[o] < h[0].retained))
+			continue;
 		struct cand c = {d->retained[o], heap->objects.addr[o], o};
 		if (n < keep) {
 			h[n] = c;

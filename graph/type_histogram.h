@@ -38,6 +38,19 @@ struct ch_error *ch_type_histogram_build_selected(struct ch_type_histogram *h, c
 struct ch_error *ch_type_histogram_build_interp(struct ch_type_histogram *h, const struct ch_heap *heap, int interp,
 						int generation, const uint8_t *select, uint8_t value,
 						enum ch_hist_sort sort, size_t top);
+/* One histogram's filters, as the calls above take them. */
+struct ch_hist_query {
+	int generation;        /* -1: all */
+	const uint8_t *select; /* NULL: all; else only objects i with select[i] == value */
+	uint8_t value;
+	int interp;            /* -1: all */
+	enum ch_hist_sort sort;
+	size_t top;
+};
+/* h[j] for q[j], j < n, all in one pass over the objects (each filled as
+ * the calls above would; on failure none is left to free). */
+struct ch_error *ch_type_histogram_build_many(struct ch_type_histogram *h, const struct ch_hist_query *q, size_t n,
+					      const struct ch_heap *heap);
 void ch_type_histogram_deinit(struct ch_type_histogram *h);
 
 #endif

@@ -369,6 +369,31 @@ static void test_from_tree_refuses(void)
 	}	ch_objects_deinit(&sizes);
 }
 
+/* Sizes too big for the counts to ride above the bytes (the unpacked
+ * sums of ch_dominators_from_tree): the same results as with small ones. */
+static void test_from_tree_huge_sizes(void)
+{
+	uint64_t size[4] = {(uint64_t)1 << 62, (uint64_t)1 << 61, 8, 8};
+	struct ch_object_table sizes;
+	sizes_table(&sizes, size, 4);
+	const uint32_t idom[4] = {CH_DOM_ROOT, 0, 1, CH_NO_OBJECT}, order[3] = {0, 1, 2};
+	struct ch_dominators d;
+	if (CHECK_OK(ch_dominators_from_tree(&d, idom, order, 3, &sizes, 4, NULL))) {
+		CHECK_EQ_U64(d.retained[0], size[0] + size[1] + 8);
+		CHECK_EQ_U64(d.retained_count[0], 3);
+		CHECK_EQ_U64(d.retained[1], size[1] + 8);
+		CHECK_EQ_U64(d.retained_count[1], 2);
+		CHECK_EQ_U64(d.retained[2], 8);
+		CHECK_EQ_U64(d.retained_count[2], 1);
+		CHECK_EQ_U64(d.retained[3], 0);
+		CHECK_EQ_U64(d.retained_count[3], 0);
+		CHECK_EQ_U64(d.reachable_bytes, size[0] + size[1] + 8);
+		CHECK_EQ_U64(d.unreachable_bytes, 8);
+		ch_dominators_deinit(&d);
+	}
+	ch_objects_deinit(&sizes);
+}
+
 int main(void)
 {
 	test_diamond();
@@ -377,5 +402,6 @@ int main(void)
 	test_random();
 	test_empty();
 	test_from_tree_refuses();
+	test_from_tree_huge_sizes();
 	return CHECK_SUMMARY("test_dominators");
 }
