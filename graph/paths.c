@@ -83,6 +83,19 @@ static void stored_take(struct ch_paths *p, const uint32_t *parent, const uint32
 	p->backing = ch_shared_map_hold(backing);
 }
 
+/* Object o's parent link in a stored search (o reached): a root's object
+ * named by its root, or a parent ranked before o whose owning edge via
+ * leads to o. The one condition both checks below apply. */
+static bool link_ok(const uint32_t *parent, const uint32_t *via, const uint32_t *rank, size_t nobjects,
+		    const struct ch_edges *e, const uint32_t *roots, size_t nroots, uint32_t o)
+{
+	uint32_t up = parent[o], c = via[o];
+	if (up == CH_PATH_ROOT)
+		return c < nroots && roots[c] == o;
+	return up < nobjects && rank[up] < rank[o] && c >= e->offsets[up] && c < e->offsets[up + 1] &&
+	       e->targets[c] == o && ch_label_owns(e->labels[c]);
+}
+
 struct ch_error *ch_paths_from_stored(struct ch_paths *p, const uint32_t *parent, const uint32_t *via,
 				      const uint32_t *rank, size_t nreached, const struct ch_edges *e, size_t nobjects,
 				      const uint32_t *root_objects, size_t nroots, struct ch_shared_map *backing)
@@ -105,10 +118,7 @@ struct ch_error *ch_paths_from_stored(struct ch_paths *p, const uint32_t *parent
 		}
 		if (k >= nreached || (used[k / 64] >> (k % 64) & 1))
 			bad = "a rank is out of range or used twice";
-		else if (up == CH_PATH_ROOT ? c >= nroots || root_objects[c] != o
-					    : up >= nobjects || rank[up] >= k || c < e->offsets[up] ||
-						      c >= e->offsets[up + 1] || e->targets[c] != o ||
-						      !ch_label_owns(e->labels[c]))
+		else if (!link_ok(parent, via, rank, nobjects, e, root_objects, nroots, (uint32_t)o))
 			bad = "an object's parent or edge does not lead to it";
 		else
 			used[k / 64] |= (uint64_t)1 << (k % 64);
@@ -147,14 +157,9 @@ struct ch_error *ch_paths_from_stored_chains(struct ch_paths *p, const uint32_t 
  * the search's (as ch_paths_from_stored checks it for every object). */
 static bool chain_step_ok(const struct ch_paths *p, uint32_t x)
 {
-	const struct ch_edges *e = p->edges;
-	uint32_t up = p->parent[x], k = p->rank[x], c = p->via[x];
-	if (up == CH_NO_OBJECT || k >= p->nreached)
+	if (p->parent[x] == CH_NO_OBJECT || p->rank[x] >= p->nreached)
 		return false;
-	if (up == CH_PATH_ROOT)
-		return c < p->nroots && p->roots[c] == x;
-	return up < p->nobjects && p->rank[up] < k && c >= e->offsets[up] && c < e->offsets[up + 1] &&
-	       e->targets[c] == x && ch_label_owns(e->labels[c]);
+	return link_ok(p->parent, p->via, p->rank, p->nobjects, p->edges, p->roots, p->nroots, x);
 }
 
 void ch_paths_deinit(struct ch_paths *p)
