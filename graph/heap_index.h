@@ -186,6 +186,11 @@ enum ch_index_need {
 	CH_NEED_PATHS = 1u << 12,  /* the stored roots and shortest-path search: without them, everything */
 	CH_NEED_MEM = 1u << 13,    /* the stored memory figures: without them, everything */
 	CH_NEED_ALL = (1u << 14) - 1,
+	/* Not a use: the big sections verified block by block as they are
+	 * first read, not at the load (graph/heap_index_lazy.h): for a
+	 * command that reads a small part of them and keeps its report until
+	 * it ends (a failed block restarts it from the core). */
+	CH_NEED_LAZY = 1u << 14,
 };
 
 /* Loads the index at path into heap and edges (for py, whose type table it
