@@ -284,7 +284,7 @@ enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, co
 }
 
 struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index_key *key, struct ch_python *py,
-				    uint32_t *needs, struct ch_heap *heap, struct ch_edges *edges, const uint8_t **replay,
+				    uint32_t *needs, uint32_t eager, struct ch_heap *heap, struct ch_edges *edges, const uint8_t **replay,
 				    struct ch_heap_index_doms *doms, struct ch_heap_index_mem *mem,
 				    struct ch_heap_index_roots *roots, struct ch_heap_index_paths *paths,
 				    enum ch_heap_index_outcome *outcome, char *why, size_t why_len)
@@ -333,11 +333,14 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 			*needs = CH_NEED_ALL;
 	}
 	struct section sec[S_COUNT];
-	uint32_t lazy = (*needs & CH_NEED_LAZY) ? CH_INDEX_LAZY_SECTIONS : 0;
+	/* One lazy index per process: a second load verifies at once. */
+	uint32_t lazy = (*needs & CH_NEED_LAZY) && !ch_index_lazy_active()
+				? CH_INDEX_LAZY_SECTIONS & ~(eager ? ch_heap_index_need_sections(eager) : 0)
+				: 0;
 	*outcome = ch_heap_index_verify(map, len, key, true, ch_heap_index_need_sections(*needs), lazy, sec, why, why_len);
 	if (*outcome == CH_HEAP_INDEX_LOADED && lazy) {
 		memcpy(&h, map, sizeof(h));
-		if (!ch_index_lazy_start(map, len, fd, h.w, why, why_len))
+		if (!ch_index_lazy_start(map, len, fd, h.w, lazy, why, why_len))
 			*outcome = CH_HEAP_INDEX_DAMAGED;
 	}
 	close(fd);
@@ -355,6 +358,10 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 	backing->p = map;
 	backing->len = len;
 	backing->refs = 1;
+	/* A lazily read map stays until the process ends: the fault handler
+	 * knows its addresses, which must never name another mapping. */
+	if (lazy)
+		ch_shared_map_hold(backing);
 	memcpy(&h, map, sizeof(h));
 	struct ch_error *err = NULL;
 	/* The type table: interned again in the build's order, each must land

@@ -170,10 +170,13 @@ enum ch_heap_index_outcome ch_heap_index_verify(const void *data, size_t size, c
 	 (1u << S_SLOTS) | (1u << S_IDOM) | (1u << S_ORDER) | (1u << S_PARENT) | (1u << S_VIA) | (1u << S_RANK))
 
 /* Starts reading the index mapped at map (len bytes of the file fd, the
- * header w already checked and its eager sections verified) lazily: the
- * sections of CH_INDEX_LAZY_SECTIONS verified block by block on first
- * read (graph/heap_index_lazy.h). false (why says why) when it cannot, or
+ * header w already checked and its other sections verified) lazily: the
+ * sections of lazy (1 << S_*, within CH_INDEX_LAZY_SECTIONS) verified
+ * block by block on first read (graph/heap_index_lazy.h). false (why says why) when it cannot, or
  * when a block it verifies at once fails. */
-bool ch_index_lazy_start(void *map, size_t len, int fd, const uint64_t *w, char *why, size_t why_len);
+bool ch_index_lazy_start(void *map, size_t len, int fd, const uint64_t *w, uint32_t lazy, char *why, size_t why_len);
+
+/* Whether this process already reads an index lazily. */
+bool ch_index_lazy_active(void);
 
 #endif

@@ -34,6 +34,7 @@ static struct {
 	size_t nblocks;
 	uint8_t *done;
 	size_t page;
+	uint32_t mask; /* the sections read lazily (1 << S_*) */
 	char lock;
 	bool active;
 	ch_index_lazy_fail_fn fail;
@@ -47,7 +48,12 @@ void ch_index_lazy_on_fail(ch_index_lazy_fail_fn fn, void *arg)
 	L.fail_arg = arg;
 }
 
-#define LAZY(s) ((CH_INDEX_LAZY_SECTIONS >> (s)) & 1u)
+bool ch_index_lazy_active(void)
+{
+	return L.active;
+}
+
+#define LAZY(s) ((L.mask >> (s)) & 1u)
 
 /* Block k of section s: its sum against the table. */
 static bool block_sum_ok(int s, size_t k)
@@ -167,7 +173,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 	__atomic_clear(&L.lock, __ATOMIC_RELEASE);
 }
 
-bool ch_index_lazy_start(void *map, size_t len, int fd, const uint64_t *w, char *why, size_t why_len)
+bool ch_index_lazy_start(void *map, size_t len, int fd, const uint64_t *w, uint32_t lazy, char *why, size_t why_len)
 {
 	if (L.active) {
 		snprintf(why, why_len, "an index is already read lazily");
@@ -186,6 +192,7 @@ bool ch_index_lazy_start(void *map, size_t len, int fd, const uint64_t *w, char 
 	memset(&L, 0, sizeof(L) - sizeof(L.old));
 	L.fail = keep_fail;
 	L.fail_arg = keep_arg;
+	L.mask = lazy & CH_INDEX_LAZY_SECTIONS;
 	L.map = map;
 	L.raw = raw;
 	L.len = len;

@@ -507,7 +507,7 @@ def main():
         # a frame that was not read is found where they are used. Either
         # way the output is --no-index's and the index is made whole again.
         ipath = ipath_first(cmds2)
-        itop = cmds2.index(["top", core, "--json"])
+        isus = cmds2.index(["suspects", core, "--json"])
         damaged = 0
         for what, word in (("root", "damaged; a root is out of range"),
                            ("parent", "shortest paths were not used: damaged"),
@@ -521,10 +521,10 @@ def main():
             damaged += 1
             with open(idx, "wb") as f:
                 f.write(bad)
-            # path checks only the chains it walks: a damage off the
-            # target's chain is found by a command that uses the whole
-            # search (top).
-            pick = ipath[:1] if ipath and what != "parent" else [itop]
+            # path and top check only the chains they walk: a damage off
+            # those chains is found by a command that uses the whole
+            # search (suspects).
+            pick = ipath[:1] if ipath and what != "parent" else [isus]
             compare(bin_, [cmds2[i] for i in pick], [ref2[i] for i in pick], "a damaged " + what,
                     expect_warning=word)
             index_state(bin_, core)
