@@ -186,6 +186,13 @@ uint32_t ch_paths_root_of(const struct ch_paths *p, uint32_t o)
 	return UINT32_MAX;
 }
 
+struct ch_error *ch_paths_reached_checked(const struct ch_paths *p, uint32_t o, bool *reached)
+{
+	*reached = o < p->nobjects && p->parent[o] != CH_NO_OBJECT;
+	uint32_t root;
+	return *reached && p->chains ? ch_paths_root_of_checked(p, o, &root) : NULL;
+}
+
 struct ch_error *ch_paths_root_of_checked(const struct ch_paths *p, uint32_t o, uint32_t *root)
 {
 	*root = UINT32_MAX;

@@ -507,7 +507,7 @@ def main():
         # a frame that was not read is found where they are used. Either
         # way the output is --no-index's and the index is made whole again.
         ipath = ipath_first(cmds2)
-        isus = cmds2.index(["suspects", core, "--json"])
+        isnap = cmds2.index(["snapshot", core])
         damaged = 0
         for what, word in (("root", "damaged; a root is out of range"),
                            ("parent", "shortest paths were not used: damaged"),
@@ -521,10 +521,10 @@ def main():
             damaged += 1
             with open(idx, "wb") as f:
                 f.write(bad)
-            # path and top check only the chains they walk: a damage off
-            # those chains is found by a command that uses the whole
-            # search (suspects).
-            pick = ipath[:1] if ipath and what != "parent" else [isus]
+            # path, top, suspects and summary check only the chains they
+            # walk: a damage off those chains is found by a command that
+            # uses the whole search (snapshot).
+            pick = ipath[:1] if ipath and what != "parent" else [isnap]
             compare(bin_, [cmds2[i] for i in pick], [ref2[i] for i in pick], "a damaged " + what,
                     expect_warning=word)
             index_state(bin_, core)
