@@ -361,7 +361,7 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 	/* A lazily read map stays until the process ends: the fault handler
 	 * knows its addresses, which must never name another mapping. */
 	if (lazy)
-		ch_shared_map_hold(backing);
+		ch_index_lazy_keep(ch_shared_map_hold(backing));
 	memcpy(&h, map, sizeof(h));
 	struct ch_error *err = NULL;
 	/* The type table: interned again in the build's order, each must land

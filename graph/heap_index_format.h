@@ -176,6 +176,11 @@ enum ch_heap_index_outcome ch_heap_index_verify(const void *data, size_t size, c
  * when a block it verifies at once fails. */
 bool ch_index_lazy_start(void *map, size_t len, int fd, const uint64_t *w, uint32_t lazy, char *why, size_t why_len);
 
+/* The lazily read map's hold, kept until the process ends (a fault may
+ * come at any time before). */
+struct ch_shared_map;
+void ch_index_lazy_keep(struct ch_shared_map *m);
+
 /* Whether this process already reads an index lazily. */
 bool ch_index_lazy_active(void);
 

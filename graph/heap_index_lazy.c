@@ -35,6 +35,7 @@ static struct {
 	uint8_t *done;
 	size_t page;
 	uint32_t mask; /* the sections read lazily (1 << S_*) */
+	struct ch_shared_map *keep; /* the map's hold, never released */
 	char lock;
 	bool active;
 	ch_index_lazy_fail_fn fail;
@@ -46,6 +47,11 @@ void ch_index_lazy_on_fail(ch_index_lazy_fail_fn fn, void *arg)
 {
 	L.fail = fn;
 	L.fail_arg = arg;
+}
+
+void ch_index_lazy_keep(struct ch_shared_map *m)
+{
+	L.keep = m;
 }
 
 bool ch_index_lazy_active(void)
