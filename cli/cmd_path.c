@@ -112,5 +112,5 @@ const struct ch_cli_command ch_cmd_path = {
 	 * addresses, sizes, refcounts, edges), the stored roots and search
 	 * (without them, everything: the search is made); not the cycles. */
 	.index_needs = CH_NEED_ADDR | CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_OFFSETS | CH_NEED_TARGETS | CH_NEED_LABELS |
-		       CH_NEED_REPLAY | CH_NEED_PATHS,
+		       CH_NEED_REPLAY | CH_NEED_PATHS | CH_NEED_LAZY,
 };

@@ -60,5 +60,6 @@ const struct ch_cli_command ch_cmd_referrers = {
 	.run = run_referrers,
 	/* The target's row, the edges into it, each referrer's type and
 	 * label (a dict key's label reads the key object). */
-	.index_needs = CH_NEED_ADDR | CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_OFFSETS | CH_NEED_TARGETS | CH_NEED_LABELS,
+	.index_needs = CH_NEED_ADDR | CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_OFFSETS | CH_NEED_TARGETS | CH_NEED_LABELS |
+		       CH_NEED_LAZY,
 };

@@ -201,5 +201,5 @@ const struct ch_cli_command ch_cmd_show = {
 	.run = run_show,
 	/* The object's row, its referents' count and the memory figures; its
 	 * value is read from the core. */
-	.index_needs = CH_NEED_ADDR | CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_GEN | CH_NEED_OFFSETS | CH_NEED_MEM,
+	.index_needs = CH_NEED_ADDR | CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_GEN | CH_NEED_OFFSETS | CH_NEED_MEM | CH_NEED_LAZY,
 };

@@ -88,7 +88,7 @@ static int run_summary(const struct ch_cli_command *cmd, int argc, char **argv)
 	bool have_suspects = false;
 	if (!err) {
 		ch_progress_update(&s.progress, "suspects", 0);
-		err = ch_suspects_run(&run, &a, &roots, have_mem ? &mem.b : NULL);
+		err = ch_suspects_run_chains(&run, &a, &roots, have_mem ? &mem.b : NULL);
 		have_suspects = !err;
 	}
 	struct ch_heap_digest digest;
@@ -153,4 +153,9 @@ const struct ch_cli_command ch_cmd_summary = {
 	.usage = "summary [options] CORE",
 	.extras = CH_OPT_FAIL_IF | CH_OPT_LIMIT,
 	.run = run_summary,
+	/* Everything; what it reads whole is verified at the load, the rest
+	 * (addresses and the address table, flags, interpreters, labels: the
+	 * suspects' and their chains') block by block as it reads it. */
+	.index_needs = CH_NEED_ALL | CH_NEED_LAZY,
+	.index_eager = CH_NEED_ALL & ~(CH_NEED_ADDR | CH_NEED_FLAGS | CH_NEED_INTERP | CH_NEED_LABELS),
 };

@@ -18,7 +18,7 @@ static int run_suspects(const struct ch_cli_command *cmd, int argc, char **argv)
 		return code;
 	ch_progress_update(&s.progress, "suspects", 0);
 	struct ch_suspects_run run;
-	struct ch_error *err = ch_suspects_run(&run, &a, &roots, NULL);
+	struct ch_error *err = ch_suspects_run_chains(&run, &a, &roots, NULL);
 	if (err) {
 		code = ch_session_fail(&s, err);
 	} else {
@@ -75,4 +75,9 @@ const struct ch_cli_command ch_cmd_suspects = {
 	.usage = "suspects [options] CORE",
 	.extras = CH_OPT_LIMIT,
 	.run = run_suspects,
+	/* Everything; what it reads whole is verified at the load, the rest
+	 * (addresses and the address table, flags, interpreters, labels: the
+	 * suspects' and their chains') block by block as it reads it. */
+	.index_needs = CH_NEED_ALL | CH_NEED_LAZY,
+	.index_eager = CH_NEED_ALL & ~(CH_NEED_ADDR | CH_NEED_FLAGS | CH_NEED_INTERP | CH_NEED_LABELS),
 };

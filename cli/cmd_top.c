@@ -25,8 +25,20 @@ static struct ch_error *compute(struct ch_session *s, struct ch_analysis *a, con
 		return ch_top_types(t, d, &a->heap);
 	if ((err = ch_top_objects(t, d, &a->heap, s->opts.limit)))
 		return err;
-	/* The root each listed object's shortest path starts from. */
+	/* The root each listed object's shortest path starts from: a stored
+	 * search is checked along those chains only (as `path` does); one
+	 * found damaged there is checked whole (said, searched again). */
 	struct ch_paths p;
+	if ((err = ch_root_set_paths_chains(&p, a, roots)))
+		return err;
+	err = ch_top_objects_roots(t, &p);
+	bool chains = p.chains;
+	ch_paths_deinit(&p);
+	if (!err || err->kind != CH_ERR_INPUT || !chains)
+		return err;
+	ch_error_free(err);
+	free(t->object_roots);
+	t->object_roots = NULL;
 	if ((err = ch_root_set_paths(&p, a, roots)))
 		return err;
 	err = ch_top_objects_roots(t, &p);
@@ -165,4 +177,10 @@ const struct ch_cli_command ch_cmd_top = {
 	.usage = "top [options] CORE",
 	.extras = CH_OPT_BY | CH_OPT_LIMIT | CH_OPT_NATIVE | CH_OPT_FOLDED,
 	.run = run_top,
+	/* Everything; what it reads whole is verified at the load, the rest
+	 * (addresses and the address table, flags, interpreters, labels: the
+	 * listed objects' and their chains') block by block as it reads it. */
+	.index_needs = CH_NEED_ALL | CH_NEED_LAZY,
+	.index_eager = CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_GEN | CH_NEED_OFFSETS | CH_NEED_TARGETS | CH_NEED_REPLAY |
+		       CH_NEED_DOMS | CH_NEED_PATHS,
 };

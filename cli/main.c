@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "session.h"
 #include "readers/base/edit_distance.h"
 #include "readers/native/native_unwind.h"
 
@@ -80,6 +81,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i]->name) == 0)
 		{
+			ch_session_set_argv(argv);
 			int code = commands[i]->run(commands[i], argc - 1, argv + 1);
 #if CH_SANITIZED
 			/* See ch_native_libdw_loaded: skip the exit handlers of

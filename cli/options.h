@@ -54,6 +54,10 @@ struct ch_cli_command {
 	/* What it uses of an analysed heap (CH_NEED_*, graph/heap_index.h):
 	 * a load from the index verifies only that. 0: everything. */
 	uint32_t index_needs;
+	/* With CH_NEED_LAZY: the uses (CH_NEED_*) whose sections the command
+	 * reads whole, verified at the load on two threads; the others are
+	 * verified block by block as they are read (0: all of them). */
+	uint32_t index_eager;
 };
 
 struct ch_cli_opts {

@@ -147,7 +147,29 @@ int ch_session_open_output(struct ch_session *s, bool *done)
 		}
 		s->out = s->output.f;
 	}
+	if (s->needs & CH_NEED_LAZY) {
+		FILE *mem = open_memstream(&s->lazy_buf, &s->lazy_len);
+		if (mem) {
+			s->lazy_out = s->out;
+			s->out = mem;
+		}
+	}
 	return 0;
+}
+
+/* The report kept in memory, written where it goes. */
+static bool lazy_flush(struct ch_session *s)
+{
+	if (!s->lazy_out)
+		return true;
+	bool ok = fclose(s->out) == 0;
+	s->out = s->lazy_out;
+	s->lazy_out = NULL;
+	if (ok && s->lazy_len && fwrite(s->lazy_buf, 1, s->lazy_len, s->out) != s->lazy_len)
+		ok = false;
+	free(s->lazy_buf);
+	s->lazy_buf = NULL;
+	return ok;
 }
 
 int ch_session_begin_analysis(struct ch_session *s, struct ch_analysis *a, const struct ch_cli_command *cmd,
@@ -296,7 +318,7 @@ int ch_session_finish_rows(struct ch_session *s, json_t *doc, const struct ch_nd
 			code = CH_EXIT_INTERNAL;
 		json_decref(doc);
 	}
-	if (fflush(s->out) != 0 || ferror(s->out)) {
+	if (!lazy_flush(s) || fflush(s->out) != 0 || ferror(s->out)) {
 		fprintf(stderr, "coreheap: error: writing the report failed\n");
 		code = CH_EXIT_INTERNAL;
 	}
@@ -383,6 +405,10 @@ void ch_session_end(struct ch_session *s)
 {
 	for (size_t i = 0; i < s->ngates; i++)
 		ch_gate_free(s->gates[i]);
+	if (s->lazy_out) { /* not finished: nothing is written */
+		fclose(s->out);
+		free(s->lazy_buf);
+	}
 	if (s->output.f)
 		ch_output_file_close(&s->output, false); /* not finished: the old file stays */
 	ch_python_close(s->py);

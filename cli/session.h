@@ -44,7 +44,18 @@ struct ch_session {
 	 * only that, the pipeline runs only the stages named. A load may widen
 	 * it (a stored result missing). */
 	uint32_t needs;
+	/* A command whose index is read lazily (CH_NEED_LAZY) writes its report
+	 * here, in memory, until it finishes (out then goes to lazy_out): a
+	 * block of the index failing mid-command restarts it from the core
+	 * with nothing written (cli/session_heap.c). */
+	FILE *lazy_out;
+	char *lazy_buf;
+	size_t lazy_len;
 };
+
+/* The command line as main got it, for a command restarted from the core
+ * when a block of its heap index fails (cli/session_heap.c). */
+void ch_session_set_argv(char **argv);
 
 /* Returns 0 when the session is ready; otherwise the exit code to return
  * (after printing the reason). --help yields CH_EXIT_OK with nothing open. */

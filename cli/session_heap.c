@@ -17,6 +17,7 @@
 
 #include "graph/gc_replay.h"
 #include "graph/heap_index.h"
+#include "graph/heap_index_lazy.h"
 #include "readers/base/cache_dir.h"
 #include "readers/process/core_file.h"
 #include "readers/process/process.h"
@@ -107,6 +108,87 @@ static void make_parent(const char *file)
 	ch_cache_make_dir(dirname(copy));
 }
 
+/* ---- a lazily read index whose block fails mid-command ----------------- */
+
+/* The command runs again from the start in a new process (execve, from
+ * the fault handler: nothing else is safe there), told by the environment
+ * which index to take as damaged; it then warns, builds the heap from the
+ * core and replaces the index, as for an index found damaged at the load.
+ * Its report was kept in memory (struct ch_session's lazy_out): nothing
+ * of the first run is written. */
+#define CH_INDEX_REJECT_ENV "CH_INDEX_REJECT"
+
+static char **restart_argv;
+
+void ch_session_set_argv(char **argv)
+{
+	restart_argv = argv;
+}
+
+/* What the hook needs, made before any fault (no allocation there). */
+static struct {
+	char **envp;
+	size_t nenv;     /* envp[nenv]: the variable made here */
+	const char *tmp; /* -o's temporary file, removed */
+} restart;
+
+static void restart_now(const char *why, void *arg)
+{
+	(void)why;
+	(void)arg;
+	if (restart.tmp)
+		unlink(restart.tmp);
+	if (restart_argv && restart.envp)
+		execve("/proc/self/exe", restart_argv, restart.envp);
+	static const char msg[] = "coreheap: error: the heap index is damaged and the command could not restart\n";
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+		/* nothing more to say */
+	}
+	_exit(70);
+}
+
+extern char **environ;
+
+static void restart_arm(struct ch_session *s, const char *path)
+{
+	free(restart.envp ? restart.envp[restart.nenv] : NULL);
+	free(restart.envp);
+	restart.envp = NULL;
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	char **envp = malloc((n + 2) * sizeof(*envp));
+	size_t len = strlen(CH_INDEX_REJECT_ENV) + strlen(path) + 2;
+	char *var = malloc(len);
+	if (!envp || !var) {
+		free(envp);
+		free(var);
+		return; /* the hook then ends the process with an error */
+	}
+	snprintf(var, len, "%s=%s", CH_INDEX_REJECT_ENV, path);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], CH_INDEX_REJECT_ENV "=", strlen(CH_INDEX_REJECT_ENV) + 1) != 0)
+			envp[k++] = environ[i];
+	restart.nenv = k;
+	envp[k++] = var;
+	envp[k] = NULL;
+	restart.envp = envp;
+	restart.tmp = s->output.tmp;
+	ch_index_lazy_on_fail(restart_now, NULL);
+}
+
+/* Whether this run is the restart of one whose block of the index at path
+ * failed (the variable is then dropped: a command it runs is not one). */
+static bool restart_rejects(const char *path)
+{
+	const char *v = getenv(CH_INDEX_REJECT_ENV);
+	if (!v || strcmp(v, path) != 0)
+		return false;
+	unsetenv(CH_INDEX_REJECT_ENV);
+	return true;
+}
+
 static struct ch_error *build(struct ch_session *s, struct ch_heap *heap, struct ch_edges *edges)
 {
 	struct ch_error *err = ch_heap_build(heap, s->py, ch_progress_update, &s->progress);
@@ -151,7 +233,17 @@ struct ch_error *ch_session_heap_build(struct ch_session *s, struct ch_heap *hea
 		enum ch_heap_index_outcome outcome;
 		char why[256];
 		const uint8_t *state;
-		struct ch_error *err = ch_heap_index_load(tried[i], &key, s->py, &s->needs, heap, edges, &state, &s->index_ref.doms,
+		if (restart_rejects(tried[i])) {
+			ch_diag_warn(&s->py->diag, "the heap index %s was not used: damaged; a block read during the command "
+						   "failed its check, so the command ran again from the core",
+				     tried[i]);
+			if (!existing)
+				existing = tried[i];
+			continue;
+		}
+		if (s->needs & CH_NEED_LAZY)
+			restart_arm(s, tried[i]); /* a block may fail while the load reads */
+		struct ch_error *err = ch_heap_index_load(tried[i], &key, s->py, &s->needs, s->cmd ? s->cmd->index_eager : 0, heap, edges, &state, &s->index_ref.doms,
 							  &s->index_ref.mem, &s->index_ref.roots, &s->index_ref.paths,
 							  &outcome, why, sizeof(why));
 		if (err)

@@ -154,17 +154,23 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 	const void *data[S_COUNT] = {o->addr, o->size, o->refcnt, o->type, o->gen, o->flags, o->interp, edges->offsets,
 				     edges->targets, edges->labels, types, edges->exactness.objects, xt, names,
 				     msgs, sb.p, replay->state, o->index.slots, wide};
-	uint64_t payload = 0;
-	for (int s = 0; s < S_COUNT; s++) {
-		h.sums[s] = ch_heap_index_section_sum(s, data[s], bytes[s]);
-		payload += ch_heap_index_pad8(bytes[s]);
+	uint64_t *table = malloc(bytes[S_BLOCKS] ? bytes[S_BLOCKS] : 1);
+	if (!table) {
+		err = &ch_error_nomem;
+		goto out;
 	}
+	ch_heap_index_sum_all(data, bytes, 0, NULL, NULL, table, h.sums);
+	data[S_BLOCKS] = table;
+	uint64_t payload = 0;
+	for (int s = 0; s < S_COUNT; s++)
+		payload += ch_heap_index_pad8(bytes[s]);
 	h.w[H_PAYLOAD] = payload;
 	h.w[H_CHECKSUM] = ch_heap_index_header_sum(&h);
 
 	size_t plen = strlen(path);
 	char *tmp = malloc(plen + 32);
 	if (!tmp) {
+		free(table);
 		err = &ch_error_nomem;
 		goto out;
 	}
@@ -173,6 +179,7 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 	if (fd < 0) {
 		err = ch_error_new(CH_ERR_INPUT, "cannot create %s: %s", tmp, strerror(errno));
 		free(tmp);
+		free(table);
 		goto out;
 	}
 	ok = write_all(fd, &h, sizeof(h));
@@ -185,6 +192,7 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 		unlink(tmp);
 	}
 	free(tmp);
+	free(table);
 out:
 	free(sb.p);
 	free(types);
@@ -242,7 +250,7 @@ enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, co
 {
 	struct section sec[S_COUNT];
 	enum ch_heap_index_outcome r = ch_heap_index_verify(
-		data, size, key, check_sum, ch_heap_index_need_sections(needs ? needs : CH_NEED_ALL), sec, why, why_len);
+		data, size, key, check_sum, ch_heap_index_need_sections(needs ? needs : CH_NEED_ALL), 0, sec, why, why_len);
 	if (doms)
 		memset(doms, 0, sizeof(*doms));
 	if (mem)
@@ -276,7 +284,7 @@ enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, co
 }
 
 struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index_key *key, struct ch_python *py,
-				    uint32_t *needs, struct ch_heap *heap, struct ch_edges *edges, const uint8_t **replay,
+				    uint32_t *needs, uint32_t eager, struct ch_heap *heap, struct ch_edges *edges, const uint8_t **replay,
 				    struct ch_heap_index_doms *doms, struct ch_heap_index_mem *mem,
 				    struct ch_heap_index_roots *roots, struct ch_heap_index_paths *paths,
 				    enum ch_heap_index_outcome *outcome, char *why, size_t why_len)
@@ -310,8 +318,8 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 	 * a stray write (there should be none) lands on a private copy. */
 	size_t len = (size_t)st.st_size;
 	void *map = len ? mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0) : NULL;
-	close(fd);
 	if (map == MAP_FAILED) {
+		close(fd);
 		WHY("cannot map it: %s", strerror(errno));
 		return NULL;
 	}
@@ -325,7 +333,17 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 			*needs = CH_NEED_ALL;
 	}
 	struct section sec[S_COUNT];
-	*outcome = ch_heap_index_verify(map, len, key, true, ch_heap_index_need_sections(*needs), sec, why, why_len);
+	/* One lazy index per process: a second load verifies at once. */
+	uint32_t lazy = (*needs & CH_NEED_LAZY) && !ch_index_lazy_active()
+				? CH_INDEX_LAZY_SECTIONS & ~(eager ? ch_heap_index_need_sections(eager) : 0)
+				: 0;
+	*outcome = ch_heap_index_verify(map, len, key, true, ch_heap_index_need_sections(*needs), lazy, sec, why, why_len);
+	if (*outcome == CH_HEAP_INDEX_LOADED && lazy) {
+		memcpy(&h, map, sizeof(h));
+		if (!ch_index_lazy_start(map, len, fd, h.w, lazy, why, why_len))
+			*outcome = CH_HEAP_INDEX_DAMAGED;
+	}
+	close(fd);
 	if (*outcome != CH_HEAP_INDEX_LOADED) {
 		if (map)
 			munmap(map, len);
@@ -340,6 +358,10 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 	backing->p = map;
 	backing->len = len;
 	backing->refs = 1;
+	/* A lazily read map stays until the process ends: the fault handler
+	 * knows its addresses, which must never name another mapping. */
+	if (lazy)
+		ch_index_lazy_keep(ch_shared_map_hold(backing));
 	memcpy(&h, map, sizeof(h));
 	struct ch_error *err = NULL;
 	/* The type table: interned again in the build's order, each must land
@@ -511,6 +533,7 @@ static struct ch_error *rewrite_tail(const struct ch_heap_index_ref *r, const st
 	struct header h;
 	size_t bytes[S_COUNT];
 	size_t base = 0, old_len = 0;
+	uint64_t *table = NULL;
 	void *map = MAP_FAILED;
 	struct ch_error *err = NULL;
 	if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof(h) ||
@@ -542,7 +565,10 @@ static struct ch_error *rewrite_tail(const struct ch_heap_index_ref *r, const st
 		old[s] = p;
 		p += ch_heap_index_pad8(bytes[s]);
 	}
-	if (ch_heap_index_header_sum(&h) != h.w[H_CHECKSUM]) {
+	size_t old_bytes[S_COUNT];
+	memcpy(old_bytes, bytes, sizeof(bytes));
+	if (ch_heap_index_header_sum(&h) != h.w[H_CHECKSUM] ||
+	    ch_heap_index_section_sum(S_BLOCKS, old[S_BLOCKS], bytes[S_BLOCKS]) != h.sums[S_BLOCKS]) {
 		err = ch_error_new(CH_ERR_INPUT, "%s is damaged (its checksum does not match its contents)", r->path);
 		goto out;
 	}
@@ -581,18 +607,22 @@ static struct ch_error *rewrite_tail(const struct ch_heap_index_ref *r, const st
 		goto out;
 	}
 	/* A section kept is checked against its sum before it is copied; the
-	 * base is copied with its sums, so a damage there since it was
-	 * checked shows when a command uses it. */
+	 * base is copied with its sums (and its blocks'), so a damage there
+	 * since it was checked shows when a command uses it. */
 	size_t payload = base;
-	for (int s = S_BASE; s < S_COUNT; s++) {
-		uint64_t sum = ch_heap_index_section_sum(s, data[s], bytes[s]);
-		if (data[s] == old[s] && sum != h.sums[s]) {
+	for (int s = S_BASE; s < S_BLOCKS; s++)
+		if (data[s] == old[s] && ch_heap_index_section_sum(s, data[s], bytes[s]) != h.sums[s]) {
 			err = ch_error_new(CH_ERR_INPUT, "%s is damaged (its checksum does not match its contents)", r->path);
 			goto out;
 		}
-		h.sums[s] = sum;
-		payload += ch_heap_index_pad8(bytes[s]);
+	if (!(table = malloc(bytes[S_BLOCKS] ? bytes[S_BLOCKS] : 1))) {
+		err = &ch_error_nomem;
+		goto out;
 	}
+	ch_heap_index_sum_all(data, bytes, S_BASE, old[S_BLOCKS], old_bytes, table, h.sums);
+	data[S_BLOCKS] = table;
+	for (int s = S_BASE; s < S_COUNT; s++)
+		payload += ch_heap_index_pad8(bytes[s]);
 	h.w[H_PAYLOAD] = payload;
 	h.w[H_CHECKSUM] = ch_heap_index_header_sum(&h);
 
@@ -621,6 +651,7 @@ static struct ch_error *rewrite_tail(const struct ch_heap_index_ref *r, const st
 	}
 	free(tmp);
 out:
+	free(table);
 	if (map != MAP_FAILED)
 		munmap(map, (size_t)st.st_size);
 	close(fd);

@@ -186,6 +186,11 @@ enum ch_index_need {
 	CH_NEED_PATHS = 1u << 12,  /* the stored roots and shortest-path search: without them, everything */
 	CH_NEED_MEM = 1u << 13,    /* the stored memory figures: without them, everything */
 	CH_NEED_ALL = (1u << 14) - 1,
+	/* Not a use: the big sections verified block by block as they are
+	 * first read, not at the load (graph/heap_index_lazy.h): for a
+	 * command that reads a small part of them and keeps its report until
+	 * it ends (a failed block restarts it from the core). */
+	CH_NEED_LAZY = 1u << 14,
 };
 
 /* Loads the index at path into heap and edges (for py, whose type table it
@@ -198,11 +203,12 @@ enum ch_index_need {
  * doms empty, *replay NULL, and explains itself in why. A failure to
  * allocate is an error; everything wrong with the file is an outcome. */
 /* *needs (CH_NEED_*) says what the caller uses: only those sections are
- * verified and set (*replay NULL, doms and paths empty when not needed);
+ * verified (with CH_NEED_LAZY, those of eager at the load and the others
+ * as they are read: graph/heap_index_lazy.h) and set (*replay NULL, doms and paths empty when not needed);
  * a load widens it to CH_NEED_ALL when a stored result it asks for is not
  * in the file (the command then computes it from everything). */
 struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index_key *key, struct ch_python *py,
-				    uint32_t *needs, struct ch_heap *heap, struct ch_edges *edges, const uint8_t **replay,
+				    uint32_t *needs, uint32_t eager, struct ch_heap *heap, struct ch_edges *edges, const uint8_t **replay,
 				    struct ch_heap_index_doms *doms, struct ch_heap_index_mem *mem,
 				    struct ch_heap_index_roots *roots, struct ch_heap_index_paths *paths,
 				    enum ch_heap_index_outcome *outcome, char *why, size_t why_len);

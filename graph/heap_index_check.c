@@ -79,16 +79,52 @@ static uint64_t section_fold(uint64_t acc, uint64_t block)
 	return ch_heap_index_hash(acc, &block, sizeof(block));
 }
 
+uint64_t ch_heap_index_block_sum(const void *data, size_t len)
+{
+	struct lanes l = {{0}, {0}};
+	lanes_feed(&l, data, len);
+	return lanes_end(&l, len);
+}
+
+uint64_t ch_heap_index_fold(int s, size_t len, const uint64_t *blocks)
+{
+	uint64_t acc = section_seed(s, len);
+	for (size_t k = 0; k < ch_heap_index_nblocks(len); k++)
+		acc = section_fold(acc, blocks[k]);
+	return acc;
+}
+
 uint64_t ch_heap_index_section_sum(int s, const void *data, size_t len)
 {
 	uint64_t acc = section_seed(s, len);
 	for (size_t off = 0; off < len; off += CH_INDEX_BLOCK) {
 		size_t n = len - off < CH_INDEX_BLOCK ? len - off : CH_INDEX_BLOCK;
-		struct lanes l = {{0}, {0}};
-		lanes_feed(&l, (const char *)data + off, n);
-		acc = section_fold(acc, lanes_end(&l, n));
+		acc = section_fold(acc, ch_heap_index_block_sum((const char *)data + off, n));
 	}
 	return acc;
+}
+
+void ch_heap_index_sum_all(const void *const *data, const size_t *bytes, int from, const uint64_t *old_table,
+			   const size_t *old_bytes, uint64_t *table, uint64_t *sums)
+{
+	size_t at = 0, old_at = 0;
+	for (int s = 0; s < S_BLOCKS; s++) {
+		size_t nb = ch_heap_index_nblocks(bytes[s]);
+		if (s < from) {
+			memcpy(table + at, old_table + old_at, nb * sizeof(*table));
+		} else {
+			for (size_t k = 0; k < nb; k++) {
+				size_t off = k * CH_INDEX_BLOCK;
+				size_t n = bytes[s] - off < CH_INDEX_BLOCK ? bytes[s] - off : CH_INDEX_BLOCK;
+				table[at + k] = ch_heap_index_block_sum((const char *)data[s] + off, n);
+			}
+		}
+		sums[s] = ch_heap_index_fold(s, bytes[s], table + at);
+		at += nb;
+		if (old_bytes)
+			old_at += ch_heap_index_nblocks(old_bytes[s]);
+	}
+	sums[S_BLOCKS] = ch_heap_index_section_sum(S_BLOCKS, table, bytes[S_BLOCKS]);
 }
 
 uint64_t ch_heap_index_header_sum(const struct header *h)
@@ -120,7 +156,7 @@ uint32_t ch_heap_index_need_sections(uint32_t needs)
 		{CH_NEED_PATHS, SEC(S_PARENT) | SEC(S_VIA) | SEC(S_RANK)},
 	};
 	uint32_t m = SEC(S_TYPES) | SEC(S_XOBJECTS) | SEC(S_XTYPES) | SEC(S_NAMES) | SEC(S_MESSAGES) | SEC(S_STRINGS) |
-		     SEC(S_MEM) | SEC(S_OWNED) | SEC(S_ROOTS) | SEC(S_ROOT_SET);
+		     SEC(S_MEM) | SEC(S_OWNED) | SEC(S_ROOTS) | SEC(S_ROOT_SET) | SEC(S_BLOCKS);
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (needs & map[i].need)
 			m |= map[i].sections;
@@ -160,6 +196,10 @@ bool ch_heap_index_section_sizes(const uint64_t *w, size_t *bytes)
 	bytes[S_ROOTS] = w[H_NROOTS] * sizeof(struct ch_heap_index_root);
 	bytes[S_ROOT_SET] = w[H_NROOTS] * 4;
 	bytes[S_PARENT] = bytes[S_VIA] = bytes[S_RANK] = w[H_PATHS] * 4;
+	size_t nblocks = 0;
+	for (int s = 0; s < S_BLOCKS; s++)
+		nblocks += ch_heap_index_nblocks(bytes[s]);
+	bytes[S_BLOCKS] = nblocks * 8;
 	return true;
 }
 
@@ -184,7 +224,7 @@ static bool string_ok(uint64_t len, uint32_t off)
 enum { BAD_1 = 1u, BAD_2 = 2u, BAD_3 = 4u };
 
 /* The element size of the sections checked by pieces (0: none checked). */
-static size_t block_elem(int s)
+size_t ch_heap_index_block_elem(int s)
 {
 	switch (s) {
 	case S_TYPE: case S_OFFSETS: case S_TARGETS: case S_LABELS: case S_SLOTS: case S_SIZE: case S_REFCNT:
@@ -274,7 +314,8 @@ static uint32_t u8_reach(const uint8_t *v, size_t lo, size_t hi, uint32_t limit)
 }
 
 /* Elements lo..hi of section s: bad bits by kind, what they count added. */
-static uint32_t block_check(const uint64_t *w, const struct section *sec, int s, size_t lo, size_t hi, uint64_t *count)
+uint32_t ch_heap_index_block_check(const uint64_t *w, const struct section *sec, int s, size_t lo, size_t hi,
+				   uint64_t *count)
 {
 	/* 32-bit bounds: section_sizes keeps every count below 2^32. */
 	uint32_t n = (uint32_t)w[H_OBJECTS], nt = (uint32_t)w[H_TYPES], ni = (uint32_t)w[H_INTERPS], bad = 0, c = 0;
@@ -289,9 +330,13 @@ static uint32_t block_check(const uint64_t *w, const struct section *sec, int s,
 		return u8_reach(u8, lo, hi, ni);
 	case S_REPLAY:
 		return u8_reach(u8, lo, hi, CH_REPLAY_FREED_WITH + 1u);
-	case S_OFFSETS: /* n + 1 entries: each but the last against the next */
+	case S_OFFSETS: /* n + 1 entries: each but the last against the next, each
+			 * within the edges, the first 0 and the last every edge (so
+			 * that a block checked alone keeps its reads in range) */
 		for (size_t i = lo; i < hi && i < n; i++)
-			bad |= (uint32_t)(u32[i] > u32[i + 1]);
+			bad |= (uint32_t)(u32[i] > u32[i + 1]) | (uint32_t)(u32[i] > (uint32_t)w[H_EDGES]);
+		if ((lo == 0 && hi > 0 && u32[0] != 0) || (lo <= n && hi > n && u32[n] != (uint32_t)w[H_EDGES]))
+			bad |= BAD_1;
 		return bad;
 	case S_TARGETS:
 		return u32_reach(u32, lo, hi, n);
@@ -449,13 +494,13 @@ struct verify_run {
 static void block_run(const struct verify_run *r, struct block_job *j)
 {
 	const char *base = r->sec[j->s].data;
-	size_t elem = block_elem(j->s);
+	size_t elem = ch_heap_index_block_elem(j->s);
 	struct lanes l = {{0}, {0}};
 	for (size_t at = 0; at < j->len; at += CH_INDEX_PIECE) {
 		size_t n = j->len - at < CH_INDEX_PIECE ? j->len - at : CH_INDEX_PIECE;
 		size_t from = j->off + at;
 		if (elem)
-			j->bad |= block_check(r->w, r->sec, j->s, from / elem, (from + n) / elem, &j->count);
+			j->bad |= ch_heap_index_block_check(r->w, r->sec, j->s, from / elem, (from + n) / elem, &j->count);
 		if (r->check_sum)
 			lanes_feed(&l, base + from, n);
 	}
@@ -473,8 +518,8 @@ static void *verify_thread(void *arg)
 #define WHY(...) snprintf(why, why_len, __VA_ARGS__)
 
 enum ch_heap_index_outcome ch_heap_index_verify(const void *data, size_t size, const struct ch_heap_index_key *key,
-						bool check_sum, uint32_t want, struct section *sec, char *why,
-						size_t why_len)
+						bool check_sum, uint32_t want, uint32_t lazy, struct section *sec,
+						char *why, size_t why_len)
 {
 	struct header h;
 	if (size < sizeof(h) || memcmp(data, CH_INDEX_MAGIC, 8) != 0) {
@@ -514,13 +559,14 @@ enum ch_heap_index_outcome ch_heap_index_verify(const void *data, size_t size, c
 		want |= SEC(S_SIZE) | SEC(S_REFCNT) | SEC(S_WIDE);
 	if (want & SEC(S_SLOTS))
 		want |= SEC(S_ADDR);
+	lazy &= want & CH_INDEX_LAZY_SECTIONS;
 	const char *p = (const char *)data + sizeof(h);
 	size_t njobs = 0, total = 0;
 	for (int s = 0; s < S_COUNT; s++) {
 		sec[s].data = (void *)p;
 		sec[s].bytes = bytes[s];
 		p += ch_heap_index_pad8(bytes[s]);
-		if (want & SEC(s)) {
+		if (s < S_BLOCKS && (want & SEC(s)) && !(lazy & SEC(s))) {
 			njobs += (bytes[s] + CH_INDEX_BLOCK - 1) / CH_INDEX_BLOCK;
 			total += bytes[s];
 		}
@@ -530,9 +576,27 @@ enum ch_heap_index_outcome ch_heap_index_verify(const void *data, size_t size, c
 		WHY("no memory to check it");
 		return CH_HEAP_INDEX_DAMAGED;
 	}
+	/* The block table first: each block's sum is compared with its entry,
+	 * and each section's sum in the header with the fold of its entries. */
+	const uint64_t *table = sec[S_BLOCKS].data;
+	if (check_sum && ch_heap_index_section_sum(S_BLOCKS, table, bytes[S_BLOCKS]) != h.sums[S_BLOCKS]) {
+		free(jobs);
+		WHY("its checksum does not match its contents");
+		return CH_HEAP_INDEX_DAMAGED;
+	}
+	size_t first_block[S_COUNT], at = 0;
+	for (int s = 0; s < S_BLOCKS; s++) {
+		first_block[s] = at;
+		if (check_sum && ch_heap_index_fold(s, bytes[s], table + at) != h.sums[s]) {
+			free(jobs);
+			WHY("its checksum does not match its contents");
+			return CH_HEAP_INDEX_DAMAGED;
+		}
+		at += ch_heap_index_nblocks(bytes[s]);
+	}
 	size_t k = 0;
-	for (int s = 0; s < S_COUNT; s++)
-		for (size_t off = 0; (want & SEC(s)) && off < bytes[s]; off += CH_INDEX_BLOCK)
+	for (int s = 0; s < S_BLOCKS; s++)
+		for (size_t off = 0; (want & SEC(s)) && !(lazy & SEC(s)) && off < bytes[s]; off += CH_INDEX_BLOCK)
 			jobs[k++] = (struct block_job){
 				.s = s, .off = off, .len = bytes[s] - off < CH_INDEX_BLOCK ? bytes[s] - off : CH_INDEX_BLOCK};
 	/* Two threads, the jobs split by bytes: the second takes those from
@@ -554,25 +618,23 @@ enum ch_heap_index_outcome ch_heap_index_verify(const void *data, size_t size, c
 	if (threaded)
 		pthread_join(thread, NULL);
 	uint32_t bad[S_COUNT] = {0};
-	uint64_t count[S_COUNT] = {0}, acc[S_COUNT];
+	uint64_t count[S_COUNT] = {0};
 	bool sum_ok = true;
-	for (int s = 0; s < S_COUNT; s++)
-		acc[s] = section_seed(s, bytes[s]);
 	for (size_t j = 0; j < njobs; j++) {
 		int s = jobs[j].s;
-		acc[s] = section_fold(acc[s], jobs[j].sum);
+		if (jobs[j].sum != table[first_block[s] + jobs[j].off / CH_INDEX_BLOCK])
+			sum_ok = false;
 		bad[s] |= jobs[j].bad;
 		count[s] += jobs[j].count;
 	}
 	free(jobs);
-	for (int s = 0; check_sum && s < S_COUNT; s++)
-		if ((want & SEC(s)) && acc[s] != h.sums[s])
-			sum_ok = false;
-	if (!sum_ok) {
+	if (check_sum && !sum_ok) {
 		WHY("its checksum does not match its contents");
 		return CH_HEAP_INDEX_DAMAGED;
 	}
-	const char *why_bad = cross_check(h.w, sec, want, bad, count);
+	/* A lazy section's checks over the whole of it are left out: each of
+	 * its blocks is checked alone when first read. */
+	const char *why_bad = cross_check(h.w, sec, want & ~lazy, bad, count);
 	if (why_bad) {
 		WHY("%s", why_bad);
 		return CH_HEAP_INDEX_DAMAGED;

@@ -26,9 +26,11 @@
  * shortest-path search from them (H_PATHS..H_PATH_ROOTS, S_PARENT, S_VIA,
  * S_RANK: graph/paths.h), once computed; format 10 a checksum per section
  * (struct header's sums) in place of one over the whole payload, so that a
- * command verifies only the sections it uses. */
+ * command verifies only the sections it uses; format 11 the sums of every
+ * section's blocks (S_BLOCKS), so that a command verifies a block of a big
+ * section only when it first reads it (graph/heap_index_lazy.h). */
 #define CH_INDEX_MAGIC "CHINDEX\0"
-#define CH_INDEX_VERSION 10u
+#define CH_INDEX_VERSION 11u
 
 /* H_SLOTS: slots of the address table (readers/base/index_hash.h), as the
  * build left it: 0 for no objects, else a power of two at most 4/5 full
@@ -52,10 +54,14 @@ enum { H_KEY = 0, H_OBJECTS = 4, H_EDGES, H_TYPES, H_XOBJECTS, H_XTYPES, H_NAMES
 
 /* The tree's, the memory figures', the roots' and the paths' sections
  * come last (S_BASE: the count before them), so that adding any of them
- * copies the rest as it is. */
+ * copies the rest as it is. S_BLOCKS, last of all: the checksum of every
+ * block (CH_INDEX_BLOCK) of every section before it, section by section
+ * in file order, each section's blocks in order (one uint64_t each); it is
+ * covered by its own sum in the header, and each section's sum is the fold
+ * of its blocks' (ch_heap_index_fold), so a block is verified on its own. */
 enum { S_ADDR, S_SIZE, S_REFCNT, S_TYPE, S_GEN, S_FLAGS, S_INTERP, S_OFFSETS, S_TARGETS, S_LABELS, S_TYPES, S_XOBJECTS,
        S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_REPLAY, S_SLOTS, S_WIDE, S_BASE, S_IDOM = S_BASE, S_ORDER, S_MEM, S_OWNED,
-       S_ROOTS, S_ROOT_SET, S_PARENT, S_VIA, S_RANK, S_COUNT };
+       S_ROOTS, S_ROOT_SET, S_PARENT, S_VIA, S_RANK, S_BLOCKS, S_COUNT };
 
 /* H_CHECKSUM covers the header's words before it and sums; sums[s] is
  * section s's checksum (ch_heap_index_section_sum), so that each section
@@ -104,6 +110,35 @@ bool ch_heap_index_section_sizes(const uint64_t *w, size_t *bytes);
 /* The checksum of section s (len bytes at data, unpadded). */
 uint64_t ch_heap_index_section_sum(int s, const void *data, size_t len);
 
+/* The number of blocks of a section of len bytes. */
+static inline size_t ch_heap_index_nblocks(size_t len)
+{
+	return (len + CH_INDEX_BLOCK - 1) / CH_INDEX_BLOCK;
+}
+
+/* The checksum of one block (len bytes at data, at most CH_INDEX_BLOCK). */
+uint64_t ch_heap_index_block_sum(const void *data, size_t len);
+
+/* Section s's checksum (len bytes) from its blocks' sums, in order. */
+uint64_t ch_heap_index_fold(int s, size_t len, const uint64_t *blocks);
+
+/* Fills the block table (bytes[S_BLOCKS] / 8 entries) from the sections
+ * at data[s] (s < S_BLOCKS) and sets sums[s] for every section, S_BLOCKS
+ * included. from: the sections below it take their blocks' sums from
+ * old_table (laid out for old_bytes) instead of summing their data. */
+void ch_heap_index_sum_all(const void *const *data, const size_t *bytes, int from, const uint64_t *old_table,
+			   const size_t *old_bytes, uint64_t *table, uint64_t *sums);
+
+/* The range checks of elements lo..hi of section s (its entries against
+ * the header's counts; sec: where every section lies), as a load makes
+ * them: nonzero when one fails. count gets what they count (filled slots,
+ * wide marks, reached objects) for the checks over a whole section. */
+uint32_t ch_heap_index_block_check(const uint64_t *w, const struct section *sec, int s, size_t lo, size_t hi,
+				   uint64_t *count);
+
+/* The element size of the sections range-checked by elements (0: none). */
+size_t ch_heap_index_block_elem(int s);
+
 /* The header's own checksum (H_CHECKSUM) over its words and section sums. */
 uint64_t ch_heap_index_header_sum(const struct header *h);
 
@@ -119,8 +154,34 @@ uint32_t ch_heap_index_need_sections(uint32_t needs);
  * section nobody asked for crashes instead of reading unverified bytes.
  * check_sum false skips the checksums (fuzzing only: it lets mutants
  * reach the structural checks). */
+/* lazy (a mask of sections, only those of CH_INDEX_LAZY_SECTIONS) are
+ * set but not verified here: the caller verifies their blocks as they are
+ * read (graph/heap_index_lazy.h), and the checks over a whole section
+ * (counts) are left out for them. */
 enum ch_heap_index_outcome ch_heap_index_verify(const void *data, size_t size, const struct ch_heap_index_key *key,
-						bool check_sum, uint32_t want, struct section *sec, char *why,
-						size_t why_len);
+						bool check_sum, uint32_t want, uint32_t lazy, struct section *sec,
+						char *why, size_t why_len);
+
+/* The sections a command may verify block by block as it reads them: the
+ * per-object and per-edge columns and the big stored results. */
+#define CH_INDEX_LAZY_SECTIONS                                                                                        \
+	((1u << S_ADDR) | (1u << S_SIZE) | (1u << S_REFCNT) | (1u << S_TYPE) | (1u << S_GEN) | (1u << S_FLAGS) |       \
+	 (1u << S_INTERP) | (1u << S_OFFSETS) | (1u << S_TARGETS) | (1u << S_LABELS) | (1u << S_REPLAY) |              \
+	 (1u << S_SLOTS) | (1u << S_IDOM) | (1u << S_ORDER) | (1u << S_PARENT) | (1u << S_VIA) | (1u << S_RANK))
+
+/* Starts reading the index mapped at map (len bytes of the file fd, the
+ * header w already checked and its other sections verified) lazily: the
+ * sections of lazy (1 << S_*, within CH_INDEX_LAZY_SECTIONS) verified
+ * block by block on first read (graph/heap_index_lazy.h). false (why says why) when it cannot, or
+ * when a block it verifies at once fails. */
+bool ch_index_lazy_start(void *map, size_t len, int fd, const uint64_t *w, uint32_t lazy, char *why, size_t why_len);
+
+/* The lazily read map's hold, kept until the process ends (a fault may
+ * come at any time before). */
+struct ch_shared_map;
+void ch_index_lazy_keep(struct ch_shared_map *m);
+
+/* Whether this process already reads an index lazily. */
+bool ch_index_lazy_active(void);
 
 #endif

@@ -186,6 +186,33 @@ uint32_t ch_paths_root_of(const struct ch_paths *p, uint32_t o)
 	return UINT32_MAX;
 }
 
+struct ch_error *ch_paths_reached_checked(const struct ch_paths *p, uint32_t o, bool *reached)
+{
+	*reached = o < p->nobjects && p->parent[o] != CH_NO_OBJECT;
+	uint32_t root;
+	return *reached && p->chains ? ch_paths_root_of_checked(p, o, &root) : NULL;
+}
+
+struct ch_error *ch_paths_root_of_checked(const struct ch_paths *p, uint32_t o, uint32_t *root)
+{
+	*root = UINT32_MAX;
+	if (!p->chains || o >= p->nobjects || p->parent[o] == CH_NO_OBJECT) {
+		*root = ch_paths_root_of(p, o);
+		return NULL;
+	}
+	/* Ranks fall strictly along a checked chain, so it ends. */
+	for (;;) {
+		if (!chain_step_ok(p, o))
+			return ch_error_new(CH_ERR_INPUT, "the stored shortest paths: an object's parent or edge does not "
+							  "lead to it");
+		if (p->parent[o] == CH_PATH_ROOT) {
+			*root = p->via[o];
+			return NULL;
+		}
+		o = p->parent[o];
+	}
+}
+
 static bool is_field(const struct ch_edges *e, uint32_t k, const char *name)
 {
 	uint32_t l = e->labels[k];

@@ -78,6 +78,14 @@ void ch_paths_deinit(struct ch_paths *p);
  * start), or UINT32_MAX when no root reaches it. Walks o's parents. */
 uint32_t ch_paths_root_of(const struct ch_paths *p, uint32_t o);
 
+/* ch_paths_root_of into *root, and for a search taken by chains
+ * (ch_paths_from_stored_chains) each step of o's chain checked as `path`
+ * checks it: a step that fails is an error (CH_ERR_INPUT). */
+struct ch_error *ch_paths_root_of_checked(const struct ch_paths *p, uint32_t o, uint32_t *root);
+
+/* Whether some root reaches o, its chain checked likewise. */
+struct ch_error *ch_paths_reached_checked(const struct ch_paths *p, uint32_t o, bool *reached);
+
 struct ch_path_hop {
 	uint32_t object;
 	uint32_t edge;  /* the edge from the previous hop's object; CH_PATH_NO_EDGE on hop 0 (the root object) */

@@ -648,13 +648,13 @@ void ch_suspects_sort(struct ch_suspects *s)
 		qsort(s->v, s->n, sizeof(*s->v), cmp_suspect);
 }
 
-struct ch_error *ch_suspects_run(struct ch_suspects_run *r, struct ch_analysis *a, const struct ch_roots *roots,
-				 const struct ch_memory_brief *mem)
+static struct ch_error *run(struct ch_suspects_run *r, struct ch_analysis *a, const struct ch_roots *roots,
+			      const struct ch_memory_brief *mem, bool chains)
 {
 	memset(r, 0, sizeof(*r));
 	struct ch_error *err = ch_root_set_dominators(&r->d, a, roots);
 	if (!err)
-		err = ch_root_set_paths(&r->p, a, roots);
+		err = chains ? ch_root_set_paths_chains(&r->p, a, roots) : ch_root_set_paths(&r->p, a, roots);
 	if (!err) {
 		ch_findings_collect(&r->f, a->heap.py, &a->replay, &a->edges.exactness);
 		err = ch_suspects_find(&r->s, a, &r->d, &r->p, &r->f);
@@ -694,6 +694,24 @@ struct ch_error *ch_suspects_run(struct ch_suspects_run *r, struct ch_analysis *
 	if (err)
 		ch_suspects_run_deinit(r);
 	return err;
+}
+
+struct ch_error *ch_suspects_run(struct ch_suspects_run *r, struct ch_analysis *a, const struct ch_roots *roots,
+				 const struct ch_memory_brief *mem)
+{
+	return run(r, a, roots, mem, false);
+}
+
+struct ch_error *ch_suspects_run_chains(struct ch_suspects_run *r, struct ch_analysis *a, const struct ch_roots *roots,
+					const struct ch_memory_brief *mem)
+{
+	struct ch_error *err = run(r, a, roots, mem, true);
+	if (!err || err->kind != CH_ERR_INPUT || !a->index)
+		return err;
+	/* A chain found damaged: the stored search checked whole (said, and
+	 * searched again when it fails), and everything found again. */
+	ch_error_free(err);
+	return run(r, a, roots, mem, false);
 }
 
 void ch_suspects_run_deinit(struct ch_suspects_run *r)

@@ -135,6 +135,13 @@ struct ch_memory_brief;
 struct ch_error *ch_suspects_run(struct ch_suspects_run *r, struct ch_analysis *a, const struct ch_roots *roots,
 				 const struct ch_memory_brief *mem);
 
+/* ch_suspects_run for a caller that uses the search only along the
+ * suspects' and tasks' chains (not r->p's whole tree): a stored search is
+ * checked along those chains only, as `path` does; one found damaged there
+ * makes it run again with the search checked whole. */
+struct ch_error *ch_suspects_run_chains(struct ch_suspects_run *r, struct ch_analysis *a, const struct ch_roots *roots,
+					const struct ch_memory_brief *mem);
+
 /* graph/suspects_more.c, part of ch_suspects_run: the tasks and memory
  * suspects appended to s (then sorted again). */
 struct ch_tasks;

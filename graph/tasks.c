@@ -343,7 +343,9 @@ static struct ch_error *findings(struct ch_tasks *t, const struct ch_analysis *a
 		uint32_t w = ch_objects_find(&a->heap.objects, task->f.waiter);
 		if (w == CH_NO_OBJECT)
 			continue;
-		bool reached = p->parent[w] != CH_NO_OBJECT;
+		bool reached;
+		if ((err = ch_paths_reached_checked(p, w, &reached)))
+			break;
 		if (reached && !dominates(d, task->object, w))
 			continue;
 		if (!(err = add_finding(t, CH_TASK_NEVER_COMPLETES, (uint32_t)i, &f))) {
@@ -409,12 +411,13 @@ struct ch_error *ch_tasks_collect_over(struct ch_tasks *t, struct ch_python *py,
 	if (!err && !d && !(err = ch_root_set_dominators(&own_d, a, roots)))
 		d = &own_d;
 	if (!err) {
-		for (size_t i = 0; i < t->n; i++) {
+		for (size_t i = 0; i < t->n && !err; i++) {
 			struct ch_task *task = &t->v[i];
-			task->reachable = p->parent[task->object] != CH_NO_OBJECT;
+			err = ch_paths_reached_checked(p, task->object, &task->reachable);
 			task->retained = d->retained[task->object];
 		}
-		err = findings(t, a, p, d);
+		if (!err)
+			err = findings(t, a, p, d);
 	}
 	ch_paths_deinit(&own_p);
 	ch_dominators_deinit(&own_d);

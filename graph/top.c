@@ -167,9 +167,10 @@ struct ch_error *ch_top_objects_roots(struct ch_top *t, const struct ch_paths *p
 	t->object_roots = malloc((t->nobjects ? t->nobjects : 1) * sizeof(uint32_t));
 	if (!t->object_roots)
 		return &ch_error_nomem;
-	for (size_t i = 0; i < t->nobjects; i++)
-		t->object_roots[i] = ch_paths_root_of(p, t->objects[i]);
-	return NULL;
+	struct ch_error *err = NULL;
+	for (size_t i = 0; i < t->nobjects && !err; i++)
+		err = ch_paths_root_of_checked(p, t->objects[i], &t->object_roots[i]);
+	return err;
 }
 
 struct ch_error *ch_top_types(struct ch_top *t, const struct ch_dominators *d, const struct ch_heap *heap)

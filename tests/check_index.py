@@ -138,7 +138,7 @@ def compare(bin_, cmds, ref, what, stderr_too=True, expect_warning=None):
         expect_warning = None  # only the first command meets the bad index; it is rebuilt then
 
 
-# The index's layout (graph/heap_index_format.h, format 10), enough to
+# The index's layout (graph/heap_index_format.h, format 11), enough to
 # find each section, damage one and seal the damage with matching
 # checksums (its own and the header's) so that only the checks on the
 # contents can catch it. The checksums of the sound file are recomputed
@@ -148,7 +148,7 @@ H = dict(OBJECTS=4, EDGES=5, TYPES=6, XOBJECTS=7, XTYPES=8, NAMES=9, MESSAGES=10
          DOMS=24, DOM_REACH=25, MEM=27, MEM_OWNED=28, WIDE=29, ROOTS=30, NROOTS=31, PATHS=32, PAYLOAD=35,
          CHECKSUM=36)
 H_WORDS = 37
-S_COUNT = 28
+S_COUNT = 29
 HEADER = 16 + 8 * H_WORDS + 8 * S_COUNT
 MEMB_BYTES = 8 * 57  # CH_MEMB_WORDS words of 8 bytes (graph/memory_brief.h)
 OWNED_CHUNK = 32     # struct ch_mem_owned_chunk
@@ -190,11 +190,19 @@ def ix_block_sum(data):
     return ix_hash(len(data), struct.pack("<8Q", *(a + b)))
 
 
-def ix_section_sum(s, data):
-    acc = ix_hash(0x7365637469 ^ s, struct.pack("<Q", len(data)))
-    for off in range(0, len(data), BLOCK):
-        acc = ix_hash(acc, struct.pack("<Q", ix_block_sum(data[off:off + BLOCK])))
+def ix_block_sums(data):
+    return [ix_block_sum(data[off:off + BLOCK]) for off in range(0, len(data), BLOCK)]
+
+
+def ix_fold(s, length, blocks):
+    acc = ix_hash(0x7365637469 ^ s, struct.pack("<Q", length))
+    for b in blocks:
+        acc = ix_hash(acc, struct.pack("<Q", b))
     return acc
+
+
+def ix_section_sum(s, data):
+    return ix_fold(s, len(data), ix_block_sums(data))
 
 
 def pad8(n):
@@ -203,7 +211,7 @@ def pad8(n):
 
 SECTIONS = ("addr", "size", "refcnt", "type", "gen", "flags", "interp", "offsets", "targets", "labels", "types",
             "xobjects", "xtypes", "names", "messages", "strings", "replay", "slots", "wide", "idom", "order", "mem",
-            "owned", "roots", "set", "parent", "via", "rank")
+            "owned", "roots", "set", "parent", "via", "rank", "blocks")
 
 
 def ix_sections(data):
@@ -216,6 +224,7 @@ def ix_sections(data):
              w[H["STRINGS"]], n, w[H["SLOTS"]] * 4, w[H["WIDE"]] * 16, w[H["DOMS"]] * 4,
              w[H["DOM_REACH"]] * 4, w[H["MEM"]] * MEMB_BYTES, w[H["MEM_OWNED"]] * OWNED_CHUNK,
              nroots * ROOT_REC, nroots * 4, w[H["PATHS"]] * 4, w[H["PATHS"]] * 4, w[H["PATHS"]] * 4]
+    sizes.append(8 * sum((b + BLOCK - 1) // BLOCK for b in sizes))  # the block table
     off, secs = HEADER, {}
     for i, (name, b) in enumerate(zip(SECTIONS, sizes)):
         secs[name] = (i, off, b)
@@ -227,9 +236,18 @@ def ix_seal(data, names):
     """data (a bytearray) with the checksums its sections names (changed)
     and its header now call for."""
     w, secs, _ = ix_sections(data)
-    for name in names:
+    _, toff, tlen = secs["blocks"]
+    first = 0
+    for name in SECTIONS[:-1]:
         i, off, b = secs[name]
-        struct.pack_into("<Q", data, 16 + 8 * H_WORDS + 8 * i, ix_section_sum(i, bytes(data[off:off + b])))
+        nb = (b + BLOCK - 1) // BLOCK
+        if name in names:
+            sums = ix_block_sums(bytes(data[off:off + b]))
+            struct.pack_into("<%dQ" % nb, data, toff + 8 * first, *sums)
+            struct.pack_into("<Q", data, 16 + 8 * H_WORDS + 8 * i, ix_fold(i, b, sums))
+        first += nb
+    struct.pack_into("<Q", data, 16 + 8 * H_WORDS + 8 * secs["blocks"][0],
+                     ix_section_sum(secs["blocks"][0], bytes(data[toff:toff + tlen])))
     sums = bytes(data[16 + 8 * H_WORDS:HEADER])
     chk = ix_hash(ix_hash(0x68656164, sums), struct.pack("<%dQ" % H["CHECKSUM"], *w[:H["CHECKSUM"]]))
     struct.pack_into("<Q", data, 16 + 8 * H["CHECKSUM"], chk)
@@ -240,7 +258,7 @@ def ix_layout_ok(good):
     """The test's idea of the layout matches the file: its size, its
     header's checksum and the roots' sums."""
     w, secs, _ = ix_sections(good)
-    i, off, b = secs["rank"]
+    i, off, b = secs["blocks"]
     return (struct.unpack_from("<I", good, 12)[0] == HEADER and off + pad8(b) == len(good)
             and bytes(ix_seal(bytearray(good), ("roots", "set"))) == good)
 
@@ -454,17 +472,21 @@ def main():
             if open(idx, "rb").read() != good:
                 fail("%s: the index was not rebuilt as it was" % name)
 
-        # 5a. a flipped byte in a section a command does not use: its
-        # output and warnings are exact and the index stays; the first
-        # command that uses the section says it is damaged, with the exact
-        # output, and the index is rebuilt.
+        # 5a. a flipped byte in a section (or, for the commands that read
+        # the index lazily, path, referrers and show, in a block) a command
+        # does not read: its output and warnings are exact and the index
+        # stays; the first command that reads it says it is damaged, with
+        # the exact output (a lazy one found it mid-command and ran again
+        # from the core), and the index is rebuilt. The fixtures' sections
+        # are each one block (graph/heap_index_format.h: CH_INDEX_BLOCK).
         itypes = cmds2.index(["types", core, "--json"])
         iref = [i for i, c in enumerate(cmds2) if c[0] == "referrers" and "--json" in c]
-        ishow = [i for i, c in enumerate(cmds2) if c[0] == "show" and "--json" in c]
-        for name, unused, user in (("targets", [itypes] + ishow[:1], iref[:1]),
-                                   ("labels", [itypes] + ishow[:1], iref[:1]),
-                                   ("replay", [itypes] + ishow[:1] + iref[:1], ipath_first(cmds2)),
-                                   ("idom", [itypes] + ishow[:1] + iref[:1], [cmds2.index(["top", core, "--json"])])):
+        for name, unused, user in (("targets", [itypes], iref[:1]),
+                                   ("labels", [itypes], iref[:1]),
+                                   ("replay", [itypes], ipath_first(cmds2)),
+                                   ("idom", [itypes], [cmds2.index(["top", core, "--json"])]),
+                                   # referrers reads no page of the paths
+                                   ("rank", [itypes] + iref[:1], ipath_first(cmds2))):
             if not user:
                 continue
             bad = ix_flip(good, name)
@@ -485,7 +507,7 @@ def main():
         # a frame that was not read is found where they are used. Either
         # way the output is --no-index's and the index is made whole again.
         ipath = ipath_first(cmds2)
-        itop = cmds2.index(["top", core, "--json"])
+        isnap = cmds2.index(["snapshot", core])
         damaged = 0
         for what, word in (("root", "damaged; a root is out of range"),
                            ("parent", "shortest paths were not used: damaged"),
@@ -499,10 +521,10 @@ def main():
             damaged += 1
             with open(idx, "wb") as f:
                 f.write(bad)
-            # path checks only the chains it walks: a damage off the
-            # target's chain is found by a command that uses the whole
-            # search (top).
-            pick = ipath[:1] if ipath and what != "parent" else [itop]
+            # path, top, suspects and summary check only the chains they
+            # walk: a damage off those chains is found by a command that
+            # uses the whole search (snapshot).
+            pick = ipath[:1] if ipath and what != "parent" else [isnap]
             compare(bin_, [cmds2[i] for i in pick], [ref2[i] for i in pick], "a damaged " + what,
                     expect_warning=word)
             index_state(bin_, core)
