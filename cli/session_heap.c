@@ -4,11 +4,13 @@
  * (`coreheap index`), when the heap is big enough for the walk to be worth
  * skipping, or when a stale index stood in the way. docs/index.md. */
 #include "session_heap.h"
+#include "exit_codes.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,13 +140,19 @@ static void restart_now(const char *why, void *arg)
 	(void)arg;
 	if (restart.tmp)
 		unlink(restart.tmp);
+	/* The handler runs with SIGSEGV blocked, and execve keeps the mask:
+	 * the new run must be able to report a fault of its own. */
+	sigset_t segv;
+	sigemptyset(&segv);
+	sigaddset(&segv, SIGSEGV);
+	sigprocmask(SIG_UNBLOCK, &segv, NULL);
 	if (restart_argv && restart.envp)
 		execve("/proc/self/exe", restart_argv, restart.envp);
 	static const char msg[] = "coreheap: error: the heap index is damaged and the command could not restart\n";
 	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
 		/* nothing more to say */
 	}
-	_exit(70);
+	_exit(CH_EXIT_INTERNAL);
 }
 
 extern char **environ;

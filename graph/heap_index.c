@@ -333,8 +333,9 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 			*needs = CH_NEED_ALL;
 	}
 	struct section sec[S_COUNT];
-	/* One lazy index per process: a second load verifies at once. */
-	uint32_t lazy = (*needs & CH_NEED_LAZY) && !ch_index_lazy_active()
+	/* One lazy index per process, and only with a way to restart: a
+	 * second load, or one nobody could restart, verifies at once. */
+	uint32_t lazy = (*needs & CH_NEED_LAZY) && ch_index_lazy_available()
 				? CH_INDEX_LAZY_SECTIONS & ~(eager ? ch_heap_index_need_sections(eager) : 0)
 				: 0;
 	*outcome = ch_heap_index_verify(map, len, key, true, ch_heap_index_need_sections(*needs), lazy, sec, why, why_len);

@@ -181,7 +181,8 @@ bool ch_index_lazy_start(void *map, size_t len, int fd, const uint64_t *w, uint3
 struct ch_shared_map;
 void ch_index_lazy_keep(struct ch_shared_map *m);
 
-/* Whether this process already reads an index lazily. */
-bool ch_index_lazy_active(void);
+/* Whether an index can be read lazily now: none is yet in this process,
+ * and a hook is set that can restart the command if a block fails. */
+bool ch_index_lazy_available(void);
 
 #endif

@@ -54,9 +54,9 @@ void ch_index_lazy_keep(struct ch_shared_map *m)
 	L.keep = m;
 }
 
-bool ch_index_lazy_active(void)
+bool ch_index_lazy_available(void)
 {
-	return L.active;
+	return !L.active && L.fail;
 }
 
 #define LAZY(s) ((L.mask >> (s)) & 1u)
@@ -140,7 +140,7 @@ static void fail(const char *why)
 	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
 		/* nothing more to say */
 	}
-	_exit(70);
+	_exit(127); /* not reached: a lazy read starts only with a hook set */
 }
 
 static void on_fault(int sig, siginfo_t *si, void *ctx)
@@ -183,6 +183,11 @@ bool ch_index_lazy_start(void *map, size_t len, int fd, const uint64_t *w, uint3
 {
 	if (L.active) {
 		snprintf(why, why_len, "an index is already read lazily");
+		return false;
+	}
+	if (!L.fail) {
+		/* Nobody could take a late failure back: checked whole instead. */
+		snprintf(why, why_len, "no way to restart the command");
 		return false;
 	}
 	size_t bytes[S_COUNT], off[S_COUNT], at = sizeof(struct header), nb = 0, nt = 0;
