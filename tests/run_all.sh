@@ -21,7 +21,7 @@
 # their fixture cores into each build tree (once: make_fixture_core.sh keeps a
 # core whose stamp matches; the ASan and fuzz suites hard-link the cores the
 # -Werror suite made, CH_FIXTURE_PEER_ROOT, rather than run the scenarios
-# again).  Truth tests whose pyenv
+# again; what keeps CI short, with figures: docs/testing.md, "CI time").  Truth tests whose pyenv
 # interpreter is missing are SKIPPED and listed with the reason at the end;
 # CH_REQUIRE_TRUTH=1 turns any skipped test into a failure.
 # Exits non-zero if anything failed.  Arguments are passed to both cmake
