@@ -6,8 +6,10 @@
 # scenarios run real programs on Debian's python3.11 with Debian's own
 # packages (mypy compiled with mypyc; lxml and PyYAML built with Cython;
 # numpy; SQLAlchemy's C extensions), tests/cmake/realheap.cmake. Without
-# them those tests SKIP.
-test_pkgs=(python3-mypy python3-lxml python3-yaml python3-numpy python3-sqlalchemy)
+# them those tests SKIP. python3.11-dbg: the distro tests' bookworm
+# interpreter's debug file (scripts/setup_interpreters.sh, run by the
+# distro.setup test, would otherwise install it while other tests run).
+test_pkgs=(python3-mypy python3-lxml python3-yaml python3-numpy python3-sqlalchemy python3.11-dbg)
 set -euo pipefail
 pkgs=(
 	cmake gcc make pkg-config python3

@@ -45,8 +45,12 @@ record() {   # record ok|reason
 	if [ "$1" = ok ]; then
 		echo ok >"$out/status/$name"
 		local w="$out/bin/python3.11-arm64"
+		# Rewritten only when it changes: the wrapper is the interpreter
+		# tests/make_fixture_core.sh dates the arm64 cores against, so a
+		# new mtime on every run would make them all again.
 		printf '#!/bin/sh\n# The arm64 python3.11 of scripts/setup_arm64.sh, run by qemu-user.\nexec %s -L %s %s "$@"\n' \
-			"$qemu" "$root" "$root/usr/bin/python3.11" >"$w" && chmod +x "$w" || exit 2
+			"$qemu" "$root" "$root/usr/bin/python3.11" >"$w.new" && chmod +x "$w.new" || exit 2
+		if cmp -s "$w.new" "$w"; then rm -f "$w.new"; else mv -f "$w.new" "$w" || exit 2; fi
 		printf 'PYTHON=%s\nEXE=%s\nSYSROOT=%s\nQEMU=%s\nDEBUG_DIR=%s\nVERSION=%s\n' "$w" "$root/usr/bin/python3.11" \
 			"$root" "$qemu" "$root/usr/lib/debug" "$version" >"$out/status/$name.env"
 		say "$name: ok (CPython $version under $qemu, sysroot $root)"

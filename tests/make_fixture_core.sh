@@ -12,7 +12,9 @@
 #                               (figures taken after TRUTH.json was closed)
 # The pair is reused when both exist, were made with the same interpreter and
 # arguments, and are newer than SCENARIO, this script, the interpreter and its
-# libpython.
+# libpython; with CH_FIXTURE_ROOT (this build tree) and CH_FIXTURE_PEER_ROOT
+# (another) set, a pair that passes the same test in the other tree, at
+# OUTDIR's place there, is linked in instead of made again.
 #
 # With CH_CORE_LAUNCHER set (a command and its options, e.g. "qemu-x86_64"),
 # the scenario runs under it: `$CH_CORE_LAUNCHER PYTHON -I -S SCENARIO ...`.
@@ -63,19 +65,46 @@ done
 for lib in "$(dirname "$real_python")"/../lib/libpython3*.so.*; do
     [ -e "$lib" ] && deps+=("$(readlink -f "$lib")")
 done
-fresh=1
-if [ -f "$core" ] && [ -f "$truth" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want_stamp" ]; then
+# fresh_in DIR: DIR holds this NAME's core, truth and stamp, made with the
+# same interpreter and arguments and newer than every dependency.
+fresh_in() {
+    local c="$1/core.$name" t="$1/truth.$name.json" s="$1/stamp.$name" d
+    [ -f "$c" ] && [ -f "$t" ] && [ -f "$s" ] && [ "$(cat "$s")" = "$want_stamp" ] || return 1
     for d in "${deps[@]}"; do
-        if ! [ "$core" -nt "$d" ] || ! [ "$truth" -nt "$d" ]; then fresh=0; fi
+        [ "$c" -nt "$d" ] && [ "$t" -nt "$d" ] || return 1
     done
-else
-    fresh=0
-fi
-if [ $fresh = 1 ]; then
+}
+if fresh_in "$outdir"; then
     echo "make_fixture_core: reusing $core (newer than scenario and interpreter)"
     exit 0
 fi
 rm -f "$core" "$truth" "$stamp" "$truth".* "$outdir/skip.$name"
+# Another build tree's copy (tests/run_all.sh: the ASan and fuzz suites
+# take the cores the -Werror suite made; a core depends on the interpreter
+# and the scenario, never on how coreheap was built). CH_FIXTURE_ROOT is
+# this build tree, CH_FIXTURE_PEER_ROOT the other: OUTDIR's counterpart
+# there is used when fresh_in says so, hard-linked (copied across file
+# systems) with its times. No check writes into a fixture core in place:
+# the corrupting checks copy it first.
+if [ -n "${CH_FIXTURE_ROOT:-}" ] && [ -n "${CH_FIXTURE_PEER_ROOT:-}" ]; then
+    fx_root=$(cd "$CH_FIXTURE_ROOT" 2>/dev/null && pwd)
+    case $outdir in
+    "$fx_root"/*)
+        peer="$CH_FIXTURE_PEER_ROOT/${outdir#"$fx_root"/}"
+        if [ "$peer" != "$outdir" ] && fresh_in "$peer"; then
+            ok=1
+            for f in "$peer/core.$name" "$peer/truth.$name.json" "$peer/truth.$name.json".* "$peer/stamp.$name"; do
+                [ -e "$f" ] || continue
+                ln -f "$f" "$outdir/" 2>/dev/null || cp -p "$f" "$outdir/" || ok=0
+            done
+            if [ $ok = 1 ] && fresh_in "$outdir"; then
+                echo "make_fixture_core: reusing $peer/core.$name (made by another build tree)"
+                exit 0
+            fi
+            rm -f "$core" "$truth" "$stamp" "$truth".*
+        fi ;;
+    esac
+fi
 
 # --- where will the kernel put the core? ----------------------------------
 pattern=$(cat /proc/sys/kernel/core_pattern 2>/dev/null) || die "cannot read /proc/sys/kernel/core_pattern"

@@ -19,7 +19,9 @@
 #      minutes; tests/fuzz/README.md). CH_SKIP_FUZZ=1 leaves it out.
 # Both suites include ground-truth tests (label "truth"), which generate
 # their fixture cores into each build tree (once: make_fixture_core.sh keeps a
-# core whose stamp matches).  Truth tests whose pyenv
+# core whose stamp matches; the ASan and fuzz suites hard-link the cores the
+# -Werror suite made, CH_FIXTURE_PEER_ROOT, rather than run the scenarios
+# again; what keeps CI short, with figures: docs/testing.md, "CI time").  Truth tests whose pyenv
 # interpreter is missing are SKIPPED and listed with the reason at the end;
 # CH_REQUIRE_TRUTH=1 turns any skipped test into a failure.
 # Exits non-zero if anything failed.  Arguments are passed to both cmake
@@ -50,6 +52,11 @@ skipped_total=0
 # Extra arguments for one suite's build and ctest steps (set around a call).
 build_args=()
 ctest_args=()
+# The build tree whose fixture cores a suite may link instead of making
+# them again (tests/make_fixture_core.sh): empty for the first suite, the
+# -Werror tree for the ASan and fuzz suites. A core is the interpreter's,
+# the same whichever way coreheap was built.
+fixture_peer=
 
 suite() {   # suite NAME BUILD_DIR CMAKE_ARGS...
     local name=$1 dir=$2 t0
@@ -60,7 +67,8 @@ suite() {   # suite NAME BUILD_DIR CMAKE_ARGS...
     if ! cmake --build "$dir" -j"$jobs" "${build_args[@]}"; then failed+=("$name: build"); return; fi
     say "== $name: ctest ${ctest_args[*]}"
     local rc=0
-    (cd "$dir" && ctest --output-on-failure -j"$jobs" "${ctest_args[@]}") || rc=$?
+    (cd "$dir" && CH_FIXTURE_ROOT="$dir" CH_FIXTURE_PEER_ROOT="$fixture_peer" \
+        ctest --output-on-failure -j"$jobs" "${ctest_args[@]}") || rc=$?
     say "== $name: $(( $(date +%s) - t0 ))s"
     [ $rc = 0 ] || failed+=("$name: ctest (exit $rc)")
     # ctest shows skipped tests without their output: print why.
@@ -82,6 +90,7 @@ suite() {   # suite NAME BUILD_DIR CMAKE_ARGS...
 # arm64.setup) are fetched once into directories both suites share.
 interp=(-DCH_INTERPRETERS_DIR="$build_root/build-interpreters" -DCH_ARM64_DIR="$build_root/build-arm64")
 suite "werror" "$build_root/build-ci" -DCH_WERROR=ON -DCH_SANITIZE=OFF "${interp[@]}" "$@"
+fixture_peer="$build_root/build-ci"
 if [ "${CH_ASAN_FULL:-0}" != 1 ]; then
     ctest_args=(-L asan)
 fi

@@ -277,8 +277,38 @@ class Runner:
                 raise Failure("usage message does not match /%s/\n%s" % (pat, r.describe()))
         return r
 
+    def probed_path(self):
+        return os.path.join(self.cores, "commands.json")
+
+    def load_probed(self):
+        """The commands and their extra arguments, as setup read them from
+        this coreheap's --help texts (save_probed): each case would
+        otherwise run `--help` once per command again. Ignored when
+        coreheap changed since."""
+        try:
+            with open(self.probed_path()) as f:
+                doc = json.load(f)
+        except (OSError, ValueError):
+            return
+        st = os.stat(self.coreheap)
+        if doc.get("coreheap") != [self.coreheap, st.st_mtime_ns, st.st_size]:
+            return
+        self._commands = doc["commands"]
+        self._extras = {c: [CORE_AGAIN if a == "@CORE@" else a for a in ex] for c, ex in doc["extras"].items()}
+
+    def save_probed(self):
+        st = os.stat(self.coreheap)
+        doc = {"coreheap": [self.coreheap, st.st_mtime_ns, st.st_size], "commands": self.commands(),
+               "extras": {c: ["@CORE@" if a is CORE_AGAIN else a for a in self.positional_extras(c)]
+                          for c in self.commands()}}
+        with open(self.probed_path() + ".tmp", "w") as f:
+            json.dump(doc, f)
+        os.replace(self.probed_path() + ".tmp", self.probed_path())
+
     def commands(self):
         """The subcommands `coreheap --help` lists."""
+        if not hasattr(self, "_commands"):
+            self.load_probed()
         if not hasattr(self, "_commands"):
             r = self.expect_ok(["--help"])
             block = r.out.split("Commands:", 1)[-1].split("\n\n", 1)[0]
@@ -292,6 +322,8 @@ class Runner:
         --type NAME gets "dict" with --subclasses (every type's MRO is read);
         a second input ("diff [options] A B") gets the same input again
         (CORE_AGAIN, replaced by expect_sane)."""
+        if not hasattr(self, "_extras"):
+            self.load_probed()
         if not hasattr(self, "_extras"):
             self._extras = {}
         if cmd not in self._extras:
@@ -431,8 +463,9 @@ def make_core(directory, argv, expect_signal, env=None):
 def setup(rn):
     os.makedirs(rn.cores, exist_ok=True)
     skip_marker = os.path.join(rn.cores, "SKIPPED")
-    if os.path.exists(skip_marker):
-        os.unlink(skip_marker)
+    for stale in (skip_marker, rn.probed_path()):
+        if os.path.exists(stale):
+            os.unlink(stale)
     if not os.path.isfile(rn.coreheap):
         raise Failure("coreheap binary %s not found" % rn.coreheap)
     # A non-Python process: bash killing itself with SIGABRT.
@@ -450,6 +483,7 @@ def setup(rn):
     # Sanity: the undamaged cores analyse cleanly.
     for name in ("abort", "gc"):
         rn.expect_ok(["types", "--json", rn.core_path(name)])
+    rn.save_probed()
     print("setup: cores in %s" % rn.cores)
 
 
