@@ -241,10 +241,26 @@ static struct ch_error *flush(struct build *b)
 	if (h->nslots) {
 		for (size_t k = 0; k < b->nbatch; k++)
 			__builtin_prefetch(&h->slots[ch_index_slot(b->batch[k].ref.target, h->nslots)]);
+		/* Then what the lookup will read next: the address of the entry
+		 * whose tag matches, or, when the probe meets an empty slot first
+		 * (an object not seen yet), the header its plausibility check
+		 * reads from the core. */
+		struct ch_address_space *as = &b->py->proc->as;
+		const uint32_t tags = ch_index_tag_mask(h->nslots);
 		for (size_t k = 0; k < b->nbatch; k++) {
-			uint32_t v = ch_index_hash_entry(h, h->slots[ch_index_slot(b->batch[k].ref.target, h->nslots)]);
-			if (v)
-				__builtin_prefetch(&o->addr[v - 1]);
+			uint64_t target = b->batch[k].ref.target;
+			uint32_t m = ch_index_mix(target), v;
+			size_t s = m & (h->nslots - 1);
+			for (int probe = 0; (v = h->slots[s]) && probe < 8; probe++, s = (s + 1) & (h->nslots - 1))
+				if ((v & tags) == (m & tags))
+					break;
+			if (v && (v & tags) == (m & tags))
+				__builtin_prefetch(&o->addr[(v & ~tags) - 1]);
+			else if (!v && b->batch[k].ref.kind != CH_REF_CONSERVATIVE) {
+				const uint8_t *p = ch_as_peek(as, target, 16);
+				if (p)
+					__builtin_prefetch(p);
+			}
 		}
 	}
 	for (size_t k = 0; k < b->nbatch; k++) {
