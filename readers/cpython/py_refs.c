@@ -287,7 +287,7 @@ static struct ch_error *classify(struct ch_python *py, struct ch_py_refs_cache *
 	return NULL;
 }
 
-struct ch_error *ch_refs_typeinfo(struct ch_python *py, uint32_t type, const struct ch_refs_typeinfo **out)
+struct ch_error *ch_refs_typeinfo_slow(struct ch_python *py, uint32_t type, const struct ch_refs_typeinfo **out)
 {
 	struct ch_py_refs_cache *c;
 	struct ch_error *err = ch_refs_cache_get(py, &c);
