@@ -21,6 +21,10 @@
 /* Objects whose unmodelled traverses are emulated in one batch
  * (ch_py_refs_prefetch): one engine start for many calls. */
 #define CH_PREFETCH_OBJECTS 4096
+/* How far ahead of the visit the objects' memory is touched
+ * (ch_py_refs_touch): the header this many objects ahead, the block it
+ * points at half as many. */
+#define CH_TOUCH_AHEAD 16
 
 struct pending {
 	uint32_t source;
@@ -291,6 +295,10 @@ struct ch_error *ch_edges_build(struct ch_edges *e, struct ch_heap *heap, ch_pro
 				ch_py_refs_prefetch(py, &o->addr[i], &o->type[i], n);
 				prefetched = i + n;
 			}
+			if (i + CH_TOUCH_AHEAD < o->n)
+				ch_py_refs_touch(py, o->addr[i + CH_TOUCH_AHEAD], o->type[i + CH_TOUCH_AHEAD], false);
+			if (i + CH_TOUCH_AHEAD / 2 < o->n)
+				ch_py_refs_touch(py, o->addr[i + CH_TOUCH_AHEAD / 2], o->type[i + CH_TOUCH_AHEAD / 2], true);
 			b.current = (uint32_t)i;
 			struct ch_refs_outcome outcome;
 			struct ch_error *rerr = ch_py_refs_visit_ex(py, o->addr[i], o->type[i], collect_ref, &b, &outcome);

@@ -31,7 +31,6 @@
 #define CH_T_OBJECT 6             /* structmember.h / descrobject.h, 3.8-3.13 */
 #define CH_T_OBJECT_EX 16
 #define CH_TPFLAGS_INLINE_VALUES (1UL << 2)  /* 3.13 */
-#define CH_TPFLAGS_MANAGED_DICT (1UL << 4)   /* 3.11+ */
 
 
 /* Exported type objects and how their instances' references are read.

@@ -84,6 +84,8 @@ struct ch_refs_typeinfo {
 /* Known type addresses, resolved once per ch_python and hung off it
  * (py->refs) so that millions of objects classify by table lookups. */
 #define CH_REFS_MAX_KNOWN 64
+#define CH_TPFLAGS_MANAGED_DICT (1UL << 4) /* 3.11+ */
+
 struct ch_py_refs_cache {
 	struct { uint64_t addr, traverse; uint8_t kind; } known[CH_REFS_MAX_KNOWN];
 	size_t nknown;
