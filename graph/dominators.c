@@ -17,11 +17,13 @@ struct lt {
 	size_t n;         /* objects */
 	uint32_t nreach;  /* reachable objects (DFS numbers 1..nreach) */
 	uint32_t *dfn;    /* per object: DFS number, NONE when unreached (freed after the predecessors) */
+	/* parent[k]: k's DFS parent; once k is linked into the forest
+	 * (lt_idoms), its forest ancestor, which path compression moves up. */
 	uint32_t *vertex, *parent;
 	uint32_t *stack, *cursor; /* DFS stack and edge cursors; the stack is later the compression stack
 				     (cursor is freed after the DFS) */
 	uint32_t *pred_off, *preds;
-	uint32_t *semi, *label, *ancestor, *bucket, *idom;
+	uint32_t *semi, *label, *bucket, *idom;
 };
 
 static void lt_free(struct lt *t)
@@ -35,7 +37,6 @@ static void lt_free(struct lt *t)
 	free(t->preds);
 	free(t->semi);
 	free(t->label);
-	free(t->ancestor);
 	free(t->bucket);
 	free(t->idom);
 	memset(t, 0, sizeof(*t));
@@ -155,15 +156,21 @@ static struct ch_error *lt_preds(struct lt *t, const uint32_t *roots, size_t nro
 /* EVAL of the simple version: the vertex of least semi-dominator on the
  * forest path above v (excluding the forest root), compressing the path.
  * The path is walked up onto an explicit stack, then compressed top-down,
- * which is the order the recursive COMPRESS applies its updates in. */
-static inline uint32_t lt_eval(struct lt *t, uint32_t v)
+ * which is the order the recursive COMPRESS applies its updates in.
+ *
+ * The vertices are linked in reverse preorder, so the linked ones are
+ * exactly those numbered lo and above: the forest's ancestor links live in
+ * parent[] (a linked vertex's parent is read once, when it is linked; an
+ * unlinked one's is untouched), which saves the separate ancestor array,
+ * 4 bytes per object at the dominator tree's peak. */
+static inline uint32_t lt_eval(struct lt *t, uint32_t v, uint32_t lo)
 {
-	uint32_t *anc = t->ancestor, *label = t->label, *semi = t->semi;
-	if (anc[v] == NONE)
+	uint32_t *anc = t->parent, *label = t->label, *semi = t->semi;
+	if (v < lo)
 		return v;
 	size_t sp = 0;
 	uint32_t x = v;
-	while (anc[anc[x]] != NONE) {
+	while (anc[x] >= lo) {
 		t->stack[sp++] = x;
 		x = anc[x];
 	}
@@ -186,23 +193,22 @@ static void lt_idoms(struct lt *t)
 	uint32_t *semi = t->semi, *idom = t->idom, *bucket = t->bucket, *link = t->idom;
 	for (uint32_t k = 0; k <= N; k++) {
 		t->label[k] = k; /* semi was started by lt_preds */
-		t->ancestor[k] = NONE;
 		bucket[k] = NONE;
 	}
 	idom[0] = NONE;
 	for (uint32_t w = N; w >= 1; w--) {
+		/* Linked so far: w+1..N. */
 		for (uint32_t p = t->pred_off[w]; p < t->pred_off[w + 1]; p++) {
-			uint32_t u = lt_eval(t, t->preds[p]);
+			uint32_t u = lt_eval(t, t->preds[p], w + 1);
 			if (semi[u] < semi[w])
 				semi[w] = semi[u];
 		}
 		link[w] = bucket[semi[w]];
 		bucket[semi[w]] = w;
-		uint32_t pw = t->parent[w];
-		t->ancestor[w] = pw;
+		uint32_t pw = t->parent[w]; /* LINK(pw, w): parent[w] is now its ancestor link */
 		for (uint32_t v = bucket[pw], next; v != NONE; v = next) {
 			next = link[v];
-			uint32_t u = lt_eval(t, v);
+			uint32_t u = lt_eval(t, v, w);
 			idom[v] = semi[u] < semi[v] ? u : pw;
 		}
 		bucket[pw] = NONE;
@@ -246,10 +252,9 @@ struct ch_error *ch_dominators_build(struct ch_dominators *d, const struct ch_ed
 	t.dfn = NULL;
 	size_t N1 = (size_t)t.nreach + 1;
 	t.label = alloc_u32(N1);
-	t.ancestor = alloc_u32(N1);
 	t.bucket = alloc_u32(N1);
 	t.idom = alloc_u32(N1);
-	if (!t.label || !t.ancestor || !t.bucket || !t.idom)
+	if (!t.label || !t.bucket || !t.idom)
 		goto nomem;
 	lt_idoms(&t);
 	/* Only idom and vertex are needed from here: the rest is freed before
@@ -261,9 +266,8 @@ struct ch_error *ch_dominators_build(struct ch_dominators *d, const struct ch_ed
 	free(t.parent);
 	free(t.stack);
 	free(t.label);
-	free(t.ancestor);
 	free(t.bucket);
-	t.semi = t.preds = t.pred_off = t.parent = t.stack = t.label = t.ancestor = t.bucket = NULL;
+	t.semi = t.preds = t.pred_off = t.parent = t.stack = t.label = t.bucket = NULL;
 
 	/* Results per object. Retained sizes accumulate bottom-up: a
 	 * dominator precedes everything it dominates in DFS preorder, so

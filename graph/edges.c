@@ -21,6 +21,10 @@
 /* Objects whose unmodelled traverses are emulated in one batch
  * (ch_py_refs_prefetch): one engine start for many calls. */
 #define CH_PREFETCH_OBJECTS 4096
+/* How far ahead of the visit the objects' memory is touched
+ * (ch_py_refs_touch): the header this many objects ahead, the block it
+ * points at half as many. */
+#define CH_TOUCH_AHEAD 16
 
 struct pending {
 	uint32_t source;
@@ -241,10 +245,26 @@ static struct ch_error *flush(struct build *b)
 	if (h->nslots) {
 		for (size_t k = 0; k < b->nbatch; k++)
 			__builtin_prefetch(&h->slots[ch_index_slot(b->batch[k].ref.target, h->nslots)]);
+		/* Then what the lookup will read next: the address of the entry
+		 * whose tag matches, or, when the probe meets an empty slot first
+		 * (an object not seen yet), the header its plausibility check
+		 * reads from the core. */
+		struct ch_address_space *as = &b->py->proc->as;
+		const uint32_t tags = ch_index_tag_mask(h->nslots);
 		for (size_t k = 0; k < b->nbatch; k++) {
-			uint32_t v = ch_index_hash_entry(h, h->slots[ch_index_slot(b->batch[k].ref.target, h->nslots)]);
-			if (v)
-				__builtin_prefetch(&o->addr[v - 1]);
+			uint64_t target = b->batch[k].ref.target;
+			uint32_t m = ch_index_mix(target), v;
+			size_t s = m & (h->nslots - 1);
+			for (int probe = 0; (v = h->slots[s]) && probe < 8; probe++, s = (s + 1) & (h->nslots - 1))
+				if ((v & tags) == (m & tags))
+					break;
+			if (v && (v & tags) == (m & tags))
+				__builtin_prefetch(&o->addr[(v & ~tags) - 1]);
+			else if (!v && b->batch[k].ref.kind != CH_REF_CONSERVATIVE) {
+				const uint8_t *p = ch_as_peek(as, target, 16);
+				if (p)
+					__builtin_prefetch(p);
+			}
 		}
 	}
 	for (size_t k = 0; k < b->nbatch; k++) {
@@ -275,6 +295,10 @@ struct ch_error *ch_edges_build(struct ch_edges *e, struct ch_heap *heap, ch_pro
 				ch_py_refs_prefetch(py, &o->addr[i], &o->type[i], n);
 				prefetched = i + n;
 			}
+			if (i + CH_TOUCH_AHEAD < o->n)
+				ch_py_refs_touch(py, o->addr[i + CH_TOUCH_AHEAD], o->type[i + CH_TOUCH_AHEAD], false);
+			if (i + CH_TOUCH_AHEAD / 2 < o->n)
+				ch_py_refs_touch(py, o->addr[i + CH_TOUCH_AHEAD / 2], o->type[i + CH_TOUCH_AHEAD / 2], true);
 			b.current = (uint32_t)i;
 			struct ch_refs_outcome outcome;
 			struct ch_error *rerr = ch_py_refs_visit_ex(py, o->addr[i], o->type[i], collect_ref, &b, &outcome);

@@ -57,7 +57,7 @@ static struct ch_error *release(struct ch_gc_replay *r, const struct ch_object_t
 	return NULL;
 }
 
-struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, const struct ch_heap *heap, const struct ch_edges *e)
+struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, struct ch_heap *heap, const struct ch_edges *e)
 {
 	memset(r, 0, sizeof(*r));
 	const struct ch_object_table *o = &heap->objects;
@@ -65,11 +65,22 @@ struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, const struct ch_heap *
 	/* One uint32 per object, used three ways in turn (the replay's only
 	 * heap-sized scratch besides state): the internal references of each
 	 * collected object, then the queue of the breadth-first search, then
-	 * the references from the dying (struct release). */
-	uint32_t *work = calloc(n ? n : 1, sizeof(*work));
+	 * the references from the dying (struct release). The address
+	 * table's slots serve when the table can lend them: the replay looks
+	 * no address up, and the memory peak of `cycles` is here. */
+	size_t nslots = 0;
+	uint32_t *lent = ch_objects_index_lend(&heap->objects, &nslots);
+	uint32_t *work = lent;
+	if (work)
+		memset(work, 0, n * sizeof(*work));
+	else
+		work = calloc(n ? n : 1, sizeof(*work));
 	r->state = calloc(n ? n : 1, 1);
 	if (!work || !r->state) {
-		free(work);
+		if (lent)
+			ch_objects_index_restore(&heap->objects, lent, nslots);
+		else
+			free(work);
 		ch_gc_replay_deinit(r);
 		return &ch_error_nomem;
 	}
@@ -122,7 +133,10 @@ struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, const struct ch_heap *
 		while (!err && w.n)
 			err = release(r, o, e, &w, w.stack[--w.n]);
 	}
-	free(work);
+	if (lent)
+		ch_objects_index_restore(&heap->objects, lent, nslots);
+	else
+		free(work);
 	free(w.stack);
 	if (err)
 		ch_gc_replay_deinit(r);

@@ -37,7 +37,9 @@ enum {
 	CH_REPLAY_FREED_WITH = 3,  /* untracked, held only by the garbage */
 };
 
-struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, const struct ch_heap *heap, const struct ch_edges *e);
+/* The heap is not changed, but its address table is lent out as scratch
+ * while the replay runs (ch_objects_index_lend). */
+struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, struct ch_heap *heap, const struct ch_edges *e);
 /* The same result from a state computed before (a heap index's): copied,
  * and the counts summed again from it. Every entry must be a CH_REPLAY_*
  * value (the caller has checked). */

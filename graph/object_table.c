@@ -217,6 +217,33 @@ struct ch_error *ch_objects_index_build(struct ch_object_table *t, uint64_t *dro
 	return NULL;
 }
 
+uint32_t *ch_objects_index_lend(struct ch_object_table *t, size_t *nslots)
+{
+	if (t->index.borrowed || !t->index.slots || t->index.nslots < t->n)
+		return NULL;
+	uint32_t *slots = t->index.slots;
+	*nslots = t->index.nslots;
+	t->index.slots = NULL;
+	t->index.nslots = 0;
+	return slots;
+}
+
+void ch_objects_index_restore(struct ch_object_table *t, uint32_t *slots, size_t nslots)
+{
+	memset(slots, 0, nslots * sizeof(*slots));
+	t->index.slots = slots;
+	t->index.nslots = nslots;
+	/* Every address was in the table once already: insert without the
+	 * comparisons, home slots prefetched a run ahead. */
+	for (size_t run = 0; run < t->n; run += CH_INDEX_RUN) {
+		size_t end = run + CH_INDEX_RUN < t->n ? run + CH_INDEX_RUN : t->n;
+		for (size_t i = run; i < end; i++)
+			__builtin_prefetch(&slots[ch_index_slot(t->addr[i], nslots)]);
+		for (size_t i = run; i < end; i++)
+			ch_index_hash_insert(&t->index, t->addr[i], (uint32_t)i);
+	}
+}
+
 static int wide_cmp(const void *a, const void *b)
 {
 	const struct ch_wide_rec *x = a, *y = b;

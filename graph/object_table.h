@@ -117,6 +117,16 @@ struct ch_error *ch_objects_append(struct ch_object_table *t, uint64_t addr, uin
  * t->interp[i] when it knows better. */
 struct ch_error *ch_objects_index_build(struct ch_object_table *t, uint64_t *dropped);
 
+/* The address table's slots lent out as scratch of *nslots >= objects.n
+ * uint32: a heap-sized pass that looks no address up (the GC replay)
+ * writes over them instead of allocating its own. NULL when the table
+ * cannot lend them (borrowed from a heap index, too small); else, until
+ * ch_objects_index_restore, the table has no address index
+ * (ch_objects_find finds nothing) and must not grow. */
+uint32_t *ch_objects_index_lend(struct ch_object_table *t, size_t *nslots);
+/* Takes the lent slots back and indexes every object again. */
+void ch_objects_index_restore(struct ch_object_table *t, uint32_t *slots, size_t nslots);
+
 /* Index of the object at addr, or CH_NO_OBJECT. */
 uint32_t ch_objects_find(const struct ch_object_table *t, uint64_t addr);
 

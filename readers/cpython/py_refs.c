@@ -31,7 +31,6 @@
 #define CH_T_OBJECT 6             /* structmember.h / descrobject.h, 3.8-3.13 */
 #define CH_T_OBJECT_EX 16
 #define CH_TPFLAGS_INLINE_VALUES (1UL << 2)  /* 3.13 */
-#define CH_TPFLAGS_MANAGED_DICT (1UL << 4)   /* 3.11+ */
 
 
 /* Exported type objects and how their instances' references are read.
@@ -287,7 +286,7 @@ static struct ch_error *classify(struct ch_python *py, struct ch_py_refs_cache *
 	return NULL;
 }
 
-struct ch_error *ch_refs_typeinfo(struct ch_python *py, uint32_t type, const struct ch_refs_typeinfo **out)
+struct ch_error *ch_refs_typeinfo_slow(struct ch_python *py, uint32_t type, const struct ch_refs_typeinfo **out)
 {
 	struct ch_py_refs_cache *c;
 	struct ch_error *err = ch_refs_cache_get(py, &c);

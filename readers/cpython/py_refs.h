@@ -109,6 +109,10 @@ void ch_py_refs_verify_result(struct ch_python *py, struct ch_traverse_verify *o
  * for runs of objects before visiting them. Optional; a visit of an object
  * not prefetched runs its own call. */
 void ch_py_refs_prefetch(struct ch_python *py, const uint64_t *addrs, const uint32_t *types, size_t n);
+/* Memory prefetch ahead of a whole-heap pass's visits (hints only): call
+ * with follow false some objects ahead (the header), then with follow
+ * true a few objects ahead (the block the header points at). */
+void ch_py_refs_touch(struct ch_python *py, uint64_t addr, uint32_t type, bool follow);
 
 /* Implementation: py_refs.c (type classification, instances: __slots__,
  * __dict__ / managed values per version, unknown types), py_refs_emit.c (how

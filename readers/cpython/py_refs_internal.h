@@ -84,6 +84,8 @@ struct ch_refs_typeinfo {
 /* Known type addresses, resolved once per ch_python and hung off it
  * (py->refs) so that millions of objects classify by table lookups. */
 #define CH_REFS_MAX_KNOWN 64
+#define CH_TPFLAGS_MANAGED_DICT (1UL << 4) /* 3.11+ */
+
 struct ch_py_refs_cache {
 	struct { uint64_t addr, traverse; uint8_t kind; } known[CH_REFS_MAX_KNOWN];
 	size_t nknown;
@@ -129,7 +131,18 @@ struct ch_refs_ctx {
 };
 
 struct ch_error *ch_refs_cache_get(struct ch_python *py, struct ch_py_refs_cache **out);
-struct ch_error *ch_refs_typeinfo(struct ch_python *py, uint32_t type, const struct ch_refs_typeinfo **out);
+struct ch_error *ch_refs_typeinfo_slow(struct ch_python *py, uint32_t type, const struct ch_refs_typeinfo **out);
+/* The reference-reading facts of a type, classified on first use; the
+ * classified case is inline (it is asked once per object visited). */
+static inline struct ch_error *ch_refs_typeinfo(struct ch_python *py, uint32_t type, const struct ch_refs_typeinfo **out)
+{
+	const struct ch_py_refs_cache *c = py->refs;
+	if (c && type < c->ninfo && type < py->types.n && c->info[type].ready) {
+		*out = &c->info[type];
+		return NULL;
+	}
+	return ch_refs_typeinfo_slow(py, type, out);
+}
 
 /* Report one reference (target 0 is skipped). Returns false once the
  * visitor asked to stop. */

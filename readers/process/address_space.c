@@ -28,7 +28,7 @@ static void ensure_sorted(struct ch_address_space *as)
 	if (!as->sorted) {
 		qsort(as->ranges, as->nranges, sizeof(*as->ranges), range_cmp);
 		as->sorted = true;
-		as->last = 0;
+		memset(as->cache, 0, sizeof(as->cache)); /* indexes moved */
 	}
 }
 
@@ -57,6 +57,7 @@ static struct ch_error *push(struct ch_address_space *as, struct ch_as_range r)
 		as->cap = ncap;
 	}
 	as->ranges[as->nranges++] = r;
+	as->sorted = false; /* appended: sorted (and the cache emptied) at the next lookup */
 	return NULL;
 }
 
@@ -88,8 +89,6 @@ struct ch_error *ch_as_add(struct ch_address_space *as, uint64_t start, uint64_t
 			cur = end;
 		}
 	}
-	if (as->nranges != n)
-		as->sorted = false;
 	return NULL;
 }
 
@@ -102,20 +101,18 @@ void ch_as_count_lost(struct ch_address_space *as, const struct ch_as_range *r)
 const struct ch_as_range *ch_as_find(struct ch_address_space *as, uint64_t addr)
 {
 	ensure_sorted(as);
-	if (as->last < as->nranges) {
-		const struct ch_as_range *r = &as->ranges[as->last];
-		if (addr >= r->start && addr < r->end)
-			return r;
-	}
+	const struct ch_as_range *r = ch_as_cached(as, addr);
+	if (r)
+		return r;
 	size_t i = lower_bound(as, addr);
-	if (i < as->nranges && as->ranges[i].start <= addr) {
-		as->last = i;
+	if (i < as->nranges && as->ranges[i].start <= addr && i < UINT32_MAX) {
+		as->cache[(addr >> CH_AS_CACHE_SHIFT) & (CH_AS_CACHE - 1)] = (uint32_t)i + 1;
 		return &as->ranges[i];
 	}
 	return NULL;
 }
 
-const uint8_t *ch_as_peek(struct ch_address_space *as, uint64_t addr, size_t len)
+const uint8_t *ch_as_peek_slow(struct ch_address_space *as, uint64_t addr, size_t len)
 {
 	const struct ch_as_range *r = ch_as_find(as, addr);
 	if (!r || !r->data || len > r->end - addr)
@@ -151,26 +148,6 @@ struct ch_error *ch_as_read(struct ch_address_space *as, uint64_t addr, void *bu
 			return ch_error_new(CH_ERR_FAULT, "read wraps the address space");
 	}
 	return NULL;
-}
-
-struct ch_error *ch_as_read_u64(struct ch_address_space *as, uint64_t addr, uint64_t *out)
-{
-	const uint8_t *p = ch_as_peek(as, addr, 8);
-	if (p) {
-		*out = ch_le64(p);
-		return NULL;
-	}
-	return ch_as_read(as, addr, out, 8);
-}
-
-struct ch_error *ch_as_read_u32(struct ch_address_space *as, uint64_t addr, uint32_t *out)
-{
-	const uint8_t *p = ch_as_peek(as, addr, 4);
-	if (p) {
-		*out = ch_le32(p);
-		return NULL;
-	}
-	return ch_as_read(as, addr, out, 4);
 }
 
 struct ch_error *ch_as_read_cstr(struct ch_address_space *as, uint64_t addr, char *buf, size_t max,

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "readers/base/bytes.h"
 #include "readers/base/error.h"
 
 /* CH_AS_LOST: bytes the kernel dumped that lie past the end of a truncated
@@ -28,10 +29,20 @@ struct ch_as_range {
 	bool writable;         /* the process could write it (segment PF_W) */
 };
 
+/* Range lookups are remembered per 64 KiB block of addresses, direct-mapped:
+ * a pass over millions of objects alternates between a few ranges (the
+ * object's arena, its type, its dict's keys), which one "last hit" entry
+ * would keep missing, and a miss is a binary search. */
+#define CH_AS_CACHE_SHIFT 16
+#define CH_AS_CACHE 512 /* a power of two */
+
 struct ch_address_space {
 	struct ch_as_range *ranges; /* sorted by start, non-overlapping */
 	size_t nranges, cap;
-	size_t last;                /* index of the last range hit: reads cluster */
+	/* index+1 of the range that held the last lookup in each block, 0 =
+	 * none; emptied whenever ranges change, so an entry always names a
+	 * range of the sorted array (it is checked against addr before use). */
+	uint32_t cache[CH_AS_CACHE];
 	bool sorted;
 	/* Reads (ch_as_read*, ch_as_count_lost) that wanted CH_AS_LOST bytes:
 	 * nonzero means some answer is missing what the truncation cut off. */
@@ -46,14 +57,54 @@ void ch_as_deinit(struct ch_address_space *as);
 struct ch_error *ch_as_add(struct ch_address_space *as, uint64_t start, uint64_t end,
 			   const uint8_t *data, enum ch_as_source source, bool writable);
 
+/* The cached range for addr's block when it holds addr, else NULL (look
+ * it up with ch_as_find). */
+static inline const struct ch_as_range *ch_as_cached(const struct ch_address_space *as, uint64_t addr)
+{
+	uint32_t i = as->cache[(addr >> CH_AS_CACHE_SHIFT) & (CH_AS_CACHE - 1)];
+	if (!i)
+		return NULL;
+	const struct ch_as_range *r = &as->ranges[i - 1];
+	return addr >= r->start && addr < r->end ? r : NULL;
+}
+
+const uint8_t *ch_as_peek_slow(struct ch_address_space *as, uint64_t addr, size_t len);
+
 /* Pointer to len readable bytes at addr, or NULL if any of them is not
- * readable or they span two ranges. The fast path for hot loops. */
-const uint8_t *ch_as_peek(struct ch_address_space *as, uint64_t addr, size_t len);
+ * readable or they span two ranges. The fast path for hot loops: a cached
+ * range is used in place, anything else takes the full lookup. */
+static inline const uint8_t *ch_as_peek(struct ch_address_space *as, uint64_t addr, size_t len)
+{
+	const struct ch_as_range *r = ch_as_cached(as, addr);
+	if (r && r->data && len <= r->end - addr)
+		return r->data + (addr - r->start);
+	return ch_as_peek_slow(as, addr, len);
+}
 
 /* Copy len bytes at addr (may span adjacent readable ranges). */
 struct ch_error *ch_as_read(struct ch_address_space *as, uint64_t addr, void *buf, size_t len);
-struct ch_error *ch_as_read_u64(struct ch_address_space *as, uint64_t addr, uint64_t *out);
-struct ch_error *ch_as_read_u32(struct ch_address_space *as, uint64_t addr, uint32_t *out);
+
+/* Fixed-size reads: inline when the bytes lie in one readable range, the
+ * general copy (and its error) otherwise. */
+static inline struct ch_error *ch_as_read_u64(struct ch_address_space *as, uint64_t addr, uint64_t *out)
+{
+	const uint8_t *p = ch_as_peek(as, addr, 8);
+	if (p) {
+		*out = ch_le64(p);
+		return NULL;
+	}
+	return ch_as_read(as, addr, out, 8);
+}
+
+static inline struct ch_error *ch_as_read_u32(struct ch_address_space *as, uint64_t addr, uint32_t *out)
+{
+	const uint8_t *p = ch_as_peek(as, addr, 4);
+	if (p) {
+		*out = ch_le32(p);
+		return NULL;
+	}
+	return ch_as_read(as, addr, out, 4);
+}
 
 /* NUL-terminated string of at most max-1 bytes into buf; truncated strings
  * are NUL-terminated and reported as success with *truncated set. */

@@ -1383,6 +1383,45 @@ static void test_as_random_overlaps(void)
 	CHECK_EQ_U64(wrong, 0);
 }
 
+/* The per-block range cache (address_space.h): ranges that share a 64 KiB
+ * block, blocks that share a cache entry (32 MiB apart), lookups that
+ * alternate between them, and ranges added after lookups that sort before
+ * the ones already cached (their indexes move): every read still returns
+ * the bytes of the range that holds the address, and a hole stays a hole. */
+static void test_as_block_cache(void)
+{
+	static uint8_t a[0x100], b[0x100], c[0x100], d[0x100];
+	memset(a, 0xaa, sizeof(a));
+	memset(b, 0xbb, sizeof(b));
+	memset(c, 0xcc, sizeof(c));
+	memset(d, 0xdd, sizeof(d));
+	const uint64_t alias = (uint64_t)CH_AS_CACHE << CH_AS_CACHE_SHIFT; /* same cache entry */
+	const uint64_t base = 0x7f0000000000ULL;
+	struct ch_address_space as;
+	ch_as_init(&as);
+	CHECK_OK(ch_as_add(&as, base, base + 0x100, a, CH_AS_CORE, true));
+	CHECK_OK(ch_as_add(&as, base + 0x200, base + 0x300, b, CH_AS_CORE, true)); /* same block, a hole between */
+	CHECK_OK(ch_as_add(&as, base + alias, base + alias + 0x100, c, CH_AS_CORE, true));
+	uint64_t v = 0;
+	unsigned long wrong = 0;
+	for (int round = 0; round < 4; round++) {
+		wrong += ch_as_read_u64(&as, base + 8, &v) || v != 0xaaaaaaaaaaaaaaaaULL;
+		wrong += ch_as_read_u64(&as, base + alias + 8, &v) || v != 0xccccccccccccccccULL;
+		wrong += ch_as_read_u64(&as, base + 0x208, &v) || v != 0xbbbbbbbbbbbbbbbbULL;
+		wrong += ch_as_peek(&as, base + 0x100, 8) != NULL; /* the hole */
+		wrong += ch_as_peek(&as, base + 0xf8, 16) != NULL; /* runs off a into the hole */
+		wrong += ch_as_peek(&as, base + alias + 0x10, 8) != c + 0x10;
+		if (round == 1) /* lower than all: every cached index moves */
+			CHECK_OK(ch_as_add(&as, base - 0x1000, base - 0xf00, d, CH_AS_CORE, true));
+	}
+	wrong += ch_as_read_u64(&as, base - 0x1000, &v) || v != 0xddddddddddddddddULL;
+	struct ch_error *err = ch_as_read_u64(&as, base + 0x180, &v);
+	wrong += err == NULL;
+	ch_error_free(err);
+	CHECK_EQ_U64(wrong, 0);
+	ch_as_deinit(&as);
+}
+
 /* ------------------------------------------------------------------ */
 /* Chains                                                              */
 
@@ -1738,6 +1777,7 @@ int main(void)
 	test_as_basics();
 	test_as_wrap();
 	test_as_random_overlaps();
+	test_as_block_cache();
 	test_chain();
 	test_elf_self();
 	test_elf_open_errors();
