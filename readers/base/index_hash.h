@@ -75,7 +75,10 @@ static inline uint32_t ch_index_hash_find(const struct ch_index_hash *h, const v
 	if (!h->nslots)
 		return CH_INDEX_NONE;
 	uint32_t m = ch_index_mix(key), tags = ch_index_tag_mask(h->nslots), tag = m & tags;
-	for (size_t s = m & (h->nslots - 1); h->slots[s]; s = (s + 1) & (h->nslots - 1))
+	/* At most nslots probes: a table loaded from an index is checked block
+	 * by block, so nothing proves it has an empty slot to end a probe. */
+	size_t left = h->nslots;
+	for (size_t s = m & (h->nslots - 1); h->slots[s] && left; s = (s + 1) & (h->nslots - 1), left--)
 		if ((h->slots[s] & tags) == tag && ch_index_key(base, stride, (h->slots[s] & ~tags) - 1) == key)
 			return (h->slots[s] & ~tags) - 1;
 	return CH_INDEX_NONE;
