@@ -11,27 +11,27 @@
 #include "reports/report.h"
 #include "session.h"
 
+/* What compute walks the search for. */
+struct path_walk {
+	const struct ch_analysis *a;
+	uint32_t target;
+	size_t all;
+	struct ch_path_set *set;
+};
+
+static struct ch_error *walk_to(const struct ch_paths *p, void *arg)
+{
+	struct path_walk *w = arg;
+	return ch_paths_to(w->set, p, &w->a->edges, &w->a->heap, w->target, w->all);
+}
+
 static struct ch_error *compute(struct ch_session *s, struct ch_analysis *a, const struct ch_roots *roots,
 				uint32_t target, struct ch_path_set *set)
 {
 	ch_progress_update(&s->progress, "shortest paths", 0);
-	struct ch_paths p;
-	/* A stored search is checked along the chains walked; one found
-	 * damaged there is checked whole (and said, and searched again). */
-	struct ch_error *err = ch_root_set_paths_chains(&p, a, roots);
-	if (err)
-		return err;
-	err = ch_paths_to(set, &p, &a->edges, &a->heap, target, s->opts.all);
-	bool chains = p.chains;
-	ch_paths_deinit(&p);
-	if (!err || err->kind != CH_ERR_INPUT || !chains)
-		return err;
-	ch_error_free(err);
-	if ((err = ch_root_set_paths(&p, a, roots)))
-		return err;
-	err = ch_paths_to(set, &p, &a->edges, &a->heap, target, s->opts.all);
-	ch_paths_deinit(&p);
-	return err;
+	/* A stored search is checked along the chains walked only. */
+	struct path_walk w = {a, target, s->opts.all, set};
+	return ch_root_set_paths_walk(a, roots, walk_to, &w);
 }
 
 static int run_path(const struct ch_cli_command *cmd, int argc, char **argv)

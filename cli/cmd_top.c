@@ -14,6 +14,11 @@
 #include "reports/report.h"
 #include "session.h"
 
+static struct ch_error *object_roots(const struct ch_paths *p, void *t)
+{
+	return ch_top_objects_roots(t, p);
+}
+
 static struct ch_error *compute(struct ch_session *s, struct ch_analysis *a, const struct ch_roots *roots,
 				struct ch_dominators *d, struct ch_top *t)
 {
@@ -25,25 +30,9 @@ static struct ch_error *compute(struct ch_session *s, struct ch_analysis *a, con
 		return ch_top_types(t, d, &a->heap);
 	if ((err = ch_top_objects(t, d, &a->heap, s->opts.limit)))
 		return err;
-	/* The root each listed object's shortest path starts from: a stored
-	 * search is checked along those chains only (as `path` does); one
-	 * found damaged there is checked whole (said, searched again). */
-	struct ch_paths p;
-	if ((err = ch_root_set_paths_chains(&p, a, roots)))
-		return err;
-	err = ch_top_objects_roots(t, &p);
-	bool chains = p.chains;
-	ch_paths_deinit(&p);
-	if (!err || err->kind != CH_ERR_INPUT || !chains)
-		return err;
-	ch_error_free(err);
-	free(t->object_roots);
-	t->object_roots = NULL;
-	if ((err = ch_root_set_paths(&p, a, roots)))
-		return err;
-	err = ch_top_objects_roots(t, &p);
-	ch_paths_deinit(&p);
-	return err;
+	/* The root each listed object's shortest path starts from, along
+	 * those chains only. */
+	return ch_root_set_paths_walk(a, roots, object_roots, t);
 }
 
 /* --native: each object's size grows by the native memory it owns

@@ -118,7 +118,7 @@ struct ch_error *ch_anomalies_find(struct ch_anomalies *an, const struct ch_anal
 			an->reachable++;
 			an->reachable_bytes += ch_objects_size(t, i);
 		} else if (a->replay.state &&
-			   (a->replay.state[i] == CH_REPLAY_UNREACHABLE || a->replay.state[i] == CH_REPLAY_FREED_WITH)) {
+			   ch_replay_is_garbage(a->replay.state[i])) {
 			b.state[i] = GARBAGE;
 			an->garbage++;
 			an->garbage_bytes += ch_objects_size(t, i);

@@ -44,7 +44,7 @@ struct finder {
 
 static bool is_garbage(const struct ch_gc_replay *r, uint32_t i)
 {
-	return r->state[i] == CH_REPLAY_UNREACHABLE || r->state[i] == CH_REPLAY_FREED_WITH;
+	return ch_replay_is_garbage(r->state[i]);
 }
 
 /* The gid of object i, CH_UNVISITED when it is not garbage. */

@@ -250,16 +250,11 @@ static struct ch_error *flush(struct build *b)
 		 * (an object not seen yet), the header its plausibility check
 		 * reads from the core. */
 		struct ch_address_space *as = &b->py->proc->as;
-		const uint32_t tags = ch_index_tag_mask(h->nslots);
 		for (size_t k = 0; k < b->nbatch; k++) {
 			uint64_t target = b->batch[k].ref.target;
-			uint32_t m = ch_index_mix(target), v;
-			size_t s = m & (h->nslots - 1);
-			for (int probe = 0; (v = h->slots[s]) && probe < 8; probe++, s = (s + 1) & (h->nslots - 1))
-				if ((v & tags) == (m & tags))
-					break;
-			if (v && (v & tags) == (m & tags))
-				__builtin_prefetch(&o->addr[(v & ~tags) - 1]);
+			uint32_t v = ch_index_hash_guess(h, target, 8);
+			if (v && v != CH_INDEX_NONE)
+				__builtin_prefetch(&o->addr[ch_index_hash_entry(h, v) - 1]);
 			else if (!v && b->batch[k].ref.kind != CH_REF_CONSERVATIVE) {
 				const uint8_t *p = ch_as_peek(as, target, 16);
 				if (p)

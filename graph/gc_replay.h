@@ -37,6 +37,12 @@ enum {
 	CH_REPLAY_FREED_WITH = 3,  /* untracked, held only by the garbage */
 };
 
+/* Whether a verdict is garbage: what a full collection would free. */
+static inline bool ch_replay_is_garbage(uint8_t state)
+{
+	return state == CH_REPLAY_UNREACHABLE || state == CH_REPLAY_FREED_WITH;
+}
+
 /* The heap is not changed, but its address table is lent out as scratch
  * while the replay runs (ch_objects_index_lend). */
 struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, struct ch_heap *heap, const struct ch_edges *e);

@@ -97,10 +97,9 @@ uint64_t ch_heap_index_fold(int s, size_t len, const uint64_t *blocks)
 uint64_t ch_heap_index_section_sum(int s, const void *data, size_t len)
 {
 	uint64_t acc = section_seed(s, len);
-	for (size_t off = 0; off < len; off += CH_INDEX_BLOCK) {
-		size_t n = len - off < CH_INDEX_BLOCK ? len - off : CH_INDEX_BLOCK;
-		acc = section_fold(acc, ch_heap_index_block_sum((const char *)data + off, n));
-	}
+	for (size_t k = 0; k < ch_heap_index_nblocks(len); k++)
+		acc = section_fold(acc, ch_heap_index_block_sum((const char *)data + k * CH_INDEX_BLOCK,
+								 ch_heap_index_block_len(len, k)));
 	return acc;
 }
 
@@ -113,11 +112,9 @@ void ch_heap_index_sum_all(const void *const *data, const size_t *bytes, int fro
 		if (s < from) {
 			memcpy(table + at, old_table + old_at, nb * sizeof(*table));
 		} else {
-			for (size_t k = 0; k < nb; k++) {
-				size_t off = k * CH_INDEX_BLOCK;
-				size_t n = bytes[s] - off < CH_INDEX_BLOCK ? bytes[s] - off : CH_INDEX_BLOCK;
-				table[at + k] = ch_heap_index_block_sum((const char *)data[s] + off, n);
-			}
+			for (size_t k = 0; k < nb; k++)
+				table[at + k] = ch_heap_index_block_sum((const char *)data[s] + k * CH_INDEX_BLOCK,
+									ch_heap_index_block_len(bytes[s], k));
 		}
 		sums[s] = ch_heap_index_fold(s, bytes[s], table + at);
 		at += nb;
@@ -598,7 +595,7 @@ enum ch_heap_index_outcome ch_heap_index_verify(const void *data, size_t size, c
 	for (int s = 0; s < S_BLOCKS; s++)
 		for (size_t off = 0; (want & SEC(s)) && !(lazy & SEC(s)) && off < bytes[s]; off += CH_INDEX_BLOCK)
 			jobs[k++] = (struct block_job){
-				.s = s, .off = off, .len = bytes[s] - off < CH_INDEX_BLOCK ? bytes[s] - off : CH_INDEX_BLOCK};
+				.s = s, .off = off, .len = ch_heap_index_block_len(bytes[s], off / CH_INDEX_BLOCK)};
 	/* Two threads, the jobs split by bytes: the second takes those from
 	 * the middle byte on. Each job writes its own slot, so what is found
 	 * does not depend on which thread finishes first. Not for a tiny

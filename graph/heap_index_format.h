@@ -116,6 +116,13 @@ static inline size_t ch_heap_index_nblocks(size_t len)
 	return (len + CH_INDEX_BLOCK - 1) / CH_INDEX_BLOCK;
 }
 
+/* The length of block k of a section of len bytes (the last may be short). */
+static inline size_t ch_heap_index_block_len(size_t len, size_t k)
+{
+	size_t off = k * CH_INDEX_BLOCK;
+	return len - off < CH_INDEX_BLOCK ? len - off : CH_INDEX_BLOCK;
+}
+
 /* The checksum of one block (len bytes at data, at most CH_INDEX_BLOCK). */
 uint64_t ch_heap_index_block_sum(const void *data, size_t len);
 

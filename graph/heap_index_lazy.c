@@ -64,10 +64,8 @@ bool ch_index_lazy_available(void)
 /* Block k of section s: its sum against the table. */
 static bool block_sum_ok(int s, size_t k)
 {
-	size_t off = k * CH_INDEX_BLOCK, n = L.raw_sec[s].bytes - off;
-	if (n > CH_INDEX_BLOCK)
-		n = CH_INDEX_BLOCK;
-	return ch_heap_index_block_sum((const char *)L.raw_sec[s].data + off, n) == L.table[L.table_first[s] + k];
+	return ch_heap_index_block_sum((const char *)L.raw_sec[s].data + k * CH_INDEX_BLOCK,
+				       ch_heap_index_block_len(L.raw_sec[s].bytes, k)) == L.table[L.table_first[s] + k];
 }
 
 /* Verifies block b (with the blocks its range checks read beside it: the
@@ -231,8 +229,9 @@ bool ch_index_lazy_start(void *map, size_t len, int fd, const uint64_t *w, uint3
 	}
 	for (int s = 0; s < S_COUNT; s++)
 		for (size_t k = 0; LAZY(s) && k < ch_heap_index_nblocks(bytes[s]); k++) {
-			size_t end = (k + 1) * CH_INDEX_BLOCK < bytes[s] ? (k + 1) * CH_INDEX_BLOCK : bytes[s];
-			L.blocks[L.nblocks++] = (struct lazy_block){off[s] + k * CH_INDEX_BLOCK, off[s] + end, s, k};
+			size_t start = off[s] + k * CH_INDEX_BLOCK;
+			L.blocks[L.nblocks++] =
+				(struct lazy_block){start, start + ch_heap_index_block_len(bytes[s], k), s, k};
 		}
 	/* Each run of lazy sections in file order: every page it touches
 	 * closed, those it shares with a section verified at the load too (a

@@ -200,7 +200,7 @@ static struct ch_error *root_set_paths(struct ch_paths *p, const struct ch_analy
 			return &ch_error_nomem;
 		}
 		for (size_t i = 0; i < a->heap.objects.n; i++)
-			garbage[i] = a->replay.state[i] == CH_REPLAY_UNREACHABLE || a->replay.state[i] == CH_REPLAY_FREED_WITH;
+			garbage[i] = ch_replay_is_garbage(a->replay.state[i]);
 	}
 	err = ch_paths_search(p, &a->edges, a->heap.objects.n, rs.objects, rs.tiers, r->n, garbage);
 	free(garbage);
@@ -218,4 +218,26 @@ struct ch_error *ch_root_set_paths(struct ch_paths *p, const struct ch_analysis 
 struct ch_error *ch_root_set_paths_chains(struct ch_paths *p, const struct ch_analysis *a, const struct ch_roots *r)
 {
 	return root_set_paths(p, a, r, true);
+}
+
+struct ch_error *ch_root_set_paths_walk(const struct ch_analysis *a, const struct ch_roots *r, ch_paths_walk_fn walk,
+					void *arg)
+{
+	struct ch_paths p;
+	struct ch_error *err = root_set_paths(&p, a, r, true);
+	if (err)
+		return err;
+	err = walk(&p, arg);
+	bool chains = p.chains;
+	ch_paths_deinit(&p);
+	if (!err || err->kind != CH_ERR_INPUT || !chains)
+		return err;
+	/* A chain found damaged: the whole search checked (said, searched
+	 * again and replaced) and walked again. */
+	ch_error_free(err);
+	if ((err = root_set_paths(&p, a, r, false)))
+		return err;
+	err = walk(&p, arg);
+	ch_paths_deinit(&p);
+	return err;
 }

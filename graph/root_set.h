@@ -65,11 +65,19 @@ struct ch_paths;
  * and replaced), else searched and kept there with r's roots when they
  * were found in silence (once per process; a failure is a warning). */
 struct ch_error *ch_root_set_paths(struct ch_paths *p, const struct ch_analysis *a, const struct ch_roots *r);
-/* The same for a few chains only (`path`): a stored search is taken with
- * its counts checked and each chain checked as ch_paths_to walks it
- * (ch_paths_from_stored_chains); a chain found damaged is then a
- * CH_ERR_INPUT error of ch_paths_to, after which ch_root_set_paths checks
- * the whole search (and says what is wrong). */
+/* The same for a few chains only (`suspects`): a stored search is taken
+ * with its counts checked and each chain checked as it is walked
+ * (ch_paths_from_stored_chains, ch_paths_to, ch_paths_root_of_checked); a
+ * chain found damaged is then a CH_ERR_INPUT error of that walk, after
+ * which ch_root_set_paths checks the whole search (and says what is
+ * wrong). */
 struct ch_error *ch_root_set_paths_chains(struct ch_paths *p, const struct ch_analysis *a, const struct ch_roots *r);
+/* walk(p, arg) over the search taken by chains (ch_root_set_paths_chains),
+ * and when it finds a chain damaged (CH_ERR_INPUT) once more over the
+ * search checked whole: for a command that reads a few chains (`path`,
+ * `top`'s root column). walk must start its results afresh each call. */
+typedef struct ch_error *(*ch_paths_walk_fn)(const struct ch_paths *p, void *arg);
+struct ch_error *ch_root_set_paths_walk(const struct ch_analysis *a, const struct ch_roots *r, ch_paths_walk_fn walk,
+					void *arg);
 
 #endif

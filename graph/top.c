@@ -164,6 +164,7 @@ static struct ch_error *accumulate_topmost(struct ch_top_type *rows, const struc
 
 struct ch_error *ch_top_objects_roots(struct ch_top *t, const struct ch_paths *p)
 {
+	free(t->object_roots); /* a second call (the search checked whole) starts afresh */
 	t->object_roots = malloc((t->nobjects ? t->nobjects : 1) * sizeof(uint32_t));
 	if (!t->object_roots)
 		return &ch_error_nomem;

@@ -84,6 +84,20 @@ static inline uint32_t ch_index_hash_find(const struct ch_index_hash *h, const v
 	return CH_INDEX_NONE;
 }
 
+/* For a prefetch ahead of ch_index_hash_find: within max probes, the slot
+ * value that lookup would stop at first, an entry whose tag matches key's
+ * (ch_index_hash_entry: its index+1, the key likely there) or 0 for an
+ * empty slot (key absent); CH_INDEX_NONE when the probes run out first. */
+static inline uint32_t ch_index_hash_guess(const struct ch_index_hash *h, uint64_t key, int max)
+{
+	uint32_t m = ch_index_mix(key), tags = ch_index_tag_mask(h->nslots), v;
+	size_t s = m & (h->nslots - 1);
+	for (int probe = 0; probe < max; probe++, s = (s + 1) & (h->nslots - 1))
+		if (!(v = h->slots[s]) || (v & tags) == (m & tags))
+			return v;
+	return CH_INDEX_NONE;
+}
+
 /* Whether n entries fit nslots: at most 4/5 full (so index+1 < nslots). */
 static inline bool ch_index_hash_fits(size_t n, size_t nslots)
 {

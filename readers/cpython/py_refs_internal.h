@@ -132,15 +132,19 @@ struct ch_refs_ctx {
 
 struct ch_error *ch_refs_cache_get(struct ch_python *py, struct ch_py_refs_cache **out);
 struct ch_error *ch_refs_typeinfo_slow(struct ch_python *py, uint32_t type, const struct ch_refs_typeinfo **out);
+/* The reference-reading facts of a type already classified, else NULL. */
+static inline const struct ch_refs_typeinfo *ch_refs_typeinfo_ready(const struct ch_python *py, uint32_t type)
+{
+	const struct ch_py_refs_cache *c = py->refs;
+	return c && type < c->ninfo && type < py->types.n && c->info[type].ready ? &c->info[type] : NULL;
+}
+
 /* The reference-reading facts of a type, classified on first use; the
  * classified case is inline (it is asked once per object visited). */
 static inline struct ch_error *ch_refs_typeinfo(struct ch_python *py, uint32_t type, const struct ch_refs_typeinfo **out)
 {
-	const struct ch_py_refs_cache *c = py->refs;
-	if (c && type < c->ninfo && type < py->types.n && c->info[type].ready) {
-		*out = &c->info[type];
+	if ((*out = ch_refs_typeinfo_ready(py, type)))
 		return NULL;
-	}
 	return ch_refs_typeinfo_slow(py, type, out);
 }
 

@@ -32,10 +32,9 @@ void ch_py_refs_touch(struct ch_python *py, uint64_t addr, uint32_t type, bool f
 		prefetch_at(as, addr);
 		return;
 	}
-	const struct ch_py_refs_cache *c = py->refs;
-	if (!c || type >= c->ninfo || type >= py->types.n || !c->info[type].ready)
+	const struct ch_refs_typeinfo *ti = ch_refs_typeinfo_ready(py, type);
+	if (!ti)
 		return;
-	const struct ch_refs_typeinfo *ti = &c->info[type];
 	switch (ti->kind) {
 	case CH_RK_DICT:
 		prefetch_at(as, word_at(py, addr, CH_PY_DICT_KEYS));
