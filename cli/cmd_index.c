@@ -45,7 +45,7 @@ static void tree_step(struct ch_session *s, struct ch_analysis *a, const char **
 	} else {
 		a->index = &s->index_ref;
 		if (!(err = ch_roots_get(&roots, a))) {
-			err = ch_root_set_dominators(&d, a, &roots);
+			err = ch_root_set_dominators(&d, a, &roots, true);
 			ch_dominators_deinit(&d);
 			if (!err) {
 				ch_progress_update(&s->progress, "shortest paths", 0);

@@ -75,9 +75,11 @@ const struct ch_cli_command ch_cmd_suspects = {
 	.usage = "suspects [options] CORE",
 	.extras = CH_OPT_LIMIT,
 	.run = run_suspects,
-	/* Everything; what it reads whole is verified at the load, the rest
-	 * (addresses and the address table, flags, interpreters, labels: the
-	 * suspects' and their chains') block by block as it reads it. */
+	/* Everything; what it reads whole is verified at the load (the
+	 * retained sizes among it), the rest (addresses and the address
+	 * table, flags, interpreters, labels: the suspects' and their chains';
+	 * the dominator tree's idom and preorder: the candidates' and a few
+	 * steps up) block by block as it reads it. */
 	.index_needs = CH_NEED_ALL | CH_NEED_LAZY,
-	.index_eager = CH_NEED_ALL & ~(CH_NEED_ADDR | CH_NEED_FLAGS | CH_NEED_INTERP | CH_NEED_LABELS),
+	.index_eager = CH_NEED_ALL & ~(CH_NEED_ADDR | CH_NEED_FLAGS | CH_NEED_INTERP | CH_NEED_LABELS | CH_NEED_DOMS),
 };

@@ -23,7 +23,7 @@ static struct ch_error *compute(struct ch_session *s, struct ch_analysis *a, con
 				struct ch_dominators *d, struct ch_top *t)
 {
 	ch_progress_update(&s->progress, "dominator tree", 0);
-	struct ch_error *err = ch_root_set_dominators(d, a, roots);
+	struct ch_error *err = ch_root_set_dominators(d, a, roots, s->opts.by == CH_TOP_BY_TYPE);
 	if (err)
 		return err;
 	if (s->opts.by == CH_TOP_BY_TYPE)
@@ -65,7 +65,7 @@ static int folded(struct ch_session *s, struct ch_analysis *a, const struct ch_r
 	struct ch_paths p = {0};
 	struct ch_flame f = {0};
 	ch_progress_update(&s->progress, "dominator tree", 0);
-	struct ch_error *err = ch_root_set_dominators(&d, a, roots);
+	struct ch_error *err = ch_root_set_dominators(&d, a, roots, true);
 	if (!err)
 		err = ch_root_set_paths(&p, a, roots);
 	if (!err)
@@ -166,10 +166,13 @@ const struct ch_cli_command ch_cmd_top = {
 	.usage = "top [options] CORE",
 	.extras = CH_OPT_BY | CH_OPT_LIMIT | CH_OPT_NATIVE | CH_OPT_FOLDED,
 	.run = run_top,
-	/* Everything; what it reads whole is verified at the load, the rest
-	 * (addresses and the address table, flags, interpreters, labels: the
-	 * listed objects' and their chains') block by block as it reads it. */
+	/* Everything; what it reads whole is verified at the load (the
+	 * retained sizes among it), the rest (addresses and the address
+	 * table, flags, interpreters, labels: the listed objects' and their
+	 * chains'; the dominator tree's idom and preorder: the listed objects'
+	 * dominators, or all of it with --by type and --format folded) block by
+	 * block as it reads it. */
 	.index_needs = CH_NEED_ALL | CH_NEED_LAZY,
 	.index_eager = CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_GEN | CH_NEED_OFFSETS | CH_NEED_TARGETS | CH_NEED_REPLAY |
-		       CH_NEED_DOMS | CH_NEED_PATHS,
+		       CH_NEED_PATHS,
 };

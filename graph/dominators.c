@@ -317,88 +317,55 @@ nomem:
 	return &ch_error_nomem;
 }
 
-struct ch_error *ch_dominators_from_tree(struct ch_dominators *d, const uint32_t *idom, const uint32_t *order,
-					 size_t nreach, const struct ch_object_table *sizes, size_t nobjects,
-					 struct ch_shared_map *backing)
+/* Whether idom and order (nreach of them) over nobjects objects form a
+ * tree: NULL, or what is wrong. */
+static const char *tree_check(const uint32_t *idom, const uint32_t *order, size_t nreach, size_t nobjects,
+			      uint8_t *seen)
 {
-	memset(d, 0, sizeof(*d));
-	if (nobjects >= NONE - 1 || nreach > nobjects)
-		return ch_error_new(CH_ERR_INPUT, "the dominator tree's counts are out of range");
-	uint8_t *seen = calloc(nobjects ? nobjects : 1, 1);
-	d->retained = malloc((nobjects ? nobjects : 1) * sizeof(uint64_t));
-	d->retained_count = malloc((nobjects ? nobjects : 1) * sizeof(uint32_t));
-	if (!seen || !d->retained || !d->retained_count) {
-		free(seen);
-		ch_dominators_deinit(d);
-		return &ch_error_nomem;
-	}
 	/* Preorder: each object once, in range, after its dominator (which
 	 * is then in the tree and not the object itself), so the tree has no
-	 * cycle and reverse preorder completes each sum before passing it up. */
-	const char *bad = NULL;
+	 * cycle. */
 	for (size_t k = 0; k < nreach; k++) {
 		uint32_t o = order[k];
-		if (o >= nobjects || seen[o]) {
-			bad = "an object is not, or twice, in the dominator tree's preorder";
-			break;
-		}
+		if (o >= nobjects || seen[o])
+			return "an object is not, or twice, in the dominator tree's preorder";
 		uint32_t p = idom[o];
-		if (p != CH_DOM_ROOT && (p >= nobjects || !seen[p])) {
-			bad = "an object's dominator does not come before it in the tree";
-			break;
-		}
+		if (p != CH_DOM_ROOT && (p >= nobjects || !seen[p]))
+			return "an object's dominator does not come before it in the tree";
 		seen[o] = 1;
 	}
-	/* In object order: the tree's objects are the preorder's (the
-	 * unreachable have no dominator), and each starts its own sums.
-	 * Packed: an object's count rides in the top bits of its retained
-	 * bytes (shift up), so the sums below touch one array, not two; it
-	 * holds when no sum can carry into the count, i.e. all the bytes
-	 * fit below the shift (counts never exceed nobjects). */
-	unsigned shift = 63;
-	while (shift > 32 && (nobjects >> (64 - shift)))
-		shift--;
-	uint64_t all = 0, one = 1ULL << shift, mask = one - 1;
-	for (size_t i = 0; i < nobjects && !bad; i++) {
-		uint64_t size = ch_objects_size(sizes, i);
-		all += size;
-		if ((idom[i] == NONE) != (seen[i] == 0))
-			bad = "the dominator tree's preorder and dominators disagree";
-		d->retained[i] = seen[i] ? size + one : 0;
+	/* The tree's objects are the preorder's: the others have no dominator. */
+	uint32_t bad = 0;
+	for (size_t i = 0; i < nobjects; i++)
+		bad |= (uint32_t)(idom[i] == NONE) ^ (uint32_t)(seen[i] == 0);
+	return bad ? "the dominator tree's preorder and dominators disagree" : NULL;
+}
+
+struct ch_error *ch_dominators_from_tree(struct ch_dominators *d, const struct ch_dominators_stored *s, size_t nobjects,
+					 bool check_tree, struct ch_shared_map *backing)
+{
+	memset(d, 0, sizeof(*d));
+	if (nobjects >= NONE - 1 || s->nreach > nobjects)
+		return ch_error_new(CH_ERR_INPUT, "the dominator tree's counts are out of range");
+	if (check_tree) {
+		uint8_t *seen = calloc(nobjects ? nobjects : 1, 1);
+		if (!seen)
+			return &ch_error_nomem;
+		const char *bad = tree_check(s->idom, s->order, s->nreach, nobjects, seen);
+		free(seen);
+		if (bad)
+			return ch_error_new(CH_ERR_INPUT, "%s", bad);
 	}
-	bool packed = all < one;
-	for (size_t i = 0; i < nobjects && !bad && !packed; i++) {
-		d->retained[i] = seen[i] ? ch_objects_size(sizes, i) : 0;
-		d->retained_count[i] = seen[i];
-	}
-	free(seen);
-	if (bad) {
-		ch_dominators_deinit(d);
-		return ch_error_new(CH_ERR_INPUT, "%s", bad);
-	}
-	uint64_t reach = 0;
-	for (size_t k = nreach; k-- > 0;) {
-		uint32_t o = order[k], p = idom[o];
-		if (p == CH_DOM_ROOT) {
-			reach += packed ? d->retained[o] & mask : d->retained[o];
-		} else {
-			d->retained[p] += d->retained[o];
-			if (!packed)
-				d->retained_count[p] += d->retained_count[o];
-		}
-	}
-	for (size_t i = 0; i < nobjects && packed; i++) {
-		d->retained_count[i] = (uint32_t)(d->retained[i] >> shift);
-		d->retained[i] &= mask;
-	}
-	d->idom = (uint32_t *)idom;
-	d->order = (uint32_t *)order;
+	d->idom = (uint32_t *)s->idom;
+	d->order = (uint32_t *)s->order;
+	d->retained = (uint64_t *)s->retained;
+	d->retained_count = (uint32_t *)s->retained_count;
 	d->borrowed = true;
 	d->backing = ch_shared_map_hold(backing);
 	d->nobjects = nobjects;
-	d->nreachable = nreach;
-	d->reachable_bytes = reach;
-	d->unreachable_bytes = all - reach;
+	d->nreachable = s->nreach;
+	d->reachable_bytes = s->reachable_bytes;
+	d->unreachable_bytes = s->unreachable_bytes;
 	return NULL;
 }
 
@@ -408,8 +375,8 @@ void ch_dominators_deinit(struct ch_dominators *d)
 	if (!d->borrowed) {
 		free(d->idom);
 		free(d->order);
+		free(d->retained);
+		free(d->retained_count);
 	}
-	free(d->retained);
-	free(d->retained_count);
 	memset(d, 0, sizeof(*d));
 }

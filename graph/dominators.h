@@ -38,9 +38,10 @@ struct ch_dominators {
 	uint32_t *order;          /* the reachable objects in DFS preorder: every object comes after its idom */
 	size_t nobjects, nreachable;
 	uint64_t reachable_bytes, unreachable_bytes;
-	/* Set by ch_dominators_from_tree: idom and order are not d's own but
-	 * a stored tree's, held through backing (a heap index's mapped file)
-	 * when that is not NULL; they are never freed or written. */
+	/* Set by ch_dominators_from_tree: idom, order, retained and
+	 * retained_count are not d's own but a stored tree's, held through
+	 * backing (a heap index's mapped file) when that is not NULL; they are
+	 * never freed or written. */
 	bool borrowed;
 	struct ch_shared_map *backing;
 };
@@ -50,18 +51,31 @@ struct ch_dominators {
  * children of the super-root (duplicates allowed, order irrelevant). */
 struct ch_error *ch_dominators_build(struct ch_dominators *d, const struct ch_edges *e, const struct ch_object_table *sizes,
 				     size_t nobjects, const uint32_t *roots, size_t nroots);
-/* The same results from a tree computed before (a heap index's): idom and
- * order as ch_dominators_build left them, for the same edges and roots.
- * Retained sizes and counts are summed again from sizes. The tree is
- * input: unless every entry of order is a distinct object whose idom is
- * CH_DOM_ROOT or an object earlier in order (so the tree has no cycle and
- * every object comes after its dominator), and every object not in order
- * has idom CH_NO_OBJECT, the result is a CH_ERR_INPUT error saying why.
- * idom and order are used in place, held through backing (may be NULL:
- * then they must outlive d). */
-struct ch_error *ch_dominators_from_tree(struct ch_dominators *d, const uint32_t *idom, const uint32_t *order,
-					 size_t nreach, const struct ch_object_table *sizes, size_t nobjects,
-					 struct ch_shared_map *backing);
+/* A tree computed before (a heap index's), with its sums: idom and order
+ * as ch_dominators_build left them, retained and retained_count over every
+ * object, and the reachable and unreachable bytes, for the same edges,
+ * sizes and roots. */
+struct ch_dominators_stored {
+	const uint32_t *idom, *order;
+	const uint64_t *retained;
+	const uint32_t *retained_count;
+	size_t nreach;
+	uint64_t reachable_bytes, unreachable_bytes;
+};
+
+/* d from the stored tree s over nobjects objects, its arrays used in place
+ * (held through backing; may be NULL: then they must outlive d), nothing
+ * summed again. The tree is input: with check_tree, unless every entry of
+ * order is a distinct object whose idom is CH_DOM_ROOT or an object
+ * earlier in order (so the tree has no cycle and every object comes after
+ * its dominator), and every object not in order has idom CH_NO_OBJECT,
+ * the result is a CH_ERR_INPUT error saying why. Without it, d is only as
+ * sound as the load's range checks make it (every idom an object,
+ * CH_DOM_ROOT or CH_NO_OBJECT, every order entry an object): for a caller
+ * that neither walks the preorder nor follows idom chains without a bound
+ * (ch_root_set_dominators' walks). */
+struct ch_error *ch_dominators_from_tree(struct ch_dominators *d, const struct ch_dominators_stored *s, size_t nobjects,
+					 bool check_tree, struct ch_shared_map *backing);
 void ch_dominators_deinit(struct ch_dominators *d);
 
 #endif

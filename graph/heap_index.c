@@ -219,6 +219,20 @@ static void mem_take(const uint64_t *w, const struct section *sec, struct ch_hea
 	mem->b.nowned = w[H_MEM_OWNED];
 }
 
+/* The stored dominator tree of a checked index, pointing into it. */
+static void doms_take(const uint64_t *w, const struct section *sec, struct ch_heap_index_doms *doms)
+{
+	doms->idom = sec[S_IDOM].data;
+	doms->order = sec[S_ORDER].data;
+	doms->retained = sec[S_RETAINED].data;
+	doms->retained_count = sec[S_RETCOUNT].data;
+	doms->nobjects = w[H_DOMS];
+	doms->nreach = w[H_DOM_REACH];
+	doms->reachable_bytes = w[H_DOM_BYTES];
+	doms->unreachable_bytes = w[H_DOM_UNBYTES];
+	doms->roots = w[H_DOM_ROOTS];
+}
+
 /* The stored roots and paths of a checked index, pointing into it. */
 static void roots_paths_take(const uint64_t *w, const struct section *sec, struct ch_heap_index_roots *roots,
 			     struct ch_heap_index_paths *paths)
@@ -272,13 +286,8 @@ enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, co
 	}
 	if (doms && r == CH_HEAP_INDEX_LOADED) {
 		memcpy(&h, data, sizeof(h));
-		if (h.w[H_DOMS] && sec[S_IDOM].data) {
-			doms->idom = sec[S_IDOM].data;
-			doms->order = sec[S_ORDER].data;
-			doms->nobjects = h.w[H_DOMS];
-			doms->nreach = h.w[H_DOM_REACH];
-			doms->roots = h.w[H_DOM_ROOTS];
-		}
+		if (h.w[H_DOMS] && sec[S_IDOM].data)
+			doms_take(h.w, sec, doms);
 	}
 	return r;
 }
@@ -441,11 +450,7 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 		py->proc->as.lost_reads += h.w[H_LOST];
 	*replay = sec[S_REPLAY].data;
 	if (doms && h.w[H_DOMS] && sec[S_IDOM].data) {
-		doms->idom = sec[S_IDOM].data;
-		doms->order = sec[S_ORDER].data;
-		doms->nobjects = h.w[H_DOMS];
-		doms->nreach = h.w[H_DOM_REACH];
-		doms->roots = h.w[H_DOM_ROOTS];
+		doms_take(h.w, sec, doms);
 		doms->backing = ch_shared_map_hold(backing);
 	}
 	if (mem && h.w[H_MEM]) {
@@ -508,10 +513,9 @@ static bool copy_range(int in, int out, const char *map, size_t off, size_t len)
 }
 
 /* What a rewrite puts in the index's tail in place of what it held: a
- * section left NULL (tree: idom; memory: mem) is copied from the file. */
+ * section left NULL (tree: d; memory: mem) is copied from the file. */
 struct tail {
-	const uint32_t *idom, *order;
-	size_t nreach;
+	const struct ch_dominators *d; /* the tree */
 	uint64_t roots;
 	const struct ch_memory_brief *mem;
 	const struct ch_heap_index_root *recs; /* the roots */
@@ -554,7 +558,7 @@ static struct ch_error *rewrite_tail(const struct ch_heap_index_ref *r, const st
 			base += ch_heap_index_pad8(bytes[s]);
 		old_len += ch_heap_index_pad8(bytes[s]);
 	}
-	if (!sizes || (size_t)st.st_size != sizeof(h) + old_len || (t->idom && t->nreach > r->nobjects) ||
+	if (!sizes || (size_t)st.st_size != sizeof(h) + old_len || (t->d && (t->d->nreachable > r->nobjects || t->d->nobjects != r->nobjects)) ||
 	    (t->parent && t->npreached > r->nobjects)) {
 		err = ch_error_new(CH_ERR_INPUT, "%s is no longer the index of this heap", r->path);
 		goto out;
@@ -576,12 +580,16 @@ static struct ch_error *rewrite_tail(const struct ch_heap_index_ref *r, const st
 	const void *data[S_COUNT] = {0};
 	for (int s = S_BASE; s < S_COUNT; s++)
 		data[s] = old[s];
-	if (t->idom) {
+	if (t->d) {
 		h.w[H_DOMS] = r->nobjects;
-		h.w[H_DOM_REACH] = t->nreach;
+		h.w[H_DOM_REACH] = t->d->nreachable;
 		h.w[H_DOM_ROOTS] = t->roots;
-		data[S_IDOM] = t->idom;
-		data[S_ORDER] = t->order;
+		h.w[H_DOM_BYTES] = t->d->reachable_bytes;
+		h.w[H_DOM_UNBYTES] = t->d->unreachable_bytes;
+		data[S_IDOM] = t->d->idom;
+		data[S_ORDER] = t->d->order;
+		data[S_RETAINED] = t->d->retained;
+		data[S_RETCOUNT] = t->d->retained_count;
 	}
 	if (t->mem) {
 		h.w[H_MEM] = 1;
@@ -660,9 +668,9 @@ out:
 }
 
 struct ch_error *ch_heap_index_add_dominators(const struct ch_heap_index_ref *r, uint64_t roots_hash,
-					      const uint32_t *idom, const uint32_t *order, size_t nreach)
+					      const struct ch_dominators *d)
 {
-	struct tail t = {.idom = idom, .order = order, .nreach = nreach, .roots = roots_hash};
+	struct tail t = {.d = d, .roots = roots_hash};
 	return rewrite_tail(r, &t);
 }
 

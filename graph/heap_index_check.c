@@ -149,7 +149,7 @@ uint32_t ch_heap_index_need_sections(uint32_t needs)
 		{CH_NEED_TARGETS, SEC(S_TARGETS)},
 		{CH_NEED_LABELS, SEC(S_LABELS)},
 		{CH_NEED_REPLAY, SEC(S_REPLAY)},
-		{CH_NEED_DOMS, SEC(S_IDOM) | SEC(S_ORDER)},
+		{CH_NEED_DOMS, SEC(S_IDOM) | SEC(S_ORDER) | SEC(S_RETAINED) | SEC(S_RETCOUNT)},
 		{CH_NEED_PATHS, SEC(S_PARENT) | SEC(S_VIA) | SEC(S_RANK)},
 	};
 	uint32_t m = SEC(S_TYPES) | SEC(S_XOBJECTS) | SEC(S_XTYPES) | SEC(S_NAMES) | SEC(S_MESSAGES) | SEC(S_STRINGS) |
@@ -165,7 +165,8 @@ bool ch_heap_index_section_sizes(const uint64_t *w, size_t *bytes)
 	uint64_t n = w[H_OBJECTS], e = w[H_EDGES];
 	if (n >= CH_NO_OBJECT || w[H_INTERPS] > 256 || e > UINT32_MAX || w[H_TYPES] > UINT32_MAX || w[H_XOBJECTS] > n ||
 	    w[H_XTYPES] > UINT32_MAX || w[H_NAMES] > UINT32_MAX || w[H_MESSAGES] > 4096 || w[H_STRINGS] > UINT32_MAX ||
-	    (w[H_DOMS] != 0 && w[H_DOMS] != n) || w[H_DOM_REACH] > w[H_DOMS] || w[H_MEM] > 1 ||
+	    (w[H_DOMS] != 0 && w[H_DOMS] != n) || w[H_DOM_REACH] > w[H_DOMS] ||
+	    (!w[H_DOMS] && (w[H_DOM_BYTES] || w[H_DOM_UNBYTES])) || w[H_MEM] > 1 ||
 	    (!w[H_MEM] && w[H_MEM_OWNED]) || w[H_MEM_OWNED] > UINT32_MAX || w[H_WIDE] > 2 * n || w[H_ROOTS] > 1 ||
 	    (!w[H_ROOTS] && w[H_NROOTS]) || w[H_NROOTS] >= CH_PATH_ROOT || (w[H_PATHS] != 0 && w[H_PATHS] != n) ||
 	    w[H_PATH_REACH] > w[H_PATHS] ||
@@ -188,6 +189,8 @@ bool ch_heap_index_section_sizes(const uint64_t *w, size_t *bytes)
 	bytes[S_WIDE] = w[H_WIDE] * sizeof(struct ch_wide_rec);
 	bytes[S_IDOM] = w[H_DOMS] * 4;
 	bytes[S_ORDER] = w[H_DOM_REACH] * 4;
+	bytes[S_RETAINED] = w[H_DOMS] * 8;
+	bytes[S_RETCOUNT] = w[H_DOMS] * 4;
 	bytes[S_MEM] = w[H_MEM] * CH_MEMB_WORDS * 8;
 	bytes[S_OWNED] = w[H_MEM_OWNED] * sizeof(struct ch_mem_owned_chunk);
 	bytes[S_ROOTS] = w[H_NROOTS] * sizeof(struct ch_heap_index_root);
@@ -229,6 +232,8 @@ size_t ch_heap_index_block_elem(int s)
 		return 4;
 	case S_GEN: case S_INTERP: case S_REPLAY:
 		return 1;
+	case S_RETAINED:
+		return 8;
 	default:
 		return 0;
 	}
@@ -290,6 +295,29 @@ static uint32_t check_paths(const uint64_t *w, const struct section *sec, size_t
 		reached += none ^ 1u;
 	}
 	*count += reached;
+	return bad ? BAD_1 : 0;
+}
+
+/* Objects lo..hi's retained bytes and counts (their S_RETAINED block,
+ * S_RETCOUNT read beside it as the paths' via and rank beside parent):
+ * in the tree (an immediate dominator), a count of 1 to n and at least
+ * the object's own size (a wide size's mark, CH_SIZE_WIDE, is below the
+ * size it marks); off it, 0 and 0. So a retained figure is never what no
+ * tree could sum, whatever reads it. */
+static uint32_t check_retained(const uint64_t *w, const struct section *sec, size_t lo, size_t hi)
+{
+	/* Each retained figure read as its two 32-bit halves (little-endian,
+	 * as the file is: graph/heap_index_format.h), so that every lane of
+	 * the vectorized loop is 32 bits wide. */
+	const uint32_t *ret = sec[S_RETAINED].data;
+	const uint32_t *cnt = sec[S_RETCOUNT].data, *idom = sec[S_IDOM].data, *size = sec[S_SIZE].data;
+	uint32_t n = (uint32_t)w[H_OBJECTS], bad = 0;
+	for (size_t i = lo; i < hi; i++) {
+		uint32_t low = ret[2 * i], high = ret[2 * i + 1], c = cnt[i];
+		uint32_t in = (uint32_t)(idom[i] != CH_NO_OBJECT);
+		bad |= in & ((uint32_t)(c - 1u >= n) | ((uint32_t)(high == 0) & (uint32_t)(low < size[i])));
+		bad |= (in ^ 1u) & (uint32_t)((low | high | c) != 0);
+	}
 	return bad ? BAD_1 : 0;
 }
 
@@ -362,6 +390,8 @@ uint32_t ch_heap_index_block_check(const uint64_t *w, const struct section *sec,
 		return u32_reach(u32, lo, hi, n);
 	case S_PARENT:
 		return check_paths(w, sec, lo, hi, count);
+	case S_RETAINED:
+		return check_retained(w, sec, lo, hi);
 	default:
 		return 0;
 	}
@@ -457,6 +487,8 @@ static const char *cross_check(const uint64_t *w, const struct section *sec, uin
 	for (uint64_t k = 0; (want & SEC(S_ORDER)) && k < w[H_DOM_REACH]; k++)
 		if (idom[order[k]] == CH_NO_OBJECT)
 			return "the dominator tree's preorder is out of range";
+	if (bad[S_RETAINED])
+		return "a retained size or count is out of range";
 	/* Whether the paths form the search's tree is checked where they are
 	 * used (ch_paths_from_stored), as the dominator tree is. */
 	if (bad[S_PARENT])
@@ -547,9 +579,12 @@ enum ch_heap_index_outcome ch_heap_index_verify(const void *data, size_t size, c
 	}
 	want |= ch_heap_index_need_sections(0);
 	/* The paths' range check reads via and rank beside parent; the
-	 * preorder's, idom. */
+	 * preorder's, idom; the retained sizes', their counts, idom and the
+	 * sizes. */
 	if (want & (SEC(S_PARENT) | SEC(S_VIA) | SEC(S_RANK)))
 		want |= SEC(S_PARENT) | SEC(S_VIA) | SEC(S_RANK);
+	if (want & (SEC(S_RETAINED) | SEC(S_RETCOUNT)))
+		want |= SEC(S_RETAINED) | SEC(S_RETCOUNT) | SEC(S_IDOM) | SEC(S_SIZE);
 	if (want & (SEC(S_IDOM) | SEC(S_ORDER)))
 		want |= SEC(S_IDOM) | SEC(S_ORDER);
 	if (want & (SEC(S_SIZE) | SEC(S_REFCNT) | SEC(S_WIDE)))

@@ -28,15 +28,21 @@
  * (struct header's sums) in place of one over the whole payload, so that a
  * command verifies only the sections it uses; format 11 the sums of every
  * section's blocks (S_BLOCKS), so that a command verifies a block of a big
- * section only when it first reads it (graph/heap_index_lazy.h). */
+ * section only when it first reads it (graph/heap_index_lazy.h); format
+ * 12 every object's retained bytes and count beside the tree (S_RETAINED,
+ * S_RETCOUNT) and the tree's reachable and unreachable bytes (H_DOM_BYTES,
+ * H_DOM_UNBYTES), so that a command takes them as they are instead of
+ * summing them up the tree again. */
 #define CH_INDEX_MAGIC "CHINDEX\0"
-#define CH_INDEX_VERSION 11u
+#define CH_INDEX_VERSION 12u
 
 /* H_SLOTS: slots of the address table (readers/base/index_hash.h), as the
  * build left it: 0 for no objects, else a power of two at most 4/5 full
  * (format 8: each slot's tag bits above index+1). H_DOMS: objects the
  * stored idom covers (0: no tree, else H_OBJECTS); H_DOM_REACH: length of the stored preorder; H_DOM_ROOTS: hash of the
- * root set the tree was built from.
+ * root set the tree was built from; H_DOM_BYTES, H_DOM_UNBYTES: the bytes
+ * of the objects in the tree and of the others (struct ch_dominators'
+ * reachable_bytes and unreachable_bytes), 0 without a tree.
  * H_MEM: 1 when the memory figures are kept (0: not yet); H_MEM_OWNED:
  * their owned chunks. H_WIDE: the sizes and refcounts marked wide in
  * their columns (struct ch_wide_rec each). H_ROOTS: 1 when the roots
@@ -48,19 +54,21 @@
 enum { H_KEY = 0, H_OBJECTS = 4, H_EDGES, H_TYPES, H_XOBJECTS, H_XTYPES, H_NAMES, H_MESSAGES, H_STRINGS,
        H_LISTS, H_DANGLING = H_LISTS + 4, H_UNDUMPED, H_UNREADABLE, H_DROPPED, H_LOST, H_FLAGS, H_INTERPS, H_SLOTS,
        H_DOMS, H_DOM_REACH, H_DOM_ROOTS, H_MEM, H_MEM_OWNED, H_WIDE,
-       H_ROOTS, H_NROOTS, H_PATHS, H_PATH_REACH, H_PATH_ROOTS, H_PAYLOAD, H_CHECKSUM, H_WORDS };
+       H_ROOTS, H_NROOTS, H_PATHS, H_PATH_REACH, H_PATH_ROOTS, H_DOM_BYTES, H_DOM_UNBYTES, H_PAYLOAD, H_CHECKSUM, H_WORDS };
 
 #define H_FLAG_PARTIAL 1u
 
-/* The tree's, the memory figures', the roots' and the paths' sections
- * come last (S_BASE: the count before them), so that adding any of them
+/* The tree's (with the retained sizes: S_RETAINED, one uint64_t per
+ * object, S_RETCOUNT, one uint32_t), the memory figures', the roots' and
+ * the paths' sections come last (S_BASE: the count before them), so that adding any of them
  * copies the rest as it is. S_BLOCKS, last of all: the checksum of every
  * block (CH_INDEX_BLOCK) of every section before it, section by section
  * in file order, each section's blocks in order (one uint64_t each); it is
  * covered by its own sum in the header, and each section's sum is the fold
  * of its blocks' (ch_heap_index_fold), so a block is verified on its own. */
 enum { S_ADDR, S_SIZE, S_REFCNT, S_TYPE, S_GEN, S_FLAGS, S_INTERP, S_OFFSETS, S_TARGETS, S_LABELS, S_TYPES, S_XOBJECTS,
-       S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_REPLAY, S_SLOTS, S_WIDE, S_BASE, S_IDOM = S_BASE, S_ORDER, S_MEM, S_OWNED,
+       S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_REPLAY, S_SLOTS, S_WIDE, S_BASE, S_IDOM = S_BASE, S_ORDER,
+       S_RETAINED, S_RETCOUNT, S_MEM, S_OWNED,
        S_ROOTS, S_ROOT_SET, S_PARENT, S_VIA, S_RANK, S_BLOCKS, S_COUNT };
 
 /* H_CHECKSUM covers the header's words before it and sums; sums[s] is

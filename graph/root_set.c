@@ -81,16 +81,17 @@ void ch_root_set_deinit(struct ch_root_set *s)
 
 /* The tree the heap index holds, when it was built for this very root
  * set over this very heap: true when d is filled from it. A stored tree
- * that is not a tree is said and not used. */
-static bool stored_dominators(struct ch_dominators *d, const struct ch_analysis *a, uint64_t roots_hash,
+ * that is not a tree (checked when walks) is said and not used. */
+static bool stored_dominators(struct ch_dominators *d, const struct ch_analysis *a, uint64_t roots_hash, bool walks,
 			      struct ch_error **err)
 {
 	struct ch_heap_index_ref *ix = a->index;
 	const struct ch_heap_index_doms *s = &ix->doms;
 	if (!s->idom || s->roots != roots_hash || s->nobjects != a->heap.objects.n)
 		return false;
-	*err = ch_dominators_from_tree(d, s->idom, s->order, s->nreach, &a->heap.objects, a->heap.objects.n,
-				       s->backing);
+	struct ch_dominators_stored t = {s->idom,  s->order, s->retained, s->retained_count, s->nreach,
+					 s->reachable_bytes, s->unreachable_bytes};
+	*err = ch_dominators_from_tree(d, &t, a->heap.objects.n, walks, s->backing);
 	if (*err && (*err)->kind == CH_ERR_INPUT) {
 		ch_diag_warn(&a->heap.py->diag, "the heap index %s's dominator tree was not used: damaged; %s", ix->path,
 			     (*err)->message);
@@ -101,7 +102,8 @@ static bool stored_dominators(struct ch_dominators *d, const struct ch_analysis 
 	return true;
 }
 
-struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch_analysis *a, const struct ch_roots *r)
+struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch_analysis *a, const struct ch_roots *r,
+				       bool walks)
 {
 	struct ch_root_set rs;
 	struct ch_error *err = ch_root_set_build(&rs, r, &a->heap.objects, &a->edges);
@@ -110,7 +112,7 @@ struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch
 	struct ch_heap_index_ref *ix = a->index;
 	bool indexed = ix && ix->path[0] && ix->nobjects == a->heap.objects.n && ix->nedges == a->edges.nedges;
 	uint64_t rh = indexed ? ch_heap_index_roots_hash(rs.objects, rs.n) : 0;
-	if (indexed && stored_dominators(d, a, rh, &err)) {
+	if (indexed && stored_dominators(d, a, rh, walks, &err)) {
 		ix->holds_tree = !err;
 		ch_root_set_deinit(&rs);
 		return err;
@@ -121,7 +123,7 @@ struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch
 	 * is a warning, never the command's failure). */
 	if (!err && indexed && !ix->added) {
 		ix->added = true;
-		struct ch_error *werr = ch_heap_index_add_dominators(ix, rh, d->idom, d->order, d->nreachable);
+		struct ch_error *werr = ch_heap_index_add_dominators(ix, rh, d);
 		if (werr) {
 			ch_diag_warn(&a->heap.py->diag, "no dominator tree added to the heap index: %s", werr->message);
 			ch_error_free(werr);

@@ -50,8 +50,15 @@ uint32_t ch_roots_module_of_dict(const struct ch_roots *r, const struct ch_edges
 struct ch_analysis;
 struct ch_dominators;
 /* The dominator tree of a's graph under the root set of r: what `top` and
- * the snapshot's retainers are computed from. */
-struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch_analysis *a, const struct ch_roots *r);
+ * the snapshot's retainers are computed from. Taken from the heap index
+ * when it holds the tree of this very root set, with its retained sizes
+ * as stored (their ranges checked by the load); walks: the caller walks
+ * the tree (its preorder, or idom chains with no bound but the object
+ * count), so whether the stored one is a tree is checked first (one that
+ * is not is said, computed again and replaced). A caller that reads the
+ * sums and follows idom a bounded number of steps passes false. */
+struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch_analysis *a, const struct ch_roots *r,
+				       bool walks);
 
 struct ch_heap_index_root;
 /* r's roots as the heap index keeps them (*out: r->n records, freed by the caller). */

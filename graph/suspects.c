@@ -199,7 +199,7 @@ static struct ch_error *scan_objects(struct finder *f)
 		uint8_t k = kind_of(f, o);
 		if (k & (TK_MODULE | TK_TYPE))
 			mark_namespace_of(f, o);
-		if (d->idom[o] == CH_NO_OBJECT)
+		if (d->retained_count[o] == 0) /* not in the tree (idom read only where needed) */
 			continue;
 		uint64_t r = d->retained[o];
 		if (k & TK_EXC)
@@ -648,11 +648,16 @@ void ch_suspects_sort(struct ch_suspects *s)
 		qsort(s->v, s->n, sizeof(*s->v), cmp_suspect);
 }
 
+/* chains: the caller reads the search along the suspects' chains only
+ * and the tree's sums (the finders follow idom UP_STEPS up at most, the
+ * tasks' no further than the object count), so a stored tree is taken
+ * without the check of its shape; otherwise (`report`, which walks the
+ * tree for its flame graph and retained types) both are checked whole. */
 static struct ch_error *run(struct ch_suspects_run *r, struct ch_analysis *a, const struct ch_roots *roots,
 			      const struct ch_memory_brief *mem, bool chains)
 {
 	memset(r, 0, sizeof(*r));
-	struct ch_error *err = ch_root_set_dominators(&r->d, a, roots);
+	struct ch_error *err = ch_root_set_dominators(&r->d, a, roots, !chains);
 	if (!err)
 		err = chains ? ch_root_set_paths_chains(&r->p, a, roots) : ch_root_set_paths(&r->p, a, roots);
 	if (!err) {

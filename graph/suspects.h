@@ -136,9 +136,11 @@ struct ch_error *ch_suspects_run(struct ch_suspects_run *r, struct ch_analysis *
 				 const struct ch_memory_brief *mem);
 
 /* ch_suspects_run for a caller that uses the search only along the
- * suspects' and tasks' chains (not r->p's whole tree): a stored search is
- * checked along those chains only, as `path` does; one found damaged there
- * makes it run again with the search checked whole. */
+ * suspects' and tasks' chains (not r->p's whole tree) and does not walk
+ * r->d (its preorder or idom chains): a stored search is checked along
+ * those chains only, as `path` does; one found damaged there makes it run
+ * again with the search checked whole; a stored dominator tree is taken
+ * with its retained sizes, its shape not checked. */
 struct ch_error *ch_suspects_run_chains(struct ch_suspects_run *r, struct ch_analysis *a, const struct ch_roots *roots,
 					const struct ch_memory_brief *mem);
 

@@ -408,7 +408,7 @@ struct ch_error *ch_tasks_collect_over(struct ch_tasks *t, struct ch_python *py,
 	struct ch_dominators own_d = {0};
 	if (!p && !(err = ch_root_set_paths(&own_p, a, roots)))
 		p = &own_p;
-	if (!err && !d && !(err = ch_root_set_dominators(&own_d, a, roots)))
+	if (!err && !d && !(err = ch_root_set_dominators(&own_d, a, roots, true)))
 		d = &own_d;
 	if (!err) {
 		for (size_t i = 0; i < t->n && !err; i++) {

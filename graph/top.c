@@ -67,10 +67,12 @@ struct ch_error *ch_top_objects(struct ch_top *t, const struct ch_dominators *d,
 	size_t n = 0;
 	/* The reachable objects in object order (the arrays read in sequence;
 	 * the order is total, so which come first changes nothing); one
-	 * retaining less than the worst kept is passed over unread. */
+	 * retaining less than the worst kept is passed over unread. An object
+	 * is in the tree when it retains itself (a count of 0 otherwise), so
+	 * idom is read only for the objects listed. */
 	for (size_t i = 0; i < d->nobjects && keep; i++) {
 		uint32_t o = (uint32_t)i;
-		if (d->idom[o] == CH_NO_OBJECT || (n == keep && d->retained[o] < h[0].retained))
+		if (d->retained_count[o] == 0 || (n == keep && d->retained[o] < h[0].retained))
 			continue;
 		struct cand c = {d->retained[o], heap->objects.addr[o], o};
 		if (n < keep) {
@@ -219,7 +221,7 @@ void ch_unreached_split(struct ch_unreached *u, const struct ch_dominators *d, c
 {
 	memset(u, 0, sizeof(*u));
 	for (size_t i = 0; i < d->nobjects; i++) {
-		if (d->idom[i] != CH_NO_OBJECT)
+		if (d->retained_count[i] != 0) /* in the tree */
 			continue;
 		uint64_t b = ch_objects_size(&heap->objects, i);
 		u->objects++;

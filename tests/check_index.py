@@ -138,17 +138,17 @@ def compare(bin_, cmds, ref, what, stderr_too=True, expect_warning=None):
         expect_warning = None  # only the first command meets the bad index; it is rebuilt then
 
 
-# The index's layout (graph/heap_index_format.h, format 11), enough to
+# The index's layout (graph/heap_index_format.h, format 12), enough to
 # find each section, damage one and seal the damage with matching
 # checksums (its own and the header's) so that only the checks on the
 # contents can catch it. The checksums of the sound file are recomputed
 # first: a layout that no longer matches this fails loudly instead of
 # testing nothing.
 H = dict(OBJECTS=4, EDGES=5, TYPES=6, XOBJECTS=7, XTYPES=8, NAMES=9, MESSAGES=10, STRINGS=11, INTERPS=22, SLOTS=23,
-         DOMS=24, DOM_REACH=25, MEM=27, MEM_OWNED=28, WIDE=29, ROOTS=30, NROOTS=31, PATHS=32, PAYLOAD=35,
-         CHECKSUM=36)
-H_WORDS = 37
-S_COUNT = 29
+         DOMS=24, DOM_REACH=25, MEM=27, MEM_OWNED=28, WIDE=29, ROOTS=30, NROOTS=31, PATHS=32, PAYLOAD=37,
+         CHECKSUM=38)
+H_WORDS = 39
+S_COUNT = 31
 HEADER = 16 + 8 * H_WORDS + 8 * S_COUNT
 MEMB_BYTES = 8 * 57  # CH_MEMB_WORDS words of 8 bytes (graph/memory_brief.h)
 OWNED_CHUNK = 32     # struct ch_mem_owned_chunk
@@ -210,8 +210,8 @@ def pad8(n):
 
 
 SECTIONS = ("addr", "size", "refcnt", "type", "gen", "flags", "interp", "offsets", "targets", "labels", "types",
-            "xobjects", "xtypes", "names", "messages", "strings", "replay", "slots", "wide", "idom", "order", "mem",
-            "owned", "roots", "set", "parent", "via", "rank", "blocks")
+            "xobjects", "xtypes", "names", "messages", "strings", "replay", "slots", "wide", "idom", "order", "retained",
+            "retcount", "mem", "owned", "roots", "set", "parent", "via", "rank", "blocks")
 
 
 def ix_sections(data):
@@ -222,7 +222,7 @@ def ix_sections(data):
     sizes = [n * 8, n * 4, n * 4, n * 4, n, n, n, (n + 1) * 4, e * 4, e * 4, w[H["TYPES"]] * 8,
              w[H["XOBJECTS"]] * 4, w[H["XTYPES"]] * 16, w[H["NAMES"]] * 4, w[H["MESSAGES"]] * 4,
              w[H["STRINGS"]], n, w[H["SLOTS"]] * 4, w[H["WIDE"]] * 16, w[H["DOMS"]] * 4,
-             w[H["DOM_REACH"]] * 4, w[H["MEM"]] * MEMB_BYTES, w[H["MEM_OWNED"]] * OWNED_CHUNK,
+             w[H["DOM_REACH"]] * 4, w[H["DOMS"]] * 8, w[H["DOMS"]] * 4, w[H["MEM"]] * MEMB_BYTES, w[H["MEM_OWNED"]] * OWNED_CHUNK,
              nroots * ROOT_REC, nroots * 4, w[H["PATHS"]] * 4, w[H["PATHS"]] * 4, w[H["PATHS"]] * 4]
     sizes.append(8 * sum((b + BLOCK - 1) // BLOCK for b in sizes))  # the block table
     off, secs = HEADER, {}
@@ -279,8 +279,10 @@ def ipath_first(cmds):
 
 
 def ix_damage(good, what, target=None):
-    """good with its roots or paths damaged in range (what: "root" puts
-    a root's object past the object table; "parent" gives a reached object
+    """good with its roots, paths or retained sizes damaged in range (what:
+    "root" puts a root's object past the object table; "retained" gives
+    the first object in the dominator tree no retained bytes, less than
+    its own size; "parent" gives a reached object
     a parent ranked after it; "frame" makes a frame root name a frame that
     is not there; "chain" gives the object at address target a parent
     ranked after it, so the chain `path` walks is not the search's),
@@ -296,6 +298,14 @@ def ix_damage(good, what, target=None):
     if what == "root" and rbytes:
         struct.pack_into("<I", data, roff, n)  # the first root's object
         changed = ("roots",)
+    elif what == "retained" and w[H["DOMS"]]:
+        idom = struct.unpack_from("<%dI" % n, data, secs["idom"][1])
+        size = struct.unpack_from("<%dI" % n, data, secs["size"][1])
+        inside = [o for o in range(n) if idom[o] != 0xFFFFFFFF and size[o]]
+        if not inside:
+            return None
+        struct.pack_into("<Q", data, secs["retained"][1] + 8 * inside[0], 0)
+        changed = ("retained",)
     elif what == "frame":
         for i in range(rbytes // ROOT_REC):
             if data[roff + ROOT_REC * i + 12] == 3:  # CH_ROOT_FRAME_LOCAL
@@ -485,6 +495,8 @@ def main():
                                    ("labels", [itypes], iref[:1]),
                                    ("replay", [itypes], ipath_first(cmds2)),
                                    ("idom", [itypes], [cmds2.index(["top", core, "--json"])]),
+                                   ("retained", [itypes], [cmds2.index(["top", core, "--json"])]),
+                                   ("retcount", [itypes], [cmds2.index(["suspects", core])]),
                                    # referrers reads no page of the paths
                                    ("rank", [itypes] + iref[:1], ipath_first(cmds2))):
             if not user:
@@ -502,20 +514,23 @@ def main():
             if open(idx, "rb").read() != good:
                 fail("a flipped byte in %s: the index was not rebuilt as it was" % name)
 
-        # 5b. roots and paths damaged in range, the checksum sealing it:
-        # the load refuses a root past the object table; a parent loop or
+        # 5b. roots, paths and retained sizes damaged in range, the
+        # checksum sealing it: the load refuses a root past the object
+        # table and a retained size below the object's own; a parent loop or
         # a frame that was not read is found where they are used. Either
         # way the output is --no-index's and the index is made whole again.
         ipath = ipath_first(cmds2)
         isnap = cmds2.index(["snapshot", core])
         damaged = 0
+        itop = cmds2.index(["top", core, "--json"])
         for what, word in (("root", "damaged; a root is out of range"),
+                           ("retained", "damaged; a retained size or count is out of range"),
                            ("parent", "shortest paths were not used: damaged"),
                            ("chain", "shortest paths were not used: damaged"),
                            ("frame", "roots were not used: damaged")):
             bad = ix_damage(good, what, addr2)
             if bad is None:
-                if what in ("root", "parent"):
+                if what in ("root", "parent", "retained"):
                     fail("no %s to damage in the index" % what)
                 continue
             damaged += 1
@@ -524,7 +539,7 @@ def main():
             # path, top, suspects and summary check only the chains they
             # walk: a damage off those chains is found by a command that
             # uses the whole search (snapshot).
-            pick = ipath[:1] if ipath and what != "parent" else [isnap]
+            pick = [itop] if what == "retained" else ipath[:1] if ipath and what != "parent" else [isnap]
             compare(bin_, [cmds2[i] for i in pick], [ref2[i] for i in pick], "a damaged " + what,
                     expect_warning=word)
             index_state(bin_, core)
