@@ -130,4 +130,28 @@ void ch_objects_index_restore(struct ch_object_table *t, uint32_t *slots, size_t
 /* Index of the object at addr, or CH_NO_OBJECT. */
 uint32_t ch_objects_find(const struct ch_object_table *t, uint64_t addr);
 
+/* A batch of lookups costs one cache miss each instead of two in a row
+ * when it is prefetched in two rounds before the finds: first each
+ * address's home slot, then (the slots now in cache) what each find will
+ * read next. The second round returns the slot value the find will stop
+ * at (ch_index_hash_guess: an entry's index+1 with its tag, 0 when the
+ * address is absent, CH_INDEX_NONE when unsure) for callers that prefetch
+ * something of their own for an absent address. Hints only: a find gives
+ * the same answer with or without them. */
+static inline void ch_objects_prefetch_slot(const struct ch_object_table *t, uint64_t addr)
+{
+	if (t->index.nslots)
+		__builtin_prefetch(&t->index.slots[ch_index_slot(addr, t->index.nslots)]);
+}
+
+static inline uint32_t ch_objects_prefetch_entry(const struct ch_object_table *t, uint64_t addr)
+{
+	if (!t->index.nslots)
+		return CH_INDEX_NONE;
+	uint32_t v = ch_index_hash_guess(&t->index, addr, 8);
+	if (v && v != CH_INDEX_NONE)
+		__builtin_prefetch(&t->addr[ch_index_hash_entry(&t->index, v) - 1]);
+	return v;
+}
+
 #endif

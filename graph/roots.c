@@ -573,6 +573,30 @@ static struct ch_error *dead_frame_stacks(const struct ch_roots *r, struct ch_py
 	return err;
 }
 
+/* Words of the scan that may point at objects, looked up in batches
+ * (ch_objects_prefetch_*): the lookups are the scan's cost, and each is
+ * a cache miss on a big heap. */
+#define SCAN_BATCH 256
+
+struct scan_batch {
+	uint64_t w[SCAN_BATCH];
+	size_t n;
+};
+
+static void scan_flush(struct ch_roots *r, const struct ch_object_table *t, struct scan_batch *b)
+{
+	for (size_t k = 0; k < b->n; k++)
+		ch_objects_prefetch_slot(t, b->w[k]);
+	for (size_t k = 0; k < b->n; k++)
+		ch_objects_prefetch_entry(t, b->w[k]);
+	for (size_t k = 0; k < b->n; k++) {
+		uint32_t obj = ch_objects_find(t, b->w[k]);
+		if (obj != CH_NO_OBJECT)
+			bump(r->maybe, obj);
+	}
+	b->n = 0;
+}
+
 void ch_roots_scan_memory(struct ch_roots *r, const struct ch_analysis *a)
 {
 	const struct ch_object_table *t = &a->heap.objects;
@@ -589,6 +613,7 @@ void ch_roots_scan_memory(struct ch_roots *r, const struct ch_analysis *a)
 	 * where static structs (a NULL field before a type pointer) would
 	 * look like them. */
 	struct spans data = {0}, dead = {0};
+	struct scan_batch batch = {.n = 0};
 	struct ch_error *err = module_data(py->proc, &data);
 	if (err) {
 		ch_error_free(err);
@@ -620,11 +645,12 @@ void ch_roots_scan_memory(struct ch_roots *r, const struct ch_analysis *a)
 			}
 			if (w < lo || w > hi || (w & 7))
 				continue;
-			uint32_t obj = ch_objects_find(t, w);
-			if (obj != CH_NO_OBJECT)
-				bump(r->maybe, obj);
+			batch.w[batch.n++] = w;
+			if (batch.n == SCAN_BATCH)
+				scan_flush(r, t, &batch);
 		}
 	}
+	scan_flush(r, t, &batch);
 	spans_deinit(&data);
 	spans_deinit(&dead);
 }
