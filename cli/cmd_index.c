@@ -88,6 +88,28 @@ static const char *memory_step(struct ch_session *s, struct ch_analysis *a)
 	return had ? "stored" : "added";
 }
 
+/* The conservative scan's counts anomalies starts from, kept in the index
+ * too: "stored", "added", or "not kept" (said in a warning). */
+static const char *scan_step(struct ch_session *s, struct ch_analysis *a)
+{
+	if (!a->heap.py || !a->index)
+		return "not kept"; /* the tree step failed and freed the analysis */
+	ch_progress_update(&s->progress, "scan counts", 0);
+	bool had = s->index_ref.scan.maybe != NULL;
+	struct ch_roots r;
+	struct ch_error *err = ch_roots_find(&r, a);
+	if (err) {
+		ch_diag_warn(&s->py->diag, "no scan counts in the index: %s", err->message);
+		ch_error_free(err);
+		return "not kept";
+	}
+	ch_roots_scan_memory_kept(&r, a);
+	ch_roots_deinit(&r);
+	if (!s->index_ref.scan_added)
+		return had ? "stored" : "not kept";
+	return s->index_ref.scan_failed ? "not kept" : "added";
+}
+
 static int run_index(const struct ch_cli_command *cmd, int argc, char **argv)
 {
 	struct ch_session s;
@@ -113,6 +135,7 @@ static int run_index(const struct ch_cli_command *cmd, int argc, char **argv)
 	if (rep.path[0])
 		tree_step(&s, &a, &tree, &paths);
 	const char *memory = rep.path[0] ? memory_step(&s, &a) : "not kept";
+	const char *scan = rep.path[0] ? scan_step(&s, &a) : "not kept";
 	double secs = seconds_now() - t0;
 	struct stat st;
 	uint64_t bytes = rep.path[0] && stat(rep.path, &st) == 0 ? (uint64_t)st.st_size : 0;
@@ -128,6 +151,7 @@ static int run_index(const struct ch_cli_command *cmd, int argc, char **argv)
 		json_object_set_new(doc, "dominators", json_string(tree));
 		json_object_set_new(doc, "paths", json_string(paths));
 		json_object_set_new(doc, "memory", json_string(memory));
+		json_object_set_new(doc, "scan", json_string(scan));
 		json_object_set_new(doc, "seconds", json_real(secs));
 	} else if (rep.path[0]) {
 		char safe[PATH_MAX + 64];
@@ -137,6 +161,7 @@ static int run_index(const struct ch_cli_command *cmd, int argc, char **argv)
 		fprintf(s.out, "  dominator tree: %s\n", tree);
 		fprintf(s.out, "  roots and shortest paths: %s\n", paths);
 		fprintf(s.out, "  memory figures: %s\n", memory);
+		fprintf(s.out, "  anomalies' scan counts: %s\n", scan);
 	} else {
 		fprintf(s.out, "index not written (see the warnings)\n");
 	}
@@ -159,8 +184,9 @@ const struct ch_cli_command ch_cmd_index = {
 		   "more; this command writes one whatever the size, or says it is already there (reused).\n"
 		   "It also keeps the dominator tree in it (what top, suspects and summary start from), the\n"
 		   "roots and the shortest paths from them (what path, top, suspects and summary start from) and the\n"
-		   "native memory figures (what show, summary and suspects print from glibc's heap), which\n"
-		   "otherwise the first command that computes them adds.\n"
+		   "native memory figures (what show, summary and suspects print from glibc's heap) and the counts\n"
+		   "of anomalies' scan of the process' memory, which otherwise the first command that computes them\n"
+		   "adds.\n"
 		   "A stale or damaged index is never trusted: it is reported and rebuilt. --no-index on any\n"
 		   "command neither reads nor writes one. Format and rules: docs/index.md.\n\n"
 		   "Examples:\n"

@@ -159,5 +159,6 @@ const struct ch_cli_command ch_cmd_summary = {
 	 * the dominator tree's idom and preorder: the candidates' and a few
 	 * steps up) block by block as it reads it. */
 	.index_needs = CH_NEED_ALL | CH_NEED_LAZY,
-	.index_eager = CH_NEED_ALL & ~(CH_NEED_ADDR | CH_NEED_FLAGS | CH_NEED_INTERP | CH_NEED_LABELS | CH_NEED_DOMS),
+	.index_eager = CH_NEED_ALL & ~(CH_NEED_ADDR | CH_NEED_FLAGS | CH_NEED_INTERP | CH_NEED_LABELS | CH_NEED_DOMS |
+				       CH_NEED_SCAN),
 };

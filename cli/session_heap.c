@@ -253,7 +253,7 @@ struct ch_error *ch_session_heap_build(struct ch_session *s, struct ch_heap *hea
 			restart_arm(s, tried[i]); /* a block may fail while the load reads */
 		struct ch_error *err = ch_heap_index_load(tried[i], &key, s->py, &s->needs, s->cmd ? s->cmd->index_eager : 0, heap, edges, &state, &s->index_ref.doms,
 							  &s->index_ref.mem, &s->index_ref.roots, &s->index_ref.paths,
-							  &outcome, why, sizeof(why));
+							  &s->index_ref.scan, &outcome, why, sizeof(why));
 		if (err)
 			return err;
 		if (outcome == CH_HEAP_INDEX_LOADED && replay && state &&

@@ -257,10 +257,23 @@ static void roots_paths_take(const uint64_t *w, const struct section *sec, struc
 	}
 }
 
+/* The stored scan counts of a checked index (their section verified),
+ * pointing into it. */
+static void scan_take(const uint64_t *w, const struct section *sec, struct ch_heap_index_scan *scan)
+{
+	memset(scan, 0, sizeof(*scan));
+	if (!w[H_SCAN] || !sec[S_MAYBE].data)
+		return;
+	scan->maybe = sec[S_MAYBE].data;
+	scan->nobjects = w[H_SCAN];
+	scan->inputs = w[H_SCAN_INPUTS];
+}
+
 enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, const struct ch_heap_index_key *key,
 					       bool check_sum, uint32_t needs, struct ch_heap_index_doms *doms,
 					       struct ch_heap_index_mem *mem, struct ch_heap_index_roots *roots,
-					       struct ch_heap_index_paths *paths, char *why, size_t why_len)
+					       struct ch_heap_index_paths *paths, struct ch_heap_index_scan *scan, char *why,
+					       size_t why_len)
 {
 	struct section sec[S_COUNT];
 	enum ch_heap_index_outcome r = ch_heap_index_verify(
@@ -273,7 +286,13 @@ enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, co
 		memset(roots, 0, sizeof(*roots));
 	if (paths)
 		memset(paths, 0, sizeof(*paths));
+	if (scan)
+		memset(scan, 0, sizeof(*scan));
 	struct header h;
+	if (scan && r == CH_HEAP_INDEX_LOADED) {
+		memcpy(&h, data, sizeof(h));
+		scan_take(h.w, sec, scan);
+	}
 	if (mem && r == CH_HEAP_INDEX_LOADED) {
 		memcpy(&h, data, sizeof(h));
 		mem_take(h.w, sec, mem);
@@ -296,9 +315,12 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 				    uint32_t *needs, uint32_t eager, struct ch_heap *heap, struct ch_edges *edges, const uint8_t **replay,
 				    struct ch_heap_index_doms *doms, struct ch_heap_index_mem *mem,
 				    struct ch_heap_index_roots *roots, struct ch_heap_index_paths *paths,
-				    enum ch_heap_index_outcome *outcome, char *why, size_t why_len)
+				    struct ch_heap_index_scan *scan, enum ch_heap_index_outcome *outcome, char *why,
+				    size_t why_len)
 {
 	*replay = NULL;
+	if (scan)
+		memset(scan, 0, sizeof(*scan));
 	if (mem)
 		memset(mem, 0, sizeof(*mem));
 	if (roots)
@@ -464,6 +486,11 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 		roots->backing = ch_shared_map_hold(backing);
 	if (paths && paths->parent)
 		paths->backing = ch_shared_map_hold(backing);
+	if (scan) {
+		scan_take(h.w, sec, scan);
+		if (scan->maybe)
+			scan->backing = ch_shared_map_hold(backing);
+	}
 	*outcome = CH_HEAP_INDEX_LOADED;
 out:
 	if (*outcome != CH_HEAP_INDEX_LOADED) {
@@ -482,6 +509,7 @@ void ch_heap_index_ref_deinit(struct ch_heap_index_ref *r)
 	ch_shared_map_release(r->mem.backing);
 	ch_shared_map_release(r->roots.backing);
 	ch_shared_map_release(r->paths.backing);
+	ch_shared_map_release(r->scan.backing);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -524,6 +552,8 @@ struct tail {
 	const uint32_t *parent, *via, *rank; /* the paths */
 	size_t npreached;
 	uint64_t proots;
+	const uint32_t *maybe; /* the scan's counts */
+	uint64_t scan_inputs;
 };
 
 /* Rewrites the index at r->path with the tail t, through a temporary file
@@ -611,6 +641,11 @@ static struct ch_error *rewrite_tail(const struct ch_heap_index_ref *r, const st
 		data[S_VIA] = t->via;
 		data[S_RANK] = t->rank;
 	}
+	if (t->maybe) {
+		h.w[H_SCAN] = r->nobjects;
+		h.w[H_SCAN_INPUTS] = t->scan_inputs;
+		data[S_MAYBE] = t->maybe;
+	}
 	if (!ch_heap_index_section_sizes(h.w, bytes)) {
 		err = ch_error_new(CH_ERR_UNSUPPORTED, "the memory figures or the roots are too large for the index");
 		goto out;
@@ -686,5 +721,11 @@ struct ch_error *ch_heap_index_add_paths(const struct ch_heap_index_ref *r, cons
 {
 	struct tail t = {.recs = recs, .set = set, .nroots = nroots, .parent = parent, .via = via, .rank = rank,
 			 .npreached = nreached, .proots = roots_hash};
+	return rewrite_tail(r, &t);
+}
+
+struct ch_error *ch_heap_index_add_scan(const struct ch_heap_index_ref *r, uint64_t inputs, const uint32_t *maybe)
+{
+	struct tail t = {.maybe = maybe, .scan_inputs = inputs};
 	return rewrite_tail(r, &t);
 }

@@ -115,6 +115,19 @@ struct ch_heap_index_paths {
 	struct ch_shared_map *backing;
 };
 
+/* The counts of the conservative scan an index holds (format 13;
+ * graph/roots.h, ch_roots_scan_memory): every object's `maybe` count after
+ * the scan, pointing into the mapped file (backing holds it). Any count is
+ * valid; the load has checked the section's size and checksum. inputs:
+ * the hash of what the scan added to (ch_roots_scan_inputs): the counts
+ * are only used for the same. maybe NULL: none kept. */
+struct ch_heap_index_scan {
+	const uint32_t *maybe;
+	size_t nobjects;
+	uint64_t inputs;
+	struct ch_shared_map *backing;
+};
+
 /* An analysis' tie to the index its heap came from or went to: where a
  * dominator tree, the memory figures, the roots or the paths computed
  * later are added (path empty: no index). */
@@ -131,6 +144,9 @@ struct ch_heap_index_ref {
 	struct ch_heap_index_paths paths; /* the stored shortest-path search, if any */
 	bool paths_added;                 /* this process already tried to add the paths (and roots) */
 	bool paths_failed;                /* ... and could not (said in a warning) */
+	struct ch_heap_index_scan scan;   /* the stored scan counts, if any */
+	bool scan_added;                  /* this process already tried to add them */
+	bool scan_failed;                 /* ... and could not (said in a warning) */
 };
 
 void ch_heap_index_ref_deinit(struct ch_heap_index_ref *r);
@@ -161,6 +177,11 @@ uint64_t ch_heap_index_paths_hash(const uint32_t *roots, const uint8_t *tiers, s
 struct ch_error *ch_heap_index_add_paths(const struct ch_heap_index_ref *r, const struct ch_heap_index_root *recs,
 					 const uint32_t *set, size_t nroots, uint64_t roots_hash, const uint32_t *parent,
 					 const uint32_t *via, const uint32_t *rank, size_t nreached);
+
+/* Rewrites the index at r->path with the scan's counts (maybe, one per
+ * object, after a scan that added to what inputs hashes) in place of
+ * those it held, if any, as ch_heap_index_add_dominators does. */
+struct ch_error *ch_heap_index_add_scan(const struct ch_heap_index_ref *r, uint64_t inputs, const uint32_t *maybe);
 
 /* Rewrites the index at r->path with the memory figures mem in place of
  * those it held, if any, as ch_heap_index_add_dominators does. */
@@ -193,12 +214,13 @@ enum ch_index_need {
 	CH_NEED_DOMS = 1u << 11,   /* the stored dominator tree */
 	CH_NEED_PATHS = 1u << 12,  /* the stored roots and shortest-path search: without them, everything */
 	CH_NEED_MEM = 1u << 13,    /* the stored memory figures: without them, everything */
-	CH_NEED_ALL = (1u << 14) - 1,
+	CH_NEED_SCAN = 1u << 14,   /* the stored counts of the conservative scan */
+	CH_NEED_ALL = (1u << 15) - 1,
 	/* Not a use: the big sections verified block by block as they are
 	 * first read, not at the load (graph/heap_index_lazy.h): for a
 	 * command that reads a small part of them and keeps its report until
 	 * it ends (a failed block restarts it from the core). */
-	CH_NEED_LAZY = 1u << 14,
+	CH_NEED_LAZY = 1u << 15,
 };
 
 /* Loads the index at path into heap and edges (for py, whose type table it
@@ -207,19 +229,21 @@ enum ch_index_need {
  * mapped file, valid as long as heap), and its dominator tree, if it holds
  * one, goes into doms (may be NULL; released with ch_heap_index_ref_deinit
  * or ch_shared_map_release), its memory figures into mem, its roots into
- * roots and its shortest-path search into paths likewise. Anything but LOADED leaves heap, edges and
+ * roots, its shortest-path search into paths and its scan counts into scan
+ * (may be NULL) likewise. Anything but LOADED leaves heap, edges and
  * doms empty, *replay NULL, and explains itself in why. A failure to
  * allocate is an error; everything wrong with the file is an outcome. */
 /* *needs (CH_NEED_*) says what the caller uses: only those sections are
  * verified (with CH_NEED_LAZY, those of eager at the load and the others
- * as they are read: graph/heap_index_lazy.h) and set (*replay NULL, doms and paths empty when not needed);
+ * as they are read: graph/heap_index_lazy.h) and set (*replay NULL, doms, paths and scan empty when not needed);
  * a load widens it to CH_NEED_ALL when a stored result it asks for is not
  * in the file (the command then computes it from everything). */
 struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index_key *key, struct ch_python *py,
 				    uint32_t *needs, uint32_t eager, struct ch_heap *heap, struct ch_edges *edges, const uint8_t **replay,
 				    struct ch_heap_index_doms *doms, struct ch_heap_index_mem *mem,
 				    struct ch_heap_index_roots *roots, struct ch_heap_index_paths *paths,
-				    enum ch_heap_index_outcome *outcome, char *why, size_t why_len);
+				    struct ch_heap_index_scan *scan, enum ch_heap_index_outcome *outcome, char *why,
+				    size_t why_len);
 
 /* The checks a load makes before it uses anything, on an index in memory
  * (no runtime needed): LOADED means sound (the sections needs, CH_NEED_*,
@@ -228,12 +252,13 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
  * structural checks). doms (may be NULL) receives the
  * stored dominator tree of a LOADED index, pointing into data (backing
  * NULL), to check as ch_dominators_from_tree would; mem (may be NULL)
- * its memory figures, pointing into data; roots and paths (may be NULL)
- * likewise. */
+ * its memory figures, pointing into data; roots, paths and scan (may be
+ * NULL) likewise. */
 enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, const struct ch_heap_index_key *key,
 					       bool check_sum, uint32_t needs, struct ch_heap_index_doms *doms,
 					       struct ch_heap_index_mem *mem, struct ch_heap_index_roots *roots,
-					       struct ch_heap_index_paths *paths, char *why, size_t why_len);
+					       struct ch_heap_index_paths *paths, struct ch_heap_index_scan *scan, char *why,
+					       size_t why_len);
 
 /* A 64-bit hash of bytes, chained through seed (the key's building block). */
 uint64_t ch_heap_index_hash(uint64_t seed, const void *data, size_t len);

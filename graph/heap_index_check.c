@@ -151,6 +151,7 @@ uint32_t ch_heap_index_need_sections(uint32_t needs)
 		{CH_NEED_REPLAY, SEC(S_REPLAY)},
 		{CH_NEED_DOMS, SEC(S_IDOM) | SEC(S_ORDER) | SEC(S_RETAINED) | SEC(S_RETCOUNT)},
 		{CH_NEED_PATHS, SEC(S_PARENT) | SEC(S_VIA) | SEC(S_RANK)},
+		{CH_NEED_SCAN, SEC(S_MAYBE)},
 	};
 	uint32_t m = SEC(S_TYPES) | SEC(S_XOBJECTS) | SEC(S_XTYPES) | SEC(S_NAMES) | SEC(S_MESSAGES) | SEC(S_STRINGS) |
 		     SEC(S_MEM) | SEC(S_OWNED) | SEC(S_ROOTS) | SEC(S_ROOT_SET) | SEC(S_BLOCKS);
@@ -169,7 +170,7 @@ bool ch_heap_index_section_sizes(const uint64_t *w, size_t *bytes)
 	    (!w[H_DOMS] && (w[H_DOM_BYTES] || w[H_DOM_UNBYTES])) || w[H_MEM] > 1 ||
 	    (!w[H_MEM] && w[H_MEM_OWNED]) || w[H_MEM_OWNED] > UINT32_MAX || w[H_WIDE] > 2 * n || w[H_ROOTS] > 1 ||
 	    (!w[H_ROOTS] && w[H_NROOTS]) || w[H_NROOTS] >= CH_PATH_ROOT || (w[H_PATHS] != 0 && w[H_PATHS] != n) ||
-	    w[H_PATH_REACH] > w[H_PATHS] ||
+	    w[H_PATH_REACH] > w[H_PATHS] || (w[H_SCAN] != 0 && w[H_SCAN] != n) || (!w[H_SCAN] && w[H_SCAN_INPUTS]) ||
 	    (n ? (w[H_SLOTS] & (w[H_SLOTS] - 1)) != 0 || w[H_SLOTS] > ((uint64_t)1 << 32) || !ch_index_hash_fits(n, w[H_SLOTS])
 	       : w[H_SLOTS] != 0))
 		return false;
@@ -196,6 +197,7 @@ bool ch_heap_index_section_sizes(const uint64_t *w, size_t *bytes)
 	bytes[S_ROOTS] = w[H_NROOTS] * sizeof(struct ch_heap_index_root);
 	bytes[S_ROOT_SET] = w[H_NROOTS] * 4;
 	bytes[S_PARENT] = bytes[S_VIA] = bytes[S_RANK] = w[H_PATHS] * 4;
+	bytes[S_MAYBE] = w[H_SCAN] * 4; /* any count is valid: no range check */
 	size_t nblocks = 0;
 	for (int s = 0; s < S_BLOCKS; s++)
 		nblocks += ch_heap_index_nblocks(bytes[s]);

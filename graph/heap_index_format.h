@@ -32,9 +32,11 @@
  * 12 every object's retained bytes and count beside the tree (S_RETAINED,
  * S_RETCOUNT) and the tree's reachable and unreachable bytes (H_DOM_BYTES,
  * H_DOM_UNBYTES), so that a command takes them as they are instead of
- * summing them up the tree again. */
+ * summing them up the tree again; format 13 the counts of the conservative
+ * scan of `anomalies` (H_SCAN, H_SCAN_INPUTS, S_MAYBE: ch_roots_scan_memory),
+ * once computed, so that a later run skips the scan. */
 #define CH_INDEX_MAGIC "CHINDEX\0"
-#define CH_INDEX_VERSION 12u
+#define CH_INDEX_VERSION 13u
 
 /* H_SLOTS: slots of the address table (readers/base/index_hash.h), as the
  * build left it: 0 for no objects, else a power of two at most 4/5 full
@@ -50,17 +52,20 @@
  * priority order, and the root set's object per root). H_PATHS: objects
  * the stored search covers (0: none, else H_OBJECTS); H_PATH_REACH: the
  * objects it reached; H_PATH_ROOTS: the hash of the root set and tiers it
- * started from (ch_heap_index_paths_hash). */
+ * started from (ch_heap_index_paths_hash). H_SCAN: objects the stored
+ * scan counts cover (0: none, else H_OBJECTS); H_SCAN_INPUTS: the hash of
+ * what the scan added to (ch_roots_scan_inputs), 0 without counts. */
 enum { H_KEY = 0, H_OBJECTS = 4, H_EDGES, H_TYPES, H_XOBJECTS, H_XTYPES, H_NAMES, H_MESSAGES, H_STRINGS,
        H_LISTS, H_DANGLING = H_LISTS + 4, H_UNDUMPED, H_UNREADABLE, H_DROPPED, H_LOST, H_FLAGS, H_INTERPS, H_SLOTS,
        H_DOMS, H_DOM_REACH, H_DOM_ROOTS, H_MEM, H_MEM_OWNED, H_WIDE,
-       H_ROOTS, H_NROOTS, H_PATHS, H_PATH_REACH, H_PATH_ROOTS, H_DOM_BYTES, H_DOM_UNBYTES, H_PAYLOAD, H_CHECKSUM, H_WORDS };
+       H_ROOTS, H_NROOTS, H_PATHS, H_PATH_REACH, H_PATH_ROOTS, H_DOM_BYTES, H_DOM_UNBYTES, H_SCAN, H_SCAN_INPUTS, H_PAYLOAD, H_CHECKSUM, H_WORDS };
 
 #define H_FLAG_PARTIAL 1u
 
 /* The tree's (with the retained sizes: S_RETAINED, one uint64_t per
  * object, S_RETCOUNT, one uint32_t), the memory figures', the roots' and
- * the paths' sections come last (S_BASE: the count before them), so that adding any of them
+ * the paths' sections and the scan's counts (S_MAYBE, one uint32_t per
+ * object) come last (S_BASE: the count before them), so that adding any of them
  * copies the rest as it is. S_BLOCKS, last of all: the checksum of every
  * block (CH_INDEX_BLOCK) of every section before it, section by section
  * in file order, each section's blocks in order (one uint64_t each); it is
@@ -69,7 +74,7 @@ enum { H_KEY = 0, H_OBJECTS = 4, H_EDGES, H_TYPES, H_XOBJECTS, H_XTYPES, H_NAMES
 enum { S_ADDR, S_SIZE, S_REFCNT, S_TYPE, S_GEN, S_FLAGS, S_INTERP, S_OFFSETS, S_TARGETS, S_LABELS, S_TYPES, S_XOBJECTS,
        S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_REPLAY, S_SLOTS, S_WIDE, S_BASE, S_IDOM = S_BASE, S_ORDER,
        S_RETAINED, S_RETCOUNT, S_MEM, S_OWNED,
-       S_ROOTS, S_ROOT_SET, S_PARENT, S_VIA, S_RANK, S_BLOCKS, S_COUNT };
+       S_ROOTS, S_ROOT_SET, S_PARENT, S_VIA, S_RANK, S_MAYBE, S_BLOCKS, S_COUNT };
 
 /* H_CHECKSUM covers the header's words before it and sums; sums[s] is
  * section s's checksum (ch_heap_index_section_sum), so that each section
@@ -178,11 +183,14 @@ enum ch_heap_index_outcome ch_heap_index_verify(const void *data, size_t size, c
 						char *why, size_t why_len);
 
 /* The sections a command may verify block by block as it reads them: the
- * per-object and per-edge columns and the big stored results. */
+ * per-object and per-edge columns and the big stored results (the scan's
+ * counts: so that top and summary, which never read them, do not pay for
+ * them; anomalies verifies them at the load). */
 #define CH_INDEX_LAZY_SECTIONS                                                                                        \
 	((1u << S_ADDR) | (1u << S_SIZE) | (1u << S_REFCNT) | (1u << S_TYPE) | (1u << S_GEN) | (1u << S_FLAGS) |       \
 	 (1u << S_INTERP) | (1u << S_OFFSETS) | (1u << S_TARGETS) | (1u << S_LABELS) | (1u << S_REPLAY) |              \
-	 (1u << S_SLOTS) | (1u << S_IDOM) | (1u << S_ORDER) | (1u << S_PARENT) | (1u << S_VIA) | (1u << S_RANK))
+	 (1u << S_SLOTS) | (1u << S_IDOM) | (1u << S_ORDER) | (1u << S_PARENT) | (1u << S_VIA) | (1u << S_RANK) |       \
+	 (1u << S_MAYBE))
 
 /* Starts reading the index mapped at map (len bytes of the file fd, the
  * header w already checked and its other sections verified) lazily: the

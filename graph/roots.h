@@ -97,6 +97,16 @@ struct ch_error *ch_roots_read_stacks(struct ch_roots *r, struct ch_python *py);
  * bytes, so only `anomalies` asks for it. */
 void ch_roots_scan_memory(struct ch_roots *r, const struct ch_analysis *a);
 
+/* ch_roots_scan_memory, or its counts taken from the heap index of a when
+ * it holds them for the same inputs (ch_roots_scan_inputs); else scanned
+ * and added to that index for the next run (a failure to add them is a
+ * warning). r as ch_roots_find left it. */
+void ch_roots_scan_memory_kept(struct ch_roots *r, struct ch_analysis *a);
+
+/* The hash of what the scan adds to: the counts before it (n objects) and
+ * the threads whose stacks it skips in part. */
+uint64_t ch_roots_scan_inputs(const struct ch_roots *r, size_t n);
+
 /* True when the edge keeps its target alive (all kinds but CH_REF_WEAK):
  * what paths, dominators and reachability follow. Inline: the dominator
  * tree and the path search ask it of every edge. */

@@ -7,7 +7,8 @@ folder:
 1. every heap command on CORE with --no-index: the reference outputs
    (stdout and stderr byte for byte, exit status); no index appears;
 2. `index` writes CORE.chindex with the dominator tree, the roots and
-   shortest paths, and the memory figures; a second `index` reuses them all;
+   shortest paths, the memory figures and anomalies' scan counts; a second
+   `index` reuses them all;
 3. every command again, now starting from the index (top, suspects and
    summary from its stored tree; show, summary and suspects from its memory
    figures): identical outputs. `show` runs on an object that owns native
@@ -22,7 +23,10 @@ folder:
    with the right stdout, then rebuilt (with `index`, as it was); then
    the roots and paths damaged in range under a matching checksum (a root
    past the object table, a parent loop, a frame root naming no frame):
-   each said, --no-index's stdout, and the index made whole again;
+   each said, --no-index's stdout, and the index made whole again; the
+   scan counts added by the first `anomalies` on an index without them,
+   taken by the next (the file left as it is), and counted again when
+   they were kept for other inputs;
 6. --no-index never writes one; `index --no-index` is a usage error;
 8. `diff A B` of the two cores (copies in a folder of their own), text and
    JSON: the same stdout, stderr and exit status from their indexes as with
@@ -138,17 +142,17 @@ def compare(bin_, cmds, ref, what, stderr_too=True, expect_warning=None):
         expect_warning = None  # only the first command meets the bad index; it is rebuilt then
 
 
-# The index's layout (graph/heap_index_format.h, format 12), enough to
+# The index's layout (graph/heap_index_format.h, format 13), enough to
 # find each section, damage one and seal the damage with matching
 # checksums (its own and the header's) so that only the checks on the
 # contents can catch it. The checksums of the sound file are recomputed
 # first: a layout that no longer matches this fails loudly instead of
 # testing nothing.
 H = dict(OBJECTS=4, EDGES=5, TYPES=6, XOBJECTS=7, XTYPES=8, NAMES=9, MESSAGES=10, STRINGS=11, INTERPS=22, SLOTS=23,
-         DOMS=24, DOM_REACH=25, MEM=27, MEM_OWNED=28, WIDE=29, ROOTS=30, NROOTS=31, PATHS=32, PAYLOAD=37,
-         CHECKSUM=38)
-H_WORDS = 39
-S_COUNT = 31
+         DOMS=24, DOM_REACH=25, MEM=27, MEM_OWNED=28, WIDE=29, ROOTS=30, NROOTS=31, PATHS=32, SCAN=37,
+         SCAN_INPUTS=38, PAYLOAD=39, CHECKSUM=40)
+H_WORDS = 41
+S_COUNT = 32
 HEADER = 16 + 8 * H_WORDS + 8 * S_COUNT
 MEMB_BYTES = 8 * 57  # CH_MEMB_WORDS words of 8 bytes (graph/memory_brief.h)
 OWNED_CHUNK = 32     # struct ch_mem_owned_chunk
@@ -211,7 +215,7 @@ def pad8(n):
 
 SECTIONS = ("addr", "size", "refcnt", "type", "gen", "flags", "interp", "offsets", "targets", "labels", "types",
             "xobjects", "xtypes", "names", "messages", "strings", "replay", "slots", "wide", "idom", "order", "retained",
-            "retcount", "mem", "owned", "roots", "set", "parent", "via", "rank", "blocks")
+            "retcount", "mem", "owned", "roots", "set", "parent", "via", "rank", "maybe", "blocks")
 
 
 def ix_sections(data):
@@ -223,7 +227,8 @@ def ix_sections(data):
              w[H["XOBJECTS"]] * 4, w[H["XTYPES"]] * 16, w[H["NAMES"]] * 4, w[H["MESSAGES"]] * 4,
              w[H["STRINGS"]], n, w[H["SLOTS"]] * 4, w[H["WIDE"]] * 16, w[H["DOMS"]] * 4,
              w[H["DOM_REACH"]] * 4, w[H["DOMS"]] * 8, w[H["DOMS"]] * 4, w[H["MEM"]] * MEMB_BYTES, w[H["MEM_OWNED"]] * OWNED_CHUNK,
-             nroots * ROOT_REC, nroots * 4, w[H["PATHS"]] * 4, w[H["PATHS"]] * 4, w[H["PATHS"]] * 4]
+             nroots * ROOT_REC, nroots * 4, w[H["PATHS"]] * 4, w[H["PATHS"]] * 4, w[H["PATHS"]] * 4,
+             w[H["SCAN"]] * 4]
     sizes.append(8 * sum((b + BLOCK - 1) // BLOCK for b in sizes))  # the block table
     off, secs = HEADER, {}
     for i, (name, b) in enumerate(zip(SECTIONS, sizes)):
@@ -349,6 +354,38 @@ def index_state(bin_, core, env=None, readonly=None):
         return rc, {}, err
 
 
+def check_scan_counts(bin_, core, idx, cmds, ref, ianom, good):
+    """5c: anomalies adds its scan counts to an index without them and
+    takes them from one that holds them for the same inputs."""
+    with open(idx, "wb") as f:
+        f.write(b"not an index\n")
+    run(bin_, ["types", core])  # an index without the tree, the figures and the counts
+    bare = open(idx, "rb").read()
+    w, _, n = ix_sections(bare)
+    if w[H["SCAN"]] != 0 or w[H["SCAN_INPUTS"]] != 0:
+        fail("types wrote scan counts: %r" % w[H["SCAN"]:H["SCAN_INPUTS"] + 1])
+    compare(bin_, [cmds[ianom]], [ref[ianom]], "anomalies adding its scan counts")
+    added = open(idx, "rb").read()
+    w, secs, _ = ix_sections(added)
+    if w[H["SCAN"]] != n or len(added) != len(bare) + pad8(4 * n) + 8 * ((4 * n + BLOCK - 1) // BLOCK):
+        fail("anomalies did not add its scan counts: %d objects in them, %d -> %d bytes" %
+             (w[H["SCAN"]], len(bare), len(added)))
+    mtime = os.stat(idx).st_mtime_ns
+    compare(bin_, [cmds[ianom]], [ref[ianom]], "anomalies from the stored scan counts")
+    if os.stat(idx).st_mtime_ns != mtime or open(idx, "rb").read() != added:
+        fail("anomalies scanned again instead of taking the stored counts (the index was rewritten)")
+    other = bytearray(added)
+    struct.pack_into("<Q", other, 16 + 8 * H["SCAN_INPUTS"], w[H["SCAN_INPUTS"]] ^ 1)
+    with open(idx, "wb") as f:
+        f.write(bytes(ix_seal(other, ())))
+    compare(bin_, [cmds[ianom]], [ref[ianom]], "scan counts for other inputs")
+    if open(idx, "rb").read() != added:
+        fail("anomalies did not scan again and replace counts kept for other inputs")
+    index_state(bin_, core)
+    if open(idx, "rb").read() != good:
+        fail("the scan counts: the index was not made whole again")
+
+
 def check_diff(bin_, core_a, core_b, folder):
     """8: diff of two cores from their indexes, as from the cores."""
     os.makedirs(folder)
@@ -442,11 +479,12 @@ def main():
             fail("index: exit %d, %r, %r" % (rc, doc, err[-300:]))
         if doc.get("objects", 0) <= 0 or doc.get("bytes") != os.path.getsize(idx):
             fail("index figures: %r" % doc)
-        if doc.get("dominators") != "added" or doc.get("memory") != "added" or doc.get("paths") != "added":
-            fail("index did not add the dominator tree, the paths and the memory figures: %r" % doc)
+        if doc.get("dominators") != "added" or doc.get("memory") != "added" or doc.get("paths") != "added" \
+                or doc.get("scan") != "added":
+            fail("index did not add the dominator tree, the paths, the memory figures and the scan counts: %r" % doc)
         rc, doc, _ = index_state(bin_, core)
         if doc.get("state") != "reused" or doc.get("dominators") != "stored" or doc.get("memory") != "stored" \
-                or doc.get("paths") != "stored":
+                or doc.get("paths") != "stored" or doc.get("scan") != "stored":
             fail("second index: %r" % doc)
         mtime = os.stat(idx).st_mtime_ns
         compare(bin_, cmds, ref, "from the index")
@@ -460,8 +498,10 @@ def main():
         ref2 = reference(bin_, cmds2)
         compare(bin_, cmds2, ref2, "stale index", expect_warning="stale")
         rc, doc, _ = index_state(bin_, core)
-        if doc.get("state") != "reused" or doc.get("dominators") != "stored" or doc.get("memory") != "stored":
-            fail("after the stale index was rebuilt (commands adding the tree and memory figures): %r" % doc)
+        if doc.get("state") != "reused" or doc.get("dominators") != "stored" or doc.get("memory") != "stored" \
+                or doc.get("scan") != "stored":
+            fail("after the stale index was rebuilt (commands adding the tree, memory figures and scan counts): %r"
+                 % doc)
 
         # 5. damage
         good = open(idx, "rb").read()
@@ -491,12 +531,14 @@ def main():
         # are each one block (graph/heap_index_format.h: CH_INDEX_BLOCK).
         itypes = cmds2.index(["types", core, "--json"])
         iref = [i for i, c in enumerate(cmds2) if c[0] == "referrers" and "--json" in c]
+        ianom = cmds2.index(["anomalies", core, "--json"])
         for name, unused, user in (("targets", [itypes], iref[:1]),
                                    ("labels", [itypes], iref[:1]),
                                    ("replay", [itypes], ipath_first(cmds2)),
                                    ("idom", [itypes], [cmds2.index(["top", core, "--json"])]),
                                    ("retained", [itypes], [cmds2.index(["top", core, "--json"])]),
                                    ("retcount", [itypes], [cmds2.index(["suspects", core])]),
+                                   ("maybe", [itypes], [ianom]),
                                    # referrers reads no page of the paths
                                    ("rank", [itypes] + iref[:1], ipath_first(cmds2))):
             if not user:
@@ -545,6 +587,13 @@ def main():
             index_state(bin_, core)
             if open(idx, "rb").read() != good:
                 fail("a damaged %s: the index was not made whole again" % what)
+
+        # 5c. the scan counts: added by the first anomalies on an index
+        # without them (the file grows by them, its header says so), taken
+        # by the next (which leaves the file as it is: had it scanned again,
+        # it would have rewritten it), and scanned again (and replaced)
+        # when the inputs they were counted from are not these.
+        check_scan_counts(bin_, core, idx, cmds2, ref2, ianom, good)
 
         # 6. --no-index
         os.unlink(idx)

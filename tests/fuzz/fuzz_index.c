@@ -124,6 +124,9 @@ static void make_sound(void)
 	const uint32_t parent[5] = {CH_PATH_ROOT, 0, 0, 1, 1}, via[5] = {0, 0, 1, 2, 3}, rank[5] = {0, 1, 2, 3, 4};
 	if ((err = ch_heap_index_add_paths(&ref, recs, set, 2, 0x5678, parent, via, rank, 5)))
 		abort();
+	const uint32_t maybe[5] = {0, 2, UINT32_MAX, 1, 7}; /* any count is a count */
+	if ((err = ch_heap_index_add_scan(&ref, 0x9abc, maybe)))
+		abort();
 	FILE *f = fopen(path, "rb");
 	if (!f || fseek(f, 0, SEEK_END) != 0)
 		abort();
@@ -142,10 +145,11 @@ static void make_sound(void)
 	struct ch_heap_index_mem mem;
 	struct ch_heap_index_roots roots;
 	struct ch_heap_index_paths paths;
-	if (ch_heap_index_check(sound, sound_len, &key, true, 0, &doms, &mem, &roots, &paths, why, sizeof(why)) !=
-		    CH_HEAP_INDEX_LOADED ||
+	struct ch_heap_index_scan scan;
+	if (ch_heap_index_check(sound, sound_len, &key, true, 0, &doms, &mem, &roots, &paths, &scan, why,
+				sizeof(why)) != CH_HEAP_INDEX_LOADED ||
 	    doms.nreach != 5 || !mem.have || mem.b.nowned != 2 || mem.b.owned[1].bytes != 64 || !roots.have ||
-	    roots.n != 2 || paths.nreached != 5) {
+	    roots.n != 2 || paths.nreached != 5 || scan.nobjects != 5 || scan.inputs != 0x9abc || scan.maybe[2] != UINT32_MAX) {
 		fprintf(stderr, "fuzz_index: the sound index is refused: %s\n", why);
 		abort();
 	}
@@ -156,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!sound)
 		make_sound();
 	char why[256];
-	(void)ch_heap_index_check(data, size, NULL, true, 0, NULL, NULL, NULL, NULL, why, sizeof(why));
+	(void)ch_heap_index_check(data, size, NULL, true, 0, NULL, NULL, NULL, NULL, NULL, why, sizeof(why));
 
 	uint8_t *copy = malloc(sound_len);
 	if (!copy)
@@ -178,11 +182,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ch_heap_index_mem mem;
 	struct ch_heap_index_roots roots;
 	struct ch_heap_index_paths paths;
+	struct ch_heap_index_scan scan;
 	/* The sections a command would ask for: all, or (by the input's first
 	 * byte, when odd) a part, the others left unchecked and NULL. */
 	uint32_t needs = size && (data[0] & 1) ? (uint32_t)data[0] << 6 | (data[size - 1] & 0x3f) : 0;
 	enum ch_heap_index_outcome r =
-		ch_heap_index_check(cut, len, NULL, false, needs, &doms, &mem, &roots, &paths, why, sizeof(why));
+		ch_heap_index_check(cut, len, NULL, false, needs, &doms, &mem, &roots, &paths, &scan, why, sizeof(why));
 	if (r == CH_HEAP_INDEX_LOADED && roots.have) {
 		/* As a command takes them: every field of every root. */
 		volatile uint64_t sum = 0;
@@ -220,6 +225,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ch_error_free(err);
 		else
 			ch_paths_deinit(&p);
+	}
+	if (r == CH_HEAP_INDEX_LOADED && scan.maybe) {
+		/* As anomalies takes them: every count. */
+		volatile uint64_t sum = 0;
+		for (size_t k = 0; k < scan.nobjects; k++)
+			sum += scan.maybe[k];
+		(void)sum;
 	}
 	if (r == CH_HEAP_INDEX_LOADED && mem.have) {
 		/* As show reads them: every owned chunk's fields. */
