@@ -31,6 +31,11 @@ struct ctx {
 	struct candidates *cand; /* per chunk */
 	uint64_t *arenas;       /* pymalloc arena starts, sorted */
 	size_t narenas;
+	/* The last arena search: addresses [arena_from, arena_to] have the same
+	 * last arena starting at or below them (arena_k - 1; none when 0). */
+	uint64_t arena_from, arena_to;
+	size_t arena_k;
+	struct ch_glibc_chunk_cursor chunk_cur; /* the last chunk lookup's */
 };
 
 static int u64_cmp(const void *x, const void *y)
@@ -44,7 +49,7 @@ static bool live(uint8_t kind)
 	return kind == CH_CHUNK_IN_USE || kind == CH_CHUNK_MMAPPED;
 }
 
-static bool in_pymalloc(const struct ctx *c, uint64_t a)
+static void arena_find(struct ctx *c, uint64_t a)
 {
 	size_t lo = 0, hi = c->narenas;
 	while (lo < hi) { /* first arena starting after a */
@@ -54,7 +59,18 @@ static bool in_pymalloc(const struct ctx *c, uint64_t a)
 		else
 			hi = mid;
 	}
-	return lo > 0 && a - c->arenas[lo - 1] < c->m->pymalloc.arena_size;
+	c->arena_k = lo;
+	c->arena_from = lo ? c->arenas[lo - 1] : 0;
+	c->arena_to = lo < c->narenas ? c->arenas[lo] - 1 : UINT64_MAX;
+}
+
+/* Objects come in address order: most fall in the interval of the one
+ * before, and the search runs when one leaves it. */
+static bool in_pymalloc(struct ctx *c, uint64_t a)
+{
+	if (a - c->arena_from > c->arena_to - c->arena_from)
+		arena_find(c, a);
+	return c->arena_k > 0 && a - c->arena_from < c->m->pymalloc.arena_size;
 }
 
 static bool in_file(const struct ch_mappings *maps, uint64_t a)
@@ -84,7 +100,7 @@ static void locate(struct ctx *c, uint32_t i)
 		p->in_pymalloc += size;
 		return;
 	}
-	const struct ch_glibc_chunk *ch = ch_glibc_chunk_at(&c->m->glibc, a);
+	const struct ch_glibc_chunk *ch = ch_glibc_cursor_at(&c->m->glibc, &c->chunk_cur, a);
 	if (ch && live(ch->kind)) {
 		p->in_malloc += size;
 		size_t k = (size_t)(ch - c->m->glibc.chunks);
@@ -142,7 +158,7 @@ static void note_candidates(struct ctx *c, uint32_t i)
 		uint64_t w = ch_le64(b + off);
 		if (w < lo || w > hi || w % 16)
 			continue;
-		const struct ch_glibc_chunk *ch = ch_glibc_chunk_starting_at(&c->m->glibc, w - 16);
+		const struct ch_glibc_chunk *ch = ch_glibc_cursor_starting_at(g, &c->chunk_cur, w - 16);
 		if (!ch || !live(ch->kind))
 			continue;
 		struct candidates *cd = &c->cand[ch - g->chunks];
@@ -292,6 +308,8 @@ struct ch_error *ch_memory_python(struct ch_python *py, const struct ch_heap *he
 		memcpy(c.arenas, m->pymalloc.arena_addrs, c.narenas * sizeof(uint64_t));
 		qsort(c.arenas, c.narenas, sizeof(uint64_t), u64_cmp);
 	}
+	arena_find(&c, 0);
+	ch_glibc_cursor_init(&m->glibc, &c.chunk_cur);
 	for (uint32_t i = 0; i < objs->n; i++)
 		locate(&c, i);
 	uint8_t *holds = calloc(py->types.n ? py->types.n : 1, 1); /* 0 unknown, 1 yes, 2 no */

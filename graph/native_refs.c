@@ -1,8 +1,9 @@
 /* Which in-use malloc chunks anything points at (graph/memory.h states the
  * rule). One linear pass over the dumped writable memory; each word that
- * falls inside some chunk's user bytes marks that chunk (binary search in
- * the address-sorted chunk table), unless the word lies in the chunk itself
- * or in memory that is free (a free chunk, dead stack). */
+ * falls inside some chunk's user bytes marks that chunk (looked up in the
+ * address-sorted chunk table through its index, the last answer kept),
+ * unless the word lies in the chunk itself or in memory that is free (a
+ * free chunk, dead stack). */
 #include "graph/memory.h"
 
 #include <elf.h>
@@ -24,26 +25,46 @@ static bool live_kind(uint8_t k)
 static void scan_range(const struct ch_glibc_heapstate *g, const uint8_t *data, uint64_t start, uint64_t end,
 		       uint8_t *refd, enum ch_mem_anchor where)
 {
-	if (!g->nchunks)
+	const struct ch_glibc_chunk *chunks = g->chunks;
+	const size_t n = g->nchunks;
+	if (!n)
 		return;
-	const uint64_t lo = g->chunks[0].addr, hi = g->chunks[g->nchunks - 1].addr + g->chunks[g->nchunks - 1].size;
+	const uint64_t lo = chunks[0].addr, hi = chunks[n - 1].addr + chunks[n - 1].size;
 	/* ci: the first chunk that ends after x */
 	size_t ci = 0;
 	{
-		size_t l = 0, h = g->nchunks;
+		size_t l = 0, h = n;
 		while (l < h) {
 			size_t mid = l + (h - l) / 2;
-			if (g->chunks[mid].addr + g->chunks[mid].size <= start)
+			if (chunks[mid].addr + chunks[mid].size <= start)
 				l = mid + 1;
 			else
 				h = mid;
 		}
 		ci = l;
 	}
+	/* ci and here hold for every x below next: chunk ci's end (as the
+	 * sum wraps: the test that moves ci on) and, while x has not reached
+	 * chunk ci, its start. */
+	const struct ch_glibc_chunk *here = NULL;
+	uint64_t next = 0;
+	/* Most words that pass the range test point between chunks, often into
+	 * the same gap as the word before. */
+	struct ch_glibc_chunk_cursor cur;
+	ch_glibc_cursor_init(g, &cur);
 	for (uint64_t x = start; x + 8 <= end; x += 8) {
-		while (ci < g->nchunks && g->chunks[ci].addr + g->chunks[ci].size <= x)
-			ci++;
-		const struct ch_glibc_chunk *here = ci < g->nchunks && g->chunks[ci].addr <= x ? &g->chunks[ci] : NULL;
+		if (x >= next) {
+			while (ci < n && chunks[ci].addr + chunks[ci].size <= x)
+				ci++;
+			here = ci < n && chunks[ci].addr <= x ? &chunks[ci] : NULL;
+			if (ci == n)
+				next = UINT64_MAX;
+			else {
+				next = chunks[ci].addr + chunks[ci].size;
+				if (!here && chunks[ci].addr < next)
+					next = chunks[ci].addr;
+			}
+		}
 		if (here && !live_kind(here->kind) && here->kind != CH_CHUNK_FENCEPOST) {
 			uint64_t skip = here->addr + here->size;
 			x = (skip > x ? ch_align_up(skip, 8) : x + 8) - 8;
@@ -52,10 +73,10 @@ static void scan_range(const struct ch_glibc_heapstate *g, const uint8_t *data, 
 		uint64_t w = ch_le64(data + (x - start));
 		if (w < lo || w >= hi)
 			continue;
-		const struct ch_glibc_chunk *t = ch_glibc_chunk_at(g, w);
-		if (!t || t == here || !live_kind(t->kind) || w < t->addr + 16 || refd[t - g->chunks])
+		const struct ch_glibc_chunk *t = ch_glibc_cursor_at(g, &cur, w);
+		if (!t || t == here || !live_kind(t->kind) || w < t->addr + 16 || refd[t - chunks])
 			continue;
-		refd[t - g->chunks] = (uint8_t)(1 + (here ? CH_ANCHOR_CHUNK : where));
+		refd[t - chunks] = (uint8_t)(1 + (here ? CH_ANCHOR_CHUNK : where));
 	}
 }
 

@@ -123,7 +123,12 @@ struct ch_error *ch_glibc_push_chunk(struct ch_glibc_ctx *c, uint64_t addr, uint
 				     enum ch_glibc_chunk_kind kind);
 /* Sort the chunks by address (after the walks that append them). */
 void ch_glibc_sort_chunks(struct ch_glibc_heapstate *st);
-/* The chunk starting exactly at addr, or NULL (binary search; sorted). */
+/* The bucket index over the sorted chunks (glibc_lookup.c); lookups give the
+ * same answers without it. Errors only for NOMEM. */
+struct ch_error *ch_glibc_chunk_index_build(struct ch_glibc_heapstate *st);
+void ch_glibc_chunk_index_free(struct ch_glibc_heapstate *st);
+/* The chunk starting exactly at addr (the first, if several do), or NULL;
+ * sorted (glibc_lookup.c). */
 struct ch_glibc_chunk *ch_glibc_chunk_exact(struct ch_glibc_heapstate *st, uint64_t addr);
 
 #endif

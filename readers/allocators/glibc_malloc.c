@@ -119,6 +119,8 @@ struct ch_error *ch_glibc_read_located(struct ch_glibc_ctx *c)
 		ch_diag_warn(diag, "glibc: the per-thread tcache pointers were not found (no TPOFF64 relocation for `tcache`): "
 				   "tcache chunks are counted in use, as glibc counts them");
 	if (!err)
+		err = ch_glibc_chunk_index_build(out);
+	if (!err)
 		account(out);
 	if (err)
 		ch_glibc_deinit(out);
@@ -130,6 +132,7 @@ void ch_glibc_deinit(struct ch_glibc_heapstate *st)
 	free(st->arenas);
 	free(st->heaps);
 	free(st->chunks);
+	ch_glibc_chunk_index_free(st);
 	st->arenas = NULL;
 	st->heaps = NULL;
 	st->chunks = NULL;

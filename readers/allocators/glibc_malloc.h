@@ -86,6 +86,22 @@ struct ch_mallinfo2 {
 	uint64_t arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
 };
 
+/* The bucket index over chunks[] (glibc_lookup.c explains it): runs of
+ * chunks no more than a gap apart, each with its own bucket width. */
+struct ch_glibc_chunk_run {
+	uint64_t base;         /* address of the run's first chunk; runs ascend */
+	uint32_t first_bucket; /* its entries: buckets[first_bucket ... first_bucket + nbuckets] */
+	uint32_t nbuckets;     /* buckets of 2^shift bytes from base, the run's last chunk in the last */
+	uint32_t end;          /* one past the run's last chunk in chunks[] */
+	uint8_t shift;
+};
+
+struct ch_glibc_chunk_index {
+	struct ch_glibc_chunk_run *runs; /* NULL: not built, lookups search the whole table */
+	size_t nruns;
+	uint32_t *buckets; /* per bucket: the first chunk at or above its start */
+};
+
 struct ch_glibc_heapstate {
 	bool found;               /* glibc malloc's state was located and read */
 	char why_not[512];        /* when !found: why (no libc, no debug info, other allocator) */
@@ -103,6 +119,7 @@ struct ch_glibc_heapstate {
 	size_t nheaps;
 	struct ch_glibc_chunk *chunks; /* sorted by address, mmapped chunks included */
 	size_t nchunks;
+	struct ch_glibc_chunk_index index; /* over chunks[] once final; sorting drops it */
 
 	uint64_t mmapped_chunks, mmapped_bytes; /* found by the page scan */
 	uint64_t mp_n_mmaps, mp_mmapped_mem;    /* glibc's own counters */
@@ -123,7 +140,48 @@ void ch_glibc_deinit(struct ch_glibc_heapstate *st);
 
 /* The chunk whose header is at a, or NULL. */
 const struct ch_glibc_chunk *ch_glibc_chunk_starting_at(const struct ch_glibc_heapstate *st, uint64_t a);
-/* The chunk whose [addr, addr + size) contains a, or NULL. */
+/* The chunk whose [addr, addr + size) contains a, or NULL: of chunks that
+ * overlap (a damaged heap), only the last starting at or below a counts. */
 const struct ch_glibc_chunk *ch_glibc_chunk_at(const struct ch_glibc_heapstate *st, uint64_t a);
+/* For a run of lookups: the chunk chunk_at considers for a (the last starting
+ * at or below it, or NULL), and the addresses [*from, *to] (a among them)
+ * that have the same one. */
+const struct ch_glibc_chunk *ch_glibc_chunk_candidate(const struct ch_glibc_heapstate *st, uint64_t a,
+						   uint64_t *from, uint64_t *to);
+
+/* The last lookup's interval and candidate, for callers whose addresses
+ * often fall near the one before (a scan of memory, objects in address
+ * order): the answers are chunk_at's and chunk_starting_at's exactly. */
+struct ch_glibc_chunk_cursor {
+	uint64_t from, to; /* inclusive; init makes it valid */
+	const struct ch_glibc_chunk *cand;
+};
+
+static inline void ch_glibc_cursor_init(const struct ch_glibc_heapstate *st, struct ch_glibc_chunk_cursor *cur)
+{
+	cur->cand = ch_glibc_chunk_candidate(st, 0, &cur->from, &cur->to);
+}
+
+static inline void ch_glibc_cursor_move(const struct ch_glibc_heapstate *st, struct ch_glibc_chunk_cursor *cur,
+					uint64_t a)
+{
+	if (a - cur->from > cur->to - cur->from)
+		cur->cand = ch_glibc_chunk_candidate(st, a, &cur->from, &cur->to);
+}
+
+static inline const struct ch_glibc_chunk *ch_glibc_cursor_at(const struct ch_glibc_heapstate *st,
+							       struct ch_glibc_chunk_cursor *cur, uint64_t a)
+{
+	ch_glibc_cursor_move(st, cur, a);
+	return cur->cand && a - cur->cand->addr < cur->cand->size ? cur->cand : NULL;
+}
+
+/* In (from, to] no chunk starts; at from the first of those starting there. */
+static inline const struct ch_glibc_chunk *ch_glibc_cursor_starting_at(const struct ch_glibc_heapstate *st,
+									struct ch_glibc_chunk_cursor *cur, uint64_t a)
+{
+	ch_glibc_cursor_move(st, cur, a);
+	return cur->cand && a == cur->from ? ch_glibc_chunk_starting_at(st, a) : NULL;
+}
 
 #endif
