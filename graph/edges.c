@@ -26,9 +26,37 @@
  * points at half as many. */
 #define CH_TOUCH_AHEAD 16
 
+/* Object index + 1 of a dict key or attribute name by its address,
+ * direct-mapped, 0 = empty (a power of two): the keys of a class's
+ * instances and of a dict's value just after its key are looked up again
+ * and again. Only found objects are kept, and an object's index never
+ * changes once assigned, so a hit is what the lookup would return. */
+#define CH_KEY_CACHE 64
+
+/* A reference waiting in a batch: only what its edge needs, copied field
+ * by field from the visitor's struct ch_ref (a whole-struct copy read it
+ * back with wide loads over the visitor's narrow stores just made, which
+ * the processor cannot forward, and stalled on every reference). */
+enum {
+	PENDING_TRAVERSED = 1 << 0,
+	PENDING_SHARED = 1 << 1,  /* CH_REF_DICT_KEY: ch_ref.shared */
+	PENDING_ELEMENT = 1 << 2, /* CH_REF_INDEX: a CH_REF_ARRAY_ELEMENT */
+	PENDING_NAMED = 1 << 3,   /* CH_REF_ATTR, CH_REF_DICT_VALUE: labelled by aux.name, not by a key */
+	PENDING_LOCAL = 1 << 4,   /* CH_REF_ATTR: a frame's local named by the key aux.value */
+};
+
 struct pending {
+	uint64_t target;
+	/* index (CH_REF_INDEX, CH_REF_CONSERVATIVE), key address (CH_REF_ATTR,
+	 * CH_REF_DICT_VALUE unless PENDING_NAMED) or the static name
+	 * (CH_REF_FIELD, CH_REF_WEAK, PENDING_NAMED) */
+	union {
+		uint64_t value;
+		const char *name;
+	} aux;
 	uint32_t source;
-	struct ch_ref ref;
+	uint8_t kind;  /* enum ch_ref_kind */
+	uint8_t flags; /* PENDING_* */
 };
 
 struct build {
@@ -46,6 +74,7 @@ struct build {
 	 * carry hundreds of member and offset names, and a linear search per
 	 * edge showed in profiles. A miss is only slower. */
 	struct { const char *name; uint32_t id; } name_cache[CH_NAME_CACHE];
+	struct { uint64_t addr; uint32_t index1; } key_cache[CH_KEY_CACHE];
 };
 
 static struct ch_error *push_edge(struct ch_edges *e, uint32_t target, uint32_t label)
@@ -127,8 +156,33 @@ static uint32_t object_at(struct build *b, uint64_t addr, uint32_t source)
 	return i;
 }
 
-static int resolve_ref(struct build *b, const struct ch_ref *r, uint32_t source)
+static size_t key_slot(uint64_t addr)
 {
+	return (size_t)(addr >> 4 ^ addr >> 12) & (CH_KEY_CACHE - 1);
+}
+
+static void key_remember(struct build *b, uint64_t addr, uint32_t i)
+{
+	size_t slot = key_slot(addr);
+	b->key_cache[slot].addr = addr;
+	b->key_cache[slot].index1 = i + 1;
+}
+
+/* object_at for a key (see CH_KEY_CACHE). */
+static uint32_t key_at(struct build *b, uint64_t addr, uint32_t source)
+{
+	size_t slot = key_slot(addr);
+	if (b->key_cache[slot].index1 && b->key_cache[slot].addr == addr)
+		return b->key_cache[slot].index1 - 1;
+	uint32_t i = object_at(b, addr, source);
+	if (!b->err && i != CH_NO_OBJECT)
+		key_remember(b, addr, i);
+	return i;
+}
+
+static int resolve_ref(struct build *b, const struct pending *r)
+{
+	uint32_t source = r->source;
 	struct ch_edges *e = b->e;
 	uint32_t t;
 	if (r->kind == CH_REF_CONSERVATIVE) {
@@ -157,30 +211,32 @@ static int resolve_ref(struct build *b, const struct ch_ref *r, uint32_t source)
 	uint32_t payload = 0;
 	switch (r->kind) {
 	case CH_REF_INDEX:
-		if (r->name == CH_REF_ARRAY_ELEMENT) {
-			payload = CH_LABEL_ELEMENT | (r->index >= CH_LABEL_ELEMENT ? CH_LABEL_ELEMENT - 1 : (uint32_t)r->index);
+		if (r->flags & PENDING_ELEMENT) {
+			payload = CH_LABEL_ELEMENT |
+				  (r->aux.value >= CH_LABEL_ELEMENT ? CH_LABEL_ELEMENT - 1 : (uint32_t)r->aux.value);
 			break;
 		}
 		/* fall through */
 	case CH_REF_CONSERVATIVE:
-		payload = r->index > CH_LABEL_PAYLOAD_MAX ? CH_LABEL_PAYLOAD_MAX : (uint32_t)r->index;
+		payload = r->aux.value > CH_LABEL_PAYLOAD_MAX ? CH_LABEL_PAYLOAD_MAX : (uint32_t)r->aux.value;
 		break;
 	case CH_REF_FIELD:
 	case CH_REF_WEAK:
-		payload = name_id_cached(b, r->name ? r->name : "?");
+		payload = name_id_cached(b, r->aux.name);
 		break;
 	case CH_REF_DICT_KEY:
-		payload = r->shared ? CH_LABEL_SHARED_KEY : 0;
+		payload = r->flags & PENDING_SHARED ? CH_LABEL_SHARED_KEY : 0;
+		key_remember(b, r->target, t); /* its value's label comes next */
 		break;
 	case CH_REF_ATTR:
 	case CH_REF_DICT_VALUE:
-		if (r->name && !(r->name == CH_REF_LOCAL_NAME && r->key)) {
-			payload = CH_LABEL_NAMED | name_id_cached(b, r->name);
+		if (r->flags & PENDING_NAMED) {
+			payload = CH_LABEL_NAMED | name_id_cached(b, r->aux.name);
 		} else {
-			uint32_t k = object_at(b, r->key, source);
+			uint32_t k = key_at(b, r->aux.value, source);
 			if (b->err)
 				return 1;
-			bool local = r->name == CH_REF_LOCAL_NAME;
+			bool local = r->flags & PENDING_LOCAL;
 			if (k == CH_NO_OBJECT || k >= CH_LABEL_LOCAL)
 				payload = CH_LABEL_NAMED | name_id_cached(b, local ? "f_localsplus" : "?");
 			else
@@ -190,7 +246,7 @@ static int resolve_ref(struct build *b, const struct ch_ref *r, uint32_t source)
 	default:
 		break;
 	}
-	if ((b->err = push_edge(e, t, ch_label_make(r->kind, r->traversed, payload))))
+	if ((b->err = push_edge(e, t, ch_label_make((enum ch_ref_kind)r->kind, r->flags & PENDING_TRAVERSED, payload))))
 		return 1;
 	return 0;
 }
@@ -205,9 +261,44 @@ static int collect_ref(void *arg, const struct ch_ref *r)
 	 * being visited, and keeps its edges in order. */
 	if (b->nbatch == CH_BATCH_REFS && (b->err = flush(b)))
 		return 1;
-	b->batch[b->nbatch].source = b->current;
-	b->batch[b->nbatch].ref = *r;
-	b->nbatch++;
+	struct pending *p = &b->batch[b->nbatch++];
+	p->target = r->target;
+	p->source = b->current;
+	p->kind = (uint8_t)r->kind;
+	uint8_t flags = r->traversed ? PENDING_TRAVERSED : 0;
+	p->aux.value = 0;
+	switch (r->kind) {
+	case CH_REF_INDEX:
+		if (r->name == CH_REF_ARRAY_ELEMENT)
+			flags |= PENDING_ELEMENT;
+		/* fall through */
+	case CH_REF_CONSERVATIVE:
+		p->aux.value = r->index;
+		break;
+	case CH_REF_FIELD:
+	case CH_REF_WEAK:
+		p->aux.name = r->name ? r->name : "?";
+		break;
+	case CH_REF_DICT_KEY:
+		if (r->shared)
+			flags |= PENDING_SHARED;
+		break;
+	case CH_REF_ATTR:
+	case CH_REF_DICT_VALUE:
+		/* A frame's local with its name's key is labelled by the key. */
+		if (r->name && !(r->name == CH_REF_LOCAL_NAME && r->key)) {
+			flags |= PENDING_NAMED;
+			p->aux.name = r->name;
+		} else {
+			if (r->name == CH_REF_LOCAL_NAME)
+				flags |= PENDING_LOCAL;
+			p->aux.value = r->key;
+		}
+		break;
+	default:
+		break;
+	}
+	p->flags = flags;
 	return 0;
 }
 
@@ -244,18 +335,18 @@ static struct ch_error *flush(struct build *b)
 	const struct ch_index_hash *h = &o->index;
 	if (h->nslots) {
 		for (size_t k = 0; k < b->nbatch; k++)
-			__builtin_prefetch(&h->slots[ch_index_slot(b->batch[k].ref.target, h->nslots)]);
+			__builtin_prefetch(&h->slots[ch_index_slot(b->batch[k].target, h->nslots)]);
 		/* Then what the lookup will read next: the address of the entry
 		 * whose tag matches, or, when the probe meets an empty slot first
 		 * (an object not seen yet), the header its plausibility check
 		 * reads from the core. */
 		struct ch_address_space *as = &b->py->proc->as;
 		for (size_t k = 0; k < b->nbatch; k++) {
-			uint64_t target = b->batch[k].ref.target;
+			uint64_t target = b->batch[k].target;
 			uint32_t v = ch_index_hash_guess(h, target, 8);
 			if (v && v != CH_INDEX_NONE)
 				__builtin_prefetch(&o->addr[ch_index_hash_entry(h, v) - 1]);
-			else if (!v && b->batch[k].ref.kind != CH_REF_CONSERVATIVE) {
+			else if (!v && b->batch[k].kind != CH_REF_CONSERVATIVE) {
 				const uint8_t *p = ch_as_peek(as, target, 16);
 				if (p)
 					__builtin_prefetch(p);
@@ -267,7 +358,7 @@ static struct ch_error *flush(struct build *b)
 		struct ch_error *err = close_offsets(b, (size_t)b->batch[k].source + 1);
 		if (err)
 			return err;
-		if (resolve_ref(b, &b->batch[k].ref, b->batch[k].source))
+		if (resolve_ref(b, &b->batch[k]))
 			return b->err;
 	}
 	b->nbatch = 0;
@@ -279,7 +370,7 @@ struct ch_error *ch_edges_build(struct ch_edges *e, struct ch_heap *heap, ch_pro
 	memset(e, 0, sizeof(*e));
 	struct ch_python *py = heap->py;
 	struct ch_object_table *o = &heap->objects;
-	struct build b = {e, heap, py, NULL, malloc(CH_BATCH_REFS * sizeof(struct pending)), 0, 0, 0, 0, "", {{0}}};
+	struct build b = {e, heap, py, NULL, malloc(CH_BATCH_REFS * sizeof(struct pending)), 0, 0, 0, 0, "", {{0}}, {{0}}};
 	struct ch_error *err = b.batch ? ensure_offsets(&b, o->n + 1) : &ch_error_nomem;
 	size_t i = 0, prefetched = 0;
 	/* Resolving may append untracked objects; the loop reaches them too. */

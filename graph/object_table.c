@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "readers/base/huge_pages.h"
+
 void ch_objects_init(struct ch_object_table *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -51,6 +53,7 @@ static struct ch_error *grow_arrays(struct ch_object_table *t)
 	GROW(flags);
 	GROW(interp);
 #undef GROW
+	ch_huge_pages_advise(t->addr, ncap * sizeof(*t->addr)); /* read at random by address lookups */
 	/* The address table may lie in the same map: copied out too. */
 	if (copy && t->index.borrowed) {
 		uint32_t *slots = malloc(t->index.nslots * sizeof(*slots));

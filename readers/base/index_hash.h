@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "readers/base/error.h"
+#include "readers/base/huge_pages.h"
 
 #define CH_INDEX_NONE UINT32_MAX
 
@@ -118,6 +119,7 @@ static inline struct ch_error *ch_index_hash_reserve(struct ch_index_hash *h, co
 	uint32_t *slots = calloc(nslots, sizeof(*slots));
 	if (!slots)
 		return &ch_error_nomem;
+	ch_huge_pages_advise(slots, nslots * sizeof(*slots)); /* probed at random */
 	uint32_t old_tags = ch_index_tag_mask(h->nslots), tags = ch_index_tag_mask(nslots);
 	for (size_t s = 0; s < h->nslots; s++) {
 		if (!h->slots[s])

@@ -18,19 +18,16 @@
 #define CH_MAX_INTERPRETERS 4096
 #define CH_MAX_THREADS 65536
 
-struct ch_error *ch_py_read_u64(struct ch_python *py, uint64_t base, enum ch_py_field f, uint64_t *out)
+struct ch_error *ch_py_field_absent(enum ch_py_field f)
 {
-	int64_t off = py->layout.v[f];
-	if (off == CH_PY_ABSENT)
-		return ch_error_new(CH_ERR_UNSUPPORTED, "layout field %s is not available", ch_py_field_name(f));
-	return ch_as_read_u64(&py->proc->as, base + (uint64_t)off, out);
+	return ch_error_new(CH_ERR_UNSUPPORTED, "layout field %s is not available", ch_py_field_name(f));
 }
 
 struct ch_error *ch_py_read_i32(struct ch_python *py, uint64_t base, enum ch_py_field f, int32_t *out)
 {
 	int64_t off = py->layout.v[f];
 	if (off == CH_PY_ABSENT)
-		return ch_error_new(CH_ERR_UNSUPPORTED, "layout field %s is not available", ch_py_field_name(f));
+		return ch_py_field_absent(f);
 	uint32_t v;
 	struct ch_error *err = ch_as_read_u32(&py->proc->as, base + (uint64_t)off, &v);
 	if (!err)

@@ -166,8 +166,19 @@ static inline int64_t ch_py_off(const struct ch_python *py, enum ch_py_field f)
 	return py->layout.v[f];
 }
 
-/* Read a pointer-sized / int-sized field at base + layout offset. */
-struct ch_error *ch_py_read_u64(struct ch_python *py, uint64_t base, enum ch_py_field f, uint64_t *out);
+/* The error of a read of a field this layout lacks. */
+struct ch_error *ch_py_field_absent(enum ch_py_field f);
+
+/* Read a pointer-sized / int-sized field at base + layout offset. Inline:
+ * the reference pass reads several fields of every object, and the call
+ * cost as much as the read when the bytes are cached. */
+static inline struct ch_error *ch_py_read_u64(struct ch_python *py, uint64_t base, enum ch_py_field f, uint64_t *out)
+{
+	int64_t off = py->layout.v[f];
+	if (off == CH_PY_ABSENT)
+		return ch_py_field_absent(f);
+	return ch_as_read_u64(&py->proc->as, base + (uint64_t)off, out);
+}
 struct ch_error *ch_py_read_i32(struct ch_python *py, uint64_t base, enum ch_py_field f, int32_t *out);
 
 #endif
