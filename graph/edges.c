@@ -332,10 +332,9 @@ static struct ch_error *close_offsets(struct build *b, size_t upto)
 static struct ch_error *flush(struct build *b)
 {
 	const struct ch_object_table *o = &b->heap->objects;
-	const struct ch_index_hash *h = &o->index;
-	if (h->nslots) {
+	if (o->index.nslots) {
 		for (size_t k = 0; k < b->nbatch; k++)
-			__builtin_prefetch(&h->slots[ch_index_slot(b->batch[k].target, h->nslots)]);
+			ch_objects_prefetch_slot(o, b->batch[k].target);
 		/* Then what the lookup will read next: the address of the entry
 		 * whose tag matches, or, when the probe meets an empty slot first
 		 * (an object not seen yet), the header its plausibility check
@@ -343,10 +342,7 @@ static struct ch_error *flush(struct build *b)
 		struct ch_address_space *as = &b->py->proc->as;
 		for (size_t k = 0; k < b->nbatch; k++) {
 			uint64_t target = b->batch[k].target;
-			uint32_t v = ch_index_hash_guess(h, target, 8);
-			if (v && v != CH_INDEX_NONE)
-				__builtin_prefetch(&o->addr[ch_index_hash_entry(h, v) - 1]);
-			else if (!v && b->batch[k].kind != CH_REF_CONSERVATIVE) {
+			if (!ch_objects_prefetch_entry(o, target) && b->batch[k].kind != CH_REF_CONSERVATIVE) {
 				const uint8_t *p = ch_as_peek(as, target, 16);
 				if (p)
 					__builtin_prefetch(p);
