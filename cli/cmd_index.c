@@ -30,12 +30,16 @@ static double seconds_now(void)
  * summary start from), and the roots and the shortest paths from them
  * (what path, top, suspects and summary start from): each "stored" when
  * the index held it already, "added", or "not kept" (said in a warning;
- * the index itself stands). */
-static void tree_step(struct ch_session *s, struct ch_analysis *a, const char **tree, const char **paths)
+ * the index itself stands). Roots found here rather than taken from the
+ * index carry the reference counts the scan step starts from: they are
+ * handed over in *counted (else it is zeroed). */
+static void tree_step(struct ch_session *s, struct ch_analysis *a, const char **tree, const char **paths,
+		      struct ch_roots *counted)
 {
 	ch_progress_update(&s->progress, "dominator tree", 0);
 	bool had = s->index_ref.doms.idom != NULL, had_paths = s->index_ref.paths.parent != NULL;
 	struct ch_roots roots;
+	memset(counted, 0, sizeof(*counted));
 	struct ch_dominators d = {0};
 	struct ch_paths p = {0};
 	struct ch_error *err = ch_analysis_complete(a);
@@ -52,7 +56,10 @@ static void tree_step(struct ch_session *s, struct ch_analysis *a, const char **
 				err = ch_root_set_paths(&p, a, &roots);
 				ch_paths_deinit(&p);
 			}
-			ch_roots_deinit(&roots);
+			if (!err && roots.maybe)
+				*counted = roots;
+			else
+				ch_roots_deinit(&roots);
 		}
 	}
 	if (err) {
@@ -89,22 +96,25 @@ static const char *memory_step(struct ch_session *s, struct ch_analysis *a)
 }
 
 /* The conservative scan's counts anomalies starts from, kept in the index
- * too: "stored", "added", or "not kept" (said in a warning). */
-static const char *scan_step(struct ch_session *s, struct ch_analysis *a)
+ * too: "stored", "added", or "not kept" (said in a warning). r: the roots
+ * with their counts when the tree step found them (taken over), else
+ * found here. */
+static const char *scan_step(struct ch_session *s, struct ch_analysis *a, struct ch_roots *r)
 {
-	if (!a->heap.py || !a->index)
+	if (!a->heap.py || !a->index) {
+		ch_roots_deinit(r);
 		return "not kept"; /* the tree step failed and freed the analysis */
+	}
 	ch_progress_update(&s->progress, "scan counts", 0);
 	bool had = s->index_ref.scan.maybe != NULL;
-	struct ch_roots r;
-	struct ch_error *err = ch_roots_find(&r, a);
+	struct ch_error *err = r->maybe ? NULL : ch_roots_find(r, a);
 	if (err) {
 		ch_diag_warn(&s->py->diag, "no scan counts in the index: %s", err->message);
 		ch_error_free(err);
 		return "not kept";
 	}
-	ch_roots_scan_memory_kept(&r, a);
-	ch_roots_deinit(&r);
+	ch_roots_scan_memory_kept(r, a);
+	ch_roots_deinit(r);
 	if (!s->index_ref.scan_added)
 		return had ? "stored" : "not kept";
 	return s->index_ref.scan_failed ? "not kept" : "added";
@@ -132,10 +142,13 @@ static int run_index(const struct ch_cli_command *cmd, int argc, char **argv)
 		return code;
 	}
 	const char *tree = "not kept", *paths = "not kept";
+	struct ch_roots counted = {0};
 	if (rep.path[0])
-		tree_step(&s, &a, &tree, &paths);
+		tree_step(&s, &a, &tree, &paths, &counted);
 	const char *memory = rep.path[0] ? memory_step(&s, &a) : "not kept";
-	const char *scan = rep.path[0] ? scan_step(&s, &a) : "not kept";
+	const char *scan = "not kept";
+	if (rep.path[0])
+		scan = scan_step(&s, &a, &counted);
 	double secs = seconds_now() - t0;
 	struct stat st;
 	uint64_t bytes = rep.path[0] && stat(rep.path, &st) == 0 ? (uint64_t)st.st_size : 0;

@@ -288,26 +288,19 @@ enum ch_heap_index_outcome ch_heap_index_check(const void *data, size_t size, co
 		memset(paths, 0, sizeof(*paths));
 	if (scan)
 		memset(scan, 0, sizeof(*scan));
+	if (r != CH_HEAP_INDEX_LOADED)
+		return r;
 	struct header h;
-	if (scan && r == CH_HEAP_INDEX_LOADED) {
-		memcpy(&h, data, sizeof(h));
+	memcpy(&h, data, sizeof(h));
+	if (scan)
 		scan_take(h.w, sec, scan);
-	}
-	if (mem && r == CH_HEAP_INDEX_LOADED) {
-		memcpy(&h, data, sizeof(h));
+	if (mem)
 		mem_take(h.w, sec, mem);
-	}
-	if (r == CH_HEAP_INDEX_LOADED) {
-		memcpy(&h, data, sizeof(h));
-		roots_paths_take(h.w, sec, roots, paths);
-		if (paths && !sec[S_PARENT].data)
-			memset(paths, 0, sizeof(*paths));
-	}
-	if (doms && r == CH_HEAP_INDEX_LOADED) {
-		memcpy(&h, data, sizeof(h));
-		if (h.w[H_DOMS] && sec[S_IDOM].data)
-			doms_take(h.w, sec, doms);
-	}
+	roots_paths_take(h.w, sec, roots, paths);
+	if (paths && !sec[S_PARENT].data)
+		memset(paths, 0, sizeof(*paths));
+	if (doms && h.w[H_DOMS] && sec[S_IDOM].data)
+		doms_take(h.w, sec, doms);
 	return r;
 }
 
