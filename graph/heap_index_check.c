@@ -330,7 +330,7 @@ const char *ch_heap_index_typerows_check(const uint64_t *w, const struct ch_heap
 {
 	uint64_t reach = w[H_DOM_REACH], bytes = w[H_DOM_BYTES], objects = 0, shallow = 0;
 	if (n > w[H_TYPES] || n > reach)
-		return "the retainers by type are more than the types";
+		return "there are more retainers-by-type rows than types or objects in the tree";
 	for (uint64_t i = 0; i < n; i++) {
 		const struct ch_heap_index_typerow *r = &rows[i];
 		if (r->type >= w[H_TYPES] || (i && r->type <= rows[i - 1].type) || r->pad)

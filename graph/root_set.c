@@ -114,7 +114,7 @@ static struct ch_error *typerows_make(const struct ch_dominators *d, const struc
 		return err;
 	struct ch_heap_index_typerow *recs = malloc((*n ? *n : 1) * sizeof(*recs));
 	for (size_t i = 0; recs && i < *n; i++)
-		recs[i] = (struct ch_heap_index_typerow){rows[i].type,	   0, rows[i].objects, rows[i].shallow,
+		recs[i] = (struct ch_heap_index_typerow){rows[i].type, 0, rows[i].objects, rows[i].shallow,
 							 rows[i].retained, rows[i].retained_objects};
 	free(rows);
 	*out = recs;
