@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "graph/analysis.h"
 #include "graph/flame.h"
+#include "graph/root_set.h"
 #include "graph/roots.h"
 #include "graph/suspects.h"
 #include "graph/top.h"
@@ -31,7 +32,7 @@ static struct ch_error *gather(struct ch_session *s, struct ch_analysis *a, stru
 	if ((err = ch_flame_build(&pg->flame, a, &run->d, &run->p)) ||
 	    (err = ch_type_histogram_build(&pg->types, &a->heap, -1, CH_SORT_BYTES, 0)) ||
 	    (err = ch_type_histogram_build(&pg->top_types, &a->heap, -1, CH_SORT_BYTES, CH_REPORT_TOP_TYPES)) ||
-	    (err = ch_top_types(&pg->retained, &run->d, &a->heap)))
+	    (err = ch_root_set_top_types(&pg->retained, &run->d, a)))
 		return err;
 	/* The stacks are worth having, the page is worth writing without them. */
 	struct ch_error *serr = ch_py_stacks_read(s->py, false, &pg->stacks);

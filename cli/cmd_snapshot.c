@@ -24,8 +24,8 @@ static int run_snapshot(const struct ch_cli_command *cmd, int argc, char **argv)
 	struct ch_top top = {0};
 	struct ch_error *err = ch_session_digest(&s, &a, &roots, &d, &s.py->diag);
 	/* The retainers by type: names, so they compare across dumps. */
-	if (!err && !(err = ch_root_set_dominators(&dom, &a, &roots, true)))
-		err = ch_top_types(&top, &dom, &a.heap);
+	if (!err)
+		err = ch_root_set_types(&top, &dom, &a, &roots);
 	if (err) {
 		code = ch_session_fail(&s, err);
 		ch_top_deinit(&top);

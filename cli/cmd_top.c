@@ -23,11 +23,11 @@ static struct ch_error *compute(struct ch_session *s, struct ch_analysis *a, con
 				struct ch_dominators *d, struct ch_top *t)
 {
 	ch_progress_update(&s->progress, "dominator tree", 0);
-	struct ch_error *err = ch_root_set_dominators(d, a, roots, s->opts.by == CH_TOP_BY_TYPE);
+	if (s->opts.by == CH_TOP_BY_TYPE)
+		return ch_root_set_types(t, d, a, roots);
+	struct ch_error *err = ch_root_set_dominators(d, a, roots, false);
 	if (err)
 		return err;
-	if (s->opts.by == CH_TOP_BY_TYPE)
-		return ch_top_types(t, d, &a->heap);
 	if ((err = ch_top_objects(t, d, &a->heap, s->opts.limit)))
 		return err;
 	/* The root each listed object's shortest path starts from, along
@@ -170,8 +170,8 @@ const struct ch_cli_command ch_cmd_top = {
 	 * retained sizes among it), the rest (addresses and the address
 	 * table, flags, interpreters, labels: the listed objects' and their
 	 * chains'; the dominator tree's idom and preorder: the listed objects'
-	 * dominators, or all of it with --by type and --format folded) block by
-	 * block as it reads it. */
+	 * dominators, all of it with --format folded, none with --by type from
+	 * an index that keeps its rows) block by block as it reads it. */
 	.index_needs = CH_NEED_ALL | CH_NEED_LAZY,
 	.index_eager = CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_GEN | CH_NEED_OFFSETS | CH_NEED_TARGETS | CH_NEED_REPLAY |
 		       CH_NEED_PATHS,

@@ -149,7 +149,9 @@ struct ch_error *ch_heap_digest_add_containers(struct ch_heap_digest *d, const s
 	struct ch_paths p = {0};
 	struct ch_container *v = NULL;
 	size_t n = 0;
-	struct ch_error *err = ch_root_set_dominators(&dom, a, roots, true);
+	/* The containers read idom one step (whom an element's dominator
+	 * is) and the retained sums: nothing walks the tree. */
+	struct ch_error *err = ch_root_set_dominators(&dom, a, roots, false);
 	if (!err)
 		err = ch_root_set_paths(&p, a, roots);
 	if (!err)

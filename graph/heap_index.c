@@ -226,6 +226,8 @@ static void doms_take(const uint64_t *w, const struct section *sec, struct ch_he
 	doms->order = sec[S_ORDER].data;
 	doms->retained = sec[S_RETAINED].data;
 	doms->retained_count = sec[S_RETCOUNT].data;
+	doms->typerows = sec[S_TYPEROWS].data;
+	doms->ntyperows = w[H_TYPEROWS];
 	doms->nobjects = w[H_DOMS];
 	doms->nreach = w[H_DOM_REACH];
 	doms->reachable_bytes = w[H_DOM_BYTES];
@@ -359,7 +361,7 @@ struct ch_error *ch_heap_index_load(const char *path, const struct ch_heap_index
 	struct section sec[S_COUNT];
 	/* One lazy index per process, and only with a way to restart: a
 	 * second load, or one nobody could restart, verifies at once. */
-	uint32_t lazy = (*needs & CH_NEED_LAZY) && ch_index_lazy_available()
+	uint64_t lazy = (*needs & CH_NEED_LAZY) && ch_index_lazy_available()
 				? CH_INDEX_LAZY_SECTIONS & ~(eager ? ch_heap_index_need_sections(eager) : 0)
 				: 0;
 	*outcome = ch_heap_index_verify(map, len, key, true, ch_heap_index_need_sections(*needs), lazy, sec, why, why_len);
@@ -538,6 +540,8 @@ static bool copy_range(int in, int out, const char *map, size_t off, size_t len)
 struct tail {
 	const struct ch_dominators *d; /* the tree */
 	uint64_t roots;
+	const struct ch_heap_index_typerow *rows; /* the tree's retainers by type */
+	size_t nrows;
 	const struct ch_memory_brief *mem;
 	const struct ch_heap_index_root *recs; /* the roots */
 	const uint32_t *set;
@@ -613,6 +617,8 @@ static struct ch_error *rewrite_tail(const struct ch_heap_index_ref *r, const st
 		data[S_ORDER] = t->d->order;
 		data[S_RETAINED] = t->d->retained;
 		data[S_RETCOUNT] = t->d->retained_count;
+		h.w[H_TYPEROWS] = t->nrows;
+		data[S_TYPEROWS] = t->rows;
 	}
 	if (t->mem) {
 		h.w[H_MEM] = 1;
@@ -696,9 +702,10 @@ out:
 }
 
 struct ch_error *ch_heap_index_add_dominators(const struct ch_heap_index_ref *r, uint64_t roots_hash,
-					      const struct ch_dominators *d)
+					      const struct ch_dominators *d, const struct ch_heap_index_typerow *rows,
+					      size_t nrows)
 {
-	struct tail t = {.d = d, .roots = roots_hash};
+	struct tail t = {.d = d, .roots = roots_hash, .rows = rows, .nrows = nrows};
 	return rewrite_tail(r, &t);
 }
 

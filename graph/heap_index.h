@@ -52,17 +52,31 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 /* The dominator tree an index holds (format 5; graph/dominators.h): each
  * object's immediate dominator and the reachable objects in DFS preorder,
  * and (format 12) each object's retained bytes and count and the tree's
- * reachable and unreachable bytes, pointing into the mapped file (backing
+ * reachable and unreachable bytes, and (format 14) its retainers by type,
+ * pointing into the mapped file (backing
  * holds it). The load has checked every entry's range (a retained count
  * of 1 to nobjects and retained bytes at least the object's size in the
  * tree, 0 and 0 off it); whether they form a tree is checked where the
  * tree is walked (ch_dominators_from_tree). roots is the hash of the root
  * set it was built from (ch_heap_index_roots_hash): a tree is only used
  * for the same roots. idom NULL: the index holds no tree. */
+/* One retainers-by-type row as the index keeps it (format 14; struct
+ * ch_top_type of graph/top.h, its padding a zero word so that two writes
+ * of the same rows are the same bytes). */
+struct ch_heap_index_typerow {
+	uint32_t type, pad;
+	uint64_t objects, shallow, retained, retained_objects;
+};
+
 struct ch_heap_index_doms {
 	const uint32_t *idom, *order;
 	const uint64_t *retained;
 	const uint32_t *retained_count;
+	/* The retainers by type of this tree (format 14): every row of
+	 * ch_top_types before its sort, in type order, their ranges checked by
+	 * the load (ch_heap_index_typerows_check); there with every tree. */
+	const struct ch_heap_index_typerow *typerows;
+	size_t ntyperows;
 	size_t nobjects, nreach;
 	uint64_t reachable_bytes, unreachable_bytes;
 	uint64_t roots;
@@ -157,12 +171,14 @@ uint64_t ch_heap_index_roots_hash(const uint32_t *roots, size_t n);
 struct ch_dominators;
 /* Rewrites the index at r->path with the dominator tree d (idom over every
  * object, order the reachable objects in preorder, the retained sizes and
- * counts, the reachable and unreachable bytes) in place of the one it
- * held, if any: the rest is copied as it is, through a temporary file
- * renamed into place. The file must still be the index of r (same key and
- * counts); otherwise nothing is written and an error says why. */
+ * counts, the reachable and unreachable bytes) and its retainers by type
+ * (nrows rows, in type order) in place of the ones it held, if any: the
+ * rest is copied as it is, through a temporary file renamed into place.
+ * The file must still be the index of r (same key and counts); otherwise
+ * nothing is written and an error says why. */
 struct ch_error *ch_heap_index_add_dominators(const struct ch_heap_index_ref *r, uint64_t roots_hash,
-					      const struct ch_dominators *d);
+					      const struct ch_dominators *d, const struct ch_heap_index_typerow *rows,
+					      size_t nrows);
 
 /* The hash of a root set and its tiers (graph/root_set.h) a stored
  * shortest-path search is keyed by. */

@@ -130,14 +130,15 @@ uint64_t ch_heap_index_header_sum(const struct header *h)
 	return ch_heap_index_hash(seed, h->w, H_CHECKSUM * sizeof(uint64_t));
 }
 
-_Static_assert(S_COUNT <= 32, "a mask of sections fits 32 bits");
+#define SEC(s) CH_SEC(s)
 
-#define SEC(s) (1u << (s))
+_Static_assert(sizeof(struct ch_heap_index_typerow) == 40, "a retainers-by-type row is stored as it is");
 
-uint32_t ch_heap_index_need_sections(uint32_t needs)
+uint64_t ch_heap_index_need_sections(uint32_t needs)
 {
 	static const struct {
-		uint32_t need, sections;
+		uint32_t need;
+		uint64_t sections;
 	} map[] = {
 		{CH_NEED_ADDR, SEC(S_ADDR) | SEC(S_SLOTS)},
 		{CH_NEED_SIZES, SEC(S_SIZE) | SEC(S_REFCNT) | SEC(S_WIDE)},
@@ -149,11 +150,11 @@ uint32_t ch_heap_index_need_sections(uint32_t needs)
 		{CH_NEED_TARGETS, SEC(S_TARGETS)},
 		{CH_NEED_LABELS, SEC(S_LABELS)},
 		{CH_NEED_REPLAY, SEC(S_REPLAY)},
-		{CH_NEED_DOMS, SEC(S_IDOM) | SEC(S_ORDER) | SEC(S_RETAINED) | SEC(S_RETCOUNT)},
+		{CH_NEED_DOMS, SEC(S_IDOM) | SEC(S_ORDER) | SEC(S_RETAINED) | SEC(S_RETCOUNT) | SEC(S_TYPEROWS)},
 		{CH_NEED_PATHS, SEC(S_PARENT) | SEC(S_VIA) | SEC(S_RANK)},
 		{CH_NEED_SCAN, SEC(S_MAYBE)},
 	};
-	uint32_t m = SEC(S_TYPES) | SEC(S_XOBJECTS) | SEC(S_XTYPES) | SEC(S_NAMES) | SEC(S_MESSAGES) | SEC(S_STRINGS) |
+	uint64_t m = SEC(S_TYPES) | SEC(S_XOBJECTS) | SEC(S_XTYPES) | SEC(S_NAMES) | SEC(S_MESSAGES) | SEC(S_STRINGS) |
 		     SEC(S_MEM) | SEC(S_OWNED) | SEC(S_ROOTS) | SEC(S_ROOT_SET) | SEC(S_BLOCKS);
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (needs & map[i].need)
@@ -167,7 +168,8 @@ bool ch_heap_index_section_sizes(const uint64_t *w, size_t *bytes)
 	if (n >= CH_NO_OBJECT || w[H_INTERPS] > 256 || e > UINT32_MAX || w[H_TYPES] > UINT32_MAX || w[H_XOBJECTS] > n ||
 	    w[H_XTYPES] > UINT32_MAX || w[H_NAMES] > UINT32_MAX || w[H_MESSAGES] > 4096 || w[H_STRINGS] > UINT32_MAX ||
 	    (w[H_DOMS] != 0 && w[H_DOMS] != n) || w[H_DOM_REACH] > w[H_DOMS] ||
-	    (!w[H_DOMS] && (w[H_DOM_BYTES] || w[H_DOM_UNBYTES])) || w[H_MEM] > 1 ||
+	    (!w[H_DOMS] && (w[H_DOM_BYTES] || w[H_DOM_UNBYTES])) || w[H_TYPEROWS] > w[H_TYPES] ||
+	    w[H_TYPEROWS] > w[H_DOM_REACH] || w[H_MEM] > 1 ||
 	    (!w[H_MEM] && w[H_MEM_OWNED]) || w[H_MEM_OWNED] > UINT32_MAX || w[H_WIDE] > 2 * n || w[H_ROOTS] > 1 ||
 	    (!w[H_ROOTS] && w[H_NROOTS]) || w[H_NROOTS] >= CH_PATH_ROOT || (w[H_PATHS] != 0 && w[H_PATHS] != n) ||
 	    w[H_PATH_REACH] > w[H_PATHS] || (w[H_SCAN] != 0 && w[H_SCAN] != n) || (!w[H_SCAN] && w[H_SCAN_INPUTS]) ||
@@ -192,6 +194,7 @@ bool ch_heap_index_section_sizes(const uint64_t *w, size_t *bytes)
 	bytes[S_ORDER] = w[H_DOM_REACH] * 4;
 	bytes[S_RETAINED] = w[H_DOMS] * 8;
 	bytes[S_RETCOUNT] = w[H_DOMS] * 4;
+	bytes[S_TYPEROWS] = w[H_TYPEROWS] * sizeof(struct ch_heap_index_typerow);
 	bytes[S_MEM] = w[H_MEM] * CH_MEMB_WORDS * 8;
 	bytes[S_OWNED] = w[H_MEM_OWNED] * sizeof(struct ch_mem_owned_chunk);
 	bytes[S_ROOTS] = w[H_NROOTS] * sizeof(struct ch_heap_index_root);
@@ -323,6 +326,28 @@ static uint32_t check_retained(const uint64_t *w, const struct section *sec, siz
 	return bad ? BAD_1 : 0;
 }
 
+const char *ch_heap_index_typerows_check(const uint64_t *w, const struct ch_heap_index_typerow *rows, uint64_t n)
+{
+	uint64_t reach = w[H_DOM_REACH], bytes = w[H_DOM_BYTES], objects = 0, shallow = 0;
+	if (n > w[H_TYPES] || n > reach)
+		return "there are more retainers-by-type rows than types or objects in the tree";
+	for (uint64_t i = 0; i < n; i++) {
+		const struct ch_heap_index_typerow *r = &rows[i];
+		if (r->type >= w[H_TYPES] || (i && r->type <= rows[i - 1].type) || r->pad)
+			return "a retainers-by-type row's type is out of range or order";
+		if (r->objects == 0 || r->objects > reach - objects || r->retained_objects < r->objects ||
+		    r->retained_objects > reach)
+			return "a retainers-by-type row's object count is out of range";
+		if (r->shallow > r->retained || r->retained > bytes || r->shallow > bytes - shallow)
+			return "a retainers-by-type row's bytes are out of range";
+		objects += r->objects;
+		shallow += r->shallow;
+	}
+	if (objects != reach || shallow != bytes)
+		return "the retainers by type do not add up to the dominator tree";
+	return NULL;
+}
+
 /* Whether any of v[lo..hi) is limit or more (one flag, vectorized). */
 static uint32_t u32_reach(const uint32_t *v, size_t lo, size_t hi, uint32_t limit)
 {
@@ -444,7 +469,7 @@ static const char *check_small(const uint64_t *w, const struct section *sec)
 /* What the pieces of the sections in want found, in a fixed order
  * (bad[s]: their bits; count[s]: what they counted), and the checks that
  * need a whole section or two. */
-static const char *cross_check(const uint64_t *w, const struct section *sec, uint32_t want, const uint32_t *bad,
+static const char *cross_check(const uint64_t *w, const struct section *sec, uint64_t want, const uint32_t *bad,
 			       const uint64_t *count)
 {
 	uint64_t n = w[H_OBJECTS];
@@ -491,6 +516,10 @@ static const char *cross_check(const uint64_t *w, const struct section *sec, uin
 			return "the dominator tree's preorder is out of range";
 	if (bad[S_RETAINED])
 		return "a retained size or count is out of range";
+	const char *rows = (want & SEC(S_TYPEROWS)) ? ch_heap_index_typerows_check(w, sec[S_TYPEROWS].data, w[H_TYPEROWS])
+						    : NULL;
+	if (rows)
+		return rows;
 	/* Whether the paths form the search's tree is checked where they are
 	 * used (ch_paths_from_stored), as the dominator tree is. */
 	if (bad[S_PARENT])
@@ -549,7 +578,7 @@ static void *verify_thread(void *arg)
 #define WHY(...) snprintf(why, why_len, __VA_ARGS__)
 
 enum ch_heap_index_outcome ch_heap_index_verify(const void *data, size_t size, const struct ch_heap_index_key *key,
-						bool check_sum, uint32_t want, uint32_t lazy, struct section *sec,
+						bool check_sum, uint64_t want, uint64_t lazy, struct section *sec,
 						char *why, size_t why_len)
 {
 	struct header h;

@@ -34,9 +34,12 @@
  * H_DOM_UNBYTES), so that a command takes them as they are instead of
  * summing them up the tree again; format 13 the counts of the conservative
  * scan of `anomalies` (H_SCAN, H_SCAN_INPUTS, S_MAYBE: ch_roots_scan_memory),
- * once computed, so that a later run skips the scan. */
+ * once computed, so that a later run skips the scan; format 14 the
+ * retainers by type beside the tree (H_TYPEROWS, S_TYPEROWS: struct
+ * ch_heap_index_typerow), so that `top --by type`, `snapshot` and `report`
+ * take them as they are instead of walking the whole tree again. */
 #define CH_INDEX_MAGIC "CHINDEX\0"
-#define CH_INDEX_VERSION 13u
+#define CH_INDEX_VERSION 14u
 
 /* H_SLOTS: slots of the address table (readers/base/index_hash.h), as the
  * build left it: 0 for no objects, else a power of two at most 4/5 full
@@ -54,16 +57,20 @@
  * objects it reached; H_PATH_ROOTS: the hash of the root set and tiers it
  * started from (ch_heap_index_paths_hash). H_SCAN: objects the stored
  * scan counts cover (0: none, else H_OBJECTS); H_SCAN_INPUTS: the hash of
- * what the scan added to (ch_roots_scan_inputs), 0 without counts. */
+ * what the scan added to (ch_roots_scan_inputs), 0 without counts.
+ * H_TYPEROWS: the retainers-by-type rows stored with the tree (one per
+ * type with an object in it; 0 without a tree: a tree always has its
+ * rows, so no flag says whether they are there). */
 enum { H_KEY = 0, H_OBJECTS = 4, H_EDGES, H_TYPES, H_XOBJECTS, H_XTYPES, H_NAMES, H_MESSAGES, H_STRINGS,
        H_LISTS, H_DANGLING = H_LISTS + 4, H_UNDUMPED, H_UNREADABLE, H_DROPPED, H_LOST, H_FLAGS, H_INTERPS, H_SLOTS,
        H_DOMS, H_DOM_REACH, H_DOM_ROOTS, H_MEM, H_MEM_OWNED, H_WIDE,
-       H_ROOTS, H_NROOTS, H_PATHS, H_PATH_REACH, H_PATH_ROOTS, H_DOM_BYTES, H_DOM_UNBYTES, H_SCAN, H_SCAN_INPUTS, H_PAYLOAD, H_CHECKSUM, H_WORDS };
+       H_ROOTS, H_NROOTS, H_PATHS, H_PATH_REACH, H_PATH_ROOTS, H_DOM_BYTES, H_DOM_UNBYTES, H_SCAN, H_SCAN_INPUTS, H_TYPEROWS, H_PAYLOAD, H_CHECKSUM, H_WORDS };
 
 #define H_FLAG_PARTIAL 1u
 
 /* The tree's (with the retained sizes: S_RETAINED, one uint64_t per
- * object, S_RETCOUNT, one uint32_t), the memory figures', the roots' and
+ * object, S_RETCOUNT, one uint32_t, and the retainers by type:
+ * S_TYPEROWS, H_TYPEROWS records), the memory figures', the roots' and
  * the paths' sections and the scan's counts (S_MAYBE, one uint32_t per
  * object) come last (S_BASE: the count before them), so that adding any of them
  * copies the rest as it is. S_BLOCKS, last of all: the checksum of every
@@ -73,7 +80,7 @@ enum { H_KEY = 0, H_OBJECTS = 4, H_EDGES, H_TYPES, H_XOBJECTS, H_XTYPES, H_NAMES
  * of its blocks' (ch_heap_index_fold), so a block is verified on its own. */
 enum { S_ADDR, S_SIZE, S_REFCNT, S_TYPE, S_GEN, S_FLAGS, S_INTERP, S_OFFSETS, S_TARGETS, S_LABELS, S_TYPES, S_XOBJECTS,
        S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_REPLAY, S_SLOTS, S_WIDE, S_BASE, S_IDOM = S_BASE, S_ORDER,
-       S_RETAINED, S_RETCOUNT, S_MEM, S_OWNED,
+       S_RETAINED, S_RETCOUNT, S_TYPEROWS, S_MEM, S_OWNED,
        S_ROOTS, S_ROOT_SET, S_PARENT, S_VIA, S_RANK, S_MAYBE, S_BLOCKS, S_COUNT };
 
 /* H_CHECKSUM covers the header's words before it and sums; sums[s] is
@@ -163,9 +170,25 @@ size_t ch_heap_index_block_elem(int s);
 uint64_t ch_heap_index_header_sum(const struct header *h);
 
 /* The sections each CH_NEED_* (graph/heap_index.h) stands for, as a mask
- * of 1 << S_*; the small sections (type table, names, strings, warnings,
+ * of CH_SEC(S_*); the small sections (type table, names, strings, warnings,
  * exactness rows, memory figures, roots) are in every mask. */
-uint32_t ch_heap_index_need_sections(uint32_t needs);
+uint64_t ch_heap_index_need_sections(uint32_t needs);
+
+/* A set of sections as a mask (1 << S_*): 64 bits, S_COUNT being more
+ * than 32 since format 14. */
+#define CH_SEC(s) ((uint64_t)1 << (s))
+_Static_assert(S_COUNT <= 64, "a mask of sections fits 64 bits");
+
+/* The range checks of the stored retainers by type (S_TYPEROWS, n rows,
+ * against the header's counts w): NULL when they pass, else what is
+ * wrong. Rows in increasing type order (so no type twice), each type in
+ * the type table, each with 1 to H_DOM_REACH objects whose shallow bytes
+ * are at most what the row retains, which is at most the tree's bytes
+ * (H_DOM_BYTES: no two topmost objects of a type overlap), and its
+ * retained objects from its objects to the tree's; the objects of all
+ * rows are the tree's (H_DOM_REACH), their shallow bytes its bytes. So a
+ * row is never what no tree could give, whatever reads it. */
+const char *ch_heap_index_typerows_check(const uint64_t *w, const struct ch_heap_index_typerow *rows, uint64_t n);
 
 /* The header and payload of an index in memory, checked: the outcome is
  * LOADED when the header is sound, key (when given) matches and every
@@ -179,7 +202,7 @@ uint32_t ch_heap_index_need_sections(uint32_t needs);
  * read (graph/heap_index_lazy.h), and the checks over a whole section
  * (counts) are left out for them. */
 enum ch_heap_index_outcome ch_heap_index_verify(const void *data, size_t size, const struct ch_heap_index_key *key,
-						bool check_sum, uint32_t want, uint32_t lazy, struct section *sec,
+						bool check_sum, uint64_t want, uint64_t lazy, struct section *sec,
 						char *why, size_t why_len);
 
 /* The sections a command may verify block by block as it reads them: the
@@ -187,17 +210,17 @@ enum ch_heap_index_outcome ch_heap_index_verify(const void *data, size_t size, c
  * counts: so that top and summary, which never read them, do not pay for
  * them; anomalies verifies them at the load). */
 #define CH_INDEX_LAZY_SECTIONS                                                                                        \
-	((1u << S_ADDR) | (1u << S_SIZE) | (1u << S_REFCNT) | (1u << S_TYPE) | (1u << S_GEN) | (1u << S_FLAGS) |       \
-	 (1u << S_INTERP) | (1u << S_OFFSETS) | (1u << S_TARGETS) | (1u << S_LABELS) | (1u << S_REPLAY) |              \
-	 (1u << S_SLOTS) | (1u << S_IDOM) | (1u << S_ORDER) | (1u << S_PARENT) | (1u << S_VIA) | (1u << S_RANK) |       \
-	 (1u << S_MAYBE))
+	(CH_SEC(S_ADDR) | CH_SEC(S_SIZE) | CH_SEC(S_REFCNT) | CH_SEC(S_TYPE) | CH_SEC(S_GEN) | CH_SEC(S_FLAGS) |       \
+	 CH_SEC(S_INTERP) | CH_SEC(S_OFFSETS) | CH_SEC(S_TARGETS) | CH_SEC(S_LABELS) | CH_SEC(S_REPLAY) |              \
+	 CH_SEC(S_SLOTS) | CH_SEC(S_IDOM) | CH_SEC(S_ORDER) | CH_SEC(S_PARENT) | CH_SEC(S_VIA) | CH_SEC(S_RANK) |       \
+	 CH_SEC(S_MAYBE))
 
 /* Starts reading the index mapped at map (len bytes of the file fd, the
  * header w already checked and its other sections verified) lazily: the
  * sections of lazy (1 << S_*, within CH_INDEX_LAZY_SECTIONS) verified
  * block by block on first read (graph/heap_index_lazy.h). false (why says why) when it cannot, or
  * when a block it verifies at once fails. */
-bool ch_index_lazy_start(void *map, size_t len, int fd, const uint64_t *w, uint32_t lazy, char *why, size_t why_len);
+bool ch_index_lazy_start(void *map, size_t len, int fd, const uint64_t *w, uint64_t lazy, char *why, size_t why_len);
 
 /* The lazily read map's hold, kept until the process ends (a fault may
  * come at any time before). */

@@ -34,7 +34,7 @@ static struct {
 	size_t nblocks;
 	uint8_t *done;
 	size_t page;
-	uint32_t mask; /* the sections read lazily (1 << S_*) */
+	uint64_t mask; /* the sections read lazily (CH_SEC(S_*)) */
 	struct ch_shared_map *keep; /* the map's hold, never released */
 	char lock;
 	bool active;
@@ -177,7 +177,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 	__atomic_clear(&L.lock, __ATOMIC_RELEASE);
 }
 
-bool ch_index_lazy_start(void *map, size_t len, int fd, const uint64_t *w, uint32_t lazy, char *why, size_t why_len)
+bool ch_index_lazy_start(void *map, size_t len, int fd, const uint64_t *w, uint64_t lazy, char *why, size_t why_len)
 {
 	if (L.active) {
 		snprintf(why, why_len, "an index is already read lazily");

@@ -5,6 +5,7 @@
 #include "graph/exactness.h"
 #include "graph/heap_index.h"
 #include "graph/paths.h"
+#include "graph/top.h"
 #include "readers/cpython/python.h"
 
 #include <stdlib.h>
@@ -102,6 +103,43 @@ static bool stored_dominators(struct ch_dominators *d, const struct ch_analysis 
 	return true;
 }
 
+/* The retainers by type of d (a tree just built) as the heap index keeps
+ * them (*out malloc'd, *n of them). */
+static struct ch_error *typerows_make(const struct ch_dominators *d, const struct ch_heap *heap,
+				      struct ch_heap_index_typerow **out, size_t *n)
+{
+	struct ch_top_type *rows;
+	struct ch_error *err = ch_top_type_rows(&rows, n, d, heap);
+	if (err)
+		return err;
+	struct ch_heap_index_typerow *recs = malloc((*n ? *n : 1) * sizeof(*recs));
+	for (size_t i = 0; recs && i < *n; i++)
+		recs[i] = (struct ch_heap_index_typerow){rows[i].type, 0, rows[i].objects, rows[i].shallow,
+							 rows[i].retained, rows[i].retained_objects};
+	free(rows);
+	*out = recs;
+	return recs ? NULL : &ch_error_nomem;
+}
+
+/* d just built, kept in the index with its retainers by type (a failure
+ * to keep it is a warning, never the command's failure). */
+static void keep_dominators(const struct ch_analysis *a, uint64_t roots_hash, const struct ch_dominators *d)
+{
+	struct ch_heap_index_ref *ix = a->index;
+	struct ch_heap_index_typerow *rows = NULL;
+	size_t nrows = 0;
+	ix->added = true;
+	struct ch_error *werr = typerows_make(d, &a->heap, &rows, &nrows);
+	if (!werr)
+		werr = ch_heap_index_add_dominators(ix, roots_hash, d, rows, nrows);
+	free(rows);
+	if (werr) {
+		ch_diag_warn(&a->heap.py->diag, "no dominator tree added to the heap index: %s", werr->message);
+		ch_error_free(werr);
+	}
+	ix->holds_tree = !werr;
+}
+
 struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch_analysis *a, const struct ch_roots *r,
 				       bool walks)
 {
@@ -121,16 +159,37 @@ struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch
 	ch_root_set_deinit(&rs);
 	/* Kept for the next command, once per process (a failure to keep it
 	 * is a warning, never the command's failure). */
-	if (!err && indexed && !ix->added) {
-		ix->added = true;
-		struct ch_error *werr = ch_heap_index_add_dominators(ix, rh, d);
-		if (werr) {
-			ch_diag_warn(&a->heap.py->diag, "no dominator tree added to the heap index: %s", werr->message);
-			ch_error_free(werr);
-		}
-		ix->holds_tree = !werr;
-	}
+	if (!err && indexed && !ix->added)
+		keep_dominators(a, rh, d);
 	return err;
+}
+
+struct ch_error *ch_root_set_top_types(struct ch_top *t, const struct ch_dominators *d, const struct ch_analysis *a)
+{
+	const struct ch_heap_index_ref *ix = a->index;
+	if (!ix || !ix->doms.idom || d->idom != ix->doms.idom)
+		return ch_top_types(t, d, &a->heap);
+	/* d is the index's tree (taken for this root set): its rows with it. */
+	const struct ch_heap_index_doms *s = &ix->doms;
+	struct ch_top_type *rows = malloc((s->ntyperows ? s->ntyperows : 1) * sizeof(*rows));
+	if (!rows)
+		return &ch_error_nomem;
+	for (size_t i = 0; i < s->ntyperows; i++) {
+		const struct ch_heap_index_typerow *x = &s->typerows[i];
+		rows[i] = (struct ch_top_type){x->type, x->objects, x->shallow, x->retained, x->retained_objects};
+	}
+	ch_top_types_sort(t, rows, s->ntyperows, &a->heap);
+	return NULL;
+}
+
+struct ch_error *ch_root_set_types(struct ch_top *t, struct ch_dominators *d, const struct ch_analysis *a,
+				   const struct ch_roots *r)
+{
+	/* An index's tree comes with its rows: taken without the check of its
+	 * shape, since nothing walks it then. */
+	bool rows = a->index && a->index->doms.idom;
+	struct ch_error *err = ch_root_set_dominators(d, a, r, !rows);
+	return err ? err : ch_root_set_top_types(t, d, a);
 }
 
 /* The search the heap index holds, when it started from this very root

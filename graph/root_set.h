@@ -60,6 +60,20 @@ struct ch_dominators;
 struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch_analysis *a, const struct ch_roots *r,
 				       bool walks);
 
+struct ch_top;
+/* The retainers by type (graph/top.h, ch_top_types) of d, a tree
+ * ch_root_set_dominators gave: the rows the heap index keeps beside it
+ * when d is its stored tree (their ranges checked by the load; d is not
+ * walked), else computed over d. */
+struct ch_error *ch_root_set_top_types(struct ch_top *t, const struct ch_dominators *d, const struct ch_analysis *a);
+/* The dominator tree of a's graph under the root set of r and its
+ * retainers by type, for a caller that walks the tree for nothing else:
+ * a tree from the index is taken without the check of its shape when the
+ * index holds its rows (ch_root_set_dominators' walks false), else as
+ * ch_root_set_dominators(walks) and ch_top_types. */
+struct ch_error *ch_root_set_types(struct ch_top *t, struct ch_dominators *d, const struct ch_analysis *a,
+				   const struct ch_roots *r);
+
 struct ch_heap_index_root;
 /* r's roots as the heap index keeps them (*out: r->n records, freed by the caller). */
 struct ch_error *ch_root_set_records(const struct ch_roots *r, struct ch_heap_index_root **out);

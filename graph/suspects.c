@@ -652,7 +652,7 @@ void ch_suspects_sort(struct ch_suspects *s)
  * and the tree's sums (the finders follow idom UP_STEPS up at most, the
  * tasks' no further than the object count), so a stored tree is taken
  * without the check of its shape; otherwise (`report`, which walks the
- * tree for its flame graph and retained types) both are checked whole. */
+ * tree for its flame graph) both are checked whole. */
 static struct ch_error *run(struct ch_suspects_run *r, struct ch_analysis *a, const struct ch_roots *roots,
 			      const struct ch_memory_brief *mem, bool chains)
 {

@@ -176,11 +176,13 @@ struct ch_error *ch_top_objects_roots(struct ch_top *t, const struct ch_paths *p
 	return err;
 }
 
-struct ch_error *ch_top_types(struct ch_top *t, const struct ch_dominators *d, const struct ch_heap *heap)
+struct ch_error *ch_top_type_rows(struct ch_top_type **out, size_t *nout, const struct ch_dominators *d,
+				  const struct ch_heap *heap)
 {
-	const struct ch_py_types *types = &heap->py->types;
-	size_t ntypes = types->n;
+	size_t ntypes = heap->py->types.n;
 	struct ch_top_type *rows = calloc(ntypes ? ntypes : 1, sizeof(*rows));
+	*out = NULL;
+	*nout = 0;
 	if (!rows)
 		return &ch_error_nomem;
 	for (size_t i = 0; i < d->nreachable; i++) {
@@ -201,11 +203,27 @@ struct ch_error *ch_top_types(struct ch_top *t, const struct ch_dominators *d, c
 			rows[ty].type = (uint32_t)ty;
 			rows[m++] = rows[ty];
 		}
-	sort_types = types;
-	qsort(rows, m, sizeof(*rows), row_cmp);
-	t->types = rows;
-	t->ntypes = m;
+	*out = rows;
+	*nout = m;
 	return NULL;
+}
+
+void ch_top_types_sort(struct ch_top *t, struct ch_top_type *rows, size_t n, const struct ch_heap *heap)
+{
+	sort_types = &heap->py->types;
+	qsort(rows, n, sizeof(*rows), row_cmp);
+	t->types = rows;
+	t->ntypes = n;
+}
+
+struct ch_error *ch_top_types(struct ch_top *t, const struct ch_dominators *d, const struct ch_heap *heap)
+{
+	struct ch_top_type *rows;
+	size_t m;
+	struct ch_error *err = ch_top_type_rows(&rows, &m, d, heap);
+	if (!err)
+		ch_top_types_sort(t, rows, m, heap);
+	return err;
 }
 
 void ch_top_deinit(struct ch_top *t)

@@ -39,8 +39,18 @@ struct ch_error *ch_top_objects(struct ch_top *t, const struct ch_dominators *d,
 struct ch_paths;
 /* Fills object_roots from a path search (graph/paths.h). */
 struct ch_error *ch_top_objects_roots(struct ch_top *t, const struct ch_paths *p);
-/* Every type with a reachable object (the report applies its limit). */
+/* Every type with a reachable object (the report applies its limit):
+ * ch_top_type_rows, then ch_top_types_sort. Walks the whole tree. */
 struct ch_error *ch_top_types(struct ch_top *t, const struct ch_dominators *d, const struct ch_heap *heap);
+/* The rows of ch_top_types before their sort: one per type with a
+ * reachable object, in type order (*out malloc'd, *nout of them): what a
+ * heap index keeps beside its tree (graph/heap_index.h). */
+struct ch_error *ch_top_type_rows(struct ch_top_type **out, size_t *nout, const struct ch_dominators *d,
+				  const struct ch_heap *heap);
+/* t's types: rows (n of them, in type order as ch_top_type_rows leaves
+ * them, each type in heap's table; t takes them) sorted as ch_top_types
+ * sorts them, so rows taken from an index give the same order. */
+void ch_top_types_sort(struct ch_top *t, struct ch_top_type *rows, size_t n, const struct ch_heap *heap);
 void ch_top_deinit(struct ch_top *t);
 
 /* The objects no root reaches, split the one way every command names

@@ -22,7 +22,9 @@ folder:
    file that is not an index: each reported as not used (damaged/stale)
    with the right stdout, then rebuilt (with `index`, as it was); then
    the roots and paths damaged in range under a matching checksum (a root
-   past the object table, a parent loop, a frame root naming no frame):
+   past the object table, a parent loop, a frame root naming no frame, a
+   retainers-by-type row with a type past the table or retaining less
+   than its shallow bytes):
    each said, --no-index's stdout, and the index made whole again; the
    scan counts added by the first `anomalies` on an index without them,
    taken by the next (the file left as it is), and counted again when
@@ -142,7 +144,7 @@ def compare(bin_, cmds, ref, what, stderr_too=True, expect_warning=None):
         expect_warning = None  # only the first command meets the bad index; it is rebuilt then
 
 
-# The index's layout (graph/heap_index_format.h, format 13), enough to
+# The index's layout (graph/heap_index_format.h, format 14), enough to
 # find each section, damage one and seal the damage with matching
 # checksums (its own and the header's) so that only the checks on the
 # contents can catch it. The checksums of the sound file are recomputed
@@ -150,13 +152,14 @@ def compare(bin_, cmds, ref, what, stderr_too=True, expect_warning=None):
 # testing nothing.
 H = dict(OBJECTS=4, EDGES=5, TYPES=6, XOBJECTS=7, XTYPES=8, NAMES=9, MESSAGES=10, STRINGS=11, INTERPS=22, SLOTS=23,
          DOMS=24, DOM_REACH=25, MEM=27, MEM_OWNED=28, WIDE=29, ROOTS=30, NROOTS=31, PATHS=32, SCAN=37,
-         SCAN_INPUTS=38, PAYLOAD=39, CHECKSUM=40)
-H_WORDS = 41
-S_COUNT = 32
+         SCAN_INPUTS=38, TYPEROWS=39, PAYLOAD=40, CHECKSUM=41)
+H_WORDS = 42
+S_COUNT = 33
 HEADER = 16 + 8 * H_WORDS + 8 * S_COUNT
 MEMB_BYTES = 8 * 57  # CH_MEMB_WORDS words of 8 bytes (graph/memory_brief.h)
 OWNED_CHUNK = 32     # struct ch_mem_owned_chunk
 ROOT_REC = 24        # struct ch_heap_index_root
+TYPEROW = 40         # struct ch_heap_index_typerow
 BLOCK = 1 << 20      # CH_INDEX_BLOCK
 M64 = (1 << 64) - 1
 
@@ -215,7 +218,7 @@ def pad8(n):
 
 SECTIONS = ("addr", "size", "refcnt", "type", "gen", "flags", "interp", "offsets", "targets", "labels", "types",
             "xobjects", "xtypes", "names", "messages", "strings", "replay", "slots", "wide", "idom", "order", "retained",
-            "retcount", "mem", "owned", "roots", "set", "parent", "via", "rank", "maybe", "blocks")
+            "retcount", "typerows", "mem", "owned", "roots", "set", "parent", "via", "rank", "maybe", "blocks")
 
 
 def ix_sections(data):
@@ -226,7 +229,7 @@ def ix_sections(data):
     sizes = [n * 8, n * 4, n * 4, n * 4, n, n, n, (n + 1) * 4, e * 4, e * 4, w[H["TYPES"]] * 8,
              w[H["XOBJECTS"]] * 4, w[H["XTYPES"]] * 16, w[H["NAMES"]] * 4, w[H["MESSAGES"]] * 4,
              w[H["STRINGS"]], n, w[H["SLOTS"]] * 4, w[H["WIDE"]] * 16, w[H["DOMS"]] * 4,
-             w[H["DOM_REACH"]] * 4, w[H["DOMS"]] * 8, w[H["DOMS"]] * 4, w[H["MEM"]] * MEMB_BYTES, w[H["MEM_OWNED"]] * OWNED_CHUNK,
+             w[H["DOM_REACH"]] * 4, w[H["DOMS"]] * 8, w[H["DOMS"]] * 4, w[H["TYPEROWS"]] * TYPEROW, w[H["MEM"]] * MEMB_BYTES, w[H["MEM_OWNED"]] * OWNED_CHUNK,
              nroots * ROOT_REC, nroots * 4, w[H["PATHS"]] * 4, w[H["PATHS"]] * 4, w[H["PATHS"]] * 4,
              w[H["SCAN"]] * 4]
     sizes.append(8 * sum((b + BLOCK - 1) // BLOCK for b in sizes))  # the block table
@@ -284,10 +287,13 @@ def ipath_first(cmds):
 
 
 def ix_damage(good, what, target=None):
-    """good with its roots, paths or retained sizes damaged in range (what:
-    "root" puts a root's object past the object table; "retained" gives
-    the first object in the dominator tree no retained bytes, less than
-    its own size; "parent" gives a reached object
+    """good with its roots, paths, retained sizes or retainers by type
+    damaged in range (what: "root" puts a root's object past the object
+    table; "retained" gives the first object in the dominator tree no
+    retained bytes, less than its own size; "rowtype" gives the last
+    retainers-by-type row a type past the type table; "rowbytes" makes
+    the first row with shallow bytes retain less than them (its retained
+    objects and bytes still within the tree's); "parent" gives a reached object
     a parent ranked after it; "frame" makes a frame root name a frame that
     is not there; "chain" gives the object at address target a parent
     ranked after it, so the chain `path` walks is not the search's),
@@ -311,6 +317,20 @@ def ix_damage(good, what, target=None):
             return None
         struct.pack_into("<Q", data, secs["retained"][1] + 8 * inside[0], 0)
         changed = ("retained",)
+    elif what == "rowtype" and w[H["TYPEROWS"]]:
+        _, toff, _ = secs["typerows"]
+        struct.pack_into("<I", data, toff + TYPEROW * (w[H["TYPEROWS"]] - 1), w[H["TYPES"]])
+        changed = ("typerows",)
+    elif what == "rowbytes" and w[H["TYPEROWS"]]:
+        _, toff, _ = secs["typerows"]
+        for i in range(w[H["TYPEROWS"]]):
+            shallow = struct.unpack_from("<Q", data, toff + TYPEROW * i + 16)[0]
+            if shallow:
+                struct.pack_into("<Q", data, toff + TYPEROW * i + 24, shallow - 1)  # retained
+                break
+        else:
+            return None
+        changed = ("typerows",)
     elif what == "frame":
         for i in range(rbytes // ROOT_REC):
             if data[roff + ROOT_REC * i + 12] == 3:  # CH_ROOT_FRAME_LOCAL
@@ -532,12 +552,14 @@ def main():
         itypes = cmds2.index(["types", core, "--json"])
         iref = [i for i, c in enumerate(cmds2) if c[0] == "referrers" and "--json" in c]
         ianom = cmds2.index(["anomalies", core, "--json"])
+        itoptype = cmds2.index(["top", core, "--by", "type", "--json"])
         for name, unused, user in (("targets", [itypes], iref[:1]),
                                    ("labels", [itypes], iref[:1]),
                                    ("replay", [itypes], ipath_first(cmds2)),
                                    ("idom", [itypes], [cmds2.index(["top", core, "--json"])]),
                                    ("retained", [itypes], [cmds2.index(["top", core, "--json"])]),
                                    ("retcount", [itypes], [cmds2.index(["suspects", core])]),
+                                   ("typerows", [itypes], [itoptype]),
                                    ("maybe", [itypes], [ianom]),
                                    # referrers reads no page of the paths
                                    ("rank", [itypes] + iref[:1], ipath_first(cmds2))):
@@ -567,12 +589,14 @@ def main():
         itop = cmds2.index(["top", core, "--json"])
         for what, word in (("root", "damaged; a root is out of range"),
                            ("retained", "damaged; a retained size or count is out of range"),
+                           ("rowtype", "damaged; a retainers-by-type row's type is out of range or order"),
+                           ("rowbytes", "damaged; a retainers-by-type row's bytes are out of range"),
                            ("parent", "shortest paths were not used: damaged"),
                            ("chain", "shortest paths were not used: damaged"),
                            ("frame", "roots were not used: damaged")):
             bad = ix_damage(good, what, addr2)
             if bad is None:
-                if what in ("root", "parent", "retained"):
+                if what in ("root", "parent", "retained", "rowtype", "rowbytes"):
                     fail("no %s to damage in the index" % what)
                 continue
             damaged += 1
@@ -581,7 +605,8 @@ def main():
             # path, top, suspects and summary check only the chains they
             # walk: a damage off those chains is found by a command that
             # uses the whole search (snapshot).
-            pick = [itop] if what == "retained" else ipath[:1] if ipath and what != "parent" else [isnap]
+            pick = ([itop] if what == "retained" else [itoptype] if what == "rowtype" else [isnap] if what == "rowbytes"
+                    else ipath[:1] if ipath and what != "parent" else [isnap])
             compare(bin_, [cmds2[i] for i in pick], [ref2[i] for i in pick], "a damaged " + what,
                     expect_warning=word)
             index_state(bin_, core)

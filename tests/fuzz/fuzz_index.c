@@ -14,7 +14,8 @@
  * which copies the tree); whenever a mutant passes the checks, its tree
  * goes through the checks a command makes before walking one
  * (ch_dominators_from_tree), its retained sizes are read as top reads
- * them, and its owned chunks as show reads them.
+ * them, its retainers by type (format 14) as `top --by type` takes them,
+ * and its owned chunks as show reads them.
  * Then the roots and the shortest-path search are added
  * (ch_heap_index_add_paths, as the first path or top does, copying the
  * rest); a mutant's stored search goes through ch_paths_from_stored, its
@@ -107,7 +108,10 @@ static void make_sound(void)
 	uint64_t retained[5] = {5 * 32, 3 * 32, 32, 32, 32};
 	struct ch_dominators tree = {.idom = idom, .order = order, .retained = retained, .retained_count = count,
 				     .nobjects = 5, .nreachable = 5, .reachable_bytes = 5 * 32, .borrowed = true};
-	if ((err = ch_heap_index_add_dominators(&ref, 0x1234, &tree)))
+	/* Its retainers by type: type 0 (objects 0, 2, 4: 0 topmost) and
+	 * type 1 (objects 1, 3: 1 topmost). */
+	const struct ch_heap_index_typerow rows[2] = {{0, 0, 3, 3 * 32, 5 * 32, 5}, {1, 0, 2, 2 * 32, 3 * 32, 3}};
+	if ((err = ch_heap_index_add_dominators(&ref, 0x1234, &tree, rows, 2)))
 		abort();
 	struct ch_mem_owned_chunk owned[2] = {{0x90010, 4096, 0x10040, 1}, {0x91010, 64, 0x10080, 0}};
 	struct ch_memory_brief mb = {.owned = owned, .nowned = 2};
@@ -148,7 +152,7 @@ static void make_sound(void)
 	struct ch_heap_index_scan scan;
 	if (ch_heap_index_check(sound, sound_len, &key, true, 0, &doms, &mem, &roots, &paths, &scan, why,
 				sizeof(why)) != CH_HEAP_INDEX_LOADED ||
-	    doms.nreach != 5 || !mem.have || mem.b.nowned != 2 || mem.b.owned[1].bytes != 64 || !roots.have ||
+	    doms.nreach != 5 || doms.ntyperows != 2 || doms.typerows[1].retained != 3 * 32 || !mem.have || mem.b.nowned != 2 || mem.b.owned[1].bytes != 64 || !roots.have ||
 	    roots.n != 2 || paths.nreached != 5 || scan.nobjects != 5 || scan.inputs != 0x9abc || scan.maybe[2] != UINT32_MAX) {
 		fprintf(stderr, "fuzz_index: the sound index is refused: %s\n", why);
 		abort();
@@ -239,6 +243,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t k = 0; k < mem.b.nowned; k++)
 			sum += mem.b.owned[k].user ^ mem.b.owned[k].bytes ^ mem.b.owned[k].object ^ mem.b.owned[k].type;
 		(void)sum;
+	}
+	if (r == CH_HEAP_INDEX_LOADED && doms.idom) {
+		/* As `top --by type` takes them: every field of every row. */
+		volatile uint64_t rsum = 0;
+		for (size_t k = 0; k < doms.ntyperows; k++)
+			rsum += doms.typerows[k].type ^ doms.typerows[k].objects ^ doms.typerows[k].shallow ^
+				doms.typerows[k].retained ^ doms.typerows[k].retained_objects;
+		(void)rsum;
 	}
 	if (r == CH_HEAP_INDEX_LOADED && doms.idom) {
 		/* Checked as `top --by type` takes it, read as `top` reads it. */
