@@ -60,7 +60,14 @@ const struct ch_cli_command ch_cmd_anomalies = {
 	.usage = "anomalies [options] CORE",
 	.extras = CH_OPT_LIMIT,
 	/* Everything but the stored tree, search and memory figures, which it
-	 * never reads: their sections go unverified (a third of the index). */
-	.index_needs = CH_NEED_ALL & ~(CH_NEED_DOMS | CH_NEED_PATHS | CH_NEED_MEM),
+	 * never reads: their sections go unverified (a third of the index);
+	 * nor the cycle groups, which it does not report. What it reads whole
+	 * (the references, sizes, refcounts, types, the GC replay and the
+	 * scan counts) is verified at the load on two threads, the rest (the
+	 * addresses and address table, generations, flags, interpreters: the
+	 * roots' and the listed objects') block by block as read. */
+	.index_needs = (CH_NEED_ALL & ~(CH_NEED_DOMS | CH_NEED_PATHS | CH_NEED_MEM | CH_NEED_CYCLES)) | CH_NEED_LAZY,
+	.index_eager = CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_OFFSETS | CH_NEED_TARGETS | CH_NEED_LABELS | CH_NEED_REPLAY |
+		       CH_NEED_SCAN,
 	.run = run_anomalies,
 };

@@ -5,6 +5,7 @@
 #include "graph/analysis.h"
 #include "graph/diff.h"
 #include "graph/heap_digest.h"
+#include "graph/heap_index_lazy.h"
 #include "graph/roots.h"
 #include "reports/snapshot_read.h"
 #include "reports/report.h"
@@ -24,7 +25,7 @@ static struct ch_error *load_side(struct ch_session *s, const char *path, struct
 		return ch_snapshot_read(path, d);
 	}
 	side->kind = "core";
-	struct ch_session one = {.cmd = s->cmd, .opts = s->opts, .progress = s->progress};
+	struct ch_session one = {.cmd = s->cmd, .opts = s->opts, .progress = s->progress, .needs = s->needs};
 	one.opts.core = path;
 	struct ch_analysis a;
 	struct ch_error *err = ch_process_open(path, &one.opts.process, &one.proc);
@@ -48,6 +49,9 @@ static struct ch_error *load_side(struct ch_session *s, const char *path, struct
 		err = ch_process_explain(one.proc, err, &explained);
 	s->progress = one.progress;
 	ch_session_end(&one);
+	/* This side's index read lazily is done with: the other side's can
+	 * be read so too, and this one's pages are let go. */
+	ch_index_lazy_end();
 	return err;
 }
 
@@ -158,4 +162,16 @@ const struct ch_cli_command ch_cmd_diff = {
 	.usage = "diff [options] A B",
 	.extras = CH_OPT_FAIL_IF | CH_OPT_NDJSON | CH_OPT_SECOND | CH_OPT_LIMIT | CH_OPT_LIMIT_ALL,
 	.run = run_diff,
+	/* Each core side's index: everything but the scan counts, which a
+	 * digest never reads. What it reads whole (the columns the type
+	 * histogram counts, the edge offsets the containers' finder reads
+	 * for every object, the GC replay; the retained sizes, as always) is
+	 * verified at the load on two threads, the rest (the addresses and
+	 * address table, flags, edges, the tree's idom and preorder and the
+	 * search: the garbage's, the containers' and their chains') block by
+	 * block as read; each side's lazy read ends with the side
+	 * (ch_index_lazy_end), so the second side's index is read so too. */
+	.index_needs = (CH_NEED_ALL & ~CH_NEED_SCAN) | CH_NEED_LAZY,
+	.index_eager = CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_GEN | CH_NEED_INTERP | CH_NEED_OFFSETS | CH_NEED_REPLAY |
+		       CH_NEED_DOMS,
 };

@@ -142,4 +142,7 @@ const struct ch_cli_command ch_cmd_memory = {
 	.usage = "memory [options] CORE",
 	.extras = CH_OPT_LIMIT,
 	.run = run_memory,
+	/* The objects' addresses, sizes and types, read block by block as
+	 * used (memory builds its own breakdown: no stored result). */
+	.index_needs = CH_NEED_ADDR | CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_LAZY,
 };

@@ -61,4 +61,7 @@ const struct ch_cli_command ch_cmd_roots = {
 	.usage = "roots [options] CORE",
 	.extras = CH_OPT_LIMIT,
 	.run = run_roots,
+	/* The stored roots and the objects they name, read block by block as
+	 * used; everything a root set found again reads is there too. */
+	.index_needs = (CH_NEED_ALL & ~(CH_NEED_CYCLES | CH_NEED_DOMS | CH_NEED_MEM | CH_NEED_SCAN)) | CH_NEED_LAZY,
 };

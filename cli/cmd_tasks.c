@@ -93,4 +93,8 @@ const struct ch_cli_command ch_cmd_tasks = {
 	.usage = "tasks [options] CORE",
 	.extras = CH_OPT_EVERY | CH_OPT_TREE | CH_OPT_LIMIT | CH_OPT_LIMIT_ALL,
 	.run = run_tasks,
+	/* Everything but the cycles, the memory figures and the scan counts,
+	 * read block by block as used: the tasks' objects, their chains and
+	 * the retained sizes (verified at the load), no whole section. */
+	.index_needs = (CH_NEED_ALL & ~(CH_NEED_CYCLES | CH_NEED_MEM | CH_NEED_SCAN)) | CH_NEED_LAZY,
 };

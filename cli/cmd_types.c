@@ -21,8 +21,8 @@ static int run_types(const struct ch_cli_command *cmd, int argc, char **argv)
 	struct ch_heap heap;
 	struct ch_edges edges;
 	struct ch_type_histogram hist;
-	if (s.opts.native)
-		s.needs = CH_NEED_ALL;
+	if (s.opts.native) /* ch_memory_build: the objects' addresses too */
+		s.needs |= CH_NEED_ADDR;
 	/* Following references finds the untracked objects and the buffers
 	 * each object owns (full shallow sizes). */
 	struct ch_error *err = ch_session_heap_build(&s, &heap, &edges, NULL, CH_INDEX_AUTO, NULL);
@@ -140,6 +140,9 @@ const struct ch_cli_command ch_cmd_types = {
 	.extras = CH_OPT_LIMIT | CH_OPT_LIMIT_ALL | CH_OPT_TOP | CH_OPT_SORT | CH_OPT_GENERATION | CH_OPT_NDJSON | CH_OPT_NATIVE,
 	.run = run_types,
 	/* Each object's type, size, generation and interpreter (--native:
-	 * everything, for the memory breakdown). */
+	 * the addresses too, for the memory breakdown). Verified at the load,
+	 * not lazily: a lazy read verifies the blocks that share a page with
+	 * what it reads, and `types` is the command that must not see a
+	 * damage in a section it does not use (tests/check_index.py). */
 	.index_needs = CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_GEN | CH_NEED_INTERP,
 };

@@ -228,7 +228,7 @@ struct ch_error *ch_session_digest(struct ch_session *s, struct ch_analysis *a, 
 	struct ch_error *err = ch_heap_digest_build(d, s->py, a);
 	size_t copied = s->py->diag.n;
 	if (!err) /* the containers, by path: what diff's growth suspects match */
-		err = ch_heap_digest_add_containers(d, a, roots);
+		err = ch_heap_digest_add_containers(d, a, roots, (s->needs & CH_NEED_LAZY) != 0);
 	if (!err)
 		memory_digest(a, &d->memory, warn ? warn : &d->diag);
 	/* Without warn, d->diag is the side's only voice: what the runtime

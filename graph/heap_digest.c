@@ -143,8 +143,15 @@ static struct ch_error *add_exactness(struct ch_heap_digest *d, const struct ch_
 }
 
 struct ch_error *ch_heap_digest_add_containers(struct ch_heap_digest *d, const struct ch_analysis *a,
-					       const struct ch_roots *roots)
+					       const struct ch_roots *roots, bool chains)
 {
+	/* The containers' finder reads the tree's sums and idom a bounded
+	 * number of steps, and the paths written are the containers' chains:
+	 * with chains, a stored tree and search are taken without the checks
+	 * over the whole of them, each chain checked as it is walked (as
+	 * `summary` reads them); a chain found damaged makes the search
+	 * checked whole (said, searched again and replaced) before any path
+	 * is written. */
 	struct ch_dominators dom = {0};
 	struct ch_paths p = {0};
 	struct ch_container *v = NULL;
@@ -153,9 +160,18 @@ struct ch_error *ch_heap_digest_add_containers(struct ch_heap_digest *d, const s
 	 * is) and the retained sums: nothing walks the tree. */
 	struct ch_error *err = ch_root_set_dominators(&dom, a, roots, false);
 	if (!err)
-		err = ch_root_set_paths(&p, a, roots);
+		err = chains ? ch_root_set_paths_chains(&p, a, roots) : ch_root_set_paths(&p, a, roots);
 	if (!err)
 		err = ch_containers_find(&v, &n, a, &dom);
+	for (size_t i = 0; i < n && !err && p.chains; i++) {
+		uint32_t root;
+		err = ch_paths_root_of_checked(&p, v[i].object, &root);
+	}
+	if (err && err->kind == CH_ERR_INPUT && p.chains) {
+		ch_error_free(err);
+		ch_paths_deinit(&p);
+		err = ch_root_set_paths(&p, a, roots);
+	}
 	d->has_containers = true;
 	char path[1024];
 	for (size_t i = 0; i < n && !err; i++) {
@@ -398,16 +414,14 @@ static struct ch_error *add_groups(struct ch_heap_digest *d, const struct ch_pyt
 
 static struct ch_error *add_types(struct ch_heap_digest *d, const struct ch_python *py, const struct ch_analysis *a)
 {
-	struct ch_type_histogram all, garbage;
-	struct ch_error *err = ch_type_histogram_build(&all, &a->heap, -1, CH_SORT_COUNT, 0);
+	/* Every object and the unreachable garbage, in one pass over the heap. */
+	const struct ch_hist_query q[2] = {{-1, NULL, 0, -1, CH_SORT_COUNT, 0},
+					   {-1, a->replay.state, CH_REPLAY_UNREACHABLE, -1, CH_SORT_COUNT, 0}};
+	struct ch_type_histogram h[2];
+	struct ch_error *err = ch_type_histogram_build_many(h, q, 2, &a->heap);
 	if (err)
 		return err;
-	err = ch_type_histogram_build_selected(&garbage, &a->heap, a->replay.state, CH_REPLAY_UNREACHABLE,
-					       CH_SORT_COUNT, 0);
-	if (err) {
-		ch_type_histogram_deinit(&all);
-		return err;
-	}
+	const struct ch_type_histogram all = h[0], garbage = h[1];
 	/* Rows of the garbage histogram by type index, to join the two. */
 	uint32_t *garbage_row = malloc((py->types.n ? py->types.n : 1) * sizeof(*garbage_row));
 	if (!garbage_row)
@@ -430,8 +444,8 @@ static struct ch_error *add_types(struct ch_heap_digest *d, const struct ch_pyth
 	}
 	d->totals = all.totals;
 	free(garbage_row);
-	ch_type_histogram_deinit(&garbage);
-	ch_type_histogram_deinit(&all);
+	ch_type_histogram_deinit(&h[1]);
+	ch_type_histogram_deinit(&h[0]);
 	return err;
 }
 

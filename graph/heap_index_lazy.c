@@ -11,6 +11,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "readers/base/shared_map.h"
+
 /* One block of a lazily checked section: where it lies in the file. */
 struct lazy_block {
 	size_t start, end;
@@ -35,7 +37,7 @@ static struct {
 	uint8_t *done;
 	size_t page;
 	uint64_t mask; /* the sections read lazily (CH_SEC(S_*)) */
-	struct ch_shared_map *keep; /* the map's hold, never released */
+	struct ch_shared_map *keep; /* the map's hold, released only by ch_index_lazy_end */
 	char lock;
 	bool active;
 	ch_index_lazy_fail_fn fail;
@@ -52,6 +54,24 @@ void ch_index_lazy_on_fail(ch_index_lazy_fail_fn fn, void *arg)
 void ch_index_lazy_keep(struct ch_shared_map *m)
 {
 	L.keep = m;
+}
+
+void ch_index_lazy_end(void)
+{
+	if (!L.active || !L.keep || L.keep->refs != 1)
+		return;
+	sigaction(SIGSEGV, &L.old, NULL);
+	L.active = false;
+	munmap((void *)L.raw, L.len);
+	free(L.blocks);
+	free(L.done);
+	ch_shared_map_release(L.keep);
+	L.keep = NULL;
+	L.blocks = NULL;
+	L.done = NULL;
+	L.nblocks = 0;
+	L.map = NULL;
+	L.raw = NULL;
 }
 
 bool ch_index_lazy_available(void)

@@ -32,4 +32,13 @@ typedef void (*ch_index_lazy_fail_fn)(const char *why, void *arg);
  * internal error). */
 void ch_index_lazy_on_fail(ch_index_lazy_fail_fn fn, void *arg);
 
+/* Ends the process's lazy read once nothing but the read itself holds the
+ * index's map (every table loaded from it released: a later read of its
+ * closed pages would have no handler): the map and its second mapping
+ * unmapped, the handler removed, so that another index can be read
+ * lazily (`diff`'s second side) and the first one's pages no longer count
+ * in the process. Nothing when no lazy read is going on or the map is
+ * still held. */
+void ch_index_lazy_end(void);
+
 #endif

@@ -144,10 +144,16 @@ struct ch_object_table;
 struct ch_error *ch_memory_add_native_sizes(const struct ch_memory *m, struct ch_object_table *objs);
 
 /* The native reference scan (graph/native_refs.c), part of ch_memory_build:
- * sets the anchored/unreferenced figures and the leak groups. */
-struct ch_error *ch_memory_native_refs(struct ch_process *proc, struct ch_memory *m);
-/* graph/memory_python.c, part of ch_memory_build. */
-struct ch_error *ch_memory_python(struct ch_python *py, const struct ch_heap *heap, struct ch_memory *m);
+ * sets the anchored/unreferenced figures and the leak groups, reading the
+ * core's memory through as (its lookup cache the one thing written). */
+struct ch_error *ch_memory_native_refs(struct ch_address_space *as, const struct ch_core_file *core,
+				       struct ch_memory *m);
+/* graph/memory_python.c, part of ch_memory_build. ready (when not NULL)
+ * is called before the last step, which reads m->chunk_refd: it waits for
+ * the native reference scan that sets it, false when the scan failed (the
+ * step is then left out: the caller reports the scan's error). */
+struct ch_error *ch_memory_python(struct ch_python *py, const struct ch_heap *heap, struct ch_memory *m,
+				  bool (*ready)(void *), void *ready_arg);
 /* graph/memory_findings.c: the plain-words findings, last step of ch_memory_build. */
 struct ch_error *ch_memory_findings(struct ch_memory *m, const struct ch_python *py);
 

@@ -146,6 +146,20 @@ static const uint8_t *body(const struct ctx *c, uint32_t i, uint64_t *len)
 	return ch_as_peek(&c->py->proc->as, c->objs->addr[i] + 16, (size_t)*len);
 }
 
+/* Objects come in the walk's order, not by address: each body read is a
+ * cache miss unless asked for ahead (the range lookup is the one the read
+ * makes; a byte that cannot be peeked is simply not fetched). */
+#define BODY_AHEAD 32
+
+static void prefetch_body(const struct ctx *c, uint32_t i)
+{
+	const uint8_t *p = ch_as_peek(&c->py->proc->as, c->objs->addr[i] + 16, 8);
+	if (p) {
+		__builtin_prefetch(p);
+		__builtin_prefetch(p + 64);
+	}
+}
+
 static void note_candidates(struct ctx *c, uint32_t i)
 {
 	const struct ch_glibc_heapstate *g = &c->m->glibc;
@@ -290,7 +304,8 @@ static void unowned_and_explained(struct ctx *c)
 	p->explained = den ? (double)num / (double)den : 0.0;
 }
 
-struct ch_error *ch_memory_python(struct ch_python *py, const struct ch_heap *heap, struct ch_memory *m)
+struct ch_error *ch_memory_python(struct ch_python *py, const struct ch_heap *heap, struct ch_memory *m,
+				  bool (*ready)(void *), void *ready_arg)
 {
 	const struct ch_object_table *objs = &heap->objects;
 	size_t nch = m->glibc.nchunks;
@@ -318,6 +333,8 @@ struct ch_error *ch_memory_python(struct ch_python *py, const struct ch_heap *he
 		goto out;
 	}
 	for (uint32_t i = 0; i < objs->n; i++) {
+		if (objs->n - i > BODY_AHEAD)
+			prefetch_body(&c, i + BODY_AHEAD);
 		uint32_t t = objs->type[i];
 		if (t < py->types.n && !holds[t])
 			holds[t] = ch_py_type_holds_pointers(py, t) ? 1 : 2;
@@ -326,7 +343,7 @@ struct ch_error *ch_memory_python(struct ch_python *py, const struct ch_heap *he
 	}
 	free(holds);
 	err = attribute(&c);
-	if (!err) {
+	if (!err && (!ready || ready(ready_arg))) {
 		unowned_and_explained(&c);
 		m->python.done = true;
 	}

@@ -154,7 +154,8 @@ static enum ch_mem_anchor anchor_of(const struct ch_mapping *row, const uint64_t
 	return lo && a - arenas[lo - 1] < size ? CH_ANCHOR_PYMALLOC : CH_ANCHOR_OTHER;
 }
 
-struct ch_error *ch_memory_native_refs(struct ch_process *proc, struct ch_memory *m)
+struct ch_error *ch_memory_native_refs(struct ch_address_space *as, const struct ch_core_file *core,
+				       struct ch_memory *m)
 {
 	const struct ch_glibc_heapstate *g = &m->glibc;
 	uint8_t *refd = calloc(g->nchunks ? g->nchunks : 1, 1);
@@ -169,7 +170,6 @@ struct ch_error *ch_memory_native_refs(struct ch_process *proc, struct ch_memory
 		memcpy(arenas, m->pymalloc.arena_addrs, narenas * sizeof(uint64_t));
 		qsort(arenas, narenas, sizeof(uint64_t), u64_cmp);
 	}
-	const struct ch_core_file *core = proc->core;
 	for (size_t r = 0; r < m->maps.n; r++) {
 		const struct ch_mapping *row = &m->maps.rows[r];
 		if (!(row->flags & PF_W) || !row->dumped)
@@ -180,7 +180,7 @@ struct ch_error *ch_memory_native_refs(struct ch_process *proc, struct ch_memory
 				if (core->threads[t].tid == row->stack_tid && core->threads[t].sp >= start + STACK_RED_ZONE)
 					start = (core->threads[t].sp - STACK_RED_ZONE) & ~7ull;
 		for (uint64_t a = start; a < end;) {
-			const struct ch_as_range *rg = ch_as_find(&proc->as, a);
+			const struct ch_as_range *rg = ch_as_find(as, a);
 			if (!rg)
 				break;
 			uint64_t e = rg->end < end ? rg->end : end;

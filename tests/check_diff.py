@@ -254,7 +254,7 @@ def check_empty(args, a, b):
     check("no differences" in t, "%s: text does not say 'no differences':\n%s" % (where, t))
 
 
-def check_snapshot(args, core, path):
+def check_snapshot(args, core, path, classes, step):
     run(args, ["snapshot", core, "-o", path, "-q"], 0)
     with open(path) as f:
         text = f.read()
@@ -276,6 +276,12 @@ def check_snapshot(args, core, path):
           % (path, sorted(k for k in set(got) | set(want) if got.get(k) != want.get(k))[:5]))
     check(s["totals"]["count"] == types["totals"]["count"] and s["totals"]["bytes"] == types["totals"]["bytes"],
           "%s: totals differ from `types --json`" % path)
+    # The unreachable rows of the scenario's classes: what gc.collect()
+    # found of each (none of the live Session, Stable, ...).
+    unreach = {t["type"]: t["count"] for t in s["unreachable"]["types"]}
+    for c in classes:
+        check(unreach.get(c, 0) == step["unreachable"].get(c, 0), "%s: unreachable %s: %d, gc.collect() found %d"
+              % (path, c, unreach.get(c, 0), step["unreachable"].get(c, 0)))
     top = run_json(args, ["top", core, "--by", "type", "--limit", "100"])
     check(s["retainers"] == top["types"], "%s: retainers differ from `top --by type --limit 100 --json`" % path)
     cyc = run_json(args, ["cycles", core, "--limit", "1"])
@@ -565,8 +571,8 @@ def main():
 
     s1 = os.path.join(args.workdir, "step1.json")
     s2 = os.path.join(args.workdir, "step2.json")
-    check_snapshot(args, c1, s1)
-    snap2 = check_snapshot(args, c2, s2)
+    check_snapshot(args, c1, s1, truth["classes"], truth["step1"])
+    snap2 = check_snapshot(args, c2, s2, truth["classes"], truth["step2"])
     want = strip_sides(d_cores)
     for a, b in ((s1, s2), (c1, s2), (s1, c2)):
         d = run_json(args, ["diff", a, b])

@@ -86,7 +86,8 @@ def commands(core, addr, type_name, owner=None):
            ["top", core, "--json"], ["top", core, "--by", "type", "--json"], ["top", core],
            ["top", core, "--native", "--json"], ["roots", core, "--json"], ["anomalies", core, "--json"],
            ["suspects", core, "--json"], ["suspects", core], ["memory", core, "--json"],
-           ["find", core, "--type", type_name, "--json", "--limit", "0"], ["snapshot", core]]
+           ["find", core, "--type", type_name, "--json", "--limit", "0"], ["snapshot", core],
+           ["tasks", core, "--json"], ["tasks", core]]
     out += [["summary", core], ["roots", core]]
     if addr:
         out += [["path", core, addr, "--json"], ["path", core, addr], ["path", core, addr, "--all", "3"],
@@ -553,7 +554,10 @@ def main():
         iref = [i for i, c in enumerate(cmds2) if c[0] == "referrers" and "--json" in c]
         ianom = cmds2.index(["anomalies", core, "--json"])
         itoptype = cmds2.index(["top", core, "--by", "type", "--json"])
-        for name, unused, user in (("targets", [itypes], iref[:1]),
+        imem = cmds2.index(["memory", core, "--json"])
+        # memory reads every address, lazily: the restart from the core
+        for name, unused, user in (("addr", [itypes], [imem]),
+                                   ("targets", [itypes], iref[:1]),
                                    ("labels", [itypes], iref[:1]),
                                    ("replay", [itypes], ipath_first(cmds2)),
                                    ("idom", [itypes], [cmds2.index(["top", core, "--json"])]),

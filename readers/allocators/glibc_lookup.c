@@ -41,7 +41,91 @@ void ch_glibc_chunk_index_free(struct ch_glibc_heapstate *st)
 {
 	free(st->index.runs);
 	free(st->index.buckets);
+	free(st->index.starts.bits);
+	free(st->index.spans.bits);
 	st->index = (struct ch_glibc_chunk_index){0};
+}
+
+/* The filters (struct ch_glibc_chunk_filter): at least FILTER_BITS_PER_KEY
+ * bits per key, a power of two from 2^12 (one page) to 2^27 (16 MiB); more
+ * keys than that would fill (spans over 2^24 granules: a terabyte of
+ * chunks, or a size a hostile core made up) leave the filter off, which
+ * only costs the search. */
+#define FILTER_BITS_PER_KEY 16
+#define FILTER_MIN_LOG 12
+#define FILTER_MAX_LOG 27
+#define SPAN_MAX_KEYS (1ull << 24)
+
+static void filter_set(struct ch_glibc_chunk_filter *f, uint64_t key)
+{
+	uint64_t h = (key * CH_GLIBC_FILTER_MUL) >> f->shift;
+	f->bits[h >> 6] |= 1ull << (h & 63);
+}
+
+static bool filter_alloc(struct ch_glibc_chunk_filter *f, uint64_t keys)
+{
+	unsigned log = FILTER_MIN_LOG;
+	while (log < FILTER_MAX_LOG && (1ull << log) < keys * FILTER_BITS_PER_KEY)
+		log++;
+	f->shift = (uint8_t)(64 - log);
+	f->bits = calloc((size_t)1 << (log - 6), sizeof(uint64_t));
+	return f->bits != NULL;
+}
+
+/* The granules [first, last] chunk c's bytes touch; false when it has no
+ * bytes (size 0) or they wrap past the top of the address space. */
+static bool chunk_granules(const struct ch_glibc_chunk *c, uint64_t *first, uint64_t *last)
+{
+	if (!c->size || c->addr + (c->size - 1) < c->addr)
+		return false;
+	*first = c->addr >> CH_GLIBC_SPAN_SHIFT;
+	*last = (c->addr + (c->size - 1)) >> CH_GLIBC_SPAN_SHIFT;
+	return true;
+}
+
+static struct ch_error *filters_build(struct ch_glibc_heapstate *st)
+{
+	struct ch_glibc_chunk_index *ix = &st->index;
+	if (!filter_alloc(&ix->starts, st->nchunks))
+		return ch_error_new(CH_ERR_NOMEM, "out of memory for the filter of %zu chunks", st->nchunks);
+	for (size_t i = 0; i < st->nchunks; i++)
+		filter_set(&ix->starts, st->chunks[i].addr >> 4);
+	/* Neighbours often share a granule: counted (and set) once per run
+	 * of chunks in ascending granules, an upper bound of the distinct
+	 * ones. A wrapping chunk touches every granule: no filter. */
+	uint64_t keys = 0, seen = 0, g0, g1;
+	bool any = false;
+	for (size_t i = 0; i < st->nchunks && keys <= SPAN_MAX_KEYS; i++) {
+		if (!chunk_granules(&st->chunks[i], &g0, &g1)) {
+			if (st->chunks[i].size)
+				return NULL;
+			continue;
+		}
+		if (any && g0 <= seen)
+			g0 = seen + 1;
+		if (g0 <= g1) {
+			keys += g1 - g0 + 1;
+			seen = g1;
+			any = true;
+		}
+	}
+	if (keys > SPAN_MAX_KEYS || !filter_alloc(&ix->spans, keys))
+		return NULL;
+	any = false;
+	seen = 0;
+	for (size_t i = 0; i < st->nchunks; i++) {
+		if (!chunk_granules(&st->chunks[i], &g0, &g1))
+			continue;
+		if (any && g0 <= seen)
+			g0 = seen + 1;
+		for (uint64_t g = g0; g <= g1; g++)
+			filter_set(&ix->spans, g);
+		if (g0 <= g1) {
+			seen = g1;
+			any = true;
+		}
+	}
+	return NULL;
 }
 
 /* One run: chunks [first, end), addresses base ... last. */
@@ -91,7 +175,10 @@ struct ch_error *ch_glibc_chunk_index_build(struct ch_glibc_heapstate *st)
 			index_run(st, first, i, &nbuckets);
 			first = i;
 		}
-	return NULL;
+	struct ch_error *err = filters_build(st);
+	if (err)
+		ch_glibc_chunk_index_free(st);
+	return err;
 }
 
 /* The first chunk at an address > a (upper) or >= a (!upper): the whole

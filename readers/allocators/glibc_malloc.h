@@ -96,10 +96,33 @@ struct ch_glibc_chunk_run {
 	uint8_t shift;
 };
 
+/* A bit per hashed key (glibc_lookup.c): no bit, no chunk has that key;
+ * a bit, maybe one does. The memory commands look up words that mostly
+ * point at no chunk (into pymalloc's arenas, between chunks): a bit read
+ * from a table that stays in the cache turns most of them away before a
+ * search. */
+struct ch_glibc_chunk_filter {
+	uint64_t *bits; /* NULL: none, every key maybe */
+	uint8_t shift;  /* 64 - log2(bits): a key's bit is (key * CH_GLIBC_FILTER_MUL) >> shift */
+};
+
+#define CH_GLIBC_FILTER_MUL 0x9e3779b97f4a7c15ull
+#define CH_GLIBC_SPAN_SHIFT 16 /* spans' key: an address's 64 KiB granule */
+
+static inline bool ch_glibc_filter_maybe(const struct ch_glibc_chunk_filter *f, uint64_t key)
+{
+	if (!f->bits)
+		return true;
+	uint64_t h = (key * CH_GLIBC_FILTER_MUL) >> f->shift;
+	return (f->bits[h >> 6] >> (h & 63)) & 1;
+}
+
 struct ch_glibc_chunk_index {
 	struct ch_glibc_chunk_run *runs; /* NULL: not built, lookups search the whole table */
 	size_t nruns;
 	uint32_t *buckets; /* per bucket: the first chunk at or above its start */
+	struct ch_glibc_chunk_filter starts; /* key: a chunk's address >> 4 */
+	struct ch_glibc_chunk_filter spans;  /* key: every granule a chunk's bytes touch */
 };
 
 struct ch_glibc_heapstate {
@@ -172,6 +195,8 @@ static inline void ch_glibc_cursor_move(const struct ch_glibc_heapstate *st, str
 static inline const struct ch_glibc_chunk *ch_glibc_cursor_at(const struct ch_glibc_heapstate *st,
 							       struct ch_glibc_chunk_cursor *cur, uint64_t a)
 {
+	if (a - cur->from > cur->to - cur->from && !ch_glibc_filter_maybe(&st->index.spans, a >> CH_GLIBC_SPAN_SHIFT))
+		return NULL; /* no chunk's bytes touch a's granule */
 	ch_glibc_cursor_move(st, cur, a);
 	return cur->cand && a - cur->cand->addr < cur->cand->size ? cur->cand : NULL;
 }
@@ -180,6 +205,8 @@ static inline const struct ch_glibc_chunk *ch_glibc_cursor_at(const struct ch_gl
 static inline const struct ch_glibc_chunk *ch_glibc_cursor_starting_at(const struct ch_glibc_heapstate *st,
 									struct ch_glibc_chunk_cursor *cur, uint64_t a)
 {
+	if (a - cur->from > cur->to - cur->from && !ch_glibc_filter_maybe(&st->index.starts, a >> 4))
+		return NULL; /* no chunk starts at a */
 	ch_glibc_cursor_move(st, cur, a);
 	return cur->cand && a == cur->from ? ch_glibc_chunk_starting_at(st, a) : NULL;
 }
