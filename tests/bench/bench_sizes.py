@@ -3,14 +3,16 @@
 against a GDB walk of the same core's GC lists; with issue 18's goals.
 
 usage: bench_sizes.py COREHEAP [--sizes 1M,10M,40M] [--ext 1M] [--runs R]
-       [--commands types,cycles,top,path,show,referrers] [--python P]
-       [--ext-python P] [--workdir DIR] [--regen] [--no-gdb] [--delete-cores]
+       [--commands types,cycles,top,path,show,referrers] [--later LIST]
+       [--python P] [--ext-python P] [--workdir DIR] [--regen] [--no-gdb]
+       [--delete-cores]
 
 For each core (bench_types cores of each size under --python, then one of
 --ext GC-tracked objects mostly of extension types under --ext-python,
 bench_ext_scenario.py): each command R times with --no-index, then
-`coreheap index` (time, size), then each command R times from the index;
-then R runs of gdb_gc_walk.py under GDB on the same core. Prints per command
+`coreheap index` (time, size), then each command R times from the index,
+and each of --later (every other heap command by default, names as in
+LATER) R times from the index only; then R runs of gdb_gc_walk.py under GDB on the same core. Prints per command
 and source the min wall, CPU and peak RSS, GC-tracked objects per wall
 second and the ratio of the command's wall to GDB's; then cycles' memory
 beyond the mapped core and each goal, MET or NOT MET. Asserts nothing
@@ -31,6 +33,17 @@ import bench_types  # noqa: E402  (make_core, measure, run_once: one copy of eac
 EXT_SCENARIO = os.path.join(HERE, "bench_ext_scenario.py")
 GDB_SCRIPT = os.path.join(HERE, "gdb_gc_walk.py")
 ADDR_COMMANDS = ("path", "show", "referrers")
+# The commands timed from the index only (issue 18: "any later command on
+# an indexed core within 0.5 s"): name -> arguments after the core. diff
+# compares the core with itself (both sides from the index).
+LATER = {
+    "summary": ["summary"], "suspects": ["suspects"], "report": ["report"], "roots": ["roots"],
+    "tasks": ["tasks"], "anomalies": ["anomalies"], "memory": ["memory"], "snapshot": ["snapshot"],
+    "stacks": ["stacks"], "info": ["info"], "find": ["find", None, "--type", "list"],
+    "top-by-type": ["top", None, "--by", "type"], "top-folded": ["top", None, "--format", "folded"],
+    "top-native": ["top", None, "--native"], "types-native": ["types", None, "--native"],
+    "diff": ["diff", None, None],
+}
 MIB = 2**20
 
 
@@ -113,6 +126,12 @@ def bench_core(a, coreheap, core, meta, python):
     index_size = os.path.getsize(index)
     for cmd in a.commands:
         res[cmd, "index"] = best(bench_types.measure(argv(cmd), a.runs, err, cmd))
+    for name in a.later:
+        spec = LATER[name] if len(LATER[name]) > 1 else LATER[name] + [None]
+        later = [coreheap, spec[0]] + [core if x is None else x for x in spec[1:]]
+        if name != "top-folded":  # folded stacks are text only
+            later.append("--json")
+        res[name, "index"] = best(bench_types.measure(later + ["-o", "/dev/null"], a.runs, err, name))
     gdb = None if a.no_gdb else gdb_walk(python, core, a.runs)
     load1 = os.getloadavg()
     return {"core": core, "core_size": os.path.getsize(core), "meta": meta, "graph": graph, "tracked": tracked,
@@ -131,13 +150,13 @@ def report(a, fig):
              fig["meta"].get("python", "?"), fig["meta"].get("python_path", "?")))
     print("   load average %.2f %.2f %.2f before, %.2f %.2f %.2f after, on %d CPUs; min of %d runs"
           % (fig["load"][0] + fig["load"][1] + (os.cpu_count(), a.runs)))
-    print("%-10s %-6s %8s %8s %9s %10s %8s" % ("command", "from", "wall s", "cpu s", "rss MiB", "Mobj/s", "t/GDB"))
+    print("%-12s %-6s %8s %8s %9s %10s %8s" % ("command", "from", "wall s", "cpu s", "rss MiB", "Mobj/s", "t/GDB"))
     for (cmd, src), r in res.items():
         ratio = "%8.3f" % (r["wall"] / gdb["wall"]) if gdb else "%8s" % "-"
-        print("%-10s %-6s %8.3f %8.3f %9.1f %10.2f %s"
+        print("%-12s %-6s %8.3f %8.3f %9.1f %10.2f %s"
               % (cmd, src, r["wall"], r["cpu"], r["rss_kib"] / 1024, tracked / max(r["wall"], 1e-9) / 1e6, ratio))
     if gdb:
-        print("%-10s %-6s %8.3f %8.3f %9s %10.2f %8.3f   (walk alone %.3f s; %d objects on the GC lists)"
+        print("%-12s %-6s %8.3f %8.3f %9s %10.2f %8.3f   (walk alone %.3f s; %d objects on the GC lists)"
               % ("gdb walk", "core", gdb["wall"], gdb["cpu"], "-", tracked / gdb["wall"] / 1e6, 1.0, gdb["walk"],
                  gdb["objects"]))
     print("index: built in %.2f s wall (%.2f s cpu), %.1f MiB, %.1f bytes per object in the graph"
@@ -210,11 +229,17 @@ def main():
     ap.add_argument("--workdir", help="where cores are cached (default BUILD/bench-cores or /tmp)")
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--commands", default="types,cycles,top,path,show,referrers")
+    ap.add_argument("--later", default=",".join(LATER),
+                    help="commands timed from the index only (%s; empty: none)" % ",".join(LATER))
     ap.add_argument("--regen", action="store_true", help="make the cores again even if cached")
     ap.add_argument("--no-gdb", action="store_true", help="skip the GDB reference walk")
     ap.add_argument("--delete-cores", action="store_true", help="delete each core and its index once measured")
     a = ap.parse_args()
     a.commands = a.commands.split(",")
+    a.later = [c for c in a.later.split(",") if c]
+    unknown = [c for c in a.later if c not in LATER]
+    if unknown:
+        ap.error("--later: unknown command(s) %s" % ",".join(unknown))
     coreheap = os.path.abspath(a.coreheap)
     if not os.access(coreheap, os.X_OK):
         bench_types.die("%s is not an executable" % a.coreheap)
