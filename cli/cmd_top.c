@@ -19,13 +19,15 @@ static struct ch_error *object_roots(const struct ch_paths *p, void *t)
 	return ch_top_objects_roots(t, p);
 }
 
+/* d is filled already when `top --native` summed the stored tree again. */
 static struct ch_error *compute(struct ch_session *s, struct ch_analysis *a, const struct ch_roots *roots,
 				struct ch_dominators *d, struct ch_top *t)
 {
 	ch_progress_update(&s->progress, "dominator tree", 0);
+	bool have = d->idom != NULL;
 	if (s->opts.by == CH_TOP_BY_TYPE)
-		return ch_root_set_types(t, d, a, roots);
-	struct ch_error *err = ch_root_set_dominators(d, a, roots, false);
+		return have ? ch_root_set_top_types(t, d, a) : ch_root_set_types(t, d, a, roots);
+	struct ch_error *err = have ? NULL : ch_root_set_dominators(d, a, roots, false);
 	if (err)
 		return err;
 	if ((err = ch_top_objects(t, d, &a->heap, s->opts.limit)))
@@ -36,14 +38,21 @@ static struct ch_error *compute(struct ch_session *s, struct ch_analysis *a, con
 }
 
 /* --native: each object's size grows by the native memory it owns
- * (graph/memory.h), before the dominator tree sums sizes. */
-static struct ch_error *add_native(struct ch_session *s, struct ch_analysis *a)
+ * (graph/memory.h), before the dominator tree sums sizes. The graph is
+ * the same, so a tree the index holds is summed again over the new sizes
+ * into d (taken before the sizes change); else d stays empty and the
+ * tree is built. Either way nothing more of the index is used or added
+ * to: its sums and rows are over the sizes without native memory. */
+static struct ch_error *add_native(struct ch_session *s, struct ch_analysis *a, const struct ch_roots *roots,
+				   struct ch_dominators *d)
 {
+	struct ch_dominators stored;
+	bool found;
+	struct ch_error *err = ch_root_set_stored_tree(&stored, &found, a, roots);
 	struct ch_diag mdiag;
 	ch_diag_init(&mdiag);
 	struct ch_memory mem;
-	struct ch_error *err = ch_memory_build(s->proc, s->py, &a->heap, &mdiag, &mem);
-	if (!err) {
+	if (!err && !(err = ch_memory_build(s->proc, s->py, &a->heap, &mdiag, &mem))) {
 		if (!mem.glibc.found)
 			ch_diag_warn(&s->py->diag, "--native: glibc malloc not read (%s): no native bytes", mem.glibc.why_not);
 		for (size_t i = 0; i < mdiag.n; i++)
@@ -51,9 +60,12 @@ static struct ch_error *add_native(struct ch_session *s, struct ch_analysis *a)
 		if (mdiag.partial)
 			s->py->diag.partial = true;
 		err = ch_memory_add_native_sizes(&mem, &a->heap.objects);
-		a->index = NULL; /* sizes with native memory: not the tree the index keeps */
 		ch_memory_deinit(&mem);
 	}
+	if (!err && found)
+		err = ch_dominators_resum(d, &stored, &a->heap.objects);
+	a->index = NULL; /* sizes with native memory: not the tree the index keeps */
+	ch_dominators_deinit(&stored);
 	ch_diag_deinit(&mdiag);
 	return err;
 }
@@ -101,7 +113,7 @@ static int run_top(const struct ch_cli_command *cmd, int argc, char **argv)
 	}
 	struct ch_dominators d = {0};
 	struct ch_top t = {0};
-	struct ch_error *err = s.opts.native ? add_native(&s, &a) : NULL;
+	struct ch_error *err = s.opts.native ? add_native(&s, &a, &roots, &d) : NULL;
 	if (!err)
 		err = compute(&s, &a, &roots, &d, &t);
 	if (err) {

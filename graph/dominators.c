@@ -223,6 +223,37 @@ static void *alloc_u32(size_t n)
 	return malloc((n ? n : 1) * sizeof(uint32_t));
 }
 
+/* d's retained sizes (and, with counts, retained_count: zeroed by the
+ * caller) summed over its idom and order, with the byte totals: reverse
+ * preorder adds each object into its idom after its own sum is complete,
+ * since a dominator precedes everything it dominates in preorder; the
+ * super-root's total is summed apart. */
+static void sum_retained(struct ch_dominators *d, const struct ch_object_table *sizes, bool counts)
+{
+	uint64_t all = 0, reach = 0;
+	memset(d->retained, 0, d->nobjects * sizeof(uint64_t));
+	for (size_t i = 0; i < d->nobjects; i++)
+		all += ch_objects_size(sizes, i);
+	for (size_t k = 0; k < d->nreachable; k++) {
+		uint32_t o = d->order[k];
+		d->retained[o] = ch_objects_size(sizes, o);
+		if (counts)
+			d->retained_count[o] = 1;
+	}
+	for (size_t k = d->nreachable; k-- > 0;) {
+		uint32_t o = d->order[k], p = d->idom[o];
+		if (p == CH_DOM_ROOT) {
+			reach += d->retained[o];
+		} else {
+			d->retained[p] += d->retained[o];
+			if (counts)
+				d->retained_count[p] += d->retained_count[o];
+		}
+	}
+	d->reachable_bytes = reach;
+	d->unreachable_bytes = all - reach;
+}
+
 struct ch_error *ch_dominators_build(struct ch_dominators *d, const struct ch_edges *e, const struct ch_object_table *sizes,
 				     size_t nobjects, const uint32_t *roots, size_t nroots)
 {
@@ -269,10 +300,7 @@ struct ch_error *ch_dominators_build(struct ch_dominators *d, const struct ch_ed
 	free(t.bucket);
 	t.semi = t.preds = t.pred_off = t.parent = t.stack = t.label = t.bucket = NULL;
 
-	/* Results per object. Retained sizes accumulate bottom-up: a
-	 * dominator precedes everything it dominates in DFS preorder, so
-	 * reverse preorder adds each object into its idom after its own sum
-	 * is complete. The super-root's total is summed apart. */
+	/* Results per object: idom, the preorder, then the sums over them. */
 	uint32_t N = t.nreach;
 	d->nobjects = nobjects;
 	d->nreachable = N;
@@ -282,33 +310,15 @@ struct ch_error *ch_dominators_build(struct ch_dominators *d, const struct ch_ed
 	if (!d->idom || !d->retained || !d->retained_count)
 		goto nomem;
 	memset(d->idom, 0xFF, nobjects * sizeof(uint32_t));
-	memset(d->retained, 0, nobjects * sizeof(uint64_t));
-	uint64_t all = 0, reach = 0;
-	for (size_t i = 0; i < nobjects; i++)
-		all += ch_objects_size(sizes, i);
-	for (uint32_t k = 1; k <= N; k++) {
-		uint32_t o = t.vertex[k];
-		d->idom[o] = t.idom[k] == 0 ? CH_DOM_ROOT : t.vertex[t.idom[k]];
-		d->retained[o] = ch_objects_size(sizes, o);
-		d->retained_count[o] = 1;
-	}
-	for (uint32_t k = N; k >= 1; k--) {
-		uint32_t o = t.vertex[k], p = d->idom[o];
-		if (p == CH_DOM_ROOT) {
-			reach += d->retained[o];
-		} else {
-			d->retained[p] += d->retained[o];
-			d->retained_count[p] += d->retained_count[o];
-		}
-	}
+	for (uint32_t k = 1; k <= N; k++)
+		d->idom[t.vertex[k]] = t.idom[k] == 0 ? CH_DOM_ROOT : t.vertex[t.idom[k]];
 	/* The preorder is vertex[1..N]: moved down over vertex[0] (the
 	 * super-root) and kept as it is. */
 	memmove(t.vertex, t.vertex + 1, (size_t)N * sizeof(uint32_t));
 	uint32_t *order = N ? realloc(t.vertex, (size_t)N * sizeof(uint32_t)) : NULL;
 	d->order = order ? order : t.vertex;
 	t.vertex = NULL;
-	d->reachable_bytes = reach;
-	d->unreachable_bytes = all - reach;
+	sum_retained(d, sizes, true);
 	lt_free(&t);
 	return NULL;
 nomem:
@@ -366,6 +376,28 @@ struct ch_error *ch_dominators_from_tree(struct ch_dominators *d, const struct c
 	d->nreachable = s->nreach;
 	d->reachable_bytes = s->reachable_bytes;
 	d->unreachable_bytes = s->unreachable_bytes;
+	return NULL;
+}
+
+struct ch_error *ch_dominators_resum(struct ch_dominators *d, const struct ch_dominators *tree,
+				     const struct ch_object_table *sizes)
+{
+	memset(d, 0, sizeof(*d));
+	size_t n = tree->nobjects, N = tree->nreachable;
+	d->nobjects = n;
+	d->nreachable = N;
+	d->idom = alloc_u32(n);
+	d->order = alloc_u32(N);
+	d->retained = malloc((n ? n : 1) * sizeof(uint64_t));
+	d->retained_count = alloc_u32(n);
+	if (!d->idom || !d->order || !d->retained || !d->retained_count) {
+		ch_dominators_deinit(d);
+		return &ch_error_nomem;
+	}
+	memcpy(d->idom, tree->idom, n * sizeof(uint32_t));
+	memcpy(d->order, tree->order, N * sizeof(uint32_t));
+	memcpy(d->retained_count, tree->retained_count, n * sizeof(uint32_t));
+	sum_retained(d, sizes, false);
 	return NULL;
 }
 

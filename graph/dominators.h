@@ -76,6 +76,14 @@ struct ch_dominators_stored {
  * (ch_root_set_dominators' walks). */
 struct ch_error *ch_dominators_from_tree(struct ch_dominators *d, const struct ch_dominators_stored *s, size_t nobjects,
 					 bool check_tree, struct ch_shared_map *backing);
+/* d: tree's idom, preorder and retained counts copied (d owns them),
+ * its retained sizes and byte totals summed again over sizes instead of
+ * the tree's own (`top --native`: the same graph, each object weighing
+ * the native memory it owns too, so the tree itself does not change).
+ * tree must be a checked tree (ch_dominators_from_tree's check_tree, or
+ * built here): the sums walk its preorder. */
+struct ch_error *ch_dominators_resum(struct ch_dominators *d, const struct ch_dominators *tree,
+				     const struct ch_object_table *sizes);
 void ch_dominators_deinit(struct ch_dominators *d);
 
 #endif

@@ -164,6 +164,23 @@ struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch
 	return err;
 }
 
+struct ch_error *ch_root_set_stored_tree(struct ch_dominators *d, bool *found, const struct ch_analysis *a,
+					 const struct ch_roots *r)
+{
+	memset(d, 0, sizeof(*d));
+	*found = false;
+	struct ch_heap_index_ref *ix = a->index;
+	if (!ix || !ix->path[0] || !ix->doms.idom || ix->nobjects != a->heap.objects.n || ix->nedges != a->edges.nedges)
+		return NULL;
+	struct ch_root_set rs;
+	struct ch_error *err = ch_root_set_build(&rs, r, &a->heap.objects, &a->edges);
+	if (err)
+		return err;
+	*found = stored_dominators(d, a, ch_heap_index_roots_hash(rs.objects, rs.n), true, &err) && !err;
+	ch_root_set_deinit(&rs);
+	return err;
+}
+
 struct ch_error *ch_root_set_top_types(struct ch_top *t, const struct ch_dominators *d, const struct ch_analysis *a)
 {
 	const struct ch_heap_index_ref *ix = a->index;

@@ -60,6 +60,13 @@ struct ch_dominators;
 struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch_analysis *a, const struct ch_roots *r,
 				       bool walks);
 
+/* The tree the heap index holds for the root set of r, checked as a tree
+ * (a damaged one is said and not taken), in d with *found; else d zeroed,
+ * *found false: never computed here (`top --native` sums the tree again
+ * over other sizes, ch_dominators_resum, so it must not keep one). */
+struct ch_error *ch_root_set_stored_tree(struct ch_dominators *d, bool *found, const struct ch_analysis *a,
+					 const struct ch_roots *r);
+
 struct ch_top;
 /* The retainers by type (graph/top.h, ch_top_types) of d, a tree
  * ch_root_set_dominators gave: the rows the heap index keeps beside it
