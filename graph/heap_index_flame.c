@@ -28,8 +28,10 @@ const char *ch_heap_index_flame_check(const uint64_t *w, const struct ch_heap_in
 				      const struct ch_heap_index_flame_frame *frames)
 {
 	uint64_t nn = w[H_FLAME_NAMES], nf = w[H_FLAME_FRAMES], reach = w[H_DOM_REACH], bytes = w[H_DOM_BYTES];
-	if (nf > reach || nn > nf)
-		return "the flame graph has more frames than the tree has objects, or more names than frames";
+	/* Every name is some frame's. (No more frames than the tree's
+	 * objects follows from each frame's one object at least, below.) */
+	if (nn > nf)
+		return "the flame graph has more names than frames";
 	const char *bad = names_check(w, names, nn);
 	if (bad)
 		return bad;
