@@ -228,7 +228,7 @@ static void doms_take(const uint64_t *w, const struct section *sec, struct ch_he
 	doms->retained_count = sec[S_RETCOUNT].data;
 	doms->typerows = sec[S_TYPEROWS].data;
 	doms->ntyperows = w[H_TYPEROWS];
-	doms->flame = w[H_FLAME] != 0;
+	doms->flame = w[H_FLAME] != 0 && sec[S_FLFRAMES].data; /* and verified (as the tree is) */
 	doms->flame_names = sec[S_FLNAMES].data;
 	doms->flame_frames = sec[S_FLFRAMES].data;
 	doms->flame_nnames = w[H_FLAME_NAMES];
