@@ -10,6 +10,7 @@
 #include "graph/analysis.h"
 #include "graph/dominators.h"
 #include "graph/edges.h"
+#include "graph/flame.h"
 #include "graph/heap.h"
 #include "graph/memory_brief.h"
 #include "graph/paths.h"
@@ -26,6 +27,28 @@ static double seconds_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The flame graph of the tree d (`top --format folded` and `report`'s
+ * icicle), built over it and the search p and kept beside them unless
+ * the index keeps it already (part of the tree's results, as the
+ * retainers by type are: not a line of its own). d and p are freed
+ * first: the rewrite of the index's tail reads all of it. */
+static struct ch_error *flame_step(struct ch_session *s, struct ch_analysis *a, const struct ch_roots *roots,
+				   struct ch_dominators *d, struct ch_paths *p)
+{
+	ch_progress_update(&s->progress, "flame graph", 0);
+	struct ch_flame f;
+	struct ch_error *err;
+	bool stored = ch_root_set_flame_stored(&f, a, roots, &err);
+	if (!stored && !err)
+		err = ch_flame_build(&f, a, d, p);
+	ch_paths_deinit(p);
+	ch_dominators_deinit(d);
+	if (!stored && !err)
+		ch_root_set_flame_keep(a, roots, &f);
+	ch_flame_deinit(&f);
+	return err;
+}
+
 /* The dominator tree, kept in the index too (what top, suspects and
  * summary start from), and the roots and the shortest paths from them
  * (what path, top, suspects and summary start from): each "stored" when
@@ -36,7 +59,6 @@ static double seconds_now(void)
 static void tree_step(struct ch_session *s, struct ch_analysis *a, const char **tree, const char **paths,
 		      struct ch_roots *counted)
 {
-	ch_progress_update(&s->progress, "dominator tree", 0);
 	bool had = s->index_ref.doms.idom != NULL, had_paths = s->index_ref.paths.parent != NULL;
 	struct ch_roots roots;
 	memset(counted, 0, sizeof(*counted));
@@ -49,13 +71,19 @@ static void tree_step(struct ch_session *s, struct ch_analysis *a, const char **
 	} else {
 		a->index = &s->index_ref;
 		if (!(err = ch_roots_get(&roots, a))) {
-			err = ch_root_set_dominators(&d, a, &roots, true);
-			ch_dominators_deinit(&d);
+			/* The search first: its arrays are smaller than the tree's,
+			 * and the first is held while the second is computed, for
+			 * the flame graph (the lower peak of the two orders). */
+			ch_progress_update(&s->progress, "shortest paths", 0);
+			err = ch_root_set_paths(&p, a, &roots);
 			if (!err) {
-				ch_progress_update(&s->progress, "shortest paths", 0);
-				err = ch_root_set_paths(&p, a, &roots);
-				ch_paths_deinit(&p);
+				ch_progress_update(&s->progress, "dominator tree", 0);
+				err = ch_root_set_dominators(&d, a, &roots, true);
 			}
+			if (!err)
+				err = flame_step(s, a, &roots, &d, &p);
+			ch_paths_deinit(&p);
+			ch_dominators_deinit(&d);
 			if (!err && roots.maybe)
 				*counted = roots;
 			else

@@ -25,11 +25,12 @@ struct page {
 	struct ch_py_stacks stacks;
 };
 
-static struct ch_error *gather(struct ch_session *s, struct ch_analysis *a, struct ch_suspects_run *run,
-			       struct page *pg)
+/* flame: pg->flame holds the index's flame graph already. */
+static struct ch_error *gather(struct ch_session *s, struct ch_analysis *a, const struct ch_roots *roots,
+			       struct ch_suspects_run *run, struct page *pg, bool flame)
 {
 	struct ch_error *err;
-	if ((err = ch_flame_build(&pg->flame, a, &run->d, &run->p)) ||
+	if ((!flame && (err = ch_root_set_flame_build(&pg->flame, a, roots, &run->d, &run->p))) ||
 	    (err = ch_type_histogram_build(&pg->types, &a->heap, -1, CH_SORT_BYTES, 0)) ||
 	    (err = ch_type_histogram_build(&pg->top_types, &a->heap, -1, CH_SORT_BYTES, CH_REPORT_TOP_TYPES)) ||
 	    (err = ch_root_set_top_types(&pg->retained, &run->d, a)))
@@ -57,10 +58,18 @@ static int run_report(const struct ch_cli_command *cmd, int argc, char **argv)
 	struct ch_suspects_run run;
 	struct page pg;
 	memset(&pg, 0, sizeof(pg));
-	struct ch_error *err = ch_suspects_run(&run, &a, &roots, NULL);
-	bool have_run = !err;
+	/* With the index's flame graph nothing else walks the tree or reads
+	 * the whole search: the suspects are found as `suspects` finds them
+	 * (the stored tree unchecked, the search along their chains). */
+	struct ch_error *err = NULL;
+	bool flame = ch_root_set_flame_stored(&pg.flame, &a, &roots, &err);
+	bool have_run = false;
+	if (!err) {
+		err = flame ? ch_suspects_run_chains(&run, &a, &roots, NULL) : ch_suspects_run(&run, &a, &roots, NULL);
+		have_run = !err;
+	}
 	if (!err)
-		err = gather(&s, &a, &run, &pg);
+		err = gather(&s, &a, &roots, &run, &pg, flame);
 	if (err) {
 		code = ch_session_fail(&s, err);
 	} else {

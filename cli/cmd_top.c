@@ -70,18 +70,13 @@ static struct ch_error *add_native(struct ch_session *s, struct ch_analysis *a, 
 	return err;
 }
 
-/* --format folded: the dominator tree as a flame graph. */
+/* --format folded: the dominator tree as a flame graph (the index's, when
+ * it keeps it: neither the tree nor the search is read then). */
 static int folded(struct ch_session *s, struct ch_analysis *a, const struct ch_roots *roots)
 {
-	struct ch_dominators d = {0};
-	struct ch_paths p = {0};
 	struct ch_flame f = {0};
 	ch_progress_update(&s->progress, "dominator tree", 0);
-	struct ch_error *err = ch_root_set_dominators(&d, a, roots, true);
-	if (!err)
-		err = ch_root_set_paths(&p, a, roots);
-	if (!err)
-		err = ch_flame_build(&f, a, &d, &p);
+	struct ch_error *err = ch_root_set_flame(&f, a, roots);
 	int code;
 	if (err) {
 		code = ch_session_fail(s, err);
@@ -90,8 +85,6 @@ static int folded(struct ch_session *s, struct ch_analysis *a, const struct ch_r
 		code = ch_session_finish(s, NULL);
 	}
 	ch_flame_deinit(&f);
-	ch_paths_deinit(&p);
-	ch_dominators_deinit(&d);
 	return code;
 }
 
@@ -182,8 +175,9 @@ const struct ch_cli_command ch_cmd_top = {
 	 * retained sizes among it), the rest (addresses and the address
 	 * table, flags, interpreters, labels: the listed objects' and their
 	 * chains'; the dominator tree's idom and preorder: the listed objects'
-	 * dominators, all of it with --format folded, none with --by type from
-	 * an index that keeps its rows) block by block as it reads it. */
+	 * dominators, none with --by type or --format folded from an index
+	 * that keeps their rows or flame graph, all of it with --format folded
+	 * otherwise) block by block as it reads it. */
 	.index_needs = CH_NEED_ALL | CH_NEED_LAZY,
 	.index_eager = CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_GEN | CH_NEED_OFFSETS | CH_NEED_TARGETS | CH_NEED_REPLAY |
 		       CH_NEED_PATHS,

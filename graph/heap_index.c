@@ -228,6 +228,13 @@ static void doms_take(const uint64_t *w, const struct section *sec, struct ch_he
 	doms->retained_count = sec[S_RETCOUNT].data;
 	doms->typerows = sec[S_TYPEROWS].data;
 	doms->ntyperows = w[H_TYPEROWS];
+	doms->flame = w[H_FLAME] != 0 && sec[S_FLFRAMES].data; /* and verified (as the tree is) */
+	doms->flame_names = sec[S_FLNAMES].data;
+	doms->flame_frames = sec[S_FLFRAMES].data;
+	doms->flame_nnames = w[H_FLAME_NAMES];
+	doms->flame_nframes = w[H_FLAME_FRAMES];
+	doms->flame_roots = w[H_FLAME_ROOTS];
+	doms->flame_nroots = w[H_FLAME_NROOTS];
 	doms->nobjects = w[H_DOMS];
 	doms->nreach = w[H_DOM_REACH];
 	doms->reachable_bytes = w[H_DOM_BYTES];
@@ -542,6 +549,13 @@ struct tail {
 	uint64_t roots;
 	const struct ch_heap_index_typerow *rows; /* the tree's retainers by type */
 	size_t nrows;
+	/* The tree's flame graph, built over the tree and search hashed as
+	 * flame_dom and flame_paths (must be the file's). Without one, a new
+	 * tree or search drops the file's. */
+	const struct ch_heap_index_flame_name *flnames;
+	const struct ch_heap_index_flame_frame *flframes;
+	size_t nflnames, nflframes, flnroots;
+	uint64_t flame_dom, flame_paths;
 	const struct ch_memory_brief *mem;
 	const struct ch_heap_index_root *recs; /* the roots */
 	const uint32_t *set;
@@ -640,6 +654,25 @@ static struct ch_error *rewrite_tail(const struct ch_heap_index_ref *r, const st
 		data[S_VIA] = t->via;
 		data[S_RANK] = t->rank;
 	}
+	if (t->flframes && (!h.w[H_DOMS] || h.w[H_DOM_ROOTS] != t->flame_dom || !h.w[H_PATHS] ||
+			    h.w[H_PATH_ROOTS] != t->flame_paths)) {
+		err = ch_error_new(CH_ERR_INPUT, "%s no longer holds the tree and paths the flame graph was built from",
+				   r->path);
+		goto out;
+	}
+	if (t->flframes) {
+		h.w[H_FLAME] = 1;
+		h.w[H_FLAME_NAMES] = t->nflnames;
+		h.w[H_FLAME_FRAMES] = t->nflframes;
+		h.w[H_FLAME_ROOTS] = t->flame_paths;
+		h.w[H_FLAME_NROOTS] = t->flnroots;
+		data[S_FLNAMES] = t->flnames;
+		data[S_FLFRAMES] = t->flframes;
+	} else if (t->d || t->parent) {
+		/* Built over what is replaced: no longer this file's. */
+		h.w[H_FLAME] = h.w[H_FLAME_NAMES] = h.w[H_FLAME_FRAMES] = h.w[H_FLAME_ROOTS] = h.w[H_FLAME_NROOTS] = 0;
+		data[S_FLNAMES] = data[S_FLFRAMES] = NULL; /* summed again (empty), not checked as kept */
+	}
 	if (t->maybe) {
 		h.w[H_SCAN] = r->nobjects;
 		h.w[H_SCAN_INPUTS] = t->scan_inputs;
@@ -706,6 +739,17 @@ struct ch_error *ch_heap_index_add_dominators(const struct ch_heap_index_ref *r,
 					      size_t nrows)
 {
 	struct tail t = {.d = d, .roots = roots_hash, .rows = rows, .nrows = nrows};
+	return rewrite_tail(r, &t);
+}
+
+struct ch_error *ch_heap_index_add_flame(const struct ch_heap_index_ref *r, uint64_t dom_roots, uint64_t path_roots,
+					 size_t nroots, const struct ch_heap_index_flame_name *names, size_t nnames,
+					 const struct ch_heap_index_flame_frame *frames, size_t nframes)
+{
+	/* frames is never NULL here, even for no frames: it says a flame is given. */
+	static const struct ch_heap_index_flame_frame none;
+	struct tail t = {.flnames = names, .flframes = frames ? frames : &none, .nflnames = nnames, .nflframes = nframes,
+			 .flnroots = nroots, .flame_dom = dom_roots, .flame_paths = path_roots};
 	return rewrite_tail(r, &t);
 }
 

@@ -52,8 +52,8 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 /* The dominator tree an index holds (format 5; graph/dominators.h): each
  * object's immediate dominator and the reachable objects in DFS preorder,
  * and (format 12) each object's retained bytes and count and the tree's
- * reachable and unreachable bytes, and (format 14) its retainers by type,
- * pointing into the mapped file (backing
+ * reachable and unreachable bytes, and (format 14) its retainers by type
+ * and (format 15) its flame graph, pointing into the mapped file (backing
  * holds it). The load has checked every entry's range (a retained count
  * of 1 to nobjects and retained bytes at least the object's size in the
  * tree, 0 and 0 off it); whether they form a tree is checked where the
@@ -68,6 +68,20 @@ struct ch_heap_index_typerow {
 	uint64_t objects, shallow, retained, retained_objects;
 };
 
+/* The tree's flame graph as the index keeps it (format 15; struct
+ * ch_flame_name and ch_flame_frame of graph/flame.h without their hash
+ * keys, which only the build's lookups use; padding zero words so that
+ * two writes of the same flame are the same bytes). */
+struct ch_heap_index_flame_name {
+	uint32_t edge, root, type; /* UINT32_MAX: no edge, no root */
+	uint8_t star, pad[3];
+};
+
+struct ch_heap_index_flame_frame {
+	uint32_t parent, name, depth, pad; /* parent: an earlier frame, or CH_FLAME_TOP */
+	uint64_t self, total, objects;
+};
+
 struct ch_heap_index_doms {
 	const uint32_t *idom, *order;
 	const uint64_t *retained;
@@ -77,6 +91,16 @@ struct ch_heap_index_doms {
 	 * the load (ch_heap_index_typerows_check); there with every tree. */
 	const struct ch_heap_index_typerow *typerows;
 	size_t ntyperows;
+	/* This tree's flame graph (format 15), when kept (flame): its names
+	 * and frames, their ranges checked by the load
+	 * (ch_heap_index_flame_check); built over the search from the root set
+	 * and tiers hashed as flame_roots (ch_heap_index_paths_hash), of
+	 * flame_nroots roots. */
+	bool flame;
+	const struct ch_heap_index_flame_name *flame_names;
+	const struct ch_heap_index_flame_frame *flame_frames;
+	size_t flame_nnames, flame_nframes, flame_nroots;
+	uint64_t flame_roots;
 	size_t nobjects, nreach;
 	uint64_t reachable_bytes, unreachable_bytes;
 	uint64_t roots;
@@ -151,6 +175,7 @@ struct ch_heap_index_ref {
 	size_t nobjects, nedges;       /* the heap the index holds */
 	struct ch_heap_index_doms doms; /* the stored tree, if any */
 	bool added;                     /* this process already tried to add a tree */
+	bool flame_added;               /* ... or a flame graph */
 	bool holds_tree;                /* the file holds the tree this process used */
 	struct ch_heap_index_mem mem;   /* the stored memory figures, if any */
 	bool mem_added;                 /* this process already tried to add them */
@@ -179,6 +204,18 @@ struct ch_dominators;
 struct ch_error *ch_heap_index_add_dominators(const struct ch_heap_index_ref *r, uint64_t roots_hash,
 					      const struct ch_dominators *d, const struct ch_heap_index_typerow *rows,
 					      size_t nrows);
+
+/* Rewrites the index at r->path with the flame graph of its tree (nnames
+ * names and nframes frames as the index keeps them, built over the tree
+ * of the root set hashed as dom_roots and the search of the root set and
+ * tiers hashed as path_roots, nroots roots) in place of the one it held,
+ * as ch_heap_index_add_dominators does. The file must hold that tree and
+ * that search (a flame is kept only beside what it was built from, and
+ * dropped whenever either is replaced); otherwise nothing is written and
+ * an error says why. */
+struct ch_error *ch_heap_index_add_flame(const struct ch_heap_index_ref *r, uint64_t dom_roots, uint64_t path_roots,
+					 size_t nroots, const struct ch_heap_index_flame_name *names, size_t nnames,
+					 const struct ch_heap_index_flame_frame *frames, size_t nframes);
 
 /* The hash of a root set and its tiers (graph/root_set.h) a stored
  * shortest-path search is keyed by. */

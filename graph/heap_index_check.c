@@ -133,6 +133,8 @@ uint64_t ch_heap_index_header_sum(const struct header *h)
 #define SEC(s) CH_SEC(s)
 
 _Static_assert(sizeof(struct ch_heap_index_typerow) == 40, "a retainers-by-type row is stored as it is");
+_Static_assert(sizeof(struct ch_heap_index_flame_name) == 16 && sizeof(struct ch_heap_index_flame_frame) == 40,
+	       "a flame graph's names and frames are stored as they are");
 
 uint64_t ch_heap_index_need_sections(uint32_t needs)
 {
@@ -150,7 +152,8 @@ uint64_t ch_heap_index_need_sections(uint32_t needs)
 		{CH_NEED_TARGETS, SEC(S_TARGETS)},
 		{CH_NEED_LABELS, SEC(S_LABELS)},
 		{CH_NEED_REPLAY, SEC(S_REPLAY)},
-		{CH_NEED_DOMS, SEC(S_IDOM) | SEC(S_ORDER) | SEC(S_RETAINED) | SEC(S_RETCOUNT) | SEC(S_TYPEROWS)},
+		{CH_NEED_DOMS, SEC(S_IDOM) | SEC(S_ORDER) | SEC(S_RETAINED) | SEC(S_RETCOUNT) | SEC(S_TYPEROWS) |
+				       SEC(S_FLNAMES) | SEC(S_FLFRAMES)},
 		{CH_NEED_PATHS, SEC(S_PARENT) | SEC(S_VIA) | SEC(S_RANK)},
 		{CH_NEED_SCAN, SEC(S_MAYBE)},
 	};
@@ -169,7 +172,10 @@ bool ch_heap_index_section_sizes(const uint64_t *w, size_t *bytes)
 	    w[H_XTYPES] > UINT32_MAX || w[H_NAMES] > UINT32_MAX || w[H_MESSAGES] > 4096 || w[H_STRINGS] > UINT32_MAX ||
 	    (w[H_DOMS] != 0 && w[H_DOMS] != n) || w[H_DOM_REACH] > w[H_DOMS] ||
 	    (!w[H_DOMS] && (w[H_DOM_BYTES] || w[H_DOM_UNBYTES])) || w[H_TYPEROWS] > w[H_TYPES] ||
-	    w[H_TYPEROWS] > w[H_DOM_REACH] || w[H_MEM] > 1 ||
+	    w[H_TYPEROWS] > w[H_DOM_REACH] || w[H_FLAME] > 1 ||
+	    (w[H_FLAME] ? !w[H_DOMS] || !w[H_PATHS] || w[H_FLAME_NROOTS] >= CH_PATH_ROOT
+			: (w[H_FLAME_NAMES] | w[H_FLAME_FRAMES] | w[H_FLAME_ROOTS] | w[H_FLAME_NROOTS]) != 0) ||
+	    w[H_FLAME_FRAMES] > w[H_DOM_REACH] || w[H_FLAME_NAMES] > w[H_FLAME_FRAMES] || w[H_MEM] > 1 ||
 	    (!w[H_MEM] && w[H_MEM_OWNED]) || w[H_MEM_OWNED] > UINT32_MAX || w[H_WIDE] > 2 * n || w[H_ROOTS] > 1 ||
 	    (!w[H_ROOTS] && w[H_NROOTS]) || w[H_NROOTS] >= CH_PATH_ROOT || (w[H_PATHS] != 0 && w[H_PATHS] != n) ||
 	    w[H_PATH_REACH] > w[H_PATHS] || (w[H_SCAN] != 0 && w[H_SCAN] != n) || (!w[H_SCAN] && w[H_SCAN_INPUTS]) ||
@@ -195,6 +201,8 @@ bool ch_heap_index_section_sizes(const uint64_t *w, size_t *bytes)
 	bytes[S_RETAINED] = w[H_DOMS] * 8;
 	bytes[S_RETCOUNT] = w[H_DOMS] * 4;
 	bytes[S_TYPEROWS] = w[H_TYPEROWS] * sizeof(struct ch_heap_index_typerow);
+	bytes[S_FLNAMES] = w[H_FLAME_NAMES] * sizeof(struct ch_heap_index_flame_name);
+	bytes[S_FLFRAMES] = w[H_FLAME_FRAMES] * sizeof(struct ch_heap_index_flame_frame);
 	bytes[S_MEM] = w[H_MEM] * CH_MEMB_WORDS * 8;
 	bytes[S_OWNED] = w[H_MEM_OWNED] * sizeof(struct ch_mem_owned_chunk);
 	bytes[S_ROOTS] = w[H_NROOTS] * sizeof(struct ch_heap_index_root);
@@ -520,6 +528,11 @@ static const char *cross_check(const uint64_t *w, const struct section *sec, uin
 						    : NULL;
 	if (rows)
 		return rows;
+	const char *flame = (want & SEC(S_FLFRAMES)) && w[H_FLAME]
+				    ? ch_heap_index_flame_check(w, sec[S_FLNAMES].data, sec[S_FLFRAMES].data)
+				    : NULL;
+	if (flame)
+		return flame;
 	/* Whether the paths form the search's tree is checked where they are
 	 * used (ch_paths_from_stored), as the dominator tree is. */
 	if (bad[S_PARENT])
@@ -611,13 +624,15 @@ enum ch_heap_index_outcome ch_heap_index_verify(const void *data, size_t size, c
 	want |= ch_heap_index_need_sections(0);
 	/* The paths' range check reads via and rank beside parent; the
 	 * preorder's, idom; the retained sizes', their counts, idom and the
-	 * sizes. */
+	 * sizes; the flame graph's frames', its names. */
 	if (want & (SEC(S_PARENT) | SEC(S_VIA) | SEC(S_RANK)))
 		want |= SEC(S_PARENT) | SEC(S_VIA) | SEC(S_RANK);
 	if (want & (SEC(S_RETAINED) | SEC(S_RETCOUNT)))
 		want |= SEC(S_RETAINED) | SEC(S_RETCOUNT) | SEC(S_IDOM) | SEC(S_SIZE);
 	if (want & (SEC(S_IDOM) | SEC(S_ORDER)))
 		want |= SEC(S_IDOM) | SEC(S_ORDER);
+	if (want & (SEC(S_FLNAMES) | SEC(S_FLFRAMES)))
+		want |= SEC(S_FLNAMES) | SEC(S_FLFRAMES);
 	if (want & (SEC(S_SIZE) | SEC(S_REFCNT) | SEC(S_WIDE)))
 		want |= SEC(S_SIZE) | SEC(S_REFCNT) | SEC(S_WIDE);
 	if (want & SEC(S_SLOTS))

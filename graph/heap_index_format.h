@@ -37,9 +37,13 @@
  * once computed, so that a later run skips the scan; format 14 the
  * retainers by type beside the tree (H_TYPEROWS, S_TYPEROWS: struct
  * ch_heap_index_typerow), so that `top --by type`, `snapshot` and `report`
- * take them as they are instead of walking the whole tree again. */
+ * take them as they are instead of walking the whole tree again; format 15
+ * the tree's flame graph (graph/flame.h) beside it (H_FLAME..H_FLAME_NROOTS,
+ * S_FLNAMES, S_FLFRAMES: struct ch_heap_index_flame_name and _frame), so
+ * that `top --format folded` and `report` take it instead of walking the
+ * whole tree and search again. */
 #define CH_INDEX_MAGIC "CHINDEX\0"
-#define CH_INDEX_VERSION 14u
+#define CH_INDEX_VERSION 15u
 
 /* H_SLOTS: slots of the address table (readers/base/index_hash.h), as the
  * build left it: 0 for no objects, else a power of two at most 4/5 full
@@ -60,17 +64,24 @@
  * what the scan added to (ch_roots_scan_inputs), 0 without counts.
  * H_TYPEROWS: the retainers-by-type rows stored with the tree (one per
  * type with an object in it; 0 without a tree: a tree always has its
- * rows, so no flag says whether they are there). */
+ * rows, so no flag says whether they are there). H_FLAME: 1 when the
+ * tree's flame graph is kept (0: not yet; only with the tree and the
+ * search, as it is built from both, and dropped whenever either is
+ * replaced); H_FLAME_NAMES, H_FLAME_FRAMES: its names and frames;
+ * H_FLAME_ROOTS: the hash of the root set and tiers of the search it was
+ * built from (ch_heap_index_paths_hash), H_FLAME_NROOTS: how many roots
+ * that set had (a name's root is below it). */
 enum { H_KEY = 0, H_OBJECTS = 4, H_EDGES, H_TYPES, H_XOBJECTS, H_XTYPES, H_NAMES, H_MESSAGES, H_STRINGS,
        H_LISTS, H_DANGLING = H_LISTS + 4, H_UNDUMPED, H_UNREADABLE, H_DROPPED, H_LOST, H_FLAGS, H_INTERPS, H_SLOTS,
        H_DOMS, H_DOM_REACH, H_DOM_ROOTS, H_MEM, H_MEM_OWNED, H_WIDE,
-       H_ROOTS, H_NROOTS, H_PATHS, H_PATH_REACH, H_PATH_ROOTS, H_DOM_BYTES, H_DOM_UNBYTES, H_SCAN, H_SCAN_INPUTS, H_TYPEROWS, H_PAYLOAD, H_CHECKSUM, H_WORDS };
+       H_ROOTS, H_NROOTS, H_PATHS, H_PATH_REACH, H_PATH_ROOTS, H_DOM_BYTES, H_DOM_UNBYTES, H_SCAN, H_SCAN_INPUTS, H_TYPEROWS,
+       H_FLAME, H_FLAME_NAMES, H_FLAME_FRAMES, H_FLAME_ROOTS, H_FLAME_NROOTS, H_PAYLOAD, H_CHECKSUM, H_WORDS };
 
 #define H_FLAG_PARTIAL 1u
 
 /* The tree's (with the retained sizes: S_RETAINED, one uint64_t per
- * object, S_RETCOUNT, one uint32_t, and the retainers by type:
- * S_TYPEROWS, H_TYPEROWS records), the memory figures', the roots' and
+ * object, S_RETCOUNT, one uint32_t, the retainers by type: S_TYPEROWS,
+ * H_TYPEROWS records, and its flame graph: S_FLNAMES, S_FLFRAMES), the memory figures', the roots' and
  * the paths' sections and the scan's counts (S_MAYBE, one uint32_t per
  * object) come last (S_BASE: the count before them), so that adding any of them
  * copies the rest as it is. S_BLOCKS, last of all: the checksum of every
@@ -80,7 +91,7 @@ enum { H_KEY = 0, H_OBJECTS = 4, H_EDGES, H_TYPES, H_XOBJECTS, H_XTYPES, H_NAMES
  * of its blocks' (ch_heap_index_fold), so a block is verified on its own. */
 enum { S_ADDR, S_SIZE, S_REFCNT, S_TYPE, S_GEN, S_FLAGS, S_INTERP, S_OFFSETS, S_TARGETS, S_LABELS, S_TYPES, S_XOBJECTS,
        S_XTYPES, S_NAMES, S_MESSAGES, S_STRINGS, S_REPLAY, S_SLOTS, S_WIDE, S_BASE, S_IDOM = S_BASE, S_ORDER,
-       S_RETAINED, S_RETCOUNT, S_TYPEROWS, S_MEM, S_OWNED,
+       S_RETAINED, S_RETCOUNT, S_TYPEROWS, S_FLNAMES, S_FLFRAMES, S_MEM, S_OWNED,
        S_ROOTS, S_ROOT_SET, S_PARENT, S_VIA, S_RANK, S_MAYBE, S_BLOCKS, S_COUNT };
 
 /* H_CHECKSUM covers the header's words before it and sums; sums[s] is
@@ -189,6 +200,22 @@ _Static_assert(S_COUNT <= 64, "a mask of sections fits 64 bits");
  * rows are the tree's (H_DOM_REACH), their shallow bytes its bytes. So a
  * row is never what no tree could give, whatever reads it. */
 const char *ch_heap_index_typerows_check(const uint64_t *w, const struct ch_heap_index_typerow *rows, uint64_t n);
+
+/* The range checks of the stored flame graph (graph/heap_index_flame.c:
+ * H_FLAME_NAMES names, H_FLAME_FRAMES frames, against the header's counts
+ * w): NULL when they pass, else what is wrong. Each name's edge an edge
+ * or none, its root one of the H_FLAME_NROOTS roots or none (a root's name
+ * has no edge and no star), its type in the type table, its star 0 or 1;
+ * each frame's parent an earlier frame or the top, its depth its
+ * parent's plus 1 (1 under the top) and at most CH_FLAME_MAX_DEPTH, its
+ * name a name, at least one object; each frame's total its self bytes
+ * plus its children's totals (summed again here, bottom-up), the frames'
+ * self bytes and objects those of the tree (H_DOM_BYTES, H_DOM_REACH), as
+ * are the top frames' totals. So whatever renders a frame (the folded
+ * lines, the icicle, a name's label through its edge) reads in range and
+ * no frame is what no tree could give. */
+const char *ch_heap_index_flame_check(const uint64_t *w, const struct ch_heap_index_flame_name *names,
+				      const struct ch_heap_index_flame_frame *frames);
 
 /* The header and payload of an index in memory, checked: the outcome is
  * LOADED when the header is sound, key (when given) matches and every

@@ -81,6 +81,29 @@ struct ch_error *ch_root_set_top_types(struct ch_top *t, const struct ch_dominat
 struct ch_error *ch_root_set_types(struct ch_top *t, struct ch_dominators *d, const struct ch_analysis *a,
 				   const struct ch_roots *r);
 
+struct ch_flame;
+struct ch_paths;
+/* graph/root_set_flame.c: the flame graph (graph/flame.h) of the dominator
+ * tree under the root set of r, for `top --format folded` and `report`.
+ * ch_root_set_flame_stored: the heap index's, when it keeps the flame of
+ * this very root set (and search tiers): true when f is filled from it
+ * (its ranges checked by the load; neither the tree nor the search is
+ * read); false otherwise, or with *err set when memory ran out.
+ * ch_root_set_flame_build: ch_flame_build over d and p (the tree and the
+ * search of r's root set, from ch_root_set_dominators and
+ * ch_root_set_paths), kept in the index when it holds that tree and that
+ * search (once per process; a failure is a warning): ch_flame_build,
+ * then ch_root_set_flame_keep (for a caller that frees the tree and the
+ * search before the index is rewritten). ch_root_set_flame:
+ * the stored one, else built over the tree (checked whole, as it is
+ * walked) and the search. */
+bool ch_root_set_flame_stored(struct ch_flame *f, const struct ch_analysis *a, const struct ch_roots *r,
+			      struct ch_error **err);
+struct ch_error *ch_root_set_flame_build(struct ch_flame *f, const struct ch_analysis *a, const struct ch_roots *r,
+					 const struct ch_dominators *d, const struct ch_paths *p);
+void ch_root_set_flame_keep(const struct ch_analysis *a, const struct ch_roots *r, const struct ch_flame *f);
+struct ch_error *ch_root_set_flame(struct ch_flame *f, const struct ch_analysis *a, const struct ch_roots *r);
+
 struct ch_heap_index_root;
 /* r's roots as the heap index keeps them (*out: r->n records, freed by the caller). */
 struct ch_error *ch_root_set_records(const struct ch_roots *r, struct ch_heap_index_root **out);

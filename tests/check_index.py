@@ -10,8 +10,9 @@ folder:
    shortest paths, the memory figures and anomalies' scan counts; a second
    `index` reuses them all;
 3. every command again, now starting from the index (top, suspects and
-   summary from its stored tree; show, summary and suspects from its memory
-   figures): identical outputs. `show` runs on an object that owns native
+   summary from its stored tree; `top --format folded` and `report` from its
+   flame graph; show, summary and suspects from its memory figures):
+   identical outputs. `show` runs on an object that owns native
    memory (the first `coreheap memory --json` lists), when the core has
    one (--owner-required: it must);
 4. a different core copied over CORE (same path): the index is reported
@@ -24,7 +25,9 @@ folder:
    the roots and paths damaged in range under a matching checksum (a root
    past the object table, a parent loop, a frame root naming no frame, a
    retainers-by-type row with a type past the table or retaining less
-   than its shallow bytes):
+   than its shallow bytes, a flame graph frame with a parent after it or
+   a total that is not its bytes and its children's, a flame graph name
+   with a type past the table):
    each said, --no-index's stdout, and the index made whole again; the
    scan counts added by the first `anomalies` on an index without them,
    taken by the next (the file left as it is), and counted again when
@@ -87,7 +90,8 @@ def commands(core, addr, type_name, owner=None):
            ["top", core, "--native", "--json"], ["roots", core, "--json"], ["anomalies", core, "--json"],
            ["suspects", core, "--json"], ["suspects", core], ["memory", core, "--json"],
            ["find", core, "--type", type_name, "--json", "--limit", "0"], ["snapshot", core],
-           ["tasks", core, "--json"], ["tasks", core]]
+           ["tasks", core, "--json"], ["tasks", core],
+           ["top", core, "--format", "folded"], ["report", core, "--json"], ["report", core]]
     out += [["summary", core], ["roots", core]]
     if addr:
         out += [["path", core, addr, "--json"], ["path", core, addr], ["path", core, addr, "--all", "3"],
@@ -145,7 +149,7 @@ def compare(bin_, cmds, ref, what, stderr_too=True, expect_warning=None):
         expect_warning = None  # only the first command meets the bad index; it is rebuilt then
 
 
-# The index's layout (graph/heap_index_format.h, format 14), enough to
+# The index's layout (graph/heap_index_format.h, format 15), enough to
 # find each section, damage one and seal the damage with matching
 # checksums (its own and the header's) so that only the checks on the
 # contents can catch it. The checksums of the sound file are recomputed
@@ -153,14 +157,16 @@ def compare(bin_, cmds, ref, what, stderr_too=True, expect_warning=None):
 # testing nothing.
 H = dict(OBJECTS=4, EDGES=5, TYPES=6, XOBJECTS=7, XTYPES=8, NAMES=9, MESSAGES=10, STRINGS=11, INTERPS=22, SLOTS=23,
          DOMS=24, DOM_REACH=25, MEM=27, MEM_OWNED=28, WIDE=29, ROOTS=30, NROOTS=31, PATHS=32, SCAN=37,
-         SCAN_INPUTS=38, TYPEROWS=39, PAYLOAD=40, CHECKSUM=41)
-H_WORDS = 42
-S_COUNT = 33
+         SCAN_INPUTS=38, TYPEROWS=39, FLAME=40, FLAME_NAMES=41, FLAME_FRAMES=42, PAYLOAD=45, CHECKSUM=46)
+H_WORDS = 47
+S_COUNT = 35
 HEADER = 16 + 8 * H_WORDS + 8 * S_COUNT
 MEMB_BYTES = 8 * 57  # CH_MEMB_WORDS words of 8 bytes (graph/memory_brief.h)
 OWNED_CHUNK = 32     # struct ch_mem_owned_chunk
 ROOT_REC = 24        # struct ch_heap_index_root
 TYPEROW = 40         # struct ch_heap_index_typerow
+FLNAME = 16          # struct ch_heap_index_flame_name
+FLFRAME = 40         # struct ch_heap_index_flame_frame
 BLOCK = 1 << 20      # CH_INDEX_BLOCK
 M64 = (1 << 64) - 1
 
@@ -219,7 +225,7 @@ def pad8(n):
 
 SECTIONS = ("addr", "size", "refcnt", "type", "gen", "flags", "interp", "offsets", "targets", "labels", "types",
             "xobjects", "xtypes", "names", "messages", "strings", "replay", "slots", "wide", "idom", "order", "retained",
-            "retcount", "typerows", "mem", "owned", "roots", "set", "parent", "via", "rank", "maybe", "blocks")
+            "retcount", "typerows", "flnames", "flframes", "mem", "owned", "roots", "set", "parent", "via", "rank", "maybe", "blocks")
 
 
 def ix_sections(data):
@@ -230,7 +236,8 @@ def ix_sections(data):
     sizes = [n * 8, n * 4, n * 4, n * 4, n, n, n, (n + 1) * 4, e * 4, e * 4, w[H["TYPES"]] * 8,
              w[H["XOBJECTS"]] * 4, w[H["XTYPES"]] * 16, w[H["NAMES"]] * 4, w[H["MESSAGES"]] * 4,
              w[H["STRINGS"]], n, w[H["SLOTS"]] * 4, w[H["WIDE"]] * 16, w[H["DOMS"]] * 4,
-             w[H["DOM_REACH"]] * 4, w[H["DOMS"]] * 8, w[H["DOMS"]] * 4, w[H["TYPEROWS"]] * TYPEROW, w[H["MEM"]] * MEMB_BYTES, w[H["MEM_OWNED"]] * OWNED_CHUNK,
+             w[H["DOM_REACH"]] * 4, w[H["DOMS"]] * 8, w[H["DOMS"]] * 4, w[H["TYPEROWS"]] * TYPEROW,
+             w[H["FLAME_NAMES"]] * FLNAME, w[H["FLAME_FRAMES"]] * FLFRAME, w[H["MEM"]] * MEMB_BYTES, w[H["MEM_OWNED"]] * OWNED_CHUNK,
              nroots * ROOT_REC, nroots * 4, w[H["PATHS"]] * 4, w[H["PATHS"]] * 4, w[H["PATHS"]] * 4,
              w[H["SCAN"]] * 4]
     sizes.append(8 * sum((b + BLOCK - 1) // BLOCK for b in sizes))  # the block table
@@ -294,7 +301,11 @@ def ix_damage(good, what, target=None):
     retained bytes, less than its own size; "rowtype" gives the last
     retainers-by-type row a type past the type table; "rowbytes" makes
     the first row with shallow bytes retain less than them (its retained
-    objects and bytes still within the tree's); "parent" gives a reached object
+    objects and bytes still within the tree's); "flparent" gives the last
+    flame graph frame under another frame a parent after it (the last
+    frame); "flname" gives the last flame graph name a type past the type
+    table; "fltotal" makes the first flame graph frame's total one more
+    than its bytes and its children's; "parent" gives a reached object
     a parent ranked after it; "frame" makes a frame root name a frame that
     is not there; "chain" gives the object at address target a parent
     ranked after it, so the chain `path` walks is not the search's),
@@ -332,6 +343,23 @@ def ix_damage(good, what, target=None):
         else:
             return None
         changed = ("typerows",)
+    elif what in ("flparent", "flname", "fltotal") and w[H["FLAME_FRAMES"]]:
+        nf, nn = w[H["FLAME_FRAMES"]], w[H["FLAME_NAMES"]]
+        _, foff, _ = secs["flframes"]
+        if what == "flparent":
+            under = [k for k in range(nf) if struct.unpack_from("<I", data, foff + FLFRAME * k)[0] != 0xFFFFFFFF]
+            if not under or under[-1] == nf - 1 and len(under) < 2:
+                return None
+            k = under[-1] if under[-1] != nf - 1 else under[-2]
+            struct.pack_into("<I", data, foff + FLFRAME * k, nf - 1)
+            changed = ("flframes",)
+        elif what == "flname":
+            struct.pack_into("<I", data, secs["flnames"][1] + FLNAME * (nn - 1) + 8, w[H["TYPES"]])
+            changed = ("flnames",)
+        else:
+            total = struct.unpack_from("<Q", data, foff + 24)[0]
+            struct.pack_into("<Q", data, foff + 24, total + 1)
+            changed = ("flframes",)
     elif what == "frame":
         for i in range(rbytes // ROOT_REC):
             if data[roff + ROOT_REC * i + 12] == 3:  # CH_ROOT_FRAME_LOCAL
@@ -555,6 +583,8 @@ def main():
         ianom = cmds2.index(["anomalies", core, "--json"])
         itoptype = cmds2.index(["top", core, "--by", "type", "--json"])
         imem = cmds2.index(["memory", core, "--json"])
+        ifolded = cmds2.index(["top", core, "--format", "folded"])
+        ireport = cmds2.index(["report", core, "--json"])
         # memory reads every address, lazily: the restart from the core
         for name, unused, user in (("addr", [itypes], [imem]),
                                    ("targets", [itypes], iref[:1]),
@@ -564,6 +594,8 @@ def main():
                                    ("retained", [itypes], [cmds2.index(["top", core, "--json"])]),
                                    ("retcount", [itypes], [cmds2.index(["suspects", core])]),
                                    ("typerows", [itypes], [itoptype]),
+                                   ("flframes", [itypes], [ifolded]),
+                                   ("flnames", [itypes], [ireport]),
                                    ("maybe", [itypes], [ianom]),
                                    # referrers reads no page of the paths
                                    ("rank", [itypes] + iref[:1], ipath_first(cmds2))):
@@ -595,12 +627,15 @@ def main():
                            ("retained", "damaged; a retained size or count is out of range"),
                            ("rowtype", "damaged; a retainers-by-type row's type is out of range or order"),
                            ("rowbytes", "damaged; a retainers-by-type row's bytes are out of range"),
+                           ("flparent", "damaged; a flame graph's frame's parent or name is out of range or order"),
+                           ("flname", "damaged; a flame graph's name is out of range"),
+                           ("fltotal", "damaged; a flame graph's frame's total is not its bytes and its children's"),
                            ("parent", "shortest paths were not used: damaged"),
                            ("chain", "shortest paths were not used: damaged"),
                            ("frame", "roots were not used: damaged")):
             bad = ix_damage(good, what, addr2)
             if bad is None:
-                if what in ("root", "parent", "retained", "rowtype", "rowbytes"):
+                if what in ("root", "parent", "retained", "rowtype", "rowbytes", "flparent", "flname", "fltotal"):
                     fail("no %s to damage in the index" % what)
                 continue
             damaged += 1
@@ -610,6 +645,7 @@ def main():
             # walk: a damage off those chains is found by a command that
             # uses the whole search (snapshot).
             pick = ([itop] if what == "retained" else [itoptype] if what == "rowtype" else [isnap] if what == "rowbytes"
+                    else [ifolded] if what in ("flparent", "fltotal") else [ireport] if what == "flname"
                     else ipath[:1] if ipath and what != "parent" else [isnap])
             compare(bin_, [cmds2[i] for i in pick], [ref2[i] for i in pick], "a damaged " + what,
                     expect_warning=word)

@@ -15,7 +15,9 @@
  * goes through the checks a command makes before walking one
  * (ch_dominators_from_tree), its retained sizes are read as top reads
  * them, its retainers by type (format 14) as `top --by type` takes them,
- * and its owned chunks as show reads them.
+ * its flame graph (format 15, added after the search it is built over,
+ * with ch_heap_index_add_flame) as `top --format folded` reads it, and
+ * its owned chunks as show reads them.
  * Then the roots and the shortest-path search are added
  * (ch_heap_index_add_paths, as the first path or top does, copying the
  * rest); a mutant's stored search goes through ch_paths_from_stored, its
@@ -28,6 +30,7 @@
 #include <unistd.h>
 
 #include "graph/dominators.h"
+#include "graph/flame.h"
 #include "graph/gc_replay.h"
 #include "graph/heap_index.h"
 #include "graph/memory_brief.h"
@@ -128,6 +131,17 @@ static void make_sound(void)
 	const uint32_t parent[5] = {CH_PATH_ROOT, 0, 0, 1, 1}, via[5] = {0, 0, 1, 2, 3}, rank[5] = {0, 1, 2, 3, 4};
 	if ((err = ch_heap_index_add_paths(&ref, recs, set, 2, 0x5678, parent, via, rank, 5)))
 		abort();
+	/* The tree's flame graph over that search (as ch_flame_build makes
+	 * it): 0 root 0's (type 0), 1 by its field (edge 0, type 1), then
+	 * 3 and 4 by list items ("[*]": edges 2 and 3, types 1 and 0), and 2
+	 * the same "[*]" of type 0 as 4, under 0. */
+	const struct ch_heap_index_flame_name fnames[4] = {
+		{UINT32_MAX, 0, 0, 0, {0}}, {0, UINT32_MAX, 1, 0, {0}}, {2, UINT32_MAX, 1, 1, {0}}, {3, UINT32_MAX, 0, 1, {0}}};
+	const struct ch_heap_index_flame_frame frames[5] = {
+		{CH_FLAME_TOP, 0, 1, 0, 32, 5 * 32, 1}, {0, 1, 2, 0, 32, 3 * 32, 1}, {1, 2, 3, 0, 32, 32, 1},
+		{1, 3, 3, 0, 32, 32, 1}, {0, 3, 2, 0, 32, 32, 1}};
+	if ((err = ch_heap_index_add_flame(&ref, 0x1234, 0x5678, 2, fnames, 4, frames, 5)))
+		abort();
 	const uint32_t maybe[5] = {0, 2, UINT32_MAX, 1, 7}; /* any count is a count */
 	if ((err = ch_heap_index_add_scan(&ref, 0x9abc, maybe)))
 		abort();
@@ -152,7 +166,8 @@ static void make_sound(void)
 	struct ch_heap_index_scan scan;
 	if (ch_heap_index_check(sound, sound_len, &key, true, 0, &doms, &mem, &roots, &paths, &scan, why,
 				sizeof(why)) != CH_HEAP_INDEX_LOADED ||
-	    doms.nreach != 5 || doms.ntyperows != 2 || doms.typerows[1].retained != 3 * 32 || !mem.have || mem.b.nowned != 2 || mem.b.owned[1].bytes != 64 || !roots.have ||
+	    doms.nreach != 5 || doms.ntyperows != 2 || doms.typerows[1].retained != 3 * 32 || !doms.flame ||
+	    doms.flame_nframes != 5 || doms.flame_frames[1].total != 3 * 32 || !mem.have || mem.b.nowned != 2 || mem.b.owned[1].bytes != 64 || !roots.have ||
 	    roots.n != 2 || paths.nreached != 5 || scan.nobjects != 5 || scan.inputs != 0x9abc || scan.maybe[2] != UINT32_MAX) {
 		fprintf(stderr, "fuzz_index: the sound index is refused: %s\n", why);
 		abort();
@@ -251,6 +266,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rsum += doms.typerows[k].type ^ doms.typerows[k].objects ^ doms.typerows[k].shallow ^
 				doms.typerows[k].retained ^ doms.typerows[k].retained_objects;
 		(void)rsum;
+		/* As `top --format folded` and `report` take them: every field of
+		 * every name and frame, each frame's chain up to the top. */
+		for (size_t k = 0; doms.flame && k < doms.flame_nnames; k++)
+			rsum += doms.flame_names[k].edge ^ doms.flame_names[k].root ^ doms.flame_names[k].type ^
+				doms.flame_names[k].star;
+		for (size_t k = 0; doms.flame && k < doms.flame_nframes; k++) {
+			const struct ch_heap_index_flame_frame *x = &doms.flame_frames[k];
+			rsum += x->self ^ x->total ^ x->objects ^ x->depth ^ doms.flame_names[x->name].type;
+			for (uint32_t up = (uint32_t)k; up != CH_FLAME_TOP; up = doms.flame_frames[up].parent)
+				rsum += up;
+		}
 	}
 	if (r == CH_HEAP_INDEX_LOADED && doms.idom) {
 		/* Checked as `top --by type` takes it, read as `top` reads it. */
