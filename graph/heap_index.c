@@ -167,31 +167,15 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 	h.w[H_PAYLOAD] = payload;
 	h.w[H_CHECKSUM] = ch_heap_index_header_sum(&h);
 
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 32);
-	if (!tmp) {
-		free(table);
-		err = &ch_error_nomem;
-		goto out;
+	char *tmp;
+	int fd;
+	if (!(err = ch_heap_index_tmp_create(path, &tmp, &fd))) {
+		errno = 0;
+		ok = ch_heap_index_write_all(fd, &h, sizeof(h));
+		for (int s = 0; ok && s < S_COUNT; s++)
+			ok = !bytes[s] || ch_heap_index_write_all(fd, data[s], bytes[s]);
+		err = ch_heap_index_tmp_finish(path, tmp, fd, ok);
 	}
-	snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		err = ch_error_new(CH_ERR_INPUT, "cannot create %s: %s", tmp, strerror(errno));
-		free(tmp);
-		free(table);
-		goto out;
-	}
-	ok = ch_heap_index_write_all(fd, &h, sizeof(h));
-	for (int s = 0; ok && s < S_COUNT; s++)
-		ok = !bytes[s] || ch_heap_index_write_all(fd, data[s], bytes[s]);
-	if (close(fd) != 0)
-		ok = false;
-	if (!ok || rename(tmp, path) != 0) {
-		err = ch_error_new(CH_ERR_INPUT, "cannot write the index %s: %s", path, strerror(errno ? errno : EIO));
-		unlink(tmp);
-	}
-	free(tmp);
 	free(table);
 out:
 	free(sb.p);

@@ -80,6 +80,33 @@ struct tail {
 	uint64_t scan_inputs;
 };
 
+struct ch_error *ch_heap_index_tmp_create(const char *path, char **tmp, int *out)
+{
+	size_t plen = strlen(path);
+	if (!(*tmp = malloc(plen + 32)))
+		return &ch_error_nomem;
+	snprintf(*tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+	*out = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (*out >= 0)
+		return NULL;
+	struct ch_error *err = ch_error_new(CH_ERR_INPUT, "cannot create %s: %s", *tmp, strerror(errno));
+	free(*tmp);
+	return err;
+}
+
+struct ch_error *ch_heap_index_tmp_finish(const char *path, char *tmp, int out, bool ok)
+{
+	struct ch_error *err = NULL;
+	if (close(out) != 0)
+		ok = false;
+	if (!ok || rename(tmp, path) != 0) {
+		err = ch_error_new(CH_ERR_INPUT, "cannot write the index %s: %s", path, strerror(errno ? errno : EIO));
+		unlink(tmp);
+	}
+	free(tmp);
+	return err;
+}
+
 /* The tail staged so far (graph/heap_index.h): the index as the adds
  * would have left it is orig's file with h for header, table for block
  * table, and each tail section s either in the spool at off[s] (spooled:
@@ -347,30 +374,15 @@ static struct ch_error *rewrite_tail(const struct ch_heap_index_ref *r, const st
 		goto out;
 	}
 
-	size_t plen = strlen(r->path);
-	char *tmp = malloc(plen + 32);
-	if (!tmp) {
-		err = &ch_error_nomem;
+	char *tmp;
+	int out;
+	if ((err = ch_heap_index_tmp_create(r->path, &tmp, &out)))
 		goto out;
-	}
-	snprintf(tmp, plen + 32, "%s.tmp.%ld", r->path, (long)getpid());
-	int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (out < 0) {
-		err = ch_error_new(CH_ERR_INPUT, "cannot create %s: %s", tmp, strerror(errno));
-		free(tmp);
-		goto out;
-	}
 	errno = 0;
 	bool ok = ch_heap_index_write_all(out, &h, sizeof(h)) && copy_range(fd, out, map, sizeof(h), base);
 	for (int s = S_BASE; ok && s < S_COUNT; s++)
 		ok = !bytes[s] || ch_heap_index_write_all(out, data[s], bytes[s]);
-	if (close(out) != 0)
-		ok = false;
-	if (!ok || rename(tmp, r->path) != 0) {
-		err = ch_error_new(CH_ERR_INPUT, "cannot write the index %s: %s", r->path, strerror(errno ? errno : EIO));
-		unlink(tmp);
-	}
-	free(tmp);
+	err = ch_heap_index_tmp_finish(r->path, tmp, out, ok);
 out:
 	free(table);
 	if (map != MAP_FAILED)
@@ -414,19 +426,10 @@ struct ch_error *ch_heap_index_stage_commit(struct ch_heap_index_ref *r)
 		at[s] = off;
 		off += ch_heap_index_pad8(file_bytes[s]);
 	}
-	size_t plen = strlen(r->path);
-	char *tmp = malloc(plen + 32);
-	if (!tmp) {
-		err = &ch_error_nomem;
+	char *tmp;
+	int out;
+	if ((err = ch_heap_index_tmp_create(r->path, &tmp, &out)))
 		goto out;
-	}
-	snprintf(tmp, plen + 32, "%s.tmp.%ld", r->path, (long)getpid());
-	int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (out < 0) {
-		err = ch_error_new(CH_ERR_INPUT, "cannot create %s: %s", tmp, strerror(errno));
-		free(tmp);
-		goto out;
-	}
 	/* The base and the tail sections kept as they lie in the file, the
 	 * sections added from the spool: all in the kernel where it can. */
 	errno = 0;
@@ -440,13 +443,7 @@ struct ch_error *ch_heap_index_stage_commit(struct ch_heap_index_ref *r)
 			ok = copy_range(fd, out, map, at[s], n);
 	}
 	ok = ok && ch_heap_index_write_all(out, sg->table, bytes[S_BLOCKS]);
-	if (close(out) != 0)
-		ok = false;
-	if (!ok || rename(tmp, r->path) != 0) {
-		err = ch_error_new(CH_ERR_INPUT, "cannot write the index %s: %s", r->path, strerror(errno ? errno : EIO));
-		unlink(tmp);
-	}
-	free(tmp);
+	err = ch_heap_index_tmp_finish(r->path, tmp, out, ok);
 out:
 	if (map != MAP_FAILED)
 		munmap(map, len);
