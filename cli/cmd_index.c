@@ -148,6 +148,13 @@ static const char *scan_step(struct ch_session *s, struct ch_analysis *a, struct
 	return s->index_ref.scan_failed ? "not kept" : "added";
 }
 
+/* A result said "added" that the index did not get after all. */
+static void unstage(const char **state)
+{
+	if (strcmp(*state, "added") == 0)
+		*state = "not kept";
+}
+
 static int run_index(const struct ch_cli_command *cmd, int argc, char **argv)
 {
 	struct ch_session s;
@@ -171,12 +178,27 @@ static int run_index(const struct ch_cli_command *cmd, int argc, char **argv)
 	}
 	const char *tree = "not kept", *paths = "not kept";
 	struct ch_roots counted = {0};
+	/* Every result staged and the index written once with all of them
+	 * (docs/index.md), rather than once per result. */
+	struct ch_error *staged = rep.path[0] ? ch_heap_index_stage_begin(&s.index_ref) : NULL;
+	ch_error_free(staged); /* out of memory: each result written as it comes */
+	staged = NULL;
 	if (rep.path[0])
 		tree_step(&s, &a, &tree, &paths, &counted);
 	const char *memory = rep.path[0] ? memory_step(&s, &a) : "not kept";
 	const char *scan = "not kept";
 	if (rep.path[0])
 		scan = scan_step(&s, &a, &counted);
+	if (rep.path[0])
+		staged = ch_heap_index_stage_commit(&s.index_ref);
+	if (staged) {
+		ch_diag_warn(&s.py->diag, "nothing added to the heap index: %s", staged->message);
+		ch_error_free(staged);
+		unstage(&tree);
+		unstage(&paths);
+		unstage(&memory);
+		unstage(&scan);
+	}
 	double secs = seconds_now() - t0;
 	struct stat st;
 	uint64_t bytes = rep.path[0] && stat(rep.path, &st) == 0 ? (uint64_t)st.st_size : 0;

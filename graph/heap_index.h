@@ -186,9 +186,30 @@ struct ch_heap_index_ref {
 	struct ch_heap_index_scan scan;   /* the stored scan counts, if any */
 	bool scan_added;                  /* this process already tried to add them */
 	bool scan_failed;                 /* ... and could not (said in a warning) */
+	struct ch_heap_index_stage *stage; /* NULL, or the adds are gathered there and written once */
 };
 
 void ch_heap_index_ref_deinit(struct ch_heap_index_ref *r);
+
+/* A staged tail (`coreheap index`): from ch_heap_index_stage_begin on, the
+ * ch_heap_index_add_* calls on r check the file and each result as they
+ * do without one, but put the sections they add in a spool (an unlinked
+ * file beside the index, in the page cache rather than in memory) instead
+ * of rewriting the index; ch_heap_index_stage_commit then writes the
+ * index once, through a temporary file renamed into place, with every
+ * result staged. Until then the file is as it was: a crash leaves it. */
+struct ch_heap_index_stage;
+
+/* Starts staging the adds on r (r->stage). */
+struct ch_error *ch_heap_index_stage_begin(struct ch_heap_index_ref *r);
+
+/* Writes the index with every result staged (nothing when none was) and
+ * ends the staging; on an error the file is as it was and none of the
+ * staged results is in it. */
+struct ch_error *ch_heap_index_stage_commit(struct ch_heap_index_ref *r);
+
+/* Ends the staging without writing (the staged results are dropped). */
+void ch_heap_index_stage_drop(struct ch_heap_index_ref *r);
 
 /* The hash of a root set (n object indexes, in order) a tree is keyed by. */
 uint64_t ch_heap_index_roots_hash(const uint32_t *roots, size_t n);

@@ -129,6 +129,18 @@ static inline size_t ch_heap_index_pad8(size_t n)
 	return (n + 7) & ~(size_t)7;
 }
 
+/* Writes len bytes at data to fd at its current offset, padded with
+ * zeros to a multiple of 8; false on a failed write (errno says why). */
+bool ch_heap_index_write_all(int fd, const void *data, size_t len);
+
+/* A new file beside path, to be renamed over it (*tmp, malloc'd, its
+ * name; *out open for writing): an index is never written in place. */
+struct ch_error *ch_heap_index_tmp_create(const char *path, char **tmp, int *out);
+
+/* Closes out and renames tmp over path when all was written (ok), else
+ * removes it; frees tmp. */
+struct ch_error *ch_heap_index_tmp_finish(const char *path, char *tmp, int out, bool ok);
+
 /* Section sizes from the header counts; false when they overflow. */
 bool ch_heap_index_section_sizes(const uint64_t *w, size_t *bytes);
 
