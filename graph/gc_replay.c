@@ -78,7 +78,7 @@ struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, struct ch_heap *heap, 
 	r->state = calloc(n ? n : 1, 1);
 	if (!work || !r->state) {
 		if (lent)
-			ch_objects_index_restore(&heap->objects, lent, nslots);
+			ch_objects_index_return(&heap->objects, lent, nslots);
 		else
 			free(work);
 		ch_gc_replay_deinit(r);
@@ -133,8 +133,8 @@ struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, struct ch_heap *heap, 
 		while (!err && w.n)
 			err = release(r, o, e, &w, w.stack[--w.n]);
 	}
-	if (lent)
-		ch_objects_index_restore(&heap->objects, lent, nslots);
+	if (lent) /* indexed again only when someone looks an address up */
+		ch_objects_index_return(&heap->objects, lent, nslots);
 	else
 		free(work);
 	free(w.stack);

@@ -44,7 +44,8 @@ static inline bool ch_replay_is_garbage(uint8_t state)
 }
 
 /* The heap is not changed, but its address table is lent out as scratch
- * while the replay runs (ch_objects_index_lend). */
+ * while the replay runs (ch_objects_index_lend) and given back unsettled:
+ * ch_objects_index_settle before looking an address up. */
 struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, struct ch_heap *heap, const struct ch_edges *e);
 /* The same result from a state computed before (a heap index's): copied,
  * and the counts summed again from it. Every entry must be a CH_REPLAY_*
