@@ -87,7 +87,9 @@ const struct ch_cli_command ch_cmd_cycles = {
 	.extras = CH_OPT_LIMIT | CH_OPT_FAIL_IF | CH_OPT_NDJSON | CH_OPT_VERIFY,
 	.run = run_cycles,
 	/* The whole graph and the GC replay (and, for --fail-if, the digest
-	 * of them), not the stored tree, search, roots or memory figures. */
+	 * of them), not the stored tree, search, roots or memory figures; no
+	 * address is looked up after the replay. */
 	.index_needs = CH_NEED_ADDR | CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_GEN | CH_NEED_FLAGS | CH_NEED_INTERP |
-		       CH_NEED_OFFSETS | CH_NEED_TARGETS | CH_NEED_LABELS | CH_NEED_REPLAY | CH_NEED_CYCLES,
+		       CH_NEED_OFFSETS | CH_NEED_TARGETS | CH_NEED_LABELS | CH_NEED_REPLAY | CH_NEED_CYCLES |
+		       CH_NEED_NO_LOOKUP,
 };

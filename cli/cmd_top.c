@@ -177,8 +177,10 @@ const struct ch_cli_command ch_cmd_top = {
 	 * chains'; the dominator tree's idom and preorder: the listed objects'
 	 * dominators, none with --by type or --format folded from an index
 	 * that keeps their rows or flame graph, all of it with --format folded
-	 * otherwise) block by block as it reads it. */
-	.index_needs = CH_NEED_ALL | CH_NEED_LAZY,
+	 * otherwise) block by block as it reads it. The GC replay on its own
+	 * scratch: the memory peak is the dominator tree's, and the address
+	 * table is looked up after the replay (the roots). */
+	.index_needs = CH_NEED_ALL | CH_NEED_LAZY | CH_NEED_OWN_SCRATCH,
 	.index_eager = CH_NEED_SIZES | CH_NEED_TYPE | CH_NEED_GEN | CH_NEED_OFFSETS | CH_NEED_TARGETS | CH_NEED_REPLAY |
 		       CH_NEED_PATHS,
 };

@@ -294,7 +294,8 @@ struct ch_error *ch_session_heap_build(struct ch_session *s, struct ch_heap *hea
 	/* The GC replay goes into the index too: computed here, and handed
 	 * to the caller when it wants one. */
 	struct ch_gc_replay own = {0}, *r = replay ? replay : &own;
-	struct ch_error *werr = ch_gc_replay_run(r, heap, edges);
+	struct ch_error *werr = ch_gc_replay_run(r, heap, edges, true);
+	ch_objects_index_settle(&heap->objects); /* the index stores the address table */
 	if (!werr)
 		werr = ch_heap_index_write(target, &key, heap, edges, r, &mark);
 	ch_gc_replay_deinit(&own);

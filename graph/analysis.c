@@ -25,9 +25,12 @@ struct ch_error *ch_analysis_complete_for(struct ch_analysis *a, uint32_t needs)
 {
 	memset(&a->cycles, 0, sizeof(a->cycles));
 	bool replay = needs & (CH_NEED_REPLAY | CH_NEED_CYCLES);
-	struct ch_error *err = a->replay.state || !replay ? NULL : ch_gc_replay_run(&a->replay, &a->heap, &a->edges);
+	bool lend = !(needs & CH_NEED_OWN_SCRATCH);
+	struct ch_error *err = a->replay.state || !replay ? NULL : ch_gc_replay_run(&a->replay, &a->heap, &a->edges, lend);
 	if (!err && (needs & CH_NEED_CYCLES))
 		err = ch_cycles_find(&a->cycles, &a->heap, &a->edges, &a->replay);
+	if (!err && !(needs & CH_NEED_NO_LOOKUP))
+		ch_objects_index_settle(&a->heap.objects);
 	if (err)
 		ch_analysis_deinit(a);
 	return err;

@@ -27,7 +27,9 @@ struct ch_error *ch_analysis_run(struct ch_analysis *a, struct ch_python *py, ch
  * index), else zeroed; on failure the whole analysis is freed. */
 struct ch_error *ch_analysis_complete(struct ch_analysis *a);
 /* The same with only the stages needs (CH_NEED_REPLAY, CH_NEED_CYCLES:
- * graph/heap_index.h) asks for; the others are left zeroed. */
+ * graph/heap_index.h) asks for; the others are left zeroed. The address
+ * table is settled at the end (ch_objects_find works) unless needs has
+ * CH_NEED_NO_LOOKUP. */
 struct ch_error *ch_analysis_complete_for(struct ch_analysis *a, uint32_t needs);
 void ch_analysis_deinit(struct ch_analysis *a);
 

@@ -366,6 +366,7 @@ struct ch_error *ch_edges_build(struct ch_edges *e, struct ch_heap *heap, ch_pro
 	memset(e, 0, sizeof(*e));
 	struct ch_python *py = heap->py;
 	struct ch_object_table *o = &heap->objects;
+	ch_objects_index_settle(o); /* every reference is looked up */
 	struct build b = {e, heap, py, NULL, malloc(CH_BATCH_REFS * sizeof(struct pending)), 0, 0, 0, 0, "", {{0}}, {{0}}};
 	struct ch_error *err = b.batch ? ensure_offsets(&b, o->n + 1) : &ch_error_nomem;
 	size_t i = 0, prefetched = 0;

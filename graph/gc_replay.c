@@ -57,7 +57,7 @@ static struct ch_error *release(struct ch_gc_replay *r, const struct ch_object_t
 	return NULL;
 }
 
-struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, struct ch_heap *heap, const struct ch_edges *e)
+struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, struct ch_heap *heap, const struct ch_edges *e, bool lend)
 {
 	memset(r, 0, sizeof(*r));
 	const struct ch_object_table *o = &heap->objects;
@@ -66,10 +66,11 @@ struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, struct ch_heap *heap, 
 	 * heap-sized scratch besides state): the internal references of each
 	 * collected object, then the queue of the breadth-first search, then
 	 * the references from the dying (struct release). The address
-	 * table's slots serve when the table can lend them: the replay looks
-	 * no address up, and the memory peak of `cycles` is here. */
+	 * table's slots serve when asked to and the table can lend them: the
+	 * replay looks no address up, and the memory peak of `cycles` is
+	 * here. */
 	size_t nslots = 0;
-	uint32_t *lent = ch_objects_index_lend(&heap->objects, &nslots);
+	uint32_t *lent = lend ? ch_objects_index_lend(&heap->objects, &nslots) : NULL;
 	uint32_t *work = lent;
 	if (work)
 		memset(work, 0, n * sizeof(*work));
@@ -78,7 +79,7 @@ struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, struct ch_heap *heap, 
 	r->state = calloc(n ? n : 1, 1);
 	if (!work || !r->state) {
 		if (lent)
-			ch_objects_index_restore(&heap->objects, lent, nslots);
+			ch_objects_index_return(&heap->objects, lent, nslots);
 		else
 			free(work);
 		ch_gc_replay_deinit(r);
@@ -133,8 +134,8 @@ struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, struct ch_heap *heap, 
 		while (!err && w.n)
 			err = release(r, o, e, &w, w.stack[--w.n]);
 	}
-	if (lent)
-		ch_objects_index_restore(&heap->objects, lent, nslots);
+	if (lent) /* indexed again only when someone looks an address up */
+		ch_objects_index_return(&heap->objects, lent, nslots);
 	else
 		free(work);
 	free(w.stack);

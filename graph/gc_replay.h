@@ -43,9 +43,13 @@ static inline bool ch_replay_is_garbage(uint8_t state)
 	return state == CH_REPLAY_UNREACHABLE || state == CH_REPLAY_FREED_WITH;
 }
 
-/* The heap is not changed, but its address table is lent out as scratch
- * while the replay runs (ch_objects_index_lend). */
-struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, struct ch_heap *heap, const struct ch_edges *e);
+/* The heap is not changed. With lend, its address table is lent out as
+ * the replay's scratch (ch_objects_index_lend) and given back unsettled:
+ * ch_objects_index_settle before looking an address up. Without, the
+ * replay allocates 4 bytes per object of its own for the time it runs,
+ * and the table stays as it was: for a caller whose memory peak comes
+ * later and that looks addresses up after (top). */
+struct ch_error *ch_gc_replay_run(struct ch_gc_replay *r, struct ch_heap *heap, const struct ch_edges *e, bool lend);
 /* The same result from a state computed before (a heap index's): copied,
  * and the counts summed again from it. Every entry must be a CH_REPLAY_*
  * value (the caller has checked). */

@@ -295,6 +295,15 @@ enum ch_index_need {
 	 * command that reads a small part of them and keeps its report until
 	 * it ends (a failed block restarts it from the core). */
 	CH_NEED_LAZY = 1u << 15,
+	/* Not a use: the caller looks no address up once the pipeline has
+	 * run (cycles), so the address table the GC replay borrows as scratch
+	 * is not filled again (graph/object_table.h: an unsettled table). */
+	CH_NEED_NO_LOOKUP = 1u << 16,
+	/* Not a use: the GC replay allocates its scratch instead of borrowing
+	 * the address table, which then needs no filling again: for a
+	 * command that looks addresses up after it and whose memory peak
+	 * comes later (top: the dominator tree). */
+	CH_NEED_OWN_SCRATCH = 1u << 17,
 };
 
 /* Loads the index at path into heap and edges (for py, whose type table it

@@ -1,5 +1,6 @@
 #include "object_table.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,7 @@ void ch_objects_deinit(struct ch_object_table *t)
 		free(t->interp);
 	}
 	ch_index_hash_deinit(&t->index);
+	free(t->idle_slots);
 	ch_wide_deinit(&t->wide_size);
 	ch_wide_deinit(&t->wide_refcnt);
 	memset(t, 0, sizeof(*t));
@@ -73,6 +75,7 @@ static struct ch_error *grow_arrays(struct ch_object_table *t)
 
 uint32_t ch_objects_find(const struct ch_object_table *t, uint64_t addr)
 {
+	assert(!t->idle_slots && "ch_objects_find on an unsettled table: ch_objects_index_settle first");
 	return ch_index_hash_find(&t->index, t->addr, sizeof(*t->addr), addr);
 }
 
@@ -112,6 +115,7 @@ struct ch_error *ch_objects_add(struct ch_object_table *t, uint64_t addr, uint32
 				uint64_t size, uint8_t gen, uint8_t flags, uint32_t *index, bool *added)
 {
 	struct ch_error *err;
+	ch_objects_index_settle(t);
 	if (t->n == t->cap && (err = grow_arrays(t)))
 		return err;
 	/* Room first, so that one probe finds the object or claims its slot.
@@ -142,7 +146,8 @@ uint64_t ch_objects_memory(const struct ch_object_table *t)
 	uint64_t per = sizeof(*t->addr) + sizeof(*t->size) + sizeof(*t->refcnt) + sizeof(*t->type) + sizeof(*t->gen) +
 		       sizeof(*t->flags) + sizeof(*t->interp);
 	uint64_t wide = (uint64_t)(t->wide_size.nslots + t->wide_refcnt.nslots) * (sizeof(uint32_t) + sizeof(uint64_t));
-	return (uint64_t)t->cap * per + (uint64_t)t->index.nslots * sizeof(*t->index.slots) + wide;
+	uint64_t slots = (uint64_t)(t->index.nslots + t->idle_nslots) * sizeof(*t->index.slots);
+	return (uint64_t)t->cap * per + slots + wide;
 }
 
 void ch_objects_trim(struct ch_object_table *t)
@@ -183,6 +188,9 @@ struct ch_error *ch_objects_index_build(struct ch_object_table *t, uint64_t *dro
 {
 	*dropped = 0;
 	ch_index_hash_deinit(&t->index);
+	free(t->idle_slots);
+	t->idle_slots = NULL;
+	t->idle_nslots = 0;
 	struct ch_error *err = ch_index_hash_reserve(&t->index, t->addr, sizeof(*t->addr), t->n);
 	if (err)
 		return err;
@@ -222,6 +230,13 @@ struct ch_error *ch_objects_index_build(struct ch_object_table *t, uint64_t *dro
 
 uint32_t *ch_objects_index_lend(struct ch_object_table *t, size_t *nslots)
 {
+	if (t->idle_slots) {
+		uint32_t *slots = t->idle_slots;
+		*nslots = t->idle_nslots;
+		t->idle_slots = NULL;
+		t->idle_nslots = 0;
+		return slots;
+	}
 	if (t->index.borrowed || !t->index.slots || t->index.nslots < t->n)
 		return NULL;
 	uint32_t *slots = t->index.slots;
@@ -245,6 +260,22 @@ void ch_objects_index_restore(struct ch_object_table *t, uint32_t *slots, size_t
 		for (size_t i = run; i < end; i++)
 			ch_index_hash_insert(&t->index, t->addr[i], (uint32_t)i);
 	}
+}
+
+void ch_objects_index_return(struct ch_object_table *t, uint32_t *slots, size_t nslots)
+{
+	t->idle_slots = slots;
+	t->idle_nslots = nslots;
+}
+
+void ch_objects_index_settle(struct ch_object_table *t)
+{
+	uint32_t *slots = t->idle_slots;
+	if (!slots)
+		return;
+	t->idle_slots = NULL;
+	ch_objects_index_restore(t, slots, t->idle_nslots);
+	t->idle_nslots = 0;
 }
 
 static int wide_cmp(const void *a, const void *b)

@@ -51,6 +51,13 @@ struct ch_object_table {
 	size_t n, cap;
 	struct ch_wide wide_size, wide_refcnt; /* the values marked wide, by object index */
 	struct ch_index_hash index; /* addr -> object index */
+	/* The address table's slots given back unfilled after a loan
+	 * (ch_objects_index_return): while set, index is empty and every
+	 * lookup must wait for ch_objects_index_settle. Refilling them costs
+	 * a pass over every address, which a command that looks no address
+	 * up after the GC replay (cycles) never pays. */
+	uint32_t *idle_slots;
+	size_t idle_nslots;
 	/* Set when the arrays above (and the address table, when it is
 	 * borrowed) point into a loaded heap index (graph/heap_index.h): they
 	 * are then released with it, and copied out before the table grows. */
@@ -121,13 +128,22 @@ struct ch_error *ch_objects_index_build(struct ch_object_table *t, uint64_t *dro
  * uint32: a heap-sized pass that looks no address up (the GC replay)
  * writes over them instead of allocating its own. NULL when the table
  * cannot lend them (borrowed from a heap index, too small); else, until
- * ch_objects_index_restore, the table has no address index
- * (ch_objects_find finds nothing) and must not grow. */
+ * ch_objects_index_restore or ch_objects_index_return, the table has no
+ * address index (ch_objects_find must not be called) and must not grow.
+ * Slots given back unsettled are lent again as they are. */
 uint32_t *ch_objects_index_lend(struct ch_object_table *t, size_t *nslots);
 /* Takes the lent slots back and indexes every object again. */
 void ch_objects_index_restore(struct ch_object_table *t, uint32_t *slots, size_t nslots);
+/* Takes the lent slots back without indexing: the table is unsettled
+ * until ch_objects_index_settle (adding an object settles it first). */
+void ch_objects_index_return(struct ch_object_table *t, uint32_t *slots, size_t nslots);
+/* Indexes every object again if the table is unsettled; else nothing.
+ * Not thread-safe: call it before any region that looks addresses up on
+ * more than one thread. */
+void ch_objects_index_settle(struct ch_object_table *t);
 
-/* Index of the object at addr, or CH_NO_OBJECT. */
+/* Index of the object at addr, or CH_NO_OBJECT. The table must be settled
+ * (checked in builds without NDEBUG). */
 uint32_t ch_objects_find(const struct ch_object_table *t, uint64_t addr);
 
 /* A batch of lookups costs one cache miss each instead of two in a row

@@ -1,7 +1,8 @@
 /* The object table: address lookup after one-by-one adds and after a bulk
  * load, including the duplicate a bulk load must drop and compact away;
  * sizes and refcounts too wide for their 32-bit columns, through all of
- * that and through the records a heap index keeps them in. */
+ * that and through the records a heap index keeps them in; the address
+ * table lent out as scratch and given back unsettled. */
 #include "check.h"
 #include "graph/object_table.h"
 
@@ -61,6 +62,51 @@ static void test_bulk_with_duplicates(void)
 	ch_objects_deinit(&t);
 }
 
+/* Slots lent, scribbled over and given back unsettled: lent again as they
+ * are, counted in the table's memory, and every address found once the
+ * table settles (explicitly, or because an object is added). */
+static void test_lend_unsettled(void)
+{
+	struct ch_object_table t;
+	ch_objects_init(&t);
+	for (uint32_t i = 0; i < N; i++)
+		CHECK(ch_objects_add(&t, 0x10000 + 16 * (uint64_t)i, 0, 1, 32, 0, 0, NULL, NULL) == NULL);
+	uint64_t bytes = ch_objects_memory(&t);
+	for (int round = 0; round < 2; round++) {
+		size_t nslots = 0;
+		uint32_t *slots = ch_objects_index_lend(&t, &nslots);
+		if (!CHECK(slots != NULL && nslots >= N))
+			break;
+		for (size_t k = 0; k < nslots; k++)
+			slots[k] = 0xdeadbeefu;
+		ch_objects_index_return(&t, slots, nslots);
+		CHECK_EQ_U64(ch_objects_memory(&t), bytes);
+		size_t again = 0;
+		CHECK(ch_objects_index_lend(&t, &again) == slots && again == nslots);
+		ch_objects_index_return(&t, slots, nslots);
+		if (round == 0) {
+			ch_objects_index_settle(&t);
+			ch_objects_index_settle(&t); /* settled: nothing to do */
+		} else {
+			uint32_t idx;
+			bool added;
+			CHECK(ch_objects_add(&t, 0x8, 0, 1, 32, 0, 0, &idx, &added) == NULL);
+			CHECK(added && idx == N && ch_objects_find(&t, 0x8) == N);
+		}
+		CHECK(t.idle_slots == NULL && (round || t.index.slots == slots));
+		for (uint32_t i = 0; i < N; i++)
+			if (!CHECK_EQ_U64(ch_objects_find(&t, 0x10000 + 16 * (uint64_t)i), i))
+				break;
+		CHECK_EQ_U64(ch_objects_find(&t, 0x18), CH_NO_OBJECT);
+	}
+	/* An unsettled table is freed whole. */
+	size_t nslots;
+	uint32_t *slots = ch_objects_index_lend(&t, &nslots);
+	CHECK(slots != NULL);
+	ch_objects_index_return(&t, slots, nslots);
+	ch_objects_deinit(&t);
+}
+
 /* Entry i's size and refcount: every 7th too wide for its column. */
 static uint64_t wide_size(uint32_t i)
 {
@@ -116,5 +162,6 @@ int main(void)
 	test_add_and_find();
 	test_bulk_with_duplicates();
 	test_wide_values();
+	test_lend_unsettled();
 	return CHECK_SUMMARY("test_object_table");
 }
