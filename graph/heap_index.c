@@ -1,7 +1,6 @@
 #include "heap_index.h"
 #include "graph/heap_index_format.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -144,7 +143,10 @@ struct ch_error *ch_heap_index_write(const char *path, const struct ch_heap_inde
 	h.w[H_LOST] = py->proc ? py->proc->as.lost_reads - mark->lost_reads : 0;
 	h.w[H_FLAGS] = py->diag.partial && !mark->partial ? H_FLAG_PARTIAL : 0;
 	h.w[H_INTERPS] = py->ninterps ? py->ninterps : 1;
-	assert(!o->idle_slots && "the address table is written settled");
+	if (o->idle_slots) { /* its slots are scratch until settled: never written as the table */
+		err = ch_error_new(CH_ERR_UNSUPPORTED, "the address table was not settled before the index was written");
+		goto out;
+	}
 	h.w[H_SLOTS] = o->index.nslots;
 	h.w[H_WIDE] = nwide;
 

@@ -1,6 +1,5 @@
 #include "object_table.h"
 
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,7 +74,12 @@ static struct ch_error *grow_arrays(struct ch_object_table *t)
 
 uint32_t ch_objects_find(const struct ch_object_table *t, uint64_t addr)
 {
-	assert(!t->idle_slots && "ch_objects_find on an unsettled table: ch_objects_index_settle first");
+	/* Looked up unsettled after all: settled here rather than answered
+	 * from an empty table. Only a command that runs on one thread leaves
+	 * its table unsettled (ch_analysis_complete_for settles it before any
+	 * step that uses threads), and t is the analysis' own, never const. */
+	if (__builtin_expect(t->idle_slots != NULL, 0))
+		ch_objects_index_settle((struct ch_object_table *)t);
 	return ch_index_hash_find(&t->index, t->addr, sizeof(*t->addr), addr);
 }
 

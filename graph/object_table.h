@@ -142,8 +142,8 @@ void ch_objects_index_return(struct ch_object_table *t, uint32_t *slots, size_t 
  * more than one thread. */
 void ch_objects_index_settle(struct ch_object_table *t);
 
-/* Index of the object at addr, or CH_NO_OBJECT. The table must be settled
- * (checked in builds without NDEBUG). */
+/* Index of the object at addr, or CH_NO_OBJECT. An unsettled table is
+ * settled first (on the calling thread: see ch_objects_index_settle). */
 uint32_t ch_objects_find(const struct ch_object_table *t, uint64_t addr);
 
 /* A batch of lookups costs one cache miss each instead of two in a row

@@ -99,9 +99,20 @@ static void test_lend_unsettled(void)
 				break;
 		CHECK_EQ_U64(ch_objects_find(&t, 0x18), CH_NO_OBJECT);
 	}
-	/* An unsettled table is freed whole. */
+	/* Looked up unsettled: the lookup settles it first (never an answer
+	 * from the scribbled slots or an empty table). */
 	size_t nslots;
 	uint32_t *slots = ch_objects_index_lend(&t, &nslots);
+	if (CHECK(slots != NULL)) {
+		for (size_t k = 0; k < nslots; k++)
+			slots[k] = 0xdeadbeefu;
+		ch_objects_index_return(&t, slots, nslots);
+		CHECK_EQ_U64(ch_objects_find(&t, 0x10000 + 16 * (uint64_t)(N - 1)), N - 1);
+		CHECK(t.idle_slots == NULL);
+		CHECK_EQ_U64(ch_objects_find(&t, 0x18), CH_NO_OBJECT);
+	}
+	/* An unsettled table is freed whole. */
+	slots = ch_objects_index_lend(&t, &nslots);
 	CHECK(slots != NULL);
 	ch_objects_index_return(&t, slots, nslots);
 	ch_objects_deinit(&t);
