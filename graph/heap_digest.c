@@ -142,48 +142,66 @@ static struct ch_error *add_exactness(struct ch_heap_digest *d, const struct ch_
 	return NULL;
 }
 
+/* The containers found, written to the digest with their paths. */
+struct containers {
+	struct ch_heap_digest *d;
+	const struct ch_analysis *a;
+	const struct ch_roots *roots;
+	const struct ch_container *v;
+	size_t n;
+};
+
+/* Every container's chain checked first (when p is taken by chains), so
+ * that a damage shows before anything is written: ch_root_set_paths_walk
+ * may call this again over the search checked whole. */
+static struct ch_error *write_containers(const struct ch_paths *p, void *arg)
+{
+	const struct containers *c = arg;
+	struct ch_error *err = NULL;
+	for (size_t i = 0; i < c->n && !err && p->chains; i++) {
+		uint32_t root;
+		err = ch_paths_root_of_checked(p, c->v[i].object, &root);
+	}
+	char path[1024];
+	for (size_t i = 0; i < c->n && !err; i++) {
+		struct ch_digest_container dc = {.elements = c->v[i].elements, .retained = c->v[i].retained};
+		ch_object_path_text(c->a, c->roots, p, c->v[i].object, path, sizeof(path));
+		if (!(err = ch_digest_str_add(c->d, path, &dc.path)) &&
+		    !(err = ch_digest_str_add(c->d, ch_py_type_name(&c->a->heap.py->types,
+								     c->a->heap.objects.type[c->v[i].object]),
+					      &dc.type)))
+			err = ch_digest_container_add(c->d, &dc);
+	}
+	return err;
+}
+
 struct ch_error *ch_heap_digest_add_containers(struct ch_heap_digest *d, const struct ch_analysis *a,
 					       const struct ch_roots *roots, bool chains)
 {
-	/* The containers' finder reads the tree's sums and idom a bounded
-	 * number of steps, and the paths written are the containers' chains:
-	 * with chains, a stored tree and search are taken without the checks
-	 * over the whole of them, each chain checked as it is walked (as
-	 * `summary` reads them); a chain found damaged makes the search
-	 * checked whole (said, searched again and replaced) before any path
-	 * is written. */
+	/* The containers' finder reads the tree's sums and idom one step
+	 * (whom an element's dominator is): nothing walks the tree, so a
+	 * stored one is taken without the check of its shape. The paths
+	 * written are the containers' chains: with chains, a stored search is
+	 * checked only along them (as `summary` reads them), a damage found
+	 * making it checked whole (said, searched again and replaced) before
+	 * any path is written. */
 	struct ch_dominators dom = {0};
-	struct ch_paths p = {0};
+	struct containers c = {d, a, roots, NULL, 0};
 	struct ch_container *v = NULL;
-	size_t n = 0;
-	/* The containers read idom one step (whom an element's dominator
-	 * is) and the retained sums: nothing walks the tree. */
 	struct ch_error *err = ch_root_set_dominators(&dom, a, roots, false);
 	if (!err)
-		err = chains ? ch_root_set_paths_chains(&p, a, roots) : ch_root_set_paths(&p, a, roots);
-	if (!err)
-		err = ch_containers_find(&v, &n, a, &dom);
-	for (size_t i = 0; i < n && !err && p.chains; i++) {
-		uint32_t root;
-		err = ch_paths_root_of_checked(&p, v[i].object, &root);
-	}
-	if (err && err->kind == CH_ERR_INPUT && p.chains) {
-		ch_error_free(err);
-		ch_paths_deinit(&p);
-		err = ch_root_set_paths(&p, a, roots);
-	}
+		err = ch_containers_find(&v, &c.n, a, &dom);
+	c.v = v;
 	d->has_containers = true;
-	char path[1024];
-	for (size_t i = 0; i < n && !err; i++) {
-		struct ch_digest_container c = {.elements = v[i].elements, .retained = v[i].retained};
-		ch_object_path_text(a, roots, &p, v[i].object, path, sizeof(path));
-		if (!(err = ch_digest_str_add(d, path, &c.path)) &&
-		    !(err = ch_digest_str_add(d, ch_py_type_name(&a->heap.py->types, a->heap.objects.type[v[i].object]),
-					      &c.type)))
-			err = ch_digest_container_add(d, &c);
+	if (!err && chains) {
+		err = ch_root_set_paths_walk(a, roots, write_containers, &c);
+	} else if (!err) {
+		struct ch_paths p = {0};
+		if (!(err = ch_root_set_paths(&p, a, roots)))
+			err = write_containers(&p, &c);
+		ch_paths_deinit(&p);
 	}
 	free(v);
-	ch_paths_deinit(&p);
 	ch_dominators_deinit(&dom);
 	return err;
 }

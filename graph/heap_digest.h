@@ -131,11 +131,13 @@ struct ch_error *ch_digest_conservative_add(struct ch_heap_digest *d, const stru
 
 struct ch_roots;
 /* Records the containers of a's heap (ch_containers_find over the root
- * set of roots) with their paths; sets has_containers. chains: a stored
- * search and tree are checked only where read (the containers' chains,
- * step by step; the tree's sums), for a command that reads its index
- * lazily (`diff`); else both are checked whole first (`snapshot`, which
- * finds a damage anywhere in them). The containers are the same. */
+ * set of roots) with their paths; sets has_containers. A stored tree is
+ * taken without the check of its shape (only its sums and one idom step
+ * are read). chains: a stored search is checked only along the
+ * containers' chains, step by step (ch_root_set_paths_walk), for a
+ * command that reads its index lazily (`diff`); else it is checked whole
+ * first (`snapshot`, which finds a damage anywhere in it). The
+ * containers are the same. */
 struct ch_error *ch_heap_digest_add_containers(struct ch_heap_digest *d, const struct ch_analysis *a,
 					       const struct ch_roots *roots, bool chains);
 struct ch_error *ch_digest_finish(struct ch_heap_digest *d);

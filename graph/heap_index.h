@@ -191,6 +191,13 @@ struct ch_heap_index_ref {
 
 void ch_heap_index_ref_deinit(struct ch_heap_index_ref *r);
 
+/* Whether ix (may be NULL) is an index loaded or written for the heap of
+ * nobjects objects and nedges edges: what its stored results are for. */
+static inline bool ch_heap_index_is_of(const struct ch_heap_index_ref *ix, size_t nobjects, size_t nedges)
+{
+	return ix && ix->path[0] && ix->nobjects == nobjects && ix->nedges == nedges;
+}
+
 /* A staged tail (`coreheap index`): from ch_heap_index_stage_begin on, the
  * ch_heap_index_add_* calls on r check the file and each result as they
  * do without one, but put the sections they add in a spool (an unlinked

@@ -15,7 +15,7 @@
 #include "graph/dominators.h"
 #include "graph/memory_brief.h"
 
-/* ---- adding the dominator tree or the memory figures ---------------------- */
+/* ---- adding a result: the tail rewritten, or staged ------------------------ */
 
 void ch_heap_index_ref_deinit(struct ch_heap_index_ref *r)
 {
@@ -80,18 +80,25 @@ struct tail {
 	uint64_t scan_inputs;
 };
 
+/* A new file beside the index at path, named path.KIND.PID (*name
+ * malloc'd), opened with flags and mode, in *fd. */
+static struct ch_error *open_beside(const char *path, const char *kind, int flags, mode_t mode, char **name, int *fd)
+{
+	size_t len = strlen(path) + strlen(kind) + 32;
+	if (!(*name = malloc(len)))
+		return &ch_error_nomem;
+	snprintf(*name, len, "%s.%s.%ld", path, kind, (long)getpid());
+	*fd = open(*name, flags | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (*fd >= 0)
+		return NULL;
+	struct ch_error *err = ch_error_new(CH_ERR_INPUT, "cannot create %s: %s", *name, strerror(errno));
+	free(*name);
+	return err;
+}
+
 struct ch_error *ch_heap_index_tmp_create(const char *path, char **tmp, int *out)
 {
-	size_t plen = strlen(path);
-	if (!(*tmp = malloc(plen + 32)))
-		return &ch_error_nomem;
-	snprintf(*tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
-	*out = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (*out >= 0)
-		return NULL;
-	struct ch_error *err = ch_error_new(CH_ERR_INPUT, "cannot create %s: %s", *tmp, strerror(errno));
-	free(*tmp);
-	return err;
+	return open_beside(path, "tmp", O_WRONLY, 0644, tmp, out);
 }
 
 struct ch_error *ch_heap_index_tmp_finish(const char *path, char *tmp, int out, bool ok)
@@ -153,19 +160,13 @@ static struct ch_error *stage_spool_open(struct ch_heap_index_stage *st, const c
 {
 	if (st->spool >= 0)
 		return NULL;
-	size_t plen = strlen(path);
-	char *name = malloc(plen + 32);
-	if (!name)
-		return &ch_error_nomem;
-	snprintf(name, plen + 32, "%s.spool.%ld", path, (long)getpid());
-	st->spool = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	struct ch_error *err = NULL;
-	if (st->spool < 0)
-		err = ch_error_new(CH_ERR_INPUT, "cannot create %s: %s", name, strerror(errno));
-	else
-		unlink(name);
+	char *name;
+	struct ch_error *err = open_beside(path, "spool", O_RDWR, 0600, &name, &st->spool);
+	if (err)
+		return err;
+	unlink(name);
 	free(name);
-	return err;
+	return NULL;
 }
 
 /* Stages the index the add would write (header h, the tail sections at

@@ -148,7 +148,7 @@ struct ch_error *ch_root_set_dominators(struct ch_dominators *d, const struct ch
 	if (err)
 		return err;
 	struct ch_heap_index_ref *ix = a->index;
-	bool indexed = ix && ix->path[0] && ix->nobjects == a->heap.objects.n && ix->nedges == a->edges.nedges;
+	bool indexed = ch_heap_index_is_of(ix, a->heap.objects.n, a->edges.nedges);
 	uint64_t rh = indexed ? ch_heap_index_roots_hash(rs.objects, rs.n) : 0;
 	if (indexed && stored_dominators(d, a, rh, walks, &err)) {
 		ix->holds_tree = !err;
@@ -170,7 +170,7 @@ struct ch_error *ch_root_set_stored_tree(struct ch_dominators *d, bool *found, c
 	memset(d, 0, sizeof(*d));
 	*found = false;
 	struct ch_heap_index_ref *ix = a->index;
-	if (!ix || !ix->path[0] || !ix->doms.idom || ix->nobjects != a->heap.objects.n || ix->nedges != a->edges.nedges)
+	if (!ch_heap_index_is_of(ix, a->heap.objects.n, a->edges.nedges) || !ix->doms.idom)
 		return NULL;
 	struct ch_root_set rs;
 	struct ch_error *err = ch_root_set_build(&rs, r, &a->heap.objects, &a->edges);
@@ -262,7 +262,7 @@ static struct ch_error *root_set_paths(struct ch_paths *p, const struct ch_analy
 	if (err)
 		return err;
 	struct ch_heap_index_ref *ix = a->index;
-	bool indexed = ix && ix->path[0] && ix->nobjects == a->heap.objects.n && ix->nedges == a->edges.nedges;
+	bool indexed = ch_heap_index_is_of(ix, a->heap.objects.n, a->edges.nedges);
 	uint64_t ph = indexed ? ch_heap_index_paths_hash(rs.objects, rs.tiers, rs.n) : 0;
 	if (indexed && stored_paths(p, a, &rs, ph, chains, &err)) {
 		ch_root_set_deinit(&rs);

@@ -21,7 +21,7 @@ static bool flame_keys(const struct ch_analysis *a, const struct ch_roots *r, ui
 {
 	const struct ch_heap_index_ref *ix = a->index;
 	*err = NULL;
-	if (!ix || !ix->path[0] || ix->nobjects != a->heap.objects.n || ix->nedges != a->edges.nedges)
+	if (!ch_heap_index_is_of(ix, a->heap.objects.n, a->edges.nedges))
 		return false;
 	struct ch_root_set rs;
 	if ((*err = ch_root_set_build(&rs, r, &a->heap.objects, &a->edges)))

@@ -25,7 +25,7 @@ void ch_roots_scan_memory_kept(struct ch_roots *r, struct ch_analysis *a)
 {
 	struct ch_heap_index_ref *ix = a->index;
 	size_t n = a->heap.objects.n;
-	bool indexed = ix && ix->path[0] && r->maybe && ix->nobjects == n && ix->nedges == a->edges.nedges;
+	bool indexed = r->maybe && ch_heap_index_is_of(ix, n, a->edges.nedges);
 	if (!indexed) {
 		ch_roots_scan_memory(r, a);
 		return;

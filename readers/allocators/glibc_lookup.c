@@ -83,6 +83,34 @@ static bool chunk_granules(const struct ch_glibc_chunk *c, uint64_t *first, uint
 	return true;
 }
 
+/* The granules the chunks' bytes touch, set in f (or, f NULL, only
+ * counted). Neighbours often share a granule: counted (and set) once per
+ * run of chunks in ascending granules, an upper bound of the distinct
+ * ones. UINT64_MAX when a chunk wraps (it touches every granule: no
+ * filter); counting stops past SPAN_MAX_KEYS. */
+static uint64_t span_keys(const struct ch_glibc_heapstate *st, struct ch_glibc_chunk_filter *f)
+{
+	uint64_t keys = 0, seen = 0, g0, g1;
+	bool any = false;
+	for (size_t i = 0; i < st->nchunks && (f || keys <= SPAN_MAX_KEYS); i++) {
+		if (!chunk_granules(&st->chunks[i], &g0, &g1)) {
+			if (st->chunks[i].size)
+				return UINT64_MAX;
+			continue;
+		}
+		if (any && g0 <= seen)
+			g0 = seen + 1;
+		if (g0 > g1)
+			continue;
+		keys += g1 - g0 + 1;
+		for (uint64_t g = g0; f && g <= g1; g++)
+			filter_set(f, g);
+		seen = g1;
+		any = true;
+	}
+	return keys;
+}
+
 static struct ch_error *filters_build(struct ch_glibc_heapstate *st)
 {
 	struct ch_glibc_chunk_index *ix = &st->index;
@@ -90,41 +118,9 @@ static struct ch_error *filters_build(struct ch_glibc_heapstate *st)
 		return ch_error_new(CH_ERR_NOMEM, "out of memory for the filter of %zu chunks", st->nchunks);
 	for (size_t i = 0; i < st->nchunks; i++)
 		filter_set(&ix->starts, st->chunks[i].addr >> 4);
-	/* Neighbours often share a granule: counted (and set) once per run
-	 * of chunks in ascending granules, an upper bound of the distinct
-	 * ones. A wrapping chunk touches every granule: no filter. */
-	uint64_t keys = 0, seen = 0, g0, g1;
-	bool any = false;
-	for (size_t i = 0; i < st->nchunks && keys <= SPAN_MAX_KEYS; i++) {
-		if (!chunk_granules(&st->chunks[i], &g0, &g1)) {
-			if (st->chunks[i].size)
-				return NULL;
-			continue;
-		}
-		if (any && g0 <= seen)
-			g0 = seen + 1;
-		if (g0 <= g1) {
-			keys += g1 - g0 + 1;
-			seen = g1;
-			any = true;
-		}
-	}
-	if (keys > SPAN_MAX_KEYS || !filter_alloc(&ix->spans, keys))
-		return NULL;
-	any = false;
-	seen = 0;
-	for (size_t i = 0; i < st->nchunks; i++) {
-		if (!chunk_granules(&st->chunks[i], &g0, &g1))
-			continue;
-		if (any && g0 <= seen)
-			g0 = seen + 1;
-		for (uint64_t g = g0; g <= g1; g++)
-			filter_set(&ix->spans, g);
-		if (g0 <= g1) {
-			seen = g1;
-			any = true;
-		}
-	}
+	uint64_t keys = span_keys(st, NULL);
+	if (keys <= SPAN_MAX_KEYS && filter_alloc(&ix->spans, keys))
+		(void)span_keys(st, &ix->spans);
 	return NULL;
 }
 
